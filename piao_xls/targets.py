@@ -49,14 +49,20 @@ def _two_digit_year(y: int) -> int:
 def parse_date(text: str, year: int) -> date | None:
     """Find a date in an Italian deadline phrase; a bare month means its last day of ``year``."""
     t = text.strip().lower()
-    m = re.search(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})", t)
-    if m:
-        d, mo, y = int(m.group(1)), int(m.group(2)), _two_digit_year(int(m.group(3)))
-        return date(y, mo, d)
-    m = re.search(r"(\d{1,2})\s*[\-\s]\s*([a-z]{3,9})\s*[\-\s]\s*(\d{2,4})\b", t)
-    if m and (m.group(2) in MONTHS or m.group(2)[:3] in MONTH_ABBR):
-        mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2)[:3]]
-        return date(_two_digit_year(int(m.group(3))), mo, int(m.group(1)))
+    try:
+        m = re.search(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", t)  # ISO 2025-12-31
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        m = re.search(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})(?!\d)", t)
+        if m:
+            d, mo, y = int(m.group(1)), int(m.group(2)), _two_digit_year(int(m.group(3)))
+            return date(y, mo, d)
+        m = re.search(r"(?<!\d)(\d{1,2})\s*[\-\s]\s*([a-z]{3,9})\s*[\-\s]\s*(\d{2,4})\b", t)
+        if m and (m.group(2) in MONTHS or m.group(2)[:3] in MONTH_ABBR):
+            mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2)[:3]]
+            return date(_two_digit_year(int(m.group(3))), mo, int(m.group(1)))
+    except ValueError:  # 31/02/2025: no such day
+        return None
     for name, mo in MONTHS.items():
         m = re.search(rf"\b{name}\b(?:\s+(\d{{4}}))?", t)
         if m:

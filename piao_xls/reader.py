@@ -1,0 +1,502 @@
+"""The reader adapter: a returned workbook -> validated values and findings.
+
+Nothing a Responsabile returns is trusted. The reader identifies the workbook by its custom
+document properties, checks every locked cell against the layout (tampering), locates every
+input with the same layout the writer used, and re-validates each value against its rule.
+Values are read with python-calamine; the sheet XML is scanned only for formulas typed into
+input cells, which calamine cannot see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from .errors import ERROR, WARNING, Finding
+from .layout import (
+    INSTRUCTIONS_SHEET,
+    LAYOUT_VERSION,
+    Cell,
+    SheetLayout,
+    WorkbookLayout,
+    a1,
+    all_sectors_workbook,
+    sector_sheet,
+    source_workbook,
+)
+from .model import Plan
+
+ACCEPTED = "accepted"
+ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
+REJECTED = "rejected"
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls", ".xlsb")
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA")
+YES = {"sì", "si", "sí", "yes", "vero", "true"}
+NO = {"no", "falso", "false"}
+UNIT_IT = {"percent": "una percentuale", "number": "un numero", "amount": "un importo in euro",
+           "date": "una data (gg/mm/aaaa)", "yes_no": "Sì oppure No", "text": "un testo"}
+
+
+@dataclass
+class SectorSubmission:
+    """The values one workbook gives for one sector (or for one external source's indicators)."""
+
+    code: str
+    sheet: str
+    values: dict[str, dict[str, object]] = field(default_factory=dict)  # indicator id -> input name -> value
+    texts: dict[str, str] = field(default_factory=dict)  # analisi, tempi, risultato by input key
+    raw: dict[str, object] = field(default_factory=dict)  # input key -> raw cell value, for conflicts
+    cells: dict[str, str] = field(default_factory=dict)  # input key -> A1 ref
+    tampered: bool = False
+    filled: int = 0  # inputs holding something
+
+    def signature(self) -> tuple:
+        return tuple(sorted((k, repr(v)) for k, v in self.raw.items() if v not in (None, "")))
+
+
+@dataclass
+class WorkbookResult:
+    path: str
+    status: str = REJECTED
+    kind: str = ""
+    source: str = "responsabile"
+    sectors: dict[str, SectorSubmission] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    sha256: str = ""
+    size: int = 0
+    saved: str = ""  # ISO time the file was last saved (document property, else file mtime)
+
+    @property
+    def sector_codes(self) -> list[str]:
+        return list(self.sectors)
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "kind": self.kind,
+            "source": self.source,
+            "sectors": self.sector_codes,
+            "findings": [{"code": f.code, "severity": f.severity, "sheet": f.sheet, "cell": f.cell,
+                          "message": f.message} for f in self.findings],
+        }
+
+
+class _Reject(Exception):
+    pass
+
+
+# --- low-level package reading ---------------------------------------------------------
+
+def _xml(data: bytes):
+    from defusedxml import ElementTree
+
+    return ElementTree.fromstring(data)
+
+
+def read_properties(path: Path) -> tuple[dict[str, str], str]:
+    """Custom document properties and the last-saved time, from .xlsx or .ods."""
+    props: dict[str, str] = {}
+    saved = ""
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        if "docProps/custom.xml" in names:
+            root = _xml(z.read("docProps/custom.xml"))
+            for p in root:
+                name = p.get("name")
+                if name and len(p):
+                    props[name] = (p[0].text or "").strip()
+        if "docProps/core.xml" in names:
+            root = _xml(z.read("docProps/core.xml"))
+            for el in root:
+                if el.tag.endswith("}modified") and el.text:
+                    saved = el.text.strip()
+        if "meta.xml" in names:  # OpenDocument
+            root = _xml(z.read("meta.xml"))
+            for el in root.iter():
+                tag = el.tag.rsplit("}", 1)[-1]
+                if tag == "user-defined":
+                    name = next((v for k, v in el.attrib.items() if k.endswith("}name")), None)
+                    if name:
+                        props[name] = (el.text or "").strip()
+                elif tag == "date" and el.text:
+                    saved = el.text.strip()
+    return props, saved
+
+
+def _xlsx_formula_cells(path: Path, sheet_names: list[str], wanted: dict[str, set[str]]) -> dict[str, set[str]]:
+    """For each sheet, which of the ``wanted`` cells hold a formula (xlsx only)."""
+    from defusedxml.ElementTree import iterparse
+
+    out: dict[str, set[str]] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            wbx = _xml(z.read("xl/workbook.xml"))
+            rels = _xml(z.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): r.get("Target") for r in rels}
+            for s in wbx.iter():
+                if not s.tag.endswith("}sheet"):
+                    continue
+                name = s.get("name")
+                if name not in wanted:
+                    continue
+                rid = next((v for k, v in s.attrib.items() if k.endswith("}id")), None)
+                target = targets.get(rid, "")
+                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                found = set()
+                with z.open(part) as fh:
+                    cell_ref = None
+                    for event, el in iterparse(fh, events=("start", "end")):
+                        tag = el.tag.rsplit("}", 1)[-1]
+                        if event == "start" and tag == "c":
+                            cell_ref = el.get("r")
+                        elif event == "end" and tag == "f" and cell_ref in wanted[name]:
+                            found.add(cell_ref)
+                        elif event == "end" and tag == "row":
+                            el.clear()
+                out[name] = found
+    except (KeyError, zipfile.BadZipFile):
+        pass
+    return out
+
+
+# --- value validation ------------------------------------------------------------------
+
+def _excel_date(serial: float) -> date:
+    return (datetime(1899, 12, 30) + timedelta(days=float(serial))).date()
+
+
+def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str | None]:
+    """(value, error message, warning message) for a raw cell value, per the input's unit.
+
+    The value is None when the cell is empty or invalid. Messages are Italian.
+    """
+    unit = cell.unit or "text"
+    v = cell.validation
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None, None
+    if (isinstance(raw, str) and raw.strip().upper() in EXCEL_ERRORS) or (
+            isinstance(raw, str) and raw.startswith("Err:")):
+        return None, f"la cella contiene un errore ({raw.strip()}): inserire {UNIT_IT[unit]}", None
+    if unit == "text":
+        text = raw if isinstance(raw, str) else (f"{raw:g}" if isinstance(raw, float) else str(raw))
+        limit = int(v.maximum) if v and v.maximum else 2000
+        if len(text) > limit:
+            return None, f"testo troppo lungo ({len(text)} caratteri, massimo {limit})", None
+        return text, None, None
+    if unit == "yes_no":
+        if isinstance(raw, bool):
+            return raw, None, None
+        t = str(raw).strip().lower()
+        if t in YES:
+            return True, None, None
+        if t in NO:
+            return False, None, None
+        return None, f"valore «{str(raw)[:40]}» non ammesso: scegliere Sì oppure No", None
+    if unit == "date":
+        warn = None
+        if isinstance(raw, datetime):
+            d = raw.date()
+        elif isinstance(raw, date):
+            d = raw
+        elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            d = _excel_date(raw)
+        else:
+            m = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*", str(raw))
+            if not m:
+                return None, f"«{str(raw)[:40]}» non è una data: inserire una data nel formato gg/mm/aaaa", None
+            try:
+                d = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            except ValueError:
+                return None, f"«{str(raw)[:40]}» non è una data valida", None
+            warn = "data inserita come testo: interpretata come gg/mm/aaaa"
+        lo, hi = date(year - 1, 1, 1), date(year + 1, 12, 31)
+        if not lo <= d <= hi:
+            return None, f"data {d:%d/%m/%Y} fuori dal periodo ammesso ({lo:%d/%m/%Y} - {hi:%d/%m/%Y})", None
+        return d, None, warn
+    # numeric units
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None, (f"«{str(raw)[:40]}» non è {UNIT_IT[unit]}: inserire solo il numero, senza testo"), None
+    x = float(raw)
+    if x != x or x in (float("inf"), float("-inf")):
+        return None, "valore numerico non valido", None
+    if unit == "percent":
+        hi = v.maximum if v and v.maximum is not None else 1.0
+        if not 0 <= x <= hi:
+            hint = f" (forse intendeva {x:g}%?)" if 1 < x <= 100 * hi else ""
+            return None, f"percentuale {x * 100:g}% fuori dall'intervallo 0% - {hi * 100:g}%{hint}", None
+    elif unit == "amount":
+        if x < 0:
+            return None, f"importo negativo ({x:g} €): inserire un importo maggiore o uguale a 0", None
+    elif unit == "number" and v and v.minimum is not None and x < v.minimum:
+        return None, f"valore {x:g} inferiore al minimo ammesso ({v.minimum:g})", None
+    return x, None, None
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def _norm(value) -> object:
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return round(float(value), 9)
+    return value
+
+
+def _grid_get(rows: list[list], r: int, c: int):
+    if r < len(rows) and c < len(rows[r]):
+        v = rows[r][c]
+        return None if v == "" else v
+    return None
+
+
+def _check_tamper(rows: list[list], layout: SheetLayout, file: str) -> list[Finding]:
+    found = []
+    for c in layout.labels:
+        got = _grid_get(rows, c.row, c.col)
+        if _norm(got) != _norm(c.value):
+            if len(found) < 10:
+                exp = str(c.value)[:60]
+                found.append(Finding("WB-TAMPERED", ERROR, f"cella protetta modificata: atteso «{exp}», trovato "
+                                     f"«{str(got)[:60] if got is not None else ''}»", file=file,
+                                     sheet=layout.name, cell=c.ref))
+            else:
+                break
+    expected_rows = layout.last_row + 1
+    if len(rows) > expected_rows and any(v not in ("", None) for row in rows[expected_rows:] for v in row):
+        found.append(Finding("WB-TAMPERED", ERROR, f"contenuto oltre la riga {expected_rows}: righe inserite o "
+                             "dati aggiunti fuori dalle schede", file=file, sheet=layout.name,
+                             cell=a1(expected_rows, 0)))
+    if found:
+        found.append(Finding("WB-TAMPERED", ERROR, "la struttura del foglio non corrisponde al piano: "
+                             "i valori di questo foglio non vengono letti. Restituire il file originale compilato "
+                             "senza modificare le parti protette.", file=file, sheet=layout.name))
+    return found
+
+
+def _read_sheet(rows: list[list], layout: SheetLayout, code: str, plan: Plan, file: str,
+                formula_cells: set[str]) -> tuple[SectorSubmission, list[Finding]]:
+    sub = SectorSubmission(code, layout.name)
+    findings: list[Finding] = []
+    for key, cell in layout.inputs.items():
+        raw = _grid_get(rows, cell.row, cell.col)
+        sub.cells[key] = cell.ref
+        sub.raw[key] = raw
+        if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+            sub.filled += 1
+        value, err, warn = validate_value(raw, cell, plan.year)
+        if cell.ref in formula_cells:
+            findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
+                                    "il suo valore; inserire direttamente il valore", file=file, sheet=layout.name,
+                                    cell=cell.ref))
+        if err:
+            findings.append(Finding("WB-VALUE", ERROR, f"{err}. Atteso: {UNIT_IT[cell.unit or 'text']}.", file=file,
+                                    sheet=layout.name, cell=cell.ref))
+        if warn:
+            findings.append(Finding("WB-VALUE", WARNING, warn, file=file, sheet=layout.name, cell=cell.ref))
+        target, _, name = key.partition("|")
+        if cell.unit == "text":
+            if value is not None:
+                sub.texts[key] = value
+        else:
+            sub.values.setdefault(target, {})[name] = value
+    return sub, findings
+
+
+def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout | list[SheetLayout]:
+    """The sheets a workbook with these properties must have."""
+    kind = props.get("piao_kind", "")
+    if kind == "source":
+        return source_workbook(plan, props.get("piao_source", "nucleo"))
+    if kind == "sector":
+        codes = [c for c in props.get("piao_sectors", "").split(",") if c]
+        sheets = [sector_sheet(plan, plan.sector(c)) for c in codes]
+        return WorkbookLayout("sector", "", sheets, props, tuple(codes))
+    return all_sectors_workbook(plan)
+
+
+def _identify(path: Path, plan: Plan) -> tuple[dict[str, str], str, list[Finding]]:
+    file = str(path)
+    try:
+        props, saved = read_properties(path)
+    except (zipfile.BadZipFile, OSError, KeyError) as e:
+        raise _Reject(Finding("WB-OPEN", ERROR, f"il file non è una cartella di lavoro leggibile ({e})", file=file)) from e
+    except Exception as e:  # malformed XML in the package
+        raise _Reject(Finding("WB-OPEN", ERROR, f"il file è danneggiato ({type(e).__name__})", file=file)) from e
+    if "piao_plan_id" not in props:
+        raise _Reject(Finding("WB-IDENTITY", ERROR, "il file non è un modulo generato da piao-xls (mancano le "
+                              "proprietà del documento): usare il file ricevuto dall'ufficio", file=file))
+    checks = [("piao_plan_id", plan.plan_id, "piano"), ("piao_year", str(plan.year), "anno"),
+              ("piao_layout_version", LAYOUT_VERSION, "versione del modulo")]
+    for key, want, what in checks:
+        if props.get(key) != want:
+            raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file appartiene a un altro {what} "
+                                  f"(«{props.get(key)}», atteso «{want}»): usare il modulo della campagna in corso",
+                                  file=file))
+    if props.get("piao_fingerprint") != plan.fingerprint:
+        raise _Reject(Finding("WB-IDENTITY", ERROR, "il file è stato generato da una versione diversa del piano "
+                              "(impronta diversa): rigenerare i moduli o indicare il piano corretto", file=file))
+    codes = [c for c in props.get("piao_sectors", "").split(",") if c]
+    known = {s.code for s in plan.sectors}
+    if any(c not in known for c in codes):
+        raise _Reject(Finding("WB-IDENTITY", ERROR, f"settori sconosciuti nel file: {', '.join(codes)}", file=file))
+    return props, saved, []
+
+
+def read_workbook(path: str | Path, plan: Plan) -> WorkbookResult:
+    """Read, identify, check and validate one returned workbook. Never raises for a bad file."""
+    path = Path(path)
+    res = WorkbookResult(str(path))
+    try:
+        data_stat = path.stat()
+        res.size = data_stat.st_size
+        res.saved = datetime.fromtimestamp(data_stat.st_mtime).isoformat(timespec="seconds")
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        res.sha256 = h.hexdigest()
+        _read_into(path, plan, res)
+    except _Reject as r:
+        res.findings.append(r.args[0])
+    except OSError as e:
+        res.findings.append(Finding("WB-OPEN", ERROR, f"impossibile leggere il file: {e.strerror or e}", file=str(path)))
+    except Exception as e:  # a damaged file must never stop a batch
+        res.findings.append(Finding("WB-OPEN", ERROR, f"il file è danneggiato o non leggibile ({type(e).__name__})",
+                                    file=str(path)))
+        res.sectors.clear()
+    errors = any(f.severity == ERROR for f in res.findings)
+    res.status = REJECTED if errors else ACCEPTED_WITH_WARNINGS if res.findings else ACCEPTED
+    return res
+
+
+def _read_into(path: Path, plan: Plan, res: WorkbookResult) -> None:
+    import python_calamine
+
+    file = str(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".xlsb"):
+        raise _Reject(Finding("WB-OPEN", ERROR, f"formato {suffix} non supportato: aprire il file e salvarlo "
+                              "come «Cartella di lavoro di Excel (.xlsx)»", file=file))
+    props, saved, findings = _identify(path, plan)
+    res.findings.extend(findings)
+    if saved:
+        res.saved = saved
+    res.kind = props.get("piao_kind", "")
+    res.source = props.get("piao_source", "responsabile")
+    expected = expected_layout(plan, props)
+    sheets = [s for s in expected.sheets if s.kind != "instructions"]
+    wb = python_calamine.CalamineWorkbook.from_path(file)
+    try:
+        names = list(wb.sheet_names)
+        want = {s.name for s in sheets} | {INSTRUCTIONS_SHEET}
+        for extra in [n for n in names if n not in want]:
+            res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio aggiunto o rinominato: «{extra}»", file=file,
+                                        sheet=extra))
+        present = [s for s in sheets if s.name in names]
+        for s in sheets:
+            if s.name not in names:
+                res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio mancante o rinominato: «{s.name}» "
+                                            "(i suoi valori non vengono letti)", file=file, sheet=s.name))
+        formula_cells = {}
+        if suffix in (".xlsx", ".xlsm"):
+            formula_cells = _xlsx_formula_cells(path, names, {s.name: {c.ref for c in s.inputs.values()}
+                                                              for s in present})
+        for s in present:
+            rows = wb.get_sheet_by_name(s.name).to_python(skip_empty_area=False)
+            tamper = _check_tamper(rows, s, file)
+            res.findings.extend(tamper)
+            if tamper:
+                continue
+            if s.kind == "source":
+                _split_source(rows, s, plan, file, res, formula_cells.get(s.name, set()))
+                continue
+            sub, found = _read_sheet(rows, s, s.sector_code, plan, file, formula_cells.get(s.name, set()))
+            if res.kind == "all" and sub.filled == 0:
+                continue  # an untouched sector of the all-sector workbook is not a submission
+            res.findings.extend(found)
+            res.sectors[s.sector_code] = sub
+    finally:
+        wb.close()
+    if not res.sectors and not any(f.severity == ERROR for f in res.findings):
+        res.findings.append(Finding("WB-MISSING", ERROR, "il file non contiene alcun valore compilato", file=file))
+    _check_required(plan, res, file)
+    name_hint = re.search(r"PIAO-\d{4}-([A-Z]{2,})-", path.name)
+    if res.kind == "sector" and name_hint and name_hint.group(1) not in res.sectors and res.sectors:
+        res.findings.append(Finding("WB-IDENTITY", WARNING, f"il nome del file indica il settore {name_hint.group(1)} "
+                                    f"ma il contenuto è del settore {', '.join(res.sectors)}: letto come "
+                                    f"{', '.join(res.sectors)}", file=file))
+
+
+def _split_source(rows, layout: SheetLayout, plan: Plan, file: str, res: WorkbookResult, formula_cells) -> None:
+    """A source workbook holds indicators of many sectors: one submission per sector."""
+    sub, found = _read_sheet(rows, layout, "", plan, file, formula_cells)
+    res.findings.extend(found)
+    by_code: dict[str, SectorSubmission] = {}
+    for sector in plan.sectors:
+        ids = {i.id for i in sector.indicators if i.source == res.source}
+        if not ids:
+            continue
+        part = SectorSubmission(sector.code, layout.name)
+        for key, raw in sub.raw.items():
+            target = key.split("|", 1)[0]
+            if target in ids:
+                part.raw[key] = raw
+                part.cells[key] = sub.cells[key]
+                if key in sub.texts:
+                    part.texts[key] = sub.texts[key]
+                if raw not in (None, ""):
+                    part.filled += 1
+        for ind_id in ids:
+            if ind_id in sub.values:
+                part.values[ind_id] = sub.values[ind_id]
+        by_code[sector.code] = part
+    res.sectors.update(by_code)
+
+
+def _check_required(plan: Plan, res: WorkbookResult, file: str) -> None:
+    """Scored indicators need a value; an achievement below 100% needs an analysis."""
+    from .scoring import MISSING, score_indicator
+
+    for code, sub in res.sectors.items():
+        sector = plan.sector(code)
+        for ind in sector.indicators:
+            if not ind.scored or ind.source != res.source:
+                continue
+            vals = sub.values.get(ind.id, {})
+            first_ref = next((ref for k, ref in sub.cells.items() if k.startswith(f"{ind.id}|")), None)
+            bad = any(f.code == "WB-VALUE" and f.severity == ERROR and f.cell == sub.cells.get(f"{ind.id}|{n}")
+                      for f in res.findings for n in vals)
+            sc = score_indicator(ind, vals, plan.scoring)
+            if sc.status == MISSING and not bad:
+                res.findings.append(Finding("WB-MISSING", ERROR, f"indicatore {ind.id} non rendicontato: inserire il "
+                                            "valore consuntivo", file=file, sheet=sub.sheet, cell=first_ref))
+            elif sc.status == "invalid":
+                res.findings.append(Finding("WB-DIV-ZERO", ERROR, f"indicatore {ind.id}: {sc.reason}; verificare il "
+                                            "denominatore", file=file, sheet=sub.sheet, cell=first_ref))
+            elif (sc.achievement is not None and sc.achievement < 1 - 1e-12 and not bad
+                  and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
+                res.findings.append(Finding(
+                    "WB-ANALYSIS", ERROR, f"indicatore {ind.id} raggiunto al {sc.achievement * 100:.2f}%: "
+                    "compilare l'«Analisi scostamenti rispetto al target»", file=file, sheet=sub.sheet,
+                    cell=sub.cells.get(f"{ind.id}|analisi")))
+
+
+def validated_values(sub: SectorSubmission) -> dict[str, dict[str, object]]:
+    """The validated values of a submission (invalid ones are already None)."""
+    return sub.values
+
+
+def file_saved_time(path: str) -> float:
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return 0.0

@@ -1,0 +1,164 @@
+"""The xlsxwriter adapter: renders a :class:`~piao_xls.layout.WorkbookLayout` to .xlsx bytes.
+
+It only renders: every coordinate, text, formula and validation comes from the layout.
+Protection prevents accidents; the reader's checks, not the password, catch tampering.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from datetime import date, datetime, timezone
+
+import xlsxwriter
+
+from .layout import Cell, SheetLayout, Validation, WorkbookLayout
+from .styles import STYLES
+
+FIXED_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def document_time() -> datetime:
+    """The document timestamp: SOURCE_DATE_EPOCH when set, else a fixed date (deterministic output)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return FIXED_EPOCH
+
+
+def legacy_password_hash(password: str) -> str:
+    """The 16-bit password verifier of ECMA-376 (sheetProtection / workbookProtection)."""
+    h = 0
+    for i, ch in enumerate(password, start=1):
+        c = ord(ch) << i
+        h ^= (c & 0x7FFF) | ((c >> 15) & 0x7FFF)
+    h ^= len(password)
+    h ^= 0xCE4B
+    return f"{h:X}"
+
+
+def _validation_options(v: Validation) -> dict:
+    opts: dict = {
+        "input_title": v.input_title,
+        "input_message": v.input_message,
+        "error_title": v.error_title[:32],
+        "error_message": v.error_message[:255],
+        "error_type": "stop",
+        "ignore_blank": True,
+    }
+    if v.kind == "list":
+        opts.update(validate="list", source=list(v.choices))
+    elif v.kind == "length":
+        opts.update(validate="length", criteria="<=", value=int(v.maximum or 255))
+    elif v.kind == "date":
+        opts.update(validate="date", criteria="between",
+                    minimum=datetime.combine(v.minimum, datetime.min.time()),
+                    maximum=datetime.combine(v.maximum, datetime.min.time()))
+    else:
+        opts.update(validate="decimal", criteria="between", minimum=v.minimum, maximum=v.maximum)
+    return opts
+
+
+class _Renderer:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.wb = wb
+        self.formats: dict[str, object] = {}
+
+    def fmt(self, style: str):
+        if style not in self.formats:
+            self.formats[style] = self.wb.add_format(STYLES[style])
+        return self.formats[style]
+
+    def cell(self, ws, c: Cell) -> None:
+        f = self.fmt(c.style)
+        if c.merge_to:
+            ws.merge_range(c.row, c.col, c.merge_to[0], c.merge_to[1], "", f)
+        if c.kind == "formula":
+            ws.write_formula(c.row, c.col, c.formula, f)
+        elif isinstance(c.value, str):
+            ws.write_string(c.row, c.col, c.value, f)  # text from the plan is never a formula
+        elif isinstance(c.value, (int, float)):
+            ws.write_number(c.row, c.col, c.value, f)
+        elif isinstance(c.value, date):
+            ws.write_datetime(c.row, c.col, datetime.combine(c.value, datetime.min.time()), f)
+        else:
+            ws.write_blank(c.row, c.col, None, f)
+        if c.validation is not None:
+            r2, c2 = c.merge_to or (c.row, c.col)
+            ws.data_validation(c.row, c.col, r2, c2, _validation_options(c.validation))
+
+    def sheet(self, s: SheetLayout, password: str) -> None:
+        ws = self.wb.add_worksheet(s.name)
+        for i, w in enumerate(s.col_widths):
+            ws.set_column(i, i, w)
+        for r, h in s.row_heights.items():
+            ws.set_row(r, h)
+        for c in s.cells:
+            self.cell(ws, c)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.center_horizontally()
+        if s.repeat_rows:
+            ws.repeat_rows(*s.repeat_rows)
+        if s.header:
+            ws.set_header(s.header)
+        if s.footer:
+            ws.set_footer(s.footer)
+        if s.freeze:
+            ws.freeze_panes(*s.freeze)
+        ws.hide_gridlines(2)
+        ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def _lock_structure(data: bytes, password: str) -> bytes:
+    """Add <workbookProtection lockStructure="1"/> (xlsxwriter has no API for it)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                attrs = 'lockStructure="1"'
+                if password:
+                    attrs = f'workbookPassword="{legacy_password_hash(password)}" {attrs}'
+                text = content.decode("utf-8")
+                text, n = re.subn(r"<bookViews>", f"<workbookProtection {attrs}/><bookViews>", text, count=1)
+                if n != 1:
+                    raise RuntimeError("unexpected workbook.xml from xlsxwriter: no <bookViews>")
+                content = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            dst.writestr(zi, content)
+    return out.getvalue()
+
+
+def render(book: WorkbookLayout, password: str = "") -> bytes:
+    """Render a workbook layout to .xlsx bytes (deterministic for the same layout and password)."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {
+        "in_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    })
+    created = document_time().replace(tzinfo=None)
+    wb.set_properties({
+        "title": book.properties.get("piao_plan_id", ""),
+        "subject": "PIAO - rendicontazione obiettivi di performance",
+        "author": "piao-xls",
+        "company": "",
+        "created": created,
+        "comments": "Generato da piao-xls: compilare solo le celle gialle.",
+    })
+    for k, v in book.properties.items():
+        wb.set_custom_property(k, v)
+    r = _Renderer(wb)
+    for s in book.sheets:
+        r.sheet(s, password)
+    wb.close()
+    return _lock_structure(buf.getvalue(), password)
