@@ -89,6 +89,126 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
     sys.exit(1 if summary["errors"] else 0)
 
 
+@cli.command()
+@click.argument("plan_file", metavar="[PLAN]", required=False)
+@click.option("-o", "--output", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder; files go into OUTPUT/<year>/.")
+@click.option("--password", envvar="PIAO_XLS_PASSWORD", default="", show_envvar=True,
+              help="Optional sheet protection password (protection prevents accidents; the checks on return, "
+                   "not the password, catch tampering).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Render workbooks in N parallel processes.")
+@click.option("--force", is_flag=True, help="Overwrite files that already hold filled-in values.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def generate(plan_file: str | None, out_dir: str, password: str, jobs: int, force: bool, as_json: bool) -> None:
+    """Write the workbooks to email to the Responsabili.
+
+    Writes PIAO-<year>-<Comune>.xlsx (every sector), one PIAO-<year>-<code>-<name>.xlsx per
+    sector, and one workbook per external source (Nucleo di Valutazione, certifications).
+
+    \b
+    Example:
+      piao-xls generate -o output/
+    """
+    from .generate import RefuseOverwrite
+    from .generate import generate as run
+
+    p = _load_plan_or_exit(plan_file)
+    try:
+        written = run(p, out_dir, password=password, force=force, jobs=jobs)
+    except RefuseOverwrite as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps({"files": [w.__dict__ for w in written]}, ensure_ascii=False, indent=2))
+        return
+    for w in written:
+        what = {"all": "all sectors", "sector": f"sector {','.join(w.sectors)}",
+                "source": f"source {w.source} ({','.join(w.sectors)})"}[w.kind]
+        click.echo(f"wrote {w.path}  [{what}, {w.size:,} bytes]")
+
+
+def plan_option(f):
+    """--plan PLAN, shared by the commands that read returned workbooks."""
+    return click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False), help=PLAN_HELP)(f)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@plan_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
+              help="Write an Italian feedback note per file into this folder.")
+def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None) -> None:
+    """Check returned workbooks: identity, tampering, every value, required fields.
+
+    Exit status 0 when every file is accepted (possibly with warnings), 1 otherwise.
+
+    \b
+    Example:
+      piao-xls check returned/PIAO-2025-SF-Finanziario.xlsx --feedback feedback/
+    """
+    from .atomic import write_text_atomic
+    from .reader import REJECTED, read_workbook
+    from .summary import feedback_text
+
+    p = _load_plan_or_exit(plan_file)
+    results = [read_workbook(f, p) for f in files]
+    if feedback_dir:
+        for r in results:
+            write_text_atomic(Path(feedback_dir) / f"{Path(r.path).stem}-riscontro.txt", feedback_text(r, p))
+    if as_json:
+        click.echo(json.dumps({"files": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            click.echo(f"{r.path}: {r.status} (sectors: {', '.join(r.sector_codes) or '-'}, "
+                       f"{len(r.findings)} finding(s))")
+            for f in r.findings:
+                where = f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else (f"'{f.sheet}'" if f.sheet else "")
+                click.echo(f"  {f.severity} {f.code} {where}: {f.message}")
+    sys.exit(1 if any(r.status == REJECTED for r in results) else 0)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@plan_option
+@click.option("-o", "--output", "summary", default=None, type=click.Path(dir_okay=False),
+              help="Summary workbook. Default: output/<year>/PIAO-<year>-Riepilogo.xlsx")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Also write one CSV per table here.")
+@click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Read files in N parallel processes.")
+def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, json_file: str | None,
+                csv_dir: str | None, prefer_newest: bool, jobs: int) -> None:
+    """Read every returned workbook under PATHS and write the year-end summary.
+
+    PATHS are files or folders (recursed). Exit status 0 when every sector is scored from an
+    accepted submission, 1 otherwise, 2 for usage errors.
+
+    \b
+    Example:
+      piao-xls consolidate returned/ -o output/2025/riepilogo.xlsx --json results.json
+    """
+    from .consolidate import consolidate as run
+    from .summary import write_csv, write_json, write_summary
+
+    p = _load_plan_or_exit(plan_file)
+    c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs)
+    out = Path(summary) if summary else Path("output") / str(p.year) / f"PIAO-{p.year}-Riepilogo.xlsx"
+    write_summary(c, out)
+    if json_file:
+        write_json(c, json_file)
+    if csv_dir:
+        write_csv(c, csv_dir)
+    for s in c.sectors:
+        score = f"{s['score']:.2f} ({s['band']})" if s["score"] is not None else "-"
+        click.echo(f"{s['code']:4} {score:>12}  {s['status']}")
+    errors = sum(1 for f in c.findings if f["severity"] == "error")
+    click.echo(f"{len(c.results)} file(s) read, {len(c.skipped)} skipped, {errors} error finding(s); "
+               f"summary: {out}")
+    sys.exit(0 if c.ok else 1)
+
+
 def main() -> None:
     cli(prog_name="piao-xls")
 

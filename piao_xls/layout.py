@@ -64,7 +64,7 @@ class Validation:
 class Cell:
     row: int
     col: int
-    value: object = None  # label text/number, or None
+    value: object = None  # label text/number, or None; for formulas the value shown before recalculation
     style: str = "text"
     kind: str = "label"  # label | input | formula
     formula: str | None = None
@@ -254,7 +254,7 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
         sh.put(r, G, "informativo", "external")
         ach = None
     else:
-        ach = sh.put(r, G, None, "live_pct", kind="formula", formula=formula).ref
+        ach = sh.put(r, G, 0.0, "live_pct", kind="formula", formula=formula).ref
     sh.put(r, H, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text",
            validation=_validation("text", "Analisi scostamenti", "", plan.year, limit=TEXT_LIMITS["analisi"]))
     sh.row += 1
@@ -391,8 +391,8 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
         sh.put(r, B, obj.title, "text", last_col=D)
         sh.put(r, E, obj.weight / 100, "weight")
         if parts:
-            ach = sh.put(r, F, None, "live_pct", kind="formula", formula=formulas.objective_formula(parts, plan.scoring))
-            pts = sh.put(r, G, None, "live_points", kind="formula", formula=formulas.points_formula(obj.weight, ach.ref))
+            ach = sh.put(r, F, 0.0, "live_pct", kind="formula", formula=formulas.objective_formula(parts, plan.scoring))
+            pts = sh.put(r, G, 0.0, "live_points", kind="formula", formula=formulas.points_formula(obj.weight, ach.ref))
             point_cells.append(pts.ref)
             evaluable_weight += obj.weight
             sh.put(r, H, None, "text")
@@ -404,12 +404,13 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
             sh.put(r, H, f"Escluso dal calcolo provvisorio: {reason}", "text")
     sh.put(total_row, A, "Totale (punti su 100)", "total_label", last_col=D)
     sh.put(total_row, E, sector.weight_total / 100, "total_weight")
-    total = sh.put(total_row, F, None, "live_total", kind="formula",
+    total = sh.put(total_row, F, 0.0, "live_total", kind="formula",
                    formula=formulas.sector_formula(point_cells, evaluable_weight))
     sh.put(total_row, G, None, "text")
     sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)", "text")
     sh.put(band_row, A, "Fascia di valutazione", "total_label", last_col=E)
-    sh.put(band_row, F, None, "live_text", kind="formula",
+    zero_band = plan.scoring.band(0.0)
+    sh.put(band_row, F, f"{zero_band.code} - {zero_band.label}", "live_text", kind="formula",
            formula=formulas.band_formula(total.ref, plan.scoring.bands), last_col=G)
     sh.put(band_row, H, None, "text")
 

@@ -449,6 +449,7 @@ def parse_plan(text: str, file: str = "<plan>") -> tuple[Plan | None, list[Findi
     year = int(year_f) if year_f else date.today().year
     if year_f is not None and not (2000 <= year_f <= 2100 and year_f == year):
         ctx.add("PLAN-SCHEMA", f"year {year_f:g} is not a plausible year", ctx.line_of(m, "year"))
+        year = date.today().year  # keep checking the rest of the plan
     comune = ctx.text(m, "comune", "the plan", required=True)
     scoring = _scoring(ctx, m.get("scoring"), ctx.line_of(m, "scoring"))
     raw_sectors = ctx.seq(m, "sectors", "the plan")

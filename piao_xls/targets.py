@@ -61,12 +61,12 @@ def parse_date(text: str, year: int) -> date | None:
         if m and (m.group(2) in MONTHS or m.group(2)[:3] in MONTH_ABBR):
             mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2)[:3]]
             return date(_two_digit_year(int(m.group(3))), mo, int(m.group(1)))
-    except ValueError:  # 31/02/2025: no such day
+        for name, mo in MONTHS.items():
+            m = re.search(rf"\b{name}\b(?:\s+(\d{{4}}))?", t)
+            if m:
+                return _end_of_month(int(m.group(1)) if m.group(1) else year, mo)
+    except ValueError:  # 31/02/2025, year 0: no such day
         return None
-    for name, mo in MONTHS.items():
-        m = re.search(rf"\b{name}\b(?:\s+(\d{{4}}))?", t)
-        if m:
-            return _end_of_month(int(m.group(1)) if m.group(1) else year, mo)
     return None
 
 

@@ -76,7 +76,7 @@ class _Renderer:
         if c.merge_to:
             ws.merge_range(c.row, c.col, c.merge_to[0], c.merge_to[1], "", f)
         if c.kind == "formula":
-            ws.write_formula(c.row, c.col, c.formula, f)
+            ws.write_formula(c.row, c.col, c.formula, f, c.value if c.value is not None else 0)
         elif isinstance(c.value, str):
             ws.write_string(c.row, c.col, c.value, f)  # text from the plan is never a formula
         elif isinstance(c.value, (int, float)):

@@ -1,0 +1,229 @@
+"""Consolidation: many returned workbooks -> one scored result per sector, objective and indicator.
+
+Pure orchestration over :mod:`piao_xls.reader` (I/O) and :mod:`piao_xls.scoring` (pure).
+Output adapters (summary workbook, JSON, CSV) live in :mod:`piao_xls.summary`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ERROR, WARNING, Finding
+from .model import Plan
+from .reader import (
+    ACCEPTED,
+    REJECTED,
+    WORKBOOK_SUFFIXES,
+    SectorSubmission,
+    WorkbookResult,
+    read_workbook,
+)
+from .scoring import MISSING, score_sector
+from .targets import explain_it
+
+# sector status (Italian: shown in the summary)
+SCORED_OK = "valutato"
+SCORED_WITH_ISSUES = "valutato con anomalie"
+NOT_RECEIVED = "non pervenuto"
+CONFLICT = "conflitto"
+
+
+def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[Path]]:
+    """Files and folders (recursed) -> (workbook files, other files), both sorted, no duplicates."""
+    books, others, seen = [], [], set()
+    for p in paths:
+        p = Path(p)
+        items = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+        for f in items:
+            key = f.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            if f.name.startswith(("~$", ".~lock")) or f.name.startswith("."):
+                others.append(f)
+            elif f.suffix.lower() in WORKBOOK_SUFFIXES:
+                books.append(f)
+            else:
+                others.append(f)
+    return books, others
+
+
+@dataclass
+class Consolidation:
+    plan: Plan
+    results: list[WorkbookResult]
+    skipped: list[Path]
+    sectors: list[dict] = field(default_factory=list)
+    objectives: list[dict] = field(default_factory=list)
+    indicators: list[dict] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every sector scored from an accepted submission."""
+        return all(s["status"] == SCORED_OK for s in self.sectors)
+
+    def to_dict(self) -> dict:
+        return {"plan_id": self.plan.plan_id, "year": self.plan.year, "fingerprint": self.plan.fingerprint,
+                "sectors": self.sectors, "objectives": self.objectives, "indicators": self.indicators,
+                "findings": self.findings, "sources": self.sources}
+
+    def to_frames(self) -> dict:
+        import pandas as pd
+
+        return {name: pd.DataFrame(getattr(self, name)) for name in
+                ("sectors", "objectives", "indicators", "findings", "sources")}
+
+
+def _finding_row(f: Finding, sector: str = "") -> dict:
+    return {"code": f.code, "severity": f.severity, "file": f.file or "", "sheet": f.sheet or "",
+            "cell": f.cell or "", "sector": sector, "message": f.message}
+
+
+def read_all(files: list[Path], plan: Plan, jobs: int = 1) -> list[WorkbookResult]:
+    if jobs > 1 and len(files) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(read_workbook, files, [plan] * len(files), chunksize=max(1, len(files) // (jobs * 8))))
+    return [read_workbook(f, plan) for f in files]
+
+
+def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, SectorSubmission]],
+          prefer_newest: bool, notes: list[dict]) -> tuple[tuple[WorkbookResult, SectorSubmission] | None, bool]:
+    """One submission out of several for the same sector and source. Returns (choice, conflict)."""
+    if not cands:
+        return None, False
+    distinct = {}
+    for res, sub in cands:
+        distinct.setdefault(sub.signature(), []).append((res, sub))
+    if len(distinct) == 1:
+        return cands[-1], False
+    newest = max(cands, key=lambda rs: (rs[0].saved, rs[0].path))
+    files = ", ".join(Path(r.path).name for r, _ in cands)
+    if prefer_newest:
+        notes.append(_finding_row(Finding("WB-CONFLICT", WARNING, f"valori diversi per il settore {code} in: {files}; "
+                                          f"usato il più recente: {Path(newest[0].path).name}",
+                                          file=newest[0].path), code))
+        return newest, False
+    notes.append(_finding_row(Finding("WB-CONFLICT", ERROR, f"valori diversi per il settore {code} in: {files}; "
+                                      "settore non valutato (usare --prefer-newest per scegliere il più recente)",
+                                      file=newest[0].path), code))
+    return None, True
+
+
+def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False, jobs: int = 1) -> Consolidation:
+    """Read every workbook under ``paths`` and score each sector of ``plan``."""
+    files, skipped = expand_paths(paths)
+    results = read_all(files, plan, jobs)
+    c = Consolidation(plan, results, skipped)
+    for f in skipped:
+        c.findings.append(_finding_row(Finding("WB-SKIPPED", WARNING, "file ignorato: non è una cartella di lavoro "
+                                               "(.xlsx, .ods)", file=str(f))))
+    for res in results:
+        for f in res.findings:
+            c.findings.append(_finding_row(f, ",".join(res.sector_codes)))
+    groups: dict[tuple[str, str], list] = {}
+    for res in results:
+        for code, sub in res.sectors.items():
+            groups.setdefault((code, res.source), []).append((res, sub))
+    used: dict[str, list[str]] = {}
+    policy = plan.scoring
+    for sector in plan.sectors:
+        notes: list[dict] = []
+        main, conflict = _pick(plan, sector.code, "responsabile", groups.get((sector.code, "responsabile"), []),
+                               prefer_newest, notes)
+        chosen = {"responsabile": main}
+        for source in ("nucleo", "esterno"):
+            if any(i.source == source for i in sector.indicators):
+                pick, conf = _pick(plan, sector.code, source, groups.get((sector.code, source), []), prefer_newest,
+                                   notes)
+                chosen[source] = pick
+                conflict = conflict or conf
+        c.findings.extend(notes)
+        values: dict[str, dict] = {}
+        texts: dict[str, str] = {}
+        for source, pick in chosen.items():
+            if pick is None:
+                continue
+            res, sub = pick
+            used.setdefault(res.path, []).append(sector.code if source == "responsabile" else f"{sector.code}:{source}")
+            for ind in sector.indicators:
+                if ind.source == source and ind.id in sub.values:
+                    values[ind.id] = sub.values[ind.id]
+            texts.update(sub.texts)
+        if main is None and not conflict:
+            status = NOT_RECEIVED
+            c.findings.append(_finding_row(Finding("WB-NOT-RECEIVED", ERROR, f"nessun file ricevuto per il settore "
+                                                   f"{sector.code} ({sector.name})"), sector.code))
+        elif conflict:
+            status = CONFLICT
+        else:
+            files_ok = all(p[0].status == ACCEPTED for p in chosen.values() if p is not None)
+            missing_sources = [s for s, p in chosen.items() if p is None]
+            status = SCORED_OK if files_ok and not missing_sources else SCORED_WITH_ISSUES
+            for s in missing_sources:
+                c.findings.append(_finding_row(Finding("WB-NOT-RECEIVED", ERROR, f"valori «{s}» del settore "
+                                                       f"{sector.code} non pervenuti: indicatori non rendicontati"),
+                                               sector.code))
+        scored = status not in (NOT_RECEIVED, CONFLICT)
+        sc = score_sector(sector, values if scored else {}, policy)
+        reached = partly = not_reached = not_reported = 0
+        for obj, osc in zip(sector.objectives, sc.objectives, strict=False):
+            missing = all(s.status == MISSING for s in osc.indicators if s.counts) and osc.evaluable
+            if not scored or missing:
+                not_reported += 1
+            elif osc.achievement is None:
+                pass
+            elif osc.achievement >= 1 - 1e-12:
+                reached += 1
+            elif osc.achievement > 0:
+                partly += 1
+            else:
+                not_reached += 1
+            band = policy.band(osc.achievement * 100) if osc.achievement is not None else None
+            c.objectives.append({
+                "sector": sector.code, "objective": obj.id, "number": obj.number, "title": obj.title,
+                "weight": obj.weight, "achievement": osc.achievement if scored else None,
+                "points": osc.points if scored else None, "band": band.code if band and scored else "",
+            })
+            for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
+                vals = values.get(ind.id, {})
+                c.indicators.append({
+                    "sector": sector.code, "objective": obj.id, "indicator": ind.id, "profilo": ind.profilo,
+                    "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
+                    "rule_it": explain_it(ind.rule), "source": ind.source,
+                    "actual": _fmt_values(vals), "achievement": isc.achievement if scored else None,
+                    "status": isc.status if scored else status,
+                    "analysis": texts.get(f"{ind.id}|analisi", ""),
+                })
+        c.sectors.append({
+            "code": sector.code, "name": sector.name, "responsabile": sector.responsabile.display,
+            "score": sc.score if scored else None, "band": sc.band_code if scored else "",
+            "band_label": sc.band_label if scored else "", "status": status,
+            "objectives_reached": reached, "objectives_partly": partly, "objectives_not_reached": not_reached,
+            "objectives_not_reported": not_reported,
+        })
+    for res in results:
+        c.sources.append({"path": res.path, "sha256": res.sha256, "size": res.size, "saved": res.saved,
+                          "status": res.status, "kind": res.kind, "sectors": ",".join(res.sector_codes),
+                          "used_for": ",".join(used.get(res.path, []))})
+    for f in skipped:
+        c.sources.append({"path": str(f), "sha256": "", "size": f.stat().st_size if f.exists() else 0, "saved": "",
+                          "status": "ignorato", "kind": "", "sectors": "", "used_for": ""})
+    return c
+
+
+def _fmt_values(vals: dict) -> str:
+    """The actual values as text, e.g. '0.95' or 'numerator=120; denominator=100' (None = missing)."""
+    out = []
+    for k, v in vals.items():
+        if v is None:
+            continue
+        txt = v.isoformat() if hasattr(v, "isoformat") else ("Sì" if v is True else "No" if v is False else f"{v:g}")
+        out.append(txt if k == "value" or k == "date" else f"{k}={txt}")
+    return "; ".join(out)
+
+
+__all__ = ["REJECTED", "Consolidation", "consolidate", "expand_paths"]
