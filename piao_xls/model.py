@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
+from functools import cached_property
 
 RULE_KINDS = ("at_least", "at_most", "range", "deadline", "yes_no", "fraction", "increase", "informative")
 UNITS = ("percent", "number", "amount", "date", "yes_no")
@@ -218,7 +219,7 @@ class Plan:
     def canonical(self) -> dict:
         return canonical(self)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON form: same plan content, same fingerprint."""
         text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))

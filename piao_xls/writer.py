@@ -10,6 +10,7 @@ import io
 import os
 import re
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import xlsxwriter
@@ -71,8 +72,10 @@ class _Renderer:
             self.formats[style] = self.wb.add_format(STYLES[style])
         return self.formats[style]
 
-    def cell(self, ws, c: Cell) -> None:
+    def cell(self, ws, c: Cell, prefill: dict | None = None) -> None:
         f = self.fmt(c.style)
+        if prefill and c.kind == "input" and c.key in prefill:
+            c = replace(c, value=prefill[c.key])
         if c.merge_to:
             ws.merge_range(c.row, c.col, c.merge_to[0], c.merge_to[1], "", f)
         if c.kind == "formula":
@@ -89,14 +92,14 @@ class _Renderer:
             r2, c2 = c.merge_to or (c.row, c.col)
             ws.data_validation(c.row, c.col, r2, c2, _validation_options(c.validation))
 
-    def sheet(self, s: SheetLayout, password: str) -> None:
+    def sheet(self, s: SheetLayout, password: str, prefill: dict | None = None) -> None:
         ws = self.wb.add_worksheet(s.name)
         for i, w in enumerate(s.col_widths):
             ws.set_column(i, i, w)
         for r, h in s.row_heights.items():
             ws.set_row(r, h)
         for c in s.cells:
-            self.cell(ws, c)
+            self.cell(ws, c, prefill)
         ws.set_landscape()
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
@@ -137,15 +140,37 @@ def _lock_structure(data: bytes, password: str) -> bytes:
     return out.getvalue()
 
 
-def render(book: WorkbookLayout, password: str = "") -> bytes:
-    """Render a workbook layout to .xlsx bytes (deterministic for the same layout and password)."""
+class _ProtectedWorkbook(xlsxwriter.Workbook):
+    """Adds <workbookProtection lockStructure="1"/> before <bookViews>, where the schema wants it."""
+
+    structure_password = ""
+
+    def _write_book_views(self) -> None:
+        attrs = []
+        if self.structure_password:
+            attrs.append(("workbookPassword", legacy_password_hash(self.structure_password)))
+        attrs.append(("lockStructure", "1"))
+        self._xml_empty_tag("workbookProtection", attrs)
+        super()._write_book_views()
+
+
+_HOOKED = hasattr(xlsxwriter.Workbook, "_write_book_views") and hasattr(xlsxwriter.Workbook, "_xml_empty_tag")
+
+
+def render(book: WorkbookLayout, password: str = "", prefill: dict[str, object] | None = None) -> bytes:
+    """Render a workbook layout to .xlsx bytes (deterministic for the same layout and password).
+
+    ``prefill`` (input key -> value) writes values into input cells: for tests and benchmarks
+    that need a filled workbook without a person or LibreOffice.
+    """
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {
+    wb = (_ProtectedWorkbook if _HOOKED else xlsxwriter.Workbook)(buf, {
         "in_memory": True,
         "strings_to_numbers": False,
         "strings_to_formulas": False,
         "strings_to_urls": False,
     })
+    wb.structure_password = password
     created = document_time().replace(tzinfo=None)
     wb.set_properties({
         "title": book.properties.get("piao_plan_id", ""),
@@ -159,6 +184,6 @@ def render(book: WorkbookLayout, password: str = "") -> bytes:
         wb.set_custom_property(k, v)
     r = _Renderer(wb)
     for s in book.sheets:
-        r.sheet(s, password)
+        r.sheet(s, password, prefill)
     wb.close()
-    return _lock_structure(buf.getvalue(), password)
+    return buf.getvalue() if _HOOKED else _lock_structure(buf.getvalue(), password)

@@ -1,0 +1,136 @@
+"""Benchmark: prints figures, asserts nothing. Run: python bench/bench.py [--sectors 200] [--files 200]
+
+Each figure is a ratio against a floor measured in the same run on the same machine:
+- generation (layout + render) of the bundled plan and of a synthetic plan
+  (sectors x 40 objectives x 3 indicators) vs raw xlsxwriter writing the same cells and formats;
+- consolidation of N filled per-sector workbooks vs python-calamine reading every cell of the
+  same files (floor) and vs the same reading with openpyxl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from piao_xls.layout import plan_workbooks, sector_workbook  # noqa: E402
+from piao_xls.planfile import load_plan, parse_plan  # noqa: E402
+from piao_xls.samples import sample_values, synthetic_plan_yaml  # noqa: E402
+from piao_xls.styles import STYLES  # noqa: E402
+from piao_xls.writer import render  # noqa: E402
+
+
+def timed(fn, repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def raw_xlsxwriter(books) -> None:
+    """The floor: the same cells, merges, formats and validations, written straight with xlsxwriter."""
+    import io
+
+    import xlsxwriter
+
+    for book in books:
+        wb = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+        fmts = {k: wb.add_format(v) for k, v in STYLES.items()}
+        for s in book.sheets:
+            ws = wb.add_worksheet(s.name)
+            for c in s.cells:
+                f = fmts[c.style]
+                if c.merge_to:
+                    ws.merge_range(c.row, c.col, c.merge_to[0], c.merge_to[1], "", f)
+                if c.formula:
+                    ws.write_formula(c.row, c.col, c.formula, f, 0)
+                elif isinstance(c.value, str):
+                    ws.write_string(c.row, c.col, c.value, f)
+                elif isinstance(c.value, (int, float)):
+                    ws.write_number(c.row, c.col, c.value, f)
+                else:
+                    ws.write_blank(c.row, c.col, None, f)
+                if c.validation is not None:
+                    ws.data_validation(c.row, c.col, c.row, c.col, {"validate": "any"})
+            ws.protect()
+        wb.close()
+
+
+def gen_ours(plan) -> None:
+    for book in plan_workbooks(plan):
+        render(book)
+
+
+def bench_generation(plan, label: str) -> None:
+    books = plan_workbooks(plan)  # the floor gets the layout for free
+    floor = timed(lambda: raw_xlsxwriter(books))
+    ours = timed(lambda: gen_ours(plan))
+    cells = sum(len(s.cells) for b in books for s in b.sheets)
+    print(f"generate {label}: {len(books)} workbooks, {cells:,} cells: piao-xls {ours:.2f} s, "
+          f"raw xlsxwriter floor {floor:.2f} s, ratio {ours / floor:.2f}x (target <= 1.5x)")
+
+
+def bench_consolidation(plan, n_files: int, folder: Path) -> None:
+    import python_calamine
+    from openpyxl import load_workbook
+
+    from piao_xls.consolidate import consolidate
+
+    files = []
+    for sector in plan.sectors[:n_files]:
+        book = sector_workbook(plan, sector)
+        values = sample_values(book.sheets[1], seed=1, year=plan.year)
+        path = folder / book.filename
+        path.write_bytes(render(book, prefill=values))
+        files.append(path)
+
+    def calamine_floor():
+        for f in files:
+            wb = python_calamine.CalamineWorkbook.from_path(str(f))
+            for name in wb.sheet_names:
+                wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            wb.close()
+
+    def openpyxl_floor():
+        for f in files:
+            wb = load_workbook(f, read_only=True, data_only=True)
+            for ws in wb.worksheets:
+                for _ in ws.iter_rows(values_only=True):
+                    pass
+            wb.close()
+
+    floor = timed(calamine_floor)
+    ours = timed(lambda: consolidate([folder], plan))
+    opx = timed(openpyxl_floor)
+    print(f"consolidate {len(files)} sector workbooks: piao-xls {ours:.2f} s, calamine floor {floor:.2f} s "
+          f"(ratio {ours / floor:.2f}x, target <= 2x), openpyxl reading {opx:.2f} s "
+          f"(piao-xls is {opx / ours:.1f}x faster, target >= 10x)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sectors", type=int, default=200)
+    ap.add_argument("--objectives", type=int, default=40)
+    ap.add_argument("--files", type=int, default=200)
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+    bench_generation(load_plan(), "bundled plan")
+    t = time.perf_counter()
+    plan, _ = parse_plan(synthetic_plan_yaml(args.sectors, args.objectives, 3), "synthetic")
+    print(f"synthetic plan {args.sectors}x{args.objectives}x3 parsed in {time.perf_counter() - t:.2f} s")
+    bench_generation(plan, f"synthetic {args.sectors}x{args.objectives}x3")
+    with tempfile.TemporaryDirectory() as d:
+        bench_consolidation(plan, args.files, Path(d))
+
+
+if __name__ == "__main__":
+    main()
