@@ -86,9 +86,10 @@ def sector_formula(point_cells: Sequence[str], evaluable_weight: float) -> str:
 
 def band_formula(score_cell: str, bands: Sequence[Band]) -> str:
     ordered = sorted(bands, key=lambda b: -b.min)
+    score = f"ROUND({score_cell},9)"  # as ScoringPolicy.band
     expr = f'"{_band_text(ordered[-1])}"'
     for b in reversed(ordered[:-1]):
-        expr = f'IF({score_cell}>={_n(b.min)},"{_band_text(b)}",{expr})'
+        expr = f'IF({score}>={_n(b.min)},"{_band_text(b)}",{expr})'
     return "=" + expr
 
 

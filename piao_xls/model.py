@@ -185,6 +185,9 @@ class ScoringPolicy:
     bands: tuple[Band, ...] = DEFAULT_BANDS
 
     def band(self, score: float) -> Band:
+        """The band of a 0-100 score, decided on the score rounded to 9 decimals so that floating-point
+        noise (94.99999999999999 for an exact 95) does not drop a sector into the band below."""
+        score = round(score, 9)
         for b in sorted(self.bands, key=lambda b: -b.min):
             if score >= b.min:
                 return b

@@ -100,7 +100,7 @@ def _xml(data: bytes):
     return ElementTree.fromstring(data)
 
 
-def read_properties(path: Path) -> tuple[dict[str, str], str]:
+def read_properties(path) -> tuple[dict[str, str], str]:
     """Custom document properties and the last-saved time, from .xlsx or .ods."""
     props: dict[str, str] = {}
     saved = ""

@@ -162,5 +162,7 @@ def score_sector(sector: Sector, values: Mapping[str, Mapping[str, object]], pol
     ind_scores = {i.id: score_indicator(i, values.get(i.id, {}), policy) for i in sector.indicators}
     objs = tuple(score_objective(o, ind_scores, policy) for o in sector.objectives)
     total = sector_score_value(objs)
+    # choose the band on the score rounded to 1e-9: 10 x 0.89 + 20 x 0.94 + 30 x 0.99 + 40 x 0.94 is 95
+    # but sums to 94.99999999999999 in binary floating point, which must not drop to band B
     band = policy.band(total)
     return SectorScore(sector.code, total, band.code, band.label, objs)

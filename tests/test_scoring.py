@@ -273,10 +273,12 @@ def test_min_aggregation():
 
 
 def test_threshold_zeroes_an_objective_below_it():
-    values = {"SA-1.1": {"value": 0.8}, "SA-1.2": {"value": 0.4}}  # mean 0.7, as above
-    assert _obj_scores(values, ScoringPolicy(threshold=0.75)).achievement == 0.0  # 0.7 < 0.75
-    assert _obj_scores(values, ScoringPolicy(threshold=0.7)).achievement == pytest.approx(0.7)  # not below
-    assert _obj_scores(values, ScoringPolicy(threshold=0.5)).achievement == pytest.approx(0.7)
+    # binary-exact values: (3 x 0.75 + 1 x 0.25) / 4 = 2.5 / 4 = 0.625
+    values = {"SA-1.1": {"value": 0.75}, "SA-1.2": {"value": 0.25}}
+    assert _obj_scores(values).achievement == 0.625
+    assert _obj_scores(values, ScoringPolicy(threshold=0.75)).achievement == 0.0  # 0.625 < 0.75
+    assert _obj_scores(values, ScoringPolicy(threshold=0.625)).achievement == 0.625  # equal is not below
+    assert _obj_scores(values, ScoringPolicy(threshold=0.5)).achievement == 0.625
 
 
 def test_objective_with_only_informative_indicators_is_not_evaluable():
@@ -383,6 +385,28 @@ def test_sector_score_value_no_evaluable_weight_is_zero():
 )
 def test_default_bands(score, code):
     assert DEFAULT.band(score).code == code
+
+
+def test_band_is_not_lost_to_floating_point_noise():
+    plan = plan_from("""
+comune: Test
+year: 2025
+sectors:
+  - code: SA
+    name: A
+    responsabile: {name: R}
+    objectives:
+      - {number: 1, title: T1, weight: 10, indicators: [{description: d, target: "100%"}]}
+      - {number: 2, title: T2, weight: 20, indicators: [{description: d, target: "100%"}]}
+      - {number: 3, title: T3, weight: 30, indicators: [{description: d, target: "100%"}]}
+      - {number: 4, title: T4, weight: 40, indicators: [{description: d, target: "100%"}]}
+""")
+    values = {"SA-1.1": {"value": 0.89}, "SA-2.1": {"value": 0.94}, "SA-3.1": {"value": 0.99}, "SA-4.1": {"value": 0.94}}
+    s = scoring.score_sector(plan.sectors[0], values, plan.scoring)
+    # 10 x 0.89 + 20 x 0.94 + 30 x 0.99 + 40 x 0.94 = 8.9 + 18.8 + 29.7 + 37.6 = 95 exactly on paper,
+    # 94.99999999999999 in binary floating point: still band A
+    assert s.score == pytest.approx(95)
+    assert s.band_code == "A"
 
 
 def test_default_band_labels():
