@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from piao_xls.layout import plan_workbooks, sector_workbook  # noqa: E402
-from piao_xls.planfile import load_plan, parse_plan  # noqa: E402
-from piao_xls.samples import sample_values, synthetic_plan_yaml  # noqa: E402
-from piao_xls.styles import STYLES  # noqa: E402
-from piao_xls.writer import render  # noqa: E402
+from piao_xls.layout import plan_workbooks, sector_workbook
+from piao_xls.planfile import load_plan, parse_plan
+from piao_xls.samples import sample_values, synthetic_plan_yaml
+from piao_xls.styles import STYLES
+from piao_xls.writer import render
 
 
 def timed(fn, repeat: int = 1) -> float:

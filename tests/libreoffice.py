@@ -28,6 +28,7 @@ Public API::
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -161,10 +162,8 @@ _LIVE_LOCK = threading.Lock()
 
 def _close_all_at_exit() -> None:
     for lo in list(_LIVE):
-        try:
+        with contextlib.suppress(Exception):
             lo.close()
-        except Exception:
-            pass
 
 
 atexit.register(_close_all_at_exit)
@@ -176,10 +175,8 @@ def _killpg(pid: int | None, sig: int = signal.SIGKILL) -> None:
     try:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 class LibreOffice:
@@ -244,10 +241,8 @@ class LibreOffice:
             except Exception:
                 pass
             _killpg(proc.pid)
-            try:
+            with contextlib.suppress(Exception):
                 proc.wait(timeout=5)
-            except Exception:
-                pass
             for stream in (proc.stdout, proc.stdin):
                 try:
                     if stream:
@@ -373,10 +368,8 @@ class Doc:
             return
         self._closed = True
         if self._lo.alive:
-            try:
+            with contextlib.suppress(LibreOfficeError):
                 self._lo.call("close", self._h)
-            except LibreOfficeError:
-                pass
 
     # -- inspection --------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
@@ -422,15 +415,29 @@ class Doc:
         return self._call("error_code", sheet, cell) != 0
 
     def invalid_cells(self, sheet: str) -> int:
-        """Tools > Detective > Mark Invalid Data on ``sheet``; number of circles it drew."""
+        """Tools > Detective > Mark Invalid Data on ``sheet`` (after .uno:ClearArrows); number of
+        circles it drew.  The circles stay on the sheet's DrawPage until the next call."""
         return self._call("invalid_cells", sheet)
 
+    def is_invalid(self, sheet: str, cell: str) -> bool:
+        """Whether Mark Invalid Data circles ``cell`` (marks are cleared afterwards)."""
+        return self._call("is_invalid", sheet, cell)
+
     # -- user actions ------------------------------------------------------------------
-    def type_into(self, sheet: str, cell: str, text: str) -> bool:
-        """Type ``text`` into ``cell`` as a user (GoToCell + EnterString through the dispatcher).
-        Honours sheet protection.  True when the cell content afterwards differs from before or
-        equals the typed text; False when the entry was refused."""
-        return self._call("type_into", sheet, cell, str(text))
+    def type_into(self, sheet: str, cell: str, text: str, validate: bool = False) -> bool:
+        """Type ``text`` into ``cell`` as a user: dispatcher .uno:GoToCell then .uno:EnterString.
+
+        Honours sheet protection (a locked cell of a protected sheet refuses -> False).  True
+        when the entry was accepted (content changed, or already equal to ``text`` in an
+        editable cell).
+
+        NOTE: .uno:EnterString does NOT run data-validation checks (in the GUI they live in the
+        input line's Enter handler), so by default an invalid value IS accepted.  With
+        ``validate=True`` the "Stop" error alert is emulated: if after the entry the cell is
+        circled by Mark Invalid Data and its validation shows a STOP alert, the entry is undone
+        and False is returned (Warning/Information alerts accept, as clicking OK would).
+        ``validate=True`` also clears detective marks on the sheet."""
+        return self._call("type_into", sheet, cell, str(text), bool(validate))
 
     def set_value(self, sheet: str, cell: str, value: Any) -> None:
         """Cell API write (bypasses protection and validation).  float/int -> value,
@@ -448,6 +455,8 @@ class Doc:
         self._call("protect", sheet, password)
 
     def insert_rows(self, sheet: str, row_index0: int, count: int = 1) -> None:
+        """sheet.getRows().insertByIndex.  Raises LibreOfficeError ("PermissionError: ... is
+        protected") on a protected sheet, as LibreOffice refuses it."""
         self._call("insert_rows", sheet, int(row_index0), int(count))
 
     def delete_rows(self, sheet: str, row_index0: int, count: int = 1) -> None:
@@ -481,30 +490,56 @@ class Doc:
 
 _FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "ods": "calc8", "xls": "MS Excel 97", "csv": "Text - txt - csv (StarCalc)"}
 
-_REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
-xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooLocale" oor:op="fuse"><value>{ui}</value></prop></item>
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>{loc}</value></prop></item>
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="DecimalSeparatorAsLocale" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Linguistic/General"><prop oor:name="DefaultLocale" oor:op="fuse"><value>{loc}</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="ShowTipOfTheDay" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Save/Document"><prop oor:name="WarnAlienFormat" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
-<item oor:path="/org.openoffice.Office.Recovery/AutoSave"><prop oor:name="Enabled" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Recovery/RecoveryInfo"><prop oor:name="Enabled" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Syntax"><prop oor:name="Grammar" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Syntax"><prop oor:name="EnglishFunctionName" oor:op="fuse"><value>true</value></prop></item>
-</oor:items>
-"""
+# (config path, property, value) written into the throw-away profile before soffice starts
+_REGISTRY_PROPS = [
+    ("/org.openoffice.Setup/L10N", "ooLocale", "en-US"),  # UI language
+    ("/org.openoffice.Setup/L10N", "ooSetupSystemLocale", "{locale}"),  # number/date input parsing
+    ("/org.openoffice.Setup/L10N", "DecimalSeparatorAsLocale", "true"),
+    ("/org.openoffice.Office.Linguistic/General", "DefaultLocale", "{locale}"),
+    ("/org.openoffice.Office.Common/Misc", "UseLocking", "false"),
+    ("/org.openoffice.Office.Common/Misc", "FirstRun", "false"),
+    ("/org.openoffice.Office.Common/Misc", "ShowTipOfTheDay", "false"),
+    ("/org.openoffice.Office.Common/Save/Document", "WarnAlienFormat", "false"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel", "3"),
+    ("/org.openoffice.Office.Recovery/AutoSave", "Enabled", "false"),
+    ("/org.openoffice.Office.Recovery/RecoveryInfo", "Enabled", "false"),
+    ("/org.openoffice.Office.Calc/Formula/Syntax", "Grammar", "0"),
+    ("/org.openoffice.Office.Calc/Formula/Syntax", "EnglishFunctionName", "true"),
+]
+# Hide Calc's formula bar (child window FID_INPUTLINE_STATUS = SID_SC_START + 100 = 26100).  The
+# Debian/Ubuntu "-nogui" packages ship no modules/scalc/ui/*.ui files, so building the formula
+# bar (posbox.ui) throws and soffice aborts as soon as a view is shown or a dispatch touches it.
+_REGISTRY_NODES = [
+    ("/org.openoffice.Office.Views/Windows", "26100", "Visible", "false"),
+]
+
+
+def _registry_xml(locale: str) -> str:
+    items = [
+        f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse"><value>{value.format(locale=locale)}</value>'
+        "</prop></item>"
+        for path, name, value in _REGISTRY_PROPS
+    ]
+    items += [
+        f'<item oor:path="{path}"><node oor:name="{node}" oor:op="replace"><prop oor:name="{name}" oor:op="fuse">'
+        f"<value>{value}</value></prop></node></item>"
+        for path, node, name, value in _REGISTRY_NODES
+    ]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n' + "\n".join(items) + "\n</oor:items>\n"
+    )
 
 
 class _Driver:  # pragma: no cover - runs in the uno interpreter
     def __init__(self, cfg: dict) -> None:
         self.cfg = cfg
         self.docs: dict[int, Any] = {}
+        self.controllers: dict[int, Any] = {}
+        self.frames: dict[int, Any] = {}
+        self.sheet_cache: dict[int, dict[str, Any]] = {}
+        self.active: dict[int, str] = {}
         self.copies: dict[int, str] = {}
         self.next_handle = 0
         self.soffice: subprocess.Popen | None = None
@@ -518,7 +553,7 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
         os.makedirs(os.path.join(profile, "user"), exist_ok=True)
         loc = self.cfg.get("locale") or "en-US"
         with open(os.path.join(profile, "user", "registrymodifications.xcu"), "w", encoding="utf-8") as fh:
-            fh.write(_REGISTRY.format(loc=loc, ui="en-US"))
+            fh.write(_registry_xml(loc))
         self.copy_dir = os.path.join(workdir, "docs")
         os.makedirs(self.copy_dir, exist_ok=True)
         pipe_name = f"piao_lo_{os.getpid()}_{int(time.time() * 1000)}"
@@ -562,26 +597,25 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
             pass
         return {"soffice_pid": self.soffice.pid, "version": version}
 
+    def log_tail(self, n: int = 2000) -> str:
+        try:
+            with open(os.path.join(self.cfg["workdir"], "soffice.log"), "rb") as fh:
+                return fh.read()[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
     def shutdown(self) -> None:
         for h in list(self.docs):
-            try:
+            with contextlib.suppress(Exception):
                 self.op_close(h)
-            except Exception:
-                pass
-        try:
+        with contextlib.suppress(Exception):
             self.desktop.terminate()
-        except Exception:
-            pass
         if self.soffice is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.soffice.wait(timeout=10)
-            except Exception:
-                pass
             _killpg(self.soffice.pid)
-            try:
+            with contextlib.suppress(Exception):
                 self.soffice.wait(timeout=5)
-            except Exception:
-                pass
 
     # -- helpers -----------------------------------------------------------------------
     @staticmethod
@@ -599,25 +633,40 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
         except KeyError:
             raise KeyError(f"unknown document handle {h}") from None
 
+    def _controller(self, h: int) -> Any:
+        ctrl = self.controllers.get(h)
+        if ctrl is None:
+            ctrl = self.controllers[h] = self._doc(h).getCurrentController()
+            self.frames[h] = ctrl.getFrame()
+        return ctrl
+
     def _sheet(self, h: int, name: str) -> Any:
-        sheets = self._doc(h).getSheets()
-        if not sheets.hasByName(name):
-            raise KeyError(f"no sheet named {name!r}; sheets: {list(sheets.getElementNames())}")
-        return sheets.getByName(name)
+        cache = self.sheet_cache.setdefault(h, {})
+        sh = cache.get(name)
+        if sh is None:
+            sheets = self._doc(h).getSheets()
+            if not sheets.hasByName(name):
+                raise KeyError(f"no sheet named {name!r}; sheets: {list(sheets.getElementNames())}")
+            sh = cache[name] = sheets.getByName(name)
+        return sh
+
+    def _forget_sheets(self, h: int) -> None:
+        self.sheet_cache.pop(h, None)
+        self.active.pop(h, None)
 
     def _cell(self, h: int, sheet: str, addr: str) -> Any:
         return self._sheet(h, sheet).getCellRangeByName(addr)
 
     def _dispatch(self, h: int, cmd: str, **props: Any) -> Any:
-        frame = self._doc(h).getCurrentController().getFrame()
+        self._controller(h)
         args = tuple(self._pv(k, v) for k, v in props.items())
-        return self.dispatcher.executeDispatch(frame, cmd, "", 0, args)
+        return self.dispatcher.executeDispatch(self.frames[h], cmd, "", 0, args)
 
     def _activate(self, h: int, sheet: str) -> Any:
         sh = self._sheet(h, sheet)
-        ctrl = self._doc(h).getCurrentController()
-        if ctrl.getActiveSheet().getName() != sheet:
-            ctrl.setActiveSheet(sh)
+        if self.active.get(h) != sheet:
+            self._controller(h).setActiveSheet(sh)
+            self.active[h] = sheet
         return sh
 
     @staticmethod
@@ -646,11 +695,12 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
     def op_close(self, h: int) -> None:
         doc = self.docs.pop(h, None)
         copy = self.copies.pop(h, None)
+        self.controllers.pop(h, None)
+        self.frames.pop(h, None)
+        self._forget_sheets(h)
         if doc is not None:
-            try:
+            with contextlib.suppress(Exception):
                 doc.setModified(False)
-            except Exception:
-                pass
             try:
                 doc.close(True)
             except Exception:
@@ -735,32 +785,75 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
     def op_recalc(self, h: int) -> None:
         self._doc(h).calculateAll()
 
-    def op_type_into(self, h: int, sheet: str, addr: str, text: str) -> bool:
+    def op_type_into(self, h: int, sheet: str, addr: str, text: str, validate: bool = False) -> bool:
         self._activate(h, sheet)
         cell = self._cell(h, sheet, addr)
         before = self._snapshot(cell)
         self._dispatch(h, ".uno:GoToCell", ToPoint=addr)
-        sel = self._doc(h).getCurrentController().getSelection()
-        try:
-            ra = sel.getRangeAddress()
-            ca = cell.getCellAddress()
-            if (ra.Sheet, ra.StartColumn, ra.StartRow) != (ca.Sheet, ca.Column, ca.Row):
-                raise RuntimeError(f"GoToCell {addr!r} landed elsewhere")
-        except AttributeError:
-            pass
         self._dispatch(h, ".uno:EnterString", StringName=text)
         after = self._snapshot(cell)
-        if after != before:
-            return True
-        return text in (after[0], after[1])
+        if after == before:
+            # refused (protection) -- or the cell already held exactly this text
+            return text in (after[0], after[1]) and not self._refuses_input(h, sheet, cell)
+        if validate and self._stop_invalid(h, sheet, cell):
+            # emulate the "Stop" error alert: the entry is rejected and the old content restored
+            self._dispatch(h, ".uno:Undo")
+            if self._snapshot(cell) != before:
+                self._restore(cell, before)
+            return False
+        return True
 
-    def op_invalid_cells(self, h: int, sheet: str) -> int:
-        sh = self._activate(h, sheet)
+    def _refuses_input(self, h: int, sheet: str, cell: Any) -> bool:
+        return bool(self._sheet(h, sheet).isProtected() and cell.CellProtection.IsLocked)
+
+    @staticmethod
+    def _restore(cell: Any, snap: tuple) -> None:
+        formula, string, value, kind = snap
+        if kind == "EMPTY":
+            cell.setString("")
+        elif kind == "VALUE":
+            cell.setValue(value)
+        elif kind == "TEXT":
+            cell.setString(string)
+        else:
+            cell.setFormula(formula)
+
+    def _stop_invalid(self, h: int, sheet: str, cell: Any) -> bool:
+        """True when ``cell`` violates a validation whose error alert is a shown "Stop"."""
+        v = cell.Validation
+        if v.Type.value == "ANY" or not v.ShowErrorMessage or v.ErrorAlertStyle.value != "STOP":
+            return False
+        return self._cell_marked_invalid(h, sheet, cell)
+
+    def _circles(self, h: int, sheet: str) -> list:
+        """Run Mark Invalid Data; return the (x, y, w, h) of the circles it drew, then clear them."""
+        page = self._activate(h, sheet).getDrawPage()
         self._dispatch(h, ".uno:ClearArrows")
-        page = sh.getDrawPage()
         before = page.getCount()
         self._dispatch(h, ".uno:ShowInvalid")
-        return page.getCount() - before
+        rects = []
+        for i in range(before, page.getCount()):
+            shape = page.getByIndex(i)
+            pos, size = shape.Position, shape.Size
+            rects.append((pos.X, pos.Y, size.Width, size.Height))
+        return rects
+
+    def _cell_marked_invalid(self, h: int, sheet: str, cell: Any) -> bool:
+        pos, size = cell.Position, cell.Size
+        try:
+            for x, y, w, hh in self._circles(h, sheet):
+                cx, cy = x + w / 2, y + hh / 2
+                if pos.X <= cx <= pos.X + size.Width and pos.Y <= cy <= pos.Y + size.Height:
+                    return True
+            return False
+        finally:
+            self._dispatch(h, ".uno:ClearArrows")
+
+    def op_invalid_cells(self, h: int, sheet: str) -> int:
+        return len(self._circles(h, sheet))
+
+    def op_is_invalid(self, h: int, sheet: str, addr: str) -> bool:
+        return self._cell_marked_invalid(h, sheet, self._cell(h, sheet, addr))
 
     def op_unprotect(self, h: int, sheet: str, password: str) -> None:
         self._sheet(h, sheet).unprotect(password)
@@ -768,17 +861,28 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
     def op_protect(self, h: int, sheet: str, password: str) -> None:
         self._sheet(h, sheet).protect(password)
 
+    def _rows_op(self, h: int, sheet: str, what: str, row: int, count: int) -> None:
+        sh = self._sheet(h, sheet)
+        try:
+            getattr(sh.getRows(), what)(row, count)
+        except Exception as exc:
+            if sh.isProtected():
+                raise PermissionError(f"sheet {sheet!r} is protected: LibreOffice refused {what} ({exc})") from None
+            raise
+
     def op_insert_rows(self, h: int, sheet: str, row: int, count: int) -> None:
-        self._sheet(h, sheet).getRows().insertByIndex(row, count)
+        self._rows_op(h, sheet, "insertByIndex", row, count)
 
     def op_delete_rows(self, h: int, sheet: str, row: int, count: int) -> None:
-        self._sheet(h, sheet).getRows().removeByIndex(row, count)
+        self._rows_op(h, sheet, "removeByIndex", row, count)
 
     def op_rename_sheet(self, h: int, old: str, new: str) -> None:
         self._sheet(h, old).setName(new)
+        self._forget_sheets(h)
 
     def op_remove_sheet(self, h: int, name: str) -> None:
         self._sheet(h, name)
+        self._forget_sheets(h)
         self._doc(h).getSheets().removeByName(name)
 
     def op_save_as(self, h: int, path: str, fmt: str) -> None:
@@ -829,7 +933,10 @@ def _driver_main(cfg_json: str) -> int:  # pragma: no cover - runs in the uno in
                 fn = getattr(drv, "op_" + op)
                 send({"id": req.get("id"), "ok": True, "result": fn(*req.get("args", []))})
             except Exception as exc:
-                send({"id": req.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+                err = f"{type(exc).__name__}: {exc}"
+                if drv.soffice is not None and drv.soffice.poll() is not None:
+                    err += f"\nsoffice died (exit code {drv.soffice.returncode}); its log ends with:\n{drv.log_tail()}"
+                send({"id": req.get("id"), "ok": False, "error": err})
     finally:
         drv.shutdown()
     return 0

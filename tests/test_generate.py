@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from piao_xls.cli import cli
 from piao_xls.layout import a1, plan_workbooks, sector_workbook
-from piao_xls.planfile import parse_plan
+from piao_xls.planfile import load_plan, parse_plan
 from piao_xls.writer import render
 
 EXPECTED_FILES = {
@@ -35,8 +35,7 @@ def test_golden_structures_match():
     assert not problems, "\n".join(problems[:40])
 
 
-@pytest.mark.parametrize("book", plan_workbooks(parse_plan(open("templates/truccazzano-2025.yaml").read())[0]),
-                         ids=lambda b: b.filename)
+@pytest.mark.parametrize("book", plan_workbooks(load_plan()), ids=lambda b: b.filename)
 def test_only_inputs_unlocked_and_all_validated(book):
     st = structure(render(book))
     assert st["structure_locked"]
