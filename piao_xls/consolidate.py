@@ -13,7 +13,6 @@ from pathlib import Path
 from .errors import ERROR, WARNING, Finding
 from .model import Plan
 from .reader import (
-    ACCEPTED,
     REJECTED,
     WORKBOOK_SUFFIXES,
     SectorSubmission,
@@ -160,7 +159,7 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
         elif conflict:
             status = CONFLICT
         else:
-            files_ok = all(p[0].status == ACCEPTED for p in chosen.values() if p is not None)
+            files_ok = all(not p[1].has_errors for p in chosen.values() if p is not None)
             missing_sources = [s for s, p in chosen.items() if p is None]
             status = SCORED_OK if files_ok and not missing_sources else SCORED_WITH_ISSUES
             for s in missing_sources:

@@ -10,7 +10,6 @@ input cells, which calamine cannot see.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -53,8 +52,12 @@ class SectorSubmission:
     texts: dict[str, str] = field(default_factory=dict)  # analisi, tempi, risultato by input key
     raw: dict[str, object] = field(default_factory=dict)  # input key -> raw cell value, for conflicts
     cells: dict[str, str] = field(default_factory=dict)  # input key -> A1 ref
-    tampered: bool = False
     filled: int = 0  # inputs holding something
+    findings: list[Finding] = field(default_factory=list)  # those about this submission's cells
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
 
     def signature(self) -> tuple:
         return tuple(sorted((k, repr(v)) for k, v in self.raw.items() if v not in (None, "")))
@@ -438,6 +441,7 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult) -> None:
             if res.kind == "all" and sub.filled == 0:
                 continue  # an untouched sector of the all-sector workbook is not a submission
             res.findings.extend(found)
+            sub.findings.extend(found)
             res.sectors[s.sector_code] = sub
     finally:
         wb.close()
@@ -473,45 +477,42 @@ def _split_source(rows, layout: SheetLayout, plan: Plan, file: str, res: Workboo
         for ind_id in ids:
             if ind_id in sub.values:
                 part.values[ind_id] = sub.values[ind_id]
+        mine = set(part.cells.values())
+        part.findings.extend(f for f in found if f.cell in mine)
         by_code[sector.code] = part
     res.sectors.update(by_code)
 
 
 def _check_required(plan: Plan, res: WorkbookResult, file: str) -> None:
     """Scored indicators need a value; an achievement below 100% needs an analysis."""
+    for sub in res.sectors.values():
+        before = len(res.findings)
+        _check_required_sector(plan, res, sub, file)
+        sub.findings.extend(res.findings[before:])
+
+
+def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmission, file: str) -> None:
     from .scoring import MISSING, score_indicator
 
-    bad_cells = {(f.sheet, f.cell) for f in res.findings if f.code == "WB-VALUE" and f.severity == ERROR}
-    for code, sub in res.sectors.items():
-        sector = plan.sector(code)
-        for ind in sector.indicators:
-            if not ind.scored or ind.source != res.source:
-                continue
-            vals = sub.values.get(ind.id, {})
-            first_ref = next((ref for k, ref in sub.cells.items() if k.startswith(f"{ind.id}|")), None)
-            bad = any((sub.sheet, sub.cells.get(f"{ind.id}|{n}")) in bad_cells for n in vals)
-            sc = score_indicator(ind, vals, plan.scoring)
-            if sc.status == MISSING and not bad:
-                res.findings.append(Finding("WB-MISSING", ERROR, f"indicatore {ind.id} non rendicontato: inserire il "
-                                            "valore consuntivo", file=file, sheet=sub.sheet, cell=first_ref))
-            elif sc.status == "invalid":
-                res.findings.append(Finding("WB-DIV-ZERO", ERROR, f"indicatore {ind.id}: {sc.reason}; verificare il "
-                                            "denominatore", file=file, sheet=sub.sheet, cell=first_ref))
-            elif (sc.achievement is not None and sc.achievement < 1 - 1e-12 and not bad
-                  and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
-                res.findings.append(Finding(
-                    "WB-ANALYSIS", ERROR, f"indicatore {ind.id} raggiunto al {sc.achievement * 100:.2f}%: "
-                    "compilare l'«Analisi scostamenti rispetto al target»", file=file, sheet=sub.sheet,
-                    cell=sub.cells.get(f"{ind.id}|analisi")))
+    bad_cells = {(f.sheet, f.cell) for f in sub.findings if f.code == "WB-VALUE" and f.severity == ERROR}
+    sector = plan.sector(sub.code)
+    for ind in sector.indicators:
+        if not ind.scored or ind.source != res.source:
+            continue
+        vals = sub.values.get(ind.id, {})
+        first_ref = next((ref for k, ref in sub.cells.items() if k.startswith(f"{ind.id}|")), None)
+        bad = any((sub.sheet, sub.cells.get(f"{ind.id}|{n}")) in bad_cells for n in vals)
+        sc = score_indicator(ind, vals, plan.scoring)
+        if sc.status == MISSING and not bad:
+            res.findings.append(Finding("WB-MISSING", ERROR, f"indicatore {ind.id} non rendicontato: inserire il "
+                                        "valore consuntivo", file=file, sheet=sub.sheet, cell=first_ref))
+        elif sc.status == "invalid":
+            res.findings.append(Finding("WB-DIV-ZERO", ERROR, f"indicatore {ind.id}: {sc.reason}; verificare il "
+                                        "denominatore", file=file, sheet=sub.sheet, cell=first_ref))
+        elif (sc.achievement is not None and sc.achievement < 1 - 1e-12 and not bad
+              and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
+            res.findings.append(Finding(
+                "WB-ANALYSIS", ERROR, f"indicatore {ind.id} raggiunto al {sc.achievement * 100:.2f}%: "
+                "compilare l'«Analisi scostamenti rispetto al target»", file=file, sheet=sub.sheet,
+                cell=sub.cells.get(f"{ind.id}|analisi")))
 
-
-def validated_values(sub: SectorSubmission) -> dict[str, dict[str, object]]:
-    """The validated values of a submission (invalid ones are already None)."""
-    return sub.values
-
-
-def file_saved_time(path: str) -> float:
-    try:
-        return os.path.getmtime(path)
-    except OSError:
-        return 0.0

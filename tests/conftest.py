@@ -25,3 +25,13 @@ def bundled_dir(tmp_path_factory, plan):
     out = tmp_path_factory.mktemp("generated")
     generate(plan, out)
     return out / str(plan.year)
+
+
+@pytest.fixture(scope="session")
+def libreoffice():
+    """One headless LibreOffice for the session (skipped locally when missing, fails under CI=true)."""
+    from libreoffice import LibreOffice, require_libreoffice
+
+    require_libreoffice()
+    with LibreOffice() as lo:
+        yield lo

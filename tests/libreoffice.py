@@ -16,6 +16,13 @@ Clean-up is layered so no ``soffice`` is left behind:
 * an ``atexit`` hook closes every instance still alive;
 * if the test process dies hard, the driver sees EOF on stdin and kills soffice itself.
 
+Environment knobs: PIAO_SOFFICE (soffice path), PIAO_UNO_PYTHON (interpreter with uno),
+PIAO_LO_HIDDEN=0 (load documents non-hidden; both work headless).
+
+Gotcha (Debian "-nogui" packages): they ship no modules/scalc/ui/*.ui files, so soffice aborts
+when Calc builds its formula bar.  The profile therefore hides the formula bar (see
+``_REGISTRY_NODES``); do not remove that entry.
+
 Public API::
 
     lo_available() -> (bool, reason)
@@ -683,7 +690,8 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
         copy = os.path.join(self.copy_dir, f"{h}", src.name)
         os.makedirs(os.path.dirname(copy), exist_ok=True)
         shutil.copyfile(src, copy)
-        props = (self._pv("Hidden", bool(int(os.environ.get("PIAO_LO_HIDDEN", "1")))), self._pv("MacroExecutionMode", 0),
+        hidden = os.environ.get("PIAO_LO_HIDDEN", "1") != "0"  # both work headless; hidden is the default
+        props = (self._pv("Hidden", hidden), self._pv("MacroExecutionMode", 0),
                  self._pv("UpdateDocMode", 0), self._pv("Silent", True))
         doc = self.desktop.loadComponentFromURL(uno.systemPathToFileUrl(copy), "_blank", 0, props)
         if doc is None or not hasattr(doc, "getSheets"):
@@ -911,6 +919,7 @@ def _driver_main(cfg_json: str) -> int:  # pragma: no cover - runs in the uno in
 
     def on_signal(signum: int, _frame: Any) -> None:
         drv.shutdown()
+        shutil.rmtree(drv.cfg["workdir"], ignore_errors=True)
         os._exit(1)
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -939,6 +948,7 @@ def _driver_main(cfg_json: str) -> int:  # pragma: no cover - runs in the uno in
                 send({"id": req.get("id"), "ok": False, "error": err})
     finally:
         drv.shutdown()
+        shutil.rmtree(drv.cfg["workdir"], ignore_errors=True)  # the client may be gone already
     return 0
 
 

@@ -1,0 +1,278 @@
+"""Reading returned workbooks back: identity, tampering, values, required fields (no LibreOffice).
+
+Workbooks are produced with the real writer (prefilled inputs) and damaged with openpyxl, as a
+person editing the file in a spreadsheet would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from scenario import NUCLEO_VALUES, SF_ANALYSES, SF_EXPECTED_BAND, SF_EXPECTED_POINTS, SF_EXPECTED_SCORE, SF_VALUES
+
+from piao_xls.cli import cli
+from piao_xls.consolidate import consolidate
+from piao_xls.layout import sector_workbook, source_workbook
+from piao_xls.planfile import parse_plan
+from piao_xls.reader import ACCEPTED, REJECTED, read_workbook
+from piao_xls.writer import render
+
+SHEET = "SF - Finanziario"
+
+
+def write(path: Path, book, values) -> Path:
+    path.write_bytes(render(book, prefill=values))
+    return path
+
+
+@pytest.fixture
+def sf_book(plan):
+    return sector_workbook(plan, plan.sector("SF"))
+
+
+@pytest.fixture
+def sf_filled(tmp_path, sf_book):
+    return write(tmp_path / sf_book.filename, sf_book, {**SF_VALUES, **SF_ANALYSES})
+
+
+def ref(book, key):
+    return book.sheets[1].inputs[key].ref
+
+
+def codes(res):
+    return sorted({f.code for f in res.findings})
+
+
+def test_filled_sector_workbook_is_accepted(plan, sf_filled):
+    res = read_workbook(sf_filled, plan)
+    assert res.status == ACCEPTED, [str(f) for f in res.findings]
+    assert res.kind == "sector" and res.sector_codes == ["SF"]
+    sub = res.sectors["SF"]
+    assert sub.values["SF-6.1"] == {"numerator": 150000.0, "denominator": 200000.0}
+    assert sub.values["SF-1.2"] == {"date": date(2025, 11, 15)}
+    assert sub.texts["SF-6.1|analisi"].startswith("=HYPERLINK")
+
+
+def test_empty_sector_workbook_lists_every_unreported_indicator(plan, tmp_path, sf_book):
+    res = read_workbook(write(tmp_path / "empty.xlsx", sf_book, {}), plan)
+    assert res.status == REJECTED
+    missing = [f for f in res.findings if f.code == "WB-MISSING"]
+    scored_own = [i for i in plan.sector("SF").indicators if i.scored and i.source == "responsabile"]
+    assert len(missing) == len(scored_own) == 10
+    assert {f.cell for f in missing} >= {ref(sf_book, "SF-1.1|value"), ref(sf_book, "SF-6.1|numerator")}
+
+
+def test_analysis_required_below_target(plan, tmp_path, sf_book):
+    res = read_workbook(write(tmp_path / "x.xlsx", sf_book, SF_VALUES), plan)
+    found = {f.cell for f in res.findings if f.code == "WB-ANALYSIS"}
+    assert found == {ref(sf_book, k) for k in SF_ANALYSES}
+    assert res.status == REJECTED
+
+
+@pytest.mark.parametrize(("key", "bad", "words"), [
+    ("SF-1.1|value", "circa 80", "non è una percentuale"),
+    ("SF-1.1|value", 1.5, "fuori dall'intervallo"),
+    ("SF-1.1|value", 80.0, "forse intendeva 80%"),
+    ("SF-1.2|date", date(2031, 1, 1), "fuori dal periodo"),
+    ("SF-1.2|date", "domani", "non è una data"),
+    ("SF-6.1|numerator", -5.0, "importo negativo"),
+    ("SF-1.1|value", "#DIV/0!", "errore"),
+])
+def test_bad_values_are_found_and_never_scored(plan, tmp_path, sf_book, key, bad, words):
+    values = {**SF_VALUES, **SF_ANALYSES, key: bad}
+    res = read_workbook(write(tmp_path / "bad.xlsx", sf_book, values), plan)
+    errs = [f for f in res.findings if f.code == "WB-VALUE" and f.severity == "error"]
+    assert len(errs) == 1, [str(f) for f in res.findings]
+    assert errs[0].sheet == SHEET and errs[0].cell == ref(sf_book, key)
+    assert words in errs[0].message
+    ind, name = key.split("|")
+    assert res.sectors["SF"].values[ind][name] is None  # the bad value is not used
+    assert res.status == REJECTED
+
+
+def test_date_typed_as_text_is_accepted_with_warning(plan, tmp_path, sf_book):
+    values = {**SF_VALUES, **SF_ANALYSES, "SF-1.2|date": "15/11/2025"}
+    res = read_workbook(write(tmp_path / "d.xlsx", sf_book, values), plan)
+    assert res.status == "accepted_with_warnings"
+    assert res.sectors["SF"].values["SF-1.2"]["date"] == date(2025, 11, 15)
+
+
+def _edit(src: Path, dst: Path, fn) -> Path:
+    wb = load_workbook(src)
+    fn(wb)
+    wb.save(dst)
+    return dst
+
+
+def test_edited_target_is_tampering(plan, tmp_path, sf_filled, sf_book):
+    layout = sf_book.sheets[1]
+    target_cell = next(c for c in layout.labels if c.value == "Accertamento del 100% delle somme stanziate nel "
+                       "Bilancio 2025")
+    out = _edit(sf_filled, tmp_path / "t.xlsx", lambda wb: wb[SHEET].__setitem__(target_cell.ref, "50%"))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    assert any(f.code == "WB-TAMPERED" and f.cell == target_cell.ref for f in res.findings)
+
+
+def test_edited_weight_is_tampering(plan, tmp_path, sf_filled, sf_book):
+    weight = next(c for c in sf_book.sheets[1].labels if c.style == "weight" and c.value == 0.2)
+    out = _edit(sf_filled, tmp_path / "w.xlsx", lambda wb: wb[SHEET].__setitem__(weight.ref, 0.3))
+    res = read_workbook(out, plan)
+    assert any(f.code == "WB-TAMPERED" and f.cell == weight.ref for f in res.findings)
+
+
+def test_inserted_row_is_tampering(plan, tmp_path, sf_filled):
+    out = _edit(sf_filled, tmp_path / "r.xlsx", lambda wb: wb[SHEET].insert_rows(30))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    assert "WB-TAMPERED" in codes(res)
+
+
+def test_renamed_and_added_sheets(plan, tmp_path, sf_filled):
+    def rename(wb):
+        wb[SHEET].title = "Finanziario"
+    res = read_workbook(_edit(sf_filled, tmp_path / "n.xlsx", rename), plan)
+    msgs = " ".join(f.message for f in res.findings if f.code == "WB-TAMPERED")
+    assert "foglio mancante" in msgs and "foglio aggiunto" in msgs and res.status == REJECTED
+
+
+def test_deleted_sheet(plan, tmp_path, plan_all_filled):
+    def drop(wb):
+        del wb["ST - Tecnico"]
+    res = read_workbook(_edit(plan_all_filled, tmp_path / "d.xlsx", drop), plan)
+    assert any(f.code == "WB-TAMPERED" and f.sheet == "ST - Tecnico" for f in res.findings)
+    assert "ST" not in res.sectors and {"SA", "SF", "AV"} <= set(res.sectors)
+
+
+@pytest.fixture
+def plan_all_filled(tmp_path, plan):
+    from piao_xls.layout import all_sectors_workbook
+    from piao_xls.samples import sample_values
+
+    book = all_sectors_workbook(plan)
+    values = {}
+    for s in book.sheets[1:]:
+        values.update(sample_values(s, seed=5, year=plan.year))
+    return write(tmp_path / book.filename, book, values)
+
+
+def test_workbook_of_another_year_or_plan_is_rejected(plan, tmp_path):
+    text = Path("templates/truccazzano-2025.yaml").read_text().replace("year: 2025", "year: 2024", 1)
+    other, _ = parse_plan(text, "2024.yaml")
+    book = sector_workbook(other, other.sector("SF"))
+    res = read_workbook(write(tmp_path / "old.xlsx", book, {}), plan)
+    assert res.status == REJECTED and codes(res) == ["WB-IDENTITY"] and "anno" in res.findings[0].message
+    changed, _ = parse_plan(Path("templates/truccazzano-2025.yaml").read_text().replace(
+        "Rispetto dei tempi del cronoprogramma", "Rispetto del cronoprogramma", 1), "changed.yaml")
+    res2 = read_workbook(write(tmp_path / "changed.xlsx", sector_workbook(changed, changed.sector("SF")), {}), plan)
+    assert codes(res2) == ["WB-IDENTITY"] and "impronta" in res2.findings[0].message
+
+
+def test_per_sector_file_renamed_to_another_sector(plan, tmp_path, sf_book):
+    path = write(tmp_path / "PIAO-2025-ST-Tecnico.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    res = read_workbook(path, plan)
+    assert res.sector_codes == ["SF"]
+    assert any(f.code == "WB-IDENTITY" and f.severity == "warning" and "ST" in f.message for f in res.findings)
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("notes.xlsx", b"not a zip at all", "non è una cartella di lavoro"),
+    ("old.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100, "xlsx"),
+])
+def test_unreadable_files_get_a_finding_not_a_traceback(plan, tmp_path, name, data, words):
+    path = tmp_path / name
+    path.write_bytes(data)
+    res = read_workbook(path, plan)
+    assert res.status == REJECTED and res.findings[0].code == "WB-OPEN" and words in res.findings[0].message
+
+
+def test_formula_typed_into_input_is_a_warning(plan, tmp_path, sf_filled, sf_book):
+    cell = ref(sf_book, "SF-3.1|value")
+    out = _edit(sf_filled, tmp_path / "f.xlsx", lambda wb: wb[SHEET].__setitem__(cell, "=0.5*2"))
+    res = read_workbook(out, plan)
+    assert any(f.code == "WB-FORMULA" and f.cell == cell for f in res.findings)
+
+
+# --- consolidation ---------------------------------------------------------------------
+
+def _nucleo(tmp_path, plan, values) -> Path:
+    return write(tmp_path / "PIAO-2025-Nucleo.xlsx", source_workbook(plan, "nucleo"), values)
+
+
+def _sha(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_consolidate_scores_match_hand_computation(plan, tmp_path, sf_book, sf_filled):
+    _nucleo(tmp_path, plan, NUCLEO_VALUES)
+    before = _sha(tmp_path)
+    c = consolidate([tmp_path], plan)
+    assert _sha(tmp_path) == before  # inputs never modified
+    sf = next(s for s in c.sectors if s["code"] == "SF")
+    assert sf["score"] == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
+    assert sf["band"] == SF_EXPECTED_BAND and sf["status"] == "valutato"
+    pts = {o["objective"]: o["points"] for o in c.objectives if o["sector"] == "SF"}
+    assert pts == pytest.approx(SF_EXPECTED_POINTS, abs=1e-9)
+    others = {s["code"]: s["status"] for s in c.sectors if s["code"] != "SF"}
+    assert others == {"SA": "non pervenuto", "ST": "non pervenuto", "AV": "non pervenuto"}
+    assert not c.ok
+
+
+def test_conflicts_and_duplicates(plan, tmp_path, sf_book):
+    a = tmp_path / "a"
+    a.mkdir()
+    write(a / "one.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    write(a / "copy.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    c = consolidate([a], plan)
+    assert next(s for s in c.sectors if s["code"] == "SF")["status"] != "conflitto"
+    write(a / "zz-newer.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": 0.5,
+                                          "SF-3.1|analisi": "ritardo"})
+    c2 = consolidate([a], plan)
+    sf = next(s for s in c2.sectors if s["code"] == "SF")
+    assert sf["status"] == "conflitto" and sf["score"] is None
+    assert any(f["code"] == "WB-CONFLICT" for f in c2.findings)
+    c3 = consolidate([a], plan, prefer_newest=True)
+    sf3 = next(s for s in c3.sectors if s["code"] == "SF")
+    assert sf3["score"] is not None
+    assert any(f["code"] == "WB-CONFLICT" and "usato il più recente" in f["message"] for f in c3.findings)
+
+
+def test_cli_consolidate_outputs(plan, tmp_path, sf_filled):
+    _nucleo(tmp_path, plan, NUCLEO_VALUES)
+    (tmp_path / "readme.txt").write_text("not a workbook")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["consolidate", str(tmp_path), "-o", str(out / "sum.xlsx"), "--json",
+                                 str(out / "r.json"), "--csv", str(out / "csv")])
+    assert r.exit_code == 1, r.output  # three sectors not received
+    data = json.loads((out / "r.json").read_text())
+    assert set(data) >= {"sectors", "objectives", "indicators", "findings", "sources"}
+    assert {"code", "responsabile", "score", "band", "status"} <= set(data["sectors"][0])
+    assert any(f["code"] == "WB-SKIPPED" for f in data["findings"])
+    wb = load_workbook(out / "sum.xlsx")
+    assert wb.sheetnames == ["Riepilogo", "Obiettivi", "Indicatori", "Anomalie", "Fonti", "Grafici"]
+    formulas = [c.coordinate for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []  # everything typed is a string
+    texts = [c.value for row in wb["Indicatori"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert SF_ANALYSES["SF-6.1|analisi"] in texts
+    csv_text = (out / "csv" / "indicators.csv").read_text()
+    assert "'=HYPERLINK" in csv_text and ',"=HYPERLINK' not in csv_text
+    sources = (out / "csv" / "sources.csv").read_text()
+    assert hashlib.sha256(sf_filled.read_bytes()).hexdigest() in sources
+
+
+def test_cli_check_json_and_feedback(plan, tmp_path, sf_book):
+    bad = write(tmp_path / "bad.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-1.1|value": "circa 80"})
+    r = CliRunner().invoke(cli, ["check", str(bad), "--json", "--feedback", str(tmp_path / "fb")])
+    assert r.exit_code == 1
+    files = json.loads(r.output)["files"]
+    assert files[0]["status"] == "rejected" and files[0]["sectors"] == ["SF"]
+    f = next(x for x in files[0]["findings"] if x["code"] == "WB-VALUE")
+    assert f["sheet"] == SHEET and f["cell"] == ref(sf_book, "SF-1.1|value")
+    note = (tmp_path / "fb" / "bad-riscontro.txt").read_text()
+    assert "DA CORREGGERE" in note and f"cella {f['cell']}" in note
