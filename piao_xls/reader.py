@@ -134,15 +134,30 @@ def read_properties(path) -> tuple[dict[str, str], str]:
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ERROR_TYPE = re.compile(rb"\st=\"e\"")
 _CELL_OPEN = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]+[0-9]+)\"")
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{0,40})</")
 
 
-def _xlsx_formula_cells(path: Path, sheet_names: list[str], wanted: dict[str, set[str]]) -> dict[str, set[str]]:
-    """For each sheet, which of the ``wanted`` cells hold a formula (xlsx only).
+@dataclass
+class SpecialCells:
+    """What calamine cannot see in input cells: formulas typed in, and error values (#DIV/0!)."""
+
+    formulas: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _enclosing_cell(data: bytes, pos: int) -> re.Match | None:
+    start = max(data.rfind(b"<c ", 0, pos), data.rfind(b":c ", 0, pos) - 1)
+    return _CELL_OPEN.match(data, start) if start >= 0 else None
+
+
+def _xlsx_special_cells(path: Path, wanted: dict[str, set[str]]) -> dict[str, SpecialCells]:
+    """For each sheet, which of the ``wanted`` cells hold a formula or an error value (xlsx only).
 
     A byte scan, not an XML parse: it expands nothing and is ten times faster than iterparse.
     """
-    out: dict[str, set[str]] = {}
+    out: dict[str, SpecialCells] = {}
     try:
         with zipfile.ZipFile(path) as z:
             wbx = _xml(z.read("xl/workbook.xml"))
@@ -156,13 +171,16 @@ def _xlsx_formula_cells(path: Path, sheet_names: list[str], wanted: dict[str, se
                 target = targets.get(rid, "")
                 part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
                 data = z.read(part)
-                found = set()
+                found = SpecialCells()
                 for m in _FORMULA_TAG.finditer(data):
-                    cell_start = data.rfind(b"<c ", 0, m.start())
-                    alt = data.rfind(b":c ", 0, m.start())
-                    cm = _CELL_OPEN.match(data, max(cell_start, alt - 1 if alt >= 0 else -1))
+                    cm = _enclosing_cell(data, m.start())
                     if cm and cm.group(1).decode() in wanted[name]:
-                        found.add(cm.group(1).decode())
+                        found.formulas.add(cm.group(1).decode())
+                for m in _ERROR_TYPE.finditer(data):
+                    cm = _enclosing_cell(data, m.start())
+                    if cm and cm.group(1).decode() in wanted[name]:
+                        vm = _VALUE.search(data, m.end(), m.end() + 2000)
+                        found.errors[cm.group(1).decode()] = vm.group(1).decode("utf-8", "replace") if vm else "#ERR"
                 out[name] = found
     except (KeyError, zipfile.BadZipFile):
         pass
@@ -286,17 +304,19 @@ def _check_tamper(rows: list[list], layout: SheetLayout, file: str) -> list[Find
 
 
 def _read_sheet(rows: list[list], layout: SheetLayout, code: str, plan: Plan, file: str,
-                formula_cells: set[str]) -> tuple[SectorSubmission, list[Finding]]:
+                special: SpecialCells) -> tuple[SectorSubmission, list[Finding]]:
     sub = SectorSubmission(code, layout.name)
     findings: list[Finding] = []
     for key, cell in layout.inputs.items():
         raw = _grid_get(rows, cell.row, cell.col)
+        if raw is None and cell.ref in special.errors:
+            raw = special.errors[cell.ref]  # calamine reads error values as empty
         sub.cells[key] = cell.ref
         sub.raw[key] = raw
         if raw is not None and not (isinstance(raw, str) and not raw.strip()):
             sub.filled += 1
         value, err, warn = validate_value(raw, cell, plan.year)
-        if cell.ref in formula_cells:
+        if cell.ref in special.formulas:
             findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
                                     "il suo valore; inserire direttamente il valore", file=file, sheet=layout.name,
                                     cell=cell.ref))
@@ -424,10 +444,9 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult) -> None:
             if s.name not in names:
                 res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio mancante o rinominato: «{s.name}» "
                                             "(i suoi valori non vengono letti)", file=file, sheet=s.name))
-        formula_cells = {}
+        special: dict[str, SpecialCells] = {}
         if suffix in (".xlsx", ".xlsm"):
-            formula_cells = _xlsx_formula_cells(path, names, {s.name: {c.ref for c in s.inputs.values()}
-                                                              for s in present})
+            special = _xlsx_special_cells(path, {s.name: {c.ref for c in s.inputs.values()} for s in present})
         for s in present:
             rows = wb.get_sheet_by_name(s.name).to_python(skip_empty_area=False)
             tamper = _check_tamper(rows, s, file)
@@ -435,9 +454,9 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult) -> None:
             if tamper:
                 continue
             if s.kind == "source":
-                _split_source(rows, s, plan, file, res, formula_cells.get(s.name, set()))
+                _split_source(rows, s, plan, file, res, special.get(s.name, SpecialCells()))
                 continue
-            sub, found = _read_sheet(rows, s, s.sector_code, plan, file, formula_cells.get(s.name, set()))
+            sub, found = _read_sheet(rows, s, s.sector_code, plan, file, special.get(s.name, SpecialCells()))
             if res.kind == "all" and sub.filled == 0:
                 continue  # an untouched sector of the all-sector workbook is not a submission
             res.findings.extend(found)
@@ -455,9 +474,10 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult) -> None:
                                     f"{', '.join(res.sectors)}", file=file))
 
 
-def _split_source(rows, layout: SheetLayout, plan: Plan, file: str, res: WorkbookResult, formula_cells) -> None:
+def _split_source(rows, layout: SheetLayout, plan: Plan, file: str, res: WorkbookResult,
+                  special: SpecialCells) -> None:
     """A source workbook holds indicators of many sectors: one submission per sector."""
-    sub, found = _read_sheet(rows, layout, "", plan, file, formula_cells)
+    sub, found = _read_sheet(rows, layout, "", plan, file, special)
     res.findings.extend(found)
     by_code: dict[str, SectorSubmission] = {}
     for sector in plan.sectors:
