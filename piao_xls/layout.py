@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from . import __version__, formulas
 from .model import Indicator, Objective, Plan, Sector
@@ -60,7 +61,7 @@ class Validation:
     error_message: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     row: int
     col: int
@@ -85,18 +86,26 @@ class SheetLayout:
     sector_code: str | None = None
     source: str | None = None
     cells: list[Cell] = field(default_factory=list)
-    row_heights: dict[int, float] = field(default_factory=dict)
     col_widths: tuple[float, ...] = COL_WIDTHS
     repeat_rows: tuple[int, int] | None = None
     freeze: tuple[int, int] | None = None
     header: str = ""
     footer: str = ""
+    _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
 
     @property
+    def row_heights(self) -> dict[int, float]:
+        """Row heights that show all wrapped text (computed on first use: the reader never needs them)."""
+        if self._heights is None:
+            self._heights = _fit_heights(self)
+        return self._heights
+
+    # The views below are cached on first use, once the builder has finished the sheet.
+    @cached_property
     def inputs(self) -> dict[str, Cell]:
         return {c.key: c for c in self.cells if c.kind == "input"}
 
-    @property
+    @cached_property
     def labels(self) -> list[Cell]:
         return [c for c in self.cells if c.kind == "label" and c.value not in (None, "")]
 
@@ -156,7 +165,7 @@ def _lines(text: str, width: float) -> int:
 LINE_HEIGHT = 13.0
 
 
-def _fit_heights(sheet: SheetLayout) -> None:
+def _fit_heights(sheet: SheetLayout) -> dict[int, float]:
     """Row heights so that wrapped and merged text is fully visible (Excel does not auto-fit them)."""
     need: dict[int, float] = {}
     tall: list[Cell] = []
@@ -181,7 +190,7 @@ def _fit_heights(sheet: SheetLayout) -> None:
     for c in sheet.cells:  # input cells: room to type a short answer
         if c.kind == "input" and c.unit == "text":
             need[c.row] = max(need.get(c.row, 15.0), 30.0)
-    sheet.row_heights = {r: round(h, 1) for r, h in sorted(need.items())}
+    return {r: round(h, 1) for r, h in sorted(need.items())}
 
 
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
@@ -418,7 +427,6 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     layout.freeze = (3, 0)
     layout.header = f"&L&9Comune di {plan.comune} — PIAO {plan.year}&R&9{sector.name}"
     layout.footer = f"&L&9{sector.code} — {sector.responsabile.display}&RPagina &P di &N"
-    _fit_heights(layout)
     return layout
 
 
@@ -442,7 +450,6 @@ def source_sheet(plan: Plan, source: str) -> SheetLayout:
     layout.freeze = (3, 0)
     layout.header = f"&L&9Comune di {plan.comune} — PIAO {plan.year}&R&9{name}"
     layout.footer = "&RPagina &P di &N"
-    _fit_heights(layout)
     return layout
 
 
@@ -482,7 +489,6 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> S
     for style, text in lines:
         sh.put(sh.row, A, text, style)
         sh.row += 1
-    _fit_heights(layout)
     return layout
 
 

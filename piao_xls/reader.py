@@ -148,7 +148,8 @@ class SpecialCells:
 
 
 def _enclosing_cell(data: bytes, pos: int) -> re.Match | None:
-    start = max(data.rfind(b"<c ", 0, pos), data.rfind(b":c ", 0, pos) - 1)
+    lo = max(0, pos - 512)  # a cell's opening tag is a few bytes before its <f> or t="e"
+    start = max(data.rfind(b"<c ", lo, pos), data.rfind(b":c ", lo, pos) - 1)
     return _CELL_OPEN.match(data, start) if start >= 0 else None
 
 
@@ -279,11 +280,24 @@ def _grid_get(rows: list[list], r: int, c: int):
     return None
 
 
+def _expected_labels(layout: SheetLayout) -> list[tuple[Cell, object]]:
+    cached = layout.__dict__.get("_expected_labels")
+    if cached is None:
+        cached = layout.__dict__["_expected_labels"] = [(c, _norm(c.value)) for c in layout.labels]
+    return cached
+
+
 def _check_tamper(rows: list[list], layout: SheetLayout, file: str) -> list[Finding]:
     found = []
-    for c in layout.labels:
-        got = _grid_get(rows, c.row, c.col)
-        if _norm(got) != _norm(c.value):
+    n_rows = len(rows)
+    for c, want in _expected_labels(layout):
+        row = rows[c.row] if c.row < n_rows else ()
+        got = row[c.col] if c.col < len(row) else None
+        if got == want or (isinstance(got, str) and got == want):
+            continue
+        if got == "":
+            got = None
+        if _norm(got) != want:
             if len(found) < 10:
                 exp = str(c.value)[:60]
                 found.append(Finding("WB-TAMPERED", ERROR, f"cella protetta modificata: atteso «{exp}», trovato "
@@ -516,11 +530,14 @@ def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmissio
 
     bad_cells = {(f.sheet, f.cell) for f in sub.findings if f.code == "WB-VALUE" and f.severity == ERROR}
     sector = plan.sector(sub.code)
+    first_refs: dict[str, str] = {}
+    for k, ref in sub.cells.items():
+        first_refs.setdefault(k.split("|", 1)[0], ref)
     for ind in sector.indicators:
         if not ind.scored or ind.source != res.source:
             continue
         vals = sub.values.get(ind.id, {})
-        first_ref = next((ref for k, ref in sub.cells.items() if k.startswith(f"{ind.id}|")), None)
+        first_ref = first_refs.get(ind.id)
         bad = any((sub.sheet, sub.cells.get(f"{ind.id}|{n}")) in bad_cells for n in vals)
         sc = score_indicator(ind, vals, plan.scoring)
         if sc.status == MISSING and not bad:
