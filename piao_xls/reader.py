@@ -79,6 +79,19 @@ class WorkbookResult:
     def sector_codes(self) -> list[str]:
         return list(self.sectors)
 
+    def to_frames(self) -> dict:
+        """pandas DataFrames: ``values`` (one row per input) and ``findings``."""
+        import pandas as pd
+
+        values = [{"sector": code, "key": key, "cell": sub.cells.get(key, ""), "raw": raw,
+                   "value": (sub.texts.get(key) if key in sub.texts else
+                             sub.values.get(key.split("|")[0], {}).get(key.split("|")[-1]))}
+                  for code, sub in self.sectors.items() for key, raw in sub.raw.items()]
+        findings = [f.to_dict() for f in self.findings]
+        return {"values": pd.DataFrame(values, columns=["sector", "key", "cell", "raw", "value"]),
+                "findings": pd.DataFrame(findings, columns=["code", "severity", "message", "file", "line",
+                                                            "sheet", "cell"])}
+
     def to_dict(self) -> dict:
         return {
             "path": self.path,

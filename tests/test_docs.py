@@ -1,0 +1,51 @@
+"""Docs are checked by tests (as in sqlite-utils): every command documented, with help and an example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from piao_xls.cli import cli
+from piao_xls.errors import CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def _commands(group: click.Group, prefix: str = ""):
+    for name, cmd in group.commands.items():
+        full = f"{prefix}{name}"
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, full + " ")
+        else:
+            yield full, cmd
+
+
+COMMANDS = list(_commands(cli))
+
+
+@pytest.mark.parametrize(("name", "cmd"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_command_has_help_with_example_and_is_in_readme(name, cmd):
+    assert cmd.help and "Example:" in cmd.help, f"{name}: --help needs an example"
+    assert f"piao-xls {name}" in README, f"README.md does not document `piao-xls {name}`"
+    result = CliRunner().invoke(cli, [*name.split(), "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_every_error_code_is_documented(code):
+    assert code in README, f"README.md does not list the code {code}"
+
+
+def test_readme_has_the_two_copy_paste_commands():
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    assert any("pip install" in b and "piao-xls generate" in b for b in blocks)
+    assert any("pip install" in b and "pytest" in b for b in blocks)
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_cmd = "python3 -m pip install -e '.[test]' && python3 -m pytest"
+    assert test_cmd in next(b for b in blocks if "pytest" in b)
+    assert test_cmd in ci  # CI runs the README's test command
