@@ -461,9 +461,11 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> S
     lines = [
         ("title", f"Comune di {plan.comune} — PIAO {plan.year}: rendicontazione degli obiettivi di performance"),
         ("subtitle", "Istruzioni per la compilazione"),
-        ("plain", f"Questo file è compilato da {who}. Ogni foglio di settore riporta le schede obiettivo "
-                  "come nel PIAO: stakeholder, impatto e risultato attesi, modalità di attuazione, tempi, "
-                  "indicatori e target."),
+        ("plain", f"Questo file è compilato da {who}. " + (
+            "Il foglio elenca, per ciascun settore, gli indicatori il cui valore è fornito da questa fonte, "
+            "con il relativo target." if kind == "source" else
+            "Ogni foglio di settore riporta le schede obiettivo come nel PIAO: stakeholder, impatto e risultato "
+            "attesi, modalità di attuazione, tempi, indicatori e target.")),
         ("subtitle", "Cosa compilare"),
         ("plain", "Si possono modificare SOLO le celle gialle. Tutte le altre celle sono protette."),
         ("plain", "• Valore consuntivo: il valore raggiunto per ciascun indicatore. Il messaggio che compare "
