@@ -158,8 +158,8 @@ def inputs_for(rule: Rule, year: int) -> tuple[InputSpec, ...]:
         return (InputSpec("value", "Raggiunto (Sì/No)", "yes_no"),)
     if k == "fraction":
         return (
-            InputSpec("numerator", "Numeratore (importo accertato, €)", "amount", 0.0),
-            InputSpec("denominator", "Denominatore (importo stanziato, €)", "amount", 0.0),
+            InputSpec("numerator", "Numeratore: accertato (€)", "amount", 0.0),
+            InputSpec("denominator", "Denominatore: stanziato (€)", "amount", 0.0),
         )
     if k == "increase":
         by = rule.baseline_year or year - 1
