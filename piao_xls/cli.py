@@ -15,7 +15,8 @@ import click
 
 from . import __version__
 
-PLAN_HELP = "Plan file (YAML). Default: the bundled templates/truccazzano-2025.yaml."
+PLAN_HELP = ("Plan file (YAML) or plan workbook (.xlsx, .ods). "
+             "Default: the bundled templates/truccazzano-2025.yaml.")
 
 
 def _plan_path(plan: str | None) -> Path:
@@ -46,6 +47,8 @@ def cli() -> None:
 
     \b
     Workflow:
+      piao-xls plan template -o piano.xlsx  # a new plan: fill the workbook, then
+      piao-xls plan import piano.xlsx       #   read it into piano.yaml
       piao-xls plan check                 # validate the plan (default: bundled plan)
       piao-xls generate -o output/        # workbooks to email to the Responsabili
       piao-xls check returned/*.xlsx      # are the returned workbooks good?
@@ -87,6 +90,102 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
     else:
         click.echo(plan_summary_text(p, findings, str(path), verbose=verbose))
     sys.exit(1 if summary["errors"] else 0)
+
+
+def _refuse_overwrite(path: Path, force: bool, ours: str = "") -> None:
+    """Refuse to replace an existing file unless --force (or, with ``ours``, a file we wrote, starting so)."""
+    if force or not path.exists():
+        return
+    if ours:
+        try:
+            if path.read_text(encoding="utf-8").startswith(ours):
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
+    raise click.ClickException(f"{path} exists; use --force to overwrite it")
+
+
+@plan.command("template")
+@click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
+              help="The plan workbook to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def plan_template(output: str, force: bool) -> None:
+    """Write an empty plan workbook (in Italian) to fill in with Excel or LibreOffice.
+
+    One sheet per table (Ente, Settori, Uffici, Personale, Attività, Obiettivi, Modalità,
+    Indicatori, Punteggio) with dropdowns and input messages; read it back with `plan import`.
+
+    \b
+    Example:
+      piao-xls plan template -o piano.xlsx
+    """
+    from .atomic import write_bytes_atomic
+    from .planbook import template_bytes
+
+    out = Path(output)
+    _refuse_overwrite(out, force)
+    write_bytes_atomic(out, template_bytes())
+    click.echo(f"wrote {out}; fill it in, then run: piao-xls plan import {out}")
+
+
+@plan.command("import")
+@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Plan file (YAML) to write. Default: BOOK with the .yaml suffix.")
+@click.option("--force", is_flag=True, help="Overwrite an existing plan file not written by `plan import`.")
+def plan_import(book: str, output: str | None, force: bool) -> None:
+    """Read a plan workbook into a YAML plan file, with the checks of `plan check`.
+
+    Findings name the sheet and cell. Prints how every target will be scored (as
+    `plan check --verbose`). Exit status 1, and nothing written, when there are errors.
+
+    \b
+    Example:
+      piao-xls plan import piano.xlsx -o piano.yaml
+    """
+    from .atomic import write_text_atomic
+    from .planbook import IMPORT_HEADER, check_book, plan_to_yaml
+    from .planfile import parse_plan
+    from .report import plan_summary_text
+
+    p, findings = check_book(book)
+    click.echo(plan_summary_text(p, findings, book, verbose=True))
+    if p is None:
+        sys.exit(1)
+    out = Path(output) if output else Path(book).with_suffix(".yaml")
+    _refuse_overwrite(out, force, ours=IMPORT_HEADER)
+    text = plan_to_yaml(p, header=f"{IMPORT_HEADER} {Path(book).name}")
+    again, _ = parse_plan(text, str(out))
+    if again is None or again.fingerprint != p.fingerprint:  # a bug guard: the YAML must load as the same plan
+        raise click.ClickException("internal error: the YAML written does not load as the same plan")
+    write_text_atomic(out, text)
+    click.echo(f"wrote {out} (fingerprint {p.fingerprint[:16]})")
+
+
+@plan.command("export")
+@click.argument("plan_file", metavar="[PLAN]", required=False)
+@click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
+              help="The plan workbook to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def plan_export(plan_file: str | None, output: str, force: bool) -> None:
+    """Write a plan as a plan workbook, filled in (the reverse of `plan import`).
+
+    \b
+    Example:
+      piao-xls plan export templates/truccazzano-2025.yaml -o piano.xlsx
+    """
+    from .atomic import write_bytes_atomic
+    from .planbook import check_book, export_bytes
+
+    p = _load_plan_or_exit(plan_file)
+    out = Path(output)
+    _refuse_overwrite(out, force)
+    write_bytes_atomic(out, export_bytes(p))
+    again, _ = check_book(out)
+    if again is None or again.fingerprint != p.fingerprint:  # a bug guard: the workbook must import as the plan
+        raise click.ClickException(f"internal error: {out} does not import as the same plan")
+    click.echo(f"wrote {out} ({len(p.sectors)} sectors, {len(p.objectives)} objectives, "
+               f"{len(p.indicators)} indicators; fingerprint {p.fingerprint[:16]})")
 
 
 @cli.command()

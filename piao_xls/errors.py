@@ -29,8 +29,10 @@ CODES: dict[str, str] = {
     "PLAN-UNSCORED-OBJECTIVE": "an objective has no scored indicator: its weight is left out of the score",
     "PLAN-YEAR": "a date in a card refers to a year before the plan year",
     "PLAN-STAFF-TOTAL": "the printed staff total differs from the sum of the rows",
+    "PLAN-REFERENCE": "a row of a plan workbook points to a sector or objective that does not exist",
     # returned workbooks
     "WB-OPEN": "the file cannot be opened as a workbook",
+    "WB-UNSAFE": "the file was refused before reading: too big, zip bomb, macros, XML entities, inconsistent zip",
     "WB-IDENTITY": "the workbook does not belong to this plan, year or layout version",
     "WB-TAMPERED": "a locked cell, row or sheet differs from what the plan lays out",
     "WB-VALUE": "an input value is not valid for its indicator",

@@ -112,9 +112,21 @@ KEYS = {
 class _Ctx:
     file: str
     findings: list[Finding] = field(default_factory=list)
+    #: for data that did not come from YAML (a plan workbook): "line" token -> (sheet, cell)
+    where: dict[int, tuple[str, str]] | None = None
 
     def add(self, code: str, message: str, line: int | None, severity: str = ERROR) -> None:
+        if self.where is not None:
+            sheet, cell = self.where.get(line or 0, (None, None))
+            self.findings.append(Finding(code, severity, message, file=self.file, sheet=sheet, cell=cell))
+            return
         self.findings.append(Finding(code, severity, message, file=self.file, line=line or None))
+
+    def place(self, line: int) -> str:
+        """'line 12', or "'Obiettivi'!B5" for a plan workbook."""
+        if self.where is not None and line in self.where:
+            return "'{}'!{}".format(*self.where[line])
+        return f"line {line}"
 
     # typed getters ---------------------------------------------------------------
     def line_of(self, m: LMap, key: str) -> int:
@@ -137,7 +149,7 @@ class _Ctx:
         v = m.get(key)
         if v is None or v == "":
             if required:
-                self.add("PLAN-SCHEMA", f"{what}: '{key}' is required", m.line)
+                self.add("PLAN-SCHEMA", f"{what}: '{key}' is required", self.line_of(m, key))
             return ""
         if isinstance(v, (dict, list)):
             self.add("PLAN-SCHEMA", f"{what}: '{key}' must be text, not {_kind(v)}", self.line_of(m, key))
@@ -152,7 +164,7 @@ class _Ctx:
         v = m.get(key)
         if v is None or v == "":
             if required:
-                self.add("PLAN-SCHEMA", f"{what}: '{key}' is required (a number)", m.line)
+                self.add("PLAN-SCHEMA", f"{what}: '{key}' is required (a number)", self.line_of(m, key))
             return None
         if isinstance(v, bool):
             v = None
@@ -213,7 +225,8 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
         raw = m.get("deadline")
         dl = raw if isinstance(raw, date) else parse_date(str(raw or ""), year)
         if dl is None:
-            ctx.add("PLAN-RULE", f"{what}: a deadline rule needs 'deadline' (e.g. 2025-12-31)", m.line)
+            ctx.add("PLAN-RULE", f"{what}: a deadline rule needs 'deadline' (e.g. 2025-12-31)",
+                    ctx.line_of(m, "deadline"))
             return None
     inc = ctx.number(m, "increase", f"{what} rule", percent=True)
     by = ctx.number(m, "baseline_year", f"{what} rule")
@@ -223,13 +236,15 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
             "range": ("low", "high"), "increase": ("increase",)}.get(kind, ())
     missing = [n for n in need if getattr(rule, n) is None]
     if missing:
-        ctx.add("PLAN-RULE", f"{what}: a {kind} rule needs {' and '.join(missing)}", m.line)
+        ctx.add("PLAN-RULE", f"{what}: a {kind} rule needs {' and '.join(missing)}",
+                ctx.line_of(m, missing[0]))
         return None
     if kind == "range" and rule.low > rule.high:
-        ctx.add("PLAN-RULE", f"{what}: range low {rule.low:g} is above high {rule.high:g}", m.line)
+        ctx.add("PLAN-RULE", f"{what}: range low {rule.low:g} is above high {rule.high:g}", ctx.line_of(m, "low"))
         return None
     if kind == "at_most" and rule.worst is not None and rule.worst <= rule.target:
-        ctx.add("PLAN-RULE", f"{what}: 'worst' must be above 'target' for an at_most rule", m.line)
+        ctx.add("PLAN-RULE", f"{what}: 'worst' must be above 'target' for an at_most rule",
+                ctx.line_of(m, "worst"))
         return None
     return rule
 
@@ -441,6 +456,52 @@ def parse_plan(text: str, file: str = "<plan>") -> tuple[Plan | None, list[Findi
     except yaml.YAMLError as e:
         ctx.add("PLAN-YAML", f"YAML error: {e}", None)
         return None, ctx.findings
+    return _build(ctx, data)
+
+
+def validate_data(data, file: str, where: dict[tuple, tuple[str, str]]) -> tuple[Plan | None, list[Finding]]:
+    """Validate plan data that did not come from YAML (e.g. a plan workbook) with the same checks.
+
+    ``data`` is the nested dict the YAML loader would produce; ``where`` maps a path such as
+    ``("sectors", 0, "objectives", 2, "weight")`` to the ``(sheet, cell)`` it came from. Paths may
+    name keys absent from ``data`` (an empty cell): a missing required value is reported there.
+    A path without an entry is reported at its closest ancestor's place.
+    """
+    table: dict[int, tuple[str, str]] = {}
+    tokens: dict[tuple[str, str], int] = {}
+
+    def token(path: tuple) -> int:
+        while path not in where and path:
+            path = path[:-1]
+        if path not in where:
+            return 0
+        return tokens.setdefault(where[path], len(tokens) + 1)
+
+    children: dict[tuple, set] = {}
+    for p in where:
+        if p:
+            children.setdefault(p[:-1], set()).add(p[-1])
+
+    def convert(v, path: tuple):
+        if isinstance(v, dict):
+            m = LMap((k, convert(x, (*path, k))) for k, x in v.items())
+            m.line = token(path)
+            m.key_lines = {k: token((*path, k)) for k in children.get(path, set()) | set(v)}
+            return m
+        if isinstance(v, list):
+            lst = LList(convert(x, (*path, i)) for i, x in enumerate(v))
+            lst.line = token(path)
+            lst.item_lines = [token((*path, i)) for i in range(len(v))]
+            return lst
+        return v
+
+    converted = convert(data, ())
+    table.update({t: place for place, t in tokens.items()})
+    return _build(_Ctx(file, where=table), converted)
+
+
+def _build(ctx: _Ctx, data) -> tuple[Plan | None, list[Finding]]:
+    file = ctx.file
     m = ctx.mapping(data, "the plan file", 1)
     if m is None:
         return None, ctx.findings
@@ -454,7 +515,7 @@ def parse_plan(text: str, file: str = "<plan>") -> tuple[Plan | None, list[Findi
     scoring = _scoring(ctx, m.get("scoring"), ctx.line_of(m, "scoring"))
     raw_sectors = ctx.seq(m, "sectors", "the plan")
     if not raw_sectors:
-        ctx.add("PLAN-SCHEMA", "the plan has no sectors", m.line)
+        ctx.add("PLAN-SCHEMA", "the plan has no sectors", ctx.line_of(m, "sectors"))
     sectors = [_sector(ctx, s, i + 1, year, _item_line(raw_sectors, i)) for i, s in enumerate(raw_sectors)]
     sectors = [s for s in sectors if s is not None]
     _check_duplicates(ctx, sectors)
@@ -475,7 +536,7 @@ def _check_duplicates(ctx: _Ctx, sectors: list[Sector]) -> None:
     def see(kind: str, key: str, line: int) -> None:
         k = f"{kind}:{key.lower()}"
         if k in seen:
-            ctx.add("PLAN-DUPLICATE-ID", f"{kind} '{key}' is defined twice (first at line {seen[k]}); "
+            ctx.add("PLAN-DUPLICATE-ID", f"{kind} '{key}' is defined twice (first at {ctx.place(seen[k])}); "
                     "give each a unique id", line)
         else:
             seen[k] = line
@@ -490,8 +551,12 @@ def _check_duplicates(ctx: _Ctx, sectors: list[Sector]) -> None:
 
 
 def check_plan(path: str | Path) -> tuple[Plan | None, list[Finding]]:
-    """Read and validate a plan file."""
+    """Read and validate a plan file: YAML, or a plan workbook (.xlsx, .ods; see planbook.py)."""
     path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+        from .planbook import check_book
+
+        return check_book(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:

@@ -9,7 +9,10 @@ from .model import Plan
 
 
 def _finding(f: Finding) -> dict:
-    return {"code": f.code, "severity": f.severity, "file": f.file, "line": f.line, "message": f.message}
+    d = {"code": f.code, "severity": f.severity, "file": f.file, "line": f.line, "message": f.message}
+    if f.sheet is not None:  # a plan workbook: sheet and cell instead of line
+        d.update(sheet=f.sheet, cell=f.cell)
+    return d
 
 
 def plan_summary(plan: Plan | None, findings: list[Finding]) -> dict:

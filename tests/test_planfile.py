@@ -10,7 +10,7 @@ import pytest
 
 from piao_xls.errors import CODES, PlanError
 from piao_xls.model import Rule
-from piao_xls.planfile import KEYS, check_plan, load_plan, parse_plan
+from piao_xls.planfile import KEYS, check_plan, load_plan, parse_plan, validate_data
 
 FILE = "plan.yaml"
 
@@ -510,8 +510,40 @@ def test_staff_total_warning():
 
 def test_every_plan_code_is_exercised_here():
     plan_codes = {c for c in CODES if c.startswith("PLAN-")}
-    src = Path(__file__).read_text(encoding="utf-8")
+    here = Path(__file__)
+    src = here.read_text(encoding="utf-8") + (here.parent / "test_planbook.py").read_text(encoding="utf-8")
     assert {c for c in plan_codes if f'"{c}"' not in src} == set()
+
+
+def test_validate_data_names_sheet_and_cell():
+    """Plan data that did not come from YAML (a plan workbook): findings name the sheet and cell of a path."""
+    data = {"comune": "Truccazzano", "year": 2025, "sectors": [{
+        "code": "SA", "name": "Amministrazione", "responsabile": {"name": "Pietro Pastore"},
+        "objectives": [{"number": 1, "title": "Trasparenza", "weight": 90,
+                        "indicators": [{"description": "Rispetto dei tempi", "target": "boh"}]}]}]}
+    where = {
+        (): ("Ente", "A1"),
+        ("sectors", 0): ("Settori", "A2"),
+        ("sectors", 0, "objectives"): ("Obiettivi", "N2"),
+        ("sectors", 0, "objectives", 0): ("Obiettivi", "B2"),
+        ("sectors", 0, "objectives", 0, "stakeholder"): ("Obiettivi", "E2"),
+        ("sectors", 0, "objectives", 0, "indicators", 0, "target"): ("Indicatori", "E2"),
+        ("sectors", 0, "objectives", 0, "indicators", 0, "weight"): ("Indicatori", "P2"),
+    }
+    plan, findings = validate_data(data, "piano.xlsx", where)
+    assert plan is None
+    got = {f.code: (f.file, f.sheet, f.cell, f.line) for f in findings}
+    assert got == {"PLAN-WEIGHTS": ("piano.xlsx", "Obiettivi", "N2", None),
+                   "PLAN-TARGET": ("piano.xlsx", "Indicatori", "E2", None)}
+    # a missing required value is reported at its (empty) cell; a path without a place at its ancestor's
+    del data["sectors"][0]["objectives"][0]["title"]
+    where[("sectors", 0, "objectives", 0, "title")] = ("Obiettivi", "C2")
+    data["sectors"][0]["objectives"][0]["indicators"][0]["target"] = "100%"
+    data["sectors"][0]["objectives"][0]["weight"] = 100
+    data["sectors"][0]["responsabile"]["mail"] = "x"
+    _, findings = validate_data(data, "piano.xlsx", where)
+    assert {f.code: (f.sheet, f.cell) for f in findings} == {"PLAN-SCHEMA": ("Obiettivi", "C2"),
+                                                             "PLAN-UNKNOWN-KEY": ("Settori", "A2")}
 
 
 # --- sources and ids ------------------------------------------------------------------------------

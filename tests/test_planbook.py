@@ -1,0 +1,342 @@
+"""The plan workbook (piao_xls.planbook): template, export, import, round trip, findings naming sheet and cell.
+
+Fast tests: workbooks are filled with openpyxl (no LibreOffice; see test_lo_planbook.py for that).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from planbook_sample import EXPECTED_YAML, SAMPLE
+
+from piao_xls.cli import cli
+from piao_xls.errors import CODES
+from piao_xls.model import Rule
+from piao_xls.planbook import (
+    INDICATORI,
+    OBIETTIVI,
+    SHEETS,
+    TABLES,
+    check_book,
+    export_bytes,
+    plan_to_yaml,
+    read_book,
+    template_bytes,
+)
+from piao_xls.planfile import check_plan, parse_plan
+
+
+def codes(findings, severity="error"):
+    return sorted(f.code for f in findings if f.severity == severity)
+
+
+def only(findings, code):
+    found = [f for f in findings if f.code == code]
+    assert len(found) == 1, [str(f) for f in findings]
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    p = tmp_path_factory.mktemp("book") / "piano.xlsx"
+    p.write_bytes(template_bytes())
+    return p
+
+
+def fill(template, tmp_path, changes: dict | None = None, name: str = "filled.xlsx"):
+    """The template filled with SAMPLE (then ``changes``: sheet -> cell -> value, None clears)."""
+    wb = openpyxl.load_workbook(template)
+    for sheet, cells in [*SAMPLE.items(), *(changes or {}).items()]:
+        for cell, value in cells.items():
+            wb[sheet][cell].value = value
+    out = tmp_path / name
+    wb.save(out)
+    return out
+
+
+def expected_plan():
+    plan, findings = parse_plan(EXPECTED_YAML, "expected.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    return plan
+
+
+# --- round trip ------------------------------------------------------------------------------------
+
+
+def test_export_then_import_gives_the_same_plan(plan, tmp_path):
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(plan))
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert again.canonical() == plan.canonical()
+    assert again.fingerprint == plan.fingerprint
+    # the explicit rule of AV-9.2 (its printed target holds two dates) survives
+    av92 = next(i for i in again.indicators if i.id == "AV-9.2")
+    assert av92.rule == Rule("deadline", unit="date", deadline=date(2025, 12, 31))
+    assert av92.target_text == next(i for i in plan.indicators if i.id == "AV-9.2").target_text
+    # the same warnings as the YAML, now naming sheet and cell
+    _, yaml_findings = check_plan(plan.source)
+    assert codes(findings, "warning") == codes(yaml_findings, "warning")
+    assert all(f.sheet and f.cell and f.line is None for f in findings)
+
+
+def test_export_is_deterministic(plan):
+    assert export_bytes(plan) == export_bytes(plan)
+
+
+def test_yaml_written_by_import_loads_as_the_same_plan(plan):
+    text = plan_to_yaml(plan, header="# test")
+    assert text.startswith("# test\n")
+    again, findings = parse_plan(text)
+    assert again is not None, [str(f) for f in findings]
+    assert again.fingerprint == plan.fingerprint
+    assert "rule:" in text and text.count("rule:") == 1  # only AV-9.2 needs an explicit rule
+
+
+def test_texts_are_written_as_strings_never_formulas(tmp_path):
+    text = EXPECTED_YAML.replace("title: TRASPARENZA", 'title: "=1+1"').replace(
+        "stakeholder: Cittadini", 'stakeholder: "@SUM(A1)"')
+    plan, _ = parse_plan(text)
+    p = tmp_path / "p.xlsx"
+    p.write_bytes(export_bytes(plan))
+    ws = openpyxl.load_workbook(p)["Obiettivi"]
+    assert (ws["C2"].value, ws["C2"].data_type) == ("=1+1", "s")
+    assert ws["E2"].data_type == "s"
+    assert check_book(p)[0].fingerprint == plan.fingerprint
+
+
+# --- the template ----------------------------------------------------------------------------------
+
+
+def test_template_sheets_headers_and_helps(template):
+    wb = openpyxl.load_workbook(template)
+    assert wb.sheetnames == ["Istruzioni", *SHEETS]
+    assert SHEETS == ("Ente", "Settori", "Uffici", "Personale", "Attività", "Obiettivi", "Modalità", "Indicatori",
+                      "Punteggio")
+    assert "Come compilare" in [c.value for c in wb["Istruzioni"]["A"]]
+    for t in TABLES:
+        ws = wb[t.sheet]
+        for j, c in enumerate(t.columns):
+            if t.fields:
+                assert ws.cell(j + 2, t.first_col + 1).value == c.header
+            else:
+                assert ws.cell(1, t.first_col + j + 1).value == c.header
+    dv = {str(d.sqref).split(":")[0]: d for d in wb["Indicatori"].data_validations.dataValidation}
+    assert dv["A2"].type == "list" and dv["A2"].formula1.startswith("Settori!$A$2")
+    assert dv["F2"].type == "list" and "scadenza" in dv["F2"].formula1 and "intervallo" in dv["F2"].formula1
+    assert dv["O2"].type == "list" and "nucleo" in dv["O2"].formula1
+    assert dv["C2"].type == "list" and dv["C2"].showErrorMessage is False  # profilo: a suggestion, not a rule
+    assert "target" in dv["E2"].promptTitle.lower() and dv["E2"].prompt
+    obj = wb["Obiettivi"]
+    assert obj["N1"].value == "Totale pesi %"
+    assert obj["N2"].value == '=IF($M2="","",SUMIF($A:$A,$M2,$D:$D))'
+    assert obj["M2"].value == '=IF(Settori!$A2="","",Settori!$A2)'
+    rules = [r for rng in obj.conditional_formatting for r in rng.rules]
+    assert any(r.formula[0] == 'AND($M2<>"",ABS(N2-100)>0.000001)' for r in rules)
+
+
+def test_template_helps_fit_excel_limits():
+    for t in TABLES:
+        for c in t.columns:
+            assert len(c.header) <= 255 and len(c.help) <= 255, c.key
+
+
+def test_empty_template_names_the_missing_cells(template):
+    plan, findings = check_book(template)
+    assert plan is None
+    where = {(f.sheet, f.cell) for f in findings if f.code == "PLAN-SCHEMA"}
+    assert ("Ente", "B2") in where  # comune
+    assert ("Ente", "B3") in where  # year
+    assert ("Settori", "A2") in where  # no sectors
+
+
+# --- a filled template -----------------------------------------------------------------------------
+
+
+def test_filled_template_imports_as_the_expected_plan(template, tmp_path):
+    plan, findings = check_book(fill(template, tmp_path))
+    assert plan is not None, [str(f) for f in findings]
+    assert plan.fingerprint == expected_plan().fingerprint
+    rules = {i.id: i.rule for i in plan.indicators}
+    assert rules["SF-1.1"] == Rule("at_least", unit="percent", target=1.0)
+    assert rules["SF-1.2"] == Rule("deadline", unit="date", deadline=date(2026, 11, 30))
+    assert rules["SF-2.1"].kind == "fraction"
+    assert rules["ST-1.2"] == Rule("range", unit="percent", low=0.9, high=1.0)
+    assert plan.sector("ST").indicators[1].weight == 2
+
+
+def test_check_plan_and_cli_accept_a_workbook(template, tmp_path):
+    book = fill(template, tmp_path)
+    plan, _ = check_plan(book)  # dispatch on the suffix
+    assert plan is not None and plan.comune == "Esempio"
+    r = CliRunner().invoke(cli, ["plan", "check", str(book), "--verbose"])
+    assert r.exit_code == 0, r.output
+    assert "SF-1.2: 'Novembre' -> deadline 2026-11-30" in r.output
+
+
+def test_explicit_rule_accepts_english_keys(template, tmp_path):
+    book = fill(template, tmp_path, {"Indicatori": {"F6": "range", "G6": "PERCENT"}})
+    plan, findings = check_book(book)
+    assert plan is not None, [str(f) for f in findings]
+    assert plan.fingerprint == expected_plan().fingerprint
+
+
+def test_blank_row_between_rows_is_ignored(template, tmp_path):
+    moved = {"Indicatori": {c: None for c in ("A6", "B6", "C6", "D6", "E6", "F6", "G6", "J6", "K6", "P6")}}
+    moved["Indicatori"].update({"A9": "ST", "B9": 1, "C9": "Qualità", "D9": "Sopralluoghi eseguiti",
+                                "E9": "dal 90% al 100% dei sopralluoghi", "F9": "intervallo", "G9": "percentuale",
+                                "J9": 0.9, "K9": 1, "P9": 2})
+    plan, findings = check_book(fill(template, tmp_path, moved))
+    assert plan is not None, [str(f) for f in findings]
+    assert plan.fingerprint == expected_plan().fingerprint
+
+
+# --- broken workbooks: findings name sheet and cell ------------------------------------------------
+
+
+def test_weights_summing_to_90(template, tmp_path):
+    plan, findings = check_book(fill(template, tmp_path, {"Obiettivi": {"D2": 50}}))
+    assert plan is None
+    f = only(findings, "PLAN-WEIGHTS")
+    # no cached formula values (openpyxl): reported at the sector's first weight cell
+    assert (f.sheet, f.cell) == ("Obiettivi", "D2")
+    assert "90" in f.message and "SF" in f.message
+    assert str(f).startswith(f"{f.file}: 'Obiettivi'!D2: error PLAN-WEIGHTS")
+
+
+def test_objective_pointing_to_a_missing_sector(template, tmp_path):
+    plan, findings = check_book(fill(template, tmp_path, {"Obiettivi": {"A3": "ZZ"},
+                                                           "Indicatori": {"A4": "ZZ"}}))
+    assert plan is None
+    f = only(findings, "PLAN-REFERENCE")  # the indicator of the orphan objective is not reported again
+    assert (f.sheet, f.cell) == ("Obiettivi", "A3")
+    assert "'ZZ'" in f.message and "Settori" in f.message
+    assert "PLAN-REFERENCE" in CODES
+    # and the SF weights now total 60
+    assert "60" in only(findings, "PLAN-WEIGHTS").message
+
+
+def test_indicator_pointing_to_a_missing_objective(template, tmp_path):
+    plan, findings = check_book(fill(template, tmp_path, {"Indicatori": {"B3": 7}}))
+    assert plan is None
+    f = only(findings, "PLAN-REFERENCE")
+    assert (f.sheet, f.cell) == ("Indicatori", "B3")
+    assert "number 7" in f.message
+
+
+def test_target_that_cannot_be_interpreted(template, tmp_path):
+    text = "entro le tempistiche previste dalla normativa"
+    plan, findings = check_book(fill(template, tmp_path, {"Indicatori": {"E2": text}}))
+    assert plan is None
+    f = only(findings, "PLAN-TARGET")
+    assert (f.sheet, f.cell) == ("Indicatori", "E2")
+    assert "rule" in f.message
+
+
+def test_duplicated_indicator_id(template, tmp_path):
+    q = INDICATORI.index("id")
+    assert q == 16  # column Q
+    plan, findings = check_book(fill(template, tmp_path, {"Indicatori": {"Q2": "SF-1.1", "Q3": "SF-1.1"}}))
+    assert plan is None
+    f = only(findings, "PLAN-DUPLICATE-ID")
+    assert (f.sheet, f.cell) == ("Indicatori", "Q3")
+    assert "first at 'Indicatori'!Q2" in f.message
+
+
+def test_rule_without_its_values_names_the_missing_cell(template, tmp_path):
+    _, findings = check_book(fill(template, tmp_path, {"Indicatori": {"K6": None}}))
+    f = only(findings, "PLAN-RULE")
+    assert (f.sheet, f.cell) == ("Indicatori", "K6")
+    assert "needs high" in f.message
+
+
+def test_unknown_rule_kind_and_wrong_number(template, tmp_path):
+    _, findings = check_book(fill(template, tmp_path, {"Indicatori": {"F6": "tra"}, "Obiettivi": {"D3": "quaranta"}}))
+    assert (only(findings, "PLAN-RULE").sheet, only(findings, "PLAN-RULE").cell) == ("Indicatori", "F6")
+    schema = [f for f in findings if f.code == "PLAN-SCHEMA"]
+    assert any(f.cell == "D3" and "quaranta" in f.message for f in schema)
+
+
+def test_missing_required_cell(template, tmp_path):
+    _, findings = check_book(fill(template, tmp_path, {"Obiettivi": {"C4": None}, "Settori": {"D3": None}}))
+    where = {(f.sheet, f.cell) for f in findings if f.code == "PLAN-SCHEMA"}
+    assert ("Obiettivi", "C4") in where  # title
+    assert ("Settori", "D3") in where  # the Responsabile's name
+
+
+def test_renamed_sheet_and_header(template, tmp_path):
+    wb = openpyxl.load_workbook(fill(template, tmp_path))
+    wb["Modalità"].title = "Fasi"
+    wb["Obiettivi"]["D1"].value = "Peso"
+    p = tmp_path / "renamed.xlsx"
+    wb.save(p)
+    plan, findings = check_book(p)
+    assert plan is None
+    msgs = {(f.sheet, f.cell): f.message for f in findings if f.code == "PLAN-SCHEMA"}
+    assert "no sheet 'Modalità'" in msgs[("Modalità", None)]
+    assert "'Peso %'" in msgs[("Obiettivi", "A1")]
+
+
+def test_not_a_workbook(tmp_path):
+    p = tmp_path / "piano.xlsx"
+    p.write_text("not a zip")
+    plan, findings = check_plan(p)
+    assert plan is None and codes(findings) == ["PLAN-SCHEMA"]
+    assert "cannot read" in findings[0].message
+
+
+def test_read_book_where_mapping(template, tmp_path):
+    data, where, findings = read_book(fill(template, tmp_path))
+    assert findings == []
+    rule = data["sectors"][1]["objectives"][0]["indicators"][0]["rule"]
+    assert rule == {"kind": "deadline", "deadline": "2026-12-31"}  # the Italian label read back as the key
+    assert where[("sectors", 0, "objectives", 1, "weight")] == ("Obiettivi", "D3")
+    assert where[("sectors", 1, "objectives", 0, "indicators", 1, "rule", "low")] == ("Indicatori", "J6")
+    assert OBIETTIVI.index("weight") == 3
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def test_cli_template_export_import(tmp_path, plan):
+    run = CliRunner().invoke
+    book = tmp_path / "piano.xlsx"
+    r = run(cli, ["plan", "template", "-o", str(book)])
+    assert r.exit_code == 0 and book.exists(), r.output
+    r = run(cli, ["plan", "template", "-o", str(book)])
+    assert r.exit_code != 0 and "--force" in r.output  # never overwrites silently
+    r = run(cli, ["plan", "export", "-o", str(book), "--force"])
+    assert r.exit_code == 0, r.output
+    assert plan.fingerprint[:16] in r.output
+    out = tmp_path / "piano.yaml"
+    r = run(cli, ["plan", "import", str(book), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "AV-9.2: '31/12/2025 31/12/2023' -> deadline 2025-12-31" in r.output  # interpretations shown
+    assert "SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> fraction" in r.output
+    again, _ = check_plan(out)
+    assert again.fingerprint == plan.fingerprint
+    r = run(cli, ["plan", "import", str(book), "-o", str(out)])
+    assert r.exit_code == 0, r.output  # a file written by `plan import` may be replaced
+    r = run(cli, ["plan", "import", str(book), "-o", str(plan.source)])
+    assert r.exit_code != 0 and "--force" in r.output  # a hand-written plan is not
+
+
+def test_cli_import_with_errors_writes_nothing(template, tmp_path):
+    book = fill(template, tmp_path, {"Obiettivi": {"D2": 50}})
+    r = CliRunner().invoke(cli, ["plan", "import", str(book)])
+    assert r.exit_code == 1
+    assert "'Obiettivi'!D2: error PLAN-WEIGHTS" in r.output
+    assert not book.with_suffix(".yaml").exists()
+
+
+def test_cli_plan_check_json_names_sheet_and_cell(template, tmp_path):
+    import json
+
+    book = fill(template, tmp_path, {"Indicatori": {"E2": "boh"}})
+    r = CliRunner().invoke(cli, ["plan", "check", str(book), "--json"])
+    assert r.exit_code == 1
+    f = json.loads(r.output)["errors"][0]
+    assert (f["code"], f["sheet"], f["cell"]) == ("PLAN-TARGET", "Indicatori", "E2")
