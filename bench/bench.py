@@ -4,7 +4,10 @@ Each figure is a ratio against a floor measured in the same run on the same mach
 - generation (layout + render) of the bundled plan and of a synthetic plan
   (sectors x 40 objectives x 3 indicators) vs raw xlsxwriter writing the same cells and formats;
 - consolidation of N filled per-sector workbooks vs python-calamine reading every cell of the
-  same files (floor) and vs the same reading with openpyxl.
+  same files (floor) and vs the same reading with openpyxl;
+- scale (bench/scale.py): consolidation of 200 and 2,000 sector workbooks of a plan with 2,000
+  sectors (--files 200,2000) in child processes, with their peak RSS; `piao-xls --help` start-up
+  time vs `python -c pass`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from piao_xls.planfile import load_plan, parse_plan
 from piao_xls.samples import sample_values, synthetic_plan_yaml
 from piao_xls.styles import STYLES
 from piao_xls.writer import render
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import bench_scale, bench_startup, counts_arg
 
 
 def timed(fn, repeat: int = 1) -> float:
@@ -119,7 +125,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sectors", type=int, default=200)
     ap.add_argument("--objectives", type=int, default=40)
-    ap.add_argument("--files", type=int, default=200)
+    ap.add_argument("--files", type=counts_arg, default=[200, 2000],
+                    help="file counts for the scale figures (the first also for the 40-objective plan), e.g. 200,2000")
+    ap.add_argument("--scale-objectives", type=int, default=8, help="objectives per sector of the scale plan")
+    ap.add_argument("--openpyxl-sample", type=int, default=200, help="files read with openpyxl (then scaled)")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
@@ -129,7 +138,9 @@ def main() -> None:
     print(f"synthetic plan {args.sectors}x{args.objectives}x3 parsed in {time.perf_counter() - t:.2f} s")
     bench_generation(plan, f"synthetic {args.sectors}x{args.objectives}x3")
     with tempfile.TemporaryDirectory() as d:
-        bench_consolidation(plan, args.files, Path(d))
+        bench_consolidation(plan, args.files[0], Path(d))
+    bench_startup()
+    bench_scale(args.files, args.scale_objectives, args.openpyxl_sample)
 
 
 if __name__ == "__main__":

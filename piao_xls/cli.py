@@ -8,6 +8,7 @@ so that ``piao-xls --help`` and ``plan check`` start fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -256,10 +257,10 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
         for r in results:
             write_text_atomic(Path(feedback_dir) / f"{Path(r.path).stem}-riscontro.txt", feedback_text(r, p))
     if as_json:
-        click.echo(json.dumps({"files": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
+        click.echo(_printable(json.dumps({"files": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2)))
     else:
         for r in results:
-            click.echo(f"{r.path}: {r.status} (sectors: {', '.join(r.sector_codes) or '-'}, "
+            click.echo(f"{_printable(r.path)}: {r.status} (sectors: {', '.join(r.sector_codes) or '-'}, "
                        f"{len(r.findings)} finding(s))")
             for f in r.findings:
                 where = f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else (f"'{f.sheet}'" if f.sheet else "")
@@ -275,8 +276,8 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Also write one CSV per table here.")
 @click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Read files in N parallel processes.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+              show_default="number of cores", help="Read files in N parallel processes.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, json_file: str | None,
                 csv_dir: str | None, prefer_newest: bool, jobs: int) -> None:
     """Read every returned workbook under PATHS and write the year-end summary.
@@ -292,7 +293,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     from .summary import write_csv, write_json, write_summary
 
     p = _load_plan_or_exit(plan_file)
-    c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs)
+    with _Progress(enabled=not json_file and sys.stderr.isatty()) as progress:
+        c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress)
     out = Path(summary) if summary else Path("output") / str(p.year) / f"PIAO-{p.year}-Riepilogo.xlsx"
     write_summary(c, out)
     if json_file:
@@ -306,6 +308,38 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     click.echo(f"{len(c.results)} file(s) read, {len(c.skipped)} skipped, {errors} error finding(s); "
                f"summary: {out}")
     sys.exit(0 if c.ok else 1)
+
+
+def _printable(text: str) -> str:
+    """File names that are not valid UTF-8 (surrogate escapes) printed with replacement characters."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class _Progress:
+    """A progress bar on stderr for long runs (only on a terminal); a callable ``progress(done, total)``."""
+
+    MIN_FILES = 20
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.MIN_FILES:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="reading", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 from .atomic import write_bytes_atomic, write_text_atomic
@@ -42,15 +43,37 @@ PERCENT_COLS = {"achievement"}
 SEVERITY_IT = {"error": "errore", "warning": "avviso"}
 
 
+def clean_text(value) -> str:
+    """Text any output can hold: no control characters (but tab and newline), no lone surrogates
+    (file names that are not valid UTF-8), at most :data:`MAX_CELL` UTF-16 code units (Excel's unit)."""
+    s = "" if value is None else str(value)
+    if not s.isprintable():
+        s = "".join(ch for ch in s if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
+    if any("\ud800" <= ch <= "\udfff" for ch in s):
+        s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if len(s) > MAX_CELL // 2:
+        s = s.encode("utf-16-le")[:2 * MAX_CELL].decode("utf-16-le", "ignore")
+    return s
+
+
+def _clean_tree(value):
+    if isinstance(value, str):
+        return clean_text(value) if not value.isprintable() or len(value) > MAX_CELL // 2 else value
+    if isinstance(value, dict):
+        return {k: _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_tree(v) for v in value]
+    return value
+
+
 def safe_text(value) -> str:
     """Text for a CSV cell that no spreadsheet will run as a formula."""
-    s = "" if value is None else str(value)
-    s = "".join(ch for ch in s if ch in "\t\n" or ord(ch) >= 32)[:MAX_CELL]
+    s = clean_text(value)
     return "'" + s if s.startswith(FORMULA_LEAD) else s
 
 
 def write_json(c: Consolidation, path: str | Path) -> None:
-    write_text_atomic(path, json.dumps(c.to_dict(), ensure_ascii=False, indent=2, default=str))
+    write_text_atomic(path, json.dumps(_clean_tree(c.to_dict()), ensure_ascii=False, indent=2, default=str))
 
 
 def write_csv(c: Consolidation, folder: str | Path) -> list[Path]:
@@ -104,10 +127,10 @@ def render_summary(c: Consolidation) -> bytes:
                     ws.write_blank(i, j, None, text)
                 elif isinstance(v, bool):
                     ws.write_string(i, j, "Sì" if v else "No", text)
-                elif isinstance(v, (int, float)):
+                elif isinstance(v, (int, float)) and math.isfinite(v):  # xlsxwriter refuses NaN and infinities
                     ws.write_number(i, j, v, pct if key in PERCENT_COLS else num)
                 else:
-                    ws.write_string(i, j, str(v)[:MAX_CELL], text)
+                    ws.write_string(i, j, clean_text(v), text)
         last = 2 + max(1, len(rows))
         ws.autofilter(2, 0, last, len(cols) - 1)
         ws.freeze_panes(3, 1)
@@ -183,4 +206,5 @@ def feedback_text(result, plan) -> str:
             lines.append(f"{i}. [{kind}] {where}{f.message}")
         lines.append("")
         lines.append("Correggere il file ricevuto (solo le celle gialle) e restituirlo al Servizio Finanziario.")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return text.encode("utf-8", "replace").decode("utf-8")  # a file name that is not UTF-8 must not stop the batch
