@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from . import __version__, formulas
 from .model import Indicator, Objective, Plan, Sector
@@ -61,8 +61,8 @@ class Validation:
     error_message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+@dataclass(slots=True)
+class Cell:  # not frozen: frozen __init__ costs ~2x, and a layout builds tens of thousands of cells
     row: int
     col: int
     value: object = None  # label text/number, or None; for formulas the value shown before recalculation
@@ -193,6 +193,7 @@ def _fit_heights(sheet: SheetLayout) -> dict[int, float]:
     return {r: round(h, 1) for r, h in sorted(need.items())}
 
 
+@lru_cache(maxsize=4096)
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
                 limit: int = 255) -> Validation:
     what = f"Target: {target_txt}." if target_txt else ""
