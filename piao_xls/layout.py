@@ -501,7 +501,8 @@ def _properties(plan: Plan, kind: str, codes: tuple[str, ...], source: str) -> d
         "piao_year": str(plan.year),
         "piao_fingerprint": plan.fingerprint,
         "piao_kind": kind,
-        "piao_sectors": ",".join(codes),
+        # Excel caps a custom property at 255 characters; a many-sector workbook lists "*" (all of its kind).
+        "piao_sectors": ",".join(codes) if len(",".join(codes)) <= 255 or kind == "sector" else "*",
         "piao_source": source,
         "piao_layout_version": LAYOUT_VERSION,
         "piao_generator": f"piao-xls {__version__}",

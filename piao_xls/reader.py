@@ -471,7 +471,7 @@ def _identify(path: Path, plan: Plan, package: Package | None = None) -> tuple[d
     if kind not in ("all", "sector", "source") or (source in SOURCE_SHEETS) != (kind == "source"):
         raise _Reject(Finding("WB-IDENTITY", ERROR, f"tipo di modulo non riconosciuto nelle proprietà del documento "
                               f"(«{kind[:40]}», «{source[:40]}»): usare il file ricevuto dall'ufficio", file=file))
-    codes = [c for c in props.get("piao_sectors", "").split(",") if c]
+    codes = [c for c in props.get("piao_sectors", "").split(",") if c and c != "*"]
     known = _sector_index(plan)
     if any(c not in known for c in codes):
         raise _Reject(Finding("WB-IDENTITY", ERROR, f"settori sconosciuti nel file: {', '.join(codes)}", file=file))

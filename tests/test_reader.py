@@ -276,3 +276,20 @@ def test_cli_check_json_and_feedback(plan, tmp_path, sf_book):
     assert f["sheet"] == SHEET and f["cell"] == ref(sf_book, "SF-1.1|value")
     note = (tmp_path / "fb" / "bad-riscontro.txt").read_text()
     assert "DA CORREGGERE" in note and f"cella {f['cell']}" in note
+
+
+def test_many_sector_workbook_keeps_its_identity(tmp_path):
+    """Excel caps custom properties at 255 characters: a 100-sector workbook must still be identified."""
+    import warnings
+
+    from piao_xls.layout import all_sectors_workbook
+    from piao_xls.samples import sample_values, synthetic_plan_yaml
+
+    big, _ = parse_plan(synthetic_plan_yaml(100, 1, 1), "big.yaml")
+    book = all_sectors_workbook(big)
+    values = sample_values(book.sheets[1], seed=1, year=big.year)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # xlsxwriter warns (and drops the property) past 255 characters
+        path = write(tmp_path / "big.xlsx", book, values)
+    res = read_workbook(path, big)
+    assert res.kind == "all" and res.sector_codes == ["S001"], [str(f) for f in res.findings]
