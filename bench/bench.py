@@ -41,31 +41,54 @@ def timed(fn, repeat: int = 1) -> float:
     return best
 
 
-def raw_xlsxwriter(books) -> None:
-    """The floor: the same cells, merges, formats and validations, written straight with xlsxwriter."""
+def floor_ops(books) -> list:
+    """Everything the floor writes, precomputed outside the timing: per workbook, per sheet, the
+    column widths, row heights and per cell (row, col, kind, value, style, merge, validation options)."""
+    from piao_xls.writer import _validation_options
+
+    out = []
+    for book in books:
+        sheets = []
+        for s in book.sheets:
+            cells = [(c.row, c.col, "f" if c.formula else "s" if isinstance(c.value, str) else
+                      "n" if isinstance(c.value, (int, float)) else "b", c.formula or c.value, c.style, c.merge_to,
+                      _validation_options(c.validation) if c.validation is not None else None) for c in s.cells]
+            sheets.append((s.name, s.col_widths, dict(s.row_heights), cells))
+        out.append(sheets)
+    return out
+
+
+def raw_xlsxwriter(ops) -> None:
+    """The floor: the same cells, merges, formats, validations, widths and heights, written straight with
+    xlsxwriter (no layout computation, no identity properties, no print setup)."""
     import io
 
     import xlsxwriter
 
-    for book in books:
+    for sheets in ops:
         wb = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
         fmts = {k: wb.add_format(v) for k, v in STYLES.items()}
-        for s in book.sheets:
-            ws = wb.add_worksheet(s.name)
-            for c in s.cells:
-                f = fmts[c.style]
-                if c.merge_to:
-                    ws.merge_range(c.row, c.col, c.merge_to[0], c.merge_to[1], "", f)
-                if c.formula:
-                    ws.write_formula(c.row, c.col, c.formula, f, 0)
-                elif isinstance(c.value, str):
-                    ws.write_string(c.row, c.col, c.value, f)
-                elif isinstance(c.value, (int, float)):
-                    ws.write_number(c.row, c.col, c.value, f)
+        for name, widths, heights, cells in sheets:
+            ws = wb.add_worksheet(name)
+            for i, w in enumerate(widths):
+                ws.set_column(i, i, w)
+            for r, h in heights.items():
+                ws.set_row(r, h)
+            for row, col, kind, value, style, merge, dv in cells:
+                f = fmts[style]
+                if merge:
+                    ws.merge_range(row, col, merge[0], merge[1], "", f)
+                if kind == "f":
+                    ws.write_formula(row, col, value, f, 0)
+                elif kind == "s":
+                    ws.write_string(row, col, value, f)
+                elif kind == "n":
+                    ws.write_number(row, col, value, f)
                 else:
-                    ws.write_blank(c.row, c.col, None, f)
-                if c.validation is not None:
-                    ws.data_validation(c.row, c.col, c.row, c.col, {"validate": "any"})
+                    ws.write_blank(row, col, None, f)
+                if dv is not None:
+                    r2, c2 = merge or (row, col)
+                    ws.data_validation(row, col, r2, c2, dv)
             ws.protect()
         wb.close()
 
@@ -76,8 +99,9 @@ def gen_ours(plan) -> None:
 
 
 def bench_generation(plan, label: str) -> None:
-    books = plan_workbooks(plan)  # the floor gets the layout for free
-    floor = timed(lambda: raw_xlsxwriter(books))
+    books = plan_workbooks(plan)  # the floor gets the layout, heights and validation options for free
+    ops = floor_ops(books)
+    floor = timed(lambda: raw_xlsxwriter(ops))
     ours = timed(lambda: gen_ours(plan))
     cells = sum(len(s.cells) for b in books for s in b.sheets)
     print(f"generate {label}: {len(books)} workbooks, {cells:,} cells: piao-xls {ours:.2f} s, "
