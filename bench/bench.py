@@ -29,7 +29,7 @@ from piao_xls.styles import STYLES
 from piao_xls.writer import render
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import bench_scale, bench_startup, counts_arg
+from scale import bench_scale, bench_startup, counts_arg, openpyxl_floor
 
 
 def timed(fn, repeat: int = 1) -> float:
@@ -110,7 +110,6 @@ def bench_generation(plan, label: str) -> None:
 
 def bench_consolidation(plan, n_files: int, folder: Path) -> None:
     import python_calamine
-    from openpyxl import load_workbook
 
     from piao_xls.consolidate import consolidate
 
@@ -129,17 +128,9 @@ def bench_consolidation(plan, n_files: int, folder: Path) -> None:
                 wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             wb.close()
 
-    def openpyxl_floor():
-        for f in files:
-            wb = load_workbook(f, read_only=True, data_only=True)
-            for ws in wb.worksheets:
-                for _ in ws.iter_rows(values_only=True):
-                    pass
-            wb.close()
-
     floor = timed(calamine_floor)
     ours = timed(lambda: consolidate([folder], plan))
-    opx = timed(openpyxl_floor)
+    opx = timed(lambda: openpyxl_floor(files))
     print(f"consolidate {len(files)} sector workbooks: piao-xls {ours:.2f} s, calamine floor {floor:.2f} s "
           f"(ratio {ours / floor:.2f}x, target <= 2x), openpyxl reading {opx:.2f} s "
           f"(piao-xls is {opx / ours:.1f}x faster, target >= 10x)")
