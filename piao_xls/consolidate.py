@@ -14,7 +14,6 @@ from pathlib import Path
 from .errors import ERROR, WARNING, Finding
 from .model import Plan
 from .reader import (
-    REJECTED,
     WORKBOOK_SUFFIXES,
     SectorSubmission,
     WorkbookResult,
@@ -267,4 +266,4 @@ def _fmt_values(vals: dict) -> str:
     return "; ".join(out)
 
 
-__all__ = ["REJECTED", "Consolidation", "consolidate", "expand_paths"]
+__all__ = ["Consolidation", "consolidate", "expand_paths"]
