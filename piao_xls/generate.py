@@ -6,6 +6,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .gcpause import paused_gc
 from .layout import WorkbookLayout, plan_workbooks
 from .model import Plan
 
@@ -46,9 +47,13 @@ def _render(args: tuple[WorkbookLayout, str]) -> bytes:
 def generate(plan: Plan, out_dir: str | Path = "output", password: str = "", force: bool = False,
              jobs: int = 1) -> list[Generated]:
     """Write every workbook into ``out_dir/<year>/``; refuse to overwrite filled files unless ``force``."""
+    with paused_gc():  # see piao_xls.gcpause
+        return _generate(plan, Path(out_dir) / str(plan.year), password, force, jobs)
+
+
+def _generate(plan: Plan, target: Path, password: str, force: bool, jobs: int) -> list[Generated]:
     from .atomic import write_bytes_atomic
 
-    target = Path(out_dir) / str(plan.year)
     books = plan_workbooks(plan)
     if not force:
         problems = [why for b in books if (target / b.filename).exists()

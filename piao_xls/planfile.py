@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ERROR, WARNING, Finding, PlanError
+from .gcpause import paused_gc
 from .model import (
     RULE_KINDS,
     SOURCES,
@@ -441,6 +442,11 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
 
 def parse_plan(text: str, file: str = "<plan>") -> tuple[Plan | None, list[Finding]]:
     """Parse and validate plan text. Returns the plan (None on errors) and every finding."""
+    with paused_gc():  # a large plan is millions of objects: see piao_xls.gcpause
+        return _parse_plan(text, file)
+
+
+def _parse_plan(text: str, file: str) -> tuple[Plan | None, list[Finding]]:
     ctx = _Ctx(file)
     try:
         data = yaml.load(text, Loader=_Loader)
