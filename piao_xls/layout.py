@@ -92,6 +92,10 @@ class SheetLayout:
     header: str = ""
     footer: str = ""
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
+    # A reader view (built with for_reader=True) holds only its input cells; the fixed values the
+    # reader checks are kept as (row, col, value) and the last row is recorded as it is built.
+    expected: list[tuple[int, int, object]] | None = field(default=None, repr=False, compare=False)
+    _last_row: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def row_heights(self) -> dict[int, float]:
@@ -109,12 +113,21 @@ class SheetLayout:
     def labels(self) -> list[Cell]:
         return [c for c in self.cells if c.kind == "label" and c.value not in (None, "")]
 
+    @cached_property
+    def label_values(self) -> list[tuple[int, int, object]]:
+        """(row, col, value) of every label: what a returned sheet must still show."""
+        if self.expected is not None:
+            return self.expected
+        return [(c.row, c.col, c.value) for c in self.labels]
+
     @property
     def formulas(self) -> list[Cell]:
         return [c for c in self.cells if c.kind == "formula"]
 
     @property
     def last_row(self) -> int:
+        if self._last_row is not None:
+            return self._last_row
         return max((c.merge_to[0] if c.merge_to else c.row) for c in self.cells) if self.cells else 0
 
 
@@ -137,6 +150,8 @@ class WorkbookLayout:
 # --- the sheet builder ------------------------------------------------------------------
 
 class _Sheet:
+    """Builds a complete sheet: every cell, with its style, merge, validation and live formula."""
+
     def __init__(self, layout: SheetLayout):
         self.s = layout
         self.row = 0
@@ -149,6 +164,47 @@ class _Sheet:
         cell = Cell(row, col, value, style, merge_to=merge, **kw)
         self.s.cells.append(cell)
         return cell
+
+    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None) -> Cell:
+        """A live formula cell; ``make()`` returns the formula text (called only when it is rendered)."""
+        return self.put(row, col, value, style, last_col=last_col, kind="formula", formula=make())
+
+
+class _NoCell:
+    ref = ""  # what a reader view returns for a formula cell: its text is never computed
+
+
+_NO_CELL = _NoCell()
+
+
+class _ReaderSheet(_Sheet):
+    """Builds the reader's view of the same sheet, from the same calls: input cells, and the
+    (row, col, value) of every label. No formula text, no label cells: three times faster, and the
+    reader builds one view per sector of every file it reads."""
+
+    def __init__(self, layout: SheetLayout):
+        super().__init__(layout)
+        layout.expected = self.expected = []
+        self.last = layout._last_row = 0  # the last row used, merges included (computed as we go: SheetLayout.last_row)
+
+    def put(self, row: int, col: int, value=None, style: str = "text", last_col: int | None = None,
+            last_row: int | None = None, kind: str = "label", **kw) -> Cell | None:
+        if kind == "label":
+            if value is not None and value != "":
+                self.expected.append((row, col, value))
+            end = row if last_row is None else last_row
+            if end > self.last:
+                self.last = self.s._last_row = end
+            return None
+        end = row if last_row is None else last_row
+        if end > self.last:
+            self.last = self.s._last_row = end
+        return _Sheet.put(self, row, col, value, style, last_col, last_row, kind=kind, **kw)
+
+    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None) -> _NoCell:
+        if row > self.last:
+            self.last = self.s._last_row = row
+        return _NO_CELL
 
     def blank_row(self, n: int = 1) -> None:
         self.row += n
@@ -239,8 +295,6 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
     sh.put(r, A, first_col_text if first_col_text is not None else ind.profilo, "text")
     sh.put(r, B, ind.description, "text")
     sh.put(r, C, ind.target_text or "—", "text_center")
-    specs = inputs_for(ind.rule, plan.year)
-    target_txt = explain_it(ind.rule)
     if not editable:
         sh.put(r, D, "Valore fornito da altra fonte", "text")
         sh.put(r, E, SOURCE_LABELS.get(ind.source, ind.source), "external", last_col=F)
@@ -248,27 +302,36 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
         sh.put(r, H, SOURCE_LABELS.get(ind.source, ind.source), "external")
         sh.row += 1
         return None
-    if len(specs) == 1:
-        sh.put(r, D, specs[0].label, "text")
-    else:
-        sh.put(r, D, "\n".join(f"{col}: {s.label}" for col, s in zip("EF", specs, strict=False)), "text")
-    refs = []
-    for col, spec in zip((E, F), specs, strict=False):
-        cell = sh.put(r, col, None, f"input_{spec.unit}", kind="input", key=f"{ind.id}|{spec.name}",
-                      unit=spec.unit, validation=_validation(spec.unit, spec.label, target_txt, plan.year, spec))
-        refs.append(cell.ref)
-    if len(specs) == 1:
+    asked, fields = _indicator_inputs(ind.rule, plan.year)
+    sh.put(r, D, asked, "text")
+    cells = [sh.put(r, col, None, style, kind="input", key=f"{ind.id}|{name}", unit=unit, validation=validation)
+             for col, (name, unit, style, validation) in zip((E, F), fields, strict=False)]
+    if len(fields) == 1:
         sh.put(r, F, None, "external")
-    formula = formulas.indicator_formula(ind.rule, refs, plan.scoring)
-    if formula is None:
+    if ind.rule.kind == "informative":  # formulas.indicator_formula has none
         sh.put(r, G, "informativo", "external")
         ach = None
     else:
-        ach = sh.put(r, G, 0.0, "live_pct", kind="formula", formula=formula).ref
+        ach = sh.formula(r, G, "live_pct", lambda: formulas.indicator_formula(
+            ind.rule, [c.ref for c in cells], plan.scoring)).ref
     sh.put(r, H, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text",
-           validation=_validation("text", "Analisi scostamenti", "", plan.year, limit=TEXT_LIMITS["analisi"]))
+           validation=_validation("text", "Analisi scostamenti", "", plan.year, None, TEXT_LIMITS["analisi"]))
     sh.row += 1
     return ach
+
+
+@lru_cache(maxsize=4096)
+def _indicator_inputs(rule, year: int) -> tuple[str, tuple[tuple[str, str, str, Validation], ...]]:
+    """What an indicator row asks for (column D) and its input cells: (name, unit, style, validation).
+
+    Memoized per rule: a plan repeats a handful of targets ("100%", "Entro il 31/12") many times.
+    """
+    specs = inputs_for(rule, year)
+    target_txt = explain_it(rule)
+    asked = specs[0].label if len(specs) == 1 else "\n".join(f"{c}: {s.label}" for c, s in zip("EF", specs,
+                                                                                                  strict=False))
+    return asked, tuple((s.name, s.unit, f"input_{s.unit}", _validation(s.unit, s.label, target_txt, year, s))
+                        for s in specs)
 
 
 INDICATOR_HEADER = ("Profilo di performance", "Indicatore di risultato", "Target", "Dato richiesto",
@@ -312,10 +375,10 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -
             tempi = f"{tempi}\n{obj.tempi}".strip()
         sh.put(r, E, tempi, "text_center")
         sh.put(r, F, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|tempi", unit="text",
-               validation=_validation("text", "Tempi di realizzazione", "", plan.year, limit=TEXT_LIMITS["tempi"]))
+               validation=_validation("text", "Tempi di realizzazione", "", plan.year, None, TEXT_LIMITS["tempi"]))
         sh.put(r, G, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|risultato", unit="text",
-               last_col=H, validation=_validation("text", "Risultato conseguito", "", plan.year,
-                                                  limit=TEXT_LIMITS["risultato"]))
+               last_col=H, validation=_validation("text", "Risultato conseguito", "", plan.year, None,
+                                                  TEXT_LIMITS["risultato"]))
     sh.row = last + 1
     _indicator_header(sh)
     parts = []
@@ -341,9 +404,10 @@ def _heading(sh: _Sheet, plan: Plan, line2: str, line3: str) -> None:
     sh.row = 4
 
 
-def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
+def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetLayout:
+    """A sector's sheet; ``for_reader`` builds the reader's view (see :class:`_ReaderSheet`)."""
     layout = SheetLayout(sector.short_name, "sector", sector_code=sector.code)
-    sh = _Sheet(layout)
+    sh = _ReaderSheet(layout) if for_reader else _Sheet(layout)
     _heading(sh, plan, f"Settore {sector.name} ({sector.code})",
              f"Responsabile: {sector.responsabile.display}")
 
@@ -401,8 +465,8 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
         sh.put(r, B, obj.title, "text", last_col=D)
         sh.put(r, E, obj.weight / 100, "weight")
         if parts:
-            ach = sh.put(r, F, 0.0, "live_pct", kind="formula", formula=formulas.objective_formula(parts, plan.scoring))
-            pts = sh.put(r, G, 0.0, "live_points", kind="formula", formula=formulas.points_formula(obj.weight, ach.ref))
+            ach = sh.formula(r, F, "live_pct", lambda parts=parts: formulas.objective_formula(parts, plan.scoring))
+            pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: formulas.points_formula(obj.weight, ach.ref))
             point_cells.append(pts.ref)
             evaluable_weight += obj.weight
             sh.put(r, H, None, "text")
@@ -414,14 +478,13 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
             sh.put(r, H, f"Escluso dal calcolo provvisorio: {reason}", "text")
     sh.put(total_row, A, "Totale (punti su 100)", "total_label", last_col=D)
     sh.put(total_row, E, sector.weight_total / 100, "total_weight")
-    total = sh.put(total_row, F, 0.0, "live_total", kind="formula",
-                   formula=formulas.sector_formula(point_cells, evaluable_weight))
+    total = sh.formula(total_row, F, "live_total", lambda: formulas.sector_formula(point_cells, evaluable_weight))
     sh.put(total_row, G, None, "text")
     sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)", "text")
     sh.put(band_row, A, "Fascia di valutazione", "total_label", last_col=E)
     zero_band = plan.scoring.band(0.0)
-    sh.put(band_row, F, f"{zero_band.code} - {zero_band.label}", "live_text", kind="formula",
-           formula=formulas.band_formula(total.ref, plan.scoring.bands), last_col=G)
+    sh.formula(band_row, F, "live_text", lambda: formulas.band_formula(total.ref, plan.scoring.bands),
+               value=f"{zero_band.code} - {zero_band.label}", last_col=G)
     sh.put(band_row, H, None, "text")
 
     layout.repeat_rows = (0, 2)
@@ -431,10 +494,10 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     return layout
 
 
-def source_sheet(plan: Plan, source: str) -> SheetLayout:
+def source_sheet(plan: Plan, source: str, for_reader: bool = False) -> SheetLayout:
     name = SOURCE_SHEETS[source]
     layout = SheetLayout(name, "source", source=source)
-    sh = _Sheet(layout)
+    sh = _ReaderSheet(layout) if for_reader else _Sheet(layout)
     _heading(sh, plan, f"Indicatori {SOURCE_LABELS[source]}", "Valori da inserire per ciascun settore")
     for sector in plan.sectors:
         inds = [(o, i) for o in sector.objectives for i in o.indicators if i.source == source]

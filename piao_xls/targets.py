@@ -10,6 +10,7 @@ Pure functions. :func:`interpret` reads phrases such as ``100%``, ``<=0``,
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -176,8 +177,9 @@ def inputs_for(rule: Rule, year: int) -> tuple[InputSpec, ...]:
     return (InputSpec("value", "Valore consuntivo", "number"),)
 
 
+@functools.lru_cache(maxsize=4096)
 def explain_it(rule: Rule) -> str:
-    """The target in Italian, for input messages and the Istruzioni sheet."""
+    """The target in Italian, for input messages and the Istruzioni sheet (memoized: plans repeat targets)."""
     def v(x: float | None) -> str:
         if x is None:
             return "?"
