@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ERROR, WARNING, Finding
+from .gcpause import paused_gc
 from .model import Plan
 from .reader import (
     WORKBOOK_SUFFIXES,
@@ -85,28 +86,40 @@ def _finding_row(f: Finding, sector: str = "") -> dict:
 _WORKER: dict = {}
 
 
-def _init_worker(plan: Plan, limits) -> None:
-    _WORKER["plan"], _WORKER["limits"] = plan, limits  # sent once per worker, so its layout cache is reused
+def _init_worker(plan: Plan, limits, keep_raw: bool) -> None:
+    # sent once per worker, so its layout cache is reused
+    _WORKER["plan"], _WORKER["limits"], _WORKER["keep_raw"] = plan, limits, keep_raw
+    gc.disable()  # a worker lives for one batch: see piao_xls.gcpause
+
+
+def _read_one(path: Path, plan: Plan, limits, keep_raw: bool) -> WorkbookResult:
+    res = read_workbook(path, plan, limits)
+    return res if keep_raw else res.release()
 
 
 def _read_in_worker(path: Path) -> WorkbookResult:
-    return read_workbook(path, _WORKER["plan"], _WORKER["limits"])
+    return _read_one(path, _WORKER["plan"], _WORKER["limits"], _WORKER["keep_raw"])
 
 
-def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress=None) -> list[WorkbookResult]:
-    """Read ``files`` (in ``jobs`` processes), in order. ``progress(done, total)`` is called after each file."""
+def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress=None,
+             keep_raw: bool = False) -> list[WorkbookResult]:
+    """Read ``files`` (in ``jobs`` processes), in order. ``progress(done, total)`` is called after each file.
+
+    Unless ``keep_raw``, each result is released (:meth:`WorkbookResult.release`) as soon as it is
+    read: memory holds the values, texts and findings of every file, not their raw cells.
+    """
     total = len(files)
     out: list[WorkbookResult] = []
     if jobs > 1 and total >= max(8, 2 * jobs):  # below that a pool costs more than it saves
         with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_init_worker,
-                                 initargs=(plan, limits)) as pool:
+                                 initargs=(plan, limits, keep_raw)) as pool:
             for res in pool.map(_read_in_worker, files, chunksize=max(1, min(16, total // (jobs * 8)))):
                 out.append(res)
                 if progress:
                     progress(len(out), total)
         return out
     for f in files:
-        out.append(read_workbook(f, plan, limits))
+        out.append(_read_one(f, plan, limits, keep_raw))
         if progress:
             progress(len(out), total)
     return out
@@ -136,27 +149,21 @@ def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, 
 
 
 def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False, jobs: int = 1, limits=None,
-                progress=None) -> Consolidation:
+                progress=None, keep_raw: bool = False) -> Consolidation:
     """Read every workbook under ``paths`` and score each sector of ``plan``.
 
     ``limits`` (a :class:`piao_xls.safeopen.Limits`) caps what a file may be; ``progress(done, total)``
-    is called after each file is read.
+    is called after each file is read. ``keep_raw`` keeps each result's raw cell values
+    (``SectorSubmission.raw`` and ``.cells``), which are otherwise dropped as soon as a file is read.
     """
-    # Objects that exist already (the plan: millions of them for 2,000 sectors) are left out of the
-    # cyclic garbage collector's scans while we run: a third faster on large plans, same results.
-    freeze = gc.isenabled() and gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    try:
-        return _consolidate(paths, plan, prefer_newest, jobs, limits, progress)
-    finally:
-        if freeze:
-            gc.unfreeze()
+    with paused_gc():
+        return _consolidate(paths, plan, prefer_newest, jobs, limits, progress, keep_raw)
 
 
-def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, progress) -> Consolidation:
+def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, progress,
+                 keep_raw: bool) -> Consolidation:
     files, skipped = expand_paths(paths)
-    results = read_all(files, plan, jobs, limits, progress)
+    results = read_all(files, plan, jobs, limits, progress, keep_raw)
     c = Consolidation(plan, results, skipped)
     for f in skipped:
         c.findings.append(_finding_row(Finding("WB-SKIPPED", WARNING, "file ignorato: non è una cartella di lavoro "
@@ -208,11 +215,17 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                                                        f"{sector.code} non pervenuti: indicatori non rendicontati"),
                                                sector.code))
         scored = status not in (NOT_RECEIVED, CONFLICT)
-        sc = score_sector(sector, values if scored else {}, policy)
+        # an unscored sector (not received, conflict: most of a large plan early in the campaign) is not scored
+        sc = score_sector(sector, values, policy) if scored else None
         reached = partly = not_reached = not_reported = 0
-        for obj, osc in zip(sector.objectives, sc.objectives, strict=False):
+        for i, obj in enumerate(sector.objectives):
+            if sc is None:
+                not_reported += 1
+                _unscored_rows(c, sector.code, obj, values, texts, status)
+                continue
+            osc = sc.objectives[i]
             missing = all(s.status == MISSING for s in osc.indicators if s.counts) and osc.evaluable
-            if not scored or missing:
+            if missing:
                 not_reported += 1
             elif osc.achievement is None:
                 pass
@@ -225,23 +238,15 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
             band = policy.band(osc.achievement * 100) if osc.achievement is not None else None
             c.objectives.append({
                 "sector": sector.code, "objective": obj.id, "number": obj.number, "title": obj.title,
-                "weight": obj.weight, "achievement": osc.achievement if scored else None,
-                "points": osc.points if scored else None, "band": band.code if band and scored else "",
+                "weight": obj.weight, "achievement": osc.achievement, "points": osc.points,
+                "band": band.code if band else "",
             })
             for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
-                vals = values.get(ind.id, {})
-                c.indicators.append({
-                    "sector": sector.code, "objective": obj.id, "indicator": ind.id, "profilo": ind.profilo,
-                    "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
-                    "rule_it": explain_it(ind.rule), "source": ind.source,
-                    "actual": _fmt_values(vals), "achievement": isc.achievement if scored else None,
-                    "status": isc.status if scored else status,
-                    "analysis": texts.get(f"{ind.id}|analisi", ""),
-                })
+                c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status))
         c.sectors.append({
             "code": sector.code, "name": sector.name, "responsabile": sector.responsabile.display,
-            "score": sc.score if scored else None, "band": sc.band_code if scored else "",
-            "band_label": sc.band_label if scored else "", "status": status,
+            "score": sc.score if sc else None, "band": sc.band_code if sc else "",
+            "band_label": sc.band_label if sc else "", "status": status,
             "objectives_reached": reached, "objectives_partly": partly, "objectives_not_reached": not_reached,
             "objectives_not_reported": not_reported,
         })
@@ -253,6 +258,20 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
         c.sources.append({"path": str(f), "sha256": "", "size": f.stat().st_size if f.exists() else 0, "saved": "",
                           "status": "ignorato", "kind": "", "sectors": "", "used_for": ""})
     return c
+
+
+def _unscored_rows(c: Consolidation, code: str, obj, values: dict, texts: dict, status: str) -> None:
+    c.objectives.append({"sector": code, "objective": obj.id, "number": obj.number, "title": obj.title,
+                         "weight": obj.weight, "achievement": None, "points": None, "band": ""})
+    for ind in obj.indicators:
+        c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status))
+
+
+def _indicator_row(code: str, obj, ind, values: dict, texts: dict, achievement, status: str) -> dict:
+    return {"sector": code, "objective": obj.id, "indicator": ind.id, "profilo": ind.profilo,
+            "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
+            "rule_it": explain_it(ind.rule), "source": ind.source, "actual": _fmt_values(values.get(ind.id, {})),
+            "achievement": achievement, "status": status, "analysis": texts.get(f"{ind.id}|analisi", "")}
 
 
 def _fmt_values(vals: dict) -> str:

@@ -26,9 +26,8 @@ from .layout import (
     SheetLayout,
     WorkbookLayout,
     a1,
-    all_sectors_workbook,
     sector_sheet,
-    source_workbook,
+    source_sheet,
 )
 from .model import Plan
 from .safeopen import Limits, Package, UnsafeFile, open_package, read_bounded
@@ -53,17 +52,39 @@ class SectorSubmission:
     sheet: str
     values: dict[str, dict[str, object]] = field(default_factory=dict)  # indicator id -> input name -> value
     texts: dict[str, str] = field(default_factory=dict)  # analisi, tempi, risultato by input key
-    raw: dict[str, object] = field(default_factory=dict)  # input key -> raw cell value, for conflicts
-    cells: dict[str, str] = field(default_factory=dict)  # input key -> A1 ref
+    raw: dict[str, object] = field(default_factory=dict)  # input key -> raw cell value (emptied by release())
     filled: int = 0  # inputs holding something
     findings: list[Finding] = field(default_factory=list)  # those about this submission's cells
+    invalid: set[str] = field(default_factory=set)  # indicators with a refused value
+    _inputs: dict[str, Cell] | None = field(default=None, repr=False, compare=False)  # the layout's, shared
+    _signature: str = field(default="", repr=False, compare=False)
 
     @property
     def has_errors(self) -> bool:
         return any(f.severity == ERROR for f in self.findings)
 
-    def signature(self) -> tuple:
-        return tuple(sorted((k, repr(v)) for k, v in self.raw.items() if v not in (None, "")))
+    @property
+    def cells(self) -> dict[str, str]:
+        """Input key -> A1 ref, for every input read (empty after :meth:`release`)."""
+        inputs = self._inputs or {}
+        return {k: inputs[k].ref for k in self.raw if k in inputs}
+
+    def signature(self) -> str:
+        """A digest of every raw value: two submissions with the same signature hold the same values."""
+        if self._signature:
+            return self._signature
+        items = sorted((k, repr(v)) for k, v in self.raw.items() if v not in (None, ""))
+        return hashlib.sha256(repr(items).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def release(self) -> None:
+        """Drop the raw cell values, keeping what scoring and the summary use (values, texts, findings).
+
+        A consolidation calls this as soon as a file is read, so that memory does not grow with the
+        raw content of thousands of files.
+        """
+        self._signature = self.signature()
+        self.raw = {}
+        self._inputs = None
 
 
 @dataclass
@@ -81,6 +102,12 @@ class WorkbookResult:
     @property
     def sector_codes(self) -> list[str]:
         return list(self.sectors)
+
+    def release(self) -> WorkbookResult:
+        """See :meth:`SectorSubmission.release`; returns self."""
+        for sub in self.sectors.values():
+            sub.release()
+        return self
 
     def to_frames(self) -> dict:
         """pandas DataFrames: ``values`` (one row per input) and ``findings``."""
@@ -185,8 +212,8 @@ _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{0,40})</")
 class SpecialCells:
     """What calamine cannot see in input cells: formulas typed in, and error values (#DIV/0!)."""
 
-    formulas: set[str] = field(default_factory=set)
-    errors: dict[str, str] = field(default_factory=dict)
+    formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 0-based
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> "#DIV/0!"
 
 
 def _enclosing_cell(data: bytes, pos: int) -> re.Match | None:
@@ -195,8 +222,18 @@ def _enclosing_cell(data: bytes, pos: int) -> re.Match | None:
     return _CELL_OPEN.match(data, start) if start >= 0 else None
 
 
-def _xlsx_special_cells(path: Path | Package, wanted: dict[str, set[str]]) -> dict[str, SpecialCells]:
-    """For each sheet, which of the ``wanted`` cells hold a formula or an error value (xlsx only).
+def _position(ref: bytes) -> tuple[int, int]:
+    """b"E12" -> (11, 4)."""
+    i = 0
+    col = 0
+    while i < len(ref) and 65 <= ref[i] <= 90:
+        col = col * 26 + ref[i] - 64
+        i += 1
+    return int(ref[i:]) - 1, col - 1
+
+
+def _xlsx_special_cells(path: Path | Package, wanted: dict[str, set[tuple[int, int]]]) -> dict[str, SpecialCells]:
+    """For each sheet, which of the ``wanted`` cells (row, col) hold a formula or an error value (xlsx only).
 
     A byte scan, not an XML parse: it expands nothing and is ten times faster than iterparse.
     """
@@ -215,15 +252,16 @@ def _xlsx_special_cells(path: Path | Package, wanted: dict[str, set[str]]) -> di
                 part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
                 data = z.read(part)
                 found = SpecialCells()
+                cells = wanted[name]
                 for pos in _formula_tags(data):
                     cm = _enclosing_cell(data, pos)
-                    if cm and cm.group(1).decode() in wanted[name]:
-                        found.formulas.add(cm.group(1).decode())
+                    if cm and (at := _position(cm.group(1))) in cells:
+                        found.formulas.add(at)
                 for start, end in _error_types(data):
                     cm = _enclosing_cell(data, start)
-                    if cm and cm.group(1).decode() in wanted[name]:
+                    if cm and (at := _position(cm.group(1))) in cells:
                         vm = _VALUE.search(data, end, end + 2000)
-                        found.errors[cm.group(1).decode()] = vm.group(1).decode("utf-8", "replace") if vm else "#ERR"
+                        found.errors[at] = vm.group(1).decode("utf-8", "replace") if vm else "#ERR"
                 out[name] = found
     except (KeyError, zipfile.BadZipFile):
         pass
@@ -315,54 +353,43 @@ def _norm(value) -> object:
     return value
 
 
-def _grid_get(rows: list[list], r: int, c: int):
-    if r < len(rows) and c < len(rows[r]):
-        v = rows[r][c]
-        return None if v == "" else v
-    return None
-
-
-def _expected_labels(layout: SheetLayout) -> list[tuple[Cell, object]]:
-    cached = layout.__dict__.get("_expected_labels")
+def _input_entries(layout: SheetLayout) -> list[tuple[str, int, int, Cell, str, str, bool]]:
+    """(key, row, col, cell, indicator or objective id, input name, is text) of every input, cached on the layout."""
+    cached = layout.__dict__.get("_input_entries")
     if cached is None:
-        cached = layout.__dict__["_expected_labels"] = [(c, _norm(c.value)) for c in layout.labels]
+        cached = []
+        for key, c in layout.inputs.items():
+            target, _, name = key.partition("|")
+            cached.append((key, c.row, c.col, c, target, name, c.unit == "text"))
+        layout.__dict__["_input_entries"] = cached
     return cached
 
 
-def _input_refs(layout: SheetLayout) -> list[tuple[str, Cell, str]]:
-    """(key, cell, A1 ref) of every input, cached on the layout (refs are computed, not stored)."""
-    cached = layout.__dict__.get("_input_refs")
+def _input_positions(layout: SheetLayout) -> set[tuple[int, int]]:
+    cached = layout.__dict__.get("_input_positions")
     if cached is None:
-        cached = layout.__dict__["_input_refs"] = [(k, c, c.ref) for k, c in layout.inputs.items()]
-    return cached
-
-
-def _last_row(layout: SheetLayout) -> int:
-    cached = layout.__dict__.get("_last_row")
-    if cached is None:
-        cached = layout.__dict__["_last_row"] = layout.last_row
+        cached = layout.__dict__["_input_positions"] = {(c.row, c.col) for c in layout.inputs.values()}
     return cached
 
 
 def _check_tamper(rows: list[list], layout: SheetLayout, file: str) -> list[Finding]:
     found = []
     n_rows = len(rows)
-    for c, want in _expected_labels(layout):
-        row = rows[c.row] if c.row < n_rows else ()
-        got = row[c.col] if c.col < len(row) else None
-        if got == want or (isinstance(got, str) and got == want):
-            continue
+    for r, c, want in layout.label_values:
+        row = rows[r] if r < n_rows else ()
+        got = row[c] if c < len(row) else None
+        if got == want:
+            continue  # almost always: whitespace and number types are normalized only when needed
         if got == "":
             got = None
-        if _norm(got) != want:
+        if _norm(got) != _norm(want):
             if len(found) < 10:
-                exp = str(c.value)[:60]
-                found.append(Finding("WB-TAMPERED", ERROR, f"cella protetta modificata: atteso «{exp}», trovato "
-                                     f"«{str(got)[:60] if got is not None else ''}»", file=file,
-                                     sheet=layout.name, cell=c.ref))
+                found.append(Finding("WB-TAMPERED", ERROR, f"cella protetta modificata: atteso «{str(want)[:60]}», "
+                                     f"trovato «{str(got)[:60] if got is not None else ''}»", file=file,
+                                     sheet=layout.name, cell=a1(r, c)))
             else:
                 break
-    expected_rows = _last_row(layout) + 1
+    expected_rows = layout.last_row + 1
     if len(rows) > expected_rows and any(v not in ("", None) for row in rows[expected_rows:] for v in row):
         found.append(Finding("WB-TAMPERED", ERROR, f"contenuto oltre la riga {expected_rows}: righe inserite o "
                              "dati aggiunti fuori dalle schede", file=file, sheet=layout.name,
@@ -376,32 +403,43 @@ def _check_tamper(rows: list[list], layout: SheetLayout, file: str) -> list[Find
 
 def _read_sheet(rows: list[list], layout: SheetLayout, code: str, plan: Plan, file: str,
                 special: SpecialCells) -> tuple[SectorSubmission, list[Finding]]:
-    sub = SectorSubmission(code, layout.name)
+    sub = SectorSubmission(code, layout.name, _inputs=layout.inputs)
     findings: list[Finding] = []
-    for key, cell, ref in _input_refs(layout):
-        raw = _grid_get(rows, cell.row, cell.col)
-        if raw is None and ref in special.errors:
-            raw = special.errors[ref]  # calamine reads error values as empty
-        sub.cells[key] = ref
-        sub.raw[key] = raw
-        if raw is not None and not (isinstance(raw, str) and not raw.strip()):
-            sub.filled += 1
-        value, err, warn = validate_value(raw, cell, plan.year)
-        if ref in special.formulas:
+    raws, values, texts = sub.raw, sub.values, sub.texts
+    errors, formulas = special.errors, special.formulas
+    n_rows, year, filled = len(rows), plan.year, 0
+    for key, r, c, cell, target, name, is_text in _input_entries(layout):
+        row = rows[r] if r < n_rows else ()
+        raw = row[c] if c < len(row) else None
+        if raw == "":
+            raw = None
+        if raw is None and errors:
+            raw = errors.get((r, c))  # calamine reads error values as empty
+        raws[key] = raw
+        value = None
+        if formulas and (r, c) in formulas:
             findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
                                     "il suo valore; inserire direttamente il valore", file=file, sheet=layout.name,
-                                    cell=ref))
-        if err:
-            findings.append(Finding("WB-VALUE", ERROR, f"{err}. Atteso: {UNIT_IT[cell.unit or 'text']}.", file=file,
-                                    sheet=layout.name, cell=ref))
-        if warn:
-            findings.append(Finding("WB-VALUE", WARNING, warn, file=file, sheet=layout.name, cell=ref))
-        target, _, name = key.partition("|")
-        if cell.unit == "text":
+                                    cell=a1(r, c)))
+        if raw is not None:
+            if not (isinstance(raw, str) and not raw.strip()):
+                filled += 1
+            value, err, warn = validate_value(raw, cell, year)
+            if err:
+                findings.append(Finding("WB-VALUE", ERROR, f"{err}. Atteso: {UNIT_IT[cell.unit or 'text']}.",
+                                        file=file, sheet=layout.name, cell=a1(r, c)))
+                if not is_text:
+                    sub.invalid.add(target)
+            if warn:
+                findings.append(Finding("WB-VALUE", WARNING, warn, file=file, sheet=layout.name, cell=a1(r, c)))
+        if is_text:
             if value is not None:
-                sub.texts[key] = value
+                texts[key] = value
+        elif target in values:
+            values[target][name] = value
         else:
-            sub.values.setdefault(target, {})[name] = value
+            values[target] = {name: value}
+    sub.filled = filled
     return sub, findings
 
 
@@ -429,16 +467,21 @@ def _sector_index(plan: Plan) -> dict:
 
 
 def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
-    """The sheets a workbook with these properties must have."""
+    """The sheets a workbook with these properties must have, as reader views (see layout.sector_sheet)."""
     kind = props.get("piao_kind", "")
     if kind == "source":
         source = props.get("piao_source", "nucleo")
-        return _cached(plan, ("source", source), lambda: source_workbook(plan, source))
+        return _cached(plan, ("source", source), lambda: WorkbookLayout(
+            "source", "", [source_sheet(plan, source, for_reader=True)], props, source=source))
     if kind == "sector":
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
-        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, plan.sector(c))) for c in codes]
+        index = _sector_index(plan)
+        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c], for_reader=True))
+                  for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
-    return _cached(plan, ("all",), lambda: all_sectors_workbook(plan))
+    return _cached(plan, ("all",), lambda: WorkbookLayout(
+        "all", "", [sector_sheet(plan, s, for_reader=True) for s in plan.sectors], props,
+        tuple(s.code for s in plan.sectors)))
 
 
 def _identify(path: Path, plan: Plan, package: Package | None = None) -> tuple[dict[str, str], str, list[Finding]]:
@@ -547,7 +590,7 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
                                             "(i suoi valori non vengono letti)", file=file, sheet=s.name))
         special: dict[str, SpecialCells] = {}
         if package.kind == "xlsx":
-            special = _xlsx_special_cells(package, {s.name: {r for _, _, r in _input_refs(s)} for s in present})
+            special = _xlsx_special_cells(package, {s.name: _input_positions(s) for s in present})
         for s in present:
             rows = wb.get_sheet_by_name(s.name).to_python(skip_empty_area=False)
             tamper = _check_tamper(rows, s, file)
@@ -585,12 +628,11 @@ def _split_source(rows, layout: SheetLayout, plan: Plan, file: str, res: Workboo
         ids = {i.id for i in sector.indicators if i.source == res.source}
         if not ids:
             continue
-        part = SectorSubmission(sector.code, layout.name)
+        part = SectorSubmission(sector.code, layout.name, invalid=sub.invalid & ids, _inputs=sub._inputs)
         for key, raw in sub.raw.items():
             target = key.split("|", 1)[0]
             if target in ids:
                 part.raw[key] = raw
-                part.cells[key] = sub.cells[key]
                 if key in sub.texts:
                     part.texts[key] = sub.texts[key]
                 if raw not in (None, ""):
@@ -615,28 +657,32 @@ def _check_required(plan: Plan, res: WorkbookResult, file: str) -> None:
 def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmission, file: str) -> None:
     from .scoring import MISSING, score_indicator
 
-    bad_cells = {(f.sheet, f.cell) for f in sub.findings if f.code == "WB-VALUE" and f.severity == ERROR}
     sector = _sector_index(plan)[sub.code]
-    first_refs: dict[str, str] = {}
-    for k, ref in sub.cells.items():
-        first_refs.setdefault(k.split("|", 1)[0], ref)
     for ind in sector.indicators:
         if not ind.scored or ind.source != res.source:
             continue
-        vals = sub.values.get(ind.id, {})
-        first_ref = first_refs.get(ind.id)
-        bad = any((sub.sheet, sub.cells.get(f"{ind.id}|{n}")) in bad_cells for n in vals)
-        sc = score_indicator(ind, vals, plan.scoring)
+        bad = ind.id in sub.invalid  # already reported where the value is
+        sc = score_indicator(ind, sub.values.get(ind.id, {}), plan.scoring)
         if sc.status == MISSING and not bad:
             res.findings.append(Finding("WB-MISSING", ERROR, f"indicatore {ind.id} non rendicontato: inserire il "
-                                        "valore consuntivo", file=file, sheet=sub.sheet, cell=first_ref))
+                                        "valore consuntivo", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
         elif sc.status == "invalid":
             res.findings.append(Finding("WB-DIV-ZERO", ERROR, f"indicatore {ind.id}: {sc.reason}; verificare il "
-                                        "denominatore", file=file, sheet=sub.sheet, cell=first_ref))
+                                        "denominatore", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
         elif (sc.achievement is not None and sc.achievement < 1 - 1e-12 and not bad
               and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
             res.findings.append(Finding(
                 "WB-ANALYSIS", ERROR, f"indicatore {ind.id} raggiunto al {sc.achievement * 100:.2f}%: "
                 "compilare l'«Analisi scostamenti rispetto al target»", file=file, sheet=sub.sheet,
-                cell=sub.cells.get(f"{ind.id}|analisi")))
+                cell=_first_ref(sub, ind.id, "analisi")))
+
+
+def _first_ref(sub: SectorSubmission, target: str, name: str = "") -> str | None:
+    """The A1 ref of an indicator's first input (or of its input ``name``), None if it has none."""
+    inputs = sub._inputs or {}
+    if name:
+        cell = inputs.get(f"{target}|{name}")
+        return cell.ref if cell else None
+    prefix = target + "|"
+    return next((inputs[k].ref for k in sub.raw if k.startswith(prefix) and k in inputs), None)
 

@@ -551,7 +551,7 @@ def run_variant(vid: int) -> dict:
         signal.setitimer(signal.ITIMER_REAL, 4 * TIME_CAP)
         t = time.perf_counter()
         try:
-            c = consolidate([path], plan)
+            c = consolidate([path], plan, keep_raw=True)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         elapsed = time.perf_counter() - t
@@ -585,9 +585,9 @@ def run_batch(batch: Path) -> dict:
             (batch / f"valid-{b.name}.xlsx").write_bytes(b.data)
         files = sorted(p for p in batch.iterdir() if p.is_file())
         sums = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-        c = consolidate([batch], plan)
+        c = consolidate([batch], plan, keep_raw=True)
         check_consolidation(plan, c, files)
-        again = consolidate([batch], plan)
+        again = consolidate([batch], plan, keep_raw=True)
         assert again.to_dict() == c.to_dict(), "two runs differ"
         out = batch.parent / f"{batch.name}-out"
         write_summary(c, out / "summary.xlsx")
@@ -618,7 +618,7 @@ def mutation_run(plan, tmp_path_factory):
     for b in bases:
         p = folder / f"base-{b.name}.xlsx"
         p.write_bytes(b.data)
-        res = consolidate([p], plan).results[0]
+        res = consolidate([p], plan, keep_raw=True).results[0]
         base_prints[b.name] = fingerprint(res)
         p.unlink()
     ids = ONLY or list(range(COUNT))
@@ -689,8 +689,8 @@ def test_jobs_give_the_same_results_as_one_process(mutation_run, plan):
     if ONLY:
         pytest.skip("single variants requested")
     batch = next(p for p in sorted(mutation_run["folder"].iterdir()) if p.is_dir() and p.name.startswith("batch"))
-    one = consolidate([batch], plan, jobs=1)
-    two = consolidate([batch], plan, jobs=2)
+    one = consolidate([batch], plan, jobs=1, keep_raw=True)
+    two = consolidate([batch], plan, jobs=2, keep_raw=True)
     assert len(one.results) >= 16  # large enough for the pool to be used
     assert two.to_dict() == one.to_dict()
     assert [r.to_dict() for r in two.results] == [r.to_dict() for r in one.results]
@@ -701,6 +701,6 @@ def test_bases_are_valid_returned_workbooks(plan, tmp_path):
     base = build_bases(plan)[0]
     path = tmp_path / "PIAO-2025-SF-Finanziario.xlsx"
     path.write_bytes(base.data)
-    c = consolidate([path], plan)
+    c = consolidate([path], plan, keep_raw=True)
     assert c.results[0].status == ACCEPTED
     check_consolidation(plan, c, [path])

@@ -243,6 +243,27 @@ def test_conflicts_and_duplicates(plan, tmp_path, sf_book):
     assert any(f["code"] == "WB-CONFLICT" and "usato il più recente" in f["message"] for f in c3.findings)
 
 
+def test_released_results_consolidate_like_full_ones(plan, tmp_path, sf_book):
+    """consolidate() drops each file's raw cells once read; conflicts and scores must not change."""
+    write(tmp_path / "one.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    write(tmp_path / "copy.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    write(tmp_path / "other.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": 0.5,
+                                              "SF-3.1|analisi": "ritardo"})
+    _nucleo(tmp_path, plan, NUCLEO_VALUES)
+    for prefer_newest in (False, True):
+        lean = consolidate([tmp_path], plan, prefer_newest=prefer_newest)
+        full = consolidate([tmp_path], plan, prefer_newest=prefer_newest, keep_raw=True)
+        assert lean.to_dict() == full.to_dict()
+        assert all(not s.raw and not s.cells for r in lean.results for s in r.sectors.values())
+        assert all(s.raw and s.cells for r in full.results for s in r.sectors.values())
+        lean_subs = [s for r in lean.results for s in r.sectors.values()]
+        full_subs = [s for r in full.results for s in r.sectors.values()]
+        assert [s.signature() for s in lean_subs] == [s.signature() for s in full_subs]
+        assert [(s.values, s.texts, s.filled) for s in lean_subs] == [(s.values, s.texts, s.filled) for s in full_subs]
+    statuses = {s["code"]: s["status"] for s in consolidate([tmp_path], plan).sectors}
+    assert statuses["SF"] == "conflitto"
+
+
 def test_cli_consolidate_outputs(plan, tmp_path, sf_filled):
     _nucleo(tmp_path, plan, NUCLEO_VALUES)
     (tmp_path / "readme.txt").write_text("not a workbook")
