@@ -169,6 +169,11 @@ class _Sheet:
         """A live formula cell; ``make()`` returns the formula text (called only when it is rendered)."""
         return self.put(row, col, value, style, last_col=last_col, kind="formula", formula=make())
 
+    def labels(self, row: int, items) -> None:
+        """Label cells of one row, left to right: ``(col, value, style)`` or ``(col, value, style, last_col)``."""
+        for item in items:
+            self.put(row, *item)
+
 
 class _NoCell:
     ref = ""  # what a reader view returns for a formula cell: its text is never computed
@@ -205,6 +210,11 @@ class _ReaderSheet(_Sheet):
         if row > self.last:
             self.last = self.s._last_row = row
         return _NO_CELL
+
+    def labels(self, row: int, items) -> None:
+        self.expected.extend([(row, item[0], item[1]) for item in items if item[1] is not None and item[1] != ""])
+        if row > self.last:
+            self.last = self.s._last_row = row
 
     def blank_row(self, n: int = 1) -> None:
         self.row += n
@@ -292,18 +302,17 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
                     ) -> str | None:
     """One indicator row. Returns the A1 ref of its live achievement cell (None when informative)."""
     r = sh.row
-    sh.put(r, A, first_col_text if first_col_text is not None else ind.profilo, "text")
-    sh.put(r, B, ind.description, "text")
-    sh.put(r, C, ind.target_text or "—", "text_center")
+    first = first_col_text if first_col_text is not None else ind.profilo
     if not editable:
-        sh.put(r, D, "Valore fornito da altra fonte", "text")
-        sh.put(r, E, SOURCE_LABELS.get(ind.source, ind.source), "external", last_col=F)
-        sh.put(r, G, "—", "external")
-        sh.put(r, H, SOURCE_LABELS.get(ind.source, ind.source), "external")
+        source = SOURCE_LABELS.get(ind.source, ind.source)
+        sh.labels(r, ((A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center"),
+                      (D, "Valore fornito da altra fonte", "text"), (E, source, "external", F), (G, "—", "external"),
+                      (H, source, "external")))
         sh.row += 1
         return None
     asked, fields = _indicator_inputs(ind.rule, plan.year)
-    sh.put(r, D, asked, "text")
+    sh.labels(r, ((A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center"),
+                  (D, asked, "text")))
     cells = [sh.put(r, col, None, style, kind="input", key=f"{ind.id}|{name}", unit=unit, validation=validation)
              for col, (name, unit, style, validation) in zip((E, F), fields, strict=False)]
     if len(fields) == 1:
@@ -338,29 +347,25 @@ INDICATOR_HEADER = ("Profilo di performance", "Indicatore di risultato", "Target
                     "Valore consuntivo", None, "Grado di raggiungimento", "Analisi scostamenti rispetto al target")
 
 
+_INDICATOR_HEADER_ITEMS = tuple((col, text, "header", F) if col == E else (col, text, "header")
+                                 for col, text in enumerate(INDICATOR_HEADER) if col not in (A, F))
+CARD_HEADER = ("Stakeholder finale", "Impatto atteso", "Risultato atteso", "Modalità di attuazione", "Tempi",
+               "Tempi di realizzazione", "Risultato conseguito")
+_CARD_HEADER_ITEMS = tuple((col, text, "header", H) if col == G else (col, text, "header")
+                           for col, text in enumerate(CARD_HEADER))
+
+
 def _indicator_header(sh: _Sheet, first: str = "Profilo di performance") -> None:
-    r = sh.row
-    for col, text in enumerate(INDICATOR_HEADER):
-        if col == E:
-            sh.put(r, E, text, "header", last_col=F)
-        elif col != F:
-            sh.put(r, col, first if col == A else text, "header")
+    sh.labels(sh.row, ((A, first, "header"), *_INDICATOR_HEADER_ITEMS))
     sh.row += 1
 
 
 def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -> list[tuple[str, float]]:
     """An objective card. Returns (live achievement cell, weight) for each counted indicator."""
-    r = sh.row
-    sh.put(r, A, f"Obiettivo {obj.number}/{n_code}", "card")
-    sh.put(r, B, obj.title, "card", last_col=F)
-    sh.put(r, G, "Peso", "card")
-    sh.put(r, H, obj.weight / 100, "card_pct")
-    sh.row += 1
-    r = sh.row
-    for col, text in enumerate(("Stakeholder finale", "Impatto atteso", "Risultato atteso", "Modalità di attuazione",
-                                "Tempi", "Tempi di realizzazione", "Risultato conseguito")):
-        sh.put(r, col, text, "header", last_col=H if col == G else None)
-    sh.row += 1
+    sh.labels(sh.row, ((A, f"Obiettivo {obj.number}/{n_code}", "card"), (B, obj.title, "card", F),
+                       (G, "Peso", "card"), (H, obj.weight / 100, "card_pct")))
+    sh.labels(sh.row + 1, _CARD_HEADER_ITEMS)
+    sh.row += 2
     steps = obj.steps or ()
     n = max(1, len(steps))
     first, last = sh.row, sh.row + n - 1
@@ -369,11 +374,10 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -
     for i in range(n):
         r = first + i
         step = steps[i] if i < len(steps) else None
-        sh.put(r, D, step.text if step else "", "text")
         tempi = step.tempi if step else ""
         if i == 0 and obj.tempi:
             tempi = f"{tempi}\n{obj.tempi}".strip()
-        sh.put(r, E, tempi, "text_center")
+        sh.labels(r, ((D, step.text if step else "", "text"), (E, tempi, "text_center")))
         sh.put(r, F, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|tempi", unit="text",
                validation=_validation("text", "Tempi di realizzazione", "", plan.year, None, TEXT_LIMITS["tempi"]))
         sh.put(r, G, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|risultato", unit="text",
@@ -388,12 +392,13 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -
         if ach is not None:
             parts.append((ach, ind.weight))
     r = sh.row
-    sh.put(r, A, "Programma di bilancio", "header", last_col=C)
-    sh.put(r, D, "Obiettivo operativo", "header", last_col=H)
-    sh.put(r + 1, A, obj.programma, "text", last_col=C)
-    sh.put(r + 1, D, obj.obiettivo_operativo, "text", last_col=H)
+    sh.labels(r, _CARD_FOOTER_ITEMS)
+    sh.labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
     sh.row = r + 3
     return parts
+
+
+_CARD_FOOTER_ITEMS = ((A, "Programma di bilancio", "header", C), (D, "Obiettivo operativo", "header", H))
 
 
 def _heading(sh: _Sheet, plan: Plan, line2: str, line3: str) -> None:
@@ -461,9 +466,7 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
     for i, obj in enumerate(sector.objectives):
         parts = _card(sh, plan, sector, obj, sector.code)
         r = summary_first + i
-        sh.put(r, A, obj.number, "count")
-        sh.put(r, B, obj.title, "text", last_col=D)
-        sh.put(r, E, obj.weight / 100, "weight")
+        sh.labels(r, ((A, obj.number, "count"), (B, obj.title, "text", D), (E, obj.weight / 100, "weight")))
         if parts:
             ach = sh.formula(r, F, "live_pct", lambda parts=parts: formulas.objective_formula(parts, plan.scoring))
             pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: formulas.points_formula(obj.weight, ach.ref))
