@@ -154,8 +154,9 @@ class Sector:
     def weight_total(self) -> float:
         return sum(o.weight for o in self.objectives)
 
-    @property
+    @cached_property
     def indicators(self) -> tuple[Indicator, ...]:
+        """Every indicator of the sector, in order (computed once: the sector is immutable)."""
         return tuple(i for o in self.objectives for i in o.indicators)
 
 

@@ -44,7 +44,10 @@ UNIT_IT = {"percent": "una percentuale", "number": "un numero", "amount": "un im
            "date": "una data (gg/mm/aaaa)", "yes_no": "Sì oppure No", "text": "un testo"}
 
 
-@dataclass
+_NONE: frozenset = frozenset()
+
+
+@dataclass(slots=True)
 class SectorSubmission:
     """The values one workbook gives for one sector (or for one external source's indicators)."""
 
@@ -55,7 +58,7 @@ class SectorSubmission:
     raw: dict[str, object] = field(default_factory=dict)  # input key -> raw cell value (emptied by release())
     filled: int = 0  # inputs holding something
     findings: list[Finding] = field(default_factory=list)  # those about this submission's cells
-    invalid: set[str] = field(default_factory=set)  # indicators with a refused value
+    invalid: set[str] | frozenset = field(default_factory=set)  # indicators with a refused value
     _inputs: dict[str, Cell] | None = field(default=None, repr=False, compare=False)  # the layout's, shared
     _signature: str = field(default="", repr=False, compare=False)
 
@@ -70,24 +73,29 @@ class SectorSubmission:
         return {k: inputs[k].ref for k in self.raw if k in inputs}
 
     def signature(self) -> str:
-        """A digest of every raw value: two submissions with the same signature hold the same values."""
+        """A digest of every raw value: two submissions with the same signature hold the same values.
+
+        Keys come in layout order, the same for every workbook of a plan: no sorting needed.
+        """
         if self._signature:
             return self._signature
-        items = sorted((k, repr(v)) for k, v in self.raw.items() if v not in (None, ""))
+        items = [(k, v) for k, v in self.raw.items() if v is not None and v != ""]
         return hashlib.sha256(repr(items).encode("utf-8", "surrogatepass")).hexdigest()
 
     def release(self) -> None:
-        """Drop the raw cell values, keeping what scoring and the summary use (values, texts, findings).
+        """Keep only what scoring and the summary use: values, analyses («Analisi scostamenti»), findings.
 
-        A consolidation calls this as soon as a file is read, so that memory does not grow with the
-        raw content of thousands of files.
+        Drops the raw cell values and the texts of the implementation steps. A consolidation calls this
+        as soon as a file is read, so that memory does not grow with the raw content of thousands of files.
         """
         self._signature = self.signature()
         self.raw = {}
         self._inputs = None
+        self.texts = {k: v for k, v in self.texts.items() if k.endswith("|analisi")}
+        self.invalid = self.invalid or _NONE
 
 
-@dataclass
+@dataclass(slots=True)
 class WorkbookResult:
     path: str
     status: str = REJECTED
@@ -353,14 +361,18 @@ def _norm(value) -> object:
     return value
 
 
-def _input_entries(layout: SheetLayout) -> list[tuple[str, int, int, Cell, str, str, bool]]:
-    """(key, row, col, cell, indicator or objective id, input name, is text) of every input, cached on the layout."""
+def _input_entries(layout: SheetLayout, plan: Plan) -> list[tuple[str, int, int, Cell, str, str, bool]]:
+    """(key, row, col, cell, indicator or objective id, input name, is text) of every input, cached on the layout.
+
+    Indicator ids are the plan's own strings: thousands of results then share them.
+    """
     cached = layout.__dict__.get("_input_entries")
     if cached is None:
         cached = []
+        ids = _cached(plan, ("indicator ids",), lambda: {i.id: i.id for i in plan.indicators})
         for key, c in layout.inputs.items():
             target, _, name = key.partition("|")
-            cached.append((key, c.row, c.col, c, target, name, c.unit == "text"))
+            cached.append((key, c.row, c.col, c, ids.get(target, target), name, c.unit == "text"))
         layout.__dict__["_input_entries"] = cached
     return cached
 
@@ -408,7 +420,7 @@ def _read_sheet(rows: list[list], layout: SheetLayout, code: str, plan: Plan, fi
     raws, values, texts = sub.raw, sub.values, sub.texts
     errors, formulas = special.errors, special.formulas
     n_rows, year, filled = len(rows), plan.year, 0
-    for key, r, c, cell, target, name, is_text in _input_entries(layout):
+    for key, r, c, cell, target, name, is_text in _input_entries(layout, plan):
         row = rows[r] if r < n_rows else ()
         raw = row[c] if c < len(row) else None
         if raw == "":
