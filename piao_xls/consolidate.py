@@ -128,8 +128,8 @@ def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress
 def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, SectorSubmission]],
           prefer_newest: bool, notes: list[dict]) -> tuple[tuple[WorkbookResult, SectorSubmission] | None, bool]:
     """One submission out of several for the same sector and source. Returns (choice, conflict)."""
-    if not cands:
-        return None, False
+    if len(cands) < 2:
+        return (cands[0] if cands else None), False
     distinct = {}
     for res, sub in cands:
         distinct.setdefault(sub.signature(), []).append((res, sub))
@@ -177,6 +177,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
             groups.setdefault((code, res.source), []).append((res, sub))
     used: dict[str, list[str]] = {}
     policy = plan.scoring
+    rule_texts = _RuleTexts()
     for sector in plan.sectors:
         notes: list[dict] = []
         main, conflict = _pick(plan, sector.code, "responsabile", groups.get((sector.code, "responsabile"), []),
@@ -221,7 +222,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
         for i, obj in enumerate(sector.objectives):
             if sc is None:
                 not_reported += 1
-                _unscored_rows(c, sector.code, obj, values, texts, status)
+                _unscored_rows(c, sector.code, obj, values, texts, status, rule_texts)
                 continue
             osc = sc.objectives[i]
             missing = all(s.status == MISSING for s in osc.indicators if s.counts) and osc.evaluable
@@ -242,7 +243,8 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                 "band": band.code if band else "",
             })
             for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
-                c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status))
+                c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status,
+                                                   rule_texts))
         c.sectors.append({
             "code": sector.code, "name": sector.name, "responsabile": sector.responsabile.display,
             "score": sc.score if sc else None, "band": sc.band_code if sc else "",
@@ -260,17 +262,31 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
     return c
 
 
-def _unscored_rows(c: Consolidation, code: str, obj, values: dict, texts: dict, status: str) -> None:
+def _unscored_rows(c: Consolidation, code: str, obj, values: dict, texts: dict, status: str,
+                   rule_texts: _RuleTexts) -> None:
     c.objectives.append({"sector": code, "objective": obj.id, "number": obj.number, "title": obj.title,
                          "weight": obj.weight, "achievement": None, "points": None, "band": ""})
     for ind in obj.indicators:
-        c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status))
+        c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status, rule_texts))
 
 
-def _indicator_row(code: str, obj, ind, values: dict, texts: dict, achievement, status: str) -> dict:
+class _RuleTexts(dict):
+    """explain_it(rule) by the rule's identity, for one consolidation (the plan keeps every rule alive):
+    hashing a Rule costs more than describing it."""
+
+    def of(self, rule) -> str:
+        text = self.get(id(rule))
+        if text is None:
+            text = self[id(rule)] = explain_it(rule)
+        return text
+
+
+def _indicator_row(code: str, obj, ind, values: dict, texts: dict, achievement, status: str,
+                   rule_texts: _RuleTexts) -> dict:
     return {"sector": code, "objective": obj.id, "indicator": ind.id, "profilo": ind.profilo,
             "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
-            "rule_it": explain_it(ind.rule), "source": ind.source, "actual": _fmt_values(values.get(ind.id, {})),
+            "rule_it": rule_texts.of(ind.rule), "source": ind.source,
+            "actual": _fmt_values(values[ind.id]) if ind.id in values else "",
             "achievement": achievement, "status": status, "analysis": texts.get(f"{ind.id}|analisi", "")}
 
 

@@ -204,6 +204,11 @@ class _ReaderSheet(_Sheet):
         end = row if last_row is None else last_row
         if end > self.last:
             self.last = self.s._last_row = end
+        if kind == "input" and last_row is None:  # the common case, without the generic call
+            cell = Cell(row, col, value, style, kind, None, None if last_col is None or last_col == col
+                        else (row, last_col), **kw)
+            self.s.cells.append(cell)
+            return cell
         return _Sheet.put(self, row, col, value, style, last_col, last_row, kind=kind, **kw)
 
     def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None) -> _NoCell:

@@ -199,6 +199,8 @@ _PREFIX_TAG = re.compile(rb"<\w+")
 def _formula_tags(data: bytes):
     """Start of every <f> (or <x:f>) tag."""
     yield from (m.start() for m in _F_PLAIN.finditer(data))
+    if b":f" not in data:  # no prefixed formula tag: skip a slower scan (":" is in every row's spans)
+        return
     for m in _F_PREFIXED.finditer(data):
         lt = data.rfind(b"<", max(0, m.start() - 256), m.start())
         if lt >= 0 and _PREFIX_TAG.fullmatch(data, lt, m.start()):
@@ -224,9 +226,12 @@ class SpecialCells:
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> "#DIV/0!"
 
 
-def _enclosing_cell(data: bytes, pos: int) -> re.Match | None:
+def _enclosing_cell(data: bytes, pos: int, prefixed: bool = True) -> re.Match | None:
+    """The opening tag of the cell around ``pos``; ``prefixed``: the part may hold <x:c> tags."""
     lo = max(0, pos - 512)  # a cell's opening tag is a few bytes before its <f> or t="e"
-    start = max(data.rfind(b"<c ", lo, pos), data.rfind(b":c ", lo, pos) - 1)
+    start = data.rfind(b"<c ", lo, pos)
+    if prefixed:
+        start = max(start, data.rfind(b":c ", lo, pos) - 1)
     return _CELL_OPEN.match(data, start) if start >= 0 else None
 
 
@@ -261,12 +266,13 @@ def _xlsx_special_cells(path: Path | Package, wanted: dict[str, set[tuple[int, i
                 data = z.read(part)
                 found = SpecialCells()
                 cells = wanted[name]
+                prefixed = b":c " in data
                 for pos in _formula_tags(data):
-                    cm = _enclosing_cell(data, pos)
+                    cm = _enclosing_cell(data, pos, prefixed)
                     if cm and (at := _position(cm.group(1))) in cells:
                         found.formulas.add(at)
                 for start, end in _error_types(data):
-                    cm = _enclosing_cell(data, start)
+                    cm = _enclosing_cell(data, start, prefixed)
                     if cm and (at := _position(cm.group(1))) in cells:
                         vm = _VALUE.search(data, end, end + 2000)
                         found.errors[at] = vm.group(1).decode("utf-8", "replace") if vm else "#ERR"
