@@ -434,6 +434,11 @@ def test_killed_consolidation_keeps_the_previous_summary(tmp_path):
     _summary_ok(out, "kill during write")
     leftovers = [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
     assert leftovers and all(p.stat().st_size > 100_000 for p in leftovers)  # the new data was being written
+    # the next complete run replaces the summary and removes what the killed writer left behind
+    subprocess.run(cmd, capture_output=True, check=False, timeout=300)
+    _summary_ok(out, "after the kill")
+    assert out.read_bytes() != previous
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
 
 
 # --- progress bar: on a terminal only --------------------------------------------------------
