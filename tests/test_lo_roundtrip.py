@@ -94,8 +94,10 @@ def test_without_the_nucleo_workbook_its_indicator_is_not_reported(returned, pla
     assert any(f["code"] == "WB-NOT-RECEIVED" and f["sector"] == "SF" for f in c.findings)
 
 
-def test_values_pasted_past_validation_are_all_found(bundled_dir, libreoffice, plan, tmp_path):
-    """The cell API bypasses validation, as pasting does: every bad value must be caught on return."""
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_values_pasted_past_validation_are_all_found(bundled_dir, libreoffice, plan, tmp_path, fmt):
+    """The cell API bypasses validation, as pasting does: every bad value must be caught on return,
+    and the formula typed into an input is flagged in both formats."""
     layout = sector_workbook(plan, plan.sector("SF")).sheets[1]
     bad = {
         "SF-1.1|value": "circa 80",          # text in a percent cell
@@ -109,7 +111,7 @@ def test_values_pasted_past_validation_are_all_found(bundled_dir, libreoffice, p
         for key, value in {**SF_VALUES, **plain, **bad}.items():
             doc.set_value(SHEET, layout.inputs[key].ref, value)
         doc.recalc()
-        path = doc.save_as(tmp_path / "pasted.xlsx", "xlsx")
+        path = doc.save_as(tmp_path / f"pasted.{fmt}", fmt)
     res = read_workbook(path, plan)
     assert res.status == REJECTED
     flagged = {f.cell for f in res.findings if f.code == "WB-VALUE" and f.severity == "error"}
