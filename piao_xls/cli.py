@@ -238,7 +238,9 @@ def plan_option(f):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
               help="Write an Italian feedback note per file into this folder.")
-def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None) -> None:
+@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+              show_default="number of cores", help="Read files in N parallel processes.")
+def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None, jobs: int) -> None:
     """Check returned workbooks: identity, tampering, every value, required fields.
 
     Exit status 0 when every file is accepted (possibly with warnings), 1 otherwise.
@@ -248,11 +250,14 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
       piao-xls check returned/PIAO-2025-SF-Finanziario.xlsx --feedback feedback/
     """
     from .atomic import write_text_atomic
-    from .reader import REJECTED, read_workbook
+    from .consolidate import read_all
+    from .gcpause import paused_gc
+    from .reader import REJECTED
     from .summary import feedback_text
 
     p = _load_plan_or_exit(plan_file)
-    results = [read_workbook(f, p) for f in files]
+    with paused_gc():
+        results = read_all([Path(f) for f in files], p, jobs=jobs, keep_raw=True)
     if feedback_dir:
         for r in results:
             write_text_atomic(Path(feedback_dir) / f"{Path(r.path).stem}-riscontro.txt", feedback_text(r, p))
