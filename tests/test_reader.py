@@ -301,6 +301,19 @@ def test_cli_check_json_and_feedback(plan, tmp_path, sf_book):
     assert "DA CORREGGERE" in note and f"cella {f['cell']}" in note
 
 
+def test_cli_check_in_parallel_gives_the_same_report(plan, tmp_path, sf_book):
+    files = [write(tmp_path / f"sf-{i:02d}.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-1.1|value": i / 10})
+             for i in range(12)]  # 0.0 .. 1.1: the last is 110%, refused
+    (tmp_path / "junk.xlsx").write_bytes(b"not a workbook")
+    args = ["check", *map(str, files), str(tmp_path / "junk.xlsx"), "--json"]
+    one = CliRunner().invoke(cli, [*args, "--jobs", "1"])
+    two = CliRunner().invoke(cli, [*args, "--jobs", "2"])
+    assert one.exit_code == two.exit_code == 1
+    assert json.loads(one.output) == json.loads(two.output)
+    statuses = [f["status"] for f in json.loads(two.output)["files"]]
+    assert statuses[-2:] == ["rejected", "rejected"] and statuses.count("rejected") == 2
+
+
 def test_many_sector_workbook_keeps_its_identity(tmp_path):
     """Excel caps custom properties at 255 characters: a 100-sector workbook must still be identified."""
     import warnings
