@@ -115,6 +115,8 @@ class _Ctx:
     findings: list[Finding] = field(default_factory=list)
     #: for data that did not come from YAML (a plan workbook): "line" token -> (sheet, cell)
     where: dict[int, tuple[str, str]] | None = None
+    #: equal rules share one object: plans repeat a few targets ("100%") thousands of times
+    rules: dict[Rule, Rule] = field(default_factory=dict)
 
     def add(self, code: str, message: str, line: int | None, severity: str = ERROR) -> None:
         if self.where is not None:
@@ -288,6 +290,7 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
             rule = None
     if rule is None:
         return None
+    rule = ctx.rules.setdefault(rule, rule)
     if rule.kind == "informative" and not target and "rule" not in m:
         ctx.add("PLAN-NO-TARGET", f"{what} has no target: it is informative and not scored; "
                 "add a target or an explicit rule if it should be scored", m.line, WARNING)
