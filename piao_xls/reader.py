@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import zipfile
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,6 +47,37 @@ UNIT_IT = {"percent": "una percentuale", "number": "un numero", "amount": "un im
 
 
 _NONE: frozenset = frozenset()
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}  # the few distinct input-name tuples, shared
+
+
+class InputValues(Mapping):
+    """The validated values of one indicator's inputs (input name -> value), read-only and compact.
+
+    Released submissions keep these instead of dicts: a consolidation of thousands of files holds
+    one per indicator of every file.
+    """
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, values: Mapping[str, object]):
+        names = tuple(values)
+        self._names = _NAMES.setdefault(names, names)
+        self._values = tuple(values.values())
+
+    def __getitem__(self, name: str) -> object:
+        try:
+            return self._values[self._names.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(dict(zip(self._names, self._values, strict=True)))
 
 
 @dataclass(slots=True)
@@ -53,7 +86,7 @@ class SectorSubmission:
 
     code: str
     sheet: str
-    values: dict[str, dict[str, object]] = field(default_factory=dict)  # indicator id -> input name -> value
+    values: dict[str, Mapping[str, object]] = field(default_factory=dict)  # indicator id -> input name -> value
     texts: dict[str, str] = field(default_factory=dict)  # analisi, tempi, risultato by input key
     raw: dict[str, object] = field(default_factory=dict)  # input key -> raw cell value (emptied by release())
     filled: int = 0  # inputs holding something
@@ -92,6 +125,7 @@ class SectorSubmission:
         self.raw = {}
         self._inputs = None
         self.texts = {k: v for k, v in self.texts.items() if k.endswith("|analisi")}
+        self.values = {k: InputValues(v) for k, v in self.values.items()}
         self.invalid = self.invalid or _NONE
 
 
@@ -431,7 +465,7 @@ def _input_entries(layout: SheetLayout, plan: Plan) -> list[tuple[str, int, int,
         ids = _cached(plan, ("indicator ids",), lambda: {i.id: i.id for i in plan.indicators})
         for key, c in layout.inputs.items():
             target, _, name = key.partition("|")
-            cached.append((key, c.row, c.col, c, ids.get(target, target), name, c.unit == "text"))
+            cached.append((key, c.row, c.col, c, ids.get(target, target), sys.intern(name), c.unit == "text"))
         layout.__dict__["_input_entries"] = cached
     return cached
 
