@@ -264,6 +264,12 @@ def test_released_results_consolidate_like_full_ones(plan, tmp_path, sf_book):
                                                 for s in full_subs]
     statuses = {s["code"]: s["status"] for s in consolidate([tmp_path], plan).sectors}
     assert statuses["SF"] == "conflitto"
+    for i in range(5):  # enough files for worker processes: released results travel back pickled
+        write(tmp_path / f"copy-{i}.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    one, two = consolidate([tmp_path], plan, jobs=1), consolidate([tmp_path], plan, jobs=2)
+    assert one.to_dict() == two.to_dict()
+    assert [r.sectors["SF"].values for r in one.results if "SF" in r.sectors] == \
+        [r.sectors["SF"].values for r in two.results if "SF" in r.sectors]
 
 
 def test_cli_consolidate_outputs(plan, tmp_path, sf_filled):
