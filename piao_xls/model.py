@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 RULE_KINDS = ("at_least", "at_most", "range", "deadline", "yes_no", "fraction", "increase", "informative")
 UNITS = ("percent", "number", "amount", "date", "yes_no")
@@ -226,18 +226,28 @@ class Plan:
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON form: same plan content, same fingerprint."""
-        text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        from .gcpause import paused_gc
+
+        with paused_gc():  # the canonical form of a large plan is millions of objects
+            text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _canonical_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a model class that count in its canonical form; None for other types."""
+    if not is_dataclass(cls):
+        return None
+    return tuple(f.name for f in fields(cls) if f.metadata.get("canonical", True))
 
 
 def canonical(obj):
     """A JSON-ready form of a model object, without file positions."""
-    if is_dataclass(obj):
-        return {
-            f.name: canonical(getattr(obj, f.name))
-            for f in fields(obj)
-            if f.metadata.get("canonical", True)
-        }
+    if type(obj) is str:
+        return obj
+    names = _canonical_fields(type(obj))
+    if names is not None:
+        return {name: canonical(getattr(obj, name)) for name in names}
     if isinstance(obj, (tuple, list)):
         return [canonical(x) for x in obj]
     if isinstance(obj, date):
