@@ -10,6 +10,7 @@ input cells, which calamine cannot see.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import sys
 import zipfile
@@ -69,6 +70,12 @@ class InputValues(Mapping):
             return self._values[self._names.index(name)]
         except ValueError:
             raise KeyError(name) from None
+
+    def get(self, name: str, default=None):
+        return self._values[self._names.index(name)] if name in self._names else default
+
+    def items(self):
+        return zip(self._names, self._values, strict=True)
 
     def __iter__(self):
         return iter(self._names)
@@ -382,11 +389,13 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
     """
     unit = cell.unit or "text"
     v = cell.validation
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None:
         return None, None, None
-    if (isinstance(raw, str) and raw.strip().upper() in EXCEL_ERRORS) or (
-            isinstance(raw, str) and raw.startswith("Err:")):
-        return None, f"la cella contiene un errore ({raw.strip()}): inserire {UNIT_IT[unit]}", None
+    if isinstance(raw, str):
+        if not raw or raw.isspace():
+            return None, None, None
+        if (raw.lstrip()[:1] == "#" and raw.strip().upper() in EXCEL_ERRORS) or raw.startswith("Err:"):
+            return None, f"la cella contiene un errore ({raw.strip()}): inserire {UNIT_IT[unit]}", None
     if unit == "text":
         text = raw if isinstance(raw, str) else (f"{raw:g}" if isinstance(raw, float) else str(raw))
         limit = int(v.maximum) if v and v.maximum else 2000
@@ -427,7 +436,7 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         return None, (f"«{str(raw)[:40]}» non è {UNIT_IT[unit]}: inserire solo il numero, senza testo"), None
     x = float(raw)
-    if x != x or x in (float("inf"), float("-inf")):
+    if not math.isfinite(x):
         return None, "valore numerico non valido", None
     if unit == "percent":
         hi = v.maximum if v and v.maximum is not None else 1.0
@@ -527,7 +536,7 @@ def _read_sheet(rows: list[list], layout: SheetLayout, code: str, plan: Plan, fi
                                     "il suo valore; inserire direttamente il valore", file=file, sheet=layout.name,
                                     cell=a1(r, c)))
         if raw is not None:
-            if not (isinstance(raw, str) and not raw.strip()):
+            if type(raw) is not str or not raw.isspace():
                 filled += 1
             value, err, warn = validate_value(raw, cell, year)
             if err:
