@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 from .atomic import write_bytes_atomic, write_text_atomic
@@ -49,8 +50,11 @@ def clean_text(value) -> str:
     s = "" if value is None else str(value)
     if not s.isprintable():
         s = "".join(ch for ch in s if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
-    if any("\ud800" <= ch <= "\udfff" for ch in s):
-        s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if not s.isascii():
+        try:
+            s.encode("utf-8")  # fails exactly on lone surrogates, at C speed
+        except UnicodeEncodeError:
+            s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     if len(s) > MAX_CELL // 2:
         s = s.encode("utf-16-le")[:2 * MAX_CELL].decode("utf-16-le", "ignore")
     return s
@@ -166,8 +170,9 @@ def render_summary(c: Consolidation) -> bytes:
     ws.insert_chart(2, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
     ach_col = [k for k, _, _ in SHEETS["objectives"][1]].index("achievement")
     start, row_at = 3, 22
+    per_sector = Counter(o["sector"] for o in c.objectives)
     for s in c.sectors:
-        count = sum(1 for o in c.objectives if o["sector"] == s["code"])
+        count = per_sector[s["code"]]
         if count:
             ch = wb.add_chart({"type": "column"})
             ch.add_series({"name": s["code"], "categories": ["Obiettivi", start, 1, start + count - 1, 1],
