@@ -169,6 +169,15 @@ def bench_scale(counts: list[int], objectives: int, openpyxl_sample: int) -> Non
                   f"so {(one['maxrss_kb'] - one['rss_after_plan_kb']) / 1024:.0f} MB for the consolidation); "
                   f"with --jobs {cores}: parent {many['maxrss_kb'] / 1024:.0f} MB, largest worker "
                   f"{many['workers_maxrss_kb'] / 1024:.0f} MB")
+            if n == max(counts):  # what the CLI does next: the summary workbook (not part of the ratios above)
+                from piao_xls.consolidate import consolidate
+                from piao_xls.summary import write_summary
+
+                c = consolidate([folder], plan, jobs=cores)
+                t = time.perf_counter()
+                write_summary(c, Path(d) / "riepilogo.xlsx")
+                print(f"  summary workbook of that consolidation ({len(c.sectors)} sectors, {len(c.indicators):,} "
+                      f"indicator rows) written in {time.perf_counter() - t:.1f} s")
             shutil.rmtree(folder)
     if len(rss) >= 2:
         lo, hi = min(rss), max(rss)
