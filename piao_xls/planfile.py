@@ -38,9 +38,15 @@ SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
 
 
 def bundled_plan_path() -> Path:
-    """The default plan: ``templates/truccazzano-2025.yaml`` of the checkout, else of the cwd."""
-    here = Path(__file__).resolve().parent.parent / "templates" / BUNDLED_PLAN_NAME
-    return here if here.exists() else Path("templates") / BUNDLED_PLAN_NAME
+    """The default plan: ``templates/truccazzano-2025.yaml`` of the checkout; for an installed
+    package, ``<prefix>/share/piao-xls/templates/``; else ``templates/`` of the current folder."""
+    import sys
+
+    for candidate in (Path(__file__).resolve().parent.parent / "templates" / BUNDLED_PLAN_NAME,
+                      Path(sys.prefix) / "share" / "piao-xls" / "templates" / BUNDLED_PLAN_NAME):
+        if candidate.exists():
+            return candidate
+    return Path("templates") / BUNDLED_PLAN_NAME
 
 
 # --- YAML with line numbers -------------------------------------------------------------

@@ -743,3 +743,19 @@ def test_load_plan_raises_plan_error(tmp_path):
         load_plan(p)
     assert [f.code for f in e.value.findings] == ["PLAN-WEIGHTS"]
     assert "1 error" in str(e.value)
+
+
+def test_bundled_plan_is_found_in_an_installed_package(tmp_path, monkeypatch):
+    """pip install . (not editable) puts the plan under <prefix>/share/piao-xls/templates (pyproject data-files)."""
+    import sys
+
+    from piao_xls import planfile
+
+    shared = tmp_path / "prefix" / "share" / "piao-xls" / "templates" / planfile.BUNDLED_PLAN_NAME
+    shared.parent.mkdir(parents=True)
+    shared.write_text("plan_id: x\n", encoding="utf-8")
+    monkeypatch.setattr(planfile, "__file__", str(tmp_path / "site-packages" / "piao_xls" / "planfile.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    assert planfile.bundled_plan_path() == shared
+    shared.unlink()
+    assert planfile.bundled_plan_path() == Path("templates") / planfile.BUNDLED_PLAN_NAME  # the cwd's, last
