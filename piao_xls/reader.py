@@ -3,8 +3,11 @@
 Nothing a Responsabile returns is trusted. The reader identifies the workbook by its custom
 document properties, checks every locked cell against the layout (tampering), locates every
 input with the same layout the writer used, and re-validates each value against its rule.
-Values are read with python-calamine; the sheet XML is scanned only for formulas typed into
-input cells, which calamine cannot see.
+It works on the reader view of each sheet (``layout.sector_sheet(..., for_reader=True)``: the
+same builder, without formula text). Values are read with python-calamine; the sheet XML
+(.xlsx) or content.xml (.ods) is scanned only for formulas and error values in input cells,
+which calamine cannot see. :meth:`WorkbookResult.release` reduces a result to what scoring
+and the summary need, for consolidations of thousands of files.
 """
 
 from __future__ import annotations
