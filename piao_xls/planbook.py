@@ -897,42 +897,41 @@ def _read(book: _Book) -> tuple[dict, dict, list[Finding]]:
                      "Obiettivi sheet: correct the N. or add the objective", t.sheet, row.cells.get("objective"))
         return found
 
-    for row in book.table(MODALITA):
-        found = objective_of(MODALITA, row)
+    def attach(t: Table, row: _Row, field: str, item: dict, anchor: str | None) -> tuple | None:
+        """Append ``item`` to its objective's ``field`` list; returns its path, None if it has no objective."""
+        found = objective_of(t, row)
         if found is None:
-            continue
+            return None
         i, j = found
-        steps = sectors[i]["objectives"][j].setdefault("steps", [])
-        k = len(steps)
-        steps.append({key: v for key, v in row.values.items() if key in ("text", "tempi")})
-        p = ("sectors", i, "objectives", j, "steps")
-        where.setdefault(p, (MODALITA.sheet, row.cells.get("text")))
-        where[(*p, k)] = (MODALITA.sheet, row.cells.get("text"))
-        where.update({(*p, k, key): (MODALITA.sheet, c) for key, c in row.cells.items() if key in ("text", "tempi")})
+        items = sectors[i]["objectives"][j].setdefault(field, [])
+        items.append(item)
+        p = ("sectors", i, "objectives", j, field)
+        where.setdefault(p, (t.sheet, anchor))
+        where[(*p, len(items) - 1)] = (t.sheet, anchor)
+        return (*p, len(items) - 1)
+
+    for row in book.table(MODALITA):
+        step = {key: v for key, v in row.values.items() if key in ("text", "tempi")}
+        at = attach(MODALITA, row, "steps", step, row.cells.get("text"))
+        if at is not None:
+            where.update({(*at, key): (MODALITA.sheet, c) for key, c in row.cells.items() if key in ("text", "tempi")})
 
     for row in book.table(INDICATORI):
-        found = objective_of(INDICATORI, row)
-        if found is None:
-            continue
-        i, j = found
-        inds = sectors[i]["objectives"][j].setdefault("indicators", [])
-        k = len(inds)
         ind = {key: v for key, v in row.values.items()
                if key not in ("sector", "objective") and not key.startswith("rule.")}
         rule = {key[5:]: v for key, v in row.values.items() if key.startswith("rule.")}
         if rule:
             ind["rule"] = rule
-        inds.append(ind)
-        p = ("sectors", i, "objectives", j, "indicators")
-        anchor = row.cells.get("id") if "id" in row.values else row.cells.get("target")
-        where.setdefault(p, (INDICATORI.sheet, anchor))
-        where[(*p, k)] = (INDICATORI.sheet, anchor)
+        at = attach(INDICATORI, row, "indicators", ind,
+                    row.cells.get("id") if "id" in row.values else row.cells.get("target"))
+        if at is None:
+            continue
         for key, c in row.cells.items():
             if key.startswith("rule."):
-                where[(*p, k, "rule", key[5:])] = (INDICATORI.sheet, c)
+                where[(*at, "rule", key[5:])] = (INDICATORI.sheet, c)
             elif key not in ("sector", "objective"):
-                where[(*p, k, key)] = (INDICATORI.sheet, c)
-        where[(*p, k, "rule")] = (INDICATORI.sheet, row.cells.get("rule.kind"))
+                where[(*at, key)] = (INDICATORI.sheet, c)
+        where[(*at, "rule")] = (INDICATORI.sheet, row.cells.get("rule.kind"))
     where = {k: v for k, v in where.items() if v[1] is not None}
     return data, where, book.findings
 
