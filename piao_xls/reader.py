@@ -36,7 +36,7 @@ from .layout import (
     source_sheet,
 )
 from .model import Plan
-from .safeopen import Limits, Package, UnsafeFile, open_package, read_bounded
+from .safeopen import Limits, Package, UnsafeFile, ods_rows, ods_tables, open_package, read_bounded
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
@@ -326,56 +326,37 @@ def _xlsx_special_cells(path: Path | Package, wanted: dict[str, set[tuple[int, i
     return out
 
 
-_ODS_TABLE_OPEN = re.compile(rb"<(?:\w+:)?table\s([^>]*)>")
-_ODS_NAME = re.compile(rb'(?:\w+:)?name\s*=\s*"([^"]*)"')
 _ODS_TEXT = re.compile(rb"<(?:\w+:)?p(?:\s[^>]*)?>([^<]{0,40})<")
 
 
 def _ods_special_cells(package: Package, wanted: dict[str, set[tuple[int, int]]]) -> dict[str, SpecialCells]:
-    """As :func:`_xlsx_special_cells`, for OpenDocument: cells with ``table:formula`` or an error value.
-
-    Positions are counted as calamine counts them: repeated rows and columns, covered cells included.
-    """
-    from html import unescape
-
-    from .safeopen import _COLS_REPEATED, _ODS_CELL, _ODS_ROW, _ROWS_REPEATED
-
+    """As :func:`_xlsx_special_cells`, for OpenDocument: cells with ``table:formula`` or an error value,
+    at the positions :func:`piao_xls.safeopen.ods_rows` counts (those of calamine)."""
     out: dict[str, SpecialCells] = {}
     body = package.parts.get("content.xml", b"")
-    tables = [(m.end(), _ODS_NAME.search(m.group(1))) for m in _ODS_TABLE_OPEN.finditer(body)]
-    bounds = [start for start, _ in tables[1:]] + [len(body)]
-    for (start, name_match), end in zip(tables, bounds, strict=True):
-        name = unescape(name_match.group(1).decode("utf-8", "replace")) if name_match else ""
+    for name, start, end in ods_tables(body):
         cells = wanted.get(name)
         if not cells:
             continue
         found = out.setdefault(name, SpecialCells())
         last_row = max(r for r, _ in cells)
-        row = 0
-        for rm in _ODS_ROW.finditer(body, start, end):
-            rep = _ROWS_REPEATED.search(rm.group(1))
-            n_rows = int(rep.group(1)) if rep else 1
-            inner = rm.group(2) or b""
-            col = 0
-            for cm in _ODS_CELL.finditer(inner):
-                attrs = cm.group(1)
-                rc = _COLS_REPEATED.search(attrs)
-                n_cols = int(rc.group(1)) if rc else 1
-                formula = b"formula=" in attrs
-                error = b'value-type="error"' in attrs
-                if formula or error:
-                    text = _ODS_TEXT.search(inner, cm.end()) if error else None
-                    hits = ([(row, col)] if (row, col) in cells else []) if n_rows == n_cols == 1 else [
-                        (r, c) for r, c in cells if row <= r < row + n_rows and col <= c < col + n_cols]
-                    for at in hits:
-                        if formula:
-                            found.formulas.add(at)
-                        if error:
-                            found.errors[at] = text.group(1).decode("utf-8", "replace").strip() if text else "#ERR"
-                col += n_cols
-            row += n_rows
+        for row, n_rows, row_cells, inner in ods_rows(body, start, end):
             if row > last_row:
                 break
+            for col, n_cols, cm in row_cells:
+                attrs = cm.group(1)
+                formula = b"formula=" in attrs
+                error = b'value-type="error"' in attrs
+                if not (formula or error):
+                    continue
+                text = _ODS_TEXT.search(inner, cm.end()) if error else None
+                hits = ([(row, col)] if (row, col) in cells else []) if n_rows == n_cols == 1 else [
+                    (r, c) for r, c in cells if row <= r < row + n_rows and col <= c < col + n_cols]
+                for at in hits:
+                    if formula:
+                        found.formulas.add(at)
+                    if error:
+                        found.errors[at] = text.group(1).decode("utf-8", "replace").strip() if text else "#ERR"
     return out
 
 

@@ -295,7 +295,8 @@ def _inflate(view: memoryview, info: zipfile.ZipInfo, cap: int) -> bytes:
 _XLSX_SUSPECT = re.compile(rb"r\s*=\s*[\"'](?:[A-Za-z](?:[A-Za-z]|[0-9]{5})|[0-9]{5})")
 _XLSX_CELL_REF = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([A-Za-z]{1,8})([0-9]{1,12})[\"']")
 _XLSX_ROW_REF = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([0-9]{1,12})[\"']")
-_ODS_TABLE = re.compile(rb"<(?:\w+:)?table[\s>]")
+_ODS_TABLE = re.compile(rb"<(?:\w+:)?table(?:\s([^>]*))?>")
+_ODS_NAME = re.compile(rb'(?:\w+:)?name\s*=\s*"([^"]*)"')
 _ODS_ROW = re.compile(rb"<(?:\w+:)?table-row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?table-row>)", re.S)
 _ODS_CELL = re.compile(rb"<(?:\w+:)?(?:covered-)?table-cell\b([^>]*?)(/>|>)")
 _ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d{1,12})"')
@@ -327,24 +328,49 @@ def _check_extent(parts: dict[str, bytes], kind: str, limits: Limits) -> None:
                 _too_wide(part, rows, cols)
     else:
         body = parts.get("content.xml", b"")
-        starts = [m.start() for m in _ODS_TABLE.finditer(body)] + [len(body)]
-        for a, b in itertools.pairwise(starts):
+        for _, start, end in ods_tables(body):
             rows = cols = 0
-            at = 0
-            for row in _ODS_ROW.finditer(body, a, b):
-                rep = _ROWS_REPEATED.search(row.group(1))
-                n = int(rep.group(1)) if rep else 1
-                width = used = 0
-                for cell in _ODS_CELL.finditer(row.group(2) or b""):
-                    rc = _COLS_REPEATED.search(cell.group(1))
-                    width += int(rc.group(1)) if rc else 1
-                    if cell.group(2) == b">" or b"value-type" in cell.group(1):
-                        used = width
-                at += n
+            for row, n_rows, cells, _ in ods_rows(body, start, end):
+                used = max((col + n for col, n, cell in cells
+                            if cell.group(2) == b">" or b"value-type" in cell.group(1)), default=0)
                 if used:
-                    rows, cols = at, max(cols, used)
+                    rows, cols = row + n_rows, max(cols, used)
                 if rows * cols > limits.max_cells:
                     _too_wide("content.xml", rows, cols)
+
+
+def ods_tables(body: bytes) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each table (sheet) of an OpenDocument content.xml."""
+    from html import unescape
+
+    opens = list(_ODS_TABLE.finditer(body))
+    ends = [m.start() for m in opens[1:]] + [len(body)]
+    out = []
+    for m, end in zip(opens, ends, strict=True):
+        name = _ODS_NAME.search(m.group(1) or b"")
+        out.append((unescape(name.group(1).decode("utf-8", "replace")) if name else "", m.end(), end))
+    return out
+
+
+def ods_rows(body: bytes, start: int, end: int):
+    """Each row of a table: (first row index, times repeated, cells, the row's inner bytes), where
+    cells are (first column index, times repeated, the cell's opening-tag match in the inner bytes).
+
+    Positions are counted as calamine counts them: repeated rows and columns, covered cells included.
+    """
+    row = 0
+    for rm in _ODS_ROW.finditer(body, start, end):
+        rep = _ROWS_REPEATED.search(rm.group(1))
+        n_rows = int(rep.group(1)) if rep else 1
+        inner = rm.group(2) or b""
+        cells, col = [], 0
+        for cm in _ODS_CELL.finditer(inner):
+            rc = _COLS_REPEATED.search(cm.group(1))
+            n_cols = int(rc.group(1)) if rc else 1
+            cells.append((col, n_cols, cm))
+            col += n_cols
+        yield row, n_rows, cells, inner
+        row += n_rows
 
 
 def _xlsx_suspect(body: bytes, start: int, end: int) -> bool:
