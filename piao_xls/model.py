@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from functools import cached_property, lru_cache
 
+from .gcpause import paused_gc
+
 RULE_KINDS = ("at_least", "at_most", "range", "deadline", "yes_no", "fraction", "increase", "informative")
 UNITS = ("percent", "number", "amount", "date", "yes_no")
 SOURCES = ("responsabile", "nucleo", "esterno")
@@ -226,8 +228,6 @@ class Plan:
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON form: same plan content, same fingerprint."""
-        from .gcpause import paused_gc
-
         with paused_gc():  # the canonical form of a large plan is millions of objects
             text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
