@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from piao_xls.layout import plan_workbooks, sector_workbook
-from piao_xls.planfile import load_plan, parse_plan
-from piao_xls.samples import sample_values, synthetic_plan_yaml
-from piao_xls.styles import STYLES
-from piao_xls.writer import render
+from piao_xls.forms.layout import plan_workbooks, sector_workbook
+from piao_xls.forms.samples import sample_values, synthetic_plan_yaml
+from piao_xls.forms.styles import STYLES
+from piao_xls.forms.writer import render
+from piao_xls.plan.load import load_plan
+from piao_xls.plan.planfile import parse_plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import bench_scale, bench_startup, counts_arg, openpyxl_floor
@@ -44,7 +45,7 @@ def timed(fn, repeat: int = 1) -> float:
 def floor_ops(books) -> list:
     """Everything the floor writes, precomputed outside the timing: per workbook, per sheet, the
     column widths, row heights and per cell (row, col, kind, value, style, merge, validation options)."""
-    from piao_xls.writer import _validation_options
+    from piao_xls.forms.writer import _validation_options
 
     out = []
     for book in books:
@@ -111,7 +112,7 @@ def bench_generation(plan, label: str) -> None:
 def bench_consolidation(plan, n_files: int, folder: Path) -> None:
     import python_calamine
 
-    from piao_xls.consolidate import consolidate
+    from piao_xls.results.consolidate import consolidate
 
     files = []
     for sector in plan.sectors[:n_files]:

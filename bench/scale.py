@@ -35,9 +35,9 @@ _GEN: dict = {}
 
 
 def _render_chunk(codes: list[str]) -> int:
-    from piao_xls.layout import sector_workbook
-    from piao_xls.samples import sample_values
-    from piao_xls.writer import render
+    from piao_xls.forms.layout import sector_workbook
+    from piao_xls.forms.samples import sample_values
+    from piao_xls.forms.writer import render
 
     plan, folder = _GEN["plan"], _GEN["folder"]
     for code in codes:
@@ -81,7 +81,7 @@ def openpyxl_floor(files: list[Path]) -> None:
 
 def child(plan_pickle: str, folder: str, jobs: int) -> None:
     """Runs in a fresh process: load the plan, consolidate, print time and peak RSS as JSON."""
-    from piao_xls.consolidate import consolidate
+    from piao_xls.results.consolidate import consolidate
 
     with open(plan_pickle, "rb") as fh:
         plan = pickle.load(fh)
@@ -92,7 +92,7 @@ def child(plan_pickle: str, folder: str, jobs: int) -> None:
     c = consolidate([folder], plan, jobs=jobs)
     elapsed = time.perf_counter() - t
     maxrss = _status_kb("VmHWM")  # this process's own peak (ru_maxrss would carry the parent's across exec)
-    from piao_xls.layout import sector_sheet
+    from piao_xls.forms.layout import sector_sheet
 
     t = time.perf_counter()
     for s in plan.sectors[:len(c.results)]:
@@ -121,8 +121,8 @@ def run_child(plan_pickle: Path, folder: Path, jobs: int) -> dict:
 
 
 def bench_scale(counts: list[int], objectives: int, openpyxl_sample: int, repeat: int = 2) -> None:
-    from piao_xls.planfile import parse_plan
-    from piao_xls.samples import synthetic_plan_yaml
+    from piao_xls.forms.samples import synthetic_plan_yaml
+    from piao_xls.plan.planfile import parse_plan
 
     sectors = max(counts)
     t = time.perf_counter()
@@ -172,8 +172,8 @@ def bench_scale(counts: list[int], objectives: int, openpyxl_sample: int, repeat
                   f"with --jobs {cores}: parent {many['maxrss_kb'] / 1024:.0f} MB, largest worker "
                   f"{many['workers_maxrss_kb'] / 1024:.0f} MB")
             if n == max(counts):  # what the CLI does next: the summary workbook (not part of the ratios above)
-                from piao_xls.consolidate import consolidate
-                from piao_xls.summary import write_summary
+                from piao_xls.results.consolidate import consolidate
+                from piao_xls.results.summary import write_summary
 
                 c = consolidate([folder], plan, jobs=cores)
                 t = time.perf_counter()

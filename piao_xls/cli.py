@@ -14,21 +14,21 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from .core import __version__
 
 PLAN_HELP = ("Plan file (YAML) or plan workbook (.xlsx, .ods). "
              "Default: the bundled templates/truccazzano-2025.yaml.")
 
 
 def _plan_path(plan: str | None) -> Path:
-    from .planfile import bundled_plan_path
+    from .plan.planfile import bundled_plan_path
 
     return Path(plan) if plan else bundled_plan_path()
 
 
 def _load_plan_or_exit(plan: str | None):
     """Load a plan; on errors print them and exit 2 (a usage error for every command but `plan check`)."""
-    from .planfile import check_plan
+    from .plan.load import check_plan
 
     path = _plan_path(plan)
     p, findings = check_plan(path)
@@ -80,8 +80,8 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
     Example:
       piao-xls plan check --json
     """
-    from .planfile import check_plan
-    from .report import plan_summary, plan_summary_text
+    from .plan.load import check_plan
+    from .plan.report import plan_summary, plan_summary_text
 
     path = _plan_path(plan_file)
     p, findings = check_plan(path)
@@ -120,8 +120,8 @@ def plan_template(output: str, force: bool) -> None:
     Example:
       piao-xls plan template -o piano.xlsx
     """
-    from .atomic import write_bytes_atomic
-    from .planbook import template_bytes
+    from .plan.planbook import template_bytes
+    from .sheetio.atomic import write_bytes_atomic
 
     out = Path(output)
     _refuse_overwrite(out, force)
@@ -144,10 +144,10 @@ def plan_import(book: str, output: str | None, force: bool) -> None:
     Example:
       piao-xls plan import piano.xlsx -o piano.yaml
     """
-    from .atomic import write_text_atomic
-    from .planbook import IMPORT_HEADER, check_book, plan_to_yaml
-    from .planfile import parse_plan
-    from .report import plan_summary_text
+    from .plan.planbook import IMPORT_HEADER, check_book, plan_to_yaml
+    from .plan.planfile import parse_plan
+    from .plan.report import plan_summary_text
+    from .sheetio.atomic import write_text_atomic
 
     p, findings = check_book(book)
     click.echo(plan_summary_text(p, findings, book, verbose=True))
@@ -175,8 +175,8 @@ def plan_export(plan_file: str | None, output: str, force: bool) -> None:
     Example:
       piao-xls plan export templates/truccazzano-2025.yaml -o piano.xlsx
     """
-    from .atomic import write_bytes_atomic
-    from .planbook import check_book, export_bytes
+    from .plan.planbook import check_book, export_bytes
+    from .sheetio.atomic import write_bytes_atomic
 
     p = _load_plan_or_exit(plan_file)
     out = Path(output)
@@ -210,12 +210,15 @@ def generate(plan_file: str | None, out_dir: str, password: str, jobs: int, forc
     Example:
       piao-xls generate -o output/
     """
-    from .generate import RefuseOverwrite
-    from .generate import generate as run
+    import functools
+
+    from .forms.generate import RefuseOverwrite
+    from .forms.generate import generate as run
+    from .returns.reader import why_keep
 
     p = _load_plan_or_exit(plan_file)
     try:
-        written = run(p, out_dir, password=password, force=force, jobs=jobs)
+        written = run(p, out_dir, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
     except RefuseOverwrite as e:
         raise click.ClickException(str(e)) from e
     if as_json:
@@ -249,11 +252,11 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     Example:
       piao-xls check returned/PIAO-2025-SF-Finanziario.xlsx --feedback feedback/
     """
-    from .atomic import write_text_atomic
-    from .consolidate import read_all
-    from .gcpause import paused_gc
-    from .reader import REJECTED
-    from .summary import feedback_text
+    from .core.gcpause import paused_gc
+    from .returns.batch import read_all
+    from .returns.feedback import feedback_text
+    from .returns.reader import REJECTED
+    from .sheetio.atomic import write_text_atomic
 
     p = _load_plan_or_exit(plan_file)
     with paused_gc():
@@ -294,8 +297,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     Example:
       piao-xls consolidate returned/ -o output/2025/riepilogo.xlsx --json results.json
     """
-    from .consolidate import consolidate as run
-    from .summary import write_csv, write_json, write_summary
+    from .results.consolidate import consolidate as run
+    from .results.summary import write_csv, write_json, write_summary
 
     p = _load_plan_or_exit(plan_file)
     with _Progress(enabled=not json_file and sys.stderr.isatty()) as progress:

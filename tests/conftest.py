@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 @pytest.fixture(scope="session")
 def plan():
-    from piao_xls.planfile import load_plan
+    from piao_xls.plan.load import load_plan
 
     return load_plan()
 
@@ -20,7 +20,7 @@ def plan():
 @pytest.fixture(scope="session")
 def bundled_dir(tmp_path_factory, plan):
     """The workbooks `generate` writes for the bundled plan (generated once per session)."""
-    from piao_xls.generate import generate
+    from piao_xls.forms.generate import generate
 
     out = tmp_path_factory.mktemp("generated")
     generate(plan, out)

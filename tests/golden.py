@@ -21,7 +21,7 @@ def structure(data: bytes) -> dict:
     """A readable, comparable description of an .xlsx file's structure."""
     from openpyxl import load_workbook
 
-    from piao_xls.reader import read_properties
+    from piao_xls.returns.reader import read_properties
 
     tmp = io.BytesIO(data)
     wb = load_workbook(tmp)
@@ -56,9 +56,9 @@ def structure(data: bytes) -> dict:
 
 
 def bundled_structures() -> dict[str, dict]:
-    from piao_xls.layout import plan_workbooks
-    from piao_xls.planfile import load_plan
-    from piao_xls.writer import render
+    from piao_xls.forms.layout import plan_workbooks
+    from piao_xls.forms.writer import render
+    from piao_xls.plan.load import load_plan
 
     return {b.filename: structure(render(b)) for b in plan_workbooks(load_plan())}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from piao_xls.atomic import write_bytes_atomic
+from piao_xls.sheetio.atomic import write_bytes_atomic
 
 
 def _dead_pid() -> int:

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from piao_xls import formulas
-from piao_xls.model import DEFAULT_BANDS, Rule, ScoringPolicy
+from piao_xls.core import formulas
+from piao_xls.core.model import DEFAULT_BANDS, Rule, ScoringPolicy
 
 P = ScoringPolicy()
 RULES = [

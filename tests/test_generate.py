@@ -11,9 +11,10 @@ from golden import GOLDEN, bundled_structures, diff, structure
 from openpyxl import load_workbook
 
 from piao_xls.cli import cli
-from piao_xls.layout import a1, plan_workbooks, sector_workbook
-from piao_xls.planfile import load_plan, parse_plan
-from piao_xls.writer import render
+from piao_xls.forms.layout import a1, plan_workbooks, sector_workbook
+from piao_xls.forms.writer import render
+from piao_xls.plan.load import load_plan
+from piao_xls.plan.planfile import parse_plan
 
 EXPECTED_FILES = {
     "PIAO-2025-Truccazzano.xlsx", "PIAO-2025-SA-Amministrazione.xlsx", "PIAO-2025-SF-Finanziario.xlsx",
@@ -106,7 +107,7 @@ sectors:
 
 
 def test_generate_refuses_to_overwrite_filled_files(tmp_path, plan):
-    from piao_xls.samples import sample_values
+    from piao_xls.forms.samples import sample_values
 
     runner = CliRunner()
     r = runner.invoke(cli, ["generate", "-o", str(tmp_path)])
@@ -126,7 +127,7 @@ def test_generate_refuses_to_overwrite_filled_files(tmp_path, plan):
 
 
 def test_generate_jobs_gives_same_files(tmp_path, plan):
-    from piao_xls.generate import generate
+    from piao_xls.forms.generate import generate
 
     a = generate(plan, tmp_path / "a", jobs=1)
     b = generate(plan, tmp_path / "b", jobs=2)

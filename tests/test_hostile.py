@@ -24,13 +24,14 @@ import pytest
 import zipmut
 from scenario import NUCLEO_VALUES, SF_ANALYSES, SF_VALUES
 
-from piao_xls import reader, safeopen
-from piao_xls.consolidate import consolidate
-from piao_xls.layout import sector_workbook, source_workbook
-from piao_xls.reader import ACCEPTED, REJECTED, read_workbook
-from piao_xls.safeopen import Limits
-from piao_xls.summary import FORMULA_LEAD, write_csv, write_json, write_summary
-from piao_xls.writer import render
+from piao_xls.forms.layout import sector_workbook, source_workbook
+from piao_xls.forms.writer import render
+from piao_xls.results.consolidate import consolidate
+from piao_xls.results.summary import FORMULA_LEAD, write_csv, write_json, write_summary
+from piao_xls.returns import reader
+from piao_xls.returns.reader import ACCEPTED, REJECTED, read_workbook
+from piao_xls.sheetio import safeopen
+from piao_xls.sheetio.safeopen import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET_PART = "xl/worksheets/sheet2.xml"  # the sector sheet (sheet1 is Istruzioni)
@@ -258,7 +259,7 @@ def test_reader_parses_xml_with_defusedxml():
 
     safeopen.assert_defused_xml()
     with pytest.raises(EntitiesForbidden):
-        reader._xml(_laughs(b"<Properties></Properties>"))
+        safeopen.parse_xml(_laughs(b"<Properties></Properties>"))
 
 
 @pytest.mark.parametrize("part", ["docProps/custom.xml", "docProps/core.xml", "xl/workbook.xml", SHEET_PART,
@@ -387,7 +388,7 @@ def _summary_ok(path: Path, label: str) -> None:
 
 def test_killed_consolidation_keeps_the_previous_summary(tmp_path):
     """SIGKILL `piao-xls consolidate` while it rewrites a big summary: the old one stays whole."""
-    from piao_xls.samples import synthetic_plan_yaml
+    from piao_xls.forms.samples import synthetic_plan_yaml
 
     plan_file = tmp_path / "big.yaml"
     plan_file.write_text(synthetic_plan_yaml(60, 10, 3), encoding="utf-8")

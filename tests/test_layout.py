@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from piao_xls.layout import sector_sheet, source_sheet
-from piao_xls.planfile import parse_plan
-from piao_xls.samples import synthetic_plan_yaml
+from piao_xls.forms.layout import sector_sheet, source_sheet
+from piao_xls.forms.samples import synthetic_plan_yaml
+from piao_xls.plan.planfile import parse_plan
 
 
 def _same(full, view) -> None:

@@ -20,8 +20,9 @@ import openpyxl
 import pytest
 from libreoffice import LibreOffice
 
-from piao_xls import scoring
-from piao_xls.layout import (
+from piao_xls.core import scoring
+from piao_xls.core.model import Plan, Sector
+from piao_xls.forms.layout import (
     A,
     Cell,
     F,
@@ -32,10 +33,10 @@ from piao_xls.layout import (
     plan_workbooks,
     sector_workbook,
 )
-from piao_xls.model import Plan, Sector
-from piao_xls.planfile import load_plan, parse_plan
-from piao_xls.samples import sample_values
-from piao_xls.writer import render
+from piao_xls.forms.samples import sample_values
+from piao_xls.forms.writer import render
+from piao_xls.plan.load import load_plan
+from piao_xls.plan.planfile import parse_plan
 
 pytestmark = pytest.mark.libreoffice
 

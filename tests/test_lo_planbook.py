@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from planbook_sample import EXPECTED_YAML, SAMPLE
 
-from piao_xls.planbook import check_book, template_bytes
-from piao_xls.planfile import check_plan, parse_plan
+from piao_xls.plan.load import check_plan
+from piao_xls.plan.planbook import check_book, template_bytes
+from piao_xls.plan.planfile import parse_plan
 
 pytestmark = pytest.mark.libreoffice
 FORMATS = ("xlsx", "ods")

@@ -20,9 +20,9 @@ from scenario import (
     SF_VALUES,
 )
 
-from piao_xls.consolidate import consolidate
-from piao_xls.layout import sector_workbook, source_workbook
-from piao_xls.reader import ACCEPTED, REJECTED, read_workbook
+from piao_xls.forms.layout import sector_workbook, source_workbook
+from piao_xls.results.consolidate import consolidate
+from piao_xls.returns.reader import ACCEPTED, REJECTED, read_workbook
 
 pytestmark = pytest.mark.libreoffice
 SHEET = "SF - Finanziario"

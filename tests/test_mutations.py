@@ -33,12 +33,12 @@ import pytest
 import zipmut
 from scenario import NUCLEO_VALUES, SF_ANALYSES, SF_VALUES
 
-from piao_xls.consolidate import consolidate
-from piao_xls.layout import all_sectors_workbook, sector_sheet, sector_workbook, source_workbook
-from piao_xls.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, validate_value
-from piao_xls.samples import sample_values
-from piao_xls.scoring import score_sector
-from piao_xls.writer import render
+from piao_xls.core.scoring import score_sector
+from piao_xls.forms.layout import all_sectors_workbook, sector_sheet, sector_workbook, source_workbook
+from piao_xls.forms.samples import sample_values
+from piao_xls.forms.writer import render
+from piao_xls.results.consolidate import consolidate
+from piao_xls.returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, validate_value
 
 SEED = int(os.environ.get("PIAO_MUTATION_SEED", "20251"))
 COUNT = int(os.environ.get("PIAO_MUTATIONS", "2000"))
@@ -577,7 +577,7 @@ def run_batch(batch: Path) -> dict:
     """Consolidate a folder of variants with the valid files: summary, JSON, CSV; twice, same results."""
     from openpyxl import load_workbook
 
-    from piao_xls.summary import write_csv, write_json, write_summary
+    from piao_xls.results.summary import write_csv, write_json, write_summary
 
     plan = _STATE["plan"]
     try:

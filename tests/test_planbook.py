@@ -1,4 +1,4 @@
-"""The plan workbook (piao_xls.planbook): template, export, import, round trip, findings naming sheet and cell.
+"""The plan workbook (piao_xls.plan.planbook): template, export, import, round trip, findings naming sheet and cell.
 
 Fast tests: workbooks are filled with openpyxl (no LibreOffice; see test_lo_planbook.py for that).
 """
@@ -13,9 +13,10 @@ from click.testing import CliRunner
 from planbook_sample import EXPECTED_YAML, SAMPLE
 
 from piao_xls.cli import cli
-from piao_xls.errors import CODES
-from piao_xls.model import Rule
-from piao_xls.planbook import (
+from piao_xls.core.errors import CODES
+from piao_xls.core.model import Rule
+from piao_xls.plan.load import check_plan
+from piao_xls.plan.planbook import (
     INDICATORI,
     OBIETTIVI,
     SHEETS,
@@ -26,7 +27,7 @@ from piao_xls.planbook import (
     read_book,
     template_bytes,
 )
-from piao_xls.planfile import check_plan, parse_plan
+from piao_xls.plan.planfile import parse_plan
 
 
 def codes(findings, severity="error"):

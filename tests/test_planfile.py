@@ -1,4 +1,4 @@
-"""Plan files (piao_xls.planfile): every finding code with its file and line, rules, sources, ids,
+"""Plan files (piao_xls.plan.planfile): every finding code with its file and line, rules, sources, ids,
 fingerprints, and the bundled Truccazzano 2025 plan checked against the seed document."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from piao_xls.errors import CODES, PlanError
-from piao_xls.model import Rule
-from piao_xls.planfile import KEYS, check_plan, load_plan, parse_plan, validate_data
+from piao_xls.core.errors import CODES, PlanError
+from piao_xls.core.model import Rule
+from piao_xls.plan.load import check_plan, load_plan
+from piao_xls.plan.planfile import KEYS, parse_plan, validate_data
 
 FILE = "plan.yaml"
 
@@ -749,7 +750,7 @@ def test_bundled_plan_is_found_in_an_installed_package(tmp_path, monkeypatch):
     """pip install . (not editable) puts the plan under <prefix>/share/piao-xls/templates (pyproject data-files)."""
     import sys
 
-    from piao_xls import planfile
+    from piao_xls.plan import planfile
 
     shared = tmp_path / "prefix" / "share" / "piao-xls" / "templates" / planfile.BUNDLED_PLAN_NAME
     shared.parent.mkdir(parents=True)

@@ -17,11 +17,11 @@ from openpyxl import load_workbook
 from scenario import NUCLEO_VALUES, SF_ANALYSES, SF_EXPECTED_BAND, SF_EXPECTED_POINTS, SF_EXPECTED_SCORE, SF_VALUES
 
 from piao_xls.cli import cli
-from piao_xls.consolidate import consolidate
-from piao_xls.layout import sector_workbook, source_workbook
-from piao_xls.planfile import parse_plan
-from piao_xls.reader import ACCEPTED, REJECTED, read_workbook
-from piao_xls.writer import render
+from piao_xls.forms.layout import sector_workbook, source_workbook
+from piao_xls.forms.writer import render
+from piao_xls.plan.planfile import parse_plan
+from piao_xls.results.consolidate import consolidate
+from piao_xls.returns.reader import ACCEPTED, REJECTED, read_workbook
 
 SHEET = "SF - Finanziario"
 
@@ -152,8 +152,8 @@ def test_deleted_sheet(plan, tmp_path, plan_all_filled):
 
 @pytest.fixture
 def plan_all_filled(tmp_path, plan):
-    from piao_xls.layout import all_sectors_workbook
-    from piao_xls.samples import sample_values
+    from piao_xls.forms.layout import all_sectors_workbook
+    from piao_xls.forms.samples import sample_values
 
     book = all_sectors_workbook(plan)
     values = {}
@@ -324,8 +324,8 @@ def test_many_sector_workbook_keeps_its_identity(tmp_path):
     """Excel caps custom properties at 255 characters: a 100-sector workbook must still be identified."""
     import warnings
 
-    from piao_xls.layout import all_sectors_workbook
-    from piao_xls.samples import sample_values, synthetic_plan_yaml
+    from piao_xls.forms.layout import all_sectors_workbook
+    from piao_xls.forms.samples import sample_values, synthetic_plan_yaml
 
     big, _ = parse_plan(synthetic_plan_yaml(100, 1, 1), "big.yaml")
     book = all_sectors_workbook(big)

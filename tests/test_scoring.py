@@ -1,4 +1,4 @@
-"""The scoring engine (piao_xls.scoring): each rule at its edges, aggregation, sector score, bands.
+"""The scoring engine (piao_xls.core.scoring): each rule at its edges, aggregation, sector score, bands.
 
 Expected values are worked out by hand in each test (see docs/scoring.md for the policy).
 """
@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from piao_xls import scoring
-from piao_xls.model import DEFAULT_BANDS, Band, Rule, ScoringPolicy
-from piao_xls.planfile import parse_plan
+from piao_xls.core import scoring
+from piao_xls.core.model import DEFAULT_BANDS, Band, Rule, ScoringPolicy
+from piao_xls.plan.planfile import parse_plan
 
 DEFAULT = ScoringPolicy()
 

@@ -1,4 +1,4 @@
-"""Target texts -> rules (piao_xls.targets): every phrase of the bundled plan, every rule kind."""
+"""Target texts -> rules (piao_xls.core.targets): every phrase of the bundled plan, every rule kind."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from piao_xls.model import Rule
-from piao_xls.targets import TargetError, explain_it, inputs_for, interpret, parse_date
+from piao_xls.core.model import Rule
+from piao_xls.core.targets import TargetError, explain_it, inputs_for, interpret, parse_date
 
 # --- the phrases printed in the seed (every distinct `target:` of the bundled plan) --------------
 

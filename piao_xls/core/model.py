@@ -1,6 +1,6 @@
 """The plan model: Plan -> Sector -> Objective -> Indicator (pure data, no I/O).
 
-Instances are frozen and built by :mod:`piao_xls.planfile`. ``line`` fields remember where
+Instances are frozen and built by :mod:`piao_xls.plan.planfile`. ``line`` fields remember where
 each element stands in its plan file, for error messages; they are not part of the plan's
 canonical form, so moving text around in the file does not change its fingerprint.
 """

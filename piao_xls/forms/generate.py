@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .gcpause import paused_gc
+from ..core.gcpause import paused_gc
+from ..core.model import Plan
 from .layout import WorkbookLayout, plan_workbooks
-from .model import Plan
 
 
 class RefuseOverwrite(Exception):
@@ -24,19 +25,6 @@ class Generated:
     size: int
 
 
-def _holds_values(path: Path, plan: Plan) -> str | None:
-    """Why an existing file must not be overwritten, or None when it is safe to."""
-    from .reader import read_workbook
-
-    res = read_workbook(path, plan)
-    filled = sum(s.filled for s in res.sectors.values())
-    if filled:
-        return f"{path} already holds {filled} filled-in value(s)"
-    if any(f.code in ("WB-IDENTITY", "WB-TAMPERED") and f.severity == "error" for f in res.findings):
-        return f"{path} exists and cannot be checked against this plan (it may hold filled-in values)"
-    return None
-
-
 def _render(args: tuple[WorkbookLayout, str]) -> bytes:
     from .writer import render
 
@@ -44,20 +32,25 @@ def _render(args: tuple[WorkbookLayout, str]) -> bytes:
     return render(book, password)
 
 
-def generate(plan: Plan, out_dir: str | Path = "output", password: str = "", force: bool = False,
-             jobs: int = 1) -> list[Generated]:
-    """Write every workbook into ``out_dir/<year>/``; refuse to overwrite filled files unless ``force``."""
-    with paused_gc():  # see piao_xls.gcpause
-        return _generate(plan, Path(out_dir) / str(plan.year), password, force, jobs)
+def generate(plan: Plan, out_dir: str | Path = "output", password: str = "", jobs: int = 1,
+             keep: Callable[[Path], str | None] | None = None) -> list[Generated]:
+    """Write every workbook into ``out_dir/<year>/``.
+
+    ``keep(path)`` is asked about each file that already exists and returns why it must not be
+    overwritten (or None): the caller decides, e.g. with
+    :func:`piao_xls.returns.reader.why_keep` (a file that already holds filled-in values).
+    """
+    with paused_gc():  # see piao_xls.core.gcpause
+        return _generate(plan, Path(out_dir) / str(plan.year), password, jobs, keep)
 
 
-def _generate(plan: Plan, target: Path, password: str, force: bool, jobs: int) -> list[Generated]:
-    from .atomic import write_bytes_atomic
+def _generate(plan: Plan, target: Path, password: str, jobs: int,
+              keep: Callable[[Path], str | None] | None) -> list[Generated]:
+    from ..sheetio.atomic import write_bytes_atomic
 
     books = plan_workbooks(plan)
-    if not force:
-        problems = [why for b in books if (target / b.filename).exists()
-                    and (why := _holds_values(target / b.filename, plan))]
+    if keep is not None:
+        problems = [why for b in books if (target / b.filename).exists() and (why := keep(target / b.filename))]
         if problems:
             raise RefuseOverwrite("; ".join(problems) + ". Move the file(s) away or use --force.")
     args = [(b, password) for b in books]

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from .errors import ERROR, WARNING, Finding
-from .layout import (
+from ..core.errors import ERROR, WARNING, Finding
+from ..core.model import Plan
+from ..forms.layout import (
     INSTRUCTIONS_SHEET,
     LAYOUT_VERSION,
     SOURCE_SHEETS,
@@ -35,8 +36,7 @@ from .layout import (
     sector_sheet,
     source_sheet,
 )
-from .model import Plan
-from .safeopen import Limits, Package, UnsafeFile, ods_rows, ods_tables, open_package, read_bounded
+from ..sheetio.safeopen import Limits, Package, UnsafeFile, ods_rows, ods_tables, open_package, parse_xml, read_bounded
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
@@ -192,14 +192,8 @@ class _Reject(Exception):
 
 # --- low-level package reading ---------------------------------------------------------
 
-def _xml(data: bytes):
-    from defusedxml import ElementTree
-
-    return ElementTree.fromstring(data)
-
-
 def _zip(source):
-    """A checked :class:`~piao_xls.safeopen.Package` as is; a path or file object opened as a zip."""
+    """A checked :class:`~piao_xls.sheetio.safeopen.Package` as is; a path or file object opened as a zip."""
     return source if isinstance(source, Package) else zipfile.ZipFile(source)
 
 
@@ -210,18 +204,18 @@ def read_properties(path) -> tuple[dict[str, str], str]:
     with _zip(path) as z:
         names = set(z.namelist())
         if "docProps/custom.xml" in names:
-            root = _xml(z.read("docProps/custom.xml"))
+            root = parse_xml(z.read("docProps/custom.xml"))
             for p in root:
                 name = p.get("name")
                 if name and len(p):
                     props[name] = (p[0].text or "").strip()
         if "docProps/core.xml" in names:
-            root = _xml(z.read("docProps/core.xml"))
+            root = parse_xml(z.read("docProps/core.xml"))
             for el in root:
                 if el.tag.endswith("}modified") and el.text:
                     saved = el.text.strip()
         if "meta.xml" in names:  # OpenDocument
-            root = _xml(z.read("meta.xml"))
+            root = parse_xml(z.read("meta.xml"))
             for el in root.iter():
                 tag = el.tag.rsplit("}", 1)[-1]
                 if tag == "user-defined":
@@ -297,8 +291,8 @@ def _xlsx_special_cells(path: Path | Package, wanted: dict[str, set[tuple[int, i
     out: dict[str, SpecialCells] = {}
     try:
         with _zip(path) as z:
-            wbx = _xml(z.read("xl/workbook.xml"))
-            rels = _xml(z.read("xl/_rels/workbook.xml.rels"))
+            wbx = parse_xml(z.read("xl/workbook.xml"))
+            rels = parse_xml(z.read("xl/_rels/workbook.xml.rels"))
             targets = {r.get("Id"): r.get("Target") for r in rels}
             for s in wbx.iter():
                 if not s.tag.endswith("}sheet") or s.get("name") not in wanted:
@@ -331,7 +325,7 @@ _ODS_TEXT = re.compile(rb"<(?:\w+:)?p(?:\s[^>]*)?>([^<]{0,40})<")
 
 def _ods_special_cells(package: Package, wanted: dict[str, set[tuple[int, int]]]) -> dict[str, SpecialCells]:
     """As :func:`_xlsx_special_cells`, for OpenDocument: cells with ``table:formula`` or an error value,
-    at the positions :func:`piao_xls.safeopen.ods_rows` counts (those of calamine)."""
+    at the positions :func:`piao_xls.sheetio.safeopen.ods_rows` counts (those of calamine)."""
     out: dict[str, SpecialCells] = {}
     body = package.parts.get("content.xml", b"")
     for name, start, end in ods_tables(body):
@@ -623,7 +617,7 @@ def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) ->
     """Read, identify, check and validate one returned workbook. Never raises for a bad file.
 
     The file is read once (up to ``limits.max_size``), hashed, and checked by
-    :mod:`piao_xls.safeopen` before any parser sees it; every reader then works on those bytes.
+    :mod:`piao_xls.sheetio.safeopen` before any parser sees it; every reader then works on those bytes.
     """
     path = Path(path)
     res = WorkbookResult(str(path))
@@ -753,7 +747,7 @@ def _check_required(plan: Plan, res: WorkbookResult, file: str) -> None:
 
 
 def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmission, file: str) -> None:
-    from .scoring import MISSING, score_indicator
+    from ..core.scoring import MISSING, score_indicator
 
     sector = _sector_index(plan)[sub.code]
     for ind in sector.indicators:
@@ -784,3 +778,13 @@ def _first_ref(sub: SectorSubmission, target: str, name: str = "") -> str | None
     prefix = target + "|"
     return next((inputs[k].ref for k in sub.raw if k.startswith(prefix) and k in inputs), None)
 
+
+def why_keep(path: str | Path, plan: Plan) -> str | None:
+    """Why an existing workbook must not be overwritten by ``generate``, or None when it is safe to."""
+    res = read_workbook(path, plan)
+    filled = sum(s.filled for s in res.sectors.values())
+    if filled:
+        return f"{path} already holds {filled} filled-in value(s)"
+    if any(f.code in ("WB-IDENTITY", "WB-TAMPERED") and f.severity == "error" for f in res.findings):
+        return f"{path} exists and cannot be checked against this plan (it may hold filled-in values)"
+    return None

@@ -1,7 +1,7 @@
-"""Plan files: YAML text -> validated :class:`~piao_xls.model.Plan`, with findings that name the line.
+"""Plan files: YAML text -> validated :class:`~piao_xls.core.model.Plan`, with findings that name the line.
 
 ``parse_plan`` is pure (text in, plan and findings out); ``load_plan`` and ``check_plan`` read the
-file. Every problem is collected (not only the first) as a :class:`~piao_xls.errors.Finding`.
+file. Every problem is collected (not only the first) as a :class:`~piao_xls.core.errors.Finding`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ERROR, WARNING, Finding, PlanError
-from .gcpause import paused_gc
-from .model import (
+from ..core.errors import ERROR, WARNING, Finding
+from ..core.gcpause import paused_gc
+from ..core.model import (
     RULE_KINDS,
     SOURCES,
     UNITS,
@@ -31,7 +31,7 @@ from .model import (
     StaffRow,
     Step,
 )
-from .targets import TargetError, interpret, parse_date
+from ..core.targets import TargetError, interpret, parse_date
 
 BUNDLED_PLAN_NAME = "truccazzano-2025.yaml"
 SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
@@ -42,7 +42,7 @@ def bundled_plan_path() -> Path:
     package, ``<prefix>/share/piao-xls/templates/``; else ``templates/`` of the current folder."""
     import sys
 
-    for candidate in (Path(__file__).resolve().parent.parent / "templates" / BUNDLED_PLAN_NAME,
+    for candidate in (Path(__file__).resolve().parents[2] / "templates" / BUNDLED_PLAN_NAME,
                       Path(sys.prefix) / "share" / "piao-xls" / "templates" / BUNDLED_PLAN_NAME):
         if candidate.exists():
             return candidate
@@ -451,7 +451,7 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
 
 def parse_plan(text: str, file: str = "<plan>") -> tuple[Plan | None, list[Finding]]:
     """Parse and validate plan text. Returns the plan (None on errors) and every finding."""
-    with paused_gc():  # a large plan is millions of objects: see piao_xls.gcpause
+    with paused_gc():  # a large plan is millions of objects: see piao_xls.core.gcpause
         return _parse_plan(text, file)
 
 
@@ -563,25 +563,3 @@ def _check_duplicates(ctx: _Ctx, sectors: list[Sector]) -> None:
             see("objective", o.id, o.line)
             for i in o.indicators:
                 see("indicator", i.id, i.line)
-
-
-def check_plan(path: str | Path) -> tuple[Plan | None, list[Finding]]:
-    """Read and validate a plan file: YAML, or a plan workbook (.xlsx, .ods; see planbook.py)."""
-    path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
-        from .planbook import check_book
-
-        return check_book(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        return None, [Finding("PLAN-YAML", ERROR, f"cannot read the plan file: {e}", file=str(path))]
-    return parse_plan(text, str(path))
-
-
-def load_plan(path: str | Path | None = None) -> Plan:
-    """Read a plan file (default: the bundled plan); raise :class:`PlanError` on errors."""
-    plan, findings = check_plan(path or bundled_plan_path())
-    if plan is None:
-        raise PlanError(findings)
-    return plan

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ERROR, Finding
-from .model import DEFAULT_BANDS, RULE_KINDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
+from ..core.errors import ERROR, Finding
+from ..core.model import DEFAULT_BANDS, RULE_KINDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
+from ..core.targets import TargetError, interpret
+from ..sheetio.safeopen import UnsafeFile, open_package, read_bounded
 from .planfile import _source_for, validate_data
-from .targets import TargetError, interpret
 
 INSTRUCTIONS = "Istruzioni"
 IMPORT_HEADER = "# Written by piao-xls plan import from"
@@ -494,7 +495,7 @@ def render_book(data: dict | None) -> bytes:
     """The plan workbook for YAML-shaped plan data (None: an empty template), as .xlsx bytes."""
     import xlsxwriter
 
-    from .writer import document_time
+    from ..sheetio.docprops import document_time
 
     rows = data_to_rows(data)
     buf = io.BytesIO()
@@ -680,7 +681,9 @@ class _Book:
         self.path = path
         self.file = str(path)
         self.findings: list[Finding] = []
-        self.wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        # the guard first, as for a returned workbook; calamine reads only the checked bytes
+        package = open_package(read_bounded(path), path.name)
+        self.wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.data))
         self.names = list(self.wb.sheet_names)
         self._cache: dict[str, list[list]] = {}
 
@@ -766,6 +769,9 @@ def read_book(path: str | Path) -> tuple[dict | None, dict, list[Finding]]:
     path = Path(path)
     try:
         book = _Book(path)
+    except UnsafeFile as e:
+        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"cannot read the plan workbook: {e.message}",
+                                  file=str(path))]
     except Exception as e:  # calamine raises several types for unreadable or foreign files
         return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"cannot read the plan workbook: {e}", file=str(path))]
     try:

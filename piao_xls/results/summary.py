@@ -1,4 +1,4 @@
-"""Output adapters for a :class:`~piao_xls.consolidate.Consolidation`: summary workbook, JSON, CSV.
+"""Output adapters for a :class:`~piao_xls.results.consolidate.Consolidation`: summary workbook, JSON, CSV.
 
 Everything a person typed is written as a string, never as a formula; CSV cells that a
 spreadsheet would run as a formula are prefixed with an apostrophe. Files are written atomically.
@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
-from .atomic import write_bytes_atomic, write_text_atomic
+from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
 from .consolidate import Consolidation
 
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -101,7 +101,7 @@ def render_summary(c: Consolidation) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
                                    "strings_to_urls": False})
-    from .writer import document_time
+    from ..sheetio.docprops import document_time
 
     wb.set_properties({"title": f"PIAO {c.plan.year} - Comune di {c.plan.comune}: risultati di performance",
                        "author": "piao-xls", "created": document_time().replace(tzinfo=None)})
@@ -189,27 +189,3 @@ def render_summary(c: Consolidation) -> bytes:
 
 def write_summary(c: Consolidation, path: str | Path) -> None:
     write_bytes_atomic(path, render_summary(c))
-
-
-def feedback_text(result, plan) -> str:
-    """An Italian feedback note for the Responsabile of one returned file."""
-    lines = [f"Comune di {plan.comune} — PIAO {plan.year}: esito della verifica del file",
-             f"File: {Path(result.path).name}", ""]
-    esito = {"accepted": "ACCETTATO", "accepted_with_warnings": "ACCETTATO CON AVVISI", "rejected": "DA CORREGGERE"}
-    lines.append(f"Esito: {esito.get(result.status, result.status)}")
-    if result.sectors:
-        lines.append(f"Settori: {', '.join(result.sector_codes)}")
-    lines.append("")
-    if not result.findings:
-        lines.append("Nessuna correzione richiesta. Grazie.")
-    else:
-        lines.append("Correzioni e verifiche richieste:")
-        for i, f in enumerate(result.findings, 1):
-            where = f"foglio «{f.sheet}», cella {f.cell}: " if f.sheet and f.cell else (
-                f"foglio «{f.sheet}»: " if f.sheet else "")
-            kind = "da correggere" if f.severity == "error" else "avviso"
-            lines.append(f"{i}. [{kind}] {where}{f.message}")
-        lines.append("")
-        lines.append("Correggere il file ricevuto (solo le celle gialle) e restituirlo al Servizio Finanziario.")
-    text = "\n".join(lines) + "\n"
-    return text.encode("utf-8", "replace").decode("utf-8")  # a file name that is not UTF-8 must not stop the batch

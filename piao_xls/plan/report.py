@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .errors import ERROR, WARNING, Finding
-from .model import Plan
+from ..core.errors import ERROR, WARNING, Finding
+from ..core.model import Plan
 
 
 def _finding(f: Finding) -> dict:

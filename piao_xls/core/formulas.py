@@ -1,7 +1,7 @@
-"""Live Excel formulas that mirror :mod:`piao_xls.scoring` exactly (pure: strings out).
+"""Live Excel formulas that mirror :mod:`piao_xls.core.scoring` exactly (pure: strings out).
 
 A Responsabile sees the degree of achievement as they type. The reader never trusts these
-cells: it re-scores with :mod:`piao_xls.scoring`. Tests recalculate them in real LibreOffice
+cells: it re-scores with :mod:`piao_xls.core.scoring`. Tests recalculate them in real LibreOffice
 and compare with the Python engine to 1e-9.
 """
 

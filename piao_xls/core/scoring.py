@@ -1,6 +1,6 @@
 """The scoring engine: pure functions from validated values to degrees of achievement.
 
-The live formulas in the workbook (:mod:`piao_xls.formulas`) implement exactly these rules;
+The live formulas in the workbook (:mod:`piao_xls.core.formulas`) implement exactly these rules;
 the reader never trusts them and scores with these functions. See docs/scoring.md.
 """
 

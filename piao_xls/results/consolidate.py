@@ -1,53 +1,27 @@
 """Consolidation: many returned workbooks -> one scored result per sector, objective and indicator.
 
-Pure orchestration over :mod:`piao_xls.reader` (I/O) and :mod:`piao_xls.scoring` (pure).
-Output adapters (summary workbook, JSON, CSV) live in :mod:`piao_xls.summary`.
+Pure orchestration over :mod:`piao_xls.returns.reader` (I/O) and :mod:`piao_xls.core.scoring` (pure).
+Output adapters (summary workbook, JSON, CSV) live in :mod:`piao_xls.results.summary`.
 """
 
 from __future__ import annotations
 
-import gc
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ERROR, WARNING, Finding
-from .gcpause import paused_gc
-from .model import Plan
-from .reader import (
-    WORKBOOK_SUFFIXES,
-    SectorSubmission,
-    WorkbookResult,
-    read_workbook,
-)
-from .scoring import MISSING, score_sector
-from .targets import explain_it
+from ..core.errors import ERROR, WARNING, Finding
+from ..core.gcpause import paused_gc
+from ..core.model import Plan
+from ..core.scoring import MISSING, score_sector
+from ..core.targets import explain_it
+from ..returns.batch import expand_paths, read_all
+from ..returns.reader import SectorSubmission, WorkbookResult
 
 # sector status (Italian: shown in the summary)
 SCORED_OK = "valutato"
 SCORED_WITH_ISSUES = "valutato con anomalie"
 NOT_RECEIVED = "non pervenuto"
 CONFLICT = "conflitto"
-
-
-def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[Path]]:
-    """Files and folders (recursed) -> (workbook files, other files), both sorted, no duplicates."""
-    books, others, seen = [], [], set()
-    for p in paths:
-        p = Path(p)
-        items = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
-        for f in items:
-            key = f.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            if f.name.startswith(("~$", ".~lock")) or f.name.startswith("."):
-                others.append(f)
-            elif f.suffix.lower() in WORKBOOK_SUFFIXES:
-                books.append(f)
-            else:
-                others.append(f)
-    return books, others
 
 
 @dataclass
@@ -83,48 +57,6 @@ def _finding_row(f: Finding, sector: str = "") -> dict:
             "cell": f.cell or "", "sector": sector, "message": f.message}
 
 
-_WORKER: dict = {}
-
-
-def _init_worker(plan: Plan, limits, keep_raw: bool) -> None:
-    # sent once per worker, so its layout cache is reused
-    _WORKER["plan"], _WORKER["limits"], _WORKER["keep_raw"] = plan, limits, keep_raw
-    gc.disable()  # a worker lives for one batch: see piao_xls.gcpause
-
-
-def _read_one(path: Path, plan: Plan, limits, keep_raw: bool) -> WorkbookResult:
-    res = read_workbook(path, plan, limits)
-    return res if keep_raw else res.release()
-
-
-def _read_in_worker(path: Path) -> WorkbookResult:
-    return _read_one(path, _WORKER["plan"], _WORKER["limits"], _WORKER["keep_raw"])
-
-
-def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress=None,
-             keep_raw: bool = False) -> list[WorkbookResult]:
-    """Read ``files`` (in ``jobs`` processes), in order. ``progress(done, total)`` is called after each file.
-
-    Unless ``keep_raw``, each result is released (:meth:`WorkbookResult.release`) as soon as it is
-    read: memory holds the values, texts and findings of every file, not their raw cells.
-    """
-    total = len(files)
-    out: list[WorkbookResult] = []
-    if jobs > 1 and total >= max(8, 2 * jobs):  # below that a pool costs more than it saves
-        with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_init_worker,
-                                 initargs=(plan, limits, keep_raw)) as pool:
-            for res in pool.map(_read_in_worker, files, chunksize=max(1, min(16, total // (jobs * 8)))):
-                out.append(res)
-                if progress:
-                    progress(len(out), total)
-        return out
-    for f in files:
-        out.append(_read_one(f, plan, limits, keep_raw))
-        if progress:
-            progress(len(out), total)
-    return out
-
-
 def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, SectorSubmission]],
           prefer_newest: bool, notes: list[dict]) -> tuple[tuple[WorkbookResult, SectorSubmission] | None, bool]:
     """One submission out of several for the same sector and source. Returns (choice, conflict)."""
@@ -152,7 +84,7 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
                 progress=None, keep_raw: bool = False) -> Consolidation:
     """Read every workbook under ``paths`` and score each sector of ``plan``.
 
-    ``limits`` (a :class:`piao_xls.safeopen.Limits`) caps what a file may be; ``progress(done, total)``
+    ``limits`` (a :class:`piao_xls.sheetio.safeopen.Limits`) caps what a file may be; ``progress(done, total)``
     is called after each file is read. ``keep_raw`` keeps each result's raw cell values
     (``SectorSubmission.raw`` and ``.cells``), which are otherwise dropped as soon as a file is read.
     """

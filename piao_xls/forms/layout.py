@@ -1,7 +1,7 @@
 """The workbook layout: every cell of every sheet, computed from the plan (pure, no I/O).
 
-One description drives both adapters: :mod:`piao_xls.writer` renders it with xlsxwriter, and
-:mod:`piao_xls.reader` finds the inputs and checks the locked cells with it. No cell
+One description drives both adapters: :mod:`piao_xls.forms.writer` renders it with xlsxwriter, and
+:mod:`piao_xls.returns.reader` finds the inputs and checks the locked cells with it. No cell
 coordinate is written anywhere else.
 
 Sheet kinds:
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
 
-from . import __version__, formulas
-from .model import Indicator, Objective, Plan, Sector
-from .targets import InputSpec, explain_it, inputs_for
+from ..core import __version__, formulas
+from ..core.model import Indicator, Objective, Plan, Sector
+from ..core.targets import InputSpec, explain_it, inputs_for
 
 LAYOUT_VERSION = "1"
 INSTRUCTIONS_SHEET = "Istruzioni"

@@ -1,4 +1,4 @@
-"""The xlsxwriter adapter: renders a :class:`~piao_xls.layout.WorkbookLayout` to .xlsx bytes.
+"""The xlsxwriter adapter: renders a :class:`~piao_xls.forms.layout.WorkbookLayout` to .xlsx bytes.
 
 It only renders: every coordinate, text, formula and validation comes from the layout.
 Protection prevents accidents; the reader's checks, not the password, catch tampering.
@@ -7,26 +7,16 @@ Protection prevents accidents; the reader's checks, not the password, catch tamp
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import xlsxwriter
 
+from ..sheetio.docprops import document_time
 from .layout import Cell, SheetLayout, Validation, WorkbookLayout
 from .styles import STYLES
-
-FIXED_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
-
-
-def document_time() -> datetime:
-    """The document timestamp: SOURCE_DATE_EPOCH when set, else a fixed date (deterministic output)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    return FIXED_EPOCH
 
 
 def legacy_password_hash(password: str) -> str:

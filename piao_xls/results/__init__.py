@@ -1,0 +1,1 @@
+"""Stage 4, the results: consolidation of many returned files, the summary workbook, JSON and CSV."""
