@@ -271,7 +271,7 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
             click.echo(f"{_printable(r.path)}: {r.status} (sectors: {', '.join(r.sector_codes) or '-'}, "
                        f"{len(r.findings)} finding(s))")
             for f in r.findings:
-                where = f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else (f"'{f.sheet}'" if f.sheet else "")
+                where = f.location.ref
                 click.echo(f"  {f.severity} {f.code} {where}: {f.message}")
     sys.exit(1 if any(r.status == REJECTED for r in results) else 0)
 

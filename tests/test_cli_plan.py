@@ -53,7 +53,7 @@ def test_plan_check_json_structure():
     assert data["sectors"][3]["indicators"]["increase"] == 1  # AV-6
     assert data["warnings"], "the bundled plan has known warnings (e.g. AV-5 has no target)"
     for f in data["warnings"]:
-        assert set(f) == {"code", "severity", "file", "line", "message"}
+        assert set(f) == {"code", "severity", "message", "file", "line", "sheet", "cell", "ref", "where"}
         assert f["severity"] == "warning" and isinstance(f["line"], int)
 
 

@@ -64,3 +64,10 @@ def test_architecture_page_names_the_packages_that_exist():
         assert "when present" in row, f"docs/architecture.md describes piao_xls/{name}/, which does not exist"
     layered = {n for names in LAYERS for n in names}
     assert set(pkgs) <= layered, f"packages missing from the layer contract: {sorted(set(pkgs) - layered)}"
+
+
+def test_error_code_table_is_generated_from_the_registry():
+    from piao_xls.core.errors import codes_table
+
+    page = (ROOT / "docs" / "errors.md").read_text()
+    assert page == codes_table(), "docs/errors.md is out of date: regenerate it (command at its top)"

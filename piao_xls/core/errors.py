@@ -46,6 +46,42 @@ CODES: dict[str, str] = {
 }
 
 
+def quote_sheet(name: str) -> str:
+    """A sheet name as Excel writes it in a reference: quoted, with any apostrophe doubled."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is: a plan file and line, or a workbook (file) with sheet and cell."""
+
+    file: str | None = None
+    line: int | None = None
+    sheet: str | None = None
+    cell: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """The Excel reference: "'SF - Finanziario'!F87", "'O''Brien'" (sheet only), or ""."""
+        if self.sheet is None:
+            return ""
+        return f"{quote_sheet(self.sheet)}!{self.cell}" if self.cell else quote_sheet(self.sheet)
+
+    def __str__(self) -> str:
+        """'plan.yaml:12', "book.xlsx: 'Sheet'!A1", "'Sheet'!A1" or the file name."""
+        if self.sheet is not None:
+            return f"{self.file}: {self.ref}" if self.file else self.ref
+        if self.file is not None:
+            return f"{self.file}:{self.line}" if self.line else self.file
+        return ""
+
+    def italian(self) -> str:
+        """The place in words, for notes to people: 'foglio «SF - Finanziario», cella F87'."""
+        if self.sheet is None:
+            return f"riga {self.line}" if self.line else ""
+        return f"foglio «{self.sheet}», cella {self.cell}" if self.cell else f"foglio «{self.sheet}»"
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str
@@ -63,14 +99,13 @@ class Finding:
             raise ValueError(f"unknown severity {self.severity!r}")
 
     @property
+    def location(self) -> Location:
+        return Location(self.file, self.line, self.sheet, self.cell)
+
+    @property
     def where(self) -> str:
-        """'plan.yaml:12' or "'SF - Finanziario'!F87" or the file name."""
-        if self.sheet is not None:
-            ref = f"'{self.sheet}'!{self.cell}" if self.cell else f"'{self.sheet}'"
-            return f"{self.file}: {ref}" if self.file else ref
-        if self.file is not None:
-            return f"{self.file}:{self.line}" if self.line else self.file
-        return ""
+        """'plan.yaml:12' or "book.xlsx: 'SF - Finanziario'!F87" or the file name (see :class:`Location`)."""
+        return str(self.location)
 
     def __str__(self) -> str:
         where = self.where
@@ -78,8 +113,27 @@ class Finding:
             f"{self.severity} {self.code}: {self.message}"
         )
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self, **extra) -> dict:
+        """The one serialisation of a finding (JSON, CSV, summary rows): its fields, the Excel
+        reference ``ref`` and the place in words ``where`` ("" when not known), plus ``extra``."""
+        d = asdict(self)
+        loc = self.location
+        d["ref"] = loc.ref
+        d["where"] = loc.italian()
+        d.update(extra)
+        return d
+
+
+def codes_table() -> str:
+    """The Markdown table of every code, for docs/errors.md (tests/test_docs.py keeps the file equal to it)."""
+    rows = ["# Error codes", "",
+            "Generated from `piao_xls/core/errors.py`; regenerate with",
+            "`python3 -c 'from piao_xls.core.errors import codes_table; print(codes_table(), end=\"\")' > docs/errors.md`.",
+            "", "| code | for | meaning |", "|---|---|---|"]
+    for code, text in CODES.items():
+        scope = "plan" if code.startswith("PLAN-") else "returned workbook" if code.startswith("WB-") else code.split("-")[0].lower()
+        rows.append(f"| `{code}` | {scope} | {text} |")
+    return "\n".join(rows) + "\n"
 
 
 class PlanError(Exception):

@@ -8,13 +8,6 @@ from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 
 
-def _finding(f: Finding) -> dict:
-    d = {"code": f.code, "severity": f.severity, "file": f.file, "line": f.line, "message": f.message}
-    if f.sheet is not None:  # a plan workbook: sheet and cell instead of line
-        d.update(sheet=f.sheet, cell=f.cell)
-    return d
-
-
 def plan_summary(plan: Plan | None, findings: list[Finding]) -> dict:
     sectors = []
     for s in plan.sectors if plan else ():
@@ -30,8 +23,8 @@ def plan_summary(plan: Plan | None, findings: list[Finding]) -> dict:
         "plan_id": plan.plan_id if plan else None,
         "year": plan.year if plan else None,
         "fingerprint": plan.fingerprint if plan else None,
-        "errors": [_finding(f) for f in findings if f.severity == ERROR],
-        "warnings": [_finding(f) for f in findings if f.severity == WARNING],
+        "errors": [f.to_dict() for f in findings if f.severity == ERROR],
+        "warnings": [f.to_dict() for f in findings if f.severity == WARNING],
         "sectors": sectors,
     }
 

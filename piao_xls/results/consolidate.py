@@ -53,8 +53,10 @@ class Consolidation:
 
 
 def _finding_row(f: Finding, sector: str = "") -> dict:
-    return {"code": f.code, "severity": f.severity, "file": f.file or "", "sheet": f.sheet or "",
-            "cell": f.cell or "", "sector": sector, "message": f.message}
+    row = f.to_dict(sector=sector)
+    for k in ("file", "sheet", "cell"):
+        row[k] = row[k] or ""
+    return row
 
 
 def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, SectorSubmission]],

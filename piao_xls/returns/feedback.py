@@ -19,8 +19,8 @@ def feedback_text(result, plan) -> str:
     else:
         lines.append("Correzioni e verifiche richieste:")
         for i, f in enumerate(result.findings, 1):
-            where = f"foglio «{f.sheet}», cella {f.cell}: " if f.sheet and f.cell else (
-                f"foglio «{f.sheet}»: " if f.sheet else "")
+            where = f.location.italian() if f.sheet else ""
+            where = f"{where}: " if where else ""
             kind = "da correggere" if f.severity == "error" else "avviso"
             lines.append(f"{i}. [{kind}] {where}{f.message}")
         lines.append("")

@@ -181,8 +181,7 @@ class WorkbookResult:
             "kind": self.kind,
             "source": self.source,
             "sectors": self.sector_codes,
-            "findings": [{"code": f.code, "severity": f.severity, "sheet": f.sheet, "cell": f.cell,
-                          "message": f.message} for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
         }
 
 
