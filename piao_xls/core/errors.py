@@ -131,7 +131,8 @@ def codes_table() -> str:
             "`python3 -c 'from piao_xls.core.errors import codes_table; print(codes_table(), end=\"\")' > docs/errors.md`.",
             "", "| code | for | meaning |", "|---|---|---|"]
     for code, text in CODES.items():
-        scope = "plan" if code.startswith("PLAN-") else "returned workbook" if code.startswith("WB-") else code.split("-")[0].lower()
+        prefix = code.split("-")[0]
+        scope = {"PLAN": "plan", "WB": "returned workbook"}.get(prefix, prefix.lower())
         rows.append(f"| `{code}` | {scope} | {text} |")
     return "\n".join(rows) + "\n"
 
