@@ -159,6 +159,18 @@ def require_libreoffice() -> None:
     pytest.skip(msg)
 
 
+def require_program(program: str, debian_package: str) -> None:
+    """Skip the calling test when ``program`` is not on PATH -- but FAIL when CI == "true"."""
+    import pytest
+
+    if shutil.which(program):
+        return
+    msg = f"{program} is not installed (Debian package {debian_package})"
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(msg + " (CI=true: tests with real clients are mandatory)", pytrace=False)
+    pytest.skip(msg)
+
+
 # --------------------------------------------------------------------------------------
 # client side (runs in the test process)
 # --------------------------------------------------------------------------------------

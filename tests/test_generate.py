@@ -81,6 +81,25 @@ def test_output_is_deterministic(plan, monkeypatch):
     assert a == render(book) and a != render(book, password="x")
 
 
+def test_output_is_identical_across_fresh_interpreters(tmp_path):
+    # two runs of the command in two fresh processes (different hash seeds, different pids):
+    # nothing may depend on set/dict order of strings, object ids or the clock
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    digests = []
+    for run, seed in (("a", "1"), ("b", "4242")):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        env.pop("SOURCE_DATE_EPOCH", None)
+        subprocess.run([sys.executable, "-c", "from piao_xls.cli import main; main()", "generate", "-o",
+                        str(tmp_path / run)], check=True, capture_output=True, env=env, timeout=300)
+        files = sorted((tmp_path / run / "2025").iterdir())
+        digests.append({f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files})
+    assert len(digests[0]) == 7 and digests[0] == digests[1]
+
+
 def test_plan_text_is_never_a_formula(tmp_path):
     text = """
 comune: "=HYPERLINK(\\"http://x\\",\\"y\\")"

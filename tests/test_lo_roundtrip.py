@@ -10,6 +10,7 @@ import subprocess
 from datetime import date
 
 import pytest
+from libreoffice import require_program
 from scenario import (
     NUCLEO_VALUES,
     SF_ANALYSES,
@@ -145,8 +146,8 @@ def test_tampering_in_libreoffice(bundled_dir, libreoffice, plan, tmp_path):
     assert {"Tecnico", "ST - Tecnico", "AV - Polizia Locale"} <= sheets
 
 
-@pytest.mark.skipif(shutil.which("ssconvert") is None, reason="Gnumeric's ssconvert is not installed")
 def test_file_resaved_by_gnumeric_reads_correctly(returned, plan, tmp_path):
+    require_program("ssconvert", "gnumeric")
     src = returned / "xlsx" / "PIAO-2025-SF-Finanziario.xlsx"
     dst = tmp_path / "PIAO-2025-SF-Finanziario.xlsx"
     subprocess.run(["ssconvert", str(src), str(dst)], check=True, capture_output=True, timeout=120)
