@@ -1,9 +1,13 @@
 """Structural golden files for generated workbooks.
 
-Compared by content (sheet names, properties, protection, locked/unlocked map, validations,
-formulas, merged ranges), never by bytes. Regenerate after an intended layout change with:
+Compared by content (sheet names, properties, protection, locked/unlocked map, label texts,
+validations, formulas, merged ranges, print setup), never by bytes. The plan's fingerprint, which
+changes with any edit of the plan, is kept once in ``_plan.json``, so an edit of one sector's text
+rewrites only the files that show it. Regenerate after an intended layout change with:
 
     python3 tests/golden.py --regen
+
+which prints, file by file, the differences it writes.
 """
 
 from __future__ import annotations
@@ -28,16 +32,19 @@ def structure(data: bytes) -> dict:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         wbxml = z.read("xl/workbook.xml").decode()
     props, _ = read_properties(io.BytesIO(data))
-    out = {"sheets": wb.sheetnames, "properties": {k: v for k, v in sorted(props.items()) if k != "piao_generator"},
+    out = {"sheets": wb.sheetnames,
+           "properties": {k: v for k, v in sorted(props.items()) if k not in ("piao_generator", "piao_fingerprint")},
            "structure_locked": 'lockStructure="1"' in wbxml, "sheet": {}}
     for ws in wb.worksheets:
-        unlocked, formulas = [], {}
+        unlocked, formulas, labels = [], {}, {}
         for row in ws.iter_rows():
             for c in row:
                 if c.protection is not None and not c.protection.locked:
                     unlocked.append(c.coordinate)
                 if isinstance(c.value, str) and c.value.startswith("="):
                     formulas[c.coordinate] = c.value
+                elif c.value not in (None, "") and c.protection is not None and c.protection.locked:
+                    labels[c.coordinate] = c.value if isinstance(c.value, str | int | float) else str(c.value)
         dvs = []
         for dv in ws.data_validations.dataValidation:
             dvs.append({"sqref": str(dv.sqref), "type": dv.type, "operator": dv.operator,
@@ -47,6 +54,9 @@ def structure(data: bytes) -> dict:
             "protected": bool(ws.protection.sheet),
             "unlocked": unlocked,
             "formulas": formulas,
+            "labels": labels,
+            "row_breaks": sorted(b.id for b in ws.row_breaks.brk),
+            "print_title_rows": ws.print_title_rows,
             "validations": sorted(dvs, key=lambda d: d["sqref"]),
             "merged": sorted(str(m) for m in ws.merged_cells.ranges),
             "landscape": ws.page_setup.orientation == "landscape",
@@ -61,6 +71,13 @@ def bundled_structures() -> dict[str, dict]:
     from piao_xls.plan.load import load_plan
 
     return {b.filename: structure(render(b)) for b in plan_workbooks(load_plan())}
+
+
+def plan_identity() -> dict:
+    from piao_xls.plan.load import load_plan
+
+    plan = load_plan()
+    return {"plan_id": plan.plan_id, "year": plan.year, "fingerprint": plan.fingerprint}
 
 
 def diff(expected, actual, path: str = "") -> list[str]:
@@ -89,9 +106,20 @@ def main() -> None:
         print(__doc__)
         return
     GOLDEN.mkdir(exist_ok=True)
-    for name, st in bundled_structures().items():
-        (GOLDEN / f"{name}.json").write_text(json.dumps(st, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {GOLDEN / (name + '.json')}")
+    items = {"_plan": plan_identity(), **bundled_structures()}
+    for name, st in items.items():
+        path = GOLDEN / f"{name}.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        changes = diff(old, st)
+        if not changes:
+            print(f"unchanged {path.name}")
+            continue
+        path.write_text(json.dumps(st, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {path.name}: {len(changes)} difference(s)")
+        for line in changes[:40]:
+            print(f"    {line}")
+        if len(changes) > 40:
+            print(f"    ... and {len(changes) - 40} more")
 
 
 if __name__ == "__main__":
