@@ -460,7 +460,10 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
             else:
                 hint = ("se il target è scritto come stampato, aggiunga una regola esplicita, ad es. "
                         "rule: {kind: at_least, unit: percent, target: 90%}")
-            ctx.add("PLAN-TARGET", f"{what}: {e}; {hint}", ctx.line_of(m, "target"))
+            why = str(e)
+            if ctx.book:  # the author of a workbook never sees YAML syntax
+                why = "; ".join(p for p in why.split("; ") if "rule:" not in p and "{kind" not in p)
+            ctx.add("PLAN-TARGET", f"{what}: {why}; {hint}", ctx.line_of(m, "target"))
             rule = None
     if rule is None:
         return None
@@ -558,6 +561,7 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
 
 def _sector(ctx: _Ctx, m, pos: int, year: int, line: int, policy: ScoringPolicy) -> Sector | None:
     what = f"settore {pos}"
+    errors_before = sum(f.severity == ERROR for f in ctx.findings)
     m = ctx.mapping(m, f"il {what}", line)
     if m is None:
         return None
@@ -613,7 +617,7 @@ def _sector(ctx: _Ctx, m, pos: int, year: int, line: int, policy: ScoringPolicy)
                 f": li scriva nel foglio Obiettivi con il settore {code}" if ctx.book else ""), m.line)
     else:
         _check_weight_total(ctx, sector, what, policy, ctx.line_of(m, "objectives"))
-        if not sector.evaluable:
+        if not sector.evaluable and sum(f.severity == ERROR for f in ctx.findings) == errors_before:
             ctx.add("PLAN-NOT-EVALUABLE", f"il {what} non ha nulla di misurabile (nessun obiettivo ha un indicatore "
                     "valutato): sarà «non valutabile», senza punteggio né fascia; se va valutato, aggiunga un "
                     "indicatore con un target a un suo obiettivo", m.line, WARNING)
