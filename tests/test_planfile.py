@@ -920,4 +920,4 @@ def test_recursive_alias_and_odd_keys_are_yaml_errors():
 def test_a_few_aliases_are_fine():
     text = BASE.replace('target: "100%"', 'target: &t "100%"').replace('target: "<=0"', 'target: *t')
     plan, findings = parse(text)
-    assert plan is not None and plan.indicators[-1].target_text == "100%"
+    assert plan is not None and plan.indicators[-1].target_text == "100%", [str(f) for f in findings]

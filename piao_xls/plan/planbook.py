@@ -1050,12 +1050,13 @@ def _weight_total_cells(book: _Book) -> dict[str, str]:
     return out
 
 
-def check_book(path: str | Path) -> tuple[Plan | None, list[Finding]]:
-    """Read and validate a plan workbook: the checks of ``plan check``, findings naming sheet and cell."""
+def check_book(path: str | Path, read: list | None = None) -> tuple[Plan | None, list[Finding]]:
+    """Read and validate a plan workbook: the checks of ``plan check``, findings naming sheet and cell.
+    ``read`` receives (indicator, cell) for every target read, as for :func:`planfile.parse_plan`."""
     data, where, findings = read_book(path)
     if data is None:
         return None, findings
-    plan, more = validate_data(data, str(path), where, labels=LABELS)
+    plan, more = validate_data(data, str(path), where, labels=LABELS, read=read)
     findings = findings + more
     if any(f.severity == ERROR for f in findings):
         return None, findings

@@ -201,6 +201,8 @@ class _Ctx:
     labels: dict[tuple[str, str], str] | None = None
     #: equal rules share one object: plans repeat a few targets ("100%") thousands of times
     rules: dict[Rule, Rule] = field(default_factory=dict)
+    #: when a list: every indicator read, with its place, even if the plan has errors (see ``parse_plan``)
+    read: list | None = None
 
     @property
     def book(self) -> bool:
@@ -484,8 +486,11 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
         ctx.add("PLAN-SCHEMA", f"{what}: il peso nel{_art(ctx.col('indicator', 'weight'))} deve essere maggiore "
                 "di 0", ctx.line_of(m, "weight"))
         weight = None
-    return Indicator(ind_id, ctx.text(m, "profilo", what, "indicator"), description, target, rule, source,
-                     weight if weight is not None else 1.0, line=m.line)
+    ind = Indicator(ind_id, ctx.text(m, "profilo", what, "indicator"), description, target, rule, source,
+                    weight if weight is not None else 1.0, line=m.line)
+    if ctx.read is not None:
+        ctx.read.append((ind, ctx.place(ctx.line_of(m, "target") if "target" in m or ctx.book else m.line)))
+    return ind
 
 
 def _is_gate_word(v) -> bool:
@@ -727,14 +732,18 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
                          cap if cap is not None else p.gate_cap)
 
 
-def parse_plan(text: str, file: str = "<plan>") -> tuple[Plan | None, list[Finding]]:
-    """Parse and validate plan text. Returns the plan (None on errors) and every finding."""
+def parse_plan(text: str, file: str = "<plan>", read: list | None = None) -> tuple[Plan | None, list[Finding]]:
+    """Parse and validate plan text. Returns the plan (None on errors) and every finding.
+
+    ``read``: a list that receives ``(indicator, place)`` for every indicator whose target was read, also when
+    the plan has errors (so that ``plan import`` can show every interpretation in one pass).
+    """
     with paused_gc():  # a large plan is millions of objects: see piao_xls.core.gcpause
-        return _parse_plan(text, file)
+        return _parse_plan(text, file, read)
 
 
-def _parse_plan(text: str, file: str) -> tuple[Plan | None, list[Finding]]:
-    ctx = _Ctx(file)
+def _parse_plan(text: str, file: str, read: list | None = None) -> tuple[Plan | None, list[Finding]]:
+    ctx = _Ctx(file, read=read)
     try:
         data = _load_yaml(text)
     except _DuplicateKey as e:
@@ -762,7 +771,8 @@ def _parse_plan(text: str, file: str) -> tuple[Plan | None, list[Finding]]:
 
 
 def validate_data(data, file: str, where: dict[tuple, tuple[str, str]],
-                  labels: dict[tuple[str, str], str] | None = None) -> tuple[Plan | None, list[Finding]]:
+                  labels: dict[tuple[str, str], str] | None = None,
+                  read: list | None = None) -> tuple[Plan | None, list[Finding]]:
     """Validate plan data that did not come from YAML (e.g. a plan workbook) with the same checks.
 
     ``data`` is the nested dict the YAML loader would produce; ``where`` maps a path such as
@@ -802,7 +812,7 @@ def validate_data(data, file: str, where: dict[tuple, tuple[str, str]],
 
     converted = convert(data, ())
     table.update({t: place for place, t in tokens.items()})
-    return _build(_Ctx(file, where=table, labels=labels if labels is not None else {}), converted)
+    return _build(_Ctx(file, where=table, labels=labels if labels is not None else {}, read=read), converted)
 
 
 def _build(ctx: _Ctx, data) -> tuple[Plan | None, list[Finding]]:
