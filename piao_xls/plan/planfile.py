@@ -644,7 +644,7 @@ def _weights(ctx: _Ctx, objs: list[Objective], what: str, policy: ScoringPolicy,
             return objs
         scaled = {o.id: replace(o, weight=o.weight * 100 / total, coefficient=o.weight) for o in weighted}
         return [scaled.get(o.id, o) if not o.gate else o for o in objs]
-    if all(0 <= w <= 1 for w in raw) and abs(sum(raw) - 1) < 1e-6 and len(raw) > 1:
+    if all(0 <= w <= 1 for w in raw) and abs(sum(raw) - 1) < 1e-6:
         scaled = {o.id: replace(o, weight=round(o.weight * 100, 9)) for o in weighted}
         return [scaled.get(o.id, o) if not o.gate else o for o in objs]
     return objs
@@ -665,7 +665,7 @@ def _check_weight_total(ctx: _Ctx, sector: Sector, what: str, policy: ScoringPol
     weights = [o.weight for o in weighted]
     where_mode = (f"nel{_art(ctx.col('scoring', 'weights'))}" if ctx.book else "con 'weights: coefficients' "
                   "nella sezione 'scoring'")
-    if all(0 <= w <= 1 for w in weights):
+    if all(0 <= w <= 1 for w in weights) and abs(total - 1) > 1e-6:
         msg += (f". Sembrano frazioni (0,2 = 20%), ma sommano {_num_it(total)} e non 1: corregga i pesi nel"
                 f"{_art(ctx.col('objective', 'weight'))}")
     elif all(0 < w <= 10 for w in weights):

@@ -1,0 +1,219 @@
+"""Plans not shaped like Truccazzano's, end to end (issue 12, sections 2 and 3).
+
+A plan typed into the plan workbook with coefficient weights (1,0 / 1,2 / 1,4), a gate objective (printed weight
+"X"), a sector with nothing measurable, a qualitative indicator scored by an explicit stated percentage and a
+target dated in the next year goes through plan template -> import -> check -> generate -> fill -> consolidate,
+through the command line as the finance office runs it. Expected scores are worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from piao_xls.cli import cli
+from piao_xls.core import scoring
+from piao_xls.forms.layout import sector_workbook
+from piao_xls.plan.load import check_plan
+from piao_xls.plan.planbook import PUNTEGGIO
+
+ROWS = {  # sheet -> cell -> what the author types
+    "Ente": {"B2": "Esempio", "B3": 2025},
+    "Settori": {"A2": "SF", "B2": "Finanziario", "D2": "Rossi Maria",
+                "A3": "ST", "B3": "Tecnico", "D3": "Bianchi Luca",
+                "A4": "PL", "B4": "Polizia Locale", "D4": "Verdi Carlo"},
+    "Obiettivi": {"A2": "SF", "B2": 1, "C2": "TRASPARENZA", "D2": 1.0,
+                  "A3": "SF", "B3": 2, "C3": "QUALITÀ DEL SERVIZIO", "D3": 1.2,
+                  "A4": "SF", "B4": 3, "C4": "NUOVO GESTIONALE", "D4": 1.4,
+                  "A5": "SF", "B5": 4, "C5": "ANTICORRUZIONE (obiettivo di accesso)", "D5": "X",
+                  "A6": "ST", "B6": 1, "C6": "MANUTENZIONI", "D6": 2,
+                  "A7": "PL", "B7": 1, "C7": "PRESIDIO DEL TERRITORIO", "D7": 1},
+    "Indicatori": {
+        "A2": "SF", "B2": 1, "D2": "% atti pubblicati nei termini", "E2": "100%",
+        # qualitative as printed; scored by a stated percentage (rule written explicitly)
+        "A3": "SF", "B3": 2, "D3": "Gestione tempestiva delle richieste", "E3": "Rispetto degli adempimenti",
+        "F3": "almeno", "G3": "percentuale", "H3": "90%",
+        "A4": "SF", "B4": 3, "D4": "Avvio del nuovo gestionale", "E4": "Entro il 30/06/2026",  # next year
+        "A5": "SF", "B5": 4, "D5": "Relazione anticorruzione approvata", "E5": "Sì/No", "F5": "sì/no",
+        "A6": "ST", "B6": 1, "D6": "% interventi eseguiti", "E6": "100%",
+        "A7": "PL", "B7": 1, "D7": "Numero di pattugliamenti serali", "E7": "",  # nothing measurable
+    },
+}
+
+
+def _punteggio(key: str) -> str:
+    return f"B{2 + [c.key for c in PUNTEGGIO.columns].index(key)}"
+
+
+def run(*args):
+    r = CliRunner().invoke(cli, [str(a) for a in args])
+    return r
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory):
+    d = tmp_path_factory.mktemp("shapes")
+    book = d / "piano.xlsx"
+    r = run("plan", "template", "-o", book)
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(book)
+    rows = {**ROWS, "Punteggio": {_punteggio("weights"): "coefficienti", _punteggio("gate_cap"): 50}}
+    for sheet, cells in rows.items():
+        for cell, value in cells.items():
+            wb[sheet][cell].value = value if value != "" else None
+    wb.save(book)
+    r = run("plan", "import", book, "-o", d / "piano.yaml")
+    return d, book, r
+
+
+def test_import_reads_every_shape(flow):
+    d, book, r = flow
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "SF  Finanziario" in out and "pesi come coefficienti (totale 3,6) riportati a 100" in out
+    assert "obiettivi di accesso: SF-4" in out
+    assert "PL  Polizia Locale" in out and "NON VALUTABILE" in out
+    assert "SF-3.1: 'Entro il 30/06/2026' -> deadline 2026-06-30" in out and "[obiettivo del 2026]" in out
+    assert "Target del 2026 (anno successivo del piano, tenuti come stampati): SF-3.1" in out
+    assert "warning PLAN-NOT-EVALUABLE" in out and "warning PLAN-NO-TARGET" in out
+    plan, findings = check_plan(d / "piano.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    sf = plan.sector("SF")
+    assert [o.coefficient for o in sf.objectives] == [1.0, 1.2, 1.4, None]
+    assert [round(o.weight, 6) for o in sf.objectives] == [27.777778, 33.333333, 38.888889, 0]
+    assert [o.gate for o in sf.objectives] == [False, False, False, True]
+    assert plan.scoring.gate_cap == 50 and plan.scoring.weights == "coefficients"
+    assert not plan.sector("PL").evaluable and plan.sector("ST").objectives[0].weight == 100
+    assert sf.objectives[2].indicators[0].rule.deadline == date(2026, 6, 30)
+    # the workbook imports as the same plan as the YAML written from it
+    assert check_plan(book)[0].fingerprint == plan.fingerprint
+
+
+def test_plan_check_json_names_the_shapes(flow):
+    d, _, _ = flow
+    r = run("plan", "check", d / "piano.yaml", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    sectors = {s["code"]: s for s in data["sectors"]}
+    assert sectors["SF"]["gates"] == ["SF-4"] and sectors["SF"]["coefficients"] == {"SF-1": 1, "SF-2": 1.2,
+                                                                                    "SF-3": 1.4}
+    assert sectors["PL"]["evaluable"] is False and sectors["SF"]["evaluable"] is True
+    assert data["later_years"] == {"2026": ["SF-3.1"]}
+    (w,) = [f for f in data["warnings"] if f["code"] == "PLAN-NOT-EVALUABLE"]
+    assert "PL" in w["message"] and "non valutabile" in w["message"]
+
+
+VALUES = {  # what the Responsabili type
+    "SF": {"SF-1.1|value": 0.9, "SF-1.1|analisi": "Un atto pubblicato in ritardo.",
+           "SF-2.1|value": 0.9,  # the stated 90%: reached
+           "SF-3.1|date": date(2026, 5, 31),  # a date of the next year: inside the workbook's window
+           "SF-4.1|value": "Sì"},
+    "ST": {"ST-1.1|value": 1.0},
+    "PL": {"PL-1.1|value": 12},
+}
+# SF: weights 1,0 / 1,2 / 1,4 of 3,6 -> (1.0 x 0.9 + 1.2 x 1 + 1.4 x 1) / 3.6 x 100 = 97.2222..., band A
+SF_SCORE = (1.0 * 0.9 + 1.2 + 1.4) / 3.6 * 100
+
+
+def _fill(plan, gen, code: str, values: dict):
+    book = sector_workbook(plan, plan.sector(code))
+    path = gen / book.filename
+    wb = openpyxl.load_workbook(path)
+    ws = wb[book.sheets[1].name]
+    for key, v in values.items():
+        ws[book.sheets[1].inputs[key].ref].value = v
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def generated(flow):
+    d, _, _ = flow
+    r = run("generate", d / "piano.yaml", "-o", d / "out")
+    assert r.exit_code == 0, r.output
+    plan, _ = check_plan(d / "piano.yaml")
+    return plan, d / "out" / "2025"
+
+
+def test_generate_fill_consolidate(generated, tmp_path):
+    plan, gen = generated
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    for code, values in VALUES.items():
+        (returned / f"{code}.xlsx").write_bytes(_fill(plan, gen, code, values).read_bytes())
+    r = run("consolidate", returned, "--plan", gen.parent.parent / "piano.yaml", "-o", tmp_path / "riepilogo.xlsx",
+            "--json", tmp_path / "r.json", "--csv", tmp_path / "csv")
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    sectors = {s["code"]: s for s in data["sectors"]}
+    assert [f for f in data["findings"] if f["severity"] == "error"] == []
+    assert sectors["SF"]["score"] == pytest.approx(SF_SCORE, abs=1e-9) and sectors["SF"]["band"] == "A"
+    assert sectors["ST"]["score"] == pytest.approx(100) and sectors["ST"]["status"] == "valutato"
+    pl = sectors["PL"]
+    assert (pl["score"], pl["band"], pl["band_label"], pl["status"]) == (None, "", "non valutabile", "non valutabile")
+    assert "non valutabile" in pl["note"]
+    assert r.exit_code == 0, r.output  # every sector scored, or not evaluable by the plan's design
+    assert "PL" in r.output and "non valutabile" in r.output
+    # the summary workbook: a clear line, never 0.00 and "E"
+    ws = openpyxl.load_workbook(tmp_path / "riepilogo.xlsx")["Riepilogo"]
+    row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "PL")
+    header = [c.value for c in ws[3]]
+    got = dict(zip(header, row, strict=True))
+    assert got["Punteggio"] is None and got["Fascia"] is None and got["Stato"] == "non valutabile"
+    assert "non valutabile" in got["Note"]
+    gate = next(o for o in data["objectives"] if o["objective"] == "SF-4")
+    assert (gate["gate"], gate["weight"], gate["achievement"], gate["points"]) == (True, 0, 1.0, 0.0)
+
+
+def test_a_gate_not_met_caps_the_sector_at_the_plan_key(generated, tmp_path):
+    plan, gen = generated
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    values = {**VALUES["SF"], "SF-4.1|value": "No"}
+    (returned / "SF.xlsx").write_bytes(_fill(plan, gen, "SF", values).read_bytes())
+    from piao_xls.results.consolidate import consolidate
+
+    c = consolidate([returned], plan)
+    sf = next(s for s in c.sectors if s["code"] == "SF")
+    assert sf["score"] == 50 and sf["band"] == "E"  # min(97.22, gate_cap 50)
+    assert "SF-4 non raggiunto" in sf["note"] and "97,22" in sf["note"]
+
+
+def test_engine_gate_and_not_evaluable(generated):
+    plan, _ = generated
+    sf = plan.sector("SF")
+    met = scoring.score_sector(sf, {"SF-1.1": {"value": 1.0}, "SF-2.1": {"value": 0.9},
+                                    "SF-3.1": {"date": date(2026, 1, 1)}, "SF-4.1": {"value": True}}, plan.scoring)
+    assert (met.score, met.band_code, met.gates_failed) == (pytest.approx(100), "A", ())
+    missing = scoring.score_sector(sf, {"SF-1.1": {"value": 1.0}}, plan.scoring)  # gate not reported: not met
+    assert missing.gates_failed == ("SF-4",) and missing.score == pytest.approx(min(50, 1.0 / 3.6 * 100))
+    pl = scoring.score_sector(plan.sector("PL"), {}, plan.scoring)
+    assert (pl.score, pl.band_code, pl.band_label, pl.evaluable) == (None, "", "non valutabile", False)
+
+
+def test_live_formulas_agree_with_the_engine_in_libreoffice(generated, libreoffice, tmp_path):
+    plan, gen = generated
+    sf = plan.sector("SF")
+    book = sector_workbook(plan, sf)
+    layout = book.sheets[1]
+    total = next(c for c in layout.cells if c.style == "live_total")
+    band = next(c for c in layout.cells if c.style == "live_text" and c.row == total.row + 1)
+    for gate, expected in (("Sì", SF_SCORE), ("No", 50.0)):
+        with libreoffice.open(gen / book.filename) as doc:
+            for key, v in {**VALUES["SF"], "SF-4.1|value": gate}.items():
+                if key.endswith("|date"):
+                    v = v.isoformat()
+                elif isinstance(v, float):
+                    v = repr(v)
+                doc.type_into(layout.name, layout.inputs[key].ref, v)
+            doc.recalc()
+            assert doc.get_value(layout.name, total.ref) == pytest.approx(expected, abs=1e-9)
+            want = plan.scoring.band(expected)
+            assert doc.get_string(layout.name, band.ref) == f"{want.code} - {want.label}"
+    pl = sector_workbook(plan, plan.sector("PL")).sheets[1]
+    with libreoffice.open(gen / sector_workbook(plan, plan.sector("PL")).filename) as doc:
+        texts = [doc.get_string(pl.name, c.ref) for c in pl.cells if c.value == "non valutabile"]
+        assert texts == ["non valutabile", "non valutabile"]  # the total and the band: never 0.00 and "E"
