@@ -217,3 +217,84 @@ def test_live_formulas_agree_with_the_engine_in_libreoffice(generated, libreoffi
     with libreoffice.open(gen / sector_workbook(plan, plan.sector("PL")).filename) as doc:
         texts = [doc.get_string(pl.name, c.ref) for c in pl.cells if c.value == "non valutabile"]
         assert texts == ["non valutabile", "non valutabile"]  # the total and the band: never 0.00 and "E"
+
+
+def test_import_with_errors_still_prints_every_interpretation(tmp_path):
+    book = tmp_path / "piano.xlsx"
+    assert run("plan", "template", "-o", book).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    rows = {**ROWS, "Indicatori": {**ROWS["Indicatori"], "E6": "entro le tempistiche previste dalla normativa"}}
+    for sheet, cells in rows.items():  # no «coefficienti»: the weights do not total 100 either
+        for cell, value in cells.items():
+            wb[sheet][cell].value = value if value != "" else None
+    wb.save(book)
+    r = run("plan", "import", book, "-o", tmp_path / "piano.yaml")
+    assert r.exit_code == 1 and not (tmp_path / "piano.yaml").exists()
+    out = r.output
+    assert "il piano ha errori; ecco come è stato interpretato ogni target letto (5)" in out
+    for line in ("'Indicatori'!E2: SF-1.1: '100%' -> at_least", "'Indicatori'!E4: SF-3.1: 'Entro il 30/06/2026' ->",
+                 "'Indicatori'!E7: PL-1.1: '' -> informative"):
+        assert line in out
+    target = next(x for x in out.splitlines() if "PLAN-TARGET" in x)
+    assert "'Indicatori'!E6" in target and "colonna «Regola (facoltativa)»" in target
+    weights = next(x for x in out.splitlines() if "PLAN-WEIGHTS" in x and "settore SF" in x)
+    assert "sommano 3,6 invece di 100" in weights and "«coefficienti»" in weights
+    assert "riga «Pesi degli obiettivi» del foglio Punteggio" in weights
+    for x in out.splitlines():  # the author of a workbook never reads YAML syntax
+        if " error PLAN-" in x or " warning PLAN-" in x:
+            assert "rule:" not in x and "{kind" not in x and "chiave" not in x, x
+
+
+def test_a_workbook_of_a_newer_format_is_refused(tmp_path):
+    from piao_xls.plan.planbook import FORMAT, FORMAT_MARK, check_book, template_bytes
+
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(template_bytes())
+    wb = openpyxl.load_workbook(p)
+    ws = wb["Istruzioni"]
+    cell = next(c for c in ws["A"] if isinstance(c.value, str) and c.value.startswith(FORMAT_MARK))
+    assert cell.value.startswith(f"{FORMAT_MARK} {FORMAT} ")
+    cell.value = f"{FORMAT_MARK} {FORMAT + 1}"
+    wb.save(p)
+    plan, findings = check_book(p)
+    assert plan is None
+    (f,) = findings
+    assert (f.code, f.sheet) == ("PLAN-SCHEMA", "Istruzioni") and "aggiorni piao-xls" in f.message
+
+
+def test_date_window_follows_a_later_year_target(generated):
+    plan, _ = generated
+    layout = sector_workbook(plan, plan.sector("SF")).sheets[1]
+    v = layout.inputs["SF-3.1|date"].validation
+    assert (v.minimum, v.maximum) == (date(2024, 1, 1), date(2027, 12, 31))  # not 2024..2026
+
+
+def test_unsafe_code_in_a_plan_workbook_names_its_cell(tmp_path):
+    from piao_xls.plan.planbook import check_book
+
+    book = tmp_path / "piano.xlsx"
+    assert run("plan", "template", "-o", book).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    for sheet, cells in ROWS.items():
+        for cell, value in cells.items():
+            wb[sheet][cell].value = value if value != "" else None
+    wb["Settori"]["A3"].value = "../ST"
+    wb.save(book)
+    _, findings = check_book(book)
+    f = next(f for f in findings if f.code == "PLAN-ID")
+    assert (f.sheet, f.cell) == ("Settori", "A3") and "colonna «Codice» del foglio Settori" in f.message
+
+
+def test_generate_never_writes_outside_its_folder(tmp_path):
+    from piao_xls.forms.generate import generate
+    from piao_xls.plan.planfile import parse_plan
+
+    text = ("comune: ../../Evaso\nyear: 2025\nsectors:\n  - code: SF\n    name: ../x\n    short_name: '..'\n"
+            "    responsabile: {name: R}\n    objectives:\n      - {number: 1, title: T, weight: 100, indicators: "
+            "[{description: d, target: '100%'}]}\n")
+    plan, findings = parse_plan(text)
+    assert plan is not None, [str(f) for f in findings]
+    out = tmp_path / "a" / "out"
+    generate(plan, out)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written and all(p.parts[:3] == ("a", "out", "2025") for p in written), written

@@ -870,12 +870,12 @@ def _format_of(book: _Book) -> int:
     return 1
 
 
-def _read(book: _Book) -> tuple[dict, dict, list[Finding]]:
+def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
     fmt = _format_of(book)
     if fmt > FORMAT:
         book.err("PLAN-SCHEMA", f"la cartella è nel formato {fmt}, scritto da una versione di piao-xls più recente di "
                  f"questa (che legge fino al formato {FORMAT}): aggiorni piao-xls", INSTRUCTIONS)
-        return {}, {(): (INSTRUCTIONS, "A1")}, book.findings
+        return None, {}, book.findings
     data: dict = {}
     where: dict = {(): ("Ente", "A1")}
     values, cells = book.fields(ENTE)
