@@ -164,6 +164,8 @@ def test_generate_fill_consolidate(generated, tmp_path):
     got = dict(zip(header, row, strict=True))
     assert got["Punteggio"] is None and got["Fascia"] is None and got["Stato"] == "non valutabile"
     assert "non valutabile" in got["Note"]
+    years = {i["indicator"]: i["target_year"] for i in data["indicators"]}
+    assert years["SF-3.1"] == 2026 and years["SF-1.1"] == 2025  # kept, and reported as belonging to 2026
     gate = next(o for o in data["objectives"] if o["objective"] == "SF-4")
     assert (gate["gate"], gate["weight"], gate["achievement"], gate["points"]) == (True, 0, 1.0, 0.0)
 

@@ -850,6 +850,14 @@ def test_sector_with_nothing_measurable_is_non_valutabile():
     assert "non valutabile" in f.message
 
 
+def test_sector_without_objectives_is_non_valutabile_not_an_error():
+    text = BASE + "  - code: SG\n    name: Segreteria\n    responsabile: {name: Mario Rossi}\n"
+    plan, findings = parse(text)
+    assert plan is not None and not plan.sector("SG").evaluable
+    f = only(findings, "PLAN-NOT-EVALUABLE")
+    assert f.line == line_of(text, "- code: SG") and "SG non ha obiettivi" in f.message
+
+
 def test_later_year_targets_are_kept_and_belong_to_their_year():
     from piao_xls.plan.planfile import target_year
 

@@ -616,16 +616,14 @@ def _sector(ctx: _Ctx, m, pos: int, year: int, line: int, policy: ScoringPolicy)
         ctx.add("PLAN-STAFF-TOTAL", f"{what}: il totale del personale stampato ({_num_it(staff_total)}) è diverso "
                 f"dalla somma delle righe ({_num_it(sector.computed_staff_total)})", ctx.line_of(m, "staff_total"),
                 WARNING)
-    if not objs:
-        if not raw_objs:
-            ctx.add("PLAN-SCHEMA", f"il {what} non ha obiettivi" + (
-                f": li scriva nel foglio Obiettivi con il settore {code}" if ctx.book else ""), m.line)
-    else:
+    if objs:
         _check_weight_total(ctx, sector, what, policy, ctx.line_of(m, "objectives"))
-        if not sector.evaluable and sum(f.severity == ERROR for f in ctx.findings) == errors_before:
-            ctx.add("PLAN-NOT-EVALUABLE", f"il {what} non ha nulla di misurabile (nessun obiettivo ha un indicatore "
-                    "valutato): sarà «non valutabile», senza punteggio né fascia; se va valutato, aggiunga un "
-                    "indicatore con un target a un suo obiettivo", m.line, WARNING)
+    if not sector.evaluable and sum(f.severity == ERROR for f in ctx.findings) == errors_before:
+        why = ("non ha obiettivi" + (f" (nel foglio Obiettivi non c'è alcuna riga del settore {code})"
+                                     if ctx.book else "") if not objs else
+               "non ha nulla di misurabile (nessun obiettivo ha un indicatore valutato)")
+        ctx.add("PLAN-NOT-EVALUABLE", f"il {what} {why}: sarà «non valutabile», senza punteggio né fascia; se va "
+                "valutato, gli dia un obiettivo con un indicatore e un target", m.line, WARNING)
     return sector
 
 

@@ -14,6 +14,7 @@ from ..core.gcpause import paused_gc
 from ..core.model import Plan
 from ..core.scoring import MISSING, score_sector
 from ..core.targets import explain_it
+from ..plan.planfile import target_year
 from ..returns.batch import expand_paths, read_all
 from ..returns.reader import SectorSubmission, WorkbookResult
 
@@ -157,7 +158,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
         for i, obj in enumerate(sector.objectives):
             if sc is None:
                 not_reported += 1
-                _unscored_rows(c, sector.code, obj, values, texts, status, rule_texts)
+                _unscored_rows(c, sector.code, obj, values, texts, status, rule_texts, plan.year)
                 continue
             osc = sc.objectives[i]
             missing = all(s.status == MISSING for s in osc.indicators if s.counts) and osc.evaluable
@@ -179,7 +180,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
             })
             for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
                 c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status,
-                                                   rule_texts))
+                                                   rule_texts, plan.year))
         c.sectors.append({
             "code": sector.code, "name": sector.name, "responsabile": sector.responsabile.display,
             "score": sc.score if sc else None, "band": sc.band_code if sc else "",
@@ -209,11 +210,11 @@ def _sector_note(sector, sc, policy) -> str:
 
 
 def _unscored_rows(c: Consolidation, code: str, obj, values: dict, texts: dict, status: str,
-                   rule_texts: _RuleTexts) -> None:
+                   rule_texts: _RuleTexts, year: int) -> None:
     c.objectives.append({"sector": code, "objective": obj.id, "number": obj.number, "title": obj.title,
                          "weight": obj.weight, "achievement": None, "points": None, "band": "", "gate": obj.gate})
     for ind in obj.indicators:
-        c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status, rule_texts))
+        c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status, rule_texts, year))
 
 
 class _RuleTexts(dict):
@@ -228,8 +229,10 @@ class _RuleTexts(dict):
 
 
 def _indicator_row(code: str, obj, ind, values: dict, texts: dict, achievement, status: str,
-                   rule_texts: _RuleTexts) -> dict:
+                   rule_texts: _RuleTexts, year: int) -> dict:
+    # the year the target belongs to: a triennial PIAO may date a target in a later year (kept as printed)
     return {"sector": code, "objective": obj.id, "indicator": ind.id, "profilo": ind.profilo,
+            "target_year": target_year(ind, year),
             "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
             "rule_it": rule_texts.of(ind.rule), "source": ind.source,
             "actual": _fmt_values(values[ind.id]) if ind.id in values else "",

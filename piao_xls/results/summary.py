@@ -31,6 +31,7 @@ SHEETS = {
                                  ("points", "Punti", 9), ("band", "Fascia", 8), ("gate", "Di accesso", 9)]),
     "indicators": ("Indicatori", [("sector", "Settore", 8), ("objective", "Obiettivo", 9), ("indicator", "Indicatore", 10),
                                   ("description", "Descrizione", 45), ("target", "Target", 22),
+                                  ("target_year", "Anno del target", 9),
                                   ("rule_it", "Regola", 24), ("source", "Fonte", 12), ("actual", "Valore consuntivo", 20),
                                   ("achievement", "Raggiungimento", 14), ("status", "Stato", 14),
                                   ("analysis", "Analisi scostamenti", 45)]),
