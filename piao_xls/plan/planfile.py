@@ -156,7 +156,8 @@ def _load_yaml(text: str):
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_expansion(node, len(text))
+        if "*" in text:  # no alias without a '*': a plain plan skips the walk
+            _check_expansion(node, len(text))
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -266,7 +267,9 @@ class _Ctx:
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         text = " ".join(str(v).split())
-        units = len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
+        units = len(text)
+        if units > EXCEL_TEXT_LIMIT // 2 and not text.isascii():  # UTF-16 units: up to 2 per character
+            units = len(text.encode("utf-16-le", "surrogatepass")) // 2
         if units > EXCEL_TEXT_LIMIT:
             self.add("PLAN-LIMIT", f"{what}: il testo nel{_art(self.col(kind, key))} è lungo {units:,} caratteri; "
                      f"una cella di Excel ne contiene al massimo {EXCEL_TEXT_LIMIT:,}: lo accorci".replace(",", "."),
@@ -435,6 +438,8 @@ def target_year(ind: Indicator, year: int) -> int:
     names ("100% entro il 2026"), else the plan year. PIAO are triennial: later years are kept as printed."""
     if ind.rule.deadline is not None:
         return ind.rule.deadline.year
+    if not any(ch.isdigit() for ch in ind.target_text):
+        return year
     later = [y for y in _years_in(ind.target_text) if y > year]
     return max(later) if later and ind.rule.kind != "increase" else year
 
