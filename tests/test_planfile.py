@@ -929,3 +929,23 @@ def test_a_few_aliases_are_fine():
     text = BASE.replace('target: "100%"', 'target: &t "100%"').replace('target: "<=0"', 'target: *t')
     plan, findings = parse(text)
     assert plan is not None and plan.indicators[-1].target_text == "100%", [str(f) for f in findings]
+
+
+@pytest.mark.parametrize(("old", "new", "code"), [
+    ("plan_id: test-2025", "plan_id: !!python/object/apply:os.system ['true']", "PLAN-YAML"),
+    ("year: 2025", "year: 1e400", "PLAN-NUMBER"),
+    ("number: 2\n", "number: 1e300\n", "PLAN-SCHEMA"),
+    ("number: 2\n", "number: 2.5\n", "PLAN-SCHEMA"),
+    ("number: 2\n", "number: 2\n        gate: [1]\n", "PLAN-SCHEMA"),
+    ("categoria: C, unita: 1}", "categoria: C, unita: .nan}", "PLAN-NUMBER"),
+    ("staff_total: 2", "staff_total: -.inf", "PLAN-NUMBER"),
+    ("year: 2025\n", "year: 2025\nscoring: {gate_cap: .nan}\n", "PLAN-NUMBER"),
+    ("code: SA", "code: [SA]", "PLAN-SCHEMA"),
+])
+def test_hostile_values_are_one_error_with_its_line(old, new, code):
+    text = sub(old, new)
+    plan, findings = parse(text)
+    assert plan is None
+    errors = [f for f in findings if f.severity == "error"]
+    assert [f.code for f in errors] == [code], [str(f) for f in findings]
+    assert errors[0].line == line_of(text, new.strip().splitlines()[-1].strip())

@@ -190,6 +190,7 @@ WEIGHT_MODES = {"percent": "percent", "percentuale": "percent", "percentuali": "
                 "coefficients": "coefficients", "coefficienti": "coefficients", "coefficiente": "coefficients"}
 GATE_WORDS = ("x", "accesso", "obiettivo di accesso", "di accesso")
 YES = {"true", "sì", "si", "si'", "yes", "x", "1"}
+NO = {"false", "no", "0", ""}
 
 
 @dataclass
@@ -450,8 +451,9 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
     if m is None:
         return None
     ctx.check_keys(m, "indicator", f"l'{what}")
-    ind_id = ctx.text(m, "id", what, "indicator") or f"{obj_id}.{n}"
-    ctx.identifier(ind_id, what, ctx.line_of(m, "id"), "indicator", "id")
+    ind_id = ctx.text(m, "id", what, "indicator")
+    ctx.identifier(ind_id, what, ctx.line_of(m, "id"), "indicator", "id")  # a derived id is as safe as its parts
+    ind_id = ind_id or f"{obj_id}.{n}"
     what = f"indicatore {ind_id}"
     description = ctx.text(m, "description", what, "indicator", required=True)
     target = ctx.text(m, "target", what, "indicator")
@@ -509,11 +511,20 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
         return None
     ctx.check_keys(m, "objective", f"l'{what}")
     number = ctx.number(m, "number", what, "objective")
+    if number is not None and not (number.is_integer() and 1 <= number <= 9999):
+        ctx.add("PLAN-SCHEMA", f"{what}: il numero {_num_it(number)} nel{_art(ctx.col('objective', 'number'))} "
+                "deve essere un intero da 1 a 9999, come stampato nella scheda", ctx.line_of(m, "number"))
+        number = None
     number = int(number) if number is not None else pos
-    obj_id = ctx.text(m, "id", what, "objective") or f"{code}-{number}"
-    ctx.identifier(obj_id, what, ctx.line_of(m, "id"), "objective", "id")
+    obj_id = ctx.text(m, "id", what, "objective")
+    ctx.identifier(obj_id, what, ctx.line_of(m, "id"), "objective", "id")  # a derived id is as safe as its parts
+    obj_id = obj_id or f"{code}-{number}"
     what = f"obiettivo {obj_id}"
     gate_flag = m.get("gate")
+    if gate_flag is not None and not isinstance(gate_flag, bool) and not (
+            isinstance(gate_flag, str) and _norm(gate_flag) in YES | NO):
+        ctx.add("PLAN-SCHEMA", f"{what}: nel{_art(ctx.col('objective', 'gate'))} va true (obiettivo di accesso) o "
+                f"false, non {_kind(gate_flag)}", ctx.line_of(m, "gate"))
     gate = _is_gate_word(m.get("weight")) or gate_flag is True or (
         isinstance(gate_flag, str) and _norm(gate_flag) in YES)
     if gate:
