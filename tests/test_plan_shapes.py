@@ -300,3 +300,23 @@ def test_generate_never_writes_outside_its_folder(tmp_path):
     generate(plan, out)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     assert written and all(p.parts[:3] == ("a", "out", "2025") for p in written), written
+
+
+def test_export_and_reimport_keep_gates_coefficients_and_the_cap(flow, tmp_path):
+    d, _, _ = flow
+    out = tmp_path / "again.xlsx"
+    r = run("plan", "export", d / "piano.yaml", "-o", out)  # the command re-imports it and compares fingerprints
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out)
+    assert [wb["Obiettivi"][f"D{i}"].value for i in range(2, 6)] == [1, 1.2, 1.4, "X"]
+    assert wb["Punteggio"][_punteggio("weights")].value == "coefficienti"
+    assert wb["Punteggio"][_punteggio("gate_cap")].value == 50
+    assert check_plan(out)[0].fingerprint == check_plan(d / "piano.yaml")[0].fingerprint
+
+
+def test_sector_total_formula_with_gates():
+    from piao_xls.core import formulas
+
+    f = formulas.sector_formula(["G5", "G6"], 90, ["F7"], 50)
+    assert f == "=IF(OR(ROUND(F7,9)<1),MIN(50,(G5+G6)*100/90),(G5+G6)*100/90)"
+    assert formulas.sector_formula(["G5"], 100) == "=(G5)*100/100"
