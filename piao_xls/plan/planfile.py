@@ -338,8 +338,13 @@ class _Ctx:
 
 
 def _art(col: str) -> str:
-    """'la colonna «X»' -> 'la colonna «X»' after 'nel': "nella colonna «X»", "nella chiave 'x'"."""
-    return "la " + col[3:] if col.startswith("la ") else " " + col
+    """What follows 'nel' to name a place: "nel" + _art("la colonna «X»") is "nella colonna «X»",
+    "nel" + _art("il foglio X") is "nel foglio X"."""
+    if col.startswith("la "):
+        return col
+    if col.startswith("il "):
+        return " " + col[3:]
+    return " " + col
 
 
 def _short(v) -> str:
