@@ -168,6 +168,7 @@ def test_generate_fill_consolidate(generated, tmp_path):
     assert years["SF-3.1"] == 2026 and years["SF-1.1"] == 2025  # kept, and reported as belonging to 2026
     gate = next(o for o in data["objectives"] if o["objective"] == "SF-4")
     assert (gate["gate"], gate["weight"], gate["achievement"], gate["points"]) == (True, 0, 1.0, 0.0)
+    assert [o["coefficient"] for o in data["objectives"] if o["sector"] == "SF"] == [1.0, 1.2, 1.4, None]
 
 
 def test_a_gate_not_met_caps_the_sector_at_the_plan_key(generated, tmp_path):

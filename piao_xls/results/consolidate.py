@@ -176,7 +176,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
             c.objectives.append({
                 "sector": sector.code, "objective": obj.id, "number": obj.number, "title": obj.title,
                 "weight": obj.weight, "achievement": osc.achievement, "points": osc.points,
-                "band": band.code if band else "", "gate": obj.gate,
+                "band": band.code if band else "", "gate": obj.gate, "coefficient": obj.coefficient,
             })
             for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
                 c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status,
@@ -212,7 +212,8 @@ def _sector_note(sector, sc, policy) -> str:
 def _unscored_rows(c: Consolidation, code: str, obj, values: dict, texts: dict, status: str,
                    rule_texts: _RuleTexts, year: int) -> None:
     c.objectives.append({"sector": code, "objective": obj.id, "number": obj.number, "title": obj.title,
-                         "weight": obj.weight, "achievement": None, "points": None, "band": "", "gate": obj.gate})
+                         "weight": obj.weight, "achievement": None, "points": None, "band": "", "gate": obj.gate,
+                         "coefficient": obj.coefficient})
     for ind in obj.indicators:
         c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status, rule_texts, year))
 
