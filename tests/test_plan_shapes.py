@@ -227,7 +227,7 @@ def test_import_with_errors_still_prints_every_interpretation(tmp_path):
     assert run("plan", "template", "-o", book).exit_code == 0
     wb = openpyxl.load_workbook(book)
     rows = {**ROWS, "Indicatori": {**ROWS["Indicatori"], "E6": "entro le tempistiche previste dalla normativa"}}
-    for sheet, cells in rows.items():  # no «coefficienti»: the weights do not total 100 either
+    for sheet, cells in rows.items():  # no «coefficienti» either
         for cell, value in cells.items():
             wb[sheet][cell].value = value if value != "" else None
     wb.save(book)
@@ -240,9 +240,10 @@ def test_import_with_errors_still_prints_every_interpretation(tmp_path):
         assert line in out
     target = next(x for x in out.splitlines() if "PLAN-TARGET" in x)
     assert "'Indicatori'!E6" in target and "colonna «Regola (facoltativa)»" in target
+    # not declared as coefficients: read as such, since they cannot be percentages, and said so
     weights = next(x for x in out.splitlines() if "PLAN-WEIGHTS" in x and "settore SF" in x)
-    assert "sommano 3,6 invece di 100" in weights and "«coefficienti»" in weights
-    assert "riga «Pesi degli obiettivi» del foglio Punteggio" in weights
+    assert "warning PLAN-WEIGHTS" in weights and "sommano 3,6" in weights and "letti come coefficienti" in weights
+    assert "SF-3: 1,4 = 38,89%" in weights and "riga «Pesi degli obiettivi» del foglio Punteggio" in weights
     for x in out.splitlines():  # the author of a workbook never reads YAML syntax
         if " error PLAN-" in x or " warning PLAN-" in x:
             assert "rule:" not in x and "{kind" not in x and "chiave" not in x, x

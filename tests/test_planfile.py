@@ -782,10 +782,24 @@ def test_weights_as_coefficients_are_normalised_to_100():
     assert plan.scoring.weights == "coefficients"
 
 
-def test_coefficients_without_saying_so_explain_why_the_total_is_not_100():
+def test_coefficients_without_saying_so_are_read_as_coefficients_with_a_warning():
     text = sub("weight: 60", "weight: 1.0").replace("weight: 40", "weight: 1.2")
-    f = only(parse(text)[1], "PLAN-WEIGHTS")
-    assert "sommano 2,2 invece di 100" in f.message and "SA-1: 1" in f.message and "SA-2: 1,2" in f.message
+    plan, findings = parse(text)
+    f = only(findings, "PLAN-WEIGHTS")
+    assert (f.severity, f.line) == ("warning", line_of(text, "    objectives:"))
+    assert "sommano 2,2" in f.message and "SA-1: 1 = 45,45%" in f.message and "SA-2: 1,2 = 54,55%" in f.message
+    assert "'weights: coefficients'" in f.message
+    assert [o.coefficient for o in plan.objectives] == [1.0, 1.2]
+    assert plan.sectors[0].weight_total == pytest.approx(100)
+    said = parse(sub("year: 2025\n", "year: 2025\nscoring: {weights: coefficients}\n").replace(
+        "weight: 60", "weight: 1.0").replace("weight: 40", "weight: 1.2"))
+    assert said[1] == [] and [o.weight for o in said[0].objectives] == [o.weight for o in plan.objectives]
+
+
+def test_weights_that_are_neither_percentages_nor_coefficients_explain_why_the_total_is_not_100():
+    f = only(parse(sub("weight: 60", "weight: 8").replace("weight: 40", "weight: 7"))[1], "PLAN-WEIGHTS")
+    assert f.severity == "error"
+    assert "sommano 15 invece di 100" in f.message and "SA-1: 8" in f.message and "mancano 85" in f.message
     assert "coefficienti" in f.message and "'weights: coefficients'" in f.message
 
 

@@ -648,24 +648,43 @@ def _sector(ctx: _Ctx, m, pos: int, year: int, line: int, policy: ScoringPolicy)
     return sector
 
 
+#: weights that can only be coefficients: every one at most this, and their total at most COEFFICIENT_TOTAL
+#: (a sector of percentages never totals 10; fractions, all at most 1, are left to their own check)
+COEFFICIENT_MAX, COEFFICIENT_TOTAL = 5.0, 10.0
+
+
 def _weights(ctx: _Ctx, objs: list[Objective], what: str, policy: ScoringPolicy, line: int) -> list[Objective]:
     """Objective weights as percentages of the sector: coefficients (1,0 / 1,2 / 1,4) normalised to 100 when the
-    plan says so; fractions (0,2 for 20%, as a percentage cell of a workbook reads) when they add up to 1."""
-    weighted = [o for o in objs if not o.gate]
-    raw = [o.weight for o in weighted]
-    if not weighted:
+    plan says so, or when they cannot be anything else (then with a warning that shows the reading);
+    fractions (0,2 for 20%, as a percentage cell of a workbook reads) when they add up to 1."""
+    raw = [o.weight for o in objs if not o.gate]
+    if not raw:
         return objs
+    total = sum(raw)
+
+    def scaled(factor: float, coefficients: bool) -> list[Objective]:
+        return [o if o.gate else replace(o, weight=round(o.weight * factor, 9) if not coefficients else
+                                         o.weight * factor, coefficient=o.weight if coefficients else None)
+                for o in objs]
+
     if policy.weights == "coefficients":
-        total = sum(raw)
         if total <= 0:
             ctx.add("PLAN-WEIGHTS", f"{what}: i coefficienti di peso degli obiettivi sommano 0: almeno un obiettivo "
                     "deve avere un coefficiente maggiore di 0", line)
             return objs
-        scaled = {o.id: replace(o, weight=o.weight * 100 / total, coefficient=o.weight) for o in weighted}
-        return [scaled.get(o.id, o) if not o.gate else o for o in objs]
-    if all(0 <= w <= 1 for w in raw) and abs(sum(raw) - 1) < 1e-6:
-        scaled = {o.id: replace(o, weight=round(o.weight * 100, 9)) for o in weighted}
-        return [scaled.get(o.id, o) if not o.gate else o for o in objs]
+        return scaled(100 / total, True)
+    if all(0 <= w <= 1 for w in raw):
+        return scaled(100, False) if abs(total - 1) < 1e-6 else objs  # fractions; else reported as not 100
+    if total <= COEFFICIENT_TOTAL and all(0 <= w <= COEFFICIENT_MAX for w in raw):
+        out = scaled(100 / total, True)
+        shown = ", ".join(f"{o.id}: {_num_it(o.coefficient)} = {_num_it(round(o.weight, 2))}%"
+                          for o in out if not o.gate)
+        where = (f"nel{_art(ctx.col('scoring', 'weights'))}" if ctx.book else
+                 "con 'weights: coefficients' nella sezione 'scoring'")
+        ctx.add("PLAN-WEIGHTS", f"i pesi degli obiettivi del {what} sommano {_num_it(total)}: non possono essere "
+                f"percentuali e sono letti come coefficienti, riportati a 100 ({shown}); se è così, indichi "
+                f"«coefficienti» {where} e questo avviso sparisce, altrimenti corregga i pesi", line, WARNING)
+        return out
     return objs
 
 
