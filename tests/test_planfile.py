@@ -829,6 +829,9 @@ def test_gate_objective_weighs_nothing_and_caps_the_sector():
     same = parse(text.replace("weight: X", "weight: obiettivo di accesso"))[0]
     assert same.fingerprint == plan.fingerprint
     assert parse(text.replace("weight: X", "gate: true"))[0].fingerprint == plan.fingerprint
+    # no weight, and a title that says so, as some PIAO print it
+    untitled = text.replace("        weight: X\n", "")
+    assert untitled != text and parse(untitled)[0].fingerprint == plan.fingerprint
     # a plan without gates keeps its fingerprint: gate and coefficient count only when set
     assert "gate" not in str(parse(BASE)[0].canonical())
 

@@ -530,7 +530,9 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
             isinstance(gate_flag, str) and _norm(gate_flag) in YES | NO):
         ctx.add("PLAN-SCHEMA", f"{what}: nel{_art(ctx.col('objective', 'gate'))} va true (obiettivo di accesso) o "
                 f"false, non {_kind(gate_flag)}", ctx.line_of(m, "gate"))
-    gate = _is_gate_word(m.get("weight")) or gate_flag is True or (
+    title_says = m.get("weight") in (None, "") and isinstance(m.get("title"), str) and (
+        "obiettivo di accesso" in _norm(m["title"]) or "obiettivi di accesso" in _norm(m["title"]))
+    gate = _is_gate_word(m.get("weight")) or gate_flag is True or title_says or (
         isinstance(gate_flag, str) and _norm(gate_flag) in YES)
     if gate:
         weight = 0.0
