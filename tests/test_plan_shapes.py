@@ -322,3 +322,39 @@ def test_sector_total_formula_with_gates():
     f = formulas.sector_formula(["G5", "G6"], 90, ["F7"], 50)
     assert f == "=IF(OR(ROUND(F7,9)<1),MIN(50,(G5+G6)*100/90),(G5+G6)*100/90)"
     assert formulas.sector_formula(["G5"], 100) == "=(G5)*100/100"
+
+
+def test_hostile_plan_workbook_values_are_findings_naming_their_cells(tmp_path):
+    import zipfile
+
+    from piao_xls.plan.planbook import check_book
+
+    book = tmp_path / "piano.xlsx"
+    assert run("plan", "template", "-o", book).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    for sheet, cells in ROWS.items():
+        for cell, value in cells.items():
+            wb[sheet][cell].value = value if value != "" else None
+    wb["Obiettivi"]["D4"].value = 123456.75  # then made "inf" and "NaN" in the XML, as a crafted file would
+    wb["Indicatori"]["P2"].value = 654321.25
+    wb.save(book)
+    crafted = tmp_path / "crafted.xlsx"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename).replace(b">123456.75<", b">inf<").replace(b">654321.25<", b">NaN<")
+            dst.writestr(info, data)
+    plan, findings = check_book(crafted)
+    assert plan is None
+    where = {(f.code, f.sheet, f.cell) for f in findings if f.severity == "error"}
+    assert {("PLAN-NUMBER", "Obiettivi", "D4"), ("PLAN-NUMBER", "Indicatori", "P2")} <= where, where
+
+
+def test_plan_check_verbose_with_errors_prints_what_it_read(tmp_path):
+    p = tmp_path / "plan.yaml"
+    p.write_text("comune: X\nyear: 2025\nsectors:\n  - code: SF\n    name: F\n    responsabile: {name: R}\n"
+                 "    objectives:\n      - number: 1\n        title: T\n        weight: 90\n        indicators:\n"
+                 "          - {description: d, target: '100%'}\n          - {description: e, target: boh}\n",
+                 encoding="utf-8")
+    r = run("plan", "check", p, "--verbose")
+    assert r.exit_code == 1
+    assert "riga 12: SF-1.1: '100%' -> at_least" in r.output and "PLAN-TARGET" in r.output
