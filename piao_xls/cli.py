@@ -84,12 +84,13 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
     from .plan.report import plan_summary, plan_summary_text
 
     path = _plan_path(plan_file)
-    p, findings = check_plan(path)
-    summary = plan_summary(p, findings)
+    read: list = []
+    p, findings = check_plan(path, read=read)
+    summary = plan_summary(p, findings, read)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        click.echo(plan_summary_text(p, findings, str(path), verbose=verbose))
+        click.echo(plan_summary_text(p, findings, str(path), verbose=verbose, read=read if verbose else None))
     sys.exit(1 if summary["errors"] else 0)
 
 
@@ -149,8 +150,9 @@ def plan_import(book: str, output: str | None, force: bool) -> None:
     from .plan.report import plan_summary_text
     from .sheetio.atomic import write_text_atomic
 
-    p, findings = check_book(book)
-    click.echo(plan_summary_text(p, findings, book, verbose=True))
+    read: list = []  # with errors, still print how every target read is interpreted
+    p, findings = check_book(book, read=read)
+    click.echo(plan_summary_text(p, findings, book, verbose=True, read=read))
     if p is None:
         sys.exit(1)
     out = Path(output) if output else Path(book).with_suffix(".yaml")

@@ -31,8 +31,8 @@ def run(*args: str):
 def test_plan_check_bundled_plan():
     r = run()
     assert r.exit_code == 0, r.output
-    assert "4 sectors" in r.output
-    assert "0 error(s)" in r.output
+    assert "4 settori" in r.output
+    assert "0 errori" in r.output
     for code in ("SA", "SF", "ST", "AV"):
         assert f"  {code}  " in r.output
 
@@ -64,7 +64,7 @@ def test_plan_check_broken_file(tmp_path):
     r = run(str(p))
     assert r.exit_code == 1
     assert f"plan.yaml:{weights_line}: error PLAN-WEIGHTS" in r.output
-    assert "1 error(s)" in r.output
+    assert "1 errore," in r.output
 
 
 def test_plan_check_broken_file_json(tmp_path):
@@ -79,7 +79,7 @@ def test_plan_check_broken_file_json(tmp_path):
     assert set(by_code) == {"PLAN-UNKNOWN-KEY", "PLAN-SCHEMA", "PLAN-WEIGHTS"}
     f = by_code["PLAN-UNKNOWN-KEY"]
     assert f["line"] == 10 and f["file"] == str(p) and f["severity"] == "error"
-    assert "did you mean 'weight'" in f["message"]
+    assert "forse intendeva 'weight'" in f["message"]
 
 
 def test_plan_check_missing_file(tmp_path):

@@ -136,7 +136,9 @@ def test_template_sheets_headers_and_helps(template):
     assert obj["N2"].value == '=IF($M2="","",SUMIF($A:$A,$M2,$D:$D))'
     assert obj["M2"].value == '=IF(Settori!$A2="","",Settori!$A2)'
     rules = [r for rng in obj.conditional_formatting for r in rng.rules]
-    assert any(r.formula[0] == 'AND($M2<>"",ABS(N2-100)>0.000001)' for r in rules)
+    # red unless 100 (or 1: fractions), never for coefficients
+    assert any(r.formula[0] == 'AND($M2<>"",Punteggio!$B$5<>"coefficienti",ABS(N2-100)>0.000001,ABS(N2-1)>0.000001)'
+               for r in rules)
 
 
 def test_template_helps_fit_excel_limits():
@@ -225,7 +227,7 @@ def test_indicator_pointing_to_a_missing_objective(template, tmp_path):
     assert plan is None
     f = only(findings, "PLAN-REFERENCE")
     assert (f.sheet, f.cell) == ("Indicatori", "B3")
-    assert "number 7" in f.message
+    assert "numero 7" in f.message and "«N. obiettivo»" in f.message
 
 
 def test_target_that_cannot_be_interpreted(template, tmp_path):
@@ -234,7 +236,7 @@ def test_target_that_cannot_be_interpreted(template, tmp_path):
     assert plan is None
     f = only(findings, "PLAN-TARGET")
     assert (f.sheet, f.cell) == ("Indicatori", "E2")
-    assert "rule" in f.message
+    assert "colonna «Regola (facoltativa)»" in f.message and "rule" not in f.message  # no YAML syntax
 
 
 def test_duplicated_indicator_id(template, tmp_path):
@@ -244,14 +246,14 @@ def test_duplicated_indicator_id(template, tmp_path):
     assert plan is None
     f = only(findings, "PLAN-DUPLICATE-ID")
     assert (f.sheet, f.cell) == ("Indicatori", "Q3")
-    assert "first at 'Indicatori'!Q2" in f.message
+    assert "la prima a 'Indicatori'!Q2" in f.message
 
 
 def test_rule_without_its_values_names_the_missing_cell(template, tmp_path):
     _, findings = check_book(fill(template, tmp_path, {"Indicatori": {"K6": None}}))
     f = only(findings, "PLAN-RULE")
     assert (f.sheet, f.cell) == ("Indicatori", "K6")
-    assert "needs high" in f.message
+    assert "richiede un valore nella colonna «Massimo» del foglio Indicatori" in f.message
 
 
 def test_unknown_rule_kind_and_wrong_number(template, tmp_path):
@@ -277,8 +279,8 @@ def test_renamed_sheet_and_header(template, tmp_path):
     plan, findings = check_book(p)
     assert plan is None
     msgs = {(f.sheet, f.cell): f.message for f in findings if f.code == "PLAN-SCHEMA"}
-    assert "no sheet 'Modalità'" in msgs[("Modalità", None)]
-    assert "'Peso %'" in msgs[("Obiettivi", "A1")]
+    assert "non ha il foglio «Modalità»" in msgs[("Modalità", None)]
+    assert "«Peso %»" in msgs[("Obiettivi", "A1")]
 
 
 def test_not_a_workbook(tmp_path):
@@ -286,7 +288,7 @@ def test_not_a_workbook(tmp_path):
     p.write_text("not a zip")
     plan, findings = check_plan(p)
     assert plan is None and codes(findings) == ["PLAN-SCHEMA"]
-    assert "cannot read" in findings[0].message
+    assert "impossibile leggere" in findings[0].message
 
 
 def test_read_book_where_mapping(template, tmp_path):

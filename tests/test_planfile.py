@@ -130,7 +130,7 @@ def test_duplicate_key_is_a_yaml_error_at_the_second_key():
     assert plan is None
     f = only(findings, "PLAN-YAML")
     assert f.line == line_of(text, "weight: 50")
-    assert "'weight'" in f.message and "twice" in f.message
+    assert "'weight'" in f.message and "due volte" in f.message
 
 
 def test_unreadable_file(tmp_path):
@@ -173,7 +173,7 @@ def test_weight_of_wrong_type():
     assert plan is None
     f = next(f for f in findings if f.code == "PLAN-SCHEMA")
     assert f.line == line_of(text, "weight: quaranta")
-    assert "number" in f.message and "quaranta" in f.message
+    assert "numero" in f.message and "quaranta" in f.message
 
 
 def test_responsabile_must_be_a_mapping():
@@ -182,7 +182,7 @@ def test_responsabile_must_be_a_mapping():
     assert plan is None
     f = only(findings, "PLAN-SCHEMA")
     assert f.line == line_of(text, "responsabile: Pietro Pastore")
-    assert "mapping" in f.message
+    assert "tabella" in f.message
 
 
 def test_objectives_must_be_a_list():
@@ -191,7 +191,7 @@ def test_objectives_must_be_a_list():
     assert plan is None
     f = only(findings, "PLAN-SCHEMA")
     assert f.line == line_of(text, "offices: Ufficio Tributi")
-    assert "list" in f.message
+    assert "elenco" in f.message
 
 
 def test_implausible_year():
@@ -216,7 +216,7 @@ def test_typo_suggests_the_right_key():
     assert plan is None
     f = only(findings, "PLAN-UNKNOWN-KEY")
     assert (f.severity, f.line) == ("error", line_of(text, "wieght: 40"))
-    assert "'wieght'" in f.message and "did you mean 'weight'" in f.message
+    assert "'wieght'" in f.message and "forse intendeva 'weight'" in f.message
     assert "PLAN-SCHEMA" in codes(findings)  # and the weight is then missing
 
 
@@ -225,7 +225,7 @@ def test_unknown_key_without_close_match_lists_allowed_keys():
     _, findings = parse(text)
     f = only(findings, "PLAN-UNKNOWN-KEY")
     assert f.line == line_of(text, "colour: blue")
-    assert "allowed: email, name, title" in f.message
+    assert "chiavi ammesse: email, name, title" in f.message
 
 
 # --- PLAN-WEIGHTS ---------------------------------------------------------------------------------
@@ -249,12 +249,12 @@ def test_two_objectives_with_the_same_number():
     plan, findings = parse(text)
     assert plan is None
     dups = [f for f in findings if f.code == "PLAN-DUPLICATE-ID"]
-    obj = [f for f in dups if "objective 'SA-1'" in f.message]
+    obj = [f for f in dups if "l'obiettivo 'SA-1'" in f.message]
     assert len(obj) == 1
     assert obj[0].line == line_of(text, "- number: 1", occurrence=2)
-    assert f"first at line {line_of(text, '- number: 1')}" in obj[0].message
+    assert f"la prima a riga {line_of(text, '- number: 1')}" in obj[0].message
     # the indicator ids derived from the objective clash too: SA-1.1 appears twice
-    assert any("indicator 'SA-1.1'" in f.message for f in dups)
+    assert any("l'indicatore 'SA-1.1'" in f.message for f in dups)
 
 
 def test_two_sectors_with_the_same_code():
@@ -271,7 +271,7 @@ def test_two_sectors_with_the_same_code():
     assert plan is None
     f = only(findings, "PLAN-DUPLICATE-ID")  # codes compare case-insensitively; ids SA-9 vs SA-1/2 differ
     assert f.line == line_of(text, "- code: sa")
-    assert "sector code 'sa'" in f.message
+    assert "il codice di settore 'sa'" in f.message
 
 
 def test_explicit_indicator_ids_must_be_unique():
@@ -361,7 +361,7 @@ def test_range_rule_low_above_high():
     assert plan is None
     f = only(findings, "PLAN-RULE")
     assert f.line == line_of(text, "kind: range")
-    assert "low 1 is above high 0.9" in f.message
+    assert "il minimo 100% dell'intervallo è sopra il massimo 90%" in f.message
 
 
 def test_unknown_rule_kind_names_the_kind_line():
@@ -370,19 +370,19 @@ def test_unknown_rule_kind_names_the_kind_line():
     assert plan is None
     f = only(findings, "PLAN-RULE")
     assert f.line == line_of(text, "kind: between")
-    assert "'between'" in f.message and "at_least" in f.message
+    assert "'between'" in f.message and "at_least" in f.message and "non esiste" in f.message
 
 
 @pytest.mark.parametrize(
     ("rule_yaml", "fragment"),
     [
-        ("{kind: at_least, unit: percent}", "needs target"),
-        ("{kind: range, low: 1}", "needs high"),
-        ("{kind: increase, baseline_year: 2024}", "needs increase"),
-        ("{kind: deadline}", "needs 'deadline'"),
-        ('{kind: deadline, deadline: "31/02/2025"}', "needs 'deadline'"),
-        ("{kind: at_most, target: 30, worst: 10}", "'worst' must be above 'target'"),
-        ("{kind: at_least, unit: litres, target: 1}", "unit 'litres'"),
+        ("{kind: at_least, unit: percent}", "richiede un valore nella chiave 'target'"),
+        ("{kind: range, low: 1}", "richiede un valore nella chiave 'high'"),
+        ("{kind: increase, baseline_year: 2024}", "richiede un valore nella chiave 'increase'"),
+        ("{kind: deadline}", "richiede una data valida nella chiave 'deadline'"),
+        ('{kind: deadline, deadline: "31/02/2025"}', "richiede una data valida nella chiave 'deadline'"),
+        ("{kind: at_most, target: 30, worst: 10}", "nella chiave 'worst' deve essere sopra il valore nella chiave 'target'"),
+        ("{kind: at_least, unit: litres, target: 1}", "unità di misura 'litres' non esiste"),
     ],
 )
 def test_incomplete_or_inconsistent_rules(rule_yaml, fragment):
@@ -397,7 +397,7 @@ def test_incomplete_or_inconsistent_rules(rule_yaml, fragment):
 def test_unknown_key_in_rule():
     text = with_rule("{kind: at_most, target: 0, wrost: 30}")
     f = only(parse(text)[1], "PLAN-UNKNOWN-KEY")
-    assert "did you mean 'worst'" in f.message
+    assert "forse intendeva 'worst'" in f.message
 
 
 # --- PLAN-SHEET-NAME ------------------------------------------------------------------------------
@@ -406,10 +406,10 @@ def test_unknown_key_in_rule():
 @pytest.mark.parametrize(
     ("short", "fragment"),
     [
-        ("SA: Amministrazione", "forbidden characters :"),
-        ("SA/Amm", "forbidden characters /"),
-        ("A" * 32, "32 characters long"),
-        ("Istruzioni", "not allowed"),
+        ("SA: Amministrazione", "caratteri non ammessi :"),
+        ("SA/Amm", "caratteri non ammessi /"),
+        ("A" * 32, "lungo 32 caratteri"),
+        ("Istruzioni", "non è ammesso"),
     ],
 )
 def test_bad_sheet_names(short, fragment):
@@ -760,3 +760,209 @@ def test_bundled_plan_is_found_in_an_installed_package(tmp_path, monkeypatch):
     assert planfile.bundled_plan_path() == shared
     shared.unlink()
     assert planfile.bundled_plan_path() == Path("templates") / planfile.BUNDLED_PLAN_NAME  # the cwd's, last
+
+
+# --- plans not shaped like Truccazzano's (issue 12) -------------------------------------------------
+
+
+def test_weights_as_fractions_are_percentages():
+    plan, findings = parse(sub("weight: 60", "weight: 0.6").replace("weight: 40", "weight: 0,4"))
+    assert findings == [] and [o.weight for o in plan.objectives] == [60, 40]
+    assert plan.fingerprint == parse(BASE)[0].fingerprint  # the same plan as 60 / 40
+
+
+def test_weights_as_coefficients_are_normalised_to_100():
+    text = sub("year: 2025\n", "year: 2025\nscoring: {weights: coefficients}\n")
+    text = text.replace("weight: 60", "weight: 1.2").replace("weight: 40", 'weight: "1,4"')
+    plan, findings = parse(text)
+    assert findings == [], [str(f) for f in findings]
+    assert [o.coefficient for o in plan.objectives] == [1.2, 1.4]
+    assert [o.weight for o in plan.objectives] == pytest.approx([1.2 / 2.6 * 100, 1.4 / 2.6 * 100])
+    assert plan.sectors[0].weight_total == pytest.approx(100)
+    assert plan.scoring.weights == "coefficients"
+
+
+def test_coefficients_without_saying_so_are_read_as_coefficients_with_a_warning():
+    text = sub("weight: 60", "weight: 1.0").replace("weight: 40", "weight: 1.2")
+    plan, findings = parse(text)
+    f = only(findings, "PLAN-WEIGHTS")
+    assert (f.severity, f.line) == ("warning", line_of(text, "    objectives:"))
+    assert "sommano 2,2" in f.message and "SA-1: 1 = 45,45%" in f.message and "SA-2: 1,2 = 54,55%" in f.message
+    assert "'weights: coefficients'" in f.message
+    assert [o.coefficient for o in plan.objectives] == [1.0, 1.2]
+    assert plan.sectors[0].weight_total == pytest.approx(100)
+    said = parse(sub("year: 2025\n", "year: 2025\nscoring: {weights: coefficients}\n").replace(
+        "weight: 60", "weight: 1.0").replace("weight: 40", "weight: 1.2"))
+    assert said[1] == [] and [o.weight for o in said[0].objectives] == [o.weight for o in plan.objectives]
+
+
+def test_weights_that_are_neither_percentages_nor_coefficients_explain_why_the_total_is_not_100():
+    f = only(parse(sub("weight: 60", "weight: 8").replace("weight: 40", "weight: 7"))[1], "PLAN-WEIGHTS")
+    assert f.severity == "error"
+    assert "sommano 15 invece di 100" in f.message and "SA-1: 8" in f.message and "mancano 85" in f.message
+    assert "coefficienti" in f.message and "'weights: coefficients'" in f.message
+
+
+def test_fractions_that_do_not_add_up_say_so():
+    f = only(parse(sub("weight: 60", "weight: 0.5").replace("weight: 40", "weight: 0.4"))[1], "PLAN-WEIGHTS")
+    assert "frazioni" in f.message and "0,9" in f.message
+
+
+GATE = """\
+      - number: 3
+        title: Obiettivo di accesso - anticorruzione
+        weight: X
+        indicators:
+          - description: Relazione anticorruzione approvata
+            rule: {kind: yes_no}
+"""
+
+
+def test_gate_objective_weighs_nothing_and_caps_the_sector():
+    text = sub("year: 2025\n", "year: 2025\nscoring: {gate_cap: 60}\n") + GATE
+    plan, findings = parse(text)
+    assert findings == [], [str(f) for f in findings]
+    gate = plan.objectives[2]
+    assert (gate.gate, gate.weight) == (True, 0)
+    assert plan.sectors[0].weight_total == 100 and plan.scoring.gate_cap == 60
+    # "obiettivo di accesso" as printed weight, and gate: true, are the same gate
+    same = parse(text.replace("weight: X", "weight: obiettivo di accesso"))[0]
+    assert same.fingerprint == plan.fingerprint
+    assert parse(text.replace("weight: X", "gate: true"))[0].fingerprint == plan.fingerprint
+    # no weight, and a title that says so, as some PIAO print it
+    untitled = text.replace("        weight: X\n", "")
+    assert untitled != text and parse(untitled)[0].fingerprint == plan.fingerprint
+    # a plan without gates keeps its fingerprint: gate and coefficient count only when set
+    assert "gate" not in str(parse(BASE)[0].canonical())
+
+
+def test_gate_objective_with_a_weight_and_a_bad_cap():
+    text = sub("year: 2025\n", "year: 2025\nscoring: {gate_cap: 120}\n") + GATE.replace("weight: X",
+                                                                                    "gate: true\n        weight: 10")
+    _, findings = parse(text)
+    assert only(findings, "PLAN-WEIGHTS").line == line_of(text, "weight: 10")
+    assert "accesso" in only(findings, "PLAN-WEIGHTS").message
+    assert only(findings, "PLAN-SCORING").line == line_of(text, "gate_cap: 120")
+
+
+def test_objective_without_indicators_is_named():
+    text = sub('          - description: "Indicatore di ritardo medio annuale dei pagamenti"\n'
+               '            target: "<=0"\n', "").replace("        weight: 40\n        indicators:\n",
+                                                        "        weight: 40\n")
+    plan, findings = parse(text)
+    assert plan is not None
+    f = only(findings, "PLAN-NO-INDICATOR")
+    assert (f.severity, f.line) == ("warning", line_of(text, "- number: 2"))
+    assert "SA-2" in f.message and "Pagamenti" in f.message
+    assert not plan.objectives[1].evaluable
+
+
+def test_sector_with_nothing_measurable_is_non_valutabile():
+    text = sub('target: "100%"', 'target: ""').replace('target: "Novembre"', 'target: ""').replace(
+        'target: "<=0"', 'target: ""')
+    plan, findings = parse(text)
+    assert plan is not None and not plan.sectors[0].evaluable
+    f = only(findings, "PLAN-NOT-EVALUABLE")
+    assert (f.severity, f.line) == ("warning", line_of(text, "- code: SA"))
+    assert "non valutabile" in f.message
+
+
+def test_sector_without_objectives_is_non_valutabile_not_an_error():
+    text = BASE + "  - code: SG\n    name: Segreteria\n    responsabile: {name: Mario Rossi}\n"
+    plan, findings = parse(text)
+    assert plan is not None and not plan.sector("SG").evaluable
+    f = only(findings, "PLAN-NOT-EVALUABLE")
+    assert f.line == line_of(text, "- code: SG") and "SG non ha obiettivi" in f.message
+
+
+def test_later_year_targets_are_kept_and_belong_to_their_year():
+    from piao_xls.plan.planfile import target_year
+
+    plan, findings = parse(sub('target: "Novembre"', 'target: "31/12/2027"'))
+    assert findings == [] and plan.indicators[1].rule.deadline == date(2027, 12, 31)
+    assert target_year(plan.indicators[1], plan.year) == 2027
+    assert target_year(plan.indicators[0], plan.year) == 2025
+    text = sub('target: "Novembre"', 'target: "31/12/2029"')  # beyond the three years of a PIAO
+    assert only(parse(text)[1], "PLAN-YEAR").line == line_of(text, "31/12/2029")
+
+
+# --- plan-side safety (issue 11 section 3): an error with its line, never a traceback -----------------
+
+
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", '"nan"', '"inf"', '"1e999"', "1" + "0" * 400])
+def test_non_finite_numbers(value):
+    text = sub("weight: 40", f"weight: {value}")
+    plan, findings = parse(text)
+    assert plan is None
+    f = only(findings, "PLAN-NUMBER")
+    assert f.line == line_of(text, f"weight: {value}")
+
+
+def test_non_finite_number_in_a_rule():
+    text = with_rule("{kind: at_least, unit: number, target: .inf}")
+    assert only(parse(text)[1], "PLAN-NUMBER").line == line_of(text, "rule: {")
+
+
+@pytest.mark.parametrize("bad", ["../../etc", "SA/x", "SA\\\\x", "S,A", "S|A", "SA..B", "SA:1", ".SA", "A" * 65])
+def test_unsafe_codes_and_ids(bad):
+    for old, new in (("code: SA", f'code: "{bad}"'), ("number: 2\n", f'number: 2\n        id: "{bad}"\n')):
+        text = sub(old, new)
+        plan, findings = parse(text)
+        assert plan is None
+        f = next(f for f in findings if f.code == "PLAN-ID")
+        assert f.line == line_of(text, new.strip().splitlines()[-1].strip())
+
+
+def test_safe_ids_are_accepted():
+    plan, findings = parse(sub("code: SA", "code: AREA_1").replace("number: 2\n", "number: 2\n        id: A-2.b\n"))
+    assert plan is not None and plan.sectors[0].code == "AREA_1", [str(f) for f in findings]
+
+
+def test_text_longer_than_an_excel_cell():
+    text = sub("title: Pagamenti", "title: " + "x" * 32_768)
+    plan, findings = parse(text)
+    assert plan is None
+    f = only(findings, "PLAN-LIMIT")
+    assert f.line == line_of(text, "title: xxx") and "32.767" in f.message
+
+
+def test_yaml_alias_bomb_is_refused_before_it_expands():
+    lol = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
+        f"*a{i - 1}, *a{i - 1}]\n" for i in range(1, 10))
+    plan, findings = parse(lol + BASE.replace("plan_id: test-2025\n", ""))
+    assert plan is None
+    f = only(findings, "PLAN-LIMIT")
+    assert f.line is not None and "alias" in f.message
+
+
+def test_recursive_alias_and_odd_keys_are_yaml_errors():
+    for text in ("a: &a [1, *a]\n" + BASE, BASE + "? [1, 2]\n: x\n", "[" * 5000 + "]" * 5000):
+        plan, findings = parse(text)
+        assert plan is None and codes(findings) in (["PLAN-YAML"], ["PLAN-SCHEMA"]), [str(f) for f in findings]
+
+
+def test_a_few_aliases_are_fine():
+    text = BASE.replace('target: "100%"', 'target: &t "100%"').replace('target: "<=0"', 'target: *t')
+    plan, findings = parse(text)
+    assert plan is not None and plan.indicators[-1].target_text == "100%", [str(f) for f in findings]
+
+
+@pytest.mark.parametrize(("old", "new", "code"), [
+    ("plan_id: test-2025", "plan_id: !!python/object/apply:os.system ['true']", "PLAN-YAML"),
+    ("year: 2025", "year: 1e400", "PLAN-NUMBER"),
+    ("number: 2\n", "number: 1e300\n", "PLAN-SCHEMA"),
+    ("number: 2\n", "number: 2.5\n", "PLAN-SCHEMA"),
+    ("number: 2\n", "number: 2\n        gate: [1]\n", "PLAN-SCHEMA"),
+    ("categoria: C, unita: 1}", "categoria: C, unita: .nan}", "PLAN-NUMBER"),
+    ("staff_total: 2", "staff_total: -.inf", "PLAN-NUMBER"),
+    ("year: 2025\n", "year: 2025\nscoring: {gate_cap: .nan}\n", "PLAN-NUMBER"),
+    ("code: SA", "code: [SA]", "PLAN-SCHEMA"),
+])
+def test_hostile_values_are_one_error_with_its_line(old, new, code):
+    text = sub(old, new)
+    plan, findings = parse(text)
+    assert plan is None
+    errors = [f for f in findings if f.severity == "error"]
+    assert [f.code for f in errors] == [code], [str(f) for f in findings]
+    assert errors[0].line == line_of(text, new.strip().splitlines()[-1].strip())

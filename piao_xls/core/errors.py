@@ -2,8 +2,8 @@
 
 Every user-facing problem is a :class:`Finding` with a code from :data:`CODES`, a severity,
 a message that says what to do, and where it is: plan file and line, or workbook sheet and cell.
-Plan findings are for the finance office (English); workbook findings reach the Responsabili
-and the Nucleo di Valutazione, so their messages are Italian.
+Every message a person reads is Italian: plan findings (for whoever transcribes the PIAO) and workbook
+findings (for the Responsabili and the Nucleo di Valutazione).
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ CODES: dict[str, str] = {
     "PLAN-YEAR": "a date in a card refers to a year before the plan year",
     "PLAN-STAFF-TOTAL": "the printed staff total differs from the sum of the rows",
     "PLAN-REFERENCE": "a row of a plan workbook points to a sector or objective that does not exist",
+    "PLAN-NO-INDICATOR": "an objective has no indicator: it is not measurable (named, never dropped silently)",
+    "PLAN-NOT-EVALUABLE": "a sector has nothing measurable: it will be 'non valutabile' (no score, no band)",
+    "PLAN-NUMBER": "a number of the plan is not finite (NaN, infinity)",
+    "PLAN-ID": "a sector code, objective or indicator id or plan id is not a safe identifier",
+    "PLAN-LIMIT": "a text longer than an Excel cell holds, or YAML aliases that expand too much",
     # returned workbooks
     "WB-OPEN": "the file cannot be opened as a workbook",
     "WB-UNSAFE": "the file was refused before reading: too big, zip bomb, macros, XML entities, inconsistent zip",

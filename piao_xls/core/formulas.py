@@ -78,10 +78,18 @@ def points_formula(weight: float, achievement_cell: str) -> str:
     return f"={_n(weight)}*{achievement_cell}"
 
 
-def sector_formula(point_cells: Sequence[str], evaluable_weight: float) -> str:
+def sector_formula(point_cells: Sequence[str], evaluable_weight: float, gate_cells: Sequence[str] = (),
+                   gate_cap: float = 0.0) -> str:
+    """The sector score: Σ points × 100 / evaluable weight, capped at ``gate_cap`` when the achievement of a
+    gate objective (``gate_cells``) is below 100% (as :func:`piao_xls.core.scoring.gate_capped`)."""
     if not point_cells or evaluable_weight == 0:
-        return "=0"
-    return f"=({'+'.join(point_cells)})*100/{_n(evaluable_weight)}"
+        base = "0"
+    else:
+        base = f"({'+'.join(point_cells)})*100/{_n(evaluable_weight)}"
+    if not gate_cells:
+        return f"={base}"
+    failed = ",".join(f"ROUND({c},9)<1" for c in gate_cells)
+    return f"=IF(OR({failed}),MIN({_n(gate_cap)},{base}),{base})"
 
 
 def band_formula(score_cell: str, bands: Sequence[Band]) -> str:

@@ -24,6 +24,12 @@ def _meta_line() -> int:
     return field(default=0, compare=False, metadata={"canonical": False})
 
 
+def _optional(default):
+    """A field added after plans were fingerprinted: it counts in the canonical form only when it differs from
+    its default, so that a plan that does not use it keeps its fingerprint."""
+    return field(default=default, metadata={"canonical": "unless_default"})
+
+
 @dataclass(frozen=True)
 class Rule:
     """How an indicator is scored. Percent values are fractions (100% = 1.0)."""
@@ -106,6 +112,12 @@ class Objective:
     obiettivo_operativo: str = ""
     indicators: tuple[Indicator, ...] = ()
     line: int = _meta_line()
+    #: a gate objective ("obiettivo di accesso", printed weight "X"): weight 0, met or not met; when not met the
+    #: sector's score is capped at ``ScoringPolicy.gate_cap`` (0 by default)
+    gate: bool = _optional(False)
+    #: the weight as printed when the plan gives coefficients (1,0 / 1,2 / 1,4); ``weight`` is then the
+    #: coefficient normalised to 100 over the sector
+    coefficient: float | None = _optional(None)
 
     @property
     def scored_indicators(self) -> tuple[Indicator, ...]:
@@ -156,6 +168,16 @@ class Sector:
     def weight_total(self) -> float:
         return sum(o.weight for o in self.objectives)
 
+    @property
+    def gates(self) -> tuple[Objective, ...]:
+        return tuple(o for o in self.objectives if o.gate)
+
+    @property
+    def evaluable(self) -> bool:
+        """False for a sector with nothing measurable ("non valutabile"): no objective other than a gate has a
+        scored indicator, so the sector gets no score and no band."""
+        return any(o.evaluable for o in self.objectives if not o.gate)
+
     @cached_property
     def indicators(self) -> tuple[Indicator, ...]:
         """Every indicator of the sector, in order (computed once: the sector is immutable)."""
@@ -186,6 +208,10 @@ class ScoringPolicy:
     aggregation: str = "weighted_mean"  # or "min"
     threshold: float | None = None  # objective achievement below this counts 0 (0..1)
     bands: tuple[Band, ...] = DEFAULT_BANDS
+    #: "percent" (weights are percentages summing to 100) or "coefficients" (normalised to 100 per sector)
+    weights: str = _optional("percent")
+    #: the highest sector score (0..100) when a gate objective is not met; 0: the sector scores 0
+    gate_cap: float = _optional(0.0)
 
     def band(self, score: float) -> Band:
         """The band of a 0-100 score, decided on the score rounded to 9 decimals so that floating-point
@@ -233,12 +259,23 @@ class Plan:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_ALWAYS = object()
+
+
 @lru_cache(maxsize=256)
-def _canonical_fields(cls: type) -> tuple[str, ...] | None:
-    """The fields of a model class that count in its canonical form; None for other types."""
+def _canonical_fields(cls: type) -> tuple[tuple[str, object], ...] | None:
+    """(name, default) of the fields of a model class that count in its canonical form (default
+    ``_ALWAYS`` when the field always counts); None for other types."""
     if not is_dataclass(cls):
         return None
-    return tuple(f.name for f in fields(cls) if f.metadata.get("canonical", True))
+    out = []
+    for f in fields(cls):
+        how = f.metadata.get("canonical", True)
+        if how is True:
+            out.append((f.name, _ALWAYS))
+        elif how == "unless_default":
+            out.append((f.name, f.default))
+    return tuple(out)
 
 
 def canonical(obj):
@@ -247,7 +284,12 @@ def canonical(obj):
         return obj
     names = _canonical_fields(type(obj))
     if names is not None:
-        return {name: canonical(getattr(obj, name)) for name in names}
+        out = {}
+        for name, default in names:
+            v = getattr(obj, name)
+            if default is _ALWAYS or v != default:
+                out[name] = canonical(v)
+        return out
     if isinstance(obj, (tuple, list)):
         return [canonical(x) for x in obj]
     if isinstance(obj, date):

@@ -115,20 +115,38 @@ class ObjectiveScore:
     objective_id: str
     weight: float
     achievement: float | None  # None when the objective has no scored indicator
-    points: float  # weight x achievement (0 when not evaluable)
+    points: float  # weight x achievement (0 when not evaluable, and for a gate objective)
     indicators: tuple[IndicatorScore, ...]
+    gate: bool = False
 
     @property
     def evaluable(self) -> bool:
         return self.achievement is not None
 
+    @property
+    def met(self) -> bool | None:
+        """For a gate objective: met (achievement 100%, decided on the achievement rounded to 9 decimals),
+        not met, or None when it has no scored indicator. None for other objectives."""
+        if not self.gate or self.achievement is None:
+            return None
+        return gate_met(self.achievement)
+
+
+def gate_met(achievement: float) -> bool:
+    """A gate objective is met when fully achieved (as ``ROUND(x,9)>=1`` in the live formula)."""
+    return round(achievement, 9) >= 1
+
 
 def score_objective(obj: Objective, scores: Mapping[str, IndicatorScore], policy: ScoringPolicy) -> ObjectiveScore:
-    """Combine indicator scores (keyed by indicator id) into the objective's achievement."""
+    """Combine indicator scores (keyed by indicator id) into the objective's achievement.
+
+    A gate objective is scored like any other (its achievement says whether it is met) but weighs 0.
+    """
     own = tuple(scores[i.id] for i in obj.indicators)
     counted = [(i, scores[i.id]) for i in obj.indicators if scores[i.id].counts]
+    weight = 0.0 if obj.gate else obj.weight
     if not counted:
-        return ObjectiveScore(obj.id, obj.weight, None, 0.0, own)
+        return ObjectiveScore(obj.id, weight, None, 0.0, own, obj.gate)
     if policy.aggregation == "min":
         ach = min(s.achievement or 0.0 for _, s in counted)
     else:
@@ -136,33 +154,59 @@ def score_objective(obj: Objective, scores: Mapping[str, IndicatorScore], policy
         ach = sum(i.weight * (s.achievement or 0.0) for i, s in counted) / total_w
     if policy.threshold is not None and ach < policy.threshold:
         ach = 0.0
-    return ObjectiveScore(obj.id, obj.weight, ach, obj.weight * ach, own)
+    return ObjectiveScore(obj.id, weight, ach, weight * ach, own, obj.gate)
+
+
+#: the Italian label of a sector with nothing measurable
+NOT_EVALUABLE = "non valutabile"
 
 
 @dataclass(frozen=True)
 class SectorScore:
     sector_code: str
-    score: float  # 0..100 points, full precision
-    band_code: str
-    band_label: str
+    score: float | None  # 0..100 points, full precision; None for a sector with nothing measurable
+    band_code: str  # "" when not evaluable
+    band_label: str  # "non valutabile" when not evaluable
     objectives: tuple[ObjectiveScore, ...]
+    gates_failed: tuple[str, ...] = ()  # ids of the gate objectives not met (the score is capped)
+    uncapped: float | None = None  # the score before a failed gate capped it
+
+    @property
+    def evaluable(self) -> bool:
+        return self.score is not None
 
 
 def sector_score_value(objectives: tuple[ObjectiveScore, ...]) -> float:
-    """Σ weight × achievement over evaluable objectives, rescaled when some weight is not evaluable."""
-    ev = [o for o in objectives if o.evaluable]
+    """Σ weight × achievement over evaluable objectives, rescaled when some weight is not evaluable
+    (gate objectives weigh 0 and do not count here)."""
+    ev = [o for o in objectives if o.evaluable and not o.gate]
     w = sum(o.weight for o in ev)
     if w == 0:
         return 0.0
     return sum(o.points for o in ev) * 100.0 / w
 
 
+def gate_capped(score: float, objectives: tuple[ObjectiveScore, ...], policy: ScoringPolicy) -> tuple[float, tuple]:
+    """The score after the gates: capped at ``policy.gate_cap`` when a gate objective is not met."""
+    failed = tuple(o.objective_id for o in objectives if o.gate and o.met is False)
+    if failed:
+        return min(score, policy.gate_cap), failed
+    return score, ()
+
+
 def score_sector(sector: Sector, values: Mapping[str, Mapping[str, object]], policy: ScoringPolicy) -> SectorScore:
-    """Score a sector from ``values[indicator_id][input_name]`` (validated values)."""
+    """Score a sector from ``values[indicator_id][input_name]`` (validated values).
+
+    A sector with nothing measurable (no objective but gates with a scored indicator) is not evaluable:
+    score None, no band. A gate objective not met caps the score at ``policy.gate_cap``.
+    """
     ind_scores = {i.id: score_indicator(i, values.get(i.id, {}), policy) for i in sector.indicators}
     objs = tuple(score_objective(o, ind_scores, policy) for o in sector.objectives)
-    total = sector_score_value(objs)
+    if not any(o.evaluable and not o.gate for o in objs):
+        return SectorScore(sector.code, None, "", NOT_EVALUABLE, objs)
+    raw = sector_score_value(objs)
+    total, failed = gate_capped(raw, objs, policy)
     # choose the band on the score rounded to 1e-9: 10 x 0.89 + 20 x 0.94 + 30 x 0.99 + 40 x 0.94 is 95
     # but sums to 94.99999999999999 in binary floating point, which must not drop to band B
     band = policy.band(total)
-    return SectorScore(sector.code, total, band.code, band.label, objs)
+    return SectorScore(sector.code, total, band.code, band.label, objs, failed, raw if failed else None)

@@ -21,6 +21,7 @@ from functools import cached_property, lru_cache
 
 from ..core import __version__, formulas
 from ..core.model import Indicator, Objective, Plan, Sector
+from ..core.scoring import NOT_EVALUABLE
 from ..core.targets import InputSpec, explain_it, inputs_for
 
 LAYOUT_VERSION = "1"
@@ -256,7 +257,7 @@ def _fit_heights(sheet: SheetLayout) -> dict[int, float]:
 
 @lru_cache(maxsize=4096)
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
-                limit: int = 255) -> Validation:
+                limit: int = 255, span: tuple[int, int] | None = None) -> Validation:
     what = f"Target: {target_txt}." if target_txt else ""
     if spec_unit == "percent":
         hi = spec.max if spec and spec.max is not None else 1.0
@@ -276,7 +277,8 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
                           error_title="Numero non valido",
                           error_message="Inserire solo un numero (senza testo né unità di misura).")
     if spec_unit == "date":
-        lo, hi = date(year - 1, 1, 1), date(year + 1, 12, 31)
+        first, last = span or (year, year)
+        lo, hi = date(first - 1, 1, 1), date(last + 1, 12, 31)
         return Validation("date", lo, hi, input_title=label[:32],
                           input_message=f"Inserire la data nel formato gg/mm/aaaa, tra il {lo:%d/%m/%Y} e il "
                                         f"{hi:%d/%m/%Y}. {what}"[:255],
@@ -334,7 +336,10 @@ def _indicator_inputs(rule, year: int) -> tuple[str, tuple[tuple[str, str, str, 
     target_txt = explain_it(rule)
     asked = specs[0].label if len(specs) == 1 else "\n".join(f"{c}: {s.label}" for c, s in zip("EF", specs,
                                                                                                   strict=False))
-    return asked, tuple((s.name, s.unit, f"input_{s.unit}", _validation(s.unit, s.label, target_txt, year, s))
+    # the date window follows the target: a deadline in a later year of a triennial plan is accepted
+    span = (min(year, rule.deadline.year), max(year, rule.deadline.year)) if rule.deadline else None
+    return asked, tuple((s.name, s.unit, f"input_{s.unit}", _validation(s.unit, s.label, target_txt, year, s,
+                                                                        span=span))
                         for s in specs)
 
 
@@ -350,6 +355,19 @@ _CARD_HEADER_ITEMS = tuple((col, text, "header", H) if col == G else (col, text,
                            for col, text in enumerate(CARD_HEADER))
 
 
+def _coefficient_note(sector: Sector, obj: Objective) -> str:
+    """'Peso: coefficiente 1,2 su 3,6' for a plan that gives weights as coefficients."""
+    if obj.coefficient is None:
+        return ""
+    scale = sum(o.coefficient or 0 for o in sector.objectives if not o.gate)
+    return f"Peso: coefficiente {_n_it(obj.coefficient)} su {_n_it(scale)}"
+
+
+def _n_it(x: float) -> str:
+    """A number as an Italian reads it: 33,5 (not 33.5)."""
+    return f"{x:g}".replace(".", ",")
+
+
 def _indicator_header(sh: _Sheet, first: str = "Profilo di performance") -> None:
     sh.labels(sh.row, ((A, first, "header"), *_INDICATOR_HEADER_ITEMS))
     sh.row += 1
@@ -358,7 +376,7 @@ def _indicator_header(sh: _Sheet, first: str = "Profilo di performance") -> None
 def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -> list[tuple[str, float]]:
     """An objective card. Returns (live achievement cell, weight) for each counted indicator."""
     sh.labels(sh.row, ((A, f"Obiettivo {obj.number}/{n_code}", "card"), (B, obj.title, "card", F),
-                       (G, "Peso", "card"), (H, obj.weight / 100, "card_pct")))
+                       (G, "Peso", "card"), (H, "accesso", "card") if obj.gate else (H, obj.weight / 100, "card_pct")))
     sh.labels(sh.row + 1, _CARD_HEADER_ITEMS)
     sh.row += 2
     steps = obj.steps or ()
@@ -457,32 +475,51 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
     sh.put(sh.row, A, "Obiettivi gestionali di settore — schede obiettivo", "section", last_col=H)
     sh.row += 2
 
-    point_cells, evaluable_weight = [], 0.0
+    point_cells, evaluable_weight, gate_cells = [], 0.0, []
+    cap = _n_it(plan.scoring.gate_cap)
     for i, obj in enumerate(sector.objectives):
         parts = _card(sh, plan, sector, obj, sector.code)
         r = summary_first + i
-        sh.labels(r, ((A, obj.number, "count"), (B, obj.title, "text", D), (E, obj.weight / 100, "weight")))
-        if parts:
+        weight = (A, obj.number, "count"), (B, obj.title, "text", D), (
+            (E, "accesso", "text_center") if obj.gate else (E, obj.weight / 100, "weight"))
+        sh.labels(r, weight)
+        if parts and obj.gate:
+            ach = sh.formula(r, F, "live_pct", lambda parts=parts: formulas.objective_formula(parts, plan.scoring))
+            gate_cells.append(ach.ref)
+            sh.put(r, G, "—", "external")
+            sh.put(r, H, "Obiettivo di accesso: se non è raggiunto al 100%, il punteggio del settore è "
+                   + ("0" if plan.scoring.gate_cap == 0 else f"al massimo {cap}"), "text")
+        elif parts:
             ach = sh.formula(r, F, "live_pct", lambda parts=parts: formulas.objective_formula(parts, plan.scoring))
             pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: formulas.points_formula(obj.weight, ach.ref))
             point_cells.append(pts.ref)
             evaluable_weight += obj.weight
-            sh.put(r, H, None, "text")
+            sh.put(r, H, _coefficient_note(sector, obj) or None, "text")
         else:
             reason = ("a cura del Nucleo di Valutazione / fonte esterna" if obj.indicators and any(
                 i.scored for i in obj.indicators) else "nessun indicatore misurabile")
             sh.put(r, F, "—", "external")
             sh.put(r, G, "—", "external")
             sh.put(r, H, f"Escluso dal calcolo provvisorio: {reason}", "text")
+    scale = ""
+    if any(o.coefficient is not None for o in sector.objectives):
+        scale = (f"; pesi espressi come coefficienti (totale "
+                 f"{_n_it(sum(o.coefficient or 0 for o in sector.objectives if not o.gate))}), riportati a 100")
     sh.put(total_row, A, "Totale (punti su 100)", "total_label", last_col=D)
     sh.put(total_row, E, sector.weight_total / 100, "total_weight")
-    total = sh.formula(total_row, F, "live_total", lambda: formulas.sector_formula(point_cells, evaluable_weight))
     sh.put(total_row, G, None, "text")
-    sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)", "text")
     sh.put(band_row, A, "Fascia di valutazione", "total_label", last_col=E)
-    zero_band = plan.scoring.band(0.0)
-    sh.formula(band_row, F, "live_text", lambda: formulas.band_formula(total.ref, plan.scoring.bands),
-               value=f"{zero_band.code} - {zero_band.label}", last_col=G)
+    if not sector.evaluable:  # nothing measurable: no score, no band (never 0.00 and "E")
+        sh.put(total_row, F, NOT_EVALUABLE, "external")
+        sh.put(total_row, H, "Settore non valutabile: nessun obiettivo ha un indicatore misurabile", "text")
+        sh.put(band_row, F, NOT_EVALUABLE, "external", last_col=G)
+    else:
+        total = sh.formula(total_row, F, "live_total", lambda: formulas.sector_formula(
+            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap))
+        sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)" + scale, "text")
+        zero_band = plan.scoring.band(0.0)
+        sh.formula(band_row, F, "live_text", lambda: formulas.band_formula(total.ref, plan.scoring.bands),
+                   value=f"{zero_band.code} - {zero_band.label}", last_col=G)
     sh.put(band_row, H, None, "text")
 
     layout.repeat_rows = (0, 2)

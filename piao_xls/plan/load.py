@@ -10,16 +10,17 @@ from .planbook import check_book
 from .planfile import bundled_plan_path, parse_plan
 
 
-def check_plan(path: str | Path) -> tuple[Plan | None, list[Finding]]:
-    """Read and validate a plan file: YAML, or a plan workbook (.xlsx, .ods; see planbook.py)."""
+def check_plan(path: str | Path, read: list | None = None) -> tuple[Plan | None, list[Finding]]:
+    """Read and validate a plan file: YAML, or a plan workbook (.xlsx, .ods; see planbook.py).
+    ``read`` receives (indicator, place) for every target read, even when the plan has errors."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
-        return check_book(path)
+        return check_book(path, read=read)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        return None, [Finding("PLAN-YAML", ERROR, f"cannot read the plan file: {e}", file=str(path))]
-    return parse_plan(text, str(path))
+        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {e}", file=str(path))]
+    return parse_plan(text, str(path), read=read)
 
 
 def load_plan(path: str | Path | None = None) -> Plan:

@@ -30,6 +30,11 @@ from ..sheetio.safeopen import UnsafeFile, open_package, read_bounded
 from .planfile import _source_for, validate_data
 
 INSTRUCTIONS = "Istruzioni"
+#: the plan workbook format. 1: the first (no mark); 2: adds «Pesi degli obiettivi» and «Punteggio massimo se un
+#: obiettivo di accesso non è raggiunto» (Punteggio), weights as X (gate), fractions or coefficients. A workbook
+#: of an earlier format still imports: columns and rows added since are optional when absent.
+FORMAT = 2
+FORMAT_MARK = "Formato della cartella:"
 IMPORT_HEADER = "# Written by piao-xls plan import from"
 TEXT, NUMBER, INTEGER, DATE, ENUM, SECTOR, FORMULA = "text", "number", "integer", "date", "enum", "sector", "formula"
 
@@ -41,6 +46,7 @@ UNIT_LABELS = {"percent": "percentuale", "number": "numero", "amount": "importo 
                "yes_no": "sì/no"}
 SOURCE_LABELS = {s: s for s in SOURCES}
 AGGREGATION_LABELS = {"weighted_mean": "media ponderata", "min": "minimo"}
+WEIGHTS_LABELS = {"percent": "percentuali", "coefficients": "coefficienti"}
 PROFILI = ("Qualità", "Qualità (Qualità tecnica)", "Qualità (Tempestività)", "Quantità", "Tempestività",
            "Temporale/qualità", "Efficacia", "Efficienza")
 assert set(KIND_LABELS) == set(RULE_KINDS) and set(UNIT_LABELS) == set(UNITS)
@@ -61,6 +67,7 @@ class Column:
     maximum: float | None = None
     num_format: str = ""  # number format of the column
     formula: str = ""  # formula: template with {row} (1-based row) -- for live totals, never read back
+    since: int = 1  # the workbook format that added it: absent from an older workbook, it is simply empty
 
 
 @dataclass(frozen=True)
@@ -143,9 +150,9 @@ OBIETTIVI = Table("objectives", "Obiettivi", (
     Column("number", "N.", INTEGER, "Numero dell'obiettivo come stampato nella scheda (Obiettivo 6/SF): "
            "univoco nel settore.", width=6, minimum=1, maximum=9999, num_format="0"),
     Column("title", "Titolo", help="Titolo dell'obiettivo (obbligatorio).", width=36),
-    Column("weight", "Peso %", NUMBER, "Peso in % nel settore, ad es. 20 (non 20%). I pesi di ogni settore "
-           "devono sommare 100: vedere la tabella Totale pesi a destra.", width=8, minimum=0, maximum=100,
-           num_format="0.##"),
+    Column("weight", "Peso %", NUMBER, "Peso in % nel settore, ad es. 20 (anche 20% o 0,2). I pesi di ogni "
+           "settore devono sommare 100: vedere la tabella Totale pesi a destra. Coefficienti (1,0 / 1,2): "
+           "indicarlo nel foglio Punteggio. Obiettivo di accesso: X.", width=8, num_format="0.##"),
     Column("stakeholder", "Stakeholder finale", width=22),
     Column("impatto", "Impatto atteso", width=40),
     Column("risultato", "Risultato atteso", width=40),
@@ -204,6 +211,12 @@ PUNTEGGIO = Table("scoring", "Punteggio", (
            "obiettivo: media ponderata (predefinita) o minimo.", labels=AGGREGATION_LABELS),
     Column("threshold", "Soglia dell'obiettivo", NUMBER, "Facoltativa: un obiettivo raggiunto sotto questa "
            "percentuale vale 0, ad es. 50%.", minimum=0, maximum=1, num_format="0.##%"),
+    Column("weights", "Pesi degli obiettivi", ENUM, "percentuali (predefinito: i pesi di ogni settore sommano "
+           "100) o coefficienti (ad es. 1,0 / 1,2 / 1,4, riportati a 100 in ogni settore).",
+           labels=WEIGHTS_LABELS, since=2),
+    Column("gate_cap", "Punteggio massimo se un obiettivo di accesso non è raggiunto", NUMBER, "Da 0 a 100. "
+           "Predefinito 0: il settore ottiene 0. Gli obiettivi di accesso hanno X come peso.", minimum=0,
+           maximum=100, num_format="0.##", since=2),
 ), fields=True)
 
 FASCE = Table("bands", "Punteggio", (
@@ -216,6 +229,40 @@ FASCE = Table("bands", "Punteggio", (
 TABLES: tuple[Table, ...] = (ENTE, SETTORI, UFFICI, PERSONALE, PERSONALE_TOTALI, ATTIVITA, OBIETTIVI, PESI,
                              MODALITA, INDICATORI, PUNTEGGIO, FASCE)
 SHEETS: tuple[str, ...] = tuple(dict.fromkeys(t.sheet for t in TABLES))
+#: where each value of the plan is written in the workbook, for findings (filled in below, once TABLES exist)
+LABELS: dict[tuple[str, str], str] = {}
+
+
+def _fields_cell(t: Table, key: str) -> str:
+    """The absolute reference of a key/value table's value cell, e.g. "Punteggio!$B$5"."""
+    r = 1 + [c.key for c in t.columns].index(key)
+    return f"{t.sheet}!${col_name(t.first_col + 1)}${r + 1}"
+
+
+def _labels() -> dict[tuple[str, str], str]:
+    """(plan kind, key) -> where the author writes it in the workbook, for messages (see planfile._Ctx.col)."""
+    kinds = {"ente": "plan", "scoring": "scoring", "bands": "band", "sectors": "sector", "staff": "staff",
+             "staff_totals": "sector", "objectives": "objective", "steps": "step", "indicators": "indicator"}
+    out: dict[tuple[str, str], str] = {}
+    for t in TABLES:
+        kind = kinds.get(t.name)
+        if kind is None:
+            continue
+        for c in t.columns:
+            if not c.key:
+                continue
+            what = (f"la riga «{c.header}» del foglio {t.sheet}" if t.fields else
+                    f"la colonna «{c.header}» del foglio {t.sheet}")
+            if "." in c.key:
+                sub, key = c.key.split(".", 1)
+                out[(sub, key)] = what
+            else:
+                out[(kind, c.key)] = what
+    out[("sector", "objectives")] = "la colonna «Peso %» del foglio Obiettivi"
+    out[("objective", "indicators")] = "il foglio Indicatori"
+    out[("objective", "steps")] = "il foglio Modalità"
+    out.update({("rule-kind", k): v for k, v in KIND_LABELS.items()})
+    return out
 
 
 def col_name(col: int) -> str:
@@ -234,6 +281,9 @@ def ref(row: int, col: int) -> str:
 
 
 # --- plan -> data (the YAML shape, only what differs from the defaults) --------------------------
+
+LABELS.update(_labels())
+
 
 def _n(x: float | int | None):
     return int(x) if isinstance(x, float) and x.is_integer() else x
@@ -284,6 +334,10 @@ def plan_to_data(plan: Plan) -> dict:
         scoring["aggregation"] = sc.aggregation
     if sc.threshold is not None:
         scoring["threshold"] = _pct(sc.threshold)
+    if sc.weights != default.weights:
+        scoring["weights"] = sc.weights
+    if sc.gate_cap != default.gate_cap:
+        scoring["gate_cap"] = _n(sc.gate_cap)
     if sc.bands != default.bands:
         scoring["bands"] = [{"min": _n(b.min), "code": b.code, **({"label": b.label} if b.label else {})}
                             for b in sc.bands]
@@ -311,7 +365,7 @@ def plan_to_data(plan: Plan) -> dict:
             if o.id != f"{s.code}-{o.number}":
                 od["id"] = o.id
             od["title"] = o.title
-            od["weight"] = _n(o.weight)
+            od["weight"] = "X" if o.gate else _n(o.coefficient if o.coefficient is not None else o.weight)
             for k in ("stakeholder", "impatto", "risultato"):
                 if getattr(o, k):
                     od[k] = getattr(o, k)
@@ -379,6 +433,8 @@ def data_to_rows(data: dict | None) -> dict[str, list[dict]]:
         "late_penalty_per_month": sc.get("late_penalty_per_month", default.late_penalty_per_month),
         "aggregation": sc.get("aggregation", default.aggregation),
         "threshold": sc.get("threshold"),
+        "weights": sc.get("weights", default.weights),
+        "gate_cap": sc.get("gate_cap", default.gate_cap),
     }]
     bands = sc.get("bands") or [{"min": b.min, "code": b.code, "label": b.label} for b in DEFAULT_BANDS]
     rows["bands"] = [dict(b) for b in bands]
@@ -463,7 +519,13 @@ def _instructions(ws, fmt) -> None:
                   "Personale, a destra, si può riportare il totale della dotazione organica come stampato."),
         ("plain", "4. Obiettivi: una riga per obiettivo, con il numero (N.) come stampato nella scheda e il peso in % "
                   "nel settore. I pesi di ogni settore devono sommare 100: la tabella «Totale pesi %» a destra li "
-                  "somma e diventa rossa quando il totale non è 100."),
+                  "somma e diventa rossa quando il totale non è 100. Si accettano anche frazioni (0,2 = 20%) e, "
+                  "indicandolo nel foglio Punteggio, coefficienti (1,0 / 1,2 / 1,4), riportati a 100 in ogni "
+                  "settore. Un obiettivo di accesso (stampato con peso «X») ha X come peso: non pesa, ma se non è "
+                  "raggiunto il settore ottiene 0 (o il massimo indicato nel foglio Punteggio)."),
+        ("plain", "   Un settore senza alcun indicatore valutabile è «non valutabile»: nessun punteggio, nessuna "
+                  "fascia. Un obiettivo senza indicatori viene segnalato. I target di un anno successivo (il PIAO è "
+                  "triennale) restano come stampati e sono indicati come obiettivi di quell'anno."),
         ("plain", "5. Modalità: le fasi di attuazione di ogni obiettivo (settore, N. dell'obiettivo, testo, tempi)."),
         ("plain", "6. Indicatori: una riga per indicatore (settore, N. dell'obiettivo, profilo, descrizione, target "
                   "come stampato). Il target viene interpretato automaticamente: «100%» (almeno), «<=0» (al "
@@ -476,18 +538,21 @@ def _instructions(ws, fmt) -> None:
         ("plain", "   Le percentuali si scrivono con il simbolo %: 90%, non 90. La Fonte si lascia vuota per "
                   "ricavarla dalla descrizione; il Peso nell'obiettivo vuoto vale 1; gli Id vuoti si ricavano "
                   "da settore, N. e posizione (SF-6, SF-6.1)."),
-        ("plain", "7. Punteggio: regole di calcolo e fasce di valutazione; i valori presenti sono quelli predefiniti."),
+        ("plain", "7. Punteggio: regole di calcolo, pesi (percentuali o coefficienti), punteggio massimo se un "
+                  "obiettivo di accesso non è raggiunto, fasce di valutazione; i valori presenti sono quelli "
+                  "predefiniti."),
         ("subtitle", "Attenzione"),
         ("plain", "Non rinominare i fogli né le intestazioni delle colonne: servono per leggere la cartella. Le "
                   "righe vuote vengono ignorate. Selezionando una cella compare un messaggio con le indicazioni."),
         ("subtitle", "Dopo la compilazione"),
         ("plain", "piao-xls plan import piano.xlsx -o piano.yaml   (controlla e mostra come verrà valutato ogni target)"),
         ("plain", "piao-xls plan check piano.yaml --verbose   poi   piao-xls generate piano.yaml -o output/"),
+        ("note", f"{FORMAT_MARK} {FORMAT} (non modificare questa riga)"),
     ]
     ws.set_column(0, 0, 120)
     for r, (style, text) in enumerate(lines):
         ws.write_string(r, 0, text, fmt[style])
-        if style == "plain":
+        if style in ("plain", "note"):
             ws.set_row(r, 13.5 * (1 + len(text) // 125))  # wrapped text: rows are not auto-fitted on open
 
 
@@ -559,8 +624,10 @@ def render_book(data: dict | None) -> bytes:
         if t.name == "weights":
             tc = ref(1, t.first_col + 1)
             sc = ref(1, t.first_col).replace(col_name(t.first_col), "$" + col_name(t.first_col))
+            mode = _fields_cell(PUNTEGGIO, "weights")  # coefficients never total 100; fractions total 1
             ws.conditional_format(1, t.first_col + 1, last, t.first_col + 1, {
-                "type": "formula", "criteria": f'=AND({sc}<>"",ABS({tc}-100)>0.000001)', "format": fmt["red"]})
+                "type": "formula", "criteria": f'=AND({sc}<>"",{mode}<>"{WEIGHTS_LABELS["coefficients"]}",'
+                f'ABS({tc}-100)>0.000001,ABS({tc}-1)>0.000001)', "format": fmt["red"]})
         if not t.first_col:
             ws.freeze_panes(1, 2 if t.name in ("objectives", "steps", "indicators") else 1)
         ws.set_row(0, 30)
@@ -576,7 +643,9 @@ def _weight_totals(rows: dict) -> dict:
     out = {}
     sums: dict = {}
     for o in rows["objectives"]:
-        sums[o.get("sector")] = sums.get(o.get("sector"), 0) + float(o.get("weight") or 0)
+        w = o.get("weight")
+        if isinstance(w, (int, float)) and not isinstance(w, bool):  # "X": a gate objective, not summed
+            sums[o.get("sector")] = sums.get(o.get("sector"), 0) + float(w)
     staff: dict = {}
     for x in rows["staff"]:
         staff[x.get("sector")] = staff.get(x.get("sector"), 0) + float(x.get("unita") or 0)
@@ -695,8 +764,8 @@ class _Book:
             found = next((n for n in self.names if _norm(n) == _norm(name)), None)
             if found is None:
                 self._cache[name] = None
-                self.err("PLAN-SCHEMA", f"the plan workbook has no sheet '{name}'; start from "
-                         "'piao-xls plan template' and do not rename its sheets", name)
+                self.err("PLAN-SCHEMA", f"la cartella non ha il foglio «{name}»: parta da una cartella scritta da "
+                         "«piao-xls plan template» e non rinomini i fogli", name)
             else:
                 self._cache[name] = self.wb.get_sheet_by_name(found).to_python(skip_empty_area=False)
         return self._cache[name]
@@ -711,8 +780,11 @@ class _Book:
         for c in t.columns:
             i = labels.get(_norm(c.header))
             if i is None:
-                self.err("PLAN-SCHEMA", f"row '{c.header}' not found in column {col_name(t.first_col)}; restore it "
-                         "from a fresh 'piao-xls plan template'", t.sheet, ref(0, t.first_col))
+                if c.since > 1:  # added by a later format: a workbook of an earlier one leaves it at its default
+                    continue
+                self.err("PLAN-SCHEMA", f"la riga «{c.header}» non è nella colonna {col_name(t.first_col)}: la "
+                         "ripristini copiandola da una cartella nuova («piao-xls plan template»)", t.sheet,
+                         ref(0, t.first_col))
                 continue
             cells[c.key] = ref(i, t.first_col + 1)
             row = data[i]
@@ -733,8 +805,11 @@ class _Book:
             try:
                 cols[c.key] = header.index(_norm(c.header), t.first_col)
             except ValueError:
-                self.err("PLAN-SCHEMA", f"column '{c.header}' not found in the header row (row 1); restore it "
-                         "from a fresh 'piao-xls plan template'", t.sheet, ref(0, t.first_col))
+                if c.since > 1:  # added by a later format: absent from a workbook of an earlier one
+                    continue
+                self.err("PLAN-SCHEMA", f"la colonna «{c.header}» non è nella riga delle intestazioni (riga 1): la "
+                         "ripristini copiandola da una cartella nuova («piao-xls plan template»)", t.sheet,
+                         ref(0, t.first_col))
         out = []
         for i, raw in enumerate(data[1:], start=1):
             values, cells = {}, {}
@@ -770,17 +845,37 @@ def read_book(path: str | Path) -> tuple[dict | None, dict, list[Finding]]:
     try:
         book = _Book(path)
     except UnsafeFile as e:
-        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"cannot read the plan workbook: {e.message}",
+        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"impossibile leggere la cartella del piano: {e.message}",
                                   file=str(path))]
     except Exception as e:  # calamine raises several types for unreadable or foreign files
-        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"cannot read the plan workbook: {e}", file=str(path))]
+        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"impossibile leggere la cartella del piano: {e}",
+                                  file=str(path))]
     try:
         return _read(book)
     finally:
         book.close()
 
 
-def _read(book: _Book) -> tuple[dict, dict, list[Finding]]:
+def _format_of(book: _Book) -> int:
+    """The format a plan workbook states in its Istruzioni sheet (1 when it states none: the first format)."""
+    if not any(_norm(n) == _norm(INSTRUCTIONS) for n in book.names):
+        return 1
+    rows = book.wb.get_sheet_by_name(next(n for n in book.names if _norm(n) == _norm(INSTRUCTIONS))).to_python()
+    for r in rows[:200]:
+        for v in r[:3]:
+            if isinstance(v, str) and v.startswith(FORMAT_MARK):
+                digits = v[len(FORMAT_MARK):].split()
+                if digits and digits[0].isdigit():
+                    return int(digits[0])
+    return 1
+
+
+def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
+    fmt = _format_of(book)
+    if fmt > FORMAT:
+        book.err("PLAN-SCHEMA", f"la cartella è nel formato {fmt}, scritto da una versione di piao-xls più recente di "
+                 f"questa (che legge fino al formato {FORMAT}): aggiorni piao-xls", INSTRUCTIONS)
+        return None, {}, book.findings
     data: dict = {}
     where: dict = {(): ("Ente", "A1")}
     values, cells = book.fields(ENTE)
@@ -829,13 +924,13 @@ def _read(book: _Book) -> tuple[dict, dict, list[Finding]]:
         code = row.values.get("sector")
         cell = row.cells.get("sector")
         if code is None:
-            book.err("PLAN-REFERENCE", f"row {row.index + 1} has no sector: choose the sector code from the "
-                     "dropdown (codes of the Settori sheet)", t.sheet, cell)
+            book.err("PLAN-REFERENCE", f"la riga {row.index + 1} non ha il settore: scelga il codice del settore "
+                     "dall'elenco della colonna «Settore» (i codici del foglio Settori)", t.sheet, cell)
             return None
         i = by_code.get(_num_key(code))
         if i is None:
-            book.err("PLAN-REFERENCE", f"sector '{code}' is not in the Settori sheet: add the sector there or "
-                     "choose an existing code", t.sheet, cell)
+            book.err("PLAN-REFERENCE", f"il settore '{code}' non è nel foglio Settori: lo aggiunga lì o scelga un "
+                     "codice esistente nella colonna «Settore»", t.sheet, cell)
         return i
 
     def put_list(i: int, key: str, t: Table, row: _Row, item, anchor: str) -> int:
@@ -894,13 +989,15 @@ def _read(book: _Book) -> tuple[dict, dict, list[Finding]]:
         if i is None:
             return None
         if n is None:
-            book.err("PLAN-REFERENCE", f"row {row.index + 1} has no objective number: write the N. of the "
-                     "objective (Obiettivi sheet)", t.sheet, row.cells.get("objective"))
+            book.err("PLAN-REFERENCE", f"la riga {row.index + 1} non ha il numero dell'obiettivo: scriva nella "
+                     "colonna «N. obiettivo» il N. dell'obiettivo (foglio Obiettivi)", t.sheet,
+                     row.cells.get("objective"))
             return None
         found = objectives.get((i, _num_key(n)))
         if found is None:
-            book.err("PLAN-REFERENCE", f"sector {row.values['sector']} has no objective number {_num_key(n)} in the "
-                     "Obiettivi sheet: correct the N. or add the objective", t.sheet, row.cells.get("objective"))
+            book.err("PLAN-REFERENCE", f"il settore {row.values['sector']} non ha l'obiettivo numero {_num_key(n)} "
+                     "nel foglio Obiettivi: corregga la colonna «N. obiettivo» o aggiunga l'obiettivo", t.sheet,
+                     row.cells.get("objective"))
         return found
 
     def attach(t: Table, row: _Row, field: str, item: dict, anchor: str | None) -> tuple | None:
@@ -953,12 +1050,13 @@ def _weight_total_cells(book: _Book) -> dict[str, str]:
     return out
 
 
-def check_book(path: str | Path) -> tuple[Plan | None, list[Finding]]:
-    """Read and validate a plan workbook: the checks of ``plan check``, findings naming sheet and cell."""
+def check_book(path: str | Path, read: list | None = None) -> tuple[Plan | None, list[Finding]]:
+    """Read and validate a plan workbook: the checks of ``plan check``, findings naming sheet and cell.
+    ``read`` receives (indicator, cell) for every target read, as for :func:`planfile.parse_plan`."""
     data, where, findings = read_book(path)
     if data is None:
         return None, findings
-    plan, more = validate_data(data, str(path), where)
+    plan, more = validate_data(data, str(path), where, labels=LABELS, read=read)
     findings = findings + more
     if any(f.severity == ERROR for f in findings):
         return None, findings

@@ -14,6 +14,7 @@ from ..core.gcpause import paused_gc
 from ..core.model import Plan
 from ..core.scoring import MISSING, score_sector
 from ..core.targets import explain_it
+from ..plan.planfile import target_year
 from ..returns.batch import expand_paths, read_all
 from ..returns.reader import SectorSubmission, WorkbookResult
 
@@ -22,6 +23,7 @@ SCORED_OK = "valutato"
 SCORED_WITH_ISSUES = "valutato con anomalie"
 NOT_RECEIVED = "non pervenuto"
 CONFLICT = "conflitto"
+NOT_EVALUABLE = "non valutabile"  # nothing measurable in the sector: no score, no band (never 0.00 and "E")
 
 
 @dataclass
@@ -38,7 +40,7 @@ class Consolidation:
     @property
     def ok(self) -> bool:
         """Every sector scored from an accepted submission."""
-        return all(s["status"] == SCORED_OK for s in self.sectors)
+        return all(s["status"] in (SCORED_OK, NOT_EVALUABLE) for s in self.sectors)
 
     def to_dict(self) -> dict:
         return {"plan_id": self.plan.plan_id, "year": self.plan.year, "fingerprint": self.plan.fingerprint,
@@ -152,11 +154,13 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
         scored = status not in (NOT_RECEIVED, CONFLICT)
         # an unscored sector (not received, conflict: most of a large plan early in the campaign) is not scored
         sc = score_sector(sector, values, policy) if scored else None
+        if sc is not None and not sc.evaluable and status == SCORED_OK:
+            status = NOT_EVALUABLE
         reached = partly = not_reached = not_reported = 0
         for i, obj in enumerate(sector.objectives):
             if sc is None:
                 not_reported += 1
-                _unscored_rows(c, sector.code, obj, values, texts, status, rule_texts)
+                _unscored_rows(c, sector.code, obj, values, texts, status, rule_texts, plan.year)
                 continue
             osc = sc.objectives[i]
             missing = all(s.status == MISSING for s in osc.indicators if s.counts) and osc.evaluable
@@ -174,15 +178,15 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
             c.objectives.append({
                 "sector": sector.code, "objective": obj.id, "number": obj.number, "title": obj.title,
                 "weight": obj.weight, "achievement": osc.achievement, "points": osc.points,
-                "band": band.code if band else "",
+                "band": band.code if band else "", "gate": obj.gate, "coefficient": obj.coefficient,
             })
             for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
                 c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status,
-                                                   rule_texts))
+                                                   rule_texts, plan.year))
         c.sectors.append({
             "code": sector.code, "name": sector.name, "responsabile": sector.responsabile.display,
             "score": sc.score if sc else None, "band": sc.band_code if sc else "",
-            "band_label": sc.band_label if sc else "", "status": status,
+            "band_label": sc.band_label if sc else "", "status": status, "note": _sector_note(sector, sc, policy),
             "objectives_reached": reached, "objectives_partly": partly, "objectives_not_reached": not_reached,
             "objectives_not_reported": not_reported,
         })
@@ -196,12 +200,24 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
     return c
 
 
+def _sector_note(sector, sc, policy) -> str:
+    """Why a sector's score is what it is, in Italian: not evaluable, or capped by a gate objective not met."""
+    if not sector.evaluable:
+        return "settore non valutabile: nessun obiettivo ha un indicatore misurabile (nessun punteggio, nessuna fascia)"
+    if sc is not None and sc.gates_failed:
+        cap = "0" if policy.gate_cap == 0 else f"al massimo {policy.gate_cap:g}".replace(".", ",")
+        return (f"obiettivo di accesso {', '.join(sc.gates_failed)} non raggiunto: punteggio {cap} "
+                f"(senza il limite sarebbe {sc.uncapped:.2f})".replace(".", ","))
+    return ""
+
+
 def _unscored_rows(c: Consolidation, code: str, obj, values: dict, texts: dict, status: str,
-                   rule_texts: _RuleTexts) -> None:
+                   rule_texts: _RuleTexts, year: int) -> None:
     c.objectives.append({"sector": code, "objective": obj.id, "number": obj.number, "title": obj.title,
-                         "weight": obj.weight, "achievement": None, "points": None, "band": ""})
+                         "weight": obj.weight, "achievement": None, "points": None, "band": "", "gate": obj.gate,
+                         "coefficient": obj.coefficient})
     for ind in obj.indicators:
-        c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status, rule_texts))
+        c.indicators.append(_indicator_row(code, obj, ind, values, texts, None, status, rule_texts, year))
 
 
 class _RuleTexts(dict):
@@ -216,8 +232,10 @@ class _RuleTexts(dict):
 
 
 def _indicator_row(code: str, obj, ind, values: dict, texts: dict, achievement, status: str,
-                   rule_texts: _RuleTexts) -> dict:
+                   rule_texts: _RuleTexts, year: int) -> dict:
+    # the year the target belongs to: a triennial PIAO may date a target in a later year (kept as printed)
     return {"sector": code, "objective": obj.id, "indicator": ind.id, "profilo": ind.profilo,
+            "target_year": target_year(ind, year),
             "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
             "rule_it": rule_texts.of(ind.rule), "source": ind.source,
             "actual": _fmt_values(values[ind.id]) if ind.id in values else "",

@@ -406,6 +406,8 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
                 return None, f"«{str(raw)[:40]}» non è una data valida", None
             warn = "data inserita come testo: interpretata come gg/mm/aaaa"
         lo, hi = date(year - 1, 1, 1), date(year + 1, 12, 31)
+        if v is not None and v.kind == "date" and isinstance(v.minimum, date) and isinstance(v.maximum, date):
+            lo, hi = v.minimum, v.maximum  # the window the workbook states (it follows the target's year)
         if not lo <= d <= hi:
             return None, f"data {d:%d/%m/%Y} fuori dal periodo ammesso ({lo:%d/%m/%Y} - {hi:%d/%m/%Y})", None
         return d, None, warn
