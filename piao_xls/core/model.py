@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
 
 from .gcpause import paused_gc
@@ -178,6 +180,15 @@ DEFAULT_BANDS = (
 )
 
 
+def publish_round(x: float, decimals: int) -> float:
+    """``x`` rounded to ``decimals`` as a person reads it printed: half away from zero on the shortest decimal
+    form of the float (as Excel's and LibreOffice's ROUND), so 94.99999999999999 -> 95.0 and 2.675 -> 2.68."""
+    if not math.isfinite(x):
+        return x
+    q = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+
+
 @dataclass(frozen=True)
 class ScoringPolicy:
     """Every number of the scoring engine; see docs/scoring.md."""
@@ -186,15 +197,30 @@ class ScoringPolicy:
     aggregation: str = "weighted_mean"  # or "min"
     threshold: float | None = None  # objective achievement below this counts 0 (0..1)
     bands: tuple[Band, ...] = DEFAULT_BANDS
+    # decimals of every published figure (sector score and points; achievements as percentages). Outcomes
+    # (band, threshold) are decided on the published figure. Left out of the canonical form at its default,
+    # so that plans written before it keep their fingerprint.
+    precision: int = field(default=2, metadata={"omit_default": True})
+
+    def published(self, score: float) -> float:
+        """A 0-100 figure (score, points, achievement in %) as published: rounded to ``precision`` decimals."""
+        return publish_round(score, self.precision)
 
     def band(self, score: float) -> Band:
-        """The band of a 0-100 score, decided on the score rounded to 9 decimals so that floating-point
-        noise (94.99999999999999 for an exact 95) does not drop a sector into the band below."""
-        score = round(score, 9)
+        """The band of a 0-100 score, decided on the published score (rounded to ``precision`` decimals):
+        "95,00" is never shown with band B, and floating-point noise (94.99999999999999 for an exact 95)
+        does not drop a sector into the band below."""
+        score = self.published(score)
         for b in sorted(self.bands, key=lambda b: -b.min):
             if score >= b.min:
                 return b
         return min(self.bands, key=lambda b: b.min)
+
+    def below_threshold(self, achievement: float) -> bool:
+        """True when an objective's achievement (0..1), as published in %, is below the threshold."""
+        if self.threshold is None:
+            return False
+        return self.published(achievement * 100) < publish_round(self.threshold * 100, 9)
 
 
 @dataclass(frozen=True)
@@ -234,11 +260,16 @@ class Plan:
 
 
 @lru_cache(maxsize=256)
-def _canonical_fields(cls: type) -> tuple[str, ...] | None:
-    """The fields of a model class that count in its canonical form; None for other types."""
+def _canonical_fields(cls: type) -> tuple[tuple[str, object], ...] | None:
+    """(name, default to leave out or _KEEP) of the fields of a model class that count in its canonical form;
+    None for other types."""
     if not is_dataclass(cls):
         return None
-    return tuple(f.name for f in fields(cls) if f.metadata.get("canonical", True))
+    return tuple((f.name, f.default if f.metadata.get("omit_default") else _KEEP)
+                 for f in fields(cls) if f.metadata.get("canonical", True))
+
+
+_KEEP = object()
 
 
 def canonical(obj):
@@ -247,7 +278,12 @@ def canonical(obj):
         return obj
     names = _canonical_fields(type(obj))
     if names is not None:
-        return {name: canonical(getattr(obj, name)) for name in names}
+        out = {}
+        for name, omit in names:
+            v = getattr(obj, name)
+            if omit is _KEEP or v != omit:
+                out[name] = canonical(v)
+        return out
     if isinstance(obj, (tuple, list)):
         return [canonical(x) for x in obj]
     if isinstance(obj, date):

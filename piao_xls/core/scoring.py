@@ -134,7 +134,7 @@ def score_objective(obj: Objective, scores: Mapping[str, IndicatorScore], policy
     else:
         total_w = sum(i.weight for i, _ in counted)
         ach = sum(i.weight * (s.achievement or 0.0) for i, s in counted) / total_w
-    if policy.threshold is not None and ach < policy.threshold:
+    if policy.below_threshold(ach):  # on the published figure: 0.49999999999999994 is 50,00% and passes 50%
         ach = 0.0
     return ObjectiveScore(obj.id, obj.weight, ach, obj.weight * ach, own)
 
@@ -162,7 +162,7 @@ def score_sector(sector: Sector, values: Mapping[str, Mapping[str, object]], pol
     ind_scores = {i.id: score_indicator(i, values.get(i.id, {}), policy) for i in sector.indicators}
     objs = tuple(score_objective(o, ind_scores, policy) for o in sector.objectives)
     total = sector_score_value(objs)
-    # choose the band on the score rounded to 1e-9: 10 x 0.89 + 20 x 0.94 + 30 x 0.99 + 40 x 0.94 is 95
-    # but sums to 94.99999999999999 in binary floating point, which must not drop to band B
+    # the band is chosen on the published score (policy.precision decimals): 10 x 0.89 + 20 x 0.94 + 30 x 0.99
+    # + 40 x 0.94 is 95 but sums to 94.99999999999999 in binary floating point, published "95,00": band A
     band = policy.band(total)
     return SectorScore(sector.code, total, band.code, band.label, objs)

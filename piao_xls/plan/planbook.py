@@ -204,6 +204,9 @@ PUNTEGGIO = Table("scoring", "Punteggio", (
            "obiettivo: media ponderata (predefinita) o minimo.", labels=AGGREGATION_LABELS),
     Column("threshold", "Soglia dell'obiettivo", NUMBER, "Facoltativa: un obiettivo raggiunto sotto questa "
            "percentuale vale 0, ad es. 50%.", minimum=0, maximum=1, num_format="0.##%"),
+    Column("precision", "Decimali pubblicati", NUMBER, "Da 0 a 6: decimali di punteggi e percentuali pubblicati; "
+           "fascia e soglia si decidono sulla cifra pubblicata. Predefinito: 2.", minimum=0, maximum=6,
+           num_format="0"),
 ), fields=True)
 
 FASCE = Table("bands", "Punteggio", (
@@ -284,6 +287,8 @@ def plan_to_data(plan: Plan) -> dict:
         scoring["aggregation"] = sc.aggregation
     if sc.threshold is not None:
         scoring["threshold"] = _pct(sc.threshold)
+    if sc.precision != default.precision:
+        scoring["precision"] = sc.precision
     if sc.bands != default.bands:
         scoring["bands"] = [{"min": _n(b.min), "code": b.code, **({"label": b.label} if b.label else {})}
                             for b in sc.bands]
@@ -379,6 +384,7 @@ def data_to_rows(data: dict | None) -> dict[str, list[dict]]:
         "late_penalty_per_month": sc.get("late_penalty_per_month", default.late_penalty_per_month),
         "aggregation": sc.get("aggregation", default.aggregation),
         "threshold": sc.get("threshold"),
+        "precision": sc.get("precision", default.precision),
     }]
     bands = sc.get("bands") or [{"min": b.min, "code": b.code, "label": b.label} for b in DEFAULT_BANDS]
     rows["bands"] = [dict(b) for b in bands]

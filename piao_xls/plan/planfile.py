@@ -101,7 +101,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 KEYS = {
     "plan": {"plan_id", "comune", "ente_sovraordinato", "year", "title", "scoring", "sectors"},
-    "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands"},
+    "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands", "precision"},
     "band": {"min", "code", "label"},
     "sector": {"code", "name", "short_name", "responsabile", "offices", "staff", "staff_total",
                "activities", "objectives"},
@@ -431,6 +431,11 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
     thr = ctx.number(m, "threshold", "scoring", percent=True)
     if thr is not None and not 0 <= thr <= 1:
         ctx.add("PLAN-SCORING", "threshold must be between 0 and 1 (or 0% and 100%)", ctx.line_of(m, "threshold"))
+    precision = ctx.number(m, "precision", "scoring")
+    if precision is not None and (not precision.is_integer() or not 0 <= precision <= 6):
+        ctx.add("PLAN-SCORING", "precision (decimals of the published figures) must be a whole number from 0 to 6",
+                ctx.line_of(m, "precision"))
+        precision = None
     bands = p.bands
     if "bands" in m:
         raw = ctx.seq(m, "bands", "scoring")
@@ -446,7 +451,8 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
             ctx.add("PLAN-SCORING", "bands must include one with min 0, so that every score has a band",
                     ctx.line_of(m, "bands"))
         bands = tuple(sorted(out, key=lambda b: -b.min))
-    return ScoringPolicy(late if late is not None else p.late_penalty_per_month, agg, thr, bands)
+    return ScoringPolicy(late if late is not None else p.late_penalty_per_month, agg, thr, bands,
+                         int(precision) if precision is not None else p.precision)
 
 
 def parse_plan(text: str, file: str = "<plan>") -> tuple[Plan | None, list[Finding]]:
