@@ -230,6 +230,13 @@ def generate(plan_file: str | None, out_dir: str, password: str, jobs: int, forc
         click.echo(f"wrote {w.path}  [{what}, {w.size:,} bytes]")
 
 
+def decisions_option(f):
+    """--decisions FILE, shared by `consolidate` and `relazione`."""
+    return click.option("--decisions", "decisions_file", default=None, type=click.Path(exists=True, dir_okay=False),
+                        help="The Nucleo's decisions (YAML: neutralise an objective, mark an indicator not "
+                             "applicable, correct a value; see docs/scoring.md).")(f)
+
+
 def plan_option(f):
     """--plan PLAN, shared by the commands that read returned workbooks."""
     return click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False), help=PLAN_HELP)(f)
@@ -284,10 +291,11 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Also write one CSV per table here.")
 @click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
+@decisions_option
 @click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="number of cores", help="Read files in N parallel processes.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, json_file: str | None,
-                csv_dir: str | None, prefer_newest: bool, jobs: int) -> None:
+                csv_dir: str | None, prefer_newest: bool, decisions_file: str | None, jobs: int) -> None:
     """Read every returned workbook under PATHS and write the year-end summary.
 
     PATHS are files or folders (recursed). Exit status 0 when every sector is scored from an
@@ -302,7 +310,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     p = _load_plan_or_exit(plan_file)
     with _Progress(enabled=not json_file and sys.stderr.isatty()) as progress:
-        c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress)
+        c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file)
     out = Path(summary) if summary else Path("output") / str(p.year) / f"PIAO-{p.year}-Riepilogo.xlsx"
     write_summary(c, out)
     if json_file:
@@ -313,9 +321,21 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         score = f"{s['score']:.2f} ({s['band']})" if s["score"] is not None else "-"
         click.echo(f"{s['code']:4} {score:>12}  {s['status']}")
     errors = sum(1 for f in c.findings if f["severity"] == "error")
+    _echo_decisions(c)
     click.echo(f"{len(c.results)} file(s) read, {len(c.skipped)} skipped, {errors} error finding(s); "
                f"summary: {out}")
     sys.exit(0 if c.ok else 1)
+
+
+def _echo_decisions(c) -> None:
+    """One line on the decisions: none is applied silently."""
+    nucleo = [d for d in c.decisions if d["origin"] == "nucleo"]
+    applied = sum(1 for d in nucleo if d["applied"])
+    refused = sum(1 for f in c.findings if f["code"] == "DEC-INVALID")
+    plan = sum(1 for d in c.decisions if d["origin"] == "piano" and d["applied"])
+    if nucleo or refused or plan:
+        click.echo(f"{applied} decisioni del Nucleo applicate, {refused} non applicate (DEC-INVALID); "
+                   f"{plan} obiettivi esclusi dal piano stesso (nessun target misurabile)")
 
 
 def _printable(text: str) -> str:
