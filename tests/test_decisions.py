@@ -179,3 +179,18 @@ def test_cli_consolidate_with_decisions(plan, tmp_path, returned):
     assert {d["kind"] for d in data["decisions"] if d["sector"] == "SF"} == {"neutralise", "not_applicable",
                                                                               "correct"}
     assert "3 decisioni del Nucleo applicate" in r.output
+
+
+@pytest.mark.parametrize(("decision", "published"), [
+    # the worked examples of docs/scoring.md, one decision at a time on the scenario of tests/scenario.py
+    ("{kind: neutralise, objective: SF-3", "90,77"),        # (91.694 - 10) x 100 / 90
+    ("{kind: not_applicable, indicator: SF-6.1", "95,87"),  # (91.694 - 15) x 100 / 80
+    ("{kind: correct, indicator: SF-1.1, old: 90%, new: 95%", "91,94"),  # 91.694 + 0.25
+])
+def test_worked_examples_of_the_docs(plan, tmp_path, returned, decision, published):
+    dec = tmp_path / "d.yaml"
+    dec.write_text(f"decisions:\n  - {decision}, reason: r, by: Nucleo, date: 2026-03-10}}\n", encoding="utf-8")
+    c = consolidate([returned], plan, decisions=dec)
+    score = _sector(c, "SF")["score"]
+    assert f"{plan.scoring.published(score):.2f}".replace(".", ",") == published
+    assert published in (Path(__file__).parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
