@@ -120,6 +120,8 @@ def test_plan_objective_without_target_is_a_recorded_decision_of_the_plan(plan, 
      "date: 2026-01-01}\n", "new"),
     ("decisions:\n  - {kind: neutralise, objective: SF-3, reason: r, by: b, date: 2026-01-01, why: x}\n", "why"),
     ("decisions: [\n", "YAML"),
+    ("x: &a [1, 2]\ndecisions:\n  - {kind: neutralise, objective: SF-3, reason: *a, by: b, date: 2026-01-01}\n",
+     "reason"),
     ("- just a list\n", "decisions"),
 ])
 def test_bad_decisions_are_refused_with_file_and_line(plan, text, words):

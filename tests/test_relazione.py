@@ -106,13 +106,25 @@ def test_docx_structure(plan, results, tmp_path):
     assert total[1].text == "Totale" and total[5].text == f"{sf['score']:.2f}".replace(".", ",")
     six = next(r for r in sf_table.rows if r.cells[0].text == "6")
     assert six.cells[3].text == "escluso"  # SF-6: its only indicator declared non applicabile
-    # figures: the overview and one per scored sector, each with a caption
+    # figures: the overview and one per sector (an unscored one shows as such), each with a caption
     scored = [s for s in results["sectors"] if s["score"] is not None]
     assert {s["code"] for s in scored} == {"SF", "AV"}
-    assert len(doc.inline_shapes) == 1 + len(scored)
+    assert len(doc.inline_shapes) == 1 + len(plan.sectors)
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
-    assert len(captions) == 1 + len(scored)
-    assert all(any(c.endswith(f"settore {code}") for c in captions) for code in ("SF", "AV"))
+    assert len(captions) == 1 + len(plan.sectors)
+    assert all(any(c.endswith(f"settore {s.code}") for c in captions) for s in plan.sectors)
+    # each sector's heading is followed by its table and then its figure
+    order = []
+    for el in doc.element.body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "tbl":
+            order.append("T")
+        elif tag == "p" and el.xpath(".//w:pStyle[@w:val='Heading2']"):
+            order.append("H")
+        elif tag == "p" and el.xpath(".//pic:pic"):
+            order.append("F")
+    sectors_part = "".join(order)[order.index("H"):]
+    assert sectors_part.startswith("HTF" * len(plan.sectors)), sectors_part
     # the index: one entry per heading, each a PAGEREF field to that heading's bookmark
     body = doc.element.body.xml
     marks = re.findall(r'w:bookmarkStart w:id="\d+" w:name="(_Toc\d+)"', body)
@@ -187,6 +199,10 @@ def test_results_of_another_plan_are_refused(plan, tmp_path, results):
     bad = tmp_path / "r.json"
     bad.write_text(json.dumps({**results, "fingerprint": "0" * 64}), encoding="utf-8")
     with pytest.raises(RelazioneError, match=r"altro piano|altra versione"):
+        load_results(bad, plan)
+    broken = {**results, "objectives": [{**results["objectives"][0], "achievement": "molto"}]}
+    bad.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(RelazioneError, match=r"objectives.*riga 1.*achievement"):
         load_results(bad, plan)
     bad.write_text('{"sectors": []}', encoding="utf-8")
     with pytest.raises(RelazioneError, match="mancano"):

@@ -118,6 +118,11 @@ def parse_decisions(text: str, plan: Plan, file: str = "<decisioni>") -> tuple[l
             bad(f"decisione n. {n + 1}: chiavi sconosciute {', '.join(unknown)} (ammesse: {', '.join(sorted(KEYS))})",
                 line)
             continue
+        nested = sorted(str(k) for k, v in item.items() if isinstance(v, (list, dict)))
+        if nested:  # a value must be one text, number or date (and a YAML alias cannot expand into a list)
+            bad(f"decisione n. {n + 1}: {', '.join(nested)} deve essere un solo valore, non una lista",
+                item.key_lines.get(nested[0], line))
+            continue
         kind = KINDS.get(str(item.get("kind", "")).strip().lower())
         if kind is None:
             bad(f"decisione n. {n + 1}: 'kind' deve essere neutralise, not_applicable o correct", line)

@@ -77,7 +77,22 @@ def load_results(path: str | Path, plan: Plan) -> dict:
         if not isinstance(data[key], list) or not all(isinstance(r, dict) for r in data[key]):
             raise RelazioneError(f"{path}: «{key}» non è una lista di righe")
     data.setdefault("decisions", [])
+    if not isinstance(data["decisions"], list) or not all(isinstance(r, dict) for r in data["decisions"]):
+        raise RelazioneError(f"{path}: «decisions» non è una lista di righe")
+    for key, fields in _NUMBERS.items():
+        for n, row in enumerate(data[key], start=1):
+            for f in fields:
+                v = row.get(f)
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                    raise RelazioneError(f"{path}: «{key}» riga {n}: «{f}» deve essere un numero, non {v!r:.40}")
+    for n, row in enumerate(data["sectors"], start=1):
+        if not isinstance(row.get("code"), str):
+            raise RelazioneError(f"{path}: «sectors» riga {n}: manca il codice del settore")
     return data
+
+
+_NUMBERS = {"sectors": ("score",), "objectives": ("weight", "achievement", "points", "weight_applied"),
+            "indicators": ("achievement",)}
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
@@ -450,7 +465,10 @@ def render_docx(data: dict, plan: Plan) -> bytes:
             rows.append(["", "Totale", _weight(total_w), "100", "", _num(s["score"], dec), s.get("band", "")])
         d.table(["N.", "Obiettivo", "Peso", "Peso applicato", "Raggiungimento", "Punti", "Fascia"], rows,
                 [0.8, 6.5, 1.2, 1.7, 2.8, 1.6, 1.4], right={2, 3, 4, 5}, bold_last=s.get("score") is not None)
-        if s.get("score") is not None and bars:
+        if s.get("score") is None:  # shown as such: no bar, the reason on every objective
+            bars = [{**b, "state": "unscored", "note": f"settore non valutato ({s.get('status', '')})"}
+                    for b in bars]
+        if bars:
             groups = charts.chunks(bars)
             for k, group in enumerate(groups):
                 part = f" ({k + 1} di {len(groups)})" if len(groups) > 1 else ""

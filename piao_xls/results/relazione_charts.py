@@ -82,13 +82,19 @@ def overview_chart(rows: list[dict], bands: list[tuple[float, str]], precision: 
 
 def objectives_chart(rows: list[dict], precision: int, title: str) -> bytes:
     """Objective achievements (0-100%) with the 100% line. ``rows``: {label, achievement (0..1 or None), state}
-    where state is "scored", "missing" (non rendicontato) or "excluded" (left out of the score)."""
+    where state is "scored", "missing" (non rendicontato), "excluded" (left out of the score) or "unscored" (the
+    sector is not scored: ``note`` says why)."""
     plt = _pyplot()
     n = max(1, len(rows))
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.1 + 0.42 * n))
     ys = list(range(n))[::-1]
     for y, r in zip(ys, rows, strict=False):
         state, ach = r["state"], r.get("achievement")
+        if state == "unscored":
+            ax.barh(y, 100, color="none", edgecolor=GREY, hatch="....", linewidth=0.6)
+            ax.text(2, y, r.get("note") or "non valutato", va="center", fontsize=8, style="italic",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+            continue
         if state == "excluded":
             ax.text(1, y, "escluso dal calcolo", va="center", fontsize=8, style="italic")
             continue
