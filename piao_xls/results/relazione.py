@@ -333,8 +333,8 @@ class _Doc:
     def figure(self, png: bytes, caption: str) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-        self.doc.add_picture(io.BytesIO(png), width=self.Cm(16))
-        pic = self.doc.paragraphs[-1]
+        pic = self.doc.add_paragraph()  # not doc.paragraphs[-1]: that lists every paragraph each time
+        pic.add_run().add_picture(io.BytesIO(png), width=self.Cm(16))
         pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
         pic.paragraph_format.keep_with_next = True
         self.figures += 1

@@ -34,8 +34,14 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _label(text: str, width: int = 38) -> str:
+def _label(text: str, width: int = 30) -> str:
     return "\n".join(textwrap.wrap(text, width, max_lines=2, placeholder="…")) or " "
+
+
+def _margins(fig, height_in: float) -> None:
+    """Fixed margins (labels wrapped to two lines of 30 characters, capitals included, fit in the left one):
+    no tight_layout, which lays every figure out twice."""
+    fig.subplots_adjust(left=0.41, right=0.98, top=1 - 0.45 / height_in, bottom=0.55 / height_in)
 
 
 def chunks(items: list, size: int = PER_IMAGE) -> list[list]:
@@ -46,7 +52,8 @@ def overview_chart(rows: list[dict], bands: list[tuple[float, str]], precision: 
     """Sector scores (0-100) against the band limits. ``rows``: {label, score (None: not scored), band, note}."""
     plt = _pyplot()
     n = max(1, len(rows))
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.2 + 0.42 * n))
+    height = 1.2 + 0.42 * n
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
     ys = list(range(n))[::-1]
     for y, r in zip(ys, rows, strict=False):
         if r["score"] is None:
@@ -76,7 +83,7 @@ def overview_chart(rows: list[dict], bands: list[tuple[float, str]], precision: 
     ax.set_title(title, fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.tight_layout()
+    _margins(fig, height)
     return _png(fig)
 
 
@@ -86,7 +93,8 @@ def objectives_chart(rows: list[dict], precision: int, title: str) -> bytes:
     sector is not scored: ``note`` says why)."""
     plt = _pyplot()
     n = max(1, len(rows))
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.1 + 0.42 * n))
+    height = 1.2 + 0.42 * n
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
     ys = list(range(n))[::-1]
     for y, r in zip(ys, rows, strict=False):
         state, ach = r["state"], r.get("achievement")
@@ -119,5 +127,5 @@ def objectives_chart(rows: list[dict], precision: int, title: str) -> bytes:
     ax.set_title(title, fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.tight_layout()
+    _margins(fig, height)
     return _png(fig)
