@@ -319,7 +319,9 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     if csv_dir:
         write_csv(c, csv_dir)
     for s in c.sectors:
-        score = f"{s['score']:.2f} ({s['band']})" if s["score"] is not None else "-"
+        # as published: the band goes with the figure printed next to it
+        score = (f"{p.scoring.published(s['score']):.{p.scoring.precision}f} ({s['band']})"
+                 if s["score"] is not None else "-")
         click.echo(f"{s['code']:4} {score:>12}  {s['status']}")
     errors = sum(1 for f in c.findings if f["severity"] == "error")
     _echo_decisions(c)

@@ -594,6 +594,11 @@ sectors:
     ("100%", 2, {"TH-1.1|value": 1.0, "TH-1.2|value": 1.0, "TH-2.1|baseline": 3, "TH-2.1|current": 4.8}, (1.0, 1.0)),
     ("100%", 0, {"TH-1.1|value": 0.996, "TH-1.2|value": 1.0, "TH-2.1|baseline": 3, "TH-2.1|current": 4.7},
      (0.997, 0.0)),
+    # a total of 94.995 on paper (94.99499999999999 in floating point): published "95,00", band A in both
+    ("0%", 2, {"TH-1.1|value": 0.94995, "TH-1.2|value": 0.94995, "TH-2.1|baseline": 1, "TH-2.1|current": 1.51992},
+     (0.94995, 0.94995)),
+    ("0%", 2, {"TH-1.1|value": 0.94994, "TH-1.2|value": 0.94994, "TH-2.1|baseline": 1, "TH-2.1|current": 1.519904},
+     (0.94994, 0.94994)),
 ])
 def test_threshold_on_the_published_figure_live_and_in_python(libreoffice, tmp_path, thr, prec, values, expected):
     """The live preview and the engine agree where float noise meets a threshold."""
@@ -606,8 +611,10 @@ def test_threshold_on_the_published_figure_live_and_in_python(libreoffice, tmp_p
     path.write_bytes(render(book))
     values = {**{k: None for k in sheet.inputs if not k.endswith("|analisi") and "|" in k}, **values}
     values = {k: v for k, v in values.items() if k in sheet.inputs}
-    _, objectives, _ = live_scores(plan, sector, sheet, values)
+    _, objectives, total = live_scores(plan, sector, sheet, values)
     assert [o.achievement for o in objectives] == pytest.approx(list(expected), abs=1e-9)
+    if thr == "0%":
+        assert plan.scoring.band(total).code == ("A" if expected[0] > 0.94994 else "B"), total
     with libreoffice.open(path) as doc:
         write(doc, sheet, values)
         doc.recalc()

@@ -268,3 +268,48 @@ def test_pdf_by_libreoffice(plan, returned, decisions, tmp_path):
     assert "Nessuna somma" in text  # the Nucleo's motivation (wrapped in its table cell)
     words = CODE.sub("", text.replace("piao-xls", ""))
     assert not ENGLISH.findall(words), sorted(set(ENGLISH.findall(words)))
+
+
+EDGE_PLAN = """\
+comune: Prova
+year: 2025
+sectors:
+  - code: PB
+    name: Prova fasce
+    short_name: PB - Prova
+    responsabile: {name: Mario Rossi}
+    objectives:
+      - number: 1
+        title: UNICO
+        weight: 100
+        indicators:
+          - {description: "% pratiche evase", target: "100%"}
+"""
+
+
+@pytest.mark.parametrize(("value", "shown", "band"), [
+    (0.94995, "95,00", "A"),   # 94.995 points: published "95,00", so band A (B on the raw figure)
+    (0.94994, "94,99", "B"),
+    (0.899999999, "90,00", "B"),
+])
+def test_published_score_and_band_agree_everywhere(tmp_path, value, shown, band):
+    plan, findings = parse_plan(EDGE_PLAN, "prova.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    (tmp_path / "plan.yaml").write_text(EDGE_PLAN, encoding="utf-8")
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    book = sector_workbook(plan, plan.sectors[0])
+    (folder / book.filename).write_bytes(render(book, prefill={"PB-1.1|value": value,
+                                                               "PB-1.1|analisi": "Scostamento minimo."}))
+    r = CliRunner().invoke(cli, ["consolidate", str(folder), "--plan", str(tmp_path / "plan.yaml"), "-o",
+                                 str(tmp_path / "s.xlsx")])
+    assert f"{shown.replace(',', '.')} ({band})" in r.output, r.output
+    r = CliRunner().invoke(cli, ["relazione", str(folder), "--plan", str(tmp_path / "plan.yaml"), "-o",
+                                 str(tmp_path / "r.docx"), "--no-pdf"])
+    assert r.exit_code == 0, r.output
+    doc = Document(str(tmp_path / "r.docx"))
+    overview = [[c.text for c in row.cells] for row in doc.tables[1].rows]
+    assert overview[1][2] == shown and overview[1][3].startswith(f"{band} –")
+    total = [c.text for c in doc.tables[2].rows[-1].cells]
+    assert total[5] == shown and total[6] == band
+    assert f"Punteggio: {shown} su 100 — fascia {band}" in _text(doc)

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from ..core.errors import ERROR, Finding
-from ..core.model import Plan
+from ..core.model import Plan, publish_round
 from ..core.targets import inputs_for, parse_date
 from ..plan.planfile import LMap, _DuplicateKey, _Loader
 
@@ -260,8 +260,9 @@ def format_value(v, unit: str = "") -> str:
 
 
 def italian_number(x: float, decimals: int) -> str:
-    """1234.5 -> '1.234,50' (decimals digits)."""
-    s = f"{x:,.{decimals}f}"
+    """1234.5 -> '1.234,50' (decimals digits), rounded as published (94.995 -> '95,00', where Python's format
+    alone would give '94,99' from the binary 94.99499999...)."""
+    s = f"{publish_round(float(x), decimals):,.{decimals}f}"
     return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
