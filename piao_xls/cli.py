@@ -234,8 +234,8 @@ def generate(plan_file: str | None, out_dir: str, password: str, jobs: int, forc
 def decisions_option(f):
     """--decisions FILE, shared by `consolidate` and `relazione`."""
     return click.option("--decisions", "decisions_file", default=None, type=click.Path(exists=True, dir_okay=False),
-                        help="The Nucleo's decisions (YAML: neutralise an objective, mark an indicator not "
-                             "applicable, correct a value; see docs/scoring.md).")(f)
+                        help="The Nucleo's decisions: YAML, or a workbook with a «Decisioni» sheet (neutralise "
+                             "an objective, mark an indicator not applicable, correct a value; see docs/scoring.md).")(f)
 
 
 def plan_option(f):

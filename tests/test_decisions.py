@@ -196,3 +196,64 @@ def test_worked_examples_of_the_docs(plan, tmp_path, returned, decision, publish
     score = _sector(c, "SF")["score"]
     assert f"{plan.scoring.published(score):.2f}".replace(".", ",") == published
     assert published in (Path(__file__).parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
+
+
+def test_decisions_from_a_workbook(plan, tmp_path, returned):
+    """The Nucleo can keep its decisions in a workbook: a «Decisioni» sheet, one decision per row."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Note"
+    ws = wb.create_sheet("Decisioni")
+    ws.append(["Decisioni del Nucleo di Valutazione 2025"])
+    ws.append([])
+    ws.append(["Tipo", "Obiettivo", "Indicatore", "Campo", "Valore precedente", "Nuovo valore", "Motivazione",
+               "Deciso da", "Data"])
+    ws.append(["neutralizza", "SF-3", None, None, None, None, "Obiettivo superato da una norma sopravvenuta",
+               "Nucleo di Valutazione", datetime(2026, 3, 10)])
+    ws.append(["correzione", None, "SF-1.1", "valore", 0.9, 0.95, "Errore di trascrizione", "Nucleo di Valutazione",
+               "10/03/2026"])
+    ws.append([])
+    ws.append(["non applicabile", None, "SF-6.1", None, None, None, "Nessuna somma stanziata", "Nucleo", "2026-03-10"])
+    ws.append(["correzione", None, "SF-99.1", None, 1, 2, "indicatore inesistente", "Nucleo", "2026-03-10"])
+    ws.append(["correzione", None, "SF-4.2", None, 0.95, "molto", "valore non valido", "Nucleo", "2026-03-10"])
+    path = tmp_path / "decisioni.xlsx"
+    wb.save(path)
+    before = path.read_bytes()
+    c = consolidate([returned], plan, decisions=path)
+    assert path.read_bytes() == before
+    # the same three decisions as DECISIONS (YAML): the same score
+    expected = (9.75 + 8 + 9.75 + 85 / 90 * 10 + 30) * 100 / 70
+    assert _sector(c, "SF")["score"] == pytest.approx(expected, abs=1e-9)
+    applied = [d for d in c.decisions if d["origin"] == "nucleo"]
+    assert {(d["kind"], d["applied"]) for d in applied} == {("neutralise", True), ("correct", True),
+                                                            ("not_applicable", True)}
+    corr = next(d for d in applied if d["kind"] == "correct")
+    assert corr["where"].endswith("decisioni.xlsx: 'Decisioni'!A5") and corr["date"] == "2026-03-10"
+    bad = sorted((f["sheet"], f["cell"], f["message"]) for f in c.findings if f["code"] == "DEC-INVALID")
+    assert [(s, cell) for s, cell, _ in bad] == [("Decisioni", "C8"), ("Decisioni", "F9")]
+    assert "SF-99.1" in bad[0][2] and "molto" in bad[1][2]
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("decisioni.xlsx", b"not a zip at all", "rifiutato"),
+    ("decisioni.ods", b"PK\x03\x04broken", "rifiutato"),
+])
+def test_unreadable_decision_workbooks_are_a_finding(plan, tmp_path, returned, name, data, words):
+    path = tmp_path / name
+    path.write_bytes(data)
+    c = consolidate([returned], plan, decisions=path)
+    (f,) = [f for f in c.findings if f["code"] == "DEC-INVALID"]
+    assert words in f["message"] and f["file"].endswith(name)
+    assert _sector(c, "SF")["score"] == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
+
+
+def test_a_workbook_without_a_decisioni_sheet(plan, tmp_path, returned):
+    from openpyxl import Workbook
+
+    path = tmp_path / "d.xlsx"
+    Workbook().save(path)
+    c = consolidate([returned], plan, decisions=path)
+    assert any(f["code"] == "DEC-INVALID" and "Decisioni" in f["message"] for f in c.findings)

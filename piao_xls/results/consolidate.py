@@ -280,19 +280,14 @@ def _apply_corrections(c: Consolidation, sector, own: list[Decision], values: di
         if not same_value(current, d.old):
             msg = (f"correzione di {d.indicator} non applicata: il valore precedente indicato "
                    f"({format_value(d.old, unit)}) non è quello rendicontato ({format_value(current, unit)})")
-            c.findings.append(_finding_row(Finding("DEC-INVALID", ERROR, msg, file=d.where.rsplit(":", 1)[0],
-                                                   line=_line(d.where)), sector.code))
+            c.findings.append(_finding_row(Finding("DEC-INVALID", ERROR, msg, file=d.file or None, line=d.line,
+                                                   sheet=d.sheet or None, cell=d.cell or None), sector.code))
             c.decisions.append(_decision_row(d, False, msg, unit))
             continue
         out[d.indicator] = {**(out.get(d.indicator) or {}), d.input: d.new}
         c.decisions.append(_decision_row(d, True, f"{d.indicator}: {format_value(d.old, unit)} → "
                                          f"{format_value(d.new, unit)}", unit))
     return out
-
-
-def _line(where: str) -> int | None:
-    tail = where.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else None
 
 
 def _renormalised(sc, policy) -> str:

@@ -62,14 +62,21 @@ class Decision:
     reason: str = ""
     by: str = ""
     date: str = ""  # ISO date
-    where: str = ""  # file:line
+    where: str = ""  # file:line, or file: 'Decisioni'!A5
     origin: str = "nucleo"  # or "piano" (recorded by the consolidation for what the plan itself decides)
+    file: str = ""  # where it was written, for findings about it
+    line: int | None = None
+    sheet: str = ""
+    cell: str = ""
 
 
 def load_decisions(path: str | Path, plan: Plan) -> tuple[list[Decision], list[Finding]]:
-    """Read and validate a decisions file. Returns the valid decisions and one finding per refused one."""
+    """Read and validate a decisions file (YAML, or a workbook with a «Decisioni» sheet). Returns the valid
+    decisions and one finding per refused one."""
     path = Path(path)
     name = str(path)
+    if path.suffix.lower() in (".xlsx", ".ods"):
+        return _load_book(path, plan)
     try:
         if path.stat().st_size > MAX_BYTES:
             return [], [Finding("DEC-INVALID", ERROR, f"file delle decisioni troppo grande (oltre {MAX_BYTES:,} "
@@ -80,7 +87,18 @@ def load_decisions(path: str | Path, plan: Plan) -> tuple[list[Decision], list[F
     return parse_decisions(text, plan, name)
 
 
+@dataclass
+class _Entry:
+    """One decision as written, before validation: values by key, and where each key (or the entry) stands."""
+
+    values: dict
+    where: str  # "file:line" or "file: 'Decisioni'!A5"
+    locs: dict  # key -> Finding location kwargs (line=... or sheet=..., cell=...)
+    loc: dict  # the entry's own location
+
+
 def parse_decisions(text: str, plan: Plan, file: str = "<decisioni>") -> tuple[list[Decision], list[Finding]]:
+    """Validate the YAML text of a decisions file against ``plan``."""
     findings: list[Finding] = []
 
     def bad(msg: str, line: int | None) -> None:
@@ -104,51 +122,71 @@ def parse_decisions(text: str, plan: Plan, file: str = "<decisioni>") -> tuple[l
     if len(items) > MAX_DECISIONS:
         bad(f"troppe decisioni ({len(items)}, al massimo {MAX_DECISIONS})", getattr(items, "line", 1))
         return [], findings
-    objectives = {o.id: (s, o) for s in plan.sectors for o in s.objectives}
-    indicators = {i.id: (s, o, i) for s in plan.sectors for o in s.objectives for i in o.indicators}
-    out: list[Decision] = []
+    entries: list[_Entry | None] = []
     lines = getattr(items, "item_lines", [None] * len(items))
     for n, item in enumerate(items):
         line = lines[n]
         if not isinstance(item, LMap):
             bad(f"decisione n. {n + 1}: attesa una voce con kind, reason, by, date", line)
+            entries.append(None)
             continue
         unknown = sorted(str(k) for k in item if k not in KEYS)
         if unknown:
             bad(f"decisione n. {n + 1}: chiavi sconosciute {', '.join(unknown)} (ammesse: {', '.join(sorted(KEYS))})",
                 line)
+            entries.append(None)
             continue
+        entries.append(_Entry(dict(item), f"{file}:{line}" if line else file,
+                              {k: {"line": ln} for k, ln in item.key_lines.items()}, {"line": line}))
+    out = _validate(entries, plan, file, findings)
+    return out, findings
+
+
+def _validate(entries: list[_Entry | None], plan: Plan, file: str, findings: list[Finding]) -> list[Decision]:
+    objectives = {o.id: (s, o) for s in plan.sectors for o in s.objectives}
+    indicators = {i.id: (s, o, i) for s in plan.sectors for o in s.objectives for i in o.indicators}
+    out: list[Decision] = []
+    for n, e in enumerate(entries):
+        if e is None:
+            continue
+        item = e.values
+
+        def bad(msg: str, key: str | None = None, n=n, e=e) -> None:
+            loc = e.locs.get(key, e.loc) if key else e.loc
+            findings.append(Finding("DEC-INVALID", ERROR, f"decisione n. {n + 1}: {msg}: decisione non applicata",
+                                    file=file, **loc))
+
         nested = sorted(str(k) for k, v in item.items() if isinstance(v, (list, dict)))
         if nested:  # a value must be one text, number or date (and a YAML alias cannot expand into a list)
-            bad(f"decisione n. {n + 1}: {', '.join(nested)} deve essere un solo valore, non una lista",
-                item.key_lines.get(nested[0], line))
+            bad(f"{', '.join(nested)} deve essere un solo valore, non una lista", nested[0])
             continue
-        kind = KINDS.get(str(item.get("kind", "")).strip().lower())
+        kind = KINDS.get(str(item.get("kind") or "").strip().lower())
         if kind is None:
-            bad(f"decisione n. {n + 1}: 'kind' deve essere neutralise, not_applicable o correct", line)
+            bad("'kind' (tipo) deve essere neutralise, not_applicable o correct (neutralizza, non applicabile, "
+                "correzione)", "kind")
             continue
         missing = [k for k in ("reason", "by", "date") if not _text(item.get(k))]
         if missing:
-            bad(f"decisione n. {n + 1}: mancano {', '.join(missing)} (motivazione, chi decide, data)",
-                item.key_lines.get(missing[0], line) if missing[0] in item else line)
+            bad(f"mancano {', '.join(missing)} (motivazione, chi decide, data)", missing[0])
             continue
         when = _date(item.get("date"))
         if when is None:
-            bad(f"decisione n. {n + 1}: data non valida {item.get('date')!r} (gg/mm/aaaa)", item.key_lines["date"])
+            bad(f"data non valida {item.get('date')!r} (gg/mm/aaaa)", "date")
             continue
         common = {"reason": _text(item["reason"]), "by": _text(item["by"]), "date": when.isoformat(),
-                  "where": f"{file}:{line}" if line else file}
+                  "where": e.where, "file": file, "line": e.loc.get("line"), "sheet": e.loc.get("sheet", ""),
+                  "cell": e.loc.get("cell", "")}
         if kind == NEUTRALISE:
             oid = _text(item.get("objective"))
             if oid not in objectives:
-                bad(f"decisione n. {n + 1}: obiettivo {oid or '(mancante)'!s} non presente nel piano", line)
+                bad(f"obiettivo {oid or '(mancante)'!s} non presente nel piano", "objective")
                 continue
             s, _ = objectives[oid]
             out.append(Decision(kind, s.code, oid, **common))
             continue
         iid = _text(item.get("indicator"))
         if iid not in indicators:
-            bad(f"decisione n. {n + 1}: indicatore {iid or '(mancante)'!s} non presente nel piano", line)
+            bad(f"indicatore {iid or '(mancante)'!s} non presente nel piano", "indicator")
             continue
         s, o, ind = indicators[iid]
         if kind == NOT_APPLICABLE:
@@ -156,25 +194,102 @@ def parse_decisions(text: str, plan: Plan, file: str = "<decisioni>") -> tuple[l
             continue
         specs = {sp.name: sp for sp in inputs_for(ind.rule, plan.year)}
         if not ind.rule.scored:
-            bad(f"decisione n. {n + 1}: {iid} è informativo, non valutato: nessun valore da correggere", line)
+            bad(f"{iid} è informativo, non valutato: nessun valore da correggere", "indicator")
             continue
-        name = _text(item.get("input")) or (next(iter(specs)) if len(specs) == 1 else "")
+        given = _text(item.get("input"))
+        name = INPUT_IT.get(given.lower(), given) or (next(iter(specs)) if len(specs) == 1 else "")
         if name not in specs:
-            bad(f"decisione n. {n + 1}: indicare 'input' tra {', '.join(specs)} per {iid}", line)
+            bad(f"indicare 'input' (campo) tra {', '.join(specs)} per {iid}", "input")
             continue
         if "old" not in item or "new" not in item:
-            bad(f"decisione n. {n + 1}: una correzione indica il valore precedente ('old', null se non "
-                "rendicontato) e il nuovo ('new')", line)
+            bad("una correzione indica il valore precedente ('old', null se non rendicontato) e il nuovo ('new')")
             continue
         unit = specs[name].unit
         old, new = _value(item["old"], unit, plan.year), _value(item["new"], unit, plan.year)
         if old is _BAD or new is _BAD or new is None:
             which = "new" if new is _BAD or new is None else "old"
-            bad(f"decisione n. {n + 1}: valore '{which}' {item[which]!r} non valido per {iid} "
-                f"({_UNIT_IT.get(unit, unit)})", item.key_lines.get(which, line))
+            bad(f"valore '{which}' {item[which]!r} non valido per {iid} ({_UNIT_IT.get(unit, unit)})", which)
             continue
         out.append(Decision(kind, s.code, o.id, iid, name, old, new, **common))
-    return out, findings
+    return out
+
+
+# a workbook of decisions: one sheet «Decisioni», a header row, one decision per row
+BOOK_SHEET = "decisioni"
+BOOK_COLUMNS = {"tipo": "kind", "obiettivo": "objective", "indicatore": "indicator", "campo": "input",
+                "valore precedente": "old", "nuovo valore": "new", "motivazione": "reason", "deciso da": "by",
+                "chi": "by", "data": "date"}
+INPUT_IT = {"valore": "value", "numeratore": "numerator", "denominatore": "denominator",
+            "riferimento": "baseline", "valore di riferimento": "baseline", "anno": "current",
+            "valore dell'anno": "current", "data": "date"}
+
+
+def _load_book(path: Path, plan: Plan) -> tuple[list[Decision], list[Finding]]:
+    """Decisions from a workbook (.xlsx, .ods) checked by the guard for untrusted files first."""
+    import io
+
+    import python_calamine
+
+    from ..sheetio.safeopen import UnsafeFile, open_package, read_bounded
+
+    name = str(path)
+
+    def fail(msg: str, **loc) -> tuple[list[Decision], list[Finding]]:
+        return [], [Finding("DEC-INVALID", ERROR, msg, file=name, **loc)]
+
+    try:
+        package = open_package(read_bounded(path), path.name)
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.data))
+        sheet = next((n for n in wb.sheet_names if n.strip().lower() == BOOK_SHEET), None)
+        if sheet is None:
+            return fail("il file delle decisioni non ha un foglio «Decisioni»")
+        rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except UnsafeFile as u:
+        return fail(f"file delle decisioni rifiutato: {u.message}")
+    except OSError as e:
+        return fail(f"file delle decisioni illeggibile: {e.strerror or e}")
+    except BaseException as e:  # a damaged file (or a panic of the reader) never stops the consolidation
+        if not isinstance(e, Exception) and type(e).__name__ != "PanicException":
+            raise
+        return fail(f"file delle decisioni danneggiato o non leggibile ({type(e).__name__})")
+    head = next((i for i, r in enumerate(rows[:20]) if any(_header(v) == "kind" for v in r)), None)
+    if head is None:
+        return fail("nel foglio «Decisioni» manca la riga di intestazione (Tipo, Obiettivo, Indicatore, Campo, "
+                    "Valore precedente, Nuovo valore, Motivazione, Deciso da, Data)", sheet=sheet)
+    cols = {j: _header(v) for j, v in enumerate(rows[head]) if _header(v)}
+    entries: list[_Entry | None] = []
+    for i in range(head + 1, len(rows)):
+        r = rows[i]
+        values = {key: _cell(r[j]) for j, key in cols.items() if j < len(r)}
+        if all(v is None for v in values.values()):
+            continue
+        if len(entries) >= MAX_DECISIONS:
+            return fail(f"troppe decisioni (al massimo {MAX_DECISIONS})", sheet=sheet)
+        values = {k: v for k, v in values.items() if v is not None}
+        if "old" in cols.values() and KINDS.get(str(values.get("kind", "")).strip().lower()) == CORRECT:
+            values.setdefault("old", None)  # an empty «Valore precedente» cell: nothing was reported
+        entries.append(_Entry(values, f"{name}: '{sheet}'!A{i + 1}",
+                              {key: {"sheet": sheet, "cell": f"{_column(j)}{i + 1}"} for j, key in cols.items()},
+                              {"sheet": sheet, "cell": f"A{i + 1}"}))
+    findings: list[Finding] = []
+    return _validate(entries, plan, name, findings), findings
+
+
+def _column(j: int) -> str:
+    letters = ""
+    j += 1
+    while j:
+        j, rem = divmod(j - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _header(v) -> str:
+    return BOOK_COLUMNS.get(" ".join(str(v or "").split()).lower().rstrip(":"), "")
+
+
+def _cell(v):
+    return None if v is None or (isinstance(v, str) and not v.strip()) else v
 
 
 _BAD = object()
