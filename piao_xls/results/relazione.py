@@ -227,6 +227,8 @@ class _Doc:
         from docx.oxml.ns import qn
 
         rpr = style_el.get_or_add_rPr()
+        for old in rpr.findall(qn("w:lang")):
+            rpr.remove(old)
         lang = OxmlElement("w:lang")
         lang.set(qn("w:val"), "it-IT")
         rpr.append(lang)
@@ -361,7 +363,19 @@ class _Doc:
 
         el = OxmlElement("w:updateFields")
         el.set(qn("w:val"), "true")
-        self.doc.settings.element.append(el)
+        settings = self.doc.settings.element
+        # the schema's order: updateFields comes before these (Word refuses a settings part out of order)
+        after = {qn(f"w:{n}") for n in ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
+                                        "attachedSchema", "themeFontLang", "clrSchemeMapping",
+                                        "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade",
+                                        "captions", "readModeInkLockDown", "smartTagType", "shapeDefaults",
+                                        "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")}
+        after.add(qn("m:mathPr"))
+        nxt = next((c for c in settings if c.tag in after), None)
+        if nxt is not None:
+            nxt.addprevious(el)
+        else:
+            settings.append(el)
 
     def bytes(self) -> bytes:
         buf = io.BytesIO()
