@@ -571,19 +571,35 @@ def docx_to_pdf(docx: str | Path, pdf: str | Path, timeout: float = PDF_TIMEOUT)
         cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out), str(src)]
         try:
-            run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
-                                 start_new_session=True)
-        except subprocess.TimeoutExpired as e:
-            raise RelazioneError(f"LibreOffice non ha convertito {docx.name} in PDF entro {timeout:.0f} s") from e
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)  # its own process group: stopped whole on timeout
         except OSError as e:
             raise RelazioneError(f"LibreOffice ({soffice}) non avviabile: {e}") from e
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            _kill_group(proc)
+            raise RelazioneError(f"LibreOffice non ha convertito {docx.name} in PDF entro {timeout:.0f} s") from e
+        except BaseException:
+            _kill_group(proc)
+            raise
         made = out / "relazione.pdf"
-        if run.returncode != 0 or not made.exists() or made.stat().st_size == 0:
-            tail = (run.stderr or run.stdout or "").strip()[-300:]
-            raise RelazioneError(f"LibreOffice non ha convertito {docx.name} in PDF (codice {run.returncode}): "
+        if proc.returncode != 0 or not made.exists() or made.stat().st_size == 0:
+            tail = (stderr or stdout or "").strip()[-300:]
+            raise RelazioneError(f"LibreOffice non ha convertito {docx.name} in PDF (codice {proc.returncode}): "
                                  f"{tail}")
         write_bytes_atomic(pdf, made.read_bytes())
     return pdf
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Stop soffice and whatever it started (its process group, created for it), then reap it."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
 
 
 def write_relazione(data: dict, plan: Plan, docx_path: str | Path, pdf: bool = True) -> tuple[Path, Path | None]:
