@@ -82,6 +82,26 @@ def test_decisions_are_applied_and_recorded(plan, tmp_path, returned):
     json.dumps(c.to_dict(), default=str)  # the decisions travel in the JSON
 
 
+def test_a_decisions_file_among_the_returned_workbooks_is_not_read_as_one(plan, returned):
+    for name in ("decisioni.yaml", "decisioni.xlsx"):
+        dec = returned / name
+        if name.endswith(".yaml"):
+            dec.write_text(DECISIONS, encoding="utf-8")
+        else:
+            from openpyxl import Workbook
+
+            wb = Workbook()
+            wb.active.title = "Decisioni"
+            wb.active.append(["Tipo", "Obiettivo", "Motivazione", "Deciso da", "Data"])
+            wb.active.append(["neutralizza", "SF-3", "Norma sopravvenuta", "Nucleo", "10/03/2026"])
+            wb.save(dec)
+        c = consolidate([returned], plan, decisions=dec)
+        assert not [f for f in c.findings if name in f["file"]], [f for f in c.findings if name in f["file"]]
+        assert all(name not in s["path"] for s in c.sources)
+        assert any(d["applied"] and d["origin"] == "nucleo" for d in c.decisions)
+        dec.unlink()
+
+
 def test_without_decisions_nothing_changes(plan, returned):
     c = consolidate([returned], plan)
     assert _sector(c, "SF")["score"] == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)

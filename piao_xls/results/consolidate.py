@@ -97,16 +97,22 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
     (``SectorSubmission.raw`` and ``.cells``), which are otherwise dropped as soon as a file is read.
     """
     dec_findings: list[Finding] = []
+    dec_file = None
     if isinstance(decisions, (str, Path)):
+        dec_file = Path(decisions)
         decisions, dec_findings = load_decisions(decisions, plan)
     with paused_gc():
         return _consolidate(paths, plan, prefer_newest, jobs, limits, progress, keep_raw, list(decisions or ()),
-                            dec_findings)
+                            dec_findings, dec_file)
 
 
 def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, progress,
-                 keep_raw: bool, decisions: list[Decision], dec_findings: list[Finding]) -> Consolidation:
+                 keep_raw: bool, decisions: list[Decision], dec_findings: list[Finding],
+                 dec_file: Path | None = None) -> Consolidation:
     files, skipped = expand_paths(paths)
+    if dec_file is not None:  # the decisions file may sit with the returned workbooks: it is not one of them
+        files = [f for f in files if not _same_file(f, dec_file)]
+        skipped = [f for f in skipped if not _same_file(f, dec_file)]
     results = read_all(files, plan, jobs, limits, progress, keep_raw)
     c = Consolidation(plan, results, skipped)
     for f in dec_findings:
@@ -229,6 +235,13 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
         c.sources.append({"path": str(f), "sha256": "", "size": f.stat().st_size if f.exists() else 0, "saved": "",
                           "status": "ignorato", "kind": "", "sectors": "", "used_for": "", "received": _received(f)})
     return c
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def _received(path) -> str:
