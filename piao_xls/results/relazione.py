@@ -32,6 +32,7 @@ REQUIRED_KEYS = ("plan_id", "year", "sectors", "objectives", "indicators", "find
 SOURCE_STATUS_IT = {"accepted": "accettato", "accepted_with_warnings": "accettato con avvisi",
                     "rejected": "respinto"}
 SEVERITY_IT = {"error": "errore", "warning": "avviso"}
+ERRORS = ("error", "errore")
 MISSING = {"missing", "non rendicontato"}
 NOT_COUNTED = {"informative", "informativo", "not_applicable", "non applicabile"}
 RULE_IT = {
@@ -510,11 +511,11 @@ def render_docx(data: dict, plan: Plan) -> bytes:
 
     # 5. anomalies
     d.heading("Anomalie", 1)
-    findings = sorted(data["findings"], key=lambda f: (f.get("severity") != "error", str(f.get("sector", ""))))
+    findings = sorted(data["findings"], key=lambda f: (f.get("severity") not in ERRORS, str(f.get("sector", ""))))
     if not findings:
         d.para("Nessuna anomalia.")
     else:
-        errors = sum(1 for f in findings if f.get("severity") == "error")
+        errors = sum(1 for f in findings if f.get("severity") in ERRORS)
         d.para(f"Anomalie rilevate: {len(findings)} ({errors} errori, {len(findings) - errors} avvisi)."
                + (f" Sono elencate le prime {MAX_FINDINGS}; il riepilogo le riporta tutte."
                   if len(findings) > MAX_FINDINGS else ""))
