@@ -54,6 +54,7 @@ def cli() -> None:
       piao-xls generate -o output/        # workbooks to email to the Responsabili
       piao-xls check returned/*.xlsx      # are the returned workbooks good?
       piao-xls consolidate returned/      # year-end summary for the Nucleo
+      piao-xls relazione returned/        # draft of the Relazione sulla Performance
     """
 
 
@@ -232,6 +233,13 @@ def generate(plan_file: str | None, out_dir: str, password: str, jobs: int, forc
         click.echo(f"wrote {w.path}  [{what}, {w.size:,} bytes]")
 
 
+def decisions_option(f):
+    """--decisions FILE, shared by `consolidate` and `relazione`."""
+    return click.option("--decisions", "decisions_file", default=None, type=click.Path(exists=True, dir_okay=False),
+                        help="The Nucleo's decisions: YAML, or a workbook with a «Decisioni» sheet (neutralise "
+                             "an objective, mark an indicator not applicable, correct a value; see docs/scoring.md).")(f)
+
+
 def plan_option(f):
     """--plan PLAN, shared by the commands that read returned workbooks."""
     return click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False), help=PLAN_HELP)(f)
@@ -286,10 +294,11 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Also write one CSV per table here.")
 @click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
+@decisions_option
 @click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="number of cores", help="Read files in N parallel processes.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, json_file: str | None,
-                csv_dir: str | None, prefer_newest: bool, jobs: int) -> None:
+                csv_dir: str | None, prefer_newest: bool, decisions_file: str | None, jobs: int) -> None:
     """Read every returned workbook under PATHS and write the year-end summary.
 
     PATHS are files or folders (recursed). Exit status 0 when every sector is scored from an
@@ -304,7 +313,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     p = _load_plan_or_exit(plan_file)
     with _Progress(enabled=not json_file and sys.stderr.isatty()) as progress:
-        c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress)
+        c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file)
     out = Path(summary) if summary else Path("output") / str(p.year) / f"PIAO-{p.year}-Riepilogo.xlsx"
     write_summary(c, out)
     if json_file:
@@ -312,12 +321,83 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     if csv_dir:
         write_csv(c, csv_dir)
     for s in c.sectors:
-        score = f"{s['score']:.2f} ({s['band']})" if s["score"] is not None else "-"
+        # as published: the band goes with the figure printed next to it
+        score = (f"{p.scoring.published(s['score']):.{p.scoring.precision}f} ({s['band']})"
+                 if s["score"] is not None else "-")
         click.echo(f"{s['code']:4} {score:>12}  {s['status']}")
     errors = sum(1 for f in c.findings if f["severity"] == "error")
+    _echo_decisions(c)
     click.echo(f"{len(c.results)} file(s) read, {len(c.skipped)} skipped, {errors} error finding(s); "
                f"summary: {out}")
     sys.exit(0 if c.ok else 1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@plan_option
+@click.option("--results", "results_file", type=click.Path(exists=True, dir_okay=False),
+              help="Use the results JSON written by `consolidate --json` instead of reading PATHS.")
+@decisions_option
+@click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
+@click.option("-o", "--output", "docx_file", default=None, type=click.Path(dir_okay=False),
+              help="The .docx to write (the .pdf goes next to it). "
+                   "Default: output/<year>/PIAO-<year>-Relazione-Performance.docx")
+@click.option("--no-pdf", is_flag=True, help="Write the .docx only (the PDF needs LibreOffice).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+              show_default="number of cores", help="Read files in N parallel processes.")
+def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str | None, decisions_file: str | None,
+              prefer_newest: bool, docx_file: str | None, no_pdf: bool, jobs: int) -> None:
+    """Draft the performance chapter of the Relazione sulla Performance (.docx and .pdf).
+
+    From the returned workbooks under PATHS (as `consolidate`) or from the JSON of a
+    consolidation (--results): the method, the overview, a table and a chart per sector, the
+    decisions, the anomalies and the sources. The PDF is converted by LibreOffice headless.
+
+    \b
+    Example:
+      piao-xls relazione returned/ --decisions decisioni.yaml
+      piao-xls relazione --results results.json -o relazione.docx
+    """
+    from .results.consolidate import consolidate as run
+    from .results.relazione import RelazioneError, load_results, results_of, write_relazione
+
+    p = _load_plan_or_exit(plan_file)
+    if bool(paths) == bool(results_file):
+        raise click.UsageError("indicare le cartelle delle schede ricevute (PATHS) oppure --results, non entrambi")
+    if results_file and decisions_file:
+        raise click.UsageError("con --results le decisioni sono quelle già applicate nel consolidamento: "
+                               "rieseguire consolidate con --decisions")
+    try:
+        if results_file:
+            data = load_results(results_file, p)
+        else:
+            with _Progress(enabled=sys.stderr.isatty()) as progress:
+                c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress,
+                        decisions=decisions_file)
+            _echo_decisions(c)
+            data = results_of(c)
+        out = Path(docx_file) if docx_file else (Path("output") / str(p.year) /
+                                                 f"PIAO-{p.year}-Relazione-Performance.docx")
+        docx, pdf = write_relazione(data, p, out, pdf=not no_pdf)
+    except RelazioneError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"scritto {docx}" + (f" e {pdf}" if pdf else " (PDF non richiesto)"))
+
+
+def _echo_decisions(c) -> None:
+    """One line on the decisions: none is applied silently."""
+    nucleo = [d for d in c.decisions if d["origin"] == "nucleo"]
+    applied = sum(1 for d in nucleo if d["applied"])
+    refused = sum(1 for f in c.findings if f["code"] == "DEC-INVALID")
+    plan = sum(1 for d in c.decisions if d["origin"] == "piano" and d["applied"])
+    if nucleo or refused or plan:
+        click.echo(f"{_it(applied, 'decisione del Nucleo applicata', 'decisioni del Nucleo applicate')}, "
+                   f"{_it(refused, 'non applicata', 'non applicate')} (DEC-INVALID); "
+                   f"{_it(plan, 'obiettivo escluso', 'obiettivi esclusi')} dal piano stesso (nessun target misurabile)")
+
+
+def _it(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _printable(text: str) -> str:

@@ -382,7 +382,7 @@ def _summary_ok(path: Path, label: str) -> None:
 
     assert zipfile.ZipFile(path).testzip() is None, label
     wb = load_workbook(path, read_only=True)  # a valid, openable workbook
-    assert wb.sheetnames == ["Riepilogo", "Obiettivi", "Indicatori", "Anomalie", "Fonti", "Grafici"], label
+    assert wb.sheetnames == ["Riepilogo", "Obiettivi", "Indicatori", "Anomalie", "Fonti", "Decisioni", "Grafici"], label
     wb.close()
 
 

@@ -558,6 +558,70 @@ def test_live_scores_equal_the_python_engine_on_other_rules(libreoffice, tmp_pat
     assert not errors, f"{len(errors)} difference(s):\n" + "\n".join(errors[:40])
 
 
+NOISE_PLAN = """\
+comune: Prova
+year: 2025
+scoring: {threshold: "THR", precision: PREC}
+sectors:
+  - code: TH
+    name: Soglie
+    short_name: TH - Soglie
+    responsabile: {name: Mario Rossi}
+    objectives:
+      - number: 1
+        title: MEDIA PONDERATA
+        weight: 60
+        indicators:
+          - {description: "% pratiche evase", target: "100%", weight: 3}
+          - {description: "% pratiche digitali", target: "100%", weight: 1}
+      - number: 2
+        title: AUMENTO
+        weight: 40
+        indicators:
+          - {description: Pattuglie, target: "il 60% in più rispetto al 2024"}
+"""
+
+
+@pytest.mark.parametrize(("thr", "prec", "values", "expected"), [
+    # (3 x 0.6 + 1 x 0.2) / 4 = 0.49999999999999994 in floating point: "50,00%", not below 50%
+    ("50%", 2, {"TH-1.1|value": 0.6, "TH-1.2|value": 0.2, "TH-2.1|baseline": 3, "TH-2.1|current": 4.8}, (0.5, 1.0)),
+    # 49.995% published with 2 decimals is "50,00%"; 49.99% is below
+    ("50%", 2, {"TH-1.1|value": 0.6666, "TH-1.2|value": 0.0, "TH-2.1|baseline": 3, "TH-2.1|current": 2.4},
+     (0.49995, 0.5)),
+    ("50%", 2, {"TH-1.1|value": 0.6665, "TH-1.2|value": 0.0, "TH-2.1|baseline": 3, "TH-2.1|current": 2.4},
+     (0.0, 0.5)),
+    # +60% over 3 is exactly 4.8 (4.8 / 4.800000000000001 in floating point): 100% under an all-or-nothing threshold
+    ("100%", 2, {"TH-1.1|value": 1.0, "TH-1.2|value": 1.0, "TH-2.1|baseline": 3, "TH-2.1|current": 4.8}, (1.0, 1.0)),
+    ("100%", 0, {"TH-1.1|value": 0.996, "TH-1.2|value": 1.0, "TH-2.1|baseline": 3, "TH-2.1|current": 4.7},
+     (0.997, 0.0)),
+    # a total of 94.995 on paper (94.99499999999999 in floating point): published "95,00", band A in both
+    ("0%", 2, {"TH-1.1|value": 0.94995, "TH-1.2|value": 0.94995, "TH-2.1|baseline": 1, "TH-2.1|current": 1.51992},
+     (0.94995, 0.94995)),
+    ("0%", 2, {"TH-1.1|value": 0.94994, "TH-1.2|value": 0.94994, "TH-2.1|baseline": 1, "TH-2.1|current": 1.519904},
+     (0.94994, 0.94994)),
+])
+def test_threshold_on_the_published_figure_live_and_in_python(libreoffice, tmp_path, thr, prec, values, expected):
+    """The live preview and the engine agree where float noise meets a threshold."""
+    plan, findings = parse_plan(NOISE_PLAN.replace("THR", thr).replace("PREC", str(prec)), "soglie.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    sector = plan.sectors[0]
+    book = sector_workbook(plan, sector)
+    sheet = book.sheets[1]
+    path = tmp_path / book.filename
+    path.write_bytes(render(book))
+    values = {**{k: None for k in sheet.inputs if not k.endswith("|analisi") and "|" in k}, **values}
+    values = {k: v for k, v in values.items() if k in sheet.inputs}
+    _, objectives, total = live_scores(plan, sector, sheet, values)
+    assert [o.achievement for o in objectives] == pytest.approx(list(expected), abs=1e-9)
+    if thr == "0%":
+        assert plan.scoring.band(total).code == ("A" if expected[0] > 0.94994 else "B"), total
+    with libreoffice.open(path) as doc:
+        write(doc, sheet, values)
+        doc.recalc()
+        errors = compare_sheet(doc, plan, sector, sheet, values, f"{thr}/{prec}")
+    assert not errors, "\n".join(errors)
+
+
 def test_an_objective_measured_by_the_nucleo_only_is_not_evaluable_live(plan):
     """The Python side mirrors the sheet: SF-2 (Nucleo only) is left out, the total is rescaled."""
     sector = plan.sector("SF")

@@ -84,6 +84,21 @@ def test_export_then_import_gives_the_same_plan(plan, tmp_path):
     assert all(f.sheet and f.cell and f.line is None for f in findings)
 
 
+def test_scoring_precision_survives_export_and_import(plan, tmp_path):
+    from pathlib import Path
+
+    text = Path(plan.source).read_text(encoding="utf-8").replace("scoring: {}", 'scoring: {precision: 3, threshold: "50%"}')
+    custom, findings = parse_plan(text, "p.yaml")
+    assert custom is not None and custom.scoring.precision == 3, [str(f) for f in findings]
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(custom))
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert again.scoring.precision == 3 and again.fingerprint == custom.fingerprint != plan.fingerprint
+    again_yaml, _ = parse_plan(plan_to_yaml(custom, header="# t"), "t.yaml")
+    assert again_yaml.fingerprint == custom.fingerprint
+
+
 def test_export_is_deterministic(plan):
     assert export_bytes(plan) == export_bytes(plan)
 

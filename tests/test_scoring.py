@@ -281,6 +281,57 @@ def test_threshold_zeroes_an_objective_below_it():
     assert _obj_scores(values, ScoringPolicy(threshold=0.5)).achievement == 0.625
 
 
+def test_threshold_is_compared_on_the_published_achievement():
+    # weights 3 and 1 at 60% and 20%: (3 x 0.6 + 1 x 0.2) / 4 = 2 / 4 = 0.5 on paper,
+    # 0.49999999999999994 in binary floating point; published "50,00%", so it is not below a 50% threshold
+    values = {"SA-1.1": {"value": 0.6}, "SA-1.2": {"value": 0.2}}
+    raw = _obj_scores(values).achievement
+    assert raw < 0.5  # the float noise the rule must absorb
+    o = _obj_scores(values, ScoringPolicy(threshold=0.5))
+    assert o.achievement == pytest.approx(0.5) and o.points == pytest.approx(50)
+    # 49.994% publishes as "49,99%": below 50%, counts 0; 49.995% publishes as "50,00%": kept
+    assert _obj_scores({"SA-1.1": {"value": 0.66658666}, "SA-1.2": {"value": 0.0}},  # 3 x 0.66658666 / 4
+                       ScoringPolicy(threshold=0.5)).achievement == 0.0
+    assert _obj_scores({"SA-1.1": {"value": 0.6666}, "SA-1.2": {"value": 0.0}},  # 0.49995 -> "50,00%"
+                       ScoringPolicy(threshold=0.5)).achievement == pytest.approx(0.49995)
+    # with 0 decimals published, 49.5% is "50%" and passes; 49.4% is "49%" and does not
+    assert _obj_scores({"SA-1.1": {"value": 0.66}, "SA-1.2": {"value": 0.0}},  # 0.495
+                       ScoringPolicy(threshold=0.5, precision=0)).achievement == pytest.approx(0.495)
+    assert _obj_scores({"SA-1.1": {"value": 0.6586}, "SA-1.2": {"value": 0.0}},  # 0.49395
+                       ScoringPolicy(threshold=0.5, precision=0)).achievement == 0.0
+
+
+def test_exact_increase_is_fully_achieved_under_an_all_or_nothing_threshold():
+    # +60% over a baseline of 3 is 4.8; 3 x 1.6 is 4.800000000000001 in floating point, so 4.8 / 4.8000...01
+    # is 0.9999999999999998: published "100,00%", it meets a threshold of 100%
+    plan = plan_from(ONE_OBJ % 'target: "il 60% in più rispetto al 2024"' + "scoring: {threshold: 100%}\n")
+    sector = plan.sectors[0]
+    s = scoring.score_sector(sector, {"SA-1.1": {"baseline": 3.0, "current": 4.8}}, plan.scoring)
+    assert s.objectives[0].achievement == pytest.approx(1.0)
+    assert s.score == pytest.approx(100) and s.band_code == "A"
+    s = scoring.score_sector(sector, {"SA-1.1": {"baseline": 3.0, "current": 4.79}}, plan.scoring)
+    assert s.objectives[0].achievement == 0.0  # 4.79 / 4.8 = 99.79%: below 100%
+
+
+def test_precision_is_read_from_the_plan_and_checked():
+    plan = plan_from(ONE_OBJ % 'target: "100%"' + "scoring: {precision: 1}\n")
+    assert plan.scoring.precision == 1
+    assert plan.scoring.band(94.95).code == "A"  # "95,0"
+    assert plan.scoring.band(94.94).code == "B"  # "94,9"
+    assert plan_from(ONE_OBJ % 'target: "100%"').scoring.precision == 2
+    for bad in ("1.5", "-1", "7", "due"):
+        p, findings = parse_plan(ONE_OBJ % 'target: "100%"' + f"scoring: {{precision: {bad}}}\n", "plan.yaml")
+        assert p is None and any(f.code in ("PLAN-SCORING", "PLAN-SCHEMA") and f.line for f in findings), bad
+
+
+def test_default_precision_keeps_the_fingerprint():
+    a = plan_from(ONE_OBJ % 'target: "100%"')
+    b = plan_from(ONE_OBJ % 'target: "100%"' + "scoring: {precision: 2}\n")
+    c = plan_from(ONE_OBJ % 'target: "100%"' + "scoring: {precision: 3}\n")
+    assert a.fingerprint == b.fingerprint != c.fingerprint
+    assert "precision" not in a.canonical()["scoring"] and c.canonical()["scoring"]["precision"] == 3
+
+
 def test_objective_with_only_informative_indicators_is_not_evaluable():
     plan = plan_from(ONE_OBJ % "target: ''")
     sector = plan.sectors[0]
@@ -379,8 +430,11 @@ def test_sector_score_value_no_evaluable_weight_is_zero():
 @pytest.mark.parametrize(
     ("score", "code"),
     [
-        (100, "A"), (95, "A"), (94.999, "B"), (90, "B"), (89.99, "C"), (80, "C"),
+        (100, "A"), (95, "A"), (94.99, "B"), (90, "B"), (89.99, "C"), (80, "C"),
         (79.99, "D"), (70, "D"), (69.99, "E"), (0, "E"),
+        # decided on the published score (2 decimals): 94.995 and 94.999 print as "95,00", so band A;
+        # 94.994 prints as "94,99", band B
+        (94.995, "A"), (94.999, "A"), (94.994, "B"), (89.995, "B"), (69.9949, "E"),
     ],
 )
 def test_default_bands(score, code):

@@ -48,6 +48,9 @@ CODES: dict[str, str] = {
     "WB-CONFLICT": "two files give different values for the same sector",
     "WB-NOT-RECEIVED": "no submission for a sector (non pervenuto)",
     "WB-SKIPPED": "a file in the input folders is not a workbook",
+    # the Nucleo's decisions file
+    "DEC-INVALID": "a decision of the Nucleo is incomplete, names an unknown objective or indicator, or corrects "
+                   "a value that was not the one reported: not applied",
 }
 
 

@@ -69,8 +69,9 @@ def objective_formula(parts: Sequence[tuple[str, float]], policy: ScoringPolicy)
     else:
         total = sum(w for _, w in parts)
         expr = f"({'+'.join(f'{_n(w)}*{c}' for c, w in parts)})/{_n(total)}"
-    if policy.threshold is not None:
-        return f"=IF({expr}<{_n(policy.threshold)},0,{expr})"
+    if policy.threshold is not None:  # compared on the published percentage, as ScoringPolicy.below_threshold
+        thr = _n(round(policy.threshold * 100, 9))
+        return f"=IF(ROUND(({expr})*100,{policy.precision})<{thr},0,{expr})"
     return f"={expr}"
 
 
@@ -92,9 +93,10 @@ def sector_formula(point_cells: Sequence[str], evaluable_weight: float, gate_cel
     return f"=IF(OR({failed}),MIN({_n(gate_cap)},{base}),{base})"
 
 
-def band_formula(score_cell: str, bands: Sequence[Band]) -> str:
+def band_formula(score_cell: str, bands: Sequence[Band], precision: int = 2) -> str:
+    """The band of the score in ``score_cell``, decided on the published score (``precision`` decimals)."""
     ordered = sorted(bands, key=lambda b: -b.min)
-    score = f"ROUND({score_cell},9)"  # as ScoringPolicy.band
+    score = f"ROUND({score_cell},{precision})"  # as ScoringPolicy.band
     expr = f'"{_band_text(ordered[-1])}"'
     for b in reversed(ordered[:-1]):
         expr = f'IF({score}>={_n(b.min)},"{_band_text(b)}",{expr})'

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
 
 from .gcpause import paused_gc
@@ -200,6 +202,16 @@ DEFAULT_BANDS = (
 )
 
 
+def publish_round(x: float, decimals: int) -> float:
+    """``x`` rounded to ``decimals`` as a person reads it printed: the float taken at 15 significant digits (as
+    Excel and LibreOffice compute), then rounded half away from zero (as their ROUND). So floating-point noise
+    never decides a digit: 94.99499999999999 (0.94995 x 100) -> 95.0, 2.675 -> 2.68, 94.994 -> 94.99."""
+    if not math.isfinite(x):
+        return x
+    q = Decimal(1).scaleb(-decimals)
+    return float(Decimal(f"{float(x):.15g}").quantize(q, rounding=ROUND_HALF_UP))
+
+
 @dataclass(frozen=True)
 class ScoringPolicy:
     """Every number of the scoring engine; see docs/scoring.md."""
@@ -212,15 +224,30 @@ class ScoringPolicy:
     weights: str = _optional("percent")
     #: the highest sector score (0..100) when a gate objective is not met; 0: the sector scores 0
     gate_cap: float = _optional(0.0)
+    # decimals of every published figure (sector score and points; achievements as percentages). Outcomes
+    # (band, threshold) are decided on the published figure. Left out of the canonical form at its default,
+    # so that plans written before it keep their fingerprint.
+    precision: int = _optional(2)
+
+    def published(self, score: float) -> float:
+        """A 0-100 figure (score, points, achievement in %) as published: rounded to ``precision`` decimals."""
+        return publish_round(score, self.precision)
 
     def band(self, score: float) -> Band:
-        """The band of a 0-100 score, decided on the score rounded to 9 decimals so that floating-point
-        noise (94.99999999999999 for an exact 95) does not drop a sector into the band below."""
-        score = round(score, 9)
+        """The band of a 0-100 score, decided on the published score (rounded to ``precision`` decimals):
+        "95,00" is never shown with band B, and floating-point noise (94.99999999999999 for an exact 95)
+        does not drop a sector into the band below."""
+        score = self.published(score)
         for b in sorted(self.bands, key=lambda b: -b.min):
             if score >= b.min:
                 return b
         return min(self.bands, key=lambda b: b.min)
+
+    def below_threshold(self, achievement: float) -> bool:
+        """True when an objective's achievement (0..1), as published in %, is below the threshold."""
+        if self.threshold is None:
+            return False
+        return self.published(achievement * 100) < publish_round(self.threshold * 100, 9)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the reader never trusts them and scores with these functions. See docs/scoring.m
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +18,7 @@ SCORED = "scored"
 MISSING = "missing"  # non rendicontato: scores 0, reported
 INVALID = "invalid"  # a value exists but cannot be scored (e.g. denominator 0): scores 0, reported
 INFORMATIVE = "informative"  # not scored
+NOT_APPLICABLE = "not_applicable"  # declared "non applicabile" by a recorded decision: not scored
 
 
 def _clamp01(x: float) -> float:
@@ -68,7 +69,7 @@ class IndicatorScore:
 
     @property
     def counts(self) -> bool:
-        return self.status != INFORMATIVE
+        return self.status not in (INFORMATIVE, NOT_APPLICABLE)
 
 
 def score_rule(rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) -> tuple[str, float | None, str]:
@@ -118,6 +119,7 @@ class ObjectiveScore:
     points: float  # weight x achievement (0 when not evaluable, and for a gate objective)
     indicators: tuple[IndicatorScore, ...]
     gate: bool = False
+    neutralised: bool = False  # left out by a recorded decision: weight re-normalised over the others
 
     @property
     def evaluable(self) -> bool:
@@ -152,7 +154,7 @@ def score_objective(obj: Objective, scores: Mapping[str, IndicatorScore], policy
     else:
         total_w = sum(i.weight for i, _ in counted)
         ach = sum(i.weight * (s.achievement or 0.0) for i, s in counted) / total_w
-    if policy.threshold is not None and ach < policy.threshold:
+    if policy.below_threshold(ach):  # on the published figure: 0.49999999999999994 is 50,00% and passes 50%
         ach = 0.0
     return ObjectiveScore(obj.id, weight, ach, weight * ach, own, obj.gate)
 
@@ -194,19 +196,26 @@ def gate_capped(score: float, objectives: tuple[ObjectiveScore, ...], policy: Sc
     return score, ()
 
 
-def score_sector(sector: Sector, values: Mapping[str, Mapping[str, object]], policy: ScoringPolicy) -> SectorScore:
+def score_sector(sector: Sector, values: Mapping[str, Mapping[str, object]], policy: ScoringPolicy,
+                 not_applicable: Collection[str] = (), neutralised: Collection[str] = ()) -> SectorScore:
     """Score a sector from ``values[indicator_id][input_name]`` (validated values).
 
     A sector with nothing measurable (no objective but gates with a scored indicator) is not evaluable:
     score None, no band. A gate objective not met caps the score at ``policy.gate_cap``.
+    ``not_applicable`` (indicator ids) and ``neutralised`` (objective ids) come from recorded decisions
+    (:mod:`piao_xls.results.decisions`): such an indicator does not count in its objective, such an
+    objective's weight is left out and the others are re-normalised.
     """
-    ind_scores = {i.id: score_indicator(i, values.get(i.id, {}), policy) for i in sector.indicators}
-    objs = tuple(score_objective(o, ind_scores, policy) for o in sector.objectives)
+    ind_scores = {i.id: IndicatorScore(i.id, NOT_APPLICABLE, None, "non applicabile") if i.id in not_applicable
+                  else score_indicator(i, values.get(i.id, {}), policy) for i in sector.indicators}
+    objs = tuple(ObjectiveScore(o.id, o.weight, None, 0.0, tuple(ind_scores[i.id] for i in o.indicators),
+                                gate=o.gate, neutralised=True)
+                 if o.id in neutralised else score_objective(o, ind_scores, policy) for o in sector.objectives)
     if not any(o.evaluable and not o.gate for o in objs):
         return SectorScore(sector.code, None, "", NOT_EVALUABLE, objs)
     raw = sector_score_value(objs)
     total, failed = gate_capped(raw, objs, policy)
-    # choose the band on the score rounded to 1e-9: 10 x 0.89 + 20 x 0.94 + 30 x 0.99 + 40 x 0.94 is 95
-    # but sums to 94.99999999999999 in binary floating point, which must not drop to band B
+    # the band is chosen on the published score (policy.precision decimals): 10 x 0.89 + 20 x 0.94 + 30 x 0.99
+    # + 40 x 0.94 is 95 but sums to 94.99999999999999 in binary floating point, published "95,00": band A
     band = policy.band(total)
     return SectorScore(sector.code, total, band.code, band.label, objs, failed, raw if failed else None)

@@ -518,7 +518,8 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
             point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap))
         sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)" + scale, "text")
         zero_band = plan.scoring.band(0.0)
-        sh.formula(band_row, F, "live_text", lambda: formulas.band_formula(total.ref, plan.scoring.bands),
+        sh.formula(band_row, F, "live_text", lambda: formulas.band_formula(total.ref, plan.scoring.bands,
+                                                                              plan.scoring.precision),
                    value=f"{zero_band.code} - {zero_band.label}", last_col=G)
     sh.put(band_row, H, None, "text")
 

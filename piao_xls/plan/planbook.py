@@ -217,6 +217,9 @@ PUNTEGGIO = Table("scoring", "Punteggio", (
     Column("gate_cap", "Punteggio massimo se un obiettivo di accesso non è raggiunto", NUMBER, "Da 0 a 100. "
            "Predefinito 0: il settore ottiene 0. Gli obiettivi di accesso hanno X come peso.", minimum=0,
            maximum=100, num_format="0.##", since=2),
+    Column("precision", "Decimali pubblicati", NUMBER, "Da 0 a 6: decimali di punteggi e percentuali pubblicati; "
+           "fascia e soglia si decidono sulla cifra pubblicata. Predefinito: 2.", minimum=0, maximum=6,
+           num_format="0", since=2),
 ), fields=True)
 
 FASCE = Table("bands", "Punteggio", (
@@ -338,6 +341,8 @@ def plan_to_data(plan: Plan) -> dict:
         scoring["weights"] = sc.weights
     if sc.gate_cap != default.gate_cap:
         scoring["gate_cap"] = _n(sc.gate_cap)
+    if sc.precision != default.precision:
+        scoring["precision"] = sc.precision
     if sc.bands != default.bands:
         scoring["bands"] = [{"min": _n(b.min), "code": b.code, **({"label": b.label} if b.label else {})}
                             for b in sc.bands]
@@ -435,6 +440,7 @@ def data_to_rows(data: dict | None) -> dict[str, list[dict]]:
         "threshold": sc.get("threshold"),
         "weights": sc.get("weights", default.weights),
         "gate_cap": sc.get("gate_cap", default.gate_cap),
+        "precision": sc.get("precision", default.precision),
     }]
     bands = sc.get("bands") or [{"min": b.min, "code": b.code, "label": b.label} for b in DEFAULT_BANDS]
     rows["bands"] = [dict(b) for b in bands]

@@ -167,7 +167,7 @@ def _load_yaml(text: str):
 
 KEYS = {
     "plan": {"plan_id", "comune", "ente_sovraordinato", "year", "title", "scoring", "sectors"},
-    "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands", "weights", "gate_cap"},
+    "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands", "weights", "gate_cap", "precision"},
     "band": {"min", "code", "label"},
     "sector": {"code", "name", "short_name", "responsabile", "offices", "staff", "staff_total",
                "activities", "objectives"},
@@ -752,6 +752,11 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
         ctx.add("PLAN-SCORING", "il punteggio massimo con un obiettivo di accesso non raggiunto (gate_cap) va da 0 "
                 "a 100", ctx.line_of(m, "gate_cap"))
         cap = None
+    precision = ctx.number(m, "precision", what, "scoring")
+    if precision is not None and (not float(precision).is_integer() or not 0 <= precision <= 6):
+        ctx.add("PLAN-SCORING", "i decimali pubblicati (precision) vanno da 0 a 6, senza decimali",
+                ctx.line_of(m, "precision"))
+        precision = None
     bands = p.bands
     if "bands" in m:
         raw = ctx.seq(m, "bands", what, "scoring")
@@ -768,8 +773,9 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
             ctx.add("PLAN-SCORING", "le fasce (bands) devono comprenderne una con punteggio minimo 0, così che ogni "
                     "punteggio abbia una fascia", ctx.line_of(m, "bands"))
         bands = tuple(sorted(out, key=lambda b: -b.min))
-    return ScoringPolicy(late if late is not None else p.late_penalty_per_month, agg, thr, bands, weights,
-                         cap if cap is not None else p.gate_cap)
+    return ScoringPolicy(late if late is not None else p.late_penalty_per_month, agg, thr, bands, weights=weights,
+                         gate_cap=cap if cap is not None else p.gate_cap,
+                         precision=int(precision) if precision is not None else p.precision)
 
 
 def parse_plan(text: str, file: str = "<plan>", read: list | None = None) -> tuple[Plan | None, list[Finding]]:

@@ -7,16 +7,18 @@ Output adapters (summary workbook, JSON, CSV) live in :mod:`piao_xls.results.sum
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.gcpause import paused_gc
 from ..core.model import Plan
 from ..core.scoring import MISSING, score_sector
-from ..core.targets import explain_it
+from ..core.targets import explain_it, inputs_for
 from ..plan.planfile import target_year
 from ..returns.batch import expand_paths, read_all
 from ..returns.reader import SectorSubmission, WorkbookResult
+from .decisions import CORRECT, KIND_IT, NEUTRALISE, NOT_APPLICABLE, Decision, format_value, load_decisions, same_value
 
 # sector status (Italian: shown in the summary)
 SCORED_OK = "valutato"
@@ -36,6 +38,7 @@ class Consolidation:
     indicators: list[dict] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
+    decisions: list[dict] = field(default_factory=list)  # every decision, of the Nucleo or of the plan, applied or not
 
     @property
     def ok(self) -> bool:
@@ -45,17 +48,19 @@ class Consolidation:
     def to_dict(self) -> dict:
         return {"plan_id": self.plan.plan_id, "year": self.plan.year, "fingerprint": self.plan.fingerprint,
                 "sectors": self.sectors, "objectives": self.objectives, "indicators": self.indicators,
-                "findings": self.findings, "sources": self.sources}
+                "findings": self.findings, "sources": self.sources, "decisions": self.decisions}
 
     def to_frames(self) -> dict:
         import pandas as pd
 
         return {name: pd.DataFrame(getattr(self, name)) for name in
-                ("sectors", "objectives", "indicators", "findings", "sources")}
+                ("sectors", "objectives", "indicators", "findings", "sources", "decisions")}
 
 
 def _finding_row(f: Finding, sector: str = "") -> dict:
     row = f.to_dict(sector=sector)
+    if f.file and f.line and not f.sheet:  # a decisions file: its line
+        row["file"] = f"{f.file}:{f.line}"
     for k in ("file", "sheet", "cell"):
         row[k] = row[k] or ""
     return row
@@ -85,22 +90,41 @@ def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, 
 
 
 def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False, jobs: int = 1, limits=None,
-                progress=None, keep_raw: bool = False) -> Consolidation:
+                progress=None, keep_raw: bool = False,
+                decisions: str | Path | list[Decision] | None = None) -> Consolidation:
     """Read every workbook under ``paths`` and score each sector of ``plan``.
+
+    ``decisions`` (a decisions file, see :mod:`piao_xls.results.decisions`, or decisions already loaded) are
+    applied and listed in ``Consolidation.decisions``; a refused decision gives a ``DEC-INVALID`` finding.
 
     ``limits`` (a :class:`piao_xls.sheetio.safeopen.Limits`) caps what a file may be; ``progress(done, total)``
     is called after each file is read. ``keep_raw`` keeps each result's raw cell values
     (``SectorSubmission.raw`` and ``.cells``), which are otherwise dropped as soon as a file is read.
     """
+    dec_findings: list[Finding] = []
+    dec_file = None
+    if isinstance(decisions, (str, Path)):
+        dec_file = Path(decisions)
+        decisions, dec_findings = load_decisions(decisions, plan)
     with paused_gc():
-        return _consolidate(paths, plan, prefer_newest, jobs, limits, progress, keep_raw)
+        return _consolidate(paths, plan, prefer_newest, jobs, limits, progress, keep_raw, list(decisions or ()),
+                            dec_findings, dec_file)
 
 
 def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, progress,
-                 keep_raw: bool) -> Consolidation:
+                 keep_raw: bool, decisions: list[Decision], dec_findings: list[Finding],
+                 dec_file: Path | None = None) -> Consolidation:
     files, skipped = expand_paths(paths)
+    if dec_file is not None:  # the decisions file may sit with the returned workbooks: it is not one of them
+        files = [f for f in files if not _same_file(f, dec_file)]
+        skipped = [f for f in skipped if not _same_file(f, dec_file)]
     results = read_all(files, plan, jobs, limits, progress, keep_raw)
     c = Consolidation(plan, results, skipped)
+    for f in dec_findings:
+        c.findings.append(_finding_row(f))
+    by_sector: dict[str, list[Decision]] = {}
+    for d in decisions:
+        by_sector.setdefault(d.sector, []).append(d)
     for f in skipped:
         c.findings.append(_finding_row(Finding("WB-SKIPPED", WARNING, "file ignorato: non è una cartella di lavoro "
                                                "(.xlsx, .ods)", file=str(f))))
@@ -137,10 +161,19 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                 if ind.source == source and ind.id in sub.values:
                     values[ind.id] = sub.values[ind.id]
             texts.update(sub.texts)
-        if main is None and not conflict:
+        nucleo_counts = main is None and not conflict and _has_values(sector, chosen)
+        if main is None and not conflict and not nucleo_counts:
             status = NOT_RECEIVED
             c.findings.append(_finding_row(Finding("WB-NOT-RECEIVED", ERROR, f"nessun file ricevuto per il settore "
                                                    f"{sector.code} ({sector.name})"), sector.code))
+        elif nucleo_counts:
+            # the Responsabile's workbook has not arrived, but the Nucleo's (or a certifier's) values for this
+            # sector have: they still count, the Responsabile's indicators are "non rendicontati" (0)
+            status = SCORED_WITH_ISSUES
+            c.findings.append(_finding_row(Finding("WB-NOT-RECEIVED", ERROR, f"file del Responsabile del settore "
+                                                   f"{sector.code} ({sector.name}) non pervenuto: i suoi indicatori "
+                                                   "sono non rendicontati (0); contano i valori del Nucleo di "
+                                                   "Valutazione e delle fonti esterne pervenuti"), sector.code))
         elif conflict:
             status = CONFLICT
         else:
@@ -152,10 +185,18 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                                                        f"{sector.code} non pervenuti: indicatori non rendicontati"),
                                                sector.code))
         scored = status not in (NOT_RECEIVED, CONFLICT)
+        own = by_sector.get(sector.code, [])
+        if own or any(not o.evaluable for o in sector.objectives):
+            values = _apply_corrections(c, sector, own, values, scored)
+        na = {d.indicator for d in own if d.kind == NOT_APPLICABLE}
+        neutral = {d.objective for d in own if d.kind == NEUTRALISE}
         # an unscored sector (not received, conflict: most of a large plan early in the campaign) is not scored
-        sc = score_sector(sector, values, policy) if scored else None
+        sc = score_sector(sector, values, policy, na, neutral) if scored else None
         if sc is not None and not sc.evaluable and status == SCORED_OK:
             status = NOT_EVALUABLE
+        if own or any(not o.evaluable for o in sector.objectives):
+            _record_structural(c, plan, sector, own, sc)
+        ev_weight = sum(o.weight for o in sc.objectives if o.evaluable) if sc else 0.0
         reached = partly = not_reached = not_reported = 0
         for i, obj in enumerate(sector.objectives):
             if sc is None:
@@ -168,7 +209,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                 not_reported += 1
             elif osc.achievement is None:
                 pass
-            elif osc.achievement >= 1 - 1e-12:
+            elif policy.published(osc.achievement * 100) >= 100:
                 reached += 1
             elif osc.achievement > 0:
                 partly += 1
@@ -179,6 +220,10 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                 "sector": sector.code, "objective": obj.id, "number": obj.number, "title": obj.title,
                 "weight": obj.weight, "achievement": osc.achievement, "points": osc.points,
                 "band": band.code if band else "", "gate": obj.gate, "coefficient": obj.coefficient,
+                # the weight that counts once non-evaluable or neutralised objectives are left out (sums to 100)
+                "weight_applied": (obj.weight * 100 / ev_weight
+                                   if osc.evaluable and ev_weight and not obj.gate else None),
+                "neutralised": osc.neutralised,
             })
             for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
                 c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status,
@@ -193,10 +238,10 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
     for res in results:
         c.sources.append({"path": res.path, "sha256": res.sha256, "size": res.size, "saved": res.saved,
                           "status": res.status, "kind": res.kind, "sectors": ",".join(res.sector_codes),
-                          "used_for": ",".join(used.get(res.path, []))})
+                          "used_for": ",".join(used.get(res.path, [])), "received": _received(res.path)})
     for f in skipped:
         c.sources.append({"path": str(f), "sha256": "", "size": f.stat().st_size if f.exists() else 0, "saved": "",
-                          "status": "ignorato", "kind": "", "sectors": "", "used_for": ""})
+                          "status": "ignorato", "kind": "", "sectors": "", "used_for": "", "received": _received(f)})
     return c
 
 
@@ -209,6 +254,111 @@ def _sector_note(sector, sc, policy) -> str:
         return (f"obiettivo di accesso {', '.join(sc.gates_failed)} non raggiunto: punteggio {cap} "
                 f"(senza il limite sarebbe {sc.uncapped:.2f})".replace(".", ","))
     return ""
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _received(path) -> str:
+    """When a file arrived: its modification time in the returned folder (local time, ISO), '' if unknown."""
+    try:
+        return datetime.fromtimestamp(Path(path).stat().st_mtime).replace(microsecond=0).isoformat()
+    except (OSError, ValueError, OverflowError):
+        return ""
+
+
+def _has_values(sector, chosen: dict) -> bool:
+    """Whether a source other than the Responsabile gave at least one value for this sector."""
+    for source, pick in chosen.items():
+        if source == "responsabile" or pick is None:
+            continue
+        for ind in sector.indicators:
+            vals = pick[1].values.get(ind.id) if ind.source == source else None
+            if vals and any(v is not None for v in vals.values()):
+                return True
+    return False
+
+
+def _json_value(v):
+    return v.isoformat() if isinstance(v, date) else v
+
+
+def _decision_row(d: Decision, applied: bool, effect: str, unit: str = "") -> dict:
+    return {"origin": d.origin, "kind": d.kind, "kind_it": KIND_IT[d.kind], "sector": d.sector,
+            "objective": d.objective, "indicator": d.indicator, "input": d.input,
+            "old": _json_value(d.old), "new": _json_value(d.new),
+            "old_text": format_value(d.old, unit) if d.kind == CORRECT else "",
+            "new_text": format_value(d.new, unit) if d.kind == CORRECT else "",
+            "reason": d.reason, "by": d.by, "date": d.date, "where": d.where, "applied": applied, "effect": effect}
+
+
+def _apply_corrections(c: Consolidation, sector, own: list[Decision], values: dict, scored: bool) -> dict:
+    """The sector's values with the Nucleo's corrections applied (a correction whose ``old`` value is not the
+    one reported is refused, with a DEC-INVALID finding)."""
+    out = dict(values)
+    inds = {i.id: i for i in sector.indicators}
+    for d in own:
+        if d.kind != CORRECT:
+            continue
+        unit = next((sp.unit for sp in inputs_for(inds[d.indicator].rule, c.plan.year) if sp.name == d.input), "")
+        current = (out.get(d.indicator) or {}).get(d.input)
+        if not scored:
+            c.decisions.append(_decision_row(d, False, "non applicata: settore non valutato", unit))
+            continue
+        if not same_value(current, d.old):
+            msg = (f"correzione di {d.indicator} non applicata: il valore precedente indicato "
+                   f"({format_value(d.old, unit)}) non è quello rendicontato ({format_value(current, unit)})")
+            c.findings.append(_finding_row(Finding("DEC-INVALID", ERROR, msg, file=d.file or None, line=d.line,
+                                                   sheet=d.sheet or None, cell=d.cell or None), sector.code))
+            c.decisions.append(_decision_row(d, False, msg, unit))
+            continue
+        out[d.indicator] = {**(out.get(d.indicator) or {}), d.input: d.new}
+        c.decisions.append(_decision_row(d, True, f"{d.indicator}: {format_value(d.old, unit)} → "
+                                         f"{format_value(d.new, unit)}", unit))
+    return out
+
+
+def _renormalised(sc, policy) -> str:
+    ev = [o for o in sc.objectives if o.evaluable]
+    total = sum(o.weight for o in ev)
+    if not ev or not total:
+        return "nessun obiettivo valutabile: settore non valutabile (nessun punteggio, nessuna fascia)"
+    parts = "; ".join(f"{o.objective_id} {format_value(o.weight)} → {format_value(policy.published(o.weight * 100 / total))}"
+                      for o in ev)
+    return f"pesi rinormalizzati su {format_value(total)} (totale 100): {parts}"
+
+
+def _record_structural(c: Consolidation, plan: Plan, sector, own: list[Decision], sc) -> None:
+    """Record the decisions that change which weights count: the Nucleo's neutralisations and "non applicabile"
+    indicators, and the plan's own objectives with no scored indicator (left out, weights re-normalised)."""
+    policy = plan.scoring
+    scored = sc is not None
+    weights = _renormalised(sc, policy) if scored else ""
+    by_obj = {o.objective_id: o for o in sc.objectives} if scored else {}
+    for d in own:
+        if d.kind == NEUTRALISE:
+            effect = (f"obiettivo {d.objective} escluso dal calcolo; {weights}" if scored
+                      else "non applicata: settore non valutato")
+            c.decisions.append(_decision_row(d, scored, effect))
+        elif d.kind == NOT_APPLICABLE:
+            if not scored:
+                c.decisions.append(_decision_row(d, False, "non applicata: settore non valutato"))
+                continue
+            o = by_obj[d.objective]
+            effect = f"{d.indicator} escluso dal raggiungimento dell'obiettivo {d.objective}"
+            if not o.evaluable and not o.neutralised:
+                effect += f"; l'obiettivo non ha più indicatori valutati: escluso dal calcolo; {weights}"
+            c.decisions.append(_decision_row(d, True, effect))
+    for obj in sector.objectives:
+        if obj.evaluable:
+            continue
+        d = Decision(NEUTRALISE, sector.code, obj.id, reason="il piano non assegna alcun target misurabile agli "
+                     "indicatori dell'obiettivo (solo indicatori informativi)", by=f"Piano (PIAO {plan.year})",
+                     date="", where=plan.source or "", origin="piano")
+        c.decisions.append(_decision_row(d, scored, f"obiettivo {obj.id} escluso dal calcolo; {weights}" if scored
+                                         else "settore non valutato"))
 
 
 def _unscored_rows(c: Consolidation, code: str, obj, values: dict, texts: dict, status: str,

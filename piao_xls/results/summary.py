@@ -42,6 +42,12 @@ SHEETS = {
     "sources": ("Fonti", [("path", "File", 50), ("status", "Stato", 22), ("kind", "Tipo", 8),
                           ("sectors", "Settori", 14), ("used_for", "Usato per", 14), ("saved", "Salvato il", 20),
                           ("size", "Dimensione (byte)", 12), ("sha256", "SHA-256", 66)]),
+    # the Nucleo's and the plan's decisions (results/decisions.py): none is applied silently
+    "decisions": ("Decisioni", [("origin", "Origine", 9), ("kind_it", "Decisione", 22), ("sector", "Settore", 8),
+                                ("objective", "Obiettivo", 9), ("indicator", "Indicatore", 10),
+                                ("old_text", "Valore precedente", 14), ("new_text", "Nuovo valore", 14),
+                                ("reason", "Motivazione", 40), ("by", "Chi", 22), ("date", "Data", 11),
+                                ("applied", "Applicata", 9), ("effect", "Effetto", 60), ("where", "Fonte", 30)]),
 }
 PERCENT_COLS = {"achievement"}
 SEVERITY_IT = {"error": "errore", "warning": "avviso"}
