@@ -329,7 +329,7 @@ def test_cli_import_with_errors_writes_nothing(template, tmp_path):
     book = fill(template, tmp_path, {"Obiettivi": {"D2": 50}})
     r = CliRunner().invoke(cli, ["plan", "import", str(book)])
     assert r.exit_code == 1
-    assert "'Obiettivi'!D2: error PLAN-WEIGHTS" in r.output
+    assert "'Obiettivi'!D2: errore PLAN-WEIGHTS" in r.output
     assert not book.with_suffix(".yaml").exists()
 
 

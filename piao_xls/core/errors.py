@@ -43,6 +43,8 @@ CODES: dict[str, str] = {
     "WB-CONFLICT": "two files give different values for the same sector",
     "WB-NOT-RECEIVED": "no submission for a sector (non pervenuto)",
     "WB-SKIPPED": "a file in the input folders is not a workbook",
+    # mail
+    "MAIL-SENDER": "a returned file was sent by someone who is not the sector's Responsabile nor a delegate",
 }
 
 

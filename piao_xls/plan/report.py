@@ -42,21 +42,21 @@ def plan_summary_text(plan: Plan | None, findings: list[Finding], path: str, ver
     warnings = [f for f in findings if f.severity == WARNING]
     if plan is not None:
         out.append(f"{path}: {plan.title}")
-        out.append(f"Comune di {plan.comune}, year {plan.year}, {len(plan.sectors)} sectors, "
-                   f"{len(plan.objectives)} objectives, {len(plan.indicators)} indicators")
-        out.append(f"fingerprint {plan.fingerprint[:16]}")
+        out.append(f"Comune di {plan.comune}, anno {plan.year}, {len(plan.sectors)} settori, "
+                   f"{len(plan.objectives)} obiettivi, {len(plan.indicators)} indicatori")
+        out.append(f"impronta {plan.fingerprint[:16]}")
         for s in plan.sectors:
             kinds = Counter(i.rule.kind for i in s.indicators)
             kinds_txt = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-            out.append(f"  {s.code}  {s.name}  ({s.responsabile.display}): {len(s.objectives)} objectives, "
-                       f"weights {s.weight_total:g}%, indicators: {kinds_txt}")
+            out.append(f"  {s.code}  {s.name}  ({s.responsabile.display}): {len(s.objectives)} obiettivi, "
+                       f"pesi {s.weight_total:g}%, indicatori: {kinds_txt}")
             if verbose:
                 for o in s.objectives:
                     out.append(f"      {o.id} ({o.weight:g}%) {o.title}")
                     for i in o.indicators:
-                        src = "" if i.source == "responsabile" else f" [source: {i.source}]"
+                        src = "" if i.source == "responsabile" else f" [fonte: {i.source}]"
                         out.append(f"        {i.id}: {i.target_text!r} -> {i.rule.describe()}{src}")
     for f in errors + warnings:
-        out.append(str(f))
-    out.append(f"{len(errors)} error(s), {len(warnings)} warning(s)")
+        out.append(str(f).replace(": error ", ": errore ", 1).replace(": warning ", ": avviso ", 1))
+    out.append(f"{len(errors)} errori, {len(warnings)} avvisi")
     return "\n".join(out)
