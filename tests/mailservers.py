@@ -175,11 +175,12 @@ service auth {{
         conn = self.connect()
         try:
             conn.select("INBOX", readonly=True)
-            typ, data = conn.uid("FETCH", "1:*", "(FLAGS RFC822.SIZE)")
+            _, data = conn.uid("FETCH", "1:*", "(FLAGS RFC822.SIZE)")
             imap = sorted(x.decode() for x in data if isinstance(x, bytes))
         finally:
             conn.logout()
-        files = sorted(str(p.relative_to(self.home)) for sub in ("cur", "new") for p in (self.home / "Maildir" / sub).iterdir())
+        box = self.home / "Maildir"
+        files = sorted(str(p.relative_to(box)) for sub in ("cur", "new") for p in (box / sub).iterdir())
         return {"imap": imap, "files": files}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -243,7 +243,8 @@ def test_the_whole_year(tmp_path, plan):
         assert run("reply", code=0).output.count("già risposto") == 2 and len(smtp.messages) == 8
 
         # --- remind: three days before the deadline, those missing or to correct; never twice the same day
-        far = (plan_deadline := __import__("datetime").date(2026, 1, 31)) - timedelta(days=30)
+        plan_deadline = date(2026, 1, 31)
+        far = plan_deadline - timedelta(days=30)
         assert "nessun sollecito" in run("remind", "--oggi", far.isoformat(), code=0).output
         day = (plan_deadline - timedelta(days=3)).isoformat()
         r = run("remind", "--oggi", day, "--json", code=0)
@@ -270,7 +271,8 @@ def test_the_whole_year(tmp_path, plan):
     assert kinds.count(("out", "invio")) == 6 and kinds.count(("in", "ricevuto")) == 6
     assert kinds.count(("out", "risposta")) == 2 and kinds.count(("out", "sollecito")) == 3
     assert all(m["message_id"] for m in led["messages"])
-    assert {m["message_id"] for m in led["messages"] if m["kind"] == "invio"} == {str(m["Message-ID"]) for m in sent.values()}
+    sent_ids = {str(m["Message-ID"]) for m in sent.values()}
+    assert {m["message_id"] for m in led["messages"] if m["kind"] == "invio"} == sent_ids
     pec = next(json.loads(m["meta"])["pec"] for m in led["messages"] if m["sector"] == "SA" and m["direction"] == "in")
     assert pec["mittente"] == addr["SA"] and pec["data"].startswith("20/01/2026 10:15:02")
     assert pec["identificativo"].startswith("opec21.")
