@@ -109,7 +109,7 @@ def local_messages(source: Path) -> list[RawMessage]:
     if source.suffix.lower() == ".eml":
         return [RawMessage(source.read_bytes(), "eml", str(source))]
     if source.suffix.lower() == ".msg":
-        raise MailError(f"{source}: i file .msg di Outlook non sono supportati: salvare il messaggio come .eml")
+        raise ValueError("i file .msg di Outlook non sono supportati: salvare il messaggio come .eml")
     box = mailbox.mbox(source, create=False)
     try:
         return [RawMessage(box.get_bytes(k), "mbox", f"{source}#{i}") for i, k in enumerate(box.keys())]
