@@ -1,0 +1,185 @@
+"""Mail without servers: .eml drafts, collecting from a Maildir, an mbox, a folder of .eml files; the sender
+check, delegates, hostile attachment names and messages. (The servers are in tests/test_year.py.)"""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_year import filled, mail, pec_envelope, set_key
+
+from piao_xls.cli import cli
+from piao_xls.forms.layout import sector_workbook
+from piao_xls.workspace.ledger import Ledger
+
+SF_ADDR = "sf.responsabile@example.invalid"
+
+
+def invoke(ws: Path, *args):
+    return CliRunner().invoke(cli, ["-C", str(ws), *args])
+
+
+@pytest.fixture
+def ws(tmp_path):
+    ws = tmp_path / "ws"
+    assert CliRunner().invoke(cli, ["init", str(ws), "--scadenza", "2026-01-31"]).exit_code == 0
+    assert invoke(ws, "generate").exit_code == 0
+    return ws
+
+
+@pytest.fixture
+def sf_bytes(plan):
+    return filled(sector_workbook(plan, plan.sector("SF")), 1)
+
+
+def test_send_writes_unsent_drafts_once_unless_resend(ws):
+    r = invoke(ws, "send", "--settore", "SF", "--settore", "nucleo")
+    assert r.exit_code == 0, r.output
+    drafts = sorted((ws / "bozze").glob("*.eml"))
+    assert len(drafts) == 2
+    msg = message_from_bytes(next(d for d in drafts if "-invio-SF-" in d.name).read_bytes(), policy=policy.default)
+    assert msg["X-Unsent"] == "1" and msg["To"] == SF_ADDR and msg["Message-ID"]
+    (att,) = list(msg.iter_attachments())
+    assert att.get_filename() == "PIAO-2025-SF-Finanziario.xlsx"
+    assert att.get_content() == (ws / "moduli" / "2025" / "PIAO-2025-SF-Finanziario.xlsx").read_bytes()
+    assert "31/01/2026" in msg.get_body(("plain",)).get_content()
+    assert "già inviato" in invoke(ws, "send", "--settore", "SF").output
+    assert len(list((ws / "bozze").glob("*.eml"))) == 2
+    assert "bozza preparata" in invoke(ws, "send", "--settore", "SF", "--resend").output
+    assert len(list((ws / "bozze").glob("*.eml"))) == 3
+    with Ledger(ws / "registro.sqlite") as led:
+        ids = [m["message_id"] for m in led.rows("messages", "kind = 'invio'")]
+    assert len(ids) == 3 and len(set(ids)) == 3
+
+
+def test_send_without_address_is_a_finding(ws):
+    set_key(ws / "piao-xls.toml", "indirizzi", "AV", '""')
+    r = invoke(ws, "send", "--dry-run")
+    assert r.exit_code == 1 and "indirizzo mancante" in r.output
+
+
+def _messages(sf_bytes):
+    return [mail(SF_ADDR, "Re: modulo", attachments=[("PIAO-2025-SF-Finanziario.xlsx", sf_bytes)]),
+            mail("estraneo@example.invalid", "modulo", attachments=[("../../../etc/evil.xlsx", sf_bytes + b"")])]
+
+
+def _make_source(kind: str, folder: Path, msgs) -> Path:
+    if kind == "maildir":
+        box = mailbox.Maildir(folder / "Maildir", create=True)
+        for m in msgs:
+            box.add(m.as_bytes())
+        return folder / "Maildir"
+    if kind == "mbox":
+        box = mailbox.mbox(folder / "posta.mbox", create=True)
+        for m in msgs:
+            box.add(m.as_bytes())
+        box.flush()
+        box.close()
+        return folder / "posta.mbox"
+    (folder / "eml").mkdir()
+    for i, m in enumerate(msgs):
+        (folder / "eml" / f"{i}.eml").write_bytes(m.as_bytes())
+    return folder / "eml"
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    if path.is_file():
+        return {path.name: path.read_bytes()}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("kind", ["maildir", "mbox", "eml"])
+def test_collect_from_local_mailboxes_leaves_them_unchanged(ws, tmp_path, sf_bytes, kind):
+    source = _make_source(kind, tmp_path, _messages(sf_bytes))
+    before = _tree(source)
+    r = invoke(ws, "collect", str(source), "--json")
+    assert r.exit_code == 0, r.output
+    assert _tree(source) == before
+    items = json.loads(r.output)["items"]
+    assert [(i["sector"], i["outcome"]) for i in items] == [("SF", "nuovo"), ("SF", "duplicato")]
+    saved = list((ws / "ricevuti").iterdir())
+    assert len(saved) == 1 and saved[0].name.startswith("SF-") and ".." not in saved[0].name
+    assert not (tmp_path / "etc").exists()
+    assert items[0]["status"] == "accepted"
+    assert len(list((ws / "posta").iterdir())) == 2  # every message kept as it arrived
+
+
+def test_wrong_sender_warns_or_is_rejected_with_strict_sender(ws, tmp_path, sf_bytes):
+    msg = mail("estraneo@example.invalid", "modulo", attachments=[("x.xlsx", sf_bytes)])
+    (tmp_path / "a.eml").write_bytes(msg.as_bytes())
+    r = invoke(ws, "collect", str(tmp_path / "a.eml"), "--strict-sender", "--json")
+    assert r.exit_code == 1
+    (item,) = json.loads(r.output)["items"]
+    f = next(f for f in item["findings"] if f["code"] == "MAIL-SENDER")
+    assert item["status"] == "rejected" and f["severity"] == "error"
+    assert "estraneo@example.invalid" in f["message"] and SF_ADDR in f["message"]
+
+
+def test_a_delegate_may_return_the_workbook(ws, tmp_path, sf_bytes):
+    path = ws / "piao-xls.toml"
+    path.write_text(path.read_text().replace("[delegati]\n", '[delegati]\nSF = ["vice.sf@example.invalid"]\n'))
+    (tmp_path / "a.eml").write_bytes(mail("Vice <VICE.SF@example.invalid>", "modulo",
+                                          attachments=[("x.xlsx", sf_bytes)]).as_bytes())
+    r = invoke(ws, "collect", str(tmp_path / "a.eml"), "--strict-sender", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["items"][0]["status"] == "accepted"
+
+
+def test_pec_and_forward_are_opened_to_the_original_attachment(ws, tmp_path, sf_bytes):
+    original = mail(SF_ADDR, "Re: modulo", attachments=[("PIAO-2025-SF-Finanziario.xlsx", sf_bytes)])
+    forward = mail(SF_ADDR, "I: modulo", inner=pec_envelope(original))  # a PEC forwarded: still the original
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "pec.eml").write_bytes(pec_envelope(original).as_bytes())
+    (tmp_path / "eml" / "fwd.eml").write_bytes(forward.as_bytes())
+    r = invoke(ws, "collect", str(tmp_path / "eml"), "--json")
+    assert r.exit_code == 0, r.output
+    items = json.loads(r.output)["items"]
+    assert [(i["via"], i["outcome"]) for i in items] == [("inoltro", "nuovo"), ("pec", "duplicato")]
+    with Ledger(ws / "registro.sqlite") as led:
+        metas = [json.loads(m["meta"]) for m in led.rows("messages", "direction = 'in'")]
+    assert metas[1]["pec"]["mittente"] == SF_ADDR and metas[1]["pec"]["tipo"] == "posta-certificata"
+
+
+def test_hostile_messages_never_stop_collect(ws, tmp_path, sf_bytes):
+    deep = mail(SF_ADDR, "x", attachments=[("a.xlsx", sf_bytes)])
+    for _ in range(12):
+        deep = mail(SF_ADDR, "I: x", inner=deep)
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "1-deep.eml").write_bytes(deep.as_bytes())
+    (tmp_path / "eml" / "2-junk.eml").write_bytes(b"\x00\xff garbage \r\n\r\n--\r\n")
+    (tmp_path / "eml" / "3-bomb.eml").write_bytes(
+        mail(SF_ADDR, "x", attachments=[("b.xlsx", b"PK\x03\x04" + b"\x00" * 200)]).as_bytes())
+    r = invoke(ws, "collect", str(tmp_path / "eml"), "--json")
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    items = json.loads(r.output)["items"]
+    assert [i["outcome"] for i in items] == ["senza allegati", "senza allegati", "rifiutato"]
+    assert not list((ws / "ricevuti").iterdir())
+
+
+def test_msg_files_are_refused_with_a_clear_message(ws, tmp_path):
+    (tmp_path / "a.msg").write_bytes(b"\xd0\xcf\x11\xe0")
+    r = invoke(ws, "collect", str(tmp_path / "a.msg"))
+    assert r.exit_code == 2 and ".msg" in r.output and ".eml" in r.output
+
+
+def test_reply_and_remind_as_drafts(ws, tmp_path, plan):
+    broken = mail(SF_ADDR, "Re: modulo", attachments=[("PIAO-2025-SF-Finanziario.xlsx", b"PK\x03\x04 rotto")])
+    (tmp_path / "a.eml").write_bytes(broken.as_bytes())
+    assert invoke(ws, "collect", str(tmp_path / "a.eml")).exit_code == 1
+    r = invoke(ws, "reply", "--json")
+    (act,) = json.loads(r.output)["actions"]
+    assert act["code"] == "SF" and act["outcome"] == "bozza preparata"
+    draft = message_from_bytes(next((ws / "bozze").glob("*risposta-SF*.eml")).read_bytes(), policy=policy.default)
+    assert draft["In-Reply-To"] == broken["Message-ID"] and draft["X-Unsent"] == "1"
+    assert list((ws / "riscontri").glob("*-riscontro.txt"))
+    r = invoke(ws, "remind", "--oggi", "2026-02-03", "--json")
+    outcomes = {a["code"]: a["outcome"] for a in json.loads(r.output)["actions"]}
+    assert outcomes == dict.fromkeys(("SA", "SF", "ST", "AV", "nucleo", "esterno"), "bozza preparata")
+    text = next((ws / "bozze").glob("*sollecito-SA*.eml")).read_bytes()
+    assert "passata da 3 giorni" in message_from_bytes(text, policy=policy.default).get_body(("plain",)).get_content()
+    r = invoke(ws, "remind", "--oggi", "2026-02-03")
+    assert r.output.count("già sollecitato oggi") == 6
