@@ -181,7 +181,7 @@ def _load_plan_or_exit(plan: str | None, settings=None):
     if p is None:
         for f in findings:
             if f.severity == "error":
-                click.echo(str(f), err=True)
+                click.echo(str(f).replace(": error ", ": errore ", 1), err=True)
         click.echo(f"Errore: il piano {path} contiene errori: correggerlo (piao-xls plan check {path})", err=True)
         raise click.exceptions.Exit(USAGE)
     return p

@@ -79,7 +79,7 @@ def test_plan_check_broken_file_json(tmp_path):
     assert set(by_code) == {"PLAN-UNKNOWN-KEY", "PLAN-SCHEMA", "PLAN-WEIGHTS"}
     f = by_code["PLAN-UNKNOWN-KEY"]
     assert f["line"] == 10 and f["file"] == str(p) and f["severity"] == "error"
-    assert "did you mean 'weight'" in f["message"]
+    assert "forse «weight»" in f["message"]
 
 
 def test_plan_check_missing_file(tmp_path):

@@ -214,7 +214,7 @@ def test_objective_pointing_to_a_missing_sector(template, tmp_path):
     assert plan is None
     f = only(findings, "PLAN-REFERENCE")  # the indicator of the orphan objective is not reported again
     assert (f.sheet, f.cell) == ("Obiettivi", "A3")
-    assert "'ZZ'" in f.message and "Settori" in f.message
+    assert "«ZZ»" in f.message and "Settori" in f.message
     assert "PLAN-REFERENCE" in CODES
     # and the SF weights now total 60
     assert "60" in only(findings, "PLAN-WEIGHTS").message
@@ -225,7 +225,7 @@ def test_indicator_pointing_to_a_missing_objective(template, tmp_path):
     assert plan is None
     f = only(findings, "PLAN-REFERENCE")
     assert (f.sheet, f.cell) == ("Indicatori", "B3")
-    assert "number 7" in f.message
+    assert "numero 7" in f.message
 
 
 def test_target_that_cannot_be_interpreted(template, tmp_path):
@@ -244,14 +244,14 @@ def test_duplicated_indicator_id(template, tmp_path):
     assert plan is None
     f = only(findings, "PLAN-DUPLICATE-ID")
     assert (f.sheet, f.cell) == ("Indicatori", "Q3")
-    assert "first at 'Indicatori'!Q2" in f.message
+    assert "la prima a 'Indicatori'!Q2" in f.message
 
 
 def test_rule_without_its_values_names_the_missing_cell(template, tmp_path):
     _, findings = check_book(fill(template, tmp_path, {"Indicatori": {"K6": None}}))
     f = only(findings, "PLAN-RULE")
     assert (f.sheet, f.cell) == ("Indicatori", "K6")
-    assert "needs high" in f.message
+    assert "richiede high" in f.message
 
 
 def test_unknown_rule_kind_and_wrong_number(template, tmp_path):
@@ -277,8 +277,8 @@ def test_renamed_sheet_and_header(template, tmp_path):
     plan, findings = check_book(p)
     assert plan is None
     msgs = {(f.sheet, f.cell): f.message for f in findings if f.code == "PLAN-SCHEMA"}
-    assert "no sheet 'Modalità'" in msgs[("Modalità", None)]
-    assert "'Peso %'" in msgs[("Obiettivi", "A1")]
+    assert "non ha il foglio «Modalità»" in msgs[("Modalità", None)]
+    assert "«Peso %»" in msgs[("Obiettivi", "A1")]
 
 
 def test_not_a_workbook(tmp_path):
@@ -286,7 +286,7 @@ def test_not_a_workbook(tmp_path):
     p.write_text("not a zip")
     plan, findings = check_plan(p)
     assert plan is None and codes(findings) == ["PLAN-SCHEMA"]
-    assert "cannot read" in findings[0].message
+    assert "impossibile leggere" in findings[0].message
 
 
 def test_read_book_where_mapping(template, tmp_path):

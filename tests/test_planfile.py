@@ -112,7 +112,7 @@ def test_yaml_syntax_error_names_its_line():
     assert plan is None
     f = only(findings, "PLAN-YAML")
     assert (f.severity, f.file, f.line) == ("error", FILE, line_of(text, "Pagamenti: ritardi"))
-    assert "syntax" in f.message
+    assert "sintassi" in f.message
 
 
 def test_yaml_unclosed_bracket():
@@ -130,7 +130,7 @@ def test_duplicate_key_is_a_yaml_error_at_the_second_key():
     assert plan is None
     f = only(findings, "PLAN-YAML")
     assert f.line == line_of(text, "weight: 50")
-    assert "'weight'" in f.message and "twice" in f.message
+    assert "«weight»" in f.message and "due volte" in f.message
 
 
 def test_unreadable_file(tmp_path):
@@ -155,7 +155,7 @@ def test_missing_weight_names_the_objective():
     assert plan is None
     f = only(findings, "PLAN-SCHEMA")
     assert f.line == line_of(text, "- number: 2")
-    assert "SA-2" in f.message and "'weight'" in f.message
+    assert "SA-2" in f.message and "«weight»" in f.message
 
 
 def test_missing_comune():
@@ -164,7 +164,7 @@ def test_missing_comune():
     assert plan is None
     f = only(findings, "PLAN-SCHEMA")
     assert f.line == 1  # the top-level mapping
-    assert "'comune'" in f.message
+    assert "«comune»" in f.message
 
 
 def test_weight_of_wrong_type():
@@ -173,7 +173,7 @@ def test_weight_of_wrong_type():
     assert plan is None
     f = next(f for f in findings if f.code == "PLAN-SCHEMA")
     assert f.line == line_of(text, "weight: quaranta")
-    assert "number" in f.message and "quaranta" in f.message
+    assert "numero" in f.message and "quaranta" in f.message
 
 
 def test_responsabile_must_be_a_mapping():
@@ -182,7 +182,7 @@ def test_responsabile_must_be_a_mapping():
     assert plan is None
     f = only(findings, "PLAN-SCHEMA")
     assert f.line == line_of(text, "responsabile: Pietro Pastore")
-    assert "mapping" in f.message
+    assert "tabella" in f.message
 
 
 def test_objectives_must_be_a_list():
@@ -191,7 +191,7 @@ def test_objectives_must_be_a_list():
     assert plan is None
     f = only(findings, "PLAN-SCHEMA")
     assert f.line == line_of(text, "offices: Ufficio Tributi")
-    assert "list" in f.message
+    assert "elenco" in f.message
 
 
 def test_implausible_year():
@@ -216,7 +216,7 @@ def test_typo_suggests_the_right_key():
     assert plan is None
     f = only(findings, "PLAN-UNKNOWN-KEY")
     assert (f.severity, f.line) == ("error", line_of(text, "wieght: 40"))
-    assert "'wieght'" in f.message and "did you mean 'weight'" in f.message
+    assert "«wieght»" in f.message and "forse «weight»" in f.message
     assert "PLAN-SCHEMA" in codes(findings)  # and the weight is then missing
 
 
@@ -225,7 +225,7 @@ def test_unknown_key_without_close_match_lists_allowed_keys():
     _, findings = parse(text)
     f = only(findings, "PLAN-UNKNOWN-KEY")
     assert f.line == line_of(text, "colour: blue")
-    assert "allowed: email, name, title" in f.message
+    assert "chiavi ammesse: email, name, title" in f.message
 
 
 # --- PLAN-WEIGHTS ---------------------------------------------------------------------------------
@@ -249,12 +249,12 @@ def test_two_objectives_with_the_same_number():
     plan, findings = parse(text)
     assert plan is None
     dups = [f for f in findings if f.code == "PLAN-DUPLICATE-ID"]
-    obj = [f for f in dups if "objective 'SA-1'" in f.message]
+    obj = [f for f in dups if "l'obiettivo «SA-1»" in f.message]
     assert len(obj) == 1
     assert obj[0].line == line_of(text, "- number: 1", occurrence=2)
-    assert f"first at line {line_of(text, '- number: 1')}" in obj[0].message
+    assert f"la prima a riga {line_of(text, '- number: 1')}" in obj[0].message
     # the indicator ids derived from the objective clash too: SA-1.1 appears twice
-    assert any("indicator 'SA-1.1'" in f.message for f in dups)
+    assert any("l'indicatore «SA-1.1»" in f.message for f in dups)
 
 
 def test_two_sectors_with_the_same_code():
@@ -271,7 +271,7 @@ def test_two_sectors_with_the_same_code():
     assert plan is None
     f = only(findings, "PLAN-DUPLICATE-ID")  # codes compare case-insensitively; ids SA-9 vs SA-1/2 differ
     assert f.line == line_of(text, "- code: sa")
-    assert "sector code 'sa'" in f.message
+    assert "il codice di settore «sa»" in f.message
 
 
 def test_explicit_indicator_ids_must_be_unique():
@@ -361,7 +361,7 @@ def test_range_rule_low_above_high():
     assert plan is None
     f = only(findings, "PLAN-RULE")
     assert f.line == line_of(text, "kind: range")
-    assert "low 1 is above high 0.9" in f.message
+    assert "il minimo 1 supera il massimo 0.9" in f.message
 
 
 def test_unknown_rule_kind_names_the_kind_line():
@@ -370,19 +370,19 @@ def test_unknown_rule_kind_names_the_kind_line():
     assert plan is None
     f = only(findings, "PLAN-RULE")
     assert f.line == line_of(text, "kind: between")
-    assert "'between'" in f.message and "at_least" in f.message
+    assert "«between»" in f.message and "at_least" in f.message
 
 
 @pytest.mark.parametrize(
     ("rule_yaml", "fragment"),
     [
-        ("{kind: at_least, unit: percent}", "needs target"),
-        ("{kind: range, low: 1}", "needs high"),
-        ("{kind: increase, baseline_year: 2024}", "needs increase"),
-        ("{kind: deadline}", "needs 'deadline'"),
-        ('{kind: deadline, deadline: "31/02/2025"}', "needs 'deadline'"),
-        ("{kind: at_most, target: 30, worst: 10}", "'worst' must be above 'target'"),
-        ("{kind: at_least, unit: litres, target: 1}", "unit 'litres'"),
+        ("{kind: at_least, unit: percent}", "richiede target"),
+        ("{kind: range, low: 1}", "richiede high"),
+        ("{kind: increase, baseline_year: 2024}", "richiede increase"),
+        ("{kind: deadline}", "richiede «deadline»"),
+        ('{kind: deadline, deadline: "31/02/2025"}', "richiede «deadline»"),
+        ("{kind: at_most, target: 30, worst: 10}", "«worst» deve essere maggiore di «target»"),
+        ("{kind: at_least, unit: litres, target: 1}", "l'unità «litres»"),
     ],
 )
 def test_incomplete_or_inconsistent_rules(rule_yaml, fragment):
@@ -397,7 +397,7 @@ def test_incomplete_or_inconsistent_rules(rule_yaml, fragment):
 def test_unknown_key_in_rule():
     text = with_rule("{kind: at_most, target: 0, wrost: 30}")
     f = only(parse(text)[1], "PLAN-UNKNOWN-KEY")
-    assert "did you mean 'worst'" in f.message
+    assert "forse «worst»" in f.message
 
 
 # --- PLAN-SHEET-NAME ------------------------------------------------------------------------------
@@ -406,10 +406,10 @@ def test_unknown_key_in_rule():
 @pytest.mark.parametrize(
     ("short", "fragment"),
     [
-        ("SA: Amministrazione", "forbidden characters :"),
-        ("SA/Amm", "forbidden characters /"),
-        ("A" * 32, "32 characters long"),
-        ("Istruzioni", "not allowed"),
+        ("SA: Amministrazione", "caratteri non ammessi :"),
+        ("SA/Amm", "caratteri non ammessi /"),
+        ("A" * 32, "lungo 32 caratteri"),
+        ("Istruzioni", "non è ammesso"),
     ],
 )
 def test_bad_sheet_names(short, fragment):

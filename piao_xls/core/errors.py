@@ -2,8 +2,8 @@
 
 Every user-facing problem is a :class:`Finding` with a code from :data:`CODES`, a severity,
 a message that says what to do, and where it is: plan file and line, or workbook sheet and cell.
-Plan findings are for the finance office (English); workbook findings reach the Responsabili
-and the Nucleo di Valutazione, so their messages are Italian.
+Every message is Italian: plan findings are read by the finance office, workbook findings by the
+Responsabili and the Nucleo di Valutazione.
 """
 
 from __future__ import annotations

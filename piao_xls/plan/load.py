@@ -18,7 +18,7 @@ def check_plan(path: str | Path) -> tuple[Plan | None, list[Finding]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        return None, [Finding("PLAN-YAML", ERROR, f"cannot read the plan file: {e}", file=str(path))]
+        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {e}", file=str(path))]
     return parse_plan(text, str(path))
 
 

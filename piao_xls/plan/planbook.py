@@ -695,8 +695,8 @@ class _Book:
             found = next((n for n in self.names if _norm(n) == _norm(name)), None)
             if found is None:
                 self._cache[name] = None
-                self.err("PLAN-SCHEMA", f"the plan workbook has no sheet '{name}'; start from "
-                         "'piao-xls plan template' and do not rename its sheets", name)
+                self.err("PLAN-SCHEMA", f"la cartella di lavoro del piano non ha il foglio «{name}»; partire da "
+                         "«piao-xls plan template» senza rinominarne i fogli", name)
             else:
                 self._cache[name] = self.wb.get_sheet_by_name(found).to_python(skip_empty_area=False)
         return self._cache[name]
@@ -711,8 +711,9 @@ class _Book:
         for c in t.columns:
             i = labels.get(_norm(c.header))
             if i is None:
-                self.err("PLAN-SCHEMA", f"row '{c.header}' not found in column {col_name(t.first_col)}; restore it "
-                         "from a fresh 'piao-xls plan template'", t.sheet, ref(0, t.first_col))
+                self.err("PLAN-SCHEMA", f"riga «{c.header}» non trovata nella colonna {col_name(t.first_col)}; "
+                         "ripristinarla "
+                         "da un nuovo «piao-xls plan template»", t.sheet, ref(0, t.first_col))
                 continue
             cells[c.key] = ref(i, t.first_col + 1)
             row = data[i]
@@ -733,8 +734,9 @@ class _Book:
             try:
                 cols[c.key] = header.index(_norm(c.header), t.first_col)
             except ValueError:
-                self.err("PLAN-SCHEMA", f"column '{c.header}' not found in the header row (row 1); restore it "
-                         "from a fresh 'piao-xls plan template'", t.sheet, ref(0, t.first_col))
+                self.err("PLAN-SCHEMA", f"colonna «{c.header}» non trovata nella riga di intestazione (riga 1); "
+                         "ripristinarla "
+                         "da un nuovo «piao-xls plan template»", t.sheet, ref(0, t.first_col))
         out = []
         for i, raw in enumerate(data[1:], start=1):
             values, cells = {}, {}
@@ -770,10 +772,11 @@ def read_book(path: str | Path) -> tuple[dict | None, dict, list[Finding]]:
     try:
         book = _Book(path)
     except UnsafeFile as e:
-        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"cannot read the plan workbook: {e.message}",
+        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"impossibile leggere la cartella di lavoro del piano: {e.message}",
                                   file=str(path))]
     except Exception as e:  # calamine raises several types for unreadable or foreign files
-        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"cannot read the plan workbook: {e}", file=str(path))]
+        return None, {}, [Finding("PLAN-SCHEMA", ERROR, f"impossibile leggere la cartella di lavoro del piano: {e}",
+                                  file=str(path))]
     try:
         return _read(book)
     finally:
@@ -829,13 +832,13 @@ def _read(book: _Book) -> tuple[dict, dict, list[Finding]]:
         code = row.values.get("sector")
         cell = row.cells.get("sector")
         if code is None:
-            book.err("PLAN-REFERENCE", f"row {row.index + 1} has no sector: choose the sector code from the "
-                     "dropdown (codes of the Settori sheet)", t.sheet, cell)
+            book.err("PLAN-REFERENCE", f"la riga {row.index + 1} non indica il settore: scegliere il codice dall'elenco "
+                     "(i codici del foglio Settori)", t.sheet, cell)
             return None
         i = by_code.get(_num_key(code))
         if i is None:
-            book.err("PLAN-REFERENCE", f"sector '{code}' is not in the Settori sheet: add the sector there or "
-                     "choose an existing code", t.sheet, cell)
+            book.err("PLAN-REFERENCE", f"il settore «{code}» non è nel foglio Settori: aggiungerlo lì o "
+                     "scegliere un codice esistente", t.sheet, cell)
         return i
 
     def put_list(i: int, key: str, t: Table, row: _Row, item, anchor: str) -> int:
@@ -894,13 +897,13 @@ def _read(book: _Book) -> tuple[dict, dict, list[Finding]]:
         if i is None:
             return None
         if n is None:
-            book.err("PLAN-REFERENCE", f"row {row.index + 1} has no objective number: write the N. of the "
-                     "objective (Obiettivi sheet)", t.sheet, row.cells.get("objective"))
+            book.err("PLAN-REFERENCE", f"la riga {row.index + 1} non indica il numero dell'obiettivo: scrivere il N. "
+                     "dell'obiettivo (foglio Obiettivi)", t.sheet, row.cells.get("objective"))
             return None
         found = objectives.get((i, _num_key(n)))
         if found is None:
-            book.err("PLAN-REFERENCE", f"sector {row.values['sector']} has no objective number {_num_key(n)} in the "
-                     "Obiettivi sheet: correct the N. or add the objective", t.sheet, row.cells.get("objective"))
+            book.err("PLAN-REFERENCE", f"il settore {row.values['sector']} non ha l'obiettivo numero {_num_key(n)} nel "
+                     "foglio Obiettivi: correggere il N. o aggiungere l'obiettivo", t.sheet, row.cells.get("objective"))
         return found
 
     def attach(t: Table, row: _Row, field: str, item: dict, anchor: str | None) -> tuple | None:

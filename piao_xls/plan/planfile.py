@@ -135,7 +135,7 @@ class _Ctx:
         """'line 12', or "'Obiettivi'!B5" for a plan workbook."""
         if self.where is not None and line in self.where:
             return "'{}'!{}".format(*self.where[line])
-        return f"line {line}"
+        return f"riga {line}"
 
     # typed getters ---------------------------------------------------------------
     def line_of(self, m: LMap, key: str) -> int:
@@ -144,24 +144,24 @@ class _Ctx:
     def mapping(self, value, what: str, line: int) -> LMap | None:
         if isinstance(value, dict):
             return value
-        self.add("PLAN-SCHEMA", f"{what} must be a mapping (key: value lines), not {_kind(value)}", line)
+        self.add("PLAN-SCHEMA", f"{what}: deve essere una tabella (righe chiave: valore), non {_kind(value)}", line)
         return None
 
     def check_keys(self, m: LMap, kind: str, what: str) -> None:
         for k in m:
             if k not in KEYS[kind]:
                 close = difflib.get_close_matches(str(k), sorted(KEYS[kind]), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(sorted(KEYS[kind]))}"
-                self.add("PLAN-UNKNOWN-KEY", f"unknown key '{k}' in {what}{hint}", self.line_of(m, k))
+                hint = f"; forse «{close[0]}»?" if close else f"; chiavi ammesse: {', '.join(sorted(KEYS[kind]))}"
+                self.add("PLAN-UNKNOWN-KEY", f"chiave sconosciuta «{k}» in {what}{hint}", self.line_of(m, k))
 
     def text(self, m: LMap, key: str, what: str, required: bool = False) -> str:
         v = m.get(key)
         if v is None or v == "":
             if required:
-                self.add("PLAN-SCHEMA", f"{what}: '{key}' is required", self.line_of(m, key))
+                self.add("PLAN-SCHEMA", f"{what}: «{key}» è obbligatorio", self.line_of(m, key))
             return ""
         if isinstance(v, (dict, list)):
-            self.add("PLAN-SCHEMA", f"{what}: '{key}' must be text, not {_kind(v)}", self.line_of(m, key))
+            self.add("PLAN-SCHEMA", f"{what}: «{key}» deve essere un testo, non {_kind(v)}", self.line_of(m, key))
             return ""
         if isinstance(v, date):
             return f"{v:%d/%m/%Y}"
@@ -173,7 +173,7 @@ class _Ctx:
         v = m.get(key)
         if v is None or v == "":
             if required:
-                self.add("PLAN-SCHEMA", f"{what}: '{key}' is required (a number)", self.line_of(m, key))
+                self.add("PLAN-SCHEMA", f"{what}: «{key}» è obbligatorio (un numero)", self.line_of(m, key))
             return None
         if isinstance(v, bool):
             v = None
@@ -184,7 +184,7 @@ class _Ctx:
             except ValueError:
                 v = None
         if not isinstance(v, (int, float)):
-            self.add("PLAN-SCHEMA", f"{what}: '{key}' must be a number, got {m.get(key)!r}", self.line_of(m, key))
+            self.add("PLAN-SCHEMA", f"{what}: «{key}» deve essere un numero, trovato {m.get(key)!r}", self.line_of(m, key))
             return None
         return float(v)
 
@@ -195,7 +195,7 @@ class _Ctx:
             empty.line, empty.item_lines = m.line, []
             return empty
         if not isinstance(v, list):
-            self.add("PLAN-SCHEMA", f"{what}: '{key}' must be a list (lines starting with '- ')",
+            self.add("PLAN-SCHEMA", f"{what}: «{key}» deve essere un elenco (righe che iniziano con '- ')",
                      self.line_of(m, key))
             empty = LList()
             empty.line, empty.item_lines = m.line, []
@@ -204,7 +204,7 @@ class _Ctx:
 
 
 def _kind(v) -> str:
-    return {dict: "a mapping", LMap: "a mapping", list: "a list", LList: "a list"}.get(type(v), repr(v))
+    return {dict: "una tabella", LMap: "una tabella", list: "un elenco", LList: "un elenco"}.get(type(v), repr(v))
 
 
 def _item_line(lst, i: int) -> int:
@@ -213,46 +213,47 @@ def _item_line(lst, i: int) -> int:
 
 
 def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
-    m = ctx.mapping(m, f"{what} rule", line)
+    m = ctx.mapping(m, f"{what}, regola", line)
     if m is None:
         return None
-    ctx.check_keys(m, "rule", f"{what} rule")
-    kind = ctx.text(m, "kind", f"{what} rule", required=True)
+    ctx.check_keys(m, "rule", f"{what}, regola")
+    kind = ctx.text(m, "kind", f"{what}, regola", required=True)
     if kind and kind not in RULE_KINDS:
-        ctx.add("PLAN-RULE", f"{what}: rule kind '{kind}' is not one of {', '.join(RULE_KINDS)}",
+        ctx.add("PLAN-RULE", f"{what}: il tipo di regola «{kind}» non è tra {', '.join(RULE_KINDS)}",
                 ctx.line_of(m, "kind"))
         return None
     default_unit = {"deadline": "date", "yes_no": "yes_no", "fraction": "percent", "increase": "number"}
     unit = ctx.text(m, "unit", what) or default_unit.get(kind, "number")
     if unit not in UNITS:
-        ctx.add("PLAN-RULE", f"{what}: unit '{unit}' is not one of {', '.join(UNITS)}", ctx.line_of(m, "unit"))
+        ctx.add("PLAN-RULE", f"{what}: l'unità «{unit}» non è tra {', '.join(UNITS)}", ctx.line_of(m, "unit"))
         return None
     pct = unit == "percent"
-    g = lambda k: ctx.number(m, k, f"{what} rule", percent=pct)  # noqa: E731
+    g = lambda k: ctx.number(m, k, f"{what}, regola", percent=pct)  # noqa: E731
     dl = None
     if kind == "deadline":
         raw = m.get("deadline")
         dl = raw if isinstance(raw, date) else parse_date(str(raw or ""), year)
         if dl is None:
-            ctx.add("PLAN-RULE", f"{what}: a deadline rule needs 'deadline' (e.g. 2025-12-31)",
+            ctx.add("PLAN-RULE", f"{what}: una regola deadline richiede «deadline» (per esempio 2025-12-31)",
                     ctx.line_of(m, "deadline"))
             return None
-    inc = ctx.number(m, "increase", f"{what} rule", percent=True)
-    by = ctx.number(m, "baseline_year", f"{what} rule")
+    inc = ctx.number(m, "increase", f"{what}, regola", percent=True)
+    by = ctx.number(m, "baseline_year", f"{what}, regola")
     rule = Rule(kind, unit=unit, target=g("target"), worst=g("worst"), low=g("low"), high=g("high"),
                 deadline=dl, increase=inc, baseline_year=int(by) if by else None)
     need = {"at_least": ("target",), "at_most": ("target",), "fraction": ("target",),
             "range": ("low", "high"), "increase": ("increase",)}.get(kind, ())
     missing = [n for n in need if getattr(rule, n) is None]
     if missing:
-        ctx.add("PLAN-RULE", f"{what}: a {kind} rule needs {' and '.join(missing)}",
+        ctx.add("PLAN-RULE", f"{what}: una regola {kind} richiede {' e '.join(missing)}",
                 ctx.line_of(m, missing[0]))
         return None
     if kind == "range" and rule.low > rule.high:
-        ctx.add("PLAN-RULE", f"{what}: range low {rule.low:g} is above high {rule.high:g}", ctx.line_of(m, "low"))
+        ctx.add("PLAN-RULE", f"{what}: nell'intervallo il minimo {rule.low:g} supera il massimo {rule.high:g}",
+                ctx.line_of(m, "low"))
         return None
     if kind == "at_most" and rule.worst is not None and rule.worst <= rule.target:
-        ctx.add("PLAN-RULE", f"{what}: 'worst' must be above 'target' for an at_most rule",
+        ctx.add("PLAN-RULE", f"{what}: in una regola at_most «worst» deve essere maggiore di «target»",
                 ctx.line_of(m, "worst"))
         return None
     return rule
@@ -277,13 +278,13 @@ def _years_in(text: str) -> list[int]:
 
 
 def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indicator | None:
-    what = f"indicator {n} of objective {obj_id}"
+    what = f"indicatore {n} dell'obiettivo {obj_id}"
     m = ctx.mapping(m, what, line)
     if m is None:
         return None
     ctx.check_keys(m, "indicator", what)
     ind_id = ctx.text(m, "id", what) or f"{obj_id}.{n}"
-    what = f"indicator {ind_id}"
+    what = f"indicatore {ind_id}"
     description = ctx.text(m, "description", what, required=True)
     target = ctx.text(m, "target", what)
     if "rule" in m:
@@ -298,25 +299,25 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
         return None
     rule = ctx.rules.setdefault(rule, rule)
     if rule.kind == "informative" and not target and "rule" not in m:
-        ctx.add("PLAN-NO-TARGET", f"{what} has no target: it is informative and not scored; "
-                "add a target or an explicit rule if it should be scored", m.line, WARNING)
+        ctx.add("PLAN-NO-TARGET", f"{what}: nessun obiettivo indicato, l'indicatore è informativo e non viene valutato; "
+                "aggiungere un obiettivo (target) o una regola esplicita se va valutato", m.line, WARNING)
     if rule.kind == "deadline" and rule.deadline and abs(rule.deadline.year - year) > 1:
-        ctx.add("PLAN-YEAR", f"{what}: deadline {rule.deadline:%d/%m/%Y} is far from plan year {year}",
+        ctx.add("PLAN-YEAR", f"{what}: la scadenza {rule.deadline:%d/%m/%Y} è lontana dall'anno del piano {year}",
                 ctx.line_of(m, "target"), WARNING)
     source = ctx.text(m, "source", what) or _source_for(description)
     if source not in SOURCES:
-        ctx.add("PLAN-SCHEMA", f"{what}: source '{source}' is not one of {', '.join(SOURCES)}",
+        ctx.add("PLAN-SCHEMA", f"{what}: la fonte «{source}» non è tra {', '.join(SOURCES)}",
                 ctx.line_of(m, "source"))
     weight = ctx.number(m, "weight", what)
     if weight is not None and weight <= 0:
-        ctx.add("PLAN-SCHEMA", f"{what}: weight must be positive", ctx.line_of(m, "weight"))
+        ctx.add("PLAN-SCHEMA", f"{what}: il peso deve essere positivo", ctx.line_of(m, "weight"))
         weight = None
     return Indicator(ind_id, ctx.text(m, "profilo", what), description, target, rule, source,
                      weight if weight is not None else 1.0, line=m.line)
 
 
 def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objective | None:
-    what = f"objective {pos} of sector {code}"
+    what = f"obiettivo {pos} del settore {code}"
     m = ctx.mapping(m, what, line)
     if m is None:
         return None
@@ -324,31 +325,31 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
     number = ctx.number(m, "number", what)
     number = int(number) if number is not None else pos
     obj_id = ctx.text(m, "id", what) or f"{code}-{number}"
-    what = f"objective {obj_id}"
+    what = f"obiettivo {obj_id}"
     weight = ctx.number(m, "weight", what, required=True)
     if weight is not None and weight < 0:
-        ctx.add("PLAN-SCHEMA", f"{what}: weight must not be negative", ctx.line_of(m, "weight"))
+        ctx.add("PLAN-SCHEMA", f"{what}: il peso non può essere negativo", ctx.line_of(m, "weight"))
     steps = []
     raw_steps = ctx.seq(m, "steps", what)
     for i, s in enumerate(raw_steps):
         if isinstance(s, str):
             steps.append(Step(" ".join(s.split())))
             continue
-        s = ctx.mapping(s, f"{what} step {i + 1}", _item_line(raw_steps, i))
+        s = ctx.mapping(s, f"{what}, fase {i + 1}", _item_line(raw_steps, i))
         if s is not None:
-            ctx.check_keys(s, "step", f"{what} step {i + 1}")
-            steps.append(Step(ctx.text(s, "text", f"{what} step {i + 1}", required=True),
-                              ctx.text(s, "tempi", f"{what} step {i + 1}")))
+            ctx.check_keys(s, "step", f"{what}, fase {i + 1}")
+            steps.append(Step(ctx.text(s, "text", f"{what}, fase {i + 1}", required=True),
+                              ctx.text(s, "tempi", f"{what}, fase {i + 1}")))
             tempi = steps[-1].tempi
             for y in _years_in(tempi):
                 if y < year:
-                    ctx.add("PLAN-YEAR", f"{what}: step tempi '{tempi}' refers to {y}, before plan year "
-                            f"{year} (kept as printed)", ctx.line_of(s, "tempi"), WARNING)
+                    ctx.add("PLAN-YEAR", f"{what}: i tempi della fase «{tempi}» indicano il {y}, prima dell'anno del piano "
+                            f"{year} (lasciati come stampati)", ctx.line_of(s, "tempi"), WARNING)
                     break
     tempi = ctx.text(m, "tempi", what)
     raw_inds = ctx.seq(m, "indicators", what)
     if not raw_inds:
-        ctx.add("PLAN-SCHEMA", f"{what} has no indicators", m.line)
+        ctx.add("PLAN-SCHEMA", f"{what}: nessun indicatore", m.line)
     inds = [_indicator(ctx, x, obj_id, i + 1, year, _item_line(raw_inds, i)) for i, x in enumerate(raw_inds)]
     inds = [i for i in inds if i is not None]
     obj = Objective(obj_id, number, ctx.text(m, "title", what, required=True), weight or 0.0,
@@ -356,41 +357,41 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
                     ctx.text(m, "risultato", what), tuple(steps), tempi, ctx.text(m, "programma", what),
                     ctx.text(m, "obiettivo_operativo", what), tuple(inds), line=m.line)
     if inds and not obj.evaluable:
-        ctx.add("PLAN-UNSCORED-OBJECTIVE", f"{what} has no scored indicator: its weight ({obj.weight:g}%) is "
-                "left out and the sector score is rescaled over the other objectives", m.line, WARNING)
+        ctx.add("PLAN-UNSCORED-OBJECTIVE", f"{what}: nessun indicatore valutato, il suo peso ({obj.weight:g}%) "
+                "resta escluso e il punteggio del settore si calcola sugli altri obiettivi", m.line, WARNING)
     return obj
 
 
 def _sector(ctx: _Ctx, m, pos: int, year: int, line: int) -> Sector | None:
-    what = f"sector {pos}"
+    what = f"settore {pos}"
     m = ctx.mapping(m, what, line)
     if m is None:
         return None
     ctx.check_keys(m, "sector", what)
     code = ctx.text(m, "code", what, required=True)
-    what = f"sector {code or pos}"
+    what = f"settore {code or pos}"
     short = ctx.text(m, "short_name", what) or code
     bad = sorted(SHEET_NAME_FORBIDDEN & set(short))
     if len(short) > 31 or bad or short.startswith("'") or short.endswith("'") or short.lower() == "istruzioni":
-        why = f"has forbidden characters {' '.join(bad)}" if bad else (
-            f"is {len(short)} characters long (31 at most)" if len(short) > 31 else "is not allowed")
-        ctx.add("PLAN-SHEET-NAME", f"{what}: short_name '{short}' {why}; it names the Excel sheet",
+        why = f"contiene caratteri non ammessi {' '.join(bad)}" if bad else (
+            f"è lungo {len(short)} caratteri (al massimo 31)" if len(short) > 31 else "non è ammesso")
+        ctx.add("PLAN-SHEET-NAME", f"{what}: short_name «{short}» {why}; è il nome del foglio Excel",
                 ctx.line_of(m, "short_name"))
-    resp_m = ctx.mapping(m.get("responsabile") or LMap(), f"{what} responsabile", ctx.line_of(m, "responsabile"))
+    resp_m = ctx.mapping(m.get("responsabile") or LMap(), f"{what}, responsabile", ctx.line_of(m, "responsabile"))
     if resp_m is not None:
-        ctx.check_keys(resp_m, "responsabile", f"{what} responsabile")
+        ctx.check_keys(resp_m, "responsabile", f"{what}, responsabile")
         if not resp_m:
-            ctx.add("PLAN-SCHEMA", f"{what}: 'responsabile' with a 'name' is required", m.line)
-        resp = Responsabile(ctx.text(resp_m, "name", f"{what} responsabile", required=bool(resp_m)),
+            ctx.add("PLAN-SCHEMA", f"{what}: è obbligatorio «responsabile» con «name»", m.line)
+        resp = Responsabile(ctx.text(resp_m, "name", f"{what}, responsabile", required=bool(resp_m)),
                             ctx.text(resp_m, "title", what), ctx.text(resp_m, "email", what))
     else:
         resp = Responsabile("")
     staff = []
     raw_staff = ctx.seq(m, "staff", what)
     for i, r in enumerate(raw_staff):
-        r = ctx.mapping(r, f"{what} staff row {i + 1}", _item_line(raw_staff, i))
+        r = ctx.mapping(r, f"{what}, riga {i + 1} del personale", _item_line(raw_staff, i))
         if r is not None:
-            ctx.check_keys(r, "staff", f"{what} staff row {i + 1}")
+            ctx.check_keys(r, "staff", f"{what}, riga {i + 1} del personale")
             staff.append(StaffRow(ctx.text(r, "qualifica", what, required=True), ctx.text(r, "categoria", what),
                                   ctx.number(r, "unita", what) or 0.0))
     staff_total = ctx.number(m, "staff_total", what)
@@ -403,13 +404,13 @@ def _sector(ctx: _Ctx, m, pos: int, year: int, line: int) -> Sector | None:
                     tuple(ctx.text(LMap(x=a), "x", what) for a in ctx.seq(m, "activities", what)),
                     tuple(objs), line=m.line)
     if staff_total is not None and abs(staff_total - sector.computed_staff_total) > 1e-9:
-        ctx.add("PLAN-STAFF-TOTAL", f"{what}: staff_total {staff_total:g} differs from the sum of the rows "
+        ctx.add("PLAN-STAFF-TOTAL", f"{what}: staff_total {staff_total:g} è diverso dalla somma delle righe "
                 f"({sector.computed_staff_total:g})", ctx.line_of(m, "staff_total"), WARNING)
     if not objs:
-        ctx.add("PLAN-SCHEMA", f"{what} has no objectives", m.line)
+        ctx.add("PLAN-SCHEMA", f"{what}: nessun obiettivo", m.line)
     elif abs(sector.weight_total - 100) > 1e-6:
-        ctx.add("PLAN-WEIGHTS", f"{what}: objective weights sum to {sector.weight_total:g}, not 100; "
-                "fix the weights so that they total 100%", ctx.line_of(m, "objectives"))
+        ctx.add("PLAN-WEIGHTS", f"{what}: i pesi degli obiettivi sommano {sector.weight_total:g}, non 100; "
+                "correggere i pesi in modo che il totale sia 100%", ctx.line_of(m, "objectives"))
     return sector
 
 
@@ -423,27 +424,27 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
     p = ScoringPolicy()
     late = ctx.number(m, "late_penalty_per_month", "scoring")
     if late is not None and not 0 <= late <= 1:
-        ctx.add("PLAN-SCORING", "late_penalty_per_month must be between 0 and 1", ctx.line_of(m, "late_penalty_per_month"))
+        ctx.add("PLAN-SCORING", "late_penalty_per_month deve essere tra 0 e 1", ctx.line_of(m, "late_penalty_per_month"))
     agg = ctx.text(m, "aggregation", "scoring") or p.aggregation
     if agg not in ("weighted_mean", "min"):
-        ctx.add("PLAN-SCORING", f"aggregation '{agg}' is not 'weighted_mean' or 'min'", ctx.line_of(m, "aggregation"))
+        ctx.add("PLAN-SCORING", f"aggregation «{agg}» deve essere «weighted_mean» o «min»", ctx.line_of(m, "aggregation"))
         agg = p.aggregation
     thr = ctx.number(m, "threshold", "scoring", percent=True)
     if thr is not None and not 0 <= thr <= 1:
-        ctx.add("PLAN-SCORING", "threshold must be between 0 and 1 (or 0% and 100%)", ctx.line_of(m, "threshold"))
+        ctx.add("PLAN-SCORING", "threshold deve essere tra 0 e 1 (o tra 0% e 100%)", ctx.line_of(m, "threshold"))
     bands = p.bands
     if "bands" in m:
         raw = ctx.seq(m, "bands", "scoring")
         out = []
         for i, b in enumerate(raw):
-            b = ctx.mapping(b, f"band {i + 1}", _item_line(raw, i))
+            b = ctx.mapping(b, f"fascia {i + 1}", _item_line(raw, i))
             if b is not None:
-                ctx.check_keys(b, "band", f"band {i + 1}")
-                out.append(Band(ctx.number(b, "min", f"band {i + 1}", required=True) or 0.0,
-                                ctx.text(b, "code", f"band {i + 1}", required=True),
-                                ctx.text(b, "label", f"band {i + 1}")))
+                ctx.check_keys(b, "band", f"fascia {i + 1}")
+                out.append(Band(ctx.number(b, "min", f"fascia {i + 1}", required=True) or 0.0,
+                                ctx.text(b, "code", f"fascia {i + 1}", required=True),
+                                ctx.text(b, "label", f"fascia {i + 1}")))
         if not any(b.min <= 0 for b in out):
-            ctx.add("PLAN-SCORING", "bands must include one with min 0, so that every score has a band",
+            ctx.add("PLAN-SCORING", "bands deve comprendere una fascia con min 0, perché ogni punteggio abbia una fascia",
                     ctx.line_of(m, "bands"))
         bands = tuple(sorted(out, key=lambda b: -b.min))
     return ScoringPolicy(late if late is not None else p.late_penalty_per_month, agg, thr, bands)
@@ -460,16 +461,16 @@ def _parse_plan(text: str, file: str) -> tuple[Plan | None, list[Finding]]:
     try:
         data = yaml.load(text, Loader=_Loader)
     except _DuplicateKey as e:
-        ctx.add("PLAN-YAML", f"key '{e.key}' appears twice in the same mapping", e.line)
+        ctx.add("PLAN-YAML", f"la chiave «{e.key}» compare due volte nella stessa tabella", e.line)
         return None, ctx.findings
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        msg = f"{e.problem or 'syntax error'}" + (f" ({e.context})" if e.context else "")
-        ctx.add("PLAN-YAML", f"YAML syntax error: {msg}; check indentation and quoting on this line",
+        msg = f"{e.problem or 'errore di sintassi'}" + (f" ({e.context})" if e.context else "")
+        ctx.add("PLAN-YAML", f"errore di sintassi YAML: {msg}; controllare rientri e virgolette di questa riga",
                 mark.line + 1 if mark else None)
         return None, ctx.findings
     except yaml.YAMLError as e:
-        ctx.add("PLAN-YAML", f"YAML error: {e}", None)
+        ctx.add("PLAN-YAML", f"errore YAML: {e}", None)
         return None, ctx.findings
     return _build(ctx, data)
 
@@ -517,26 +518,26 @@ def validate_data(data, file: str, where: dict[tuple, tuple[str, str]]) -> tuple
 
 def _build(ctx: _Ctx, data) -> tuple[Plan | None, list[Finding]]:
     file = ctx.file
-    m = ctx.mapping(data, "the plan file", 1)
+    m = ctx.mapping(data, "il file del piano", 1)
     if m is None:
         return None, ctx.findings
-    ctx.check_keys(m, "plan", "the plan")
-    year_f = ctx.number(m, "year", "the plan", required=True)
+    ctx.check_keys(m, "plan", "il piano")
+    year_f = ctx.number(m, "year", "il piano", required=True)
     year = int(year_f) if year_f else date.today().year
     if year_f is not None and not (2000 <= year_f <= 2100 and year_f == year):
-        ctx.add("PLAN-SCHEMA", f"year {year_f:g} is not a plausible year", ctx.line_of(m, "year"))
+        ctx.add("PLAN-SCHEMA", f"l'anno {year_f:g} non è plausibile", ctx.line_of(m, "year"))
         year = date.today().year  # keep checking the rest of the plan
-    comune = ctx.text(m, "comune", "the plan", required=True)
+    comune = ctx.text(m, "comune", "il piano", required=True)
     scoring = _scoring(ctx, m.get("scoring"), ctx.line_of(m, "scoring"))
-    raw_sectors = ctx.seq(m, "sectors", "the plan")
+    raw_sectors = ctx.seq(m, "sectors", "il piano")
     if not raw_sectors:
-        ctx.add("PLAN-SCHEMA", "the plan has no sectors", ctx.line_of(m, "sectors"))
+        ctx.add("PLAN-SCHEMA", "il piano non ha settori", ctx.line_of(m, "sectors"))
     sectors = [_sector(ctx, s, i + 1, year, _item_line(raw_sectors, i)) for i, s in enumerate(raw_sectors)]
     sectors = [s for s in sectors if s is not None]
     _check_duplicates(ctx, sectors)
-    plan = Plan(ctx.text(m, "plan_id", "the plan") or _slug(f"{comune}-{year}"), comune, year,
-                ctx.text(m, "title", "the plan") or f"PIAO {year} - Performance",
-                ctx.text(m, "ente_sovraordinato", "the plan"), scoring, tuple(sectors), source=file)
+    plan = Plan(ctx.text(m, "plan_id", "il piano") or _slug(f"{comune}-{year}"), comune, year,
+                ctx.text(m, "title", "il piano") or f"PIAO {year} - Performance",
+                ctx.text(m, "ente_sovraordinato", "il piano"), scoring, tuple(sectors), source=file)
     ok = not any(f.severity == ERROR for f in ctx.findings)
     return (plan if ok else None), ctx.findings
 
@@ -551,15 +552,15 @@ def _check_duplicates(ctx: _Ctx, sectors: list[Sector]) -> None:
     def see(kind: str, key: str, line: int) -> None:
         k = f"{kind}:{key.lower()}"
         if k in seen:
-            ctx.add("PLAN-DUPLICATE-ID", f"{kind} '{key}' is defined twice (first at {ctx.place(seen[k])}); "
-                    "give each a unique id", line)
+            ctx.add("PLAN-DUPLICATE-ID", f"{kind} «{key}» è definito due volte (la prima a {ctx.place(seen[k])}); "
+                    "dare a ciascuno un identificativo diverso", line)
         else:
             seen[k] = line
 
     for s in sectors:
-        see("sector code", s.code, s.line)
-        see("sheet name", s.short_name, s.line)
+        see("il codice di settore", s.code, s.line)
+        see("il nome di foglio", s.short_name, s.line)
         for o in s.objectives:
-            see("objective", o.id, o.line)
+            see("l'obiettivo", o.id, o.line)
             for i in o.indicators:
-                see("indicator", i.id, i.line)
+                see("l'indicatore", i.id, i.line)
