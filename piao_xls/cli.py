@@ -408,7 +408,15 @@ def init(directory: str, plan_file: str | None, deadline: str | None, as_json: b
 
 
 def _when(iso: str) -> str:
-    return iso.replace("T", " ")[:16] if iso else "-"
+    """A ledger time (UTC) as local time, to the minute."""
+    if not iso:
+        return "-"
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return iso
 
 
 @cli.command()

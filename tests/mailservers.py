@@ -189,8 +189,9 @@ class SmtpServer:
 
     user, password = "ragioneria", "altra-segreta"
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, implicit_tls: bool = False):
         self.folder = Path(folder)
+        self.implicit_tls = implicit_tls
         self.messages: list[dict] = []
         self.port = free_port()
 
@@ -207,17 +208,21 @@ class SmtpServer:
             async def handle_DATA(self, server, session, envelope):
                 outer.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                                        "data": envelope.original_content or envelope.content,
-                                       "tls": session.ssl is not None, "auth": session.authenticated})
+                                       "auth": session.authenticated,
+                                       "tls": session.ssl is not None  # STARTTLS, or implicit TLS:
+                                       or server.transport.get_extra_info("ssl_object") is not None})
                 return "250 OK"
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == outer.user
                   and auth_data.password.decode() == outer.password)
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, tls_context=ctx,
-                                     require_starttls=True, auth_required=True, auth_require_tls=True,
-                                     authenticator=authenticator)
+        # implicit TLS: the whole connection is TLS (aiosmtpd's auth_require_tls only knows STARTTLS)
+        tls = ({"ssl_context": ctx, "auth_require_tls": False} if self.implicit_tls else
+               {"tls_context": ctx, "require_starttls": True, "auth_require_tls": True})
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, auth_required=True,
+                                     authenticator=authenticator, **tls)
         self.controller.start()
         return self
 

@@ -183,3 +183,44 @@ def test_reply_and_remind_as_drafts(ws, tmp_path, plan):
     assert "passata da 3 giorni" in message_from_bytes(text, policy=policy.default).get_body(("plain",)).get_content()
     r = invoke(ws, "remind", "--oggi", "2026-02-03")
     assert r.output.count("già sollecitato oggi") == 6
+
+
+def _use_smtp(ws: Path, smtp, security: str) -> None:
+    settings = ws / "piao-xls.toml"
+    set_key(settings, "posta", "invio", '"smtp"')
+    for key, value in [("host", '"127.0.0.1"'), ("porta", str(smtp.port)), ("sicurezza", f'"{security}"'),
+                       ("utente", f'"{smtp.user}"'), ("ca", f'"{smtp.cert}"')]:
+        set_key(settings, "smtp", key, value)
+
+
+def test_smtp_with_implicit_tls_and_a_wrong_password(ws, tmp_path):
+    from mailservers import SmtpServer
+
+    with SmtpServer(tmp_path, implicit_tls=True) as smtp:
+        _use_smtp(ws, smtp, "tls")
+        r = CliRunner().invoke(cli, ["-C", str(ws), "send", "--settore", "SF"],
+                               env={"PIAO_XLS_SMTP_PASSWORD": "sbagliata"})
+        assert r.exit_code == 3 and "rifiutato utente o password" in r.output, r.output
+        assert smtp.messages == []
+        with Ledger(ws / "registro.sqlite") as led:
+            assert led.rows("messages") == []  # nothing recorded as sent
+        r = CliRunner().invoke(cli, ["-C", str(ws), "send", "--settore", "SF"],
+                               env={"PIAO_XLS_SMTP_PASSWORD": smtp.password})
+        assert r.exit_code == 0 and "inviato" in r.output, r.output
+        (m,) = smtp.messages
+        assert m["tls"] and m["auth"] and m["to"] == [SF_ADDR]
+        assert message_from_bytes(m["data"], policy=policy.default)["X-Unsent"] is None
+
+
+def test_a_mail_server_that_does_not_answer_is_exit_3(ws):
+    from mailservers import free_port
+
+    settings = ws / "piao-xls.toml"
+    set_key(settings, "posta", "invio", '"smtp"')
+    set_key(settings, "smtp", "host", '"127.0.0.1"')
+    set_key(settings, "smtp", "porta", str(free_port()))
+    set_key(settings, "imap", "host", '"127.0.0.1"')
+    set_key(settings, "imap", "porta", str(free_port()))
+    for cmd in ("send", "collect"):
+        r = invoke(ws, cmd)
+        assert r.exit_code == 3 and "impossibile collegarsi" in r.output, (cmd, r.output)

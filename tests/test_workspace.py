@@ -167,3 +167,21 @@ def test_usage_errors_exit_2_in_italian(args, tmp_path):
     r = invoke(*args, cwd=tmp_path)
     assert r.exit_code == 2, r.output
     assert "Errore:" in r.output and "Error:" not in r.output and "Usage:" not in r.output
+
+
+def test_init_with_another_comune_s_plan_keeps_its_addresses(tmp_path):
+    from piao_xls.forms.samples import synthetic_plan_yaml
+
+    text = synthetic_plan_yaml(sectors=3, objectives=2, indicators=1)
+    text = text.replace("responsabile: {name: Responsabile 2, title: Dott.}",
+                        'responsabile: {name: "Anna \\"Nina\\" D\'Amico", email: anna.damico@comune.example.invalid}')
+    plan_file = tmp_path / "sintetico.yaml"
+    plan_file.write_text(text, encoding="utf-8")
+    r = invoke("init", str(tmp_path / "ws"), "--plan", str(plan_file))
+    assert r.exit_code == 0, r.output
+    s = load_settings(tmp_path / "ws")
+    assert s.comune == "Sintetico" and s.address("S002") == "anna.damico@comune.example.invalid"
+    assert s.address("S001") == "s001.responsabile@example.invalid"
+    r = invoke("send", "--dry-run", "--json", cwd=tmp_path / "ws")
+    assert r.exit_code == 1  # the forms are not generated yet
+    assert {a["outcome"] for a in json.loads(r.output)["actions"]} == {"modulo mancante"}

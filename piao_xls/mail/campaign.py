@@ -88,7 +88,8 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
 
     today = today or date.today()
     state = year_state(settings, plan, ledger)
-    checks = ledger.rows("checks")
+    received = {f["sha256"] for f in ledger.rows("files", "role IN ('ricevuto', 'rifiutato')")}
+    checks = [c for c in ledger.rows("checks") if c["file_sha256"] in received]
     replies = ledger.rows("messages", "direction = 'out' AND kind = 'risposta'")
     actions = []
     for st in state:

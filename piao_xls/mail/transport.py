@@ -64,12 +64,24 @@ class Smtp:
                 if s.security == "starttls":
                     self.conn.starttls(context=tls_context(s))
             if s.user:
-                self.conn.login(s.user, self.password or "")
+                self._login(s.user, self.password or "")
         except smtplib.SMTPAuthenticationError as e:
             raise MailError(f"il server SMTP {s.host} ha rifiutato utente o password ({e.smtp_code})") from e
         except (OSError, smtplib.SMTPException, ssl.SSLError) as e:
             raise MailError(f"impossibile collegarsi al server SMTP {s.host}:{s.port} ({e})") from e
         return self
+
+    def _login(self, user: str, password: str) -> None:
+        """AUTH PLAIN when offered (one attempt: a refused password is not retried with other mechanisms)."""
+        conn = self.conn
+        conn.ehlo_or_helo_if_needed()
+        if "plain" in conn.esmtp_features.get("auth", "").lower().split():
+            conn.user, conn.password = user, password
+            code, resp = conn.auth("PLAIN", conn.auth_plain, initial_response_ok=True)
+            if code != 235:
+                raise smtplib.SMTPAuthenticationError(code, resp)
+            return
+        conn.login(user, password)
 
     def __exit__(self, *exc) -> None:
         if self.conn is not None:

@@ -7,6 +7,8 @@ Inputs (received files, incoming mail) and outputs (forms, drafts, feedback, res
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -196,7 +198,16 @@ def _check_folders(path: Path, root: Path, folders: dict[str, Path]) -> None:
 
 
 def _q(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string (JSON's escapes are valid TOML)."""
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _key(code: str) -> str:
+    return code if re.fullmatch(r"[A-Za-z0-9_-]+", code) else _q(code)
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
 
 
 def placeholder(code: str) -> str:
@@ -234,13 +245,13 @@ def settings_text(plan, plan_rel: str, deadline: date) -> str:
     ]
     for s in plan.sectors:
         addr = s.responsabile.email or placeholder(s.code)
-        lines.append(f"{s.code} = {_q(addr)}  # {s.responsabile.display or s.name}")
+        lines.append(f"{_key(s.code)} = {_q(addr)}  # {_comment(s.responsabile.display or s.name)}")
     lines += [f"nucleo = {_q(placeholder('nucleo'))}  # Nucleo di Valutazione",
               f"esterno = {_q(placeholder('esterno'))}  # fonti esterne (certificazioni)",
               "",
               "[delegati]",
               "# Altri indirizzi autorizzati a restituire il modulo di un settore, per esempio:",
-              f"# {plan.sectors[0].code if plan.sectors else 'SF'} = [\"collaboratore@comune.example.invalid\"]",
+              f"# {_key(plan.sectors[0].code) if plan.sectors else 'SF'} = [\"collaboratore@comune.example.invalid\"]",
               "",
               "[posta]",
               "# \"bozze\": un messaggio .eml per destinatario nella cartella delle bozze, da aprire e inviare",

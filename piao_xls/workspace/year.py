@@ -80,7 +80,8 @@ def _mine(field: str, code: str) -> bool:
 def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyState]:
     """Per sector (and source): sent, received, the latest check's result, the last reminder."""
     messages = ledger.rows("messages")
-    checks = ledger.rows("checks")
+    received = {f["sha256"] for f in ledger.rows("files", "role IN ('ricevuto', 'rifiutato')")}
+    checks = [c for c in ledger.rows("checks") if c["file_sha256"] in received]  # not forms checked by hand
     out = []
     for code, name, who in parties(plan):
         st = PartyState(code, name, who, settings.address(code, plan))
