@@ -224,3 +224,36 @@ def test_a_mail_server_that_does_not_answer_is_exit_3(ws):
     for cmd in ("send", "collect"):
         r = invoke(ws, cmd)
         assert r.exit_code == 3 and "impossibile collegarsi" in r.output, (cmd, r.output)
+
+
+def test_receipts_bounces_and_the_office_s_own_messages_are_not_returns(ws, tmp_path):
+    """A PEC delivery receipt, a bounce and a copy of the office's message all carry the blank form sent:
+    none of them is a return (the sector would otherwise turn «da correggere»)."""
+    from email.message import EmailMessage
+
+    from test_year import DATICERT
+
+    assert invoke(ws, "send", "--settore", "SF").exit_code == 0
+    sent_path = next((ws / "bozze").glob("*invio-SF*.eml"))
+    sent = message_from_bytes(sent_path.read_bytes(), policy=policy.default)
+    receipt = pec_envelope(sent)  # the provider's envelope around the office's own message ...
+    payload = DATICERT.format(sender="ragioneria@example.invalid", to=SF_ADDR, subject="x", msgid="&lt;a@b&gt;")
+    for part in receipt.iter_attachments():
+        if part.get_filename() == "daticert.xml":
+            part.set_content(payload.replace('tipo="posta-certificata"', 'tipo="avvenuta-consegna"').encode(),
+                             maintype="application", subtype="xml", filename="daticert.xml")
+    bounce = EmailMessage()
+    bounce["From"], bounce["To"], bounce["Subject"] = "MAILER-DAEMON@example.invalid", "x@example.invalid", "Undelivered"
+    bounce.set_content("Delivery failed")
+    bounce.add_attachment(sent)
+    bounce.replace_header("Content-Type", bounce["Content-Type"].replace("multipart/mixed", "multipart/report"))
+    (tmp_path / "eml").mkdir()
+    for name, m in (("1-receipt", receipt), ("2-bounce", bounce), ("3-own", sent)):
+        (tmp_path / "eml" / f"{name}.eml").write_bytes(m.as_bytes())
+    r = invoke(ws, "collect", str(tmp_path / "eml"), "--json")
+    assert r.exit_code == 0, r.output
+    assert [i["outcome"] for i in json.loads(r.output)["items"]] == [
+        "ricevuta PEC", "notifica di mancato recapito", "messaggio dell'ufficio"]
+    assert not list((ws / "ricevuti").iterdir())
+    state = {p["code"]: p["status"] for p in json.loads(invoke(ws, "stato", "--json").output)["parties"]}
+    assert state["SF"] == "missing"

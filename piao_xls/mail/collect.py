@@ -56,6 +56,7 @@ class Opened:
     attachments: list[Attachment] = field(default_factory=list)
     pec: dict = field(default_factory=dict)
     forwarded_from: list[str] = field(default_factory=list)
+    skip: str = ""  # why the attachments are not returns: a PEC receipt, a bounce, the office's own message
 
 
 # --- sources -----------------------------------------------------------------------------
@@ -180,8 +181,13 @@ def open_message(msg: EmailMessage) -> Opened:
     daticert = next((p for k, p in items if k == "leaf" and (p.get_filename() or "").lower() == "daticert.xml"), None)
     postacert = next((p for k, p in items if (p.get_filename() or "").lower() == "postacert.eml"
                       or (k == "message" and daticert is not None)), None)
-    if daticert is not None and postacert is not None:  # PEC: the original message is postacert.eml
+    if daticert is not None:
         pec = parse_daticert(daticert.get_payload(decode=True) or b"")
+        if pec.get("tipo", "") not in ("", "posta-certificata") or postacert is None:
+            # a receipt of the PEC provider (accettazione, avvenuta-consegna, ...): a "complete" delivery
+            # receipt carries the office's own message, with the form sent, as postacert.eml
+            return Opened(_addr(pec.get("mittente")) or sender, pec=pec, skip="ricevuta PEC")
+    if daticert is not None and postacert is not None:  # PEC: the original message is postacert.eml
         original = _inner(postacert)
         out = Opened(_addr(pec.get("mittente")) or (_addr(original["From"]) if original is not None else sender),
                      pec=pec)
@@ -190,6 +196,8 @@ def open_message(msg: EmailMessage) -> Opened:
             pec["originale_mittente"] = _addr(original["From"])
             _collect(original, out, "pec", 1)
         return out
+    if msg.get_content_type() == "multipart/report":  # a bounce carries the message sent, with the form
+        return Opened(sender, skip="notifica di mancato recapito")
     out = Opened(sender)
     _collect(msg, out, "diretto", 0)
     return out
@@ -269,9 +277,12 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
     write_bytes_atomic(settings.folder("posta") / f"{today.isoformat()}-{raw_sha[:16]}.eml", raw.data)
     try:
         opened = open_message(msg)
-    except Exception as e:
+    except Exception as e:  # a hostile message is recorded, never a traceback
         opened = Opened(_addr(msg.get("From", "")))
         opened.pec = {"errore": f"messaggio non leggibile ({type(e).__name__})"}
+    own = {a.lower() for a in (parseaddr(settings.sender)[1], parseaddr(settings.contact_email)[1]) if a}
+    if not opened.skip and opened.sender in own:
+        opened.skip = "messaggio dell'ufficio"  # a copy of what the office sent
     refs = str(msg.get("References", "") or "")
     base_meta = {"origin": raw.origin, "pec": opened.pec, "forwarded_from": opened.forwarded_from,
                  "references": refs, "original_subject": subject}
@@ -279,10 +290,10 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
         a for _, a in getaddresses([str(msg.get("To", "") or "")])), subject=subject, message_id=mid,
         in_reply_to=str(msg.get("In-Reply-To", "") or ""), transport=raw.transport, location=raw.origin,
         raw_sha256=raw_sha)
-    if not opened.attachments:
+    if opened.skip or not opened.attachments:
         ledger.add_message("in", "ricevuto", sector=_party_of_sender(settings, plan, opened.sender),
-                           meta=base_meta, **common)
-        return [Collected(raw.origin, opened.sender, subject, outcome="senza allegati")]
+                           meta={**base_meta, "skipped": opened.skip}, **common)
+        return [Collected(raw.origin, opened.sender, subject, outcome=opened.skip or "senza allegati")]
     out = []
     for att in opened.attachments:
         c = Collected(raw.origin, opened.sender, subject, filename=att.filename, via=att.via)
