@@ -61,6 +61,7 @@ class Dovecot:
         self.binary = require_dovecot()
         self.dir = Path(tempfile.mkdtemp(prefix="piao-dovecot-"))
         self.port = free_port()
+        self.tls_port = free_port()  # implicit TLS (imaps)
         self.proc = None
 
     def _ids(self) -> tuple[str, int, int, str]:
@@ -115,7 +116,9 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = yes
   }}
   chroot =
 }}
@@ -164,22 +167,24 @@ service auth {{
     def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
         conn = self.connect()
         try:
-            typ, data = conn.append(folder, None, None, raw)
+            if folder != "INBOX":
+                conn.create(f'"{folder}"')
+            typ, data = conn.append(f'"{folder}"', None, None, raw)
             assert typ == "OK", data
         finally:
             conn.logout()
 
-    def snapshot(self) -> dict:
+    def snapshot(self, folder: str = "INBOX") -> dict:
         """What a mailbox change would alter: per UID its flags and size (read with EXAMINE), and the message
         files of the Maildir (names carry the flags)."""
         conn = self.connect()
         try:
-            conn.select("INBOX", readonly=True)
+            conn.select(f'"{folder}"', readonly=True)
             _, data = conn.uid("FETCH", "1:*", "(FLAGS RFC822.SIZE)")
             imap = sorted(x.decode() for x in data if isinstance(x, bytes))
         finally:
             conn.logout()
-        box = self.home / "Maildir"
+        box = self.home / "Maildir" / ("" if folder == "INBOX" else "." + folder)
         files = sorted(str(p.relative_to(box)) for sub in ("cur", "new") for p in (box / sub).iterdir())
         return {"imap": imap, "files": files}
 

@@ -285,3 +285,26 @@ def test_the_whole_year(tmp_path, plan):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM messages")
     db.close()
+
+
+def test_imap_with_implicit_tls_a_named_folder_and_a_wrong_password(tmp_path, plan):
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    with Dovecot() as dovecot:
+        assert runner.invoke(cli, ["init", str(ws)]).exit_code == 0
+        settings = ws / "piao-xls.toml"
+        for key, value in [("host", '"127.0.0.1"'), ("porta", str(dovecot.tls_port)), ("sicurezza", '"tls"'),
+                           ("utente", f'"{dovecot.user}"'), ("ca", f'"{dovecot.cert}"'),
+                           ("cartella", '"Moduli PIAO"')]:
+            set_key(settings, "imap", key, value)
+        sf = filled(sector_workbook(plan, plan.sector("SF")), 1)
+        dovecot.deliver(mail("sf.responsabile@example.invalid", "Re: modulo",
+                             attachments=[("PIAO-2025-SF-Finanziario.xlsx", sf)]).as_bytes(), folder="Moduli PIAO")
+        r = runner.invoke(cli, ["-C", str(ws), "collect"], env={"PIAO_XLS_IMAP_PASSWORD": "sbagliata"})
+        assert r.exit_code == 3 and "rifiutato utente o password" in r.output, r.output
+        before = dovecot.snapshot("Moduli PIAO")
+        r = runner.invoke(cli, ["-C", str(ws), "collect", "--json"], env={"PIAO_XLS_IMAP_PASSWORD": dovecot.password})
+        assert r.exit_code == 0, r.output
+        (item,) = json.loads(r.output)["items"]
+        assert (item["sector"], item["outcome"], item["status"]) == ("SF", "nuovo", "accepted")
+        assert dovecot.snapshot("Moduli PIAO") == before
