@@ -57,9 +57,9 @@ _CLICK_IT = {
     "Choose from:\n\t{choices}": "Scegliere tra:\n\t{choices}",
     "{value!r} is not a valid {number_type}.": "{value!r} non è un {number_type} valido.",
     "{value} is not in the range {range}.": "{value} non è nell'intervallo {range}.",
-    "file": "il file",
-    "directory": "la cartella",
-    "path": "il percorso",
+    "file": "file",
+    "directory": "cartella",
+    "path": "percorso",
     "{name} {filename!r} does not exist.": "{name} {filename!r} non esiste.",
     "{name} {filename!r} is a file.": "{name} {filename!r} è un file.",
     "{name} {filename!r} is a directory.": "{name} {filename!r} è una cartella.",
@@ -112,6 +112,24 @@ def _italian_click() -> None:
 
 
 _italian_click()
+
+
+class _Command(click.Command):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPZIONI]")
+        super().__init__(*args, **kwargs)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPZIONI]")
+        kwargs.setdefault("subcommand_metavar", "COMANDO [ARGOMENTI]...")
+        super().__init__(*args, **kwargs)
+
+
+_Group.group_class = _Group
 
 
 class UsageProblem(click.ClickException):
@@ -195,10 +213,10 @@ def _exit_codes_text() -> str:
     return "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
              epilog="\b\nCodici di uscita (uguali per tutti i comandi):\n" + _exit_codes_text())
 @click.version_option(__version__, prog_name="piao-xls")
-@click.option("-C", "directory", type=click.Path(file_okay=False, exists=True), default=None,
+@click.option("-C", "directory", metavar="CARTELLA", type=click.Path(file_okay=False, exists=True), default=None,
               help="Lavora come se il comando fosse avviato in questa cartella.")
 @click.pass_context
 def cli(ctx: click.Context, directory: str | None) -> None:
@@ -653,10 +671,10 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
 @click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Cartella; i file vanno in OUTPUT/<anno>/. Predefinito: la cartella moduli dell'area di lavoro, "
                    "fuori da un'area di lavoro «output».")
-@click.option("--password", envvar="PIAO_XLS_PASSWORD", default="", show_envvar=True,
+@click.option("--password", metavar="TESTO", envvar="PIAO_XLS_PASSWORD", default="", show_envvar=True,
               help="Password facoltativa di protezione dei fogli (evita modifiche accidentali; le manomissioni le "
                    "scoprono i controlli al ritorno, non la password).")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Scrive i moduli in N processi paralleli.")
 @click.option("--force", is_flag=True, help="Sovrascrive anche i file che contengono già valori compilati.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
@@ -718,7 +736,7 @@ def _severity(sev: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
               help="Scrive in questa cartella una nota di riscontro in italiano per ogni file.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+@click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None, jobs: int) -> None:
     """Verifica i moduli restituiti: identità, manomissioni, ogni valore, campi obbligatori.
@@ -780,7 +798,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
               help="Scrive anche un CSV per tabella in questa cartella.")
 @click.option("--prefer-newest", is_flag=True,
               help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+@click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, as_json: bool,
                 json_file: str | None, csv_dir: str | None, prefer_newest: bool, jobs: int) -> None:

@@ -159,6 +159,8 @@ def test_every_command_speaks_italian_and_lists_the_exit_codes():
         out = invoke(*name.split(), "--help").output
         assert "Uso:" in out and "Mostra questo aiuto ed esce." in out and "Esempio:" in out, name
         assert "Show this message" not in out and "Usage:" not in out and "Example:" not in out, name
+        for english in ("[OPTIONS]", " TEXT", "INTEGER", " PATH", "DIRECTORY", "default:", "env var"):
+            assert english not in out, (name, english)
 
 
 @pytest.mark.parametrize("args", [["check"], ["generate", "--jobs", "0"], ["consolidate", "--nessuna"],
