@@ -584,7 +584,11 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
     try:
-        messages = local_messages(Path(source)) if source else imap_messages(s.imap, _password(s.imap, "IMAP"))
+        if source:
+            messages = local_messages(Path(source))
+        else:
+            with _ledger(s) as led:
+                messages = imap_messages(s.imap, _password(s.imap, "IMAP"), lambda mid: led.has_message(mid, "in"))
     except MailError as e:
         raise MailProblem(str(e)) from e
     except (OSError, ValueError) as e:

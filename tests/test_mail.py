@@ -257,3 +257,15 @@ def test_receipts_bounces_and_the_office_s_own_messages_are_not_returns(ws, tmp_
     assert not list((ws / "ricevuti").iterdir())
     state = {p["code"]: p["status"] for p in json.loads(invoke(ws, "stato", "--json").output)["parties"]}
     assert state["SF"] == "missing"
+
+
+def test_a_reply_to_a_pec_refers_to_the_original_message(ws, tmp_path):
+    original = mail(SF_ADDR, "Re: modulo SF", attachments=[("PIAO-2025-SF-Finanziario.xlsx", b"PK\x03\x04 rotto")])
+    (tmp_path / "pec.eml").write_bytes(pec_envelope(original).as_bytes())
+    assert invoke(ws, "collect", str(tmp_path / "pec.eml")).exit_code == 1
+    r = invoke(ws, "reply", "--json")
+    (act,) = json.loads(r.output)["actions"]
+    assert (act["code"], act["to"]) == ("SF", SF_ADDR)
+    draft = message_from_bytes(next((ws / "bozze").glob("*risposta-SF*.eml")).read_bytes(), policy=policy.default)
+    assert draft["In-Reply-To"] == original["Message-ID"] and draft["Subject"] == "Re: modulo SF"
+    assert "già risposto" in invoke(ws, "reply").output

@@ -213,9 +213,10 @@ def test_the_whole_year(tmp_path, plan):
         assert len(saved) == 4  # SF once (duplicate), SA, AV, ST; the broken file is not saved
         assert all(re.fullmatch(r"(SF|SA|AV|ST)-\d{8}-[0-9a-f]{12}\.xlsx", n) for n in saved)
         assert (ws / "ricevuti" / next(n for n in saved if n.startswith("SF"))).read_bytes() == sf
-        # collecting again changes nothing
-        again = json.loads(run("collect", "--json", code=0).output)["items"]
-        assert {i["outcome"] for i in again} == {"già raccolto"}
+        # collecting again downloads nothing already collected and changes nothing
+        rows = len(ledger(ws)["messages"])
+        again = json.loads(run("collect", "--json", code=0).output)
+        assert again == {"messages": 0, "items": []} and len(ledger(ws)["messages"]) == rows
         assert dovecot.snapshot() == before
 
         # --- stato

@@ -101,7 +101,8 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         if not check["message_id"]:
             act["outcome"] = "nessun messaggio a cui rispondere"
             continue
-        if any(r["in_reply_to"] == check["message_id"] and r["file_sha256"] == check["file_sha256"] for r in replies):
+        if any(r["file_sha256"] == check["file_sha256"] and json.loads(r["meta"]).get("answers") == check["message_id"]
+               for r in replies):
             act["outcome"] = "già risposto"
             continue
         if dry_run:
@@ -109,18 +110,19 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
             continue
         incoming = ledger.rows("messages", "direction = 'in' AND message_id = ?", check["message_id"])
         meta = json.loads(incoming[0]["meta"]) if incoming else {}
-        subject = incoming[0]["subject"] if incoming else f"PIAO {plan.year}"
+        subject = meta.get("original_subject") or f"PIAO {plan.year}"
+        refers_to = meta.get("reply_to_id") or check["message_id"]
         note = settings.folder("riscontri") / f"{Path(check['name']).stem}-riscontro.txt"
         write_text_atomic(note, check["feedback"])
         ledger.add_file(hashlib.sha256(check["feedback"].encode()).hexdigest(), "riscontro", note,
                         len(check["feedback"].encode()), st.code, note.name)
-        msg = reply_message(settings, plan, check["sender"], subject, check["message_id"], meta.get("references", ""),
+        msg = reply_message(settings, plan, check["sender"], subject, refers_to, meta.get("references", ""),
                             check["feedback"], draft=transport.name == "bozze")
         location = transport.deliver(msg, f"{today.isoformat()}-risposta-{st.code}")
         ledger.add_message("out", "risposta", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
                            recipient=check["sender"], subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
-                           in_reply_to=check["message_id"], file_sha256=check["file_sha256"],
-                           transport=transport.name, location=location)
+                           in_reply_to=refers_to, file_sha256=check["file_sha256"], transport=transport.name,
+                           location=location, meta={"answers": check["message_id"]})
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
     return actions
 

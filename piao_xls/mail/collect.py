@@ -31,6 +31,7 @@ from ..workspace.year import check_file, record_check, sender_finding
 from .transport import MailError, tls_context
 
 MAX_DEPTH = 5  # forwards inside forwards
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes: a message with a 20 MB workbook (the guard's cap) is ~27 MB in base64
 SPREADSHEET_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.ms-excel"}
 
@@ -57,12 +58,17 @@ class Opened:
     pec: dict = field(default_factory=dict)
     forwarded_from: list[str] = field(default_factory=list)
     skip: str = ""  # why the attachments are not returns: a PEC receipt, a bounce, the office's own message
+    original: dict = field(default_factory=dict)  # PEC: the original message's Message-ID, References, Subject
 
 
 # --- sources -----------------------------------------------------------------------------
 
-def imap_messages(server: Server, password: str | None) -> list[RawMessage]:
-    """Every message of the folder, read-only: EXAMINE (select readonly) and UID FETCH BODY.PEEK[]."""
+def imap_messages(server: Server, password: str | None, known=lambda message_id: False) -> list[RawMessage]:
+    """Every message of the folder, read-only: EXAMINE (select readonly) and UID FETCH BODY.PEEK[].
+
+    Headers (Message-ID) and sizes are fetched first: messages ``known(message_id)`` says were already
+    collected, and messages over :data:`MAX_MESSAGE`, are not downloaded again.
+    """
     if not server.host:
         raise MailError("server IMAP non configurato: indicare [imap] host nel file delle impostazioni")
     try:
@@ -85,7 +91,19 @@ def imap_messages(server: Server, password: str | None) -> list[RawMessage]:
         if typ != "OK":
             raise MailError(f"cartella IMAP «{server.folder}» non trovata su {server.host}")
         typ, data = conn.uid("SEARCH", None, "ALL")
-        for uid in (data[0] or b"").split():
+        uids = (data[0] or b"").split()
+        wanted = []
+        if uids:
+            typ, heads = conn.uid("FETCH", b",".join(uids), "(RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+            for part in heads:
+                if not isinstance(part, tuple):
+                    continue
+                uid = re.search(rb"UID (\d+)", part[0])
+                size = re.search(rb"RFC822\.SIZE (\d+)", part[0])
+                mid = str(message_from_bytes(part[1], policy=policy.default).get("Message-ID", "") or "").strip()
+                if uid and not (mid and known(mid)) and not (size and int(size.group(1)) > MAX_MESSAGE):
+                    wanted.append(uid.group(1))
+        for uid in wanted:
             typ, parts = conn.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
             if typ == "OK" and raw:
@@ -104,11 +122,11 @@ def local_messages(source: Path) -> list[RawMessage]:
     if source.is_dir():
         if (source / "cur").is_dir() and (source / "new").is_dir():  # Maildir: files are only read
             files = sorted(f for sub in ("new", "cur") for f in (source / sub).iterdir() if f.is_file())
-            return [RawMessage(f.read_bytes(), "maildir", str(f)) for f in files]
+            return [RawMessage(f.read_bytes(), "maildir", str(f)) for f in files if _small(f)]
         files = sorted(f for f in source.iterdir() if f.is_file() and f.suffix.lower() == ".eml")
-        return [RawMessage(f.read_bytes(), "eml", str(f)) for f in files]
+        return [RawMessage(f.read_bytes(), "eml", str(f)) for f in files if _small(f)]
     if source.suffix.lower() == ".eml":
-        return [RawMessage(source.read_bytes(), "eml", str(source))]
+        return [RawMessage(source.read_bytes(), "eml", str(source))] if _small(source) else []
     if source.suffix.lower() == ".msg":
         raise ValueError("i file .msg di Outlook non sono supportati: salvare il messaggio come .eml")
     box = mailbox.mbox(source, create=False)
@@ -116,6 +134,10 @@ def local_messages(source: Path) -> list[RawMessage]:
         return [RawMessage(box.get_bytes(k), "mbox", f"{source}#{i}") for i, k in enumerate(box.keys())]
     finally:
         box.close()
+
+
+def _small(path: Path) -> bool:
+    return path.stat().st_size <= MAX_MESSAGE
 
 
 # --- opening a message ---------------------------------------------------------------------
@@ -194,6 +216,9 @@ def open_message(msg: EmailMessage) -> Opened:
         pec["busta_mittente"] = sender
         if original is not None:
             pec["originale_mittente"] = _addr(original["From"])
+            out.original = {"message_id": str(original.get("Message-ID", "") or "").strip(),
+                            "references": str(original.get("References", "") or ""),
+                            "subject": str(original.get("Subject", "") or "")}
             _collect(original, out, "pec", 1)
         return out
     if msg.get_content_type() == "multipart/report":  # a bounce carries the message sent, with the form
@@ -285,7 +310,10 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
         opened.skip = "messaggio dell'ufficio"  # a copy of what the office sent
     refs = str(msg.get("References", "") or "")
     base_meta = {"origin": raw.origin, "pec": opened.pec, "forwarded_from": opened.forwarded_from,
-                 "references": refs, "original_subject": subject}
+                 # what a reply refers to: for PEC the original message inside the envelope
+                 "reply_to_id": opened.original.get("message_id") or mid,
+                 "references": opened.original.get("references", refs) if opened.original else refs,
+                 "original_subject": opened.original.get("subject") or subject}
     common = dict(day=today.isoformat(), sender=opened.sender, recipient=", ".join(
         a for _, a in getaddresses([str(msg.get("To", "") or "")])), subject=subject, message_id=mid,
         in_reply_to=str(msg.get("In-Reply-To", "") or ""), transport=raw.transport, location=raw.origin,
