@@ -23,8 +23,9 @@ from .core import __version__
 OK, FINDINGS, USAGE, MAIL = 0, 1, 2, 3
 EXIT_CODES = {
     OK: "tutto in ordine",
-    FINDINGS: "esito negativo: file rifiutati o da correggere, errori nel piano, settori non valutati",
-    USAGE: "errore d'uso: opzioni o argomenti errati, file mancanti, impostazioni non valide",
+    FINDINGS: "esito negativo: file rifiutati o da correggere, errori trovati da plan check o plan import, "
+              "settori non valutati, indirizzi o moduli mancanti",
+    USAGE: "errore d'uso: opzioni o argomenti errati, file mancanti, piano con errori, impostazioni non valide",
     MAIL: "errore di posta: server SMTP o IMAP non raggiungibile o che rifiuta l'accesso",
 }
 
@@ -542,7 +543,7 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     Esempio:
       piao-xls send --dry-run
     """
-    from .mail.campaign import NO_ADDRESS, NO_FORM
+    from .mail.campaign import BAD_ADDRESS, NO_ADDRESS, NO_FORM
     from .mail.campaign import send as run
 
     s = _settings(required=True)
@@ -553,7 +554,7 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     _show_actions(actions, as_json, "nessun destinatario")
     if not dry_run and not as_json and any(a["outcome"] == "bozza preparata" for a in actions):
         click.echo(f"bozze in {s.folder('bozze')}: aprirle con Outlook o Thunderbird e inviarle")
-    sys.exit(FINDINGS if any(a["outcome"] in (NO_ADDRESS, NO_FORM) for a in actions) else OK)
+    sys.exit(FINDINGS if any(a["outcome"] in (NO_ADDRESS, NO_FORM, BAD_ADDRESS) for a in actions) else OK)
 
 
 @cli.command()

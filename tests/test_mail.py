@@ -58,8 +58,9 @@ def test_send_writes_unsent_drafts_once_unless_resend(ws):
 
 def test_send_without_address_is_a_finding(ws):
     set_key(ws / "piao-xls.toml", "indirizzi", "AV", '""')
+    set_key(ws / "piao-xls.toml", "indirizzi", "SA", '"dott. pastore"')
     r = invoke(ws, "send", "--dry-run")
-    assert r.exit_code == 1 and "indirizzo mancante" in r.output
+    assert r.exit_code == 1 and "indirizzo mancante" in r.output and "indirizzo non valido" in r.output
 
 
 def _messages(sf_bytes):

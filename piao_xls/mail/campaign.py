@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from email.utils import parseaddr
 from pathlib import Path
 
 from ..core.model import Plan
@@ -21,6 +22,7 @@ from .compose import form_message, reminder_message, reply_message
 
 SENT, DRAFTED, ALREADY, NO_ADDRESS, NO_FORM, WOULD = ("inviato", "bozza preparata", "già inviato",
                                                       "indirizzo mancante", "modulo mancante", "da inviare")
+BAD_ADDRESS = "indirizzo non valido"
 
 
 def forms_by_party(settings: Settings, plan: Plan) -> dict[str, tuple[Path, str, str]]:
@@ -56,8 +58,8 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
         path, kind, source = forms[code]
         act = {"code": code, "to": to, "file": str(path), "message_id": "", "outcome": ""}
         actions.append(act)
-        if not to:
-            act["outcome"] = NO_ADDRESS
+        if not to or "@" not in parseaddr(to)[1]:
+            act["outcome"] = NO_ADDRESS if not to else BAD_ADDRESS
             continue
         if not path.is_file():
             act["outcome"] = NO_FORM

@@ -44,7 +44,7 @@ def _message(settings: Settings, to: str, subject: str, paragraphs: list[str], d
     msg = EmailMessage()
     msg["From"] = settings.sender or settings.contact_email
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = " ".join(subject.split())  # a line break in a plan text must not break the header
     msg["Date"] = format_datetime(datetime.now(timezone.utc))
     msg["Message-ID"] = make_msgid(domain=_domain(settings))
     if draft:

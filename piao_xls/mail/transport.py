@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -39,7 +40,7 @@ class Drafts:
     def deliver(self, msg: EmailMessage, label: str) -> str:
         data = msg.as_bytes()
         tag = hashlib.sha256(str(msg["Message-ID"]).encode()).hexdigest()[:10]
-        path = self.folder / f"{label}-{tag}.eml"
+        path = self.folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', label)[:80]}-{tag}.eml"
         write_bytes_atomic(path, data)
         return str(path)
 
