@@ -550,7 +550,8 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     p = _load_plan_or_exit(None, s)
     actions = (_run_mail(s, "bozze" if dry_run else via,
                          lambda t, led: run(s, p, led, t, dry_run=dry_run, resend=resend, only=only)))
-    _event(s, "send", dry_run=dry_run, actions=actions)
+    if not dry_run:  # a dry run writes nothing, not even to the ledger
+        _event(s, "send", actions=actions)
     _show_actions(actions, as_json, "nessun destinatario")
     if not dry_run and not as_json and any(a["outcome"] == "bozza preparata" for a in actions):
         click.echo(f"bozze in {s.folder('bozze')}: aprirle con Outlook o Thunderbird e inviarle")
@@ -632,7 +633,8 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
     actions = _run_mail(s, "bozze" if dry_run else via, lambda t, led: run(s, p, led, t, dry_run=dry_run))
-    _event(s, "reply", dry_run=dry_run, actions=actions)
+    if not dry_run:  # a dry run writes nothing, not even to the ledger
+        _event(s, "reply", actions=actions)
     _show_actions(actions, as_json, "nessun modulo da correggere")
 
 
@@ -661,7 +663,8 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
     except ValueError as e:
         raise UsageProblem(f"--oggi: «{today}» non è una data AAAA-MM-GG") from e
     actions = _run_mail(s, "bozze" if dry_run else via, lambda t, led: run(s, p, led, t, today=day, dry_run=dry_run))
-    _event(s, "remind", today=day.isoformat(), dry_run=dry_run, actions=actions)
+    if not dry_run:  # a dry run writes nothing, not even to the ledger
+        _event(s, "remind", today=day.isoformat(), actions=actions)
     days = (s.deadline - day).days
     empty = (f"nessun sollecito: mancano {days} giorni alla scadenza (i solleciti partono "
              f"{s.remind_days_before} giorni prima)" if days > s.remind_days_before else "nessuno da sollecitare")

@@ -61,6 +61,10 @@ def test_send_without_address_is_a_finding(ws):
     set_key(ws / "piao-xls.toml", "indirizzi", "SA", '"dott. pastore"')
     r = invoke(ws, "send", "--dry-run")
     assert r.exit_code == 1 and "indirizzo mancante" in r.output and "indirizzo non valido" in r.output
+    with Ledger(ws / "registro.sqlite") as led:
+        assert [e["command"] for e in led.rows("events")] == ["init", "generate"]  # a dry run writes nothing
+        assert led.rows("messages") == []
+    assert not list((ws / "bozze").iterdir())
 
 
 def _messages(sf_bytes):
