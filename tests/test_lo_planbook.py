@@ -103,7 +103,7 @@ def _only(path, code):
 def test_weights_summing_to_90(books, fmt):
     f, _ = _only(books["weights90"][fmt], "PLAN-WEIGHTS")
     assert (f.sheet, f.cell) == ("Obiettivi", "N2")  # the live total of SF, red in the workbook
-    assert "sum to 90" in f.message
+    assert "sommano 90" in f.message
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -113,10 +113,10 @@ def test_objective_pointing_to_a_missing_sector(books, fmt):
     refs = {(f.sheet, f.cell): f.message for f in findings if f.code == "PLAN-REFERENCE"}
     # the objective's sector, and its indicator, which still points to objective 2 of SF
     assert set(refs) == {("Obiettivi", "A3"), ("Indicatori", "B4")}
-    assert "'ZZ'" in refs[("Obiettivi", "A3")] and "Settori" in refs[("Obiettivi", "A3")]
-    assert "no objective number 2" in refs[("Indicatori", "B4")]
+    assert "«ZZ»" in refs[("Obiettivi", "A3")] and "Settori" in refs[("Obiettivi", "A3")]
+    assert "non ha l'obiettivo numero 2" in refs[("Indicatori", "B4")]
     weights = next(f for f in findings if f.code == "PLAN-WEIGHTS")
-    assert (weights.sheet, weights.cell) == ("Obiettivi", "N2") and "sum to 60" in weights.message
+    assert (weights.sheet, weights.cell) == ("Obiettivi", "N2") and "sommano 60" in weights.message
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -130,4 +130,4 @@ def test_target_that_cannot_be_interpreted(books, fmt):
 def test_duplicated_indicator_id(books, fmt):
     f, _ = _only(books["duplicate_id"][fmt], "PLAN-DUPLICATE-ID")
     assert (f.sheet, f.cell) == ("Indicatori", "Q3")
-    assert "first at 'Indicatori'!Q2" in f.message
+    assert "la prima a 'Indicatori'!Q2" in f.message
