@@ -274,3 +274,16 @@ def test_a_reply_to_a_pec_refers_to_the_original_message(ws, tmp_path):
     draft = message_from_bytes(next((ws / "bozze").glob("*risposta-SF*.eml")).read_bytes(), policy=policy.default)
     assert draft["In-Reply-To"] == original["Message-ID"] and draft["Subject"] == "Re: modulo SF"
     assert "già risposto" in invoke(ws, "reply").output
+
+
+def test_pec_from_the_responsabile_s_certified_address(ws, tmp_path, sf_bytes):
+    original = mail(SF_ADDR, "Re: modulo", attachments=[("PIAO-2025-SF-Finanziario.xlsx", sf_bytes)])
+    (tmp_path / "a.eml").write_bytes(pec_envelope(original, certified="cerea.viviana@pec.example.invalid").as_bytes())
+    r = invoke(ws, "collect", str(tmp_path / "a.eml"), "--strict-sender", "--json")
+    assert r.exit_code == 0, r.output
+    (item,) = json.loads(r.output)["items"]
+    assert item["sender"] == "cerea.viviana@pec.example.invalid" and item["status"] == "accepted"
+    stranger = mail("estraneo@example.invalid", "modulo", attachments=[("PIAO-2025-SF-Finanziario.xlsx", sf_bytes)])
+    (tmp_path / "b.eml").write_bytes(pec_envelope(stranger, certified="estraneo@pec.example.invalid").as_bytes())
+    r = invoke(ws, "collect", str(tmp_path / "b.eml"), "--json")
+    assert json.loads(r.output)["items"][0]["outcome"] == "duplicato"  # same file: stored once, not checked again

@@ -81,9 +81,10 @@ DATICERT = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def pec_envelope(original: EmailMessage) -> EmailMessage:
-    """A certified-mail (PEC) envelope: the provider's message with daticert.xml and the original as postacert.eml."""
-    sender = str(original["From"])
+def pec_envelope(original: EmailMessage, certified: str = "") -> EmailMessage:
+    """A certified-mail (PEC) envelope: the provider's message with daticert.xml and the original as postacert.eml.
+    ``certified``: the sender's PEC address (default: the original's From)."""
+    sender = certified or str(original["From"])
     env = EmailMessage()
     env["From"] = f'"Per conto di: {sender}" <posta-certificata@pec.example.invalid>'
     env["To"] = OFFICE

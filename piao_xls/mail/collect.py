@@ -59,6 +59,7 @@ class Opened:
     forwarded_from: list[str] = field(default_factory=list)
     skip: str = ""  # why the attachments are not returns: a PEC receipt, a bounce, the office's own message
     original: dict = field(default_factory=dict)  # PEC: the original message's Message-ID, References, Subject
+    also: list[str] = field(default_factory=list)  # PEC: the original From, accepted as the certified sender is
 
 
 # --- sources -----------------------------------------------------------------------------
@@ -216,6 +217,7 @@ def open_message(msg: EmailMessage) -> Opened:
         pec["busta_mittente"] = sender
         if original is not None:
             pec["originale_mittente"] = _addr(original["From"])
+            out.also.append(pec["originale_mittente"])
             out.original = {"message_id": str(original.get("Message-ID", "") or "").strip(),
                             "references": str(original.get("References", "") or ""),
                             "subject": str(original.get("Subject", "") or "")}
@@ -358,6 +360,8 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
         ledger.add_file(sha, "ricevuto", path, len(att.data), party, att.filename)
         ledger.add_message("in", "ricevuto", sector=party, file_sha256=sha, meta=meta, **common)
         extra = sender_finding(settings, plan, party, opened.sender, strict, str(path))
+        if extra and any(sender_finding(settings, plan, party, a, strict, str(path)) is None for a in opened.also):
+            extra = None  # PEC: the certified address is not the usual one, the original From is
         res = check_file(ledger, plan, path, name, [extra] if extra else [], party, mid, opened.sender)
         c.outcome, c.saved, c.sector, c.status = "nuovo", str(path), party, res.status
         c.findings = [f.to_dict() for f in res.findings]
