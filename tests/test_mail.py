@@ -284,6 +284,8 @@ def test_pec_from_the_responsabile_s_certified_address(ws, tmp_path, sf_bytes):
     (item,) = json.loads(r.output)["items"]
     assert item["sender"] == "cerea.viviana@pec.example.invalid" and item["status"] == "accepted"
     stranger = mail("estraneo@example.invalid", "modulo", attachments=[("PIAO-2025-SF-Finanziario.xlsx", sf_bytes)])
-    (tmp_path / "b.eml").write_bytes(pec_envelope(stranger, certified="estraneo@pec.example.invalid").as_bytes())
+    envelope = pec_envelope(stranger, certified="estraneo@pec.example.invalid")
+    envelope.replace_header("Message-ID", "<opec21.altro@pec.example.invalid>")
+    (tmp_path / "b.eml").write_bytes(envelope.as_bytes())
     r = invoke(ws, "collect", str(tmp_path / "b.eml"), "--json")
     assert json.loads(r.output)["items"][0]["outcome"] == "duplicato"  # same file: stored once, not checked again
