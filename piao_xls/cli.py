@@ -273,7 +273,7 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
     from .plan.load import check_plan
     from .plan.report import plan_summary, plan_summary_text
 
-    path = _plan_path(plan_file, _settings())
+    path = _plan_path(plan_file, None if plan_file else _settings())
     p, findings = check_plan(path)
     summary = plan_summary(p, findings)
     if as_json:
@@ -368,7 +368,7 @@ def plan_export(plan_file: str | None, output: str, force: bool) -> None:
     from .plan.planbook import check_book, export_bytes
     from .sheetio.atomic import write_bytes_atomic
 
-    p = _load_plan_or_exit(plan_file, _settings())
+    p = _load_plan_or_exit(plan_file, None if plan_file else _settings())
     out = Path(output)
     _refuse_overwrite(out, force)
     write_bytes_atomic(out, export_bytes(p))
