@@ -1,6 +1,9 @@
-"""The ``piao-xls`` command line: a thin click layer over the library.
+"""The ``piao-xls`` command line: a thin click layer over the library, in Italian.
 
-It parses options, calls the library and turns library exceptions into clear messages.
+It parses options, calls the library and turns library exceptions into clear messages. Everything
+it prints for a person is Italian (click's own messages too, through :data:`_CLICK_IT`); JSON keys
+stay English. Exit codes are the same for the same situation in every command (:data:`EXIT_CODES`).
+``--json`` always means "print the result as JSON on stdout"; ``--json-file FILE`` writes it to a file.
 Heavy modules (openpyxl, pandas, xlsxwriter) are imported inside the commands that need them,
 so that ``piao-xls --help`` and ``plan check`` start fast.
 """
@@ -10,89 +13,276 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
 from .core import __version__
 
-PLAN_HELP = ("Plan file (YAML) or plan workbook (.xlsx, .ods). "
-             "Default: the bundled templates/truccazzano-2025.yaml.")
+OK, FINDINGS, USAGE, MAIL = 0, 1, 2, 3
+EXIT_CODES = {
+    OK: "tutto in ordine",
+    FINDINGS: "esito negativo: file rifiutati o da correggere, errori trovati da plan check o plan import, "
+              "settori non valutati, indirizzi o moduli mancanti",
+    USAGE: "errore d'uso: opzioni o argomenti errati, file mancanti, piano con errori, impostazioni non valide",
+    MAIL: "errore di posta: server SMTP o IMAP non raggiungibile o che rifiuta l'accesso",
+}
+
+# --- click's own messages, in Italian ----------------------------------------------------
+
+_CLICK_IT = {
+    "Usage:": "Uso:",
+    "Options": "Opzioni",
+    "Commands": "Comandi",
+    "Positional arguments": "Argomenti",
+    "Show this message and exit.": "Mostra questo aiuto ed esce.",
+    "Show the version and exit.": "Mostra la versione ed esce.",
+    "%(prog)s, version %(version)s": "%(prog)s, versione %(version)s",
+    "Error: {message}": "Errore: {message}",
+    "Try '{command} {option}' for help.": "Per l'aiuto: '{command} {option}'.",
+    "Invalid value: {message}": "Valore non valido: {message}",
+    "Invalid value for {param_hint}: {message}": "Valore non valido per {param_hint}: {message}",
+    "Missing argument": "Manca l'argomento",
+    "Missing option": "Manca l'opzione",
+    "Missing parameter": "Manca il parametro",
+    "Missing {param_type}": "Manca {param_type}",
+    "Missing parameter: {param_name}": "Manca il parametro: {param_name}",
+    "Missing command.": "Manca il comando.",
+    "No such option {name!r}.": "Opzione sconosciuta {name!r}.",
+    "No such command {name!r}.": "Comando sconosciuto {name!r}.",
+    "Aborted!": "Interrotto.",
+    "env var: {var}": "variabile d'ambiente: {var}",
+    "default: {default}": "predefinito: {default}",
+    "(dynamic)": "(calcolato)",
+    "Choose from:\n\t{choices}": "Scegliere tra:\n\t{choices}",
+    "{value!r} is not a valid {number_type}.": "{value!r} non è un {number_type} valido.",
+    "{value} is not in the range {range}.": "{value} non è nell'intervallo {range}.",
+    "file": "file",
+    "directory": "cartella",
+    "path": "percorso",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} non esiste.",
+    "{name} {filename!r} is a file.": "{name} {filename!r} è un file.",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} è una cartella.",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} non è leggibile.",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} non è scrivibile.",
+    "Could not open file {filename!r}: {message}": "Impossibile aprire il file {filename!r}: {message}",
+    "Option {name!r} does not take a value.": "L'opzione {name!r} non accetta un valore.",
+    "Argument {name!r} takes {nargs} values.": "L'argomento {name!r} richiede {nargs} valori.",
+    "Error: invalid input": "Errore: valore non valido",
+    "Repeat for confirmation": "Ripetere per conferma",
+    "Error: The two entered values do not match.": "Errore: i due valori non coincidono.",
+}
+_CLICK_IT_N = {
+    "Got unexpected extra argument ({args})": ("Argomento in più non previsto ({args})",
+                                               "Argomenti in più non previsti ({args})"),
+    "Option {name!r} requires an argument.": ("L'opzione {name!r} richiede un valore.",
+                                              "L'opzione {name!r} richiede {nargs} valori."),
+    "{value!r} is not {choice}.": ("{value!r} non è {choice}.", "{value!r} non è tra {choices}."),
+    "Did you mean {possibility}?": ("Forse si intendeva {possibility}?", "(Forse si intendeva uno tra: {possibilities}?)"),
+    "{value!r} does not match the format {format}.": ("{value!r} non rispetta il formato {format}.",
+                                                      "{value!r} non rispetta i formati {formats}."),
+}
 
 
-def _plan_path(plan: str | None) -> Path:
+def _it(message: str) -> str:
+    return _CLICK_IT.get(message, message)
+
+
+def _it_n(singular: str, plural: str, n: int) -> str:
+    pair = _CLICK_IT_N.get(singular)
+    if pair is None:
+        return singular if n == 1 else plural
+    return pair[0] if n == 1 else pair[1]
+
+
+def _italian_click() -> None:
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.termui
+    import click.types
+
+    for mod in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.termui,
+                click.types):
+        mod._ = _it
+        if hasattr(mod, "ngettext"):
+            mod.ngettext = _it_n
+
+
+_italian_click()
+
+
+class _Command(click.Command):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPZIONI]")
+        super().__init__(*args, **kwargs)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPZIONI]")
+        kwargs.setdefault("subcommand_metavar", "COMANDO [ARGOMENTI]...")
+        super().__init__(*args, **kwargs)
+
+
+_Group.group_class = _Group
+
+
+class UsageProblem(click.ClickException):
+    """A usage error of ours (exit 2), printed as «Errore: ...»."""
+
+    exit_code = USAGE
+
+
+class MailProblem(click.ClickException):
+    exit_code = MAIL
+
+
+PLAN_HELP = ("Piano (file YAML o cartella di lavoro del piano .xlsx, .ods). Predefinito: il piano dell'area di "
+             "lavoro, fuori da un'area di lavoro il piano incluso templates/truccazzano-2025.yaml.")
+JSON_HELP = "Stampa il risultato in JSON (chiavi in inglese) invece del testo."
+
+# --- the workspace -------------------------------------------------------------------------
+
+
+def _settings(required: bool = False):
+    """The workspace settings found from the current folder (or ``-C DIR``), or None outside one."""
+    from .workspace.settings import WorkspaceError, find_workspace, load_settings
+
+    ctx = click.get_current_context(silent=True)
+    start = (ctx.find_root().obj or {}).get("dir") if ctx else None
+    root = find_workspace(start or Path.cwd())
+    if root is None:
+        if required:
+            raise UsageProblem("nessuna area di lavoro trovata in questa cartella né in quelle superiori: "
+                               "crearla con «piao-xls init»")
+        return None
+    try:
+        return load_settings(root)
+    except WorkspaceError as e:
+        raise UsageProblem(str(e)) from e
+
+
+def _ledger(settings):
+    from .workspace.ledger import Ledger
+
+    return Ledger(settings.ledger_path)
+
+
+def _event(settings, command: str, **detail) -> None:
+    if settings is None:
+        return
+    with _ledger(settings) as led:
+        led.add_event(command, **detail)
+
+
+def _plan_path(plan: str | None, settings=None) -> Path:
     from .plan.planfile import bundled_plan_path
 
-    return Path(plan) if plan else bundled_plan_path()
+    if plan:
+        return Path(plan)
+    if settings is not None:
+        return settings.plan
+    return bundled_plan_path()
 
 
-def _load_plan_or_exit(plan: str | None):
+def _load_plan_or_exit(plan: str | None, settings=None):
     """Load a plan; on errors print them and exit 2 (a usage error for every command but `plan check`)."""
     from .plan.load import check_plan
 
-    path = _plan_path(plan)
+    path = _plan_path(plan, settings)
     p, findings = check_plan(path)
     if p is None:
         for f in findings:
             if f.severity == "error":
-                click.echo(str(f), err=True)
-        raise click.exceptions.Exit(2)
+                click.echo(str(f).replace(": error ", ": errore ", 1), err=True)
+        click.echo(f"Errore: il piano {path} contiene errori: correggerlo (piao-xls plan check {path})", err=True)
+        raise click.exceptions.Exit(USAGE)
     return p
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _print_json(data) -> None:
+    click.echo(_printable(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
+
+
+def _exit_codes_text() -> str:
+    return "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="\b\nCodici di uscita (uguali per tutti i comandi):\n" + _exit_codes_text())
 @click.version_option(__version__, prog_name="piao-xls")
-def cli() -> None:
-    """Turn a PIAO "Performance" plan into protected Excel workbooks for each
-    Responsabile, read the returned workbooks back, check and score them.
+@click.option("-C", "directory", metavar="CARTELLA", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Lavora come se il comando fosse avviato in questa cartella.")
+@click.pass_context
+def cli(ctx: click.Context, directory: str | None) -> None:
+    """Dal piano della Performance del PIAO ai moduli Excel protetti per ogni
+    Responsabile, e ritorno: invio, raccolta, verifica e valutazione.
 
     \b
-    Workflow:
-      piao-xls plan template -o piano.xlsx  # a new plan: fill the workbook, then
-      piao-xls plan import piano.xlsx       #   read it into piano.yaml
-      piao-xls plan check                 # validate the plan (default: bundled plan)
-      piao-xls generate -o output/        # workbooks to email to the Responsabili
-      piao-xls check returned/*.xlsx      # are the returned workbooks good?
-      piao-xls consolidate returned/      # year-end summary for the Nucleo
-      piao-xls relazione returned/        # draft of the Relazione sulla Performance
+    L'anno dell'ufficio finanziario:
+      piao-xls init PIAO-2025               # l'area di lavoro del comune e dell'anno
+      piao-xls generate                     # i moduli per i Responsabili
+      piao-xls send                         # un messaggio per Responsabile, modulo allegato
+      piao-xls collect                      # gli allegati ricevuti: salvati e verificati
+      piao-xls stato                        # chi ha inviato, chi manca, chi deve correggere
+      piao-xls reply                        # le correzioni, in risposta ai messaggi
+      piao-xls remind                       # i solleciti, vicino alla scadenza
+      piao-xls consolidate                  # il riepilogo di fine anno per il Nucleo
+      piao-xls relazione                    # la bozza della Relazione sulla Performance
+    \b
+    Il piano:
+      piao-xls plan template -o piano.xlsx  # un piano nuovo: compilare la cartella, poi
+      piao-xls plan import piano.xlsx       #   leggerla in piano.yaml
+      piao-xls plan check                   # verificare il piano
     """
+    ctx.ensure_object(dict)
+    ctx.obj["dir"] = directory
+
+
+# --- plan ---------------------------------------------------------------------------------
 
 
 @cli.group()
 def plan() -> None:
-    """Work with plan files.
+    """Lavorare con i file del piano.
 
     \b
-    Example:
+    Esempio:
       piao-xls plan check templates/truccazzano-2025.yaml --verbose
     """
 
 
 @plan.command("check")
-@click.argument("plan_file", metavar="[PLAN]", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("-v", "--verbose", is_flag=True, help="Show how every target was interpreted.")
+@click.argument("plan_file", metavar="[PIANO]", required=False)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.option("-v", "--verbose", is_flag=True, help="Mostra come è stato interpretato ogni obiettivo.")
 def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
-    """Validate a plan file and print a summary per sector.
+    """Verifica un piano e ne mostra un riepilogo per settore.
 
-    Exit status 0 without errors, 1 with errors.
+    Codice di uscita 0 senza errori, 1 con errori.
 
     \b
-    Example:
+    Esempio:
       piao-xls plan check --json
     """
     from .plan.load import check_plan
     from .plan.report import plan_summary, plan_summary_text
 
-    path = _plan_path(plan_file)
+    path = _plan_path(plan_file, None if plan_file else _settings())
     read: list = []
     p, findings = check_plan(path, read=read)
     summary = plan_summary(p, findings, read)
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        _print_json(summary)
     else:
         click.echo(plan_summary_text(p, findings, str(path), verbose=verbose, read=read if verbose else None))
-    sys.exit(1 if summary["errors"] else 0)
+    sys.exit(FINDINGS if summary["errors"] else OK)
 
 
 def _refuse_overwrite(path: Path, force: bool, ours: str = "") -> None:
@@ -105,21 +295,21 @@ def _refuse_overwrite(path: Path, force: bool, ours: str = "") -> None:
                 return
         except (OSError, UnicodeDecodeError):
             pass
-    raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    raise UsageProblem(f"{path} esiste già; usare --force per sovrascriverlo")
 
 
 @plan.command("template")
 @click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
-              help="The plan workbook to write.")
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+              help="La cartella di lavoro del piano da scrivere.")
+@click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
 def plan_template(output: str, force: bool) -> None:
-    """Write an empty plan workbook (in Italian) to fill in with Excel or LibreOffice.
+    """Scrive una cartella di lavoro del piano vuota, da compilare con Excel o LibreOffice.
 
-    One sheet per table (Ente, Settori, Uffici, Personale, Attività, Obiettivi, Modalità,
-    Indicatori, Punteggio) with dropdowns and input messages; read it back with `plan import`.
+    Un foglio per tabella (Ente, Settori, Uffici, Personale, Attività, Obiettivi, Modalità,
+    Indicatori, Punteggio) con elenchi a discesa e messaggi di aiuto; si rilegge con `plan import`.
 
     \b
-    Example:
+    Esempio:
       piao-xls plan template -o piano.xlsx
     """
     from .plan.planbook import template_bytes
@@ -128,22 +318,22 @@ def plan_template(output: str, force: bool) -> None:
     out = Path(output)
     _refuse_overwrite(out, force)
     write_bytes_atomic(out, template_bytes())
-    click.echo(f"wrote {out}; fill it in, then run: piao-xls plan import {out}")
+    click.echo(f"scritto {out}; compilarlo, poi eseguire: piao-xls plan import {out}")
 
 
 @plan.command("import")
-@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.argument("book", metavar="CARTELLA", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
-              help="Plan file (YAML) to write. Default: BOOK with the .yaml suffix.")
-@click.option("--force", is_flag=True, help="Overwrite an existing plan file not written by `plan import`.")
+              help="Il file del piano (YAML) da scrivere. Predefinito: CARTELLA con estensione .yaml.")
+@click.option("--force", is_flag=True, help="Sovrascrive un file del piano esistente non scritto da `plan import`.")
 def plan_import(book: str, output: str | None, force: bool) -> None:
-    """Read a plan workbook into a YAML plan file, with the checks of `plan check`.
+    """Legge una cartella di lavoro del piano in un file YAML, con le verifiche di `plan check`.
 
-    Findings name the sheet and cell. Prints how every target will be scored (as
-    `plan check --verbose`). Exit status 1, and nothing written, when there are errors.
+    Le segnalazioni indicano foglio e cella. Mostra come sarà valutato ogni obiettivo (come
+    `plan check --verbose`). Codice di uscita 1, e nessun file scritto, se ci sono errori.
 
     \b
-    Example:
+    Esempio:
       piao-xls plan import piano.xlsx -o piano.yaml
     """
     from .plan.planbook import IMPORT_HEADER, check_book, plan_to_yaml
@@ -155,89 +345,396 @@ def plan_import(book: str, output: str | None, force: bool) -> None:
     p, findings = check_book(book, read=read)
     click.echo(plan_summary_text(p, findings, book, verbose=True, read=read))
     if p is None:
-        sys.exit(1)
+        sys.exit(FINDINGS)
     out = Path(output) if output else Path(book).with_suffix(".yaml")
     _refuse_overwrite(out, force, ours=IMPORT_HEADER)
     text = plan_to_yaml(p, header=f"{IMPORT_HEADER} {Path(book).name}")
     again, _ = parse_plan(text, str(out))
     if again is None or again.fingerprint != p.fingerprint:  # a bug guard: the YAML must load as the same plan
-        raise click.ClickException("internal error: the YAML written does not load as the same plan")
+        raise click.ClickException("errore interno: il file YAML scritto non si rilegge come lo stesso piano")
     write_text_atomic(out, text)
-    click.echo(f"wrote {out} (fingerprint {p.fingerprint[:16]})")
+    click.echo(f"scritto {out} (impronta {p.fingerprint[:16]})")
 
 
 @plan.command("export")
-@click.argument("plan_file", metavar="[PLAN]", required=False)
+@click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
-              help="The plan workbook to write.")
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+              help="La cartella di lavoro del piano da scrivere.")
+@click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
 def plan_export(plan_file: str | None, output: str, force: bool) -> None:
-    """Write a plan as a plan workbook, filled in (the reverse of `plan import`).
+    """Scrive un piano come cartella di lavoro del piano, già compilata (l'inverso di `plan import`).
 
     \b
-    Example:
+    Esempio:
       piao-xls plan export templates/truccazzano-2025.yaml -o piano.xlsx
     """
     from .plan.planbook import check_book, export_bytes
     from .sheetio.atomic import write_bytes_atomic
 
-    p = _load_plan_or_exit(plan_file)
+    p = _load_plan_or_exit(plan_file, None if plan_file else _settings())
     out = Path(output)
     _refuse_overwrite(out, force)
     write_bytes_atomic(out, export_bytes(p))
     again, _ = check_book(out)
     if again is None or again.fingerprint != p.fingerprint:  # a bug guard: the workbook must import as the plan
-        raise click.ClickException(f"internal error: {out} does not import as the same plan")
-    click.echo(f"wrote {out} ({len(p.sectors)} sectors, {len(p.objectives)} objectives, "
-               f"{len(p.indicators)} indicators; fingerprint {p.fingerprint[:16]})")
+        raise click.ClickException(f"errore interno: {out} non si rilegge come lo stesso piano")
+    click.echo(f"scritto {out} ({len(p.sectors)} settori, {len(p.objectives)} obiettivi, "
+               f"{len(p.indicators)} indicatori; impronta {p.fingerprint[:16]})")
+
+
+# --- the workspace ------------------------------------------------------------------------------
 
 
 @cli.command()
-@click.argument("plan_file", metavar="[PLAN]", required=False)
-@click.option("-o", "--output", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder; files go into OUTPUT/<year>/.")
-@click.option("--password", envvar="PIAO_XLS_PASSWORD", default="", show_envvar=True,
-              help="Optional sheet protection password (protection prevents accidents; the checks on return, "
-                   "not the password, catch tampering).")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Render workbooks in N parallel processes.")
-@click.option("--force", is_flag=True, help="Overwrite files that already hold filled-in values.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
-def generate(plan_file: str | None, out_dir: str, password: str, jobs: int, force: bool, as_json: bool) -> None:
-    """Write the workbooks to email to the Responsabili.
+@click.argument("directory", metavar="[CARTELLA]", required=False, default=".",
+                type=click.Path(file_okay=False))
+@click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="Il piano da usare (viene copiato nell'area di lavoro). Predefinito: il piano incluso.")
+@click.option("--scadenza", "deadline", default=None, metavar="AAAA-MM-GG",
+              help="Termine di restituzione dei moduli. Predefinito: 31 gennaio dell'anno dopo il piano.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def init(directory: str, plan_file: str | None, deadline: str | None, as_json: bool) -> None:
+    """Crea l'area di lavoro di un comune e di un anno.
 
-    Writes PIAO-<year>-<Comune>.xlsx (every sector), one PIAO-<year>-<code>-<name>.xlsx per
-    sector, and one workbook per external source (Nucleo di Valutazione, certifications).
+    Scrive il file delle impostazioni piao-xls.toml (commentato, da completare con gli indirizzi e i
+    dati della posta), una copia del piano e le sottocartelle: moduli, bozze, ricevuti, posta,
+    riscontri, risultati. I comandi avviati in qualsiasi sottocartella trovano l'area di lavoro.
 
     \b
-    Example:
+    Esempio:
+      piao-xls init PIAO-2025 --plan piano.yaml --scadenza 2026-01-31
+    """
+    from .workspace.settings import WorkspaceError, init_workspace
+
+    when = None
+    if deadline:
+        try:
+            when = date.fromisoformat(deadline)
+        except ValueError as e:
+            raise UsageProblem(f"--scadenza: «{deadline}» non è una data AAAA-MM-GG") from e
+    path = _plan_path(plan_file)
+    p = _load_plan_or_exit(str(path))
+    try:
+        s = init_workspace(directory, path, p, when)
+    except WorkspaceError as e:
+        raise UsageProblem(str(e)) from e
+    _event(s, "init", plan=str(s.plan), fingerprint=p.fingerprint)
+    if as_json:
+        _print_json({"root": str(s.root), "settings": str(s.settings_file), "plan": str(s.plan),
+                     "folders": {k: str(v) for k, v in s.folders.items()}})
+        return
+    click.echo(f"creata l'area di lavoro {s.root} (Comune di {s.comune}, anno {s.year}, scadenza "
+               f"{s.deadline:%d/%m/%Y})")
+    click.echo(f"completare {s.settings_file} con gli indirizzi dei Responsabili e i dati della posta, poi: "
+               "piao-xls generate")
+
+
+def _when(iso: str) -> str:
+    """A ledger time (UTC) as local time, to the minute."""
+    if not iso:
+        return "-"
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return iso
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def stato(as_json: bool) -> None:
+    """L'anno a colpo d'occhio: per ogni settore inviato, ricevuto, esito, ultimo sollecito.
+
+    Si legge dal registro dell'area di lavoro. Codice di uscita 0 quando ogni modulo è accettato,
+    1 quando qualcuno manca o è da correggere.
+
+    \b
+    Esempio:
+      piao-xls stato --json
+    """
+    from .workspace.year import STATUS_IT, year_state
+
+    s = _settings(required=True)
+    p = _load_plan_or_exit(None, s)
+    with _ledger(s) as led:
+        state = year_state(s, p, led)
+        led.add_event("stato")
+        counts = led.counts()
+    if as_json:
+        _print_json({"comune": s.comune, "year": s.year, "deadline": s.deadline.isoformat(),
+                     "parties": [st.to_dict() for st in state], "ledger": counts})
+    else:
+        click.echo(f"Comune di {s.comune} — PIAO {s.year} — scadenza {s.deadline:%d/%m/%Y}")
+        for st in state:
+            click.echo(f"{st.code:8} {STATUS_IT.get(st.status, st.status):22} {st.name}")
+            sent = f"{_when(st.sent_at)} a {st.sent_to}" + (" (bozza)" if st.sent_how == "bozze" else "") \
+                if st.sent_at else "non ancora"
+            click.echo(f"         inviato: {sent}")
+            got = f"{_when(st.received_at)} da {st.received_from}" if st.received_at else "nulla"
+            click.echo(f"         ricevuto: {got}" + (f" ({st.file})" if st.file else ""))
+            click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
+    sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
+
+
+cli.add_command(stato, "status")
+
+
+def _password(server, what: str) -> str | None:
+    if not server.user:
+        return None
+    env = server.password_env
+    if env and os.environ.get(env) is not None:
+        return os.environ[env]
+    if sys.stdin.isatty():
+        return click.prompt(f"Password {what} per {server.user}", hide_input=True)
+    raise UsageProblem(f"password {what} mancante: impostare la variabile d'ambiente {env or '(password_env)'}")
+
+
+def _transport(settings, via: str | None):
+    from .mail.transport import Drafts, MailError, Smtp
+
+    mode = via or settings.send_mode
+    if mode == "bozze":
+        return Drafts(settings.folder("bozze"))
+    try:
+        return Smtp(settings.smtp, _password(settings.smtp, "SMTP"))
+    except MailError as e:
+        raise MailProblem(str(e)) from e
+
+
+VIA_HELP = ("Come inviare: «bozze» (messaggi .eml nella cartella bozze, da aprire con Outlook o Thunderbird) o "
+            "«smtp». Predefinito: [posta] invio delle impostazioni.")
+
+
+def _show_actions(actions: list[dict], as_json: bool, empty: str) -> None:
+    if as_json:
+        _print_json({"actions": actions})
+        return
+    if not actions:
+        click.echo(empty)
+    for a in actions:
+        click.echo(f"{a['code']:8} {a['outcome']:28} {a['to'] or '-'}" + (f"  {Path(a['file']).name}" if a.get("file")
+                                                                          else ""))
+
+
+def _run_mail(settings, via, job):
+    from .mail.transport import MailError
+
+    try:
+        with _transport(settings, via) as transport, _ledger(settings) as led:
+            return job(transport, led)
+    except MailError as e:
+        raise MailProblem(str(e)) from e
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Mostra che cosa andrebbe a chi, senza inviare né scrivere nulla.")
+@click.option("--resend", is_flag=True, help="Invia di nuovo anche i moduli già inviati.")
+@click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
+@click.option("--settore", "only", multiple=True, metavar="CODICE",
+              help="Solo questo settore (o «nucleo», «esterno»); ripetibile.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as_json: bool) -> None:
+    """Invia a ogni Responsabile (e al Nucleo, alle fonti esterne) il suo modulo.
+
+    Un messaggio per destinatario, in italiano, con la scadenza, che cosa compilare e a chi chiedere,
+    e il modulo giusto in allegato. Un modulo già inviato non viene inviato di nuovo senza --resend.
+    Ogni messaggio è registrato con il suo Message-ID. Codice di uscita 1 se manca un indirizzo o un modulo.
+
+    \b
+    Esempio:
+      piao-xls send --dry-run
+    """
+    from .mail.campaign import BAD_ADDRESS, NO_ADDRESS, NO_FORM
+    from .mail.campaign import send as run
+
+    s = _settings(required=True)
+    p = _load_plan_or_exit(None, s)
+    actions = (_run_mail(s, "bozze" if dry_run else via,
+                         lambda t, led: run(s, p, led, t, dry_run=dry_run, resend=resend, only=only)))
+    if not dry_run:  # a dry run writes nothing, not even to the ledger
+        _event(s, "send", actions=actions)
+    _show_actions(actions, as_json, "nessun destinatario")
+    if not dry_run and not as_json and any(a["outcome"] == "bozza preparata" for a in actions):
+        click.echo(f"bozze in {s.folder('bozze')}: aprirle con Outlook o Thunderbird e inviarle")
+    sys.exit(FINDINGS if any(a["outcome"] in (NO_ADDRESS, NO_FORM, BAD_ADDRESS) for a in actions) else OK)
+
+
+@cli.command()
+@click.argument("source", metavar="[ORIGINE]", required=False, type=click.Path(exists=True))
+@click.option("--strict-sender", is_flag=True,
+              help="Rifiuta (invece di segnalare) un file inviato da chi non è il Responsabile né un delegato.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
+    """Raccoglie i moduli compilati dalla posta, li salva e li verifica.
+
+    ORIGINE è una cartella Maildir, un file mbox, una cartella di file .eml o un file .eml;
+    senza ORIGINE si legge la casella IMAP delle impostazioni, in sola lettura (nessun messaggio
+    viene segnato come letto). Messaggi inoltrati e buste PEC (daticert.xml, postacert.eml) vengono
+    aperti fino all'allegato originale. Ogni allegato passa per gli stessi controlli di sicurezza di
+    `check` prima di essere salvato, con un nome sicuro e unico, una sola volta; il mittente viene
+    confrontato con il Responsabile del settore e i suoi delegati. Codice di uscita 1 se un nuovo
+    file è rifiutato.
+
+    \b
+    Esempio:
+      piao-xls collect --strict-sender
+    """
+    from .mail.collect import collect as run
+    from .mail.collect import imap_messages, local_messages
+    from .mail.transport import MailError
+    from .workspace.year import STATUS_IT
+
+    s = _settings(required=True)
+    p = _load_plan_or_exit(None, s)
+    try:
+        if source:
+            messages = local_messages(Path(source))
+        else:
+            with _ledger(s) as led:
+                messages = imap_messages(s.imap, _password(s.imap, "IMAP"), lambda mid: led.has_message(mid, "in"))
+    except MailError as e:
+        raise MailProblem(str(e)) from e
+    except (OSError, ValueError) as e:
+        raise UsageProblem(f"{source}: impossibile leggere i messaggi ({e})") from e
+    with _ledger(s) as led:
+        got = run(s, p, led, messages, strict_sender=strict_sender)
+        led.add_event("collect", source=source or f"imap://{s.imap.host}/{s.imap.folder}", messages=len(messages),
+                      new=sum(1 for c in got if c.outcome == "nuovo"))
+    if as_json:
+        _print_json({"messages": len(messages), "items": [c.to_dict() for c in got]})
+    else:
+        for c in got:
+            esito = f" — {STATUS_IT.get(c.status, c.status)}" if c.status else ""
+            via = {"pec": " (PEC)", "inoltro": " (inoltrato)"}.get(c.via, "")
+            click.echo(f"{c.sector or '-':8} {c.outcome}{esito}: {c.filename or c.subject} da {c.sender or '?'}{via}")
+            for f in c.findings:
+                where = f"'{f['sheet']}'!{f['cell']}" if f.get("sheet") and f.get("cell") else ""
+                click.echo(f"  {_severity(f['severity'])} {f['code']} {where}: {f['message']}")
+        click.echo(f"{len(messages)} messaggi letti, {sum(1 for c in got if c.outcome == 'nuovo')} file nuovi")
+    new = [c for c in got if c.outcome in ("nuovo", "rifiutato")]
+    sys.exit(FINDINGS if any(c.status == "rejected" for c in new) else OK)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Mostra a chi si risponderebbe, senza inviare né scrivere nulla.")
+@click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
+    """Risponde a ogni messaggio il cui modulo è da correggere, con la nota di riscontro.
+
+    La risposta porta In-Reply-To e References del messaggio ricevuto e la nota in italiano con
+    foglio e cella di ogni correzione (scritta anche nella cartella riscontri). Una sola risposta per file.
+
+    \b
+    Esempio:
+      piao-xls reply --via smtp
+    """
+    from .mail.campaign import reply as run
+
+    s = _settings(required=True)
+    p = _load_plan_or_exit(None, s)
+    actions = _run_mail(s, "bozze" if dry_run else via, lambda t, led: run(s, p, led, t, dry_run=dry_run))
+    if not dry_run:  # a dry run writes nothing, not even to the ledger
+        _event(s, "reply", actions=actions)
+    _show_actions(actions, as_json, "nessun modulo da correggere")
+
+
+@cli.command()
+@click.option("--oggi", "today", default=None, metavar="AAAA-MM-GG", help="La data di oggi (per prove). "
+              "Predefinito: la data del sistema.")
+@click.option("--dry-run", is_flag=True, help="Mostra chi verrebbe sollecitato, senza inviare né scrivere nulla.")
+@click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> None:
+    """Sollecita chi non ha ancora restituito il modulo (o deve correggerlo).
+
+    Solo da [ente] solleciti_giorni_prima giorni prima della scadenza in poi; mai due volte lo
+    stesso giorno allo stesso destinatario.
+
+    \b
+    Esempio:
+      piao-xls remind --dry-run
+    """
+    from .mail.campaign import remind as run
+
+    s = _settings(required=True)
+    p = _load_plan_or_exit(None, s)
+    try:
+        day = date.fromisoformat(today) if today else date.today()
+    except ValueError as e:
+        raise UsageProblem(f"--oggi: «{today}» non è una data AAAA-MM-GG") from e
+    actions = _run_mail(s, "bozze" if dry_run else via, lambda t, led: run(s, p, led, t, today=day, dry_run=dry_run))
+    if not dry_run:  # a dry run writes nothing, not even to the ledger
+        _event(s, "remind", today=day.isoformat(), actions=actions)
+    days = (s.deadline - day).days
+    empty = (f"nessun sollecito: mancano {days} giorni alla scadenza (i solleciti partono "
+             f"{s.remind_days_before} giorni prima)" if days > s.remind_days_before else "nessuno da sollecitare")
+    _show_actions(actions, as_json, empty)
+
+
+# --- forms and returns ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("plan_file", metavar="[PIANO]", required=False)
+@click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Cartella; i file vanno in OUTPUT/<anno>/. Predefinito: la cartella moduli dell'area di lavoro, "
+                   "fuori da un'area di lavoro «output».")
+@click.option("--password", metavar="TESTO", envvar="PIAO_XLS_PASSWORD", default="", show_envvar=True,
+              help="Password facoltativa di protezione dei fogli (evita modifiche accidentali; le manomissioni le "
+                   "scoprono i controlli al ritorno, non la password).")
+@click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Scrive i moduli in N processi paralleli.")
+@click.option("--force", is_flag=True, help="Sovrascrive anche i file che contengono già valori compilati.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: int, force: bool, as_json: bool) -> None:
+    """Scrive i moduli da inviare ai Responsabili.
+
+    Scrive PIAO-<anno>-<Comune>.xlsx (tutti i settori), un PIAO-<anno>-<codice>-<nome>.xlsx per
+    settore e un modulo per ogni fonte esterna (Nucleo di Valutazione, certificazioni).
+
+    \b
+    Esempio:
       piao-xls generate -o output/
     """
     import functools
+    import hashlib
 
     from .forms.generate import RefuseOverwrite
     from .forms.generate import generate as run
     from .returns.reader import why_keep
 
-    p = _load_plan_or_exit(plan_file)
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    target = out_dir or (str(s.folder("moduli")) if s is not None else "output")
     try:
-        written = run(p, out_dir, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
+        written = run(p, target, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
     except RefuseOverwrite as e:
-        raise click.ClickException(str(e)) from e
+        raise UsageProblem(str(e)) from e
+    if s is not None:
+        with _ledger(s) as led:
+            for w in written:
+                led.add_file(hashlib.sha256(Path(w.path).read_bytes()).hexdigest(), "generato", w.path, w.size,
+                             ",".join(w.sectors) if w.kind != "source" else w.source, Path(w.path).name)
+            led.add_event("generate", files=[w.path for w in written], fingerprint=p.fingerprint)
     if as_json:
-        click.echo(json.dumps({"files": [w.__dict__ for w in written]}, ensure_ascii=False, indent=2))
+        _print_json({"files": [w.__dict__ for w in written]})
         return
     for w in written:
-        what = {"all": "all sectors", "sector": f"sector {','.join(w.sectors)}",
-                "source": f"source {w.source} ({','.join(w.sectors)})"}[w.kind]
-        click.echo(f"wrote {w.path}  [{what}, {w.size:,} bytes]")
+        what = {"all": "tutti i settori", "sector": f"settore {','.join(w.sectors)}",
+                "source": f"fonte {w.source} ({','.join(w.sectors)})"}[w.kind]
+        size = f"{w.size:,}".replace(",", ".")
+        click.echo(f"scritto {w.path}  [{what}, {size} byte]")
 
 
 def decisions_option(f):
     """--decisions FILE, shared by `consolidate` and `relazione`."""
     return click.option("--decisions", "decisions_file", default=None, type=click.Path(exists=True, dir_okay=False),
-                        help="The Nucleo's decisions: YAML, or a workbook with a «Decisioni» sheet (neutralise "
-                             "an objective, mark an indicator not applicable, correct a value; see docs/scoring.md).")(f)
+                        help="Le decisioni del Nucleo: YAML, o una cartella di lavoro con il foglio «Decisioni» "
+                             "(neutralizzare un obiettivo, dichiarare non applicabile un indicatore, correggere un "
+                             "valore; vedere docs/scoring.md).")(f)
 
 
 def plan_option(f):
@@ -245,125 +742,179 @@ def plan_option(f):
     return click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False), help=PLAN_HELP)(f)
 
 
-@cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@plan_option
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
-              help="Write an Italian feedback note per file into this folder.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
-              show_default="number of cores", help="Read files in N parallel processes.")
-def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None, jobs: int) -> None:
-    """Check returned workbooks: identity, tampering, every value, required fields.
+_STATUS_IT = {"accepted": "accettato", "accepted_with_warnings": "accettato con avvisi", "rejected": "rifiutato"}
 
-    Exit status 0 when every file is accepted (possibly with warnings), 1 otherwise.
+
+def _severity(sev: str) -> str:
+    from .core.errors import SEVERITY_IT
+
+    return SEVERITY_IT.get(sev, sev)
+
+
+@cli.command()
+@click.argument("paths", metavar="PERCORSO...", nargs=-1, required=True, type=click.Path(exists=True))
+@plan_option
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
+              help="Scrive in questa cartella una nota di riscontro in italiano per ogni file.")
+@click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+              show_default="numero di processori", help="Legge i file in N processi paralleli.")
+def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None, jobs: int) -> None:
+    """Verifica i moduli restituiti: identità, manomissioni, ogni valore, campi obbligatori.
+
+    PERCORSO sono file o cartelle (lette con le sottocartelle, come per `consolidate`). In un'area
+    di lavoro l'esito va nel registro. Codice di uscita 0 quando ogni file è accettato (anche con
+    avvisi), 1 altrimenti.
 
     \b
-    Example:
-      piao-xls check returned/PIAO-2025-SF-Finanziario.xlsx --feedback feedback/
+    Esempio:
+      piao-xls check ricevuti/ --feedback riscontri/
     """
     from .core.gcpause import paused_gc
-    from .returns.batch import read_all
+    from .returns.batch import expand_paths, read_all
     from .returns.feedback import feedback_text
     from .returns.reader import REJECTED
     from .sheetio.atomic import write_text_atomic
 
-    p = _load_plan_or_exit(plan_file)
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    explicit = [Path(x) for x in paths if not Path(x).is_dir()]
+    books, others = expand_paths([x for x in paths if Path(x).is_dir()])
+    files = explicit + [b for b in books if b not in explicit]
     with paused_gc():
-        results = read_all([Path(f) for f in files], p, jobs=jobs, keep_raw=True)
+        results = read_all(files, p, jobs=jobs, keep_raw=True)
     if feedback_dir:
         for r in results:
             write_text_atomic(Path(feedback_dir) / f"{Path(r.path).stem}-riscontro.txt", feedback_text(r, p))
+    if s is not None:
+        from .workspace.year import record_check
+
+        with _ledger(s) as led:
+            for r in results:
+                record_check(led, p, r, Path(r.path).name)
+            led.add_event("check", files=[r.path for r in results])
     if as_json:
-        click.echo(_printable(json.dumps({"files": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2)))
+        _print_json({"files": [r.to_dict() for r in results], "skipped": [str(o) for o in others]})
     else:
         for r in results:
-            click.echo(f"{_printable(r.path)}: {r.status} (sectors: {', '.join(r.sector_codes) or '-'}, "
-                       f"{len(r.findings)} finding(s))")
+            click.echo(f"{_printable(r.path)}: {_STATUS_IT.get(r.status, r.status)} (settori: "
+                       f"{', '.join(r.sector_codes) or '-'}, {len(r.findings)} segnalazioni)")
             for f in r.findings:
                 where = f.location.ref
-                click.echo(f"  {f.severity} {f.code} {where}: {f.message}")
-    sys.exit(1 if any(r.status == REJECTED for r in results) else 0)
+                click.echo(f"  {_severity(f.severity)} {f.code} {where}: {f.message}")
+        for o in others:
+            click.echo(f"{_printable(str(o))}: ignorato (non è una cartella di lavoro)")
+    sys.exit(FINDINGS if any(r.status == REJECTED for r in results) else OK)
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", metavar="[PERCORSO]...", nargs=-1, required=False, type=click.Path(exists=True))
 @plan_option
 @click.option("-o", "--output", "summary", default=None, type=click.Path(dir_okay=False),
-              help="Summary workbook. Default: output/<year>/PIAO-<year>-Riepilogo.xlsx")
-@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
-@click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Also write one CSV per table here.")
-@click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
+              help="Il riepilogo. Predefinito: risultati/PIAO-<anno>-Riepilogo.xlsx nell'area di lavoro, "
+                   "altrimenti output/<anno>/PIAO-<anno>-Riepilogo.xlsx")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.option("--json-file", "json_file", type=click.Path(dir_okay=False), help="Scrive anche i risultati in JSON qui.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False),
+              help="Scrive anche un CSV per tabella in questa cartella.")
+@click.option("--prefer-newest", is_flag=True,
+              help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
 @decisions_option
-@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
-              show_default="number of cores", help="Read files in N parallel processes.")
-def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, json_file: str | None,
-                csv_dir: str | None, prefer_newest: bool, decisions_file: str | None, jobs: int) -> None:
-    """Read every returned workbook under PATHS and write the year-end summary.
+@click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+              show_default="numero di processori", help="Legge i file in N processi paralleli.")
+def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, as_json: bool,
+                json_file: str | None, csv_dir: str | None, prefer_newest: bool, decisions_file: str | None,
+                jobs: int) -> None:
+    """Legge ogni modulo restituito in PERCORSO e scrive il riepilogo di fine anno.
 
-    PATHS are files or folders (recursed). Exit status 0 when every sector is scored from an
-    accepted submission, 1 otherwise, 2 for usage errors.
+    PERCORSO sono file o cartelle (lette con le sottocartelle); in un'area di lavoro, senza
+    PERCORSO, la cartella ricevuti. Codice di uscita 0 quando ogni settore è valutato da un
+    modulo accettato, 1 altrimenti, 2 per errori d'uso.
 
     \b
-    Example:
-      piao-xls consolidate returned/ -o output/2025/riepilogo.xlsx --json results.json
+    Esempio:
+      piao-xls consolidate ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json
     """
     from .results.consolidate import consolidate as run
     from .results.summary import write_csv, write_json, write_summary
 
-    p = _load_plan_or_exit(plan_file)
-    with _Progress(enabled=not json_file and sys.stderr.isatty()) as progress:
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    if not paths:
+        if s is None:
+            raise UsageProblem("indicare almeno un file o una cartella (fuori da un'area di lavoro)")
+        paths = (str(s.folder("ricevuti")),)
+    with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file)
-    out = Path(summary) if summary else Path("output") / str(p.year) / f"PIAO-{p.year}-Riepilogo.xlsx"
+    if summary:
+        out = Path(summary)
+    elif s is not None:
+        out = s.folder("risultati") / f"PIAO-{p.year}-Riepilogo.xlsx"
+    else:
+        out = Path("output") / str(p.year) / f"PIAO-{p.year}-Riepilogo.xlsx"
     write_summary(c, out)
     if json_file:
         write_json(c, json_file)
     if csv_dir:
         write_csv(c, csv_dir)
-    for s in c.sectors:
-        # as published: the band goes with the figure printed next to it
-        score = (f"{p.scoring.published(s['score']):.{p.scoring.precision}f} ({s['band']})"
-                 if s["score"] is not None else "-")
-        click.echo(f"{s['code']:4} {score:>12}  {s['status']}")
-    errors = sum(1 for f in c.findings if f["severity"] == "error")
-    _echo_decisions(c)
-    click.echo(f"{len(c.results)} file(s) read, {len(c.skipped)} skipped, {errors} error finding(s); "
-               f"summary: {out}")
-    sys.exit(0 if c.ok else 1)
+    if s is not None:
+        import hashlib
+
+        with _ledger(s) as led:
+            led.add_file(hashlib.sha256(out.read_bytes()).hexdigest(), "riepilogo", out, out.stat().st_size)
+            led.add_event("consolidate", paths=list(paths), summary=str(out), ok=c.ok)
+    if as_json:
+        _print_json(c.to_dict())
+    else:
+        for sec in c.sectors:
+            # as published: the band goes with the figure printed next to it
+            score = (f"{p.scoring.published(sec['score']):.{p.scoring.precision}f} ({sec['band']})".replace(".", ",")
+                     if sec["score"] is not None else "-")
+            click.echo(f"{sec['code']:4} {score:>12}  {sec['status']}")
+        errors = sum(1 for f in c.findings if f["severity"] == "error")
+        _echo_decisions(c)
+        click.echo(f"{len(c.results)} file letti, {len(c.skipped)} ignorati, {errors} segnalazioni di errore; "
+                   f"riepilogo: {out}")
+    sys.exit(OK if c.ok else FINDINGS)
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True), metavar="[PERCORSO]...")
 @plan_option
 @click.option("--results", "results_file", type=click.Path(exists=True, dir_okay=False),
-              help="Use the results JSON written by `consolidate --json` instead of reading PATHS.")
+              help="Usa il JSON dei risultati scritto da «consolidate --json-file» invece di leggere i PERCORSI.")
 @decisions_option
-@click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
+@click.option("--prefer-newest", is_flag=True,
+              help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
 @click.option("-o", "--output", "docx_file", default=None, type=click.Path(dir_okay=False),
-              help="The .docx to write (the .pdf goes next to it). "
-                   "Default: output/<year>/PIAO-<year>-Relazione-Performance.docx")
-@click.option("--no-pdf", is_flag=True, help="Write the .docx only (the PDF needs LibreOffice).")
-@click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
-              show_default="number of cores", help="Read files in N parallel processes.")
+              help="Il file .docx da scrivere (il .pdf va accanto). Predefinito: risultati/ nell'area di lavoro, "
+                   "altrimenti output/<anno>/PIAO-<anno>-Relazione-Performance.docx")
+@click.option("--no-pdf", is_flag=True, help="Scrive solo il .docx (il PDF richiede LibreOffice).")
+@click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
+              show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str | None, decisions_file: str | None,
               prefer_newest: bool, docx_file: str | None, no_pdf: bool, jobs: int) -> None:
-    """Draft the performance chapter of the Relazione sulla Performance (.docx and .pdf).
+    """Scrive la bozza del capitolo sulla performance della Relazione sulla Performance (.docx e .pdf).
 
-    From the returned workbooks under PATHS (as `consolidate`) or from the JSON of a
-    consolidation (--results): the method, the overview, a table and a chart per sector, the
-    decisions, the anomalies and the sources. The PDF is converted by LibreOffice headless.
+    Dai moduli restituiti nei PERCORSI (come «consolidate»; in un'area di lavoro, predefinita la
+    cartella dei file ricevuti) o dal JSON di un consolidamento (--results): il metodo, il quadro
+    d'insieme, una tabella e un grafico per settore, le decisioni, le anomalie e le fonti. Il PDF è
+    convertito da LibreOffice senza interfaccia.
 
     \b
-    Example:
-      piao-xls relazione returned/ --decisions decisioni.yaml
-      piao-xls relazione --results results.json -o relazione.docx
+    Esempio:
+      piao-xls relazione ricevuti/ --decisions decisioni.yaml
+      piao-xls relazione --results risultati.json -o relazione.docx
     """
     from .results.consolidate import consolidate as run
     from .results.relazione import RelazioneError, load_results, results_of, write_relazione
 
-    p = _load_plan_or_exit(plan_file)
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    if not paths and not results_file and s is not None:
+        paths = (str(s.folder("ricevuti")),)
     if bool(paths) == bool(results_file):
-        raise click.UsageError("indicare le cartelle delle schede ricevute (PATHS) oppure --results, non entrambi")
+        raise click.UsageError("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results, non entrambi")
     if results_file and decisions_file:
         raise click.UsageError("con --results le decisioni sono quelle già applicate nel consolidamento: "
                                "rieseguire consolidate con --decisions")
@@ -376,8 +927,9 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
                         decisions=decisions_file)
             _echo_decisions(c)
             data = results_of(c)
-        out = Path(docx_file) if docx_file else (Path("output") / str(p.year) /
-                                                 f"PIAO-{p.year}-Relazione-Performance.docx")
+        name = f"PIAO-{p.year}-Relazione-Performance.docx"
+        out = (Path(docx_file) if docx_file else s.folder("risultati") / name if s is not None
+               else Path("output") / str(p.year) / name)
         docx, pdf = write_relazione(data, p, out, pdf=not no_pdf)
     except RelazioneError as e:
         raise click.ClickException(str(e)) from e
@@ -419,7 +971,7 @@ class _Progress:
         if not self.enabled or total < self.MIN_FILES:
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label="reading", file=sys.stderr)
+            self.bar = click.progressbar(length=total, label="lettura", file=sys.stderr)
             self.bar.__enter__()
         self.bar.update(done - self.done)
         self.done = done

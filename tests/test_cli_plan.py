@@ -63,7 +63,7 @@ def test_plan_check_broken_file(tmp_path):
     weights_line = BROKEN.splitlines().index("    objectives:") + 1
     r = run(str(p))
     assert r.exit_code == 1
-    assert f"plan.yaml:{weights_line}: error PLAN-WEIGHTS" in r.output
+    assert f"plan.yaml:{weights_line}: errore PLAN-WEIGHTS" in r.output
     assert "1 errore," in r.output
 
 
@@ -94,5 +94,5 @@ def test_plan_check_verbose_shows_interpretations():
     assert "SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> fraction" in r.output
     assert "AV-6.1:" in r.output and "-> increase +60% over 2024" in r.output
     assert "SA-1.2: 'Novembre' -> deadline 2025-11-30" in r.output
-    assert "[source: nucleo]" in r.output
+    assert "[fonte: nucleo]" in r.output
     assert "SA-1.2" not in run().output  # not without --verbose

@@ -30,10 +30,10 @@ COMMANDS = list(_commands(cli))
 
 @pytest.mark.parametrize(("name", "cmd"), COMMANDS, ids=[n for n, _ in COMMANDS])
 def test_command_has_help_with_example_and_is_in_readme(name, cmd):
-    assert cmd.help and "Example:" in cmd.help, f"{name}: --help needs an example"
+    assert cmd.help and "Esempio:" in cmd.help, f"{name}: --help needs an example (Esempio:)"
     assert f"piao-xls {name}" in README, f"README.md does not document `piao-xls {name}`"
     result = CliRunner().invoke(cli, [*name.split(), "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+    assert result.exit_code == 0 and "Uso:" in result.output
 
 
 @pytest.mark.parametrize("code", sorted(CODES))

@@ -32,7 +32,7 @@ def test_one_serialisation_for_every_finding():
     d = f.to_dict(sector="SF")
     assert d["ref"] == "'Nell''area'!E9" and d["where"] == "foglio «Nell'area», cella E9" and d["sector"] == "SF"
     assert json.loads(json.dumps(d)) == d
-    assert str(f) == "a.xlsx: 'Nell''area'!E9: error WB-VALUE: valore non valido"
+    assert str(f) == "a.xlsx: 'Nell''area'!E9: errore WB-VALUE: valore non valido"
 
 
 def test_unknown_codes_and_severities_are_refused():

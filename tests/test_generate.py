@@ -131,7 +131,7 @@ def test_generate_refuses_to_overwrite_filled_files(tmp_path, plan):
     runner = CliRunner()
     r = runner.invoke(cli, ["generate", "-o", str(tmp_path)])
     assert r.exit_code == 0, r.output
-    assert r.output.count("wrote ") == 7
+    assert r.output.count("scritto ") == 7
     again = runner.invoke(cli, ["generate", "-o", str(tmp_path)])  # untouched files: fine to overwrite
     assert again.exit_code == 0, again.output
     book = sector_workbook(plan, plan.sector("ST"))
@@ -139,7 +139,7 @@ def test_generate_refuses_to_overwrite_filled_files(tmp_path, plan):
     target.write_bytes(render(book, prefill=sample_values(book.sheets[1], seed=3)))
     before = target.read_bytes()
     refused = runner.invoke(cli, ["generate", "-o", str(tmp_path)])
-    assert refused.exit_code == 1 and "filled-in value" in refused.output and book.filename in refused.output
+    assert refused.exit_code == 2 and "valori compilati" in refused.output and book.filename in refused.output
     assert target.read_bytes() == before
     forced = runner.invoke(cli, ["generate", "-o", str(tmp_path), "--force"])
     assert forced.exit_code == 0 and target.read_bytes() != before

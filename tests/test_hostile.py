@@ -470,10 +470,10 @@ def test_progress_bar_on_a_terminal_and_not_otherwise(tmp_path):
     for i in range(25):
         (inbox / f"f{i:02d}.xlsx").write_bytes(b"not a workbook")
     args = ["consolidate", str(inbox), "-o", str(tmp_path / "s.xlsx"), "--jobs", "1"]
-    assert "reading" in _run_on_a_terminal(args, tmp_path)
-    assert "reading" not in _run_on_a_terminal([*args, "--json", str(tmp_path / "r.json")], tmp_path)
+    assert "lettura" in _run_on_a_terminal(args, tmp_path)
+    assert "lettura" not in _run_on_a_terminal([*args, "--json"], tmp_path)  # JSON on stdout: no progress bar
     p = subprocess.run([sys.executable, "-m", "piao_xls.cli", *args], capture_output=True, text=True, cwd=tmp_path)
-    assert "reading" not in p.stderr and "25 file(s) read" in p.stdout
+    assert "lettura" not in p.stderr and "25 file letti" in p.stdout
 
 
 # --- start-up stays light -------------------------------------------------------------------

@@ -79,7 +79,7 @@ def test_import_reads_every_shape(flow):
     assert "PL  Polizia Locale" in out and "NON VALUTABILE" in out
     assert "SF-3.1: 'Entro il 30/06/2026' -> deadline 2026-06-30" in out and "[obiettivo del 2026]" in out
     assert "Target del 2026 (anno successivo del piano, tenuti come stampati): SF-3.1" in out
-    assert "warning PLAN-NOT-EVALUABLE" in out and "warning PLAN-NO-TARGET" in out
+    assert "avviso PLAN-NOT-EVALUABLE" in out and "avviso PLAN-NO-TARGET" in out
     plan, findings = check_plan(d / "piano.yaml")
     assert plan is not None, [str(f) for f in findings]
     sf = plan.sector("SF")
@@ -242,10 +242,10 @@ def test_import_with_errors_still_prints_every_interpretation(tmp_path):
     assert "'Indicatori'!E6" in target and "colonna «Regola (facoltativa)»" in target
     # not declared as coefficients: read as such, since they cannot be percentages, and said so
     weights = next(x for x in out.splitlines() if "PLAN-WEIGHTS" in x and "settore SF" in x)
-    assert "warning PLAN-WEIGHTS" in weights and "sommano 3,6" in weights and "letti come coefficienti" in weights
+    assert "avviso PLAN-WEIGHTS" in weights and "sommano 3,6" in weights and "letti come coefficienti" in weights
     assert "SF-3: 1,4 = 38,89%" in weights and "riga «Pesi degli obiettivi» del foglio Punteggio" in weights
     for x in out.splitlines():  # the author of a workbook never reads YAML syntax
-        if " error PLAN-" in x or " warning PLAN-" in x:
+        if " errore PLAN-" in x or " avviso PLAN-" in x:
             assert "rule:" not in x and "{kind" not in x and "chiave" not in x, x
 
 

@@ -222,7 +222,7 @@ def test_weights_summing_to_90(template, tmp_path):
     # no cached formula values (openpyxl): reported at the sector's first weight cell
     assert (f.sheet, f.cell) == ("Obiettivi", "D2")
     assert "90" in f.message and "SF" in f.message
-    assert str(f).startswith(f"{f.file}: 'Obiettivi'!D2: error PLAN-WEIGHTS")
+    assert str(f).startswith(f"{f.file}: 'Obiettivi'!D2: errore PLAN-WEIGHTS")
 
 
 def test_objective_pointing_to_a_missing_sector(template, tmp_path):
@@ -346,7 +346,7 @@ def test_cli_import_with_errors_writes_nothing(template, tmp_path):
     book = fill(template, tmp_path, {"Obiettivi": {"D2": 50}})
     r = CliRunner().invoke(cli, ["plan", "import", str(book)])
     assert r.exit_code == 1
-    assert "'Obiettivi'!D2: error PLAN-WEIGHTS" in r.output
+    assert "'Obiettivi'!D2: errore PLAN-WEIGHTS" in r.output
     assert not book.with_suffix(".yaml").exists()
 
 

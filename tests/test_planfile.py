@@ -112,7 +112,7 @@ def test_yaml_syntax_error_names_its_line():
     assert plan is None
     f = only(findings, "PLAN-YAML")
     assert (f.severity, f.file, f.line) == ("error", FILE, line_of(text, "Pagamenti: ritardi"))
-    assert "syntax" in f.message
+    assert "sintassi" in f.message
 
 
 def test_yaml_unclosed_bracket():

@@ -276,7 +276,7 @@ def test_cli_consolidate_outputs(plan, tmp_path, sf_filled):
     _nucleo(tmp_path, plan, NUCLEO_VALUES)
     (tmp_path / "readme.txt").write_text("not a workbook")
     out = tmp_path / "out"
-    r = CliRunner().invoke(cli, ["consolidate", str(tmp_path), "-o", str(out / "sum.xlsx"), "--json",
+    r = CliRunner().invoke(cli, ["consolidate", str(tmp_path), "-o", str(out / "sum.xlsx"), "--json-file",
                                  str(out / "r.json"), "--csv", str(out / "csv")])
     assert r.exit_code == 1, r.output  # three sectors not received
     data = json.loads((out / "r.json").read_text())

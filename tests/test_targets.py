@@ -44,7 +44,7 @@ def test_range_with_ascii_signs_and_numbers():
 
 
 def test_range_low_above_high_is_an_error():
-    with pytest.raises(TargetError, match="lower bound"):
+    with pytest.raises(TargetError, match="il minimo supera il massimo"):
         interpret("100% ≤ x ≤ 90%")
 
 

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 
 ERROR = "error"
 WARNING = "warning"
+#: severities in Italian, for what people read (JSON keeps the English tokens above)
+SEVERITY_IT = {ERROR: "errore", WARNING: "avviso"}
 
 #: Every code piao-xls can emit, with a one-line description (documented in README).
 CODES: dict[str, str] = {
@@ -51,6 +53,8 @@ CODES: dict[str, str] = {
     # the Nucleo's decisions file
     "DEC-INVALID": "a decision of the Nucleo is incomplete, names an unknown objective or indicator, or corrects "
                    "a value that was not the one reported: not applied",
+    # mail
+    "MAIL-SENDER": "a returned file was sent by someone who is not the sector's Responsabile nor a delegate",
 }
 
 
@@ -115,10 +119,15 @@ class Finding:
         """'plan.yaml:12' or "book.xlsx: 'SF - Finanziario'!F87" or the file name (see :class:`Location`)."""
         return str(self.location)
 
+    @property
+    def severity_it(self) -> str:
+        """The severity as the command line and the notes print it: «errore» or «avviso»."""
+        return SEVERITY_IT[self.severity]
+
     def __str__(self) -> str:
         where = self.where
-        return f"{where}: {self.severity} {self.code}: {self.message}" if where else (
-            f"{self.severity} {self.code}: {self.message}"
+        return f"{where}: {self.severity_it} {self.code}: {self.message}" if where else (
+            f"{self.severity_it} {self.code}: {self.message}"
         )
 
     def to_dict(self, **extra) -> dict:

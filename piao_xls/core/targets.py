@@ -99,7 +99,7 @@ def interpret(text: str, description: str = "", year: int = 2025) -> Rule:
         pct = bool(m.group(2) or m.group(4))
         lo, hi = _num(m.group(1)), _num(m.group(3))
         if lo > hi:
-            raise TargetError(f"range {raw!r} has its lower bound above its upper bound")
+            raise TargetError(f"nell'intervallo {raw!r} il minimo supera il massimo")
         return Rule("range", unit="percent" if pct else "number",
                     low=lo / 100 if pct else lo, high=hi / 100 if pct else hi)
 
@@ -126,7 +126,7 @@ def interpret(text: str, description: str = "", year: int = 2025) -> Rule:
             return Rule("deadline", unit="date", deadline=d)
 
     raise TargetError(
-        f"cannot interpret target {raw!r}; state the rule explicitly, e.g. "
+        f"obiettivo {raw!r} non interpretabile; indicare la regola in modo esplicito, per esempio "
         "rule: {kind: at_least, unit: percent, target: 100%}"
     )
 

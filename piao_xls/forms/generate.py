@@ -52,7 +52,7 @@ def _generate(plan: Plan, target: Path, password: str, jobs: int,
     if keep is not None:
         problems = [why for b in books if (target / b.filename).exists() and (why := keep(target / b.filename))]
         if problems:
-            raise RefuseOverwrite("; ".join(problems) + ". Move the file(s) away or use --force.")
+            raise RefuseOverwrite("; ".join(problems) + ". Spostare i file altrove o usare --force.")
     args = [(b, password) for b in books]
     if jobs > 1 and len(books) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -67,7 +67,7 @@ def _sector_line(s: Sector) -> str:
 
 
 def _interpretation(i: Indicator, plan_year: int | None = None) -> str:
-    src = "" if i.source == "responsabile" else f" [source: {i.source}]"
+    src = "" if i.source == "responsabile" else f" [fonte: {i.source}]"
     year = ""
     if plan_year is not None:
         y = target_year(i, plan_year)

@@ -601,8 +601,10 @@ def _identify(path: Path, plan: Plan, package: Package | None = None) -> tuple[d
                                   f"(«{props.get(key)}», atteso «{want}»): usare il modulo della campagna in corso",
                                   file=file))
     if props.get("piao_fingerprint") != plan.fingerprint:
-        raise _Reject(Finding("WB-IDENTITY", ERROR, "il file è stato generato da una versione diversa del piano "
-                              "(impronta diversa): rigenerare i moduli o indicare il piano corretto", file=file))
+        theirs = props.get("piao_fingerprint", "")[:12] or "assente"
+        raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file appartiene a un'altra versione del piano "
+                              f"«{props.get('piao_plan_id', '')[:60]}» (impronta {theirs}, attesa "
+                              f"{plan.fingerprint[:12]}): rigenerare i moduli o indicare il piano corretto", file=file))
     kind, source = props.get("piao_kind", ""), props.get("piao_source", "responsabile")
     if kind not in ("all", "sector", "source") or (source in SOURCE_SHEETS) != (kind == "source"):
         raise _Reject(Finding("WB-IDENTITY", ERROR, f"tipo di modulo non riconosciuto nelle proprietà del documento "
@@ -785,7 +787,7 @@ def why_keep(path: str | Path, plan: Plan) -> str | None:
     res = read_workbook(path, plan)
     filled = sum(s.filled for s in res.sectors.values())
     if filled:
-        return f"{path} already holds {filled} filled-in value(s)"
+        return f"{path} contiene già {filled} valori compilati"
     if any(f.code in ("WB-IDENTITY", "WB-TAMPERED") and f.severity == "error" for f in res.findings):
-        return f"{path} exists and cannot be checked against this plan (it may hold filled-in values)"
+        return f"{path} esiste e non si può confrontare con questo piano (potrebbe contenere valori compilati)"
     return None

@@ -1,0 +1,131 @@
+"""Italian messages to the Responsabili: the form to fill, a reply with the feedback note, a reminder.
+
+Every message has a plain-text and an HTML body, and a Message-ID recorded in the ledger.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+
+from ..workspace.settings import Settings
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def it_date(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def _domain(settings: Settings) -> str:
+    addr = parseaddr(settings.sender or settings.contact_email)[1]
+    return addr.rpartition("@")[2] or "piao-xls.invalid"
+
+
+def _contact(settings: Settings) -> str:
+    bits = [b for b in (settings.contact_name, settings.contact_email,
+                        f"tel. {settings.contact_phone}" if settings.contact_phone else "") if b]
+    return ", ".join(bits) or "il Servizio Finanziario"
+
+
+def _signature(settings: Settings) -> list[str]:
+    return ["Cordiali saluti", settings.contact_name or "Servizio Finanziario", f"Comune di {settings.comune}"]
+
+
+def _html(paragraphs: list[str]) -> str:
+    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    return f'<!DOCTYPE html><html lang="it"><head><meta charset="utf-8"></head><body>{body}</body></html>'
+
+
+def _message(settings: Settings, to: str, subject: str, paragraphs: list[str], draft: bool) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.sender or settings.contact_email
+    msg["To"] = to
+    msg["Subject"] = " ".join(subject.split())  # a line break in a plan text must not break the header
+    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Message-ID"] = make_msgid(domain=_domain(settings))
+    if draft:
+        msg["X-Unsent"] = "1"  # Outlook opens the .eml as a draft to send
+    msg.set_content("\n\n".join(paragraphs) + "\n")
+    msg.add_alternative(_html(paragraphs), subtype="html")
+    return msg
+
+
+def what_to_fill(kind: str, source: str) -> str:
+    if kind == "source":
+        return ("Cosa compilare: solo le celle gialle, cioè il valore di ciascun indicatore la cui misurazione spetta "
+                f"{'al Nucleo di Valutazione' if source == 'nucleo' else 'alla fonte esterna indicata'} e, quando il "
+                "risultato è inferiore all'obiettivo, l'analisi degli scostamenti. Le altre celle sono bloccate.")
+    return ("Cosa compilare: solo le celle gialle del foglio del settore, cioè per ogni indicatore il valore raggiunto "
+            "(o la data di conclusione) e, quando il risultato è inferiore all'obiettivo, l'analisi degli "
+            "scostamenti; le note sui tempi e sui risultati sono facoltative. Le altre celle sono bloccate.")
+
+
+def form_message(settings: Settings, plan, code: str, name: str, who: str, to: str, workbook: Path, kind: str,
+                 source: str, draft: bool) -> EmailMessage:
+    deadline = it_date(settings.deadline)
+    subject = f"PIAO {plan.year} – Comune di {plan.comune}: modulo da compilare per {name} (entro il {deadline})"
+    paras = [
+        f"Gentile {who},",
+        f"in allegato il modulo per la rendicontazione degli obiettivi di performance del PIAO {plan.year} "
+        f"(sottosezione 2.2 «Performance») per {name}: {workbook.name}.",
+        what_to_fill(kind, source),
+        f"Il modulo compilato va restituito entro il {deadline}, rispondendo a questo messaggio con il file allegato, "
+        "senza rinominarlo e senza cambiarne il formato (Excel .xlsx oppure LibreOffice .ods).",
+        f"Per qualsiasi domanda: {_contact(settings)}.",
+        "\n".join(_signature(settings)),
+    ]
+    msg = _message(settings, to, subject, paras, draft)
+    msg["X-PIAO-Sector"] = code
+    msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=workbook.name)
+    return msg
+
+
+def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: str, references: str,
+                  feedback: str, draft: bool) -> EmailMessage:
+    subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    paras = [
+        "Gentile Responsabile,",
+        "grazie per l'invio. Il file ricevuto è stato verificato e richiede alcune correzioni, elencate qui sotto. "
+        "Si prega di correggere il file (solo le celle gialle) e di rispedirlo rispondendo a questo messaggio "
+        f"entro il {it_date(settings.deadline)}.",
+        feedback.strip(),
+        f"Per qualsiasi domanda: {_contact(settings)}.",
+        "\n".join(_signature(settings)),
+    ]
+    msg = _message(settings, to, subject, paras, draft)
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = " ".join(x for x in (references, in_reply_to) if x)
+    return msg
+
+
+def reminder_message(settings: Settings, plan, code: str, name: str, who: str, to: str, today: date, status: str,
+                     workbook: Path | None, in_reply_to: str, draft: bool) -> EmailMessage:
+    deadline = it_date(settings.deadline)
+    days = (settings.deadline - today).days
+    when = (f"La scadenza è oggi, {deadline}." if days == 0 else
+            f"Mancano {days} giorni alla scadenza del {deadline}." if days > 1 else
+            f"Manca un giorno alla scadenza del {deadline}." if days == 1 else
+            f"La scadenza del {deadline} è passata da {-days} giorn{'o' if days == -1 else 'i'}.")
+    what = ("il modulo restituito è ancora da correggere (vedere il riscontro già inviato)" if status == "rejected"
+            else "il modulo compilato non è ancora pervenuto")
+    subject = f"Promemoria: PIAO {plan.year} – modulo per {name} (scadenza {deadline})"
+    paras = [f"Gentile {who},",
+             f"le ricordiamo che per {name} {what}. {when}",
+             what_to_fill("source" if code in ("nucleo", "esterno") else "sector", code),
+             ("Il modulo è di nuovo in allegato. " if workbook else "") +
+             "Si prega di restituirlo compilato rispondendo a questo messaggio.",
+             f"Per qualsiasi domanda: {_contact(settings)}.",
+             "\n".join(_signature(settings))]
+    msg = _message(settings, to, subject, paras, draft)
+    msg["X-PIAO-Sector"] = code
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    if workbook:
+        msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=workbook.name)
+    return msg
