@@ -15,13 +15,18 @@ from functools import cached_property, lru_cache
 
 from .gcpause import paused_gc
 
-RULE_KINDS = ("at_least", "at_most", "range", "deadline", "yes_no", "fraction", "increase", "informative")
 UNITS = ("percent", "number", "amount", "date", "yes_no")
 SOURCES = ("responsabile", "nucleo", "esterno")
 
 
 def _meta_line() -> int:
     return field(default=0, compare=False, metadata={"canonical": False})
+
+
+def _optional():
+    """A rule parameter added after the first plans were fingerprinted: left out of the canonical form while
+    unset, so that a plan that does not use it keeps its fingerprint."""
+    return field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True)
@@ -36,37 +41,27 @@ class Rule:
     high: float | None = None  # range
     deadline: date | None = None  # deadline
     increase: float | None = None  # increase: 0.6 = +60%
-    baseline_year: int | None = None  # increase: the year of the baseline figure
+    baseline_year: int | None = None  # increase, decrease: the year of the baseline figure
+    decrease: float | None = _optional()  # decrease: 0.1 = -10%
+    baseline: float | None = _optional()  # increase, decrease: the baseline value when the plan states it
+    tolerance: float | None = _optional()  # equal: accepted distance from the target
+    measure: str | None = _optional()  # what is counted, as the plan says it: "giorni", "controlli"
 
     @property
     def scored(self) -> bool:
         return self.kind != "informative"
 
     def describe(self) -> str:
-        """A short English description, used by ``plan check --verbose``."""
-        def v(x: float | None) -> str:
-            if x is None:
-                return "?"
-            if self.unit == "percent":
-                return f"{x * 100:g}%"
-            return f"{x:g}"
+        """A short English description, used by ``plan check --verbose`` (see :mod:`piao_xls.core.rules`)."""
+        from .rules import kind_of
 
-        k = self.kind
-        if k == "at_least":
-            return f"at_least {v(self.target)} ({self.unit})"
-        if k == "at_most":
-            worst = f", worst acceptable {v(self.worst)}" if self.worst is not None else ""
-            return f"at_most {v(self.target)} ({self.unit}{worst})"
-        if k == "range":
-            return f"range {v(self.low)}..{v(self.high)} ({self.unit})"
-        if k == "deadline":
-            return f"deadline {self.deadline.isoformat() if self.deadline else '?'}"
-        if k == "fraction":
-            return f"fraction numerator/denominator at_least {v(self.target)}"
-        if k == "increase":
-            base = f" over {self.baseline_year}" if self.baseline_year else " over baseline"
-            return f"increase +{(self.increase or 0) * 100:g}%{base}"
-        return k
+        return kind_of(self.kind).describe(self)
+
+    def wording(self) -> str:
+        """The rule in Italian, as the plan's author and the Responsabile read it."""
+        from .rules import kind_of
+
+        return kind_of(self.kind).wording(self)
 
 
 @dataclass(frozen=True)
@@ -241,12 +236,21 @@ def _canonical_fields(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in fields(cls) if f.metadata.get("canonical", True))
 
 
+@lru_cache(maxsize=256)
+def _omit_none(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls) if f.metadata.get("omit_none"))
+
+
 def canonical(obj):
     """A JSON-ready form of a model object, without file positions."""
     if type(obj) is str:
         return obj
     names = _canonical_fields(type(obj))
     if names is not None:
+        omit = _omit_none(type(obj))
+        if omit:
+            return {name: canonical(v) for name in names
+                    if (v := getattr(obj, name)) is not None or name not in omit}
         return {name: canonical(getattr(obj, name)) for name in names}
     if isinstance(obj, (tuple, list)):
         return [canonical(x) for x in obj]

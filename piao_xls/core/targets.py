@@ -12,10 +12,10 @@ from __future__ import annotations
 import calendar
 import functools
 import re
-from dataclasses import dataclass
 from datetime import date
 
 from .model import Rule
+from .rules import InputSpec, kind_of
 
 MONTHS = {
     "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6,
@@ -139,68 +139,12 @@ def _unit_for(desc: str) -> str:
     return "number"
 
 
-@dataclass(frozen=True)
-class InputSpec:
-    """One cell a person fills in for an indicator."""
-
-    name: str  # key used by the scoring engine
-    label: str  # Italian label shown in the workbook
-    unit: str  # percent | number | amount | date | yes_no
-    min: float | None = None
-    max: float | None = None
-
-
 def inputs_for(rule: Rule, year: int) -> tuple[InputSpec, ...]:
-    """What a person fills in for this rule, in order."""
-    k = rule.kind
-    if k == "deadline":
-        return (InputSpec("date", "Data di completamento", "date"),)
-    if k == "yes_no":
-        return (InputSpec("value", "Raggiunto (Sì/No)", "yes_no"),)
-    if k == "fraction":
-        return (
-            InputSpec("numerator", "Numeratore: accertato (€)", "amount", 0.0),
-            InputSpec("denominator", "Denominatore: stanziato (€)", "amount", 0.0),
-        )
-    if k == "increase":
-        by = rule.baseline_year or year - 1
-        return (
-            InputSpec("baseline", f"Valore {by} (riferimento)", "number", 0.0),
-            InputSpec("current", f"Valore {year}", "number", 0.0),
-        )
-    unit = rule.unit
-    if unit == "percent":
-        top = max(1.0, rule.target or 0.0, rule.high or 0.0)
-        return (InputSpec("value", "Valore consuntivo (%)", "percent", 0.0, top),)
-    if unit == "amount":
-        return (InputSpec("value", "Valore consuntivo (€)", "amount", 0.0),)
-    return (InputSpec("value", "Valore consuntivo", "number"),)
+    """What a person fills in for this rule, in order (asks the rule's kind)."""
+    return kind_of(rule.kind).inputs(rule, year)
 
 
 @functools.lru_cache(maxsize=4096)
 def explain_it(rule: Rule) -> str:
     """The target in Italian, for input messages and the Istruzioni sheet (memoized: plans repeat targets)."""
-    def v(x: float | None) -> str:
-        if x is None:
-            return "?"
-        if rule.unit == "percent":
-            return f"{x * 100:g}%".replace(".", ",")
-        return f"{x:g}".replace(".", ",")
-
-    k = rule.kind
-    if k == "at_least":
-        return f"almeno {v(rule.target)}"
-    if k == "at_most":
-        return f"al massimo {v(rule.target)}"
-    if k == "range":
-        return f"tra {v(rule.low)} e {v(rule.high)}"
-    if k == "deadline":
-        return f"entro il {rule.deadline:%d/%m/%Y}" if rule.deadline else "entro la scadenza"
-    if k == "yes_no":
-        return "Sì"
-    if k == "fraction":
-        return f"rapporto numeratore/denominatore almeno {v(rule.target)}"
-    if k == "increase":
-        by = rule.baseline_year or "anno precedente"
-        return f"+{(rule.increase or 0) * 100:g}% rispetto al {by}".replace(".", ",")
-    return "indicatore informativo, non valutato"
+    return kind_of(rule.kind).wording(rule)

@@ -24,7 +24,8 @@ from pathlib import Path
 import yaml
 
 from ..core.errors import ERROR, Finding
-from ..core.model import DEFAULT_BANDS, RULE_KINDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
+from ..core.model import DEFAULT_BANDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
+from ..core.rules import KINDS, RULE_KINDS
 from ..core.targets import TargetError, interpret
 from ..sheetio.safeopen import UnsafeFile, open_package, read_bounded
 from .planfile import _source_for, validate_data
@@ -33,10 +34,7 @@ INSTRUCTIONS = "Istruzioni"
 IMPORT_HEADER = "# Written by piao-xls plan import from"
 TEXT, NUMBER, INTEGER, DATE, ENUM, SECTOR, FORMULA = "text", "number", "integer", "date", "enum", "sector", "formula"
 
-KIND_LABELS = {
-    "at_least": "almeno", "at_most": "al massimo", "range": "intervallo", "deadline": "scadenza",
-    "yes_no": "sì/no", "fraction": "rapporto", "increase": "incremento", "informative": "informativo",
-}
+KIND_LABELS = {k.name: k.label_it for k in KINDS.values()}
 UNIT_LABELS = {"percent": "percentuale", "number": "numero", "amount": "importo (€)", "date": "data",
                "yes_no": "sì/no"}
 SOURCE_LABELS = {s: s for s in SOURCES}
@@ -261,8 +259,15 @@ def _rule_data(r: Rule) -> dict:
             d[k] = _pct(v) if r.unit == "percent" else _n(v)
     if r.deadline is not None:
         d["deadline"] = r.deadline
-    if r.increase is not None:
-        d["increase"] = _pct(r.increase)
+    for k in ("increase", "decrease"):
+        if getattr(r, k) is not None:
+            d[k] = _pct(getattr(r, k))
+    for k in ("baseline", "tolerance"):
+        v = getattr(r, k)
+        if v is not None:
+            d[k] = _pct(v) if r.unit == "percent" and k in KINDS[r.kind].percent_params else _n(v)
+    if r.measure is not None:
+        d["measure"] = r.measure
     if r.baseline_year is not None:
         d["baseline_year"] = r.baseline_year
     return d

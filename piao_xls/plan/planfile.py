@@ -7,6 +7,7 @@ file. Every problem is collected (not only the first) as a :class:`~piao_xls.cor
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,6 @@ import yaml
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.gcpause import paused_gc
 from ..core.model import (
-    RULE_KINDS,
     SOURCES,
     UNITS,
     Band,
@@ -31,6 +31,7 @@ from ..core.model import (
     StaffRow,
     Step,
 )
+from ..core.rules import KINDS, RULE_KINDS, RuleProblem
 from ..core.targets import TargetError, interpret, parse_date
 
 BUNDLED_PLAN_NAME = "truccazzano-2025.yaml"
@@ -111,7 +112,8 @@ KEYS = {
                   "tempi", "programma", "obiettivo_operativo", "indicators"},
     "step": {"text", "tempi"},
     "indicator": {"id", "profilo", "description", "target", "rule", "source", "weight"},
-    "rule": {"kind", "unit", "target", "worst", "low", "high", "deadline", "increase", "baseline_year"},
+    "rule": {"kind", "unit", "target", "worst", "low", "high", "deadline", "increase", "baseline_year",
+             "decrease", "baseline", "tolerance", "measure"},
 }
 
 
@@ -183,8 +185,8 @@ class _Ctx:
                 v = float(s[:-1]) / 100 if percent and s.endswith("%") else float(s.rstrip("%"))
             except ValueError:
                 v = None
-        if not isinstance(v, (int, float)):
-            self.add("PLAN-SCHEMA", f"{what}: '{key}' must be a number, got {m.get(key)!r}", self.line_of(m, key))
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            self.add("PLAN-SCHEMA", f"{what}: '{key}' must be a finite number, got {m.get(key)!r}", self.line_of(m, key))
             return None
         return float(v)
 
@@ -222,13 +224,13 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
         ctx.add("PLAN-RULE", f"{what}: rule kind '{kind}' is not one of {', '.join(RULE_KINDS)}",
                 ctx.line_of(m, "kind"))
         return None
-    default_unit = {"deadline": "date", "yes_no": "yes_no", "fraction": "percent", "increase": "number"}
-    unit = ctx.text(m, "unit", what) or default_unit.get(kind, "number")
+    k = KINDS[kind]
+    unit = ctx.text(m, "unit", what) or k.default_unit
     if unit not in UNITS:
         ctx.add("PLAN-RULE", f"{what}: unit '{unit}' is not one of {', '.join(UNITS)}", ctx.line_of(m, "unit"))
         return None
     pct = unit == "percent"
-    g = lambda k: ctx.number(m, k, f"{what} rule", percent=pct)  # noqa: E731
+    g = lambda n: ctx.number(m, n, f"{what} rule", percent=pct and n in k.percent_params)  # noqa: E731
     dl = None
     if kind == "deadline":
         raw = m.get("deadline")
@@ -238,22 +240,16 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
                     ctx.line_of(m, "deadline"))
             return None
     inc = ctx.number(m, "increase", f"{what} rule", percent=True)
+    dec = ctx.number(m, "decrease", f"{what} rule", percent=True)
     by = ctx.number(m, "baseline_year", f"{what} rule")
+    measure = ctx.text(m, "measure", what) or None
     rule = Rule(kind, unit=unit, target=g("target"), worst=g("worst"), low=g("low"), high=g("high"),
-                deadline=dl, increase=inc, baseline_year=int(by) if by else None)
-    need = {"at_least": ("target",), "at_most": ("target",), "fraction": ("target",),
-            "range": ("low", "high"), "increase": ("increase",)}.get(kind, ())
-    missing = [n for n in need if getattr(rule, n) is None]
-    if missing:
-        ctx.add("PLAN-RULE", f"{what}: a {kind} rule needs {' and '.join(missing)}",
-                ctx.line_of(m, missing[0]))
-        return None
-    if kind == "range" and rule.low > rule.high:
-        ctx.add("PLAN-RULE", f"{what}: range low {rule.low:g} is above high {rule.high:g}", ctx.line_of(m, "low"))
-        return None
-    if kind == "at_most" and rule.worst is not None and rule.worst <= rule.target:
-        ctx.add("PLAN-RULE", f"{what}: 'worst' must be above 'target' for an at_most rule",
-                ctx.line_of(m, "worst"))
+                deadline=dl, increase=inc, baseline_year=int(by) if by else None, decrease=dec,
+                baseline=g("baseline"), tolerance=g("tolerance"), measure=measure)
+    try:
+        k.check(rule)
+    except RuleProblem as e:
+        ctx.add("PLAN-RULE", f"{what}: {e}", ctx.line_of(m, e.param or "kind"))
         return None
     return rule
 
