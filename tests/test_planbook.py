@@ -229,7 +229,7 @@ def test_indicator_pointing_to_a_missing_objective(template, tmp_path):
 
 
 def test_target_that_cannot_be_interpreted(template, tmp_path):
-    text = "entro le tempistiche previste dalla normativa"
+    text = "entro le tempistiche previste circa 30"
     plan, findings = check_book(fill(template, tmp_path, {"Indicatori": {"E2": text}}))
     assert plan is None
     f = only(findings, "PLAN-TARGET")

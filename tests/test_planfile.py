@@ -285,7 +285,7 @@ def test_explicit_indicator_ids_must_be_unique():
 
 
 def test_uninterpretable_target_names_its_line():
-    text = sub('target: "<=0"', 'target: "entro le tempistiche previste dalla normativa"')
+    text = sub('target: "<=0"', 'target: "entro le tempistiche previste circa 30"')
     plan, findings = parse(text)
     assert plan is None
     f = only(findings, "PLAN-TARGET")

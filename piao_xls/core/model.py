@@ -51,17 +51,6 @@ class Rule:
     def scored(self) -> bool:
         return self.kind != "informative"
 
-    def describe(self) -> str:
-        """A short English description, used by ``plan check --verbose`` (see :mod:`piao_xls.core.rules`)."""
-        from .rules import kind_of
-
-        return kind_of(self.kind).describe(self)
-
-    def wording(self) -> str:
-        """The rule in Italian, as the plan's author and the Responsabile read it."""
-        from .rules import kind_of
-
-        return kind_of(self.kind).wording(self)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,21 @@ from __future__ import annotations
 from collections import Counter
 
 from ..core.errors import ERROR, WARNING, Finding
-from ..core.model import Plan
+from ..core.model import Indicator, Plan
+from ..core.rules import kind_of
+from ..core.targets import TargetError, explain_it, read_target
+
+
+def reading_it(ind: Indicator, year: int) -> str:
+    """How the indicator's target is read, in plain Italian, with the grammar's notes (an ambiguous number,
+    a duration read as a maximum, a qualitative target); an explicit rule says so."""
+    try:
+        reading = read_target(ind.target_text, ind.description, year)
+    except TargetError:
+        reading = None
+    if reading is not None and reading.rule == ind.rule:
+        return reading.text_it()
+    return f"{explain_it(ind.rule)} [regola esplicita]"
 
 
 def _finding(f: Finding) -> dict:
@@ -55,7 +69,8 @@ def plan_summary_text(plan: Plan | None, findings: list[Finding], path: str, ver
                     out.append(f"      {o.id} ({o.weight:g}%) {o.title}")
                     for i in o.indicators:
                         src = "" if i.source == "responsabile" else f" [source: {i.source}]"
-                        out.append(f"        {i.id}: {i.target_text!r} -> {i.rule.describe()}{src}")
+                        out.append(f"        {i.id}: {i.target_text!r} -> {kind_of(i.rule.kind).describe(i.rule)}{src}")
+                        out.append(f"            = {reading_it(i, plan.year)}")
     for f in errors + warnings:
         out.append(str(f))
     out.append(f"{len(errors)} error(s), {len(warnings)} warning(s)")

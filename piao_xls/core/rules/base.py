@@ -170,7 +170,8 @@ def it_quantity(rule: Rule, x: float | None) -> str:
     if x is None:
         return "?"
     if rule.unit == "percent":
-        return f"{it_number(x * 100)}%"
+        pct = f"{it_number(round(x * 100, 10))}%"
+        return f"{pct} {rule.measure}" if rule.measure else pct
     if rule.unit == "amount":
         return f"{it_number(x)} €"
     if rule.measure:

@@ -74,7 +74,8 @@ class Change(Kind):
             return f"{self.word} da {it_number(rule.baseline)} a {it_quantity(rule, rule.target)}{year}"
         share = f"{self.sign}{it_number(round(getattr(rule, self.share) * 100, 10))}%"
         if rule.baseline is not None:
-            return f"{share} rispetto al valore di riferimento {it_quantity(rule, rule.baseline)}{year}"
+            of_year = f" del {rule.baseline_year}" if rule.baseline_year else ""
+            return f"{share} rispetto al valore di riferimento {it_quantity(rule, rule.baseline)}{of_year}"
         return f"{share} {self._reference(rule)}"
 
     def describe(self, rule):
