@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from rule_strategies import BY_KIND
 
 from piao_xls.core.model import Rule
+from piao_xls.core.rules import KINDS
 from piao_xls.core.targets import TargetError, explain_it, read_target
 
 
@@ -436,77 +438,16 @@ def test_wording_prints_numbers_the_italian_way_never_with_an_exponent():
 
 # --- property: wording -> grammar -> the same rule ------------------------------------------------------
 
-def _decimal(max_int: int, decimals: int = 2):
-    return st.builds(lambda i, d: float(f"{i}.{d:0{decimals}d}") if d else float(i),
-                     st.integers(0, max_int), st.integers(0, 10 ** decimals - 1))
+RULES = st.one_of(*BY_KIND.values())
 
 
-_PCT_VALUE = _decimal(150, 1).map(pct)
-_MEASURE = st.sampled_from([None, "controlli", "eventi", "pratiche evase"])
-_YEAR = st.one_of(st.none(), st.integers(2015, 2030))
-
-
-@st.composite
-def _value_rule(draw, kind):
-    unit = draw(st.sampled_from(["percent", "number", "amount"]))
-    value = draw(_PCT_VALUE) if unit == "percent" else draw(_decimal(10 ** 7))
-    measure = draw(_MEASURE) if unit == "number" else None
-    if kind in ("at_most", "less_than", "equal") and unit == "number" and draw(st.booleans()):
-        value = -value if value else value
-    extra = {}
-    if kind == "at_most" and draw(st.booleans()):
-        worst = draw(_PCT_VALUE) if unit == "percent" else draw(_decimal(10 ** 7))
-        assume(worst > value)
-        extra["worst"] = worst
-    if kind == "equal" and draw(st.booleans()):
-        tol = draw(_PCT_VALUE) if unit == "percent" else draw(_decimal(100))
-        if tol:
-            extra["tolerance"] = tol
-    return Rule(kind, unit=unit, target=value, measure=measure, **extra)
-
-
-@st.composite
-def _range_rule(draw):
-    unit = draw(st.sampled_from(["percent", "number", "amount"]))
-    a, b = sorted(draw(st.lists(_PCT_VALUE if unit == "percent" else _decimal(10 ** 6), min_size=2, max_size=2)))
-    return Rule("range", unit=unit, low=a, high=b, measure=draw(_MEASURE) if unit == "number" else None)
-
-
-@st.composite
-def _change_rule(draw, kind):
-    unit = draw(st.sampled_from(["number", "amount"]))
-    measure = draw(_MEASURE) if unit == "number" else None
-    year = draw(_YEAR)
-    form = draw(st.sampled_from(["share", "share+baseline", "target"]))
-    share = draw(_decimal(100 if kind == "decrease" else 300, 1).filter(lambda x: kind != "decrease" or x <= 100).map(pct))
-    if form == "share":
-        return Rule(kind, unit="number", baseline_year=year, **{kind: share})
-    base = draw(_decimal(10 ** 6))
-    if form == "share+baseline":
-        return Rule(kind, unit=unit, baseline_year=year, baseline=base, measure=measure, **{kind: share})
-    other = draw(_decimal(10 ** 6))
-    lo, hi = sorted((base, other))
-    if lo == hi:
-        hi += 1
-    base, target = (lo, hi) if kind == "increase" else (hi, lo)
-    return Rule(kind, unit=unit, baseline_year=year, baseline=base, target=target, measure=measure)
-
-
-RULES = st.one_of(
-    *[_value_rule(k) for k in ("at_least", "at_most", "more_than", "less_than", "equal")],
-    _range_rule(),
-    st.dates(date(2020, 1, 1), date(2030, 12, 31)).map(lambda d: Rule("deadline", unit="date", deadline=d)),
-    st.just(YES),
-    _PCT_VALUE.map(lambda t: Rule("fraction", unit="percent", target=t)),
-    _change_rule("increase"),
-    _change_rule("decrease"),
-    st.just(JUDGED),
-    st.just(Rule("informative")),
-)
+def test_every_registered_kind_has_a_rule_strategy():
+    assert set(BY_KIND) == set(KINDS)
 
 
 @settings(max_examples=400, deadline=None)
 @given(RULES)
 def test_formatting_a_rule_in_italian_and_reading_it_gives_the_same_rule(rule):
+    """Every kind the grammar can print: wording -> grammar -> the same rule."""
     text = explain_it(rule)
     assert read_target(text, "", 2025).rule == rule, text
