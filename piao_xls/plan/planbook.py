@@ -337,7 +337,7 @@ def plan_to_data(plan: Plan) -> dict:
                     idd["target"] = i.target_text
                 if rule_needed(plan, i):
                     idd["rule"] = _rule_data(i.rule)
-                if i.source != _source_for(i.description):
+                if i.source != _source_for(i.description, i.rule):
                     idd["source"] = i.source
                 if i.weight != 1:
                     idd["weight"] = _n(i.weight)

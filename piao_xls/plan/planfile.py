@@ -254,7 +254,11 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
     return rule
 
 
-def _source_for(description: str) -> str:
+def _source_for(description: str, rule: Rule | None = None) -> str:
+    """Who provides an indicator's value when the plan does not say: the rule's kind may name a default
+    (a qualitative judgement: the Nucleo di Valutazione), else the description decides."""
+    if rule is not None and KINDS[rule.kind].default_source:
+        return KINDS[rule.kind].default_source
     d = description.lower()
     if "asseverazione" in d or "certificazion" in d:
         return "nucleo" if "nucleo di valutazione" in d else "esterno"
@@ -299,7 +303,11 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
     if rule.kind == "deadline" and rule.deadline and abs(rule.deadline.year - year) > 1:
         ctx.add("PLAN-YEAR", f"{what}: deadline {rule.deadline:%d/%m/%Y} is far from plan year {year}",
                 ctx.line_of(m, "target"), WARNING)
-    source = ctx.text(m, "source", what) or _source_for(description)
+    source = ctx.text(m, "source", what) or _source_for(description, rule)
+    if rule.kind == "giudizio" and "rule" not in m:
+        ctx.add("PLAN-QUALITATIVE", f"{what}: target {target!r} is qualitative: it is scored as a motivated judgement "
+                f"(giudizio, a percentage with its motivation) by the {source}; state a measurable target or "
+                "rule if there is one", ctx.line_of(m, "target"), WARNING)
     if source not in SOURCES:
         ctx.add("PLAN-SCHEMA", f"{what}: source '{source}' is not one of {', '.join(SOURCES)}",
                 ctx.line_of(m, "source"))
