@@ -94,5 +94,9 @@ def test_plan_check_verbose_shows_interpretations():
     assert "SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> fraction" in r.output
     assert "AV-6.1:" in r.output and "-> increase +60% over 2024" in r.output
     assert "SA-1.2: 'Novembre' -> deadline 2025-11-30" in r.output
+    # and in plain Italian, with what the grammar noticed
+    assert "SA-1.2: 'Novembre' -> deadline 2025-11-30\n            = entro il 30/11/2025\n" in r.output
+    assert "= +60% rispetto al 2024 [lo 0 stampato è il segnaposto del valore di riferimento]" in r.output
+    assert "= entro il 31/12/2025 [regola esplicita]" in r.output  # AV-9: two dates printed, rule stated
     assert "[source: nucleo]" in r.output
     assert "SA-1.2" not in run().output  # not without --verbose

@@ -317,6 +317,7 @@ def test_cli_template_export_import(tmp_path, plan):
     assert r.exit_code == 0, r.output
     assert "AV-9.2: '31/12/2025 31/12/2023' -> deadline 2025-12-31" in r.output  # interpretations shown
     assert "SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> fraction" in r.output
+    assert "= rapporto numeratore/denominatore almeno 100%" in r.output  # and in plain Italian
     again, _ = check_plan(out)
     assert again.fingerprint == plan.fingerprint
     r = run(cli, ["plan", "import", str(book), "-o", str(out)])
