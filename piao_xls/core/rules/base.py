@@ -111,8 +111,10 @@ class Kind:
         """What a person fills in for this rule, in order."""
         return (value_input(rule),)
 
+    fixed_inputs: tuple[str, ...] | None = ("value",)  # the input names when they do not depend on the rule
+
     def input_names(self, rule: Rule) -> tuple[str, ...]:
-        return _input_names(self, rule)
+        return self.fixed_inputs or _input_names(self, rule)
 
     # --- score ----------------------------------------------------------------------------------------
     def score(self, rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) -> Score:

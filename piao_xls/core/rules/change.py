@@ -16,6 +16,7 @@ class Change(Kind):
     word = ""  # "incremento" / "riduzione"
     units = ("number", "amount")
     percent_params = ()
+    fixed_inputs = None  # one input when the plan states the baseline, two otherwise
     optional = ("target", "baseline", "baseline_year", "measure")
 
     def check(self, rule):

@@ -16,6 +16,7 @@ class Deadline(Kind):
     default_unit = "date"
     required = ("deadline",)
     percent_params = ()
+    fixed_inputs = ("date",)
     doc_it = "100% se completato entro la data; ogni mese (30 giorni) di ritardo iniziato toglie la penalità del piano"
 
     def inputs(self, rule, year):

@@ -13,6 +13,7 @@ class Fraction(Kind):
     units = ("percent",)
     default_unit = "percent"
     required = ("target",)
+    fixed_inputs = ("numerator", "denominator")
     doc_it = "(numeratore / denominatore) / obiettivo, al massimo 100%; denominatore 0: non valutabile (0)"
 
     def inputs(self, rule, year):
