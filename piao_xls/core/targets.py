@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .model import Rule
-from .rules import InputSpec, it_number, kind_of
+from .rules import KINDS, InputSpec, it_number, kind_of
 
 MONTHS = {
     "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6,
@@ -249,21 +249,12 @@ def _rule_of(kind: str, q: _Q, **kw) -> Rule:
     return Rule(kind, unit=q.unit, target=q.value, measure=q.measure, **kw)
 
 
-# comparisons: phrase -> kind
-_AT_LEAST = _W("almeno", "non inferiore a", "non inferiore al", "non inferiore alla", "non meno di",
-               "pari o superiore a", "pari o superiore al", "uguale o superiore a", "maggiore o uguale a",
-               "superiore o uguale a", "maggiore o uguale al", "minimo", "min.", "non al di sotto di") + "|>="
-_MORE = _W("superiore a", "superiore al", "superiore alla", "maggiore di", "maggiore a", "oltre", "più di",
-           "piu di", "oltre il", "sopra") + "|>"
-_AT_MOST = _W("al massimo", "massimo", "max", "max.", "non superiore a", "non superiore al", "non superiore alla",
-              "non oltre", "non più di", "non piu di", "pari o inferiore a", "pari o inferiore al",
-              "uguale o inferiore a", "minore o uguale a", "inferiore o uguale a", "minore o uguale al", "fino a",
-              "fino al", "entro", "entro il", "non al di sopra di") + "|<="
-_LESS = _W("inferiore a", "inferiore al", "inferiore alla", "minore di", "minore a", "meno di", "sotto",
-           "sotto il", "al di sotto di") + "|<"
-_EQUAL = _W("pari a", "pari al", "uguale a", "uguale al", "esattamente") + "|="
-_COMPARISONS = (("at_least", _AT_LEAST), ("more_than", _MORE), ("at_most", _AT_MOST), ("less_than", _LESS),
-                ("equal", _EQUAL))
+@functools.lru_cache(maxsize=1)
+def _comparisons() -> tuple[tuple[str, str], ...]:
+    """(kind, pattern of its phrases) of every registered kind that a "<phrase> <quantity>" target can state."""
+    return tuple((k.name, _W(*k.phrases)) for k in KINDS.values() if k.phrases)
+
+
 _SUBJECT = _W("tempo medio", "tempo massimo", "tempi medi", "tempo", "durata media", "durata massima", "durata",
               "valore", "valore medio", "indicatore", "indice", "tasso", "percentuale", "media", "ritardo medio",
               "ritardo", "giorni", "x")
@@ -272,7 +263,7 @@ _SUBJECT = _W("tempo medio", "tempo massimo", "tempi medi", "tempo", "durata med
 def _comparison(c: _Cur, year: int) -> Rule:
     if c.opt(_SUBJECT) is not None:
         c.opt(":")
-    for kind, words in _COMPARISONS:
+    for kind, words in _comparisons():
         save = c.i
         if c.opt(words) is None:
             continue
@@ -501,7 +492,7 @@ def _yes_no(c: _Cur, year: int) -> Rule:
 
 def _fraction(c: _Cur, year: int, description: str) -> Rule:
     if c.opt(_W("rapporto numeratore/denominatore", "rapporto numeratore / denominatore")):
-        c.need(_AT_LEAST)
+        c.need(_W(*KINDS["at_least"].phrases))
         q = _qty(c, allow_measure=False)
         if q.unit != "percent":
             raise _Fail

@@ -9,6 +9,9 @@ class AtLeast(Kind):
     name = "at_least"
     order = 10
     label_it = "almeno"
+    phrases = ("almeno", "non inferiore a", "non inferiore al", "non inferiore alla", "non meno di",
+               "pari o superiore a", "pari o superiore al", "uguale o superiore a", "maggiore o uguale a",
+               "superiore o uguale a", "maggiore o uguale al", "minimo", "min.", "non al di sotto di", ">=")
     required = ("target",)
     optional = ("measure",)
     doc_it = "valore / obiettivo, al massimo 100% (obiettivo 0: raggiunto con un valore non negativo)"

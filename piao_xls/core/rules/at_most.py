@@ -10,6 +10,10 @@ class AtMost(Kind):
     name = "at_most"
     order = 20
     label_it = "al massimo"
+    phrases = ("al massimo", "massimo", "max", "max.", "non superiore a", "non superiore al", "non superiore alla",
+               "non oltre", "non più di", "non piu di", "pari o inferiore a", "pari o inferiore al",
+               "uguale o inferiore a", "minore o uguale a", "inferiore o uguale a", "minore o uguale al", "fino a",
+               "fino al", "entro", "entro il", "non al di sopra di", "<=")
     required = ("target",)
     optional = ("worst", "measure")
     doc_it = ("100% se il valore non supera l'obiettivo; con un valore peggiore accettabile, "

@@ -82,6 +82,9 @@ class Kind:
     name: str = ""
     order: int = 100  # position in lists of kinds (dropdowns, docs)
     label_it: str = ""  # the Italian name, as in the plan workbook's dropdown
+    # words and symbols that introduce a target value of this kind in a printed target ("almeno", ">="): the
+    # target grammar reads "<phrase> <quantity>" as a rule of this kind, trying kinds in ``order``
+    phrases: tuple[str, ...] = ()
     units: tuple[str, ...] = ("percent", "number", "amount")  # units a plan may state
     default_unit: str = "number"
     required: tuple[str, ...] = ()  # Rule fields a plan must state

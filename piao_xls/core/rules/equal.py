@@ -15,6 +15,7 @@ class Equal(Kind):
     name = "equal"
     order = 25
     label_it = "pari a"
+    phrases = ("pari a", "pari al", "uguale a", "uguale al", "esattamente", "=")
     required = ("target",)
     optional = ("tolerance", "measure")
     doc_it = "100% se il valore è pari all'obiettivo (entro la tolleranza indicata), altrimenti 0"

@@ -10,6 +10,8 @@ class LessThan(Kind):
     name = "less_than"
     order = 21
     label_it = "inferiore a"
+    phrases = ("inferiore a", "inferiore al", "inferiore alla", "minore di", "minore a", "meno di", "sotto",
+               "sotto il", "al di sotto di", "<")
     required = ("target",)
     optional = ("measure",)
     doc_it = "100% se il valore è strettamente inferiore all'obiettivo, altrimenti 0"

@@ -9,6 +9,8 @@ class MoreThan(Kind):
     name = "more_than"
     order = 11
     label_it = "superiore a"
+    phrases = ("superiore a", "superiore al", "superiore alla", "maggiore di", "maggiore a", "oltre", "più di",
+               "piu di", "oltre il", "sopra", ">")
     required = ("target",)
     optional = ("measure",)
     doc_it = "100% se il valore supera strettamente l'obiettivo, altrimenti 0"
