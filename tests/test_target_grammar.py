@@ -358,6 +358,7 @@ TABLE = [
     # --- not understood: the message names the part -------------------------------------------------------
     ("100% (circa)", Reject("(circa)")),
     ("almeno", Reject("almeno")),
+    ("non superiore al limite di legge", Reject("limite di legge")),
     ("almeno 80% entro", Reject("entro")),
     (">= ottanta", Reject("ottanta")),
     ("entro le ore 12", Reject("ore 12")),
