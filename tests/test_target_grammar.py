@@ -358,7 +358,8 @@ TABLE = [
     # --- not understood: the message names the part -------------------------------------------------------
     ("100% (circa)", Reject("(circa)")),
     ("almeno", Reject("almeno")),
-    ("non superiore al limite di legge", Reject("limite di legge")),
+    ("non superiore a", Reject("non superiore a")),
+    ("non superiore al limite di legge", JUDGED),
     ("almeno 80% entro", Reject("entro")),
     (">= ottanta", Reject("ottanta")),
     ("entro le ore 12", Reject("ore 12")),

@@ -590,8 +590,8 @@ _HINT = " Oppure indicare la regola esplicita (rule: {kind: at_least, unit: perc
 
 def _qualitative(t: str) -> bool:
     """A target with no number, symbol, date or yes/no word, of at least two words: a qualitative target."""
-    if re.search(r"[\d%€<>=+±]", t) or any(re.match(p, t) for _, p in _comparisons()):
-        return False  # a number, or a comparison that lacks its number ("almeno", "non superiore a")
+    if re.search(r"[\d%€<>=+±]", t) or any(re.fullmatch(p, t) for _, p in _comparisons()):
+        return False  # a number, or only a comparison that lacks its number ("almeno", "non superiore a")
     words = re.findall(rf"[{L}]+", t)
     if len(words) < 2 or not any(len(w) >= 4 for w in words):
         return False
