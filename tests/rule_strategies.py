@@ -77,7 +77,7 @@ def change_rule(draw, kind):
 
 #: kind name -> strategy of rules of that kind; every registered kind must have one (tests check it)
 BY_KIND = {
-    **{k: value_rule(k) for k in ("at_least", "at_most", "more_than", "less_than", "equal")},
+    **{k: value_rule(k) for k in ("at_least", "at_most", "more_than", "less_than", "equal", "threshold")},
     "range": range_rule(),
     "deadline": st.dates(date(2020, 1, 1), date(2030, 12, 31)).map(lambda d: Rule("deadline", unit="date",
                                                                                    deadline=d)),

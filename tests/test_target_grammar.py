@@ -194,6 +194,11 @@ TABLE = [
     ("minore di 2", less(2.0)),
     ("meno di 3 reclami", less(3.0, measure="reclami")),
     ("sotto il 2%", less(pct(2), PCT)),
+    # --- a threshold, all or nothing -----------------------------------------------------------------------
+    ("soglia minima 80%", Rule("threshold", unit="percent", target=pct(80))),
+    ("soglia minima di 12 controlli", Rule("threshold", target=12.0, measure="controlli")),
+    ("soglia del 95%", Rule("threshold", unit="percent", target=pct(95))),
+    ("soglia minima", Reject("soglia minima")),
     # --- equal, with a tolerance --------------------------------------------------------------------------
     ("pari a 100", equal(100.0)),
     ("pari al 100%", equal(pct(100), PCT)),
