@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -154,6 +155,31 @@ class Kind:
 def _input_names(kind: Kind, rule: Rule) -> tuple[str, ...]:
     """The names of a rule's inputs (memoized: scoring thousands of returns asks for them every time)."""
     return tuple(s.name for s in kind.inputs(rule, 2000))
+
+
+_COMPARE = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le}
+
+
+class AllOrNothing(Kind):
+    """A comparison of the value with the target that is met (100%) or not (0): subclasses set ``op``
+    (a Python and Excel comparison operator) and ``word`` (how the wording introduces the target)."""
+
+    op = ">="
+    word = ""
+    required = ("target",)
+    optional = ("measure",)
+
+    def achievement(self, rule, values, policy):
+        return SCORED, 1.0 if _COMPARE[self.op](float(values["value"]), rule.target or 0.0) else 0.0, ""
+
+    def expression(self, rule, cells, policy):
+        return f"IF({cells[0]}{self.op}{xl_number(rule.target or 0.0)},1,0)"
+
+    def wording(self, rule):
+        return f"{self.word} {it_quantity(rule, rule.target)}"
+
+    def describe(self, rule):
+        return f"{self.name} {en_quantity(rule, rule.target)} ({rule.unit})"
 
 
 # --- shared pieces -------------------------------------------------------------------------------------
