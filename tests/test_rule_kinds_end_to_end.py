@@ -116,3 +116,51 @@ def test_the_inputs_say_what_to_type(plan):
     asked = {c.value for c in sheet.cells if c.kind == "label" and isinstance(c.value, str)}
     assert "Valore 2025 (giorni)" in asked  # SA-1.5: the current value, in the plan's unit
     assert any("Valore 2024 (riferimento)" in a for a in asked)  # SA-1.4: the baseline year
+
+
+# --- the live formulas of the new kinds in real LibreOffice ------------------------------------------------
+
+LO_PLAN = PLAN + """\
+          - {description: Qualità del servizio, target: "Rispetto degli adempimenti", source: responsabile}
+          - {description: Copertura, target: "soglia minima 80%"}
+          - {description: Utenti serviti, target: "+10% rispetto al valore di riferimento 150"}
+"""
+# the values where each rule changes its verdict, typed in turn
+EDGES = [
+    {"SA-1.1|value": 5.0, "SA-1.2|value": 2.0, "SA-1.3|value": 105.0, "SA-1.4|baseline": 200.0,
+     "SA-1.4|current": 180.0, "SA-1.5|current": 20.0, "SA-1.6|current": 20.0, "SA-1.8|value": 30.0,
+     "SA-1.9|value": 1.0, "SA-1.10|value": 0.8, "SA-1.11|current": 165.0},
+    {"SA-1.1|value": 5.000001, "SA-1.2|value": 3.0, "SA-1.3|value": 94.9, "SA-1.4|baseline": 0.0,
+     "SA-1.4|current": 0.0, "SA-1.5|current": 61.0, "SA-1.6|current": 0.0, "SA-1.8|value": 31.0,
+     "SA-1.9|value": 0.0, "SA-1.10|value": 0.7999, "SA-1.11|current": 0.0},
+    {"SA-1.4|baseline": 100.0, "SA-1.4|current": 95.0, "SA-1.5|current": 59.0, "SA-1.6|current": 25.0,
+     "SA-1.9|value": 0.55, "SA-1.11|current": 300.0},
+    {key: None for key in ("SA-1.1|value", "SA-1.4|current", "SA-1.5|current", "SA-1.9|value")},
+]
+
+
+@pytest.mark.libreoffice
+def test_live_formulas_of_the_new_kinds_equal_the_python_engine(libreoffice, tmp_path):
+    from test_lo_generate import compare_sheet, invalid_inputs, write
+
+    from piao_xls.forms.samples import sample_values
+    from piao_xls.forms.writer import render
+
+    plan, findings = parse_plan(LO_PLAN, "kinds.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    sector = plan.sectors[0]
+    book = sector_workbook(plan, sector)
+    sheet = book.sheets[1]
+    path = tmp_path / book.filename
+    path.write_bytes(render(book))
+    scenarios = {f"seed {seed}": sample_values(sheet, seed, plan.year) for seed in (1, 2, 3)}
+    base = sample_values(sheet, 9, plan.year)
+    scenarios |= {f"edges {n}": {**base, **edges} for n, edges in enumerate(EDGES)}
+    errors: list[str] = []
+    with libreoffice.open(path) as doc:
+        for label, values in scenarios.items():
+            write(doc, sheet, values)
+            doc.recalc()
+            assert not invalid_inputs(doc, sheet), f"[{label}] marked invalid: {invalid_inputs(doc, sheet)}"
+            errors += compare_sheet(doc, plan, sector, sheet, values, label)
+    assert not errors, f"{len(errors)} difference(s):\n" + "\n".join(errors[:40])
