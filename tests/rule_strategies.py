@@ -63,7 +63,8 @@ def change_rule(draw, kind):
     share = draw(decimal(100 if kind == "decrease" else 300, 1).filter(lambda x: kind != "decrease" or x <= 100)
                  .map(pct))
     if form == "share":
-        return Rule(kind, unit="number", baseline_year=year, **{kind: share})
+        what = draw(st.sampled_from([None, "dei tempi di attesa", "delle pratiche"]))
+        return Rule(kind, unit="number", baseline_year=year, measure=what, **{kind: share})
     base = draw(decimal(10 ** 6))
     if form == "share+baseline":
         return Rule(kind, unit=unit, baseline_year=year, baseline=base, measure=measure, **{kind: share})

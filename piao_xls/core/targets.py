@@ -252,7 +252,23 @@ def _rule_of(kind: str, q: _Q, **kw) -> Rule:
 @functools.lru_cache(maxsize=1)
 def _comparisons() -> tuple[tuple[str, str], ...]:
     """(kind, pattern of its phrases) of every registered kind that a "<phrase> <quantity>" target can state."""
-    return tuple((k.name, _W(*k.phrases)) for k in KINDS.values() if k.phrases)
+    return tuple((k.name, _W(*_articulated(k.phrases))) for k in KINDS.values() if k.phrases)
+
+
+def _articulated(phrases: tuple[str, ...]) -> list[str]:
+    """Phrases with the articulated forms of a final preposition: "superiore a" -> "superiore all'"."""
+    out = list(phrases)
+    for p in phrases:
+        if p.endswith(" a"):
+            out += [p + "l", p + "lla", p + "ll'", p + "i", p + "lle"]
+        elif p.endswith(" di"):
+            out += [p[:-1] + "el", p[:-1] + "ella", p[:-1] + "ell'", p[:-1] + "ei"]
+    return out
+
+
+_ARTICLE = _W("il", "lo", "la", "l'", "i", "gli", "le")
+# words before a comparison symbol name what is measured: "tempo medio di risposta ≤ 20 giorni"
+_FREE_SUBJECT = rf"(?:[{L}][{L}'.]*\s+){{0,7}}[{L}][{L}'.]*(?=\s*(?:<=|>=|<|>|=|±))"
 
 
 _SUBJECT = _W("tempo medio", "tempo massimo", "tempi medi", "tempo", "durata media", "durata massima", "durata",
@@ -261,13 +277,16 @@ _SUBJECT = _W("tempo medio", "tempo massimo", "tempi medi", "tempo", "durata med
 
 
 def _comparison(c: _Cur, year: int) -> Rule:
-    if c.opt(_SUBJECT) is not None:
+    if c.opt(_FREE_SUBJECT) is not None or c.opt(_SUBJECT) is not None:
         c.opt(":")
+    else:
+        c.opt(_ACTION)  # "Pubblicazione entro 30 giorni"
     for kind, words in _comparisons():
         save = c.i
         if c.opt(words) is None:
             continue
         c.opt(":")
+        c.opt(_ARTICLE + r"(?= *[\d€n])")  # "almeno il 90%", "non inferiore all'80%"
         try:
             q = _qty(c, signed=True)
         except _Fail:
@@ -307,8 +326,10 @@ def _scale(q: _Q, unit: str) -> float:
 def _range(c: _Cur, year: int) -> Rule:
     c.opt(_SUBJECT)
     if c.opt(_W("compreso tra", "compresa tra", "compreso fra", "compresa fra", "tra", "fra")):
+        c.opt(_ARTICLE)
         a = _qty(c, signed=True)
         c.need(_W("e", "ed"))
+        c.opt(_ARTICLE)
         b = _qty(c, signed=True)
     elif c.peek(r"[\d€n]"):
         a = _qty(c, signed=True)
@@ -359,6 +380,7 @@ def _change(c: _Cur, year: int) -> Rule:
         return _from_to(c, kind)
     if kind:
         c.opt(_W("del", "di", "pari al", "pari a", "almeno del", "di almeno il", "di almeno"))
+    obj = None  # what changes: "dei tempi di attesa"
     if c.opt(_W("dimezzamento")):
         kind, share = "decrease", 0.5
     elif c.opt(_W("raddoppio", "raddoppiamento")):
@@ -367,9 +389,10 @@ def _change(c: _Cur, year: int) -> Rule:
         kind, share = "decrease", 1.0
     else:
         sign = c.opt(r"[-+]") if kind is None else None
-        q = _qty(c, allow_measure=False)
+        q = _qty(c)
         if q.unit != "percent":
             raise _Fail
+        obj = q.measure
         if sign is None and kind is None:
             word = c.opt(_W("in più", "in piu", "di più", "in aumento", "in meno", "in diminuzione"))
             if word is None:
@@ -378,22 +401,26 @@ def _change(c: _Cur, year: int) -> Rule:
         elif kind is None:
             kind = "decrease" if sign.group() == "-" else "increase"
         share = q.value
+    if obj is None and c.peek(_W(*_CONNECTORS) + f" *[{L}]") and not c.peek(r"sul"):
+        obj = _measure(c, first_connector=True)
     by, base = _reference(c)
     if by is None and base is None:
         c.notes.append("valore di riferimento: quello dell'anno precedente, indicato dal Responsabile")
-    extra = {"baseline": base.value, "unit": base.unit, "measure": base.measure} if base else {}
-    if base and base.unit == "percent":
+    if base and (base.unit == "percent" or obj):
         raise _Fail
+    extra = {"baseline": base.value, "unit": base.unit, "measure": base.measure} if base else {"measure": obj}
     return Rule(kind, **({"unit": "number"} | extra), baseline_year=by, **{kind: share})
 
 
 def _from_to(c: _Cur, kind: str | None) -> Rule:
     a = _qty(c)
-    c.need(_W("a", "al"))
+    c.need(_A)
     b = _qty(c)
     unit, measure = _unit_of(a, b)
-    if unit == "percent":
-        raise _Fail
+    if unit == "percent":  # "dal 90% al 100%": a range; a change of a percentage is not a share of it
+        if kind is not None or a.value >= b.value:
+            raise _Fail
+        return Rule("range", unit=unit, low=_scale(a, unit), high=_scale(b, unit), measure=measure)
     by = c.opt(r"rispetto +" + _A + f" *({_YEAR_RE})")
     baseline_year = int(by.group(1)) if by else None
     if kind is None:
@@ -441,6 +468,9 @@ def _date(c: _Cur, year: int) -> date:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if m:
             return date(_two_digit_year(int(m.group(7))), int(m.group(6)), int(m.group(4)))
+        m = c.opt(r"(\d{1,2}) *(/) *(\d{1,2})(?![\d/.\-])")  # "31/12": the plan year
+        if m:
+            return date(year, int(m.group(3)), int(m.group(1)))
         m = c.opt(rf"(\d{{1,2}})(?:°|º)? *[-\s]? *({_MONTH_ALT}|(?:{_ABBR_ALT})\.?)(?![{L}])")
         if m:
             mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2).rstrip(".")]
@@ -471,22 +501,29 @@ def _year_suffix_dash(c: _Cur, year: int) -> int:
     return _year_suffix(c, year)
 
 
+# words before "entro" name the action: "Adozione del regolamento entro il 31/03/2025"
+_ACTION = rf"(?:[{L}][{L}'.]*\s+){{1,8}}(?=(?:entro|non oltre)(?![{L}]))"
+
+
 def _deadline(c: _Cur, year: int) -> Rule:
+    c.opt(_ACTION)
     c.opt(_W("scadenza", "termine", "data", "completamento", "realizzazione") + r" *:?")
     c.opt(_W("entro e non oltre", "entro", "non oltre", "al", "il", "per", "a", "in", "nel", "nel corso del"))
     c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
     return Rule("deadline", unit="date", deadline=_date(c, year))
 
 
-_YES = _W("sì/no", "si/no", "sì / no", "si / no", "sì", "si", "si'", "sí", "yes", "realizzato", "realizzata",
-          "realizzati", "adottato", "adottata", "adottati", "approvato", "approvata", "approvati", "raggiunto",
-          "raggiunta", "attivato", "attivata", "completato", "completata", "pubblicato", "pubblicata",
-          "effettuato", "effettuata", "svolto", "svolta", "presentato", "presentata", "predisposto",
-          "predisposta", "fatto", "rispettato")
+_YES_WORDS = ("sì", "si", "si'", "sí", "yes", "realizzato", "realizzata", "realizzati", "adottato", "adottata",
+              "adottati", "approvato", "approvata", "approvati", "raggiunto", "raggiunta", "attivato", "attivata",
+              "completato", "completata", "pubblicato", "pubblicata", "effettuato", "effettuata", "svolto", "svolta",
+              "presentato", "presentata", "predisposto", "predisposta", "fatto", "rispettato")
+_YES = _W("sì/no", "si/no", "sì / no", "si / no", *_YES_WORDS)
 
 
 def _yes_no(c: _Cur, year: int) -> Rule:
-    c.need(_YES)
+    word = c.need(_YES).group()
+    if c.opt(r"/ *non +"):  # "realizzato/non realizzato"
+        c.need(re.escape(word) + _END)
     return Rule("yes_no", unit="yes_no")
 
 
@@ -516,6 +553,9 @@ def _bare(c: _Cur, year: int) -> Rule:
         raise _Fail  # a bare year is not a target; "entro il 2025" is
     if q.duration:
         c.notes.append(f"«{it_number(q.value)} {q.measure}»: una durata, letta come valore massimo")
+        return _rule_of("at_most", q)
+    if q.value == 0:  # "0", "0 reclami": "at least 0" would always be met
+        c.notes.append("«0» letto come valore massimo: nessuno")
         return _rule_of("at_most", q)
     return _rule_of("at_least", q)
 
@@ -595,7 +635,7 @@ def _qualitative(t: str) -> bool:
     words = re.findall(rf"[{L}]+", t)
     if len(words) < 2 or not any(len(w) >= 4 for w in words):
         return False
-    return not any(w in MONTHS or w in ("sì", "si", "no", "semestre", "trimestre") for w in words)
+    return not any(w in MONTHS or w in _YES_WORDS or w in ("no", "semestre", "trimestre") for w in words)
 
 
 def _split(t: str) -> tuple[str, str] | None:

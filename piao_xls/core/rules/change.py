@@ -7,6 +7,8 @@ by the plan (``baseline``: one input). The value to reach is ``target`` when the
 
 from __future__ import annotations
 
+import re
+
 from .base import InputSpec, Kind, RuleProblem, en_number, it_number, it_quantity, xl_number
 
 
@@ -39,7 +41,8 @@ class Change(Kind):
     def inputs(self, rule, year):
         by = rule.baseline_year or year - 1
         unit = rule.unit
-        suffix = " (€)" if unit == "amount" else f" ({rule.measure})" if rule.measure else ""
+        what = re.sub(r"^(?:di|del|della|dei|delle|degli|dello|dell')\s*", "", rule.measure or "")  # "tempi di attesa"
+        suffix = " (€)" if unit == "amount" else f" ({what})" if what else ""
         current = InputSpec("current", f"Valore {year}{suffix}", unit, 0.0)
         if rule.baseline is not None:
             return (current,)
@@ -77,7 +80,8 @@ class Change(Kind):
         if rule.baseline is not None:
             of_year = f" del {rule.baseline_year}" if rule.baseline_year else ""
             return f"{share} rispetto al valore di riferimento {it_quantity(rule, rule.baseline)}{of_year}"
-        return f"{share} {self._reference(rule)}"
+        what = f" {rule.measure}" if rule.measure else ""  # "-10% dei tempi di attesa rispetto al 2024"
+        return f"{share}{what} {self._reference(rule)}"
 
     def describe(self, rule):
         base = f" over {rule.baseline_year}" if rule.baseline_year else " over baseline"
