@@ -651,18 +651,19 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
     raw = " ".join((text or "").split())
     if not raw:
         return Reading(Rule("informative", unit=_unit_for((description or "").lower())))
+    shown = raw if len(raw) <= 120 else raw[:117] + "..."  # messages stay short whatever was typed
     t = _normalize(raw)
     try:
         rule, notes, far = _parse(t, year, description or "")
     except TargetError as e:
-        raise TargetError(f"target «{raw}»: {e}.{_HINT}") from None
+        raise TargetError(f"target «{shown}»: {e}.{_HINT}") from None
     if rule is not None:
         if rule.kind == "giudizio":
             notes.append("obiettivo qualitativo: giudizio motivato")
         try:
             kind_of(rule.kind).check(rule)
         except ValueError as e:
-            raise TargetError(f"target «{raw}»: {e}.{_HINT}") from None
+            raise TargetError(f"target «{shown}»: {e}.{_HINT}") from None
         return Reading(rule, tuple(notes))
     parts = _split(raw)
     if parts:
@@ -671,7 +672,7 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
         except TargetError:
             read = [None]
         if all(r is not None and r.kind != "giudizio" for r in read):
-            raise TargetError(f"target «{raw}»: contiene due condizioni, «{parts[0]}» e «{parts[1]}»: le scriva "
+            raise TargetError(f"target «{shown}»: contiene due condizioni, «{parts[0][:60]}» e «{parts[1][:60]}»: le scriva "
                               f"come due indicatori distinti, uno per condizione.{_HINT}")
     if _qualitative(t):
         return Reading(Rule("giudizio", unit="percent"),
@@ -679,7 +680,7 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
                         "indica come fonte (in mancanza, il Nucleo di Valutazione); meglio una regola misurabile",))
     rest = t[far:].strip() or t
     where = f"non compreso «{rest[:60]}»"
-    raise TargetError(f"target «{raw}»: {where}.{_HINT}")
+    raise TargetError(f"target «{shown}»: {where}.{_HINT}")
 
 
 def _unit_for(desc: str) -> str:
