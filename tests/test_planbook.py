@@ -342,3 +342,61 @@ def test_cli_plan_check_json_names_sheet_and_cell(template, tmp_path):
     assert r.exit_code == 1
     f = json.loads(r.output)["errors"][0]
     assert (f["code"], f["sheet"], f["cell"]) == ("PLAN-TARGET", "Indicatori", "E2")
+
+
+# --- rule kinds of the target grammar in the plan workbook ------------------------------------------------
+
+KINDS_PLAN = """\
+plan_id: kinds-2025
+comune: Esempio
+year: 2025
+sectors:
+  - code: SA
+    name: Amministrazione
+    short_name: SA - Amministrazione
+    responsabile: {name: Pietro Pastore}
+    objectives:
+      - number: 1
+        title: Servizi
+        weight: 100
+        indicators:
+          - {description: Pratiche, target: "pari a 100", rule: {kind: equal, target: 100, tolerance: 5}}
+          - {description: Costo, target: "in calo", rule: {kind: decrease, decrease: "10%", baseline_year: 2024}}
+          - {description: Tempi, target: "da 60 a 20 giorni"}
+          - {description: Attesa, target: "in calo", rule: {kind: decrease, baseline: 60, target: 20, measure: giorni}}
+          - {description: Copertura, target: "95%", rule: {kind: equal, unit: percent, target: "95%", tolerance: "2%"}}
+          - {description: Adempimenti, target: "Rispetto degli adempimenti"}
+          - {description: Accessi, target: "superiore a 5"}
+"""
+
+
+def test_explicit_rules_of_the_new_kinds_survive_export_and_import(tmp_path):
+    plan, findings = parse_plan(KINDS_PLAN, "kinds.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(plan))
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert [i.rule for i in again.indicators] == [i.rule for i in plan.indicators]
+    assert again.fingerprint == plan.fingerprint
+    assert "PLAN-QUALITATIVE" in codes(findings, "warning")
+
+
+def test_a_plan_workbook_without_the_new_rule_columns_still_imports(tmp_path):
+    """A plan workbook written before the columns of the new rule kinds existed (they are the last ones)."""
+    book = fill(_template(tmp_path), tmp_path)
+    wb = openpyxl.load_workbook(book)
+    ws = wb[INDICATORI.sheet]
+    first_new = next(n for n, c in enumerate(INDICATORI.columns) if c.optional)
+    assert all(c.optional for c in INDICATORI.columns[first_new:])
+    ws.delete_cols(first_new + 1, len(INDICATORI.columns) - first_new)
+    wb.save(book)
+    again, findings = check_book(book)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert again.fingerprint == expected_plan().fingerprint
+
+
+def _template(tmp_path):
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(template_bytes())
+    return p

@@ -59,6 +59,7 @@ class Column:
     maximum: float | None = None
     num_format: str = ""  # number format of the column
     formula: str = ""  # formula: template with {row} (1-based row) -- for live totals, never read back
+    optional: bool = False  # added after the first format: a plan workbook without it still imports
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,16 @@ INDICATORI = Table("indicators", "Indicatori", (
     Column("weight", "Peso nell'obiettivo", NUMBER, "Peso dell'indicatore nel suo obiettivo. Vuoto: 1.",
            width=10, minimum=0, maximum=1000000, num_format="0.##"),
     Column("id", "Id (facoltativo)", help="Vuoto: <id obiettivo>.<posizione>, ad es. SF-6.1.", width=12),
+    # parameters of the rule kinds added with the target grammar (core/rules/): optional columns, at the end
+    Column("rule.decrease", "Riduzione richiesta", NUMBER, "Per riduzione: ad es. 10% per -10%.", width=12,
+           num_format="0.##%", optional=True),
+    Column("rule.baseline", "Valore di riferimento", NUMBER, "Per incremento e riduzione, quando il piano indica "
+           "il valore di partenza: chi rendiconta inserisce solo il valore attuale. " + _PCT, width=12,
+           optional=True),
+    Column("rule.tolerance", "Tolleranza", NUMBER, "Per pari a: lo scarto ammesso dal valore obiettivo. " + _PCT,
+           width=10, optional=True),
+    Column("rule.measure", "Cosa si conta", help="Facoltativo: ad es. giorni, controlli; compare nelle etichette.",
+           width=14, optional=True),
 ), rows=400)
 
 PUNTEGGIO = Table("scoring", "Punteggio", (
@@ -626,7 +637,8 @@ def _write_value(ws, r: int, col: int, c: Column, v, row: dict, cfmt) -> None:
                 pass
         ws.write_string(r, col, v, cfmt(c))
     elif isinstance(v, (int, float)):
-        pct = c.key in ("rule.target", "rule.worst", "rule.low", "rule.high") and row.get("rule.unit") == "percent"
+        pct = (c.key in ("rule.target", "rule.worst", "rule.low", "rule.high", "rule.tolerance")
+               and row.get("rule.unit") == "percent")
         ws.write_number(r, col, v, cfmt(c, "0.##%" if pct else ""))
     elif isinstance(v, date):
         ws.write_datetime(r, col, datetime.combine(v, datetime.min.time()), cfmt(c, "dd/mm/yyyy"))
@@ -738,6 +750,8 @@ class _Book:
             try:
                 cols[c.key] = header.index(_norm(c.header), t.first_col)
             except ValueError:
+                if c.optional:
+                    continue
                 self.err("PLAN-SCHEMA", f"column '{c.header}' not found in the header row (row 1); restore it "
                          "from a fresh 'piao-xls plan template'", t.sheet, ref(0, t.first_col))
         out = []
