@@ -91,8 +91,11 @@ def test_plan_check_missing_file(tmp_path):
 def test_plan_check_verbose_shows_interpretations():
     r = run("--verbose")
     assert r.exit_code == 0
-    assert "SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> fraction" in r.output
-    assert "AV-6.1:" in r.output and "-> increase +60% over 2024" in r.output
-    assert "SA-1.2: 'Novembre' -> deadline 2025-11-30" in r.output
-    assert "[fonte: nucleo]" in r.output
+    # every reading in plain Italian, with what the grammar noticed
+    assert ("SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> rapporto "
+            "numeratore/denominatore almeno 100%\n") in r.output
+    assert "SA-1.2: 'Novembre' -> entro il 30/11/2025\n" in r.output
+    assert "-> +60% rispetto al 2024 [lo 0 stampato è il segnaposto del valore di riferimento]" in r.output
+    assert "AV-9.2: '31/12/2025 31/12/2023' -> entro il 31/12/2025 [regola esplicita]" in r.output  # rule stated
+    assert "SF-2.1: '100%' -> almeno 100% [fonte: il Nucleo di Valutazione]" in r.output
     assert "SA-1.2" not in run().output  # not without --verbose

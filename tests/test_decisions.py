@@ -194,7 +194,7 @@ def test_cli_consolidate_with_decisions(plan, tmp_path, returned):
     dec = tmp_path / "decisioni.yaml"
     dec.write_text(DECISIONS, encoding="utf-8")
     out = tmp_path / "out"
-    r = CliRunner().invoke(cli, ["consolidate", str(returned), "-o", str(out / "r.xlsx"), "--json",
+    r = CliRunner().invoke(cli, ["consolidate", str(returned), "-o", str(out / "r.xlsx"), "--json-file",
                                  str(out / "r.json"), "--decisions", str(dec)])
     assert r.exit_code == 1, r.output
     data = json.loads((out / "r.json").read_text(encoding="utf-8"))

@@ -71,3 +71,39 @@ def test_error_code_table_is_generated_from_the_registry():
 
     page = (ROOT / "docs" / "errors.md").read_text()
     assert page == codes_table(), "docs/errors.md is out of date: regenerate it (command at its top)"
+
+
+# --- docs/targets.md: the grammar for the person who transcribes the PIAO ---------------------------------
+
+TARGETS_DOC = (ROOT / "docs" / "targets.md").read_text()
+
+
+def _phrase_rows():
+    """(phrase, rule column, inputs column) of every phrase table in docs/targets.md."""
+    for line in TARGETS_DOC.splitlines():
+        m = re.fullmatch(r"\| (`[^`]*`|\*\(vuoto\)\*) \| `([a-z_]+)`: (.*) \| (.*) \|", line)
+        if m:
+            phrase = "" if m.group(1).startswith("*") else m.group(1)[1:-1]
+            yield phrase, m.group(2), m.group(3), m.group(4)
+
+
+def test_targets_doc_lists_every_rule_kind_with_how_it_is_scored():
+    from piao_xls.core.rules import KINDS
+
+    for kind in KINDS.values():
+        assert f"| `{kind.name}` | {kind.label_it} | {kind.doc_it} |" in TARGETS_DOC, kind.name
+
+
+@pytest.mark.parametrize(("phrase", "kind", "reading", "inputs"), list(_phrase_rows()))
+def test_targets_doc_phrase_table_says_what_the_grammar_does(phrase, kind, reading, inputs):
+    from piao_xls.core.targets import inputs_for, read_target
+
+    description = "Importo somme accertate / importo somme stanziate" if "somme" in phrase else ""
+    r = read_target(phrase, description, 2025)
+    assert r.rule.kind == kind
+    assert r.text_it().replace("|", "/") == reading
+    assert "; ".join(s.label for s in inputs_for(r.rule, 2025)) == inputs
+
+
+def test_targets_doc_has_enough_phrases():
+    assert len(list(_phrase_rows())) >= 50

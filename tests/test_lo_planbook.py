@@ -21,7 +21,7 @@ FORMATS = ("xlsx", "ods")
 VARIANTS = {
     "weights90": ("Obiettivi", "D2", "50", "60"),
     "missing_sector": ("Obiettivi", "A3", "ZZ", "SF"),
-    "bad_target": ("Indicatori", "E2", "entro le tempistiche previste dalla normativa", "100%"),
+    "bad_target": ("Indicatori", "E2", "entro le tempistiche previste circa 30", "100%"),
 }
 
 

@@ -77,7 +77,7 @@ def test_import_reads_every_shape(flow):
     assert "SF  Finanziario" in out and "pesi come coefficienti (totale 3,6) riportati a 100" in out
     assert "obiettivi di accesso: SF-4" in out
     assert "PL  Polizia Locale" in out and "NON VALUTABILE" in out
-    assert "SF-3.1: 'Entro il 30/06/2026' -> deadline 2026-06-30" in out and "[obiettivo del 2026]" in out
+    assert "SF-3.1: 'Entro il 30/06/2026' -> entro il 30/06/2026" in out and "[target del 2026]" in out
     assert "Target del 2026 (anno successivo del piano, tenuti come stampati): SF-3.1" in out
     assert "avviso PLAN-NOT-EVALUABLE" in out and "avviso PLAN-NO-TARGET" in out
     plan, findings = check_plan(d / "piano.yaml")
@@ -146,7 +146,7 @@ def test_generate_fill_consolidate(generated, tmp_path):
     for code, values in VALUES.items():
         (returned / f"{code}.xlsx").write_bytes(_fill(plan, gen, code, values).read_bytes())
     r = run("consolidate", returned, "--plan", gen.parent.parent / "piano.yaml", "-o", tmp_path / "riepilogo.xlsx",
-            "--json", tmp_path / "r.json", "--csv", tmp_path / "csv")
+            "--json-file", tmp_path / "r.json", "--csv", tmp_path / "csv")
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     sectors = {s["code"]: s for s in data["sectors"]}
     assert [f for f in data["findings"] if f["severity"] == "error"] == []
@@ -226,7 +226,7 @@ def test_import_with_errors_still_prints_every_interpretation(tmp_path):
     book = tmp_path / "piano.xlsx"
     assert run("plan", "template", "-o", book).exit_code == 0
     wb = openpyxl.load_workbook(book)
-    rows = {**ROWS, "Indicatori": {**ROWS["Indicatori"], "E6": "entro le tempistiche previste dalla normativa"}}
+    rows = {**ROWS, "Indicatori": {**ROWS["Indicatori"], "E6": "circa 30 pratiche"}}
     for sheet, cells in rows.items():  # no «coefficienti» either
         for cell, value in cells.items():
             wb[sheet][cell].value = value if value != "" else None
@@ -235,8 +235,8 @@ def test_import_with_errors_still_prints_every_interpretation(tmp_path):
     assert r.exit_code == 1 and not (tmp_path / "piano.yaml").exists()
     out = r.output
     assert "il piano ha errori; ecco come è stato interpretato ogni target letto (5)" in out
-    for line in ("'Indicatori'!E2: SF-1.1: '100%' -> at_least", "'Indicatori'!E4: SF-3.1: 'Entro il 30/06/2026' ->",
-                 "'Indicatori'!E7: PL-1.1: '' -> informative"):
+    for line in ("'Indicatori'!E2: SF-1.1: '100%' -> almeno 100%", "'Indicatori'!E4: SF-3.1: 'Entro il 30/06/2026' ->",
+                 "'Indicatori'!E7: PL-1.1: '' -> indicatore informativo"):
         assert line in out
     target = next(x for x in out.splitlines() if "PLAN-TARGET" in x)
     assert "'Indicatori'!E6" in target and "colonna «Regola (facoltativa)»" in target
@@ -357,4 +357,4 @@ def test_plan_check_verbose_with_errors_prints_what_it_read(tmp_path):
                  encoding="utf-8")
     r = run("plan", "check", p, "--verbose")
     assert r.exit_code == 1
-    assert "riga 12: SF-1.1: '100%' -> at_least" in r.output and "PLAN-TARGET" in r.output
+    assert "riga 12: SF-1.1: '100%' -> almeno 100%" in r.output and "PLAN-TARGET" in r.output

@@ -192,7 +192,7 @@ def test_check_plan_and_cli_accept_a_workbook(template, tmp_path):
     assert plan is not None and plan.comune == "Esempio"
     r = CliRunner().invoke(cli, ["plan", "check", str(book), "--verbose"])
     assert r.exit_code == 0, r.output
-    assert "SF-1.2: 'Novembre' -> deadline 2026-11-30" in r.output
+    assert "SF-1.2: 'Novembre' -> entro il 30/11/2026" in r.output
 
 
 def test_explicit_rule_accepts_english_keys(template, tmp_path):
@@ -246,7 +246,7 @@ def test_indicator_pointing_to_a_missing_objective(template, tmp_path):
 
 
 def test_target_that_cannot_be_interpreted(template, tmp_path):
-    text = "entro le tempistiche previste dalla normativa"
+    text = "entro le tempistiche previste circa 30"
     plan, findings = check_book(fill(template, tmp_path, {"Indicatori": {"E2": text}}))
     assert plan is None
     f = only(findings, "PLAN-TARGET")
@@ -332,8 +332,10 @@ def test_cli_template_export_import(tmp_path, plan):
     out = tmp_path / "piano.yaml"
     r = run(cli, ["plan", "import", str(book), "-o", str(out)])
     assert r.exit_code == 0, r.output
-    assert "AV-9.2: '31/12/2025 31/12/2023' -> deadline 2025-12-31" in r.output  # interpretations shown
-    assert "SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> fraction" in r.output
+    # interpretations shown
+    assert "AV-9.2: '31/12/2025 31/12/2023' -> entro il 31/12/2025 [regola esplicita]" in r.output
+    assert "SF-6.1: 'Accertamento del 100% delle somme stanziate nel Bilancio 2025' -> rapporto" in r.output
+    assert "-> rapporto numeratore/denominatore almeno 100%" in r.output
     again, _ = check_plan(out)
     assert again.fingerprint == plan.fingerprint
     r = run(cli, ["plan", "import", str(book), "-o", str(out)])
@@ -358,3 +360,61 @@ def test_cli_plan_check_json_names_sheet_and_cell(template, tmp_path):
     assert r.exit_code == 1
     f = json.loads(r.output)["errors"][0]
     assert (f["code"], f["sheet"], f["cell"]) == ("PLAN-TARGET", "Indicatori", "E2")
+
+
+# --- rule kinds of the target grammar in the plan workbook ------------------------------------------------
+
+KINDS_PLAN = """\
+plan_id: kinds-2025
+comune: Esempio
+year: 2025
+sectors:
+  - code: SA
+    name: Amministrazione
+    short_name: SA - Amministrazione
+    responsabile: {name: Pietro Pastore}
+    objectives:
+      - number: 1
+        title: Servizi
+        weight: 100
+        indicators:
+          - {description: Pratiche, target: "pari a 100", rule: {kind: equal, target: 100, tolerance: 5}}
+          - {description: Costo, target: "in calo", rule: {kind: decrease, decrease: "10%", baseline_year: 2024}}
+          - {description: Tempi, target: "da 60 a 20 giorni"}
+          - {description: Attesa, target: "in calo", rule: {kind: decrease, baseline: 60, target: 20, measure: giorni}}
+          - {description: Copertura, target: "95%", rule: {kind: equal, unit: percent, target: "95%", tolerance: "2%"}}
+          - {description: Adempimenti, target: "Rispetto degli adempimenti"}
+          - {description: Accessi, target: "superiore a 5"}
+"""
+
+
+def test_explicit_rules_of_the_new_kinds_survive_export_and_import(tmp_path):
+    plan, findings = parse_plan(KINDS_PLAN, "kinds.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(plan))
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert [i.rule for i in again.indicators] == [i.rule for i in plan.indicators]
+    assert again.fingerprint == plan.fingerprint
+    assert "PLAN-QUALITATIVE" in codes(findings, "warning")
+
+
+def test_a_plan_workbook_without_the_new_rule_columns_still_imports(tmp_path):
+    """A plan workbook written before the columns of the new rule kinds existed (they are the last ones)."""
+    book = fill(_template(tmp_path), tmp_path)
+    wb = openpyxl.load_workbook(book)
+    ws = wb[INDICATORI.sheet]
+    first_new = next(n for n, c in enumerate(INDICATORI.columns) if c.since > 1)
+    assert all(c.since > 1 for c in INDICATORI.columns[first_new:])
+    ws.delete_cols(first_new + 1, len(INDICATORI.columns) - first_new)
+    wb.save(book)
+    again, findings = check_book(book)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert again.fingerprint == expected_plan().fingerprint
+
+
+def _template(tmp_path):
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(template_bytes())
+    return p

@@ -285,7 +285,7 @@ def test_explicit_indicator_ids_must_be_unique():
 
 
 def test_uninterpretable_target_names_its_line():
-    text = sub('target: "<=0"', 'target: "entro le tempistiche previste dalla normativa"')
+    text = sub('target: "<=0"', 'target: "entro le tempistiche previste circa 30"')
     plan, findings = parse(text)
     assert plan is None
     f = only(findings, "PLAN-TARGET")
@@ -378,7 +378,7 @@ def test_unknown_rule_kind_names_the_kind_line():
     [
         ("{kind: at_least, unit: percent}", "richiede un valore nella chiave 'target'"),
         ("{kind: range, low: 1}", "richiede un valore nella chiave 'high'"),
-        ("{kind: increase, baseline_year: 2024}", "richiede un valore nella chiave 'increase'"),
+        ("{kind: increase, baseline_year: 2024}", "richiede la variazione (increase)"),
         ("{kind: deadline}", "richiede una data valida nella chiave 'deadline'"),
         ('{kind: deadline, deadline: "31/02/2025"}', "richiede una data valida nella chiave 'deadline'"),
         ("{kind: at_most, target: 30, worst: 10}", "nella chiave 'worst' deve essere sopra il valore nella chiave 'target'"),
@@ -966,3 +966,77 @@ def test_hostile_values_are_one_error_with_its_line(old, new, code):
     errors = [f for f in findings if f.severity == "error"]
     assert [f.code for f in errors] == [code], [str(f) for f in findings]
     assert errors[0].line == line_of(text, new.strip().splitlines()[-1].strip())
+# --- the rule registry and the target grammar in the plan -----------------------------------------
+
+
+def test_qualitative_target_is_a_judgement_of_the_nucleo_with_a_warning():
+    text = sub('target: "<=0"', 'target: "Rispetto degli adempimenti"')
+    plan, findings = parse(text)
+    assert plan is not None
+    f = only(findings, "PLAN-QUALITATIVE")
+    assert (f.severity, f.line) == ("warning", line_of(text, "Rispetto degli adempimenti"))
+    assert "SA-2.1" in f.message and "nucleo" in f.message
+    ind = plan.indicators[-1]
+    assert (ind.rule, ind.source) == (Rule("giudizio", unit="percent"), "nucleo")
+
+
+def test_qualitative_target_with_a_stated_source():
+    text = sub('target: "<=0"', 'target: "Rispetto degli adempimenti"\n            source: esterno')
+    plan, findings = parse(text)
+    assert plan.indicators[-1].source == "esterno"
+    assert "esterno" in only(findings, "PLAN-QUALITATIVE").message
+
+
+def test_an_explicit_giudizio_rule_is_not_warned_about():
+    text = sub('target: "<=0"', 'target: "Rispetto degli adempimenti"\n            rule: {kind: giudizio}')
+    plan, findings = parse(text)
+    assert plan.indicators[-1].rule == Rule("giudizio", unit="percent")
+    assert "PLAN-QUALITATIVE" not in codes(findings)
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("{kind: more_than, target: 5}", Rule("more_than", target=5.0)),
+        ("{kind: less_than, unit: percent, target: 3%}", Rule("less_than", unit="percent", target=0.03)),
+        ("{kind: equal, target: 100, tolerance: 5}", Rule("equal", target=100.0, tolerance=5.0)),
+        ("{kind: decrease, decrease: 10%, baseline_year: 2024}", Rule("decrease", decrease=0.1, baseline_year=2024)),
+        ("{kind: decrease, baseline: 60, target: 20, measure: giorni}",
+         Rule("decrease", baseline=60.0, target=20.0, measure="giorni")),
+        ("{kind: increase, increase: 5%, baseline: 1000, unit: amount}",
+         Rule("increase", unit="amount", increase=0.05, baseline=1000.0)),
+    ],
+)
+def test_explicit_rules_of_the_new_kinds(rule, expected):
+    plan, findings = parse(sub('target: "<=0"', f'target: "<=0"\n            rule: {rule}'))
+    assert plan is not None, [str(f) for f in findings]
+    assert plan.indicators[-1].rule == expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("{kind: decrease, decrease: 150%}", "tra 0% e 100%"),
+        ("{kind: decrease, target: 20}", "valore di partenza"),
+        ("{kind: increase}", "richiede"),
+        ("{kind: equal, target: 5, tolerance: -1}", "non può essere negativa"),
+        ("{kind: deadline, deadline: 2025-12-31, unit: percent}", "«percent»"),
+        ("{kind: at_least, target: .nan}", "numero finito"),
+        ("{kind: at_least, target: .inf}", "numero finito"),
+        ("{kind: at_least, target: 'inf'}", "numero finito"),
+    ],
+)
+def test_explicit_rule_problems_name_the_line(rule, message):
+    text = sub('target: "<=0"', f'target: "<=0"\n            rule: {rule}')
+    plan, findings = parse(text)
+    assert plan is None
+    f = next(f for f in findings if f.code in ("PLAN-NUMBER", "PLAN-RULE", "PLAN-SCHEMA"))
+    assert message in f.message
+    assert f.line == line_of(text, "rule: {")
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "'nan'"])
+def test_weights_must_be_finite(value):
+    plan, findings = parse(sub("weight: 40", f"weight: {value}"))
+    assert plan is None
+    assert any(f.code == "PLAN-NUMBER" and "numero finito" in f.message for f in findings)

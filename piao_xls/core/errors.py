@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "PLAN-SHEET-NAME": "a sector short name is not a legal Excel sheet name",
     "PLAN-SCORING": "the scoring policy is invalid",
     "PLAN-NO-TARGET": "an indicator has no target: it is informative, not scored",
+    "PLAN-QUALITATIVE": "a qualitative target: scored as a motivated judgement (giudizio) by the plan's source",
     "PLAN-UNSCORED-OBJECTIVE": "an objective has no scored indicator: its weight is left out of the score",
     "PLAN-YEAR": "a date in a card refers to a year before the plan year",
     "PLAN-STAFF-TOTAL": "the printed staff total differs from the sum of the rows",

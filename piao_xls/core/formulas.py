@@ -10,56 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .model import Band, Rule, ScoringPolicy
+from .rules import kind_of
 
 
 def _n(x: float) -> str:
     return repr(float(x)) if not float(x).is_integer() else str(int(x))
 
 
-def _at_least(expr: str, target: float) -> str:
-    if target == 0:
-        return f"IF({expr}>=0,1,0)"
-    return f"MIN(1,MAX(0,({expr})/{_n(target)}))"
-
-
 def indicator_formula(rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str | None:
     """The achievement formula for one indicator whose inputs are ``cells`` (A1 refs), or None."""
-    k = rule.kind
-    if k == "informative":
-        return None
-    a = cells[0]
-    if k == "at_least":
-        return f"=IF(ISNUMBER({a}),{_at_least(a, rule.target or 0.0)},0)"
-    if k == "at_most":
-        t = _n(rule.target or 0.0)
-        if rule.worst is not None:
-            w = _n(rule.worst)
-            inner = f"IF({a}<={t},1,IF({a}<{w},({w}-{a})/({w}-{t}),0))"
-        else:
-            inner = f"IF({a}<={t},1,0)"
-        return f"=IF(ISNUMBER({a}),{inner},0)"
-    if k == "range":
-        lo, hi = _n(rule.low or 0.0), _n(rule.high or 0.0)
-        below = f"MAX(0,{a}/{lo})" if (rule.low or 0) > 0 else "0"
-        return (f"=IF(ISNUMBER({a}),IF(AND({a}>={lo},{a}<={hi}),1,"
-                f"IF({a}<{lo},{below},IF({a}>0,{hi}/{a},0))),0)")
-    if k == "deadline":
-        d = rule.deadline
-        due = f"DATE({d.year},{d.month},{d.day})"
-        p = _n(policy.late_penalty_per_month)
-        return (f"=IF(ISNUMBER({a}),IF(INT({a})<={due},1,"
-                f"MAX(0,1-{p}*ROUNDUP((INT({a})-{due})/30,0))),0)")
-    if k == "yes_no":
-        return f'=IF({a}="Sì",1,0)'
-    b = cells[1]
-    if k == "fraction":
-        return (f"=IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({b}=0,0,"
-                f"{_at_least(f'{a}/{b}', rule.target or 0.0)}),0)")
-    if k == "increase":
-        factor = _n(1 + (rule.increase or 0.0))
-        return (f"=IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({a}=0,IF({b}>0,1,0),"
-                f"MIN(1,MAX(0,{b}/({a}*{factor})))),0)")
-    raise ValueError(f"unknown rule kind {k!r}")
+    try:
+        kind = kind_of(rule.kind)
+    except KeyError:
+        raise ValueError(f"unknown rule kind {rule.kind!r}") from None
+    return kind.formula(rule, cells, policy)
 
 
 def objective_formula(parts: Sequence[tuple[str, float]], policy: ScoringPolicy) -> str:

@@ -17,7 +17,6 @@ from functools import cached_property, lru_cache
 
 from .gcpause import paused_gc
 
-RULE_KINDS = ("at_least", "at_most", "range", "deadline", "yes_no", "fraction", "increase", "informative")
 UNITS = ("percent", "number", "amount", "date", "yes_no")
 SOURCES = ("responsabile", "nucleo", "esterno")
 
@@ -44,37 +43,16 @@ class Rule:
     high: float | None = None  # range
     deadline: date | None = None  # deadline
     increase: float | None = None  # increase: 0.6 = +60%
-    baseline_year: int | None = None  # increase: the year of the baseline figure
+    baseline_year: int | None = None  # increase, decrease: the year of the baseline figure
+    decrease: float | None = _optional(None)  # decrease: 0.1 = -10%
+    baseline: float | None = _optional(None)  # increase, decrease: the baseline value when the plan states it
+    tolerance: float | None = _optional(None)  # equal: accepted distance from the target
+    measure: str | None = _optional(None)  # what is counted, as the plan says it: "giorni", "controlli"
 
     @property
     def scored(self) -> bool:
         return self.kind != "informative"
 
-    def describe(self) -> str:
-        """A short English description, used by ``plan check --verbose``."""
-        def v(x: float | None) -> str:
-            if x is None:
-                return "?"
-            if self.unit == "percent":
-                return f"{x * 100:g}%"
-            return f"{x:g}"
-
-        k = self.kind
-        if k == "at_least":
-            return f"at_least {v(self.target)} ({self.unit})"
-        if k == "at_most":
-            worst = f", worst acceptable {v(self.worst)}" if self.worst is not None else ""
-            return f"at_most {v(self.target)} ({self.unit}{worst})"
-        if k == "range":
-            return f"range {v(self.low)}..{v(self.high)} ({self.unit})"
-        if k == "deadline":
-            return f"deadline {self.deadline.isoformat() if self.deadline else '?'}"
-        if k == "fraction":
-            return f"fraction numerator/denominator at_least {v(self.target)}"
-        if k == "increase":
-            base = f" over {self.baseline_year}" if self.baseline_year else " over baseline"
-            return f"increase +{(self.increase or 0) * 100:g}%{base}"
-        return k
 
 
 @dataclass(frozen=True)

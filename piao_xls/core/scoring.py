@@ -6,58 +6,38 @@ the reader never trusts them and scores with these functions. See docs/scoring.m
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from .model import Indicator, Objective, Rule, ScoringPolicy, Sector
+from .rules import kind_of
+from .rules.base import INFORMATIVE, INVALID, MISSING, SCORED, clamp01  # noqa: F401 (public names)
 
-# Indicator status
-SCORED = "scored"
-MISSING = "missing"  # non rendicontato: scores 0, reported
-INVALID = "invalid"  # a value exists but cannot be scored (e.g. denominator 0): scores 0, reported
-INFORMATIVE = "informative"  # not scored
 NOT_APPLICABLE = "not_applicable"  # declared "non applicabile" by a recorded decision: not scored
 
 
-def _clamp01(x: float) -> float:
-    return 0.0 if x < 0 else 1.0 if x > 1 else x
-
-
 def at_least(actual: float, target: float) -> float:
-    if target == 0:
-        return 1.0 if actual >= 0 else 0.0
-    return _clamp01(actual / target)
+    return kind_of("at_least").achievement(Rule("at_least", target=target), {"value": actual}, ScoringPolicy())[1]
 
 
 def at_most(actual: float, target: float, worst: float | None = None) -> float:
-    if actual <= target:
-        return 1.0
-    if worst is not None and worst > target and actual < worst:
-        return (worst - actual) / (worst - target)
-    return 0.0
+    return kind_of("at_most").achievement(Rule("at_most", target=target, worst=worst), {"value": actual},
+                                          ScoringPolicy())[1]
 
 
 def in_range(actual: float, low: float, high: float) -> float:
-    if low <= actual <= high:
-        return 1.0
-    if actual < low:
-        return max(0.0, actual / low) if low > 0 else 0.0
-    return high / actual if actual > 0 else 0.0
+    return kind_of("range").achievement(Rule("range", low=low, high=high), {"value": actual}, ScoringPolicy())[1]
 
 
 def deadline(done: date, due: date, late_penalty_per_month: float = 1.0) -> float:
-    if done <= due:
-        return 1.0
-    months_late = math.ceil((done - due).days / 30)
-    return max(0.0, 1.0 - late_penalty_per_month * months_late)
+    return kind_of("deadline").achievement(Rule("deadline", unit="date", deadline=due), {"date": done},
+                                           ScoringPolicy(late_penalty_per_month=late_penalty_per_month))[1]
 
 
 def increase(baseline: float, current: float, p: float) -> float:
-    if baseline == 0:
-        return 1.0 if current > 0 else 0.0
-    return at_least(current, baseline * (1 + p))
+    return kind_of("increase").achievement(Rule("increase", increase=p), {"baseline": baseline, "current": current},
+                                           ScoringPolicy())[1]
 
 
 @dataclass(frozen=True)
@@ -78,32 +58,11 @@ def score_rule(rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) 
     Values: floats for percent (as fractions), numbers and amounts; ``datetime.date`` for
     dates; ``bool`` for yes/no. A missing value is ``None`` or absent.
     """
-    k = rule.kind
-    if k == "informative":
-        return INFORMATIVE, None, ""
-    needed = {"fraction": ("numerator", "denominator"), "increase": ("baseline", "current"),
-              "deadline": ("date",)}.get(k, ("value",))
-    if any(values.get(n) is None for n in needed):
-        return MISSING, 0.0, "non rendicontato"
-    if k == "at_least":
-        return SCORED, at_least(float(values["value"]), rule.target or 0.0), ""
-    if k == "at_most":
-        return SCORED, at_most(float(values["value"]), rule.target or 0.0, rule.worst), ""
-    if k == "range":
-        return SCORED, in_range(float(values["value"]), rule.low or 0.0, rule.high or 0.0), ""
-    if k == "deadline":
-        assert rule.deadline is not None
-        return SCORED, deadline(values["date"], rule.deadline, policy.late_penalty_per_month), ""
-    if k == "yes_no":
-        return SCORED, 1.0 if values["value"] else 0.0, ""
-    if k == "fraction":
-        den = float(values["denominator"])
-        if den == 0:
-            return INVALID, 0.0, "denominatore pari a zero"
-        return SCORED, at_least(float(values["numerator"]) / den, rule.target or 0.0), ""
-    if k == "increase":
-        return SCORED, increase(float(values["baseline"]), float(values["current"]), rule.increase or 0.0), ""
-    raise ValueError(f"unknown rule kind {k!r}")
+    try:
+        kind = kind_of(rule.kind)
+    except KeyError:
+        raise ValueError(f"unknown rule kind {rule.kind!r}") from None
+    return kind.score(rule, values, policy)
 
 
 def score_indicator(ind: Indicator, values: Mapping[str, object], policy: ScoringPolicy) -> IndicatorScore:

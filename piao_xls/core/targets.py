@@ -1,10 +1,15 @@
-"""Target rules: from the Italian target text printed in the PIAO to a :class:`Rule`.
+"""The Italian target grammar: from the target text printed in a PIAO to a :class:`Rule`.
 
-Pure functions. :func:`interpret` reads phrases such as ``100%``, ``<=0``,
-``90% ≤ x ≤ 100%``, ``Novembre``, ``Entro il 31/12/2025``, ``entro dicembre 2025``,
-``Accertamento del 100% delle somme stanziate nel Bilancio 2025`` or
-``... il 60% in più rispetto al 2024``; an empty target makes the indicator informative.
-:func:`inputs_for` says what a person fills in for each rule.
+Pure functions. :func:`read_target` reads the **whole** text or raises :class:`TargetError` naming the
+part it did not understand; nothing is half-read. It knows numbers as Italians write them (``1.500``,
+``1.500,50``, ``€ 50.000``, ``2 milioni``, ``90,5%``, ``n. 12 controlli``, ``30 giorni``), comparisons
+in words and symbols (``almeno``, ``non superiore a``, ``oltre``, ``meno di``, ``pari a``, ``≥``, ``<``),
+ranges (``tra 10 e 20``, ``90% ≤ x ≤ 100%``, ``90-100%``), changes against a baseline (``riduzione del
+10%``, ``+60% rispetto al 2024``, ``da 60 a 20 giorni``, ``dimezzamento``), dates and periods
+(``31/12/2025``, ``31 dicembre 2025``, ``entro giugno``, ``I semestre 2025``, ``fine anno``), durations
+(``entro 30 giorni dalla richiesta``: at most), yes/no phrases and qualitative targets (a ``giudizio``).
+An empty target makes the indicator informative. docs/targets.md is the table of phrases.
+:func:`inputs_for` and :func:`explain_it` ask the rule's kind (:mod:`piao_xls.core.rules`).
 """
 
 from __future__ import annotations
@@ -16,28 +21,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from .model import Rule
+from .rules import KINDS, InputSpec, it_number, kind_of
 
 MONTHS = {
     "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6,
     "luglio": 7, "agosto": 8, "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
 }
 MONTH_ABBR = {name[:3]: n for name, n in MONTHS.items()}
-
-_NUM = r"[-+]?\d+(?:[.,]\d+)?"
-
-
-class TargetError(ValueError):
-    """The target text cannot be read as a rule."""
-
-
-def _num(s: str) -> float:
-    s = s.strip().replace(" ", "")
-    if "," in s and "." in s:  # 1.234,56
-        s = s.replace(".", "").replace(",", ".")
-    else:
-        s = s.replace(",", ".")
-    return float(s)
-
 
 def _end_of_month(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
@@ -71,67 +61,630 @@ def parse_date(text: str, year: int) -> date | None:
     return None
 
 
-_DEADLINE_ONLY = re.compile(
-    r"^(entro\s+(il\s+|l'|la\s+)?)?("
-    r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}"
-    r"|\d{1,2}[\-\s][a-z]{3,9}[\-\s]\d{2,4}"
-    r"|(" + "|".join(MONTHS) + r")(\s+\d{4})?"
-    r")$"
+# --- the grammar ---------------------------------------------------------------------------------------
+
+L = r"a-zàèéìòóùí"  # letters of Italian words, lower case
+_MONTH_ALT = "|".join(MONTHS)
+_ABBR_ALT = "|".join(sorted(MONTH_ABBR))
+_CONNECTORS = ("di", "del", "della", "dei", "delle", "degli", "dello", "dell'", "per", "da", "dal", "dalla",
+               "dall'", "dai", "dalle", "dallo", "in", "nel", "nella", "nei", "a", "al", "alla", "ai", "alle",
+               "con", "su", "sul", "sulla", "sui", "sulle")
+# words that end a unit of measure: they belong to the grammar, or hedge the number ("circa")
+_RESERVED = frozenset((
+    "e", "ed", "o", "oppure", "entro", "circa", "ca", "ca.", "rispetto", "tra", "fra", "almeno", "massimo",
+    "minimo", "max", "min", "più", "piu", "meno", "non", "oltre", "x", "sì", "si", "no", "anno", "anni",
+    "indicativamente", "approssimativamente", "stimato", "stimati", "previsto", "previsti", "presunto",
+    "fine", "pari", "superiore", "inferiore", "maggiore", "minore", "uguale", "tolleranza", "valore",
+    "semestre", "trimestre", "quadrimestre", "il", "lo", "la", "le", "gli", "i", "l'", "un", "una", "uno",
+    *MONTHS, *_CONNECTORS,
+))
+# a time to complete, in days: "30 giorni", "5 gg. lavorativi dalla richiesta" (not "3 giorni di formazione")
+_DURATION = re.compile(r"(?:giorni|giorno|gg\.?|giornate)(?: (?:lavorativi|naturali|solari|consecutivi))?"
+                       r"(?: (?:dalla|dal|dall'|dai|dalle|dallo|entro) ?.*)?")
+_YEAR_RE = r"(?:19|20)\d\d(?!\d)"
+# Italian numbers: thousands with "." (a first group without a leading 0), decimals with ","; a "." followed
+# by other than three digits can only be a decimal point ("2.5")
+_NUMBER = r"[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?(?![.\d])|\d+,\d+|\d+\.(?:\d{1,2}|\d{4,})(?![.\d])|\d+(?![.,]?\d)"
+_MULTIPLIERS = {"mila": 1e3, "milioni": 1e6, "milione": 1e6, "mln": 1e6, "mln.": 1e6, "mld": 1e9, "mld.": 1e9,
+                "miliardi": 1e9, "miliardo": 1e9}
+
+
+class TargetError(ValueError):
+    """The target text cannot be read as a rule; the message names the part not understood."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A target read by the grammar: the rule, and notes for the plan's author (in Italian)."""
+
+    rule: Rule
+    notes: tuple[str, ...] = ()
+
+    def text_it(self) -> str:
+        """The interpretation in plain Italian, with its notes."""
+        notes = "".join(f" [{n}]" for n in self.notes)
+        return f"{explain_it(self.rule)}{notes}"
+
+
+@dataclass
+class _Q:
+    """A quantity as printed: value, unit (percent values already divided by 100), measure."""
+
+    value: float
+    unit: str  # percent | amount | number
+    measure: str | None = None
+    duration: bool = False
+    bare_year: bool = False  # a bare 19xx/20xx: may be a year
+
+
+class _Fail(Exception):
+    """A production does not apply (the cursor says how far it got)."""
+
+
+class _Cur:
+    """A cursor over the normalized text; ``far`` is the furthest position any attempt reached."""
+
+    def __init__(self, text: str, notes: list[str]):
+        self.t, self.i, self.far, self.notes = text, 0, 0, notes
+
+    def skip(self) -> None:
+        while self.i < len(self.t) and self.t[self.i] == " ":
+            self.i += 1
+
+    def opt(self, pattern: str) -> re.Match | None:
+        """Match ``pattern`` at the cursor (after spaces): advance and return the match, or None."""
+        self.skip()
+        m = _compiled(pattern).match(self.t, self.i)
+        if m is None or m.end() == self.i:
+            self.far = max(self.far, self.i)
+            return None
+        self.i = m.end()
+        self.far = max(self.far, self.i)
+        return m
+
+    def need(self, pattern: str) -> re.Match:
+        m = self.opt(pattern)
+        if m is None:
+            raise _Fail
+        return m
+
+    def peek(self, pattern: str) -> bool:
+        self.skip()
+        return _compiled(pattern).match(self.t, self.i) is not None
+
+    def at_end(self) -> bool:
+        self.skip()
+        return self.i >= len(self.t)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+_END = rf"(?![{L}\d])"  # a word ends here: "entro" does not match the start of "entrate"
+
+
+def _W(*words: str) -> str:
+    """An alternation of words or phrases, longest first (spaces match any run of spaces); an alternative
+    that ends with a letter must end a word."""
+    alts = sorted(words, key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w).replace(r"\ ", " +") + (_END if w[-1].isalpha() else "")
+                            for w in alts) + ")"
+
+
+_A = _W("a", "al", "all'", "allo", "alla", "ai", "agli", "alle")
+
+
+def _it_float(text: str, notes: list[str]) -> float:
+    if "," in text:
+        return float(text.replace(".", "").replace(",", "."))
+    if re.fullmatch(r"[1-9]\d{0,2}(?:\.\d{3})+", text):
+        value = float(text.replace(".", ""))
+        english = f", non {it_number(float(text))}" if text.count(".") == 1 else ""
+        notes.append(f"«{text}» letto all'italiana: {value:.0f}{english} (il punto separa le migliaia)")
+        return value
+    if "." in text:
+        notes.append(f"«{text}» letto come {it_number(float(text))} (punto decimale)")
+    return float(text)
+
+
+def _qty(c: _Cur, signed: bool = False, allow_measure: bool = True) -> _Q:
+    """A quantity: ``n. 12 controlli``, ``€ 50.000``, ``2 milioni di euro``, ``90,5%``, ``30 giorni dalla
+    richiesta``."""
+    c.opt(r"(?:n\.|nr\.|n°|num\.|numero)(?= *[\d€])")
+    euro = c.opt(r"€|euro(?= *\d)") is not None
+    m = c.need((r"[-+]? *" if signed else "") + f"(?:{_NUMBER})")
+    text = m.group().replace(" ", "")
+    sign = -1.0 if text.startswith("-") else 1.0
+    value = sign * _it_float(text.lstrip("+-"), c.notes)
+    mult = c.opt(_W(*_MULTIPLIERS))
+    if mult:
+        value *= _MULTIPLIERS[mult.group()]
+    bare_year = not mult and re.fullmatch(_YEAR_RE, text) is not None
+    if c.opt("%"):
+        q = _Q(value / 100, "percent")
+        if allow_measure and c.peek(_W(*_CONNECTORS) + f" *[{L}]"):
+            q.measure = _measure(c, first_connector=True)
+        return q
+    if euro or c.opt(r"(?:di +)?(?:€|euro" + _END + ")"):
+        return _Q(value, "amount")
+    q = _Q(value, "number", bare_year=bare_year)
+    if allow_measure:
+        q.measure = _measure(c)
+        if q.measure:
+            q.bare_year = False
+            q.duration = _DURATION.fullmatch(q.measure) is not None
+    return q
+
+
+def _measure(c: _Cur, first_connector: bool = False) -> str | None:
+    """What is counted, after a number: ``controlli``, ``giorni dalla richiesta``, ``ore di formazione``."""
+    words: list[str] = []
+    word = rf"[{L}][{L}'.]*"
+    while True:
+        save, far = c.i, c.far
+        if words or first_connector:
+            conn = c.opt(_W(*_CONNECTORS))
+            if conn is not None:
+                w = c.opt(word)
+                if w is None or w.group() in _RESERVED:
+                    c.i, c.far = save, max(far, save)
+                    break
+                words += [conn.group(), w.group()]
+                continue
+            if first_connector and not words:
+                break
+        w = c.opt(word)
+        if w is None or w.group() in _RESERVED or (w.group().endswith(".") and w.group() != "gg."):
+            c.i, c.far = save, max(far, save)
+            break
+        words.append(w.group())
+        if len(words) >= 8:
+            break
+    return " ".join(words).replace("' ", "'") or None
+
+
+def _rule_of(kind: str, q: _Q, **kw) -> Rule:
+    return Rule(kind, unit=q.unit, target=q.value, measure=q.measure, **kw)
+
+
+@functools.lru_cache(maxsize=1)
+def _comparisons() -> tuple[tuple[str, str], ...]:
+    """(kind, pattern of its phrases) of every registered kind that a "<phrase> <quantity>" target can state."""
+    return tuple((k.name, _W(*_articulated(k.phrases))) for k in KINDS.values() if k.phrases)
+
+
+def _articulated(phrases: tuple[str, ...]) -> list[str]:
+    """Phrases with the articulated forms of a final preposition: "superiore a" -> "superiore all'"."""
+    out = list(phrases)
+    for p in phrases:
+        if p.endswith(" a"):
+            out += [p + "l", p + "lla", p + "ll'", p + "i", p + "lle"]
+        elif p.endswith(" di"):
+            out += [p[:-1] + "el", p[:-1] + "ella", p[:-1] + "ell'", p[:-1] + "ei"]
+    return out
+
+
+_ARTICLE = _W("il", "lo", "la", "l'", "i", "gli", "le")
+# words before a comparison symbol name what is measured: "tempo medio di risposta ≤ 20 giorni"
+_FREE_SUBJECT = rf"(?:[{L}][{L}'.]*\s+){{0,7}}[{L}][{L}'.]*(?=\s*(?:<=|>=|<|>|=|±))"
+
+
+_SUBJECT = _W("tempo medio", "tempo massimo", "tempi medi", "tempo", "durata media", "durata massima", "durata",
+              "valore", "valore medio", "indicatore", "indice", "tasso", "percentuale", "media", "ritardo medio",
+              "ritardo", "giorni", "x")
+
+
+def _comparison(c: _Cur, year: int) -> Rule:
+    if c.opt(_FREE_SUBJECT) is not None or c.opt(_SUBJECT) is not None:
+        c.opt(":")
+    else:
+        c.opt(_ACTION)  # "Pubblicazione entro 30 giorni"
+    for kind, words in _comparisons():
+        save = c.i
+        if c.opt(words) is None:
+            continue
+        c.opt(":")
+        c.opt(_ARTICLE + r"(?= *[\d€n])")  # "almeno il 90%", "non inferiore all'80%"
+        try:
+            q = _qty(c, signed=True)
+        except _Fail:
+            c.i = save
+            continue
+        if kind == "at_most" and q.bare_year and c.t[save:c.i].strip().startswith("entro"):
+            raise _Fail  # "entro il 2025" is a date
+        if kind == "equal" and c.opt(r"±|\+/-|\+-|" + _W("con tolleranza", "con una tolleranza", "tolleranza")):
+            c.opt(_W("di", "del", "pari a"))
+            tol = _qty(c)
+            if tol.unit != q.unit and not (tol.unit == "number" and q.unit != "percent"):
+                raise _Fail
+            return _rule_of("equal", q, tolerance=abs(tol.value))
+        if kind == "at_most" and c.opt(r"\( *valore peggiore accettabile"):
+            worst = _qty(c, signed=True)
+            c.need(r"\)")
+            if worst.unit != q.unit:
+                raise _Fail
+            return _rule_of("at_most", q, worst=worst.value)
+        return _rule_of(kind, q)
+    raise _Fail
+
+
+def _unit_of(a: _Q, b: _Q) -> tuple[str, str | None]:
+    units = {a.unit, b.unit} - {"number"}
+    if len(units) > 1:
+        raise _Fail
+    if a.measure and b.measure and a.measure != b.measure:
+        raise _Fail
+    return (units.pop() if units else "number"), (b.measure or a.measure)
+
+
+def _scale(q: _Q, unit: str) -> float:
+    return q.value / 100 if unit == "percent" and q.unit == "number" else q.value
+
+
+def _range(c: _Cur, year: int) -> Rule:
+    c.opt(_SUBJECT)
+    if c.opt(_W("compreso tra", "compresa tra", "compreso fra", "compresa fra", "tra", "fra")):
+        c.opt(_ARTICLE)
+        a = _qty(c, signed=True)
+        c.need(_W("e", "ed"))
+        c.opt(_ARTICLE)
+        b = _qty(c, signed=True)
+    elif c.peek(r"[\d€n]"):
+        a = _qty(c, signed=True)
+        if c.opt(r"<=|<"):
+            c.need(r"x" + _END)
+            c.need(r"<=|<")
+            b = _qty(c, signed=True)
+        else:
+            c.need(r"-")
+            b = _qty(c, signed=True)
+    else:
+        raise _Fail
+    unit, measure = _unit_of(a, b)
+    low, high = _scale(a, unit), _scale(b, unit)
+    if low > high:
+        if not c.at_end():
+            raise _Fail
+        raise TargetError("il limite inferiore dell'intervallo è maggiore di quello superiore")
+    return Rule("range", unit=unit, low=low, high=high, measure=measure)
+
+
+_DOWN = _W("riduzione", "diminuzione", "calo", "decremento", "abbattimento", "contrazione", "ridurre", "diminuire")
+_UP = _W("incremento", "aumento", "crescita", "miglioramento", "aumentare", "incrementare")
+
+
+def _reference(c: _Cur) -> tuple[int | None, _Q | None]:
+    """``rispetto al 2024``, ``rispetto all'anno precedente``, ``rispetto al valore di riferimento 150``."""
+    if c.opt(r"rispetto +" + _A) is None and c.opt(_W("sul", "sull'")) is None:
+        return None, None
+    if c.opt(_W("anno precedente", "anno scorso", "anno prima", "anno base", "precedente anno", "precedente")):
+        return None, None
+    if c.opt(_W("valore di riferimento", "valore di partenza", "valore base", "valore", "dato di riferimento")):
+        base = _qty(c)
+        by = c.opt(_W("del", "dell'anno") + f" *({_YEAR_RE})")
+        return (int(by.group(1)) if by else None), base
+    c.opt(_W("dato del", "dato dell'anno", "valore del", "anno", "dati del"))
+    return int(c.need(_YEAR_RE).group()), None
+
+
+def _change(c: _Cur, year: int) -> Rule:
+    c.opt(_W("il", "un", "una"))
+    kind = None
+    if c.opt(_DOWN):
+        kind = "decrease"
+    elif c.opt(_UP):
+        kind = "increase"
+    if kind and c.opt(_W("da")):  # riduzione da 60 a 20 giorni
+        return _from_to(c, kind)
+    if kind:
+        c.opt(_W("del", "di", "pari al", "pari a", "almeno del", "di almeno il", "di almeno"))
+    obj = None  # what changes: "dei tempi di attesa"
+    if c.opt(_W("dimezzamento")):
+        kind, share = "decrease", 0.5
+    elif c.opt(_W("raddoppio", "raddoppiamento")):
+        kind, share = "increase", 1.0
+    elif c.opt(_W("azzeramento")):
+        kind, share = "decrease", 1.0
+    else:
+        sign = c.opt(r"[-+]") if kind is None else None
+        q = _qty(c)
+        if q.unit != "percent":
+            raise _Fail
+        obj = q.measure
+        if sign is None and kind is None:
+            word = c.opt(_W("in più", "in piu", "di più", "in aumento", "in meno", "in diminuzione"))
+            if word is None:
+                raise _Fail
+            kind = "decrease" if "meno" in word.group() or "diminuzione" in word.group() else "increase"
+        elif kind is None:
+            kind = "decrease" if sign.group() == "-" else "increase"
+        share = q.value
+    if obj is None and c.peek(_W(*_CONNECTORS) + f" *[{L}]") and not c.peek(r"sul"):
+        obj = _measure(c, first_connector=True)
+    by, base = _reference(c)
+    if by is None and base is None:
+        c.notes.append("valore di riferimento: quello dell'anno precedente, indicato dal Responsabile")
+    if base and (base.unit == "percent" or obj):
+        raise _Fail
+    extra = {"baseline": base.value, "unit": base.unit, "measure": base.measure} if base else {"measure": obj}
+    return Rule(kind, **({"unit": "number"} | extra), baseline_year=by, **{kind: share})
+
+
+def _from_to(c: _Cur, kind: str | None) -> Rule:
+    a = _qty(c)
+    c.need(_A)
+    b = _qty(c)
+    unit, measure = _unit_of(a, b)
+    if unit == "percent":  # "dal 90% al 100%": a range; a change of a percentage is not a share of it
+        if kind is not None or a.value >= b.value:
+            raise _Fail
+        return Rule("range", unit=unit, low=_scale(a, unit), high=_scale(b, unit), measure=measure)
+    by = c.opt(r"rispetto +" + _A + f" *({_YEAR_RE})")
+    baseline_year = int(by.group(1)) if by else None
+    if kind is None:
+        if a.value == b.value:
+            raise _Fail
+        if a.value < b.value:  # "da 10 a 20": a range
+            if by:
+                raise _Fail
+            return Rule("range", unit=unit, low=a.value, high=b.value, measure=measure)
+        kind = "decrease"
+        c.notes.append(f"«da {it_number(a.value)} a {it_number(b.value)}» letto come riduzione: "
+                       f"il valore deve scendere da {it_number(a.value)} a {it_number(b.value)}")
+    if (kind == "decrease") != (b.value < a.value):
+        if not c.at_end():
+            raise _Fail
+        raise TargetError(f"il valore da raggiungere ({it_number(b.value)}) va nel senso opposto a "
+                          f"{'una riduzione' if kind == 'decrease' else 'un incremento'}")
+    return Rule(kind, unit=unit, target=b.value, baseline=a.value, baseline_year=baseline_year, measure=measure)
+
+
+def _da_a(c: _Cur, year: int) -> Rule:
+    c.opt(_SUBJECT)
+    c.need(_W("da", "dai", "dal"))
+    return _from_to(c, None)
+
+
+_ORDINALS = {"primo": 1, "1°": 1, "1": 1, "i": 1, "secondo": 2, "2°": 2, "2": 2, "ii": 2, "terzo": 3, "3°": 3,
+             "3": 3, "iii": 3, "quarto": 4, "4°": 4, "4": 4, "iv": 4}
+_PERIOD_MONTHS = {"semestre": 6, "trimestre": 3, "quadrimestre": 4, "bimestre": 2}
+
+
+def _year_suffix(c: _Cur, year: int) -> int:
+    m = c.opt(r"(?:" + _W("del", "dell'anno", "anno") + r" *)?(\d{4}|'?\d\d)(?!\d)")
+    if m is None:
+        return year
+    y = m.group(1).lstrip("'")
+    return int(y) if len(y) == 4 else 2000 + int(y)
+
+
+def _date(c: _Cur, year: int) -> date:
+    """One date or the end of a period: ``31/12/2025``, ``31 dicembre 2025``, ``giugno``, ``I semestre``."""
+    m = c.opt(r"(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)|(\d{1,2}) *([/.\-]) *(\d{1,2}) *\5 *(\d{4}|\d{2})(?!\d)")
+    try:
+        if m and m.group(1):
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if m:
+            return date(_two_digit_year(int(m.group(7))), int(m.group(6)), int(m.group(4)))
+        m = c.opt(r"(\d{1,2}) *(/) *(\d{1,2})(?![\d/.\-])")  # "31/12": the plan year
+        if m:
+            return date(year, int(m.group(3)), int(m.group(1)))
+        m = c.opt(rf"(\d{{1,2}})(?:°|º)? *[-\s]? *({_MONTH_ALT}|(?:{_ABBR_ALT})\.?)(?![{L}])")
+        if m:
+            mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2).rstrip(".")]
+            return date(_year_suffix_dash(c, year), mo, int(m.group(1)))
+    except ValueError:
+        raise TargetError(f"la data «{c.t[:c.i].split(' ')[-1] or c.t}» non esiste") from None
+    c.opt(_W("la fine di", "la fine del", "la fine dell'", "fine", "fine del", "fine di"))
+    m = c.opt(f"(?:{_MONTH_ALT}){_END}")
+    if m:
+        return _end_of_month(_year_suffix(c, year), MONTHS[m.group()])
+    m = c.opt(r"(primo|secondo|terzo|quarto|1°|2°|3°|4°|iv|iii|ii|i|[1-4])(?= ) *(semestre|trimestre|quadrimestre"
+              r"|bimestre)" + _END)
+    if m:
+        n, span = _ORDINALS[m.group(1)], _PERIOD_MONTHS[m.group(2)]
+        if n * span > 12:
+            raise TargetError(f"«{m.group()}»: l'anno non ha un {m.group()}")
+        return _end_of_month(_year_suffix(c, year), n * span)
+    if c.opt(_W("anno", "esercizio", "anno solare", "esercizio finanziario")):
+        return date(_year_suffix(c, year), 12, 31)
+    m = c.opt(_YEAR_RE) if c.i > 0 else None  # "entro il 2025"; a bare "2025" is not a date
+    if m:
+        return date(int(m.group()), 12, 31)
+    raise _Fail
+
+
+def _year_suffix_dash(c: _Cur, year: int) -> int:
+    c.opt("-")
+    return _year_suffix(c, year)
+
+
+# words before "entro" name the action: "Adozione del regolamento entro il 31/03/2025"
+_ACTION = rf"(?:[{L}][{L}'.]*\s+){{1,8}}(?=(?:entro|non oltre)(?![{L}]))"
+
+
+def _deadline(c: _Cur, year: int) -> Rule:
+    c.opt(_ACTION)
+    c.opt(_W("scadenza", "termine", "data", "completamento", "realizzazione") + r" *:?")
+    c.opt(_W("entro e non oltre", "entro", "non oltre", "al", "il", "per", "a", "in", "nel", "nel corso del"))
+    c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
+    return Rule("deadline", unit="date", deadline=_date(c, year))
+
+
+_YES_WORDS = ("sì", "si", "si'", "sí", "yes", "realizzato", "realizzata", "realizzati", "adottato", "adottata",
+              "adottati", "approvato", "approvata", "approvati", "raggiunto", "raggiunta", "attivato", "attivata",
+              "completato", "completata", "pubblicato", "pubblicata", "effettuato", "effettuata", "svolto", "svolta",
+              "presentato", "presentata", "predisposto", "predisposta", "fatto", "rispettato")
+_YES = _W("sì/no", "si/no", "sì / no", "si / no", *_YES_WORDS)
+
+
+def _yes_no(c: _Cur, year: int) -> Rule:
+    word = c.need(_YES).group()
+    if c.opt(r"/ *non +"):  # "realizzato/non realizzato"
+        c.need(re.escape(word) + _END)
+    return Rule("yes_no", unit="yes_no")
+
+
+def _fraction(c: _Cur, year: int, description: str) -> Rule:
+    if c.opt(_W("rapporto numeratore/denominatore", "rapporto numeratore / denominatore")):
+        c.need(_W(*KINDS["at_least"].phrases))
+        q = _qty(c, allow_measure=False)
+        if q.unit != "percent":
+            raise _Fail
+        return Rule("fraction", unit="percent", target=q.value)
+    c.need(_W("accertamento", "riscossione", "incasso", "impegno", "liquidazione", "pagamento", "utilizzo"))
+    c.need(_W("del", "di", "di almeno il", "almeno del"))
+    q = _qty(c, allow_measure=False)
+    c.need(_W("delle somme", "dell'importo", "degli importi", "dei fondi", "delle risorse", "del totale"))
+    while c.opt(rf"[{L}\d'./]+"):
+        pass  # what the share is of: "stanziate nel Bilancio 2025"
+    desc, text = description.lower(), c.t
+    if q.unit != "percent" or not ("/" in desc and ("somme" in text or "accertament" in text or "importo" in desc)):
+        raise TargetError("una percentuale di somme: nella descrizione indicare numeratore / denominatore (ad es. "
+                          "«importo somme accertate / importo somme stanziate»)")
+    return Rule("fraction", unit="percent", target=q.value)
+
+
+def _bare(c: _Cur, year: int) -> Rule:
+    q = _qty(c)
+    if q.bare_year:
+        raise _Fail  # a bare year is not a target; "entro il 2025" is
+    if q.duration:
+        c.notes.append(f"«{it_number(q.value)} {q.measure}»: una durata, letta come valore massimo")
+        return _rule_of("at_most", q)
+    if q.value == 0:  # "0", "0 reclami": "at least 0" would always be met
+        c.notes.append("«0» letto come valore massimo: nessuno")
+        return _rule_of("at_most", q)
+    return _rule_of("at_least", q)
+
+
+def _wording(c: _Cur, year: int, description: str) -> Rule:
+    if c.opt(_W("indicatore informativo, non valutato", "indicatore informativo", "informativo")):
+        return Rule("informative", unit=_unit_for(description.lower()))
+    c.need(_W("giudizio motivato sul grado di raggiungimento", "giudizio motivato", "giudizio"))
+    return Rule("giudizio", unit="percent")
+
+
+def _placeholder(c: _Cur, year: int) -> Rule:
+    """``0 (Riportare i dati del 2024, come termine di raffronto. Il target 2025 dovrebbe essere il 60% in più
+    rispetto al 2024)``: the baseline is to be reported, the target is in the note."""
+    c.need(r"0 *\(")
+    by = None
+    if c.opt(_W("riportare", "indicare", "inserire")):
+        c.need(_W("i dati", "il dato", "il valore"))
+        c.need(_W("del", "dell'anno"))
+        by = int(c.need(_YEAR_RE).group())
+        c.opt(r", *" + _W("come termine di raffronto", "come riferimento", "come base"))
+        c.need(r"[.;]")
+    c.need(_W("il target"))
+    c.opt(_YEAR_RE)
+    c.need(_W("dovrebbe essere", "deve essere", "sarà", "è", "pari a"))
+    rule = _change(c, year)
+    c.need(r"\)")
+    c.notes.append("lo 0 stampato è il segnaposto del valore di riferimento")
+    if rule.baseline_year is None and by is not None:
+        rule = Rule(**{**rule.__dict__, "baseline_year": by})
+    return rule
+
+
+_PRODUCTIONS = (
+    ("wording", _wording), ("placeholder", _placeholder), ("yes_no", _yes_no), ("fraction", _fraction),
+    ("change", _change), ("da_a", _da_a), ("range", _range), ("deadline", _deadline), ("comparison", _comparison),
+    ("bare", _bare),
 )
+_NEEDS_DESCRIPTION = ("wording", "fraction")
 
 
-def interpret(text: str, description: str = "", year: int = 2025) -> Rule:
-    """Interpret a printed target. Raises :class:`TargetError` when it cannot."""
+def _normalize(text: str) -> str:
+    t = " ".join((text or "").split()).lower()
+    for a, b in (("≥", ">="), ("≤", "<="), ("=>", ">="), ("=<", "<="), ("’", "'"), ("`", "'"), ("´", "'"),
+                 ("–", "-"), ("—", "-"), ("−", "-"), ("n°", "n."), ("piu'", "più"), ("si'", "si'"),
+                 ("\u00a0", " "), ("sì/no", "sì/no")):
+        t = t.replace(a, b)
+    t = re.sub(r"(\w)' (?=\w)", r"\1'", t)  # "all' anno" -> "all'anno"
+    return t.rstrip(" .;")
+
+
+def _parse(t: str, year: int, description: str) -> tuple[Rule | None, list[str], int]:
+    """The rule of the first production that consumes the whole text, its notes, and the furthest position
+    any production reached (where the text stops being understood)."""
+    far = 0
+    for name, production in _PRODUCTIONS:
+        notes: list[str] = []
+        c = _Cur(t, notes)
+        try:
+            rule = production(c, year, description) if name in _NEEDS_DESCRIPTION else production(c, year)
+        except _Fail:
+            far = max(far, c.far)
+            continue
+        if c.at_end():
+            return rule, notes, far
+        far = max(far, c.i, c.far)
+    return None, [], far
+
+
+_HINT = " Oppure indicare la regola esplicita (rule: {kind: at_least, unit: percent, target: 100%})."
+
+
+def _qualitative(t: str) -> bool:
+    """A target with no number, symbol, date or yes/no word, of at least two words: a qualitative target."""
+    if re.search(r"[\d%€<>=+±]", t) or any(re.fullmatch(p, t) for _, p in _comparisons()):
+        return False  # a number, or only a comparison that lacks its number ("almeno", "non superiore a")
+    words = re.findall(rf"[{L}]+", t)
+    if len(words) < 2 or not any(len(w) >= 4 for w in words):
+        return False
+    return not any(w in MONTHS or w in _YES_WORDS or w in ("no", "semestre", "trimestre") for w in words)
+
+
+def _split(t: str) -> tuple[str, str] | None:
+    for m in re.finditer(r" (?:e|ed|e inoltre|nonché) |; *", t, re.IGNORECASE):
+        a, b = t[:m.start()].strip(" ,;"), t[m.end():].strip(" ,;")
+        if a and b:
+            return a, b
+    return None
+
+
+def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
+    """Read a printed target with the grammar. Raises :class:`TargetError` naming what it did not understand."""
     raw = " ".join((text or "").split())
-    t = raw.lower().replace("≥", ">=").replace("≤", "<=").replace("=<", "<=").replace("=>", ">=")
-    desc = (description or "").lower()
-    if not t:
-        return Rule("informative", unit=_unit_for(desc))
-
-    # "+60% rispetto al 2024", "il 60% in più rispetto al 2024": increase over a baseline year
-    m = re.search(rf"({_NUM})\s*%\s*(?:in\s+più|in\s+piu|di\s+più|in\s+aumento)?\s*rispetto\s+al(?:l')?\s*(\d{{4}})", t)
-    if m and ("più" in t or "piu" in t or "+" in m.group(1) or "aumento" in t):
-        return Rule("increase", unit="number", increase=abs(_num(m.group(1))) / 100, baseline_year=int(m.group(2)))
-
-    # "90% <= x <= 100%"
-    m = re.fullmatch(rf"({_NUM})\s*(%?)\s*<=?\s*x\s*<=?\s*({_NUM})\s*(%?)", t)
-    if m:
-        pct = bool(m.group(2) or m.group(4))
-        lo, hi = _num(m.group(1)), _num(m.group(3))
-        if lo > hi:
-            raise TargetError(f"nell'intervallo {raw!r} il minimo supera il massimo")
-        return Rule("range", unit="percent" if pct else "number",
-                    low=lo / 100 if pct else lo, high=hi / 100 if pct else hi)
-
-    # "Accertamento del 100% delle somme stanziate ..." with "importo accertate / importo stanziate"
-    m = re.search(rf"({_NUM})\s*%", t)
-    if m and "/" in desc and ("somme" in t or "accertament" in t or "importo" in desc):
-        return Rule("fraction", unit="percent", target=_num(m.group(1)) / 100)
-
-    # "<=0", "< 30 giorni", ">= 80%", "100%", "50"
-    m = re.fullmatch(rf"(<=|<|>=|>)?\s*({_NUM})\s*(%|€|euro|giorni|gg\.?)?", t)
-    if m:
-        op, value, suffix = m.group(1) or ">=", _num(m.group(2)), m.group(3) or ""
-        unit = "percent" if suffix == "%" else "amount" if suffix in ("€", "euro") else "number"
-        if unit == "percent":
-            value /= 100
-        return Rule("at_most" if op.startswith("<") else "at_least", unit=unit, target=value)
-
-    if t in ("sì", "si", "sì/no", "si/no", "realizzato", "raggiunto"):
-        return Rule("yes_no", unit="yes_no")
-
-    if _DEADLINE_ONLY.match(t):
-        d = parse_date(t, year)
-        if d is not None:
-            return Rule("deadline", unit="date", deadline=d)
-
-    raise TargetError(
-        f"obiettivo {raw!r} non interpretabile; indicare la regola in modo esplicito, per esempio "
-        "rule: {kind: at_least, unit: percent, target: 100%}"
-    )
+    if not raw:
+        return Reading(Rule("informative", unit=_unit_for((description or "").lower())))
+    shown = raw if len(raw) <= 120 else raw[:117] + "..."  # messages stay short whatever was typed
+    t = _normalize(raw)
+    try:
+        rule, notes, far = _parse(t, year, description or "")
+    except TargetError as e:
+        raise TargetError(f"target «{shown}»: {e}.{_HINT}") from None
+    if rule is not None:
+        if rule.kind == "giudizio":
+            notes.append("obiettivo qualitativo: giudizio motivato")
+        try:
+            kind_of(rule.kind).check(rule)
+        except ValueError as e:
+            raise TargetError(f"target «{shown}»: {e}.{_HINT}") from None
+        return Reading(rule, tuple(notes))
+    parts = _split(raw)
+    if parts:
+        try:
+            read = [_parse(_normalize(p), year, description or "")[0] for p in parts]
+        except TargetError:
+            read = [None]
+        if all(r is not None and r.kind != "giudizio" for r in read):
+            raise TargetError(f"target «{shown}»: contiene due condizioni, «{parts[0][:60]}» e «{parts[1][:60]}»: le scriva "
+                              f"come due indicatori distinti, uno per condizione.{_HINT}")
+    if _qualitative(t):
+        return Reading(Rule("giudizio", unit="percent"),
+                       ("obiettivo qualitativo: il grado di raggiungimento è un giudizio motivato di chi il piano "
+                        "indica come fonte (in mancanza, il Nucleo di Valutazione); meglio una regola misurabile",))
+    rest = t[far:].strip() or t
+    where = f"non compreso «{rest[:60]}»"
+    raise TargetError(f"target «{shown}»: {where}.{_HINT}")
 
 
 def _unit_for(desc: str) -> str:
+    """The unit of an informative indicator, from its description."""
     if "%" in desc:
         return "percent"
     if "somme" in desc or "importo" in desc or "€" in desc:
@@ -139,68 +692,16 @@ def _unit_for(desc: str) -> str:
     return "number"
 
 
-@dataclass(frozen=True)
-class InputSpec:
-    """One cell a person fills in for an indicator."""
-
-    name: str  # key used by the scoring engine
-    label: str  # Italian label shown in the workbook
-    unit: str  # percent | number | amount | date | yes_no
-    min: float | None = None
-    max: float | None = None
-
+def interpret(text: str, description: str = "", year: int = 2025) -> Rule:
+    """Interpret a printed target. Raises :class:`TargetError` when it cannot."""
+    return read_target(text, description, year).rule
 
 def inputs_for(rule: Rule, year: int) -> tuple[InputSpec, ...]:
-    """What a person fills in for this rule, in order."""
-    k = rule.kind
-    if k == "deadline":
-        return (InputSpec("date", "Data di completamento", "date"),)
-    if k == "yes_no":
-        return (InputSpec("value", "Raggiunto (Sì/No)", "yes_no"),)
-    if k == "fraction":
-        return (
-            InputSpec("numerator", "Numeratore: accertato (€)", "amount", 0.0),
-            InputSpec("denominator", "Denominatore: stanziato (€)", "amount", 0.0),
-        )
-    if k == "increase":
-        by = rule.baseline_year or year - 1
-        return (
-            InputSpec("baseline", f"Valore {by} (riferimento)", "number", 0.0),
-            InputSpec("current", f"Valore {year}", "number", 0.0),
-        )
-    unit = rule.unit
-    if unit == "percent":
-        top = max(1.0, rule.target or 0.0, rule.high or 0.0)
-        return (InputSpec("value", "Valore consuntivo (%)", "percent", 0.0, top),)
-    if unit == "amount":
-        return (InputSpec("value", "Valore consuntivo (€)", "amount", 0.0),)
-    return (InputSpec("value", "Valore consuntivo", "number"),)
+    """What a person fills in for this rule, in order (asks the rule's kind)."""
+    return kind_of(rule.kind).inputs(rule, year)
 
 
 @functools.lru_cache(maxsize=4096)
 def explain_it(rule: Rule) -> str:
     """The target in Italian, for input messages and the Istruzioni sheet (memoized: plans repeat targets)."""
-    def v(x: float | None) -> str:
-        if x is None:
-            return "?"
-        if rule.unit == "percent":
-            return f"{x * 100:g}%".replace(".", ",")
-        return f"{x:g}".replace(".", ",")
-
-    k = rule.kind
-    if k == "at_least":
-        return f"almeno {v(rule.target)}"
-    if k == "at_most":
-        return f"al massimo {v(rule.target)}"
-    if k == "range":
-        return f"tra {v(rule.low)} e {v(rule.high)}"
-    if k == "deadline":
-        return f"entro il {rule.deadline:%d/%m/%Y}" if rule.deadline else "entro la scadenza"
-    if k == "yes_no":
-        return "Sì"
-    if k == "fraction":
-        return f"rapporto numeratore/denominatore almeno {v(rule.target)}"
-    if k == "increase":
-        by = rule.baseline_year or "anno precedente"
-        return f"+{(rule.increase or 0) * 100:g}% rispetto al {by}".replace(".", ",")
-    return "indicatore informativo, non valutato"
+    return kind_of(rule.kind).wording(rule)

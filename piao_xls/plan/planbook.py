@@ -24,7 +24,8 @@ from pathlib import Path
 import yaml
 
 from ..core.errors import ERROR, Finding
-from ..core.model import DEFAULT_BANDS, RULE_KINDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
+from ..core.model import DEFAULT_BANDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
+from ..core.rules import KINDS, RULE_KINDS
 from ..core.targets import TargetError, interpret
 from ..sheetio.safeopen import UnsafeFile, open_package, read_bounded
 from .planfile import _source_for, validate_data
@@ -38,10 +39,7 @@ FORMAT_MARK = "Formato della cartella:"
 IMPORT_HEADER = "# Written by piao-xls plan import from"
 TEXT, NUMBER, INTEGER, DATE, ENUM, SECTOR, FORMULA = "text", "number", "integer", "date", "enum", "sector", "formula"
 
-KIND_LABELS = {
-    "at_least": "almeno", "at_most": "al massimo", "range": "intervallo", "deadline": "scadenza",
-    "yes_no": "sì/no", "fraction": "rapporto", "increase": "incremento", "informative": "informativo",
-}
+KIND_LABELS = {k.name: k.label_it for k in KINDS.values()}
 UNIT_LABELS = {"percent": "percentuale", "number": "numero", "amount": "importo (€)", "date": "data",
                "yes_no": "sì/no"}
 SOURCE_LABELS = {s: s for s in SOURCES}
@@ -202,6 +200,16 @@ INDICATORI = Table("indicators", "Indicatori", (
     Column("weight", "Peso nell'obiettivo", NUMBER, "Peso dell'indicatore nel suo obiettivo. Vuoto: 1.",
            width=10, minimum=0, maximum=1000000, num_format="0.##"),
     Column("id", "Id (facoltativo)", help="Vuoto: <id obiettivo>.<posizione>, ad es. SF-6.1.", width=12),
+    # parameters of the rule kinds added with the target grammar (core/rules/): optional columns, at the end
+    Column("rule.decrease", "Riduzione richiesta", NUMBER, "Per riduzione: ad es. 10% per -10%.", width=12,
+           num_format="0.##%", since=2),
+    Column("rule.baseline", "Valore di riferimento", NUMBER, "Per incremento e riduzione, quando il piano indica "
+           "il valore di partenza: chi rendiconta inserisce solo il valore attuale. " + _PCT, width=12,
+           since=2),
+    Column("rule.tolerance", "Tolleranza", NUMBER, "Per pari a: lo scarto ammesso dal valore obiettivo. " + _PCT,
+           width=10, since=2),
+    Column("rule.measure", "Cosa si conta", help="Facoltativo: ad es. giorni, controlli; compare nelle etichette.",
+           width=14, since=2),
 ), rows=400)
 
 PUNTEGGIO = Table("scoring", "Punteggio", (
@@ -314,8 +322,15 @@ def _rule_data(r: Rule) -> dict:
             d[k] = _pct(v) if r.unit == "percent" else _n(v)
     if r.deadline is not None:
         d["deadline"] = r.deadline
-    if r.increase is not None:
-        d["increase"] = _pct(r.increase)
+    for k in ("increase", "decrease"):
+        if getattr(r, k) is not None:
+            d[k] = _pct(getattr(r, k))
+    for k in ("baseline", "tolerance"):
+        v = getattr(r, k)
+        if v is not None:
+            d[k] = _pct(v) if r.unit == "percent" and k in KINDS[r.kind].percent_params else _n(v)
+    if r.measure is not None:
+        d["measure"] = r.measure
     if r.baseline_year is not None:
         d["baseline_year"] = r.baseline_year
     return d
@@ -391,7 +406,7 @@ def plan_to_data(plan: Plan) -> dict:
                     idd["target"] = i.target_text
                 if rule_needed(plan, i):
                     idd["rule"] = _rule_data(i.rule)
-                if i.source != _source_for(i.description):
+                if i.source != _source_for(i.description, i.rule):
                     idd["source"] = i.source
                 if i.weight != 1:
                     idd["weight"] = _n(i.weight)
@@ -696,7 +711,8 @@ def _write_value(ws, r: int, col: int, c: Column, v, row: dict, cfmt) -> None:
                 pass
         ws.write_string(r, col, v, cfmt(c))
     elif isinstance(v, (int, float)):
-        pct = c.key in ("rule.target", "rule.worst", "rule.low", "rule.high") and row.get("rule.unit") == "percent"
+        pct = (c.key in ("rule.target", "rule.worst", "rule.low", "rule.high", "rule.tolerance")
+               and row.get("rule.unit") == "percent")
         ws.write_number(r, col, v, cfmt(c, "0.##%" if pct else ""))
     elif isinstance(v, date):
         ws.write_datetime(r, col, datetime.combine(v, datetime.min.time()), cfmt(c, "dd/mm/yyyy"))

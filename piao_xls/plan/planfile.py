@@ -18,7 +18,6 @@ import yaml
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.gcpause import paused_gc
 from ..core.model import (
-    RULE_KINDS,
     SOURCES,
     UNITS,
     Band,
@@ -32,6 +31,7 @@ from ..core.model import (
     StaffRow,
     Step,
 )
+from ..core.rules import KINDS, RULE_KINDS, RuleProblem
 from ..core.targets import TargetError, interpret, parse_date
 
 BUNDLED_PLAN_NAME = "truccazzano-2025.yaml"
@@ -177,7 +177,8 @@ KEYS = {
                   "tempi", "programma", "obiettivo_operativo", "indicators"},
     "step": {"text", "tempi"},
     "indicator": {"id", "profilo", "description", "target", "rule", "source", "weight"},
-    "rule": {"kind", "unit", "target", "worst", "low", "high", "deadline", "increase", "baseline_year"},
+    "rule": {"kind", "unit", "target", "worst", "low", "high", "deadline", "increase", "baseline_year",
+             "decrease", "baseline", "tolerance", "measure"},
 }
 
 #: Excel's limit for the text of one cell (UTF-16 code units): a longer text could not be written to a workbook
@@ -377,14 +378,14 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
         ctx.add("PLAN-RULE", f"{what}: la regola '{kind}' non esiste; scelga una di queste: {allowed}",
                 ctx.line_of(m, "kind"))
         return None
-    default_unit = {"deadline": "date", "yes_no": "yes_no", "fraction": "percent", "increase": "number"}
-    unit = ctx.text(m, "unit", what, "rule") or default_unit.get(kind, "number")
+    k = KINDS[kind]
+    unit = ctx.text(m, "unit", what, "rule") or k.default_unit
     if unit not in UNITS:
         ctx.add("PLAN-RULE", f"{what}: l'unità di misura '{unit}' non esiste; scelga una di queste: "
                 f"{', '.join(UNITS)}", ctx.line_of(m, "unit"))
         return None
     pct = unit == "percent"
-    g = lambda k: ctx.number(m, k, what, "rule", percent=pct)  # noqa: E731
+    g = lambda n: ctx.number(m, n, what, "rule", percent=pct and n in k.percent_params)  # noqa: E731
     label = ctx.kind_label(kind)
     dl = None
     if kind == "deadline":
@@ -395,12 +396,13 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
                     f"{_art(ctx.col('rule', 'deadline'))} (ad es. 31/12/{year})", ctx.line_of(m, "deadline"))
             return None
     inc = ctx.number(m, "increase", what, "rule", percent=True)
+    dec = ctx.number(m, "decrease", what, "rule", percent=True)
     by = ctx.number(m, "baseline_year", what, "rule")
+    measure = ctx.text(m, "measure", what, "rule") or None
     rule = Rule(kind, unit=unit, target=g("target"), worst=g("worst"), low=g("low"), high=g("high"),
-                deadline=dl, increase=inc, baseline_year=int(by) if by else None)
-    need = {"at_least": ("target",), "at_most": ("target",), "fraction": ("target",),
-            "range": ("low", "high"), "increase": ("increase",)}.get(kind, ())
-    missing = [n for n in need if getattr(rule, n) is None]
+                deadline=dl, increase=inc, baseline_year=int(by) if by else None, decrease=dec,
+                baseline=g("baseline"), tolerance=g("tolerance"), measure=measure)
+    missing = [n for n in k.required if getattr(rule, n) is None]
     if missing:
         where = " e nel".join(_art(ctx.col("rule", n)) for n in missing)
         ctx.add("PLAN-RULE", f"{what}: la regola «{label}» richiede un valore nel{where}",
@@ -414,6 +416,11 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
         ctx.add("PLAN-RULE", f"{what}: il valore nel{_art(ctx.col('rule', 'worst'))} deve essere sopra il valore nel"
                 f"{_art(ctx.col('rule', 'target'))}", ctx.line_of(m, "worst"))
         return None
+    try:
+        k.check(rule)
+    except RuleProblem as e:
+        ctx.add("PLAN-RULE", f"{what}: {e}", ctx.line_of(m, e.param or "kind"))
+        return None
     return rule
 
 
@@ -421,7 +428,11 @@ def _num_it(x: float, percent: bool = False) -> str:
     return (f"{x * 100:g}%" if percent else f"{x:g}").replace(".", ",")
 
 
-def _source_for(description: str) -> str:
+def _source_for(description: str, rule: Rule | None = None) -> str:
+    """Who provides an indicator's value when the plan does not say: the rule's kind may name a default
+    (a qualitative judgement: the Nucleo di Valutazione), else the description decides."""
+    if rule is not None and KINDS[rule.kind].default_source:
+        return KINDS[rule.kind].default_source
     d = description.lower()
     if "asseverazione" in d or "certificazion" in d:
         return "nucleo" if "nucleo di valutazione" in d else "esterno"
@@ -489,7 +500,11 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
         rel = "precede" if rule.deadline.year < year else "è oltre il triennio del"
         ctx.add("PLAN-YEAR", f"{what}: la scadenza {rule.deadline:%d/%m/%Y} {rel} piano {year}; la controlli",
                 ctx.line_of(m, "target"), WARNING)
-    source = ctx.text(m, "source", what, "indicator") or _source_for(description)
+    source = ctx.text(m, "source", what, "indicator") or _source_for(description, rule)
+    if rule.kind == "giudizio" and "rule" not in m:
+        ctx.add("PLAN-QUALITATIVE", f"{what}: il target «{_short(target)}» è qualitativo: sarà valutato come giudizio "
+                f"motivato (una percentuale con la sua motivazione) da chi ne è la fonte ({source}); se esiste, "
+                "indichi un target o una regola misurabile", ctx.line_of(m, "target"), WARNING)
     if source not in SOURCES:
         ctx.add("PLAN-SCHEMA", f"{what}: la fonte '{source}' non esiste; scelga una di queste: {', '.join(SOURCES)}",
                 ctx.line_of(m, "source"))

@@ -6,7 +6,26 @@ from collections import Counter
 
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Indicator, Plan, Sector
+from ..core.targets import TargetError, explain_it, read_target
 from .planfile import target_year
+
+#: who provides a value, as the author reads it
+SOURCE_IT = {"responsabile": "il Responsabile", "nucleo": "il Nucleo di Valutazione", "esterno": "una fonte esterna"}
+
+
+def reading_it(ind: Indicator, year: int | None) -> str:
+    """How the indicator's target is read, in plain Italian, with the grammar's notes (an ambiguous number,
+    a duration read as a maximum, a qualitative target); an explicit rule says so. Without the plan's year
+    (a plan with errors), the rule as read."""
+    if year is None:
+        return explain_it(ind.rule)
+    try:
+        reading = read_target(ind.target_text, ind.description, year)
+    except TargetError:
+        reading = None
+    if reading is not None and reading.rule == ind.rule:
+        return reading.text_it()
+    return f"{explain_it(ind.rule)} [regola esplicita]"
 
 
 def _n(x: float) -> str:
@@ -48,7 +67,7 @@ def plan_summary(plan: Plan | None, findings: list[Finding], read: list | None =
     }
     if plan is None and read:
         out["targets_read"] = [{"indicator": i.id, "where": where, "target": i.target_text, "rule": i.rule.kind,
-                                "interpretation": i.rule.describe()} for i, where in read]
+                                "interpretation": explain_it(i.rule)} for i, where in read]
     return out
 
 
@@ -67,13 +86,13 @@ def _sector_line(s: Sector) -> str:
 
 
 def _interpretation(i: Indicator, plan_year: int | None = None) -> str:
-    src = "" if i.source == "responsabile" else f" [fonte: {i.source}]"
+    src = "" if i.source == "responsabile" else f" [fonte: {SOURCE_IT.get(i.source, i.source)}]"
     year = ""
     if plan_year is not None:
         y = target_year(i, plan_year)
         if y > plan_year:
-            year = f" [obiettivo del {y}]"
-    return f"{i.id}: {i.target_text!r} -> {i.rule.describe()}{src}{year}"
+            year = f" [target del {y}]"
+    return f"{i.id}: {i.target_text!r} -> {reading_it(i, plan_year)}{src}{year}"
 
 
 def plan_summary_text(plan: Plan | None, findings: list[Finding], path: str, verbose: bool = False,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
+from ..core.rules import NO_SPELLINGS, YES_SPELLINGS
 from ..forms.layout import (
     INSTRUCTIONS_SHEET,
     LAYOUT_VERSION,
@@ -44,8 +45,8 @@ REJECTED = "rejected"
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls", ".xlsb")
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA")
-YES = {"sì", "si", "sí", "yes", "vero", "true"}
-NO = {"no", "falso", "false"}
+YES = frozenset(YES_SPELLINGS)  # shared with the rule registry
+NO = frozenset(NO_SPELLINGS)
 UNIT_IT = {"percent": "una percentuale", "number": "un numero", "amount": "un importo in euro",
            "date": "una data (gg/mm/aaaa)", "yes_no": "Sì oppure No", "text": "un testo"}
 
@@ -750,6 +751,7 @@ def _check_required(plan: Plan, res: WorkbookResult, file: str) -> None:
 
 
 def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmission, file: str) -> None:
+    from ..core.rules import kind_of
     from ..core.scoring import MISSING, score_indicator
 
     sector = _sector_index(plan)[sub.code]
@@ -764,6 +766,11 @@ def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmissio
         elif sc.status == "invalid":
             res.findings.append(Finding("WB-DIV-ZERO", ERROR, f"indicatore {ind.id}: {sc.reason}; verificare il "
                                         "denominatore", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
+        elif (kind_of(ind.rule.kind).needs_motivation and not bad
+              and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
+            res.findings.append(Finding(
+                "WB-ANALYSIS", ERROR, f"indicatore {ind.id}: il giudizio va motivato nella colonna «Analisi "
+                "scostamenti rispetto al target»", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id, "analisi")))
         elif (sc.achievement is not None and sc.achievement < 1 - 1e-12 and not bad
               and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
             res.findings.append(Finding(

@@ -1,0 +1,45 @@
+"""deadline: done by a date ("Entro il 31/12/2025", "Novembre", "entro il primo semestre"); each started
+month of delay (30 days) costs the policy's late penalty."""
+
+from __future__ import annotations
+
+import math
+
+from .base import SCORED, InputSpec, Kind, xl_number
+
+
+class Deadline(Kind):
+    name = "deadline"
+    order = 40
+    label_it = "scadenza"
+    units = ("date",)
+    default_unit = "date"
+    required = ("deadline",)
+    percent_params = ()
+    fixed_inputs = ("date",)
+    doc_it = "100% se completato entro la data; ogni mese (30 giorni) di ritardo iniziato toglie la penalità del piano"
+
+    def inputs(self, rule, year):
+        return (InputSpec("date", "Data di completamento", "date"),)
+
+    def achievement(self, rule, values, policy):
+        done, due = values["date"], rule.deadline
+        if done <= due:
+            return SCORED, 1.0, ""
+        months_late = math.ceil((done - due).days / 30)
+        return SCORED, max(0.0, 1.0 - policy.late_penalty_per_month * months_late), ""
+
+    def expression(self, rule, cells, policy):
+        a, d = cells[0], rule.deadline
+        due = f"DATE({d.year},{d.month},{d.day})"
+        p = xl_number(policy.late_penalty_per_month)
+        return f"IF(INT({a})<={due},1,MAX(0,1-{p}*ROUNDUP((INT({a})-{due})/30,0)))"
+
+    def wording(self, rule):
+        return f"entro il {rule.deadline:%d/%m/%Y}" if rule.deadline else "entro la scadenza"
+
+    def describe(self, rule):
+        return f"deadline {rule.deadline.isoformat() if rule.deadline else '?'}"
+
+
+KIND = Deadline()

@@ -1,0 +1,43 @@
+"""equal: the value equals the target, within a tolerance the plan may state ("pari a 100", "= 95% ± 2%")."""
+
+from __future__ import annotations
+
+from .base import SCORED, Kind, RuleProblem, en_quantity, it_quantity, xl_number
+
+SLACK = 1e-9  # binary floating point: 0.93 - 0.95 is 0.020000000000000018, within a tolerance of 2%
+
+
+def _limit(rule) -> float:
+    return (rule.tolerance or 0.0) + SLACK
+
+
+class Equal(Kind):
+    name = "equal"
+    order = 25
+    label_it = "pari a"
+    phrases = ("pari a", "pari al", "uguale a", "uguale al", "esattamente", "=")
+    required = ("target",)
+    optional = ("tolerance", "measure")
+    doc_it = "100% se il valore è pari all'obiettivo (entro la tolleranza indicata), altrimenti 0"
+
+    def check(self, rule):
+        super().check(rule)
+        if rule.tolerance is not None and rule.tolerance < 0:
+            raise RuleProblem("la tolleranza (tolerance) non può essere negativa", "tolerance")
+
+    def achievement(self, rule, values, policy):
+        return SCORED, 1.0 if abs(float(values["value"]) - (rule.target or 0.0)) <= _limit(rule) else 0.0, ""
+
+    def expression(self, rule, cells, policy):
+        return f"IF(ABS({cells[0]}-{xl_number(rule.target or 0.0)})<={xl_number(_limit(rule))},1,0)"
+
+    def wording(self, rule):
+        tol = f" ± {it_quantity(rule, rule.tolerance)}" if rule.tolerance else ""
+        return f"pari a {it_quantity(rule, rule.target)}{tol}"
+
+    def describe(self, rule):
+        tol = f" ± {en_quantity(rule, rule.tolerance)}" if rule.tolerance else ""
+        return f"equal {en_quantity(rule, rule.target)}{tol} ({rule.unit})"
+
+
+KIND = Equal()

@@ -1,0 +1,40 @@
+"""fraction: numerator / denominator reaches a target share ("Accertamento del 100% delle somme stanziate"
+with a description naming numerator/denominator)."""
+
+from __future__ import annotations
+
+from .base import INVALID, SCORED, InputSpec, Kind, at_least_expression, at_least_ratio, en_quantity, it_quantity
+
+
+class Fraction(Kind):
+    name = "fraction"
+    order = 60
+    label_it = "rapporto"
+    units = ("percent",)
+    default_unit = "percent"
+    required = ("target",)
+    fixed_inputs = ("numerator", "denominator")
+    doc_it = "(numeratore / denominatore) / obiettivo, al massimo 100%; denominatore 0: non valutabile (0)"
+
+    def inputs(self, rule, year):
+        return (InputSpec("numerator", "Numeratore: accertato (€)", "amount", 0.0),
+                InputSpec("denominator", "Denominatore: stanziato (€)", "amount", 0.0))
+
+    def achievement(self, rule, values, policy):
+        den = float(values["denominator"])
+        if den == 0:
+            return INVALID, 0.0, "denominatore pari a zero"
+        return SCORED, at_least_ratio(float(values["numerator"]) / den, rule.target or 0.0), ""
+
+    def expression(self, rule, cells, policy):
+        a, b = cells
+        return f"IF({b}=0,0,{at_least_expression(f'{a}/{b}', rule.target or 0.0)})"
+
+    def wording(self, rule):
+        return f"rapporto numeratore/denominatore almeno {it_quantity(rule, rule.target)}"
+
+    def describe(self, rule):
+        return f"fraction numerator/denominator at_least {en_quantity(rule, rule.target)}"
+
+
+KIND = Fraction()

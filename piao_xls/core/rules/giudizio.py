@@ -1,0 +1,36 @@
+"""giudizio: a qualitative target ("Rispetto degli adempimenti"): whoever the plan names (by default the Nucleo
+di Valutazione) states a percentage of achievement and must motivate it in the analysis column."""
+
+from __future__ import annotations
+
+from .base import SCORED, InputSpec, Kind, clamp01
+
+
+class Giudizio(Kind):
+    name = "giudizio"
+    order = 80
+    label_it = "giudizio"
+    units = ("percent",)
+    default_unit = "percent"
+    percent_params = ()
+    needs_motivation = True
+    default_source = "nucleo"
+    doc_it = "la percentuale indicata, con motivazione obbligatoria nella colonna «Analisi»"
+
+    def inputs(self, rule, year):
+        return (InputSpec("value", "Giudizio motivato (%)", "percent", 0.0, 1.0),)
+
+    def achievement(self, rule, values, policy):
+        return SCORED, clamp01(float(values["value"])), ""
+
+    def expression(self, rule, cells, policy):
+        return f"MIN(1,MAX(0,{cells[0]}))"
+
+    def wording(self, rule):
+        return "giudizio motivato sul grado di raggiungimento"
+
+    def describe(self, rule):
+        return "giudizio (stated percentage with a motivation)"
+
+
+KIND = Giudizio()

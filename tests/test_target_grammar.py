@@ -1,0 +1,480 @@
+"""The Italian target grammar (piao_xls.core.targets.read_target), specified by a table of phrases as a comune
+prints them, each with the rule it must give, or the part a rejection must name.
+
+A row is ``(phrase, expected)`` or ``(phrase, expected, description)``; ``expected`` is the exact Rule, or
+``Reject("fragment")``: the phrase must be refused with a message that contains the fragment. The plan year is
+2025 throughout. A final property test formats every kind of rule back to Italian and reads it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rule_strategies import BY_KIND
+
+from piao_xls.core.model import Rule
+from piao_xls.core.rules import KINDS
+from piao_xls.core.targets import TargetError, explain_it, read_target
+
+
+@dataclass(frozen=True)
+class Reject:
+    fragment: str
+
+
+def pct(x: float) -> float:
+    """A percentage as the grammar stores it (a fraction)."""
+    return x / 100
+
+
+def least(t, unit="number", measure=None):
+    return Rule("at_least", unit=unit, target=t, measure=measure)
+
+
+def most(t, unit="number", measure=None, worst=None):
+    return Rule("at_most", unit=unit, target=t, measure=measure, worst=worst)
+
+
+def more(t, unit="number", measure=None):
+    return Rule("more_than", unit=unit, target=t, measure=measure)
+
+
+def less(t, unit="number", measure=None):
+    return Rule("less_than", unit=unit, target=t, measure=measure)
+
+
+def equal(t, unit="number", tolerance=None, measure=None):
+    return Rule("equal", unit=unit, target=t, tolerance=tolerance, measure=measure)
+
+
+def between(lo, hi, unit="number", measure=None):
+    return Rule("range", unit=unit, low=lo, high=hi, measure=measure)
+
+
+def due(y, m, d):
+    return Rule("deadline", unit="date", deadline=date(y, m, d))
+
+
+def up(share=None, year=None, baseline=None, target=None, unit="number", measure=None):
+    return Rule("increase", unit=unit, increase=share, baseline_year=year, baseline=baseline, target=target,
+                measure=measure)
+
+
+def down(share=None, year=None, baseline=None, target=None, unit="number", measure=None):
+    return Rule("decrease", unit=unit, decrease=share, baseline_year=year, baseline=baseline, target=target,
+                measure=measure)
+
+
+YES = Rule("yes_no", unit="yes_no")
+JUDGED = Rule("giudizio", unit="percent")
+RATIO = "Importo somme accertate / importo somme stanziate"
+PCT, EUR = "percent", "amount"
+
+TABLE = [
+    # --- numbers as Italians write them -------------------------------------------------------------------
+    ("100%", least(pct(100), PCT)),
+    ("50", least(50.0)),
+    ("0", most(0.0)),  # "at least 0" would always be met
+    ("0 reclami", most(0.0, measure="reclami")),
+    ("1.500", least(1500.0)),
+    ("1.500,50", least(1500.5)),
+    ("12.000.000", least(12e6)),
+    ("2.5", least(2.5)),
+    ("2,5", least(2.5)),
+    ("50.000 €", least(50000.0, EUR)),
+    ("€ 50.000", least(50000.0, EUR)),
+    ("€50.000,00", least(50000.0, EUR)),
+    ("50.000 euro", least(50000.0, EUR)),
+    ("euro 1.000", least(1000.0, EUR)),
+    ("Euro 2.500,00", least(2500.0, EUR)),
+    ("1000 €", least(1000.0, EUR)),
+    ("50 mila euro", least(50000.0, EUR)),
+    ("50mila €", least(50000.0, EUR)),
+    ("1,5 milioni", least(1.5e6)),
+    ("1,5 milioni di euro", least(1.5e6, EUR)),
+    ("2 mln di euro", least(2e6, EUR)),
+    ("€ 2 mln", least(2e6, EUR)),
+    ("3 miliardi", least(3e9)),
+    ("90,5%", least(pct(90.5), PCT)),
+    ("90,00 %", least(pct(90.0), PCT)),
+    ("95 %", least(pct(95), PCT)),
+    ("n. 12 controlli", least(12.0, measure="controlli")),
+    ("nr. 3 eventi", least(3.0, measure="eventi")),
+    ("n° 4 incontri", least(4.0, measure="incontri")),
+    ("numero 5 sopralluoghi", least(5.0, measure="sopralluoghi")),
+    ("N. 10", least(10.0)),
+    ("12 controlli", least(12.0, measure="controlli")),
+    ("12 controlli annui", least(12.0, measure="controlli annui")),
+    ("3 eventi", least(3.0, measure="eventi")),
+    ("3 ore di formazione per dipendente", least(3.0, measure="ore di formazione per dipendente")),
+    ("3 giorni di formazione", least(3.0, measure="giorni di formazione")),
+    ("100% delle pratiche", least(pct(100), PCT, "delle pratiche")),
+    ("100% delle pratiche evase", least(pct(100), PCT, "delle pratiche evase")),
+    ("  100%  ", least(pct(100), PCT)),
+    ("100%.", least(pct(100), PCT)),
+    ("0.500", Reject("0.500")),
+    ("100% circa", Reject("circa")),
+    ("50 circa", Reject("circa")),
+    ("100 controlli circa", Reject("circa")),
+    ("1.50.0", Reject("1.50.0")),
+    # --- durations in days: at most -----------------------------------------------------------------------
+    ("30 giorni", most(30.0, measure="giorni")),
+    ("0 giorni", most(0.0, measure="giorni")),
+    ("5 gg", most(5.0, measure="gg")),
+    ("5 gg.", most(5.0, measure="gg")),  # a final full stop ends the phrase
+    ("1,5 gg", most(1.5, measure="gg")),
+    ("30 giorni lavorativi", most(30.0, measure="giorni lavorativi")),
+    ("entro 30 giorni", most(30.0, measure="giorni")),
+    ("entro 30 giorni dalla richiesta", most(30.0, measure="giorni dalla richiesta")),
+    ("Pubblicazione entro 30 giorni dalla richiesta", most(30.0, measure="giorni dalla richiesta")),
+    ("Entro 30 gg dalla richiesta", most(30.0, measure="gg dalla richiesta")),
+    ("entro 5 gg. dalla segnalazione", most(5.0, measure="gg. dalla segnalazione")),
+    ("entro 10 giorni dall'istanza", most(10.0, measure="giorni dall'istanza")),
+    ("entro 10 giorni dall' istanza", most(10.0, measure="giorni dall'istanza")),
+    ("tempo medio ≤ 20 giorni", most(20.0, measure="giorni")),
+    ("tempo medio <= 20 giorni", most(20.0, measure="giorni")),
+    ("tempo medio di risposta ≤ 20 giorni", most(20.0, measure="giorni")),
+    ("indice di soddisfazione ≥ 4", least(4.0)),
+    ("n. pratiche evase >= 100", least(100.0)),
+    ("tempi medi non superiori a 20 giorni", Reject("superiori")),
+    ("durata media: al massimo 15 giorni", most(15.0, measure="giorni")),
+    ("ritardo medio <= 0", most(0.0)),
+    # --- at least, in words and symbols -------------------------------------------------------------------
+    ("almeno 1.500", least(1500.0)),
+    ("almeno 80%", least(pct(80), PCT)),
+    ("almeno il 90%", least(pct(90), PCT)),
+    ("almeno l'80% delle pratiche", least(pct(80), PCT, "delle pratiche")),
+    ("non inferiore all'80%", least(pct(80), PCT)),
+    ("Almeno n. 3 iniziative", least(3.0, measure="iniziative")),
+    ("non inferiore a 80%", least(pct(80), PCT)),
+    ("non inferiore al 95%", least(pct(95), PCT)),
+    ("pari o superiore a 90%", least(pct(90), PCT)),
+    ("pari o superiore al 90%", least(pct(90), PCT)),
+    ("maggiore o uguale a 10", least(10.0)),
+    ("uguale o superiore a 10", least(10.0)),
+    ("minimo 3 incontri", least(3.0, measure="incontri")),
+    ("non meno di 4", least(4.0)),
+    ("≥ 95%", least(pct(95), PCT)),
+    ("≥80%", least(pct(80), PCT)),
+    (">= 3", least(3.0)),
+    ("=> 3", least(3.0)),
+    ("x >= 80%", least(pct(80), PCT)),
+    ("valore >= 1.000 €", least(1000.0, EUR)),
+    ("almeno € 10.000", least(10000.0, EUR)),
+    # --- strictly more ------------------------------------------------------------------------------------
+    ("> 1", more(1.0)),
+    ("> 5", more(5.0)),
+    (">80%", more(pct(80), PCT)),
+    ("superiore a 5", more(5.0)),
+    ("superiore al 90%", more(pct(90), PCT)),
+    ("maggiore di 10", more(10.0)),
+    ("oltre 100", more(100.0)),
+    ("oltre 100 utenti", more(100.0, measure="utenti")),
+    ("più di 20 accessi", more(20.0, measure="accessi")),
+    # --- at most ------------------------------------------------------------------------------------------
+    ("<=0", most(0.0)),
+    ("<= 0", most(0.0)),
+    ("=< 2,5", most(2.5)),
+    ("≤ 5%", most(pct(5), PCT)),
+    ("<= 500 euro", most(500.0, EUR)),
+    ("<= -5", most(-5.0)),
+    ("al massimo 10", most(10.0)),
+    ("massimo 10 giorni", most(10.0, measure="giorni")),
+    ("max 5 giorni", most(5.0, measure="giorni")),
+    ("non superiore a 30 giorni", most(30.0, measure="giorni")),
+    ("non superiore al 5%", most(pct(5), PCT)),
+    ("non oltre 15 giorni", most(15.0, measure="giorni")),
+    ("pari o inferiore a 3", most(3.0)),
+    ("minore o uguale a 3", most(3.0)),
+    ("fino a 3 reclami", most(3.0, measure="reclami")),
+    ("entro 5", most(5.0)),
+    ("al massimo 0 (valore peggiore accettabile 30)", most(0.0, worst=30.0)),
+    # --- strictly less ------------------------------------------------------------------------------------
+    ("< 30 giorni", less(30.0, measure="giorni")),
+    ("< 10", less(10.0)),
+    ("<5%", less(pct(5), PCT)),
+    ("inferiore a 20", less(20.0)),
+    ("inferiore al 3%", less(pct(3), PCT)),
+    ("minore di 2", less(2.0)),
+    ("meno di 3 reclami", less(3.0, measure="reclami")),
+    ("sotto il 2%", less(pct(2), PCT)),
+    # --- a threshold, all or nothing -----------------------------------------------------------------------
+    ("soglia minima 80%", Rule("threshold", unit="percent", target=pct(80))),
+    ("soglia minima di 12 controlli", Rule("threshold", target=12.0, measure="controlli")),
+    ("soglia del 95%", Rule("threshold", unit="percent", target=pct(95))),
+    ("soglia minima", Reject("soglia minima")),
+    # --- equal, with a tolerance --------------------------------------------------------------------------
+    ("pari a 100", equal(100.0)),
+    ("pari al 100%", equal(pct(100), PCT)),
+    ("= 5", equal(5.0)),
+    ("uguale a 0", equal(0.0)),
+    ("pari a 95% ± 2%", equal(pct(95), PCT, pct(2))),
+    ("pari a 100 ± 5", equal(100.0, tolerance=5.0)),
+    ("pari a 100 +/- 5", equal(100.0, tolerance=5.0)),
+    ("pari a 100 con tolleranza di 5", equal(100.0, tolerance=5.0)),
+    ("pari a 12 controlli", equal(12.0, measure="controlli")),
+    ("pari a 95% ± 2", Reject("95% ± 2")),
+    # --- ranges -------------------------------------------------------------------------------------------
+    ("90% ≤ x ≤ 100%", between(pct(90), pct(100), PCT)),
+    ("90% <= x <= 100%", between(pct(90), pct(100), PCT)),
+    ("10 <= x <= 20", between(10.0, 20.0)),
+    ("tra 10 e 20", between(10.0, 20.0)),
+    ("fra 10 e 20", between(10.0, 20.0)),
+    ("compreso tra 10 e 20", between(10.0, 20.0)),
+    ("tra 90 e 100%", between(pct(90), pct(100), PCT)),
+    ("tra 90% e 100%", between(pct(90), pct(100), PCT)),
+    ("tra il 90% e il 100%", between(pct(90), pct(100), PCT)),
+    ("dal 90% al 100%", between(pct(90), pct(100), PCT)),
+    ("dal 100% al 90%", Reject("dal 100% al 90%")),
+    ("tra 1.000 € e 2.000 €", between(1000.0, 2000.0, EUR)),
+    ("tra 10 e 20 giorni", between(10.0, 20.0, measure="giorni")),
+    ("da 10 a 20", between(10.0, 20.0)),
+    ("da 10 a 20 controlli", between(10.0, 20.0, measure="controlli")),
+    ("90-100%", between(pct(90), pct(100), PCT)),
+    ("90 - 100 %", between(pct(90), pct(100), PCT)),
+    ("10-20", between(10.0, 20.0)),
+    ("tra -5 e 5", between(-5.0, 5.0)),
+    ("tra 100 e 90", Reject("limite inferiore")),
+    ("100% ≤ x ≤ 90%", Reject("limite inferiore")),
+    ("tra 10% e 20 €", Reject("tra 10% e 20")),
+    # --- change against a baseline ------------------------------------------------------------------------
+    ("+10%", up(pct(10))),
+    ("-10%", down(pct(10))),
+    ("riduzione del 10%", down(pct(10))),
+    ("Riduzione del 10% rispetto al 2024", down(pct(10), 2024)),
+    ("diminuzione del 5%", down(pct(5))),
+    ("calo del 20% rispetto all'anno precedente", down(pct(20))),
+    ("incremento del 5% rispetto al 2024", up(pct(5), 2024)),
+    ("aumento del 5%", up(pct(5))),
+    ("aumento di almeno il 5%", up(pct(5))),
+    ("crescita del 2,5% rispetto al 2023", up(pct(2.5), 2023)),
+    ("+60% rispetto all'anno precedente", up(pct(60))),
+    ("+60% rispetto al 2024", up(pct(60), 2024)),
+    ("+25% rispetto al 2023", up(pct(25), 2023)),
+    ("il 60% in più rispetto al 2024", up(pct(60), 2024)),
+    ("20% in più rispetto all'anno precedente", up(pct(20))),
+    ("10% in meno rispetto al 2024", down(pct(10), 2024)),
+    ("-10% rispetto al dato del 2024", down(pct(10), 2024)),
+    ("+10% sul 2024", up(pct(10), 2024)),
+    ("+10% rispetto al valore di riferimento 150", up(pct(10), baseline=150.0)),
+    ("-10% rispetto al valore di riferimento 150 pratiche del 2024",
+     down(pct(10), 2024, baseline=150.0, measure="pratiche")),
+    ("+5% rispetto al valore 1.000 €", up(pct(5), baseline=1000.0, unit=EUR)),
+    ("dimezzamento", down(pct(50))),
+    ("dimezzamento dei tempi di attesa", down(pct(50), measure="dei tempi di attesa")),
+    ("riduzione del 10% dei tempi rispetto al 2024", down(pct(10), 2024, measure="dei tempi")),
+    ("+5% delle pratiche evase rispetto al 2023", up(pct(5), 2023, measure="delle pratiche evase")),
+    ("Dimezzamento rispetto al 2024", down(pct(50), 2024)),
+    ("raddoppio", up(pct(100))),
+    ("raddoppio rispetto al 2023", up(pct(100), 2023)),
+    ("azzeramento", down(pct(100))),
+    ("da 60 a 20 giorni", down(target=20.0, baseline=60.0, measure="giorni")),
+    ("riduzione da 60 a 20 giorni", down(target=20.0, baseline=60.0, measure="giorni")),
+    ("riduzione da 60 a 20 giorni rispetto al 2024", down(None, 2024, 60.0, 20.0, measure="giorni")),
+    ("incremento da 10 a 20", up(target=20.0, baseline=10.0)),
+    ("aumento da 1.000 a 1.500 €", up(target=1500.0, baseline=1000.0, unit=EUR)),
+    ("riduzione da 20 a 60", Reject("senso opposto")),
+    ("incremento da 20 a 10", Reject("senso opposto")),
+    ("60% rispetto al 2024", Reject("rispetto al 2024")),
+    ("riduzione del 150%", Reject("tra 0% e 100%")),
+    ("riduzione di 10 giorni", Reject("10 giorni")),
+    ("0 (Riportare i dati del 2024, come termine di raffronto. Il target 2025 dovrebbe essere il 60% in più "
+     "rispetto al 2024)", up(pct(60), 2024)),
+    ("0 (Riportare i dati del 2023, come termine di raffronto. Il target 2025 dovrebbe essere +10%)",
+     up(pct(10), 2023)),
+    # --- dates, months, periods ---------------------------------------------------------------------------
+    ("31/12/2025", due(2025, 12, 31)),
+    ("31.12.2025", due(2025, 12, 31)),
+    ("31-12-2025", due(2025, 12, 31)),
+    ("31-12-25", due(2025, 12, 31)),
+    ("31/12/25", due(2025, 12, 31)),
+    ("2025-12-31", due(2025, 12, 31)),
+    ("30/6/2025", due(2025, 6, 30)),
+    ("Entro il 31/12/2025", due(2025, 12, 31)),
+    ("entro il 31/12/2025", due(2025, 12, 31)),
+    ("entro il 30/6/2025", due(2025, 6, 30)),
+    ("entro e non oltre il 30 settembre 2025", due(2025, 9, 30)),
+    ("non oltre il 30/09/2025", due(2025, 9, 30)),
+    ("31 dicembre 2025", due(2025, 12, 31)),
+    ("31 dic 2025", due(2025, 12, 31)),
+    ("31-dic-25", due(2025, 12, 31)),
+    ("1° marzo 2026", due(2026, 3, 1)),
+    ("14 giugno 2025", due(2025, 6, 14)),
+    ("il 14 giugno 2025", due(2025, 6, 14)),
+    ("14 giugno", due(2025, 6, 14)),
+    ("entro il 31/12", due(2025, 12, 31)),
+    ("Rispetto delle scadenze entro il 31/12", due(2025, 12, 31)),
+    ("Adozione del regolamento entro il 31/03/2025", due(2025, 3, 31)),
+    ("31/13", Reject("non esiste")),
+    ("scadenza: 31/03/2025", due(2025, 3, 31)),
+    ("Novembre", due(2025, 11, 30)),
+    ("Dicembre", due(2025, 12, 31)),
+    ("febbraio", due(2025, 2, 28)),
+    ("entro giugno", due(2025, 6, 30)),
+    ("entro dicembre 2025", due(2025, 12, 31)),
+    ("entro dicembre 2026", due(2026, 12, 31)),
+    ("entro la fine di novembre", due(2025, 11, 30)),
+    ("fine marzo", due(2025, 3, 31)),
+    ("entro il primo semestre", due(2025, 6, 30)),
+    ("entro il secondo semestre", due(2025, 12, 31)),
+    ("I semestre 2025", due(2025, 6, 30)),
+    ("II semestre 2025", due(2025, 12, 31)),
+    ("1° semestre 2026", due(2026, 6, 30)),
+    ("entro il terzo trimestre", due(2025, 9, 30)),
+    ("II trimestre", due(2025, 6, 30)),
+    ("entro il quarto trimestre 2025", due(2025, 12, 31)),
+    ("primo quadrimestre", due(2025, 4, 30)),
+    ("fine anno", due(2025, 12, 31)),
+    ("entro fine anno", due(2025, 12, 31)),
+    ("entro l'anno", due(2025, 12, 31)),
+    ("entro il 2025", due(2025, 12, 31)),
+    ("entro il 2026", due(2026, 12, 31)),
+    ("31/02/2025", Reject("non esiste")),
+    ("entro il 31/02/2025", Reject("non esiste")),
+    ("32.01.2025", Reject("32.01.2025")),
+    ("quinto trimestre", Reject("quinto trimestre")),
+    ("terzo semestre", Reject("non ha un terzo semestre")),
+    ("31/12/2025 31/12/2023", Reject("31/12/2023")),
+    ("2025", Reject("2025")),
+    # --- yes / no -----------------------------------------------------------------------------------------
+    ("Sì", YES),
+    ("si", YES),
+    ("SI", YES),
+    ("si'", YES),
+    ("sì/no", YES),
+    ("SI/NO", YES),
+    ("Realizzato", YES),
+    ("raggiunto", YES),
+    ("adottato", YES),
+    ("Approvato", YES),
+    ("approvata", YES),
+    ("pubblicato", YES),
+    ("completato", YES),
+    ("realizzato/non realizzato", YES),
+    ("realizzato/non adottato", Reject("non adottato")),
+    ("no", Reject("no")),
+    # --- the fraction of sums -----------------------------------------------------------------------------
+    ("Accertamento del 100% delle somme stanziate nel Bilancio 2025", Rule("fraction", "percent", target=1.0),
+     RATIO),
+    ("Riscossione del 90% delle somme accertate", Rule("fraction", "percent", target=pct(90)), RATIO),
+    ("rapporto numeratore/denominatore almeno 100%", Rule("fraction", "percent", target=1.0)),
+    ("Accertamento del 100% delle somme stanziate nel Bilancio 2025", Reject("numeratore / denominatore"),
+     "Somme accertate"),
+    # --- qualitative targets: a judgement -----------------------------------------------------------------
+    ("Rispetto degli adempimenti", JUDGED),
+    ("Gestione tempestiva delle richieste", JUDGED),
+    ("entro le tempistiche previste dalla normativa", JUDGED),
+    ("Costantemente nell'anno", JUDGED),
+    ("Miglioramento della qualità percepita", JUDGED),
+    ("Rispetto degli adempimenti e delle scadenze", JUDGED),
+    ("giudizio motivato sul grado di raggiungimento", JUDGED),
+    ("boh", Reject("boh")),
+    ("Annuale", Reject("annuale")),
+    # --- two conditions: split them -----------------------------------------------------------------------
+    ("Novembre e Dicembre", Reject("«Novembre» e «Dicembre»")),
+    ("12 controlli e 3 eventi", Reject("«12 controlli» e «3 eventi»")),
+    ("100% e entro il 31/12/2025", Reject("«100%» e «entro il 31/12/2025»")),
+    ("almeno 80%; entro giugno", Reject("«almeno 80%» e «entro giugno»")),
+    ("Sì e 100%", Reject("due condizioni")),
+    # --- not understood: the message names the part -------------------------------------------------------
+    ("100% (circa)", Reject("(circa)")),
+    ("almeno", Reject("almeno")),
+    ("non superiore a", Reject("non superiore a")),
+    ("non superiore al limite di legge", JUDGED),
+    ("almeno 80% entro", Reject("entro")),
+    (">= ottanta", Reject("ottanta")),
+    ("entro le ore 12", Reject("ore 12")),
+    ("1e400", Reject("1e400")),
+    ("inf", Reject("inf")),
+    ("nan%", Reject("nan")),
+    ("€", Reject("€")),
+    ("%", Reject("%")),
+    # --- no target ----------------------------------------------------------------------------------------
+    ("", Rule("informative", unit="number")),
+    ("   ", Rule("informative", unit="number")),
+    ("", Rule("informative", unit="percent"), "% di dipendenti formati"),
+    ("", Rule("informative", unit="amount"), "Somme impegnate/liquidate"),
+    ("indicatore informativo, non valutato", Rule("informative", unit="number")),
+]
+
+
+def _rows():
+    for row in TABLE:
+        text, expected = row[0], row[1]
+        description = row[2] if len(row) > 2 else ""
+        yield pytest.param(text, expected, description, id=f"{text[:50]}|{description[:10]}")
+
+
+def test_the_table_has_at_least_200_phrases_and_rejections():
+    assert len(TABLE) >= 200
+    assert sum(isinstance(r[1], Reject) for r in TABLE) >= 30
+
+
+@pytest.mark.parametrize(("text", "expected", "description"), list(_rows()))
+def test_phrase(text, expected, description):
+    if isinstance(expected, Reject):
+        with pytest.raises(TargetError) as e:
+            read_target(text, description, 2025)
+        assert expected.fragment.lower() in str(e.value).lower()
+        assert "rule:" in str(e.value)  # and it says how to state the rule explicitly
+    else:
+        assert read_target(text, description, 2025).rule == expected
+
+
+# --- what the author is told -----------------------------------------------------------------------------
+
+def test_an_ambiguous_number_is_read_the_italian_way_and_the_reading_says_so():
+    r = read_target("1.500", "", 2025)
+    assert r.rule.target == 1500.0
+    assert any("1500" in n and "1,5" in n for n in r.notes)
+    assert "1500, non 1,5" in r.text_it()
+
+
+def test_a_qualitative_target_says_it_is_a_judgement():
+    r = read_target("Rispetto degli adempimenti", "", 2025)
+    assert r.rule.kind == "giudizio"
+    assert "Nucleo" in r.text_it()
+
+
+def test_a_duration_says_it_is_read_as_a_maximum():
+    assert "valore massimo" in read_target("30 giorni", "", 2025).text_it()
+
+
+def test_a_bare_month_takes_the_plan_year():
+    assert read_target("Novembre", "", 2027).rule.deadline == date(2027, 11, 30)
+    assert read_target("I semestre", "", 2026).rule.deadline == date(2026, 6, 30)
+
+
+def test_rejection_names_the_first_part_not_understood():
+    with pytest.raises(TargetError) as e:
+        read_target("almeno 80% delle pratiche entro boh", "", 2025)
+    assert "«entro boh»" in str(e.value)
+
+
+def test_wording_prints_numbers_the_italian_way_never_with_an_exponent():
+    assert explain_it(least(1500.5)) == "almeno 1.500,5"
+    assert explain_it(least(1234567.0, EUR)) == "almeno 1.234.567 €"
+    assert explain_it(least(12e6)) == "almeno 12.000.000"
+    assert "e+" not in explain_it(least(1.5e20))
+    assert explain_it(least(pct(7), PCT)) == "almeno 7%"  # 0.07 * 100 is 7.000000000000001 in floating point
+
+
+# --- property: wording -> grammar -> the same rule ------------------------------------------------------
+
+RULES = st.one_of(*BY_KIND.values())
+
+
+def test_every_registered_kind_has_a_rule_strategy():
+    assert set(BY_KIND) == set(KINDS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(RULES)
+def test_formatting_a_rule_in_italian_and_reading_it_gives_the_same_rule(rule):
+    """Every kind the grammar can print: wording -> grammar -> the same rule."""
+    text = explain_it(rule)
+    assert read_target(text, "", 2025).rule == rule, text
