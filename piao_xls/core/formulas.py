@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .answers import yes_formula
 from .model import Band, Rule, ScoringPolicy
 
 
@@ -50,7 +51,7 @@ def indicator_formula(rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -
         return (f"=IF(ISNUMBER({a}),IF(INT({a})<={due},1,"
                 f"MAX(0,1-{p}*ROUNDUP((INT({a})-{due})/30,0))),0)")
     if k == "yes_no":
-        return f'=IF({a}="Sì",1,0)'
+        return f"=IF({yes_formula(a)},1,0)"
     b = cells[1]
     if k == "fraction":
         return (f"=IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({b}=0,0,"

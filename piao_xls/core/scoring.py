@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from .answers import NOT_AVAILABLE
+from .limits import indicator_percent_limit
 from .model import Indicator, Objective, Rule, ScoringPolicy, Sector
 
 # Indicator status
@@ -18,6 +20,7 @@ SCORED = "scored"
 MISSING = "missing"  # non rendicontato: scores 0, reported
 INVALID = "invalid"  # a value exists but cannot be scored (e.g. denominator 0): scores 0, reported
 INFORMATIVE = "informative"  # not scored
+NOT_AVAILABLE_REASON = "valore non disponibile"  # a MISSING indicator whose cell says "non disponibile"
 
 
 def _clamp01(x: float) -> float:
@@ -82,6 +85,8 @@ def score_rule(rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) 
         return INFORMATIVE, None, ""
     needed = {"fraction": ("numerator", "denominator"), "increase": ("baseline", "current"),
               "deadline": ("date",)}.get(k, ("value",))
+    if any(values.get(n) == NOT_AVAILABLE for n in needed):
+        return MISSING, 0.0, NOT_AVAILABLE_REASON
     if any(values.get(n) is None for n in needed):
         return MISSING, 0.0, "non rendicontato"
     if k == "at_least":
@@ -106,6 +111,10 @@ def score_rule(rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) 
 
 
 def score_indicator(ind: Indicator, values: Mapping[str, object], policy: ScoringPolicy) -> IndicatorScore:
+    if ind.rule.unit == "percent" and ind.rule.kind in ("at_least", "at_most", "range"):
+        value, limit = values.get("value"), indicator_percent_limit(ind)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit + 1e-12:
+            return IndicatorScore(ind.id, INVALID, 0.0, f"percentuale oltre il limite ammesso ({limit * 100:g}%)")
     status, ach, reason = score_rule(ind.rule, values, policy)
     return IndicatorScore(ind.id, status, ach, reason)
 

@@ -15,11 +15,13 @@ Sheet kinds:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property, lru_cache
 
 from ..core import __version__, formulas
+from ..core.answers import NOT_AVAILABLE, not_available_formula
+from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector
 from ..core.targets import InputSpec, explain_it, inputs_for
 
@@ -47,6 +49,47 @@ def a1(row: int, col: int, absolute: bool = False) -> str:
     return f"${letters}${row + 1}" if absolute else f"{letters}{row + 1}"
 
 
+HEADER_FOOTER_MAX = 255  # Excel drops a longer header or footer (counted in UTF-16 units)
+
+
+def utf16_len(text: str) -> int:
+    """Length of ``text`` as Excel counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _hf_escape(text: str) -> str:
+    """Plan text for a header/footer section: ``&`` doubled; a leading digit kept apart from the code before it
+    (``&9`` followed by "3° Settore" would read as font size 93). Control characters become spaces."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text).replace("&", "&&")
+    return " " + text if text[:1].isdigit() else text
+
+
+def header_footer(left: str = "", right: str = "", *, size: int = 9, page_number: bool = False) -> str:
+    """A header or footer (9-point text left and right; ``page_number``: "Pagina N di M" on the right), escaped
+    and shortened with "…" so that it stays within Excel's 255 characters."""
+    tail = "Pagina &P di &N" if page_number else ""
+    texts = [left, right]
+
+    def build(parts: list[str]) -> str:
+        out = ""
+        if parts[0]:
+            out += f"&L&{size}{_hf_escape(parts[0])}"
+        right_text = (f"&{size}{_hf_escape(parts[1])}" if parts[1] else "") + (
+            ("  " if parts[1] else "") + tail if tail else "")
+        if right_text:
+            out += f"&R{right_text}"
+        return out
+
+    text = build(texts)
+    while utf16_len(text) > HEADER_FOOTER_MAX:
+        i = 0 if len(texts[0]) >= len(texts[1]) else 1
+        over = utf16_len(text) - HEADER_FOOTER_MAX
+        cut = len(texts[i]) - 1 - max(1, min(over, len(texts[i]) // 2))
+        texts[i] = texts[i][:cut].rstrip() + "…" if cut > 0 else ""
+        text = build(texts)
+    return text
+
+
 @dataclass(frozen=True)
 class Validation:
     """Data validation of an input cell (messages in Italian)."""
@@ -59,6 +102,7 @@ class Validation:
     input_message: str = ""
     error_title: str = ""
     error_message: str = ""
+    not_available: bool = False  # "non disponibile" is accepted too (the writer builds a custom rule)
 
 
 @dataclass(slots=True)
@@ -254,43 +298,115 @@ def _fit_heights(sheet: SheetLayout) -> dict[int, float]:
     return {r: round(h, 1) for r, h in sorted(need.items())}
 
 
+def clip16(text: str, limit: int) -> str:
+    """``text`` shortened (with "…") to at most ``limit`` UTF-16 units, as Excel counts them."""
+    if utf16_len(text) <= limit:
+        return text
+    while utf16_len(text) > limit - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _message(main: str, target: str = "", hint: str = "") -> str:
+    """An input message within Excel's 255 characters: the target text is shortened first."""
+    text = " ".join(p for p in (main, hint) if p)
+    room = INPUT_MESSAGE_MAX - utf16_len(text) - 1
+    if target and room > 12:
+        text = f"{main} {clip16(target, room)}" + (f" {hint}" if hint else "")
+    return clip16(text, INPUT_MESSAGE_MAX)
+
+
+INPUT_MESSAGE_MAX = 255
+INPUT_TITLE_MAX = 32
+NOT_AVAILABLE_HINT = f"Dato non disponibile: scrivere «{NOT_AVAILABLE}» e spiegarne il motivo nell'Analisi."
+
+
 @lru_cache(maxsize=4096)
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
                 limit: int = 255) -> Validation:
     what = f"Target: {target_txt}." if target_txt else ""
+    title = clip16(label, INPUT_TITLE_MAX)
+    hint = NOT_AVAILABLE_HINT
     if spec_unit == "percent":
         hi = spec.max if spec and spec.max is not None else 1.0
-        return Validation("decimal", 0.0, hi, input_title=label[:32],
-                          input_message=f"Inserire una percentuale tra 0% e {hi * 100:g}% (es. 95%). {what}"[:255],
+        return Validation("decimal", 0.0, hi, input_title=title, not_available=True,
+                          input_message=_message(f"Inserire una percentuale tra 0% e {hi * 100:g}% (es. 95%).",
+                                                 what, hint),
                           error_title="Valore non valido",
-                          error_message=f"Inserire una percentuale tra 0% e {hi * 100:g}%, ad esempio 95%.")
+                          error_message=f"Inserire una percentuale tra 0% e {hi * 100:g}%, ad esempio 95%, "
+                                        f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "amount":
-        return Validation("decimal", 0.0, 1e12, input_title=label[:32],
-                          input_message=f"Inserire un importo in euro, maggiore o uguale a 0. {what}"[:255],
+        return Validation("decimal", 0.0, 1e12, input_title=title, not_available=True,
+                          input_message=_message("Inserire un importo in euro, maggiore o uguale a 0.", what, hint),
                           error_title="Importo non valido",
-                          error_message="Inserire un importo in euro (numero maggiore o uguale a 0), senza testo.")
+                          error_message="Inserire un importo in euro (numero maggiore o uguale a 0), senza testo, "
+                                        f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "number":
         lo = spec.min if spec and spec.min is not None else -1e12
-        return Validation("decimal", lo, 1e12, input_title=label[:32],
-                          input_message=f"Inserire un numero{' maggiore o uguale a 0' if lo == 0 else ''}. {what}"[:255],
+        return Validation("decimal", lo, 1e12, input_title=title, not_available=True,
+                          input_message=_message(f"Inserire un numero{' maggiore o uguale a 0' if lo == 0 else ''}.",
+                                                 what, hint),
                           error_title="Numero non valido",
-                          error_message="Inserire solo un numero (senza testo né unità di misura).")
+                          error_message=f"Inserire solo un numero (senza testo né unità di misura) oppure "
+                                        f"«{NOT_AVAILABLE}».")
     if spec_unit == "date":
         lo, hi = date(year - 1, 1, 1), date(year + 1, 12, 31)
-        return Validation("date", lo, hi, input_title=label[:32],
-                          input_message=f"Inserire la data nel formato gg/mm/aaaa, tra il {lo:%d/%m/%Y} e il "
-                                        f"{hi:%d/%m/%Y}. {what}"[:255],
+        return Validation("date", lo, hi, input_title=title, not_available=True,
+                          input_message=_message(f"Inserire la data nel formato gg/mm/aaaa, tra il {lo:%d/%m/%Y} e il "
+                                                 f"{hi:%d/%m/%Y}.", what, hint),
                           error_title="Data non valida",
                           error_message=f"Inserire una data valida (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
-                                        f"{hi:%d/%m/%Y}.")
+                                        f"{hi:%d/%m/%Y} oppure «{NOT_AVAILABLE}».")
     if spec_unit == "yes_no":
-        return Validation("list", choices=("Sì", "No"), input_title=label[:32],
-                          input_message=f"Scegliere Sì o No dall'elenco. {what}"[:255],
-                          error_title="Valore non valido", error_message="Scegliere Sì oppure No dall'elenco.")
-    return Validation("length", 0, limit, input_title=label[:32],
-                      input_message=f"Testo libero, al massimo {limit} caratteri."[:255],
+        return Validation("list", choices=("Sì", "No", NOT_AVAILABLE), input_title=title, not_available=True,
+                          input_message=_message("Scegliere Sì o No dall'elenco.", what,
+                                                 f"Se il dato non è disponibile scegliere «{NOT_AVAILABLE}» e "
+                                                 "spiegarne il motivo nell'Analisi."),
+                          error_title="Valore non valido",
+                          error_message=f"Scegliere Sì, No oppure «{NOT_AVAILABLE}» dall'elenco.")
+    return Validation("length", 0, limit, input_title=title,
+                      input_message=_message(f"Testo libero, al massimo {limit} caratteri."),
                       error_title="Testo troppo lungo",
                       error_message=f"Il testo può contenere al massimo {limit} caratteri.")
+
+
+# --- previews that wait for data: blank until their inputs are filled --------------------------
+
+def _blank(ref: str) -> str:
+    return f'TRIM({ref}&"")=""'
+
+
+def _any(conditions: list[str]) -> str:
+    return conditions[0] if len(conditions) == 1 else f"OR({','.join(conditions)})"
+
+
+def _waiting_indicator(rule, refs: list[str], policy) -> str:
+    """The indicator's live achievement: blank while an input is empty, "n.d." for a value declared not
+    available (scored 0, as :func:`piao_xls.core.scoring.score_rule`), else the rule's formula."""
+    body = formulas.indicator_formula(rule, refs, policy)[1:]
+    return (f'=IF({_any([_blank(r) for r in refs])},"",'
+            f'IF({_any([not_available_formula(r) for r in refs])},"n.d.",{body}))')
+
+
+def _waiting_objective(parts: list[tuple[str, float]], policy) -> str:
+    """An objective's live achievement: blank until every counted indicator shows a result."""
+    body = formulas.objective_formula([(f"N({c})", w) for c, w in parts], policy)[1:]
+    waiting = _any([c + '=""' for c, _ in parts])
+    return f'=IF({waiting},"",{body})'
+
+
+def _count(refs: list[str]) -> str:
+    """COUNT over any number of cells (Excel takes at most 255 arguments per call)."""
+    return "+".join(f"COUNT({','.join(refs[i:i + 200])})" for i in range(0, len(refs), 200))
+
+
+def _waiting_total(points: list[tuple[str, float]], evaluable_weight: float) -> str:
+    """The sector total: "da compilare" with the share of the weight already reported, until every counted
+    objective has its points; then the rescaled total of :func:`piao_xls.core.formulas.sector_formula`."""
+    body = formulas.sector_formula([c for c, _ in points], evaluable_weight)[1:]
+    reported = "+".join(f"IF(ISNUMBER({c}),{formulas._n(w)},0)" for c, w in points)
+    return (f'=IF({_count([c for c, _ in points])}<{len(points)},"da compilare (peso rendicontato: "&'
+            f'ROUND(({reported})*100/{formulas._n(evaluable_weight)},0)&"%)",{body})')
 
 
 def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, first_col_text: str | None = None
@@ -305,7 +421,7 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
                       (H, source, "external")))
         sh.row += 1
         return None
-    asked, fields = _indicator_inputs(ind.rule, plan.year)
+    asked, fields = _indicator_inputs(ind.rule, plan.year, indicator_percent_limit(ind))
     sh.labels(r, ((A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center"),
                   (D, asked, "text")))
     cells = [sh.put(r, col, None, style, kind="input", key=f"{ind.id}|{name}", unit=unit, validation=validation)
@@ -316,8 +432,8 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
         sh.put(r, G, "informativo", "external")
         ach = None
     else:
-        ach = sh.formula(r, G, "live_pct", lambda: formulas.indicator_formula(
-            ind.rule, [c.ref for c in cells], plan.scoring)).ref
+        ach = sh.formula(r, G, "live_pct", lambda: _waiting_indicator(ind.rule, [c.ref for c in cells], plan.scoring),
+                         value="").ref
     sh.put(r, H, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text",
            validation=_validation("text", "Analisi scostamenti", "", plan.year, None, TEXT_LIMITS["analisi"]))
     sh.row += 1
@@ -325,12 +441,16 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
 
 
 @lru_cache(maxsize=4096)
-def _indicator_inputs(rule, year: int) -> tuple[str, tuple[tuple[str, str, str, Validation], ...]]:
+def _indicator_inputs(rule, year: int, limit: float | None = None
+                      ) -> tuple[str, tuple[tuple[str, str, str, Validation], ...]]:
     """What an indicator row asks for (column D) and its input cells: (name, unit, style, validation).
+    ``limit``: the upper limit of a percent input (:func:`piao_xls.core.limits.percent_limit`).
 
     Memoized per rule: a plan repeats a handful of targets ("100%", "Entro il 31/12") many times.
     """
     specs = inputs_for(rule, year)
+    if limit is not None:
+        specs = tuple(replace(s, max=limit) if s.unit == "percent" else s for s in specs)
     target_txt = explain_it(rule)
     asked = specs[0].label if len(specs) == 1 else "\n".join(f"{c}: {s.label}" for c, s in zip("EF", specs,
                                                                                                   strict=False))
@@ -457,15 +577,17 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
     sh.put(sh.row, A, "Obiettivi gestionali di settore — schede obiettivo", "section", last_col=H)
     sh.row += 2
 
-    point_cells, evaluable_weight = [], 0.0
+    point_cells: list[tuple[str, float]] = []
+    evaluable_weight = 0.0
     for i, obj in enumerate(sector.objectives):
         parts = _card(sh, plan, sector, obj, sector.code)
         r = summary_first + i
         sh.labels(r, ((A, obj.number, "count"), (B, obj.title, "text", D), (E, obj.weight / 100, "weight")))
         if parts:
-            ach = sh.formula(r, F, "live_pct", lambda parts=parts: formulas.objective_formula(parts, plan.scoring))
-            pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: formulas.points_formula(obj.weight, ach.ref))
-            point_cells.append(pts.ref)
+            ach = sh.formula(r, F, "live_pct", lambda parts=parts: _waiting_objective(parts, plan.scoring), value="")
+            pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: (
+                f'=IF({ach.ref}="","",{formulas.points_formula(obj.weight, ach.ref)[1:]})'), value="")
+            point_cells.append((pts.ref, obj.weight))
             evaluable_weight += obj.weight
             sh.put(r, H, None, "text")
         else:
@@ -476,19 +598,24 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
             sh.put(r, H, f"Escluso dal calcolo provvisorio: {reason}", "text")
     sh.put(total_row, A, "Totale (punti su 100)", "total_label", last_col=D)
     sh.put(total_row, E, sector.weight_total / 100, "total_weight")
-    total = sh.formula(total_row, F, "live_total", lambda: formulas.sector_formula(point_cells, evaluable_weight))
-    sh.put(total_row, G, None, "text")
-    sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)", "text")
     sh.put(band_row, A, "Fascia di valutazione", "total_label", last_col=E)
-    zero_band = plan.scoring.band(0.0)
-    sh.formula(band_row, F, "live_text", lambda: formulas.band_formula(total.ref, plan.scoring.bands),
-               value=f"{zero_band.code} - {zero_band.label}", last_col=G)
+    if point_cells:
+        total = sh.formula(total_row, F, "live_total", lambda: _waiting_total(point_cells, evaluable_weight),
+                           value="", last_col=G)
+        sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)", "text")
+        sh.formula(band_row, F, "live_text", lambda: (
+            f'=IF(ISNUMBER({total.ref}),{formulas.band_formula(total.ref, plan.scoring.bands)[1:]},"")'),
+            value="", last_col=G)
+    else:
+        sh.put(total_row, F, "—", "external", last_col=G)
+        sh.put(total_row, H, "Nessun obiettivo valutabile in questo file", "text")
+        sh.put(band_row, F, "—", "external", last_col=G)
     sh.put(band_row, H, None, "text")
 
     layout.repeat_rows = (0, 2)
     layout.freeze = (3, 0)
-    layout.header = f"&L&9Comune di {plan.comune} — PIAO {plan.year}&R&9{sector.name}"
-    layout.footer = f"&L&9{sector.code} — {sector.responsabile.display}&RPagina &P di &N"
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", sector.name)
+    layout.footer = header_footer(f"{sector.code} — {sector.responsabile.display}", page_number=True)
     return layout
 
 
@@ -510,8 +637,8 @@ def source_sheet(plan: Plan, source: str, for_reader: bool = False) -> SheetLayo
         sh.row += 1
     layout.repeat_rows = (0, 2)
     layout.freeze = (3, 0)
-    layout.header = f"&L&9Comune di {plan.comune} — PIAO {plan.year}&R&9{name}"
-    layout.footer = "&RPagina &P di &N"
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", name)
+    layout.footer = header_footer(page_number=True)
     return layout
 
 

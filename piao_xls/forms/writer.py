@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 import xlsxwriter
 
+from ..core.answers import NOT_AVAILABLE
+from ..core.formulas import _n
 from ..sheetio.docprops import document_time
 from .layout import Cell, SheetLayout, Validation, WorkbookLayout
 from .styles import STYLES
@@ -30,7 +32,9 @@ def legacy_password_hash(password: str) -> str:
     return f"{h:X}"
 
 
-def _validation_options(v: Validation) -> dict:
+def _validation_options(v: Validation, ref: str = "") -> dict:
+    """xlsxwriter options for a validation; ``ref`` (the cell's A1 ref) is needed by the custom rule of an input
+    that also accepts "non disponibile"."""
     opts: dict = {
         "input_title": v.input_title,
         "input_message": v.input_message,
@@ -39,7 +43,14 @@ def _validation_options(v: Validation) -> dict:
         "error_type": "stop",
         "ignore_blank": True,
     }
-    if v.kind == "list":
+    if v.not_available and v.kind in ("decimal", "date") and ref:
+        if v.kind == "date":
+            lo, hi = (f"DATE({d.year},{d.month},{d.day})" for d in (v.minimum, v.maximum))
+        else:
+            lo, hi = _n(v.minimum), _n(v.maximum)
+        opts.update(validate="custom", value=f'=OR(LOWER(TRIM({ref}))="{NOT_AVAILABLE}",'
+                                              f"AND(ISNUMBER({ref}),{ref}>={lo},{ref}<={hi}))")
+    elif v.kind == "list":
         opts.update(validate="list", source=list(v.choices))
     elif v.kind == "length":
         opts.update(validate="length", criteria="<=", value=int(v.maximum or 255))
@@ -80,7 +91,7 @@ class _Renderer:
             ws.write_blank(c.row, c.col, None, f)
         if c.validation is not None:
             r2, c2 = c.merge_to or (c.row, c.col)
-            ws.data_validation(c.row, c.col, r2, c2, _validation_options(c.validation))
+            ws.data_validation(c.row, c.col, r2, c2, _validation_options(c.validation, c.ref))
 
     def sheet(self, s: SheetLayout, password: str, prefill: dict | None = None) -> None:
         ws = self.wb.add_worksheet(s.name)
@@ -104,7 +115,8 @@ class _Renderer:
         if s.freeze:
             ws.freeze_panes(*s.freeze)
         ws.hide_gridlines(2)
-        ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
+        # rows may be enlarged (a long analysis); nothing else about the structure may change
+        ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
 
 
 def _lock_structure(data: bytes, password: str) -> bytes:
