@@ -135,6 +135,9 @@ class SheetLayout:
     freeze: tuple[int, int] | None = None
     header: str = ""
     footer: str = ""
+    # Rows that print together: each group (an objective card) is a list of units (first row, last row); a
+    # group that does not fit on a page breaks between its units, never inside one.
+    groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
     # A reader view (built with for_reader=True) holds only its input cells; the fixed values the
     # reader checks are kept as (row, col, value) and the last row is recorded as it is built.
@@ -145,8 +148,17 @@ class SheetLayout:
     def row_heights(self) -> dict[int, float]:
         """Row heights that show all wrapped text (computed on first use: the reader never needs them)."""
         if self._heights is None:
-            self._heights = _fit_heights(self)
+            self._heights = fit_heights(self)
         return self._heights
+
+    @property
+    def print_scale(self) -> int:
+        """The print scale (%) that fits the columns on the width of a landscape A4 page."""
+        return print_scale(self.col_widths)
+
+    def page_breaks(self, heights: dict[int, float] | None = None) -> list[int]:
+        """Rows before which a page starts (see :func:`page_breaks`), for these row heights (default: the layout's)."""
+        return page_breaks(self, self.row_heights if heights is None else heights)
 
     # The views below are cached on first use, once the builder has finished the sheet.
     @cached_property
@@ -209,9 +221,22 @@ class _Sheet:
         self.s.cells.append(cell)
         return cell
 
-    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None) -> Cell:
+    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None,
+                last_row: int | None = None) -> Cell:
         """A live formula cell; ``make()`` returns the formula text (called only when it is rendered)."""
-        return self.put(row, col, value, style, last_col=last_col, kind="formula", formula=make())
+        return self.put(row, col, value, style, last_col=last_col, last_row=last_row, kind="formula", formula=make())
+
+    def split_labels(self, row: int, items, min_rows: int = 1) -> int:
+        """Label cells of one logical row whose texts may need more than Excel's tallest row: each text is cut into
+        pieces over consecutive rows (the same style below, so that borders continue). Returns the rows used."""
+        pieces = [(item, _pieces(item[1], _width(self.s.col_widths, item[0], item[3] if len(item) > 3 else None),
+                                 item[2])) for item in items]
+        n = max([min_rows, *(len(p) for _, p in pieces)])
+        for item, texts in pieces:
+            last_col = item[3] if len(item) > 3 else None
+            for i in range(n):
+                self.put(row + i, item[0], texts[i] if i < len(texts) else None, item[2], last_col=last_col)
+        return n
 
     def labels(self, row: int, items) -> None:
         """Label cells of one row, left to right: ``(col, value, style)`` or ``(col, value, style, last_col)``."""
@@ -248,9 +273,11 @@ class _ReaderSheet(_Sheet):
             self.expected.append((row, col, value))
         return None
 
-    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None) -> _NoCell:
-        if row > self.s._last_row:
-            self.s._last_row = row
+    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None,
+                last_row: int | None = None) -> _NoCell:
+        end = row if last_row is None else last_row
+        if end > self.s._last_row:
+            self.s._last_row = end
         return _NO_CELL
 
     def labels(self, row: int, items) -> None:
@@ -268,34 +295,157 @@ def _lines(text: str, width: float) -> int:
 
 
 LINE_HEIGHT = 13.0
+MAX_ROW_HEIGHT = 409.0  # Excel's tallest row (points): a taller row is clamped and hides the end of its text
+ROW_HEIGHT = 15.0
+BIG_STYLES = ("title", "card", "card_pct", "section")  # 12-14 pt fonts: lines 1.25 times taller and wider
 
 
-def _fit_heights(sheet: SheetLayout) -> dict[int, float]:
-    """Row heights so that wrapped and merged text is fully visible (Excel does not auto-fit them)."""
+def _width(col_widths: tuple[float, ...], col: int, last_col: int | None) -> float:
+    return sum(col_widths[col:(last_col if last_col is not None else col) + 1])
+
+
+def _text_height(text: object, width: float, style: str = "text") -> float:
+    size = 1.25 if style in BIG_STYLES else 1.0
+    return _lines(str(text), width / size) * LINE_HEIGHT * size + 4
+
+
+def _pieces(text: object, width: float, style: str = "text") -> list:
+    """``text`` cut at word boundaries into pieces that each fit in one row of at most MAX_ROW_HEIGHT points
+    (a non-text value, or a text that fits, is one piece)."""
+    if not isinstance(text, str) or _text_height(text, width, style) <= MAX_ROW_HEIGHT:
+        return [text]
+    size = 1.25 if style in BIG_STYLES else 1.0
+    per_line = max(1, int(width / size * 1.15))
+    max_lines = int((MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size)) - 1
+    out: list[str] = []
+    piece: list[str] = []
+    lines, col = 1, 0
+    for para_no, para in enumerate(text.split("\n")):
+        words = [w[i:i + per_line] for w in para.split(" ") for i in range(0, max(1, len(w)), per_line)]
+        if para_no:
+            lines, col = lines + 1, 0
+            piece.append("\n")
+        for word in words:
+            if col and col + 1 + len(word) > per_line:
+                lines, col = lines + 1, 0
+            if lines > max_lines:
+                out.append("".join(piece).strip())
+                piece, lines, col = [], 1, 0
+            piece.append(" " + word if col else word)
+            col += len(word) + (1 if col else 0)
+    if piece:
+        out.append("".join(piece).strip())
+    return [p for p in out if p] or [text]
+
+
+# The rows of free-text inputs are sized for their longest accepted text where the card still fits on a page
+# (the «Analisi scostamenti» gets a full-width row); people may enlarge them further (row formatting is allowed).
+INPUT_TEXT_LINES = {"analisi": 4, "risultato": 4, "tempi": 2}
+
+
+def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = None) -> dict[int, float]:
+    """Row heights so that wrapped and merged text is fully visible (Excel does not auto-fit them), each at most
+    MAX_ROW_HEIGHT. ``extra``: texts of input cells ((row, col) -> text), e.g. of a prefilled workbook."""
     need: dict[int, float] = {}
-    tall: list[Cell] = []
+    tall: list[tuple[Cell, float]] = []
+    widths = sheet.col_widths
     for c in sheet.cells:
-        if c.kind == "formula" or c.value is None:
+        if c.kind == "formula":
             continue
-        last_row, last_col = c.merge_to or (c.row, c.col)
-        width = sum(sheet.col_widths[c.col:last_col + 1])
-        size = 1.25 if c.style in ("title", "card", "card_pct", "section") else 1.0
-        h = _lines(str(c.value), width / size) * LINE_HEIGHT * size + 4
-        if last_row == c.row:
-            need[c.row] = max(need.get(c.row, 15.0), h)
+        value = c.value
+        if c.kind == "input":
+            typed = extra.get((c.row, c.col)) if extra else None
+            kind = (c.key or "").rsplit("|", 1)[-1]
+            if typed is None and c.unit != "text":
+                continue
+            last_row, last_col = c.merge_to or (c.row, c.col)
+            width = _width(widths, c.col, last_col)
+            lines = INPUT_TEXT_LINES.get(kind, 2) if c.unit == "text" else 1
+            h = max(lines * LINE_HEIGHT + 4, _text_height(typed, width) if typed else 0.0)
+        elif value is None:
+            continue
         else:
-            tall.append(c)
-    for c in tall:
+            last_row, last_col = c.merge_to or (c.row, c.col)
+            h = _text_height(value, _width(widths, c.col, last_col), c.style)
+        if last_row == c.row:
+            need[c.row] = min(MAX_ROW_HEIGHT, max(need.get(c.row, ROW_HEIGHT), h))
+        else:
+            tall.append((c, h))
+    for c, h in tall:
         rows = range(c.row, c.merge_to[0] + 1)
-        width = sum(sheet.col_widths[c.col:c.merge_to[1] + 1])
-        h = _lines(str(c.value), width) * LINE_HEIGHT + 4
-        have = sum(need.get(r, 15.0) for r in rows)
-        if have < h:
-            need[rows[-1]] = need.get(rows[-1], 15.0) + (h - have)
-    for c in sheet.cells:  # input cells: room to type a short answer
-        if c.kind == "input" and c.unit == "text":
-            need[c.row] = max(need.get(c.row, 15.0), 30.0)
+        have = sum(need.get(r, ROW_HEIGHT) for r in rows)
+        while have < h - 0.05:
+            room = [r for r in rows if need.get(r, ROW_HEIGHT) < MAX_ROW_HEIGHT]
+            if not room:
+                break
+            add = (h - have) / len(room)
+            for r in room:
+                need[r] = min(MAX_ROW_HEIGHT, need.get(r, ROW_HEIGHT) + add)
+            have = sum(need.get(r, ROW_HEIGHT) for r in rows)
     return {r: round(h, 1) for r, h in sorted(need.items())}
+
+
+# --- print layout ----------------------------------------------------------------------------
+# A4 landscape, margins in inches as the writer sets them.
+PAGE_WIDTH, PAGE_HEIGHT = 841.89, 595.28  # points
+MARGINS = {"left": 0.3, "right": 0.3, "top": 0.6, "bottom": 0.6}
+PAGE_SAFETY = 0.95  # room for rendering differences between Excel and LibreOffice
+
+
+def column_points(width: float) -> float:
+    """Printed width (points) of a column ``width`` characters wide, the larger of Excel's (Calibri 11: 7 px a
+    character and 5 px of padding) and LibreOffice's (about 6.1 points a character, measured on its PDF)."""
+    return max((int(width * 7 + 0.5) + 5) * 0.75, (width + 0.71) * 6.2)
+
+
+def print_scale(col_widths: tuple[float, ...]) -> int:
+    printable = PAGE_WIDTH - (MARGINS["left"] + MARGINS["right"]) * 72
+    sheet = sum(column_points(w) for w in col_widths)
+    return max(10, min(100, int(100 * printable * 0.98 / sheet)))
+
+
+def page_capacity(layout: SheetLayout, heights: dict[int, float]) -> float:
+    """Points of rows that fit on one printed page, below the rows repeated on every page."""
+    printable = PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72
+    repeated = sum(heights.get(r, ROW_HEIGHT) for r in range(layout.repeat_rows[0], layout.repeat_rows[1] + 1)
+                   ) if layout.repeat_rows else 0.0
+    return printable * 100 / layout.print_scale * PAGE_SAFETY - repeated
+
+
+def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
+    """Manual page breaks: a card that would cross a page starts on a new one; a card taller than a page breaks
+    between its units (heading, indicator header with its first indicator, ...), never inside one."""
+    capacity = page_capacity(layout, heights)
+    first = layout.repeat_rows[1] + 1 if layout.repeat_rows else 0
+
+    def height(a: int, b: int) -> float:
+        return sum(heights.get(r, ROW_HEIGHT) for r in range(a, b + 1))
+
+    in_group = {}
+    for gi, group in enumerate(layout.groups):
+        in_group[group[0][0]] = gi
+    breaks: list[int] = []
+    used, r, last = 0.0, first, layout.last_row
+    while r <= last:
+        gi = in_group.get(r)
+        units = layout.groups[gi] if gi is not None else [(r, r)]
+        total = height(units[0][0], units[-1][1])
+        if total <= capacity:
+            if used and used + total > capacity:
+                breaks.append(units[0][0])
+                used = 0.0
+            used += total
+        else:
+            for a, b in units:
+                h = height(a, b)
+                if used and used + h > capacity:
+                    breaks.append(a)
+                    used = 0.0
+                used += h
+                while used > capacity:  # a unit taller than a page: the application breaks it
+                    used -= capacity
+        r = units[-1][1] + 1
+    return breaks
 
 
 def clip16(text: str, limit: int) -> str:
@@ -411,32 +561,35 @@ def _waiting_total(points: list[tuple[str, float]], evaluable_weight: float) -> 
 
 def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, first_col_text: str | None = None
                     ) -> str | None:
-    """One indicator row. Returns the A1 ref of its live achievement cell (None when informative)."""
+    """One indicator: its row (two when its texts need them) and, when the value is typed here, a full-width row
+    for the «Analisi scostamenti». Returns the A1 ref of its live achievement cell (None when informative)."""
     r = sh.row
     first = first_col_text if first_col_text is not None else ind.profilo
+    texts = [(A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center")]
     if not editable:
         source = SOURCE_LABELS.get(ind.source, ind.source)
-        sh.labels(r, ((A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center"),
-                      (D, "Valore fornito da altra fonte", "text"), (E, source, "external", F), (G, "—", "external"),
-                      (H, source, "external")))
-        sh.row += 1
+        n = sh.split_labels(r, (*texts, (D, "Valore fornito da altra fonte", "text")))
+        sh.put(r, E, source, "external", last_col=F, last_row=r + n - 1)
+        sh.put(r, G, "—", "external", last_col=H, last_row=r + n - 1)
+        sh.row += n
         return None
     asked, fields = _indicator_inputs(ind.rule, plan.year, indicator_percent_limit(ind))
-    sh.labels(r, ((A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center"),
-                  (D, asked, "text")))
-    cells = [sh.put(r, col, None, style, kind="input", key=f"{ind.id}|{name}", unit=unit, validation=validation)
+    n = sh.split_labels(r, (*texts, (D, asked, "text")))
+    end = r + n - 1
+    single = len(fields) == 1  # one value: its cell spans E:F
+    cells = [sh.put(r, col, None, style, kind="input", key=f"{ind.id}|{name}", unit=unit, validation=validation,
+                    last_col=F if single else None, last_row=end)
              for col, (name, unit, style, validation) in zip((E, F), fields, strict=False)]
-    if len(fields) == 1:
-        sh.put(r, F, None, "external")
     if ind.rule.kind == "informative":  # formulas.indicator_formula has none
-        sh.put(r, G, "informativo", "external")
+        sh.put(r, G, "informativo", "external", last_col=H, last_row=end)
         ach = None
     else:
         ach = sh.formula(r, G, "live_pct", lambda: _waiting_indicator(ind.rule, [c.ref for c in cells], plan.scoring),
-                         value="").ref
-    sh.put(r, H, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text",
+                         value="", last_col=H, last_row=end).ref
+    sh.put(end + 1, A, "Analisi scostamenti rispetto al target", "header_left")
+    sh.put(end + 1, B, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text", last_col=H,
            validation=_validation("text", "Analisi scostamenti", "", plan.year, None, TEXT_LIMITS["analisi"]))
-    sh.row += 1
+    sh.row = end + 2
     return ach
 
 
@@ -459,11 +612,11 @@ def _indicator_inputs(rule, year: int, limit: float | None = None
 
 
 INDICATOR_HEADER = ("Profilo di performance", "Indicatore di risultato", "Target", "Dato richiesto",
-                    "Valore consuntivo", None, "Grado di raggiungimento", "Analisi scostamenti rispetto al target")
+                    "Valore consuntivo", None, "Grado di raggiungimento", None)
 
 
-_INDICATOR_HEADER_ITEMS = tuple((col, text, "header", F) if col == E else (col, text, "header")
-                                 for col, text in enumerate(INDICATOR_HEADER) if col not in (A, F))
+_INDICATOR_HEADER_ITEMS = tuple((col, text, "header", col + 1) if col in (E, G) else (col, text, "header")
+                                 for col, text in enumerate(INDICATOR_HEADER) if col not in (A, F, H))
 CARD_HEADER = ("Stakeholder finale", "Impatto atteso", "Risultato atteso", "Modalità di attuazione", "Tempi",
                "Tempi di realizzazione", "Risultato conseguito")
 _CARD_HEADER_ITEMS = tuple((col, text, "header", H) if col == G else (col, text, "header")
@@ -476,40 +629,62 @@ def _indicator_header(sh: _Sheet, first: str = "Profilo di performance") -> None
 
 
 def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -> list[tuple[str, float]]:
-    """An objective card. Returns (live achievement cell, weight) for each counted indicator."""
+    """An objective card. Returns (live achievement cell, weight) for each counted indicator.
+
+    Records the card's print units in ``groups``: heading (title, column headers and the first step), each
+    further step, the indicator header with the first indicator, each further indicator, the footer."""
+    top = sh.row
     sh.labels(sh.row, ((A, f"Obiettivo {obj.number}/{n_code}", "card"), (B, obj.title, "card", F),
                        (G, "Peso", "card"), (H, obj.weight / 100, "card_pct")))
     sh.labels(sh.row + 1, _CARD_HEADER_ITEMS)
     sh.row += 2
     steps = obj.steps or ()
     n = max(1, len(steps))
-    first, last = sh.row, sh.row + n - 1
-    for col, text in ((A, obj.stakeholder), (B, obj.impatto), (C, obj.risultato)):
-        sh.put(first, col, text, "text", last_row=last)
+    first = sh.row
+    units: list[tuple[int, int]] = []
+    widths = sh.s.col_widths
+    merged = [(col, text, _text_height(text, widths[col])) for col, text in
+              ((A, obj.stakeholder), (B, obj.impatto), (C, obj.risultato))]
+    r = first
     for i in range(n):
-        r = first + i
         step = steps[i] if i < len(steps) else None
         tempi = step.tempi if step else ""
         if i == 0 and obj.tempi:
             tempi = f"{tempi}\n{obj.tempi}".strip()
-        sh.labels(r, ((D, step.text if step else "", "text"), (E, tempi, "text_center")))
-        sh.put(r, F, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|tempi", unit="text",
+        rows = 1
+        if i == n - 1:  # the texts in A:C span every step: the last step gets the rows they still need
+            rows = max(1, max(math.ceil(h / MAX_ROW_HEIGHT) for _, _, h in merged) - (r - first))
+        k = sh.split_labels(r, ((D, step.text if step else "", "text"), (E, tempi, "text_center")), min_rows=rows)
+        end = r + k - 1
+        sh.put(r, F, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|tempi", unit="text", last_row=end,
                validation=_validation("text", "Tempi di realizzazione", "", plan.year, None, TEXT_LIMITS["tempi"]))
         sh.put(r, G, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|risultato", unit="text",
-               last_col=H, validation=_validation("text", "Risultato conseguito", "", plan.year, None,
-                                                  TEXT_LIMITS["risultato"]))
+               last_col=H, last_row=end, validation=_validation("text", "Risultato conseguito", "", plan.year, None,
+                                                                TEXT_LIMITS["risultato"]))
+        units.append((top if i == 0 else r, end))
+        r = end + 1
+    last = r - 1
+    for col, text, _ in merged:
+        sh.put(first, col, text, "text", last_row=last)
     sh.row = last + 1
+    head = sh.row
     _indicator_header(sh)
     parts = []
-    for ind in obj.indicators:
+    for j, ind in enumerate(obj.indicators):
+        start = sh.row
         editable = ind.source == "responsabile"
         ach = _indicator_rows(sh, plan, ind, editable)
+        units.append((head if j == 0 else start, sh.row - 1))
         if ach is not None:
             parts.append((ach, ind.weight))
+    if not obj.indicators:
+        units.append((head, head))
     r = sh.row
     sh.labels(r, _CARD_FOOTER_ITEMS)
-    sh.labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
-    sh.row = r + 3
+    k = sh.split_labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
+    units.append((r, r + k))
+    sh.s.groups.append(units)
+    sh.row = r + k + 2
     return parts
 
 
@@ -553,10 +728,8 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
     sh.put(sh.row, E, "Unità", "header")
     sh.row += 1
     for s in sector.staff:
-        sh.put(sh.row, A, s.qualifica, "text", last_col=C)
-        sh.put(sh.row, D, s.categoria, "text_center")
-        sh.put(sh.row, E, s.unita, "count")
-        sh.row += 1
+        sh.row += sh.split_labels(sh.row, ((A, s.qualifica, "text", C), (D, s.categoria, "text_center"),
+                                           (E, s.unita, "count")))
     sh.put(sh.row, A, "Totale", "total_label", last_col=D)
     sh.put(sh.row, E, sector.staff_total if sector.staff_total is not None else sector.computed_staff_total, "count")
     sh.row += 2
@@ -564,15 +737,12 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
         sh.put(sh.row, A, "Uffici", "section", last_col=H)
         sh.row += 1
         for office in sector.offices:
-            sh.put(sh.row, A, office, "text", last_col=H)
-            sh.row += 1
+            sh.row += sh.split_labels(sh.row, ((A, office, "text", H),))
         sh.row += 1
     sh.put(sh.row, A, "Attività consolidata", "section", last_col=H)
     sh.row += 1
     for i, act in enumerate(sector.activities, 1):
-        sh.put(sh.row, A, i, "count")
-        sh.put(sh.row, B, act, "text", last_col=H)
-        sh.row += 1
+        sh.row += sh.split_labels(sh.row, ((A, i, "count"), (B, act, "text", H)))
     sh.row += 1
     sh.put(sh.row, A, "Obiettivi gestionali di settore — schede obiettivo", "section", last_col=H)
     sh.row += 2
@@ -612,7 +782,7 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
         sh.put(band_row, F, "—", "external", last_col=G)
     sh.put(band_row, H, None, "text")
 
-    layout.repeat_rows = (0, 2)
+    # no print titles: the page header and footer already name the comune, the sector and its Responsabile
     layout.freeze = (3, 0)
     layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", sector.name)
     layout.footer = header_footer(f"{sector.code} — {sector.responsabile.display}", page_number=True)
@@ -628,14 +798,19 @@ def source_sheet(plan: Plan, source: str, for_reader: bool = False) -> SheetLayo
         inds = [(o, i) for o in sector.objectives for i in o.indicators if i.source == source]
         if not inds:
             continue
+        head = sh.row
         sh.put(sh.row, A, f"Settore {sector.name} ({sector.code}) — Responsabile: {sector.responsabile.display}",
                "section", last_col=H)
         sh.row += 1
         _indicator_header(sh, first="Obiettivo")
-        for obj, ind in inds:
+        units = []
+        for j, (obj, ind) in enumerate(inds):
+            start = sh.row
             _indicator_rows(sh, plan, ind, True, first_col_text=f"{obj.id} — {obj.title}")
+            units.append((head if j == 0 else start, sh.row - 1))
+        sh.s.groups.append(units)
         sh.row += 1
-    layout.repeat_rows = (0, 2)
+    # no print titles: the page header and footer already name the comune, the sector and its Responsabile
     layout.freeze = (3, 0)
     layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", name)
     layout.footer = header_footer(page_number=True)

@@ -17,7 +17,7 @@ import xlsxwriter
 from ..core.answers import NOT_AVAILABLE
 from ..core.formulas import _n
 from ..sheetio.docprops import document_time
-from .layout import Cell, SheetLayout, Validation, WorkbookLayout
+from .layout import MARGINS, Cell, SheetLayout, Validation, WorkbookLayout, fit_heights
 from .styles import STYLES
 
 
@@ -97,14 +97,24 @@ class _Renderer:
         ws = self.wb.add_worksheet(s.name)
         for i, w in enumerate(s.col_widths):
             ws.set_column(i, i, w)
-        for r, h in s.row_heights.items():
+        heights = s.row_heights
+        if prefill:  # rows tall enough for the prefilled texts
+            typed = {(c.row, c.col): str(prefill[k]) for k, c in s.inputs.items()
+                     if k in prefill and isinstance(prefill[k], str)}
+            if typed:
+                heights = fit_heights(s, typed)
+        for r, h in heights.items():
             ws.set_row(r, h)
         for c in s.cells:
             self.cell(ws, c, prefill)
         ws.set_landscape()
         ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        # A fixed scale, not "fit to width": Excel ignores manual page breaks when fitting to pages.
+        ws.set_print_scale(s.print_scale)
+        breaks = s.page_breaks(heights)
+        if breaks:
+            ws.set_h_pagebreaks(breaks[:1023])  # Excel's limit of manual breaks
+        ws.set_margins(**MARGINS)
         ws.center_horizontally()
         if s.repeat_rows:
             ws.repeat_rows(*s.repeat_rows)
