@@ -817,44 +817,68 @@ def source_sheet(plan: Plan, source: str, for_reader: bool = False) -> SheetLayo
     return layout
 
 
+def _giving_back(plan: Plan) -> list[tuple[str, str]]:
+    """The «Restituzione» paragraph: the return deadline and the contact when the plan has them."""
+    when = (f"entro il {plan.return_deadline:%d/%m/%Y}" if plan.return_deadline else
+            f"entro il termine comunicato per la rendicontazione del PIAO {plan.year}")
+    lines = [("plain", f"Salvare il file (formato .xlsx o .ods) e restituirlo {when}"
+                       + ("." if plan.contact else " per posta elettronica al Servizio Finanziario."))]
+    if plan.contact:
+        lines.append(("plain", f"Referente per la restituzione e per chiarimenti: {plan.contact}."))
+    return lines
+
+
 def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> SheetLayout:
     layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(110.0,))
     sh = _Sheet(layout)
-    who = ("il Nucleo di Valutazione" if source == "nucleo" else "l'ufficio che detiene la certificazione"
-           if source == "esterno" else "il Responsabile di settore")
+    who = ("dal Nucleo di Valutazione" if source == "nucleo" else "dall'ufficio che detiene la certificazione"
+           if source == "esterno" else "dai Responsabili dei settori" if kind == "all" else
+           "dal Responsabile del settore")
     lines = [
         ("title", f"Comune di {plan.comune} — PIAO {plan.year}: rendicontazione degli obiettivi di performance"),
         ("subtitle", "Istruzioni per la compilazione"),
-        ("plain", f"Questo file è compilato da {who}. " + (
+        ("plain", f"Questo file è compilato {who}. " + (
             "Il foglio elenca, per ciascun settore, gli indicatori il cui valore è fornito da questa fonte, "
             "con il relativo target." if kind == "source" else
             "Ogni foglio di settore riporta le schede obiettivo come nel PIAO: stakeholder, impatto e risultato "
             "attesi, modalità di attuazione, tempi, indicatori e target.")),
         ("subtitle", "Cosa compilare"),
-        ("plain", "Si possono modificare SOLO le celle gialle. Tutte le altre celle sono protette."),
-        ("plain", "• Valore consuntivo: il valore raggiunto per ciascun indicatore. Il messaggio che compare "
-                  "selezionando la cella indica cosa inserire e il target (percentuale, numero, importo in euro, "
-                  "data gg/mm/aaaa oppure Sì/No)."),
-        ("plain", "• Analisi scostamenti rispetto al target: obbligatoria quando il grado di raggiungimento "
-                  "è inferiore al 100%."),
+        ("plain", "Si possono modificare solo le celle gialle; tutte le altre celle sono protette."),
+        ("plain", "• Valore consuntivo: il valore raggiunto per ciascun indicatore. Selezionando la cella compare un "
+                  "messaggio che indica cosa inserire e il target: una percentuale, un numero, un importo in euro, "
+                  "una data (gg/mm/aaaa) oppure Sì/No."),
+        ("plain", "• Le percentuali si scrivono con il simbolo %, ad esempio 95%. Una quota (ad esempio la "
+                  "percentuale di procedimenti conclusi nei termini) non supera il 100%; le altre percentuali "
+                  "possono superarlo, ad esempio 105%."),
+        ("plain", "• Analisi scostamenti rispetto al target (la riga sotto ciascun indicatore): obbligatoria quando "
+                  "il grado di raggiungimento è inferiore al 100% e quando il valore non è disponibile. Accetta fino "
+                  f"a {TEXT_LIMITS['analisi']:,} caratteri; se serve, la riga si può allargare.".replace(",", ".")),
         ("plain", "• Tempi di realizzazione e Risultato conseguito: per ciascuna fase della modalità di attuazione."),
+        ("subtitle", "Se un valore non è disponibile"),
+        ("plain", f"Non lasciare la cella vuota: una cella vuota fa respingere il file. Scrivere «{NOT_AVAILABLE}» "
+                  "nella cella del valore (per Sì/No sceglierlo dall'elenco) e spiegarne il motivo nell'Analisi "
+                  "scostamenti. L'indicatore viene segnalato come non disponibile e nel punteggio conta zero."),
         ("subtitle", "Legenda dei colori"),
-        ("plain", "Giallo: cella da compilare. Verde: calcolo automatico del grado di raggiungimento "
-                  "(provvisorio). Grigio: valore fornito da altra fonte (Nucleo di Valutazione o certificazione "
-                  "esterna). Azzurro: intestazioni."),
+        ("plain", "Giallo: cella da compilare."),
+        ("plain", "Verde: calcolo automatico e provvisorio del grado di raggiungimento, dei punti e della fascia. "
+                  "Resta vuoto, o indica «da compilare» con la quota del peso già rendicontata, finché non sono "
+                  "inseriti i valori da cui dipende."),
+        ("plain", "Grigio: nessun dato da inserire in questo foglio (valore fornito da altra fonte, indicatore "
+                  "informativo oppure obiettivo escluso dal calcolo provvisorio)."),
+        ("plain", "Azzurro: intestazioni. Blu: titolo della scheda obiettivo, con il suo peso."),
         ("subtitle", "Come vengono controllati i valori"),
         ("plain", "Ogni cella gialla accetta solo valori del tipo previsto. Al rientro il file viene verificato "
-                  "di nuovo: valori incollati non validi, celle vuote, formule o modifiche alle parti protette "
-                  "vengono segnalati e il file può essere respinto. Il grado di raggiungimento mostrato nel file "
-                  "è indicativo: fa fede il calcolo dell'ufficio."),
-        ("plain", "Non rinominare, spostare o eliminare i fogli; non inserire o eliminare righe o colonne."),
+                  "di nuovo: valori non validi (anche se incollati), celle vuote, formule o modifiche alle parti "
+                  "protette vengono segnalati e il file può essere respinto. Il grado di raggiungimento mostrato nel "
+                  "file è indicativo: fa fede il calcolo dell'ufficio."),
+        ("plain", "Non rinominare, spostare né eliminare i fogli; non inserire né eliminare righe o colonne."),
         ("subtitle", "Restituzione"),
-        ("plain", f"Salvare il file (formato .xlsx o .ods) e restituirlo per posta elettronica al Servizio "
-                  f"Finanziario entro il termine comunicato per la rendicontazione del PIAO {plan.year}."),
+        *_giving_back(plan),
     ]
     for style, text in lines:
-        sh.put(sh.row, A, text, style)
-        sh.row += 1
+        sh.row += sh.split_labels(sh.row, ((A, text, style),))
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", INSTRUCTIONS_SHEET)
+    layout.footer = header_footer(page_number=True)
     return layout
 
 
