@@ -495,7 +495,8 @@ class Doc:
 # driver side (runs under an interpreter with `uno`, e.g. /usr/bin/python3)
 # --------------------------------------------------------------------------------------
 
-_FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "ods": "calc8", "xls": "MS Excel 97", "csv": "Text - txt - csv (StarCalc)"}
+_FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "ods": "calc8", "xls": "MS Excel 97", "csv": "Text - txt - csv (StarCalc)",
+            "pdf": "calc_pdf_Export"}
 
 # (config path, property, value) written into the throw-away profile before soffice starts
 _REGISTRY_PROPS = [
