@@ -848,7 +848,9 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
         return rects
 
     def _cell_marked_invalid(self, h: int, sheet: str, cell: Any) -> bool:
-        pos, size = cell.Position, cell.Size
+        area = self._sheet(h, sheet).createCursorByRange(cell)
+        area.collapseToMergedArea()  # a merged input is circled as a whole
+        pos, size = area.Position, area.Size
         try:
             for x, y, w, hh in self._circles(h, sheet):
                 cx, cy = x + w / 2, y + hh / 2

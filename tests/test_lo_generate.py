@@ -643,10 +643,14 @@ def print_problems(data: bytes, book_name: str, sheets: list[SheetLayout]) -> li
             errors.append(f"{where}: orientation {ps.orientation}")
         if str(ps.paperSize) != "9":
             errors.append(f"{where}: paper {ps.paperSize}, expected A4 (9)")
-        if not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage):
-            errors.append(f"{where}: not fit to page")
-        if int(ps.fitToWidth if ps.fitToWidth is not None else 1) != 1 or int(ps.fitToHeight or 0) != 0:
-            errors.append(f"{where}: fit to {ps.fitToWidth} x {ps.fitToHeight}, expected 1 page wide")
+        # a fixed scale with manual breaks per card: "fit to page" would make Excel ignore the breaks
+        if ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage:
+            errors.append(f"{where}: fit to page (Excel then ignores the manual page breaks)")
+        if int(ps.scale or 100) != s.print_scale:
+            errors.append(f"{where}: print scale {ps.scale}, expected {s.print_scale}")
+        breaks = sorted(b.id for b in ws.row_breaks.brk if b.man is not False)
+        if breaks != s.page_breaks():
+            errors.append(f"{where}: page breaks {breaks}, expected {s.page_breaks()}")
         if s.repeat_rows:
             want = f"${s.repeat_rows[0] + 1}:${s.repeat_rows[1] + 1}"
             if (ws.print_title_rows or "").replace("$", "") != want.replace("$", ""):
