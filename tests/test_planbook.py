@@ -6,6 +6,7 @@ Fast tests: workbooks are filled with openpyxl (no LibreOffice; see test_lo_plan
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -341,3 +342,21 @@ def test_cli_plan_check_json_names_sheet_and_cell(template, tmp_path):
     assert r.exit_code == 1
     f = json.loads(r.output)["errors"][0]
     assert (f["code"], f["sheet"], f["cell"]) == ("PLAN-TARGET", "Indicatori", "E2")
+
+
+def test_return_deadline_and_contact_survive_export_import_and_yaml(plan, tmp_path):
+    text = Path(plan.source).read_text(encoding="utf-8")
+    text = text.replace("year: 2025", "year: 2025\nreturn_deadline: 31/01/2026\ncontact: \"Servizio Finanziario, "
+                        "ragioneria@comune.example\"", 1)
+    dated, findings = parse_plan(text, "dated.yaml")
+    assert dated is not None and dated.return_deadline == date(2026, 1, 31), [str(f) for f in findings]
+    assert dated.fingerprint == plan.fingerprint  # workbooks already sent stay valid
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(dated))
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert (again.return_deadline, again.contact) == (dated.return_deadline, dated.contact)
+    back, _ = parse_plan(plan_to_yaml(again))
+    assert (back.return_deadline, back.contact) == (dated.return_deadline, dated.contact)
+    bad, findings = parse_plan(text.replace("31/01/2026", "fine gennaio"), "bad.yaml")
+    assert bad is None and any(f.code == "PLAN-SCHEMA" and "return_deadline" in f.message for f in findings)
