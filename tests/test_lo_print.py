@@ -80,6 +80,28 @@ def test_no_card_splits_across_pages_in_the_pdf(libreoffice, plan, bundled_dir, 
                                       f"page {end_page + 1}")
 
 
+def test_a_2000_character_analysis_typed_in_a_fresh_workbook_is_printed_whole(libreoffice, plan, bundled_dir,
+                                                                              tmp_path):
+    """The analysis row of a fresh workbook is sized for the longest accepted text: typed, it prints whole."""
+    book = sector_workbook(plan, plan.sector("AV"))  # AV-8: the tallest card, three analyses
+    sheet = book.sheets[1]
+    words = [f"parola{i:03d}" for i in range(200)]
+    analysis = " ".join(words) + "."
+    assert len(analysis) == 2000
+    keys = [k for k in sheet.inputs if k.startswith("AV-8.") and k.endswith("|analisi")]
+    assert len(keys) == 3
+    with libreoffice.open(bundled_dir / book.filename) as doc:
+        for key in keys:
+            doc.set_value(sheet.name, sheet.inputs[key].ref, analysis)
+        pdf = doc.save_as(tmp_path / "typed.pdf", "pdf")
+    pages = pdf_pages(pdf)
+    text = " ".join(" ".join(pages).split())
+    for w in words:
+        assert text.count(w) == 3, f"{w} printed {text.count(w)} times, not in each of the 3 analyses"
+    card = [i for i, page in enumerate(pages) if "Obiettivo 8/AV" in page]
+    assert len(card) == 1 and "parola199" in pages[card[0]]  # the card, analyses included, on one page
+
+
 def test_a_2000_character_analysis_is_printed_whole(libreoffice, plan, tmp_path):
     book = sector_workbook(plan, plan.sector("SF"))
     words = [f"parola{i:03d}" for i in range(200)]

@@ -153,8 +153,14 @@ class SheetLayout:
 
     @property
     def print_scale(self) -> int:
-        """The print scale (%) that fits the columns on the width of a landscape A4 page."""
-        return print_scale(self.col_widths)
+        """The print scale (%) that fits the columns on the width of a landscape A4 page (the Istruzioni: the
+        whole sheet on one page)."""
+        scale = print_scale(self.col_widths)
+        if self.kind == "instructions":
+            height = sum(self.row_heights.get(r, ROW_HEIGHT) for r in range(self.last_row + 1))
+            printable = (PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72) * PAGE_SAFETY
+            scale = max(10, min(scale, int(100 * printable / height)))
+        return scale
 
     def page_breaks(self, heights: dict[int, float] | None = None) -> list[int]:
         """Rows before which a page starts (see :func:`page_breaks`), for these row heights (default: the layout's)."""
@@ -338,9 +344,10 @@ def _pieces(text: object, width: float, style: str = "text") -> list:
     return [p for p in out if p] or [text]
 
 
-# The rows of free-text inputs are sized for their longest accepted text where the card still fits on a page
-# (the «Analisi scostamenti» gets a full-width row); people may enlarge them further (row formatting is allowed).
-INPUT_TEXT_LINES = {"analisi": 4, "risultato": 4, "tempi": 2}
+# Rows of free-text inputs: the «Analisi scostamenti» has a full-width row sized for its longest accepted text;
+# the texts of the steps get a few lines (sized for their whole length, a card would not fit on a page). People
+# may enlarge any row (row formatting is allowed by the sheet protection).
+INPUT_TEXT_LINES = {"risultato": 4, "tempi": 2}  # other text inputs: their whole accepted length
 
 
 def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = None) -> dict[int, float]:
@@ -360,7 +367,13 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
                 continue
             last_row, last_col = c.merge_to or (c.row, c.col)
             width = _width(widths, c.col, last_col)
-            lines = INPUT_TEXT_LINES.get(kind, 2) if c.unit == "text" else 1
+            if c.unit != "text":
+                lines = 1
+            elif kind in INPUT_TEXT_LINES:
+                lines = INPUT_TEXT_LINES[kind]
+            else:
+                longest = int(c.validation.maximum) if c.validation and c.validation.maximum else 255
+                lines = _lines("x" * longest, width)
             h = max(lines * LINE_HEIGHT + 4, _text_height(typed, width) if typed else 0.0)
         elif value is None:
             continue
@@ -821,8 +834,8 @@ def _giving_back(plan: Plan) -> list[tuple[str, str]]:
     """The «Restituzione» paragraph: the return deadline and the contact when the plan has them."""
     when = (f"entro il {plan.return_deadline:%d/%m/%Y}" if plan.return_deadline else
             f"entro il termine comunicato per la rendicontazione del PIAO {plan.year}")
-    lines = [("plain", f"Salvare il file (formato .xlsx o .ods) e restituirlo {when}"
-                       + ("." if plan.contact else " per posta elettronica al Servizio Finanziario."))]
+    to = "" if plan.contact else "per posta elettronica al Servizio Finanziario "
+    lines = [("plain", f"Salvare il file (formato .xlsx o .ods) e restituirlo {to}{when}.")]
     if plan.contact:
         lines.append(("plain", f"Referente per la restituzione e per chiarimenti: {plan.contact}."))
     return lines
@@ -852,7 +865,7 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> S
                   "possono superarlo, ad esempio 105%."),
         ("plain", "• Analisi scostamenti rispetto al target (la riga sotto ciascun indicatore): obbligatoria quando "
                   "il grado di raggiungimento è inferiore al 100% e quando il valore non è disponibile. Accetta fino "
-                  f"a {TEXT_LIMITS['analisi']:,} caratteri; se serve, la riga si può allargare.".replace(",", ".")),
+                  f"a {TEXT_LIMITS['analisi']:,} caratteri".replace(",", ".") + "; se serve, la riga si può allargare."),
         ("plain", "• Tempi di realizzazione e Risultato conseguito: per ciascuna fase della modalità di attuazione."),
         ("subtitle", "Se un valore non è disponibile"),
         ("plain", f"Non lasciare la cella vuota: una cella vuota fa respingere il file. Scrivere «{NOT_AVAILABLE}» "
