@@ -318,10 +318,14 @@ def _text_height(text: object, width: float, style: str = "text") -> float:
 def _pieces(text: object, width: float, style: str = "text") -> list:
     """``text`` cut at word boundaries into pieces that each fit in one row of at most MAX_ROW_HEIGHT points
     (a non-text value, or a text that fits, is one piece)."""
-    if not isinstance(text, str) or _text_height(text, width, style) <= MAX_ROW_HEIGHT:
+    if not isinstance(text, str):
         return [text]
     size = 1.25 if style in BIG_STYLES else 1.0
     per_line = max(1, int(width / size * 1.15))
+    if len(text) // per_line + text.count("\n") + 1 <= (MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size):
+        return [text]  # certainly fits (an upper bound of its lines): the usual case, no measuring
+    if _text_height(text, width, style) <= MAX_ROW_HEIGHT:
+        return [text]
     max_lines = int((MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size)) - 1
     out: list[str] = []
     piece: list[str] = []
