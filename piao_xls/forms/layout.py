@@ -571,9 +571,13 @@ def _waiting_total(points: list[tuple[str, float]], evaluable_weight: float) -> 
     """The sector total: "da compilare" with the share of the weight already reported, until every counted
     objective has its points; then the rescaled total of :func:`piao_xls.core.formulas.sector_formula`."""
     body = formulas.sector_formula([c for c, _ in points], evaluable_weight)[1:]
-    reported = "+".join(f"IF(ISNUMBER({c}),{formulas._n(w)},0)" for c, w in points)
+    if evaluable_weight > 0:
+        share = f"({'+'.join(f'IF(ISNUMBER({c}),{formulas._n(w)},0)' for c, w in points)})*100/" \
+                f"{formulas._n(evaluable_weight)}"
+    else:  # objectives of weight 0: the share of objectives reported
+        share = f"({_count([c for c, _ in points])})*100/{len(points)}"
     return (f'=IF({_count([c for c, _ in points])}<{len(points)},"da compilare (peso rendicontato: "&'
-            f'ROUND(({reported})*100/{formulas._n(evaluable_weight)},0)&"%)",{body})')
+            f'ROUND({share},0)&"%)",{body})')
 
 
 def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, first_col_text: str | None = None
