@@ -25,7 +25,7 @@ from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector
 from ..core.targets import InputSpec, explain_it, inputs_for
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"  # 2: analysis rows, inputs spanning E:F, texts split over rows (workbooks of 1 are refused)
 INSTRUCTIONS_SHEET = "Istruzioni"
 SOURCE_SHEETS = {"nucleo": "Nucleo di Valutazione", "esterno": "Certificazioni esterne"}
 SOURCE_LABELS = {"nucleo": "a cura del Nucleo di Valutazione", "esterno": "da certificazione esterna"}
