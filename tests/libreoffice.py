@@ -507,7 +507,8 @@ class Doc:
 # driver side (runs under an interpreter with `uno`, e.g. /usr/bin/python3)
 # --------------------------------------------------------------------------------------
 
-_FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "ods": "calc8", "xls": "MS Excel 97", "csv": "Text - txt - csv (StarCalc)"}
+_FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "ods": "calc8", "xls": "MS Excel 97", "csv": "Text - txt - csv (StarCalc)",
+            "pdf": "calc_pdf_Export"}
 
 # (config path, property, value) written into the throw-away profile before soffice starts
 _REGISTRY_PROPS = [
@@ -859,7 +860,9 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
         return rects
 
     def _cell_marked_invalid(self, h: int, sheet: str, cell: Any) -> bool:
-        pos, size = cell.Position, cell.Size
+        area = self._sheet(h, sheet).createCursorByRange(cell)
+        area.collapseToMergedArea()  # a merged input is circled as a whole
+        pos, size = area.Position, area.Size
         try:
             for x, y, w, hh in self._circles(h, sheet):
                 cx, cy = x + w / 2, y + hh / 2

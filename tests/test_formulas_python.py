@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from piao_xls.core import formulas
+from piao_xls.core.answers import YES
 from piao_xls.core.model import DEFAULT_BANDS, Rule, ScoringPolicy
 
 P = ScoringPolicy()
@@ -41,7 +42,8 @@ def test_rule_parameters_appear_in_the_formulas():
     assert "0.9" in rng and "F10<=1" in rng
     dl = formulas.indicator_formula(RULES[3], ["F10"], ScoringPolicy(late_penalty_per_month=0.25))
     assert "DATE(2025,11,30)" in dl and "0.25" in dl and "/30" in dl
-    assert '"Sì"' in formulas.indicator_formula(RULES[4], ["F10"], P)
+    yes = formulas.indicator_formula(RULES[4], ["F10"], P)
+    assert all(f'LOWER(TRIM(F10))="{s}"' in yes for s in YES)  # the reader's own list of spellings
     assert "F11=0" in formulas.indicator_formula(RULES[5], ["F10", "F11"], P)  # denominator 0 guard
     assert "1.6" in formulas.indicator_formula(RULES[6], ["F10", "F11"], P)  # 1 + 0.6
 

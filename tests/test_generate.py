@@ -61,14 +61,21 @@ def test_only_inputs_unlocked_and_all_validated(book):
 def test_input_kinds_match_rules(plan):
     book = sector_workbook(plan, plan.sector("SF"))
     st = structure(render(book))["sheet"]["SF - Finanziario"]
-    by_ref = {v["sqref"]: v for v in st["validations"]}
+    by_ref = {v["sqref"].split(":")[0]: v for v in st["validations"]}  # a single value spans E:F
     inputs = book.sheets[1].inputs
+    # numbers, dates and percentages: a custom rule, the range of the unit or "non disponibile"
     frac_num = inputs["SF-6.1|numerator"]
-    assert by_ref[frac_num.ref]["type"] == "decimal" and by_ref[frac_num.ref]["operator"] in (None, "between")
+    assert by_ref[frac_num.ref]["type"] == "custom"
+    assert by_ref[frac_num.ref]["formula1"] == (f'OR(LOWER(TRIM({frac_num.ref}))="non disponibile",'
+                                                f"AND(ISNUMBER({frac_num.ref}),{frac_num.ref}>=0,"
+                                                f"{frac_num.ref}<=1000000000000))")
     dl = inputs["SF-1.2|date"]
-    assert by_ref[dl.ref]["type"] == "date"
-    pct = inputs["SF-1.1|value"]
-    assert float(by_ref[pct.ref]["formula1"]) == 0 and float(by_ref[pct.ref]["formula2"]) == 1
+    assert by_ref[dl.ref]["type"] == "custom" and "DATE(2024,1,1)" in by_ref[dl.ref]["formula1"]
+    pct = inputs["SF-1.1|value"]  # a share ("% Procedimenti conclusi"): at most 100%
+    assert by_ref[pct.ref]["formula1"].endswith(f"{pct.ref}>=0,{pct.ref}<=1))")
+    assert pct.validation.maximum == 1.0
+    other = inputs["SF-7.1|value"]  # "rispetto dei tempi": not a share, 105% can be typed
+    assert other.validation.maximum == 10.0 and f"{other.ref}<=10))" in by_ref[other.ref]["formula1"]
     # the Nucleo indicator has no input in the sector sheet
     assert not any(k.startswith("SF-2.1|") and not k.endswith("analisi") for k in inputs)
 

@@ -50,3 +50,26 @@ def test_full_layout_is_unchanged_by_the_reader_view(plan):
     sector_sheet(plan, sector, for_reader=True)
     after = sector_sheet(plan, sector)
     assert before.cells == after.cells and before.row_heights == after.row_heights
+
+
+def test_the_legend_matches_the_cells(plan):
+    """Grey only where nothing is asked in this sheet: a single value spans E:F (no grey cell beside it); the
+    analysis has its own full-width row; the live cells start blank."""
+    from piao_xls.forms.layout import B, E, F, H, instructions_sheet, sector_sheet
+
+    legend = " ".join(str(c.value) for c in instructions_sheet(plan, "sector").cells)
+    assert "Grigio: nessun dato da inserire" in legend and "valore fornito da altra fonte" in legend
+    for sector in plan.sectors:
+        sheet = sector_sheet(plan, sector)
+        by_pos = {(c.row, c.col): c for c in sheet.cells}
+        for key, cell in sheet.inputs.items():
+            ind_id, _, name = key.partition("|")
+            if name == "analisi":
+                assert (cell.col, cell.merge_to[1]) == (B, H), key
+                assert by_pos[(cell.row, 0)].value == "Analisi scostamenti rispetto al target"
+            elif cell.col == E and not any(k.startswith(f"{ind_id}|") and c.col == F for k, c in sheet.inputs.items()):
+                assert cell.merge_to and cell.merge_to[1] == F, key
+                assert (cell.row, F) not in by_pos, f"{key}: a cell beside the input"
+        greys = [c for c in sheet.cells if c.style == "external"]
+        assert all(c.value in ("—", "informativo") or str(c.value).startswith(("a cura", "da cert")) for c in greys)
+        assert all(c.value == "" for c in sheet.formulas), "a live cell shows a value before recalculation"

@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from libreoffice import LibreOffice
 
-from piao_xls.core import scoring
+from piao_xls.core import answers, scoring
 from piao_xls.core.model import Plan, Sector
 from piao_xls.forms.layout import (
     A,
@@ -47,11 +47,12 @@ SF = "SF - Finanziario"
 TOL = 1e-9
 
 # unit of an input -> (LibreOffice validation type, operator)
+# (numbers and dates: a custom rule, the range of the unit or "non disponibile")
 UNIT_VALIDATION = {
-    "percent": ("DECIMAL", "BETWEEN"),
-    "number": ("DECIMAL", "BETWEEN"),
-    "amount": ("DECIMAL", "BETWEEN"),
-    "date": ("DATE", "BETWEEN"),
+    "percent": ("CUSTOM", None),
+    "number": ("CUSTOM", None),
+    "amount": ("CUSTOM", None),
+    "date": ("CUSTOM", None),
     "yes_no": ("LIST", None),
     "text": ("TEXT_LEN", "LESS_EQUAL"),
 }
@@ -133,6 +134,14 @@ def yn_book(tmp_path_factory) -> tuple[Plan, SheetLayout, Path]:
 # helpers
 # --------------------------------------------------------------------------------------
 
+def a1_pos(ref: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(ref[len(letters):]) - 1, col - 1
+
+
 def covered(cell: Cell) -> list[tuple[int, int]]:
     """Every (row, col) of a cell, all of its merged range included."""
     last_row, last_col = cell.merge_to or (cell.row, cell.col)
@@ -149,9 +158,13 @@ def write(doc, sheet: SheetLayout, values: dict[str, object]) -> None:
 
 
 def python_value(unit: str, value: object) -> object:
-    """A workbook value as the scoring engine takes it."""
-    if unit == "yes_no" and value is not None:
-        return value == "Sì"
+    """A workbook value as the scoring engine takes it (as the reader gives it)."""
+    if value is None or value == "":
+        return None
+    if answers.is_not_available(value):
+        return answers.NOT_AVAILABLE
+    if unit == "yes_no":
+        return answers.parse_yes_no(value)
     return value
 
 
@@ -198,12 +211,28 @@ def compare_sheet(doc, plan: Plan, sector: Sector, sheet: SheetLayout, values: d
         if not isinstance(got, float) or abs(got - expected) > TOL:
             errors.append(f"[{label}] {sheet.name}!{ref} ({what}): LibreOffice {got!r}, Python {expected!r}")
 
+    def text(ref: str, expected: str, what: str) -> None:
+        got = doc.get_value(sheet.name, ref)
+        if (got or "") != expected:
+            errors.append(f"[{label}] {sheet.name}!{ref} ({what}): LibreOffice {got!r}, expected {expected!r}")
+
+    waiting: set[str] = set()  # indicators with an empty input: their live cells stay blank
     for ind in sector.indicators:
         if ind.source != "responsabile":
             continue
-        row = sheet.inputs[f"{ind.id}|analisi"].row
+        row = next(c.row for k, c in sheet.inputs.items() if k.startswith(f"{ind.id}|") and c.unit != "text")
         live = by_pos.get((row, G))
         s = ind_scores[ind.id]
+        names = [k.split("|", 1)[1] for k, c in sheet.inputs.items() if k.startswith(f"{ind.id}|") and c.unit != "text"]
+        if s.status != scoring.INFORMATIVE and any(python_value("", values.get(f"{ind.id}|{n}")) is None
+                                                   for n in names):
+            waiting.add(ind.id)
+            if live is not None and live.kind == "formula":
+                text(live.ref, "", f"indicator {ind.id} waiting for its value")
+            continue
+        if s.reason == scoring.NOT_AVAILABLE_REASON:
+            text(live.ref, "n.d.", f"indicator {ind.id} not available")
+            continue
         if s.status == scoring.INFORMATIVE:
             if live is not None and live.kind == "formula":
                 errors.append(f"{sheet.name}!{a1(row, G)}: informative {ind.id} has a live formula")
@@ -213,15 +242,30 @@ def compare_sheet(doc, plan: Plan, sector: Sector, sheet: SheetLayout, values: d
             continue
         number(live.ref, s.achievement, f"indicator {ind.id}, {s.status}")
     first, total_row, band_row = summary_rows(sheet)
-    for i, obj in enumerate(objectives):
+    complete = True
+    reported = evaluable = 0.0
+    for i, (o, obj) in enumerate(zip(sector.objectives, objectives, strict=True)):
         ach_cell, pts_cell = by_pos[(first + i, F)], by_pos[(first + i, G)]
         if obj.evaluable != (ach_cell.kind == "formula"):
             errors.append(f"{sheet.name}!{ach_cell.ref}: objective {obj.objective_id} evaluable={obj.evaluable} "
                           f"in Python but the cell is a {ach_cell.kind}")
             continue
-        if obj.evaluable:
-            number(ach_cell.ref, obj.achievement, f"objective {obj.objective_id} achievement")
-            number(pts_cell.ref, obj.points, f"objective {obj.objective_id} points")
+        if not obj.evaluable:
+            continue
+        evaluable += obj.weight
+        if any(i.id in waiting for i in o.indicators):
+            complete = False
+            text(ach_cell.ref, "", f"objective {obj.objective_id} waiting")
+            text(pts_cell.ref, "", f"objective {obj.objective_id} points waiting")
+            continue
+        reported += obj.weight
+        number(ach_cell.ref, obj.achievement, f"objective {obj.objective_id} achievement")
+        number(pts_cell.ref, obj.points, f"objective {obj.objective_id} points")
+    if not complete:  # the total says how much of the weight is reported; no band yet
+        text(a1(total_row, F), f"da compilare (peso rendicontato: {round(reported * 100 / evaluable):g}%)",
+             "total waiting")
+        text(a1(band_row, F), "", "band waiting")
+        return errors
     number(a1(total_row, F), total, f"sector {sector.code} total")
     band = plan.scoring.band(total)
     want = f"{band.code} - {band.label}"
@@ -333,6 +377,13 @@ def check_validation(doc, book: str, sheet: SheetLayout, cell: Cell, ref: str) -
     for what in ("input_message", "error_message"):
         if not ITALIAN.search(v[what]):
             errors.append(f"{where}: {what} {v[what]!r} does not read as Italian")
+    if vtype == "CUSTOM":
+        formula = v["formula1"].replace(";", ",")
+        lo, hi = ((f"DATE({d.year},{d.month},{d.day})" for d in (want.minimum, want.maximum)) if cell.unit == "date"
+                  else (f"{x:g}" if abs(x) < 1e9 else str(int(x)) for x in (want.minimum, want.maximum)))
+        if ('"non disponibile"' not in formula or f"{ref}>={lo}" not in formula.replace("$", "")
+                or f"{ref}<={hi}" not in formula.replace("$", "")) and (cell.row, cell.col) == a1_pos(ref):
+            errors.append(f"{where}: custom rule {v['formula1']!r}, expected {lo}..{hi} or non disponibile")
     if vtype == "DECIMAL" and (float(v["formula1"]), float(v["formula2"])) != (want.minimum, want.maximum):
         errors.append(f"{where}: bounds {v['formula1']}..{v['formula2']}, expected {want.minimum}..{want.maximum}")
     if vtype == "DATE":
@@ -444,6 +495,8 @@ def test_typing_into_input_cells_is_accepted(libreoffice, plan, bundled_dir, yn_
         ("SF-1.1|analisi", "Due procedimenti oltre i termini.", "Due procedimenti oltre i termini."),
         ("SF-1|step1|tempi", "Novembre 2025", "Novembre 2025"),
         ("SF-1|step1|risultato", "Monitoraggio pubblicato", "Monitoraggio pubblicato"),
+        ("SF-7.1|value", "1.05", 1.05),  # not a share: 105% can be typed
+        ("SF-3.1|value", "Non disponibile", "Non disponibile"),
     ]
     with libreoffice.open(bundled_dir / SF_BOOK) as doc:
         for key, typed, want in cases:
@@ -458,7 +511,7 @@ def test_typing_into_input_cells_is_accepted(libreoffice, plan, bundled_dir, yn_
         assert doc.get_value(SF, live) == pytest.approx(150000.5 / 200000, abs=TOL), f"{SF}!{live}"
         # the Stop alert (emulated by the harness) refuses invalid typing and keeps the value
         ref = input_of(sheet, "SF-1.1|value").ref
-        for bad in ("circa 80", "1.5"):
+        for bad in ("circa 80", "1.5", "non disp."):
             assert not doc.type_into(SF, ref, bad, validate=True), f"{SF}!{ref} accepted {bad!r}"
             assert doc.get_value(SF, ref) == pytest.approx(0.95), f"{SF}!{ref} lost its value after {bad!r}"
     _, yn_sheet, path = yn_book
@@ -466,6 +519,7 @@ def test_typing_into_input_cells_is_accepted(libreoffice, plan, bundled_dir, yn_
     with libreoffice.open(path) as doc:
         assert doc.type_into(yn_sheet.name, ref, "Sì", validate=True), f"{yn_sheet.name}!{ref} refused 'Sì'"
         assert doc.get_value(yn_sheet.name, ref) == "Sì"
+        assert doc.type_into(yn_sheet.name, ref, "non disponibile", validate=True), "'non disponibile' refused"
         assert not doc.type_into(yn_sheet.name, ref, "Forse", validate=True), f"{yn_sheet.name}!{ref} took 'Forse'"
 
 
@@ -484,19 +538,23 @@ def test_libreoffice_marks_exactly_the_invalid_values(libreoffice, plan, bundled
         "SF-6.1|denominator": 0.0,
         "SF-4.1|value": -3.0,               # a plain number may be negative
         "SF-1.1|analisi": "x" * 2000,       # at the length limit
+        "SF-7.1|value": 1.05,               # not a share: above 100%
+        "SF-9.1|value": "non disponibile",  # not available
     }
     bad = [  # one at a time: the count of circled cells goes up by exactly one each time
         ("SF-1.1|value", "circa 80"),
-        ("SF-3.1|value", 1.5),
+        ("SF-4.2|value", 1.5),              # a share above 100%
+        ("SF-3.1|value", 10.5),             # above the generous limit
         ("SF-1.2|date", date(2031, 1, 1)),
         ("SF-6.1|numerator", -10.0),
-        ("SF-4.2|value", -0.01),
+        ("SF-8.1|value", -0.01),
+        ("SF-9.1|value", "non disp."),
         ("SF-5.1|analisi", "x" * 2001),
     ]
     with libreoffice.open(bundled_dir / SF_BOOK) as doc:
         write(doc, sheet, valid)
         assert doc.invalid_cells(SF) == 0, "valid values were marked invalid"
-        write(doc, sheet, {"SF-1.2|date": date(2025, 12, 31), "SF-7.1|value": 0.5})
+        write(doc, sheet, {"SF-1.2|date": date(2025, 12, 31), "SF-7.1|value": 0.5, "SF-9.1|value": 0.5})
         assert doc.invalid_cells(SF) == 0, "valid values were marked invalid"
         for n, (key, value) in enumerate(bad, 1):
             ref = sheet.inputs[key].ref
@@ -649,10 +707,14 @@ def print_problems(data: bytes, book_name: str, sheets: list[SheetLayout]) -> li
             errors.append(f"{where}: orientation {ps.orientation}")
         if str(ps.paperSize) != "9":
             errors.append(f"{where}: paper {ps.paperSize}, expected A4 (9)")
-        if not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage):
-            errors.append(f"{where}: not fit to page")
-        if int(ps.fitToWidth if ps.fitToWidth is not None else 1) != 1 or int(ps.fitToHeight or 0) != 0:
-            errors.append(f"{where}: fit to {ps.fitToWidth} x {ps.fitToHeight}, expected 1 page wide")
+        # a fixed scale with manual breaks per card: "fit to page" would make Excel ignore the breaks
+        if ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage:
+            errors.append(f"{where}: fit to page (Excel then ignores the manual page breaks)")
+        if int(ps.scale or 100) != s.print_scale:
+            errors.append(f"{where}: print scale {ps.scale}, expected {s.print_scale}")
+        breaks = sorted(b.id for b in ws.row_breaks.brk if b.man is not False)
+        if breaks != s.page_breaks():
+            errors.append(f"{where}: page breaks {breaks}, expected {s.page_breaks()}")
         if s.repeat_rows:
             want = f"${s.repeat_rows[0] + 1}:${s.repeat_rows[1] + 1}"
             if (ws.print_title_rows or "").replace("$", "") != want.replace("$", ""):

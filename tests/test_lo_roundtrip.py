@@ -102,7 +102,7 @@ def test_values_pasted_past_validation_are_all_found(bundled_dir, libreoffice, p
     layout = sector_workbook(plan, plan.sector("SF")).sheets[1]
     bad = {
         "SF-1.1|value": "circa 80",          # text in a percent cell
-        "SF-3.1|value": 1.5,                # 150%
+        "SF-4.2|value": 1.5,                # 150% of a share (at most 100%)
         "SF-1.2|date": date(2031, 1, 1),    # outside the plan year +- 1
         "SF-6.1|numerator": -10.0,          # negative amount
         "SF-7.1|value": "=1/0",             # a formula giving #DIV/0!

@@ -6,6 +6,7 @@ Fast tests: workbooks are filled with openpyxl (no LibreOffice; see test_lo_plan
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -412,6 +413,24 @@ def test_a_plan_workbook_without_the_new_rule_columns_still_imports(tmp_path):
     again, findings = check_book(book)
     assert again is not None, [str(f) for f in findings if f.severity == "error"]
     assert again.fingerprint == expected_plan().fingerprint
+
+
+def test_return_deadline_and_contact_survive_export_import_and_yaml(plan, tmp_path):
+    text = Path(plan.source).read_text(encoding="utf-8")
+    text = text.replace("year: 2025", "year: 2025\nreturn_deadline: 31/01/2026\ncontact: \"Servizio Finanziario, "
+                        "ragioneria@comune.example\"", 1)
+    dated, findings = parse_plan(text, "dated.yaml")
+    assert dated is not None and dated.return_deadline == date(2026, 1, 31), [str(f) for f in findings]
+    assert dated.fingerprint == plan.fingerprint  # workbooks already sent stay valid
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(dated))
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert (again.return_deadline, again.contact) == (dated.return_deadline, dated.contact)
+    back, _ = parse_plan(plan_to_yaml(again))
+    assert (back.return_deadline, back.contact) == (dated.return_deadline, dated.contact)
+    bad, findings = parse_plan(text.replace("31/01/2026", "fine gennaio"), "bad.yaml")
+    assert bad is None and any(f.code == "PLAN-SCHEMA" and "return_deadline" in f.message for f in findings)
 
 
 def _template(tmp_path):

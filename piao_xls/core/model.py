@@ -238,6 +238,10 @@ class Plan:
     scoring: ScoringPolicy = field(default_factory=ScoringPolicy)
     sectors: tuple[Sector, ...] = ()
     source: str = field(default="", compare=False, metadata={"canonical": False})
+    # What the Istruzioni sheet tells about the return (optional). Not in the fingerprint: moving the deadline
+    # does not change what a workbook holds, and workbooks already sent stay valid.
+    return_deadline: date | None = field(default=None, metadata={"canonical": False})
+    contact: str = field(default="", metadata={"canonical": False})
 
     def sector(self, code: str) -> Sector:
         for s in self.sectors:

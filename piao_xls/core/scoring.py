@@ -10,6 +10,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from .answers import NOT_AVAILABLE_REASON  # noqa: F401 (public name)
+from .limits import indicator_percent_limit
 from .model import Indicator, Objective, Rule, ScoringPolicy, Sector
 from .rules import kind_of
 from .rules.base import INFORMATIVE, INVALID, MISSING, SCORED, clamp01  # noqa: F401 (public names)
@@ -66,6 +68,10 @@ def score_rule(rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) 
 
 
 def score_indicator(ind: Indicator, values: Mapping[str, object], policy: ScoringPolicy) -> IndicatorScore:
+    if ind.rule.unit == "percent" and ind.rule.kind in ("at_least", "at_most", "range"):
+        value, limit = values.get("value"), indicator_percent_limit(ind)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit + 1e-12:
+            return IndicatorScore(ind.id, INVALID, 0.0, f"percentuale oltre il limite ammesso ({limit * 100:g}%)")
     status, ach, reason = score_rule(ind.rule, values, policy)
     return IndicatorScore(ind.id, status, ach, reason)
 

@@ -15,16 +15,18 @@ Sheet kinds:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property, lru_cache
 
 from ..core import __version__, formulas
+from ..core.answers import NOT_AVAILABLE, not_available_formula
+from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector
 from ..core.scoring import NOT_EVALUABLE
 from ..core.targets import InputSpec, explain_it, inputs_for
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"  # 2: analysis rows, inputs spanning E:F, texts split over rows (workbooks of 1 are refused)
 INSTRUCTIONS_SHEET = "Istruzioni"
 SOURCE_SHEETS = {"nucleo": "Nucleo di Valutazione", "esterno": "Certificazioni esterne"}
 SOURCE_LABELS = {"nucleo": "a cura del Nucleo di Valutazione", "esterno": "da certificazione esterna"}
@@ -48,6 +50,47 @@ def a1(row: int, col: int, absolute: bool = False) -> str:
     return f"${letters}${row + 1}" if absolute else f"{letters}{row + 1}"
 
 
+HEADER_FOOTER_MAX = 255  # Excel drops a longer header or footer (counted in UTF-16 units)
+
+
+def utf16_len(text: str) -> int:
+    """Length of ``text`` as Excel counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _hf_escape(text: str) -> str:
+    """Plan text for a header/footer section: ``&`` doubled; a leading digit kept apart from the code before it
+    (``&9`` followed by "3° Settore" would read as font size 93). Control characters become spaces."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text).replace("&", "&&")
+    return " " + text if text[:1].isdigit() else text
+
+
+def header_footer(left: str = "", right: str = "", *, size: int = 9, page_number: bool = False) -> str:
+    """A header or footer (9-point text left and right; ``page_number``: "Pagina N di M" on the right), escaped
+    and shortened with "…" so that it stays within Excel's 255 characters."""
+    tail = "Pagina &P di &N" if page_number else ""
+    texts = [left, right]
+
+    def build(parts: list[str]) -> str:
+        out = ""
+        if parts[0]:
+            out += f"&L&{size}{_hf_escape(parts[0])}"
+        right_text = (f"&{size}{_hf_escape(parts[1])}" if parts[1] else "") + (
+            ("  " if parts[1] else "") + tail if tail else "")
+        if right_text:
+            out += f"&R{right_text}"
+        return out
+
+    text = build(texts)
+    while utf16_len(text) > HEADER_FOOTER_MAX:
+        i = 0 if len(texts[0]) >= len(texts[1]) else 1
+        over = utf16_len(text) - HEADER_FOOTER_MAX
+        cut = len(texts[i]) - 1 - max(1, min(over, len(texts[i]) // 2))
+        texts[i] = texts[i][:cut].rstrip() + "…" if cut > 0 else ""
+        text = build(texts)
+    return text
+
+
 @dataclass(frozen=True)
 class Validation:
     """Data validation of an input cell (messages in Italian)."""
@@ -60,6 +103,7 @@ class Validation:
     input_message: str = ""
     error_title: str = ""
     error_message: str = ""
+    not_available: bool = False  # "non disponibile" is accepted too (the writer builds a custom rule)
 
 
 @dataclass(slots=True)
@@ -92,6 +136,9 @@ class SheetLayout:
     freeze: tuple[int, int] | None = None
     header: str = ""
     footer: str = ""
+    # Rows that print together: each group (an objective card) is a list of units (first row, last row); a
+    # group that does not fit on a page breaks between its units, never inside one.
+    groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
     # A reader view (built with for_reader=True) holds only its input cells; the fixed values the
     # reader checks are kept as (row, col, value) and the last row is recorded as it is built.
@@ -102,8 +149,23 @@ class SheetLayout:
     def row_heights(self) -> dict[int, float]:
         """Row heights that show all wrapped text (computed on first use: the reader never needs them)."""
         if self._heights is None:
-            self._heights = _fit_heights(self)
+            self._heights = fit_heights(self)
         return self._heights
+
+    @property
+    def print_scale(self) -> int:
+        """The print scale (%) that fits the columns on the width of a landscape A4 page (the Istruzioni: the
+        whole sheet on one page)."""
+        scale = print_scale(self.col_widths)
+        if self.kind == "instructions":
+            height = sum(self.row_heights.get(r, ROW_HEIGHT) for r in range(self.last_row + 1))
+            printable = (PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72) * PAGE_SAFETY
+            scale = max(10, min(scale, int(100 * printable / height)))
+        return scale
+
+    def page_breaks(self, heights: dict[int, float] | None = None) -> list[int]:
+        """Rows before which a page starts (see :func:`page_breaks`), for these row heights (default: the layout's)."""
+        return page_breaks(self, self.row_heights if heights is None else heights)
 
     # The views below are cached on first use, once the builder has finished the sheet.
     @cached_property
@@ -166,9 +228,22 @@ class _Sheet:
         self.s.cells.append(cell)
         return cell
 
-    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None) -> Cell:
+    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None,
+                last_row: int | None = None) -> Cell:
         """A live formula cell; ``make()`` returns the formula text (called only when it is rendered)."""
-        return self.put(row, col, value, style, last_col=last_col, kind="formula", formula=make())
+        return self.put(row, col, value, style, last_col=last_col, last_row=last_row, kind="formula", formula=make())
+
+    def split_labels(self, row: int, items, min_rows: int = 1) -> int:
+        """Label cells of one logical row whose texts may need more than Excel's tallest row: each text is cut into
+        pieces over consecutive rows (the same style below, so that borders continue). Returns the rows used."""
+        pieces = [(item, _pieces(item[1], _width(self.s.col_widths, item[0], item[3] if len(item) > 3 else None),
+                                 item[2])) for item in items]
+        n = max([min_rows, *(len(p) for _, p in pieces)])
+        for item, texts in pieces:
+            last_col = item[3] if len(item) > 3 else None
+            for i in range(n):
+                self.put(row + i, item[0], texts[i] if i < len(texts) else None, item[2], last_col=last_col)
+        return n
 
     def labels(self, row: int, items) -> None:
         """Label cells of one row, left to right: ``(col, value, style)`` or ``(col, value, style, last_col)``."""
@@ -205,9 +280,11 @@ class _ReaderSheet(_Sheet):
             self.expected.append((row, col, value))
         return None
 
-    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None) -> _NoCell:
-        if row > self.s._last_row:
-            self.s._last_row = row
+    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None,
+                last_row: int | None = None) -> _NoCell:
+        end = row if last_row is None else last_row
+        if end > self.s._last_row:
+            self.s._last_row = end
         return _NO_CELL
 
     def labels(self, row: int, items) -> None:
@@ -225,114 +302,334 @@ def _lines(text: str, width: float) -> int:
 
 
 LINE_HEIGHT = 13.0
+MAX_ROW_HEIGHT = 409.0  # Excel's tallest row (points): a taller row is clamped and hides the end of its text
+ROW_HEIGHT = 15.0
+BIG_STYLES = ("title", "card", "card_pct", "section")  # 12-14 pt fonts: lines 1.25 times taller and wider
 
 
-def _fit_heights(sheet: SheetLayout) -> dict[int, float]:
-    """Row heights so that wrapped and merged text is fully visible (Excel does not auto-fit them)."""
+def _width(col_widths: tuple[float, ...], col: int, last_col: int | None) -> float:
+    return sum(col_widths[col:(last_col if last_col is not None else col) + 1])
+
+
+def _text_height(text: object, width: float, style: str = "text") -> float:
+    size = 1.25 if style in BIG_STYLES else 1.0
+    return _lines(str(text), width / size) * LINE_HEIGHT * size + 4
+
+
+def _pieces(text: object, width: float, style: str = "text") -> list:
+    """``text`` cut at word boundaries into pieces that each fit in one row of at most MAX_ROW_HEIGHT points
+    (a non-text value, or a text that fits, is one piece)."""
+    if not isinstance(text, str):
+        return [text]
+    size = 1.25 if style in BIG_STYLES else 1.0
+    per_line = max(1, int(width / size * 1.15))
+    if len(text) // per_line + text.count("\n") + 1 <= (MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size):
+        return [text]  # certainly fits (an upper bound of its lines): the usual case, no measuring
+    if _text_height(text, width, style) <= MAX_ROW_HEIGHT:
+        return [text]
+    max_lines = int((MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size)) - 1
+    out: list[str] = []
+    piece: list[str] = []
+    lines, col = 1, 0
+    for para_no, para in enumerate(text.split("\n")):
+        words = [w[i:i + per_line] for w in para.split(" ") for i in range(0, max(1, len(w)), per_line)]
+        if para_no:
+            lines, col = lines + 1, 0
+            piece.append("\n")
+        for word in words:
+            if col and col + 1 + len(word) > per_line:
+                lines, col = lines + 1, 0
+            if lines > max_lines:
+                out.append("".join(piece).strip())
+                piece, lines, col = [], 1, 0
+            piece.append(" " + word if col else word)
+            col += len(word) + (1 if col else 0)
+    if piece:
+        out.append("".join(piece).strip())
+    return [p for p in out if p] or [text]
+
+
+# Rows of free-text inputs: the «Analisi scostamenti» has a full-width row sized for its longest accepted text;
+# the texts of the steps get a few lines (sized for their whole length, a card would not fit on a page). People
+# may enlarge any row (row formatting is allowed by the sheet protection).
+INPUT_TEXT_LINES = {"risultato": 4, "tempi": 2}  # other text inputs: their whole accepted length
+
+
+def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = None) -> dict[int, float]:
+    """Row heights so that wrapped and merged text is fully visible (Excel does not auto-fit them), each at most
+    MAX_ROW_HEIGHT. ``extra``: texts of input cells ((row, col) -> text), e.g. of a prefilled workbook."""
     need: dict[int, float] = {}
-    tall: list[Cell] = []
+    tall: list[tuple[Cell, float]] = []
+    widths = sheet.col_widths
     for c in sheet.cells:
-        if c.kind == "formula" or c.value is None:
+        if c.kind == "formula":
             continue
-        last_row, last_col = c.merge_to or (c.row, c.col)
-        width = sum(sheet.col_widths[c.col:last_col + 1])
-        size = 1.25 if c.style in ("title", "card", "card_pct", "section") else 1.0
-        h = _lines(str(c.value), width / size) * LINE_HEIGHT * size + 4
-        if last_row == c.row:
-            need[c.row] = max(need.get(c.row, 15.0), h)
+        value = c.value
+        if c.kind == "input":
+            typed = extra.get((c.row, c.col)) if extra else None
+            kind = (c.key or "").rsplit("|", 1)[-1]
+            if typed is None and c.unit != "text":
+                continue
+            last_row, last_col = c.merge_to or (c.row, c.col)
+            width = _width(widths, c.col, last_col)
+            if c.unit != "text":
+                lines = 1
+            elif kind in INPUT_TEXT_LINES:
+                lines = INPUT_TEXT_LINES[kind]
+            else:
+                longest = int(c.validation.maximum) if c.validation and c.validation.maximum else 255
+                lines = _lines("x" * longest, width)
+            h = max(lines * LINE_HEIGHT + 4, _text_height(typed, width) if typed else 0.0)
+        elif value is None:
+            continue
         else:
-            tall.append(c)
-    for c in tall:
+            last_row, last_col = c.merge_to or (c.row, c.col)
+            h = _text_height(value, _width(widths, c.col, last_col), c.style)
+        if last_row == c.row:
+            need[c.row] = min(MAX_ROW_HEIGHT, max(need.get(c.row, ROW_HEIGHT), h))
+        else:
+            tall.append((c, h))
+    for c, h in tall:
         rows = range(c.row, c.merge_to[0] + 1)
-        width = sum(sheet.col_widths[c.col:c.merge_to[1] + 1])
-        h = _lines(str(c.value), width) * LINE_HEIGHT + 4
-        have = sum(need.get(r, 15.0) for r in rows)
-        if have < h:
-            need[rows[-1]] = need.get(rows[-1], 15.0) + (h - have)
-    for c in sheet.cells:  # input cells: room to type a short answer
-        if c.kind == "input" and c.unit == "text":
-            need[c.row] = max(need.get(c.row, 15.0), 30.0)
+        have = sum(need.get(r, ROW_HEIGHT) for r in rows)
+        while have < h - 0.05:
+            room = [r for r in rows if need.get(r, ROW_HEIGHT) < MAX_ROW_HEIGHT]
+            if not room:
+                break
+            add = (h - have) / len(room)
+            for r in room:
+                need[r] = min(MAX_ROW_HEIGHT, need.get(r, ROW_HEIGHT) + add)
+            have = sum(need.get(r, ROW_HEIGHT) for r in rows)
     return {r: round(h, 1) for r, h in sorted(need.items())}
+
+
+# --- print layout ----------------------------------------------------------------------------
+# A4 landscape, margins in inches as the writer sets them.
+PAGE_WIDTH, PAGE_HEIGHT = 841.89, 595.28  # points
+MARGINS = {"left": 0.3, "right": 0.3, "top": 0.6, "bottom": 0.6}
+PAGE_SAFETY = 0.95  # room for rendering differences between Excel and LibreOffice
+
+
+def column_points(width: float) -> float:
+    """Printed width (points) of a column ``width`` characters wide, the larger of Excel's (Calibri 11: 7 px a
+    character and 5 px of padding) and LibreOffice's (about 6.1 points a character, measured on its PDF)."""
+    return max((int(width * 7 + 0.5) + 5) * 0.75, (width + 0.71) * 6.2)
+
+
+def print_scale(col_widths: tuple[float, ...]) -> int:
+    printable = PAGE_WIDTH - (MARGINS["left"] + MARGINS["right"]) * 72
+    sheet = sum(column_points(w) for w in col_widths)
+    return max(10, min(100, int(100 * printable * 0.98 / sheet)))
+
+
+def page_capacity(layout: SheetLayout, heights: dict[int, float]) -> float:
+    """Points of rows that fit on one printed page, below the rows repeated on every page."""
+    printable = PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72
+    repeated = sum(heights.get(r, ROW_HEIGHT) for r in range(layout.repeat_rows[0], layout.repeat_rows[1] + 1)
+                   ) if layout.repeat_rows else 0.0
+    return printable * 100 / layout.print_scale * PAGE_SAFETY - repeated
+
+
+def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
+    """Manual page breaks: a card that would cross a page starts on a new one; a card taller than a page breaks
+    between its units (heading, indicator header with its first indicator, ...), never inside one."""
+    capacity = page_capacity(layout, heights)
+    first = layout.repeat_rows[1] + 1 if layout.repeat_rows else 0
+
+    def height(a: int, b: int) -> float:
+        return sum(heights.get(r, ROW_HEIGHT) for r in range(a, b + 1))
+
+    in_group = {}
+    for gi, group in enumerate(layout.groups):
+        in_group[group[0][0]] = gi
+    breaks: list[int] = []
+    used, r, last = 0.0, first, layout.last_row
+    while r <= last:
+        gi = in_group.get(r)
+        units = layout.groups[gi] if gi is not None else [(r, r)]
+        total = height(units[0][0], units[-1][1])
+        if total <= capacity:
+            if used and used + total > capacity:
+                breaks.append(units[0][0])
+                used = 0.0
+            used += total
+        else:
+            for a, b in units:
+                h = height(a, b)
+                if used and used + h > capacity:
+                    breaks.append(a)
+                    used = 0.0
+                used += h
+                while used > capacity:  # a unit taller than a page: the application breaks it
+                    used -= capacity
+        r = units[-1][1] + 1
+    return breaks
+
+
+def clip16(text: str, limit: int) -> str:
+    """``text`` shortened (with "…") to at most ``limit`` UTF-16 units, as Excel counts them."""
+    if utf16_len(text) <= limit:
+        return text
+    while utf16_len(text) > limit - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _message(main: str, target: str = "", hint: str = "") -> str:
+    """An input message within Excel's 255 characters: the target text is shortened first."""
+    text = " ".join(p for p in (main, hint) if p)
+    room = INPUT_MESSAGE_MAX - utf16_len(text) - 1
+    if target and room > 12:
+        text = f"{main} {clip16(target, room)}" + (f" {hint}" if hint else "")
+    return clip16(text, INPUT_MESSAGE_MAX)
+
+
+INPUT_MESSAGE_MAX = 255
+INPUT_TITLE_MAX = 32
+NOT_AVAILABLE_HINT = f"Dato non disponibile: scrivere «{NOT_AVAILABLE}» e spiegarne il motivo nell'Analisi."
 
 
 @lru_cache(maxsize=4096)
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
                 limit: int = 255, span: tuple[int, int] | None = None) -> Validation:
     what = f"Target: {target_txt}." if target_txt else ""
+    title = clip16(label, INPUT_TITLE_MAX)
+    hint = NOT_AVAILABLE_HINT
     if spec_unit == "percent":
         hi = spec.max if spec and spec.max is not None else 1.0
-        return Validation("decimal", 0.0, hi, input_title=label[:32],
-                          input_message=f"Inserire una percentuale tra 0% e {hi * 100:g}% (es. 95%). {what}"[:255],
+        return Validation("decimal", 0.0, hi, input_title=title, not_available=True,
+                          input_message=_message(f"Inserire una percentuale tra 0% e {hi * 100:g}% (es. 95%).",
+                                                 what, hint),
                           error_title="Valore non valido",
-                          error_message=f"Inserire una percentuale tra 0% e {hi * 100:g}%, ad esempio 95%.")
+                          error_message=f"Inserire una percentuale tra 0% e {hi * 100:g}%, ad esempio 95%, "
+                                        f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "amount":
-        return Validation("decimal", 0.0, 1e12, input_title=label[:32],
-                          input_message=f"Inserire un importo in euro, maggiore o uguale a 0. {what}"[:255],
+        return Validation("decimal", 0.0, 1e12, input_title=title, not_available=True,
+                          input_message=_message("Inserire un importo in euro, maggiore o uguale a 0.", what, hint),
                           error_title="Importo non valido",
-                          error_message="Inserire un importo in euro (numero maggiore o uguale a 0), senza testo.")
+                          error_message="Inserire un importo in euro (numero maggiore o uguale a 0), senza testo, "
+                                        f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "number":
         lo = spec.min if spec and spec.min is not None else -1e12
-        return Validation("decimal", lo, 1e12, input_title=label[:32],
-                          input_message=f"Inserire un numero{' maggiore o uguale a 0' if lo == 0 else ''}. {what}"[:255],
+        return Validation("decimal", lo, 1e12, input_title=title, not_available=True,
+                          input_message=_message(f"Inserire un numero{' maggiore o uguale a 0' if lo == 0 else ''}.",
+                                                 what, hint),
                           error_title="Numero non valido",
-                          error_message="Inserire solo un numero (senza testo né unità di misura).")
+                          error_message=f"Inserire solo un numero (senza testo né unità di misura) oppure "
+                                        f"«{NOT_AVAILABLE}».")
     if spec_unit == "date":
         first, last = span or (year, year)
         lo, hi = date(first - 1, 1, 1), date(last + 1, 12, 31)
-        return Validation("date", lo, hi, input_title=label[:32],
-                          input_message=f"Inserire la data nel formato gg/mm/aaaa, tra il {lo:%d/%m/%Y} e il "
-                                        f"{hi:%d/%m/%Y}. {what}"[:255],
+        return Validation("date", lo, hi, input_title=title, not_available=True,
+                          input_message=_message(f"Inserire la data nel formato gg/mm/aaaa, tra il {lo:%d/%m/%Y} e il "
+                                                 f"{hi:%d/%m/%Y}.", what, hint),
                           error_title="Data non valida",
                           error_message=f"Inserire una data valida (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
-                                        f"{hi:%d/%m/%Y}.")
+                                        f"{hi:%d/%m/%Y} oppure «{NOT_AVAILABLE}».")
     if spec_unit == "yes_no":
-        return Validation("list", choices=("Sì", "No"), input_title=label[:32],
-                          input_message=f"Scegliere Sì o No dall'elenco. {what}"[:255],
-                          error_title="Valore non valido", error_message="Scegliere Sì oppure No dall'elenco.")
-    return Validation("length", 0, limit, input_title=label[:32],
-                      input_message=f"Testo libero, al massimo {limit} caratteri."[:255],
+        return Validation("list", choices=("Sì", "No", NOT_AVAILABLE), input_title=title, not_available=True,
+                          input_message=_message("Scegliere Sì o No dall'elenco.", what,
+                                                 f"Se il dato non è disponibile scegliere «{NOT_AVAILABLE}» e "
+                                                 "spiegarne il motivo nell'Analisi."),
+                          error_title="Valore non valido",
+                          error_message=f"Scegliere Sì, No oppure «{NOT_AVAILABLE}» dall'elenco.")
+    return Validation("length", 0, limit, input_title=title,
+                      input_message=_message(f"Testo libero, al massimo {limit} caratteri."),
                       error_title="Testo troppo lungo",
                       error_message=f"Il testo può contenere al massimo {limit} caratteri.")
 
 
+# --- previews that wait for data: blank until their inputs are filled --------------------------
+
+def _blank(ref: str) -> str:
+    return f'TRIM({ref}&"")=""'
+
+
+def _any(conditions: list[str]) -> str:
+    return conditions[0] if len(conditions) == 1 else f"OR({','.join(conditions)})"
+
+
+def _waiting_indicator(rule, refs: list[str], policy) -> str:
+    """The indicator's live achievement: blank while an input is empty, "n.d." for a value declared not
+    available (scored 0, as :func:`piao_xls.core.scoring.score_rule`), else the rule's formula."""
+    body = formulas.indicator_formula(rule, refs, policy)[1:]
+    return (f'=IF({_any([_blank(r) for r in refs])},"",'
+            f'IF({_any([not_available_formula(r) for r in refs])},"n.d.",{body}))')
+
+
+def _waiting_objective(parts: list[tuple[str, float]], policy) -> str:
+    """An objective's live achievement: blank until every counted indicator shows a result."""
+    body = formulas.objective_formula([(f"N({c})", w) for c, w in parts], policy)[1:]
+    waiting = _any([c + '=""' for c, _ in parts])
+    return f'=IF({waiting},"",{body})'
+
+
+def _count(refs: list[str]) -> str:
+    """COUNT over any number of cells (Excel takes at most 255 arguments per call)."""
+    return "+".join(f"COUNT({','.join(refs[i:i + 200])})" for i in range(0, len(refs), 200))
+
+
+def _waiting_total(points: list[tuple[str, float]], evaluable_weight: float, gates: list[str] = (),
+                   gate_cap: float = 0.0) -> str:
+    """The sector total: "da compilare" with the share of the weight already reported, until every counted
+    objective has its points (and every gate objective its achievement); then the rescaled total of
+    :func:`piao_xls.core.formulas.sector_formula`, capped when a gate objective is not met."""
+    body = formulas.sector_formula([c for c, _ in points], evaluable_weight, list(gates), gate_cap)[1:]
+    if evaluable_weight > 0:
+        share = f"({'+'.join(f'IF(ISNUMBER({c}),{formulas._n(w)},0)' for c, w in points)})*100/" \
+                f"{formulas._n(evaluable_weight)}"
+    else:  # objectives of weight 0: the share of objectives reported
+        share = f"({_count([c for c, _ in points])})*100/{len(points)}"
+    waited = [c for c, _ in points] + list(gates)
+    return (f'=IF({_count(waited)}<{len(waited)},"da compilare (peso rendicontato: "&'
+            f'ROUND({share},0)&"%)",{body})')
+
+
 def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, first_col_text: str | None = None
                     ) -> str | None:
-    """One indicator row. Returns the A1 ref of its live achievement cell (None when informative)."""
+    """One indicator: its row (two when its texts need them) and, when the value is typed here, a full-width row
+    for the «Analisi scostamenti». Returns the A1 ref of its live achievement cell (None when informative)."""
     r = sh.row
     first = first_col_text if first_col_text is not None else ind.profilo
+    texts = [(A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center")]
     if not editable:
         source = SOURCE_LABELS.get(ind.source, ind.source)
-        sh.labels(r, ((A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center"),
-                      (D, "Valore fornito da altra fonte", "text"), (E, source, "external", F), (G, "—", "external"),
-                      (H, source, "external")))
-        sh.row += 1
+        n = sh.split_labels(r, (*texts, (D, "Valore fornito da altra fonte", "text")))
+        sh.put(r, E, source, "external", last_col=F, last_row=r + n - 1)
+        sh.put(r, G, "—", "external", last_col=H, last_row=r + n - 1)
+        sh.row += n
         return None
-    asked, fields = _indicator_inputs(ind.rule, plan.year)
-    sh.labels(r, ((A, first, "text"), (B, ind.description, "text"), (C, ind.target_text or "—", "text_center"),
-                  (D, asked, "text")))
-    cells = [sh.put(r, col, None, style, kind="input", key=f"{ind.id}|{name}", unit=unit, validation=validation)
+    asked, fields = _indicator_inputs(ind.rule, plan.year, indicator_percent_limit(ind))
+    n = sh.split_labels(r, (*texts, (D, asked, "text")))
+    end = r + n - 1
+    single = len(fields) == 1  # one value: its cell spans E:F
+    cells = [sh.put(r, col, None, style, kind="input", key=f"{ind.id}|{name}", unit=unit, validation=validation,
+                    last_col=F if single else None, last_row=end)
              for col, (name, unit, style, validation) in zip((E, F), fields, strict=False)]
-    if len(fields) == 1:
-        sh.put(r, F, None, "external")
     if ind.rule.kind == "informative":  # formulas.indicator_formula has none
-        sh.put(r, G, "informativo", "external")
+        sh.put(r, G, "informativo", "external", last_col=H, last_row=end)
         ach = None
     else:
-        ach = sh.formula(r, G, "live_pct", lambda: formulas.indicator_formula(
-            ind.rule, [c.ref for c in cells], plan.scoring)).ref
-    sh.put(r, H, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text",
+        ach = sh.formula(r, G, "live_pct", lambda: _waiting_indicator(ind.rule, [c.ref for c in cells], plan.scoring),
+                         value="", last_col=H, last_row=end).ref
+    sh.put(end + 1, A, "Analisi scostamenti rispetto al target", "header_left")
+    sh.put(end + 1, B, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text", last_col=H,
            validation=_validation("text", "Analisi scostamenti", "", plan.year, None, TEXT_LIMITS["analisi"]))
-    sh.row += 1
+    sh.row = end + 2
     return ach
 
 
 @lru_cache(maxsize=4096)
-def _indicator_inputs(rule, year: int) -> tuple[str, tuple[tuple[str, str, str, Validation], ...]]:
+def _indicator_inputs(rule, year: int, limit: float | None = None
+                      ) -> tuple[str, tuple[tuple[str, str, str, Validation], ...]]:
     """What an indicator row asks for (column D) and its input cells: (name, unit, style, validation).
+    ``limit``: the upper limit of a percent input (:func:`piao_xls.core.limits.percent_limit`).
 
     Memoized per rule: a plan repeats a handful of targets ("100%", "Entro il 31/12") many times.
     """
     specs = inputs_for(rule, year)
+    if limit is not None:
+        specs = tuple(replace(s, max=limit) if s.unit == "percent" else s for s in specs)
     target_txt = explain_it(rule)
     asked = specs[0].label if len(specs) == 1 else "\n".join(f"{c}: {s.label}" for c, s in zip("EF", specs,
                                                                                                   strict=False))
@@ -344,11 +641,11 @@ def _indicator_inputs(rule, year: int) -> tuple[str, tuple[tuple[str, str, str, 
 
 
 INDICATOR_HEADER = ("Profilo di performance", "Indicatore di risultato", "Target", "Dato richiesto",
-                    "Valore consuntivo", None, "Grado di raggiungimento", "Analisi scostamenti rispetto al target")
+                    "Valore consuntivo", None, "Grado di raggiungimento", None)
 
 
-_INDICATOR_HEADER_ITEMS = tuple((col, text, "header", F) if col == E else (col, text, "header")
-                                 for col, text in enumerate(INDICATOR_HEADER) if col not in (A, F))
+_INDICATOR_HEADER_ITEMS = tuple((col, text, "header", col + 1) if col in (E, G) else (col, text, "header")
+                                 for col, text in enumerate(INDICATOR_HEADER) if col not in (A, F, H))
 CARD_HEADER = ("Stakeholder finale", "Impatto atteso", "Risultato atteso", "Modalità di attuazione", "Tempi",
                "Tempi di realizzazione", "Risultato conseguito")
 _CARD_HEADER_ITEMS = tuple((col, text, "header", H) if col == G else (col, text, "header")
@@ -374,40 +671,62 @@ def _indicator_header(sh: _Sheet, first: str = "Profilo di performance") -> None
 
 
 def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -> list[tuple[str, float]]:
-    """An objective card. Returns (live achievement cell, weight) for each counted indicator."""
+    """An objective card. Returns (live achievement cell, weight) for each counted indicator.
+
+    Records the card's print units in ``groups``: heading (title, column headers and the first step), each
+    further step, the indicator header with the first indicator, each further indicator, the footer."""
+    top = sh.row
     sh.labels(sh.row, ((A, f"Obiettivo {obj.number}/{n_code}", "card"), (B, obj.title, "card", F),
                        (G, "Peso", "card"), (H, "accesso", "card") if obj.gate else (H, obj.weight / 100, "card_pct")))
     sh.labels(sh.row + 1, _CARD_HEADER_ITEMS)
     sh.row += 2
     steps = obj.steps or ()
     n = max(1, len(steps))
-    first, last = sh.row, sh.row + n - 1
-    for col, text in ((A, obj.stakeholder), (B, obj.impatto), (C, obj.risultato)):
-        sh.put(first, col, text, "text", last_row=last)
+    first = sh.row
+    units: list[tuple[int, int]] = []
+    widths = sh.s.col_widths
+    merged = [(col, text, _text_height(text, widths[col])) for col, text in
+              ((A, obj.stakeholder), (B, obj.impatto), (C, obj.risultato))]
+    r = first
     for i in range(n):
-        r = first + i
         step = steps[i] if i < len(steps) else None
         tempi = step.tempi if step else ""
         if i == 0 and obj.tempi:
             tempi = f"{tempi}\n{obj.tempi}".strip()
-        sh.labels(r, ((D, step.text if step else "", "text"), (E, tempi, "text_center")))
-        sh.put(r, F, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|tempi", unit="text",
+        rows = 1
+        if i == n - 1:  # the texts in A:C span every step: the last step gets the rows they still need
+            rows = max(1, max(math.ceil(h / MAX_ROW_HEIGHT) for _, _, h in merged) - (r - first))
+        k = sh.split_labels(r, ((D, step.text if step else "", "text"), (E, tempi, "text_center")), min_rows=rows)
+        end = r + k - 1
+        sh.put(r, F, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|tempi", unit="text", last_row=end,
                validation=_validation("text", "Tempi di realizzazione", "", plan.year, None, TEXT_LIMITS["tempi"]))
         sh.put(r, G, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|risultato", unit="text",
-               last_col=H, validation=_validation("text", "Risultato conseguito", "", plan.year, None,
-                                                  TEXT_LIMITS["risultato"]))
+               last_col=H, last_row=end, validation=_validation("text", "Risultato conseguito", "", plan.year, None,
+                                                                TEXT_LIMITS["risultato"]))
+        units.append((top if i == 0 else r, end))
+        r = end + 1
+    last = r - 1
+    for col, text, _ in merged:
+        sh.put(first, col, text, "text", last_row=last)
     sh.row = last + 1
+    head = sh.row
     _indicator_header(sh)
     parts = []
-    for ind in obj.indicators:
+    for j, ind in enumerate(obj.indicators):
+        start = sh.row
         editable = ind.source == "responsabile"
         ach = _indicator_rows(sh, plan, ind, editable)
+        units.append((head if j == 0 else start, sh.row - 1))
         if ach is not None:
             parts.append((ach, ind.weight))
+    if not obj.indicators:
+        units.append((head, head))
     r = sh.row
     sh.labels(r, _CARD_FOOTER_ITEMS)
-    sh.labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
-    sh.row = r + 3
+    k = sh.split_labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
+    units.append((r, r + k))
+    sh.s.groups.append(units)
+    sh.row = r + k + 2
     return parts
 
 
@@ -451,10 +770,8 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
     sh.put(sh.row, E, "Unità", "header")
     sh.row += 1
     for s in sector.staff:
-        sh.put(sh.row, A, s.qualifica, "text", last_col=C)
-        sh.put(sh.row, D, s.categoria, "text_center")
-        sh.put(sh.row, E, s.unita, "count")
-        sh.row += 1
+        sh.row += sh.split_labels(sh.row, ((A, s.qualifica, "text", C), (D, s.categoria, "text_center"),
+                                           (E, s.unita, "count")))
     sh.put(sh.row, A, "Totale", "total_label", last_col=D)
     sh.put(sh.row, E, sector.staff_total if sector.staff_total is not None else sector.computed_staff_total, "count")
     sh.row += 2
@@ -462,20 +779,18 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
         sh.put(sh.row, A, "Uffici", "section", last_col=H)
         sh.row += 1
         for office in sector.offices:
-            sh.put(sh.row, A, office, "text", last_col=H)
-            sh.row += 1
+            sh.row += sh.split_labels(sh.row, ((A, office, "text", H),))
         sh.row += 1
     sh.put(sh.row, A, "Attività consolidata", "section", last_col=H)
     sh.row += 1
     for i, act in enumerate(sector.activities, 1):
-        sh.put(sh.row, A, i, "count")
-        sh.put(sh.row, B, act, "text", last_col=H)
-        sh.row += 1
+        sh.row += sh.split_labels(sh.row, ((A, i, "count"), (B, act, "text", H)))
     sh.row += 1
     sh.put(sh.row, A, "Obiettivi gestionali di settore — schede obiettivo", "section", last_col=H)
     sh.row += 2
 
-    point_cells, evaluable_weight, gate_cells = [], 0.0, []
+    point_cells: list[tuple[str, float]] = []
+    evaluable_weight, gate_cells = 0.0, []
     cap = _n_it(plan.scoring.gate_cap)
     for i, obj in enumerate(sector.objectives):
         parts = _card(sh, plan, sector, obj, sector.code)
@@ -484,15 +799,16 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
             (E, "accesso", "text_center") if obj.gate else (E, obj.weight / 100, "weight"))
         sh.labels(r, weight)
         if parts and obj.gate:
-            ach = sh.formula(r, F, "live_pct", lambda parts=parts: formulas.objective_formula(parts, plan.scoring))
+            ach = sh.formula(r, F, "live_pct", lambda parts=parts: _waiting_objective(parts, plan.scoring), value="")
             gate_cells.append(ach.ref)
             sh.put(r, G, "—", "external")
             sh.put(r, H, "Obiettivo di accesso: se non è raggiunto al 100%, il punteggio del settore è "
                    + ("0" if plan.scoring.gate_cap == 0 else f"al massimo {cap}"), "text")
         elif parts:
-            ach = sh.formula(r, F, "live_pct", lambda parts=parts: formulas.objective_formula(parts, plan.scoring))
-            pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: formulas.points_formula(obj.weight, ach.ref))
-            point_cells.append(pts.ref)
+            ach = sh.formula(r, F, "live_pct", lambda parts=parts: _waiting_objective(parts, plan.scoring), value="")
+            pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: (
+                f'=IF({ach.ref}="","",{formulas.points_formula(obj.weight, ach.ref)[1:]})'), value="")
+            point_cells.append((pts.ref, obj.weight))
             evaluable_weight += obj.weight
             sh.put(r, H, _coefficient_note(sector, obj) or None, "text")
         else:
@@ -507,26 +823,29 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
                  f"{_n_it(sum(o.coefficient or 0 for o in sector.objectives if not o.gate))}), riportati a 100")
     sh.put(total_row, A, "Totale (punti su 100)", "total_label", last_col=D)
     sh.put(total_row, E, sector.weight_total / 100, "total_weight")
-    sh.put(total_row, G, None, "text")
     sh.put(band_row, A, "Fascia di valutazione", "total_label", last_col=E)
     if not sector.evaluable:  # nothing measurable: no score, no band (never 0.00 and "E")
-        sh.put(total_row, F, NOT_EVALUABLE, "external")
+        sh.put(total_row, F, NOT_EVALUABLE, "external", last_col=G)
         sh.put(total_row, H, "Settore non valutabile: nessun obiettivo ha un indicatore misurabile", "text")
         sh.put(band_row, F, NOT_EVALUABLE, "external", last_col=G)
-    else:
-        total = sh.formula(total_row, F, "live_total", lambda: formulas.sector_formula(
-            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap))
+    elif point_cells:
+        total = sh.formula(total_row, F, "live_total", lambda: _waiting_total(
+            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap), value="", last_col=G)
         sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)" + scale, "text")
-        zero_band = plan.scoring.band(0.0)
-        sh.formula(band_row, F, "live_text", lambda: formulas.band_formula(total.ref, plan.scoring.bands,
-                                                                              plan.scoring.precision),
-                   value=f"{zero_band.code} - {zero_band.label}", last_col=G)
+        sh.formula(band_row, F, "live_text", lambda: (
+            f'=IF(ISNUMBER({total.ref}),'
+            f'{formulas.band_formula(total.ref, plan.scoring.bands, plan.scoring.precision)[1:]},"")'),
+            value="", last_col=G)
+    else:
+        sh.put(total_row, F, "—", "external", last_col=G)
+        sh.put(total_row, H, "Nessun obiettivo valutabile in questo file", "text")
+        sh.put(band_row, F, "—", "external", last_col=G)
     sh.put(band_row, H, None, "text")
 
-    layout.repeat_rows = (0, 2)
+    # no print titles: the page header and footer already name the comune, the sector and its Responsabile
     layout.freeze = (3, 0)
-    layout.header = f"&L&9Comune di {plan.comune} — PIAO {plan.year}&R&9{sector.name}"
-    layout.footer = f"&L&9{sector.code} — {sector.responsabile.display}&RPagina &P di &N"
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", sector.name)
+    layout.footer = header_footer(f"{sector.code} — {sector.responsabile.display}", page_number=True)
     return layout
 
 
@@ -539,58 +858,87 @@ def source_sheet(plan: Plan, source: str, for_reader: bool = False) -> SheetLayo
         inds = [(o, i) for o in sector.objectives for i in o.indicators if i.source == source]
         if not inds:
             continue
+        head = sh.row
         sh.put(sh.row, A, f"Settore {sector.name} ({sector.code}) — Responsabile: {sector.responsabile.display}",
                "section", last_col=H)
         sh.row += 1
         _indicator_header(sh, first="Obiettivo")
-        for obj, ind in inds:
+        units = []
+        for j, (obj, ind) in enumerate(inds):
+            start = sh.row
             _indicator_rows(sh, plan, ind, True, first_col_text=f"{obj.id} — {obj.title}")
+            units.append((head if j == 0 else start, sh.row - 1))
+        sh.s.groups.append(units)
         sh.row += 1
-    layout.repeat_rows = (0, 2)
+    # no print titles: the page header and footer already name the comune, the sector and its Responsabile
     layout.freeze = (3, 0)
-    layout.header = f"&L&9Comune di {plan.comune} — PIAO {plan.year}&R&9{name}"
-    layout.footer = "&RPagina &P di &N"
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", name)
+    layout.footer = header_footer(page_number=True)
     return layout
+
+
+def _giving_back(plan: Plan) -> list[tuple[str, str]]:
+    """The «Restituzione» paragraph: the return deadline and the contact when the plan has them."""
+    when = (f"entro il {plan.return_deadline:%d/%m/%Y}" if plan.return_deadline else
+            f"entro il termine comunicato per la rendicontazione del PIAO {plan.year}")
+    to = "" if plan.contact else "per posta elettronica al Servizio Finanziario "
+    lines = [("plain", f"Salvare il file (formato .xlsx o .ods) e restituirlo {to}{when}.")]
+    if plan.contact:
+        lines.append(("plain", f"Referente per la restituzione e per chiarimenti: {plan.contact}."))
+    return lines
 
 
 def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> SheetLayout:
     layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(110.0,))
     sh = _Sheet(layout)
-    who = ("il Nucleo di Valutazione" if source == "nucleo" else "l'ufficio che detiene la certificazione"
-           if source == "esterno" else "il Responsabile di settore")
+    who = ("dal Nucleo di Valutazione" if source == "nucleo" else "dall'ufficio che detiene la certificazione"
+           if source == "esterno" else "dai Responsabili dei settori" if kind == "all" else
+           "dal Responsabile del settore")
     lines = [
         ("title", f"Comune di {plan.comune} — PIAO {plan.year}: rendicontazione degli obiettivi di performance"),
         ("subtitle", "Istruzioni per la compilazione"),
-        ("plain", f"Questo file è compilato da {who}. " + (
+        ("plain", f"Questo file è compilato {who}. " + (
             "Il foglio elenca, per ciascun settore, gli indicatori il cui valore è fornito da questa fonte, "
             "con il relativo target." if kind == "source" else
             "Ogni foglio di settore riporta le schede obiettivo come nel PIAO: stakeholder, impatto e risultato "
             "attesi, modalità di attuazione, tempi, indicatori e target.")),
         ("subtitle", "Cosa compilare"),
-        ("plain", "Si possono modificare SOLO le celle gialle. Tutte le altre celle sono protette."),
-        ("plain", "• Valore consuntivo: il valore raggiunto per ciascun indicatore. Il messaggio che compare "
-                  "selezionando la cella indica cosa inserire e il target (percentuale, numero, importo in euro, "
-                  "data gg/mm/aaaa oppure Sì/No)."),
-        ("plain", "• Analisi scostamenti rispetto al target: obbligatoria quando il grado di raggiungimento "
-                  "è inferiore al 100%."),
+        ("plain", "Si possono modificare solo le celle gialle; tutte le altre celle sono protette."),
+        ("plain", "• Valore consuntivo: il valore raggiunto per ciascun indicatore. Selezionando la cella compare un "
+                  "messaggio che indica cosa inserire e il target: una percentuale, un numero, un importo in euro, "
+                  "una data (gg/mm/aaaa) oppure Sì/No."),
+        ("plain", "• Le percentuali si scrivono con il simbolo %, ad esempio 95%. Una quota (ad esempio la "
+                  "percentuale di procedimenti conclusi nei termini) non supera il 100%; le altre percentuali "
+                  "possono superarlo, ad esempio 105%."),
+        ("plain", "• Analisi scostamenti rispetto al target (la riga sotto ciascun indicatore): obbligatoria quando "
+                  "il grado di raggiungimento è inferiore al 100% e quando il valore non è disponibile. Accetta fino "
+                  f"a {TEXT_LIMITS['analisi']:,} caratteri".replace(",", ".") + "; se serve, la riga si può allargare."),
         ("plain", "• Tempi di realizzazione e Risultato conseguito: per ciascuna fase della modalità di attuazione."),
+        ("subtitle", "Se un valore non è disponibile"),
+        ("plain", f"Non lasciare la cella vuota: una cella vuota fa respingere il file. Scrivere «{NOT_AVAILABLE}» "
+                  "nella cella del valore (per Sì/No sceglierlo dall'elenco) e spiegarne il motivo nell'Analisi "
+                  "scostamenti. L'indicatore viene segnalato come non disponibile e nel punteggio conta zero."),
         ("subtitle", "Legenda dei colori"),
-        ("plain", "Giallo: cella da compilare. Verde: calcolo automatico del grado di raggiungimento "
-                  "(provvisorio). Grigio: valore fornito da altra fonte (Nucleo di Valutazione o certificazione "
-                  "esterna). Azzurro: intestazioni."),
+        ("plain", "Giallo: cella da compilare."),
+        ("plain", "Verde: calcolo automatico e provvisorio del grado di raggiungimento, dei punti e della fascia. "
+                  "Resta vuoto, o indica «da compilare» con la quota del peso già rendicontata, finché non sono "
+                  "inseriti i valori da cui dipende."),
+        ("plain", "Grigio: nessun dato da inserire in questo foglio (valore fornito da altra fonte, indicatore "
+                  "informativo oppure obiettivo escluso dal calcolo provvisorio)."),
+        ("plain", "Azzurro: intestazioni. Blu: titolo della scheda obiettivo, con il suo peso."),
         ("subtitle", "Come vengono controllati i valori"),
         ("plain", "Ogni cella gialla accetta solo valori del tipo previsto. Al rientro il file viene verificato "
-                  "di nuovo: valori incollati non validi, celle vuote, formule o modifiche alle parti protette "
-                  "vengono segnalati e il file può essere respinto. Il grado di raggiungimento mostrato nel file "
-                  "è indicativo: fa fede il calcolo dell'ufficio."),
-        ("plain", "Non rinominare, spostare o eliminare i fogli; non inserire o eliminare righe o colonne."),
+                  "di nuovo: valori non validi (anche se incollati), celle vuote, formule o modifiche alle parti "
+                  "protette vengono segnalati e il file può essere respinto. Il grado di raggiungimento mostrato nel "
+                  "file è indicativo: fa fede il calcolo dell'ufficio."),
+        ("plain", "Non rinominare, spostare né eliminare i fogli; non inserire né eliminare righe o colonne."),
         ("subtitle", "Restituzione"),
-        ("plain", f"Salvare il file (formato .xlsx o .ods) e restituirlo per posta elettronica al Servizio "
-                  f"Finanziario entro il termine comunicato per la rendicontazione del PIAO {plan.year}."),
+        *_giving_back(plan),
     ]
     for style, text in lines:
-        sh.put(sh.row, A, text, style)
-        sh.row += 1
+        sh.row += sh.split_labels(sh.row, ((A, text, style),))
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", INSTRUCTIONS_SHEET)
+    layout.footer = header_footer(page_number=True)
     return layout
 
 

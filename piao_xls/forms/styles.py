@@ -32,6 +32,7 @@ STYLES: dict[str, dict] = {
     "section": {"font_name": "Calibri", "font_size": 12, "bold": True, "font_color": CARD_FILL,
                 "bottom": 2, "bottom_color": CARD_FILL},
     "header": {**_BASE, "bold": True, "bg_color": HEADER_FILL, "align": "center", "valign": "vcenter"},
+    "header_left": {**_BASE, "bold": True, "bg_color": HEADER_FILL},
     "card": {**_BASE, "bold": True, "bg_color": CARD_FILL, "font_color": "#FFFFFF", "font_size": 11,
              "valign": "vcenter"},
     "card_pct": {**_BASE, "bold": True, "bg_color": CARD_FILL, "font_color": "#FFFFFF", "font_size": 11,

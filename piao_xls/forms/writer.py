@@ -13,9 +13,12 @@ from dataclasses import replace
 from datetime import date, datetime
 
 import xlsxwriter
+import xlsxwriter.worksheet
 
+from ..core.answers import NOT_AVAILABLE
+from ..core.formulas import _n
 from ..sheetio.docprops import document_time
-from .layout import Cell, SheetLayout, Validation, WorkbookLayout
+from .layout import MARGINS, Cell, SheetLayout, Validation, WorkbookLayout, fit_heights
 from .styles import STYLES
 
 
@@ -30,7 +33,9 @@ def legacy_password_hash(password: str) -> str:
     return f"{h:X}"
 
 
-def _validation_options(v: Validation) -> dict:
+def _validation_options(v: Validation, ref: str = "") -> dict:
+    """xlsxwriter options for a validation; ``ref`` (the cell's A1 ref) is needed by the custom rule of an input
+    that also accepts "non disponibile"."""
     opts: dict = {
         "input_title": v.input_title,
         "input_message": v.input_message,
@@ -39,7 +44,14 @@ def _validation_options(v: Validation) -> dict:
         "error_type": "stop",
         "ignore_blank": True,
     }
-    if v.kind == "list":
+    if v.not_available and v.kind in ("decimal", "date") and ref:
+        if v.kind == "date":
+            lo, hi = (f"DATE({d.year},{d.month},{d.day})" for d in (v.minimum, v.maximum))
+        else:
+            lo, hi = _n(v.minimum), _n(v.maximum)
+        opts.update(validate="custom", value=f'=OR(LOWER(TRIM({ref}))="{NOT_AVAILABLE}",'
+                                              f"AND(ISNUMBER({ref}),{ref}>={lo},{ref}<={hi}))")
+    elif v.kind == "list":
         opts.update(validate="list", source=list(v.choices))
     elif v.kind == "length":
         opts.update(validate="length", criteria="<=", value=int(v.maximum or 255))
@@ -50,6 +62,26 @@ def _validation_options(v: Validation) -> dict:
     else:
         opts.update(validate="decimal", criteria="between", minimum=v.minimum, maximum=v.maximum)
     return opts
+
+
+# Every function the layout's formulas and validations use: none needs Excel's "_xlfn." prefix, so their text is
+# written as is. xlsxwriter otherwise runs about a hundred regular expressions on each formula (most of the
+# render time of a large plan, whose every number and date input has a custom validation).
+_PLAIN_FUNCTIONS = frozenset({"IF", "OR", "AND", "NOT", "LOWER", "TRIM", "ISNUMBER", "ISBLANK", "MIN", "MAX", "INT",
+                              "DATE", "ROUND", "ROUNDUP", "COUNT", "N", "SUM", "ABS"})
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9._]*)\(")
+
+
+class _Worksheet(xlsxwriter.worksheet.Worksheet):
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if all(name.upper() in _PLAIN_FUNCTIONS for name in _FUNCTION.findall(formula)):
+            formula = formula[1:] if formula.startswith("{") else formula
+            formula = formula[1:] if formula.startswith("=") else formula
+            return formula[:-1] if formula.endswith("}") else formula
+        return super()._prepare_formula(formula, expand_future_functions)
+
+
+_FAST = hasattr(xlsxwriter.worksheet.Worksheet, "_prepare_formula")
 
 
 class _Renderer:
@@ -80,20 +112,30 @@ class _Renderer:
             ws.write_blank(c.row, c.col, None, f)
         if c.validation is not None:
             r2, c2 = c.merge_to or (c.row, c.col)
-            ws.data_validation(c.row, c.col, r2, c2, _validation_options(c.validation))
+            ws.data_validation(c.row, c.col, r2, c2, _validation_options(c.validation, c.ref))
 
     def sheet(self, s: SheetLayout, password: str, prefill: dict | None = None) -> None:
-        ws = self.wb.add_worksheet(s.name)
+        ws = self.wb.add_worksheet(s.name, worksheet_class=_Worksheet if _FAST else None)
         for i, w in enumerate(s.col_widths):
             ws.set_column(i, i, w)
-        for r, h in s.row_heights.items():
+        heights = s.row_heights
+        if prefill:  # rows tall enough for the prefilled texts
+            typed = {(c.row, c.col): str(prefill[k]) for k, c in s.inputs.items()
+                     if k in prefill and isinstance(prefill[k], str)}
+            if typed:
+                heights = fit_heights(s, typed)
+        for r, h in heights.items():
             ws.set_row(r, h)
         for c in s.cells:
             self.cell(ws, c, prefill)
         ws.set_landscape()
         ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        # A fixed scale, not "fit to width": Excel ignores manual page breaks when fitting to pages.
+        ws.set_print_scale(s.print_scale)
+        breaks = s.page_breaks(heights)
+        if breaks:
+            ws.set_h_pagebreaks(breaks[:1023])  # Excel's limit of manual breaks
+        ws.set_margins(**MARGINS)
         ws.center_horizontally()
         if s.repeat_rows:
             ws.repeat_rows(*s.repeat_rows)
@@ -104,7 +146,8 @@ class _Renderer:
         if s.freeze:
             ws.freeze_panes(*s.freeze)
         ws.hide_gridlines(2)
-        ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
+        # rows may be enlarged (a long analysis); nothing else about the structure may change
+        ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True})
 
 
 def _lock_structure(data: bytes, password: str) -> bytes:

@@ -106,6 +106,10 @@ ENTE = Table("ente", "Ente", (
     Column("ente_sovraordinato", "Ente sovraordinato", help="Facoltativo, ad es. Città Metropolitana di Milano."),
     Column("plan_id", "Identificativo del piano", help="Facoltativo. Vuoto: comune-anno, ad es. truccazzano-2025. "
            "Non cambiarlo dopo aver inviato le cartelle."),
+    Column("return_deadline", "Termine di restituzione", DATE, "Facoltativo: data entro cui i Responsabili "
+           "restituiscono le cartelle compilate, ad es. 31/01/2026.", num_format="dd/mm/yyyy", since=2),
+    Column("contact", "Referente", help="Facoltativo: a chi rivolgersi e a chi restituire le cartelle, ad es. "
+           "Servizio Finanziario, ragioneria@comune.it, tel. 02 1234567.", since=2),
 ), fields=True)
 
 SETTORI = Table("sectors", "Settori", (
@@ -344,6 +348,10 @@ def plan_to_data(plan: Plan) -> dict:
         d["ente_sovraordinato"] = plan.ente_sovraordinato
     d["year"] = plan.year
     d["title"] = plan.title
+    if plan.return_deadline:
+        d["return_deadline"] = plan.return_deadline
+    if plan.contact:
+        d["contact"] = plan.contact
     sc, default = plan.scoring, ScoringPolicy()
     scoring: dict = {}
     if sc.late_penalty_per_month != default.late_penalty_per_month:
@@ -446,7 +454,8 @@ def data_to_rows(data: dict | None) -> dict[str, list[dict]]:
     """Rows per table (table name -> list of {column key: value}); None gives an empty plan."""
     rows: dict[str, list[dict]] = {t.name: [] for t in TABLES}
     data = data or {}
-    rows["ente"] = [{k: data.get(k) for k in ("comune", "year", "title", "ente_sovraordinato", "plan_id")}]
+    rows["ente"] = [{k: data.get(k) for k in ("comune", "year", "title", "ente_sovraordinato", "plan_id",
+                                              "return_deadline", "contact")}]
     sc = data.get("scoring") or {}
     default = ScoringPolicy()
     rows["scoring"] = [{
@@ -574,7 +583,7 @@ def _instructions(ws, fmt) -> None:
     for r, (style, text) in enumerate(lines):
         ws.write_string(r, 0, text, fmt[style])
         if style in ("plain", "note"):
-            ws.set_row(r, 13.5 * (1 + len(text) // 125))  # wrapped text: rows are not auto-fitted on open
+            ws.set_row(r, min(409.0, 13.5 * (1 + len(text) // 125)))  # wrapped text: rows are not auto-fitted on open
 
 
 def render_book(data: dict | None) -> bytes:
@@ -654,7 +663,7 @@ def render_book(data: dict | None) -> bytes:
         ws.set_row(0, 30)
     for (sheet, r), n in lines.items():
         if n > 1:
-            sheets[sheet].set_row(r, 13.0 * n)
+            sheets[sheet].set_row(r, min(409.0, 13.0 * n))  # Excel's tallest row
     wb.close()
     return buf.getvalue()
 

@@ -10,7 +10,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -166,7 +166,8 @@ def _load_yaml(text: str):
 # --- building the model ----------------------------------------------------------------
 
 KEYS = {
-    "plan": {"plan_id", "comune", "ente_sovraordinato", "year", "title", "scoring", "sectors"},
+    "plan": {"plan_id", "comune", "ente_sovraordinato", "year", "title", "scoring", "sectors", "return_deadline",
+             "contact"},
     "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands", "weights", "gate_cap", "precision"},
     "band": {"min", "code", "label"},
     "sector": {"code", "name", "short_name", "responsabile", "offices", "staff", "staff_total",
@@ -901,9 +902,33 @@ def _build(ctx: _Ctx, data) -> tuple[Plan | None, list[Finding]]:
     plan_id = ctx.text(m, "plan_id", what, "plan") or _slug(f"{comune}-{year}")
     ctx.identifier(plan_id, what, ctx.line_of(m, "plan_id"), "plan", "plan_id")
     plan = Plan(plan_id, comune, year, ctx.text(m, "title", what, "plan") or f"PIAO {year} - Performance",
-                ctx.text(m, "ente_sovraordinato", what, "plan"), scoring, tuple(sectors), source=file)
+                ctx.text(m, "ente_sovraordinato", what, "plan"), scoring, tuple(sectors), source=file,
+                return_deadline=_return_deadline(ctx, m), contact=ctx.text(m, "contact", what, "plan"))
     ok = not any(f.severity == ERROR for f in ctx.findings)
     return (plan if ok else None), ctx.findings
+
+
+def _return_deadline(ctx, m: LMap) -> date | None:
+    """The optional ``return_deadline``: a date (2026-01-31 or 31/01/2026)."""
+    raw = m.get("return_deadline")
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text) or re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if found:
+        a, b, c = (int(x) for x in found.groups())
+        try:
+            return date(a, b, c) if a > 31 else date(c, b, a)
+        except ValueError:
+            pass
+    ctx.add("PLAN-SCHEMA", f"il piano: la scadenza di restituzione (return_deadline) «{text[:40]}» non è una data "
+            "(ad es. 31/01/2026)",
+            ctx.line_of(m, "return_deadline"))
+    return None
 
 
 def _slug(s: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.gcpause import paused_gc
 from ..core.model import Plan
-from ..core.scoring import MISSING, score_sector
+from ..core.scoring import MISSING, NOT_AVAILABLE_REASON, score_sector
 from ..core.targets import explain_it, inputs_for
 from ..plan.planfile import target_year
 from ..returns.batch import expand_paths, read_all
@@ -26,6 +26,7 @@ SCORED_WITH_ISSUES = "valutato con anomalie"
 NOT_RECEIVED = "non pervenuto"
 CONFLICT = "conflitto"
 NOT_EVALUABLE = "non valutabile"  # nothing measurable in the sector: no score, no band (never 0.00 and "E")
+NOT_AVAILABLE_STATUS = "not_available"  # an indicator whose value was declared "non disponibile" (scores 0)
 
 
 @dataclass
@@ -226,7 +227,8 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                 "neutralised": osc.neutralised,
             })
             for ind, isc in zip(obj.indicators, osc.indicators, strict=False):
-                c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, isc.status,
+                status_i = NOT_AVAILABLE_STATUS if isc.reason == NOT_AVAILABLE_REASON else isc.status
+                c.indicators.append(_indicator_row(sector.code, obj, ind, values, texts, isc.achievement, status_i,
                                                    rule_texts, plan.year))
         c.sectors.append({
             "code": sector.code, "name": sector.name, "responsabile": sector.responsabile.display,
@@ -398,7 +400,8 @@ def _fmt_values(vals: dict) -> str:
     for k, v in vals.items():
         if v is None:
             continue
-        txt = v.isoformat() if hasattr(v, "isoformat") else ("Sì" if v is True else "No" if v is False else f"{v:g}")
+        txt = (v if isinstance(v, str) else v.isoformat() if hasattr(v, "isoformat") else
+               "Sì" if v is True else "No" if v is False else f"{v:g}")  # a str: "non disponibile"
         out.append(txt if k == "value" or k == "date" else f"{k}={txt}")
     return "; ".join(out)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from ..core.answers import NOT_AVAILABLE, is_not_available, parse_yes_no
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..core.rules import NO_SPELLINGS, YES_SPELLINGS
@@ -374,6 +375,8 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
             return None, None, None
         if (raw.lstrip()[:1] == "#" and raw.strip().upper() in EXCEL_ERRORS) or raw.startswith("Err:"):
             return None, f"la cella contiene un errore ({raw.strip()}): inserire {UNIT_IT[unit]}", None
+    if unit != "text" and is_not_available(raw):
+        return NOT_AVAILABLE, None, None  # needs a note in the analysis: see _check_required_sector
     if unit == "text":
         text = raw if isinstance(raw, str) else (f"{raw:g}" if isinstance(raw, float) else str(raw))
         limit = int(v.maximum) if v and v.maximum else 2000
@@ -381,13 +384,9 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
             return None, f"testo troppo lungo ({len(text)} caratteri, massimo {limit})", None
         return text, None, None
     if unit == "yes_no":
-        if isinstance(raw, bool):
-            return raw, None, None
-        t = str(raw).strip().lower()
-        if t in YES:
-            return True, None, None
-        if t in NO:
-            return False, None, None
+        answer = parse_yes_no(raw)
+        if answer is not None:
+            return answer, None, None
         return None, f"valore «{str(raw)[:40]}» non ammesso: scegliere Sì oppure No", None
     if unit == "date":
         warn = None
@@ -752,7 +751,7 @@ def _check_required(plan: Plan, res: WorkbookResult, file: str) -> None:
 
 def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmission, file: str) -> None:
     from ..core.rules import kind_of
-    from ..core.scoring import MISSING, score_indicator
+    from ..core.scoring import MISSING, NOT_AVAILABLE_REASON, score_indicator
 
     sector = _sector_index(plan)[sub.code]
     for ind in sector.indicators:
@@ -760,10 +759,21 @@ def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmissio
             continue
         bad = ind.id in sub.invalid  # already reported where the value is
         sc = score_indicator(ind, sub.values.get(ind.id, {}), plan.scoring)
-        if sc.status == MISSING and not bad:
+        if sc.status == MISSING and sc.reason == NOT_AVAILABLE_REASON and not bad:
+            note = " ".join(sub.texts.get(f"{ind.id}|analisi", "").split())
+            if note:
+                res.findings.append(Finding("WB-NOT-AVAILABLE", WARNING, f"indicatore {ind.id}: valore dichiarato "
+                                            f"non disponibile («{note[:120]}»); conta 0 nel punteggio",
+                                            file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
+            else:
+                res.findings.append(Finding("WB-ANALYSIS", ERROR, f"indicatore {ind.id}: valore non disponibile "
+                                            "senza motivazione; spiegare il motivo nell'«Analisi scostamenti "
+                                            "rispetto al target»", file=file, sheet=sub.sheet,
+                                            cell=_first_ref(sub, ind.id, "analisi")))
+        elif sc.status == MISSING and not bad:
             res.findings.append(Finding("WB-MISSING", ERROR, f"indicatore {ind.id} non rendicontato: inserire il "
                                         "valore consuntivo", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
-        elif sc.status == "invalid":
+        elif sc.status == "invalid" and not bad:
             res.findings.append(Finding("WB-DIV-ZERO", ERROR, f"indicatore {ind.id}: {sc.reason}; verificare il "
                                         "denominatore", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
         elif (kind_of(ind.rule.kind).needs_motivation and not bad

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from ..answers import NO, NOT_AVAILABLE, NOT_AVAILABLE_REASON, YES
 from ..model import Rule, ScoringPolicy
 
 # Indicator status
@@ -27,10 +28,9 @@ INFORMATIVE = "informative"  # not scored
 
 UNITS = ("percent", "number", "amount", "date", "yes_no")
 
-# The spellings of yes and no that a person may type in a yes/no cell: the reader accepts them, and the live
-# formula of a yes/no rule counts the same "yes" spellings (Excel compares text case-insensitively).
-YES_SPELLINGS = ("sì", "si", "sí", "si'", "yes", "vero", "true")
-NO_SPELLINGS = ("no", "falso", "false")
+# The spellings of yes and no that a person may type in a yes/no cell live in core/answers.py: the reader
+# accepts them, and the live formula of a yes/no rule counts the same "yes" spellings.
+YES_SPELLINGS, NO_SPELLINGS = YES, NO
 
 Score = tuple[str, "float | None", str]
 
@@ -123,7 +123,10 @@ class Kind:
     # --- score ----------------------------------------------------------------------------------------
     def score(self, rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) -> Score:
         """(status, achievement, reason) from validated values; a missing input scores MISSING."""
-        if any(values.get(n) is None for n in self.input_names(rule)):
+        names = self.input_names(rule)
+        if any(values.get(n) == NOT_AVAILABLE for n in names):  # declared not available, with a note
+            return MISSING, 0.0, NOT_AVAILABLE_REASON
+        if any(values.get(n) is None for n in names):
             return MISSING, 0.0, "non rendicontato"
         return self.achievement(rule, values, policy)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..answers import yes_formula
 from .base import SCORED, InputSpec, Kind
 
 
@@ -21,7 +22,7 @@ class YesNo(Kind):
         return SCORED, 1.0 if values["value"] else 0.0, ""
 
     def formula(self, rule, cells, policy):
-        return f'=IF({cells[0]}="Sì",1,0)'
+        return f"=IF({yes_formula(cells[0])},1,0)"
 
     def wording(self, rule):
         return "Sì"
