@@ -282,12 +282,15 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
 @click.option("-o", "--output", "summary", default=None, type=click.Path(dir_okay=False),
               help="Summary workbook. Default: output/<year>/PIAO-<year>-Riepilogo.xlsx")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
-@click.option("--csv", "csv_dir", type=click.Path(file_okay=False), help="Also write one CSV per table here.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False),
+              help="Also write one CSV per table here: open data (UTF-8, ',' between fields, '.' decimal).")
+@click.option("--csv-excel", "csv_excel_dir", type=click.Path(file_okay=False),
+              help="Also write one CSV per table here for Italian Excel (UTF-8 with BOM, ';', ',' decimal).")
 @click.option("--prefer-newest", is_flag=True, help="On conflicting files for a sector, use the last-saved one.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="number of cores", help="Read files in N parallel processes.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, json_file: str | None,
-                csv_dir: str | None, prefer_newest: bool, jobs: int) -> None:
+                csv_dir: str | None, csv_excel_dir: str | None, prefer_newest: bool, jobs: int) -> None:
     """Read every returned workbook under PATHS and write the year-end summary.
 
     PATHS are files or folders (recursed). Exit status 0 when every sector is scored from an
@@ -295,10 +298,11 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     \b
     Example:
-      piao-xls consolidate returned/ -o output/2025/riepilogo.xlsx --json results.json
+      piao-xls consolidate returned/ -o output/2025/riepilogo.xlsx --json results.json --csv-excel csv/
     """
     from .results.consolidate import consolidate as run
-    from .results.summary import write_csv, write_json, write_summary
+    from .results.export import write_csv, write_csv_excel, write_json
+    from .results.summary import write_summary
 
     p = _load_plan_or_exit(plan_file)
     with _Progress(enabled=not json_file and sys.stderr.isatty()) as progress:
@@ -309,6 +313,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         write_json(c, json_file)
     if csv_dir:
         write_csv(c, csv_dir)
+    if csv_excel_dir:
+        write_csv_excel(c, csv_excel_dir)
     for s in c.sectors:
         score = f"{s['score']:.2f} ({s['band']})" if s["score"] is not None else "-"
         click.echo(f"{s['code']:4} {score:>12}  {s['status']}")
