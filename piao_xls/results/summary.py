@@ -393,8 +393,9 @@ def _overview_charts(wb, c: Consolidation, t: dict, data: _ChartData) -> list:
             score = s.get("score")
             rows.append([s["code"], score if finite(score) else None, None if finite(score) else 100]
                         + [b.min for b in band_lines])
-        headers = ["Settore", "Punteggio", "Non valutato"] + [f"Fascia {b.code} ({b.label}) da {b.min:g}"
-                                                              for b in band_lines]
+        many = len(rows) > 8  # short labels
+        headers = (["Settore", "Punteggio", "Non valutato (n.v.)" if many else "Non valutato"]
+                   + [f"Fascia {b.code} ({b.label}) da {b.min:g}" for b in band_lines])
         first, last = data.block(headers, rows or [["-", None, None] + [b.min for b in band_lines]])
         cats = data.range(first, last, 0)
         ch = wb.add_chart({"type": "column"})
@@ -403,13 +404,14 @@ def _overview_charts(wb, c: Consolidation, t: dict, data: _ChartData) -> list:
                        "data_labels": {"value": True, "num_format": F_SCORE, "position": "inside_end",
                                        "font": {"size": 8, "bold": True, "color": "#FFFFFF"}},
                        "gap": 60})
+        marks = [{"value": "n.v." if many else "non valutato"} if r[2] is not None else {"delete": True}
+                 for r in rows]
         ch.add_series({"name": data.cell(first - 1, 2), "categories": cats,
                        "values": data.range(first, last, 2),
                        "pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#A6A6A6", "bg_color": "#FFFFFF"},
                        "border": {"color": "#7F7F7F", "dash_type": "dash"},
                        "data_labels": {"value": True, "position": "center", "font": {"size": 8},
-                                       "custom": [{"value": "non valutato"} if r[2] is not None else {"delete": True}
-                                                  for r in rows] or None}})
+                                       "custom": marks or None}})
         if band_lines:
             line = wb.add_chart({"type": "line"})
             for j, _b in enumerate(band_lines):
