@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
@@ -186,6 +186,8 @@ def _number_field(value, fl: Flavour) -> str:
 
 
 def _date_field(value, fl: Flavour) -> str:
+    """A date (``2025-12-05`` / ``05/12/2025``) or a time (``2025-12-05T10:30:00`` / ``05/12/2025 10:30``);
+    a time with an offset is given in UTC (spreadsheets do not read offsets)."""
     if value in (None, ""):
         return ""
     if isinstance(value, (date, datetime)):
@@ -194,9 +196,11 @@ def _date_field(value, fl: Flavour) -> str:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return _text_field(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     if fl.iso_dates:
-        return parsed.isoformat() if "T" in str(value) else parsed.date().isoformat()
-    return it_date(parsed.replace(tzinfo=None))
+        return parsed.isoformat() if "T" in str(value) or " " in str(value) else parsed.date().isoformat()
+    return it_date(parsed)
 
 
 def _field(value, kind: str, fl: Flavour) -> str:
