@@ -5,7 +5,7 @@ plot sits on the hidden sheet «Dati grafici».
 
 * Print: A4 landscape, fit to the page width, header rows repeated, comune/year in the page header,
   page numbers in the footer. The charts sit in fixed slots with a manual page break every
-  :data:`PAGE_ROWS` rows, so no page break cuts a chart.
+  :data:`PAGE_ROWS` rows, so no page break cuts a chart (the Grafici sheet prints at a fixed scale).
 * Row heights follow the wrapped text (at most Excel's 409 pt).
 * Numbers, percentages, dates and amounts are real numbers with Italian display formats
   (``[$-410]`` makes LibreOffice use Italian separators whatever its own locale); counts are integers.
@@ -32,8 +32,12 @@ FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
 FONT = 9  # pt, body text
 LINE = 12  # pt per line of 9 pt text
 MAX_ROW = 409  # Excel's largest row height, pt
-PAGE_ROWS = 33  # rows of 15 pt (20 px) per A4 landscape page of the Grafici sheet (margins below)
-SLOT_ROWS = 16  # a chart slot: half a page
+# The Grafici sheet prints at PRINT_SCALE with a manual page break every PAGE_ROWS rows of 15 pt (not
+# "fit to width": Excel ignores manual page breaks then). LibreOffice draws columns about 1.3 times wider
+# than Excel, so PAGE_WIDTH_PX at 75% fits A4 landscape in both; PAGE_ROWS x 15 pt x 75% = 405 pt fits too.
+PRINT_SCALE = 75
+PAGE_ROWS = 36
+SLOT_ROWS = 18  # a chart slot: half a page
 PAGE_WIDTH_PX = 1000
 BODY_PT = (440, 784)  # printable height and width of an A4 landscape page with our margins, points
 GROUP = 25  # sectors per overview chart
@@ -498,7 +502,8 @@ def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview:
     pages = max(1, slots.pages)
     ws.set_h_pagebreaks([2 + p * PAGE_ROWS for p in range(1, pages)])
     ws.print_area(0, 0, 1 + pages * PAGE_ROWS, 15)
-    _setup_print(ws, c, "Grafici", None)  # fit to width: the page breaks above are the only ones
+    _setup_print(ws, c, "Grafici", None, fit=False)
+    ws.set_print_scale(PRINT_SCALE)
     ws.set_default_row(15)
     ws.set_column(0, 16, 8.43)
 
