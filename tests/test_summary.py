@@ -416,3 +416,23 @@ def test_library_writers_write_both_flavours(campaign, tmp_path):
     assert [p.name for p in a] == [p.name for p in b] == [f"{f}.csv" for f in CSV_FILES]
     again = write_csv(c, tmp_path / "a2")  # no generation time in the files: two runs, same bytes
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in again]
+
+
+def test_decisions_recorded_by_the_consolidation_are_shown(campaign, tmp_path):
+    """The hook for the Nucleo's decisions: a `decisions` list on the consolidation gets its sheet, CSV
+    and JSON key, texts never as formulas."""
+    c = dataclasses.replace(campaign["c"])
+    c.decisions = [{"sector": "AV", "objective": "AV-5", "indicator": "", "kind": "obiettivo neutralizzato",
+                    "old_value": "", "new_value": "", "motivation": "=1+1 attività sospesa per tutto l'anno",
+                    "who": "Nucleo di Valutazione", "when": "2026-02-10"}]
+    write_summary(c, tmp_path / "s.xlsx")
+    wb = _load(tmp_path / "s.xlsx")
+    assert wb.sheetnames == ["Riepilogo", "Obiettivi", "Indicatori", "Anomalie", "Decisioni", "Fonti", "Grafici"]
+    cell = wb["Decisioni"]["G4"]
+    assert cell.value == "=1+1 attività sospesa per tutto l'anno" and cell.data_type == "s"
+    paths = write_csv(c, tmp_path / "csv")
+    assert paths[-1].name == "decisioni.csv"
+    rows = _read_csv(paths[-1], excel=False)
+    assert rows[1][6] == "'=1+1 attività sospesa per tutto l'anno"
+    write_json(c, tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["decisions"][0]["sector"] == "AV"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -25,8 +26,6 @@ from .consolidate import Consolidation
 from .tables import TABLES, decisions, it_date, tables
 
 SCHEMA_ID = "https://piao-xls.invalid/schemas/summary/1"
-FORMULA_CHARS = frozenset("=+-@")
-CELL_BREAKS = frozenset(",;\t\r\n\"")
 MAX_CELL = 32000
 
 
@@ -46,19 +45,13 @@ def clean_text(value) -> str:
     return s
 
 
+_GUARD = re.compile(r"^(?=[=+\-@\t\r\n])|(?<=[,;\t\r\n\"])(?=[=+\-@])")  # fixed-width look-arounds: linear
+
+
 def guard_formula(s: str) -> str:
     """``'`` before every ``= + - @`` that could start a spreadsheet cell (start of the text, or after a
     separator, tab, line break or quote), and before a leading tab or line break."""
-    if not s:
-        return s
-    out = []
-    prev = None
-    for ch in s:
-        if (ch in FORMULA_CHARS and (prev is None or prev in CELL_BREAKS)) or (prev is None and ch in "\t\r\n"):
-            out.append("'")
-        out.append(ch)
-        prev = ch
-    return "".join(out)
+    return _GUARD.sub("'", s) if s else s
 
 
 # --- JSON -----------------------------------------------------------------------------------

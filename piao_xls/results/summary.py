@@ -437,7 +437,7 @@ def _overview_charts(wb, c: Consolidation, t: dict, data: _ChartData) -> list:
     return out
 
 
-def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview: list) -> None:
+def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview: list, notes: dict) -> None:
     """The charts on ``ws`` (the Grafici sheet): the ``overview`` charts, then one per sector: its
     objectives' achievement, a 100% line, and a hatched «non rendicontato» bar where a value is missing."""
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - Grafici",
@@ -447,7 +447,6 @@ def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview:
         row, x = slots.take(full=True)
         ws.insert_chart(row, 0, ch, {"x_offset": x + 2, "y_offset": 2, "object_position": 3})
     sectors = t["sectors"]
-    notes = _status_of_objectives(t)
     by_sector: dict[str, list[dict]] = {}
     for o in t["objectives"]:
         by_sector.setdefault(o["sector"], []).append(o)
@@ -542,7 +541,7 @@ def render_summary(c: Consolidation) -> bytes:
         summary.ws.insert_chart(summary.next_row + 1, 0, overview[0], {"x_offset": 2, "y_offset": 2,
                                                                       "object_position": 3})
         overview = []
-    _write_charts(wb, charts, c, t, data, overview)
+    _write_charts(wb, charts, c, t, data, overview, notes)
     wb.close()
     return buf.getvalue()
 
