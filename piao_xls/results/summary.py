@@ -106,19 +106,31 @@ def _hf(text: str) -> str:
     return clean_text(text).replace("&", "&&")[:100]
 
 
-def _lines(text: str, width: float) -> int:
-    """Lines a text takes when wrapped in a column ``width`` characters wide (9 pt text: about 1.55
-    characters per unit of column width, which is the width of a '0' at 11 pt; words do not split)."""
-    per_line = max(1.0, width * 1.55 - 1)
+def _lines(text: str, width: float, per_unit: float = 1.5) -> int:
+    """Lines a text takes when wrapped in a column ``width`` characters wide: greedy word wrap, about
+    ``per_unit`` characters of 9 pt text per unit of column width (the width of a '0' at 11 pt)."""
+    per = max(1, int(width * per_unit) - 1)
     n = 0
     for par in text.split("\n"):
-        n += max(1, math.ceil(len(par) * 1.05 / per_line))
+        count, line = 1, -1
+        for word in par.split(" "):
+            size = len(word)
+            if line >= 0 and line + 1 + size <= per:
+                line += 1 + size
+                continue
+            if line >= 0:
+                count += 1
+            line = size
+            while line > per:  # a word longer than the line breaks anywhere
+                count += 1
+                line -= per
+        n += count
     return n
 
 
-def _row_height(cells: list[tuple[str, float]], font: float = FONT) -> float:
+def _row_height(cells: list[tuple[str, float]], font: float = FONT, per_unit: float = 1.5) -> float:
     """Row height in points for the wrapped texts of a row (at most Excel's 409 pt)."""
-    lines = max((_lines(t, w) for t, w in cells if t), default=1)
+    lines = max((_lines(t, w, per_unit) for t, w in cells if t), default=1)
     return min(MAX_ROW, lines * font * 1.3 + 1.5)
 
 
@@ -231,7 +243,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     for j, (_, header, width, _) in enumerate(cols):
         ws.set_column(j, j, width)
         ws.write_string(2, j, header, head)
-    heights = [18.0, 15.0, _row_height([(h, w) for _, h, w, _ in cols])]
+    heights = [18.0, 15.0, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
     ws.set_row(2, heights[-1])
     band_rank = {b.code: i for i, b in enumerate(bands)}
     for i, row in enumerate(rows, start=3):
