@@ -354,7 +354,7 @@ def test_outputs_never_hold_formulas_or_control_characters(plan, tmp_path):
     assert sum(1 for t in texts if "=cmd|calc" in t) >= 2  # the odd file is in Fonti and Anomalie
     data = json.loads((out / "r.json").read_text(encoding="utf-8"))
     assert any("=cmd|calc" in s["path"] for s in data["sources"])
-    for name in ("settori", "obiettivi", "indicatori", "anomalie", "fonti"):
+    for name in ("sectors", "objectives", "indicators", "findings", "sources"):
         with open(out / "csv" / f"{name}.csv", newline="", encoding="utf-8") as fh:
             for row in list(csv.reader(fh))[1:]:
                 for v in row:

@@ -135,7 +135,7 @@ def test_both_csv_flavours_open_in_libreoffice_as_numbers_and_never_as_formulas(
                         assert isinstance(cell.value, (int, float)), (xlsx.stem, name, cell.value)
                     elif (xlsx.stem, name) in DATES:
                         assert isinstance(cell.value, datetime), (xlsx.stem, name, cell.value)
-        indicators = next(x for x in converted if x.stem == "indicatori")
+        indicators = next(x for x in converted if x.stem == "indicators")
         if sep == right:
             rows = _cells(indicators)
             header = [c.value for c in rows[0]]

@@ -33,7 +33,7 @@ from piao_xls.results.summary import GROUP, MAX_ROW, PAGE_ROWS, PRINT_SCALE, ren
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "docs" / "summary.schema.json"
-CSV_FILES = ("settori", "obiettivi", "indicatori", "anomalie", "fonti")
+CSV_FILES = ("sectors", "objectives", "indicators", "findings", "sources")
 ENGLISH = re.compile(r"\b(scored|missing|rejected|accepted\w*|sector|nucleo|esterno|responsabile|informative|invalid|"
                      r"error|warning|conflict|numerator|denominator|True|False|None|nan)\b")
 
@@ -362,7 +362,7 @@ def test_csv_open_data_and_excel_flavours(campaign):
             rows = _read_csv(folder / f"{file}.csv", excel)
             assert rows[0] == [c for c, _, _ in cols], file
             assert all(len(r) == len(cols) for r in rows), file
-        ind = _read_csv(folder / "indicatori.csv", excel)
+        ind = _read_csv(folder / "indicators.csv", excel)
         head = ind[0]
         rec = {r[0] + r[2]: dict(zip(head, r, strict=True)) for r in ind[1:]}
         dec = "," if excel else "."
@@ -376,7 +376,7 @@ def test_csv_open_data_and_excel_flavours(campaign):
         assert rec["SFSF-2.1"]["fonte"] == "Nucleo di Valutazione" and rec["SFSF-2.1"]["stato"] == "valutato"
         for key, text in HOSTILE_ANALYSES.items():
             assert rec["SF" + key.split("|")[0]]["analisi_scostamenti"] == guard_formula(text)
-        settori = _read_csv(folder / "settori.csv", excel)
+        settori = _read_csv(folder / "sectors.csv", excel)
         assert [r[0] for r in settori[1:]] == ["SA", "SF", "ST", "AV"]
         assert all(re.fullmatch(r"\d+", r[6]) for r in settori[1:])  # counts are integers
 
@@ -431,7 +431,7 @@ def test_decisions_recorded_by_the_consolidation_are_shown(campaign, tmp_path):
     cell = wb["Decisioni"]["G4"]
     assert cell.value == "=1+1 attività sospesa per tutto l'anno" and cell.data_type == "s"
     paths = write_csv(c, tmp_path / "csv")
-    assert paths[-1].name == "decisioni.csv"
+    assert paths[-1].name == "decisions.csv"
     rows = _read_csv(paths[-1], excel=False)
     assert rows[1][6] == "'=1+1 attività sospesa per tutto l'anno"
     write_json(c, tmp_path / "r.json")

@@ -105,7 +105,7 @@ class Flavour:
 OPEN_DATA = Flavour("open data", ",", ".", False, True)
 EXCEL_IT = Flavour("Excel (italiano)", ";", ",", True, False)
 
-# file -> [(column, key in the table row or a function of it, kind)]; kind: text | number | int | date
+# table -> (file name, [(column, key in the table row or a function of it, kind)]); kind: text | number | int | date
 TEXT, NUMBER, INT, DATE = "text", "number", "int", "date"
 
 
@@ -129,18 +129,18 @@ def _date_value(r):
 
 
 COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
-    "sectors": ("settori", [
+    "sectors": ("sectors", [
         ("settore", "code", TEXT), ("denominazione", "name", TEXT), ("responsabile", "responsabile", TEXT),
         ("punteggio", "score", NUMBER), ("fascia", "band", TEXT), ("giudizio", "band_label", TEXT),
         ("obiettivi_raggiunti", "objectives_reached", INT),
         ("obiettivi_parzialmente_raggiunti", "objectives_partly", INT),
         ("obiettivi_non_raggiunti", "objectives_not_reached", INT),
         ("obiettivi_non_rendicontati", "objectives_not_reported", INT), ("stato", "status", TEXT)]),
-    "objectives": ("obiettivi", [
+    "objectives": ("objectives", [
         ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("numero", "number", INT),
         ("titolo", "title", TEXT), ("peso", "weight", NUMBER), ("raggiungimento", "achievement", NUMBER),
         ("punti", "points", NUMBER), ("fascia", "band", TEXT)]),
-    "indicators": ("indicatori", [
+    "indicators": ("indicators", [
         ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("indicatore", "indicator", TEXT),
         ("profilo", "profilo", TEXT), ("descrizione", "description", TEXT), ("target", "target", TEXT),
         ("regola", "rule_it", TEXT), ("fonte", "source_it", TEXT),
@@ -149,11 +149,11 @@ COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
         ("valore_base", _v("baseline"), NUMBER), ("valore_anno", _v("current"), NUMBER),
         ("valore_testo", "actual_it", TEXT), ("raggiungimento", "achievement", NUMBER),
         ("stato", "status_it", TEXT), ("analisi_scostamenti", "analysis", TEXT)]),
-    "findings": ("anomalie", [
+    "findings": ("findings", [
         ("gravita", "severity_it", TEXT), ("codice", "code", TEXT), ("settore", "sector", TEXT),
         ("file", "file", TEXT), ("foglio", "sheet", TEXT), ("cella", "cell", TEXT),
         ("descrizione", "message", TEXT)]),
-    "sources": ("fonti", [
+    "sources": ("sources", [
         ("file", "path", TEXT), ("stato", "status_it", TEXT), ("tipo", "kind_it", TEXT),
         ("settori", "sectors", TEXT), ("usato_per", "used_for_it", TEXT), ("salvato_il", "saved", DATE),
         ("dimensione_byte", "size", INT), ("sha256", "sha256", TEXT)]),
@@ -216,13 +216,13 @@ def csv_text(rows: list[dict], columns, fl: Flavour) -> str:
 
 
 def write_csv(c: Consolidation, folder: str | Path, flavour: Flavour = OPEN_DATA) -> list[Path]:
-    """One CSV per table in ``folder`` (settori, obiettivi, indicatori, anomalie, fonti; decisioni when
-    the consolidation records decisions). Returns the paths written."""
+    """One CSV per table in ``folder`` (sectors, objectives, indicators, findings, sources; decisions when
+    the consolidation records decisions), with Italian column names. Returns the paths written."""
     t = tables(c)
     out = []
     jobs = [(COLUMNS[name][0], t[name], COLUMNS[name][1]) for name in TABLES]
     if decisions(c):
-        jobs.append(("decisioni", decisions(c), DECISION_COLUMNS))
+        jobs.append(("decisions", decisions(c), DECISION_COLUMNS))
     for file, rows, columns in jobs:
         text = csv_text(rows, columns, flavour)
         path = Path(folder) / f"{file}.csv"
