@@ -436,3 +436,26 @@ def test_decisions_recorded_by_the_consolidation_are_shown(campaign, tmp_path):
     assert rows[1][6] == "'=1+1 attività sospesa per tutto l'anno"
     write_json(c, tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["decisions"][0]["sector"] == "AV"
+
+
+@pytest.mark.parametrize("odd", [None, float("nan"), float("inf"), -1e308, "testo", True, 0])
+def test_odd_figures_never_break_the_writers(campaign, tmp_path, odd):
+    """Whatever a later scoring rule puts in a numeric field, every output is written, and the
+    workbook and the JSON stay valid (a non-finite number is never written as a number)."""
+    c = campaign["c"]
+    numeric = {"score", "achievement", "points", "weight", "size", "objectives_reached"}
+    swap = {name: [{k: (odd if k in numeric else v) for k, v in r.items()} for r in getattr(c, name)]
+            for name in ("sectors", "objectives", "indicators", "sources")}
+    odd_c = dataclasses.replace(c, **swap)
+    write_summary(odd_c, tmp_path / "s.xlsx")
+    write_json(odd_c, tmp_path / "r.json")
+    write_csv(odd_c, tmp_path / "csv")
+    write_csv_excel(odd_c, tmp_path / "csvx")
+    wb = _load(tmp_path / "s.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert not (isinstance(cell.value, float) and not math.isfinite(cell.value)), cell.coordinate
+    text = (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    json.loads(text)

@@ -197,6 +197,8 @@ def _date_field(value, fl: Flavour) -> str:
 
 
 def _field(value, kind: str, fl: Flavour) -> str:
+    if isinstance(value, bool):
+        return _text_field("Sì" if value else "No")
     if kind == TEXT:
         return "" if value is None else _text_field(value)
     if kind == DATE:

@@ -163,12 +163,16 @@ def _setup_print(ws, c: Consolidation, title: str, header_rows: tuple[int, int] 
     ws.center_horizontally()
 
 
+def _integral(x: float) -> bool:
+    return math.isfinite(x) and abs(x - round(x)) < 1e-9
+
+
 def _number_format(value: float, unit: str) -> str:
     if unit == "percent":
-        return F_PCT if abs(value * 100 - round(value * 100)) < 1e-9 else F_PCT_DEC
+        return F_PCT if _integral(value * 100) else F_PCT_DEC
     if unit == "amount":
         return F_AMOUNT
-    return F_INT if abs(value - round(value)) < 1e-9 else F_DEC
+    return F_INT if _integral(value) else F_DEC
 
 
 def _write_value(ws, r: int, col: int, value, unit: str, fmt, extra=None) -> str:

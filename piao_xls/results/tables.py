@@ -55,14 +55,20 @@ def finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+def _integral(x: float) -> bool:
+    return math.isfinite(x) and abs(x - round(x)) < 1e-9
+
+
 def it_number(x: float, decimals: int = 2) -> str:
-    """``1234567.891`` -> ``1.234.567,89``."""
-    return f"{x:,.{decimals}f}".translate(_SWAP)
+    """``1234567.891`` -> ``1.234.567,89`` (empty for a value that is not a finite number)."""
+    return f"{x:,.{decimals}f}".translate(_SWAP) if math.isfinite(x) else ""
 
 
 def it_plain(x: float) -> str:
     """A number with as many decimals as it has (up to 6): ``3`` -> ``3``, ``-2.5`` -> ``-2,5``."""
-    if abs(x - round(x)) < 1e-9:
+    if not math.isfinite(x):
+        return ""
+    if _integral(x):
         return it_number(round(x), 0)
     return f"{x:,.6f}".rstrip("0").rstrip(".").translate(_SWAP)
 
@@ -70,7 +76,7 @@ def it_plain(x: float) -> str:
 def it_percent(fraction: float) -> str:
     """``0.97`` -> ``97%``; ``0.944444`` -> ``94,44%``."""
     v = fraction * 100
-    return f"{it_number(v, 0 if abs(v - round(v)) < 1e-9 else 2)}%"
+    return f"{it_number(v, 0 if _integral(v) else 2)}%" if math.isfinite(v) else ""
 
 
 def it_amount(x: float) -> str:
