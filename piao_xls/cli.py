@@ -281,7 +281,8 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
 @plan_option
 @click.option("-o", "--output", "summary", default=None, type=click.Path(dir_okay=False),
               help="Summary workbook. Default: output/<year>/PIAO-<year>-Riepilogo.xlsx")
-@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write the results as JSON.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False),
+              help="Also write the results as JSON (schema: docs/summary.schema.json).")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False),
               help="Also write one CSV per table here: open data (UTF-8, ',' between fields, '.' decimal).")
 @click.option("--csv-excel", "csv_excel_dir", type=click.Path(file_okay=False),

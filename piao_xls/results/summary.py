@@ -82,7 +82,7 @@ SHEETS = {
     "findings": ("Anomalie", "Anomalie", [
         ("severity_it", "Gravità", 8, "text"), ("code", "Codice", 18, "text"), ("sector", "Settore", 8, "text"),
         ("file", "File", 40, "text"), ("sheet", "Foglio", 16, "text"), ("cell", "Cella", 7, "text"),
-        ("message", "Descrizione", 70, "text")]),
+        ("message", "Descrizione", 95, "text")]),
     "decisions": ("Decisioni", "Decisioni del Nucleo di Valutazione", [
         ("sector", "Settore", 8, "text"), ("objective", "Obiettivo", 9, "text"), ("indicator", "Indicatore", 10, "text"),
         ("kind", "Decisione", 18, "text"), ("old_value", "Valore precedente", 14, "text"),
@@ -131,7 +131,7 @@ def _lines(text: str, width: float, per_unit: float = 1.5) -> int:
 def _row_height(cells: list[tuple[str, float]], font: float = FONT, per_unit: float = 1.5) -> float:
     """Row height in points for the wrapped texts of a row (at most Excel's 409 pt)."""
     lines = max((_lines(t, w, per_unit) for t, w in cells if t), default=1)
-    return min(MAX_ROW, lines * font * 1.3 + 1.5)
+    return min(MAX_ROW, lines * font * 1.25 + 1.5)
 
 
 class _Formats:
