@@ -305,6 +305,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     from .results.export import write_csv, write_csv_excel, write_json
     from .results.summary import write_summary
 
+    if csv_dir and csv_excel_dir and Path(csv_dir).resolve() == Path(csv_excel_dir).resolve():
+        raise click.UsageError("--csv e --csv-excel scrivono file con gli stessi nomi: indicare due cartelle diverse")
     p = _load_plan_or_exit(plan_file)
     with _Progress(enabled=not json_file and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress)

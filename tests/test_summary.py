@@ -459,3 +459,14 @@ def test_odd_figures_never_break_the_writers(campaign, tmp_path, odd):
     text = (tmp_path / "r.json").read_text(encoding="utf-8")
     assert "NaN" not in text and "Infinity" not in text
     json.loads(text)
+
+
+def test_both_csv_flavours_cannot_share_a_folder(campaign, tmp_path):
+    from click.testing import CliRunner
+
+    from piao_xls.cli import cli
+
+    r = CliRunner().invoke(cli, ["consolidate", str(campaign["inbox"]), "-o", str(tmp_path / "s.xlsx"), "--csv",
+                                 str(tmp_path / "csv"), "--csv-excel", str(tmp_path / "csv" / "."), "--jobs", "1"])
+    assert r.exit_code == 2 and "due cartelle diverse" in r.output
+    assert not (tmp_path / "s.xlsx").exists()
