@@ -1,7 +1,8 @@
 """The summary workbook for the Nucleo di Valutazione (xlsxwriter), print-ready.
 
-Sheets: Riepilogo, Obiettivi, Indicatori, Anomalie, (Decisioni), Grafici, Fonti; the data the charts
-plot sits on the hidden sheet «Dati grafici».
+Sheets: Riepilogo (with the overview chart when it fits below the table), Obiettivi, Indicatori,
+Anomalie, (Decisioni, when the consolidation records decisions), Fonti, Grafici; the figures the
+charts plot sit on the Grafici sheet, right of its print area. See docs/summary-data.md.
 
 * Print: A4 landscape, fit to the page width, header rows repeated, comune/year in the page header,
   page numbers in the footer. The charts sit in fixed slots with a manual page break every
@@ -30,7 +31,6 @@ from .tables import decisions, finite, label, tables
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 FONT = 9  # pt, body text
-LINE = 12  # pt per line of 9 pt text
 MAX_ROW = 409  # Excel's largest row height, pt
 # The Grafici sheet prints at PRINT_SCALE with a manual page break every PAGE_ROWS rows of 15 pt (not
 # "fit to width": Excel ignores manual page breaks then). LibreOffice draws columns about 1.3 times wider
