@@ -814,16 +814,22 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
               help="Il riepilogo. Predefinito: risultati/PIAO-<anno>-Riepilogo.xlsx nell'area di lavoro, "
                    "altrimenti output/<anno>/PIAO-<anno>-Riepilogo.xlsx")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-@click.option("--json-file", "json_file", type=click.Path(dir_okay=False), help="Scrive anche i risultati in JSON qui.")
+@click.option("--json-file", "json_file", type=click.Path(dir_okay=False),
+              help="Scrive anche i risultati in JSON in questo file (schema: docs/summary.schema.json).")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False),
-              help="Scrive anche un CSV per tabella in questa cartella.")
+              help="Scrive anche un CSV per tabella in questa cartella, come dati aperti (UTF-8, «,» tra i campi, "
+                   "«.» per i decimali).")
+@click.option("--csv-excel", "csv_excel_dir", type=click.Path(file_okay=False),
+              help="Scrive anche un CSV per tabella in questa cartella per Excel in italiano (UTF-8 con BOM, «;» tra "
+                   "i campi, «,» per i decimali).")
 @click.option("--prefer-newest", is_flag=True,
               help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
 @decisions_option
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, as_json: bool,
-                json_file: str | None, csv_dir: str | None, prefer_newest: bool, decisions_file: str | None,
+                json_file: str | None, csv_dir: str | None, csv_excel_dir: str | None, prefer_newest: bool,
+                decisions_file: str | None,
                 jobs: int) -> None:
     """Legge ogni modulo restituito in PERCORSO e scrive il riepilogo di fine anno.
 
@@ -833,11 +839,14 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     \b
     Esempio:
-      piao-xls consolidate ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json
+      piao-xls consolidate ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
     """
     from .results.consolidate import consolidate as run
-    from .results.summary import write_csv, write_json, write_summary
+    from .results.export import to_json_dict, write_csv, write_csv_excel, write_json
+    from .results.summary import write_summary
 
+    if csv_dir and csv_excel_dir and Path(csv_dir).resolve() == Path(csv_excel_dir).resolve():
+        raise UsageProblem("--csv e --csv-excel scrivono file con gli stessi nomi: indicare due cartelle diverse")
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     if not paths:
@@ -857,6 +866,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         write_json(c, json_file)
     if csv_dir:
         write_csv(c, csv_dir)
+    if csv_excel_dir:
+        write_csv_excel(c, csv_excel_dir)
     if s is not None:
         import hashlib
 
@@ -864,7 +875,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
             led.add_file(hashlib.sha256(out.read_bytes()).hexdigest(), "riepilogo", out, out.stat().st_size)
             led.add_event("consolidate", paths=list(paths), summary=str(out), ok=c.ok)
     if as_json:
-        _print_json(c.to_dict())
+        _print_json(to_json_dict(c))  # the same document as --json-file
     else:
         for sec in c.sectors:
             # as published: the band goes with the figure printed next to it

@@ -284,7 +284,7 @@ def test_cli_consolidate_outputs(plan, tmp_path, sf_filled):
     assert {"code", "responsabile", "score", "band", "status"} <= set(data["sectors"][0])
     assert any(f["code"] == "WB-SKIPPED" for f in data["findings"])
     wb = load_workbook(out / "sum.xlsx")
-    assert wb.sheetnames == ["Riepilogo", "Obiettivi", "Indicatori", "Anomalie", "Fonti", "Decisioni", "Grafici"]
+    assert wb.sheetnames == ["Riepilogo", "Obiettivi", "Indicatori", "Anomalie", "Decisioni", "Fonti", "Grafici"]
     formulas = [c.coordinate for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []  # everything typed is a string
     texts = [c.value for row in wb["Indicatori"].iter_rows() for c in row if isinstance(c.value, str)]

@@ -184,7 +184,7 @@ def publish_round(x: float, decimals: int) -> float:
     """``x`` rounded to ``decimals`` as a person reads it printed: the float taken at 15 significant digits (as
     Excel and LibreOffice compute), then rounded half away from zero (as their ROUND). So floating-point noise
     never decides a digit: 94.99499999999999 (0.94995 x 100) -> 95.0, 2.675 -> 2.68, 94.994 -> 94.99."""
-    if not math.isfinite(x):
+    if not math.isfinite(x) or abs(x) >= 1e15:  # no digit after the point to round at that size
         return x
     q = Decimal(1).scaleb(-decimals)
     return float(Decimal(f"{float(x):.15g}").quantize(q, rounding=ROUND_HALF_UP))

@@ -1,200 +1,576 @@
-"""Output adapters for a :class:`~piao_xls.results.consolidate.Consolidation`: summary workbook, JSON, CSV.
+"""The summary workbook for the Nucleo di Valutazione (xlsxwriter), print-ready.
 
-Everything a person typed is written as a string, never as a formula; CSV cells that a
-spreadsheet would run as a formula are prefixed with an apostrophe. Files are written atomically.
+Sheets: Riepilogo (with the overview chart when it fits below the table), Obiettivi, Indicatori,
+Anomalie, (Decisioni, when the consolidation records decisions), Fonti, Grafici; the figures the
+charts plot sit on the Grafici sheet, right of its print area. See docs/summary-data.md.
+
+* Print: A4 landscape, fit to the page width, header rows repeated, comune/year in the page header,
+  page numbers in the footer. The charts sit in fixed slots with a manual page break every
+  :data:`PAGE_ROWS` rows, so no page break cuts a chart (the Grafici sheet prints at a fixed scale).
+* Row heights follow the wrapped text (at most Excel's 409 pt).
+* Numbers, percentages, dates and amounts are real numbers with Italian display formats
+  (``[$-410]`` makes LibreOffice use Italian separators whatever its own locale); counts are integers.
+* Every word is Italian (codes are mapped by :mod:`piao_xls.results.tables`).
+* Everything a person typed is written as a string, never as a formula.
+
+JSON and CSV: :mod:`piao_xls.results.export` (re-exported here).
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import math
-from collections import Counter
+from datetime import date, datetime
 from pathlib import Path
 
-from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
-from .consolidate import Consolidation
+from ..sheetio.atomic import write_bytes_atomic
+from .consolidate import NOT_EVALUABLE, Consolidation
+from .export import MAX_CELL, clean_text, guard_formula, write_csv, write_csv_excel, write_json
+from .tables import decisions, finite, label, tables
 
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
-MAX_CELL = 32000
 
+FONT = 9  # pt, body text
+MAX_ROW = 409  # Excel's largest row height, pt
+# The Grafici sheet prints at PRINT_SCALE with a manual page break every PAGE_ROWS rows of 15 pt (not
+# "fit to width": Excel ignores manual page breaks then). LibreOffice draws columns about 1.3 times wider
+# than Excel, so PAGE_WIDTH_PX at 75% fits A4 landscape in both; PAGE_ROWS x 15 pt x 75% = 405 pt fits too.
+PRINT_SCALE = 75
+PAGE_ROWS = 36
+SLOT_ROWS = 18  # a chart slot: half a page
+PAGE_WIDTH_PX = 1000
+BODY_PT = (440, 784)  # printable height and width of an A4 landscape page with our margins, points
+GROUP = 25  # sectors per overview chart
+WIDE = 16  # a sector with more objectives gets a full-width chart
+
+F_SCORE = "[$-410]0.00"
+F_PCT = "[$-410]0%"
+F_PCT_DEC = "[$-410]0.00%"
+F_INT = "[$-410]#,##0"
+F_DEC = "[$-410]#,##0.00"
+F_AMOUNT = '[$-410]#,##0.00 "€"'
+F_DATE = "dd/mm/yyyy"
+F_DATETIME = "dd/mm/yyyy hh:mm"
+
+BAND_FILL = {0: "#C6EFCE", 1: "#C6EFCE", 2: "#FFEB9C", 3: "#FFEB9C"}  # by rank of the band (A, B, C, D); else red
+GREEN, AMBER, RED, GREY = "#C6EFCE", "#FFEB9C", "#FFC7CE", "#EDEDED"
+
+NOT_SCORED = "non valutato"
+
+NOT_REPORTED = "non rendicontato"
+
+# sheet -> (title, [(key, header, width, kind)]); kinds: text, int, score, pct, num, value, ref, date, datetime
 SHEETS = {
-    "sectors": ("Riepilogo", [("code", "Settore", 8), ("name", "Denominazione", 34), ("responsabile", "Responsabile", 28),
-                              ("score", "Punteggio", 11), ("band", "Fascia", 8), ("band_label", "Giudizio", 14),
-                              ("objectives_reached", "Obiettivi raggiunti", 11),
-                              ("objectives_partly", "Parzialmente", 11), ("objectives_not_reached", "Non raggiunti", 11),
-                              ("objectives_not_reported", "Non rendicontati", 11), ("status", "Stato", 22),
-                              ("note", "Note", 50)]),
-    "objectives": ("Obiettivi", [("sector", "Settore", 8), ("objective", "Obiettivo", 9), ("number", "N.", 5),
-                                 ("title", "Titolo", 50), ("weight", "Peso %", 8), ("achievement", "Raggiungimento", 14),
-                                 ("points", "Punti", 9), ("band", "Fascia", 8), ("gate", "Di accesso", 9),
-                                 ("coefficient", "Coefficiente di peso", 11)]),
-    "indicators": ("Indicatori", [("sector", "Settore", 8), ("objective", "Obiettivo", 9), ("indicator", "Indicatore", 10),
-                                  ("description", "Descrizione", 45), ("target", "Target", 22),
-                                  ("target_year", "Anno del target", 9),
-                                  ("rule_it", "Regola", 24), ("source", "Fonte", 12), ("actual", "Valore consuntivo", 20),
-                                  ("achievement", "Raggiungimento", 14), ("status", "Stato", 14),
-                                  ("analysis", "Analisi scostamenti", 45)]),
-    "findings": ("Anomalie", [("severity", "Gravità", 9), ("code", "Codice", 16), ("sector", "Settore", 8),
-                              ("file", "File", 40), ("sheet", "Foglio", 20), ("cell", "Cella", 8),
-                              ("message", "Descrizione", 70)]),
-    "sources": ("Fonti", [("path", "File", 50), ("status", "Stato", 22), ("kind", "Tipo", 8),
-                          ("sectors", "Settori", 14), ("used_for", "Usato per", 14), ("saved", "Salvato il", 20),
-                          ("size", "Dimensione (byte)", 12), ("sha256", "SHA-256", 66)]),
+    "sectors": ("Riepilogo", "Riepilogo per settore", [
+        ("code", "Settore", 8, "text"), ("name", "Denominazione", 30, "text"),
+        ("responsabile", "Responsabile", 26, "text"), ("score", "Punteggio (0-100)", 11, "score"),
+        ("band", "Fascia", 7, "text"), ("band_label", "Giudizio", 13, "text"),
+        ("objectives_reached", "Obiettivi raggiunti", 11, "int"),
+        ("objectives_partly", "Parzialmente raggiunti", 12, "int"),
+        ("objectives_not_reached", "Non raggiunti", 10, "int"),
+        ("objectives_not_reported", "Non rendicontati", 12, "int"), ("status", "Stato", 20, "text"),
+        ("note", "Note", 40, "text")]),
+    "objectives": ("Obiettivi", "Obiettivi", [
+        ("sector", "Settore", 8, "text"), ("objective", "Obiettivo", 9, "text"), ("number", "N.", 5, "int"),
+        ("title", "Titolo", 78, "text"), ("weight", "Peso %", 8, "num"),
+        ("achievement", "Raggiungimento", 14, "pct"), ("points", "Punti", 9, "score"), ("band", "Fascia", 7, "text"),
+        ("_note", "Nota", 22, "text"), ("gate_it", "Di accesso", 9, "text"),
+        ("coefficient", "Coefficiente di peso", 11, "num")]),
+    "indicators": ("Indicatori", "Indicatori", [
+        ("indicator", "Indicatore", 9, "text"), ("description", "Descrizione", 36, "text"),
+        ("target", "Target", 30, "text"), ("source_it", "Fonte", 12, "text"),
+        ("_main", "Valore consuntivo", 13, "value"), ("_ref", "Riferimento (stanziato, anno base)", 13, "ref"),
+        ("achievement", "Raggiungimento", 12, "pct"), ("status_it", "Stato", 13, "text"),
+        ("analysis", "Analisi scostamenti", 36, "text"), ("target_year", "Anno del target", 9, "int")]),
+    "findings": ("Anomalie", "Anomalie", [
+        ("severity_it", "Gravità", 8, "text"), ("code", "Codice", 18, "text"), ("sector", "Settore", 8, "text"),
+        ("file", "File", 40, "text"), ("sheet", "Foglio", 16, "text"), ("cell", "Cella", 7, "text"),
+        ("message", "Descrizione", 95, "text")]),
     # the Nucleo's and the plan's decisions (results/decisions.py): none is applied silently
-    "decisions": ("Decisioni", [("origin", "Origine", 9), ("kind_it", "Decisione", 22), ("sector", "Settore", 8),
-                                ("objective", "Obiettivo", 9), ("indicator", "Indicatore", 10),
-                                ("old_text", "Valore precedente", 14), ("new_text", "Nuovo valore", 14),
-                                ("reason", "Motivazione", 40), ("by", "Chi", 22), ("date", "Data", 11),
-                                ("applied", "Applicata", 9), ("effect", "Effetto", 60), ("where", "Fonte", 30)]),
+    "decisions": ("Decisioni", "Decisioni del Nucleo di Valutazione e del piano", [
+        ("origin", "Origine", 9, "text"), ("kind_it", "Decisione", 20, "text"), ("sector", "Settore", 8, "text"),
+        ("objective", "Obiettivo", 9, "text"), ("indicator", "Indicatore", 10, "text"),
+        ("old_text", "Valore precedente", 14, "text"), ("new_text", "Valore nuovo", 14, "text"),
+        ("reason", "Motivazione", 40, "text"), ("by", "Chi", 18, "text"), ("date", "Quando", 11, "text"),
+        ("applied_it", "Applicata", 9, "text"), ("effect", "Effetto", 50, "text")]),
+    "sources": ("Fonti", "Fonti: i file letti", [
+        ("path", "File", 46, "text"), ("status_it", "Stato", 14, "text"), ("kind_it", "Tipo", 12, "text"),
+        ("sectors", "Settori", 10, "text"), ("used_for_it", "Usato per", 18, "text"),
+        ("saved", "Salvato il", 14, "datetime"), ("size", "Dimensione (byte)", 11, "int"),
+        ("sha256", "SHA-256", 40, "text")]),
 }
-PERCENT_COLS = {"achievement"}
-SEVERITY_IT = {"error": "errore", "warning": "avviso"}
-
-
-def clean_text(value) -> str:
-    """Text any output can hold: no control characters (but tab and newline), no lone surrogates
-    (file names that are not valid UTF-8), at most :data:`MAX_CELL` UTF-16 code units (Excel's unit)."""
-    s = "" if value is None else str(value)
-    if not s.isprintable():
-        s = "".join(ch for ch in s if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
-    if not s.isascii():
-        try:
-            s.encode("utf-8")  # fails exactly on lone surrogates, at C speed
-        except UnicodeEncodeError:
-            s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    if len(s) > MAX_CELL // 2:
-        s = s.encode("utf-16-le")[:2 * MAX_CELL].decode("utf-16-le", "ignore")
-    return s
-
-
-def _clean_tree(value):
-    if isinstance(value, str):
-        return clean_text(value) if not value.isprintable() or len(value) > MAX_CELL // 2 else value
-    if isinstance(value, dict):
-        return {k: _clean_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean_tree(v) for v in value]
-    return value
 
 
 def safe_text(value) -> str:
-    """Text for a CSV cell that no spreadsheet will run as a formula."""
-    s = clean_text(value)
-    return "'" + s if s.startswith(FORMULA_LEAD) else s
+    """Text for a CSV cell that no spreadsheet will run as a formula (kept for library users)."""
+    return guard_formula(clean_text(value))
 
 
-def write_json(c: Consolidation, path: str | Path) -> None:
-    write_text_atomic(path, json.dumps(_clean_tree(c.to_dict()), ensure_ascii=False, indent=2, default=str))
+def _hf(text: str) -> str:
+    """Text for a page header or footer: ``&`` is a control character there."""
+    return clean_text(text).replace("&", "&&")[:100]
 
 
-def write_csv(c: Consolidation, folder: str | Path) -> list[Path]:
+def _lines(text: str, width: float, per_unit: float = 1.5) -> int:
+    """Lines a text takes when wrapped in a column ``width`` characters wide: greedy word wrap, about
+    ``per_unit`` characters of 9 pt text per unit of column width (the width of a '0' at 11 pt)."""
+    per = max(1, int(width * per_unit) - 1)
+    n = 0
+    for par in text.split("\n"):
+        count, line = 1, -1
+        for word in par.split(" "):
+            size = len(word)
+            if line >= 0 and line + 1 + size <= per:
+                line += 1 + size
+                continue
+            if line >= 0:
+                count += 1
+            line = size
+            while line > per:  # a word longer than the line breaks anywhere
+                count += 1
+                line -= per
+        n += count
+    return n
+
+
+def _row_height(cells: list[tuple[str, float]], font: float = FONT, per_unit: float = 1.5) -> float:
+    """Row height in points for the wrapped texts of a row (at most Excel's 409 pt)."""
+    lines = max((_lines(t, w, per_unit) for t, w in cells if t), default=1)
+    return min(MAX_ROW, lines * font * 1.25 + 1.5)
+
+
+class _Formats:
+    def __init__(self, wb):
+        self.wb = wb
+        self.cache: dict = {}
+
+    def __call__(self, **props):
+        key = tuple(sorted(props.items()))
+        f = self.cache.get(key)
+        if f is None:
+            base = {"font_size": FONT, "valign": "top", "border": 1, "border_color": "#A6A6A6"}
+            base.update(props)
+            f = self.cache[key] = self.wb.add_format(base)
+        return f
+
+
+def _setup_print(ws, c: Consolidation, title: str, header_rows: tuple[int, int] | None, fit: bool = True) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.55, bottom=0.55)
+    ws.set_header(f"&L&\"-,Bold\"Comune di {_hf(c.plan.comune)}&RPIAO {c.plan.year} - {_hf(title)}",
+                  {"margin": 0.2})
+    ws.set_footer(f"&LRisultati di performance {c.plan.year}&CPagina &P di &N", {"margin": 0.2})
+    if header_rows:
+        ws.repeat_rows(*header_rows)
+    if fit:
+        ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+
+
+def _integral(x: float) -> bool:
+    return math.isfinite(x) and abs(x - round(x)) < 1e-9
+
+
+def _number_format(value: float, unit: str) -> str:
+    if unit == "percent":
+        return F_PCT if _integral(value * 100) else F_PCT_DEC
+    if unit == "amount":
+        return F_AMOUNT
+    return F_INT if _integral(value) else F_DEC
+
+
+def _write_value(ws, r: int, col: int, value, unit: str, fmt, extra=None) -> str:
+    """A typed value with its Italian format; returns the text it shows (for the row height)."""
+    extra = extra or {}
+    if value is None or value == "":
+        ws.write_blank(r, col, None, fmt(**extra))
+        return ""
+    if isinstance(value, bool):
+        ws.write_string(r, col, "Sì" if value else "No", fmt(**extra))
+        return "Sì"
+    if isinstance(value, datetime):
+        ws.write_datetime(r, col, value.replace(tzinfo=None), fmt(num_format=F_DATETIME, **extra))
+        return "00/00/0000 00:00"
+    if isinstance(value, date):
+        ws.write_datetime(r, col, datetime(value.year, value.month, value.day), fmt(num_format=F_DATE, **extra))
+        return "00/00/0000"
+    if finite(value):
+        f = _number_format(value, unit)
+        ws.write_number(r, col, value, fmt(num_format=f, **extra))
+        return f"{value:,.2f}"
+    text = clean_text(value)
+    ws.write_string(r, col, text, fmt(text_wrap=True, **extra))
+    return text
+
+
+def _status_of_objectives(t: dict) -> dict[str, str]:
+    """Objective id -> a note: «non rendicontato» when every scored indicator of it is missing,
+    «non valutato» when its sector was not scored."""
+    by_obj: dict[str, list[dict]] = {}
+    for r in t["indicators"]:
+        by_obj.setdefault(r["objective"], []).append(r)
+    notes = {}
+    for o in t["objectives"]:
+        rows = [r for r in by_obj.get(o["objective"], []) if r.get("status") != "informative"]
+        if o.get("achievement") is None:
+            notes[o["objective"]] = NOT_SCORED
+        elif rows and all(r.get("status") == "missing" for r in rows):
+            notes[o["objective"]] = NOT_REPORTED
+    return notes
+
+
+class _Table:
+    """A written table sheet: its worksheet, the first free row, and the heights it printed (pt, px)."""
+
+    def __init__(self, ws, next_row: int, height_pt: float, width_px: float):
+        self.ws, self.next_row, self.height_pt, self.width_px = ws, next_row, height_pt, width_px
+
+
+def _fits_below(table: _Table, chart) -> bool:
+    """Whether ``chart`` fits on the first printed page below ``table`` (fit to width: scaled)."""
+    width_pt = table.width_px * 0.75
+    scale = min(1.0, BODY_PT[1] / width_pt)
+    chart_pt = (chart.height + 30) * 0.75
+    return (table.height_pt + chart_pt) * scale <= BODY_PT[0] and chart.width <= table.width_px
+
+
+def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict], bands: list) -> _Table:
+    sheet_name, title, cols = SHEETS[name]
+    ws = wb.add_worksheet(sheet_name)
+    ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
+                    wb.add_format({"bold": True, "font_size": 12}))
+    if name == "sectors":
+        legend = "; ".join(f"{b.code} ({b.label}) da {b.min:g}".replace(".", ",") for b in bands)
+        ws.write_string(1, 0, f"Punteggio da 0 a 100. Fasce: {legend}.", wb.add_format({"font_size": FONT,
+                                                                                      "italic": True}))
+    elif name == "indicators":
+        ws.write_string(1, 0, "Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore "
+                        "inserito (conta 0, diverso da un valore 0).", wb.add_format({"font_size": FONT,
+                                                                                     "italic": True}))
+    head = fmt(bold=True, bg_color="#DDEBF7", text_wrap=True)
+    for j, (_, header, width, _) in enumerate(cols):
+        ws.set_column(j, j, width)
+        ws.write_string(2, j, header, head)
+    heights = [18.0, 15.0, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
+    ws.set_row(2, heights[-1])
+    band_rank = {b.code: i for i, b in enumerate(bands)}
+    for i, row in enumerate(rows, start=3):
+        shown: list[tuple[str, float]] = []
+        for j, (key, _, width, kind) in enumerate(cols):
+            v = row.get(key)
+            extra = {}
+            if key == "band" and v:
+                extra = {"bg_color": BAND_FILL.get(band_rank.get(v, 9), RED), "align": "center"}
+            if kind == "score":
+                if finite(v):
+                    if key == "score":
+                        extra = {"bg_color": BAND_FILL.get(band_rank.get(row.get("band"), 9), RED)}
+                    ws.write_number(i, j, v, fmt(num_format=F_SCORE, **extra))
+                else:  # a sector the plan makes not evaluable says so; any other unscored one is «non valutato»
+                    word = NOT_EVALUABLE if row.get("status") == NOT_EVALUABLE else NOT_SCORED
+                    ws.write_string(i, j, word, fmt(italic=True, font_color="#7F7F7F", bg_color=GREY,
+                                                    text_wrap=True))
+                    shown.append((word, width))
+                continue
+            if kind == "pct":
+                if finite(v) and not row.get("_missing"):
+                    colour = GREEN if v >= 1 - 1e-9 else AMBER if v > 0 else RED
+                    ws.write_number(i, j, v, fmt(num_format=_number_format(v, "percent"), bg_color=colour))
+                else:
+                    word = NOT_REPORTED if row.get("_missing") else NOT_SCORED if v is None else ""
+                    if finite(v):  # a missing value scores 0 but shows as such, not as a real 0
+                        ws.write_number(i, j, v, fmt(num_format='[$-410]0%" (n.r.)"', italic=True,
+                                                     font_color="#7F7F7F", bg_color=GREY))
+                    elif word:
+                        ws.write_string(i, j, word, fmt(italic=True, font_color="#7F7F7F", bg_color=GREY,
+                                                        text_wrap=True))
+                        shown.append((word, width))
+                    else:
+                        ws.write_blank(i, j, None, fmt())
+                continue
+            if kind in ("value", "ref"):
+                view = row.get("_view")
+                if view is None:
+                    ws.write_blank(i, j, None, fmt())
+                    continue
+                val, unit = (view.main, view.main_unit) if kind == "value" else (view.ref, view.ref_unit)
+                if val is None and kind == "value" and row.get("status") == "missing":
+                    ws.write_string(i, j, NOT_REPORTED, fmt(italic=True, font_color="#7F7F7F", bg_color=GREY,
+                                                            text_wrap=True))
+                    shown.append((NOT_REPORTED, width))
+                    continue
+                shown.append((_write_value(ws, i, j, val, unit, fmt), width))
+                continue
+            if kind == "int" and finite(v):
+                ws.write_number(i, j, v, fmt(num_format=F_INT, **extra))
+                continue
+            if kind == "num" and finite(v):
+                ws.write_number(i, j, v, fmt(num_format=_number_format(v, "number"), **extra))
+                continue
+            if kind == "datetime" and isinstance(v, str) and v:
+                try:
+                    dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+                except ValueError:
+                    dt = None
+                if dt is not None:
+                    ws.write_datetime(i, j, dt.replace(tzinfo=None), fmt(num_format=F_DATETIME))
+                    continue
+            if v is None or v == "":
+                ws.write_blank(i, j, None, fmt(**extra))
+            elif isinstance(v, bool):
+                ws.write_string(i, j, "Sì" if v else "No", fmt(**extra))
+            elif finite(v):
+                ws.write_number(i, j, v, fmt(num_format=_number_format(v, "number"), **extra))
+            else:
+                text = clean_text(v)
+                ws.write_string(i, j, text, fmt(text_wrap=True, **extra))
+                shown.append((text, width))
+        heights.append(_row_height(shown))
+        ws.set_row(i, heights[-1])
+    last = 2 + max(1, len(rows))
+    ws.autofilter(2, 0, last, len(cols) - 1)
+    ws.freeze_panes(3, 1)
+    _setup_print(ws, c, title, (2, 2))
+    return _Table(ws, 3 + len(rows), sum(heights), sum(w * 7 + 5 for _, _, w, _ in cols))
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+class _ChartData:
+    """What the charts plot, on the Grafici sheet right of its print area: one block of rows per chart."""
+
+    NAME = "Grafici"
+    COL = 18  # column S
+
+    def __init__(self, wb, ws):
+        self.ws = ws
+        ws.write_string(0, self.COL, "Dati dei grafici", wb.add_format({"bold": True}))
+        ws.set_column(self.COL, self.COL + 8, 14)
+        self.row = 2
+
+    def block(self, headers: list[str], rows: list[list]) -> tuple[int, int]:
+        """Write a block; returns (first data row, last data row)."""
+        ws, c0 = self.ws, self.COL
+        for j, h in enumerate(headers):
+            ws.write_string(self.row, c0 + j, h)
+        first = self.row + 1
+        for i, r in enumerate(rows, start=first):
+            for j, v in enumerate(r):
+                if v is None:
+                    continue
+                if isinstance(v, str):
+                    ws.write_string(i, c0 + j, clean_text(v))
+                else:
+                    ws.write_number(i, c0 + j, v)
+        last = first + len(rows) - 1
+        self.row = last + 2
+        return first, last
+
+    def cell(self, row: int, col: int) -> list:
+        return [self.NAME, row, self.COL + col]
+
+    def range(self, first: int, last: int, col: int) -> list:
+        return [self.NAME, first, self.COL + col, last, self.COL + col]
+
+
+class _Slots:
+    """Chart positions on the Grafici sheet: two rows of slots per page, each full or half width."""
+
+    def __init__(self):
+        self.k = 0  # row slot
+        self.half = 0  # next half slot in the current row (0 or 1)
+
+    def _row(self, k: int) -> int:
+        return 2 + (k // 2) * PAGE_ROWS + (k % 2) * SLOT_ROWS
+
+    def take(self, full: bool) -> tuple[int, int]:
+        """(row, x offset in pixels) for the next chart."""
+        if full:
+            if self.half:
+                self.k += 1
+                self.half = 0
+            at = (self._row(self.k), 0)
+            self.k += 1
+            return at
+        at = (self._row(self.k), self.half * (PAGE_WIDTH_PX // 2))
+        self.half ^= 1
+        if not self.half:
+            self.k += 1
+        return at
+
+    @property
+    def pages(self) -> int:
+        return self.k // 2 + (1 if self.k % 2 or self.half else 0)
+
+
+def _overview_charts(wb, c: Consolidation, t: dict, data: _ChartData) -> list:
+    """One chart per group of :data:`GROUP` sectors: the score of each against the bands' lines; an
+    unscored sector is a hatched bar labelled «Non valutato» (never a bar at 0)."""
     out = []
-    for name, (_, cols) in SHEETS.items():
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow([k for k, _, _ in cols])
-        for row in getattr(c, name):
-            w.writerow([safe_text(row.get(k)) if isinstance(row.get(k), str) else
-                        ("" if row.get(k) is None else row.get(k)) for k, _, _ in cols])
-        path = Path(folder) / f"{name}.csv"
-        write_text_atomic(path, buf.getvalue())
-        out.append(path)
+    bands = sorted(c.plan.scoring.bands, key=lambda b: -b.min)
+    band_lines = [b for b in bands if b.min > 0]
+    colours = ["#375623", "#70AD47", "#BF8F00", "#C55A11", "#C00000"]
+    sectors = t["sectors"]
+    groups = [sectors[i:i + GROUP] for i in range(0, len(sectors), GROUP)] or [[]]
+    for g, group in enumerate(groups):
+        rows = []
+        for s in group:
+            score = s.get("score")
+            rows.append([s["code"], score if finite(score) else None, None if finite(score) else 100]
+                        + [b.min for b in band_lines])
+        many = len(rows) > 8  # short labels
+        headers = (["Settore", "Punteggio", "Non valutato (n.v.)" if many else "Non valutato"]
+                   + [f"Fascia {b.code} ({b.label}) da {b.min:g}" for b in band_lines])
+        first, last = data.block(headers, rows or [["-", None, None] + [b.min for b in band_lines]])
+        cats = data.range(first, last, 0)
+        ch = wb.add_chart({"type": "column"})
+        ch.add_series({"name": data.cell(first - 1, 1), "categories": cats,
+                       "values": data.range(first, last, 1), "fill": {"color": "#2F5597"},
+                       "data_labels": {"value": True, "num_format": F_SCORE, "position": "inside_end",
+                                       "font": {"size": 8, "bold": True, "color": "#FFFFFF"}},
+                       "gap": 60})
+        marks = [{"value": "n.v." if many else "non valutato"} if r[2] is not None else {"delete": True}
+                 for r in rows]
+        ch.add_series({"name": data.cell(first - 1, 2), "categories": cats,
+                       "values": data.range(first, last, 2),
+                       "pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#A6A6A6", "bg_color": "#FFFFFF"},
+                       "border": {"color": "#7F7F7F", "dash_type": "dash"},
+                       "data_labels": {"value": True, "position": "center", "font": {"size": 8},
+                                       "custom": marks or None}})
+        if band_lines:
+            line = wb.add_chart({"type": "line"})
+            for j, _b in enumerate(band_lines):
+                colour = colours[j % len(colours)]
+                line.add_series({"name": data.cell(first - 1, 3 + j), "categories": cats,
+                                 "values": data.range(first, last, 3 + j),
+                                 "line": {"color": colour, "width": 1.5, "dash_type": "dash"},
+                                 "marker": {"type": "none"} if len(rows) > 1 else
+                                 {"type": "dash", "size": 10, "fill": {"color": colour}, "border": {"color": colour}}})
+            ch.combine(line)
+        ch.set_y_axis({"min": 0, "max": 100, "major_unit": 10, "num_format": "0",
+                       "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
+        ch.set_x_axis({"num_font": {"size": 8, "rotation": -45 if len(rows) > 12 else 0}})
+        ch.set_legend({"position": "right", "font": {"size": 8}})
+        of = f" (settori {g * GROUP + 1}-{g * GROUP + len(group)} di {len(sectors)})" if len(groups) > 1 else ""
+        ch.set_title({"name": f"Punteggio per settore e fasce di valutazione{of}", "name_font": {"size": 11}})
+        ch.set_size({"width": PAGE_WIDTH_PX - 10, "height": SLOT_ROWS * 20 - 12})
+        out.append(ch)
     return out
+
+
+def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview: list, notes: dict) -> None:
+    """The charts on ``ws`` (the Grafici sheet): the ``overview`` charts, then one per sector: its
+    objectives' achievement, a 100% line, and a hatched «non rendicontato» bar where a value is missing."""
+    ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - Grafici",
+                    wb.add_format({"bold": True, "font_size": 12}))
+    slots = _Slots()
+    for ch in overview:
+        row, x = slots.take(full=True)
+        ws.insert_chart(row, 0, ch, {"x_offset": x + 2, "y_offset": 2, "object_position": 3})
+    sectors = t["sectors"]
+    by_sector: dict[str, list[dict]] = {}
+    for o in t["objectives"]:
+        by_sector.setdefault(o["sector"], []).append(o)
+    for s in sectors:
+        objs = by_sector.get(s["code"], [])
+        if not objs:
+            continue
+        unscored = not finite(s.get("score"))
+        rows, marks = [], []
+        for o in objs:
+            a = o.get("achievement")
+            note = NOT_SCORED if unscored or not finite(a) else notes.get(o["objective"])
+            rows.append([f"Ob. {o['number']}", None if note else a, 1.0 if note else None, 1.0])
+            marks.append({"value": "n.v." if note == NOT_SCORED else "n.r."} if note else {"delete": True})
+        kinds = {m.get("value") for m in marks} - {None}
+        na = ("Non valutato" if kinds == {"n.v."} else "Non rendicontato (n.r.) o non valutato (n.v.)"
+              if len(kinds) > 1 else "Non rendicontato")
+        first, last = data.block(["Obiettivo", "Raggiungimento", na, "Target 100%"], rows)
+        cats = data.range(first, last, 0)
+        ch = wb.add_chart({"type": "column"})
+        ch.add_series({"name": data.cell(first - 1, 1), "categories": cats,
+                       "values": data.range(first, last, 1), "fill": {"color": "#2F5597"},
+                       "data_labels": {"value": True, "num_format": F_PCT, "font": {"size": 8}}, "gap": 60,
+                       "overlap": 100})
+        ch.add_series({"name": data.cell(first - 1, 2), "categories": cats,
+                       "values": data.range(first, last, 2),
+                       "pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#A6A6A6", "bg_color": "#FFFFFF"},
+                       "border": {"color": "#7F7F7F", "dash_type": "dash"},
+                       "data_labels": {"value": True, "custom": marks, "position": "inside_end",
+                                       "font": {"size": 8}}})
+        line = wb.add_chart({"type": "line"})
+        line.add_series({"name": data.cell(first - 1, 3), "categories": cats,
+                         "values": data.range(first, last, 3),
+                         "line": {"color": "#C00000", "width": 1.75, "dash_type": "dash"},
+                         "marker": {"type": "none"} if len(rows) > 1 else {"type": "dash", "size": 10}})
+        ch.combine(line)
+        top = max([1.0] + [r[1] for r in rows if finite(r[1])])
+        ch.set_y_axis({"min": 0, "max": math.ceil(top * 10 + 1) / 10, "major_unit": 0.2, "num_format": "0%",
+                       "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
+        ch.set_x_axis({"num_font": {"size": 8, "rotation": -45 if len(rows) > 12 else 0}})
+        ch.set_legend({"position": "bottom", "font": {"size": 8}})
+        status = f" - {NOT_SCORED} ({s.get('status', '')})" if unscored else ""
+        name = f"{s['code']} {s['name']}"
+        name = name if len(name) <= 60 else name[:59] + "…"
+        ch.set_title({"name": clean_text(f"{name}: raggiungimento degli obiettivi{status}"),
+                      "name_font": {"size": 10}})
+        full = len(rows) > WIDE
+        row, x = slots.take(full=full)
+        width = PAGE_WIDTH_PX - 10 if full else PAGE_WIDTH_PX // 2 - 10
+        ch.set_size({"width": width, "height": SLOT_ROWS * 20 - 12})
+        ws.insert_chart(row, 0, ch, {"x_offset": x + 2, "y_offset": 2, "object_position": 3})
+    pages = max(1, slots.pages)
+    ws.set_h_pagebreaks([2 + p * PAGE_ROWS for p in range(1, pages)])
+    ws.print_area(0, 0, 1 + pages * PAGE_ROWS, 15)
+    _setup_print(ws, c, "Grafici", None, fit=False)
+    ws.set_print_scale(PRINT_SCALE)
+    ws.set_default_row(15)
+    ws.set_column(0, 16, 8.43)
 
 
 def render_summary(c: Consolidation) -> bytes:
     import xlsxwriter
 
+    from ..sheetio.docprops import document_time
+
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
                                    "strings_to_urls": False})
-    from ..sheetio.docprops import document_time
-
-    wb.set_properties({"title": f"PIAO {c.plan.year} - Comune di {c.plan.comune}: risultati di performance",
+    wb.set_properties({"title": clean_text(f"PIAO {c.plan.year} - Comune di {c.plan.comune}: risultati di "
+                                           "performance")[:250],
                        "author": "piao-xls", "created": document_time().replace(tzinfo=None)})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
-    text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-    num = wb.add_format({"num_format": "0.00", "valign": "top", "border": 1})
-    pct = wb.add_format({"num_format": "0.00%", "valign": "top", "border": 1})
-    title = wb.add_format({"bold": True, "font_size": 13})
-    green = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
-    amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
-    red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-    sheets = {}
-    for name, (sheet_name, cols) in SHEETS.items():
-        ws = wb.add_worksheet(sheet_name)
-        sheets[name] = ws
-        ws.write_string(0, 0, f"Comune di {c.plan.comune} — PIAO {c.plan.year} — {sheet_name}", title)
-        for j, (_, label, width) in enumerate(cols):
-            ws.set_column(j, j, width)
-            ws.write_string(2, j, label, head)
-        rows = getattr(c, name)
-        for i, row in enumerate(rows, start=3):
-            for j, (key, _, _) in enumerate(cols):
-                v = row.get(key)
-                if key == "severity":
-                    v = SEVERITY_IT.get(v, v)
-                if v is None or v == "":
-                    ws.write_blank(i, j, None, text)
-                elif isinstance(v, bool):
-                    ws.write_string(i, j, "Sì" if v else "No", text)
-                elif isinstance(v, (int, float)) and math.isfinite(v):  # xlsxwriter refuses NaN and infinities
-                    ws.write_number(i, j, v, pct if key in PERCENT_COLS else num)
-                else:
-                    ws.write_string(i, j, clean_text(v), text)
-        last = 2 + max(1, len(rows))
-        ws.autofilter(2, 0, last, len(cols) - 1)
-        ws.freeze_panes(3, 1)
-        keys = [k for k, _, _ in cols]
-        if "score" in keys:
-            col = keys.index("score")
-            ws.conditional_format(3, col, last, col, {"type": "cell", "criteria": ">=", "value": 90, "format": green})
-            ws.conditional_format(3, col, last, col, {"type": "cell", "criteria": "between", "minimum": 70,
-                                                      "maximum": 89.999999, "format": amber})
-            ws.conditional_format(3, col, last, col, {"type": "cell", "criteria": "<", "value": 70, "format": red})
-        if "achievement" in keys:
-            col = keys.index("achievement")
-            ws.conditional_format(3, col, last, col, {"type": "cell", "criteria": ">=", "value": 0.999999999,
-                                                      "format": green})
-            ws.conditional_format(3, col, last, col, {"type": "cell", "criteria": "between", "minimum": 0.000001,
-                                                      "maximum": 0.999999999, "format": amber})
-            ws.conditional_format(3, col, last, col, {"type": "cell", "criteria": "==", "value": 0, "format": red})
-        if "severity" in keys:
-            col = keys.index("severity")
-            ws.conditional_format(3, col, last, col, {"type": "text", "criteria": "containing", "value": "errore",
-                                                      "format": red})
-    # charts
-    ws = wb.add_worksheet("Grafici")
-    ws.write_string(0, 0, "Grafici", title)
-    n = len(c.sectors)
-    score_col = [k for k, _, _ in SHEETS["sectors"][1]].index("score")
-    chart = wb.add_chart({"type": "bar"})
-    chart.add_series({"name": "Punteggio", "categories": ["Riepilogo", 3, 0, 2 + n, 0],
-                      "values": ["Riepilogo", 3, score_col, 2 + n, score_col], "data_labels": {"value": True}})
-    chart.set_title({"name": "Punteggio per settore (0-100)"})
-    chart.set_x_axis({"min": 0, "max": 100})
-    chart.set_legend({"none": True})
-    ws.insert_chart(2, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
-    ach_col = [k for k, _, _ in SHEETS["objectives"][1]].index("achievement")
-    start, row_at = 3, 22
-    per_sector = Counter(o["sector"] for o in c.objectives)
-    for s in c.sectors:
-        count = per_sector[s["code"]]
-        if count:
-            ch = wb.add_chart({"type": "column"})
-            ch.add_series({"name": s["code"], "categories": ["Obiettivi", start, 1, start + count - 1, 1],
-                           "values": ["Obiettivi", start, ach_col, start + count - 1, ach_col]})
-            ch.set_title({"name": f"Raggiungimento obiettivi — {s['code']} {s['name']}"})
-            ch.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
-            ch.set_legend({"none": True})
-            ws.insert_chart(row_at, 0, ch, {"x_scale": 1.5, "y_scale": 1.0})
-            row_at += 16
-        start += count
+    fmt = _Formats(wb)
+    t = tables(c)
+    notes = _status_of_objectives(t)
+    for o in t["objectives"]:
+        o["_note"] = notes.get(o["objective"], "")
+        o["_missing"] = notes.get(o["objective"]) == NOT_REPORTED
+    for r in t["indicators"]:
+        r["_missing"] = r.get("status") == "missing"
+    bands = sorted(c.plan.scoring.bands, key=lambda b: -b.min)
+    summary = _write_table(wb, fmt, c, "sectors", t["sectors"], bands)
+    for name in ("objectives", "indicators", "findings"):
+        _write_table(wb, fmt, c, name, t[name], bands)
+    d = decisions(c)
+    if d:
+        _write_table(wb, fmt, c, "decisions", d, bands)
+    _write_table(wb, fmt, c, "sources", t["sources"], bands)
+    charts = wb.add_worksheet("Grafici")
+    data = _ChartData(wb, charts)
+    overview = _overview_charts(wb, c, t, data)
+    if len(overview) == 1 and _fits_below(summary, overview[0]):
+        summary.ws.insert_chart(summary.next_row + 1, 0, overview[0], {"x_offset": 2, "y_offset": 2,
+                                                                      "object_position": 3})
+        overview = []
+    _write_charts(wb, charts, c, t, data, overview, notes)
     wb.close()
     return buf.getvalue()
 
 
 def write_summary(c: Consolidation, path: str | Path) -> None:
     write_bytes_atomic(path, render_summary(c))
+
+
+__all__ = ["FORMULA_LEAD", "MAX_CELL", "SHEETS", "clean_text", "label", "render_summary", "safe_text", "write_csv",
+           "write_csv_excel", "write_json", "write_summary"]

@@ -1,0 +1,243 @@
+"""Data for machines: the consolidation as JSON and as CSV (open data, and for Italian Excel).
+
+See docs/summary-data.md (every key and column) and docs/summary.schema.json (the JSON Schema).
+
+* JSON: numbers as numbers at full precision, dates as ISO 8601 strings, the Italian text of a
+  figure in a separate ``*_it`` key.
+* CSV, two flavours (:data:`OPEN_DATA`: UTF-8, ``,``, ``.`` decimal; :data:`EXCEL_IT`: UTF-8 with BOM,
+  ``;``, ``,`` decimal). RFC 4180: CRLF line ends, every text field quoted, quotes doubled; numbers
+  and dates are never quoted nor altered. The formula guard touches text fields only: a ``'`` goes
+  before ``= + - @`` wherever a spreadsheet could start a cell there — at the start of the field and
+  after any ``,``, ``;``, tab, line break or quote inside it (a file opened with the other
+  separator, or by a program that splits on tabs or lines, starts cells there).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
+from .consolidate import Consolidation
+from .tables import TABLES, decisions, it_date, tables
+
+SCHEMA_ID = "https://piao-xls.invalid/schemas/summary/1"
+MAX_CELL = 32000
+
+
+def clean_text(value) -> str:
+    """Text any output can hold: no control characters (but tab and newline), no lone surrogates
+    (file names that are not valid UTF-8), at most :data:`MAX_CELL` UTF-16 code units (Excel's unit)."""
+    s = "" if value is None else str(value)
+    if not s.isprintable():
+        s = "".join(ch for ch in s if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
+    if not s.isascii():
+        try:
+            s.encode("utf-8")  # fails exactly on lone surrogates, at C speed
+        except UnicodeEncodeError:
+            s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if len(s) > MAX_CELL // 2:
+        s = s.encode("utf-16-le")[:2 * MAX_CELL].decode("utf-16-le", "ignore")
+    return s
+
+
+_GUARD = re.compile(r"^(?=[=+\-@\t\r\n])|(?<=[,;\t\r\n\"])(?=[=+\-@])")  # fixed-width look-arounds: linear
+
+
+def guard_formula(s: str) -> str:
+    """``'`` before every ``= + - @`` that could start a spreadsheet cell (start of the text, or after a
+    separator, tab, line break or quote), and before a leading tab or line break."""
+    return _GUARD.sub("'", s) if s else s
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+def _jsonable(value):
+    """Plain JSON values: non-finite numbers -> null, dates -> ISO, texts cleaned, other objects -> str."""
+    if isinstance(value, str):
+        return clean_text(value) if not value.isprintable() or len(value) > MAX_CELL // 2 else value
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return clean_text(value)
+
+
+def to_json_dict(c: Consolidation) -> dict:
+    """The consolidation as JSON values: every key of :meth:`Consolidation.to_dict`, with the tables'
+    rows extended (``*_it`` texts, ``actual_values``), plus ``comune``, ``title``, ``bands``, ``decisions``."""
+    d = dict(c.to_dict())
+    d.update(tables(c))
+    d.setdefault("comune", c.plan.comune)
+    d.setdefault("title", c.plan.title)
+    d.setdefault("bands", [{"code": b.code, "label": b.label, "min": b.min}
+                           for b in sorted(c.plan.scoring.bands, key=lambda b: -b.min)])
+    d.setdefault("decisions", decisions(c))
+    return _jsonable(d)
+
+
+def write_json(c: Consolidation, path: str | Path) -> None:
+    text = json.dumps(to_json_dict(c), ensure_ascii=False, indent=2, allow_nan=False)
+    write_text_atomic(path, text + "\n")
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Flavour:
+    name: str
+    separator: str
+    decimal: str
+    bom: bool
+    iso_dates: bool
+
+
+OPEN_DATA = Flavour("open data", ",", ".", False, True)
+EXCEL_IT = Flavour("Excel (italiano)", ";", ",", True, False)
+
+# table -> (file name, [(column, key in the table row or a function of it, kind)]); kind: text | number | int | date
+TEXT, NUMBER, INT, DATE = "text", "number", "int", "date"
+
+
+def _v(name):
+    return lambda r: (r.get("actual_values") or {}).get(name)
+
+
+def _yes_no(r):
+    v = (r.get("actual_values") or {}).get("value")
+    return ("Sì" if v else "No") if isinstance(v, bool) else None
+
+
+def _number_value(r):
+    v = (r.get("actual_values") or {}).get("value")
+    return None if isinstance(v, bool) else v
+
+
+def _date_value(r):
+    v = (r.get("actual_values") or {}).get("date")
+    return v if isinstance(v, str) else None
+
+
+COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
+    "sectors": ("sectors", [
+        ("settore", "code", TEXT), ("denominazione", "name", TEXT), ("responsabile", "responsabile", TEXT),
+        ("punteggio", "score", NUMBER), ("fascia", "band", TEXT), ("giudizio", "band_label", TEXT),
+        ("obiettivi_raggiunti", "objectives_reached", INT),
+        ("obiettivi_parzialmente_raggiunti", "objectives_partly", INT),
+        ("obiettivi_non_raggiunti", "objectives_not_reached", INT),
+        ("obiettivi_non_rendicontati", "objectives_not_reported", INT), ("stato", "status", TEXT)]),
+    "objectives": ("objectives", [
+        ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("numero", "number", INT),
+        ("titolo", "title", TEXT), ("peso", "weight", NUMBER), ("raggiungimento", "achievement", NUMBER),
+        ("punti", "points", NUMBER), ("fascia", "band", TEXT)]),
+    "indicators": ("indicators", [
+        ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("indicatore", "indicator", TEXT),
+        ("profilo", "profilo", TEXT), ("descrizione", "description", TEXT), ("target", "target", TEXT),
+        ("regola", "rule_it", TEXT), ("fonte", "source_it", TEXT),
+        ("valore", _number_value, NUMBER), ("data", _date_value, DATE), ("si_no", _yes_no, TEXT),
+        ("numeratore", _v("numerator"), NUMBER), ("denominatore", _v("denominator"), NUMBER),
+        ("valore_base", _v("baseline"), NUMBER), ("valore_anno", _v("current"), NUMBER),
+        ("valore_testo", "actual_it", TEXT), ("raggiungimento", "achievement", NUMBER),
+        ("stato", "status_it", TEXT), ("analisi_scostamenti", "analysis", TEXT)]),
+    "findings": ("findings", [
+        ("gravita", "severity_it", TEXT), ("codice", "code", TEXT), ("settore", "sector", TEXT),
+        ("file", "file", TEXT), ("foglio", "sheet", TEXT), ("cella", "cell", TEXT),
+        ("descrizione", "message", TEXT)]),
+    "sources": ("sources", [
+        ("file", "path", TEXT), ("stato", "status_it", TEXT), ("tipo", "kind_it", TEXT),
+        ("settori", "sectors", TEXT), ("usato_per", "used_for_it", TEXT), ("salvato_il", "saved", DATE),
+        ("dimensione_byte", "size", INT), ("sha256", "sha256", TEXT)]),
+}
+DECISION_COLUMNS = [("origine", "origin", TEXT), ("decisione", "kind_it", TEXT), ("settore", "sector", TEXT),
+                    ("obiettivo", "objective", TEXT), ("indicatore", "indicator", TEXT),
+                    ("valore_precedente", "old_text", TEXT), ("valore_nuovo", "new_text", TEXT),
+                    ("motivazione", "reason", TEXT), ("chi", "by", TEXT), ("quando", "date", TEXT),
+                    ("applicata", "applied_it", TEXT), ("effetto", "effect", TEXT)]
+
+
+def _text_field(value) -> str:
+    s = guard_formula(clean_text(value))
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _number_field(value, fl: Flavour) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "" if value in (None, "") else _text_field(value)
+    text = repr(value) if isinstance(value, float) else str(value)
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text.replace(".", fl.decimal)
+
+
+def _date_field(value, fl: Flavour) -> str:
+    """A date (``2025-12-05`` / ``05/12/2025``) or a time (``2025-12-05T10:30:00`` / ``05/12/2025 10:30``);
+    a time with an offset is given in UTC (spreadsheets do not read offsets)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, (date, datetime)):
+        value = value.isoformat()
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return _text_field(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    if fl.iso_dates:
+        return parsed.isoformat() if "T" in str(value) or " " in str(value) else parsed.date().isoformat()
+    return it_date(parsed)
+
+
+def _field(value, kind: str, fl: Flavour) -> str:
+    if isinstance(value, bool):
+        return _text_field("Sì" if value else "No")
+    if kind == TEXT:
+        return "" if value is None else _text_field(value)
+    if kind == DATE:
+        return _date_field(value, fl)
+    if kind == INT and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _number_field(value, fl)
+
+
+def csv_text(rows: list[dict], columns, fl: Flavour) -> str:
+    """One table as CSV text (header and rows, CRLF line ends)."""
+    lines = [fl.separator.join(_text_field(name) for name, _, _ in columns)]
+    for r in rows:
+        lines.append(fl.separator.join(_field(key(r) if callable(key) else r.get(key), kind, fl)
+                                       for _, key, kind in columns))
+    return "\r\n".join(lines) + "\r\n"
+
+
+def write_csv(c: Consolidation, folder: str | Path, flavour: Flavour = OPEN_DATA) -> list[Path]:
+    """One CSV per table in ``folder`` (sectors, objectives, indicators, findings, sources; decisions when
+    the consolidation records decisions), with Italian column names. Returns the paths written."""
+    t = tables(c)
+    out = []
+    jobs = [(COLUMNS[name][0], t[name], COLUMNS[name][1]) for name in TABLES]
+    if decisions(c):
+        jobs.append(("decisions", decisions(c), DECISION_COLUMNS))
+    for file, rows, columns in jobs:
+        text = csv_text(rows, columns, flavour)
+        path = Path(folder) / f"{file}.csv"
+        write_bytes_atomic(path, (b"\xef\xbb\xbf" if flavour.bom else b"") + text.encode("utf-8"))
+        out.append(path)
+    return out
+
+
+def write_csv_excel(c: Consolidation, folder: str | Path) -> list[Path]:
+    """The CSV for Italian Excel: UTF-8 with BOM, ``;`` between fields, ``,`` as decimal separator."""
+    return write_csv(c, folder, EXCEL_IT)
+
+
+__all__ = ["EXCEL_IT", "OPEN_DATA", "clean_text", "guard_formula", "to_json_dict", "write_csv", "write_csv_excel",
+           "write_json", "write_text_atomic"]

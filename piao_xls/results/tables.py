@@ -1,0 +1,239 @@
+"""What the summary workbook, the JSON and the CSV show, computed once from a consolidation.
+
+* Italian labels for every code a reader could see (statuses, sources, severities, file kinds);
+* the typed values each indicator was scored from (numbers, dates, yes/no), at full precision;
+* Italian text for numbers, percentages, amounts and dates (``1.234.567,89 €``, ``97%``, ``05/12/2025``).
+
+The consolidation's rows (see :mod:`piao_xls.results.consolidate`) are never changed: :func:`tables`
+returns copies with the added keys, so every key of the consolidation reaches the JSON unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from ..core.targets import inputs_for
+from .consolidate import Consolidation
+
+# --- Italian labels -------------------------------------------------------------------------
+
+INDICATOR_STATUS_IT = {"scored": "valutato", "missing": "non rendicontato", "invalid": "non valutabile",
+                       "informative": "informativo", "not_applicable": "non applicabile",
+                       "not_available": "non disponibile",
+                       "neutralised": "neutralizzato", "neutralized": "neutralizzato"}
+SOURCE_IT = {"responsabile": "Responsabile", "nucleo": "Nucleo di Valutazione", "esterno": "Certificazione esterna"}
+FILE_STATUS_IT = {"accepted": "accettato", "accepted_with_warnings": "accettato con avvisi", "rejected": "respinto"}
+KIND_IT = {"all": "tutti i settori", "sector": "settore", "source": "fonte di verifica"}
+SEVERITY_IT = {"error": "errore", "warning": "avviso", "info": "informazione"}
+UNIT_IT = {"percent": "percentuale", "number": "numero", "amount": "euro", "date": "data", "yes_no": "sì/no"}
+# short Italian names of the inputs of multi-value rules, for the value text
+INPUT_IT = {"numerator": "accertato", "denominator": "stanziato"}
+
+
+def label(mapping: dict[str, str], value) -> str:
+    """The Italian label of a code (a value already in Italian, or unknown, is returned as is)."""
+    if value is None:
+        return ""
+    return mapping.get(value, value) if isinstance(value, str) else str(value)
+
+
+def used_for_it(text: str) -> str:
+    """``"SF,SA:nucleo"`` -> ``"SF, SA (Nucleo di Valutazione)"``."""
+    out = []
+    for part in filter(None, (text or "").split(",")):
+        code, _, source = part.partition(":")
+        out.append(f"{code} ({label(SOURCE_IT, source)})" if source else code)
+    return ", ".join(out)
+
+
+# --- Italian numbers ------------------------------------------------------------------------
+
+_SWAP = str.maketrans(",.", ".,")
+
+
+def finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _integral(x: float) -> bool:
+    return math.isfinite(x) and abs(x - round(x)) < 1e-9
+
+
+def it_number(x: float, decimals: int = 2) -> str:
+    """``1234567.891`` -> ``1.234.567,89`` (empty for a value that is not a finite number)."""
+    return f"{x:,.{decimals}f}".translate(_SWAP) if math.isfinite(x) else ""
+
+
+def it_plain(x: float) -> str:
+    """A number with as many decimals as it has (up to 6): ``3`` -> ``3``, ``-2.5`` -> ``-2,5``."""
+    if not math.isfinite(x):
+        return ""
+    if _integral(x):
+        return it_number(round(x), 0)
+    return f"{x:,.6f}".rstrip("0").rstrip(".").translate(_SWAP)
+
+
+def it_percent(fraction: float) -> str:
+    """``0.97`` -> ``97%``; ``0.944444`` -> ``94,44%``."""
+    v = fraction * 100
+    return f"{it_number(v, 0 if _integral(v) else 2)}%" if math.isfinite(v) else ""
+
+
+def it_amount(x: float) -> str:
+    return f"{it_number(x, 2)} €"
+
+
+def it_date(d) -> str:
+    """A date, datetime or ISO string -> ``05/12/2025`` (``05/12/2025 10:30`` with a time)."""
+    if isinstance(d, str):
+        try:
+            d = datetime.fromisoformat(d.replace("Z", "+00:00"))
+        except ValueError:
+            return d
+    if isinstance(d, datetime):
+        return f"{d:%d/%m/%Y %H:%M}" if (d.hour, d.minute, d.second) != (0, 0, 0) else f"{d:%d/%m/%Y}"
+    if isinstance(d, date):
+        return f"{d:%d/%m/%Y}"
+    return "" if d is None else str(d)
+
+
+def it_value(value, unit: str) -> str:
+    """One value as a reader sees it, by its unit."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Sì" if value else "No"
+    if isinstance(value, (date, datetime)):
+        return it_date(value)
+    if not finite(value):
+        return ""
+    if unit == "percent":
+        return it_percent(value)
+    if unit == "amount":
+        return it_amount(value)
+    return it_plain(value)
+
+
+def json_value(value):
+    """A value for JSON: numbers as numbers (non-finite -> null), dates as ISO strings."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+# --- the values each indicator was scored from ---------------------------------------------
+
+def indicator_values(c: Consolidation) -> dict[str, dict[str, object]]:
+    """Indicator id -> {input name: typed value} for every indicator with a value in the submission
+    the consolidation used (``sources[*].used_for``). A consolidation row may carry its own ``values``
+    (e.g. after a decision of the Nucleo corrected one): those win."""
+    by_path = {r.path: r for r in c.results}
+    indicators = {s.code: s.indicators for s in c.plan.sectors}
+    out: dict[str, dict[str, object]] = {}
+    for src in c.sources:
+        res = by_path.get(src.get("path"))
+        if res is None or not src.get("used_for"):
+            continue
+        for part in src["used_for"].split(","):
+            code, _, source = part.partition(":")
+            sub = res.sectors.get(code)
+            if sub is None or code not in indicators:
+                continue
+            for ind in indicators[code]:
+                if ind.source == (source or "responsabile") and ind.id in sub.values:
+                    out[ind.id] = dict(sub.values[ind.id].items())
+    for row in c.indicators:
+        if isinstance(row.get("values"), dict):
+            out[row["indicator"]] = dict(row["values"])
+    return out
+
+
+class ValueView:
+    """How one indicator's values are shown: the main value and its reference (fraction: accertato
+    and stanziato; increase: this year's and the baseline), with their units, and the Italian text."""
+
+    __slots__ = ("main", "main_unit", "ref", "ref_unit", "text", "units")
+
+    def __init__(self, ind, year: int, vals: dict[str, object] | None):
+        specs = inputs_for(ind.rule, year)
+        self.units = {s.name: s.unit for s in specs}
+        vals = vals or {}
+        kind = ind.rule.kind
+        if kind == "fraction":
+            main, ref = "numerator", "denominator"
+        elif kind == "increase":
+            main, ref = "current", "baseline"
+        else:
+            main, ref = (specs[0].name if specs else "value"), None
+        self.main = vals.get(main)
+        self.main_unit = self.units.get(main, "number")
+        self.ref = vals.get(ref) if ref else None
+        self.ref_unit = self.units.get(ref, "number") if ref else ""
+        if kind == "increase":
+            by = ind.rule.baseline_year or year - 1
+            names = {"baseline": str(by), "current": str(year)}
+        else:
+            names = INPUT_IT
+        parts = []
+        for s in specs:
+            v = vals.get(s.name)
+            if v is None:
+                continue
+            txt = it_value(v, s.unit)
+            parts.append(txt if len(specs) == 1 else f"{names.get(s.name, s.name)} {txt}")
+        self.text = "; ".join(parts)
+
+
+# --- the tables -----------------------------------------------------------------------------
+
+TABLES = ("sectors", "objectives", "indicators", "findings", "sources")
+
+
+def tables(c: Consolidation) -> dict[str, list[dict]]:
+    """Copies of the consolidation's rows with the added keys (``*_it`` texts, typed values)."""
+    values = indicator_values(c)
+    inds = {i.id: i for s in c.plan.sectors for i in s.indicators}
+    sectors = []
+    for r in c.sectors:
+        score = r.get("score")
+        policy = c.plan.scoring  # as published: the band goes with the figure printed next to it
+        sectors.append({**r, "score_it": it_number(policy.published(score), policy.precision) if finite(score) else ""})
+    objectives = []
+    for r in c.objectives:
+        a, p = r.get("achievement"), r.get("points")
+        objectives.append({**r, "gate_it": "sì" if r.get("gate") else "",
+                           "achievement_it": it_percent(a) if finite(a) else "",
+                           "points_it": it_number(p, 2) if finite(p) else ""})
+    indicators = []
+    for r in c.indicators:
+        ind = inds.get(r.get("indicator"))
+        vals = values.get(r.get("indicator"), {})
+        view = ValueView(ind, c.plan.year, vals) if ind is not None else None
+        a = r.get("achievement")
+        indicators.append({**r, "actual": view.text if view else r.get("actual", ""),
+                           "actual_it": view.text if view else r.get("actual", ""),
+                           "actual_values": {k: json_value(v) for k, v in vals.items()},
+                           "units": dict(view.units) if view else {},
+                           "achievement_it": it_percent(a) if finite(a) else "",
+                           "status_it": label(INDICATOR_STATUS_IT, r.get("status")),
+                           "source_it": label(SOURCE_IT, r.get("source")),
+                           "_view": view})
+    findings = [{**r, "severity_it": label(SEVERITY_IT, r.get("severity"))} for r in c.findings]
+    sources = [{**r, "status_it": label(FILE_STATUS_IT, r.get("status")), "kind_it": label(KIND_IT, r.get("kind")),
+                "used_for_it": used_for_it(r.get("used_for", "")), "saved_it": it_date(r.get("saved") or None)}
+               for r in c.sources]
+    return {"sectors": sectors, "objectives": objectives, "indicators": indicators, "findings": findings,
+            "sources": sources}
+
+
+def decisions(c: Consolidation) -> list[dict]:
+    """Hook for the Nucleo's decisions: the consolidation's ``decisions`` rows when it records any
+    (each a dict: sector, objective, indicator, kind, old_value, new_value, motivation, who, when)."""
+    rows = getattr(c, "decisions", None)
+    return [{**r, "applied_it": "sì" if r.get("applied") else "no"} for r in rows if isinstance(r, dict)] \
+        if isinstance(rows, list) else []
