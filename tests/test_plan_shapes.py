@@ -162,7 +162,8 @@ def test_generate_fill_consolidate(generated, tmp_path):
     row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "PL")
     header = [c.value for c in ws[3]]
     got = dict(zip(header, row, strict=True))
-    assert got["Punteggio (0-100)"] in (None, "non valutabile") and got["Fascia"] is None and got["Stato"] == "non valutabile"
+    assert got["Punteggio (0-100)"] == "non valutabile" and got["Fascia"] is None
+    assert got["Stato"] == "non valutabile"
     assert "non valutabile" in got["Note"]
     years = {i["indicator"]: i["target_year"] for i in data["indicators"]}
     assert years["SF-3.1"] == 2026 and years["SF-1.1"] == 2025  # kept, and reported as belonging to 2026
