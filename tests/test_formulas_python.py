@@ -1,64 +1,73 @@
-"""Light structural checks of the live Excel formulas (the LibreOffice equivalence test is elsewhere)."""
+"""The live objective, sector and band formulas compute what the scoring engine computes.
+
+Evaluated in process by the `formulas` package (as tests/test_rule_formulas.py does for each rule kind);
+tests/test_lo_roundtrip.py recalculates the same formulas in real LibreOffice.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from types import SimpleNamespace
 
-import pytest
+import formulas as xl
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from piao_xls.core import formulas
-from piao_xls.core.answers import YES
 from piao_xls.core.model import DEFAULT_BANDS, Rule, ScoringPolicy
+from piao_xls.core.scoring import SCORED, IndicatorScore, ObjectiveScore, gate_capped, score_objective, sector_score_value
 
-P = ScoringPolicy()
-RULES = [
-    Rule("at_least", unit="percent", target=1.0),
-    Rule("at_most", unit="number", target=0.0, worst=30.0),
-    Rule("range", unit="percent", low=0.9, high=1.0),
-    Rule("deadline", unit="date", deadline=date(2025, 11, 30)),
-    Rule("yes_no", unit="yes_no"),
-    Rule("fraction", unit="percent", target=1.0),
-    Rule("increase", increase=0.6, baseline_year=2024),
-]
+_COMPILED: dict[str, object] = {}
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[r.kind for r in RULES])
-def test_indicator_formula_reads_its_input_cells(rule):
-    f = formulas.indicator_formula(rule, ["F10", "F11"], P)
-    assert f.startswith("=")
-    assert "F10" in f
-    two_inputs = rule.kind in ("fraction", "increase")
-    assert ("F11" in f) == two_inputs
-    assert f.count("(") == f.count(")")
+def evaluate(formula: str, cells: dict[str, object]):
+    fn = _COMPILED.get(formula)
+    if fn is None:
+        fn = _COMPILED[formula] = xl.Parser().ast(formula)[1].compile()
+    out = np.asarray(fn(*(cells[name.upper()] for name in fn.inputs))).ravel()[0]
+    return out if isinstance(out, str) else float(out)
 
 
-def test_informative_has_no_formula():
-    assert formulas.indicator_formula(Rule("informative"), ["F10"], P) is None
+achievements = st.floats(0, 1, allow_nan=False).map(lambda x: round(x, 6))
+policies = st.builds(ScoringPolicy, aggregation=st.sampled_from(["weighted_mean", "min"]),
+                     threshold=st.sampled_from([None, 0.5, 0.6, 0.8, 0.333]), precision=st.integers(0, 4))
 
 
-def test_rule_parameters_appear_in_the_formulas():
-    assert "30" in formulas.indicator_formula(RULES[1], ["F10"], P)  # worst
-    rng = formulas.indicator_formula(RULES[2], ["F10"], P)
-    assert "0.9" in rng and "F10<=1" in rng
-    dl = formulas.indicator_formula(RULES[3], ["F10"], ScoringPolicy(late_penalty_per_month=0.25))
-    assert "DATE(2025,11,30)" in dl and "0.25" in dl and "/30" in dl
-    yes = formulas.indicator_formula(RULES[4], ["F10"], P)
-    assert all(f'LOWER(TRIM(F10))="{s}"' in yes for s in YES)  # the reader's own list of spellings
-    assert "F11=0" in formulas.indicator_formula(RULES[5], ["F10", "F11"], P)  # denominator 0 guard
-    assert "1.6" in formulas.indicator_formula(RULES[6], ["F10", "F11"], P)  # 1 + 0.6
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(achievements, st.sampled_from([1, 2, 3, 0.5])), min_size=1, max_size=4), policies)
+def test_objective_formula_is_the_engine(parts, policy):
+    cells = {f"H{10 + n}": a for n, (a, _) in enumerate(parts)}
+    inds = [SimpleNamespace(id=f"X-1.{n}", weight=w, rule=Rule("at_least", target=1.0)) for n, (_, w) in enumerate(parts)]
+    obj = SimpleNamespace(id="X-1", weight=10.0, gate=False, indicators=inds)
+    scores = {i.id: IndicatorScore(i.id, SCORED, a, "") for i, (a, _) in zip(inds, parts, strict=True)}
+    expected = score_objective(obj, scores, policy).achievement
+    formula = formulas.objective_formula([(ref, w) for ref, (_, w) in zip(cells, parts, strict=True)], policy)
+    assert abs(evaluate(formula, cells) - expected) < 1e-12
 
 
-def test_objective_formula_weighted_mean_min_and_threshold():
-    assert formulas.objective_formula([("H10", 3), ("H11", 1)], P) == "=(3*H10+1*H11)/4"
-    f = formulas.objective_formula([("H10", 3), ("H11", 1)], ScoringPolicy(aggregation="min", threshold=0.5))
-    assert "MIN(H10,H11)" in f and "ROUND((MIN(H10,H11))*100,2)<50," in f  # on the published percentage
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(achievements, st.sampled_from([10, 20, 15, 30])), min_size=1, max_size=5),
+       st.lists(achievements | st.just(1.0), max_size=2), st.sampled_from([0.0, 50.0, 60.0]))
+def test_sector_formula_with_gates_is_the_engine(objs, gates, cap):
+    policy = ScoringPolicy(gate_cap=cap)
+    scored = tuple(ObjectiveScore(f"S-{n}", w, a, w * a, ()) for n, (a, w) in enumerate(objs))
+    gate_scores = tuple(ObjectiveScore(f"G-{n}", 0.0, a, 0.0, (), gate=True) for n, a in enumerate(gates))
+    expected, _ = gate_capped(sector_score_value(scored + gate_scores), scored + gate_scores, policy)
+    points = {f"G{10 + n}": o.points for n, o in enumerate(scored)}
+    gate_cells = {f"F{30 + n}": a for n, a in enumerate(gates)}
+    formula = formulas.sector_formula(list(points), sum(w for _, w in objs), list(gate_cells), cap)
+    assert abs(evaluate(formula, {**points, **gate_cells}) - expected) < 1e-9
 
 
-def test_points_sector_and_band_formulas():
-    assert formulas.points_formula(10, "I5") == "=10*I5"
-    assert formulas.sector_formula(["J1", "J2"], 90) == "=(J1+J2)*100/90"
-    assert formulas.sector_formula([], 0) == "=0"
-    band = formulas.band_formula("K1", DEFAULT_BANDS)
-    for b in DEFAULT_BANDS[:-1]:
-        assert f"ROUND(K1,2)>={b.min:g}" in band  # on the published score
-    assert '"E - Inadeguato"' in band
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0, 100, allow_nan=False) | st.sampled_from([94.995, 94.994, 89.9999999, 95.0, 0.0, 100.0]),
+       st.integers(0, 4))
+def test_band_formula_is_the_engine(score, precision):
+    policy = ScoringPolicy(precision=precision)
+    band = policy.band(score)
+    expected = f"{band.code} - {band.label}"
+    assert evaluate(formulas.band_formula("K1", DEFAULT_BANDS, precision), {"K1": score}) == expected
+
+
+def test_points_are_weight_times_achievement():
+    assert evaluate(formulas.points_formula(12.5, "I5"), {"I5": 0.8}) == 10.0
