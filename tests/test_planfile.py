@@ -975,7 +975,7 @@ def test_qualitative_target_is_a_judgement_of_the_nucleo_with_a_warning():
     assert plan is not None
     f = only(findings, "PLAN-QUALITATIVE")
     assert (f.severity, f.line) == ("warning", line_of(text, "Rispetto degli adempimenti"))
-    assert "SA-2.1" in f.message and "nucleo" in f.message
+    assert "SA-2.1" in f.message and "il Nucleo di Valutazione" in f.message
     ind = plan.indicators[-1]
     assert (ind.rule, ind.source) == (Rule("giudizio", unit="percent"), "nucleo")
 
@@ -984,7 +984,7 @@ def test_qualitative_target_with_a_stated_source():
     text = sub('target: "<=0"', 'target: "Rispetto degli adempimenti"\n            source: esterno')
     plan, findings = parse(text)
     assert plan.indicators[-1].source == "esterno"
-    assert "esterno" in only(findings, "PLAN-QUALITATIVE").message
+    assert "una fonte esterna" in only(findings, "PLAN-QUALITATIVE").message
 
 
 def test_an_explicit_giudizio_rule_is_not_warned_about():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -165,9 +166,17 @@ def test_yes_no(text):
 def test_uninterpretable_raises_target_error(text):
     with pytest.raises(TargetError) as e:
         interpret(text, "Rispetto dei tempi", 2025)
-    # the message quotes the text and tells the plan author how to write an explicit rule
+    # the message quotes the text; the plan loader tells the author where to state the rule
     assert text in str(e.value)
-    assert "rule:" in str(e.value)
+
+
+def test_an_uninterpretable_target_says_where_to_state_the_rule_in_yaml_and_in_a_workbook():
+    from piao_xls.plan.planfile import parse_plan
+
+    text = (Path(__file__).resolve().parents[1] / "templates" / "truccazzano-2025.yaml").read_text(encoding="utf-8")
+    _, findings = parse_plan(text.replace('target: "Novembre"', 'target: "circa 30 pratiche"', 1), "p.yaml")
+    f = next(f for f in findings if f.code == "PLAN-TARGET")
+    assert "«circa 30 pratiche»" in f.message and "rule: {kind:" in f.message
 
 
 @pytest.mark.parametrize("text", ["entro le tempistiche previste dalla normativa", "Costantemente nell'anno"])

@@ -625,7 +625,6 @@ def _parse(t: str, year: int, description: str) -> tuple[Rule | None, list[str],
     return None, [], far
 
 
-_HINT = " Oppure indicare la regola esplicita (rule: {kind: at_least, unit: percent, target: 100%})."
 
 
 def _qualitative(t: str) -> bool:
@@ -656,14 +655,14 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
     try:
         rule, notes, far = _parse(t, year, description or "")
     except TargetError as e:
-        raise TargetError(f"target «{shown}»: {e}.{_HINT}") from None
+        raise TargetError(f"target «{shown}»: {e}") from None
     if rule is not None:
         if rule.kind == "giudizio":
             notes.append("obiettivo qualitativo: giudizio motivato")
         try:
             kind_of(rule.kind).check(rule)
         except ValueError as e:
-            raise TargetError(f"target «{shown}»: {e}.{_HINT}") from None
+            raise TargetError(f"target «{shown}»: {e}") from None
         return Reading(rule, tuple(notes))
     parts = _split(raw)
     if parts:
@@ -673,14 +672,14 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
             read = [None]
         if all(r is not None and r.kind != "giudizio" for r in read):
             raise TargetError(f"target «{shown}»: contiene due condizioni, «{parts[0][:60]}» e «{parts[1][:60]}»: le scriva "
-                              f"come due indicatori distinti, uno per condizione.{_HINT}")
+                              f"come due indicatori distinti, uno per condizione")
     if _qualitative(t):
         return Reading(Rule("giudizio", unit="percent"),
                        ("obiettivo qualitativo: il grado di raggiungimento è un giudizio motivato di chi il piano "
                         "indica come fonte (in mancanza, il Nucleo di Valutazione); meglio una regola misurabile",))
     rest = t[far:].strip() or t
     where = f"non compreso «{rest[:60]}»"
-    raise TargetError(f"target «{shown}»: {where}.{_HINT}")
+    raise TargetError(f"target «{shown}»: {where}")
 
 
 def _unit_for(desc: str) -> str:

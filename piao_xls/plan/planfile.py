@@ -451,6 +451,10 @@ def _years_in(text: str) -> list[int]:
     return out
 
 
+#: who provides a value, as the author reads it
+SOURCE_IT = {"responsabile": "il Responsabile", "nucleo": "il Nucleo di Valutazione", "esterno": "una fonte esterna"}
+
+
 def target_year(ind: Indicator, year: int) -> int:
     """The year an indicator's target belongs to: its deadline's year, else a later year its target text
     names ("100% entro il 2026"), else the plan year. PIAO are triennial: later years are kept as printed."""
@@ -486,9 +490,7 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
             else:
                 hint = ("se il target è scritto come stampato, aggiunga una regola esplicita, ad es. "
                         "rule: {kind: at_least, unit: percent, target: 90%}")
-            why = str(e)
-            if ctx.book:  # the author of a workbook never sees YAML syntax
-                why = "; ".join(p for p in why.split("; ") if "rule:" not in p and "{kind" not in p)
+            why = str(e).rstrip(".")  # the grammar says what it did not understand; the hint says where to go
             ctx.add("PLAN-TARGET", f"{what}: {why}; {hint}", ctx.line_of(m, "target"))
             rule = None
     if rule is None:
@@ -504,8 +506,9 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
     source = ctx.text(m, "source", what, "indicator") or _source_for(description, rule)
     if rule.kind == "giudizio" and "rule" not in m:
         ctx.add("PLAN-QUALITATIVE", f"{what}: il target «{_short(target)}» è qualitativo: sarà valutato come giudizio "
-                f"motivato (una percentuale con la sua motivazione) da chi ne è la fonte ({source}); se esiste, "
-                "indichi un target o una regola misurabile", ctx.line_of(m, "target"), WARNING)
+                "motivato (una percentuale con la sua motivazione) da chi ne è la fonte, "
+                f"{SOURCE_IT.get(source, source)}; se esiste, indichi un target o una regola misurabile",
+                ctx.line_of(m, "target"), WARNING)
     if source not in SOURCES:
         ctx.add("PLAN-SCHEMA", f"{what}: la fonte '{source}' non esiste; scelga una di queste: {', '.join(SOURCES)}",
                 ctx.line_of(m, "source"))

@@ -7,10 +7,7 @@ from collections import Counter
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Indicator, Plan, Sector
 from ..core.targets import TargetError, explain_it, read_target
-from .planfile import target_year
-
-#: who provides a value, as the author reads it
-SOURCE_IT = {"responsabile": "il Responsabile", "nucleo": "il Nucleo di Valutazione", "esterno": "una fonte esterna"}
+from .planfile import SOURCE_IT, target_year
 
 
 def reading_it(ind: Indicator, year: int | None) -> str:
