@@ -48,13 +48,18 @@ def chunks(items: list, size: int = PER_IMAGE) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
 
 
+def _bars_figure(plt, count: int):
+    """A figure for ``count`` horizontal bars, top to bottom: (figure, axes, y of each bar)."""
+    n = max(1, count)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.2 + 0.42 * n))
+    return fig, ax, list(range(n))[::-1]
+
+
 def overview_chart(rows: list[dict], bands: list[tuple[float, str]], precision: int, title: str) -> bytes:
     """Sector scores (0-100) against the band limits. ``rows``: {label, score (None: not scored), band, note}."""
     plt = _pyplot()
-    n = max(1, len(rows))
-    height = 1.2 + 0.42 * n
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    ys = list(range(n))[::-1]
+    fig, ax, ys = _bars_figure(plt, len(rows))
+    n = len(ys)
     for y, r in zip(ys, rows, strict=False):
         if r["score"] is None:
             ax.barh(y, 100, color="none", edgecolor=GREY, hatch="////", linewidth=0.6)
@@ -83,7 +88,7 @@ def overview_chart(rows: list[dict], bands: list[tuple[float, str]], precision: 
     ax.set_title(title, fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    _margins(fig, height)
+    _margins(fig, fig.get_figheight())
     return _png(fig)
 
 
@@ -92,10 +97,8 @@ def objectives_chart(rows: list[dict], precision: int, title: str) -> bytes:
     where state is "scored", "missing" (non rendicontato), "excluded" (left out of the score) or "unscored" (the
     sector is not scored: ``note`` says why)."""
     plt = _pyplot()
-    n = max(1, len(rows))
-    height = 1.2 + 0.42 * n
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    ys = list(range(n))[::-1]
+    fig, ax, ys = _bars_figure(plt, len(rows))
+    n = len(ys)
     for y, r in zip(ys, rows, strict=False):
         state, ach = r["state"], r.get("achievement")
         if state == "unscored":
@@ -127,5 +130,5 @@ def objectives_chart(rows: list[dict], precision: int, title: str) -> bytes:
     ax.set_title(title, fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    _margins(fig, height)
+    _margins(fig, fig.get_figheight())
     return _png(fig)
