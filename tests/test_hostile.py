@@ -310,7 +310,7 @@ def test_calamine_does_not_expand_a_billion_laughs_sheet(tmp_path, sf_bytes):
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     outcome, seconds, rss_kb = (x.strip() for x in p.stdout.split("|"))
-    assert float(seconds) < 5 and int(rss_kb) < 300 * 1024, p.stdout
+    assert float(seconds) < 5 and int(rss_kb) < 400 * 1024, p.stdout  # the expansion would need ~3 GB
     if outcome.startswith("parsed"):
         assert int(outcome.split()[1]) < 10  # the entity was not expanded
 
