@@ -15,49 +15,93 @@ WARNING = "warning"
 #: severities in Italian, for what people read (JSON keeps the English tokens above)
 SEVERITY_IT = {ERROR: "errore", WARNING: "avviso"}
 
-#: Every code piao-xls can emit, with a one-line description (documented in README).
-CODES: dict[str, str] = {
-    # plan file
-    "PLAN-YAML": "the plan file is not valid YAML",
-    "PLAN-SCHEMA": "a required field is missing or has the wrong type",
-    "PLAN-UNKNOWN-KEY": "a key the plan format does not know (often a typo)",
-    "PLAN-WEIGHTS": "objective weights of a sector do not sum to 100",
-    "PLAN-DUPLICATE-ID": "two sectors, objectives or indicators share an id",
-    "PLAN-TARGET": "a target text cannot be interpreted as a rule",
-    "PLAN-RULE": "an explicit rule is incomplete or inconsistent",
-    "PLAN-SHEET-NAME": "a sector short name is not a legal Excel sheet name",
-    "PLAN-SCORING": "the scoring policy is invalid",
-    "PLAN-NO-TARGET": "an indicator has no target: it is informative, not scored",
-    "PLAN-QUALITATIVE": "a qualitative target: scored as a motivated judgement (giudizio) by the plan's source",
-    "PLAN-UNSCORED-OBJECTIVE": "an objective has no scored indicator: its weight is left out of the score",
-    "PLAN-YEAR": "a date in a card refers to a year before the plan year",
-    "PLAN-STAFF-TOTAL": "the printed staff total differs from the sum of the rows",
-    "PLAN-REFERENCE": "a row of a plan workbook points to a sector or objective that does not exist",
-    "PLAN-NO-INDICATOR": "an objective has no indicator: it is not measurable (named, never dropped silently)",
-    "PLAN-NOT-EVALUABLE": "a sector has nothing measurable: it will be 'non valutabile' (no score, no band)",
-    "PLAN-NUMBER": "a number of the plan is not finite (NaN, infinity)",
-    "PLAN-ID": "a sector code, objective or indicator id or plan id is not a safe identifier",
-    "PLAN-LIMIT": "a text longer than an Excel cell holds, or YAML aliases that expand too much",
-    # returned workbooks
-    "WB-OPEN": "the file cannot be opened as a workbook",
-    "WB-UNSAFE": "the file was refused before reading: too big, zip bomb, macros, XML entities, inconsistent zip",
-    "WB-IDENTITY": "the workbook does not belong to this plan, year or layout version",
-    "WB-TAMPERED": "a locked cell, row or sheet differs from what the plan lays out",
-    "WB-VALUE": "an input value is not valid for its indicator",
-    "WB-FORMULA": "a formula was typed into an input cell",
-    "WB-MISSING": "a scored indicator has no value (non rendicontato)",
-    "WB-ANALYSIS": "achievement below 100%, or a value 'non disponibile', without an 'Analisi scostamenti'",
-    "WB-NOT-AVAILABLE": "a value declared 'non disponibile' (with its reason): scored 0 and reported as such",
-    "WB-DIV-ZERO": "a denominator is zero",
-    "WB-CONFLICT": "two files give different values for the same sector",
-    "WB-NOT-RECEIVED": "no submission for a sector (non pervenuto)",
-    "WB-SKIPPED": "a file in the input folders is not a workbook",
-    # the Nucleo's decisions file
-    "DEC-INVALID": "a decision of the Nucleo is incomplete, names an unknown objective or indicator, or corrects "
-                   "a value that was not the one reported: not applied",
-    # mail
-    "MAIL-SENDER": "a returned file was sent by someone who is not the sector's Responsabile nor a delegate",
-}
+@dataclass(frozen=True)
+class ErrorCode:
+    """One code of the registry: ``title`` is Italian (feedback notes, the summary), ``description`` English."""
+
+    code: str
+    title: str
+    description: str
+
+    def __str__(self) -> str:
+        return self.description
+
+
+#: Every code piao-xls can emit: its Italian title (what people read next to the code) and an English
+#: description for developers. docs/errors.md is generated from it (:func:`codes_table`).
+CODES: dict[str, ErrorCode] = {c.code: c for c in (
+    ErrorCode("PLAN-YAML", "Piano non leggibile",
+              "the plan file is not valid YAML"),
+    ErrorCode("PLAN-SCHEMA", "Dato del piano mancante o di tipo errato",
+              "a required field is missing or has the wrong type"),
+    ErrorCode("PLAN-UNKNOWN-KEY", "Chiave sconosciuta",
+              "a key the plan format does not know (often a typo)"),
+    ErrorCode("PLAN-WEIGHTS", "Pesi degli obiettivi",
+              "objective weights of a sector do not sum to 100"),
+    ErrorCode("PLAN-DUPLICATE-ID", "Codice ripetuto",
+              "two sectors, objectives or indicators share an id"),
+    ErrorCode("PLAN-TARGET", "Target non interpretabile",
+              "a target text cannot be interpreted as a rule"),
+    ErrorCode("PLAN-RULE", "Regola incompleta o incoerente",
+              "an explicit rule is incomplete or inconsistent"),
+    ErrorCode("PLAN-SHEET-NAME", "Nome del foglio non valido",
+              "a sector short name is not a legal Excel sheet name"),
+    ErrorCode("PLAN-SCORING", "Regole di punteggio non valide",
+              "the scoring policy is invalid"),
+    ErrorCode("PLAN-NO-TARGET", "Indicatore senza target",
+              "an indicator has no target: it is informative, not scored"),
+    ErrorCode("PLAN-QUALITATIVE", "Target qualitativo",
+              "a qualitative target: scored as a motivated judgement (giudizio) by the plan's source"),
+    ErrorCode("PLAN-UNSCORED-OBJECTIVE", "Obiettivo senza indicatori valutabili",
+              "an objective has no scored indicator: its weight is left out of the score"),
+    ErrorCode("PLAN-YEAR", "Anno da verificare",
+              "a date in a card refers to a year before the plan year"),
+    ErrorCode("PLAN-STAFF-TOTAL", "Totale del personale",
+              "the printed staff total differs from the sum of the rows"),
+    ErrorCode("PLAN-REFERENCE", "Riferimento inesistente",
+              "a row of a plan workbook points to a sector or objective that does not exist"),
+    ErrorCode("PLAN-NO-INDICATOR", "Obiettivo senza indicatori",
+              "an objective has no indicator: it is not measurable (named, never dropped silently)"),
+    ErrorCode("PLAN-NOT-EVALUABLE", "Settore non valutabile",
+              "a sector has nothing measurable: it will be 'non valutabile' (no score, no band)"),
+    ErrorCode("PLAN-NUMBER", "Numero non finito",
+              "a number of the plan is not finite (NaN, infinity)"),
+    ErrorCode("PLAN-ID", "Codice non ammesso",
+              "a sector code, objective or indicator id or plan id is not a safe identifier"),
+    ErrorCode("PLAN-LIMIT", "Limite superato",
+              "a text longer than an Excel cell holds, or YAML aliases that expand too much"),
+    ErrorCode("WB-OPEN", "File non apribile",
+              "the file cannot be opened as a workbook"),
+    ErrorCode("WB-UNSAFE", "File rifiutato per sicurezza",
+              "the file was refused before reading: too big, zip bomb, macros, XML entities, inconsistent zip"),
+    ErrorCode("WB-IDENTITY", "File di un altro piano o modulo",
+              "the workbook does not belong to this plan, year or layout version"),
+    ErrorCode("WB-TAMPERED", "Modulo alterato",
+              "a locked cell, row or sheet differs from what the plan lays out"),
+    ErrorCode("WB-VALUE", "Valore non valido",
+              "an input value is not valid for its indicator"),
+    ErrorCode("WB-FORMULA", "Formula in una cella da compilare",
+              "a formula was typed into an input cell"),
+    ErrorCode("WB-MISSING", "Valore mancante",
+              "a scored indicator has no value (non rendicontato)"),
+    ErrorCode("WB-ANALYSIS", "Analisi degli scostamenti mancante",
+              "achievement below 100%, or a value 'non disponibile', without an 'Analisi scostamenti'"),
+    ErrorCode("WB-NOT-AVAILABLE", "Valore non disponibile",
+              "a value declared 'non disponibile' (with its reason): scored 0 and reported as such"),
+    ErrorCode("WB-DIV-ZERO", "Denominatore pari a zero",
+              "a denominator is zero"),
+    ErrorCode("WB-CONFLICT", "File in conflitto",
+              "two files give different values for the same sector"),
+    ErrorCode("WB-NOT-RECEIVED", "Modulo non pervenuto",
+              "no submission for a sector (non pervenuto)"),
+    ErrorCode("WB-SKIPPED", "File ignorato",
+              "a file in the input folders is not a workbook"),
+    ErrorCode("DEC-INVALID", "Decisione non applicata",
+              "a decision of the Nucleo is incomplete, names an unknown objective or indicator, or corrects "
+              "a value that was not the one reported: not applied"),
+    ErrorCode("MAIL-SENDER", "Mittente non previsto",
+              "a returned file was sent by someone who is not the sector's Responsabile nor a delegate"),
+)}
 
 
 def quote_sheet(name: str) -> str:
@@ -122,6 +166,11 @@ class Finding:
         return str(self.location)
 
     @property
+    def title(self) -> str:
+        """The code's Italian title (e.g. «Valore non valido»)."""
+        return CODES[self.code].title
+
+    @property
     def severity_it(self) -> str:
         """The severity as the command line and the notes print it: «errore» or «avviso»."""
         return SEVERITY_IT[self.severity]
@@ -148,11 +197,12 @@ def codes_table() -> str:
     rows = ["# Error codes", "",
             "Generated from `piao_xls/core/errors.py`; regenerate with",
             "`python3 -c 'from piao_xls.core.errors import codes_table; print(codes_table(), end=\"\")' > docs/errors.md`.",
-            "", "| code | for | meaning |", "|---|---|---|"]
-    for code, text in CODES.items():
+            "", "| code | for | title (Italian, as people read it) | meaning |", "|---|---|---|---|"]
+    for code, entry in CODES.items():
         prefix = code.split("-")[0]
-        scope = {"PLAN": "plan", "WB": "returned workbook"}.get(prefix, prefix.lower())
-        rows.append(f"| `{code}` | {scope} | {text} |")
+        scope = {"PLAN": "plan", "WB": "returned workbook", "DEC": "the Nucleo's decisions",
+                 "MAIL": "mail"}.get(prefix, prefix.lower())
+        rows.append(f"| `{code}` | {scope} | {entry.title} | {entry.description} |")
     return "\n".join(rows) + "\n"
 
 

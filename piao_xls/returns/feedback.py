@@ -22,8 +22,17 @@ def feedback_text(result, plan) -> str:
             where = f.location.italian() if f.sheet else ""
             where = f"{where}: " if where else ""
             kind = "da correggere" if f.severity == "error" else "avviso"
-            lines.append(f"{i}. [{kind}] {where}{f.message}")
+            lines.append(f"{i}. [{kind}] {where}{f.title}. {_sentence(f.message)}")
         lines.append("")
         lines.append("Correggere il file ricevuto (solo le celle gialle) e restituirlo al Servizio Finanziario.")
     text = "\n".join(lines) + "\n"
     return text.encode("utf-8", "replace").decode("utf-8")  # a file name that is not UTF-8 must not stop the batch
+
+
+def _sentence(text: str) -> str:
+    """A finding's message as a sentence of the note: capital first letter, full stop at the end."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "»")) else text + "."
