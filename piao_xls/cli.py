@@ -812,7 +812,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
 @plan_option
 @click.option("-o", "--output", "summary", default=None, type=click.Path(dir_okay=False),
               help="Il riepilogo. Predefinito: risultati/PIAO-<anno>-Riepilogo.xlsx nell'area di lavoro, "
-                   "altrimenti output/<anno>/PIAO-<anno>-Riepilogo.xlsx")
+                   "altrimenti output/<anno>-risultati/PIAO-<anno>-Riepilogo.xlsx")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.option("--json-file", "json_file", type=click.Path(dir_okay=False),
               help="Scrive anche i risultati in JSON in questo file (schema: docs/summary.schema.json).")
@@ -860,7 +860,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     elif s is not None:
         out = s.folder("risultati") / f"PIAO-{p.year}-Riepilogo.xlsx"
     else:
-        out = Path("output") / str(p.year) / f"PIAO-{p.year}-Riepilogo.xlsx"
+        out = _results_folder(p) / f"PIAO-{p.year}-Riepilogo.xlsx"
     write_summary(c, out)
     if json_file:
         write_json(c, json_file)
@@ -899,7 +899,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
               help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
 @click.option("-o", "--output", "docx_file", default=None, type=click.Path(dir_okay=False),
               help="Il file .docx da scrivere (il .pdf va accanto). Predefinito: risultati/ nell'area di lavoro, "
-                   "altrimenti output/<anno>/PIAO-<anno>-Relazione-Performance.docx")
+                   "altrimenti output/<anno>-risultati/PIAO-<anno>-Relazione-Performance.docx")
 @click.option("--no-pdf", is_flag=True, help="Scrive solo il .docx (il PDF richiede LibreOffice).")
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
@@ -940,11 +940,17 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
             data = results_of(c)
         name = f"PIAO-{p.year}-Relazione-Performance.docx"
         out = (Path(docx_file) if docx_file else s.folder("risultati") / name if s is not None
-               else Path("output") / str(p.year) / name)
+               else _results_folder(p) / name)
         docx, pdf = write_relazione(data, p, out, pdf=not no_pdf)
     except RelazioneError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"scritto {docx}" + (f" e {pdf}" if pdf else " (PDF non richiesto)"))
+
+
+def _results_folder(plan) -> Path:
+    """Outside a workspace, results go next to the forms but never among them: output/<year>-risultati/
+    (a later «consolidate output/<year>» must not read the summary back as a returned form)."""
+    return Path("output") / f"{plan.year}-risultati"
 
 
 def _echo_decisions(c) -> None:

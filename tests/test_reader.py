@@ -335,3 +335,18 @@ def test_many_sector_workbook_keeps_its_identity(tmp_path):
         path = write(tmp_path / "big.xlsx", book, values)
     res = read_workbook(path, big)
     assert res.kind == "all" and res.sector_codes == ["S001"], [str(f) for f in res.findings]
+
+
+def test_outside_a_workspace_results_never_land_among_the_forms(tmp_path, monkeypatch):
+    """`generate` then `consolidate output/<year>` (no -o): the summary goes to output/<year>-risultati/, so a
+    second consolidation of the forms' folder does not read the summary back as a returned form."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["generate", "-o", "output"]).exit_code == 0
+    forms = sorted(p.name for p in (tmp_path / "output" / "2025").iterdir())
+    for _ in range(2):
+        r = runner.invoke(cli, ["consolidate", "output/2025", "--jobs", "1"])
+        assert r.exit_code == 1, r.output  # empty forms: sectors not scored cleanly
+        assert (tmp_path / "output" / "2025-risultati" / "PIAO-2025-Riepilogo.xlsx").is_file()
+        assert sorted(p.name for p in (tmp_path / "output" / "2025").iterdir()) == forms
+        assert f"{len(forms)} file letti" in r.output
