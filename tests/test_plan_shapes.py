@@ -359,3 +359,53 @@ def test_plan_check_verbose_with_errors_prints_what_it_read(tmp_path):
     r = run("plan", "check", p, "--verbose")
     assert r.exit_code == 1
     assert "riga 12: SF-1.1: '100%' -> almeno 100%" in r.output and "PLAN-TARGET" in r.output
+
+
+def test_a_qualitative_target_is_judged_by_the_nucleo_end_to_end(tmp_path):
+    """The same plan with the qualitative target as printed (no rule): a `giudizio` of the Nucleo di Valutazione,
+    typed in the Nucleo's workbook with its motivation, counts in SF's score; without a motivation it is refused."""
+    from piao_xls.forms.layout import source_workbook
+
+    book = tmp_path / "piano.xlsx"
+    assert run("plan", "template", "-o", book).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    indicators = {k: v for k, v in ROWS["Indicatori"].items() if k not in ("F3", "G3", "H3")}
+    rows = {**ROWS, "Indicatori": indicators,
+            "Punteggio": {_punteggio("weights"): "coefficienti", _punteggio("gate_cap"): 50}}
+    for sheet, cells in rows.items():
+        for cell, value in cells.items():
+            wb[sheet][cell].value = value if value != "" else None
+    wb.save(book)
+    r = run("plan", "import", book, "-o", tmp_path / "piano.yaml")
+    assert r.exit_code == 0 and "avviso PLAN-QUALITATIVE" in r.output, r.output
+    plan, _ = check_plan(tmp_path / "piano.yaml")
+    ind = plan.sector("SF").objectives[1].indicators[0]
+    assert (ind.rule.kind, ind.source) == ("giudizio", "nucleo")
+    assert run("generate", tmp_path / "piano.yaml", "-o", tmp_path / "out").exit_code == 0
+    gen = tmp_path / "out" / "2025"
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    for code, values in VALUES.items():
+        values = {k: v for k, v in values.items() if not k.startswith("SF-2.1|")}  # not the Responsabile's to fill
+        (returned / f"{code}.xlsx").write_bytes(_fill(plan, gen, code, values).read_bytes())
+    nucleo = source_workbook(plan, "nucleo")
+    sheet = nucleo.sheets[1]
+
+    def judge(analysis):
+        wb = openpyxl.load_workbook(gen / nucleo.filename)
+        ws = wb[sheet.name]
+        ws[sheet.inputs["SF-2.1|value"].ref].value = 0.6
+        if analysis:
+            ws[sheet.inputs["SF-2.1|analisi"].ref].value = analysis
+        wb.save(returned / nucleo.filename)
+        r = run("consolidate", returned, "--plan", tmp_path / "piano.yaml", "-o", tmp_path / "r.xlsx",
+                "--json-file", tmp_path / "r.json")
+        return r, json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+
+    r, data = judge("Adempimenti rispettati in 6 casi su 10, per carenza di personale nel primo semestre.")
+    sf = next(s for s in data["sectors"] if s["code"] == "SF")
+    # (1.0 x 0.9 + 1.2 x 0.6 + 1.4 x 1) / 3.6 x 100 = 83.888...
+    assert sf["score"] == pytest.approx((1.0 * 0.9 + 1.2 * 0.6 + 1.4) / 3.6 * 100, abs=1e-9), r.output
+    r, data = judge("")
+    refused = [f for f in data["findings"] if f["code"] == "WB-ANALYSIS" and "SF-2.1" in f["message"]]
+    assert refused and refused[0]["severity"] == "error"
