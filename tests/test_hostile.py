@@ -215,17 +215,32 @@ def test_ods_empty_repeats_are_fine(plan, tmp_path):
     assert [f.code for f in res.findings] == ["WB-IDENTITY"]  # past the guard: no properties in this one
 
 
-def test_a_panic_in_calamine_is_a_finding(plan, tmp_path, sf_bytes, monkeypatch):
+def test_no_second_library_reads_a_returned_file(plan, tmp_path, sf_bytes, monkeypatch):
+    """One parse: the values scored are those the guard's package holds, read once (python-calamine,
+    openpyxl and zipfile never open the returned bytes on the reading path)."""
+    import zipfile
+
+    import openpyxl
     import python_calamine
 
-    class PanicException(BaseException):  # what pyo3 raises for a Rust panic: not an Exception
-        pass
+    def never(*_a, **_k):
+        raise AssertionError("a second parser opened the returned file")
 
-    def boom(*_a, **_k):
-        raise PanicException("chunk size must be non-zero")
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", never)
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    real = zipfile.ZipFile
 
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", boom)
-    _one(_read(tmp_path, plan, "panic.xlsx", sf_bytes), "WB-OPEN", "danneggiato")
+    def once(*a, **k):  # the guard reads the directory once; nobody else may
+        calls.append(1)
+        return real(*a, **k)
+    calls: list[int] = []
+    monkeypatch.setattr(zipfile, "ZipFile", once)
+    path = tmp_path / "PIAO-2025-SF-Finanziario.xlsx"
+    path.write_bytes(sf_bytes)
+    res = read_workbook(path, plan)
+    assert res.status in ("accepted", "accepted_with_warnings"), [str(f) for f in res.findings]
+    assert len(calls) == 1
 
 
 def test_unknown_workbook_kind_is_an_identity_error(plan, tmp_path, sf_bytes):
