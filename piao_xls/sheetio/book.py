@@ -327,34 +327,6 @@ def _xlsx_shared_strings(data: bytes) -> list[str]:
     return out
 
 
-def _rels(data: bytes, part: str) -> dict[str, tuple[str, str]]:
-    out: dict[str, tuple[str, str]] = {}
-
-    def start(tag, attrs):
-        if _local(tag) == "Relationship" and "Id" in attrs:
-            out.setdefault(attrs["Id"], (attrs.get("Type", ""), attrs.get("Target", "")))
-
-    _parse(data, part, start)
-    return out
-
-
-def _resolve(base_dir: str, target: str) -> str:
-    if target.startswith("/"):
-        path = target.lstrip("/")
-    else:
-        path = f"{base_dir}/{target}" if base_dir else target
-    out: list[str] = []
-    for seg in path.split("/"):
-        if seg in ("", "."):
-            continue
-        if seg == "..":
-            if out:
-                out.pop()
-        else:
-            out.append(seg)
-    return "/".join(out)
-
-
 def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     parts = package.parts
     book = BookData("xlsx")
@@ -365,15 +337,19 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
             rid = next((v for k, v in attrs.items() if k.endswith(_SEP + "id") and k.startswith(_REL)), "")
             sheets.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
 
+    main = [t for k, t in package.rels.get("_rels/.rels", {}).values() if k.endswith("/officeDocument")]
+    if main != ["xl/workbook.xml"]:
+        raise _refuse("il pacchetto non indica un'unica cartella di lavoro in «xl/workbook.xml»: programmi diversi "
+                      "leggerebbero contenuti diversi; file rifiutato")
     _parse(parts["xl/workbook.xml"], "xl/workbook.xml", wb_start)
-    rels = _rels(parts.get("xl/_rels/workbook.xml.rels", b"<r/>"), "xl/_rels/workbook.xml.rels")
+    rels = package.rels.get("xl/_rels/workbook.xml.rels", {})
     shared: list[str] = []
     styles_part = sst_part = ""
     for kind, target in rels.values():
         if kind.endswith("/sharedStrings"):
-            sst_part = _resolve("xl", target)
+            sst_part = target
         elif kind.endswith("/styles"):
-            styles_part = _resolve("xl", target)
+            styles_part = target
     if sst_part in parts:
         shared = _xlsx_shared_strings(parts[sst_part])
     if styles_part in parts:
@@ -392,8 +368,7 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
         if key in keys:
             book.problems.append((f"due fogli con lo stesso nome: «{_shown(keys[key])}» e «{_shown(name)}»", name))
         keys.setdefault(key, name)
-        kind, target = rels.get(rid, ("", ""))
-        part = _resolve("xl", target) if target else ""
+        kind, part = rels.get(rid, ("", ""))
         if not kind.endswith("/worksheet") or part not in parts:
             book.problems.append((f"il foglio «{_shown(name)}» non rimanda a un foglio di lavoro del file "
                                   "(relazioni del pacchetto incoerenti)", name))

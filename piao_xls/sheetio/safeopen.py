@@ -90,6 +90,8 @@ class Package:
     kind: str  # "xlsx" or "ods"
     data: bytes  # the whole file, as checked
     parts: dict[str, bytes] = field(default_factory=dict)
+    # .xlsx: every relationships part, parsed once by the guard: rels part -> {Id: (Type, resolved target)}
+    rels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     def namelist(self) -> list[str]:
         return list(self.parts)
@@ -176,6 +178,7 @@ def open_package(data: bytes, name: str = "", limits: Limits | None = None) -> P
         raise _unreadable(f"il file non è una cartella di lavoro leggibile (archivio danneggiato: "
                           f"{type(e).__name__})") from e
     _check_directory(infos, len(data), limits)
+    _check_container(data, infos)
     names = {i.filename for i in infos}
     lower = {n.lower() for n in names}
     if "xl/workbook.bin" in lower:
@@ -208,9 +211,181 @@ def open_package(data: bytes, name: str = "", limits: Limits | None = None) -> P
         utf16 = body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in body[:4]
         if (part.lower().endswith(XML_SUFFIXES) and (b"<!" in body or utf16)
                 and any(m in body for m in _DTD_MARKERS)):
-            raise _unsafe(f"il file contiene dichiarazioni XML non ammesse (DTD/entità) nella parte «{part[:80]}»: "
+            raise _unsafe(f"il file contiene dichiarazioni XML non ammesse (DTD/entità) nella parte «{_name(part)}»: "
                           "file costruito ad arte o danneggiato; salvarlo di nuovo da Excel o LibreOffice")
-    return Package(pkg_kind, data, parts)
+    package = Package(pkg_kind, data, parts)
+    if pkg_kind == "xlsx":
+        package.rels = _check_xlsx_references(parts)
+    else:
+        _check_ods_references(parts)
+    return package
+
+
+def _name(part: str) -> str:
+    from .text import printable
+
+    return printable(part[:80])
+
+
+# --- zip and package ambiguity -------------------------------------------------------------------
+
+_EOCD = b"PK\x05\x06"
+_UNICODE_PATH = 0x7075  # Info-ZIP Unicode Path extra field: a second name for the member
+
+
+def _extra_ids(extra: bytes) -> list[int]:
+    ids, i = [], 0
+    while i + 4 <= len(extra):
+        hid, size = struct.unpack_from("<HH", extra, i)
+        ids.append(hid)
+        i += 4 + size
+    return ids
+
+
+def _check_container(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """One reading of the zip: no second end record, nothing after it, one name per member."""
+    eocd = data.rfind(_EOCD)
+    if eocd < 0 or eocd + 22 > len(data):
+        raise _unreadable("il file non è una cartella di lavoro leggibile (archivio troncato o danneggiato)")
+    comment = struct.unpack_from("<H", data, eocd + 20)[0]
+    if comment or eocd + 22 != len(data):
+        raise _unsafe("archivio con un commento o con dati dopo la fine: file costruito ad arte o modificato; "
+                      "salvarlo di nuovo da Excel o LibreOffice")
+    bodies = []
+    for i in infos:
+        off = i.header_offset
+        if data[off:off + 4] != b"PK\x03\x04":
+            raise _unreadable(f"il file non è una cartella di lavoro leggibile (parte «{_name(i.filename)}» "
+                              "danneggiata)")
+        n, m = struct.unpack_from("<HH", data, off + 26)
+        local_name = data[off + 30:off + 30 + n]
+        central_name = i.orig_filename.encode("utf-8" if i.flag_bits & 0x800 else "cp437", "surrogateescape")
+        if local_name != central_name:
+            raise _unsafe(f"la parte «{_name(i.filename)}» ha due nomi diversi nell'archivio (intestazione locale e "
+                          "indice centrale): file costruito ad arte; file rifiutato")
+        local_extra = data[off + 30 + n:off + 30 + n + m]
+        if _UNICODE_PATH in _extra_ids(i.extra) or _UNICODE_PATH in _extra_ids(local_extra):
+            raise _unsafe(f"la parte «{_name(i.filename)}» ha un secondo nome (campo «Unicode Path»): file costruito "
+                          "ad arte; file rifiutato")
+        start = off + 30 + n + m
+        bodies.append((start, start + i.compress_size))
+    bodies.sort()
+    pos = data.find(_EOCD)
+    k = 0
+    while 0 <= pos < eocd:
+        while k < len(bodies) and bodies[k][1] <= pos:
+            k += 1
+        if not (k < len(bodies) and bodies[k][0] <= pos):  # not inside a member's compressed bytes
+            raise _unsafe("archivio con più di un indice (record di fine ripetuto): programmi diversi leggerebbero "
+                          "contenuti diversi; file rifiutato")
+        pos = data.find(_EOCD, pos + 1)
+
+
+def _rels_of(body: bytes, part: str) -> dict[str, tuple[str, str, str]]:
+    """Id -> (Type, Target, TargetMode) of one relationships part (expat; no DTD, no entity)."""
+    from xml.parsers import expat
+
+    out: dict[str, tuple[str, str, str]] = {}
+    p = expat.ParserCreate()
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(*_):
+        raise _unsafe(f"il file contiene dichiarazioni XML non ammesse (DTD/entità) nella parte «{_name(part)}»")
+
+    def start(tag, attrs):
+        if tag.rpartition(":")[2] == "Relationship" and "Id" in attrs:
+            if attrs["Id"] in out:
+                raise _unsafe(f"relazione duplicata «{_name(attrs['Id'])}» nella parte «{_name(part)}»: file "
+                              "costruito ad arte; file rifiutato")
+            out[attrs["Id"]] = (attrs.get("Type", ""), attrs.get("Target", ""), attrs.get("TargetMode", ""))
+
+    p.StartDoctypeDeclHandler = p.EntityDeclHandler = refuse
+    p.StartElementHandler = start
+    try:
+        p.Parse(body, True)
+    except expat.ExpatError as e:
+        raise _unreadable(f"il file è danneggiato: XML non valido nella parte «{_name(part)}»") from e
+    return out
+
+
+def resolve_target(source_dir: str, target: str) -> str:
+    """A relationship target as a part name ('xl' + 'worksheets/sheet1.xml' -> 'xl/worksheets/sheet1.xml')."""
+    path = target.lstrip("/") if target.startswith("/") else (f"{source_dir}/{target}" if source_dir else target)
+    out: list[str] = []
+    for seg in path.split("/"):
+        if seg in ("", "."):
+            continue
+        if seg == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(seg)
+    return "/".join(out)
+
+
+def _rels_part(part: str) -> str:
+    head, _, tail = part.rpartition("/")
+    return f"{head}/_rels/{tail}.rels" if head else f"_rels/{tail}.rels"
+
+
+def _check_xlsx_references(parts: dict[str, bytes]) -> dict[str, dict[str, tuple[str, str]]]:
+    """Every part must be reached from the package's relationships; returns the parsed relationships."""
+    rels: dict[str, dict[str, tuple[str, str]]] = {}
+    reached = {"[Content_Types].xml", "_rels/.rels"}
+    queue = [("", "_rels/.rels")]
+    while queue:
+        source_dir, rels_name = queue.pop()
+        if rels_name not in parts or rels_name in rels:
+            continue
+        found = {}
+        for rid, (kind, target, mode) in _rels_of(parts[rels_name], rels_name).items():
+            if mode == "External":
+                continue
+            name = resolve_target(source_dir, target)
+            found[rid] = (kind, name)
+            if name not in reached:
+                reached.add(name)
+                queue.append((name.rpartition("/")[0], _rels_part(name)))
+        rels[rels_name] = found
+        reached.add(rels_name)
+    stray = [p for p in parts if p not in reached]
+    if stray:
+        raise _unsafe(f"l'archivio contiene parti a cui il file non rimanda (ad esempio «{_name(stray[0])}»): "
+                      "contenuto nascosto o file costruito ad arte; salvarlo di nuovo da Excel o LibreOffice")
+    return rels
+
+
+def _check_ods_references(parts: dict[str, bytes]) -> None:
+    """Every part of an OpenDocument file must be listed in its manifest (directories cover what they hold)."""
+    from xml.parsers import expat
+
+    listed: set[str] = set()
+    manifest = parts.get("META-INF/manifest.xml")
+    if manifest is None:  # LibreOffice repairs such a file; its parts other than content.xml are not read
+        return
+    p = expat.ParserCreate(namespace_separator=" ")
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(*_):
+        raise _unsafe("il file contiene dichiarazioni XML non ammesse (DTD/entità) nel manifesto")
+
+    def start(tag, attrs):
+        if tag.endswith(" file-entry"):
+            path = next((v for k, v in attrs.items() if k.endswith(" full-path")), "")
+            listed.add(path.lstrip("/"))
+
+    p.StartDoctypeDeclHandler = p.EntityDeclHandler = refuse
+    p.StartElementHandler = start
+    try:
+        p.Parse(manifest, True)
+    except expat.ExpatError as e:
+        raise _unreadable("il file è danneggiato: XML non valido nel manifesto") from e
+    folders = tuple(x for x in listed if x.endswith("/") and x)
+    for part in parts:
+        if part in ("mimetype", "META-INF/manifest.xml") or part in listed or part.startswith(folders):
+            continue
+        raise _unsafe(f"l'archivio contiene parti che il manifesto non elenca (ad esempio «{_name(part)}»): "
+                      "contenuto nascosto o file costruito ad arte; salvarlo di nuovo da LibreOffice")
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
@@ -344,7 +519,7 @@ def ods_tables(body: bytes) -> list[tuple[str, int, int]]:
     from html import unescape
 
     opens = list(_ODS_TABLE.finditer(body))
-    ends = [m.start() for m in opens[1:]] + [len(body)]
+    ends = [m.start() for m in opens[1:]] + [len(body)] * bool(opens)
     out = []
     for m, end in zip(opens, ends, strict=True):
         name = _ODS_NAME.search(m.group(1) or b"")
