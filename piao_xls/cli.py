@@ -254,7 +254,7 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     """
     from .core.gcpause import paused_gc
     from .returns.batch import read_all
-    from .returns.feedback import feedback_text
+    from .returns.feedback import feedback_names, feedback_text
     from .returns.reader import REJECTED
     from .sheetio.atomic import write_text_atomic
 
@@ -262,17 +262,17 @@ def check(files: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     with paused_gc():
         results = read_all([Path(f) for f in files], p, jobs=jobs, keep_raw=True)
     if feedback_dir:
-        for r in results:
-            write_text_atomic(Path(feedback_dir) / f"{Path(r.path).stem}-riscontro.txt", feedback_text(r, p))
+        for r, name in zip(results, feedback_names([r.path for r in results]), strict=True):
+            write_text_atomic(Path(feedback_dir) / name, feedback_text(r, p))
     if as_json:
-        click.echo(_printable(json.dumps({"files": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2)))
+        click.echo(json.dumps({"files": [r.to_dict() for r in results]}, ensure_ascii=True, indent=2))
     else:
         for r in results:
             click.echo(f"{_printable(r.path)}: {r.status} (sectors: {', '.join(r.sector_codes) or '-'}, "
                        f"{len(r.findings)} finding(s))")
             for f in r.findings:
                 where = f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else (f"'{f.sheet}'" if f.sheet else "")
-                click.echo(f"  {f.severity} {f.code} {where}: {f.message}")
+                click.echo(f"  {f.severity} {f.code} {_printable(where)}: {_printable(f.message)}")
     sys.exit(1 if any(r.status == REJECTED for r in results) else 0)
 
 
@@ -319,8 +319,10 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
 
 def _printable(text: str) -> str:
-    """File names that are not valid UTF-8 (surrogate escapes) printed with replacement characters."""
-    return text.encode("utf-8", "replace").decode("utf-8")
+    """Text from a file or a file name, with control characters and invalid UTF-8 escaped (one line)."""
+    from .sheetio.text import printable
+
+    return printable(text)
 
 
 class _Progress:
