@@ -154,7 +154,9 @@ class WorkbookResult:
     findings: list[Finding] = field(default_factory=list)
     sha256: str = ""
     size: int = 0
-    saved: str = ""  # ISO time the file was last saved (document property, else file mtime)
+    saved: str = ""  # ISO time the file was last saved (document property if it parses and is plausible, else file mtime)
+    saved_from: str = ""  # "documento" (the file's own property), "file" (modification time on disk)
+    saved_doubt: str = ""  # why the file's own property was not used ("" when it was, or is absent)
 
     @property
     def sector_codes(self) -> list[str]:
@@ -664,6 +666,7 @@ def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) ->
         data_stat = path.stat()
         res.size = data_stat.st_size
         res.saved = datetime.fromtimestamp(data_stat.st_mtime).isoformat(timespec="seconds")
+        res.saved_from = "file"
         data = read_bounded(path, limits)
         res.sha256 = hashlib.sha256(data).hexdigest()
         _read_into(path, plan, res, data, limits)
@@ -688,7 +691,11 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
     props, saved, findings = _identify(path, plan, package)
     res.findings.extend(findings)
     if saved:
-        res.saved = saved
+        stamp = saved_time(saved)
+        if stamp is None:
+            res.saved_doubt = f"data di salvataggio non valida nelle proprietà del documento («{printable(saved[:40])}»)"
+        else:
+            res.saved, res.saved_from = stamp, "documento"
     res.kind = props.get("piao_kind", "")
     res.source = props.get("piao_source", "responsabile")
     expected = expected_layout(plan, props)
@@ -747,6 +754,23 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
         res.findings.append(Finding("WB-IDENTITY", WARNING, f"il nome del file indica il settore {name_hint.group(1)} "
                                     f"ma il contenuto è del settore {', '.join(res.sectors)}: letto come "
                                     f"{', '.join(res.sectors)}", file=file))
+
+
+def saved_time(text: str) -> str | None:
+    """The ISO time of a document's "modified" property, or None when it does not parse or is implausible
+    (before 1990 or more than a day in the future): such a date never orders submissions."""
+    t = text.strip()
+    if len(t) > 40:
+        return None
+    try:
+        stamp = datetime.fromisoformat(t.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone().replace(tzinfo=None)  # local time, as the file's modification time
+    if not datetime(1990, 1, 1) <= stamp <= datetime.now() + timedelta(days=1):
+        return None
+    return stamp.isoformat(timespec="seconds")
 
 
 def _instructions_view(plan: Plan, kind: str, source: str) -> SheetLayout:
