@@ -375,6 +375,86 @@ def _expected(layout: SheetLayout) -> Expected:
     return Expected(styles, formulas, occupied, layout.label_values, layout.last_row)
 
 
+_TOKEN = re.compile(r"\s*(?:([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+)|(.))")
+
+
+def evaluate_constant(formula: str) -> float | None:
+    """The value of a formula made only of numbers, + - * / ^, % and parentheses ("=150000/2");
+    None for anything else (a function, a reference, text) or a non-finite result. The cached value
+    a file stores for a formula is never trusted: a spreadsheet would show what the formula computes."""
+    text = formula.strip()
+    for prefix in ("of:=", "="):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    if not text or len(text) > 200:
+        return None
+    tokens: list[object] = []
+    for m in _TOKEN.finditer(text):
+        if m.group(1):
+            tokens.append(float(m.group(1)))
+        elif m.group(2):
+            if m.group(2) not in "+-*/^()%":
+                return None
+            tokens.append(m.group(2))
+    pos = 0
+
+    def peek():
+        return tokens[pos] if pos < len(tokens) else None
+
+    def take():
+        nonlocal pos
+        pos += 1
+        return tokens[pos - 1]
+
+    def atom(depth: int) -> float:
+        if depth > 40:
+            raise ValueError
+        t = take() if pos < len(tokens) else None
+        if t == "(":
+            v = expr(depth + 1)
+            if take() != ")":
+                raise ValueError
+        elif t in ("-", "+"):
+            v = atom(depth + 1) * (-1 if t == "-" else 1)
+        elif isinstance(t, float):
+            v = t
+        else:
+            raise ValueError
+        while peek() == "%":
+            take()
+            v /= 100
+        return v
+
+    def power(depth: int) -> float:
+        v = atom(depth)
+        while peek() == "^":
+            take()
+            v = v ** atom(depth)
+        return v
+
+    def term(depth: int) -> float:
+        v = power(depth)
+        while peek() in ("*", "/"):
+            v = v * power(depth) if take() == "*" else v / power(depth)
+        return v
+
+    def expr(depth: int) -> float:
+        v = term(depth)
+        while peek() in ("+", "-"):
+            v = v + term(depth) if take() == "+" else v - term(depth)
+        return v
+
+    try:
+        value = expr(0)
+        if pos != len(tokens):
+            return None
+        value = float(value)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, IndexError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def normalize_formula(text: str) -> str:
     """A formula as Excel, LibreOffice (.xlsx or .ods) and xlsxwriter write it, in one spelling."""
     t = text.strip()
@@ -551,9 +631,22 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
         raws[key] = raw
         value = None
         if cd is not None and cd.formula:
-            findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
-                                    "il suo valore; inserire direttamente il valore", file=file, sheet=layout.name,
-                                    cell=a1(r, c)))
+            computed = evaluate_constant(cd.formula)
+            if computed is None or (isinstance(raw, (int, float)) and not isinstance(raw, bool)
+                                    and not math.isclose(raw, computed, rel_tol=1e-12, abs_tol=1e-12)) or (
+                    raw is not None and not isinstance(raw, (int, float))):
+                findings.append(Finding("WB-FORMULA", ERROR, "nella cella è stata inserita una formula che non è un "
+                                        "semplice calcolo tra numeri (o il cui risultato salvato non corrisponde): il "
+                                        "valore non viene letto; inserire direttamente il valore", file=file,
+                                        sheet=layout.name, cell=a1(r, c)))
+                if not is_text:
+                    sub.invalid.add(target)
+                raws[key] = raw = None
+            else:
+                findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
+                                        f"il suo risultato ({computed:g}); inserire direttamente il valore", file=file,
+                                        sheet=layout.name, cell=a1(r, c)))
+                raws[key] = raw = computed
         if raw is not None:
             if type(raw) is not str or not raw.isspace():
                 filled += 1

@@ -288,12 +288,18 @@ def _hides(code: str) -> bool:
     return len(sections) >= 3 and all(not s.strip() for s in sections[:3])
 
 
+_DOUBLE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN")  # xsd:double
 _XESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def unescape_ooxml(text: str) -> str:
     """OOXML writes characters XML cannot hold as ``_xHHHH_`` (ST_Xstring); ``_x005F_`` escapes the underscore."""
-    return _XESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+    return _XESCAPE.sub(_unescaped, text) if "_x" in text else text
+
+
+def _unescaped(m: re.Match) -> str:
+    code = int(m.group(1), 16)
+    return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)  # a lone surrogate is no character
 
 
 def _xlsx_shared_strings(data: bytes) -> list[str]:
@@ -468,19 +474,19 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
                     value = shared[int(idx)]
             elif kind == "n":
                 if raw is not None and raw.strip():
-                    try:
-                        value = float(raw)
-                    except ValueError:
-                        value = raw[:200]  # not a number: kept as text, refused by the checks of its input
-                    else:
-                        if style in dates and 0 <= value < 2958466:
-                            value = _serial_date(value)
+                    if not _DOUBLE.fullmatch(raw.strip()):  # "12%", "0x10", "1_000": each program reads its own
+                        raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» contiene un numero "
+                                      f"scritto in modo non valido («{_shown(raw.strip()[:20])}»): programmi diversi "
+                                      "lo leggerebbero in modo diverso; file costruito ad arte o danneggiato")
+                    value = float(raw)
+                    if style in dates and 0 <= value < 2958466:
+                        value = _serial_date(value)
             elif kind == "inlineStr":
                 value = unescape_ooxml("".join(isbuf))
             elif kind == "str":
                 value = raw
             elif kind == "b":
-                value = None if raw is None else raw.strip() in ("1", "true")
+                value = None if raw is None else _boolean(raw)
             elif kind == "e":
                 value, error = (raw or "#ERR").strip()[:40], True
             elif kind == "d":
@@ -519,6 +525,15 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
     sheet.parsed = True
 
 
+def _boolean(raw: str) -> bool:
+    """A t="b" value as spreadsheets read it: any number other than 0 is TRUE, so is "true" in any case."""
+    t = raw.strip().lower()
+    try:
+        return float(t) != 0
+    except ValueError:
+        return t == "true"
+
+
 def _serial_date(serial: float):
     d = datetime(1899, 12, 30) + timedelta(days=serial)
     return d.date() if serial == int(serial) else d
@@ -526,9 +541,10 @@ def _serial_date(serial: float):
 
 def _iso_date(text: str):
     try:
-        return datetime.fromisoformat(text.strip()[:32])
+        stamp = datetime.fromisoformat(text.strip()[:32])
     except ValueError:
         return text[:40]
+    return stamp.date() if stamp.time() == datetime.min.time() and stamp.tzinfo is None else stamp
 
 
 def _a1(row: int, col: int) -> str:
