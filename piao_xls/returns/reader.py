@@ -780,7 +780,8 @@ def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) ->
 
 def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits: Limits | None = None) -> None:
     file = str(path)
-    package = open_package(data, path.name, limits)  # raises UnsafeFile: size, format, bombs, macros, DTDs
+    # raises UnsafeFile: size, format, bombs, macros, DTDs, ambiguity; the extent is bounded by read_book
+    package = open_package(data, path.name, limits, extent=False)
     props, saved, findings = _identify(path, plan, package)
     res.findings.extend(findings)
     if saved:

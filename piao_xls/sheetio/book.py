@@ -708,10 +708,11 @@ def _store_ods(st, budget: _TextBudget, stored: list[int]) -> None:
         return
     rows = range(row, min(row + n_rows, max_row + 1))
     cols = range(col, min(col + n_cols, max_col + 1))
-    if (value is not None or formula) and sheet.outside is None and (row + n_rows - 1 > max_row
-                                                                     or col + n_cols - 1 > max_col):
-        sheet.outside = (row if row + n_rows - 1 <= max_row else max_row + 1,
-                         col if col + n_cols - 1 <= max_col else max_col + 1)
+    if (value is not None or formula) and sheet.outside is None:  # the first repeat beyond the area
+        if col + n_cols - 1 > max_col:
+            sheet.outside = (row, max_col + 1)
+        elif row + n_rows - 1 > max_row:
+            sheet.outside = (max_row + 1, col)
     for r in rows:
         for c in cols:
             if isinstance(value, str):

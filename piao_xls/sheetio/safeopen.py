@@ -150,8 +150,12 @@ def _ole_message(data: bytes, suffix: str) -> UnsafeFile:
     return _unreadable(f"file in un formato Office non supportato: {RESAVE_XLSX}")
 
 
-def open_package(data: bytes, name: str = "", limits: Limits | None = None) -> Package:
+def open_package(data: bytes, name: str = "", limits: Limits | None = None, extent: bool = True) -> Package:
     """Check ``data`` (a whole file named ``name``) and return its decompressed parts.
+
+    ``extent``: refuse sheets spanning more than ``limits.max_cells`` (needed before python-calamine,
+    which allocates a sheet's whole bounding box; :mod:`piao_xls.sheetio.book` stores only the cells
+    inside the form's area and needs no such check).
 
     Raises :class:`UnsafeFile`: code ``WB-UNSAFE`` for what could harm the reader or hide
     content (size caps, zip bombs, macros, XML entity declarations, inconsistent zip headers),
@@ -206,7 +210,8 @@ def open_package(data: bytes, name: str = "", limits: Limits | None = None) -> P
     else:
         raise _unreadable("il file non è una cartella di lavoro Excel (.xlsx) né un foglio OpenDocument (.ods): "
                           "restituire il modulo ricevuto, compilato")
-    _check_extent(parts, pkg_kind, limits)
+    if extent:
+        _check_extent(parts, pkg_kind, limits)
     for part, body in parts.items():
         utf16 = body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in body[:4]
         if (part.lower().endswith(XML_SUFFIXES) and (b"<!" in body or utf16)
@@ -470,10 +475,7 @@ def _inflate(view: memoryview, info: zipfile.ZipInfo, cap: int) -> bytes:
 _XLSX_SUSPECT = re.compile(rb"r\s*=\s*[\"'](?:[A-Za-z](?:[A-Za-z]|[0-9]{5})|[0-9]{5})")
 _XLSX_CELL_REF = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([A-Za-z]{1,8})([0-9]{1,12})[\"']")
 _XLSX_ROW_REF = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([0-9]{1,12})[\"']")
-_ODS_TABLE = re.compile(rb"<(?:\w+:)?table(?:\s([^>]*))?>")
-_ODS_NAME = re.compile(rb'(?:\w+:)?name\s*=\s*"([^"]*)"')
-_ODS_ROW = re.compile(rb"<(?:\w+:)?table-row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?table-row>)", re.S)
-_ODS_CELL = re.compile(rb"<(?:\w+:)?(?:covered-)?table-cell\b([^>]*?)(/>|>)")
+_ODS_NAME = re.compile(rb'(?:\w{1,64}:)?name\s*=\s*"([^"]*)"')
 _ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d{1,12})"')
 _COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d{1,12})"')
 
@@ -514,35 +516,78 @@ def _check_extent(parts: dict[str, bytes], kind: str, limits: Limits) -> None:
                     _too_wide("content.xml", rows, cols)
 
 
+def _tags(body: bytes, opener: re.Pattern, start: int, end: int):
+    """(match, attributes, self-closing, end of the tag) of each tag ``opener`` finds, scanning forward only:
+    each search starts where the previous tag ended, so the scan is linear in the input."""
+    pos = start
+    while True:
+        m = opener.search(body, pos, end)
+        if m is None:
+            return
+        gt = body.find(b">", m.end(), end)
+        if gt < 0:
+            return
+        attrs = body[m.end():gt]
+        closed = attrs.endswith(b"/")
+        yield m, attrs[:-1] if closed else attrs, closed, gt + 1
+        pos = gt + 1
+
+
+_ODS_TABLE_OPEN = re.compile(rb"<(?:\w{1,64}:)?table(?=[\s>/])")
+_ODS_ROW_OPEN = re.compile(rb"<(?:\w{1,64}:)?table-row(?=[\s>/])")
+_ODS_ROW_CLOSE = re.compile(rb"</(?:\w{1,64}:)?table-row\s*>")
+_ODS_CELL_OPEN = re.compile(rb"<(?:\w{1,64}:)?(?:covered-)?table-cell(?=[\s>/])")
+
+
+class _CellTag:
+    """What ods_rows yields for a cell: group(1) is its attributes, group(2) is b"/>" or b">"."""
+
+    __slots__ = ("_attrs", "_close", "_end")
+
+    def __init__(self, attrs: bytes, closed: bool, end: int):
+        self._attrs, self._close, self._end = attrs, b"/>" if closed else b">", end
+
+    def group(self, i: int) -> bytes:
+        return self._attrs if i == 1 else self._close
+
+    def end(self) -> int:
+        return self._end
+
+
 def ods_tables(body: bytes) -> list[tuple[str, int, int]]:
     """(name, start, end) of each table (sheet) of an OpenDocument content.xml."""
     from html import unescape
 
-    opens = list(_ODS_TABLE.finditer(body))
-    ends = [m.start() for m in opens[1:]] + [len(body)] * bool(opens)
+    opens = [(attrs, tag_end) for _, attrs, _, tag_end in _tags(body, _ODS_TABLE_OPEN, 0, len(body))]
+    ends = [tag_end for _, tag_end in opens[1:]] + [len(body)] * bool(opens)
     out = []
-    for m, end in zip(opens, ends, strict=True):
-        name = _ODS_NAME.search(m.group(1) or b"")
-        out.append((unescape(name.group(1).decode("utf-8", "replace")) if name else "", m.end(), end))
+    for (attrs, tag_end), end in zip(opens, ends, strict=True):
+        name = _ODS_NAME.search(attrs)
+        out.append((unescape(name.group(1).decode("utf-8", "replace")) if name else "", tag_end, end))
     return out
 
 
 def ods_rows(body: bytes, start: int, end: int):
     """Each row of a table: (first row index, times repeated, cells, the row's inner bytes), where
-    cells are (first column index, times repeated, the cell's opening-tag match in the inner bytes).
+    cells are (first column index, times repeated, the cell's opening tag: group(1) its attributes).
 
     Positions are counted as calamine counts them: repeated rows and columns, covered cells included.
+    One forward scan: linear in the input whatever it holds.
     """
     row = 0
-    for rm in _ODS_ROW.finditer(body, start, end):
-        rep = _ROWS_REPEATED.search(rm.group(1))
+    for _, attrs, closed, tag_end in _tags(body, _ODS_ROW_OPEN, start, end):
+        rep = _ROWS_REPEATED.search(attrs)
         n_rows = int(rep.group(1)) if rep else 1
-        inner = rm.group(2) or b""
+        if closed:
+            inner = b""
+        else:
+            close = _ODS_ROW_CLOSE.search(body, tag_end, end)
+            inner = body[tag_end:close.start() if close else end]
         cells, col = [], 0
-        for cm in _ODS_CELL.finditer(inner):
-            rc = _COLS_REPEATED.search(cm.group(1))
+        for _, cattrs, cclosed, cend in _tags(inner, _ODS_CELL_OPEN, 0, len(inner)):
+            rc = _COLS_REPEATED.search(cattrs)
             n_cols = int(rc.group(1)) if rc else 1
-            cells.append((col, n_cols, cm))
+            cells.append((col, n_cols, _CellTag(cattrs, cclosed, cend)))
             col += n_cols
         yield row, n_rows, cells, inner
         row += n_rows
