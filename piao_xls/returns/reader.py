@@ -1,13 +1,13 @@
 """The reader adapter: a returned workbook -> validated values and findings.
 
-Nothing a Responsabile returns is trusted. The reader identifies the workbook by its custom
-document properties, checks every locked cell against the layout (tampering), locates every
-input with the same layout the writer used, and re-validates each value against its rule.
-It works on the reader view of each sheet (``layout.sector_sheet(..., for_reader=True)``: the
-same builder, without formula text). Values are read with python-calamine; the sheet XML
-(.xlsx) or content.xml (.ods) is scanned only for formulas and error values in input cells,
-which calamine cannot see. :meth:`WorkbookResult.release` reduces a result to what scoring
-and the summary need, for consolidations of thousands of files.
+Nothing a Responsabile returns is trusted. The guard (:mod:`piao_xls.sheetio.safeopen`) checks the
+bytes and the package; :func:`piao_xls.sheetio.book.read_book` then parses each needed part once,
+and everything below comes from that one parse: the values scored, the formulas, the cell types and
+the styles the tamper check compares. The reader identifies the workbook by its custom document
+properties, compares every cell of the form with the layout the writer used (values of locked
+cells, formulas, styles, cells that must stay empty, the area), locates every input and
+re-validates each value against its rule. :meth:`WorkbookResult.release` reduces a result to what
+scoring and the summary need, for consolidations of thousands of files.
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ class Expected:
     """
 
     styles: dict[tuple[int, int], str]
-    formulas: dict[tuple[int, int], str]
+    formulas: dict[tuple[int, int], tuple[str, str]]  # (as xlsxwriter writes it, normalized)
     occupied: set[tuple[int, int]]
     labels: list[tuple[int, int, object]]
     last_row: int
@@ -368,7 +368,8 @@ def _expected(layout: SheetLayout) -> Expected:
     for c in layout.cells:
         styles[(c.row, c.col)] = c.style
         if c.kind == "formula":
-            formulas[(c.row, c.col)] = normalize_formula(c.formula or "")
+            text = c.formula or ""
+            formulas[(c.row, c.col)] = (text[1:] if text.startswith("=") else text, normalize_formula(text))
         if c.merge_to:
             occupied.update((r, k) for r in range(c.row, c.merge_to[0] + 1) for k in range(c.col, c.merge_to[1] + 1))
         occupied.add((c.row, c.col))
@@ -470,17 +471,12 @@ def normalize_formula(text: str) -> str:
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:E[+-]?[0-9]+)?")  # one pass, no backtracking
 
 
-def _full_expected(plan: Plan, layout: SheetLayout, kind: str) -> Expected:
-    """The :class:`Expected` of a reader view, from the full layout of the same sheet (cached)."""
-    if layout.kind == "instructions":
-        return _cached(plan, ("expected", "instructions", kind, layout.source or ""),
-                       lambda: _expected(instructions_sheet(plan, kind, layout.source or "responsabile")))
-    if layout.kind == "source":
-        return _cached(plan, ("expected", "source", layout.source),
-                       lambda: _expected(source_sheet(plan, layout.source)))
-    index = _sector_index(plan)
-    return _cached(plan, ("expected", "sector", layout.sector_code),
-                   lambda: _expected(sector_sheet(plan, index[layout.sector_code])))
+def _full_expected(layout: SheetLayout) -> Expected:
+    """The :class:`Expected` of a full layout, computed once and kept on it."""
+    cached = layout.__dict__.get("_expected")
+    if cached is None:
+        cached = layout.__dict__["_expected"] = _expected(layout)
+    return cached
 
 
 _GENERAL = {"general", "", "@"}
@@ -578,6 +574,7 @@ def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: Bo
     if len(found) < 10:
         occupied, formulas, styles, looks = exp.occupied, exp.formulas, exp.styles, book.looks
         inputs = _input_positions(layout)
+        seen_looks: dict[tuple, str | None] = {}  # (cell style, layout style) -> problem: a file has a few dozen
         for (r, c), cd in cells.items():
             if len(found) >= 10:
                 break
@@ -590,16 +587,19 @@ def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: Bo
                         f" («{printable(str(cd.value)[:40])}»)" if cd.value is not None else "")
                 elif cd.formula == "=":  # a shared formula: its text lives in another cell
                     message = "formula del modulo modificata (formula condivisa)"
-                elif normalize_formula(cd.formula) != want_formula:
+                elif cd.formula != want_formula[0] and normalize_formula(cd.formula) != want_formula[1]:
                     message = "formula del modulo modificata"
             elif at not in inputs and (cd.value is not None or cd.formula) and at not in occupied:
                 message = "contenuto in una cella che deve restare vuota" + (
                     f": «{printable(str(cd.value)[:40])}»" if cd.value is not None else " (formula)")
             if message is None and at not in inputs:
                 style = styles.get(at)
-                look = looks.get(cd.style) if cd.style is not None else None
-                if style is not None and look is not None:
-                    problem = _look_problem(look, style, book.kind)
+                if style is not None and cd.style is not None:
+                    key = (cd.style, style)
+                    problem = seen_looks.get(key, False)
+                    if problem is False:
+                        look = looks.get(cd.style)
+                        problem = seen_looks[key] = _look_problem(look, style, book.kind) if look else None
                     if problem:
                         message = f"aspetto di una cella protetta modificato: {problem}"
             if message:
@@ -693,20 +693,20 @@ def _sector_index(plan: Plan) -> dict:
 
 
 def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
-    """The sheets a workbook with these properties must have, as reader views (see layout.sector_sheet)."""
+    """The sheets a workbook with these properties must have: the full layouts (styles and formulas are checked)."""
     kind = props.get("piao_kind", "")
     if kind == "source":
         source = props.get("piao_source", "nucleo")
         return _cached(plan, ("source", source), lambda: WorkbookLayout(
-            "source", "", [source_sheet(plan, source, for_reader=True)], props, source=source))
+            "source", "", [source_sheet(plan, source)], props, source=source))
     if kind == "sector":
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
         index = _sector_index(plan)
-        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c], for_reader=True))
+        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c]))
                   for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
     return _cached(plan, ("all",), lambda: WorkbookLayout(
-        "all", "", [sector_sheet(plan, s, for_reader=True) for s in plan.sectors], props,
+        "all", "", [sector_sheet(plan, s) for s in plan.sectors], props,
         tuple(s.code for s in plan.sectors)))
 
 
@@ -819,13 +819,13 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
         res.findings.append(Finding("WB-TAMPERED", WARNING, f"foglio «{INSTRUCTIONS_SHEET}» eliminato o rinominato",
                                     file=file, sheet=INSTRUCTIONS_SHEET))
     else:
-        res.findings.extend(_check_tamper(guide_data, guide, _full_expected(plan, guide, res.kind), book, file,
+        res.findings.extend(_check_tamper(guide_data, guide, _full_expected(guide), book, file,
                                           WARNING))
     for s in present:
         data_sheet = book.sheet(s.name)
         if not data_sheet.parsed:
             continue  # already reported: its relationship is broken
-        tamper = _check_tamper(data_sheet, s, _full_expected(plan, s, res.kind), book, file)
+        tamper = _check_tamper(data_sheet, s, _full_expected(s), book, file)
         res.findings.extend(tamper)
         if tamper:
             continue

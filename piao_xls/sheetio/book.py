@@ -29,7 +29,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from xml.parsers import expat
 
 from .safeopen import Package, UnsafeFile
@@ -148,7 +147,9 @@ class _TextBudget:
                           "file costruito ad arte; file rifiutato".replace(",", "."))
 
 
-@lru_cache(maxsize=1 << 16)
+_REFS: dict[str, tuple[int, int]] = {}  # the references every form repeats, resolved once per process
+
+
 def _ref(ref: str) -> tuple[int, int] | None:
     """'E12' -> (11, 4); None when it is not a cell reference inside Excel's grid. Linear, bounded."""
     n = len(ref)
@@ -163,7 +164,10 @@ def _ref(ref: str) -> tuple[int, int] | None:
     row = int(ref[i:])
     if not 1 <= row <= MAX_ROW:
         return None
-    return row - 1, col - 1
+    at = (row - 1, col - 1)
+    if len(_REFS) < 1 << 16:
+        _REFS[ref] = at
+    return at
 
 
 def _row_number(text: str) -> int | None:
@@ -401,7 +405,7 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
     cells = sheet.cells
     n_shared = len(shared)
     M = _MAIN + _SEP
-    C, ROW, V, F, T, IS = M + "c", M + "row", M + "v", M + "f", M + "t", M + "is"
+    C, ROW, V, F, T = M + "c", M + "row", M + "v", M + "f", M + "t"
     SKIP = (M + "rPh", M + "phoneticPr")
     dates = {k for k, look in looks.items() if is_date_format(look.num_format)}
     row = col = -1
@@ -409,19 +413,19 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
     kind = ""
     style = 0
     formula = False
-    where = ""  # "v": inside <v>; "is": inside <is><t>; "f": inside <f>; "" elsewhere
-    vbuf: list[str] = []
-    fbuf: list[str] = []
-    isbuf: list[str] = []
+    cur = None  # the list collecting the text of the <v>, <t> or <f> being read, else None
+    vbuf = fbuf = isbuf = None
+    skip = 0  # inside <rPh> (phonetic runs: not shown)
+    styles_seen: dict[str, int] = {}
 
     def start(tag, attrs):
-        nonlocal row, col, at, kind, style, formula, where
+        nonlocal row, col, at, kind, style, formula, cur, vbuf, fbuf, isbuf, skip
         if tag == C:
             ref = attrs.get("r")
             if ref is None:
-                at = (max(row, 0), col + 1)
+                at = (row if row >= 0 else 0, col + 1)
             else:
-                at = _ref(ref)
+                at = _REFS.get(ref) or _ref(ref)
                 if at is None:
                     raise _refuse(f"riferimento di cella non valido («{_shown(ref)}») nel foglio «{_shown(sheet.name)}»: "
                                   "file costruito ad arte o danneggiato")
@@ -430,13 +434,16 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
             row, col = at
             kind = attrs.get("t", "n")
             s = attrs.get("s")
-            style = (int(s) if s.isdigit() and len(s) < 7 else -1) if s else 0
+            if s is None:
+                style = 0
+            else:
+                style = styles_seen.get(s)
+                if style is None:
+                    style = styles_seen[s] = int(s) if s.isdigit() and len(s) < 7 else -1
             formula = False
-            fbuf.clear()
-            vbuf.clear()
-            isbuf.clear()
+            vbuf = fbuf = isbuf = None
         elif tag == V:
-            where = "v"
+            cur = vbuf = []
         elif tag == ROW:
             r = attrs.get("r")
             nr = _row_number(r) if r is not None else row + 1
@@ -446,33 +453,28 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
             row, col = nr, -1
         elif tag == F:
             formula = True
-            where = "f"
+            cur = fbuf = []
         elif tag == T:
-            if at is not None and where != "skip":
-                where = "is"
+            if at is not None and not skip:
+                if isbuf is None:
+                    isbuf = []
+                cur = isbuf
         elif tag in SKIP:
-            where = "skip"
-        elif tag == IS:
-            where = ""
+            skip += 1
+            cur = None
 
     def end(tag):
-        nonlocal at, where
+        nonlocal at, cur, skip
         if tag == C:
             if at is None:
                 return
             r, c = at
             at = None
-            raw = "".join(vbuf) if vbuf else None
+            cur = None
+            raw = "".join(vbuf) if vbuf is not None else None
             value: object = None
             error = False
-            if kind == "s":
-                if raw is not None:
-                    idx = raw.strip()
-                    if not (idx.isdigit() and len(idx) < 10 and int(idx) < n_shared):
-                        raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» rimanda a un testo che "
-                                      "non esiste: file costruito ad arte o danneggiato")
-                    value = shared[int(idx)]
-            elif kind == "n":
+            if kind == "n":
                 if raw is not None and raw.strip():
                     if not _DOUBLE.fullmatch(raw.strip()):  # "12%", "0x10", "1_000": each program reads its own
                         raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» contiene un numero "
@@ -481,8 +483,15 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
                     value = float(raw)
                     if style in dates and 0 <= value < 2958466:
                         value = _serial_date(value)
+            elif kind == "s":
+                if raw is not None:
+                    idx = raw.strip()
+                    if not (idx.isdigit() and len(idx) < 10 and int(idx) < n_shared):
+                        raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» rimanda a un testo che "
+                                      "non esiste: file costruito ad arte o danneggiato")
+                    value = shared[int(idx)]
             elif kind == "inlineStr":
-                value = unescape_ooxml("".join(isbuf))
+                value = unescape_ooxml("".join(isbuf)) if isbuf is not None else None
             elif kind == "str":
                 value = raw
             elif kind == "b":
@@ -503,23 +512,21 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
                 return
             if value.__class__ is str:
                 budget.take(len(value))
-            text = "".join(fbuf) or "=" if formula else ""
+            text = ("".join(fbuf) if fbuf else "") or "=" if formula else ""
             if text:
                 budget.take(len(text))
             stored[0] += 1
             if stored[0] > MAX_STORED:
                 raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
             cells[(r, c)] = CellData(value, text, error, style)
-        elif tag in (V, T, F) or tag in SKIP:
-            where = ""
+        elif tag in SKIP:
+            skip -= 1
+        elif cur is not None:  # </v>, </t>, </f>
+            cur = None
 
     def text(s):
-        if where == "v":
-            vbuf.append(s)
-        elif where == "is":
-            isbuf.append(s)
-        elif where == "f":
-            fbuf.append(s)
+        if cur is not None:
+            cur.append(s)
 
     _parse(data, part, start, end, text)
     sheet.parsed = True
