@@ -357,7 +357,7 @@ class Expected:
     """
 
     styles: dict[tuple[int, int], str]
-    formulas: dict[tuple[int, int], tuple[str, str]]  # (as xlsxwriter writes it, normalized)
+    formulas: dict[tuple[int, int], str]  # as xlsxwriter writes it (normalized only to compare another spelling)
     occupied: set[tuple[int, int]]
     labels: list[tuple[int, int, object]]
     last_row: int
@@ -366,13 +366,14 @@ class Expected:
 def _expected(layout: SheetLayout) -> Expected:
     styles, formulas, occupied = {}, {}, set()
     for c in layout.cells:
-        styles[(c.row, c.col)] = c.style
+        at = (c.row, c.col)
+        styles[at] = c.style
+        occupied.add(at)
         if c.kind == "formula":
             text = c.formula or ""
-            formulas[(c.row, c.col)] = (text[1:] if text.startswith("=") else text, normalize_formula(text))
+            formulas[(c.row, c.col)] = text[1:] if text.startswith("=") else text
         if c.merge_to:
             occupied.update((r, k) for r in range(c.row, c.merge_to[0] + 1) for k in range(c.col, c.merge_to[1] + 1))
-        occupied.add((c.row, c.col))
     return Expected(styles, formulas, occupied, layout.label_values, layout.last_row)
 
 
@@ -587,7 +588,7 @@ def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: Bo
                         f" («{printable(str(cd.value)[:40])}»)" if cd.value is not None else "")
                 elif cd.formula == "=":  # a shared formula: its text lives in another cell
                     message = "formula del modulo modificata (formula condivisa)"
-                elif cd.formula != want_formula[0] and normalize_formula(cd.formula) != want_formula[1]:
+                elif cd.formula != want_formula and normalize_formula(cd.formula) != normalize_formula(want_formula):
                     message = "formula del modulo modificata"
             elif at not in inputs and (cd.value is not None or cd.formula) and at not in occupied:
                 message = "contenuto in una cella che deve restare vuota" + (
