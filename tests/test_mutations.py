@@ -43,7 +43,7 @@ from piao_xls.returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, 
 SEED = int(os.environ.get("PIAO_MUTATION_SEED", "20251"))
 COUNT = int(os.environ.get("PIAO_MUTATIONS", "2000"))
 ONLY = [int(x) for x in os.environ.get("PIAO_MUTATION_ONLY", "").split(",") if x.strip()]
-TIME_CAP = 5.0  # seconds per file
+TIME_CAP = 2.0  # seconds per file
 BATCH = 100
 STATUSES = {ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED}
 
