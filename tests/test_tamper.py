@@ -219,3 +219,47 @@ def test_nan_written_in_a_returned_file_is_refused(plan, tmp_path, sf_filled, sf
     assert res.status == REJECTED
     assert any(f.code == "WB-VALUE" and f.cell == ref for f in res.findings), [str(f) for f in res.findings]
     assert res.sectors["SF"].values["SF-3.1"]["value"] is None
+
+
+@pytest.mark.parametrize("formula, cached, ok", [
+    ("0.5+0.5", "1", True),            # plain arithmetic, saved result matches: used, with a warning
+    ("150000/2", None, True),          # no saved result: what it computes
+    ("0.5+0.5", "0.2", False),         # the saved result lies
+    ("HYPERLINK(\"http://x\",1)", "1", False),  # a function: never evaluated, never trusted
+    ("E47", "1", False),               # a reference
+    ("1/0", "1", False),
+])
+def test_a_formula_in_an_input_is_never_trusted(plan, tmp_path, sf_filled, sf_book, formula, cached, ok):
+    ref = sf_book.sheets[1].inputs["SF-3.1|value"].ref
+    p = zipmut.parts(sf_filled.read_bytes())
+    sheet = "xl/worksheets/sheet2.xml"
+    v = f"<v>{cached}</v>" if cached is not None else ""
+    xml = formula.replace("&", "&amp;").replace('"', "&quot;")
+    p[sheet] = zipmut.set_cell(p[sheet], ref, f'<c r="{ref}" s="20"><f>{xml}</f>{v}</c>'.encode())
+    out = tmp_path / "fx.xlsx"
+    out.write_bytes(zipmut.rezip(p))
+    res = read_workbook(out, plan)
+    hits = [f for f in res.findings if f.code == "WB-FORMULA" and f.cell == ref]
+    assert hits
+    if ok:
+        assert hits[0].severity == "warning"
+        assert res.sectors["SF"].values["SF-3.1"]["value"] == 1.0 or formula == "150000/2"
+    else:
+        assert hits[0].severity == "error" and res.status == REJECTED
+        assert res.sectors["SF"].values["SF-3.1"]["value"] is None
+
+
+def test_sheet_order_changed_is_a_finding(plan, tmp_path, sf_filled):
+    def move(wb):
+        wb.move_sheet("Istruzioni", offset=1)
+    res = read_workbook(_edit(sf_filled, tmp_path / "o.xlsx", move), plan)
+    assert any(f.code == "WB-TAMPERED" and "ordine dei fogli" in f.message for f in res.findings)
+
+
+def test_a_broken_part_nothing_scores_is_still_a_finding(plan, tmp_path, sf_filled):
+    p = zipmut.parts(sf_filled.read_bytes())
+    p["docProps/app.xml"] = p["docProps/app.xml"][:-20]
+    out = tmp_path / "broken.xlsx"
+    out.write_bytes(zipmut.rezip(p))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and any("docProps/app.xml" in f.message for f in res.findings)

@@ -631,7 +631,10 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
         raw = cd.value if cd is not None else None
         raws[key] = raw
         value = None
-        if cd is not None and cd.formula:
+        if cd is not None and cd.formula and cd.error:  # a formula showing an error: refused below as a value
+            findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: inserire "
+                                    "direttamente il valore", file=file, sheet=layout.name, cell=a1(r, c)))
+        elif cd is not None and cd.formula:
             computed = evaluate_constant(cd.formula)
             if computed is None or (isinstance(raw, (int, float)) and not isinstance(raw, bool)
                                     and not math.isclose(raw, computed, rel_tol=1e-12, abs_tol=1e-12)) or (
@@ -811,6 +814,11 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
     if len(extras) > 20:
         res.findings.append(Finding("WB-TAMPERED", ERROR, f"altri {len(extras) - 20} fogli aggiunti", file=file))
     present = [s for s in sheets if s.name in names]
+    order = [n for n in names if n in want]
+    layout_order = [n for n in [INSTRUCTIONS_SHEET, *(s.name for s in sheets)] if n in order]
+    if order != layout_order:
+        res.findings.append(Finding("WB-TAMPERED", WARNING, "ordine dei fogli modificato: atteso "
+                                    + ", ".join(f"«{printable(n[:40])}»" for n in layout_order[:6]), file=file))
     for s in sheets:
         if s.name not in names:
             res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio mancante o rinominato: «{s.name}» "

@@ -86,6 +86,7 @@ class BookData:
     sheets: list[SheetData] = field(default_factory=list)
     looks: dict[object, Look] = field(default_factory=dict)  # cell style -> look
     problems: list[tuple[str, str]] = field(default_factory=list)  # (Italian message, sheet name or "")
+    parsed_parts: list[str] = field(default_factory=list)  # the parts read_book parsed
 
     def sheet(self, name: str) -> SheetData | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -352,6 +353,7 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
         raise _refuse("il pacchetto non indica un'unica cartella di lavoro in «xl/workbook.xml»: programmi diversi "
                       "leggerebbero contenuti diversi; file rifiutato")
     _parse(parts["xl/workbook.xml"], "xl/workbook.xml", wb_start)
+    book.parsed_parts.append("xl/workbook.xml")
     rels = package.rels.get("xl/_rels/workbook.xml.rels", {})
     shared: list[str] = []
     styles_part = sst_part = ""
@@ -362,8 +364,10 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
             styles_part = target
     if sst_part in parts:
         shared = _xlsx_shared_strings(parts[sst_part])
+        book.parsed_parts.append(sst_part)
     if styles_part in parts:
         book.looks = _xlsx_looks(parts[styles_part])
+        book.parsed_parts.append(styles_part)
     looks = book.looks
     budget = _TextBudget(MAX_TEXT)
     stored = [0]
@@ -390,6 +394,7 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
         used_parts[part] = name
         if name in areas:
             _xlsx_sheet(parts[part], part, sheet, areas[name], shared, looks, budget, stored)
+            book.parsed_parts.append(part)
     return book
 
 
@@ -666,6 +671,7 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
 
     _parse(data, "content.xml", start, end, text)
     book.looks = looks
+    book.parsed_parts += ["content.xml", "styles.xml"]
     return book
 
 
@@ -829,6 +835,20 @@ def read_book(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     stored (the first non-empty one is kept in :attr:`SheetData.outside`). Raises
     :class:`~piao_xls.sheetio.safeopen.UnsafeFile` for what cannot be read unambiguously.
     """
-    if package.kind == "ods":
-        return _ods(package, areas)
-    return _xlsx(package, areas)
+    book = _ods(package, areas) if package.kind == "ods" else _xlsx(package, areas)
+    _check_other_parts(package, book)
+    return book
+
+
+# Parts parsed elsewhere: by the guard (relationships, manifest), by the properties reader (defusedxml).
+_PARSED_ELSEWHERE = ("docProps/core.xml", "docProps/custom.xml", "meta.xml", "META-INF/manifest.xml")
+
+
+def _check_other_parts(package: Package, book: BookData) -> None:
+    """Every other XML part must be well-formed: a part a spreadsheet would refuse or repair is a damaged
+    file, even if nothing in it is scored. One parse each, in C (no handler but the DTD refusal)."""
+    done = set(book.parsed_parts) | set(package.rels) | set(_PARSED_ELSEWHERE)
+    for name, body in package.parts.items():
+        if name in done or not name.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        _parse(body, name)
