@@ -1,7 +1,7 @@
 """Safe opening: one guard in front of every reader of an untrusted returned workbook.
 
-Returned workbooks arrive by email from outside. Before any parser (python-calamine,
-defusedxml) sees one, :func:`read_bounded` and :func:`open_package` check:
+Returned workbooks arrive by email from outside. Before any parser sees one, :func:`read_bounded`
+and :func:`open_package` check:
 
 - the size on disk (a cap, :data:`MAX_SIZE`);
 - the container: a zip holding an OOXML workbook (``[Content_Types].xml`` + ``xl/workbook.xml``)
@@ -12,14 +12,18 @@ defusedxml) sees one, :func:`read_bounded` and :func:`open_package` check:
   does not trust the sizes the headers declare (a member that inflates beyond its declared size
   is rejected, so is one whose checksum does not match);
 - macros (``xl/vbaProject.bin``, macro-enabled content types, ``.xlsm``, OpenDocument Basic/Scripts);
-- the area a sheet spans: python-calamine allocates every cell of a sheet's bounding box, so one
-  value in cell XFD1048576 would ask for 550 GB and abort the process (OpenDocument: repeated
-  rows and columns); sheets spanning more than :data:`MAX_CELLS` cells are refused;
+- ambiguity (:func:`_check_container`, the reference checks): a second end record, a comment or data
+  after the end, local and central names that differ, Unicode Path extra fields, parts that no
+  relationship (or the .ods manifest) reaches; each is refused, never resolved;
+- for python-calamine only (plan workbooks; ``extent=True``): the area a sheet spans, since calamine
+  allocates every cell of a sheet's bounding box (one value in XFD1048576 would ask for 550 GB);
+  returned workbooks are parsed by :mod:`piao_xls.sheetio.book`, which stores only the form's area;
 - XML document type declarations (``<!DOCTYPE``/``<!ENTITY``: the "billion laughs" family) in any
   XML part. Parts the reader parses itself also go through defusedxml (:func:`assert_defused_xml`).
 
-The result is a :class:`Package` of decompressed parts: every later reader works on the very
-bytes that were checked (no second read of the file, no time-of-check/time-of-use gap).
+The result is a :class:`Package` of decompressed parts and parsed relationships: every later
+reader works on the very bytes that were checked (no second read of the file, no
+time-of-check/time-of-use gap). The guard knows bytes and packages; the layout is the reader's.
 Problems raise :class:`UnsafeFile` with a stable finding code and an Italian message.
 """
 
