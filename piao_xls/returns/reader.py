@@ -847,7 +847,7 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
         res.findings.extend(found)
         sub.findings.extend(found)
         res.sectors[s.sector_code] = sub
-    if any(f.severity == ERROR and f.code == "WB-TAMPERED" and not f.cell for f in res.findings[:len(book.problems)]):
+    if book.problems:
         res.sectors.clear()  # an ambiguous workbook: which sheet is scored is not for us to choose
     if not res.sectors and not any(f.severity == ERROR for f in res.findings):
         res.findings.append(Finding("WB-MISSING", ERROR, "il file non contiene alcun valore compilato", file=file))
