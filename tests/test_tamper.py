@@ -263,3 +263,21 @@ def test_a_broken_part_nothing_scores_is_still_a_finding(plan, tmp_path, sf_fill
     out.write_bytes(zipmut.rezip(p))
     res = read_workbook(out, plan)
     assert res.status == REJECTED and any("docProps/app.xml" in f.message for f in res.findings)
+
+
+def test_text_in_a_styled_empty_locked_cell_or_under_a_merge(plan, tmp_path, sf_filled, sf_book):
+    """A grey "external" cell and a cell a merge covers show nothing in the form: text typed there is hidden."""
+    layout = sf_book.sheets[1]
+    grey = next(c for c in layout.cells if c.kind == "label" and c.value is None and c.style == "external")
+    merged = next(c for c in layout.cells if c.kind == "input" and c.merge_to)
+    covered = f"{chr(65 + merged.merge_to[1])}{merged.row + 1}"
+
+    def write(wb):
+        ws = wb[SHEET]
+        ws.unmerge_cells(f"{merged.ref}:{covered}")
+        ws[grey.ref] = "testo nascosto"
+        ws[covered] = "sotto l'unione"
+    res = read_workbook(_edit(sf_filled, tmp_path / "hidden.xlsx", write), plan)
+    assert res.status == REJECTED
+    _tampered(res, grey.ref, "deve restare vuota")
+    _tampered(res, covered, "deve restare vuota")

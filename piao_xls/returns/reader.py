@@ -352,8 +352,9 @@ class Expected:
     """What the full layout of one sheet puts where: the reader view has no styles and no formulas.
 
     ``styles``: (row, col) -> style name of every cell the layout writes (labels, formulas, inputs);
-    ``formulas``: (row, col) -> normalized formula text; ``occupied``: every position that may hold
-    a value (labels, inputs, formulas, and the cells their merges cover).
+    ``formulas``: (row, col) -> formula text; ``occupied``: every position that may hold a value (labels
+    with a text or number, inputs, formulas). Everything else stays empty, the cells a merge covers too
+    (content there is hidden by the merge).
     """
 
     styles: dict[tuple[int, int], str]
@@ -368,12 +369,11 @@ def _expected(layout: SheetLayout) -> Expected:
     for c in layout.cells:
         at = (c.row, c.col)
         styles[at] = c.style
-        occupied.add(at)
+        if c.kind != "label" or (c.value is not None and c.value != ""):
+            occupied.add(at)  # an empty label and the cells a merge covers must stay empty
         if c.kind == "formula":
             text = c.formula or ""
             formulas[(c.row, c.col)] = text[1:] if text.startswith("=") else text
-        if c.merge_to:
-            occupied.update((r, k) for r in range(c.row, c.merge_to[0] + 1) for k in range(c.col, c.merge_to[1] + 1))
     return Expected(styles, formulas, occupied, layout.label_values, layout.last_row)
 
 
