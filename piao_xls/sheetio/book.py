@@ -29,6 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from xml.etree.ElementTree import ParseError, XMLParser
 from xml.parsers import expat
 
 from .safeopen import Package, UnsafeFile
@@ -124,6 +125,38 @@ def _parse(data: bytes, part: str, start=None, end=None, text=None) -> None:
     except expat.ExpatError as e:
         raise UnsafeFile("WB-OPEN", f"il file è danneggiato: XML non valido nella parte «{part[:80]}» "
                                     f"(riga {e.lineno}): salvarlo di nuovo da Excel o LibreOffice") from e
+
+
+_ENCODINGS = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "utf-16", "utf-16le",
+              "utf-16be"}  # expat's own: any other would go through a Python codec the guard's DTD scan does not cover
+_DTD_MARKERS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
+
+
+def _tree(data: bytes, part: str):
+    """The element tree of one part, built in C by expat and ElementTree's TreeBuilder (one parse).
+
+    Refused before parsing, in linear scans: a document type declaration or entity declaration (in
+    any encoding expat reads by itself) and any other declared encoding."""
+    head = data[:300].lstrip(b"\xef\xbb\xbf")
+    if head[:5] == b"<?xml":
+        decl = head[:head.find(b"?>")]
+        at = decl.find(b"encoding")
+        if at >= 0:
+            rest = decl[at + 8:].lstrip(b" \t\r\n=").lstrip(b" \t\r\n")
+            name = rest[1:].split(rest[:1] or b'"', 1)[0].decode("ascii", "replace").lower()
+            if name not in _ENCODINGS:
+                raise _refuse(f"codifica del testo non ammessa nella parte «{_shown(part[:80])}»: file costruito ad "
+                              "arte; salvarlo di nuovo da Excel o LibreOffice")
+    if (b"<!" in data or b"\0" in data[:4]) and any(m in data for m in _DTD_MARKERS):
+        raise _refuse("il file contiene dichiarazioni XML non ammesse (DTD/entità): file costruito ad arte o "
+                      "danneggiato; salvarlo di nuovo da Excel o LibreOffice")
+    p = XMLParser()
+    try:
+        p.feed(data)
+        return p.close()
+    except ParseError as e:
+        raise UnsafeFile("WB-OPEN", f"il file è danneggiato: XML non valido nella parte «{part[:80]}» "
+                                    f"(riga {e.position[0]}): salvarlo di nuovo da Excel o LibreOffice") from e
 
 
 def _local(tag: str) -> str:
@@ -408,7 +441,6 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
                 looks: dict, budget: _TextBudget, stored: list[int]) -> None:
     max_row, max_col = area
     cells = sheet.cells
-    n_shared = len(shared)
     M = _MAIN + _SEP
     C, ROW, V, F, T = M + "c", M + "row", M + "v", M + "f", M + "t"
     SKIP = (M + "rPh", M + "phoneticPr")
@@ -477,36 +509,7 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
             at = None
             cur = None
             raw = "".join(vbuf) if vbuf is not None else None
-            value: object = None
-            error = False
-            if kind == "n":
-                if raw is not None and raw.strip():
-                    if not _DOUBLE.fullmatch(raw.strip()):  # "12%", "0x10", "1_000": each program reads its own
-                        raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» contiene un numero "
-                                      f"scritto in modo non valido («{_shown(raw.strip()[:20])}»): programmi diversi "
-                                      "lo leggerebbero in modo diverso; file costruito ad arte o danneggiato")
-                    value = float(raw)
-                    if style in dates and 0 <= value < 2958466:
-                        value = _serial_date(value)
-            elif kind == "s":
-                if raw is not None:
-                    idx = raw.strip()
-                    if not (idx.isdigit() and len(idx) < 10 and int(idx) < n_shared):
-                        raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» rimanda a un testo che "
-                                      "non esiste: file costruito ad arte o danneggiato")
-                    value = shared[int(idx)]
-            elif kind == "inlineStr":
-                value = unescape_ooxml("".join(isbuf)) if isbuf is not None else None
-            elif kind == "str":
-                value = raw
-            elif kind == "b":
-                value = None if raw is None else _boolean(raw)
-            elif kind == "e":
-                value, error = (raw or "#ERR").strip()[:40], True
-            elif kind == "d":
-                value = _iso_date(raw) if raw else None
-            else:
-                value = raw[:200] if raw else None
+            value, error = _xlsx_value(kind, raw, isbuf, style, dates, shared, r, c, sheet)
             if value == "":
                 value = None
             if r > max_row or c > max_col:
@@ -533,8 +536,183 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
         if cur is not None:
             cur.append(s)
 
-    _parse(data, part, start, end, text)
+    root = _tree(data, part)
+    left, count = budget.left, stored[0]
+    try:
+        _xlsx_rows(root, sheet, area, shared, dates, budget, stored)
+    except _Odd:  # an unusual structure: the same tree, walked as the event stream expat gives
+        cells.clear()
+        sheet.outside = None
+        budget.left, stored[0] = left, count
+        _emit(root, start, end, text)
     sheet.parsed = True
+
+
+def _xlsx_value(kind: str, raw, isbuf, style: int, dates, shared: list[str], r: int, c: int, sheet: SheetData):
+    """The value and error flag of one cell: ``raw`` is the text of its <v> (None without one)."""
+    value: object = None
+    error = False
+    if kind == "n":
+        if raw is not None and raw.strip():
+            if not _DOUBLE.fullmatch(raw.strip()):  # "12%", "0x10", "1_000": each program reads its own
+                raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» contiene un numero "
+                              f"scritto in modo non valido («{_shown(raw.strip()[:20])}»): programmi diversi "
+                              "lo leggerebbero in modo diverso; file costruito ad arte o danneggiato")
+            value = float(raw)
+            if style in dates and 0 <= value < 2958466:
+                value = _serial_date(value)
+    elif kind == "s":
+        if raw is not None:
+            idx = raw.strip()
+            if not (idx.isascii() and idx.isdigit() and len(idx) < 10 and int(idx) < len(shared)):
+                raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» rimanda a un testo che "
+                              "non esiste: file costruito ad arte o danneggiato")
+            value = shared[int(idx)]
+    elif kind == "inlineStr":
+        value = unescape_ooxml("".join(isbuf)) if isbuf is not None else None
+    elif kind == "str":
+        value = raw
+    elif kind == "b":
+        value = None if raw is None else _boolean(raw)
+    elif kind == "e":
+        value, error = (raw or "#ERR").strip()[:40], True
+    elif kind == "d":
+        value = _iso_date(raw) if raw else None
+    else:
+        value = raw[:200] if raw else None
+    return value, error
+
+
+class _Odd(Exception):
+    """A sheet whose structure the fast walk does not cover (cells outside rows, nested elements in a cell)."""
+
+
+_X = "{" + _MAIN + "}"
+_XC, _XROW, _XV, _XF, _XSD = _X + "c", _X + "row", _X + "v", _X + "f", _X + "sheetData"
+
+
+def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str], dates,
+               budget: _TextBudget, stored: list[int]) -> None:
+    """The cells of a sheet whose <c> are all in <row> in <sheetData>, each with only plain <v> and <f>:
+    the same result as the event walk, one Python step per row and per cell, none per empty cell's child."""
+    max_row, max_col = area
+    cells = sheet.cells
+    C, ROW, V, F = _XC, _XROW, _XV, _XF
+    data = root.find(_XSD)
+    rows = list(data) if data is not None else []
+    row = col = -1
+    n_cells = 0
+    styles_seen: dict[str, int] = {}
+    empty: dict[int, CellData] = {}
+    n_shared = len(shared)
+    refs = _REFS
+    take = budget.take
+    n_stored = stored[0]
+    for el in rows:
+        if el.tag != ROW:
+            raise _Odd
+        r = el.get("r")
+        nr = _row_number(r) if r is not None else row + 1
+        if nr is None or nr >= MAX_ROW:
+            raise _refuse(f"numero di riga non valido nel foglio «{_shown(sheet.name)}»: file costruito ad arte "
+                          "o danneggiato")
+        row, col = nr, -1
+        for cel in el:
+            if cel.tag != C:
+                raise _Odd
+            n_cells += 1
+            ref = cel.get("r")
+            if ref is None:
+                at = (row if row >= 0 else 0, col + 1)
+            else:
+                at = refs.get(ref) or _ref(ref)
+                if at is None:
+                    raise _refuse(f"riferimento di cella non valido («{_shown(ref)}») nel foglio "
+                                  f"«{_shown(sheet.name)}»: file costruito ad arte o danneggiato")
+            if at[1] >= MAX_COL:
+                raise _refuse(f"cella oltre l'ultima colonna nel foglio «{_shown(sheet.name)}»: file danneggiato")
+            row, col = at
+            s = cel.get("s")
+            if s is None:
+                style = 0
+            else:
+                style = styles_seen.get(s)
+                if style is None:
+                    style = styles_seen[s] = int(s) if s.isdigit() and len(s) < 7 else -1
+            if not len(cel):  # an empty cell: only its style counts (one shared, never changed CellData per style)
+                if style and row <= max_row and col <= max_col:
+                    n_stored += 1
+                    if n_stored > MAX_STORED:
+                        raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
+                    cd = empty.get(style)
+                    if cd is None:
+                        cd = empty[style] = CellData(None, "", False, style)
+                    cells[at] = cd
+                continue
+            raw = formula = None
+            for ch in cel:
+                if len(ch):
+                    raise _Odd
+                t = ch.tag
+                if t == V:
+                    raw = ch.text or ""
+                elif t == F:
+                    formula = ch.text or "="
+                else:
+                    raise _Odd
+            kind = cel.get("t", "n")
+            if (kind == "s" and raw is not None and raw.isascii() and raw.isdigit() and len(raw) < 10
+                    and int(raw) < n_shared):
+                value, error = shared[int(raw)], False  # the usual label (else checked below)
+            elif kind == "inlineStr":
+                raise _Odd
+            else:
+                value, error = _xlsx_value(kind, raw, None, style, dates, shared, row, col, sheet)
+            if value == "":
+                value = None
+            if row > max_row or col > max_col:
+                if (value is not None or formula) and sheet.outside is None:
+                    sheet.outside = at
+                continue
+            if value is None and not formula and not style:
+                continue
+            if value.__class__ is str:
+                take(len(value))
+            if formula:
+                take(len(formula))
+            n_stored += 1
+            if n_stored > MAX_STORED:
+                raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
+            cells[at] = CellData(value, formula or "", error, style)
+    if n_cells != sum(1 for _ in root.iter(C)) or len(rows) != sum(1 for _ in root.iter(ROW)):
+        raise _Odd  # a cell or row elsewhere than in <sheetData>
+    stored[0] = n_stored
+
+
+def _et_name(tag: str) -> str:
+    return tag[1:].replace("}", _SEP, 1) if tag[:1] == "{" else tag
+
+
+def _emit(root, start, end, text) -> None:
+    """Walk a parsed tree handing ``start``/``end``/``text`` the events expat would give (namespaces as
+    "uri\\x01local"), without recursion."""
+    def opened(el):
+        start(_et_name(el.tag), {_et_name(k): v for k, v in el.attrib.items()})
+        if el.text:
+            text(el.text)
+        return iter(el)
+
+    stack = [(root, opened(root))]
+    while stack:
+        el, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            end(_et_name(el.tag))
+            if stack and el.tail:
+                text(el.tail)
+        else:
+            stack.append((child, opened(child)))
 
 
 def _boolean(raw: str) -> bool:
