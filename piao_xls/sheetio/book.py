@@ -476,7 +476,7 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
             else:
                 style = styles_seen.get(s)
                 if style is None:
-                    style = styles_seen[s] = int(s) if s.isdigit() and len(s) < 7 else -1
+                    style = styles_seen[s] = int(s) if s.isdigit() and s.isascii() and len(s) < 7 else -1
             formula = False
             vbuf = fbuf = isbuf = None
         elif tag == V:
@@ -602,7 +602,7 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
     rows = list(data) if data is not None else []
     row = col = -1
     n_cells = 0
-    styles_seen: dict[str, int] = {}
+    styles_seen: dict[str | None, int] = {None: 0}
     empty: dict[int, CellData] = {}
     n_shared = len(shared)
     refs = _REFS
@@ -617,28 +617,27 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
             raise _refuse(f"numero di riga non valido nel foglio «{_shown(sheet.name)}»: file costruito ad arte "
                           "o danneggiato")
         row, col = nr, -1
+        n_cells += len(el)
         for cel in el:
             if cel.tag != C:
                 raise _Odd
-            n_cells += 1
             ref = cel.get("r")
-            if ref is None:
-                at = (row if row >= 0 else 0, col + 1)
-            else:
-                at = refs.get(ref) or _ref(ref)
-                if at is None:
-                    raise _refuse(f"riferimento di cella non valido («{_shown(ref)}») nel foglio "
-                                  f"«{_shown(sheet.name)}»: file costruito ad arte o danneggiato")
-            if at[1] >= MAX_COL:
-                raise _refuse(f"cella oltre l'ultima colonna nel foglio «{_shown(sheet.name)}»: file danneggiato")
+            at = refs.get(ref)  # a reference seen before (always inside the grid)
+            if at is None:
+                if ref is None:
+                    at = (row if row >= 0 else 0, col + 1)
+                else:
+                    at = _ref(ref)
+                    if at is None:
+                        raise _refuse(f"riferimento di cella non valido («{_shown(ref)}») nel foglio "
+                                      f"«{_shown(sheet.name)}»: file costruito ad arte o danneggiato")
+                if at[1] >= MAX_COL:
+                    raise _refuse(f"cella oltre l'ultima colonna nel foglio «{_shown(sheet.name)}»: file danneggiato")
             row, col = at
             s = cel.get("s")
-            if s is None:
-                style = 0
-            else:
-                style = styles_seen.get(s)
-                if style is None:
-                    style = styles_seen[s] = int(s) if s.isdigit() and len(s) < 7 else -1
+            style = styles_seen.get(s)
+            if style is None:
+                style = styles_seen[s] = int(s) if s.isdigit() and s.isascii() and len(s) < 7 else -1
             if not len(cel):  # an empty cell: only its style counts (one shared, never changed CellData per style)
                 if style and row <= max_row and col <= max_col:
                     n_stored += 1
