@@ -367,3 +367,30 @@ def test_many_sector_workbook_keeps_its_identity(tmp_path):
         path = write(tmp_path / "big.xlsx", book, values)
     res = read_workbook(path, big)
     assert res.kind == "all" and res.sector_codes == ["S001"], [str(f) for f in res.findings]
+
+
+def _cells(book):
+    return [(s.name, s.parsed, s.outside, sorted((k, (c.value, c.formula, c.error, c.style)) for k, c in s.cells.items()))
+            for s in book.sheets]
+
+
+def test_the_three_ways_of_reading_a_sheet_give_the_same_cells(sf_filled, monkeypatch):
+    """A sheet is read from ElementTree's C tree row by row; an unusual one walks the same tree as expat's
+    events; one far larger than a form is streamed through expat. The three read the same cells."""
+    from piao_xls.sheetio import book as bookmod
+    from piao_xls.sheetio.safeopen import open_package
+
+    package = open_package(sf_filled.read_bytes(), sf_filled.name, extent=False)
+    areas = {s.name: (400, 7) for s in bookmod.read_book(package, {}).sheets}
+    rows = _cells(bookmod.read_book(package, areas))
+    assert any(cells for *_, cells in rows)
+
+    def odd(*_):
+        raise bookmod._Odd
+
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_rows", odd)
+        assert _cells(bookmod.read_book(package, areas)) == rows
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "MAX_TREE", 0)
+        assert _cells(bookmod.read_book(package, areas)) == rows

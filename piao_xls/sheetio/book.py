@@ -32,11 +32,13 @@ from datetime import date, datetime, timedelta
 from xml.etree.ElementTree import ParseError, XMLParser
 from xml.parsers import expat
 
+from ..core.gcpause import paused_gc
 from .safeopen import Package, UnsafeFile
 
 MAX_TEXT = 8_000_000  # characters of cell text materialised per file (the form needs a few hundred thousand)
 MAX_STORED = 1_000_000  # cells stored per file (inside the sheets' areas)
 MAX_COL = 16_384  # Excel's grid: XFD
+MAX_TREE = 200_000  # tags of a sheet parsed into a tree (a form has ~10,000); larger ones are streamed
 MAX_ROW = 1_048_576
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -536,6 +538,10 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
         if cur is not None:
             cur.append(s)
 
+    if data.count(b"<") > MAX_TREE:  # a sheet far larger than any form: streamed, only the area is kept
+        _parse(data, part, start, end, text)
+        sheet.parsed = True
+        return
     root = _tree(data, part)
     left, count = budget.left, stored[0]
     try:
@@ -1012,8 +1018,9 @@ def read_book(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     stored (the first non-empty one is kept in :attr:`SheetData.outside`). Raises
     :class:`~piao_xls.sheetio.safeopen.UnsafeFile` for what cannot be read unambiguously.
     """
-    book = _ods(package, areas) if package.kind == "ods" else _xlsx(package, areas)
-    _check_other_parts(package, book)
+    with paused_gc():  # a sheet's tree is thousands of acyclic objects: each collection would walk the caller's too
+        book = _ods(package, areas) if package.kind == "ods" else _xlsx(package, areas)
+        _check_other_parts(package, book)
     return book
 
 
