@@ -2,7 +2,11 @@
 
 :func:`read_book` takes a :class:`~piao_xls.sheetio.safeopen.Package` (the bytes the guard checked
 and inflated once) and parses each XML part it needs exactly once, with expat (C speed; no DTD,
-no entity, no external resource: any document type declaration stops the parse). Everything the
+no entity, no external resource: any document type declaration stops the parse). A worksheet is
+parsed by expat into ElementTree's C tree (its DTD, entity and encoding refusals are linear byte
+scans before the parse, :func:`_tree`) and read row by row (:func:`_xlsx_rows`); a sheet of unusual
+structure is read from the same tree walked as expat's event stream (:func:`_emit`); a sheet of more
+than :data:`MAX_TREE` tags is streamed through expat's callbacks, keeping only its area. Everything the
 reader scores and everything the tamper check compares comes from this one parse: no second
 library opens the same bytes.
 
