@@ -5,6 +5,9 @@ Each figure is a ratio against a floor measured in the same run on the same mach
   (sectors x 40 objectives x 3 indicators) vs raw xlsxwriter writing the same cells and formats;
 - consolidation of N filled per-sector workbooks vs python-calamine reading every cell of the
   same files (floor) and vs the same reading with openpyxl;
+- the end-to-end `piao-xls consolidate` of N filled workbooks as a user runs it (timed from outside,
+  --jobs 1 and one per core), against python-calamine and openpyxl reading the same files, and where
+  its seconds go, stage by stage (plan, guard, properties, layout, the one parse, checks, scoring, summary);
 - scale (bench/scale.py): consolidation of 200 and 2,000 sector workbooks of a plan with 2,000
   sectors (--files 200,2000) in child processes, with their peak RSS; `piao-xls --help` start-up
   time vs `python -c pass`.
@@ -142,6 +145,117 @@ def bench_consolidation(plan, n_files: int, folder: Path) -> None:
           f"{opx / ours:.1f}x faster with 1 process, {opx / many:.1f}x with {cores}; target >= 10x); best of 3")
 
 
+def _stage_times(plan, files: list[Path]) -> dict[str, float]:
+    """Seconds spent in each stage of reading ``files`` (one process), stage by stage as the reader runs."""
+    from piao_xls.returns import reader
+    from piao_xls.sheetio.book import read_book
+    from piao_xls.sheetio.safeopen import open_package, read_bounded
+
+    spent = dict.fromkeys(("read and hash", "guard (zip, package, relationships)", "document properties",
+                           "layout of the sector (once per sector)", "one parse (values, formulas, styles)",
+                           "tamper check (labels, formulas, looks, area)", "input values and rules"), 0.0)
+    keys = list(spent)
+
+    def lap(i: int, t: float) -> float:
+        now = time.perf_counter()
+        spent[keys[i]] += now - t
+        return now
+
+    for f in files:
+        t = time.perf_counter()
+        data = read_bounded(f)
+        __import__("hashlib").sha256(data).hexdigest()
+        t = lap(0, t)
+        package = open_package(data, f.name, extent=False)
+        t = lap(1, t)
+        props, _ = reader.read_properties(package)
+        t = lap(2, t)
+        layout = reader.expected_layout(plan, props)
+        sheets = [s for s in layout.sheets if s.kind != "instructions"]
+        for s in sheets:
+            reader._full_expected(s)
+        t = lap(3, t)
+        areas = {s.name: (s.last_row, 7) for s in sheets}
+        book = read_book(package, areas)
+        t = lap(4, t)
+        for s in sheets:
+            reader._check_tamper(book.sheet(s.name), s, reader._full_expected(s), book, str(f))
+        t = lap(5, t)
+        for s in sheets:
+            reader._read_sheet(book.sheet(s.name), s, s.sector_code, plan, str(f))
+        lap(6, t)
+    return spent
+
+
+def bench_end_to_end(plan_yaml: str, n_files: int, folder: Path) -> None:
+    """`piao-xls consolidate` of n filled workbooks as a user runs it, timed from outside; where the seconds go."""
+    import subprocess
+
+    import python_calamine
+
+    from piao_xls.core.gcpause import paused_gc
+    from piao_xls.results.consolidate import consolidate
+    from piao_xls.results.summary import write_summary
+
+    plan_path = folder / "plan.yaml"
+    plan_path.write_text(plan_yaml, encoding="utf-8")
+    t = time.perf_counter()
+    plan, _ = parse_plan(plan_yaml, str(plan_path))
+    plan_parse = time.perf_counter() - t
+    t = time.perf_counter()
+    plan.fingerprint  # noqa: B018  (computed once per plan, on the first file)
+    fingerprint = time.perf_counter() - t
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    files = []
+    for sector in plan.sectors[:n_files]:
+        book = sector_workbook(plan, sector)
+        path = inbox / book.filename
+        path.write_bytes(render(book, prefill=sample_values(book.sheets[1], seed=1, year=plan.year)))
+        files.append(path)
+    cli = [sys.executable, "-m", "piao_xls.cli", "consolidate", str(inbox), "--plan", str(plan_path),
+           "-o", str(folder / "riepilogo.xlsx")]
+    outside = {}
+    for jobs in (1, os.cpu_count() or 1):
+        t = time.perf_counter()
+        subprocess.run([*cli, "--jobs", str(jobs)], capture_output=True, check=False)
+        outside[jobs] = time.perf_counter() - t
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import piao_xls.cli"], check=True)
+    startup = time.perf_counter() - t
+
+    def calamine_floor():
+        for f in files:
+            wb = python_calamine.CalamineWorkbook.from_path(str(f))
+            for name in wb.sheet_names:
+                wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            wb.close()
+
+    floor = timed(calamine_floor, 2)
+    opx = timed(lambda: openpyxl_floor(files))
+    with paused_gc():
+        stages = _stage_times(plan, files)
+        t = time.perf_counter()
+        c = consolidate([inbox], plan)
+        whole = time.perf_counter() - t
+        t = time.perf_counter()
+        write_summary(c, folder / "again.xlsx")
+        summary = time.perf_counter() - t
+    reading = sum(stages.values())
+    print(f"end to end: `piao-xls consolidate` of {len(files)} workbooks ({plan_path.name}, "
+          f"{len(plan.sectors)} sectors): {outside[1]:.2f} s with --jobs 1, {outside[max(outside)]:.2f} s with "
+          f"--jobs {max(outside)}; python-calamine reading the same files {floor:.2f} s "
+          f"({outside[1] / floor:.1f}x); openpyxl read-only {opx:.2f} s ({opx / outside[1]:.2f}x of piao-xls)")
+    print("  where the seconds go (one process, measured stage by stage):")
+    rows = [("start-up (python, imports)", startup), ("plan file parsed", plan_parse),
+            ("plan fingerprint", fingerprint)]
+    rows += [(f"reading: {k}", v) for k, v in stages.items()]
+    rows += [("scoring, conflicts, summary rows (consolidate minus reading)", max(0.0, whole - reading)),
+             ("summary workbook written", summary)]
+    for name, secs in rows:
+        print(f"    {name:<62} {secs:6.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sectors", type=int, default=200)
@@ -150,16 +264,24 @@ def main() -> None:
                     help="file counts for the scale figures (the first also for the 40-objective plan), e.g. 200,2000")
     ap.add_argument("--scale-objectives", type=int, default=8, help="objectives per sector of the scale plan")
     ap.add_argument("--openpyxl-sample", type=int, default=200, help="files read with openpyxl (then scaled)")
+    ap.add_argument("--only", choices=["consolidation"], help="only the consolidation figures (with the end-to-end run)")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
-    bench_generation(load_plan(), "bundled plan")
+    if not args.only:
+        bench_generation(load_plan(), "bundled plan")
     t = time.perf_counter()
-    plan, _ = parse_plan(synthetic_plan_yaml(args.sectors, args.objectives, 3), "synthetic")
+    plan_yaml = synthetic_plan_yaml(args.sectors, args.objectives, 3)
+    plan, _ = parse_plan(plan_yaml, "synthetic")
     print(f"synthetic plan {args.sectors}x{args.objectives}x3 parsed in {time.perf_counter() - t:.2f} s")
-    bench_generation(plan, f"synthetic {args.sectors}x{args.objectives}x3")
+    if not args.only:
+        bench_generation(plan, f"synthetic {args.sectors}x{args.objectives}x3")
     with tempfile.TemporaryDirectory() as d:
         bench_consolidation(plan, args.files[0], Path(d))
+    with tempfile.TemporaryDirectory() as d:
+        bench_end_to_end(plan_yaml, args.files[0], Path(d))
+    if args.only:
+        return
     bench_startup()
     bench_scale(args.files, args.scale_objectives, args.openpyxl_sample)
 

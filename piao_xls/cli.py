@@ -772,7 +772,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     """
     from .core.gcpause import paused_gc
     from .returns.batch import expand_paths, read_all
-    from .returns.feedback import feedback_text
+    from .returns.feedback import feedback_names, feedback_text
     from .returns.reader import REJECTED
     from .sheetio.atomic import write_text_atomic
 
@@ -784,8 +784,8 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     with paused_gc():
         results = read_all(files, p, jobs=jobs, keep_raw=True)
     if feedback_dir:
-        for r in results:
-            write_text_atomic(Path(feedback_dir) / f"{Path(r.path).stem}-riscontro.txt", feedback_text(r, p))
+        for r, name in zip(results, feedback_names([r.path for r in results]), strict=True):
+            write_text_atomic(Path(feedback_dir) / name, feedback_text(r, p))
     if s is not None:
         from .workspace.year import record_check
 
@@ -801,7 +801,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
                        f"{', '.join(r.sector_codes) or '-'}, {len(r.findings)} segnalazioni)")
             for f in r.findings:
                 where = f.location.ref
-                click.echo(f"  {_severity(f.severity)} {f.code} {where}: {f.message}")
+                click.echo(f"  {_severity(f.severity)} {f.code} {_printable(where)}: {_printable(f.message)}")
         for o in others:
             click.echo(f"{_printable(str(o))}: ignorato (non è una cartella di lavoro)")
     sys.exit(FINDINGS if any(r.status == REJECTED for r in results) else OK)
@@ -970,8 +970,10 @@ def _it(n: int, one: str, many: str) -> str:
 
 
 def _printable(text: str) -> str:
-    """File names that are not valid UTF-8 (surrogate escapes) printed with replacement characters."""
-    return text.encode("utf-8", "replace").decode("utf-8")
+    """Text from a file or a file name, with control characters and invalid UTF-8 escaped (one line)."""
+    from .sheetio.text import printable
+
+    return printable(text)
 
 
 class _Progress:

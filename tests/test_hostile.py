@@ -182,28 +182,50 @@ def _ods(table: bytes) -> bytes:
     return zipmut.rezip({"mimetype": safeopen.ODS_MIMETYPE, "content.xml": content})
 
 
-@pytest.mark.parametrize(("extra", "words"), [
-    (b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', "1.048.576 righe x 16.384 colonne"),
-    (b"<row r = '1048576'><c\nr = 'XFD1048576' s=\"1\"/></row>", "16.384 colonne"),
-    (b'<row r="1048576"><c><v>1</v></c></row>', "1.048.576 righe"),  # a cell placed by its row only
-    (b'<row r="200000"><c r="ZZ200000"><v>1</v></c></row>', "200.000 righe x 702 colonne"),
+@pytest.mark.parametrize(("extra", "far", "words"), [
+    (b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', "XFD1048576", "1.048.576 righe x 16.384 colonne"),
+    (b'<row r="1048576"><c><v>1</v></c></row>', "A1048576", "1.048.576 righe"),  # a cell placed by its row only
+    (b'<row r="200000"><c r="ZZ200000"><v>1</v></c></row>', "ZZ200000", "200.000 righe x 702 colonne"),
+    (b"<row r = '1048576'><c\nr = 'XFD1048576' s=\"1\"/></row>", None, "16.384 colonne"),  # empty: nothing to read
 ])
-def test_cell_far_away_is_refused_before_calamine_allocates_it(plan, tmp_path, sf_bytes, extra, words):
-    """One value in XFD1048576 makes python-calamine ask for 550 GB and abort the whole process."""
+def test_cell_far_away_is_a_finding_and_costs_nothing(plan, tmp_path, sf_bytes, extra, far, words):
+    """One value in XFD1048576 made python-calamine ask for 550 GB and abort the whole process. The reader
+    stores only the form's area: the far cell is a finding naming it, found in a few milliseconds."""
     sheet = zipmut.parts(sf_bytes)[SHEET_PART].replace(b"</sheetData>", extra + b"</sheetData>")
-    _one(_read(tmp_path, plan, "far.xlsx", zipmut.edit(sf_bytes, {SHEET_PART: sheet})), "WB-UNSAFE", "area enorme",
-         words)
+    data = zipmut.edit(sf_bytes, {SHEET_PART: sheet})
+    t = time.perf_counter()
+    res = _read(tmp_path, plan, "far.xlsx", data)
+    assert time.perf_counter() - t < 1.0
+    if far is None:
+        assert res.status == ACCEPTED, [str(f) for f in res.findings]
+    else:
+        assert res.status == REJECTED and not res.sectors
+        assert any(f.code == "WB-TAMPERED" and f.cell == far and "fuori dall'area" in f.message for f in res.findings)
+    with pytest.raises(safeopen.UnsafeFile, match=words):  # the guard in front of python-calamine (plan workbooks)
+        safeopen.open_package(data, "far.xlsx")
 
 
-@pytest.mark.parametrize("table", [
-    b'<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384"/>'
-    b'</table:table-row><table:table-row><table:table-cell table:number-columns-repeated="16383"/>'
-    b'<table:table-cell office:value-type="float" office:value="1"/></table:table-row>',
-    b'<table:table-row table:number-rows-repeated="100000"><table:table-cell table:number-columns-repeated="1000" '
-    b'office:value-type="float" office:value="1"/></table:table-row>',
+@pytest.mark.parametrize(("table", "far"), [
+    (b'<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384"/>'
+     b'</table:table-row><table:table-row><table:table-cell table:number-columns-repeated="16383"/>'
+     b'<table:table-cell office:value-type="float" office:value="1"/></table:table-row>', (1048575, 16383)),
+    (b'<table:table-row table:number-rows-repeated="100000"><table:table-cell table:number-columns-repeated="1000" '
+     b'office:value-type="float" office:value="1"/></table:table-row>', (0, 8)),
+    (b'<table:table-row table:number-rows-repeated="&#49;00000"><table:table-cell table:number-columns-repeated='
+     b"'&#x31;000' office:value-type=\"float\" office:value=\"1\"/></table:table-row>", (0, 8)),  # entity forms
 ])
-def test_ods_repeated_rows_and_columns_are_refused(plan, tmp_path, table):
-    _one(_read(tmp_path, plan, "far.ods", _ods(table)), "WB-UNSAFE", "area enorme")
+def test_ods_repeated_rows_and_columns_cost_nothing(table, far):
+    from piao_xls.sheetio.book import read_book
+
+    package = safeopen.open_package(_ods(table), "far.ods", extent=False)
+    t = time.perf_counter()
+    book = read_book(package, {"S": (200, 7)})
+    assert time.perf_counter() - t < 1.0
+    sheet = book.sheet("S")
+    assert sheet.outside == far
+    assert len(sheet.cells) <= 201 * 8
+    with pytest.raises(safeopen.UnsafeFile, match="area enorme"):
+        safeopen.open_package(_ods(table.replace(b"&#49;", b"1").replace(b"'&#x31;000'", b'"1000"')), "far.ods")
 
 
 def test_ods_empty_repeats_are_fine(plan, tmp_path):
@@ -215,17 +237,32 @@ def test_ods_empty_repeats_are_fine(plan, tmp_path):
     assert [f.code for f in res.findings] == ["WB-IDENTITY"]  # past the guard: no properties in this one
 
 
-def test_a_panic_in_calamine_is_a_finding(plan, tmp_path, sf_bytes, monkeypatch):
+def test_no_second_library_reads_a_returned_file(plan, tmp_path, sf_bytes, monkeypatch):
+    """One parse: the values scored are those the guard's package holds, read once (python-calamine,
+    openpyxl and zipfile never open the returned bytes on the reading path)."""
+    import zipfile
+
+    import openpyxl
     import python_calamine
 
-    class PanicException(BaseException):  # what pyo3 raises for a Rust panic: not an Exception
-        pass
+    def never(*_a, **_k):
+        raise AssertionError("a second parser opened the returned file")
 
-    def boom(*_a, **_k):
-        raise PanicException("chunk size must be non-zero")
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", never)
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    real = zipfile.ZipFile
 
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", boom)
-    _one(_read(tmp_path, plan, "panic.xlsx", sf_bytes), "WB-OPEN", "danneggiato")
+    def once(*a, **k):  # the guard reads the directory once; nobody else may
+        calls.append(1)
+        return real(*a, **k)
+    calls: list[int] = []
+    monkeypatch.setattr(zipfile, "ZipFile", once)
+    path = tmp_path / "PIAO-2025-SF-Finanziario.xlsx"
+    path.write_bytes(sf_bytes)
+    res = read_workbook(path, plan)
+    assert res.status in ("accepted", "accepted_with_warnings"), [str(f) for f in res.findings]
+    assert len(calls) == 1
 
 
 def test_unknown_workbook_kind_is_an_identity_error(plan, tmp_path, sf_bytes):

@@ -43,7 +43,7 @@ from piao_xls.returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, 
 SEED = int(os.environ.get("PIAO_MUTATION_SEED", "20251"))
 COUNT = int(os.environ.get("PIAO_MUTATIONS", "2000"))
 ONLY = [int(x) for x in os.environ.get("PIAO_MUTATION_ONLY", "").split(",") if x.strip()]
-TIME_CAP = 5.0  # seconds per file
+TIME_CAP = 2.0  # seconds per file
 BATCH = 100
 STATUSES = {ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED}
 
@@ -184,7 +184,126 @@ def op_equivalent(rng, base):
         items = list(base.parts.items())
         rng.shuffle(items)
         return zipmut.rezip(items), ".xlsx", "equivalent: reordered"
-    return zipmut.edit(base.data, {"customXml/item1.xml": b"<note>ok</note>"}), ".xlsx", "equivalent: extra part"
+    rel = (b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+           b'customXml" Target="customXml/item1.xml"/>')
+    rels = base.parts["_rels/.rels"].replace(b"</Relationships>", rel + b"</Relationships>")
+    return (zipmut.edit(base.data, {"customXml/item1.xml": b"<note>ok</note>", "_rels/.rels": rels}), ".xlsx",
+            "equivalent: extra part")
+
+
+# --- generators per class of ambiguity and tampering (issue 11): each variant must be rejected ------
+
+def op_zip_ambiguity(rng, base):
+    """Two programs could read another content: the guard must refuse, never choose."""
+    how = rng.choice(["two end records", "comment", "trailing", "local name", "unicode path", "unreferenced",
+                      "case duplicate"])
+    if how == "two end records":
+        return zipmut.rezip({"decoy.txt": rng.randbytes(50)}) + base.data, ".xlsx", "ambiguous: two end records"
+    if how == "comment":
+        return zipmut.with_comment(base.data, rng.randbytes(rng.randint(1, 200))), ".xlsx", "ambiguous: comment"
+    if how == "trailing":
+        return base.data + rng.randbytes(rng.randint(1, 300)), ".xlsx", "ambiguous: trailing data"
+    name = rng.choice([n for n in base.parts if "/" in n])
+    if how == "local name":
+        other = name[:-5] + ("y" if name[-5] != "y" else "z") + name[-4:]
+        return zipmut.rename_local(base.data, name, other), ".xlsx", f"ambiguous: local name {name}"
+    if how == "unicode path":
+        shown = rng.choice([n for n in base.parts if n != name])
+        return zipmut.unicode_path(base.parts, name, shown), ".xlsx", f"ambiguous: unicode path {name}"
+    if how == "unreferenced":
+        extra = rng.choice(["xl/worksheets/sheet9.xml", "xl/evil.xml", "customXml/item1.xml", "docProps/x.xml"])
+        return zipmut.edit(base.data, {extra: base.parts[base.sheets[0][0]]}), ".xlsx", f"ambiguous: unreferenced {extra}"
+    items = [*base.parts.items(), (name.swapcase(), base.parts[name])]
+    return zipmut.rezip(items), ".xlsx", f"ambiguous: case duplicate {name}"
+
+
+def op_workbook_ambiguity(rng, base):
+    wbx = base.parts["xl/workbook.xml"]
+    sheets = re.findall(rb"<sheet [^>]*/>", wbx)
+    victim = sheets[0]
+    target = re.search(rb'name="([^"]*)"', sheets[-1]).group(1).decode()
+    how = rng.choice(["twin name", "hidden", "very hidden", "same part"])
+    if how == "twin name":
+        twin = rng.choice([target.upper(), target + " ", " " + target, target.replace(" ", "  "),
+                           "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in target)])
+        new = wbx.replace(victim, re.sub(rb'name="[^"]*"', b'name="' + zipmut.xml_escape(twin) + b'"', victim), 1)
+        return zipmut.edit(base.data, {"xl/workbook.xml": new}), ".xlsx", "ambiguous: twin sheet name"
+    if how in ("hidden", "very hidden"):
+        state = b"hidden" if how == "hidden" else b"veryHidden"
+        new = wbx.replace(victim, victim.replace(b"/>", b' state="' + state + b'"/>'), 1)
+        return zipmut.edit(base.data, {"xl/workbook.xml": new}), ".xlsx", f"ambiguous: {how} sheet"
+    rels = base.parts["xl/_rels/workbook.xml.rels"].replace(b"worksheets/sheet1.xml", b"worksheets/sheet2.xml")
+    return (zipmut.edit(base.data, {"xl/_rels/workbook.xml.rels": rels, "xl/worksheets/sheet1.xml": None}), ".xlsx",
+            "ambiguous: two sheets on one part")
+
+
+def op_look(rng, base):
+    """The look of a locked label cell changed: a custom format, white or tiny text, another fill."""
+    part, layout, xml = _data_sheet(rng, base)
+    cell = rng.choice([c for c in layout.labels if c.row < layout.last_row])
+    styles = base.parts["xl/styles.xml"]
+    how = rng.choice(["format", "white", "tiny", "fill"])
+    font = b'<font><sz val="10"/><color rgb="FF000000"/><name val="Calibri"/></font>'
+    fill = b""
+    fmt = b""
+    if how == "format":
+        code = rng.choice(['"50%"', ";;;", '0"0"', "#,##0.00 \\x", '"Raggiunto"'])
+        fmt = b'<numFmt numFmtId="190" formatCode="' + zipmut.xml_escape(code).replace(b'"', b"&quot;") + b'"/>'
+    elif how == "white":
+        font = b'<font><sz val="10"/><color rgb="FFFFFFFF"/><name val="Calibri"/></font>'
+    elif how == "tiny":
+        font = b'<font><sz val="1"/><name val="Calibri"/></font>'
+    else:
+        fill = b'<fill><patternFill patternType="solid"><fgColor rgb="FF00FF00"/></patternFill></fill>'
+    n_fonts = int(re.search(rb'<fonts count="(\d+)"', styles).group(1))
+    n_fills = int(re.search(rb'<fills count="(\d+)"', styles).group(1))
+    n_xfs = int(re.search(rb'<cellXfs count="(\d+)"', styles).group(1))
+    new = styles.replace(b"</fonts>", font + b"</fonts>").replace(b"</fills>", fill + b"</fills>")
+    if fmt:
+        new = new.replace(b"<numFmts", b"<numFmts", 1) if b"<numFmts" in new else new.replace(
+            b"<fonts", b'<numFmts count="0"></numFmts><fonts', 1)
+        new = new.replace(b"</numFmts>", fmt + b"</numFmts>", 1)
+    xf = (b'<xf numFmtId="' + (b"190" if fmt else b"0") + b'" fontId="' + str(n_fonts).encode() + b'" fillId="'
+          + (str(n_fills).encode() if fill else b"0") + b'" borderId="0" applyNumberFormat="1" applyFont="1"/>')
+    new = new.replace(b"</cellXfs>", xf + b"</cellXfs>", 1)
+    try:
+        el = re.search(rb'<c r="' + cell.ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', xml, re.S).group(0)
+    except AttributeError:
+        raise KeyError(cell.ref) from None
+    el2 = re.sub(rb' s="\d+"', b' s="' + str(n_xfs).encode() + b'"', el, count=1)
+    if b' s="' not in el2:
+        el2 = el2.replace(b"<c ", b'<c s="' + str(n_xfs).encode() + b'" ', 1)
+    return (zipmut.edit(base.data, {part: xml.replace(el, el2, 1), "xl/styles.xml": new}), ".xlsx",
+            f"tampered: look ({how}) {cell.ref}")
+
+
+def op_encodings(rng, base):
+    """References and repeats in forms a reader may not expect; read the same or refused, never misplaced."""
+    part, _layout, xml = _data_sheet(rng, base)
+    how = rng.choice(["entity ref", "no ref", "huge ref", "lower ref", "many refs to one long string"])
+    if how == "entity ref":  # r="&#69;12" is "E12" to any XML parser
+        m = re.search(rb'<c r="([A-Z])([0-9]+)"', xml)
+        new = xml.replace(m.group(0), b'<c r="&#' + str(m.group(1)[0]).encode() + b";" + m.group(2) + b'"', 1)
+        return _with_sheet(base, part, new), ".xlsx", "equivalent: entity in a reference"
+    if how == "no ref":  # cells without r: their position is the next column
+        new = re.sub(rb'(<row r="[0-9]+"[^>]*>)<c r="A[0-9]+"', rb"\1<c", xml, count=3)
+        return _with_sheet(base, part, new), ".xlsx", "equivalent: cells without reference"
+    if how == "huge ref":
+        ref = rng.choice([b"A" * 5000 + b"1", b"A" + b"9" * 5000, b"XFD1048576", b"A" * 8 + b"1"])
+        new = xml.replace(b"</sheetData>", b'<row><c r="' + ref + b'"><v>1</v></c></row></sheetData>', 1)
+        return _with_sheet(base, part, new), ".xlsx", "tampered: far reference"
+    if how == "lower ref":
+        m = re.search(rb'<c r="([A-Z]+[0-9]+)"', xml)
+        new = xml.replace(m.group(0), b'<c r="' + m.group(1).lower() + b'"', 1)
+        return _with_sheet(base, part, new), ".xlsx", "lower-case reference"
+    sst = base.parts["xl/sharedStrings.xml"]
+    long = b"<si><t>" + b"x" * 2_000_000 + b"</t></si>"
+    new_sst = sst.replace(b"</sst>", long + b"</sst>")
+    idx = len(re.findall(rb"<si>", sst))
+    rows = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d" t="s"><v>%d</v></c>' % (c.encode(), r, idx)
+                                                 for c in "ABCDEFGH") + b"</row>" for r in range(2000, 2400))
+    new = xml.replace(b"</sheetData>", rows + b"</sheetData>", 1)
+    return zipmut.edit(base.data, {part: new, "xl/sharedStrings.xml": new_sst}), ".xlsx", "tampered: long string x3200"
 
 
 def op_broken_xml(rng, base):
@@ -427,7 +546,8 @@ OPERATORS = [(op_flip_bytes, 8), (op_flip_directory, 3), (op_truncate, 5), (op_j
              (op_duplicate_part, 3), (op_rename_or_swap_parts, 4), (op_lying_size, 3), (op_alias, 2),
              (op_equivalent, 4), (op_broken_xml, 8), (op_retype, 12), (op_absurd, 12), (op_unicode, 8),
              (op_long_text, 4), (op_rows, 6), (op_label, 5), (op_cell_ref, 4), (op_sheets, 6), (op_properties, 6),
-             (op_shared_strings, 4), (op_styles, 3), (op_hostile_package, 5), (op_combined, 8)]
+             (op_shared_strings, 4), (op_styles, 3), (op_hostile_package, 5), (op_combined, 8),
+             (op_zip_ambiguity, 6), (op_workbook_ambiguity, 4), (op_look, 5), (op_encodings, 4)]
 
 
 def make_variant(vid: int, bases: list[Base]) -> tuple[str, str, bytes, str, str]:
@@ -566,6 +686,8 @@ def run_variant(vid: int) -> dict:
         out["outcome"] = outcome(res)
         if desc.startswith("equivalent") and res is not None:
             assert fingerprint(res) == _STATE["base_prints"][base], "an equivalent package read differently"
+        if desc.startswith(("ambiguous", "tampered")):
+            assert res is not None and res.status == REJECTED, f"not refused: {[str(f) for f in res.findings][:5]}"
     except Hang:
         out["failure"] = f"hang: over {4 * TIME_CAP} s"
     except BaseException as e:  # report everything, with the traceback

@@ -237,10 +237,42 @@ def test_conflicts_and_duplicates(plan, tmp_path, sf_book):
     sf = next(s for s in c2.sectors if s["code"] == "SF")
     assert sf["status"] == "conflitto" and sf["score"] is None
     assert any(f["code"] == "WB-CONFLICT" for f in c2.findings)
+    # generated files share one fixed "modified" date: which is newest cannot be told
     c3 = consolidate([a], plan, prefer_newest=True)
     sf3 = next(s for s in c3.sectors if s["code"] == "SF")
-    assert sf3["score"] is not None
-    assert any(f["code"] == "WB-CONFLICT" and "usato il più recente" in f["message"] for f in c3.findings)
+    assert sf3["score"] is None
+    assert any(f["code"] == "WB-CONFLICT" and "stessa data" in f["message"] for f in c3.findings)
+    _set_modified(a / "zz-newer.xlsx", b"2026-01-20T10:00:00Z")
+    c4 = consolidate([a], plan, prefer_newest=True)
+    sf4 = next(s for s in c4.sectors if s["code"] == "SF")
+    assert sf4["score"] is not None
+    assert any(f["code"] == "WB-CONFLICT" and "usato il più recente: zz-newer.xlsx" in f["message"]
+               and "proprietà del documento" in f["message"] for f in c4.findings)
+
+
+@pytest.mark.parametrize("stamp", [b"9999-12-31T23:59:59Z", b"not a date", b"1900-01-01T00:00:00Z", b"x" * 500])
+def test_prefer_newest_never_trusts_a_date_that_does_not_parse(plan, tmp_path, sf_book, stamp):
+    a = tmp_path / "a"
+    a.mkdir()
+    write(a / "one.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    _set_modified(a / "one.xlsx", b"2026-01-10T10:00:00Z")
+    write(a / "other.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": 0.5, "SF-3.1|analisi": "ritardo"})
+    _set_modified(a / "other.xlsx", stamp)
+    c = consolidate([a], plan, prefer_newest=True)
+    sf = next(s for s in c.sectors if s["code"] == "SF")
+    assert sf["score"] is None and sf["status"] == "conflitto"
+    assert any(f["code"] == "WB-CONFLICT" and f["severity"] == "error" and "other.xlsx" in f["message"]
+               and "non valida" in f["message"] for f in c.findings), [f["message"] for f in c.findings]
+
+
+def _set_modified(path: Path, stamp: bytes) -> None:
+    import re
+
+    import zipmut
+
+    p = zipmut.parts(path.read_bytes())
+    p["docProps/core.xml"] = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, p["docProps/core.xml"])
+    path.write_bytes(zipmut.rezip(p))
 
 
 def test_released_results_consolidate_like_full_ones(plan, tmp_path, sf_book):
@@ -350,3 +382,30 @@ def test_outside_a_workspace_results_never_land_among_the_forms(tmp_path, monkey
         assert (tmp_path / "output" / "2025-risultati" / "PIAO-2025-Riepilogo.xlsx").is_file()
         assert sorted(p.name for p in (tmp_path / "output" / "2025").iterdir()) == forms
         assert f"{len(forms)} file letti" in r.output
+
+
+def _cells(book):
+    return [(s.name, s.parsed, s.outside, sorted((k, (c.value, c.formula, c.error, c.style)) for k, c in s.cells.items()))
+            for s in book.sheets]
+
+
+def test_the_three_ways_of_reading_a_sheet_give_the_same_cells(sf_filled, monkeypatch):
+    """A sheet is read from ElementTree's C tree row by row; an unusual one walks the same tree as expat's
+    events; one far larger than a form is streamed through expat. The three read the same cells."""
+    from piao_xls.sheetio import book as bookmod
+    from piao_xls.sheetio.safeopen import open_package
+
+    package = open_package(sf_filled.read_bytes(), sf_filled.name, extent=False)
+    areas = {s.name: (400, 7) for s in bookmod.read_book(package, {}).sheets}
+    rows = _cells(bookmod.read_book(package, areas))
+    assert any(cells for *_, cells in rows)
+
+    def odd(*_):
+        raise bookmod._Odd
+
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_rows", odd)
+        assert _cells(bookmod.read_book(package, areas)) == rows
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "MAX_TREE", 0)
+        assert _cells(bookmod.read_book(package, areas)) == rows

@@ -123,3 +123,37 @@ BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">
                   + b"".join(b'<!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
                              for i in range(1, 10))
                   + b"]>\n")
+
+
+def with_comment(data: bytes, comment: bytes) -> bytes:
+    """The archive with a zip comment (set in the end record)."""
+    e = _eocd(data)
+    return data[:e + 20] + struct.pack("<H", len(comment)) + comment
+
+
+def rename_local(data: bytes, name: str, other: str) -> bytes:
+    """Give member ``name`` another name (same length) in its local header only."""
+    assert len(other.encode()) == len(name.encode())
+    for pos, entry, _ in _entries(data):
+        if entry == name:
+            off = struct.unpack_from("<I", data, pos + 42)[0]
+            n = struct.unpack_from("<H", data, off + 26)[0]
+            return data[:off + 30] + other.encode() + data[off + 30 + n:]
+    raise KeyError(name)
+
+
+def unicode_path(items: dict[str, bytes], name: str, shown: str) -> bytes:
+    """A zip where ``name`` carries an Info-ZIP Unicode Path extra field naming it ``shown``."""
+    import zlib
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for part, body in items.items():
+            info = zipfile.ZipInfo(part, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if part == name:
+                u = shown.encode()
+                payload = b"\x01" + struct.pack("<I", zlib.crc32(part.encode())) + u
+                info.extra = struct.pack("<HH", 0x7075, len(payload)) + payload
+            z.writestr(info, body)
+    return buf.getvalue()

@@ -246,9 +246,16 @@ class _Sheet:
         return n
 
     def labels(self, row: int, items) -> None:
-        """Label cells of one row, left to right: ``(col, value, style)`` or ``(col, value, style, last_col)``."""
+        """Label cells of one row, left to right: ``(col, value, style)`` or ``(col, value, style, last_col)``
+        (the cells :meth:`put` would make, without its keyword handling: most cells of a sheet are labels)."""
+        append = self.s.cells.append
         for item in items:
-            self.put(row, *item)
+            if len(item) == 3:
+                append(Cell(row, item[0], item[1], item[2]))
+            else:
+                col, value, style, last_col = item
+                append(Cell(row, col, value, style, "label", None,
+                            None if last_col is None or last_col == col else (row, last_col)))
 
 
 class _NoCell:

@@ -80,10 +80,21 @@ def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, 
     newest = max(cands, key=lambda rs: (rs[0].saved, rs[0].path))
     files = ", ".join(Path(r.path).name for r, _ in cands)
     if prefer_newest:
-        notes.append(_finding_row(Finding("WB-CONFLICT", WARNING, f"valori diversi per il settore {code} in: {files}; "
-                                          f"usato il più recente: {Path(newest[0].path).name}",
+        doubtful = [r for r, _ in cands if r.saved_doubt]
+        tied = sum(1 for r, _ in cands if r.saved == newest[0].saved) > 1
+        if not doubtful and not tied:
+            source = "proprietà del documento" if newest[0].saved_from == "documento" else "data di modifica del file"
+            notes.append(_finding_row(Finding(
+                "WB-CONFLICT", WARNING, f"valori diversi per il settore {code} in: {files}; usato il più recente: "
+                f"{Path(newest[0].path).name} (salvato il {newest[0].saved.replace('T', ' ')}, secondo la {source})",
+                file=newest[0].path), code))
+            return newest, False
+        why = (f"{Path(doubtful[0].path).name}: {doubtful[0].saved_doubt}" if doubtful
+               else f"stessa data di salvataggio ({newest[0].saved.replace('T', ' ')})")
+        notes.append(_finding_row(Finding("WB-CONFLICT", ERROR, f"valori diversi per il settore {code} in: {files}; "
+                                          f"il più recente non si può stabilire ({why}): settore non valutato",
                                           file=newest[0].path), code))
-        return newest, False
+        return None, True
     notes.append(_finding_row(Finding("WB-CONFLICT", ERROR, f"valori diversi per il settore {code} in: {files}; "
                                       "settore non valutato (usare --prefer-newest per scegliere il più recente)",
                                       file=newest[0].path), code))

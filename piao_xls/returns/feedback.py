@@ -36,3 +36,37 @@ def _sentence(text: str) -> str:
         return ""
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "»")) else text + "."
+
+
+MAX_NAME_BYTES = 180  # a note's file name (the file system allows 255; atomic writes add a prefix and a suffix)
+
+
+def _safe_stem(text: str) -> str:
+    """A file name part without separators or control characters, cut to whole characters."""
+    out = "".join("_" if (ch in "/\\:" or ord(ch) < 32 or ord(ch) == 127 or "\ud800" <= ch <= "\udfff")
+                  else ch for ch in text).strip(" .") or "file"
+    while len(out.encode("utf-8")) > MAX_NAME_BYTES:
+        out = out[:-1]
+    return out
+
+
+def feedback_names(paths: list[str]) -> list[str]:
+    """One note name per input file, all different (case-insensitively) even when input names collide.
+
+    ``a/X.xlsx`` and ``b/X.xlsx`` -> ``X-riscontro.txt``, ``X-2-riscontro.txt``; ``X.ods`` ->
+    ``X-ods-riscontro.txt`` when ``X-riscontro.txt`` is taken. Very long names are shortened.
+    """
+    taken: set[str] = set()
+    out = []
+    for path in paths:
+        p = Path(path)
+        stem = _safe_stem(p.stem)
+        candidates = [stem, _safe_stem(f"{stem}-{p.suffix.lstrip('.')}") if p.suffix else stem]
+        name = next((c for c in candidates if f"{c}-riscontro.txt".casefold() not in taken), None)
+        n = 2
+        while name is None or f"{name}-riscontro.txt".casefold() in taken:
+            name = f"{_safe_stem(stem)[:MAX_NAME_BYTES // 4]}-{n}"
+            n += 1
+        taken.add(f"{name}-riscontro.txt".casefold())
+        out.append(f"{name}-riscontro.txt")
+    return out

@@ -1,13 +1,13 @@
 """The reader adapter: a returned workbook -> validated values and findings.
 
-Nothing a Responsabile returns is trusted. The reader identifies the workbook by its custom
-document properties, checks every locked cell against the layout (tampering), locates every
-input with the same layout the writer used, and re-validates each value against its rule.
-It works on the reader view of each sheet (``layout.sector_sheet(..., for_reader=True)``: the
-same builder, without formula text). Values are read with python-calamine; the sheet XML
-(.xlsx) or content.xml (.ods) is scanned only for formulas and error values in input cells,
-which calamine cannot see. :meth:`WorkbookResult.release` reduces a result to what scoring
-and the summary need, for consolidations of thousands of files.
+Nothing a Responsabile returns is trusted. The guard (:mod:`piao_xls.sheetio.safeopen`) checks the
+bytes and the package; :func:`piao_xls.sheetio.book.read_book` then parses each needed part once,
+and everything below comes from that one parse: the values scored, the formulas, the cell types and
+the styles the tamper check compares. The reader identifies the workbook by its custom document
+properties, compares every cell of the form with the layout the writer used (values of locked
+cells, formulas, styles, cells that must stay empty, the area), locates every input and
+re-validates each value against its rule. :meth:`WorkbookResult.release` reduces a result to what
+scoring and the summary need, for consolidations of thousands of files.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..core.rules import NO_SPELLINGS, YES_SPELLINGS
 from ..forms.layout import (
+    COLS,
     INSTRUCTIONS_SHEET,
     LAYOUT_VERSION,
     SOURCE_SHEETS,
@@ -35,10 +36,14 @@ from ..forms.layout import (
     SheetLayout,
     WorkbookLayout,
     a1,
+    instructions_sheet,
     sector_sheet,
     source_sheet,
 )
-from ..sheetio.safeopen import Limits, Package, UnsafeFile, ods_rows, ods_tables, open_package, parse_xml, read_bounded
+from ..forms.styles import STYLES
+from ..sheetio.book import BookData, SheetData, read_book
+from ..sheetio.safeopen import Limits, Package, UnsafeFile, open_package, parse_xml, read_bounded
+from ..sheetio.text import printable
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
@@ -151,7 +156,9 @@ class WorkbookResult:
     findings: list[Finding] = field(default_factory=list)
     sha256: str = ""
     size: int = 0
-    saved: str = ""  # ISO time the file was last saved (document property, else file mtime)
+    saved: str = ""  # ISO time the file was last saved (document property if it parses and is plausible, else file mtime)
+    saved_from: str = ""  # "documento" (the file's own property), "file" (modification time on disk)
+    saved_doubt: str = ""  # why the file's own property was not used ("" when it was, or is absent)
 
     @property
     def sector_codes(self) -> list[str]:
@@ -228,133 +235,6 @@ def read_properties(path) -> tuple[dict[str, str], str]:
     return props, saved
 
 
-# Formula tags and error-typed cells, found from a literal first character (5-10x faster than one regex).
-_F_PLAIN = re.compile(rb"<f[\s>/]")
-_F_PREFIXED = re.compile(rb":f[\s>/]")
-_T_ERROR = re.compile(rb't="e"')
-_PREFIX_TAG = re.compile(rb"<\w+")
-
-
-def _formula_tags(data: bytes):
-    """Start of every <f> (or <x:f>) tag."""
-    yield from (m.start() for m in _F_PLAIN.finditer(data))
-    if b":f" not in data:  # no prefixed formula tag: skip a slower scan (":" is in every row's spans)
-        return
-    for m in _F_PREFIXED.finditer(data):
-        lt = data.rfind(b"<", max(0, m.start() - 256), m.start())
-        if lt >= 0 and _PREFIX_TAG.fullmatch(data, lt, m.start()):
-            yield lt
-
-
-def _error_types(data: bytes):
-    """(start, end) of every whitespace + t="e" (a cell holding an error value)."""
-    for m in _T_ERROR.finditer(data):
-        if m.start() > 0 and data[m.start() - 1] in b" \t\r\n\f\v":
-            yield m.start() - 1, m.end()
-
-
-_CELL_OPEN = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]+[0-9]+)\"")
-_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]{0,40})</")
-
-
-@dataclass
-class SpecialCells:
-    """What calamine cannot see in input cells: formulas typed in, and error values (#DIV/0!)."""
-
-    formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 0-based
-    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> "#DIV/0!"
-
-
-def _enclosing_cell(data: bytes, pos: int, prefixed: bool = True) -> re.Match | None:
-    """The opening tag of the cell around ``pos``; ``prefixed``: the part may hold <x:c> tags."""
-    lo = max(0, pos - 512)  # a cell's opening tag is a few bytes before its <f> or t="e"
-    start = data.rfind(b"<c ", lo, pos)
-    if prefixed:
-        start = max(start, data.rfind(b":c ", lo, pos) - 1)
-    return _CELL_OPEN.match(data, start) if start >= 0 else None
-
-
-def _position(ref: bytes) -> tuple[int, int]:
-    """b"E12" -> (11, 4)."""
-    i = 0
-    col = 0
-    while i < len(ref) and 65 <= ref[i] <= 90:
-        col = col * 26 + ref[i] - 64
-        i += 1
-    return int(ref[i:]) - 1, col - 1
-
-
-def _xlsx_special_cells(path: Path | Package, wanted: dict[str, set[tuple[int, int]]]) -> dict[str, SpecialCells]:
-    """For each sheet, which of the ``wanted`` cells (row, col) hold a formula or an error value (xlsx only).
-
-    A byte scan, not an XML parse: it expands nothing and is ten times faster than iterparse.
-    """
-    out: dict[str, SpecialCells] = {}
-    try:
-        with _zip(path) as z:
-            wbx = parse_xml(z.read("xl/workbook.xml"))
-            rels = parse_xml(z.read("xl/_rels/workbook.xml.rels"))
-            targets = {r.get("Id"): r.get("Target") for r in rels}
-            for s in wbx.iter():
-                if not s.tag.endswith("}sheet") or s.get("name") not in wanted:
-                    continue
-                name = s.get("name")
-                rid = next((v for k, v in s.attrib.items() if k.endswith("}id")), None)
-                target = targets.get(rid, "")
-                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                data = z.read(part)
-                found = SpecialCells()
-                cells = wanted[name]
-                prefixed = b":c " in data
-                for pos in _formula_tags(data):
-                    cm = _enclosing_cell(data, pos, prefixed)
-                    if cm and (at := _position(cm.group(1))) in cells:
-                        found.formulas.add(at)
-                for start, end in _error_types(data):
-                    cm = _enclosing_cell(data, start, prefixed)
-                    if cm and (at := _position(cm.group(1))) in cells:
-                        vm = _VALUE.search(data, end, end + 2000)
-                        found.errors[at] = vm.group(1).decode("utf-8", "replace") if vm else "#ERR"
-                out[name] = found
-    except (KeyError, zipfile.BadZipFile):
-        pass
-    return out
-
-
-_ODS_TEXT = re.compile(rb"<(?:\w+:)?p(?:\s[^>]*)?>([^<]{0,40})<")
-
-
-def _ods_special_cells(package: Package, wanted: dict[str, set[tuple[int, int]]]) -> dict[str, SpecialCells]:
-    """As :func:`_xlsx_special_cells`, for OpenDocument: cells with ``table:formula`` or an error value,
-    at the positions :func:`piao_xls.sheetio.safeopen.ods_rows` counts (those of calamine)."""
-    out: dict[str, SpecialCells] = {}
-    body = package.parts.get("content.xml", b"")
-    for name, start, end in ods_tables(body):
-        cells = wanted.get(name)
-        if not cells:
-            continue
-        found = out.setdefault(name, SpecialCells())
-        last_row = max(r for r, _ in cells)
-        for row, n_rows, row_cells, inner in ods_rows(body, start, end):
-            if row > last_row:
-                break
-            for col, n_cols, cm in row_cells:
-                attrs = cm.group(1)
-                formula = b"formula=" in attrs
-                error = b'value-type="error"' in attrs
-                if not (formula or error):
-                    continue
-                text = _ODS_TEXT.search(inner, cm.end()) if error else None
-                hits = ([(row, col)] if (row, col) in cells else []) if n_rows == n_cols == 1 else [
-                    (r, c) for r, c in cells if row <= r < row + n_rows and col <= c < col + n_cols]
-                for at in hits:
-                    if formula:
-                        found.formulas.add(at)
-                    if error:
-                        found.errors[at] = text.group(1).decode("utf-8", "replace").strip() if text else "#ERR"
-    return out
-
-
 # --- value validation ------------------------------------------------------------------
 
 def _excel_date(serial: float) -> date:
@@ -370,6 +250,8 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
     v = cell.validation
     if raw is None:
         return None, None, None
+    if raw.__class__ is float and not math.isfinite(raw):
+        return None, "valore numerico non valido (non finito)", None
     if isinstance(raw, str):
         if not raw or raw.isspace():
             return None, None, None
@@ -422,11 +304,12 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
         if not 0 <= x <= hi:
             hint = f" (forse intendeva {x:g}%?)" if 1 < x <= 100 * hi else ""
             return None, f"percentuale {x * 100:g}% fuori dall'intervallo 0% - {hi * 100:g}%{hint}", None
-    elif unit == "amount":
-        if x < 0:
-            return None, f"importo negativo ({x:g} €): inserire un importo maggiore o uguale a 0", None
+    elif unit == "amount" and x < 0:
+        return None, f"importo negativo ({x:g} €): inserire un importo maggiore o uguale a 0", None
     elif unit == "number" and v and v.minimum is not None and x < v.minimum:
         return None, f"valore {x:g} inferiore al minimo ammesso ({v.minimum:g})", None
+    if v and isinstance(v.maximum, (int, float)) and unit in ("amount", "number") and x > v.maximum:
+        return None, f"valore {x:g} superiore al massimo ammesso ({v.maximum:g})", None
     return x, None, None
 
 
@@ -465,61 +348,316 @@ def _input_positions(layout: SheetLayout) -> set[tuple[int, int]]:
     return cached
 
 
-def _check_tamper(rows: list[list], layout: SheetLayout, file: str) -> list[Finding]:
-    found = []
-    n_rows = len(rows)
-    for r, c, want in layout.label_values:
-        row = rows[r] if r < n_rows else ()
-        got = row[c] if c < len(row) else None
-        if got == want:
-            continue  # almost always: whitespace and number types are normalized only when needed
-        if got == "":
-            got = None
-        if _norm(got) != _norm(want):
-            if len(found) < 10:
-                found.append(Finding("WB-TAMPERED", ERROR, f"cella protetta modificata: atteso «{str(want)[:60]}», "
-                                     f"trovato «{str(got)[:60] if got is not None else ''}»", file=file,
-                                     sheet=layout.name, cell=a1(r, c)))
-            else:
+@dataclass
+class Expected:
+    """What the full layout of one sheet puts where: the reader view has no styles and no formulas.
+
+    ``styles``: (row, col) -> style name of every cell the layout writes (labels, formulas, inputs);
+    ``formulas``: (row, col) -> formula text; ``occupied``: every position that may hold a value (labels
+    with a text or number, inputs, formulas). Everything else stays empty, the cells a merge covers too
+    (content there is hidden by the merge).
+    """
+
+    styles: dict[tuple[int, int], str]
+    formulas: dict[tuple[int, int], str]  # as xlsxwriter writes it (normalized only to compare another spelling)
+    occupied: set[tuple[int, int]]
+    labels: list[tuple[int, int, object]]
+    last_row: int
+
+
+def _expected(layout: SheetLayout) -> Expected:
+    styles, formulas, occupied = {}, {}, set()
+    for c in layout.cells:
+        at = (c.row, c.col)
+        styles[at] = c.style
+        if c.kind != "label" or (c.value is not None and c.value != ""):
+            occupied.add(at)  # an empty label and the cells a merge covers must stay empty
+        if c.kind == "formula":
+            text = c.formula or ""
+            formulas[(c.row, c.col)] = text[1:] if text.startswith("=") else text
+    return Expected(styles, formulas, occupied, layout.label_values, layout.last_row)
+
+
+_TOKEN = re.compile(r"\s*(?:([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+)|(.))")
+
+
+def evaluate_constant(formula: str) -> float | None:
+    """The value of a formula made only of numbers, + - * / ^, % and parentheses ("=150000/2");
+    None for anything else (a function, a reference, text) or a non-finite result. The cached value
+    a file stores for a formula is never trusted: a spreadsheet would show what the formula computes."""
+    text = formula.strip()
+    for prefix in ("of:=", "="):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    if not text or len(text) > 200:
+        return None
+    tokens: list[object] = []
+    for m in _TOKEN.finditer(text):
+        if m.group(1):
+            tokens.append(float(m.group(1)))
+        elif m.group(2):
+            if m.group(2) not in "+-*/^()%":
+                return None
+            tokens.append(m.group(2))
+    pos = 0
+
+    def peek():
+        return tokens[pos] if pos < len(tokens) else None
+
+    def take():
+        nonlocal pos
+        pos += 1
+        return tokens[pos - 1]
+
+    def atom(depth: int) -> float:
+        if depth > 40:
+            raise ValueError
+        t = take() if pos < len(tokens) else None
+        if t == "(":
+            v = expr(depth + 1)
+            if take() != ")":
+                raise ValueError
+        elif t in ("-", "+"):
+            v = atom(depth + 1) * (-1 if t == "-" else 1)
+        elif isinstance(t, float):
+            v = t
+        else:
+            raise ValueError
+        while peek() == "%":
+            take()
+            v /= 100
+        return v
+
+    def power(depth: int) -> float:
+        v = atom(depth)
+        while peek() == "^":
+            take()
+            v = v ** atom(depth)
+        return v
+
+    def term(depth: int) -> float:
+        v = power(depth)
+        while peek() in ("*", "/"):
+            v = v * power(depth) if take() == "*" else v / power(depth)
+        return v
+
+    def expr(depth: int) -> float:
+        v = term(depth)
+        while peek() in ("+", "-"):
+            v = v + term(depth) if take() == "+" else v - term(depth)
+        return v
+
+    try:
+        value = expr(0)
+        if pos != len(tokens):
+            return None
+        value = float(value)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, IndexError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def normalize_formula(text: str) -> str:
+    """A formula as Excel, LibreOffice (.xlsx or .ods) and xlsxwriter write it, in one spelling."""
+    t = text.strip()
+    for prefix in ("of:=", "of:", "="):
+        if t.startswith(prefix):
+            t = t[len(prefix):]
+            break
+    t = t.replace("_xlfn.", "").replace("[.", "").replace("]", "").replace("$", "").replace(";", ",")
+    t = "".join(t.split()).upper()
+    return _NUMBER.sub(lambda m: format(float(m.group()), ".12g"), t)  # Gnumeric writes 0.9 as 0.8999...978
+
+
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:E[+-]?[0-9]+)?")  # one pass, no backtracking
+
+
+def _full_expected(layout: SheetLayout) -> Expected:
+    """The :class:`Expected` of a full layout, computed once and kept on it."""
+    cached = layout.__dict__.get("_expected")
+    if cached is None:
+        cached = layout.__dict__["_expected"] = _expected(layout)
+    return cached
+
+
+_GENERAL = {"general", "", "@"}
+
+
+def _format_key(code: str) -> str:
+    """An Excel number format as it shows: quotes, escapes, padding, locale tags and case left out."""
+    out, i, n = [], 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch in "_*":
+            i += 2
+            continue
+        if ch == "[" and code.startswith("[$", i):
+            j = code.find("]", i)
+            body = code[i + 2:j if j >= 0 else n]
+            out.append(body.split("-", 1)[0])
+            i = n if j < 0 else j + 1
+            continue
+        if ch not in '"\\ \u00a0':
+            out.append(ch.lower())
+        i += 1
+    key = "".join(out)
+    return "general" if key in _GENERAL else key
+
+
+_ODS_LITERALS = {"percent": "%", "amount": "€", "text": "", "plain": ""}
+
+
+def _look_problem(look, style: str, kind: str) -> str | None:
+    """Why a locked cell's look differs from its style in a way that changes what a person sees."""
+    want = STYLES.get(style, {})
+    font = (look.font_color or "").upper()
+    font = "" if font in ("000000", "FF000000") else font
+    fill = (look.fill_color or "").upper()
+    fill = "" if fill == "FFFFFF" else fill
+    want_font = want.get("font_color", "").lstrip("#").upper()
+    want_font = "" if want_font == "000000" else want_font
+    want_fill = want.get("bg_color", "").lstrip("#").upper()
+    if look.hidden:
+        return "formato che nasconde il contenuto"
+    if (font or "000000") == (fill or "FFFFFF") and (want_font or "000000") != (want_fill or "FFFFFF"):
+        return "testo dello stesso colore dello sfondo"
+    if font != want_font:
+        return f"colore del testo modificato ({font or 'automatico'} invece di {want_font or 'automatico'})"
+    if fill != want_fill:
+        return f"colore di sfondo modificato ({fill or 'nessuno'} invece di {want_fill or 'nessuno'})"
+    if look.font_size is not None and look.font_size < 6 <= want.get("font_size", 11):
+        return f"carattere troppo piccolo per essere letto ({look.font_size:g} punti)"
+    want_fmt = want.get("num_format", "General")
+    fmt = look.num_format or "General"
+    if kind == "xlsx":
+        if _format_key(fmt) != _format_key(want_fmt):
+            return f"formato numerico modificato («{printable(fmt[:40])}» invece di «{want_fmt}»)"
+    else:
+        literals = "".join(part[1:-1] for part in fmt.split() if part[:1] in "'\"" and len(part) > 1)
+        allowed = "%" if "%" in want_fmt else "€" if "€" in want_fmt else ""
+        if any(ch not in allowed and not ch.isspace() for ch in literals):
+            return f"formato numerico modificato (testo fisso «{printable(literals[:40])}»)"
+        if ("percentage" in fmt) != ("%" in want_fmt) and fmt != "General":
+            return "formato numerico modificato (percentuale)"
+    return None
+
+
+def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: BookData, file: str,
+                  severity: str = ERROR) -> list[Finding]:
+    found: list[Finding] = []
+    cells = sheet.cells
+    name = printable(layout.name)
+    get = cells.get
+
+    def add(message: str, r: int, c: int) -> bool:
+        found.append(Finding("WB-TAMPERED", severity, message, file=file, sheet=name, cell=a1(r, c)))
+        return len(found) >= 10
+
+    for r, c, want in exp.labels:
+        cd = get((r, c))
+        got = cd.value if cd is not None else None
+        if (got == want and got.__class__ is want.__class__) or (got == want and not isinstance(want, str)):
+            continue  # almost always
+        if got is None:
+            if add(f"cella protetta cancellata: atteso «{printable(str(want)[:60])}»", r, c):
                 break
-    expected_rows = layout.last_row + 1
-    if len(rows) > expected_rows and any(v not in ("", None) for row in rows[expected_rows:] for v in row):
-        found.append(Finding("WB-TAMPERED", ERROR, f"contenuto oltre la riga {expected_rows}: righe inserite o "
-                             "dati aggiunti fuori dalle schede", file=file, sheet=layout.name,
-                             cell=a1(expected_rows, 0)))
-    if found:
+            continue
+        if isinstance(want, str) or isinstance(got, str) or _norm(got) != _norm(want):
+            if isinstance(got, str) and isinstance(want, str) and _norm(got) == _norm(want):
+                what = "spazi modificati"
+            elif isinstance(got, str) and isinstance(want, str) and got.casefold() == want.casefold():
+                what = "maiuscole/minuscole modificate"
+            else:
+                what = "valore modificato"
+            if add(f"cella protetta modificata ({what}): atteso «{printable(str(want)[:60])}», "
+                   f"trovato «{printable(str(got)[:60])}»", r, c):
+                break
+    if len(found) < 10:
+        occupied, formulas, styles, looks = exp.occupied, exp.formulas, exp.styles, book.looks
+        inputs = _input_positions(layout)
+        seen_looks: dict[tuple, str | None] = {}  # (cell style, layout style) -> problem: a file has a few dozen
+        for (r, c), cd in cells.items():
+            if len(found) >= 10:
+                break
+            at = (r, c)
+            want_formula = formulas.get(at)
+            message = None
+            if want_formula is not None:
+                if not cd.formula:
+                    message = "formula del modulo sostituita da un valore" + (
+                        f" («{printable(str(cd.value)[:40])}»)" if cd.value is not None else "")
+                elif cd.formula == "=":  # a shared formula: its text lives in another cell
+                    message = "formula del modulo modificata (formula condivisa)"
+                elif cd.formula != want_formula and normalize_formula(cd.formula) != normalize_formula(want_formula):
+                    message = "formula del modulo modificata"
+            elif at not in inputs and (cd.value is not None or cd.formula) and at not in occupied:
+                message = "contenuto in una cella che deve restare vuota" + (
+                    f": «{printable(str(cd.value)[:40])}»" if cd.value is not None else " (formula)")
+            if message is None and at not in inputs:
+                style = styles.get(at)
+                if style is not None and cd.style is not None:
+                    key = (cd.style, style)
+                    problem = seen_looks.get(key, False)
+                    if problem is False:
+                        look = looks.get(cd.style)
+                        problem = seen_looks[key] = _look_problem(look, style, book.kind) if look else None
+                    if problem:
+                        message = f"aspetto di una cella protetta modificato: {problem}"
+            if message:
+                add(message, r, c)
+        for (r, c) in formulas:
+            if (r, c) not in cells and len(found) < 10:
+                add("formula del modulo cancellata", r, c)
+    if sheet.outside is not None and len(found) < 11:
+        r, c = sheet.outside
+        found.append(Finding("WB-TAMPERED", severity, "contenuto fuori dall'area del modulo: righe o colonne "
+                             "inserite o dati aggiunti fuori dalle schede", file=file, sheet=name, cell=a1(r, c)))
+    if found and severity == ERROR:
         found.append(Finding("WB-TAMPERED", ERROR, "la struttura del foglio non corrisponde al piano: "
                              "i valori di questo foglio non vengono letti. Restituire il file originale compilato "
-                             "senza modificare le parti protette.", file=file, sheet=layout.name))
+                             "senza modificare le parti protette.", file=file, sheet=name))
     return found
 
 
-def _read_sheet(rows: list[list], layout: SheetLayout, code: str, plan: Plan, file: str,
-                special: SpecialCells) -> tuple[SectorSubmission, list[Finding]]:
+def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, file: str
+                ) -> tuple[SectorSubmission, list[Finding]]:
     sub = SectorSubmission(code, layout.name, _inputs=layout.inputs)
     findings: list[Finding] = []
     raws, values, texts = sub.raw, sub.values, sub.texts
-    errors, formulas = special.errors, special.formulas
-    n_rows, year, filled = len(rows), plan.year, 0
+    cells = sheet.cells
+    year, filled = plan.year, 0
     for key, r, c, cell, target, name, is_text in _input_entries(layout, plan):
-        row = rows[r] if r < n_rows else ()
-        raw = row[c] if c < len(row) else None
-        if raw == "":
-            raw = None
-        if raw is None and errors:
-            raw = errors.get((r, c))  # calamine reads error values as empty
+        cd = cells.get((r, c))
+        raw = cd.value if cd is not None else None
         raws[key] = raw
         value = None
-        if formulas and (r, c) in formulas:
-            findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
-                                    "il suo valore; inserire direttamente il valore", file=file, sheet=layout.name,
-                                    cell=a1(r, c)))
+        if cd is not None and cd.formula and cd.error:  # a formula showing an error: refused below as a value
+            findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: inserire "
+                                    "direttamente il valore", file=file, sheet=layout.name, cell=a1(r, c)))
+        elif cd is not None and cd.formula:
+            computed = evaluate_constant(cd.formula)
+            if computed is None or (isinstance(raw, (int, float)) and not isinstance(raw, bool)
+                                    and not math.isclose(raw, computed, rel_tol=1e-12, abs_tol=1e-12)) or (
+                    raw is not None and not isinstance(raw, (int, float))):
+                findings.append(Finding("WB-FORMULA", ERROR, "nella cella è stata inserita una formula che non è un "
+                                        "semplice calcolo tra numeri (o il cui risultato salvato non corrisponde): il "
+                                        "valore non viene letto; inserire direttamente il valore", file=file,
+                                        sheet=layout.name, cell=a1(r, c)))
+                if not is_text:
+                    sub.invalid.add(target)
+                raws[key] = raw = None
+            else:
+                findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
+                                        f"il suo risultato ({computed:g}); inserire direttamente il valore", file=file,
+                                        sheet=layout.name, cell=a1(r, c)))
+                raws[key] = raw = computed
         if raw is not None:
             if type(raw) is not str or not raw.isspace():
                 filled += 1
             value, err, warn = validate_value(raw, cell, year)
             if err:
-                findings.append(Finding("WB-VALUE", ERROR, f"{err}. Atteso: {UNIT_IT[cell.unit or 'text']}.",
+                findings.append(Finding("WB-VALUE", ERROR, f"{printable(err)}. Atteso: {UNIT_IT[cell.unit or 'text']}.",
                                         file=file, sheet=layout.name, cell=a1(r, c)))
                 if not is_text:
                     sub.invalid.add(target)
@@ -560,20 +698,20 @@ def _sector_index(plan: Plan) -> dict:
 
 
 def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
-    """The sheets a workbook with these properties must have, as reader views (see layout.sector_sheet)."""
+    """The sheets a workbook with these properties must have: the full layouts (styles and formulas are checked)."""
     kind = props.get("piao_kind", "")
     if kind == "source":
         source = props.get("piao_source", "nucleo")
         return _cached(plan, ("source", source), lambda: WorkbookLayout(
-            "source", "", [source_sheet(plan, source, for_reader=True)], props, source=source))
+            "source", "", [source_sheet(plan, source)], props, source=source))
     if kind == "sector":
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
         index = _sector_index(plan)
-        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c], for_reader=True))
+        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c]))
                   for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
     return _cached(plan, ("all",), lambda: WorkbookLayout(
-        "all", "", [sector_sheet(plan, s, for_reader=True) for s in plan.sectors], props,
+        "all", "", [sector_sheet(plan, s) for s in plan.sectors], props,
         tuple(s.code for s in plan.sectors)))
 
 
@@ -628,6 +766,7 @@ def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) ->
         data_stat = path.stat()
         res.size = data_stat.st_size
         res.saved = datetime.fromtimestamp(data_stat.st_mtime).isoformat(timespec="seconds")
+        res.saved_from = "file"
         data = read_bounded(path, limits)
         res.sha256 = hashlib.sha256(data).hexdigest()
         _read_into(path, plan, res, data, limits)
@@ -641,68 +780,78 @@ def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) ->
         res.findings.append(Finding("WB-OPEN", ERROR, f"il file è danneggiato o non leggibile ({type(e).__name__})",
                                     file=str(path)))
         res.sectors.clear()
-    except BaseException as e:  # a panic in python-calamine (pyo3 PanicException is not an Exception)
-        if type(e).__name__ != "PanicException":
-            raise
-        res.findings.append(Finding("WB-OPEN", ERROR, "il file è danneggiato o non leggibile (errore interno del "
-                                    "lettore)", file=str(path)))
-        res.sectors.clear()
     errors = any(f.severity == ERROR for f in res.findings)
     res.status = REJECTED if errors else ACCEPTED_WITH_WARNINGS if res.findings else ACCEPTED
     return res
 
 
 def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits: Limits | None = None) -> None:
-    import io
-
-    import python_calamine
-
     file = str(path)
-    package = open_package(data, path.name, limits)  # raises UnsafeFile: size, format, bombs, macros, DTDs
+    # raises UnsafeFile: size, format, bombs, macros, DTDs, ambiguity; the extent is bounded by read_book
+    package = open_package(data, path.name, limits, extent=False)
     props, saved, findings = _identify(path, plan, package)
     res.findings.extend(findings)
     if saved:
-        res.saved = saved
+        stamp = saved_time(saved)
+        if stamp is None:
+            res.saved_doubt = f"data di salvataggio non valida nelle proprietà del documento («{printable(saved[:40])}»)"
+        else:
+            res.saved, res.saved_from = stamp, "documento"
     res.kind = props.get("piao_kind", "")
     res.source = props.get("piao_source", "responsabile")
     expected = expected_layout(plan, props)
     sheets = [s for s in expected.sheets if s.kind != "instructions"]
-    wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.data))  # the checked bytes
-    try:
-        names = list(wb.sheet_names)
-        want = {s.name for s in sheets} | {INSTRUCTIONS_SHEET}
-        extras = [n for n in names if n not in want]
-        for extra in extras[:20]:
-            shown = "".join(ch for ch in extra[:60] if ch.isprintable())
-            res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio aggiunto o rinominato: «{shown}»", file=file,
-                                        sheet=shown))
-        if len(extras) > 20:
-            res.findings.append(Finding("WB-TAMPERED", ERROR, f"altri {len(extras) - 20} fogli aggiunti", file=file))
-        present = [s for s in sheets if s.name in names]
-        for s in sheets:
-            if s.name not in names:
-                res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio mancante o rinominato: «{s.name}» "
-                                            "(i suoi valori non vengono letti)", file=file, sheet=s.name))
-        special: dict[str, SpecialCells] = {}
-        wanted = {s.name: _input_positions(s) for s in present}
-        special = (_xlsx_special_cells if package.kind == "xlsx" else _ods_special_cells)(package, wanted)
-        for s in present:
-            rows = wb.get_sheet_by_name(s.name).to_python(skip_empty_area=False)
-            tamper = _check_tamper(rows, s, file)
-            res.findings.extend(tamper)
-            if tamper:
-                continue
-            if s.kind == "source":
-                _split_source(rows, s, plan, file, res, special.get(s.name, SpecialCells()))
-                continue
-            sub, found = _read_sheet(rows, s, s.sector_code, plan, file, special.get(s.name, SpecialCells()))
-            if res.kind == "all" and sub.filled == 0:
-                continue  # an untouched sector of the all-sector workbook is not a submission
-            res.findings.extend(found)
-            sub.findings.extend(found)
-            res.sectors[s.sector_code] = sub
-    finally:
-        wb.close()
+    guide = _instructions_view(plan, res.kind, res.source)
+    areas = {s.name: (s.last_row, COLS - 1) for s in sheets}
+    areas[INSTRUCTIONS_SHEET] = (guide.last_row, COLS - 1)
+    book = read_book(package, areas)  # the one parse of the checked parts: values, formulas, styles
+    for message, sheet in book.problems:
+        res.findings.append(Finding("WB-TAMPERED", ERROR, message, file=file, sheet=printable(sheet) or None))
+    names = [s.name for s in book.sheets]
+    want = set(areas)
+    extras = [n for n in names if n not in want]
+    for extra in extras[:20]:
+        shown = printable(extra[:60])
+        res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio aggiunto o rinominato: «{shown}»", file=file,
+                                    sheet=shown))
+    if len(extras) > 20:
+        res.findings.append(Finding("WB-TAMPERED", ERROR, f"altri {len(extras) - 20} fogli aggiunti", file=file))
+    present = [s for s in sheets if s.name in names]
+    order = [n for n in names if n in want]
+    layout_order = [n for n in [INSTRUCTIONS_SHEET, *(s.name for s in sheets)] if n in order]
+    if order != layout_order:
+        res.findings.append(Finding("WB-TAMPERED", WARNING, "ordine dei fogli modificato: atteso "
+                                    + ", ".join(f"«{printable(n[:40])}»" for n in layout_order[:6]), file=file))
+    for s in sheets:
+        if s.name not in names:
+            res.findings.append(Finding("WB-TAMPERED", ERROR, f"foglio mancante o rinominato: «{s.name}» "
+                                        "(i suoi valori non vengono letti)", file=file, sheet=s.name))
+    guide_data = book.sheet(INSTRUCTIONS_SHEET)
+    if guide_data is None or not guide_data.parsed:
+        res.findings.append(Finding("WB-TAMPERED", WARNING, f"foglio «{INSTRUCTIONS_SHEET}» eliminato o rinominato",
+                                    file=file, sheet=INSTRUCTIONS_SHEET))
+    else:
+        res.findings.extend(_check_tamper(guide_data, guide, _full_expected(guide), book, file,
+                                          WARNING))
+    for s in present:
+        data_sheet = book.sheet(s.name)
+        if not data_sheet.parsed:
+            continue  # already reported: its relationship is broken
+        tamper = _check_tamper(data_sheet, s, _full_expected(s), book, file)
+        res.findings.extend(tamper)
+        if tamper:
+            continue
+        if s.kind == "source":
+            _split_source(data_sheet, s, plan, file, res)
+            continue
+        sub, found = _read_sheet(data_sheet, s, s.sector_code, plan, file)
+        if res.kind == "all" and sub.filled == 0:
+            continue  # an untouched sector of the all-sector workbook is not a submission
+        res.findings.extend(found)
+        sub.findings.extend(found)
+        res.sectors[s.sector_code] = sub
+    if book.problems:
+        res.sectors.clear()  # an ambiguous workbook: which sheet is scored is not for us to choose
     if not res.sectors and not any(f.severity == ERROR for f in res.findings):
         res.findings.append(Finding("WB-MISSING", ERROR, "il file non contiene alcun valore compilato", file=file))
     _check_required(plan, res, file)
@@ -713,10 +862,32 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
                                     f"{', '.join(res.sectors)}", file=file))
 
 
-def _split_source(rows, layout: SheetLayout, plan: Plan, file: str, res: WorkbookResult,
-                  special: SpecialCells) -> None:
+def saved_time(text: str) -> str | None:
+    """The ISO time of a document's "modified" property, or None when it does not parse or is implausible
+    (before 1990 or more than a day in the future): such a date never orders submissions."""
+    t = text.strip()
+    if len(t) > 40:
+        return None
+    try:
+        stamp = datetime.fromisoformat(t.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone().replace(tzinfo=None)  # local time, as the file's modification time
+    if not datetime(1990, 1, 1) <= stamp <= datetime.now() + timedelta(days=1):
+        return None
+    return stamp.isoformat(timespec="seconds")
+
+
+def _instructions_view(plan: Plan, kind: str, source: str) -> SheetLayout:
+    return _cached(plan, ("instructions", kind, source),
+                   lambda: instructions_sheet(plan, "source" if kind == "source" else kind,
+                                              source if kind == "source" else "responsabile"))
+
+
+def _split_source(sheet: SheetData, layout: SheetLayout, plan: Plan, file: str, res: WorkbookResult) -> None:
     """A source workbook holds indicators of many sectors: one submission per sector."""
-    sub, found = _read_sheet(rows, layout, "", plan, file, special)
+    sub, found = _read_sheet(sheet, layout, "", plan, file)
     res.findings.extend(found)
     by_code: dict[str, SectorSubmission] = {}
     for sector in plan.sectors:

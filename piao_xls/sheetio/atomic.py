@@ -3,6 +3,8 @@
 The temporary file is named ``.<name>.<pid>.<random>.tmp``. A process killed mid-write (SIGKILL,
 power loss) leaves its temporary file behind, never a half-written target; the next successful
 write of the same target removes the temporary files of writers that are no longer running.
+The written file gets the permissions a plain ``open()`` would give it (0666 less the umask), so
+colleagues on a shared folder can read it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 
@@ -20,6 +23,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600: give the file what open() would
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -30,6 +34,17 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     remove_stale_temporaries(path)
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it: done under a lock, restored at once)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -1,7 +1,7 @@
 """Safe opening: one guard in front of every reader of an untrusted returned workbook.
 
-Returned workbooks arrive by email from outside. Before any parser (python-calamine,
-defusedxml) sees one, :func:`read_bounded` and :func:`open_package` check:
+Returned workbooks arrive by email from outside. Before any parser sees one, :func:`read_bounded`
+and :func:`open_package` check:
 
 - the size on disk (a cap, :data:`MAX_SIZE`);
 - the container: a zip holding an OOXML workbook (``[Content_Types].xml`` + ``xl/workbook.xml``)
@@ -12,14 +12,18 @@ defusedxml) sees one, :func:`read_bounded` and :func:`open_package` check:
   does not trust the sizes the headers declare (a member that inflates beyond its declared size
   is rejected, so is one whose checksum does not match);
 - macros (``xl/vbaProject.bin``, macro-enabled content types, ``.xlsm``, OpenDocument Basic/Scripts);
-- the area a sheet spans: python-calamine allocates every cell of a sheet's bounding box, so one
-  value in cell XFD1048576 would ask for 550 GB and abort the process (OpenDocument: repeated
-  rows and columns); sheets spanning more than :data:`MAX_CELLS` cells are refused;
+- ambiguity (:func:`_check_container`, the reference checks): a second end record, a comment or data
+  after the end, local and central names that differ, Unicode Path extra fields, parts that no
+  relationship (or the .ods manifest) reaches; each is refused, never resolved;
+- for python-calamine only (plan workbooks; ``extent=True``): the area a sheet spans, since calamine
+  allocates every cell of a sheet's bounding box (one value in XFD1048576 would ask for 550 GB);
+  returned workbooks are parsed by :mod:`piao_xls.sheetio.book`, which stores only the form's area;
 - XML document type declarations (``<!DOCTYPE``/``<!ENTITY``: the "billion laughs" family) in any
   XML part. Parts the reader parses itself also go through defusedxml (:func:`assert_defused_xml`).
 
-The result is a :class:`Package` of decompressed parts: every later reader works on the very
-bytes that were checked (no second read of the file, no time-of-check/time-of-use gap).
+The result is a :class:`Package` of decompressed parts and parsed relationships: every later
+reader works on the very bytes that were checked (no second read of the file, no
+time-of-check/time-of-use gap). The guard knows bytes and packages; the layout is the reader's.
 Problems raise :class:`UnsafeFile` with a stable finding code and an Italian message.
 """
 
@@ -90,6 +94,8 @@ class Package:
     kind: str  # "xlsx" or "ods"
     data: bytes  # the whole file, as checked
     parts: dict[str, bytes] = field(default_factory=dict)
+    # .xlsx: every relationships part, parsed once by the guard: rels part -> {Id: (Type, resolved target)}
+    rels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     def namelist(self) -> list[str]:
         return list(self.parts)
@@ -148,8 +154,12 @@ def _ole_message(data: bytes, suffix: str) -> UnsafeFile:
     return _unreadable(f"file in un formato Office non supportato: {RESAVE_XLSX}")
 
 
-def open_package(data: bytes, name: str = "", limits: Limits | None = None) -> Package:
+def open_package(data: bytes, name: str = "", limits: Limits | None = None, extent: bool = True) -> Package:
     """Check ``data`` (a whole file named ``name``) and return its decompressed parts.
+
+    ``extent``: refuse sheets spanning more than ``limits.max_cells`` (needed before python-calamine,
+    which allocates a sheet's whole bounding box; :mod:`piao_xls.sheetio.book` stores only the cells
+    inside the form's area and needs no such check).
 
     Raises :class:`UnsafeFile`: code ``WB-UNSAFE`` for what could harm the reader or hide
     content (size caps, zip bombs, macros, XML entity declarations, inconsistent zip headers),
@@ -176,6 +186,7 @@ def open_package(data: bytes, name: str = "", limits: Limits | None = None) -> P
         raise _unreadable(f"il file non è una cartella di lavoro leggibile (archivio danneggiato: "
                           f"{type(e).__name__})") from e
     _check_directory(infos, len(data), limits)
+    _check_container(data, infos)
     names = {i.filename for i in infos}
     lower = {n.lower() for n in names}
     if "xl/workbook.bin" in lower:
@@ -203,14 +214,187 @@ def open_package(data: bytes, name: str = "", limits: Limits | None = None) -> P
     else:
         raise _unreadable("il file non è una cartella di lavoro Excel (.xlsx) né un foglio OpenDocument (.ods): "
                           "restituire il modulo ricevuto, compilato")
-    _check_extent(parts, pkg_kind, limits)
+    if extent:
+        _check_extent(parts, pkg_kind, limits)
     for part, body in parts.items():
         utf16 = body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in body[:4]
         if (part.lower().endswith(XML_SUFFIXES) and (b"<!" in body or utf16)
                 and any(m in body for m in _DTD_MARKERS)):
-            raise _unsafe(f"il file contiene dichiarazioni XML non ammesse (DTD/entità) nella parte «{part[:80]}»: "
+            raise _unsafe(f"il file contiene dichiarazioni XML non ammesse (DTD/entità) nella parte «{_name(part)}»: "
                           "file costruito ad arte o danneggiato; salvarlo di nuovo da Excel o LibreOffice")
-    return Package(pkg_kind, data, parts)
+    package = Package(pkg_kind, data, parts)
+    if pkg_kind == "xlsx":
+        package.rels = _check_xlsx_references(parts)
+    else:
+        _check_ods_references(parts)
+    return package
+
+
+def _name(part: str) -> str:
+    from .text import printable
+
+    return printable(part[:80])
+
+
+# --- zip and package ambiguity -------------------------------------------------------------------
+
+_EOCD = b"PK\x05\x06"
+_UNICODE_PATH = 0x7075  # Info-ZIP Unicode Path extra field: a second name for the member
+
+
+def _extra_ids(extra: bytes) -> list[int]:
+    ids, i = [], 0
+    while i + 4 <= len(extra):
+        hid, size = struct.unpack_from("<HH", extra, i)
+        ids.append(hid)
+        i += 4 + size
+    return ids
+
+
+def _check_container(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """One reading of the zip: no second end record, nothing after it, one name per member."""
+    eocd = data.rfind(_EOCD)
+    if eocd < 0 or eocd + 22 > len(data):
+        raise _unreadable("il file non è una cartella di lavoro leggibile (archivio troncato o danneggiato)")
+    comment = struct.unpack_from("<H", data, eocd + 20)[0]
+    if comment or eocd + 22 != len(data):
+        raise _unsafe("archivio con un commento o con dati dopo la fine: file costruito ad arte o modificato; "
+                      "salvarlo di nuovo da Excel o LibreOffice")
+    bodies = []
+    for i in infos:
+        off = i.header_offset
+        if data[off:off + 4] != b"PK\x03\x04":
+            raise _unreadable(f"il file non è una cartella di lavoro leggibile (parte «{_name(i.filename)}» "
+                              "danneggiata)")
+        n, m = struct.unpack_from("<HH", data, off + 26)
+        local_name = data[off + 30:off + 30 + n]
+        central_name = i.orig_filename.encode("utf-8" if i.flag_bits & 0x800 else "cp437", "surrogateescape")
+        if local_name != central_name:
+            raise _unsafe(f"la parte «{_name(i.filename)}» ha due nomi diversi nell'archivio (intestazione locale e "
+                          "indice centrale): file costruito ad arte; file rifiutato")
+        local_extra = data[off + 30 + n:off + 30 + n + m]
+        if _UNICODE_PATH in _extra_ids(i.extra) or _UNICODE_PATH in _extra_ids(local_extra):
+            raise _unsafe(f"la parte «{_name(i.filename)}» ha un secondo nome (campo «Unicode Path»): file costruito "
+                          "ad arte; file rifiutato")
+        start = off + 30 + n + m
+        bodies.append((start, start + i.compress_size))
+    bodies.sort()
+    pos = data.find(_EOCD)
+    k = 0
+    while 0 <= pos < eocd:
+        while k < len(bodies) and bodies[k][1] <= pos:
+            k += 1
+        if not (k < len(bodies) and bodies[k][0] <= pos):  # not inside a member's compressed bytes
+            raise _unsafe("archivio con più di un indice (record di fine ripetuto): programmi diversi leggerebbero "
+                          "contenuti diversi; file rifiutato")
+        pos = data.find(_EOCD, pos + 1)
+
+
+def _rels_of(body: bytes, part: str) -> dict[str, tuple[str, str, str]]:
+    """Id -> (Type, Target, TargetMode) of one relationships part (expat; no DTD, no entity)."""
+    from xml.parsers import expat
+
+    out: dict[str, tuple[str, str, str]] = {}
+    p = expat.ParserCreate()
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(*_):
+        raise _unsafe(f"il file contiene dichiarazioni XML non ammesse (DTD/entità) nella parte «{_name(part)}»")
+
+    def start(tag, attrs):
+        if tag.rpartition(":")[2] == "Relationship" and "Id" in attrs:
+            if attrs["Id"] in out:
+                raise _unsafe(f"relazione duplicata «{_name(attrs['Id'])}» nella parte «{_name(part)}»: file "
+                              "costruito ad arte; file rifiutato")
+            out[attrs["Id"]] = (attrs.get("Type", ""), attrs.get("Target", ""), attrs.get("TargetMode", ""))
+
+    p.StartDoctypeDeclHandler = p.EntityDeclHandler = refuse
+    p.StartElementHandler = start
+    try:
+        p.Parse(body, True)
+    except expat.ExpatError as e:
+        raise _unreadable(f"il file è danneggiato: XML non valido nella parte «{_name(part)}»") from e
+    return out
+
+
+def resolve_target(source_dir: str, target: str) -> str:
+    """A relationship target as a part name ('xl' + 'worksheets/sheet1.xml' -> 'xl/worksheets/sheet1.xml')."""
+    path = target.lstrip("/") if target.startswith("/") else (f"{source_dir}/{target}" if source_dir else target)
+    out: list[str] = []
+    for seg in path.split("/"):
+        if seg in ("", "."):
+            continue
+        if seg == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(seg)
+    return "/".join(out)
+
+
+def _rels_part(part: str) -> str:
+    head, _, tail = part.rpartition("/")
+    return f"{head}/_rels/{tail}.rels" if head else f"_rels/{tail}.rels"
+
+
+def _check_xlsx_references(parts: dict[str, bytes]) -> dict[str, dict[str, tuple[str, str]]]:
+    """Every part must be reached from the package's relationships; returns the parsed relationships."""
+    rels: dict[str, dict[str, tuple[str, str]]] = {}
+    reached = {"[Content_Types].xml", "_rels/.rels"}
+    queue = [("", "_rels/.rels")]
+    while queue:
+        source_dir, rels_name = queue.pop()
+        if rels_name not in parts or rels_name in rels:
+            continue
+        found = {}
+        for rid, (kind, target, mode) in _rels_of(parts[rels_name], rels_name).items():
+            if mode == "External":
+                continue
+            name = resolve_target(source_dir, target)
+            found[rid] = (kind, name)
+            if name not in reached:
+                reached.add(name)
+                queue.append((name.rpartition("/")[0], _rels_part(name)))
+        rels[rels_name] = found
+        reached.add(rels_name)
+    stray = [p for p in parts if p not in reached]
+    if stray:
+        raise _unsafe(f"l'archivio contiene parti a cui il file non rimanda (ad esempio «{_name(stray[0])}»): "
+                      "contenuto nascosto o file costruito ad arte; salvarlo di nuovo da Excel o LibreOffice")
+    return rels
+
+
+def _check_ods_references(parts: dict[str, bytes]) -> None:
+    """Every part of an OpenDocument file must be listed in its manifest (directories cover what they hold)."""
+    from xml.parsers import expat
+
+    listed: set[str] = set()
+    manifest = parts.get("META-INF/manifest.xml")
+    if manifest is None:  # LibreOffice repairs such a file; its parts other than content.xml are not read
+        return
+    p = expat.ParserCreate(namespace_separator=" ")
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(*_):
+        raise _unsafe("il file contiene dichiarazioni XML non ammesse (DTD/entità) nel manifesto")
+
+    def start(tag, attrs):
+        if tag.endswith(" file-entry"):
+            path = next((v for k, v in attrs.items() if k.endswith(" full-path")), "")
+            listed.add(path.lstrip("/"))
+
+    p.StartDoctypeDeclHandler = p.EntityDeclHandler = refuse
+    p.StartElementHandler = start
+    try:
+        p.Parse(manifest, True)
+    except expat.ExpatError as e:
+        raise _unreadable("il file è danneggiato: XML non valido nel manifesto") from e
+    folders = tuple(x for x in listed if x.endswith("/") and x)
+    for part in parts:
+        if part in ("mimetype", "META-INF/manifest.xml") or part in listed or part.startswith(folders):
+            continue
+        raise _unsafe(f"l'archivio contiene parti che il manifesto non elenca (ad esempio «{_name(part)}»): "
+                      "contenuto nascosto o file costruito ad arte; salvarlo di nuovo da LibreOffice")
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
@@ -295,10 +479,7 @@ def _inflate(view: memoryview, info: zipfile.ZipInfo, cap: int) -> bytes:
 _XLSX_SUSPECT = re.compile(rb"r\s*=\s*[\"'](?:[A-Za-z](?:[A-Za-z]|[0-9]{5})|[0-9]{5})")
 _XLSX_CELL_REF = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([A-Za-z]{1,8})([0-9]{1,12})[\"']")
 _XLSX_ROW_REF = re.compile(rb"(?<![\w:.-])r\s*=\s*[\"']([0-9]{1,12})[\"']")
-_ODS_TABLE = re.compile(rb"<(?:\w+:)?table(?:\s([^>]*))?>")
-_ODS_NAME = re.compile(rb'(?:\w+:)?name\s*=\s*"([^"]*)"')
-_ODS_ROW = re.compile(rb"<(?:\w+:)?table-row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?table-row>)", re.S)
-_ODS_CELL = re.compile(rb"<(?:\w+:)?(?:covered-)?table-cell\b([^>]*?)(/>|>)")
+_ODS_NAME = re.compile(rb'(?:\w{1,64}:)?name\s*=\s*"([^"]*)"')
 _ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d{1,12})"')
 _COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d{1,12})"')
 
@@ -339,35 +520,78 @@ def _check_extent(parts: dict[str, bytes], kind: str, limits: Limits) -> None:
                     _too_wide("content.xml", rows, cols)
 
 
+def _tags(body: bytes, opener: re.Pattern, start: int, end: int):
+    """(match, attributes, self-closing, end of the tag) of each tag ``opener`` finds, scanning forward only:
+    each search starts where the previous tag ended, so the scan is linear in the input."""
+    pos = start
+    while True:
+        m = opener.search(body, pos, end)
+        if m is None:
+            return
+        gt = body.find(b">", m.end(), end)
+        if gt < 0:
+            return
+        attrs = body[m.end():gt]
+        closed = attrs.endswith(b"/")
+        yield m, attrs[:-1] if closed else attrs, closed, gt + 1
+        pos = gt + 1
+
+
+_ODS_TABLE_OPEN = re.compile(rb"<(?:\w{1,64}:)?table(?=[\s>/])")
+_ODS_ROW_OPEN = re.compile(rb"<(?:\w{1,64}:)?table-row(?=[\s>/])")
+_ODS_ROW_CLOSE = re.compile(rb"</(?:\w{1,64}:)?table-row\s*>")
+_ODS_CELL_OPEN = re.compile(rb"<(?:\w{1,64}:)?(?:covered-)?table-cell(?=[\s>/])")
+
+
+class _CellTag:
+    """What ods_rows yields for a cell: group(1) is its attributes, group(2) is b"/>" or b">"."""
+
+    __slots__ = ("_attrs", "_close", "_end")
+
+    def __init__(self, attrs: bytes, closed: bool, end: int):
+        self._attrs, self._close, self._end = attrs, b"/>" if closed else b">", end
+
+    def group(self, i: int) -> bytes:
+        return self._attrs if i == 1 else self._close
+
+    def end(self) -> int:
+        return self._end
+
+
 def ods_tables(body: bytes) -> list[tuple[str, int, int]]:
     """(name, start, end) of each table (sheet) of an OpenDocument content.xml."""
     from html import unescape
 
-    opens = list(_ODS_TABLE.finditer(body))
-    ends = [m.start() for m in opens[1:]] + [len(body)]
+    opens = [(attrs, tag_end) for _, attrs, _, tag_end in _tags(body, _ODS_TABLE_OPEN, 0, len(body))]
+    ends = [tag_end for _, tag_end in opens[1:]] + [len(body)] * bool(opens)
     out = []
-    for m, end in zip(opens, ends, strict=True):
-        name = _ODS_NAME.search(m.group(1) or b"")
-        out.append((unescape(name.group(1).decode("utf-8", "replace")) if name else "", m.end(), end))
+    for (attrs, tag_end), end in zip(opens, ends, strict=True):
+        name = _ODS_NAME.search(attrs)
+        out.append((unescape(name.group(1).decode("utf-8", "replace")) if name else "", tag_end, end))
     return out
 
 
 def ods_rows(body: bytes, start: int, end: int):
     """Each row of a table: (first row index, times repeated, cells, the row's inner bytes), where
-    cells are (first column index, times repeated, the cell's opening-tag match in the inner bytes).
+    cells are (first column index, times repeated, the cell's opening tag: group(1) its attributes).
 
     Positions are counted as calamine counts them: repeated rows and columns, covered cells included.
+    One forward scan: linear in the input whatever it holds.
     """
     row = 0
-    for rm in _ODS_ROW.finditer(body, start, end):
-        rep = _ROWS_REPEATED.search(rm.group(1))
+    for _, attrs, closed, tag_end in _tags(body, _ODS_ROW_OPEN, start, end):
+        rep = _ROWS_REPEATED.search(attrs)
         n_rows = int(rep.group(1)) if rep else 1
-        inner = rm.group(2) or b""
+        if closed:
+            inner = b""
+        else:
+            close = _ODS_ROW_CLOSE.search(body, tag_end, end)
+            inner = body[tag_end:close.start() if close else end]
         cells, col = [], 0
-        for cm in _ODS_CELL.finditer(inner):
-            rc = _COLS_REPEATED.search(cm.group(1))
+        for _, cattrs, cclosed, cend in _tags(inner, _ODS_CELL_OPEN, 0, len(inner)):
+            rc = _COLS_REPEATED.search(cattrs)
             n_cols = int(rc.group(1)) if rc else 1
-            cells.append((col, n_cols, cm))
+            cells.append((col, n_cols, _CellTag(cattrs, cclosed, cend)))
             col += n_cols
         yield row, n_rows, cells, inner
         row += n_rows

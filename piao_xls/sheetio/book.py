@@ -1,0 +1,1042 @@
+"""One reading of a checked workbook package: values, formulas, cell types and styles from one parse.
+
+:func:`read_book` takes a :class:`~piao_xls.sheetio.safeopen.Package` (the bytes the guard checked
+and inflated once) and parses each XML part it needs exactly once, with expat (C speed; no DTD,
+no entity, no external resource: any document type declaration stops the parse). A worksheet is
+parsed by expat into ElementTree's C tree (its DTD, entity and encoding refusals are linear byte
+scans before the parse, :func:`_tree`) and read row by row (:func:`_xlsx_rows`); a sheet of unusual
+structure is read from the same tree walked as expat's event stream (:func:`_emit`); a sheet of more
+than :data:`MAX_TREE` tags is streamed through expat's callbacks, keeping only its area. Everything the
+reader scores and everything the tamper check compares comes from this one parse: no second
+library opens the same bytes.
+
+Bounds, whatever the file declares:
+- a cell reference is read character by character (letters, then digits); one beyond Excel's grid
+  (column XFD, row 1,048,576) or malformed is refused; a cell without a reference takes the next
+  column, a row without one the next row;
+- only the cells inside each sheet's *area* (rows and columns the caller asks for) are stored; of
+  the cells outside it only the first non-empty one is remembered (for a finding);
+- OpenDocument repeat counts (``number-rows-repeated``, ``number-columns-repeated``, in any quoting
+  or entity form: expat decodes attributes) only move a counter: a repeated cell is stored for the
+  positions inside the area, so the work is bounded by the area, not by the declared count;
+- the text materialised per file is capped (:data:`MAX_TEXT`): one long shared string referenced by
+  many cells counts once per cell.
+
+Workbook ambiguity is reported, not resolved: two sheets whose names are equal after Unicode
+normalisation, trimming and case folding; hidden or very hidden sheets; a sheet whose relationship
+is missing, is not a worksheet, or points to a part another sheet uses.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from xml.etree.ElementTree import ParseError, XMLParser
+from xml.parsers import expat
+
+from ..core.gcpause import paused_gc
+from .safeopen import Package, UnsafeFile
+
+MAX_TEXT = 8_000_000  # characters of cell text materialised per file (the form needs a few hundred thousand)
+MAX_STORED = 1_000_000  # cells stored per file (inside the sheets' areas)
+MAX_COL = 16_384  # Excel's grid: XFD
+MAX_TREE = 200_000  # tags of a sheet parsed into a tree (a form has ~10,000); larger ones are streamed
+MAX_ROW = 1_048_576
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+_FO = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+_NUMBER = "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0"
+_SEP = "\x01"  # namespace separator handed to expat: "uri\x01local"
+_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" + _SEP
+
+
+@dataclass(slots=True)
+class CellData:
+    """One cell as the file holds it."""
+
+    value: object = None  # str, float, bool, datetime/date, or None; an error value is its text ("#DIV/0!")
+    formula: str = ""  # the formula's text as written ("" for none; its value is the cached result)
+    error: bool = False  # the value is an error value
+    style: object = None  # xlsx: index into cellXfs (int); ods: style name (str)
+
+
+@dataclass(slots=True)
+class Look:
+    """What a cell style makes a person see: number format, colours, font size, hidden text."""
+
+    num_format: str = "General"
+    font_color: str = ""  # "RRGGBB", "" for automatic
+    fill_color: str = ""  # "RRGGBB", "" for no fill
+    font_size: float | None = None
+    hidden: bool = False  # the number format hides the value (";;;")
+
+
+@dataclass
+class SheetData:
+    name: str
+    visible: bool = True
+    cells: dict[tuple[int, int], CellData] = field(default_factory=dict)  # (row, col) 0-based, inside the area
+    outside: tuple[int, int] | None = None  # first non-empty cell outside the area
+    parsed: bool = False  # False: the sheet was not asked for (only its name and visibility are known)
+
+
+@dataclass
+class BookData:
+    kind: str
+    sheets: list[SheetData] = field(default_factory=list)
+    looks: dict[object, Look] = field(default_factory=dict)  # cell style -> look
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (Italian message, sheet name or "")
+    parsed_parts: list[str] = field(default_factory=list)  # the parts read_book parsed
+
+    def sheet(self, name: str) -> SheetData | None:
+        return next((s for s in self.sheets if s.name == name), None)
+
+
+def _refuse(message: str) -> UnsafeFile:
+    return UnsafeFile("WB-UNSAFE", message)
+
+
+def _parser() -> expat.XMLParserType:
+    p = expat.ParserCreate(namespace_separator=_SEP)
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def no_dtd(*_):
+        raise _refuse("il file contiene dichiarazioni XML non ammesse (DTD/entità): file costruito ad arte o "
+                      "danneggiato; salvarlo di nuovo da Excel o LibreOffice")
+
+    p.StartDoctypeDeclHandler = no_dtd
+    p.EntityDeclHandler = no_dtd
+    p.ExternalEntityRefHandler = no_dtd
+    p.buffer_text = True
+    return p
+
+
+def _parse(data: bytes, part: str, start=None, end=None, text=None) -> None:
+    p = _parser()
+    if start:
+        p.StartElementHandler = start
+    if end:
+        p.EndElementHandler = end
+    if text:
+        p.CharacterDataHandler = text
+    try:
+        p.Parse(data, True)
+    except expat.ExpatError as e:
+        raise UnsafeFile("WB-OPEN", f"il file è danneggiato: XML non valido nella parte «{part[:80]}» "
+                                    f"(riga {e.lineno}): salvarlo di nuovo da Excel o LibreOffice") from e
+
+
+_ENCODINGS = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "utf-16", "utf-16le",
+              "utf-16be"}  # expat's own: any other would go through a Python codec the guard's DTD scan does not cover
+_DTD_MARKERS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
+
+
+def _tree(data: bytes, part: str):
+    """The element tree of one part, built in C by expat and ElementTree's TreeBuilder (one parse).
+
+    Refused before parsing, in linear scans: a document type declaration or entity declaration (in
+    any encoding expat reads by itself) and any other declared encoding."""
+    head = data[:300].lstrip(b"\xef\xbb\xbf")
+    if head[:5] == b"<?xml":
+        decl = head[:head.find(b"?>")]
+        at = decl.find(b"encoding")
+        if at >= 0:
+            rest = decl[at + 8:].lstrip(b" \t\r\n=").lstrip(b" \t\r\n")
+            name = rest[1:].split(rest[:1] or b'"', 1)[0].decode("ascii", "replace").lower()
+            if name not in _ENCODINGS:
+                raise _refuse(f"codifica del testo non ammessa nella parte «{_shown(part[:80])}»: file costruito ad "
+                              "arte; salvarlo di nuovo da Excel o LibreOffice")
+    if (b"<!" in data or b"\0" in data[:4]) and any(m in data for m in _DTD_MARKERS):
+        raise _refuse("il file contiene dichiarazioni XML non ammesse (DTD/entità): file costruito ad arte o "
+                      "danneggiato; salvarlo di nuovo da Excel o LibreOffice")
+    p = XMLParser()
+    try:
+        p.feed(data)
+        return p.close()
+    except ParseError as e:
+        raise UnsafeFile("WB-OPEN", f"il file è danneggiato: XML non valido nella parte «{part[:80]}» "
+                                    f"(riga {e.position[0]}): salvarlo di nuovo da Excel o LibreOffice") from e
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition(_SEP)[2]
+
+
+def name_key(name: str) -> str:
+    """Two sheet names that a person cannot tell apart have the same key."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+class _TextBudget:
+    __slots__ = ("left",)
+
+    def __init__(self, total: int):
+        self.left = total
+
+    def take(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise _refuse(f"il file contiene troppo testo (oltre {MAX_TEXT:,} caratteri nelle celle del modulo): "
+                          "file costruito ad arte; file rifiutato".replace(",", "."))
+
+
+_REFS: dict[str, tuple[int, int]] = {}  # the references every form repeats, resolved once per process
+
+
+def _ref(ref: str) -> tuple[int, int] | None:
+    """'E12' -> (11, 4); None when it is not a cell reference inside Excel's grid. Linear, bounded."""
+    n = len(ref)
+    if n > 10:
+        return None
+    i = col = 0
+    while i < n and "A" <= ref[i].upper() <= "Z":
+        col = col * 26 + ord(ref[i].upper()) - 64
+        i += 1
+    if i == 0 or i == n or col > MAX_COL or not ref[i:].isdigit() or not ref[i:].isascii():
+        return None
+    row = int(ref[i:])
+    if not 1 <= row <= MAX_ROW:
+        return None
+    at = (row - 1, col - 1)
+    if len(_REFS) < 1 << 16:
+        _REFS[ref] = at
+    return at
+
+
+def _row_number(text: str) -> int | None:
+    if not text or len(text) > 7 or not text.isascii() or not text.isdigit():
+        return None
+    row = int(text)
+    return row - 1 if 1 <= row <= MAX_ROW else None
+
+
+# --- OOXML -----------------------------------------------------------------------------------------
+
+_BUILTIN_FORMATS = {
+    0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00",
+    12: "# ?/?", 13: "# ??/??", 14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm", 37: "#,##0 ;(#,##0)",
+    38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 45: "mm:ss",
+    46: "[h]:mm:ss", 47: "mmss.0", 48: "##0.0E+0", 49: "@",
+}
+
+
+def is_date_format(code: str) -> bool:
+    """Does an Excel number format show a date or time (outside quoted text, escapes and [colour])?"""
+    plain, i, n = [], 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch == '"':
+            j = code.find('"', i + 1)
+            i = n if j < 0 else j + 1
+        elif ch == "\\" or ch in "_*":
+            i += 2
+        elif ch == "[":
+            j = code.find("]", i + 1)
+            inner = code[i + 1:j if j >= 0 else n].lower()
+            if inner in ("h", "hh", "m", "mm", "s", "ss"):
+                return True
+            i = n if j < 0 else j + 1
+        else:
+            plain.append(ch.lower())
+            i += 1
+    text = "".join(plain).split(";")[0]
+    return text != "general" and any(c in text for c in "dmyhs") and "e+" not in text
+
+
+def _color(attrs: dict) -> str:
+    rgb = attrs.get("rgb", "")
+    if len(rgb) == 8:
+        return "" if rgb[:2] == "00" and rgb[2:].upper() == "000000" else rgb[2:].upper()
+    if len(rgb) == 6:
+        return rgb.upper()
+    if attrs.get("indexed") in ("8", "64"):  # black, system foreground
+        return ""
+    if attrs.get("indexed") == "9":
+        return "FFFFFF"
+    if "theme" in attrs:  # theme 0/1 are the light/dark text colours of the default theme
+        return {"0": "FFFFFF", "1": ""}.get(attrs["theme"], f"theme{attrs['theme']}")
+    return ""
+
+
+def _xlsx_looks(data: bytes) -> dict[object, Look]:
+    formats: dict[int, str] = dict(_BUILTIN_FORMATS)
+    fonts: list[dict] = []
+    fills: list[str] = []
+    xfs: list[tuple[int, int, int]] = []
+    state = {"section": "", "font": None, "fill": None}
+
+    def start(tag, attrs):
+        t = _local(tag)
+        if t in ("fonts", "fills", "cellXfs", "cellStyleXfs", "dxfs", "numFmts"):
+            state["section"] = t
+        elif t == "numFmt" and state["section"] == "numFmts":
+            if attrs.get("numFmtId", "").isdigit() and len(attrs["numFmtId"]) < 7:
+                formats[int(attrs["numFmtId"])] = attrs.get("formatCode", "")[:255]
+        elif state["section"] == "fonts":
+            if t == "font":
+                state["font"] = {}
+            elif state["font"] is not None:
+                if t == "color":
+                    state["font"]["color"] = _color(attrs)
+                elif t == "sz":
+                    state["font"]["size"] = attrs.get("val", "")
+        elif state["section"] == "fills":
+            if t == "fill":
+                state["fill"] = ""
+            elif t == "patternFill":
+                state["pattern"] = attrs.get("patternType", "none")
+            elif t == "fgColor" and state.get("pattern", "none") not in ("none", ""):
+                state["fill"] = _color(attrs) or "000000"
+        elif t == "xf" and state["section"] == "cellXfs":
+            def num(key):
+                v = attrs.get(key, "0")
+                return int(v) if v.isdigit() and len(v) < 7 else -1
+            xfs.append((num("numFmtId"), num("fontId"), num("fillId")))
+
+    def end(tag):
+        t = _local(tag)
+        if t == "font" and state["font"] is not None:
+            fonts.append(state["font"])
+            state["font"] = None
+        elif t == "fill" and state["fill"] is not None:
+            fills.append(state["fill"])
+            state["fill"] = None
+            state["pattern"] = "none"
+        elif t in ("fonts", "fills", "cellXfs", "cellStyleXfs", "dxfs", "numFmts"):
+            state["section"] = ""
+
+    _parse(data, "xl/styles.xml", start, end)
+    looks: dict[object, Look] = {}
+    for i, (fmt, font, fill) in enumerate(xfs):
+        f = fonts[font] if 0 <= font < len(fonts) else {}
+        try:
+            size = float(f.get("size", "")) if f.get("size") else None
+        except ValueError:
+            size = None
+        code = formats.get(fmt, "General") if fmt >= 0 else "?"
+        looks[i] = Look(code, f.get("color", ""), fills[fill] if 0 <= fill < len(fills) else "", size,
+                        _hides(code))
+    return looks
+
+
+def _hides(code: str) -> bool:
+    sections = code.split(";")
+    return len(sections) >= 3 and all(not s.strip() for s in sections[:3])
+
+
+_DOUBLE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN")  # xsd:double
+_XESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_ooxml(text: str) -> str:
+    """OOXML writes characters XML cannot hold as ``_xHHHH_`` (ST_Xstring); ``_x005F_`` escapes the underscore."""
+    return _XESCAPE.sub(_unescaped, text) if "_x" in text else text
+
+
+def _unescaped(m: re.Match) -> str:
+    code = int(m.group(1), 16)
+    return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)  # a lone surrogate is no character
+
+
+def _xlsx_shared_strings(data: bytes) -> list[str]:
+    out: list[str] = []
+    buf: list[str] = []
+    depth = {"t": False, "skip": 0}
+
+    def start(tag, attrs):
+        t = _local(tag)
+        if t == "si":
+            buf.clear()
+        elif t in ("rPh", "phoneticPr"):
+            depth["skip"] += 1
+        elif t == "t" and not depth["skip"]:
+            depth["t"] = True
+
+    def end(tag):
+        t = _local(tag)
+        if t == "si":
+            out.append(unescape_ooxml("".join(buf)))
+        elif t in ("rPh", "phoneticPr"):
+            depth["skip"] -= 1
+        elif t == "t":
+            depth["t"] = False
+
+    def text(s):
+        if depth["t"]:
+            buf.append(s)
+
+    _parse(data, "xl/sharedStrings.xml", start, end, text)
+    return out
+
+
+def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
+    parts = package.parts
+    book = BookData("xlsx")
+    sheets: list[tuple[str, str, str]] = []  # (name, state, r:id)
+
+    def wb_start(tag, attrs):
+        if _local(tag) == "sheet":
+            rid = next((v for k, v in attrs.items() if k.endswith(_SEP + "id") and k.startswith(_REL)), "")
+            sheets.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
+
+    main = [t for k, t in package.rels.get("_rels/.rels", {}).values() if k.endswith("/officeDocument")]
+    if main != ["xl/workbook.xml"]:
+        raise _refuse("il pacchetto non indica un'unica cartella di lavoro in «xl/workbook.xml»: programmi diversi "
+                      "leggerebbero contenuti diversi; file rifiutato")
+    _parse(parts["xl/workbook.xml"], "xl/workbook.xml", wb_start)
+    book.parsed_parts.append("xl/workbook.xml")
+    rels = package.rels.get("xl/_rels/workbook.xml.rels", {})
+    shared: list[str] = []
+    styles_part = sst_part = ""
+    for kind, target in rels.values():
+        if kind.endswith("/sharedStrings"):
+            sst_part = target
+        elif kind.endswith("/styles"):
+            styles_part = target
+    if sst_part in parts:
+        shared = _xlsx_shared_strings(parts[sst_part])
+        book.parsed_parts.append(sst_part)
+    if styles_part in parts:
+        book.looks = _xlsx_looks(parts[styles_part])
+        book.parsed_parts.append(styles_part)
+    looks = book.looks
+    budget = _TextBudget(MAX_TEXT)
+    stored = [0]
+    keys: dict[str, str] = {}
+    used_parts: dict[str, str] = {}
+    for name, state, rid in sheets:
+        sheet = SheetData(name, visible=state in ("visible", ""))
+        book.sheets.append(sheet)
+        if not sheet.visible:
+            book.problems.append((f"foglio nascosto: «{_shown(name)}»", name))
+        key = name_key(name)
+        if key in keys:
+            book.problems.append((f"due fogli con lo stesso nome: «{_shown(keys[key])}» e «{_shown(name)}»", name))
+        keys.setdefault(key, name)
+        kind, part = rels.get(rid, ("", ""))
+        if not kind.endswith("/worksheet") or part not in parts:
+            book.problems.append((f"il foglio «{_shown(name)}» non rimanda a un foglio di lavoro del file "
+                                  "(relazioni del pacchetto incoerenti)", name))
+            continue
+        if part in used_parts:
+            book.problems.append((f"i fogli «{_shown(used_parts[part])}» e «{_shown(name)}» rimandano alla stessa "
+                                  "parte del file", name))
+            continue
+        used_parts[part] = name
+        if name in areas:
+            _xlsx_sheet(parts[part], part, sheet, areas[name], shared, looks, budget, stored)
+            book.parsed_parts.append(part)
+    return book
+
+
+def _shown(text: str) -> str:
+    from .text import printable
+
+    return printable(text[:60])
+
+
+def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int], shared: list[str],
+                looks: dict, budget: _TextBudget, stored: list[int]) -> None:
+    max_row, max_col = area
+    cells = sheet.cells
+    M = _MAIN + _SEP
+    C, ROW, V, F, T = M + "c", M + "row", M + "v", M + "f", M + "t"
+    SKIP = (M + "rPh", M + "phoneticPr")
+    dates = {k for k, look in looks.items() if is_date_format(look.num_format)}
+    row = col = -1
+    at = None
+    kind = ""
+    style = 0
+    formula = False
+    cur = None  # the list collecting the text of the <v>, <t> or <f> being read, else None
+    vbuf = fbuf = isbuf = None
+    skip = 0  # inside <rPh> (phonetic runs: not shown)
+    styles_seen: dict[str, int] = {}
+
+    def start(tag, attrs):
+        nonlocal row, col, at, kind, style, formula, cur, vbuf, fbuf, isbuf, skip
+        if tag == C:
+            ref = attrs.get("r")
+            if ref is None:
+                at = (row if row >= 0 else 0, col + 1)
+            else:
+                at = _REFS.get(ref) or _ref(ref)
+                if at is None:
+                    raise _refuse(f"riferimento di cella non valido («{_shown(ref)}») nel foglio «{_shown(sheet.name)}»: "
+                                  "file costruito ad arte o danneggiato")
+            if at[1] >= MAX_COL:
+                raise _refuse(f"cella oltre l'ultima colonna nel foglio «{_shown(sheet.name)}»: file danneggiato")
+            row, col = at
+            kind = attrs.get("t", "n")
+            s = attrs.get("s")
+            if s is None:
+                style = 0
+            else:
+                style = styles_seen.get(s)
+                if style is None:
+                    style = styles_seen[s] = int(s) if s.isdigit() and s.isascii() and len(s) < 7 else -1
+            formula = False
+            vbuf = fbuf = isbuf = None
+        elif tag == V:
+            cur = vbuf = []
+        elif tag == ROW:
+            r = attrs.get("r")
+            nr = _row_number(r) if r is not None else row + 1
+            if nr is None or nr >= MAX_ROW:
+                raise _refuse(f"numero di riga non valido nel foglio «{_shown(sheet.name)}»: file costruito ad arte "
+                              "o danneggiato")
+            row, col = nr, -1
+        elif tag == F:
+            formula = True
+            cur = fbuf = []
+        elif tag == T:
+            if at is not None and not skip:
+                if isbuf is None:
+                    isbuf = []
+                cur = isbuf
+        elif tag in SKIP:
+            skip += 1
+            cur = None
+
+    def end(tag):
+        nonlocal at, cur, skip
+        if tag == C:
+            if at is None:
+                return
+            r, c = at
+            at = None
+            cur = None
+            raw = "".join(vbuf) if vbuf is not None else None
+            value, error = _xlsx_value(kind, raw, isbuf, style, dates, shared, r, c, sheet)
+            if value == "":
+                value = None
+            if r > max_row or c > max_col:
+                if (value is not None or formula) and sheet.outside is None:
+                    sheet.outside = (r, c)
+                return
+            if value is None and not formula and not style:
+                return
+            if value.__class__ is str:
+                budget.take(len(value))
+            text = ("".join(fbuf) if fbuf else "") or "=" if formula else ""
+            if text:
+                budget.take(len(text))
+            stored[0] += 1
+            if stored[0] > MAX_STORED:
+                raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
+            cells[(r, c)] = CellData(value, text, error, style)
+        elif tag in SKIP:
+            skip -= 1
+        elif cur is not None:  # </v>, </t>, </f>
+            cur = None
+
+    def text(s):
+        if cur is not None:
+            cur.append(s)
+
+    if data.count(b"<") > MAX_TREE:  # a sheet far larger than any form: streamed, only the area is kept
+        _parse(data, part, start, end, text)
+        sheet.parsed = True
+        return
+    root = _tree(data, part)
+    left, count = budget.left, stored[0]
+    try:
+        _xlsx_rows(root, sheet, area, shared, dates, budget, stored)
+    except _Odd:  # an unusual structure: the same tree, walked as the event stream expat gives
+        cells.clear()
+        sheet.outside = None
+        budget.left, stored[0] = left, count
+        _emit(root, start, end, text)
+    sheet.parsed = True
+
+
+def _xlsx_value(kind: str, raw, isbuf, style: int, dates, shared: list[str], r: int, c: int, sheet: SheetData):
+    """The value and error flag of one cell: ``raw`` is the text of its <v> (None without one)."""
+    value: object = None
+    error = False
+    if kind == "n":
+        if raw is not None and raw.strip():
+            if not _DOUBLE.fullmatch(raw.strip()):  # "12%", "0x10", "1_000": each program reads its own
+                raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» contiene un numero "
+                              f"scritto in modo non valido («{_shown(raw.strip()[:20])}»): programmi diversi "
+                              "lo leggerebbero in modo diverso; file costruito ad arte o danneggiato")
+            value = float(raw)
+            if style in dates and 0 <= value < 2958466:
+                value = _serial_date(value)
+    elif kind == "s":
+        if raw is not None:
+            idx = raw.strip()
+            if not (idx.isascii() and idx.isdigit() and len(idx) < 10 and int(idx) < len(shared)):
+                raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» rimanda a un testo che "
+                              "non esiste: file costruito ad arte o danneggiato")
+            value = shared[int(idx)]
+    elif kind == "inlineStr":
+        value = unescape_ooxml("".join(isbuf)) if isbuf is not None else None
+    elif kind == "str":
+        value = raw
+    elif kind == "b":
+        value = None if raw is None else _boolean(raw)
+    elif kind == "e":
+        value, error = (raw or "#ERR").strip()[:40], True
+    elif kind == "d":
+        value = _iso_date(raw) if raw else None
+    else:
+        value = raw[:200] if raw else None
+    return value, error
+
+
+class _Odd(Exception):
+    """A sheet whose structure the fast walk does not cover (cells outside rows, nested elements in a cell)."""
+
+
+_X = "{" + _MAIN + "}"
+_XC, _XROW, _XV, _XF, _XSD = _X + "c", _X + "row", _X + "v", _X + "f", _X + "sheetData"
+
+
+def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str], dates,
+               budget: _TextBudget, stored: list[int]) -> None:
+    """The cells of a sheet whose <c> are all in <row> in <sheetData>, each with only plain <v> and <f>:
+    the same result as the event walk, one Python step per row and per cell, none per empty cell's child."""
+    max_row, max_col = area
+    cells = sheet.cells
+    C, ROW, V, F = _XC, _XROW, _XV, _XF
+    data = root.find(_XSD)
+    rows = list(data) if data is not None else []
+    row = col = -1
+    n_cells = 0
+    styles_seen: dict[str | None, int] = {None: 0}
+    empty: dict[int, CellData] = {}
+    n_shared = len(shared)
+    refs = _REFS
+    take = budget.take
+    n_stored = stored[0]
+    for el in rows:
+        if el.tag != ROW:
+            raise _Odd
+        r = el.get("r")
+        nr = _row_number(r) if r is not None else row + 1
+        if nr is None or nr >= MAX_ROW:
+            raise _refuse(f"numero di riga non valido nel foglio «{_shown(sheet.name)}»: file costruito ad arte "
+                          "o danneggiato")
+        row, col = nr, -1
+        n_cells += len(el)
+        for cel in el:
+            if cel.tag != C:
+                raise _Odd
+            ref = cel.get("r")
+            at = refs.get(ref)  # a reference seen before (always inside the grid)
+            if at is None:
+                if ref is None:
+                    at = (row if row >= 0 else 0, col + 1)
+                else:
+                    at = _ref(ref)
+                    if at is None:
+                        raise _refuse(f"riferimento di cella non valido («{_shown(ref)}») nel foglio "
+                                      f"«{_shown(sheet.name)}»: file costruito ad arte o danneggiato")
+                if at[1] >= MAX_COL:
+                    raise _refuse(f"cella oltre l'ultima colonna nel foglio «{_shown(sheet.name)}»: file danneggiato")
+            row, col = at
+            s = cel.get("s")
+            style = styles_seen.get(s)
+            if style is None:
+                style = styles_seen[s] = int(s) if s.isdigit() and s.isascii() and len(s) < 7 else -1
+            if not len(cel):  # an empty cell: only its style counts (one shared, never changed CellData per style)
+                if style and row <= max_row and col <= max_col:
+                    n_stored += 1
+                    if n_stored > MAX_STORED:
+                        raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
+                    cd = empty.get(style)
+                    if cd is None:
+                        cd = empty[style] = CellData(None, "", False, style)
+                    cells[at] = cd
+                continue
+            raw = formula = None
+            for ch in cel:
+                if len(ch):
+                    raise _Odd
+                t = ch.tag
+                if t == V:
+                    raw = ch.text or ""
+                elif t == F:
+                    formula = ch.text or "="
+                else:
+                    raise _Odd
+            kind = cel.get("t", "n")
+            if (kind == "s" and raw is not None and raw.isascii() and raw.isdigit() and len(raw) < 10
+                    and int(raw) < n_shared):
+                value, error = shared[int(raw)], False  # the usual label (else checked below)
+            elif kind == "inlineStr":
+                raise _Odd
+            else:
+                value, error = _xlsx_value(kind, raw, None, style, dates, shared, row, col, sheet)
+            if value == "":
+                value = None
+            if row > max_row or col > max_col:
+                if (value is not None or formula) and sheet.outside is None:
+                    sheet.outside = at
+                continue
+            if value is None and not formula and not style:
+                continue
+            if value.__class__ is str:
+                take(len(value))
+            if formula:
+                take(len(formula))
+            n_stored += 1
+            if n_stored > MAX_STORED:
+                raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
+            cells[at] = CellData(value, formula or "", error, style)
+    if n_cells != sum(1 for _ in root.iter(C)) or len(rows) != sum(1 for _ in root.iter(ROW)):
+        raise _Odd  # a cell or row elsewhere than in <sheetData>
+    stored[0] = n_stored
+
+
+def _et_name(tag: str) -> str:
+    return tag[1:].replace("}", _SEP, 1) if tag[:1] == "{" else tag
+
+
+def _emit(root, start, end, text) -> None:
+    """Walk a parsed tree handing ``start``/``end``/``text`` the events expat would give (namespaces as
+    "uri\\x01local"), without recursion."""
+    def opened(el):
+        start(_et_name(el.tag), {_et_name(k): v for k, v in el.attrib.items()})
+        if el.text:
+            text(el.text)
+        return iter(el)
+
+    stack = [(root, opened(root))]
+    while stack:
+        el, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            end(_et_name(el.tag))
+            if stack and el.tail:
+                text(el.tail)
+        else:
+            stack.append((child, opened(child)))
+
+
+def _boolean(raw: str) -> bool:
+    """A t="b" value as spreadsheets read it: any number other than 0 is TRUE, so is "true" in any case."""
+    t = raw.strip().lower()
+    try:
+        return float(t) != 0
+    except ValueError:
+        return t == "true"
+
+
+def _serial_date(serial: float):
+    d = datetime(1899, 12, 30) + timedelta(days=serial)
+    return d.date() if serial == int(serial) else d
+
+
+def _iso_date(text: str):
+    try:
+        stamp = datetime.fromisoformat(text.strip()[:32])
+    except ValueError:
+        return text[:40]
+    return stamp.date() if stamp.time() == datetime.min.time() and stamp.tzinfo is None else stamp
+
+
+def _a1(row: int, col: int) -> str:
+    letters, c = "", col + 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+# --- OpenDocument ------------------------------------------------------------------------------------
+
+def _count(attrs: dict, key: str) -> int:
+    v = attrs.get(key)
+    if v is None:
+        return 1
+    v = v.strip()
+    if not v.isascii() or not v.isdigit() or len(v) > 8:
+        raise _refuse(f"attributo di ripetizione non valido («{_shown(v)}»): file costruito ad arte o danneggiato")
+    return max(1, int(v))
+
+
+def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
+    book = BookData("ods")
+    looks: dict[object, Look] = {}
+    hidden_tables: set[str] = set()
+    data_styles: dict[str, str] = {}
+    if "styles.xml" in package.parts:
+        _ods_styles(package.parts["styles.xml"], "styles.xml", looks, hidden_tables, data_styles)
+    data = package.parts["content.xml"]
+    budget = _TextBudget(MAX_TEXT)
+    stored = [0]
+    keys: dict[str, str] = {}
+    T, OF, X = _TABLE + _SEP, _OFFICE + _SEP, _TEXT + _SEP
+    st = {"sheet": None, "area": None, "row": 0, "col": 0, "rrep": 1, "cell": None, "depth": 0, "paras": [],
+          "buf": None, "table_depth": 0, "style_parser": None}
+    style_state = _OdsStyleState(looks, hidden_tables, data_styles)
+
+    def start(tag, attrs):
+        if st["cell"] is not None:
+            t = tag
+            if t == X + "p" or t == X + "h":
+                st["buf"] = []
+            elif t == X + "s":
+                n = _count(attrs, X + "c")
+                if st["buf"] is not None:
+                    budget.take(n)
+                    st["buf"].append(" " * n)
+            elif t == X + "tab" and st["buf"] is not None:
+                st["buf"].append("\t")
+            elif t == X + "line-break" and st["buf"] is not None:
+                st["buf"].append("\n")
+            elif t == OF + "annotation":
+                st["depth"] += 1
+            return
+        if tag == T + "table":
+            st["table_depth"] += 1
+            if st["table_depth"] > 1:
+                raise _refuse("tabella annidata in un foglio: file costruito ad arte o danneggiato")
+            name = attrs.get(T + "name", "")
+            sheet = SheetData(name, visible=attrs.get(T + "style-name", "") not in hidden_tables)
+            book.sheets.append(sheet)
+            if not sheet.visible:
+                book.problems.append((f"foglio nascosto: «{_shown(name)}»", name))
+            key = name_key(name)
+            if key in keys:
+                book.problems.append((f"due fogli con lo stesso nome: «{_shown(keys[key])}» e «{_shown(name)}»", name))
+            keys.setdefault(key, name)
+            st["sheet"] = sheet if name in areas and not sheet.parsed else None
+            st["area"] = areas.get(name)
+            st["row"] = 0
+        elif st["table_depth"] == 0:
+            style_state.start(tag, attrs)
+        elif tag == T + "table-row":
+            st["rrep"] = _count(attrs, T + "number-rows-repeated")
+            st["col"] = 0
+        elif tag in (T + "table-cell", T + "covered-table-cell"):
+            st["crep"] = _count(attrs, T + "number-columns-repeated")
+            st["cell"] = attrs
+            st["paras"] = []
+            st["buf"] = None
+            st["depth"] = 0
+
+    def end(tag):
+        if st["cell"] is not None:
+            if tag in (T + "table-cell", T + "covered-table-cell"):
+                _store_ods(st, budget, stored)
+                st["cell"] = None
+            elif tag == OF + "annotation":
+                st["depth"] -= 1
+            elif (tag == X + "p" or tag == X + "h") and st["buf"] is not None:
+                if st["depth"] == 0:
+                    st["paras"].append("".join(st["buf"]))
+                st["buf"] = None
+            return
+        if tag == T + "table":
+            if st["sheet"] is not None:
+                st["sheet"].parsed = True
+            st["table_depth"] -= 1
+            st["sheet"] = None
+        elif tag == T + "table-row":
+            st["row"] += st["rrep"]
+        elif st["table_depth"] == 0:
+            style_state.end(tag)
+
+    def text(s):
+        if st["buf"] is not None and st["depth"] == 0:
+            budget.take(len(s))
+            st["buf"].append(s)
+        elif style_state.in_number_text:
+            style_state.text(s)
+
+    _parse(data, "content.xml", start, end, text)
+    book.looks = looks
+    book.parsed_parts += ["content.xml", "styles.xml"]
+    return book
+
+
+def _store_ods(st, budget: _TextBudget, stored: list[int]) -> None:
+    attrs, n_cols = st["cell"], st["crep"]
+    row, col, n_rows = st["row"], st["col"], st["rrep"]
+    st["col"] = col + n_cols
+    sheet = st["sheet"]
+    if sheet is None:
+        return
+    OF, T = _OFFICE + _SEP, _TABLE + _SEP
+    kind = attrs.get(OF + "value-type")
+    if attrs.get(_CALCEXT + "value-type") == "error":  # LibreOffice: an error result keeps a float value-type
+        kind = "error"
+    elif kind is None:
+        kind = attrs.get(_CALCEXT + "value-type")
+    formula = attrs.get(T + "formula", "")
+    error = kind == "error"
+    value: object = None
+    if kind in ("float", "percentage", "currency"):
+        raw = attrs.get(OF + "value", "")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = raw[:200] or None
+    elif kind == "date":
+        value = _ods_date(attrs.get(OF + "date-value", ""))
+    elif kind == "time":
+        value = attrs.get(OF + "time-value", "")[:40] or None
+    elif kind == "boolean":
+        value = attrs.get(OF + "boolean-value", "").strip().lower() == "true"
+    elif kind == "string" or kind == "error" or (kind is None and st["paras"]):
+        value = attrs.get(OF + "string-value")
+        if value is None:
+            value = "\n".join(st["paras"])
+        if error:
+            value = value.strip()[:40] or "#ERR"
+    if value == "":
+        value = None
+    style = attrs.get(T + "style-name")
+    max_row, max_col = st["area"]
+    if value is None and not formula and style is None:
+        return
+    if row > max_row or col > max_col:
+        if (value is not None or formula) and sheet.outside is None:
+            sheet.outside = (row, col)
+        return
+    rows = range(row, min(row + n_rows, max_row + 1))
+    cols = range(col, min(col + n_cols, max_col + 1))
+    if (value is not None or formula) and sheet.outside is None:  # the first repeat beyond the area
+        if col + n_cols - 1 > max_col:
+            sheet.outside = (row, max_col + 1)
+        elif row + n_rows - 1 > max_row:
+            sheet.outside = (max_row + 1, col)
+    for r in rows:
+        for c in cols:
+            if isinstance(value, str):
+                budget.take(len(value))
+            stored[0] += 1
+            if stored[0] > MAX_STORED:
+                raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
+            sheet.cells[(r, c)] = CellData(value, formula, error, style)
+    if formula:
+        budget.take(len(formula))
+
+
+def _ods_date(text: str):
+    text = text.strip()[:40]
+    try:
+        if "T" in text:
+            return datetime.fromisoformat(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        return text or None
+
+
+class _OdsStyleState:
+    """Cell styles (automatic or named) of an OpenDocument file: colours, font size, data style."""
+
+    def __init__(self, looks: dict, hidden_tables: set[str], data_styles: dict[str, str] | None = None):
+        self.looks, self.hidden_tables = looks, hidden_tables
+        self.current: str | None = None
+        self.family = ""
+        self.data_styles: dict[str, str] = {} if data_styles is None else data_styles
+        self.look: Look | None = None
+        self.data_style_name: str | None = None
+        self.data_text: list[str] = []
+        self.in_number_text = False
+
+    def start(self, tag, attrs):
+        S, F, N = _STYLE + _SEP, _FO + _SEP, _NUMBER + _SEP
+        T = _TABLE + _SEP
+        if tag == S + "style":
+            self.current = attrs.get(S + "name", "")
+            self.family = attrs.get(S + "family", "")
+            parent = self.looks.get(attrs.get(S + "parent-style-name", ""))
+            self.look = Look(parent.num_format, parent.font_color, parent.fill_color, parent.font_size,
+                             parent.hidden) if parent else Look()
+            ds = attrs.get(S + "data-style-name")
+            if ds is not None:
+                self.look.num_format = self.data_styles.get(ds, ds)
+        elif self.current is not None and self.look is not None:
+            if tag == S + "table-properties" and attrs.get(T + "display", "true") == "false":
+                self.hidden_tables.add(self.current)
+            elif tag == S + "text-properties":
+                if F + "color" in attrs:
+                    self.look.font_color = attrs[F + "color"].lstrip("#").upper()
+                if F + "font-size" in attrs:
+                    size = attrs[F + "font-size"]
+                    try:
+                        self.look.font_size = float(size[:-2]) if size.endswith("pt") else None
+                    except ValueError:
+                        self.look.font_size = None
+                if attrs.get(S + "text-display") == "none" or attrs.get("urn:oasis:names:tc:opendocument:xmlns:"
+                                                                        "text:1.0" + _SEP + "display") == "none":
+                    self.look.hidden = True
+            elif tag == S + "table-cell-properties":
+                bg = attrs.get(F + "background-color")
+                if bg is not None:
+                    self.look.fill_color = "" if bg == "transparent" else bg.lstrip("#").upper()
+        elif tag.startswith(N) and tag[len(N):].endswith("-style"):
+            self.data_style_name = attrs.get(S + "name", "")
+            self.data_text = [tag[len(N):]]
+        elif self.data_style_name is not None:
+            if tag == N + "text":
+                self.in_number_text = True
+            else:
+                self.data_text.append(tag[len(N):] if tag.startswith(N) else "?")
+                for k in ("decimal-places", "min-integer-digits", "grouping"):
+                    if (N + k) in attrs:
+                        self.data_text.append(f"{k}={attrs[N + k]}")
+
+    def text(self, s: str) -> None:
+        if self.data_style_name is not None and len(self.data_text) < 50:
+            self.data_text.append(repr(s[:40]))
+
+    def end(self, tag):
+        S, N = _STYLE + _SEP, _NUMBER + _SEP
+        if tag == S + "style":
+            if self.current is not None and self.look is not None and self.family in ("table-cell", ""):
+                self.looks[self.current] = self.look
+            self.current, self.look = None, None
+        elif tag == N + "text":
+            self.in_number_text = False
+        elif tag.startswith(N) and tag[len(N):].endswith("-style") and self.data_style_name is not None:
+            self.data_styles[self.data_style_name] = " ".join(self.data_text)
+            self.data_style_name = None
+
+
+def _ods_styles(data: bytes, part: str, looks: dict, hidden_tables: set[str], data_styles: dict) -> None:
+    state = _OdsStyleState(looks, hidden_tables, data_styles)
+    _parse(data, part, state.start, state.end, lambda s: state.text(s) if state.in_number_text else None)
+
+
+# --- entry point ---------------------------------------------------------------------------------------
+
+def read_book(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
+    """The sheets of ``package`` (checked by the guard), each sheet named in ``areas`` parsed once.
+
+    ``areas`` maps a sheet name to the last (row, col) of its area, 0-based: cells beyond are not
+    stored (the first non-empty one is kept in :attr:`SheetData.outside`). Raises
+    :class:`~piao_xls.sheetio.safeopen.UnsafeFile` for what cannot be read unambiguously.
+    """
+    with paused_gc():  # a sheet's tree is thousands of acyclic objects: each collection would walk the caller's too
+        book = _ods(package, areas) if package.kind == "ods" else _xlsx(package, areas)
+        _check_other_parts(package, book)
+    return book
+
+
+# Parts parsed elsewhere: by the guard (relationships, manifest), by the properties reader (defusedxml).
+_PARSED_ELSEWHERE = ("docProps/core.xml", "docProps/custom.xml", "meta.xml", "META-INF/manifest.xml")
+
+
+def _check_other_parts(package: Package, book: BookData) -> None:
+    """Every other XML part must be well-formed: a part a spreadsheet would refuse or repair is a damaged
+    file, even if nothing in it is scored. One parse each, in C (no handler but the DTD refusal)."""
+    done = set(book.parsed_parts) | set(package.rels) | set(_PARSED_ELSEWHERE)
+    for name, body in package.parts.items():
+        if name in done or not name.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        _parse(body, name)

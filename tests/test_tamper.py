@@ -1,0 +1,283 @@
+"""Tampering that must be found (issue 11, section 2): the look of locked cells, formulas, cleared or
+retyped locked cells, the Istruzioni sheet, cells outside the form, values beyond validation limits.
+
+Workbooks come from the real writer and are edited with openpyxl, as a person with the protection
+removed would edit them; every finding must name the sheet and the cell.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import zipmut
+from openpyxl import load_workbook
+from openpyxl.styles import Font, PatternFill
+from scenario import SF_ANALYSES, SF_VALUES
+
+from piao_xls.forms.layout import Cell, Validation, sector_workbook
+from piao_xls.forms.writer import render
+from piao_xls.returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, read_workbook, validate_value
+
+SHEET = "SF - Finanziario"
+
+
+@pytest.fixture(scope="module")
+def sf_book(plan):
+    return sector_workbook(plan, plan.sector("SF"))
+
+
+@pytest.fixture
+def sf_filled(tmp_path, sf_book):
+    path = tmp_path / sf_book.filename
+    path.write_bytes(render(sf_book, prefill={**SF_VALUES, **SF_ANALYSES}))
+    return path
+
+
+def _edit(src: Path, dst: Path, fn) -> Path:
+    wb = load_workbook(src)
+    fn(wb)
+    wb.save(dst)
+    return dst
+
+
+def _tampered(res, cell: str | None, words: str = "", sheet: str = SHEET):
+    hits = [f for f in res.findings if f.code == "WB-TAMPERED" and f.sheet == sheet and f.cell == cell
+            and words in f.message]
+    assert hits, [str(f) for f in res.findings]
+    return hits[0]
+
+
+def _label(sf_book, pred):
+    return next(c for c in sf_book.sheets[1].cells if c.kind == "label" and pred(c))
+
+
+TARGET = "Accertamento del 100% delle somme stanziate nel Bilancio 2025"
+
+
+def test_untouched_file_is_accepted(plan, sf_filled):
+    res = read_workbook(sf_filled, plan)
+    assert res.status == ACCEPTED, [str(f) for f in res.findings]
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda c: setattr(c, "number_format", '"50%"'), "formato numerico"),
+    (lambda c: setattr(c, "number_format", ";;;"), "nasconde"),
+    (lambda c: setattr(c, "font", Font(color="FFFFFFFF")), "stesso colore dello sfondo"),
+    (lambda c: setattr(c, "font", Font(color="FFFF0000")), "colore del testo"),
+    (lambda c: setattr(c, "fill", PatternFill("solid", fgColor="FFFFFF00")), "colore di sfondo"),
+    (lambda c: setattr(c, "font", Font(size=1)), "troppo piccolo"),
+])
+def test_the_look_of_a_locked_cell_is_checked(plan, tmp_path, sf_filled, sf_book, change, words):
+    target = _label(sf_book, lambda c: c.value == TARGET)
+    out = _edit(sf_filled, tmp_path / "look.xlsx", lambda wb: change(wb[SHEET][target.ref]))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    _tampered(res, target.ref, words)
+
+
+def test_a_custom_format_on_a_weight_is_found(plan, tmp_path, sf_filled, sf_book):
+    weight = _label(sf_book, lambda c: c.style == "card_pct")
+    out = _edit(sf_filled, tmp_path / "pct.xlsx", lambda wb: setattr(wb[SHEET][weight.ref], "number_format", '"50%"'))
+    _tampered(read_workbook(out, plan), weight.ref, "formato numerico")
+
+
+def _formula(sf_book):
+    return next(c for c in sf_book.sheets[1].cells if c.kind == "formula")
+
+
+def test_a_formula_replaced_by_a_constant(plan, tmp_path, sf_filled, sf_book):
+    f = _formula(sf_book)
+    out = _edit(sf_filled, tmp_path / "f.xlsx", lambda wb: wb[SHEET].__setitem__(f.ref, 1))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED
+    _tampered(res, f.ref, "sostituita da un valore")
+
+
+def test_a_formula_replaced_by_another_formula(plan, tmp_path, sf_filled, sf_book):
+    f = _formula(sf_book)
+    out = _edit(sf_filled, tmp_path / "f2.xlsx", lambda wb: wb[SHEET].__setitem__(f.ref, "=1+0"))
+    _tampered(read_workbook(out, plan), f.ref, "formula del modulo modificata")
+
+
+def test_a_formula_typed_into_an_input_is_a_finding(plan, tmp_path, sf_filled, sf_book):
+    ref = sf_book.sheets[1].inputs["SF-3.1|value"].ref
+    out = _edit(sf_filled, tmp_path / "fi.xlsx", lambda wb: wb[SHEET].__setitem__(ref, "=0.5+0.5"))
+    res = read_workbook(out, plan)
+    assert any(f.code == "WB-FORMULA" and f.sheet == SHEET and f.cell == ref for f in res.findings)
+
+
+def test_a_cleared_locked_cell(plan, tmp_path, sf_filled, sf_book):
+    target = _label(sf_book, lambda c: c.value == TARGET)
+    out = _edit(sf_filled, tmp_path / "c.xlsx", lambda wb: wb[SHEET].__setitem__(target.ref, None))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    _tampered(res, target.ref, "cancellata")
+
+
+@pytest.mark.parametrize("new, words", [(TARGET.upper(), "maiuscole"), (TARGET.lower(), "maiuscole"),
+                                        (TARGET.replace(" ", "  "), "spazi"), (TARGET + " ", "spazi"),
+                                        ("\u00a0" + TARGET, "spazi")])
+def test_case_or_spacing_of_a_locked_text(plan, tmp_path, sf_filled, sf_book, new, words):
+    target = _label(sf_book, lambda c: c.value == TARGET)
+    out = _edit(sf_filled, tmp_path / "s.xlsx", lambda wb: wb[SHEET].__setitem__(target.ref, new))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED
+    _tampered(res, target.ref, words)
+
+
+def test_text_below_the_form(plan, tmp_path, sf_filled, sf_book):
+    below = sf_book.sheets[1].last_row + 3
+    out = _edit(sf_filled, tmp_path / "b.xlsx", lambda wb: wb[SHEET].cell(below + 1, 2, "nota"))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    _tampered(res, f"B{below + 1}", "fuori dall'area")
+
+
+def test_text_right_of_the_form(plan, tmp_path, sf_filled):
+    out = _edit(sf_filled, tmp_path / "r.xlsx", lambda wb: wb[SHEET].__setitem__("K12", 5))
+    _tampered(read_workbook(out, plan), "K12", "fuori dall'area")
+
+
+def test_text_in_an_empty_locked_cell_inside_the_form(plan, tmp_path, sf_filled, sf_book):
+    layout = sf_book.sheets[1]
+    used = {(c.row, c.col) for c in layout.cells}
+    for c in layout.cells:
+        if c.merge_to:
+            used.update((r, k) for r in range(c.row, c.merge_to[0] + 1) for k in range(c.col, c.merge_to[1] + 1))
+    row = next(r for r in range(layout.last_row) if all((r, k) not in used for k in range(8)))
+    out = _edit(sf_filled, tmp_path / "e.xlsx", lambda wb: wb[SHEET].cell(row + 1, 3, 123))
+    _tampered(read_workbook(out, plan), f"C{row + 1}", "deve restare vuota")
+
+
+def test_istruzioni_changed_or_deleted(plan, tmp_path, sf_filled):
+    out = _edit(sf_filled, tmp_path / "i.xlsx", lambda wb: wb["Istruzioni"].__setitem__("A5", "Compilare come si vuole."))
+    res = read_workbook(out, plan)
+    assert res.status == ACCEPTED_WITH_WARNINGS
+    _tampered(res, "A5", "", sheet="Istruzioni")
+
+    def drop(wb):
+        del wb["Istruzioni"]
+    res = read_workbook(_edit(sf_filled, tmp_path / "d.xlsx", drop), plan)
+    assert any(f.code == "WB-TAMPERED" and f.sheet == "Istruzioni" for f in res.findings)
+
+
+def test_hidden_and_duplicate_sheets(plan, tmp_path, sf_filled):
+    def hide(wb):
+        wb.create_sheet("Appunti").sheet_state = "hidden"
+    res = read_workbook(_edit(sf_filled, tmp_path / "h.xlsx", hide), plan)
+    assert res.status == REJECTED
+    assert any("nascosto" in f.message for f in res.findings)
+
+    p = zipmut.parts(sf_filled.read_bytes())
+    p["xl/workbook.xml"] = p["xl/workbook.xml"].replace(b'name="Istruzioni"', f'name="{SHEET.upper()} "'.encode())
+    dup = tmp_path / "dup.xlsx"
+    dup.write_bytes(zipmut.rezip(p))
+    res = read_workbook(dup, plan)
+    assert res.status == REJECTED and not res.sectors
+    assert any("stesso nome" in f.message for f in res.findings), [str(f) for f in res.findings]
+
+
+def _cell(unit, validation=None):
+    return Cell(0, 4, kind="input", key="X|value", unit=unit, validation=validation)
+
+
+@pytest.mark.parametrize("raw", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("unit", ["percent", "number", "amount", "date", "text"])
+def test_non_finite_numbers_are_refused(raw, unit):
+    value, err, _ = validate_value(raw, _cell(unit, Validation("decimal", 0.0, 1e12)), 2025)
+    assert value is None and err
+
+
+def test_values_beyond_validation_limits(plan):
+    amount = _cell("amount", Validation("decimal", 0.0, 1e12))
+    assert validate_value(1e12, amount, 2025)[1] is None
+    assert validate_value(1e13, amount, 2025)[1]
+    number = _cell("number", Validation("decimal", 0.0, 1e12))
+    assert validate_value(-0.5, number, 2025)[1]  # the minimum of an increase input
+    assert validate_value(0.0, number, 2025)[1] is None
+    assert validate_value(2e12, number, 2025)[1]
+    date_cell = _cell("date", Validation("date"))
+    assert validate_value(45292.0, date_cell, 2025)[1] is None  # 01/01/2024: first day of the window
+    assert validate_value(45291.0, date_cell, 2025)[1]  # 31/12/2023
+    assert validate_value(46387.0, date_cell, 2025)[1] is None  # 31/12/2026: last day
+    assert validate_value(46388.0, date_cell, 2025)[1]  # 01/01/2027
+
+
+def test_nan_written_in_a_returned_file_is_refused(plan, tmp_path, sf_filled, sf_book):
+    ref = sf_book.sheets[1].inputs["SF-3.1|value"].ref
+    p = zipmut.parts(sf_filled.read_bytes())
+    sheet = "xl/worksheets/sheet2.xml"
+    body = p[sheet].decode()
+    start = body.index(f'<c r="{ref}"')
+    end = body.index("</c>", start) + 4
+    p[sheet] = (body[:start] + f'<c r="{ref}" s="20"><v>NaN</v></c>' + body[end:]).encode()
+    out = tmp_path / "nan.xlsx"
+    out.write_bytes(zipmut.rezip(p))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED
+    assert any(f.code == "WB-VALUE" and f.cell == ref for f in res.findings), [str(f) for f in res.findings]
+    assert res.sectors["SF"].values["SF-3.1"]["value"] is None
+
+
+@pytest.mark.parametrize("formula, cached, ok", [
+    ("0.5+0.5", "1", True),            # plain arithmetic, saved result matches: used, with a warning
+    ("150000/2", None, True),          # no saved result: what it computes
+    ("0.5+0.5", "0.2", False),         # the saved result lies
+    ("HYPERLINK(\"http://x\",1)", "1", False),  # a function: never evaluated, never trusted
+    ("E47", "1", False),               # a reference
+    ("1/0", "1", False),
+])
+def test_a_formula_in_an_input_is_never_trusted(plan, tmp_path, sf_filled, sf_book, formula, cached, ok):
+    ref = sf_book.sheets[1].inputs["SF-3.1|value"].ref
+    p = zipmut.parts(sf_filled.read_bytes())
+    sheet = "xl/worksheets/sheet2.xml"
+    v = f"<v>{cached}</v>" if cached is not None else ""
+    xml = formula.replace("&", "&amp;").replace('"', "&quot;")
+    p[sheet] = zipmut.set_cell(p[sheet], ref, f'<c r="{ref}" s="20"><f>{xml}</f>{v}</c>'.encode())
+    out = tmp_path / "fx.xlsx"
+    out.write_bytes(zipmut.rezip(p))
+    res = read_workbook(out, plan)
+    hits = [f for f in res.findings if f.code == "WB-FORMULA" and f.cell == ref]
+    assert hits
+    if ok:
+        assert hits[0].severity == "warning"
+        assert res.sectors["SF"].values["SF-3.1"]["value"] == 1.0 or formula == "150000/2"
+    else:
+        assert hits[0].severity == "error" and res.status == REJECTED
+        assert res.sectors["SF"].values["SF-3.1"]["value"] is None
+
+
+def test_sheet_order_changed_is_a_finding(plan, tmp_path, sf_filled):
+    def move(wb):
+        wb.move_sheet("Istruzioni", offset=1)
+    res = read_workbook(_edit(sf_filled, tmp_path / "o.xlsx", move), plan)
+    assert any(f.code == "WB-TAMPERED" and "ordine dei fogli" in f.message for f in res.findings)
+
+
+def test_a_broken_part_nothing_scores_is_still_a_finding(plan, tmp_path, sf_filled):
+    p = zipmut.parts(sf_filled.read_bytes())
+    p["docProps/app.xml"] = p["docProps/app.xml"][:-20]
+    out = tmp_path / "broken.xlsx"
+    out.write_bytes(zipmut.rezip(p))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and any("docProps/app.xml" in f.message for f in res.findings)
+
+
+def test_text_in_a_styled_empty_locked_cell_or_under_a_merge(plan, tmp_path, sf_filled, sf_book):
+    """A grey "external" cell and a cell a merge covers show nothing in the form: text typed there is hidden."""
+    layout = sf_book.sheets[1]
+    grey = next(c for c in layout.cells if c.kind == "label" and c.value is None and c.style == "external")
+    merged = next(c for c in layout.cells if c.kind == "input" and c.merge_to)
+    covered = f"{chr(65 + merged.merge_to[1])}{merged.row + 1}"
+
+    def write(wb):
+        ws = wb[SHEET]
+        ws.unmerge_cells(f"{merged.ref}:{covered}")
+        ws[grey.ref] = "testo nascosto"
+        ws[covered] = "sotto l'unione"
+    res = read_workbook(_edit(sf_filled, tmp_path / "hidden.xlsx", write), plan)
+    assert res.status == REJECTED
+    _tampered(res, grey.ref, "deve restare vuota")
+    _tampered(res, covered, "deve restare vuota")
