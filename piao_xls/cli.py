@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -206,8 +207,16 @@ def _load_plan_or_exit(plan: str | None, settings=None):
     return p
 
 
+# in JSON on stdout: DEL, C1, line separators, bidirectional controls, lone surrogates (json escapes C0 itself)
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def _print_json(data) -> None:
-    click.echo(_printable(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
+    """JSON on stdout, readable (UTF-8) but never carrying a terminal control from a file: DEL, C1, line
+    separators, bidirectional controls and lone surrogates are written as JSON \\u escapes (json itself
+    escapes C0)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _exit_codes_text() -> str:

@@ -266,9 +266,9 @@ def test_a_broken_part_nothing_scores_is_still_a_finding(plan, tmp_path, sf_fill
 
 
 def test_text_in_a_styled_empty_locked_cell_or_under_a_merge(plan, tmp_path, sf_filled, sf_book):
-    """A grey "external" cell and a cell a merge covers show nothing in the form: text typed there is hidden."""
+    """An empty locked cell of the form and a cell a merge covers show nothing: text typed there is hidden."""
     layout = sf_book.sheets[1]
-    grey = next(c for c in layout.cells if c.kind == "label" and c.value is None and c.style == "external")
+    grey = next(c for c in layout.cells if c.kind == "label" and c.value is None and not c.merge_to)
     merged = next(c for c in layout.cells if c.kind == "input" and c.merge_to)
     covered = f"{chr(65 + merged.merge_to[1])}{merged.row + 1}"
 
