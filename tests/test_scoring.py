@@ -497,3 +497,24 @@ def test_custom_bands_in_any_order():
     policy = ScoringPolicy(bands=(Band(0, "low", ""), Band(50, "high", "")))
     assert policy.band(50).code == "high"
     assert policy.band(49.9).code == "low"
+
+
+@pytest.mark.parametrize(("rule", "description", "value", "status"), [
+    # a share cannot exceed 100%: whatever kind compares it, a value beyond is not scored
+    (Rule("at_least", unit="percent", target=0.9), "% pratiche concluse", 1.5, scoring.INVALID),
+    (Rule("at_most", unit="percent", target=0.05), "% errori sul totale", 1.5, scoring.INVALID),
+    (Rule("range", unit="percent", low=0.9, high=1.0), "% atti pubblicati", 1.01, scoring.INVALID),
+    (Rule("range", unit="percent", low=0.9, high=1.0), "% atti pubblicati", 1.0, scoring.SCORED),
+    # any other percentage may pass 100% up to a generous limit; numbers and amounts have no such limit
+    (Rule("at_least", unit="percent", target=1.0), "Copertura rispetto al previsto", 1.05, scoring.SCORED),
+    (Rule("at_least", unit="number", target=10.0), "% pratiche concluse", 1500.0, scoring.SCORED),
+    (Rule("at_most", unit="amount", target=100.0), "Spesa / previsto", 5.0, scoring.SCORED),
+])
+def test_percent_inputs_beyond_their_limit_are_not_scored(rule, description, value, status):
+    from piao_xls.core.model import Indicator
+
+    ind = Indicator("X-1.1", "Quantità", description, "", rule)
+    got = scoring.score_indicator(ind, {"value": value}, ScoringPolicy())
+    assert got.status == status, got
+    if status == scoring.INVALID:
+        assert got.achievement == 0.0 and "oltre il limite" in got.reason
