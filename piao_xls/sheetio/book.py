@@ -413,14 +413,7 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     keys: dict[str, str] = {}
     used_parts: dict[str, str] = {}
     for name, state, rid in sheets:
-        sheet = SheetData(name, visible=state in ("visible", ""))
-        book.sheets.append(sheet)
-        if not sheet.visible:
-            book.problems.append((f"foglio nascosto: «{_shown(name)}»", name))
-        key = name_key(name)
-        if key in keys:
-            book.problems.append((f"due fogli con lo stesso nome: «{_shown(keys[key])}» e «{_shown(name)}»", name))
-        keys.setdefault(key, name)
+        sheet = _add_sheet(book, keys, name, visible=state in ("visible", ""))
         kind, part = rels.get(rid, ("", ""))
         if not kind.endswith("/worksheet") or part not in parts:
             book.problems.append((f"il foglio «{_shown(name)}» non rimanda a un foglio di lavoro del file "
@@ -804,14 +797,7 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
             if st["table_depth"] > 1:
                 raise _refuse("tabella annidata in un foglio: file costruito ad arte o danneggiato")
             name = attrs.get(T + "name", "")
-            sheet = SheetData(name, visible=attrs.get(T + "style-name", "") not in hidden_tables)
-            book.sheets.append(sheet)
-            if not sheet.visible:
-                book.problems.append((f"foglio nascosto: «{_shown(name)}»", name))
-            key = name_key(name)
-            if key in keys:
-                book.problems.append((f"due fogli con lo stesso nome: «{_shown(keys[key])}» e «{_shown(name)}»", name))
-            keys.setdefault(key, name)
+            sheet = _add_sheet(book, keys, name, visible=attrs.get(T + "style-name", "") not in hidden_tables)
             st["sheet"] = sheet if name in areas and not sheet.parsed else None
             st["area"] = areas.get(name)
             st["row"] = 0
@@ -1014,6 +1000,19 @@ def _ods_styles(data: bytes, part: str, looks: dict, hidden_tables: set[str], da
 
 
 # --- entry point ---------------------------------------------------------------------------------------
+
+
+def _add_sheet(book, keys: dict[str, str], name: str, visible: bool) -> SheetData:
+    """A sheet of the workbook, in order; a hidden sheet and two names equal once normalised are problems."""
+    sheet = SheetData(name, visible=visible)
+    book.sheets.append(sheet)
+    if not visible:
+        book.problems.append((f"foglio nascosto: «{_shown(name)}»", name))
+    key = name_key(name)
+    if key in keys:
+        book.problems.append((f"due fogli con lo stesso nome: «{_shown(keys[key])}» e «{_shown(name)}»", name))
+    keys.setdefault(key, name)
+    return sheet
 
 def read_book(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     """The sheets of ``package`` (checked by the guard), each sheet named in ``areas`` parsed once.
