@@ -41,3 +41,15 @@ def test_unknown_codes_and_severities_are_refused():
     with pytest.raises(ValueError, match="unknown severity"):
         Finding("WB-VALUE", "fatal", "x")
     assert Finding("WB-VALUE", WARNING, "x").severity == "warning"
+
+
+def test_a_consolidation_keeps_its_findings_as_objects(bundled_dir, plan):
+    from piao_xls.results.consolidate import consolidate
+
+    c = consolidate([bundled_dir], plan)  # the forms as generated: every value missing
+    assert c.found and all(isinstance(f, Finding) for f in c.found)
+    missing = next(f for f in c.found if f.code == "WB-MISSING")
+    assert missing.sector and missing.sheet and missing.cell
+    row = c.findings[c.found.index(missing)]  # the rows of summary, JSON and CSV come from the objects
+    assert row == {**missing.to_dict(), "sector": missing.sector, "file": missing.file}
+    assert "sector" not in Finding("WB-VALUE", ERROR, "x").to_dict()  # outside a consolidation: no sector key

@@ -7,6 +7,7 @@ stable code (WB-UNSAFE or WB-OPEN), never a traceback, an expansion or a hang.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -372,7 +373,7 @@ def test_outputs_never_hold_formulas_or_control_characters(plan, tmp_path):
     weird.write_bytes(b"garbage")
     c = consolidate([inbox], plan)
     msg = "«" + "😀" * 20000 + "\x00»"  # a 40,000 UTF-16 unit message: must be cut, not dropped
-    c.findings.append({**c.findings[0], "message": msg, "file": "=HYPERLINK(\"x\")"})
+    c.found.append(dataclasses.replace(c.found[0], message=msg, file="=HYPERLINK(\"x\")"))
     out = tmp_path / "out"
     write_summary(c, out / "s.xlsx")
     write_json(c, out / "r.json")

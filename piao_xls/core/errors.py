@@ -149,6 +149,7 @@ class Finding:
     line: int | None = None
     sheet: str | None = None
     cell: str | None = None
+    sector: str | None = None  # the sector(s) a finding of a consolidation concerns ("SF", "SA,SF")
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -185,6 +186,8 @@ class Finding:
         """The one serialisation of a finding (JSON, CSV, summary rows): its fields, the Excel
         reference ``ref`` and the place in words ``where`` ("" when not known), plus ``extra``."""
         d = asdict(self)
+        if d["sector"] is None:  # known only in a consolidation
+            del d["sector"]
         loc = self.location
         d["ref"] = loc.ref
         d["where"] = loc.italian()

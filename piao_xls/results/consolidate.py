@@ -6,7 +6,7 @@ Output adapters (summary workbook, JSON, CSV) live in :mod:`piao_xls.results.sum
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -37,9 +37,14 @@ class Consolidation:
     sectors: list[dict] = field(default_factory=list)
     objectives: list[dict] = field(default_factory=list)
     indicators: list[dict] = field(default_factory=list)
-    findings: list[dict] = field(default_factory=list)
+    found: list[Finding] = field(default_factory=list)  # every finding, as objects (``findings``: as rows)
     sources: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)  # every decision, of the Nucleo or of the plan, applied or not
+
+    @property
+    def findings(self) -> list[dict]:
+        """The findings as rows of the summary, JSON and CSV (one serialisation: :meth:`Finding.to_dict`)."""
+        return [_finding_row(f) for f in self.found]
 
     @property
     def ok(self) -> bool:
@@ -58,8 +63,13 @@ class Consolidation:
                 ("sectors", "objectives", "indicators", "findings", "sources", "decisions")}
 
 
-def _finding_row(f: Finding, sector: str = "") -> dict:
-    row = f.to_dict(sector=sector)
+def _at(f: Finding, sector: str = "") -> Finding:
+    """``f`` as a finding about ``sector`` (codes joined by commas; "" for none)."""
+    return replace(f, sector=sector or None)
+
+
+def _finding_row(f: Finding) -> dict:
+    row = f.to_dict(sector=f.sector or "")
     if f.file and f.line and not f.sheet:  # a decisions file: its line
         row["file"] = f"{f.file}:{f.line}"
     for k in ("file", "sheet", "cell"):
@@ -68,7 +78,7 @@ def _finding_row(f: Finding, sector: str = "") -> dict:
 
 
 def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, SectorSubmission]],
-          prefer_newest: bool, notes: list[dict]) -> tuple[tuple[WorkbookResult, SectorSubmission] | None, bool]:
+          prefer_newest: bool, notes: list[Finding]) -> tuple[tuple[WorkbookResult, SectorSubmission] | None, bool]:
     """One submission out of several for the same sector and source. Returns (choice, conflict)."""
     if len(cands) < 2:
         return (cands[0] if cands else None), False
@@ -84,18 +94,18 @@ def _pick(plan: Plan, code: str, source: str, cands: list[tuple[WorkbookResult, 
         tied = sum(1 for r, _ in cands if r.saved == newest[0].saved) > 1
         if not doubtful and not tied:
             source = "proprietà del documento" if newest[0].saved_from == "documento" else "data di modifica del file"
-            notes.append(_finding_row(Finding(
+            notes.append(_at(Finding(
                 "WB-CONFLICT", WARNING, f"valori diversi per il settore {code} in: {files}; usato il più recente: "
                 f"{Path(newest[0].path).name} (salvato il {newest[0].saved.replace('T', ' ')}, secondo la {source})",
                 file=newest[0].path), code))
             return newest, False
         why = (f"{Path(doubtful[0].path).name}: {doubtful[0].saved_doubt}" if doubtful
                else f"stessa data di salvataggio ({newest[0].saved.replace('T', ' ')})")
-        notes.append(_finding_row(Finding("WB-CONFLICT", ERROR, f"valori diversi per il settore {code} in: {files}; "
+        notes.append(_at(Finding("WB-CONFLICT", ERROR, f"valori diversi per il settore {code} in: {files}; "
                                           f"il più recente non si può stabilire ({why}): settore non valutato",
                                           file=newest[0].path), code))
         return None, True
-    notes.append(_finding_row(Finding("WB-CONFLICT", ERROR, f"valori diversi per il settore {code} in: {files}; "
+    notes.append(_at(Finding("WB-CONFLICT", ERROR, f"valori diversi per il settore {code} in: {files}; "
                                       "settore non valutato (usare --prefer-newest per scegliere il più recente)",
                                       file=newest[0].path), code))
     return None, True
@@ -133,16 +143,16 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
     results = read_all(files, plan, jobs, limits, progress, keep_raw)
     c = Consolidation(plan, results, skipped)
     for f in dec_findings:
-        c.findings.append(_finding_row(f))
+        c.found.append(f)
     by_sector: dict[str, list[Decision]] = {}
     for d in decisions:
         by_sector.setdefault(d.sector, []).append(d)
     for f in skipped:
-        c.findings.append(_finding_row(Finding("WB-SKIPPED", WARNING, "file ignorato: non è una cartella di lavoro "
+        c.found.append(_at(Finding("WB-SKIPPED", WARNING, "file ignorato: non è una cartella di lavoro "
                                                "(.xlsx, .ods)", file=str(f))))
     for res in results:
         for f in res.findings:
-            c.findings.append(_finding_row(f, ",".join(res.sector_codes)))
+            c.found.append(_at(f, ",".join(res.sector_codes)))
     groups: dict[tuple[str, str], list] = {}
     for res in results:
         for code, sub in res.sectors.items():
@@ -151,7 +161,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
     policy = plan.scoring
     rule_texts = _RuleTexts()
     for sector in plan.sectors:
-        notes: list[dict] = []
+        notes: list[Finding] = []
         main, conflict = _pick(plan, sector.code, "responsabile", groups.get((sector.code, "responsabile"), []),
                                prefer_newest, notes)
         chosen = {"responsabile": main}
@@ -161,7 +171,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
                                    notes)
                 chosen[source] = pick
                 conflict = conflict or conf
-        c.findings.extend(notes)
+        c.found.extend(notes)
         values: dict[str, dict] = {}
         texts: dict[str, str] = {}
         for source, pick in chosen.items():
@@ -176,13 +186,13 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
         nucleo_counts = main is None and not conflict and _has_values(sector, chosen)
         if main is None and not conflict and not nucleo_counts:
             status = NOT_RECEIVED
-            c.findings.append(_finding_row(Finding("WB-NOT-RECEIVED", ERROR, f"nessun file ricevuto per il settore "
+            c.found.append(_at(Finding("WB-NOT-RECEIVED", ERROR, f"nessun file ricevuto per il settore "
                                                    f"{sector.code} ({sector.name})"), sector.code))
         elif nucleo_counts:
             # the Responsabile's workbook has not arrived, but the Nucleo's (or a certifier's) values for this
             # sector have: they still count, the Responsabile's indicators are "non rendicontati" (0)
             status = SCORED_WITH_ISSUES
-            c.findings.append(_finding_row(Finding("WB-NOT-RECEIVED", ERROR, f"file del Responsabile del settore "
+            c.found.append(_at(Finding("WB-NOT-RECEIVED", ERROR, f"file del Responsabile del settore "
                                                    f"{sector.code} ({sector.name}) non pervenuto: i suoi indicatori "
                                                    "sono non rendicontati (0); contano i valori del Nucleo di "
                                                    "Valutazione e delle fonti esterne pervenuti"), sector.code))
@@ -193,7 +203,7 @@ def _consolidate(paths, plan: Plan, prefer_newest: bool, jobs: int, limits, prog
             missing_sources = [s for s, p in chosen.items() if p is None]
             status = SCORED_OK if files_ok and not missing_sources else SCORED_WITH_ISSUES
             for s in missing_sources:
-                c.findings.append(_finding_row(Finding("WB-NOT-RECEIVED", ERROR, f"valori «{s}» del settore "
+                c.found.append(_at(Finding("WB-NOT-RECEIVED", ERROR, f"valori «{s}» del settore "
                                                        f"{sector.code} non pervenuti: indicatori non rendicontati"),
                                                sector.code))
         scored = status not in (NOT_RECEIVED, CONFLICT)
@@ -323,7 +333,7 @@ def _apply_corrections(c: Consolidation, sector, own: list[Decision], values: di
         if not same_value(current, d.old):
             msg = (f"correzione di {d.indicator} non applicata: il valore precedente indicato "
                    f"({format_value(d.old, unit)}) non è quello rendicontato ({format_value(current, unit)})")
-            c.findings.append(_finding_row(Finding("DEC-INVALID", ERROR, msg, file=d.file or None, line=d.line,
+            c.found.append(_at(Finding("DEC-INVALID", ERROR, msg, file=d.file or None, line=d.line,
                                                    sheet=d.sheet or None, cell=d.cell or None), sector.code))
             c.decisions.append(_decision_row(d, False, msg, unit))
             continue
