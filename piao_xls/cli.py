@@ -751,7 +751,6 @@ def plan_option(f):
     return click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False), help=PLAN_HELP)(f)
 
 
-_STATUS_IT = {"accepted": "accettato", "accepted_with_warnings": "accettato con avvisi", "rejected": "rifiutato"}
 
 
 def _severity(sev: str) -> str:
@@ -782,7 +781,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     from .core.gcpause import paused_gc
     from .returns.batch import expand_paths, read_all
     from .returns.feedback import feedback_names, feedback_text
-    from .returns.reader import REJECTED
+    from .returns.reader import REJECTED, STATUS_IT
     from .sheetio.atomic import write_text_atomic
 
     s = _settings()
@@ -806,7 +805,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
         _print_json({"files": [r.to_dict() for r in results], "skipped": [str(o) for o in others]})
     else:
         for r in results:
-            click.echo(f"{_printable(r.path)}: {_STATUS_IT.get(r.status, r.status)} (settori: "
+            click.echo(f"{_printable(r.path)}: {STATUS_IT.get(r.status, r.status)} (settori: "
                        f"{', '.join(r.sector_codes) or '-'}, {len(r.findings)} segnalazioni)")
             for f in r.findings:
                 where = f.location.ref

@@ -19,7 +19,9 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
+from ..core.errors import SEVERITY_IT
 from ..core.model import Plan
+from ..returns.reader import STATUS_IT
 from ..sheetio.atomic import write_bytes_atomic
 from ..sheetio.docprops import document_time
 from . import relazione_charts as charts
@@ -29,9 +31,6 @@ FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
 MAX_FINDINGS = 300  # rows of the anomalies table; the summary workbook lists them all
 PDF_TIMEOUT = 300
 REQUIRED_KEYS = ("plan_id", "year", "sectors", "objectives", "indicators", "findings", "sources")
-SOURCE_STATUS_IT = {"accepted": "accettato", "accepted_with_warnings": "accettato con avvisi",
-                    "rejected": "respinto"}
-SEVERITY_IT = {"error": "errore", "warning": "avviso"}
 ERRORS = ("error", "errore")
 MISSING = {"missing", "non rendicontato"}
 NOT_COUNTED = {"informative", "informativo", "not_applicable", "non applicabile"}
@@ -534,7 +533,7 @@ def render_docx(data: dict, plan: Plan) -> bytes:
     d.para("Le schede lette, con l'impronta SHA-256 che le identifica e la data di ricezione (data del file "
            "nella cartella delle schede ricevute).")
     rows = [[_short(Path(str(x.get("path", ""))).name, 60), _when(x.get("received") or x.get("saved")),
-             SOURCE_STATUS_IT.get(x.get("status"), str(x.get("status", ""))),
+             STATUS_IT.get(x.get("status"), str(x.get("status", ""))),
              str(x.get("used_for", "") or "—").replace(",", ", "),
              x.get("sha256", "") or "—"] for x in data["sources"]]
     if rows:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+from ..core.errors import SEVERITY_IT
 from ..core.targets import inputs_for
+from ..returns.reader import STATUS_IT
 from .consolidate import Consolidation
 
 # --- Italian labels -------------------------------------------------------------------------
@@ -23,9 +25,7 @@ INDICATOR_STATUS_IT = {"scored": "valutato", "missing": "non rendicontato", "inv
                        "not_available": "non disponibile",
                        "neutralised": "neutralizzato", "neutralized": "neutralizzato"}
 SOURCE_IT = {"responsabile": "Responsabile", "nucleo": "Nucleo di Valutazione", "esterno": "Certificazione esterna"}
-FILE_STATUS_IT = {"accepted": "accettato", "accepted_with_warnings": "accettato con avvisi", "rejected": "respinto"}
 KIND_IT = {"all": "tutti i settori", "sector": "settore", "source": "fonte di verifica"}
-SEVERITY_IT = {"error": "errore", "warning": "avviso", "info": "informazione"}
 UNIT_IT = {"percent": "percentuale", "number": "numero", "amount": "euro", "date": "data", "yes_no": "sì/no"}
 # short Italian names of the inputs of multi-value rules, for the value text
 INPUT_IT = {"numerator": "accertato", "denominator": "stanziato"}
@@ -224,7 +224,7 @@ def tables(c: Consolidation) -> dict[str, list[dict]]:
                            "source_it": label(SOURCE_IT, r.get("source")),
                            "_view": view})
     findings = [{**r, "severity_it": label(SEVERITY_IT, r.get("severity"))} for r in c.findings]
-    sources = [{**r, "status_it": label(FILE_STATUS_IT, r.get("status")), "kind_it": label(KIND_IT, r.get("kind")),
+    sources = [{**r, "status_it": label(STATUS_IT, r.get("status")), "kind_it": label(KIND_IT, r.get("kind")),
                 "used_for_it": used_for_it(r.get("used_for", "")), "saved_it": it_date(r.get("saved") or None)}
                for r in c.sources]
     return {"sectors": sectors, "objectives": objectives, "indicators": indicators, "findings": findings,
