@@ -36,6 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import bench_scale, bench_startup, counts_arg, openpyxl_floor
 
 
+def calamine_read(files) -> None:
+    """The floor: python-calamine reading every cell of every sheet of ``files``."""
+    import python_calamine
+
+    for f in files:
+        wb = python_calamine.CalamineWorkbook.from_path(str(f))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        wb.close()
+
+
 def timed(fn, repeat: int = 1) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -113,7 +124,6 @@ def bench_generation(plan, label: str) -> None:
 
 
 def bench_consolidation(plan, n_files: int, folder: Path) -> None:
-    import python_calamine
 
     from piao_xls.results.consolidate import consolidate
 
@@ -126,11 +136,7 @@ def bench_consolidation(plan, n_files: int, folder: Path) -> None:
         files.append(path)
 
     def calamine_floor():
-        for f in files:
-            wb = python_calamine.CalamineWorkbook.from_path(str(f))
-            for name in wb.sheet_names:
-                wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            wb.close()
+        calamine_read(files)
 
     cores = os.cpu_count() or 1
     floor, ours, many = float("inf"), float("inf"), float("inf")
@@ -191,8 +197,6 @@ def bench_end_to_end(plan_yaml: str, n_files: int, folder: Path) -> None:
     """`piao-xls consolidate` of n filled workbooks as a user runs it, timed from outside; where the seconds go."""
     import subprocess
 
-    import python_calamine
-
     from piao_xls.core.gcpause import paused_gc
     from piao_xls.results.consolidate import consolidate
     from piao_xls.results.summary import write_summary
@@ -225,11 +229,7 @@ def bench_end_to_end(plan_yaml: str, n_files: int, folder: Path) -> None:
     startup = time.perf_counter() - t
 
     def calamine_floor():
-        for f in files:
-            wb = python_calamine.CalamineWorkbook.from_path(str(f))
-            for name in wb.sheet_names:
-                wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            wb.close()
+        calamine_read(files)
 
     floor = timed(calamine_floor, 2)
     opx = timed(lambda: openpyxl_floor(files))

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import yaml
+from xlsxwriter.utility import xl_col_to_name
 
 from ..core.errors import ERROR, Finding
 from ..core.model import Plan, publish_round
@@ -269,19 +270,10 @@ def _load_book(path: Path, plan: Plan) -> tuple[list[Decision], list[Finding]]:
         if "old" in cols.values() and KINDS.get(str(values.get("kind", "")).strip().lower()) == CORRECT:
             values.setdefault("old", None)  # an empty «Valore precedente» cell: nothing was reported
         entries.append(_Entry(values, f"{name}: '{sheet}'!A{i + 1}",
-                              {key: {"sheet": sheet, "cell": f"{_column(j)}{i + 1}"} for j, key in cols.items()},
+                              {key: {"sheet": sheet, "cell": f"{xl_col_to_name(j)}{i + 1}"} for j, key in cols.items()},
                               {"sheet": sheet, "cell": f"A{i + 1}"}))
     findings: list[Finding] = []
     return _validate(entries, plan, name, findings), findings
-
-
-def _column(j: int) -> str:
-    letters = ""
-    j += 1
-    while j:
-        j, rem = divmod(j - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _header(v) -> str:
