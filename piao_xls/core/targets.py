@@ -165,6 +165,7 @@ def _compiled(pattern: str) -> re.Pattern:
 _END = rf"(?![{L}\d])"  # a word ends here: "entro" does not match the start of "entrate"
 
 
+@functools.lru_cache(maxsize=1024)
 def _W(*words: str) -> str:
     """An alternation of words or phrases, longest first (spaces match any run of spaces); an alternative
     that ends with a letter must end a word."""
