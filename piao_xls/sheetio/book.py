@@ -217,6 +217,11 @@ def _row_number(text: str) -> int | None:
     return row - 1 if 1 <= row <= MAX_ROW else None
 
 
+_X = "{" + _MAIN + "}"  # ElementTree's spelling of the main namespace
+_XC, _XROW, _XV, _XF, _XSD = _X + "c", _X + "row", _X + "v", _X + "f", _X + "sheetData"
+_PHONETIC = (_X + "rPh", _X + "phoneticPr")  # phonetic runs: not shown
+
+
 # --- OOXML -----------------------------------------------------------------------------------------
 
 _BUILTIN_FORMATS = {
@@ -347,6 +352,36 @@ def _unescaped(m: re.Match) -> str:
 
 
 def _xlsx_shared_strings(data: bytes) -> list[str]:
+    """The shared strings: the text of each <si> (its <t>, or the <t> of its rich-text runs), phonetic runs left out."""
+    root = _tree(data, "xl/sharedStrings.xml")
+    out: list[str] = []
+    append = out.append
+    SI, T, R = _X + "si", _X + "t", _X + "r"
+    for si in root:
+        if si.tag != SI:
+            return _xlsx_shared_strings_events(data)
+        if len(si) == 1 and si[0].tag == T and not len(si[0]):
+            text = si[0].text or ""
+        else:
+            parts: list[str] = []
+            for ch in si:
+                tag = ch.tag
+                if tag == T and not len(ch):
+                    parts.append(ch.text or "")
+                elif tag == R:
+                    for g in ch:
+                        if g.tag == T and not len(g):
+                            parts.append(g.text or "")
+                        elif next(g.iter(T), None) is not None:
+                            return _xlsx_shared_strings_events(data)  # unusual nesting: read as expat's events
+                elif tag not in _PHONETIC and next(ch.iter(T), None) is not None:
+                    return _xlsx_shared_strings_events(data)
+            text = "".join(parts)
+        append(unescape_ooxml(text) if "_x" in text else text)
+    return out
+
+
+def _xlsx_shared_strings_events(data: bytes) -> list[str]:
     out: list[str] = []
     buf: list[str] = []
     depth = {"t": False, "skip": 0}
@@ -539,16 +574,96 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
         _parse(data, part, start, end, text)
         sheet.parsed = True
         return
-    root = _tree(data, part)
+    root = _sheet_data_tree(data)
+    whole = root is None
+    if whole:
+        root = _tree(data, part)
     left, count = budget.left, stored[0]
     try:
-        _xlsx_rows(root, sheet, area, shared, dates, budget, stored)
-    except _Odd:  # an unusual structure: the same tree, walked as the event stream expat gives
+        _xlsx_rows(root, sheet, area, shared, dates, budget, stored, whole)
+    except _Odd:  # an unusual structure: the whole tree, walked as the event stream expat gives
         cells.clear()
         sheet.outside = None
         budget.left, stored[0] = left, count
-        _emit(root, start, end, text)
+        _emit(root if whole else _tree(data, part), start, end, text)
     sheet.parsed = True
+
+
+def _sheet_data_tree(data: bytes):
+    """The tree of a worksheet's <sheetData> alone, or None when the part is not in the plain form this needs.
+
+    Half of a form's worksheet is its data validations (prompts and messages) and merges, which nothing
+    scores: only <sheetData> is built into a tree. The rest of the part is still parsed (by expat, without
+    building anything), so a part that is not well-formed is refused as before. The plain form: UTF-8, no
+    comment, CDATA section, DTD or processing instruction (so every "<" starts a tag), the name
+    "sheetData" exactly twice (its start and end tags), and, in the part with the element cut out, an
+    empty <sheetData/> of the main namespace as a child of the root at the same byte, and no <c> or <row>
+    tag (of any prefix) elsewhere. The element is then
+    parsed inside an element that declares the namespaces the root declares, and must come out as the
+    main namespace's <sheetData>. Anything else returns None: the whole part is parsed as before.
+    """
+    if b"<!" in data or data.count(b"sheetData") != 2:
+        return None
+    body = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
+    if body[:5] == b"<?xml":
+        decl = body[:body.find(b"?>")]
+        at = decl.find(b"encoding")
+        if at >= 0:
+            rest = decl[at + 8:].lstrip(b" \t\r\n=").lstrip(b" \t\r\n")
+            if rest[1:].split(rest[:1] or b'"', 1)[0].lower() not in (b"utf-8", b"utf8"):
+                return None
+        if body.count(b"<?") != 1:
+            return None
+    elif b"<?" in body:
+        return None
+    start, end = data.find(b"<sheetData"), data.find(b"</sheetData>")
+    if not 0 <= start < end or data[start + 10:start + 11] not in (b">", b" ", b"\t", b"\r", b"\n"):
+        return None
+    p = expat.ParserCreate(namespace_separator=_SEP)
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    declared: list[tuple[str | None, str]] = []
+    depth = [0, False]  # element depth; the root has started
+
+    def on_decl(prefix, uri):
+        if not depth[1]:
+            declared.append((prefix, uri))
+
+    def on_start(name, _attrs):
+        depth[1] = True
+        if name == _MAIN + _SEP + "sheetData":
+            if depth[0] == 1 and p.CurrentByteIndex == start:
+                depth[1] = "found"
+            p.StartElementHandler = p.EndElementHandler = p.StartNamespaceDeclHandler = None
+        depth[0] += 1
+
+    def on_end(_name):
+        depth[0] -= 1
+
+    p.StartNamespaceDeclHandler, p.StartElementHandler, p.EndElementHandler = on_decl, on_start, on_end
+    rest = data[:start] + b"<sheetData/>" + data[end + 12:]
+    try:
+        p.Parse(rest, True)
+    except expat.ExpatError:
+        return None  # the whole part is parsed as before, and refused with the line of its error
+    if depth[1] != "found" or _CELL_TAG.search(rest):
+        return None  # a cell or row outside <sheetData>: the whole part is read as before
+    attrs = " ".join(f'xmlns{":" + prefix if prefix else ""}="{_attr(uri)}"' for prefix, uri in declared)
+    try:
+        root = XMLParser()
+        root.feed(f"<w {attrs}>".encode())
+        root.feed(data[start:end + 12])
+        root.feed(b"</w>")
+        tree = root.close()
+    except ParseError:
+        return None
+    return tree if len(tree) == 1 and tree[0].tag == _XSD else None
+
+
+_CELL_TAG = re.compile(rb"<(?:[^\s/>:<]+:)?(?:c|row)[\s/>]")  # a <c> or <row> tag, any prefix (linear: no "<" inside)
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
 
 
 def _xlsx_value(kind: str, raw, isbuf, style: int, dates, shared: list[str], r: int, c: int, sheet: SheetData):
@@ -590,14 +705,13 @@ class _Odd(Exception):
     """A sheet whose structure the fast walk does not cover (cells outside rows, nested elements in a cell)."""
 
 
-_X = "{" + _MAIN + "}"
-_XC, _XROW, _XV, _XF, _XSD = _X + "c", _X + "row", _X + "v", _X + "f", _X + "sheetData"
 
 
 def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str], dates,
-               budget: _TextBudget, stored: list[int]) -> None:
+               budget: _TextBudget, stored: list[int], whole: bool = True) -> None:
     """The cells of a sheet whose <c> are all in <row> in <sheetData>, each with only plain <v> and <f>:
-    the same result as the event walk, one Python step per row and per cell, none per empty cell's child."""
+    the same result as the event walk, one Python step per row and per cell, none per empty cell's child.
+    ``whole``: ``root`` is the whole worksheet (else only its <sheetData>, every element of which is visited)."""
     max_row, max_col = area
     cells = sheet.cells
     C, ROW, V, F = _XC, _XROW, _XV, _XF
@@ -607,18 +721,22 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
     n_cells = 0
     styles_seen: dict[str | None, int] = {None: 0}
     empty: dict[int, CellData] = {}
-    n_shared = len(shared)
-    refs = _REFS
-    take = budget.take
+    by_index = _shared_index(shared)  # "12" -> the 13th shared string: one lookup per text cell
+    refs, rows_seen = _REFS, _ROWS
+    left = budget.left
     n_stored = stored[0]
     for el in rows:
         if el.tag != ROW:
             raise _Odd
         r = el.get("r")
-        nr = _row_number(r) if r is not None else row + 1
-        if nr is None or nr >= MAX_ROW:
-            raise _refuse(f"numero di riga non valido nel foglio «{_shown(sheet.name)}»: file costruito ad arte "
-                          "o danneggiato")
+        nr = rows_seen.get(r)
+        if nr is None:
+            nr = _row_number(r) if r is not None else row + 1
+            if nr is None or nr >= MAX_ROW:
+                raise _refuse(f"numero di riga non valido nel foglio «{_shown(sheet.name)}»: file costruito ad arte "
+                              "o danneggiato")
+            if r is not None and len(rows_seen) < 1 << 16:
+                rows_seen[r] = nr
         row, col = nr, -1
         n_cells += len(el)
         for cel in el:
@@ -637,15 +755,13 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
                 if at[1] >= MAX_COL:
                     raise _refuse(f"cella oltre l'ultima colonna nel foglio «{_shown(sheet.name)}»: file danneggiato")
             row, col = at
-            s = cel.get("s")
-            style = styles_seen.get(s)
+            style = styles_seen.get(cel.get("s"))
             if style is None:
+                s = cel.get("s")
                 style = styles_seen[s] = int(s) if s.isdigit() and s.isascii() and len(s) < 7 else -1
             if not len(cel):  # an empty cell: only its style counts (one shared, never changed CellData per style)
                 if style and row <= max_row and col <= max_col:
                     n_stored += 1
-                    if n_stored > MAX_STORED:
-                        raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
                     cd = empty.get(style)
                     if cd is None:
                         cd = empty[style] = CellData(None, "", False, style)
@@ -653,8 +769,6 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
                 continue
             raw = formula = None
             for ch in cel:
-                if len(ch):
-                    raise _Odd
                 t = ch.tag
                 if t == V:
                     raw = ch.text or ""
@@ -662,14 +776,15 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
                     formula = ch.text or "="
                 else:
                     raise _Odd
-            kind = cel.get("t", "n")
-            if (kind == "s" and raw is not None and raw.isascii() and raw.isdigit() and len(raw) < 10
-                    and int(raw) < n_shared):
-                value, error = shared[int(raw)], False  # the usual label (else checked below)
+                if len(ch):
+                    raise _Odd
+            kind = cel.get("t")
+            if kind == "s" and raw in by_index:
+                value, error = by_index[raw], False  # the usual label (else checked below)
             elif kind == "inlineStr":
                 raise _Odd
             else:
-                value, error = _xlsx_value(kind, raw, None, style, dates, shared, row, col, sheet)
+                value, error = _xlsx_value("n" if kind is None else kind, raw, None, style, dates, shared, row, col, sheet)
             if value == "":
                 value = None
             if row > max_row or col > max_col:
@@ -679,16 +794,27 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
             if value is None and not formula and not style:
                 continue
             if value.__class__ is str:
-                take(len(value))
+                left -= len(value)
             if formula:
-                take(len(formula))
+                left -= len(formula)
             n_stored += 1
-            if n_stored > MAX_STORED:
-                raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
             cells[at] = CellData(value, formula or "", error, style)
-    if n_cells != sum(1 for _ in root.iter(C)) or len(rows) != sum(1 for _ in root.iter(ROW)):
+        if left < 0:  # checked once per row: a row holds at most 16,384 references to texts already in memory
+            budget.take(budget.left - left)
+        if n_stored > MAX_STORED:
+            raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
+    budget.left = left
+    if whole and (n_cells != sum(1 for _ in root.iter(C)) or len(rows) != sum(1 for _ in root.iter(ROW))):
         raise _Odd  # a cell or row elsewhere than in <sheetData>
     stored[0] = n_stored
+
+
+def _shared_index(shared: list[str]) -> dict[str, str]:
+    """Shared strings by the text of their index as a <v> holds it ("0", "1", ...)."""
+    return dict(zip(map(str, range(len(shared))), shared, strict=True))
+
+
+_ROWS: dict[str, int] = {}  # row numbers as written ("12" -> 11), resolved once per process
 
 
 def _et_name(tag: str) -> str:
