@@ -58,3 +58,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("skipped under CI=true (each one fails the run)")
         for nodeid, reason in _SKIPPED:
             terminalreporter.line(f"{nodeid}: {reason}")
+
+
+@pytest.fixture
+def tamper_paths_agree(monkeypatch):
+    """Every tampering check of the test runs twice: through the whole-sheet comparisons that clear an
+    untouched sheet at once, and cell by cell. The findings must be the same (checked after the test:
+    the reader turns any exception into a finding)."""
+    from tamper_agree import install
+
+    disagreements = install(monkeypatch.setattr)
+    yield
+    assert not disagreements, disagreements[:3]

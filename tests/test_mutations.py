@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+import tamper_agree
 import zipmut
 from scenario import NUCLEO_VALUES, SF_ANALYSES, SF_VALUES
 
@@ -653,6 +654,7 @@ def _alarm(*_):
 
 def _init(plan, bases, base_prints, folder):
     _STATE.update(plan=plan, bases=bases, base_prints=base_prints, folder=Path(folder))
+    _STATE["disagree"] = tamper_agree.install()  # quick and cell-by-cell tampering checks must agree
     signal.signal(signal.SIGALRM, _alarm)
 
 
@@ -681,6 +683,8 @@ def run_variant(vid: int) -> dict:
         assert out["rss_growth_mb"] < 300, f"peak memory grew by {out['rss_growth_mb']:.0f} MB"
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "input file modified"
         check_consolidation(plan, c, [path])
+        disagree, _STATE["disagree"][:] = list(_STATE["disagree"]), []
+        assert not disagree, f"the two tampering checks disagree: {disagree[:2]}"
         res = c.results[0] if c.results else None
         assert res is not None or c.skipped == [path]
         out["outcome"] = outcome(res)

@@ -23,6 +23,12 @@ from piao_xls.returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, 
 SHEET = "SF - Finanziario"
 
 
+@pytest.fixture(autouse=True)
+def _both_paths(tamper_paths_agree):
+    """Each test here also checks that the quick and the cell-by-cell tampering checks agree."""
+    return tamper_paths_agree
+
+
 @pytest.fixture(scope="module")
 def sf_book(plan):
     return sector_workbook(plan, plan.sector("SF"))

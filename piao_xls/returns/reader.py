@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 
 from ..core.answers import NOT_AVAILABLE, is_not_available, parse_yes_no
@@ -352,12 +353,14 @@ def _input_positions(layout: SheetLayout) -> set[tuple[int, int]]:
 
 @dataclass
 class Expected:
-    """What the full layout of one sheet puts where: the reader view has no styles and no formulas.
+    """What the full layout of one sheet puts where, computed once per sheet layout.
 
     ``styles``: (row, col) -> style name of every cell the layout writes (labels, formulas, inputs);
     ``formulas``: (row, col) -> formula text; ``occupied``: every position that may hold a value (labels
     with a text or number, inputs, formulas). Everything else stays empty, the cells a merge covers too
-    (content there is hidden by the merge).
+    (content there is hidden by the merge). The rest are the same facts arranged for the check of a
+    sheet that holds no surprise (:func:`_untouched`): label positions and values as two parallel lists,
+    the styles of the cells whose look is checked (not inputs), and every position that may hold a value.
     """
 
     styles: dict[tuple[int, int], str]
@@ -365,6 +368,10 @@ class Expected:
     occupied: set[tuple[int, int]]
     labels: list[tuple[int, int, object]]
     last_row: int
+    label_at: list[tuple[int, int]] = field(default_factory=list)
+    label_want: list[object] = field(default_factory=list)
+    looked: dict[tuple[int, int], str] = field(default_factory=dict)  # styles of every cell but the inputs
+    allowed: frozenset[tuple[int, int]] = frozenset()  # occupied, inputs and formulas
 
 
 def _expected(layout: SheetLayout) -> Expected:
@@ -377,7 +384,41 @@ def _expected(layout: SheetLayout) -> Expected:
         if c.kind == "formula":
             text = c.formula or ""
             formulas[(c.row, c.col)] = text[1:] if text.startswith("=") else text
-    return Expected(styles, formulas, occupied, layout.label_values, layout.last_row)
+    labels = layout.label_values
+    inputs = _input_positions(layout)
+    return Expected(styles, formulas, occupied, labels, layout.last_row, [(r, c) for r, c, _ in labels],
+                    [v for *_, v in labels], {at: st for at, st in styles.items() if at not in inputs},
+                    frozenset(occupied | inputs | formulas.keys()))
+
+
+_STYLE_OF = attrgetter("style")
+
+
+def _untouched(sheet: SheetData, exp: Expected, book: BookData) -> bool:
+    """True when :func:`_check_tamper` finds nothing in ``sheet`` (cells outside the area aside), decided
+    with a few whole-sheet comparisons instead of one step per cell: every label equal, every formula of
+    the layout present and unchanged, no value where the layout has none, and no look that differs (each
+    pair of file style and layout style is judged once)."""
+    cells = sheet.cells
+    get = cells.get
+    if [None if cd is None else cd.value for cd in map(get, exp.label_at)] != exp.label_want:
+        return False
+    for at, want in exp.formulas.items():
+        cd = get(at)
+        if cd is None or not cd.formula or cd.formula == "=" or (
+                cd.formula != want and normalize_formula(cd.formula) != normalize_formula(want)):
+            return False
+    for at in cells.keys() - exp.allowed:
+        cd = cells[at]
+        if cd.value is not None or cd.formula:
+            return False
+    looks, kind = book.looks, book.kind
+    for style, want in set(zip(map(_STYLE_OF, cells.values()), map(exp.looked.get, cells), strict=True)):
+        if want is not None and style is not None:
+            look = looks.get(style)
+            if look and _look_problem(look, want, kind):
+                return False
+    return True
 
 
 _TOKEN = re.compile(r"\s*(?:([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+)|(.))")
@@ -548,8 +589,10 @@ def _look_problem(look, style: str, kind: str) -> str | None:
 def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: BookData, file: str,
                   severity: str = ERROR) -> list[Finding]:
     found: list[Finding] = []
-    cells = sheet.cells
     name = printable(layout.name)
+    if _untouched(sheet, exp, book):  # the usual case: no cell to look at one by one
+        return _finish(found, sheet, name, file, severity)
+    cells = sheet.cells
     get = cells.get
 
     def add(message: str, r: int, c: int) -> bool:
@@ -611,15 +654,22 @@ def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: Bo
         for (r, c) in formulas:
             if (r, c) not in cells and len(found) < 10:
                 add("formula del modulo cancellata", r, c)
+    return _finish(found, sheet, name, file, severity)
+
+
+def _finish(found: list[Finding], sheet: SheetData, name: str, file: str, severity: str) -> list[Finding]:
+    """The findings of a sheet's tampering check, with content outside the area and the closing error."""
     if sheet.outside is not None and len(found) < 11:
         r, c = sheet.outside
         found.append(Finding("WB-TAMPERED", severity, "contenuto fuori dall'area del modulo: righe o colonne "
                              "inserite o dati aggiunti fuori dalle schede", file=file, sheet=name, cell=a1(r, c)))
     if found and severity == ERROR:
-        found.append(Finding("WB-TAMPERED", ERROR, "la struttura del foglio non corrisponde al piano: "
-                             "i valori di questo foglio non vengono letti. Restituire il file originale compilato "
-                             "senza modificare le parti protette.", file=file, sheet=name))
+        found.append(Finding("WB-TAMPERED", ERROR, _NOT_READ, file=file, sheet=name))
     return found
+
+
+_NOT_READ = ("la struttura del foglio non corrisponde al piano: i valori di questo foglio non vengono letti. "
+             "Restituire il file originale compilato senza modificare le parti protette.")
 
 
 def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, file: str
