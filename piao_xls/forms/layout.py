@@ -140,9 +140,11 @@ class SheetLayout:
     # group that does not fit on a page breaks between its units, never inside one.
     groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
-    # A reader view (built with for_reader=True) holds only its input cells; the fixed values the
-    # reader checks are kept as (row, col, value) and the last row is recorded as it is built.
+    # A reader view (built with for_reader=True) holds only its input cells and formula cells; the fixed
+    # values the reader checks are kept as (row, col, value), the rest of what it checks in ``checks``,
+    # and the last row is recorded as it is built.
     expected: list[tuple[int, int, object]] | None = field(default=None, repr=False, compare=False)
+    checks: Checks | None = field(default=None, repr=False, compare=False)
     _last_row: int | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -258,22 +260,27 @@ class _Sheet:
                             None if last_col is None or last_col == col else (row, last_col)))
 
 
-class _NoCell:
-    ref = ""  # what a reader view returns for a formula cell: its text is never computed
+@dataclass
+class Checks:
+    """What the reader checks in a returned sheet, recorded by the reader's view as the cells are placed
+    (the full layout derives the same from its cells): the style of every cell the layout writes, the
+    text of every live formula (without "="), and every position that may hold a value."""
 
-
-_NO_CELL = _NoCell()
+    styles: dict[tuple[int, int], str] = field(default_factory=dict)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    occupied: set[tuple[int, int]] = field(default_factory=set)
 
 
 class _ReaderSheet(_Sheet):
-    """Builds the reader's view of the same sheet, from the same calls: input cells, and the
-    (row, col, value) of every label. No formula text, no label cells: about half the cost of the
-    full layout, and the reader builds one view per sector of every file it reads.
+    """Builds the reader's view of the same sheet, from the same calls: input cells, the (row, col, value)
+    of every label, and the :class:`Checks` (styles, formula texts, occupied positions). No label cell
+    and no formula cell is made: the reader builds one view per sector of every file it reads.
     ``SheetLayout.last_row`` is kept as the cells are placed (merges included)."""
 
     def __init__(self, layout: SheetLayout):
         super().__init__(layout)
         layout.expected = self.expected = []
+        layout.checks = self.checks = Checks()
         layout._last_row = 0
 
     def put(self, row: int, col: int, value=None, style: str = "text", last_col: int | None = None,
@@ -281,21 +288,27 @@ class _ReaderSheet(_Sheet):
         end = row if last_row is None else last_row
         if end > self.s._last_row:
             self.s._last_row = end
-        if kind != "label":
-            return _Sheet.put(self, row, col, value, style, last_col, last_row, kind=kind, **kw)
-        if value is not None and value != "":
-            self.expected.append((row, col, value))
-        return None
-
-    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None,
-                last_row: int | None = None) -> _NoCell:
-        end = row if last_row is None else last_row
-        if end > self.s._last_row:
-            self.s._last_row = end
-        return _NO_CELL
+        at = (row, col)
+        self.checks.styles[at] = style
+        if kind == "label":
+            if value is not None and value != "":
+                self.expected.append((row, col, value))
+                self.checks.occupied.add(at)
+            return None
+        self.checks.occupied.add(at)
+        if kind == "formula":
+            text = kw.get("formula") or ""
+            self.checks.formulas[at] = text[1:] if text.startswith("=") else text
+        return _Sheet.put(self, row, col, value, style, last_col, last_row, kind=kind, **kw)
 
     def labels(self, row: int, items) -> None:
-        self.expected.extend([(row, item[0], item[1]) for item in items if item[1] is not None and item[1] != ""])
+        styles, occupied, expected = self.checks.styles, self.checks.occupied, self.expected
+        for item in items:
+            at = (row, item[0])
+            styles[at] = item[2]
+            if item[1] is not None and item[1] != "":
+                expected.append((row, item[0], item[1]))
+                occupied.add(at)
         if row > self.s._last_row:
             self.s._last_row = row
 

@@ -375,15 +375,19 @@ class Expected:
 
 
 def _expected(layout: SheetLayout) -> Expected:
-    styles, formulas, occupied = {}, {}, set()
-    for c in layout.cells:
-        at = (c.row, c.col)
-        styles[at] = c.style
-        if c.kind != "label" or (c.value is not None and c.value != ""):
-            occupied.add(at)  # an empty label and the cells a merge covers must stay empty
-        if c.kind == "formula":
-            text = c.formula or ""
-            formulas[(c.row, c.col)] = text[1:] if text.startswith("=") else text
+    """The :class:`Expected` of a layout: from what its reader view recorded, or from the cells of a full one."""
+    if layout.checks is not None:
+        styles, formulas, occupied = layout.checks.styles, layout.checks.formulas, layout.checks.occupied
+    else:
+        styles, formulas, occupied = {}, {}, set()
+        for c in layout.cells:
+            at = (c.row, c.col)
+            styles[at] = c.style
+            if c.kind != "label" or (c.value is not None and c.value != ""):
+                occupied.add(at)  # an empty label and the cells a merge covers must stay empty
+            if c.kind == "formula":
+                text = c.formula or ""
+                formulas[(c.row, c.col)] = text[1:] if text.startswith("=") else text
     labels = layout.label_values
     inputs = _input_positions(layout)
     return Expected(styles, formulas, occupied, labels, layout.last_row, [(r, c) for r, c, _ in labels],
@@ -750,20 +754,21 @@ def _sector_index(plan: Plan) -> dict:
 
 
 def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
-    """The sheets a workbook with these properties must have: the full layouts (styles and formulas are checked)."""
+    """The sheets a workbook with these properties must have: the reader's views of their layouts (inputs,
+    labels, styles and formula texts: everything the reader checks, nothing only the writer renders)."""
     kind = props.get("piao_kind", "")
     if kind == "source":
         source = props.get("piao_source", "nucleo")
         return _cached(plan, ("source", source), lambda: WorkbookLayout(
-            "source", "", [source_sheet(plan, source)], props, source=source))
+            "source", "", [source_sheet(plan, source, for_reader=True)], props, source=source))
     if kind == "sector":
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
         index = _sector_index(plan)
-        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c]))
+        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c], for_reader=True))
                   for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
     return _cached(plan, ("all",), lambda: WorkbookLayout(
-        "all", "", [sector_sheet(plan, s) for s in plan.sectors], props,
+        "all", "", [sector_sheet(plan, s, for_reader=True) for s in plan.sectors], props,
         tuple(s.code for s in plan.sectors)))
 
 

@@ -570,100 +570,21 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
         if cur is not None:
             cur.append(s)
 
-    if data.count(b"<") > MAX_TREE:  # a sheet far larger than any form: streamed, only the area is kept
+    # a sheet far larger than any form is streamed, keeping only the area (a tag takes 3 bytes or more)
+    if len(data) > 3 * MAX_TREE and data.count(b"<") > MAX_TREE:
         _parse(data, part, start, end, text)
         sheet.parsed = True
         return
-    root = _sheet_data_tree(data)
-    whole = root is None
-    if whole:
-        root = _tree(data, part)
+    root = _tree(data, part)
     left, count = budget.left, stored[0]
     try:
-        _xlsx_rows(root, sheet, area, shared, dates, budget, stored, whole)
-    except _Odd:  # an unusual structure: the whole tree, walked as the event stream expat gives
+        _xlsx_rows(root, sheet, area, shared, dates, budget, stored)
+    except _Odd:  # an unusual structure: the same tree, walked as the event stream expat gives
         cells.clear()
         sheet.outside = None
         budget.left, stored[0] = left, count
-        _emit(root if whole else _tree(data, part), start, end, text)
+        _emit(root, start, end, text)
     sheet.parsed = True
-
-
-def _sheet_data_tree(data: bytes):
-    """The tree of a worksheet's <sheetData> alone, or None when the part is not in the plain form this needs.
-
-    Half of a form's worksheet is its data validations (prompts and messages) and merges, which nothing
-    scores: only <sheetData> is built into a tree. The rest of the part is still parsed (by expat, without
-    building anything), so a part that is not well-formed is refused as before. The plain form: UTF-8, no
-    comment, CDATA section, DTD or processing instruction (so every "<" starts a tag), the name
-    "sheetData" exactly twice (its start and end tags), and, in the part with the element cut out, an
-    empty <sheetData/> of the main namespace as a child of the root at the same byte, and no <c> or <row>
-    tag (of any prefix) elsewhere. The element is then
-    parsed inside an element that declares the namespaces the root declares, and must come out as the
-    main namespace's <sheetData>. Anything else returns None: the whole part is parsed as before.
-    """
-    if b"<!" in data or data.count(b"sheetData") != 2:
-        return None
-    body = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
-    if body[:5] == b"<?xml":
-        decl = body[:body.find(b"?>")]
-        at = decl.find(b"encoding")
-        if at >= 0:
-            rest = decl[at + 8:].lstrip(b" \t\r\n=").lstrip(b" \t\r\n")
-            if rest[1:].split(rest[:1] or b'"', 1)[0].lower() not in (b"utf-8", b"utf8"):
-                return None
-        if body.count(b"<?") != 1:
-            return None
-    elif b"<?" in body:
-        return None
-    start, end = data.find(b"<sheetData"), data.find(b"</sheetData>")
-    if not 0 <= start < end or data[start + 10:start + 11] not in (b">", b" ", b"\t", b"\r", b"\n"):
-        return None
-    p = expat.ParserCreate(namespace_separator=_SEP)
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    declared: list[tuple[str | None, str]] = []
-    depth = [0, False]  # element depth; the root has started
-
-    def on_decl(prefix, uri):
-        if not depth[1]:
-            declared.append((prefix, uri))
-
-    def on_start(name, _attrs):
-        depth[1] = True
-        if name == _MAIN + _SEP + "sheetData":
-            if depth[0] == 1 and p.CurrentByteIndex == start:
-                depth[1] = "found"
-            p.StartElementHandler = p.EndElementHandler = p.StartNamespaceDeclHandler = None
-        depth[0] += 1
-
-    def on_end(_name):
-        depth[0] -= 1
-
-    p.StartNamespaceDeclHandler, p.StartElementHandler, p.EndElementHandler = on_decl, on_start, on_end
-    rest = data[:start] + b"<sheetData/>" + data[end + 12:]
-    try:
-        p.Parse(rest, True)
-    except expat.ExpatError:
-        return None  # the whole part is parsed as before, and refused with the line of its error
-    if depth[1] != "found" or _CELL_TAG.search(rest):
-        return None  # a cell or row outside <sheetData>: the whole part is read as before
-    attrs = " ".join(f'xmlns{":" + prefix if prefix else ""}="{_attr(uri)}"' for prefix, uri in declared)
-    try:
-        root = XMLParser()
-        root.feed(f"<w {attrs}>".encode())
-        root.feed(data[start:end + 12])
-        root.feed(b"</w>")
-        tree = root.close()
-    except ParseError:
-        return None
-    return tree if len(tree) == 1 and tree[0].tag == _XSD else None
-
-
-_CELL_TAG = re.compile(rb"<(?:[^\s/>:<]+:)?(?:c|row)[\s/>]")  # a <c> or <row> tag, any prefix (linear: no "<" inside)
-
-
-def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
 
 
 def _xlsx_value(kind: str, raw, isbuf, style: int, dates, shared: list[str], r: int, c: int, sheet: SheetData):
@@ -708,10 +629,9 @@ class _Odd(Exception):
 
 
 def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str], dates,
-               budget: _TextBudget, stored: list[int], whole: bool = True) -> None:
+               budget: _TextBudget, stored: list[int]) -> None:
     """The cells of a sheet whose <c> are all in <row> in <sheetData>, each with only plain <v> and <f>:
-    the same result as the event walk, one Python step per row and per cell, none per empty cell's child.
-    ``whole``: ``root`` is the whole worksheet (else only its <sheetData>, every element of which is visited)."""
+    the same result as the event walk, one Python step per row and per cell, none per empty cell's child."""
     max_row, max_col = area
     cells = sheet.cells
     C, ROW, V, F = _XC, _XROW, _XV, _XF
@@ -804,7 +724,7 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
         if n_stored > MAX_STORED:
             raise _refuse("il file contiene troppe celle: file costruito ad arte; file rifiutato")
     budget.left = left
-    if whole and (n_cells != sum(1 for _ in root.iter(C)) or len(rows) != sum(1 for _ in root.iter(ROW))):
+    if n_cells != sum(1 for _ in root.iter(C)) or len(rows) != sum(1 for _ in root.iter(ROW)):
         raise _Odd  # a cell or row elsewhere than in <sheetData>
     stored[0] = n_stored
 
