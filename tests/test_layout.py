@@ -1,9 +1,8 @@
 """The reader's view of a sheet is the full layout, minus what only the writer renders.
 
 `sector_sheet(..., for_reader=True)` runs the same builder code through a lighter sheet builder
-(no label cells: their values, styles and positions are recorded instead). These tests hold the two
-to the same cells and the same checks, so the reader finds every input and checks every label,
-style and formula exactly where the writer put them.
+(no formula text, no label cells). These tests hold the two to the same cells, so the reader
+finds every input and checks every label exactly where the writer put them.
 """
 
 from __future__ import annotations
@@ -22,13 +21,8 @@ def _same(full, view) -> None:
     for key, cell in full.inputs.items():
         assert view.inputs[key] == cell  # position, merge, unit, validation: field by field
     assert view.last_row == full.last_row
-    assert [(c.row, c.col, c.formula, c.style) for c in view.formulas] == [
-        (c.row, c.col, c.formula, c.style) for c in full.formulas]
-    assert all(c.kind in ("input", "formula") for c in view.cells)
-    from piao_xls.returns.reader import _expected
-
-    assert full.checks is None and view.checks is not None
-    assert _expected(view) == _expected(full)  # styles, formula texts, occupied positions, labels, last row
+    assert view.formulas == []  # no formula text is computed for the reader
+    assert all(c.kind == "input" for c in view.cells)
 
 
 def test_reader_view_matches_full_layout_bundled(plan):

@@ -140,11 +140,9 @@ class SheetLayout:
     # group that does not fit on a page breaks between its units, never inside one.
     groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
-    # A reader view (built with for_reader=True) holds only its input cells and formula cells; the fixed
-    # values the reader checks are kept as (row, col, value), the rest of what it checks in ``checks``,
-    # and the last row is recorded as it is built.
+    # A reader view (built with for_reader=True) holds only its input cells; the fixed values the
+    # reader checks are kept as (row, col, value) and the last row is recorded as it is built.
     expected: list[tuple[int, int, object]] | None = field(default=None, repr=False, compare=False)
-    checks: Checks | None = field(default=None, repr=False, compare=False)
     _last_row: int | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -241,6 +239,10 @@ class _Sheet:
         pieces = [(item, _pieces(item[1], _width(self.s.col_widths, item[0], item[3] if len(item) > 3 else None),
                                  item[2])) for item in items]
         n = max([min_rows, *(len(p) for _, p in pieces)])
+        if n == 1:  # the usual case: every text fits in one row
+            self.labels(row, [(item[0], texts[0], item[2], item[3] if len(item) > 3 else None)
+                              for item, texts in pieces])
+            return 1
         for item, texts in pieces:
             last_col = item[3] if len(item) > 3 else None
             for i in range(n):
@@ -260,27 +262,22 @@ class _Sheet:
                             None if last_col is None or last_col == col else (row, last_col)))
 
 
-@dataclass
-class Checks:
-    """What the reader checks in a returned sheet, recorded by the reader's view as the cells are placed
-    (the full layout derives the same from its cells): the style of every cell the layout writes, the
-    text of every live formula (without "="), and every position that may hold a value."""
+class _NoCell:
+    ref = ""  # what a reader view returns for a formula cell: its text is never computed
 
-    styles: dict[tuple[int, int], str] = field(default_factory=dict)
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-    occupied: set[tuple[int, int]] = field(default_factory=set)
+
+_NO_CELL = _NoCell()
 
 
 class _ReaderSheet(_Sheet):
-    """Builds the reader's view of the same sheet, from the same calls: input cells, the (row, col, value)
-    of every label, and the :class:`Checks` (styles, formula texts, occupied positions). No label cell
-    and no formula cell is made: the reader builds one view per sector of every file it reads.
+    """Builds the reader's view of the same sheet, from the same calls: input cells, and the
+    (row, col, value) of every label. No formula text, no label cells: about half the cost of the
+    full layout, and the reader builds one view per sector of every file it reads.
     ``SheetLayout.last_row`` is kept as the cells are placed (merges included)."""
 
     def __init__(self, layout: SheetLayout):
         super().__init__(layout)
         layout.expected = self.expected = []
-        layout.checks = self.checks = Checks()
         layout._last_row = 0
 
     def put(self, row: int, col: int, value=None, style: str = "text", last_col: int | None = None,
@@ -288,27 +285,21 @@ class _ReaderSheet(_Sheet):
         end = row if last_row is None else last_row
         if end > self.s._last_row:
             self.s._last_row = end
-        at = (row, col)
-        self.checks.styles[at] = style
-        if kind == "label":
-            if value is not None and value != "":
-                self.expected.append((row, col, value))
-                self.checks.occupied.add(at)
-            return None
-        self.checks.occupied.add(at)
-        if kind == "formula":
-            text = kw.get("formula") or ""
-            self.checks.formulas[at] = text[1:] if text.startswith("=") else text
-        return _Sheet.put(self, row, col, value, style, last_col, last_row, kind=kind, **kw)
+        if kind != "label":
+            return _Sheet.put(self, row, col, value, style, last_col, last_row, kind=kind, **kw)
+        if value is not None and value != "":
+            self.expected.append((row, col, value))
+        return None
+
+    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None,
+                last_row: int | None = None) -> _NoCell:
+        end = row if last_row is None else last_row
+        if end > self.s._last_row:
+            self.s._last_row = end
+        return _NO_CELL
 
     def labels(self, row: int, items) -> None:
-        styles, occupied, expected = self.checks.styles, self.checks.occupied, self.expected
-        for item in items:
-            at = (row, item[0])
-            styles[at] = item[2]
-            if item[1] is not None and item[1] != "":
-                expected.append((row, item[0], item[1]))
-                occupied.add(at)
+        self.expected.extend([(row, item[0], item[1]) for item in items if item[1] is not None and item[1] != ""])
         if row > self.s._last_row:
             self.s._last_row = row
 
@@ -572,9 +563,20 @@ def _any(conditions: list[str]) -> str:
 def _waiting_indicator(rule, refs: list[str], policy) -> str:
     """The indicator's live achievement: blank while an input is empty, "n.d." for a value declared not
     available (scored 0, as :func:`piao_xls.core.scoring.score_rule`), else the rule's formula."""
-    body = formulas.indicator_formula(rule, refs, policy)[1:]
-    return (f'=IF({_any([_blank(r) for r in refs])},"",'
-            f'IF({_any([not_available_formula(r) for r in refs])},"n.d.",{body}))')
+    template, slots = _indicator_template(rule, len(refs), policy)
+    for slot, ref in zip(slots, refs, strict=True):
+        template = template.replace(slot, ref)
+    return template
+
+
+@lru_cache(maxsize=4096)
+def _indicator_template(rule, n: int, policy) -> tuple[str, tuple[str, ...]]:
+    """:func:`_waiting_indicator` with a placeholder for each input cell (refs only ever enter the
+    formula as text): a plan repeats a handful of rules, a layout builds thousands of these."""
+    slots = tuple(f"\x00{i}\x00" for i in range(n))
+    body = formulas.indicator_formula(rule, slots, policy)[1:]
+    return (f'=IF({_any([_blank(r) for r in slots])},"",'
+            f'IF({_any([not_available_formula(r) for r in slots])},"n.d.",{body}))'), slots
 
 
 def _waiting_objective(parts: list[tuple[str, float]], policy) -> str:

@@ -375,24 +375,21 @@ class Expected:
 
 
 def _expected(layout: SheetLayout) -> Expected:
-    """The :class:`Expected` of a layout: from what its reader view recorded, or from the cells of a full one."""
-    if layout.checks is not None:
-        styles, formulas, occupied = layout.checks.styles, layout.checks.formulas, layout.checks.occupied
-    else:
-        styles, formulas, occupied = {}, {}, set()
-        for c in layout.cells:
-            at = (c.row, c.col)
-            styles[at] = c.style
-            if c.kind != "label" or (c.value is not None and c.value != ""):
-                occupied.add(at)  # an empty label and the cells a merge covers must stay empty
-            if c.kind == "formula":
-                text = c.formula or ""
-                formulas[(c.row, c.col)] = text[1:] if text.startswith("=") else text
+    cells = layout.cells
+    styles = {(c.row, c.col): c.style for c in cells}
+    occupied = {(c.row, c.col) for c in cells  # an empty label and the cells a merge covers must stay empty
+                if c.kind != "label" or (c.value is not None and c.value != "")}
+    formulas = {(c.row, c.col): _formula_text(c.formula) for c in cells if c.kind == "formula"}
     labels = layout.label_values
     inputs = _input_positions(layout)
     return Expected(styles, formulas, occupied, labels, layout.last_row, [(r, c) for r, c, _ in labels],
                     [v for *_, v in labels], {at: st for at, st in styles.items() if at not in inputs},
                     frozenset(occupied | inputs | formulas.keys()))
+
+
+def _formula_text(text: str | None) -> str:
+    text = text or ""
+    return text[1:] if text.startswith("=") else text
 
 
 _STYLE_OF = attrgetter("style")
@@ -754,21 +751,20 @@ def _sector_index(plan: Plan) -> dict:
 
 
 def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
-    """The sheets a workbook with these properties must have: the reader's views of their layouts (inputs,
-    labels, styles and formula texts: everything the reader checks, nothing only the writer renders)."""
+    """The sheets a workbook with these properties must have: the full layouts (styles and formulas are checked)."""
     kind = props.get("piao_kind", "")
     if kind == "source":
         source = props.get("piao_source", "nucleo")
         return _cached(plan, ("source", source), lambda: WorkbookLayout(
-            "source", "", [source_sheet(plan, source, for_reader=True)], props, source=source))
+            "source", "", [source_sheet(plan, source)], props, source=source))
     if kind == "sector":
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
         index = _sector_index(plan)
-        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c], for_reader=True))
+        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c]))
                   for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
     return _cached(plan, ("all",), lambda: WorkbookLayout(
-        "all", "", [sector_sheet(plan, s, for_reader=True) for s in plan.sectors], props,
+        "all", "", [sector_sheet(plan, s) for s in plan.sectors], props,
         tuple(s.code for s in plan.sectors)))
 
 
@@ -859,8 +855,8 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
     expected = expected_layout(plan, props)
     sheets = [s for s in expected.sheets if s.kind != "instructions"]
     guide = _instructions_view(plan, res.kind, res.source)
-    areas = {s.name: (s.last_row, COLS - 1) for s in sheets}
-    areas[INSTRUCTIONS_SHEET] = (guide.last_row, COLS - 1)
+    areas = {s.name: (_full_expected(s).last_row, COLS - 1) for s in sheets}
+    areas[INSTRUCTIONS_SHEET] = (_full_expected(guide).last_row, COLS - 1)
     book = read_book(package, areas)  # the one parse of the checked parts: values, formulas, styles
     for message, sheet in book.problems:
         res.findings.append(Finding("WB-TAMPERED", ERROR, message, file=file, sheet=printable(sheet) or None))
