@@ -264,7 +264,8 @@ class Plan:
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON form: same plan content, same fingerprint."""
         with paused_gc():  # the canonical form of a large plan is millions of objects
-            text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            # shared objects (a plan's indicators share a few rules) get one canonical form, read-only here
+            text = json.dumps(_canonical(self, {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -289,18 +290,31 @@ def _canonical_fields(cls: type) -> tuple[tuple[str, object], ...] | None:
 
 def canonical(obj):
     """A JSON-ready form of a model object, without file positions."""
-    if type(obj) is str:
+    return _canonical(obj, None)
+
+
+def _canonical(obj, memo: dict | None):
+    """:func:`canonical`; with a ``memo`` dict, a model object met again (by identity) gets the form built the
+    first time (the caller must not change the result)."""
+    t = type(obj)
+    if t is str or t is int or t is bool or obj is None:  # JSON-ready as they are (the most frequent values)
         return obj
-    names = _canonical_fields(type(obj))
+    names = _canonical_fields(t)
     if names is not None:
+        if memo is not None:
+            done = memo.get(id(obj))
+            if done is not None:
+                return done
         out = {}
         for name, default in names:
             v = getattr(obj, name)
             if default is _ALWAYS or v != default:
-                out[name] = canonical(v)
+                out[name] = v if type(v) is str or v is None else _canonical(v, memo)
+        if memo is not None:
+            memo[id(obj)] = out
         return out
     if isinstance(obj, (tuple, list)):
-        return [canonical(x) for x in obj]
+        return [_canonical(x, memo) for x in obj]
     if isinstance(obj, date):
         return obj.isoformat()
     if isinstance(obj, float) and obj.is_integer():
