@@ -715,8 +715,10 @@ def interpret(text: str, description: str = "", year: int = 2025) -> Rule:
     """Interpret a printed target. Raises :class:`TargetError` when it cannot."""
     return read_target(text, description, year).rule
 
+@functools.lru_cache(maxsize=4096)
 def inputs_for(rule: Rule, year: int) -> tuple[InputSpec, ...]:
-    """What a person fills in for this rule, in order (asks the rule's kind)."""
+    """What a person fills in for this rule, in order (asks the rule's kind; memoized: plans repeat rules, and
+    the inputs are immutable)."""
     return kind_of(rule.kind).inputs(rule, year)
 
 
