@@ -638,11 +638,16 @@ _READS_DESCRIPTION = re.compile(f"{_INFORMATIVE}|{_SHARE_OF}")
 
 
 @functools.lru_cache(maxsize=8192)
-def _parse_memo(t: str, year: int, description: str) -> tuple[Rule | None, tuple[str, ...], int]:
-    """:func:`_parse`, memoised: plans repeat a few targets ("100%", "Entro il 31/12/2025") thousands of times.
-    The result is immutable (a frozen rule, a tuple of notes); a TargetError is not memoised (raised again)."""
+def _reading(t: str, year: int, description: str) -> tuple[Reading | None, int]:
+    """The reading of a normalised text (None when no production reads it whole) and how far the productions
+    got, memoised: plans repeat a few targets ("100%", "Entro il 31/12/2025") thousands of times. A reading
+    is immutable; a TargetError is not memoised (it is raised again)."""
     rule, notes, far = _parse(t, year, description)
-    return rule, tuple(notes), far
+    if rule is None:
+        return None, far
+    if rule.kind == "giudizio":
+        notes.append("obiettivo qualitativo: giudizio motivato")
+    return Reading(rule, tuple(notes)), far
 
 
 
@@ -673,17 +678,15 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
     shown = raw if len(raw) <= 120 else raw[:117] + "..."  # messages stay short whatever was typed
     t = _normalize(raw)
     try:
-        rule, notes, far = _parse_memo(t, year, (description or "") if _READS_DESCRIPTION.match(t) else "")
+        reading, far = _reading(t, year, (description or "") if _READS_DESCRIPTION.match(t) else "")
     except TargetError as e:
         raise TargetError(f"target «{shown}»: {e}") from None
-    if rule is not None:
-        if rule.kind == "giudizio":
-            notes += ("obiettivo qualitativo: giudizio motivato",)
+    if reading is not None:
         try:
-            kind_of(rule.kind).check(rule)
+            kind_of(reading.rule.kind).check(reading.rule)
         except ValueError as e:
             raise TargetError(f"target «{shown}»: {e}") from None
-        return Reading(rule, notes)
+        return reading
     parts = _split(raw)
     if parts:
         try:

@@ -277,6 +277,8 @@ class _Ctx:
 
     def text(self, m: LMap, key: str, what: str, kind: str, required: bool = False) -> str:
         v = m.get(key)
+        if type(v) is str and 0 < len(v) <= EXCEL_TEXT_LIMIT // 2:  # the usual case: a text that fits a cell
+            return " ".join(v.split())
         if v is None or v == "":
             if required:
                 self.add("PLAN-SCHEMA", f"{what}: manca il valore obbligatorio nel{_art(self.col(kind, key))}",
