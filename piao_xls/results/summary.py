@@ -286,6 +286,11 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
         shown: list[tuple[str, float]] = []
         for j, (key, _, width, kind) in enumerate(cols):
             v = row.get(key)
+            if kind == "text" and type(v) is str and v and key != "band":  # most cells: a text, no extra format
+                text = clean_text(v)
+                ws.write_string(i, j, text, wrapped)
+                shown.append((text, width))
+                continue
             extra = {}
             if key == "band" and v:
                 extra = {"bg_color": BAND_FILL.get(band_rank.get(v, 9), RED), "align": "center"}
