@@ -631,6 +631,23 @@ def test_fingerprint_is_stable_across_reformatting():
     assert len(a.fingerprint) == 64 and int(a.fingerprint, 16) >= 0
 
 
+def test_canonical_json_is_the_json_of_the_canonical_form():
+    """The fingerprint hashes text written directly (shared rules once): it must be what json.dumps writes."""
+    import json
+    import math
+
+    from piao_xls.core.model import canonical, canonical_json
+
+    def dumped(obj):
+        return json.dumps(canonical(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    odd = Rule("at_most", unit="number", target=0.1 + 0.2, worst=-0.0, low=math.inf, high=-math.inf,
+               baseline=1e16, tolerance=float("nan"), measure='è "virgolette" \\ \n\u2028\x01')
+    for obj in (load_plan(), parse(BASE)[0], odd, Rule("deadline", unit="date", deadline=date(2025, 12, 31)),
+                (1, 2.0, "a", None, True, date(2025, 1, 2)), []):
+        assert canonical_json(obj) == dumped(obj)
+
+
 def test_fingerprint_changes_with_a_weight():
     a, _ = parse(BASE)
     b, fb = parse(sub("weight: 40", "weight: 50", sub("weight: 60", "weight: 50")))

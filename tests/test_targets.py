@@ -306,3 +306,17 @@ def test_inputs_informative_still_has_a_value_cell():
 )
 def test_explain_it(rule, expected):
     assert explain_it(rule) == expected
+
+
+def test_memoised_reading_still_follows_the_description():
+    """The grammar is memoised per text; the targets whose reading depends on the description are not shared."""
+    assert interpret("Indicatore informativo", "% di pratiche", 2025).unit == "percent"
+    assert interpret("Indicatore informativo", "numero di pratiche", 2025).unit == "number"
+    text = "Accertamento del 100% delle somme stanziate"
+    assert interpret(text, "Importo accertato / importo stanziato", 2025).kind == "fraction"
+    with pytest.raises(TargetError):
+        interpret(text, "Indicatore 1", 2025)
+    assert interpret(text, "Importo accertato / importo stanziato", 2025).kind == "fraction"
+    # the same text in another year is read again (a month is the last day of the plan year)
+    assert interpret("Novembre", "", 2025).deadline == date(2025, 11, 30)
+    assert interpret("Novembre", "", 2026).deadline == date(2026, 11, 30)

@@ -263,8 +263,8 @@ class Plan:
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON form: same plan content, same fingerprint."""
-        with paused_gc():  # the canonical form of a large plan is millions of objects
-            text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        with paused_gc():  # a large plan's text is written from hundreds of thousands of pieces
+            text = canonical_json(self)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -289,15 +289,16 @@ def _canonical_fields(cls: type) -> tuple[tuple[str, object], ...] | None:
 
 def canonical(obj):
     """A JSON-ready form of a model object, without file positions."""
-    if type(obj) is str:
+    t = type(obj)
+    if t is str or t is int or t is bool or obj is None:  # JSON-ready as they are (the most frequent values)
         return obj
-    names = _canonical_fields(type(obj))
+    names = _canonical_fields(t)
     if names is not None:
         out = {}
         for name, default in names:
             v = getattr(obj, name)
             if default is _ALWAYS or v != default:
-                out[name] = canonical(v)
+                out[name] = v if type(v) is str or v is None else canonical(v)
         return out
     if isinstance(obj, (tuple, list)):
         return [canonical(x) for x in obj]
@@ -306,3 +307,60 @@ def canonical(obj):
     if isinstance(obj, float) and obj.is_integer():
         return int(obj)
     return obj
+
+
+# --- the canonical JSON text, written directly ------------------------------------------------------------
+
+_encode_str = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False (C when available)
+
+
+@lru_cache(maxsize=256)
+def _json_fields(cls: type) -> tuple[tuple[str, str, object], ...] | None:
+    """:func:`_canonical_fields` sorted by name (as ``sort_keys`` orders them), each with its JSON key text."""
+    names = _canonical_fields(cls)
+    if names is None:
+        return None
+    return tuple((name, _encode_str(name) + ":", default) for name, default in sorted(names))
+
+
+def canonical_json(obj) -> str:
+    """``json.dumps(canonical(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, written
+    without building the canonical form; a model object met again (plans share rules) is written once."""
+    return _json(obj, {})
+
+
+def _json(obj, memo: dict) -> str:
+    t = type(obj)
+    if t is str:
+        return _encode_str(obj)
+    if obj is None:
+        return "null"
+    if t is bool:
+        return "true" if obj else "false"
+    if t is int:
+        return int.__repr__(obj)
+    if t is float:
+        if obj.is_integer():
+            return int.__repr__(int(obj))
+        if obj != obj:
+            return "NaN"
+        if obj in (math.inf, -math.inf):
+            return "Infinity" if obj > 0 else "-Infinity"
+        return float.__repr__(obj)
+    spec = _json_fields(t)
+    if spec is not None:
+        done = memo.get(id(obj))  # every object stays alive until the text is written: ids are not reused
+        if done is None:
+            parts = []
+            for name, key, default in spec:
+                v = getattr(obj, name)
+                if default is _ALWAYS or v != default:
+                    parts.append(key + (_encode_str(v) if type(v) is str else _json(v, memo)))
+            done = memo[id(obj)] = "{" + ",".join(parts) + "}"
+        return done
+    if t is tuple or t is list:
+        return "[" + ",".join([_json(x, memo) for x in obj]) + "]"
+    if t is date:
+        return _encode_str(obj.isoformat())
+    # anything else (a date, an unexpected type): as json.dumps writes its canonical form
+    return json.dumps(canonical(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -528,6 +528,10 @@ def _yes_no(c: _Cur, year: int) -> Rule:
     return Rule("yes_no", unit="yes_no")
 
 
+_SHARE_OF = _W("accertamento", "riscossione", "incasso", "impegno", "liquidazione", "pagamento", "utilizzo")
+_INFORMATIVE = _W("indicatore informativo, non valutato", "indicatore informativo", "informativo")
+
+
 def _fraction(c: _Cur, year: int, description: str) -> Rule:
     if c.opt(_W("rapporto numeratore/denominatore", "rapporto numeratore / denominatore")):
         c.need(_W(*KINDS["at_least"].phrases))
@@ -535,7 +539,7 @@ def _fraction(c: _Cur, year: int, description: str) -> Rule:
         if q.unit != "percent":
             raise _Fail
         return Rule("fraction", unit="percent", target=q.value)
-    c.need(_W("accertamento", "riscossione", "incasso", "impegno", "liquidazione", "pagamento", "utilizzo"))
+    c.need(_SHARE_OF)
     c.need(_W("del", "di", "di almeno il", "almeno del"))
     q = _qty(c, allow_measure=False)
     c.need(_W("delle somme", "dell'importo", "degli importi", "dei fondi", "delle risorse", "del totale"))
@@ -562,7 +566,7 @@ def _bare(c: _Cur, year: int) -> Rule:
 
 
 def _wording(c: _Cur, year: int, description: str) -> Rule:
-    if c.opt(_W("indicatore informativo, non valutato", "indicatore informativo", "informativo")):
+    if c.opt(_INFORMATIVE):
         return Rule("informative", unit=_unit_for(description.lower()))
     c.need(_W("giudizio motivato sul grado di raggiungimento", "giudizio motivato", "giudizio"))
     return Rule("giudizio", unit="percent")
@@ -598,6 +602,7 @@ _PRODUCTIONS = (
 _NEEDS_DESCRIPTION = ("wording", "fraction")
 
 
+@functools.lru_cache(maxsize=8192)
 def _normalize(text: str) -> str:
     t = " ".join((text or "").split()).lower()
     for a, b in (("≥", ">="), ("≤", "<="), ("=>", ">="), ("=<", "<="), ("’", "'"), ("`", "'"), ("´", "'"),
@@ -624,6 +629,25 @@ def _parse(t: str, year: int, description: str) -> tuple[Rule | None, list[str],
             return rule, notes, far
         far = max(far, c.i, c.far)
     return None, [], far
+
+
+# The description matters only to the productions that start with these words (``_wording`` reads an
+# informative indicator's unit from it, ``_fraction`` checks it names numerator and denominator); any other
+# target reads the same whatever its description.
+_READS_DESCRIPTION = re.compile(f"{_INFORMATIVE}|{_SHARE_OF}")
+
+
+@functools.lru_cache(maxsize=8192)
+def _reading(t: str, year: int, description: str) -> tuple[Reading | None, int]:
+    """The reading of a normalised text (None when no production reads it whole) and how far the productions
+    got, memoised: plans repeat a few targets ("100%", "Entro il 31/12/2025") thousands of times. A reading
+    is immutable; a TargetError is not memoised (it is raised again)."""
+    rule, notes, far = _parse(t, year, description)
+    if rule is None:
+        return None, far
+    if rule.kind == "giudizio":
+        notes.append("obiettivo qualitativo: giudizio motivato")
+    return Reading(rule, tuple(notes)), far
 
 
 
@@ -654,17 +678,15 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
     shown = raw if len(raw) <= 120 else raw[:117] + "..."  # messages stay short whatever was typed
     t = _normalize(raw)
     try:
-        rule, notes, far = _parse(t, year, description or "")
+        reading, far = _reading(t, year, (description or "") if _READS_DESCRIPTION.match(t) else "")
     except TargetError as e:
         raise TargetError(f"target «{shown}»: {e}") from None
-    if rule is not None:
-        if rule.kind == "giudizio":
-            notes.append("obiettivo qualitativo: giudizio motivato")
+    if reading is not None:
         try:
-            kind_of(rule.kind).check(rule)
+            kind_of(reading.rule.kind).check(reading.rule)
         except ValueError as e:
             raise TargetError(f"target «{shown}»: {e}") from None
-        return Reading(rule, tuple(notes))
+        return reading
     parts = _split(raw)
     if parts:
         try:
@@ -696,8 +718,10 @@ def interpret(text: str, description: str = "", year: int = 2025) -> Rule:
     """Interpret a printed target. Raises :class:`TargetError` when it cannot."""
     return read_target(text, description, year).rule
 
+@functools.lru_cache(maxsize=4096)
 def inputs_for(rule: Rule, year: int) -> tuple[InputSpec, ...]:
-    """What a person fills in for this rule, in order (asks the rule's kind)."""
+    """What a person fills in for this rule, in order (asks the rule's kind; memoized: plans repeat rules, and
+    the inputs are immutable)."""
     return kind_of(rule.kind).inputs(rule, year)
 
 

@@ -77,28 +77,49 @@ class _BadYaml(Exception):
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: ~10x faster
-    pass
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._tags: dict = {}
+
+    def resolve(self, kind, value, implicit):
+        """The tag of a node, memoised: a plan repeats the same keys and texts thousands of times. (The tag
+        depends only on these arguments: this loader has no path resolvers.)"""
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_ScalarNode = yaml.ScalarNode
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LMap:
     loader.flatten_mapping(node)
     m = LMap()
     m.line = node.start_mark.line + 1
-    m.key_lines = {}
+    m.key_lines = key_lines = {}
+    construct = loader.construct_object
     for k_node, v_node in node.value:
-        if not isinstance(k_node, yaml.ScalarNode):
+        if not isinstance(k_node, _ScalarNode):
             raise _BadYaml("PLAN-YAML", "una chiave deve essere un testo semplice, non un elenco o una tabella",
                            k_node.start_mark.line + 1)
-        k = loader.construct_object(k_node, deep=True)
+        # a text is its node's value (what construct_object would return, without its bookkeeping); most of
+        # a plan's scalars are texts
+        k = k_node.value if k_node.tag == _STR_TAG else construct(k_node, deep=True)
+        line = k_node.start_mark.line + 1
         if k in m:
-            raise _DuplicateKey(str(k), k_node.start_mark.line + 1)
-        m[k] = loader.construct_object(v_node, deep=True)
-        m.key_lines[k] = k_node.start_mark.line + 1
+            raise _DuplicateKey(str(k), line)
+        m[k] = v_node.value if v_node.tag == _STR_TAG and type(v_node) is _ScalarNode else construct(v_node, deep=True)
+        key_lines[k] = line
     return m
 
 
 def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
-    lst = LList(loader.construct_object(n, deep=True) for n in node.value)
+    construct = loader.construct_object
+    lst = LList(n.value if n.tag == _STR_TAG and type(n) is _ScalarNode else construct(n, deep=True)
+                for n in node.value)
     lst.line = node.start_mark.line + 1
     lst.item_lines = [n.start_mark.line + 1 for n in node.value]
     return lst
@@ -256,6 +277,8 @@ class _Ctx:
 
     def text(self, m: LMap, key: str, what: str, kind: str, required: bool = False) -> str:
         v = m.get(key)
+        if type(v) is str and 0 < len(v) <= EXCEL_TEXT_LIMIT // 2:  # the usual case: a text that fits a cell
+            return " ".join(v.split())
         if v is None or v == "":
             if required:
                 self.add("PLAN-SCHEMA", f"{what}: manca il valore obbligatorio nel{_art(self.col(kind, key))}",

@@ -18,11 +18,13 @@ JSON and CSV: :mod:`piao_xls.results.export` (re-exported here).
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from datetime import date, datetime
 from pathlib import Path
 
+from ..core.gcpause import paused_gc
 from ..sheetio.atomic import write_bytes_atomic
 from .consolidate import NOT_EVALUABLE, Consolidation
 from .export import MAX_CELL, clean_text, guard_formula, write_csv, write_csv_excel, write_json
@@ -115,6 +117,15 @@ def _lines(text: str, width: float, per_unit: float = 1.5) -> int:
     """Lines a text takes when wrapped in a column ``width`` characters wide: greedy word wrap, about
     ``per_unit`` characters of 9 pt text per unit of column width (the width of a '0' at 11 pt)."""
     per = max(1, int(width * per_unit) - 1)
+    if len(text) <= per and "\n" not in text:  # fits on one line (most cells)
+        return 1
+    return _wrapped_lines(text, per)
+
+
+@functools.lru_cache(maxsize=16384)
+def _wrapped_lines(text: str, per: int) -> int:
+    """:func:`_lines` of a text longer than a line of ``per`` characters (memoised: texts repeat, as the
+    descriptions and targets of a plan do)."""
     n = 0
     for par in text.split("\n"):
         count, line = 1, -1
@@ -135,22 +146,34 @@ def _lines(text: str, width: float, per_unit: float = 1.5) -> int:
 
 def _row_height(cells: list[tuple[str, float]], font: float = FONT, per_unit: float = 1.5) -> float:
     """Row height in points for the wrapped texts of a row (at most Excel's 409 pt)."""
-    lines = max((_lines(t, w, per_unit) for t, w in cells if t), default=1)
+    lines = 1
+    for t, w in cells:
+        if t:
+            n = _lines(t, w, per_unit)
+            if n > lines:
+                lines = n
     return min(MAX_ROW, lines * font * 1.25 + 1.5)
 
 
 class _Formats:
+    """The workbook's cell formats, one per distinct set of properties (on top of the body text's)."""
+
     def __init__(self, wb):
         self.wb = wb
-        self.cache: dict = {}
+        self.cache: dict = {}  # properties in the caller's order -> format
+        self.by_props: dict = {}  # properties sorted -> format
 
     def __call__(self, **props):
-        key = tuple(sorted(props.items()))
+        key = tuple(props.items())  # each call site passes its properties in one order: no sorting per cell
         f = self.cache.get(key)
         if f is None:
-            base = {"font_size": FONT, "valign": "top", "border": 1, "border_color": "#A6A6A6"}
-            base.update(props)
-            f = self.cache[key] = self.wb.add_format(base)
+            props_key = tuple(sorted(key))
+            f = self.by_props.get(props_key)
+            if f is None:
+                base = {"font_size": FONT, "valign": "top", "border": 1, "border_color": "#A6A6A6"}
+                base.update(props)
+                f = self.by_props[props_key] = self.wb.add_format(base)
+            self.cache[key] = f
         return f
 
 
@@ -255,10 +278,19 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     heights = [18.0, 15.0, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
     ws.set_row(2, heights[-1])
     band_rank = {b.code: i for i, b in enumerate(bands)}
+    # the formats of most cells, looked up once (a cell with extra properties, a band's colour, asks fmt)
+    plain, wrapped = fmt(), fmt(text_wrap=True)
+    greyed = fmt(italic=True, font_color="#7F7F7F", bg_color=GREY, text_wrap=True)
+    by_number_format = {f: fmt(num_format=f) for f in (F_INT, F_DEC)}
     for i, row in enumerate(rows, start=3):
         shown: list[tuple[str, float]] = []
         for j, (key, _, width, kind) in enumerate(cols):
             v = row.get(key)
+            if kind == "text" and type(v) is str and v and key != "band":  # most cells: a text, no extra format
+                text = clean_text(v)
+                ws.write_string(i, j, text, wrapped)
+                shown.append((text, width))
+                continue
             extra = {}
             if key == "band" and v:
                 extra = {"bg_color": BAND_FILL.get(band_rank.get(v, 9), RED), "align": "center"}
@@ -269,8 +301,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                     ws.write_number(i, j, v, fmt(num_format=F_SCORE, **extra))
                 else:  # a sector the plan makes not evaluable says so; any other unscored one is «non valutato»
                     word = NOT_EVALUABLE if row.get("status") == NOT_EVALUABLE else NOT_SCORED
-                    ws.write_string(i, j, word, fmt(italic=True, font_color="#7F7F7F", bg_color=GREY,
-                                                    text_wrap=True))
+                    ws.write_string(i, j, word, greyed)
                     shown.append((word, width))
                 continue
             if kind == "pct":
@@ -283,30 +314,29 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                         ws.write_number(i, j, v, fmt(num_format='[$-410]0%" (n.r.)"', italic=True,
                                                      font_color="#7F7F7F", bg_color=GREY))
                     elif word:
-                        ws.write_string(i, j, word, fmt(italic=True, font_color="#7F7F7F", bg_color=GREY,
-                                                        text_wrap=True))
+                        ws.write_string(i, j, word, greyed)
                         shown.append((word, width))
                     else:
-                        ws.write_blank(i, j, None, fmt())
+                        ws.write_blank(i, j, None, plain)
                 continue
             if kind in ("value", "ref"):
                 view = row.get("_view")
                 if view is None:
-                    ws.write_blank(i, j, None, fmt())
+                    ws.write_blank(i, j, None, plain)
                     continue
                 val, unit = (view.main, view.main_unit) if kind == "value" else (view.ref, view.ref_unit)
                 if val is None and kind == "value" and row.get("status") == "missing":
-                    ws.write_string(i, j, NOT_REPORTED, fmt(italic=True, font_color="#7F7F7F", bg_color=GREY,
-                                                            text_wrap=True))
+                    ws.write_string(i, j, NOT_REPORTED, greyed)
                     shown.append((NOT_REPORTED, width))
                     continue
                 shown.append((_write_value(ws, i, j, val, unit, fmt), width))
                 continue
             if kind == "int" and finite(v):
-                ws.write_number(i, j, v, fmt(num_format=F_INT, **extra))
+                ws.write_number(i, j, v, fmt(num_format=F_INT, **extra) if extra else by_number_format[F_INT])
                 continue
             if kind == "num" and finite(v):
-                ws.write_number(i, j, v, fmt(num_format=_number_format(v, "number"), **extra))
+                f = _number_format(v, "number")
+                ws.write_number(i, j, v, fmt(num_format=f, **extra) if extra else by_number_format[f])
                 continue
             if kind == "datetime" and isinstance(v, str) and v:
                 try:
@@ -317,14 +347,15 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                     ws.write_datetime(i, j, dt.replace(tzinfo=None), fmt(num_format=F_DATETIME))
                     continue
             if v is None or v == "":
-                ws.write_blank(i, j, None, fmt(**extra))
+                ws.write_blank(i, j, None, fmt(**extra) if extra else plain)
             elif isinstance(v, bool):
-                ws.write_string(i, j, "Sì" if v else "No", fmt(**extra))
+                ws.write_string(i, j, "Sì" if v else "No", fmt(**extra) if extra else plain)
             elif finite(v):
-                ws.write_number(i, j, v, fmt(num_format=_number_format(v, "number"), **extra))
+                f = _number_format(v, "number")
+                ws.write_number(i, j, v, fmt(num_format=f, **extra) if extra else by_number_format[f])
             else:
                 text = clean_text(v)
-                ws.write_string(i, j, text, fmt(text_wrap=True, **extra))
+                ws.write_string(i, j, text, fmt(text_wrap=True, **extra) if extra else wrapped)
                 shown.append((text, width))
         heights.append(_row_height(shown))
         ws.set_row(i, heights[-1])
@@ -540,6 +571,12 @@ def render_summary(c: Consolidation) -> bytes:
     wb.set_properties({"title": clean_text(f"PIAO {c.plan.year} - Comune di {c.plan.comune}: risultati di "
                                            "performance")[:250],
                        "author": "piao-xls", "created": document_time().replace(tzinfo=None)})
+    with paused_gc():  # a large consolidation's tables and cells are millions of objects
+        _render(wb, c)
+    return buf.getvalue()
+
+
+def _render(wb, c: Consolidation) -> None:
     fmt = _Formats(wb)
     t = tables(c)
     notes = _status_of_objectives(t)
@@ -565,7 +602,6 @@ def render_summary(c: Consolidation) -> bytes:
         overview = []
     _write_charts(wb, charts, c, t, data, overview, notes)
     wb.close()
-    return buf.getvalue()
 
 
 def write_summary(c: Consolidation, path: str | Path) -> None:
