@@ -437,3 +437,29 @@ def _template(tmp_path):
     p = tmp_path / "piano.xlsx"
     p.write_bytes(template_bytes())
     return p
+
+
+def test_calamine_reads_only_the_checked_parts_repacked(plan, tmp_path, monkeypatch):
+    """A plan workbook goes through the guard; python-calamine is then given a new zip of exactly the parts the
+    guard checked (never the file's own bytes), and the plan read is the same."""
+    import io
+    import zipfile
+
+    import python_calamine
+
+    from piao_xls.sheetio.safeopen import open_package
+
+    path = tmp_path / "piano.xlsx"
+    path.write_bytes(export_bytes(plan))
+    original = path.read_bytes()
+    given = []
+    real = python_calamine.CalamineWorkbook.from_filelike
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike",
+                        lambda f: given.append(f.getvalue()) or real(io.BytesIO(given[-1])))
+    again, findings = check_book(path)
+    assert again is not None and again.fingerprint == plan.fingerprint, [str(f) for f in findings]
+    assert len(given) == 1 and given[0] != original
+    with zipfile.ZipFile(io.BytesIO(given[0])) as z:
+        repacked = {i.filename: z.read(i) for i in z.infolist()}
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
+    assert repacked == open_package(original, path.name).parts

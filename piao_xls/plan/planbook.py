@@ -5,8 +5,8 @@ Italian header, the key it maps to, its type, its dropdown and its input message
 directions:
 
 - writing (``plan template`` / ``plan export``): plan -> YAML-shaped data -> rows -> xlsxwriter;
-- reading (``plan import`` and every command given a ``.xlsx``/``.ods`` plan): python-calamine ->
-  rows -> the same nested dict the YAML loader produces -> :func:`planfile.validate_data`, so the
+- reading (``plan import`` and every command given a ``.xlsx``/``.ods`` plan): the guard, then
+  python-calamine on a new zip of the checked parts -> rows -> the same nested dict the YAML loader produces -> :func:`planfile.validate_data`, so the
   same checks and messages apply, with findings naming sheet and cell instead of line.
 
 Rows reference each other by sector code and objective number (``N.``): the importer reports a
@@ -781,9 +781,9 @@ class _Book:
         self.path = path
         self.file = str(path)
         self.findings: list[Finding] = []
-        # the guard first, as for a returned workbook; calamine reads only the checked bytes
+        # the guard first, as for a returned workbook; calamine reads only the checked parts, re-packed
         package = open_package(read_bounded(path), path.name)
-        self.wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.data))
+        self.wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.repacked()))
         self.names = list(self.wb.sheet_names)
         self._cache: dict[str, list[list]] = {}
 

@@ -100,6 +100,16 @@ class Package:
     def namelist(self) -> list[str]:
         return list(self.parts)
 
+    def repacked(self) -> bytes:
+        """A new zip holding exactly the checked parts (stored, ``mimetype`` first): what a library that
+        reads a zip by itself is given, never :attr:`data`, so it cannot see a member, name or byte the
+        guard did not check."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            for name in sorted(self.parts, key=lambda n: n != "mimetype"):
+                z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), self.parts[name])
+        return buf.getvalue()
+
     def read(self, name: str) -> bytes:
         return self.parts[name]  # KeyError for a missing part, as zipfile.ZipFile.read
 
