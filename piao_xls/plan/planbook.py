@@ -6,8 +6,9 @@ directions:
 
 - writing (``plan template`` / ``plan export``): plan -> YAML-shaped data -> rows -> xlsxwriter;
 - reading (``plan import`` and every command given a ``.xlsx``/``.ods`` plan): the guard, then
-  python-calamine on a new zip of the checked parts -> rows -> the same nested dict the YAML loader produces -> :func:`planfile.validate_data`, so the
-  same checks and messages apply, with findings naming sheet and cell instead of line.
+  python-calamine on a new zip of the checked parts -> rows -> the same nested dict the YAML loader
+  produces -> :func:`planfile.validate_data`, so the same checks and messages apply, with findings
+  naming sheet and cell instead of line.
 
 Rows reference each other by sector code and objective number (``N.``): the importer reports a
 row that points to a missing sector or objective as ``PLAN-REFERENCE``.

@@ -353,38 +353,39 @@ def _input_positions(layout: SheetLayout) -> set[tuple[int, int]]:
 
 @dataclass
 class Expected:
-    """What the full layout of one sheet puts where, computed once per sheet layout.
+    """What the full layout of one sheet puts where, computed once per sheet layout (and kept small: a
+    reader keeps the layouts of the last sectors it read, and memory held is time lost).
 
-    ``styles``: (row, col) -> style name of every cell the layout writes (labels, formulas, inputs);
-    ``formulas``: (row, col) -> formula text; ``occupied``: every position that may hold a value (labels
-    with a text or number, inputs, formulas). Everything else stays empty, the cells a merge covers too
-    (content there is hidden by the merge). The rest are the same facts arranged for the check of a
-    sheet that holds no surprise (:func:`_untouched`): label positions and values as two parallel lists,
-    the styles of the cells whose look is checked (not inputs), and every position that may hold a value.
+    ``labels``: (row, col, value) of every label with a value, also as two parallel lists (``label_at``,
+    ``label_want``) for the check of a sheet that holds no surprise (:func:`_untouched`); ``formulas``:
+    (row, col) -> formula text; ``looked``: (row, col) -> style name of every cell the layout writes but
+    the inputs (their look is checked); ``allowed``: every position that may hold a value (labels with a
+    text or number, inputs, formulas). Everything else stays empty, the cells a merge covers too (content
+    there is hidden by the merge). One tuple per position is shared by all of them.
     """
 
-    styles: dict[tuple[int, int], str]
-    formulas: dict[tuple[int, int], str]  # as xlsxwriter writes it (normalized only to compare another spelling)
-    occupied: set[tuple[int, int]]
     labels: list[tuple[int, int, object]]
+    label_at: list[tuple[int, int]]
+    label_want: list[object]
+    formulas: dict[tuple[int, int], str]  # as xlsxwriter writes it (normalized only to compare another spelling)
+    looked: dict[tuple[int, int], str]
+    allowed: frozenset[tuple[int, int]]
     last_row: int
-    label_at: list[tuple[int, int]] = field(default_factory=list)
-    label_want: list[object] = field(default_factory=list)
-    looked: dict[tuple[int, int], str] = field(default_factory=dict)  # styles of every cell but the inputs
-    allowed: frozenset[tuple[int, int]] = frozenset()  # occupied, inputs and formulas
 
 
 def _expected(layout: SheetLayout) -> Expected:
     cells = layout.cells
-    styles = {(c.row, c.col): c.style for c in cells}
-    occupied = {(c.row, c.col) for c in cells  # an empty label and the cells a merge covers must stay empty
-                if c.kind != "label" or (c.value is not None and c.value != "")}
-    formulas = {(c.row, c.col): _formula_text(c.formula) for c in cells if c.kind == "formula"}
-    labels = layout.label_values
     inputs = _input_positions(layout)
-    return Expected(styles, formulas, occupied, labels, layout.last_row, [(r, c) for r, c, _ in labels],
-                    [v for *_, v in labels], {at: st for at, st in styles.items() if at not in inputs},
-                    frozenset(occupied | inputs | formulas.keys()))
+    ats = [(c.row, c.col) for c in cells]  # one position tuple per cell, shared by everything below
+    shared = dict(zip(ats, ats, strict=True))
+    looked = {at: c.style for at, c in zip(ats, cells, strict=True) if at not in inputs}
+    formulas = {at: _formula_text(c.formula) for at, c in zip(ats, cells, strict=True) if c.kind == "formula"}
+    labels = layout.label_values
+    allowed = frozenset([*(at for at, c in zip(ats, cells, strict=True)  # an empty label and the cells a merge
+                           if c.kind != "label" or (c.value is not None and c.value != "")),  # covers stay empty
+                         *inputs])
+    return Expected(labels, [shared[(r, c)] for r, c, _ in labels], [v for *_, v in labels], formulas, looked,
+                    allowed, layout.last_row)
 
 
 def _formula_text(text: str | None) -> str:
@@ -620,7 +621,7 @@ def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: Bo
                    f"trovato «{printable(str(got)[:60])}»", r, c):
                 break
     if len(found) < 10:
-        occupied, formulas, styles, looks = exp.occupied, exp.formulas, exp.styles, book.looks
+        allowed, formulas, styles, looks = exp.allowed, exp.formulas, exp.looked, book.looks
         inputs = _input_positions(layout)
         seen_looks: dict[tuple, str | None] = {}  # (cell style, layout style) -> problem: a file has a few dozen
         for (r, c), cd in cells.items():
@@ -637,7 +638,7 @@ def _check_tamper(sheet: SheetData, layout: SheetLayout, exp: Expected, book: Bo
                     message = "formula del modulo modificata (formula condivisa)"
                 elif cd.formula != want_formula and normalize_formula(cd.formula) != normalize_formula(want_formula):
                     message = "formula del modulo modificata"
-            elif at not in inputs and (cd.value is not None or cd.formula) and at not in occupied:
+            elif (cd.value is not None or cd.formula) and at not in allowed:
                 message = "contenuto in una cella che deve restare vuota" + (
                     f": «{printable(str(cd.value)[:40])}»" if cd.value is not None else " (formula)")
             if message is None and at not in inputs:
@@ -728,7 +729,9 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
 
 
 _LAYOUTS: OrderedDict[tuple, tuple[Plan, object]] = OrderedDict()
-LAYOUT_CACHE_SIZE = 64  # least recently used layouts are dropped: memory stays flat with 2,000 sectors
+# Least recently used layouts are dropped: memory stays flat with 2,000 sectors. Files are read in name order,
+# so the copies of one sector's form come together; more layouts kept only make the heap (and each file) slower.
+LAYOUT_CACHE_SIZE = 16
 
 
 def _cached(plan: Plan, key: tuple, build):
