@@ -440,3 +440,63 @@ def test_shared_strings_from_the_tree_equal_those_from_the_events(n):
         xml = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="' + _MAIN_NS + b'">' + b"".join(items)
                + b"</sst>")
         assert _xlsx_shared_strings(xml) == _xlsx_shared_strings_events(xml)
+
+
+_CELL_EDITS = [  # (pattern, replacement) applied to some cells of the sector sheet, chosen by a seeded generator
+    (rb'<c r="[A-Z]+[0-9]+"', b"<c"),  # no reference: the next column
+    (rb'<row r="[0-9]+"', b"<row"),  # no row number: the next row
+    (rb' t="s"><v>([0-9]+)</v>', rb' t="s"><v> \1 </v>'),  # a shared index with spaces
+    (rb' t="s"><v>[0-9]+</v>', b' t="s"><v>999999</v>'),  # a shared index that does not exist
+    (rb'<v>([0-9.]+)</v>', rb'<v>\1e0</v>'),  # a number in exponent form
+    (rb'<v>([0-9.]+)</v>', b"<v>1_000</v>"),  # a number no two programs read alike
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>typed</v>'),  # a formula string
+    (rb' t="s"><v>[0-9]+</v>', b' t="b"><v>1</v>'),  # a boolean
+    (rb' t="s"><v>[0-9]+</v>', b' t="e"><v>#DIV/0!</v>'),  # an error value
+    (rb' t="s"><v>[0-9]+</v>', b' t="d"><v>2025-03-01T00:00:00</v>'),  # an ISO date
+    (rb' t="s"><v>[0-9]+</v>', b' t=""><v>odd</v>'),  # an empty type
+    (rb' s="[0-9]+"', b' s="x"'),  # a style that is not a number
+    (rb' s="[0-9]+"', b""),  # no style
+    (rb"<f>", b"<f>1+"),  # a formula changed
+    (rb"<v></v>", b""),  # a formula without a cached value
+]
+
+
+@pytest.mark.parametrize("seed", [*(-1 - i for i in range(len(_CELL_EDITS))), *range(8)])
+def test_the_row_walk_and_the_event_walk_agree_on_edited_cells(sf_filled, monkeypatch, seed):
+    """The row-by-row walk of the C tree and the event walk read the same cells, or refuse with the same
+    message, for sheets whose cells were edited in ways a program or a person could write them: each
+    edit alone (negative seeds), then three together."""
+    import random
+    import re
+
+    from zipmut import edit, parts
+
+    from piao_xls.sheetio import book as bookmod
+    from piao_xls.sheetio.safeopen import UnsafeFile, open_package
+
+    rng = random.Random(seed)
+    data = sf_filled.read_bytes()
+    members = parts(data)
+    name = max((n for n in members if n.startswith("xl/worksheets/")), key=lambda n: len(members[n]))
+    body = members[name]
+    for pattern, replacement in [_CELL_EDITS[-1 - seed]] if seed < 0 else rng.sample(_CELL_EDITS, 3):
+        spots = list(re.finditer(pattern, body))
+        for m in sorted(rng.sample(spots, min(len(spots), rng.randint(1, 5))), key=lambda m: -m.start()):
+            body = body[:m.start()] + m.expand(replacement) + body[m.end():]
+    package = open_package(edit(data, {name: body}), sf_filled.name, extent=False)
+    areas = {s.name: (400, 7) for s in bookmod.read_book(open_package(data, "x.xlsx", extent=False), {}).sheets}
+
+    def read():
+        try:
+            return _cells(bookmod.read_book(package, areas))
+        except UnsafeFile as e:
+            return e.code, e.message
+
+    rows = read()
+
+    def odd(*_):
+        raise bookmod._Odd
+
+    monkeypatch.setattr(bookmod, "_xlsx_rows", odd)
+    assert read() == rows
+    assert body != members[name]
