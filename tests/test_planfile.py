@@ -1057,3 +1057,16 @@ def test_weights_must_be_finite(value):
     plan, findings = parse(sub("weight: 40", f"weight: {value}"))
     assert plan is None
     assert any(f.code == "PLAN-NUMBER" and "numero finito" in f.message for f in findings)
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "2025-13-01", "2025-12-31 25:00:00", "2025-04-31T10:00:00Z"])
+def test_an_impossible_date_is_a_finding_on_its_line_in_italian(value):
+    """YAML reads 2025-02-30 as a date that does not exist: a PLAN-YAML error on its line, in Italian."""
+    from piao_xls.plan.planfile import parse_plan
+
+    text = f"comune: Prova\nyear: 2025\nreturn_deadline: {value}\n"
+    plan, findings = parse_plan(text, "piano.yaml")
+    assert plan is None
+    (f,) = [f for f in findings if f.severity == "error"]
+    assert f.code == "PLAN-YAML" and f.line == 3 and value in f.message and "inesistente" in f.message
+    assert "out of range" not in f.message and "must be" not in f.message

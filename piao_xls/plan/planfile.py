@@ -125,6 +125,16 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
     return lst
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode):
+    """A YAML date or time; one that does not exist (30 February, month 13, hour 25) is a finding on its line."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        raise _BadYaml("PLAN-YAML", f"data o ora inesistente «{str(node.value)[:40]}»: controlli giorno, mese e anno "
+                       "(il formato è AAAA-MM-GG, ad esempio 2025-12-31)", node.start_mark.line + 1) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
@@ -853,7 +863,8 @@ def _parse_plan(text: str, file: str, read: list | None = None) -> tuple[Plan | 
         ctx.add("PLAN-YAML", "il piano è annidato troppo in profondità per essere letto", None)
         return None, ctx.findings
     except (TypeError, ValueError) as e:  # e.g. an unhashable or out-of-range value met while constructing
-        ctx.add("PLAN-YAML", f"il file non si può leggere come piano: {e}", None)
+        ctx.add("PLAN-YAML", f"il file non si può leggere come piano: contiene un valore non valido ({type(e).__name__})",
+                None)
         return None, ctx.findings
     return _build(ctx, data)
 
