@@ -356,7 +356,7 @@ def test_calamine_does_not_expand_a_billion_laughs_sheet(tmp_path, sf_bytes):
 # --- outputs are injection-safe -------------------------------------------------------------
 
 HOSTILE_TEXTS = ["=HYPERLINK(\"http://x.invalid\",\"clic\")", "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)",
-                 "\tTAB", "ok\x07bell\x1bescape\x00nul", "\u202edestra-sinistra\u200f 😀 emoji"]
+                 "\tTAB", "ok\x07bell\x1bescape\x00nul", "\u202edestra-sinistra\u200f 😀 emoji\x85\u2067"]
 
 
 def test_outputs_never_hold_formulas_or_control_characters(plan, tmp_path):
@@ -371,6 +371,7 @@ def test_outputs_never_hold_formulas_or_control_characters(plan, tmp_path):
         **NUCLEO_VALUES, "SF-2.1|analisi": "=1+1\x01" + "😀" * 1000}))
     weird = inbox / os.fsdecode(b"=cmd|calc \xe0\xff\x01.xlsx")  # not UTF-8, a control character, a formula
     weird.write_bytes(b"garbage")
+    (inbox / "fattura\u202excod.xlsx").write_bytes(b"garbage")  # shows as "fatturadocx.xlsx" if obeyed
     c = consolidate([inbox], plan)
     msg = "«" + "😀" * 20000 + "\x00»"  # a 40,000 UTF-16 unit message: must be cut, not dropped
     c.found.append(dataclasses.replace(c.found[0], message=msg, file="=HYPERLINK(\"x\")"))
@@ -385,9 +386,11 @@ def test_outputs_never_hold_formulas_or_control_characters(plan, tmp_path):
     for t in texts:
         assert len(t.encode("utf-16-le")) // 2 <= 32767
         assert all(ch in "\t\n" or ord(ch) >= 32 for ch in t), repr(t)
+        assert not _reordering_or_c1(t), repr(t)  # shown as escapes, never obeyed
         assert "_x00" not in t, repr(t)  # no escaped control characters either
     joined = "\n".join(texts)
     assert HOSTILE_TEXTS[1] in joined and "=HYPERLINK(\"x\")" in joined  # kept as text
+    assert "fattura\\u202excod.xlsx" in joined  # the override is visible
     assert any(t.startswith("«😀") for t in texts)  # the long message is there, cut
     assert sum(1 for t in texts if "=cmd|calc" in t) >= 2  # the odd file is in Fonti and Anomalie
     data = json.loads((out / "r.json").read_text(encoding="utf-8"))
@@ -397,7 +400,12 @@ def test_outputs_never_hold_formulas_or_control_characters(plan, tmp_path):
             for row in list(csv.reader(fh))[1:]:
                 for v in row:
                     assert not v.startswith(FORMULA_LEAD) or _is_number(v), (name, v)  # -3 stays a number
-                    assert all(ch in "\t\n" or ord(ch) >= 32 for ch in v)
+                    assert all(ch in "\t\n" or ord(ch) >= 32 for ch in v) and not _reordering_or_c1(v)
+
+
+def _reordering_or_c1(text: str) -> bool:
+    """A C1 control character or a character that reorders the text after it (bidirectional override)."""
+    return any(0x80 <= ord(ch) < 0xA0 or 0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069 for ch in text)
 
 
 def _is_number(text: str) -> bool:

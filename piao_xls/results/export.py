@@ -22,6 +22,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
+from ..sheetio.text import shown_controls
 from .consolidate import Consolidation
 from .tables import TABLES, decisions, it_date, tables
 
@@ -30,12 +31,14 @@ MAX_CELL = 32000
 
 
 def clean_text(value) -> str:
-    """Text any output can hold: no control characters (but tab and newline), no lone surrogates
+    """Text any output can hold: no control characters (but tab and newline; C1 controls and the characters
+    that reorder text are shown as escapes, e.g. ``\\u202e``), no lone surrogates
     (file names that are not valid UTF-8), at most :data:`MAX_CELL` UTF-16 code units (Excel's unit)."""
     s = "" if value is None else str(value)
     if not s.isprintable():
         s = "".join(ch for ch in s if ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127))
     if not s.isascii():
+        s = shown_controls(s)  # C1 controls and bidirectional overrides: visible, never obeyed
         try:
             s.encode("utf-8")  # fails exactly on lone surrogates, at C speed
         except UnicodeEncodeError:

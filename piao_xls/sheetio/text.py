@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029", 0x202E: "\\u202e", 0x202D: "\\u202d", 0x200E: "\\u200e",
-                 0x200F: "\\u200f", 0x2066: "\\u2066", 0x2067: "\\u2067", 0x2068: "\\u2068", 0x2069: "\\u2069"})
+# Characters that reorder the text after them (embeddings, overrides, isolates): shown, never obeyed.
+REORDERING = {i: f"\\u{i:04x}" for i in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+C1 = {i: f"\\x{i:02x}" for i in range(0x80, 0xA0)}  # C1 control characters: no one types them
+
+_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F)}
+_ESCAPES.update(C1)
+_ESCAPES.update(REORDERING)
+_ESCAPES.update({i: f"\\u{i:04x}" for i in (0x2028, 0x2029, 0x200E, 0x200F, 0x061C)})
+_SHOWN = {**C1, **REORDERING}
+
+
+def shown_controls(text: str) -> str:
+    """``text`` with C1 control characters and the characters that reorder text (bidirectional
+    embeddings, overrides and isolates) as visible escapes: for texts written into outputs, where
+    tabs and line breaks stay."""
+    return text if text.isascii() else text.translate(_SHOWN)
 
 
 def printable(text: str) -> str:
