@@ -24,6 +24,7 @@ from ..core.model import Plan
 from ..returns.reader import STATUS_IT
 from ..sheetio.atomic import write_bytes_atomic
 from ..sheetio.docprops import document_time
+from ..sheetio.text import shown_controls
 from . import relazione_charts as charts
 from .decisions import italian_number
 
@@ -131,10 +132,11 @@ def _short(text: str, n: int) -> str:
 
 
 def _clean(text) -> str:
-    """Text python-docx accepts: no control characters (XML 1.0), no lone surrogates."""
+    """Text python-docx accepts: no control characters (XML 1.0), no lone surrogates; C1 controls and the
+    characters that reorder text shown as escapes (as in every other output)."""
     s = "" if text is None else str(text)
     s = "".join(ch if ch in "\t\n" or (ord(ch) >= 32 and ch != "\x7f") else " " for ch in s)
-    return s.encode("utf-8", "replace").decode("utf-8") if not s.isascii() else s
+    return shown_controls(s).encode("utf-8", "replace").decode("utf-8") if not s.isascii() else s
 
 
 # --- the method, from the plan's scoring policy -------------------------------------------------------------------
