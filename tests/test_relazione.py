@@ -313,3 +313,17 @@ def test_published_score_and_band_agree_everywhere(tmp_path, value, shown, band)
     total = [c.text for c in doc.tables[2].rows[-1].cells]
     assert total[5] == shown and total[6] == band
     assert f"Punteggio: {shown} su 100 — fascia {band}" in _text(doc)
+
+
+def test_a_file_name_that_reorders_text_is_shown_escaped(plan, returned, tmp_path):
+    """A returned file named with a right-to-left override (fattura<U+202E>xcod.xlsx reads «fatturadocx.xlsx»)
+    appears in the Relazione's sources and anomalies with the override shown, never obeyed."""
+    import shutil as sh
+
+    folder = tmp_path / "in"
+    sh.copytree(returned, folder)
+    (folder / "fattura\u202excod.xlsx").write_bytes(b"not a workbook")
+    doc = Document(__import__("io").BytesIO(render_docx(results_of(consolidate([folder], plan)), plan)))
+    text = _text(doc)
+    assert "fattura\\u202excod.xlsx" in text
+    assert not any(0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069 for ch in text)
