@@ -93,10 +93,11 @@ def child(plan_pickle: str, folder: str, jobs: int) -> None:
     elapsed = time.perf_counter() - t
     maxrss = _status_kb("VmHWM")  # this process's own peak (ru_maxrss would carry the parent's across exec)
     from piao_xls.forms.layout import sector_sheet
+    from piao_xls.returns.reader import _full_expected
 
     t = time.perf_counter()
     for s in plan.sectors[:len(c.results)]:
-        sector_sheet(plan, s, for_reader=True)  # what the reader spends on layouts (its views), measured apart
+        _full_expected(sector_sheet(plan, s))  # what the reader spends on layouts and expectations, measured apart
     layouts = time.perf_counter() - t
     t = time.perf_counter()
     consolidate([], plan)  # no file at all: the rows of every sector, objective and indicator of the plan
@@ -164,7 +165,7 @@ def bench_scale(counts: list[int], objectives: int, openpyxl_sample: int, repeat
                   f"{opx / one['elapsed']:.1f}x faster with 1 process, {opx / many['elapsed']:.1f}x with {cores}; "
                   f"target >= 10x)")
             print(f"  of which: the summary rows of all {sectors} sectors of the plan {one['no_files']:.2f} s (a "
-                  f"consolidation of no file); building the {n} sectors' reader views (layout.py, once per "
+                  f"consolidation of no file); building the {n} sectors' layouts and expectations (once per "
                   f"sector) {one['layouts']:.2f} s; the rest is "
                   f"{(one['elapsed'] - one['layouts'] - one['no_files']) / floor:.2f}x the floor")
             print(f"  peak RSS {one['maxrss_kb'] / 1024:.0f} MB (plan loaded: {one['rss_after_plan_kb'] / 1024:.0f} MB, "

@@ -1,55 +1,32 @@
-"""The reader's view of a sheet is the full layout, minus what only the writer renders.
-
-`sector_sheet(..., for_reader=True)` runs the same builder code through a lighter sheet builder
-(no formula text, no label cells). These tests hold the two to the same cells, so the reader
-finds every input and checks every label exactly where the writer put them.
-"""
+"""The layout of a sheet: what the writer renders is what the reader checks."""
 
 from __future__ import annotations
-
-import pytest
 
 from piao_xls.forms.layout import sector_sheet, source_sheet
 from piao_xls.forms.samples import synthetic_plan_yaml
 from piao_xls.plan.planfile import parse_plan
 
 
-def _same(full, view) -> None:
-    assert view.name == full.name and view.kind == full.kind and view.sector_code == full.sector_code
-    assert view.label_values == [(c.row, c.col, c.value) for c in full.labels]
-    assert list(view.inputs) == list(full.inputs)
-    for key, cell in full.inputs.items():
-        assert view.inputs[key] == cell  # position, merge, unit, validation: field by field
-    assert view.last_row == full.last_row
-    assert view.formulas == []  # no formula text is computed for the reader
-    assert all(c.kind == "input" for c in view.cells)
+def test_expectations_hold_every_label_formula_and_style(plan):
+    """What the reader checks in a returned sheet (reader._expected) is the layout the writer renders: every
+    label with its value, every formula with its text, the style of every cell but the inputs, and the
+    positions that may hold a value (labels, inputs, formulas; nothing a merge covers)."""
+    from piao_xls.returns.reader import _expected, _input_positions
 
-
-def test_reader_view_matches_full_layout_bundled(plan):
-    for sector in plan.sectors:
-        _same(sector_sheet(plan, sector), sector_sheet(plan, sector, for_reader=True))
-    for source in ("nucleo", "esterno"):
-        _same(source_sheet(plan, source), source_sheet(plan, source, for_reader=True))
-
-
-@pytest.mark.parametrize("policy", ["", "scoring: {aggregation: min, threshold: 0.5}"])
-def test_reader_view_matches_full_layout_synthetic(policy):
-    text = synthetic_plan_yaml(3, 7, 3) + ("\n" + policy if policy else "")
-    plan, findings = parse_plan(text, "synthetic")
-    assert plan is not None, findings
-    for sector in plan.sectors:
-        full, view = sector_sheet(plan, sector), sector_sheet(plan, sector, for_reader=True)
-        _same(full, view)
-        assert len(full.formulas) > 0 and len(view.label_values) > 100
-
-
-def test_full_layout_is_unchanged_by_the_reader_view(plan):
-    """Building a view first must not leak into the full layout (the builders share no state)."""
-    sector = plan.sectors[1]
-    before = sector_sheet(plan, sector)
-    sector_sheet(plan, sector, for_reader=True)
-    after = sector_sheet(plan, sector)
-    assert before.cells == after.cells and before.row_heights == after.row_heights
+    text = synthetic_plan_yaml(3, 7, 3)
+    synthetic, _ = parse_plan(text, "synthetic")
+    layouts = [sector_sheet(p, sector) for p in (plan, synthetic) for sector in p.sectors]
+    layouts += [source_sheet(plan, source) for source in ("nucleo", "esterno")]
+    for layout in layouts:
+        exp = _expected(layout)
+        labels = [c for c in layout.cells if c.kind == "label" and c.value not in (None, "")]
+        assert exp.labels == [(c.row, c.col, c.value) for c in labels]
+        assert exp.label_at == [(c.row, c.col) for c in labels] and exp.label_want == [c.value for c in labels]
+        assert exp.formulas == {(c.row, c.col): c.formula.removeprefix("=") for c in layout.formulas}
+        inputs = _input_positions(layout)
+        assert exp.looked == {(c.row, c.col): c.style for c in layout.cells if (c.row, c.col) not in inputs}
+        assert exp.allowed == {(c.row, c.col) for c in [*labels, *layout.formulas, *layout.inputs.values()]}
+        assert exp.last_row == layout.last_row
 
 
 def test_the_legend_matches_the_cells(plan):

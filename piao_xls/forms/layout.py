@@ -140,10 +140,6 @@ class SheetLayout:
     # group that does not fit on a page breaks between its units, never inside one.
     groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
-    # A reader view (built with for_reader=True) holds only its input cells; the fixed values the
-    # reader checks are kept as (row, col, value) and the last row is recorded as it is built.
-    expected: list[tuple[int, int, object]] | None = field(default=None, repr=False, compare=False)
-    _last_row: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def row_heights(self) -> dict[int, float]:
@@ -179,8 +175,6 @@ class SheetLayout:
     @cached_property
     def label_values(self) -> list[tuple[int, int, object]]:
         """(row, col, value) of every label: what a returned sheet must still show."""
-        if self.expected is not None:
-            return self.expected
         return [(c.row, c.col, c.value) for c in self.labels]
 
     @property
@@ -189,8 +183,6 @@ class SheetLayout:
 
     @property
     def last_row(self) -> int:
-        if self._last_row is not None:
-            return self._last_row
         return max((c.merge_to[0] if c.merge_to else c.row) for c in self.cells) if self.cells else 0
 
 
@@ -260,48 +252,6 @@ class _Sheet:
                 col, value, style, last_col = item
                 append(Cell(row, col, value, style, "label", None,
                             None if last_col is None or last_col == col else (row, last_col)))
-
-
-class _NoCell:
-    ref = ""  # what a reader view returns for a formula cell: its text is never computed
-
-
-_NO_CELL = _NoCell()
-
-
-class _ReaderSheet(_Sheet):
-    """Builds the reader's view of the same sheet, from the same calls: input cells, and the
-    (row, col, value) of every label. No formula text, no label cells: about half the cost of the
-    full layout, and the reader builds one view per sector of every file it reads.
-    ``SheetLayout.last_row`` is kept as the cells are placed (merges included)."""
-
-    def __init__(self, layout: SheetLayout):
-        super().__init__(layout)
-        layout.expected = self.expected = []
-        layout._last_row = 0
-
-    def put(self, row: int, col: int, value=None, style: str = "text", last_col: int | None = None,
-            last_row: int | None = None, kind: str = "label", **kw) -> Cell | None:
-        end = row if last_row is None else last_row
-        if end > self.s._last_row:
-            self.s._last_row = end
-        if kind != "label":
-            return _Sheet.put(self, row, col, value, style, last_col, last_row, kind=kind, **kw)
-        if value is not None and value != "":
-            self.expected.append((row, col, value))
-        return None
-
-    def formula(self, row: int, col: int, style: str, make, value=0.0, last_col: int | None = None,
-                last_row: int | None = None) -> _NoCell:
-        end = row if last_row is None else last_row
-        if end > self.s._last_row:
-            self.s._last_row = end
-        return _NO_CELL
-
-    def labels(self, row: int, items) -> None:
-        self.expected.extend([(row, item[0], item[1]) for item in items if item[1] is not None and item[1] != ""])
-        if row > self.s._last_row:
-            self.s._last_row = row
 
 
 def _lines(text: str, width: float) -> int:
@@ -763,10 +713,11 @@ def _heading(sh: _Sheet, plan: Plan, line2: str, line3: str) -> None:
     sh.row = 4
 
 
-def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetLayout:
-    """A sector's sheet; ``for_reader`` builds the reader's view (see :class:`_ReaderSheet`)."""
+def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
+    """A sector's sheet: every cell, with its style, merge, validation and live formula (the writer renders it,
+    the reader checks a returned sheet against it)."""
     layout = SheetLayout(sector.short_name, "sector", sector_code=sector.code)
-    sh = _ReaderSheet(layout) if for_reader else _Sheet(layout)
+    sh = _Sheet(layout)
     _heading(sh, plan, f"Settore {sector.name} ({sector.code})",
              f"Responsabile: {sector.responsabile.display}")
 
@@ -871,10 +822,10 @@ def sector_sheet(plan: Plan, sector: Sector, for_reader: bool = False) -> SheetL
     return layout
 
 
-def source_sheet(plan: Plan, source: str, for_reader: bool = False) -> SheetLayout:
+def source_sheet(plan: Plan, source: str) -> SheetLayout:
     name = SOURCE_SHEETS[source]
     layout = SheetLayout(name, "source", source=source)
-    sh = _ReaderSheet(layout) if for_reader else _Sheet(layout)
+    sh = _Sheet(layout)
     _heading(sh, plan, f"Indicatori {SOURCE_LABELS[source]}", "Valori da inserire per ciascun settore")
     for sector in plan.sectors:
         inds = [(o, i) for o in sector.objectives for i in o.indicators if i.source == source]
