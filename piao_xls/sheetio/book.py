@@ -626,8 +626,6 @@ class _Odd(Exception):
     """A sheet whose structure the fast walk does not cover (cells outside rows, nested elements in a cell)."""
 
 
-
-
 def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str], dates,
                budget: _TextBudget, stored: list[int]) -> None:
     """The cells of a sheet whose <c> are all in <row> in <sheetData>, each with only plain <v> and <f>:
