@@ -359,7 +359,7 @@ def _xlsx_shared_strings(data: bytes) -> list[str]:
     SI, T, R = _X + "si", _X + "t", _X + "r"
     for si in root:
         if si.tag != SI:
-            return _xlsx_shared_strings_events(data)
+            return _shared_strings_of_events(lambda *h: _emit(root, *h))  # an unusual structure: the same tree
         if len(si) == 1 and si[0].tag == T and not len(si[0]):
             text = si[0].text or ""
         else:
@@ -372,16 +372,23 @@ def _xlsx_shared_strings(data: bytes) -> list[str]:
                     for g in ch:
                         if g.tag == T and not len(g):
                             parts.append(g.text or "")
-                        elif next(g.iter(T), None) is not None:
-                            return _xlsx_shared_strings_events(data)  # unusual nesting: read as expat's events
+                        elif next(g.iter(T), None) is not None:  # unusual nesting: the same tree, as events
+                            return _shared_strings_of_events(lambda *h: _emit(root, *h))
                 elif tag not in _PHONETIC and next(ch.iter(T), None) is not None:
-                    return _xlsx_shared_strings_events(data)
+                    return _shared_strings_of_events(lambda *h: _emit(root, *h))
             text = "".join(parts)
         append(unescape_ooxml(text) if "_x" in text else text)
     return out
 
 
 def _xlsx_shared_strings_events(data: bytes) -> list[str]:
+    """The shared strings read from expat's events (what the tree reading must equal)."""
+    return _shared_strings_of_events(lambda *h: _parse(data, "xl/sharedStrings.xml", *h))
+
+
+def _shared_strings_of_events(feed) -> list[str]:
+    """The shared strings from an event stream: ``feed(start, end, text)`` runs it (expat's parse of the bytes,
+    or :func:`_emit` of a tree already built). Every <t> counts, outside phonetic runs, wherever it is nested."""
     out: list[str] = []
     buf: list[str] = []
     depth = {"t": False, "skip": 0}
@@ -408,7 +415,7 @@ def _xlsx_shared_strings_events(data: bytes) -> list[str]:
         if depth["t"]:
             buf.append(s)
 
-    _parse(data, "xl/sharedStrings.xml", start, end, text)
+    feed(start, end, text)
     return out
 
 
