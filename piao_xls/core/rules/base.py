@@ -131,7 +131,8 @@ class Kind:
         return self.achievement(rule, values, policy)
 
     def achievement(self, rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) -> Score:
-        raise NotImplementedError
+        """The score of complete values (every kind that keeps :meth:`score` defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} must define achievement() or score()")
 
     # --- live formula ---------------------------------------------------------------------------------
     def formula(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str | None:
@@ -142,12 +143,13 @@ class Kind:
         return f"=IF({guard},{self.expression(rule, cells, policy)},0)"
 
     def expression(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str:
-        raise NotImplementedError
+        """The formula's achievement once every input is a number (every kind that keeps :meth:`formula`)."""
+        raise NotImplementedError(f"{type(self).__name__} must define expression() or formula()")
 
     # --- wording --------------------------------------------------------------------------------------
     def wording(self, rule: Rule) -> str:
         """The rule in Italian; the target grammar reads it back as the same rule."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define wording()")
 
     def describe(self, rule: Rule) -> str:
         """A short English description for developers and ``plan check --verbose``."""

@@ -38,9 +38,6 @@ class Change(Kind):
 
     max_share = float("inf")
 
-    def factor(self, rule) -> float:
-        raise NotImplementedError
-
     def inputs(self, rule, year):
         by = rule.baseline_year or year - 1
         unit = rule.unit
@@ -61,15 +58,12 @@ class Change(Kind):
             return xl_number(rule.baseline), cells[0]
         return cells[0], cells[1]
 
-    def formula(self, rule, cells, policy):
-        cells = cells[:len(self.input_names(rule))]
-        guard = ",".join(f"ISNUMBER({c})" for c in cells)
-        guard = guard if len(cells) == 1 else f"AND({guard})"
-        a, b = self.cells(rule, cells)
-        return f"=IF({guard},{self.expression2(rule, a, b)},0)"
+    def expression(self, rule, cells, policy):
+        return self.expression2(rule, *self.cells(rule, cells))
 
     def expression2(self, rule, a: str, b: str) -> str:
-        raise NotImplementedError
+        """The achievement over the baseline ``a`` and the current value ``b`` (formula terms)."""
+        raise NotImplementedError(f"{type(self).__name__} must define expression2()")
 
     def _reference(self, rule) -> str:
         year = f"al {rule.baseline_year}" if rule.baseline_year else "all'anno precedente"
