@@ -43,3 +43,22 @@ SF_EXPECTED_SCORE = 9.5 + 8 + 10 + 9.75 + 85 / 90 * 10 + 15 + 30  # = 91.69444..
 SF_EXPECTED_BAND = "B"
 # Without the Nucleo's value SF-2.1 is "non rendicontato" and scores 0: 91.69444 - 8 = 83.69444, band C.
 SF_EXPECTED_SCORE_WITHOUT_NUCLEO = SF_EXPECTED_SCORE - 8.0
+
+# A plan of one yes/no indicator (the spellings of yes and no, and how they print)
+YN_PLAN = """\
+comune: Prova
+year: 2025
+sectors:
+  - code: YN
+    name: Prova
+    short_name: YN - Prova
+    responsabile: {name: Mario Rossi}
+    objectives:
+      - number: 1
+        title: ADEMPIMENTO
+        weight: 100
+        indicators:
+          - description: Adempimento realizzato
+            target: "Sì"
+            rule: {kind: yes_no}
+"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scenario import SF_ANALYSES, SF_VALUES
+from scenario import SF_ANALYSES, SF_VALUES, YN_PLAN
 
 from piao_xls.core import answers, scoring
 from piao_xls.core.limits import GENEROUS_LIMIT, SHARE_LIMIT, indicator_percent_limit, is_share
@@ -16,24 +16,6 @@ from piao_xls.forms.writer import render
 from piao_xls.plan.planfile import parse_plan
 from piao_xls.results.consolidate import NOT_AVAILABLE_STATUS, consolidate
 from piao_xls.returns.reader import ACCEPTED_WITH_WARNINGS, REJECTED, read_workbook
-
-YN_PLAN = """\
-comune: Prova
-year: 2025
-sectors:
-  - code: YN
-    name: Prova
-    short_name: YN - Prova
-    responsabile: {name: Mario Rossi}
-    objectives:
-      - number: 1
-        title: ADEMPIMENTO
-        weight: 100
-        indicators:
-          - description: Adempimento realizzato
-            target: "Sì"
-            rule: {kind: yes_no}
-"""
 
 
 def write(tmp_path: Path, book, values) -> Path:

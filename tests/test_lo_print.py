@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from libreoffice import LibreOffice
+from scenario import YN_PLAN
 
 from piao_xls.core.answers import NO, YES
 from piao_xls.forms.layout import G, plan_workbooks, sector_workbook
@@ -115,27 +116,10 @@ def test_a_2000_character_analysis_is_printed_whole(libreoffice, plan, tmp_path)
     assert not missing, f"{len(missing)} words of the analysis not printed, e.g. {missing[:3]}"
 
 
-YN = """\
-comune: Prova
-year: 2025
-sectors:
-  - code: YN
-    name: Prova
-    short_name: YN - Prova
-    responsabile: {name: Mario Rossi}
-    objectives:
-      - number: 1
-        title: ADEMPIMENTO
-        weight: 100
-        indicators:
-          - description: Adempimento realizzato
-            target: "Sì"
-            rule: {kind: yes_no}
-"""
 
 
 def test_every_spelling_of_yes_scores_1_live_as_in_the_reader(libreoffice, tmp_path):
-    plan, _ = parse_plan(YN, "yn.yaml")
+    plan, _ = parse_plan(YN_PLAN, "yn.yaml")
     book = sector_workbook(plan, plan.sectors[0])
     sheet = book.sheets[1]
     cell = sheet.inputs["YN-1.1|value"]
