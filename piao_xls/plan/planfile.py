@@ -862,9 +862,8 @@ def _parse_plan(text: str, file: str, read: list | None = None) -> tuple[Plan | 
     except RecursionError:
         ctx.add("PLAN-YAML", "il piano è annidato troppo in profondità per essere letto", None)
         return None, ctx.findings
-    except (TypeError, ValueError) as e:  # e.g. an unhashable or out-of-range value met while constructing
-        ctx.add("PLAN-YAML", f"il file non si può leggere come piano: contiene un valore non valido ({type(e).__name__})",
-                None)
+    except (TypeError, ValueError):  # e.g. an unhashable or out-of-range value met while constructing
+        ctx.add("PLAN-YAML", "il file non si può leggere come piano: contiene un valore non valido", None)
         return None, ctx.findings
     return _build(ctx, data)
 
