@@ -849,9 +849,11 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     Esempio:
       piao-xls consolidate ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
     """
+    from .core import italian
     from .results.consolidate import consolidate as run
     from .results.export import to_json_dict, write_csv, write_csv_excel, write_json
     from .results.summary import write_summary
+    from .results.tables import SECTOR_STATUS_IT, label
 
     if csv_dir and csv_excel_dir and Path(csv_dir).resolve() == Path(csv_excel_dir).resolve():
         raise UsageProblem("--csv e --csv-excel scrivono file con gli stessi nomi: indicare due cartelle diverse")
@@ -887,9 +889,9 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     else:
         for sec in c.sectors:
             # as published: the band goes with the figure printed next to it
-            score = (f"{p.scoring.published(sec['score']):.{p.scoring.precision}f} ({sec['band']})".replace(".", ",")
+            score = (f"{italian.number(sec['score'], p.scoring.precision)} ({sec['band']})"
                      if sec["score"] is not None else "-")
-            click.echo(f"{sec['code']:4} {score:>12}  {sec['status']}")
+            click.echo(f"{sec['code']:4} {score:>12}  {label(SECTOR_STATUS_IT, sec['status'])}")
         errors = sum(1 for f in c.findings if f["severity"] == "error")
         _echo_decisions(c)
         click.echo(f"{len(c.results)} file letti, {len(c.skipped)} ignorati, {errors} segnalazioni di errore; "
@@ -974,7 +976,9 @@ def _echo_decisions(c) -> None:
 
 
 def _it(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+    from .core.italian import plural
+
+    return plural(n, one, many)
 
 
 def _printable(text: str) -> str:

@@ -179,14 +179,14 @@ def test_nucleo_values_count_when_the_responsabile_workbook_has_not_arrived(plan
     c = consolidate([returned], plan)
     sf = _sector(c, "SF")
     # only SF-2 (Nucleo, 0.80 x 10 = 8 points) counts; every Responsabile indicator is non rendicontato (0)
-    assert sf["score"] == pytest.approx(8.0) and sf["status"] == "valutato con anomalie"
+    assert sf["score"] == pytest.approx(8.0) and sf["status"] == "scored_with_issues"
     assert any(f["code"] == "WB-NOT-RECEIVED" and f["sector"] == "SF" and "Nucleo" in f["message"]
                for f in c.findings)
     statuses = {i["indicator"]: i["status"] for i in c.indicators if i["sector"] == "SF"}
     assert statuses["SF-2.1"] == "scored" and statuses["SF-1.1"] == "missing"
     # a sector for which the Nucleo's workbook holds no value stays "non pervenuto", unscored
     st = _sector(c, "ST")
-    assert st["status"] == "non pervenuto" and st["score"] is None
+    assert st["status"] == "not_received" and st["score"] is None
     assert not c.ok
 
 

@@ -77,12 +77,12 @@ def test_typed_workbook_is_accepted_and_read_exactly(returned, plan, fmt):
 def test_consolidated_scores_equal_hand_computation(returned, plan, fmt):
     c = consolidate([returned / fmt], plan)
     sf = next(s for s in c.sectors if s["code"] == "SF")
-    assert sf["status"] == "valutato", [f for f in c.findings if f["sector"] in ("SF", "")]
+    assert sf["status"] == "scored", [f for f in c.findings if f["sector"] in ("SF", "")]
     assert sf["score"] == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
     assert sf["band"] == SF_EXPECTED_BAND
     pts = {o["objective"]: o["points"] for o in c.objectives if o["sector"] == "SF"}
     assert pts == pytest.approx(SF_EXPECTED_POINTS, abs=1e-9)
-    missing = {s["code"] for s in c.sectors if s["status"] == "non pervenuto"}
+    missing = {s["code"] for s in c.sectors if s["status"] == "not_received"}
     assert missing == {"SA", "ST", "AV"}
 
 
@@ -91,7 +91,7 @@ def test_without_the_nucleo_workbook_its_indicator_is_not_reported(returned, pla
     c = consolidate([tmp_path], plan)
     sf = next(s for s in c.sectors if s["code"] == "SF")
     assert sf["score"] == pytest.approx(SF_EXPECTED_SCORE_WITHOUT_NUCLEO, abs=1e-9)
-    assert sf["status"] == "valutato con anomalie"
+    assert sf["status"] == "scored_with_issues"
     assert any(f["code"] == "WB-NOT-RECEIVED" and f["sector"] == "SF" for f in c.findings)
 
 

@@ -151,9 +151,9 @@ def test_generate_fill_consolidate(generated, tmp_path):
     sectors = {s["code"]: s for s in data["sectors"]}
     assert [f for f in data["findings"] if f["severity"] == "error"] == []
     assert sectors["SF"]["score"] == pytest.approx(SF_SCORE, abs=1e-9) and sectors["SF"]["band"] == "A"
-    assert sectors["ST"]["score"] == pytest.approx(100) and sectors["ST"]["status"] == "valutato"
+    assert sectors["ST"]["score"] == pytest.approx(100) and sectors["ST"]["status"] == "scored"
     pl = sectors["PL"]
-    assert (pl["score"], pl["band"], pl["band_label"], pl["status"]) == (None, "", "non valutabile", "non valutabile")
+    assert (pl["score"], pl["band"], pl["band_label"], pl["status"]) == (None, "", "non valutabile", "not_evaluable")
     assert "non valutabile" in pl["note"]
     assert r.exit_code == 0, r.output  # every sector scored, or not evaluable by the plan's design
     assert "PL" in r.output and "non valutabile" in r.output

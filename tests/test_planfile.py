@@ -893,7 +893,7 @@ def test_sector_without_objectives_is_non_valutabile_not_an_error():
 
 
 def test_later_year_targets_are_kept_and_belong_to_their_year():
-    from piao_xls.plan.planfile import target_year
+    from piao_xls.core.years import target_year
 
     plan, findings = parse(sub('target: "Novembre"', 'target: "31/12/2027"'))
     assert findings == [] and plan.indicators[1].rule.deadline == date(2027, 12, 31)

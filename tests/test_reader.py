@@ -216,11 +216,11 @@ def test_consolidate_scores_match_hand_computation(plan, tmp_path, sf_book, sf_f
     assert _sha(tmp_path) == before  # inputs never modified
     sf = next(s for s in c.sectors if s["code"] == "SF")
     assert sf["score"] == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
-    assert sf["band"] == SF_EXPECTED_BAND and sf["status"] == "valutato"
+    assert sf["band"] == SF_EXPECTED_BAND and sf["status"] == "scored"
     pts = {o["objective"]: o["points"] for o in c.objectives if o["sector"] == "SF"}
     assert pts == pytest.approx(SF_EXPECTED_POINTS, abs=1e-9)
     others = {s["code"]: s["status"] for s in c.sectors if s["code"] != "SF"}
-    assert others == {"SA": "non pervenuto", "ST": "non pervenuto", "AV": "non pervenuto"}
+    assert others == {"SA": "not_received", "ST": "not_received", "AV": "not_received"}
     assert not c.ok
 
 
@@ -230,12 +230,12 @@ def test_conflicts_and_duplicates(plan, tmp_path, sf_book):
     write(a / "one.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
     write(a / "copy.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
     c = consolidate([a], plan)
-    assert next(s for s in c.sectors if s["code"] == "SF")["status"] != "conflitto"
+    assert next(s for s in c.sectors if s["code"] == "SF")["status"] != "conflict"
     write(a / "zz-newer.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": 0.5,
                                           "SF-3.1|analisi": "ritardo"})
     c2 = consolidate([a], plan)
     sf = next(s for s in c2.sectors if s["code"] == "SF")
-    assert sf["status"] == "conflitto" and sf["score"] is None
+    assert sf["status"] == "conflict" and sf["score"] is None
     assert any(f["code"] == "WB-CONFLICT" for f in c2.findings)
     # generated files share one fixed "modified" date: which is newest cannot be told
     c3 = consolidate([a], plan, prefer_newest=True)
@@ -260,7 +260,7 @@ def test_prefer_newest_never_trusts_a_date_that_does_not_parse(plan, tmp_path, s
     _set_modified(a / "other.xlsx", stamp)
     c = consolidate([a], plan, prefer_newest=True)
     sf = next(s for s in c.sectors if s["code"] == "SF")
-    assert sf["score"] is None and sf["status"] == "conflitto"
+    assert sf["score"] is None and sf["status"] == "conflict"
     assert any(f["code"] == "WB-CONFLICT" and f["severity"] == "error" and "other.xlsx" in f["message"]
                and "non valida" in f["message"] for f in c.findings), [f["message"] for f in c.findings]
 
@@ -295,7 +295,7 @@ def test_released_results_consolidate_like_full_ones(plan, tmp_path, sf_book):
         assert [s.texts for s in lean_subs] == [{k: v for k, v in s.texts.items() if k.endswith("|analisi")}
                                                 for s in full_subs]
     statuses = {s["code"]: s["status"] for s in consolidate([tmp_path], plan).sectors}
-    assert statuses["SF"] == "conflitto"
+    assert statuses["SF"] == "conflict"
     for i in range(5):  # enough files for worker processes: released results travel back pickled
         write(tmp_path / f"copy-{i}.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
     one, two = consolidate([tmp_path], plan, jobs=1), consolidate([tmp_path], plan, jobs=2)

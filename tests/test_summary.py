@@ -340,7 +340,7 @@ def test_json_of_an_unscored_sector_and_odd_values(campaign, tmp_path):
 
     jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8"))).validate(data)
     st = next(s for s in data["sectors"] if s["code"] == "ST")
-    assert st["score"] is None and st["score_it"] == "" and st["status"] == "non pervenuto"
+    assert st["score"] is None and st["score_it"] == "" and st["status"] == "not_received"
     assert data["indicators"][0]["achievement"] is None
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from ..core import italian
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.gcpause import paused_gc
 from ..core.model import (
@@ -33,6 +34,7 @@ from ..core.model import (
 )
 from ..core.rules import KINDS, RULE_KINDS, RuleProblem
 from ..core.targets import TargetError, interpret, parse_date
+from ..core.years import years_in
 
 BUNDLED_PLAN_NAME = "truccazzano-2025.yaml"
 SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
@@ -64,7 +66,7 @@ class LList(list):
     item_lines: list
 
 
-class _DuplicateKey(Exception):
+class DuplicateKey(Exception):
     def __init__(self, key: str, line: int):
         self.key, self.line = key, line
 
@@ -76,7 +78,7 @@ class _BadYaml(Exception):
         self.code, self.message, self.line = code, message, line
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: ~10x faster
+class PlanLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: ~10x faster
     def __init__(self, stream):
         super().__init__(stream)
         self._tags: dict = {}
@@ -95,7 +97,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _ScalarNode = yaml.ScalarNode
 
 
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LMap:
+def _construct_map(loader: PlanLoader, node: yaml.MappingNode) -> LMap:
     loader.flatten_mapping(node)
     m = LMap()
     m.line = node.start_mark.line + 1
@@ -110,13 +112,13 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LMap:
         k = k_node.value if k_node.tag == _STR_TAG else construct(k_node, deep=True)
         line = k_node.start_mark.line + 1
         if k in m:
-            raise _DuplicateKey(str(k), line)
+            raise DuplicateKey(str(k), line)
         m[k] = v_node.value if v_node.tag == _STR_TAG and type(v_node) is _ScalarNode else construct(v_node, deep=True)
         key_lines[k] = line
     return m
 
 
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
+def _construct_seq(loader: PlanLoader, node: yaml.SequenceNode) -> LList:
     construct = loader.construct_object
     lst = LList(n.value if n.tag == _STR_TAG and type(n) is _ScalarNode else construct(n, deep=True)
                 for n in node.value)
@@ -125,7 +127,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
     return lst
 
 
-def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode):
+def _construct_timestamp(loader: PlanLoader, node: yaml.ScalarNode):
     """A YAML date or time; one that does not exist (30 February, month 13, hour 25) is a finding on its line."""
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
@@ -134,9 +136,9 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode):
                        "(il formato è AAAA-MM-GG, ad esempio 2025-12-31)", node.start_mark.line + 1) from None
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+PlanLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+PlanLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+PlanLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 #: how many nodes YAML aliases (``*name``) may add to a plan once expanded: a few repeated rules are fine,
 #: a "billion laughs" document (aliases of aliases) is refused before anything is built
@@ -182,7 +184,7 @@ def _check_expansion(root: yaml.Node, text_length: int) -> None:
 
 
 def _load_yaml(text: str):
-    loader = _Loader(text)
+    loader = PlanLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -459,7 +461,7 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
 
 
 def _num_it(x: float, percent: bool = False) -> str:
-    return (f"{x * 100:g}%" if percent else f"{x:g}").replace(".", ",")
+    return italian.percent_plain(x, 6) if percent else italian.plain(x)
 
 
 def _source_for(description: str, rule: Rule | None = None) -> str:
@@ -473,30 +475,8 @@ def _source_for(description: str, rule: Rule | None = None) -> str:
     return "responsabile"
 
 
-_YEAR_RE = re.compile(r"\b(20\d\d)\b|\b[a-z]{3}-(\d\d)\b|\b\d{1,2}[./-]\d{1,2}[./-](\d\d)\b", re.I)
-
-
-def _years_in(text: str) -> list[int]:
-    out = []
-    for m in _YEAR_RE.finditer(text):
-        y = m.group(1) or m.group(2) or m.group(3)
-        out.append(int(y) if len(y) == 4 else 2000 + int(y))
-    return out
-
-
 #: who provides a value, as the author reads it
 SOURCE_IT = {"responsabile": "il Responsabile", "nucleo": "il Nucleo di Valutazione", "esterno": "una fonte esterna"}
-
-
-def target_year(ind: Indicator, year: int) -> int:
-    """The year an indicator's target belongs to: its deadline's year, else a later year its target text
-    names ("100% entro il 2026"), else the plan year. PIAO are triennial: later years are kept as printed."""
-    if ind.rule.deadline is not None:
-        return ind.rule.deadline.year
-    if not any(ch.isdigit() for ch in ind.target_text):
-        return year
-    later = [y for y in _years_in(ind.target_text) if y > year]
-    return max(later) if later and ind.rule.kind != "increase" else year
 
 
 def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indicator | None:
@@ -610,7 +590,7 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
             steps.append(Step(ctx.text(s, "text", step_what, "step", required=True),
                               ctx.text(s, "tempi", step_what, "step")))
             tempi = steps[-1].tempi
-            for y in _years_in(tempi):
+            for y in years_in(tempi):
                 if y < year:
                     ctx.add("PLAN-YEAR", f"{step_what}: i tempi «{tempi}» si riferiscono al {y}, prima dell'anno del "
                             f"piano {year} (tenuti come stampati)", ctx.line_of(s, "tempi"), WARNING)
@@ -844,7 +824,7 @@ def _parse_plan(text: str, file: str, read: list | None = None) -> tuple[Plan | 
     ctx = _Ctx(file, read=read)
     try:
         data = _load_yaml(text)
-    except _DuplicateKey as e:
+    except DuplicateKey as e:
         ctx.add("PLAN-YAML", f"la chiave '{e.key}' compare due volte nella stessa tabella", e.line)
         return None, ctx.findings
     except _BadYaml as e:

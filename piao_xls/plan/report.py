@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..core import italian
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Indicator, Plan, Sector
 from ..core.targets import TargetError, explain_it, read_target
-from .planfile import SOURCE_IT, target_year
+from ..core.years import target_year
+from .planfile import SOURCE_IT
 
 
 def reading_it(ind: Indicator, year: int | None) -> str:
@@ -26,7 +28,7 @@ def reading_it(ind: Indicator, year: int | None) -> str:
 
 
 def _n(x: float) -> str:
-    return f"{x:.4g}".replace(".", ",") if not float(x).is_integer() else str(int(x))
+    return italian.plain(x, 4)
 
 
 def later_years(plan: Plan) -> dict[int, list[str]]:

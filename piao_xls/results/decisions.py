@@ -23,52 +23,26 @@ from pathlib import Path
 import yaml
 from xlsxwriter.utility import xl_col_to_name
 
+from ..core import italian
+from ..core.decisions import CORRECT, KINDS, NEUTRALISE, NOT_APPLICABLE, Decision, same_value
 from ..core.errors import ERROR, Finding
-from ..core.model import Plan, publish_round
+from ..core.model import Plan
 from ..core.targets import inputs_for, parse_date
-from ..plan.planfile import LMap, _DuplicateKey, _Loader
+from ..plan.planfile import DuplicateKey, LMap, PlanLoader
 
-NEUTRALISE = "neutralise"
-NOT_APPLICABLE = "not_applicable"
-CORRECT = "correct"
-KINDS = {NEUTRALISE: NEUTRALISE, "neutralizza": NEUTRALISE, "neutralizzazione": NEUTRALISE,
-         NOT_APPLICABLE: NOT_APPLICABLE, "non_applicabile": NOT_APPLICABLE, "non applicabile": NOT_APPLICABLE,
-         CORRECT: CORRECT, "correzione": CORRECT, "correggi": CORRECT}
 KIND_IT = {NEUTRALISE: "obiettivo neutralizzato", NOT_APPLICABLE: "indicatore non applicabile",
            CORRECT: "valore corretto"}
 KEYS = {"kind", "objective", "indicator", "input", "old", "new", "reason", "by", "date"}
 MAX_DECISIONS = 10000
 
 
-class _DecisionLoader(_Loader):
+class _DecisionLoader(PlanLoader):
     """The plan file's safe loader (line numbers, duplicate keys refused), with dates kept as text: parsed
     here, so that an impossible date (2025-13-40) is a finding with its line, not a loader crash."""
 
 
-_DecisionLoader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+_DecisionLoader.add_constructor("tag:yaml.org,2002:timestamp", PlanLoader.construct_yaml_str)
 MAX_BYTES = 2_000_000
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One decision, validated against the plan (``new`` and ``old`` already converted to engine values)."""
-
-    kind: str
-    sector: str
-    objective: str
-    indicator: str = ""
-    input: str = ""
-    old: object = None
-    new: object = None
-    reason: str = ""
-    by: str = ""
-    date: str = ""  # ISO date
-    where: str = ""  # file:line, or file: 'Decisioni'!A5
-    origin: str = "nucleo"  # or "piano" (recorded by the consolidation for what the plan itself decides)
-    file: str = ""  # where it was written, for findings about it
-    line: int | None = None
-    sheet: str = ""
-    cell: str = ""
 
 
 def load_decisions(path: str | Path, plan: Plan) -> tuple[list[Decision], list[Finding]]:
@@ -107,7 +81,7 @@ def parse_decisions(text: str, plan: Plan, file: str = "<decisioni>") -> tuple[l
 
     try:
         data = yaml.load(text, Loader=_DecisionLoader)
-    except _DuplicateKey as e:
+    except DuplicateKey as e:
         bad(f"la chiave '{e.key}' compare due volte", e.line)
         return [], findings
     except yaml.YAMLError as e:
@@ -339,38 +313,14 @@ def _value(v, unit: str, year: int):
     return x if math.isfinite(x) else _BAD
 
 
-def same_value(a, b) -> bool:
-    """Whether a reported value equals a decision's ``old`` value (numbers to 1e-9, relative)."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, date) or isinstance(b, date):
-        return a == b
-    try:
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    except (TypeError, ValueError):
-        return False
-
-
 def format_value(v, unit: str = "") -> str:
-    """A value for people, Italian style: 95%, 1.234,5, 31/12/2025, Sì, '—' for no value."""
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "Sì" if v else "No"
-    if isinstance(v, (date, datetime)):
-        return v.strftime("%d/%m/%Y")
-    if isinstance(v, (int, float)):
-        if unit == "percent":
-            return italian_number(v * 100, 2).rstrip("0").rstrip(",") + "%"
-        return italian_number(v, 2).rstrip("0").rstrip(",") if not float(v).is_integer() else italian_number(v, 0)
-    return str(v)
+    """A value for people, Italian style: 95%, 1.234,5, 1.234,50 €, 31/12/2025, Sì, '—' for no value."""
+    return italian.value(v, unit)
 
 
 def italian_number(x: float, decimals: int) -> str:
-    """1234.5 -> '1.234,50' (decimals digits), rounded as published (94.995 -> '95,00', where Python's format
-    alone would give '94,99' from the binary 94.99499999...)."""
-    s = f"{publish_round(float(x), decimals):,.{decimals}f}"
-    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    """1234.5 -> '1.234,50' (decimals digits), rounded as published (94.995 -> '95,00')."""
+    return italian.number(x, decimals)
 
 
 __all__ = ["CORRECT", "KIND_IT", "NEUTRALISE", "NOT_APPLICABLE", "Decision", "format_value", "italian_number",

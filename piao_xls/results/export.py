@@ -21,12 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from ..core.model import Plan
 from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
 from ..sheetio.text import shown_controls
 from .consolidate import Consolidation
 from .tables import TABLES, decisions, it_date, tables
 
-SCHEMA_ID = "https://piao-xls.invalid/schemas/summary/1"
+SCHEMA_ID = "https://piao-xls.invalid/schemas/summary/2"
+#: the version of the JSON document (``schema_version``): 2 gives statuses as English codes
+SCHEMA_VERSION = 2
+#: the keys without which a document is not a consolidation at all
+REQUIRED_KEYS = ("plan_id", "year", "sectors", "objectives", "indicators", "findings", "sources")
 MAX_CELL = 32000
 
 
@@ -77,9 +82,9 @@ def _jsonable(value):
 
 
 def to_json_dict(c: Consolidation) -> dict:
-    """The consolidation as JSON values: every key of :meth:`Consolidation.to_dict`, with the tables'
-    rows extended (``*_it`` texts, ``actual_values``), plus ``comune``, ``title``, ``bands``, ``decisions``."""
-    d = dict(c.to_dict())
+    """The consolidation as JSON values: ``schema_version``, every key of :meth:`Consolidation.to_dict`, with the
+    tables' rows extended (``*_it`` texts, ``actual_values``), plus ``comune``, ``title``, ``bands``, ``decisions``."""
+    d = {"schema_version": SCHEMA_VERSION, **c.to_dict()}
     d.update(tables(c))
     d.setdefault("comune", c.plan.comune)
     d.setdefault("title", c.plan.title)
@@ -87,6 +92,61 @@ def to_json_dict(c: Consolidation) -> dict:
                            for b in sorted(c.plan.scoring.bands, key=lambda b: -b.min)])
     d.setdefault("decisions", decisions(c))
     return _jsonable(d)
+
+
+def schema() -> dict:
+    """The JSON Schema of the document (docs/summary.schema.json, shipped with the package)."""
+    from importlib.resources import files
+
+    return json.loads(files(__package__).joinpath("summary.schema.json").read_text(encoding="utf-8"))
+
+
+class ResultsError(ValueError):
+    """A results document that cannot be read back (message in Italian)."""
+
+
+def check_json(data: object) -> None:
+    """Raise :class:`ResultsError` unless ``data`` is a results document of this version, valid for the schema."""
+    import jsonschema
+
+    if not isinstance(data, dict) or any(k not in data for k in REQUIRED_KEYS):
+        missing = [k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]
+        raise ResultsError(f"non è un file di risultati di «consolidate --json» (mancano: {', '.join(missing)})")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ResultsError(f"file dei risultati di un'altra versione di piao-xls (versione dello schema "
+                           f"{data.get('schema_version', 1)!s:.20}, attesa {SCHEMA_VERSION}): rieseguire consolidate")
+    validator = jsonschema.Draft202012Validator(schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise ResultsError(_schema_error_it(error))
+
+
+def _schema_error_it(error) -> str:
+    where = list(error.absolute_path)
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if isinstance(error.instance, dict) and k not in error.instance]
+        what = f"mancano {', '.join(missing)}"
+    else:
+        what = f"valore non valido {error.instance!r:.40}"
+    if len(where) >= 2 and isinstance(where[1], int):
+        field = f": «{where[2]}»" if len(where) > 2 else ""
+        return f"«{where[0]}» riga {where[1] + 1}{field}: {what}"
+    return f"«{'/'.join(str(w) for w in where) or 'documento'}»: {what}"
+
+
+def from_json(text: str, plan: Plan) -> dict:
+    """A document written by :func:`write_json`, read back and checked: valid JSON of this schema version,
+    valid for the schema, of ``plan`` (same plan id and fingerprint). Raises :class:`ResultsError`."""
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise ResultsError(f"file dei risultati illeggibile ({e})") from e
+    if isinstance(data, dict) and all(k in data for k in REQUIRED_KEYS) and (
+            data["plan_id"] != plan.plan_id or data.get("fingerprint", plan.fingerprint) != plan.fingerprint):
+        raise ResultsError(f"i risultati sono di un altro piano ({data['plan_id']!s:.80}) o di un'altra versione del "
+                           f"piano {plan.plan_id}: indicare il piano usato con --plan")
+    check_json(data)
+    return data
 
 
 def write_json(c: Consolidation, path: str | Path) -> None:
@@ -138,7 +198,7 @@ COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
         ("obiettivi_raggiunti", "objectives_reached", INT),
         ("obiettivi_parzialmente_raggiunti", "objectives_partly", INT),
         ("obiettivi_non_raggiunti", "objectives_not_reached", INT),
-        ("obiettivi_non_rendicontati", "objectives_not_reported", INT), ("stato", "status", TEXT)]),
+        ("obiettivi_non_rendicontati", "objectives_not_reported", INT), ("stato", "status_it", TEXT)]),
     "objectives": ("objectives", [
         ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("numero", "number", INT),
         ("titolo", "title", TEXT), ("peso", "weight", NUMBER), ("raggiungimento", "achievement", NUMBER),
@@ -242,5 +302,5 @@ def write_csv_excel(c: Consolidation, folder: str | Path) -> list[Path]:
     return write_csv(c, folder, EXCEL_IT)
 
 
-__all__ = ["EXCEL_IT", "OPEN_DATA", "clean_text", "guard_formula", "to_json_dict", "write_csv", "write_csv_excel",
-           "write_json", "write_text_atomic"]
+__all__ = ["EXCEL_IT", "OPEN_DATA", "SCHEMA_VERSION", "ResultsError", "check_json", "clean_text", "from_json",
+           "guard_formula", "schema", "to_json_dict", "write_csv", "write_csv_excel", "write_json", "write_text_atomic"]

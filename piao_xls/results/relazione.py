@@ -11,27 +11,26 @@ headless (``soffice --convert-to pdf``), in a throw-away profile.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import subprocess
 import tempfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
+from ..core import italian
 from ..core.errors import SEVERITY_IT
 from ..core.model import Plan
-from ..returns.reader import STATUS_IT
 from ..sheetio.atomic import write_bytes_atomic
 from ..sheetio.docprops import document_time
 from ..sheetio.text import shown_controls
 from . import relazione_charts as charts
-from .decisions import italian_number
+from .export import ResultsError, from_json, to_json_dict
+from .tables import FILE_STATUS_IT, SECTOR_STATUS_IT, label
 
 FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
 MAX_FINDINGS = 300  # rows of the anomalies table; the summary workbook lists them all
 PDF_TIMEOUT = 300
-REQUIRED_KEYS = ("plan_id", "year", "sectors", "objectives", "indicators", "findings", "sources")
 ERRORS = ("error", "errore")
 MISSING = {"missing", "non rendicontato"}
 NOT_COUNTED = {"informative", "informativo", "not_applicable", "non applicabile"}
@@ -61,56 +60,29 @@ class RelazioneError(Exception):
 # --- input -----------------------------------------------------------------------------------------------------
 
 def load_results(path: str | Path, plan: Plan) -> dict:
-    """The JSON written by ``consolidate --json``, checked against ``plan`` (same plan id and fingerprint)."""
+    """The JSON written by ``consolidate --json``, read back by :func:`piao_xls.results.export.from_json` (schema
+    version, JSON Schema, same plan id and fingerprint)."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+        return from_json(path.read_text(encoding="utf-8"), plan)
+    except (OSError, UnicodeDecodeError) as e:
         raise RelazioneError(f"{path}: file dei risultati illeggibile ({e})") from e
-    if not isinstance(data, dict) or any(k not in data for k in REQUIRED_KEYS):
-        missing = [k for k in REQUIRED_KEYS if not isinstance(data, dict) or k not in data]
-        raise RelazioneError(f"{path}: non è un file di risultati di «consolidate --json» (mancano: "
-                             f"{', '.join(missing)})")
-    if data["plan_id"] != plan.plan_id or data.get("fingerprint", plan.fingerprint) != plan.fingerprint:
-        raise RelazioneError(f"{path}: i risultati sono di un altro piano ({data['plan_id']}) o di un'altra "
-                             f"versione del piano {plan.plan_id}: indicare il piano usato con --plan")
-    for key in ("sectors", "objectives", "indicators", "findings", "sources"):
-        if not isinstance(data[key], list) or not all(isinstance(r, dict) for r in data[key]):
-            raise RelazioneError(f"{path}: «{key}» non è una lista di righe")
-    data.setdefault("decisions", [])
-    if not isinstance(data["decisions"], list) or not all(isinstance(r, dict) for r in data["decisions"]):
-        raise RelazioneError(f"{path}: «decisions» non è una lista di righe")
-    for key, fields in _NUMBERS.items():
-        for n, row in enumerate(data[key], start=1):
-            for f in fields:
-                v = row.get(f)
-                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                    raise RelazioneError(f"{path}: «{key}» riga {n}: «{f}» deve essere un numero, non {v!r:.40}")
-    for n, row in enumerate(data["sectors"], start=1):
-        if not isinstance(row.get("code"), str):
-            raise RelazioneError(f"{path}: «sectors» riga {n}: manca il codice del settore")
-    return data
-
-
-_NUMBERS = {"sectors": ("score",), "objectives": ("weight", "achievement", "points", "weight_applied"),
-            "indicators": ("achievement",)}
+    except ResultsError as e:
+        raise RelazioneError(f"{path}: {e}") from e
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
 
 def _num(x, decimals: int) -> str:
-    return "—" if x is None else italian_number(float(x), decimals)
+    return "—" if x is None else italian.number(float(x), decimals)
 
 
 def _pct(x, decimals: int) -> str:
-    return "—" if x is None else italian_number(float(x) * 100, decimals) + "%"
+    return "—" if x is None else italian.number(float(x) * 100, decimals) + "%"
 
 
 def _weight(x) -> str:
-    if x is None:
-        return "—"
-    x = float(x)
-    return italian_number(x, 0) if x.is_integer() else italian_number(x, 2).rstrip("0").rstrip(",")
+    return "—" if x is None else italian.plain(float(x), 2)
 
 
 def _when(text) -> str:
@@ -122,8 +94,13 @@ def _when(text) -> str:
     except ValueError:
         return str(text)
     if len(str(text)) <= 10:
-        return d.strftime("%d/%m/%Y")
-    return d.strftime("%d/%m/%Y %H:%M")
+        return italian.day(d.date())
+    return f"{italian.day(d.date())} {d:%H:%M}"
+
+
+def _status(sector: dict) -> str:
+    """A sector's status in Italian (a results file of an earlier version holds the Italian word already)."""
+    return label(SECTOR_STATUS_IT, sector.get("status", ""))
 
 
 def _short(text: str, n: int) -> str:
@@ -170,7 +147,7 @@ def method_text(plan: Plan) -> list[str]:
                    "peso di ciascun indicatore (1 se il piano non lo indica).")
     if p.threshold is not None:
         out.append(f"Soglia minima: un obiettivo il cui raggiungimento, pubblicato con {dec} decimali, è inferiore "
-                   f"al {_num(p.threshold * 100, 2).rstrip('0').rstrip(',')}% vale 0.")
+                   f"al {italian.plain(p.threshold * 100, 2)}% vale 0.")
     else:
         out.append("Il piano non prevede una soglia minima: ogni obiettivo conta per il raggiungimento ottenuto.")
     out.append("Un indicatore senza valore è «non rendicontato» e vale 0. Se la scheda di un Responsabile non è "
@@ -430,12 +407,12 @@ def render_docx(data: dict, plan: Plan) -> bytes:
            f"{len(sectors) - len(scored)}.")
     d.table(["Settore", "Responsabile", "Punteggio", "Fascia", "Stato"],
             [[f"{s['code']} – {s.get('name', '')}", s.get("responsabile", ""), _num(s.get("score"), dec),
-              f"{s.get('band', '')} – {s.get('band_label', '')}" if s.get("band") else "—", s.get("status", "")]
+              f"{s.get('band', '')} – {s.get('band_label', '')}" if s.get("band") else "—", _status(s)]
              for s in sectors], [5, 4.2, 2, 2.8, 3], right={2})
     top = max(policy.bands, key=lambda b: b.min)
     bottom = min(policy.bands, key=lambda b: b.min)
     bars = [{"label": f"{s['code']} – {s.get('name', '')}", "score": s.get("score"), "band": s.get("band", ""),
-             "note": f"non valutato ({s.get('status', '')})",
+             "note": f"non valutato ({_status(s)})",
              "top": s.get("band") == top.code, "bottom": s.get("band") == bottom.code} for s in sectors]
     groups = charts.chunks(bars)
     for k, group in enumerate(groups):
@@ -451,11 +428,11 @@ def render_docx(data: dict, plan: Plan) -> bytes:
         d.heading(f"{code} – {s.get('name', '')}", 2)
         d.para(f"Responsabile: {s.get('responsabile', '') or '—'}.")
         if s.get("score") is None:
-            d.para(f"Settore non valutato: {s.get('status', '')}. Gli obiettivi sono elencati senza punteggio.",
+            d.para(f"Settore non valutato: {_status(s)}. Gli obiettivi sono elencati senza punteggio.",
                    italic=True)
         else:
             d.para(f"Punteggio: {_num(s['score'], dec)} su 100 — fascia {s.get('band', '')} "
-                   f"({s.get('band_label', '')}). Stato: {s.get('status', '')}.", bold=True)
+                   f"({s.get('band_label', '')}). Stato: {_status(s)}.", bold=True)
         rows, bars = [], []
         total_w = 0.0
         for o in by_sector.get(code, []):
@@ -482,7 +459,7 @@ def render_docx(data: dict, plan: Plan) -> bytes:
         d.table(["N.", "Obiettivo", "Peso", "Peso applicato", "Raggiungimento", "Punti", "Fascia"], rows,
                 [0.8, 6.5, 1.2, 1.7, 2.8, 1.6, 1.4], right={2, 3, 4, 5}, bold_last=s.get("score") is not None)
         if s.get("score") is None:  # shown as such: no bar, the reason on every objective
-            bars = [{**b, "state": "unscored", "note": f"settore non valutato ({s.get('status', '')})"}
+            bars = [{**b, "state": "unscored", "note": f"settore non valutato ({_status(s)})"}
                     for b in bars]
         if bars:
             groups = charts.chunks(bars)
@@ -535,7 +512,7 @@ def render_docx(data: dict, plan: Plan) -> bytes:
     d.para("Le schede lette, con l'impronta SHA-256 che le identifica e la data di ricezione (data del file "
            "nella cartella delle schede ricevute).")
     rows = [[_short(Path(str(x.get("path", ""))).name, 60), _when(x.get("received") or x.get("saved")),
-             STATUS_IT.get(x.get("status"), str(x.get("status", ""))),
+             FILE_STATUS_IT.get(x.get("status"), str(x.get("status", ""))),
              str(x.get("used_for", "") or "—").replace(",", ", "),
              x.get("sha256", "") or "—"] for x in data["sources"]]
     if rows:
@@ -614,13 +591,8 @@ def write_relazione(data: dict, plan: Plan, docx_path: str | Path, pdf: bool = T
 
 
 def results_of(consolidation) -> dict:
-    """A consolidation as the Relazione reads it (the same dict its JSON holds, dates as ISO text)."""
-    def iso(v):
-        return v.isoformat() if isinstance(v, (date, datetime)) else v
-
-    data = consolidation.to_dict()
-    data["decisions"] = [{k: iso(v) for k, v in x.items()} for x in data.get("decisions", [])]
-    return data
+    """A consolidation as the Relazione reads it: the document its JSON holds (:func:`to_json_dict`)."""
+    return to_json_dict(consolidation)
 
 
 __all__ = ["RelazioneError", "docx_to_pdf", "load_results", "method_text", "render_docx", "results_of",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import textwrap
 
-from .decisions import italian_number
+from ..core.italian import number as italian_number
 
 WIDTH_IN = 6.3  # 16 cm
 DPI = 200

@@ -24,11 +24,12 @@ import math
 from datetime import date, datetime
 from pathlib import Path
 
+from ..core import italian
 from ..core.gcpause import paused_gc
 from ..sheetio.atomic import write_bytes_atomic
 from .consolidate import NOT_EVALUABLE, Consolidation
 from .export import MAX_CELL, clean_text, guard_formula, write_csv, write_csv_excel, write_json
-from .tables import decisions, finite, label, tables
+from .tables import SECTOR_STATUS_IT, decisions, finite, label, tables
 
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -70,7 +71,7 @@ SHEETS = {
         ("objectives_reached", "Obiettivi raggiunti", 11, "int"),
         ("objectives_partly", "Parzialmente raggiunti", 12, "int"),
         ("objectives_not_reached", "Non raggiunti", 10, "int"),
-        ("objectives_not_reported", "Non rendicontati", 12, "int"), ("status", "Stato", 20, "text"),
+        ("objectives_not_reported", "Non rendicontati", 12, "int"), ("status_it", "Stato", 20, "text"),
         ("note", "Note", 40, "text")]),
     "objectives": ("Obiettivi", "Obiettivi", [
         ("sector", "Settore", 8, "text"), ("objective", "Obiettivo", 9, "text"), ("number", "N.", 5, "int"),
@@ -264,7 +265,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
                     wb.add_format({"bold": True, "font_size": 12}))
     if name == "sectors":
-        legend = "; ".join(f"{b.code} ({b.label}) da {b.min:g}".replace(".", ",") for b in bands)
+        legend = "; ".join(f"{b.code} ({b.label}) da {italian.plain(b.min)}" for b in bands)
         ws.write_string(1, 0, f"Punteggio da 0 a 100. Fasce: {legend}.", wb.add_format({"font_size": FONT,
                                                                                       "italic": True}))
     elif name == "indicators":
@@ -300,7 +301,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                         extra = {"bg_color": BAND_FILL.get(band_rank.get(row.get("band"), 9), RED)}
                     ws.write_number(i, j, v, fmt(num_format=F_SCORE, **extra))
                 else:  # a sector the plan makes not evaluable says so; any other unscored one is «non valutato»
-                    word = NOT_EVALUABLE if row.get("status") == NOT_EVALUABLE else NOT_SCORED
+                    word = SECTOR_STATUS_IT[NOT_EVALUABLE] if row.get("status") == NOT_EVALUABLE else NOT_SCORED
                     ws.write_string(i, j, word, greyed)
                     shown.append((word, width))
                 continue
@@ -452,7 +453,7 @@ def _overview_charts(wb, c: Consolidation, t: dict, data: _ChartData) -> list:
                         + [b.min for b in band_lines])
         many = len(rows) > 8  # short labels
         headers = (["Settore", "Punteggio", "Non valutato (n.v.)" if many else "Non valutato"]
-                   + [f"Fascia {b.code} ({b.label}) da {b.min:g}" for b in band_lines])
+                   + [f"Fascia {b.code} ({b.label}) da {italian.plain(b.min)}" for b in band_lines])
         first, last = data.block(headers, rows or [["-", None, None] + [b.min for b in band_lines]])
         cats = data.range(first, last, 0)
         ch = wb.add_chart({"type": "column"})
@@ -541,7 +542,7 @@ def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview:
                        "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
         ch.set_x_axis({"num_font": {"size": 8, "rotation": -45 if len(rows) > 12 else 0}})
         ch.set_legend({"position": "bottom", "font": {"size": 8}})
-        status = f" - {NOT_SCORED} ({s.get('status', '')})" if unscored else ""
+        status = f" - {NOT_SCORED} ({s.get('status_it', '')})" if unscored else ""
         name = f"{s['code']} {s['name']}"
         name = name if len(name) <= 60 else name[:59] + "…"
         ch.set_title({"name": clean_text(f"{name}: raggiungimento degli obiettivi{status}"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+from ..core import italian
 from ..core.errors import SEVERITY_IT
 from ..core.targets import inputs_for
 from ..returns.reader import STATUS_IT
@@ -22,8 +23,12 @@ from .consolidate import Consolidation
 
 INDICATOR_STATUS_IT = {"scored": "valutato", "missing": "non rendicontato", "invalid": "non valutabile",
                        "informative": "informativo", "not_applicable": "non applicabile",
-                       "not_available": "non disponibile",
+                       "not_available": "non disponibile", "not_received": "non pervenuto", "conflict": "conflitto",
                        "neutralised": "neutralizzato", "neutralized": "neutralizzato"}
+SECTOR_STATUS_IT = {"scored": "valutato", "scored_with_issues": "valutato con anomalie",
+                    "not_received": "non pervenuto", "conflict": "conflitto", "not_evaluable": "non valutabile"}
+#: a file's status: the reader's, or "skipped" (not a workbook)
+FILE_STATUS_IT = {**STATUS_IT, "skipped": "ignorato"}
 SOURCE_IT = {"responsabile": "Responsabile", "nucleo": "Nucleo di Valutazione", "esterno": "Certificazione esterna"}
 KIND_IT = {"all": "tutti i settori", "sector": "settore", "source": "fonte di verifica"}
 UNIT_IT = {"percent": "percentuale", "number": "numero", "amount": "euro", "date": "data", "yes_no": "sì/no"}
@@ -47,55 +52,33 @@ def used_for_it(text: str) -> str:
     return ", ".join(out)
 
 
-# --- Italian numbers ------------------------------------------------------------------------
+# --- Italian numbers (one module: piao_xls.core.italian) -----------------------------------
 
-_SWAP = str.maketrans(",.", ".,")
-
-
-def finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _integral(x: float) -> bool:
-    return math.isfinite(x) and abs(x - round(x)) < 1e-9
+finite = italian.finite
 
 
 def it_number(x: float, decimals: int = 2) -> str:
     """``1234567.891`` -> ``1.234.567,89`` (empty for a value that is not a finite number)."""
-    return f"{x:,.{decimals}f}".translate(_SWAP) if math.isfinite(x) else ""
+    return italian.number(x, decimals)
 
 
 def it_plain(x: float) -> str:
     """A number with as many decimals as it has (up to 6): ``3`` -> ``3``, ``-2.5`` -> ``-2,5``."""
-    if not math.isfinite(x):
-        return ""
-    if _integral(x):
-        return it_number(round(x), 0)
-    return f"{x:,.6f}".rstrip("0").rstrip(".").translate(_SWAP)
+    return italian.plain(x)
 
 
 def it_percent(fraction: float) -> str:
     """``0.97`` -> ``97%``; ``0.944444`` -> ``94,44%``."""
-    v = fraction * 100
-    return f"{it_number(v, 0 if _integral(v) else 2)}%" if math.isfinite(v) else ""
+    return italian.percent(fraction)
 
 
 def it_amount(x: float) -> str:
-    return f"{it_number(x, 2)} €"
+    return italian.amount(x)
 
 
 def it_date(d) -> str:
     """A date, datetime or ISO string -> ``05/12/2025`` (``05/12/2025 10:30`` with a time)."""
-    if isinstance(d, str):
-        try:
-            d = datetime.fromisoformat(d.replace("Z", "+00:00"))
-        except ValueError:
-            return d
-    if isinstance(d, datetime):
-        return f"{d:%d/%m/%Y %H:%M}" if (d.hour, d.minute, d.second) != (0, 0, 0) else f"{d:%d/%m/%Y}"
-    if isinstance(d, date):
-        return f"{d:%d/%m/%Y}"
-    return "" if d is None else str(d)
+    return italian.day(d)
 
 
 def it_value(value, unit: str) -> str:
@@ -103,7 +86,7 @@ def it_value(value, unit: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "Sì" if value else "No"
+        return italian.yes_no(value)
     if isinstance(value, (date, datetime)):
         return it_date(value)
     if not finite(value):
@@ -129,27 +112,16 @@ def json_value(value):
 # --- the values each indicator was scored from ---------------------------------------------
 
 def indicator_values(c: Consolidation) -> dict[str, dict[str, object]]:
-    """Indicator id -> {input name: typed value} for every indicator with a value in the submission
-    the consolidation used (``sources[*].used_for``). A consolidation row may carry its own ``values``
-    (e.g. after a decision of the Nucleo corrected one): those win."""
-    by_path = {r.path: r for r in c.results}
-    indicators = {s.code: s.indicators for s in c.plan.sectors}
+    """Indicator id -> {input name: typed value} for every indicator with a value in the submissions the
+    evaluation used (as reported: a correction of the Nucleo is listed among the decisions)."""
     out: dict[str, dict[str, object]] = {}
-    for src in c.sources:
-        res = by_path.get(src.get("path"))
-        if res is None or not src.get("used_for"):
-            continue
-        for part in src["used_for"].split(","):
-            code, _, source = part.partition(":")
-            sub = res.sectors.get(code)
-            if sub is None or code not in indicators:
-                continue
-            for ind in indicators[code]:
-                if ind.source == (source or "responsabile") and ind.id in sub.values:
-                    out[ind.id] = dict(sub.values[ind.id].items())
-    for row in c.indicators:
-        if isinstance(row.get("values"), dict):
-            out[row["indicator"]] = dict(row["values"])
+    if c.evaluation is None:
+        return out
+    for s in c.evaluation.sectors:
+        for o in s.objectives:
+            for i in o.indicators:
+                if i.reported is not None:
+                    out[i.indicator_id] = dict(i.reported.items())
     return out
 
 
@@ -202,7 +174,8 @@ def tables(c: Consolidation) -> dict[str, list[dict]]:
     for r in c.sectors:
         score = r.get("score")
         policy = c.plan.scoring  # as published: the band goes with the figure printed next to it
-        sectors.append({**r, "score_it": it_number(policy.published(score), policy.precision) if finite(score) else ""})
+        sectors.append({**r, "score_it": it_number(policy.published(score), policy.precision) if finite(score) else "",
+                        "status_it": label(SECTOR_STATUS_IT, r.get("status"))})
     objectives = []
     for r in c.objectives:
         a, p = r.get("achievement"), r.get("points")
@@ -224,7 +197,7 @@ def tables(c: Consolidation) -> dict[str, list[dict]]:
                            "source_it": label(SOURCE_IT, r.get("source")),
                            "_view": view})
     findings = [{**r, "severity_it": label(SEVERITY_IT, r.get("severity"))} for r in c.findings]
-    sources = [{**r, "status_it": label(STATUS_IT, r.get("status")), "kind_it": label(KIND_IT, r.get("kind")),
+    sources = [{**r, "status_it": label(FILE_STATUS_IT, r.get("status")), "kind_it": label(KIND_IT, r.get("kind")),
                 "used_for_it": used_for_it(r.get("used_for", "")), "saved_it": it_date(r.get("saved") or None)}
                for r in c.sources]
     return {"sectors": sectors, "objectives": objectives, "indicators": indicators, "findings": findings,

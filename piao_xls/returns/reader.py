@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 
+from ..core import italian as it
 from ..core.answers import NOT_AVAILABLE, is_not_available, parse_yes_no
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
@@ -294,7 +295,7 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
         if v is not None and v.kind == "date" and isinstance(v.minimum, date) and isinstance(v.maximum, date):
             lo, hi = v.minimum, v.maximum  # the window the workbook states (it follows the target's year)
         if not lo <= d <= hi:
-            return None, f"data {d:%d/%m/%Y} fuori dal periodo ammesso ({lo:%d/%m/%Y} - {hi:%d/%m/%Y})", None
+            return None, f"data {it.day(d)} fuori dal periodo ammesso ({it.day(lo)} - {it.day(hi)})", None
         return d, None, warn
     # numeric units
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
@@ -305,14 +306,15 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
     if unit == "percent":
         hi = v.maximum if v and v.maximum is not None else 1.0
         if not 0 <= x <= hi:
-            hint = f" (forse intendeva {x:g}%?)" if 1 < x <= 100 * hi else ""
-            return None, f"percentuale {x * 100:g}% fuori dall'intervallo 0% - {hi * 100:g}%{hint}", None
+            hint = f" (forse intendeva {it.plain(x)}%?)" if 1 < x <= 100 * hi else ""
+            return None, (f"percentuale {it.percent_plain(x, 6)} fuori dall'intervallo 0% - "
+                          f"{it.percent_plain(hi, 6)}{hint}"), None
     elif unit == "amount" and x < 0:
-        return None, f"importo negativo ({x:g} €): inserire un importo maggiore o uguale a 0", None
+        return None, f"importo negativo ({it.amount(x)}): inserire un importo maggiore o uguale a 0", None
     elif unit == "number" and v and v.minimum is not None and x < v.minimum:
-        return None, f"valore {x:g} inferiore al minimo ammesso ({v.minimum:g})", None
+        return None, f"valore {it.plain(x)} inferiore al minimo ammesso ({it.plain(v.minimum)})", None
     if v and isinstance(v.maximum, (int, float)) and unit in ("amount", "number") and x > v.maximum:
-        return None, f"valore {x:g} superiore al massimo ammesso ({v.maximum:g})", None
+        return None, f"valore {it.plain(x)} superiore al massimo ammesso ({it.plain(v.maximum)})", None
     return x, None, None
 
 
@@ -703,8 +705,8 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
                 raws[key] = raw = None
             else:
                 findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
-                                        f"il suo risultato ({computed:g}); inserire direttamente il valore", file=file,
-                                        sheet=layout.name, cell=a1(r, c)))
+                                        f"il suo risultato ({it.plain(computed)}); inserire direttamente il valore",
+                                        file=file, sheet=layout.name, cell=a1(r, c)))
                 raws[key] = raw = computed
         if raw is not None:
             if type(raw) is not str or not raw.isspace():
@@ -1011,7 +1013,7 @@ def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmissio
         elif (sc.achievement is not None and sc.achievement < 1 - 1e-12 and not bad
               and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
             res.findings.append(Finding(
-                "WB-ANALYSIS", ERROR, f"indicatore {ind.id} raggiunto al {sc.achievement * 100:.2f}%: "
+                "WB-ANALYSIS", ERROR, f"indicatore {ind.id} raggiunto al {it.number(sc.achievement * 100, 2)}%: "
                 "compilare l'«Analisi scostamenti rispetto al target»", file=file, sheet=sub.sheet,
                 cell=_first_ref(sub, ind.id, "analisi")))
 

@@ -1,0 +1,122 @@
+"""Italian text of numbers, percentages, amounts, dates and plurals: one module, built on babel (CLDR it_IT).
+
+Every figure a person reads goes through here. A figure is first rounded as published —
+:func:`piao_xls.core.model.publish_round`: at 15 significant digits, then half away from zero, as Excel's
+ROUND — and only then written with Italian separators, so 0.94995 is «95,00%» everywhere, and never
+«94,99%» in one output and «95,00» in another. Numbers are never written in exponent notation
+(2.5e6 is «2.500.000»), and a negative amount is «-1.234,50 €».
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from babel.numbers import format_decimal
+
+from .model import publish_round
+
+LOCALE = "it_IT"
+#: the most decimals a plain number shows (beyond, it is rounded)
+MAX_DECIMALS = 6
+EMPTY = ""
+
+
+def finite(x: object) -> bool:
+    """Whether ``x`` is a finite number (not a bool)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def rounded(x: float, decimals: int) -> float:
+    """``x`` rounded as published: half away from zero, on the figure a person reads (see module doc)."""
+    return publish_round(float(x), decimals)
+
+
+def _pattern(decimals: int, optional: bool = False) -> str:
+    if decimals <= 0:
+        return "#,##0"
+    return "#,##0." + ("#" if optional else "0") * decimals
+
+
+def number(x: float, decimals: int = 2) -> str:
+    """``1234567.891`` -> ``1.234.567,89``: exactly ``decimals`` decimals ("" for a value that is not finite)."""
+    if not finite(x):
+        return EMPTY
+    return format_decimal(rounded(x, decimals), format=_pattern(decimals), locale=LOCALE)
+
+
+def plain(x: float, decimals: int = MAX_DECIMALS) -> str:
+    """A number with the decimals it has, up to ``decimals``: ``3`` -> ``3``, ``-2.5`` -> ``-2,5``,
+    ``2500000.0`` -> ``2.500.000``, ``0.1 + 0.2`` -> ``0,3``."""
+    if not finite(x):
+        return EMPTY
+    text = format_decimal(rounded(x, decimals), format=_pattern(decimals, optional=True), locale=LOCALE)
+    return "0" if text in ("-0", "") else text
+
+
+def percent(fraction: float, decimals: int = 2) -> str:
+    """``0.97`` -> ``97%``; ``0.944444`` -> ``94,44%``; ``0.94995`` -> ``95%`` (rounded as published first:
+    a whole figure shows no decimals)."""
+    if not finite(fraction):
+        return EMPTY
+    v = rounded(fraction * 100, decimals)
+    return f"{number(v, 0) if float(v).is_integer() else number(v, decimals)}%"
+
+
+def percent_plain(fraction: float, decimals: int = 2) -> str:
+    """A percentage with the decimals it has, up to ``decimals``: ``0.905`` -> ``90,5%``."""
+    return f"{plain(fraction * 100, decimals)}%" if finite(fraction) else EMPTY
+
+
+def amount(x: float) -> str:
+    """``-1234.5`` -> ``-1.234,50 €``."""
+    return f"{number(x, 2)} €" if finite(x) else EMPTY
+
+
+def day(d: date | datetime | str | None) -> str:
+    """A date, date-time or ISO text -> ``05/12/2025`` (``05/12/2025 10:30`` with a time of day); text that is
+    not a date is returned as it is."""
+    if isinstance(d, str):
+        try:
+            d = datetime.fromisoformat(d.replace("Z", "+00:00"))
+        except ValueError:
+            return d
+    if isinstance(d, datetime):
+        return f"{d:%d/%m/%Y %H:%M}" if (d.hour, d.minute, d.second) != (0, 0, 0) else f"{d:%d/%m/%Y}"
+    if isinstance(d, date):
+        return f"{d:%d/%m/%Y}"
+    return EMPTY if d is None else str(d)
+
+
+def yes_no(v: bool) -> str:
+    return "Sì" if v else "No"
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """``1 segnalazione``, ``2 segnalazioni``, ``0 segnalazioni``."""
+    return f"{number(n, 0)} {one if n == 1 else many}"
+
+
+def value(v: object, unit: str = "", empty: str = "—", decimals: int = 2) -> str:
+    """One value as a person reads it, by its unit (``percent``, ``amount``, ``date``, ``yes_no``, ``number``):
+    ``95%``, ``1.234,5`` (the decimals it has, up to ``decimals``), ``1.234,50 €``, ``31/12/2025``, ``Sì``;
+    ``empty`` for None."""
+    if v is None:
+        return empty
+    if isinstance(v, bool):
+        return yes_no(v)
+    if isinstance(v, (date, datetime)):
+        return day(v)
+    if isinstance(v, (int, float)):
+        if not math.isfinite(v):
+            return empty
+        if unit == "percent":
+            return percent_plain(v, decimals)
+        if unit == "amount":
+            return amount(v)
+        return plain(v, decimals)
+    return str(v)
+
+
+__all__ = ["amount", "day", "finite", "number", "percent", "percent_plain", "plain", "plural", "rounded", "value",
+           "yes_no"]

@@ -1,0 +1,197 @@
+"""The evaluation as one pure step: a plan evaluated on submissions built in memory gives the same Evaluation as
+through workbooks; which submission counts is decided from provenance; the JSON is the Evaluation rendered,
+with English statuses, read back through the same schema.
+
+Expected figures come from tests/scenario.py (worked out by hand from docs/scoring.md).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+from scenario import (
+    NUCLEO_VALUES,
+    SF_ANALYSES,
+    SF_EXPECTED_BAND,
+    SF_EXPECTED_POINTS,
+    SF_EXPECTED_SCORE,
+    SF_VALUES,
+)
+
+from piao_xls.core.decisions import CORRECT, NEUTRALISE, Decision
+from piao_xls.core.evaluation import (
+    Choice,
+    IndicatorStatus,
+    Outcome,
+    Provenance,
+    SectorStatus,
+    Submission,
+    evaluate,
+)
+from piao_xls.forms.layout import sector_workbook, source_workbook
+from piao_xls.forms.writer import render
+from piao_xls.results.consolidate import consolidate
+from piao_xls.results.consolidate import render as render_rows
+from piao_xls.results.export import ResultsError, from_json, to_json_dict
+
+
+def _inputs(values: dict) -> tuple[dict, dict]:
+    """``{"SF-1.1|value": 0.9, "SF-1.1|analisi": "..."}`` -> (values by indicator and input, texts by key)."""
+    vals: dict[str, dict[str, object]] = {}
+    texts = {}
+    for key, v in values.items():
+        ind, _, name = key.partition("|")
+        if name == "analisi":
+            texts[key] = v
+        else:
+            vals.setdefault(ind, {})[name] = v
+    return vals, texts
+
+
+def _memory(plan) -> list[Submission]:
+    """What the Responsabile of SF and the Nucleo send, typed in: no workbook."""
+    vals, texts = _inputs({**SF_VALUES, **SF_ANALYSES})
+    out = [Submission("SF", "responsabile", vals, texts, Provenance(sent="2026-01-20T10:00:00"))]
+    for sector in plan.sectors:  # the Nucleo's form has a sheet for every sector with an indicator it certifies
+        own = [i for i in sector.indicators if i.source == "nucleo"]
+        if not own:
+            continue
+        vals, texts = _inputs({k: v for k, v in NUCLEO_VALUES.items() if k.startswith(f"{sector.code}-")})
+        vals = {i.id: vals.get(i.id, {"value": None}) for i in own}
+        out.append(Submission(sector.code, "nucleo", vals, texts, Provenance(sent="2026-01-21T09:00:00")))
+    return out
+
+
+DECISIONS = [Decision(CORRECT, "SF", "SF-1", "SF-1.1", "value", 0.9, 0.95, "errore di trascrizione", "Nucleo",
+                      "2026-03-10"),
+             Decision(NEUTRALISE, "SF", "SF-3", reason="norma sopravvenuta", by="Nucleo", date="2026-03-10")]
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory, plan):
+    folder = tmp_path_factory.mktemp("returned")
+    (folder / "sf.xlsx").write_bytes(render(sector_workbook(plan, plan.sector("SF")),
+                                            prefill={**SF_VALUES, **SF_ANALYSES}))
+    (folder / "nucleo.xlsx").write_bytes(render(source_workbook(plan, "nucleo"), prefill=NUCLEO_VALUES))
+    return folder
+
+
+@pytest.mark.parametrize("decisions", [[], DECISIONS], ids=["plain", "with-decisions"])
+def test_submissions_in_memory_give_the_evaluation_of_the_workbooks(plan, returned, decisions):
+    through_files = consolidate([returned], plan, decisions=decisions).evaluation
+    in_memory = evaluate(plan, _memory(plan), decisions)
+    assert in_memory == through_files
+    assert [[(u.sector, u.source) for u in s.used] for s in in_memory.sectors] == \
+        [[(u.sector, u.source) for u in s.used] for s in through_files.sectors]
+    # and what every output shows is the same
+    files_doc = to_json_dict(consolidate([returned], plan, decisions=decisions))
+    memory_doc = to_json_dict(render_rows(in_memory))
+    for key in ("sectors", "objectives", "indicators", "decisions"):
+        assert memory_doc[key] == files_doc[key], key
+
+
+def test_the_evaluation_holds_the_hand_computed_figures_as_codes(plan):
+    ev = evaluate(plan, _memory(plan))
+    sf = ev.sector("SF")
+    assert sf.status is SectorStatus.SCORED and sf.score == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
+    assert sf.band == SF_EXPECTED_BAND and sf.published == round(SF_EXPECTED_SCORE, 2)
+    assert {o.objective_id: o.points for o in sf.objectives} == pytest.approx(SF_EXPECTED_POINTS)
+    # every objective of SF is reached fully but SF-1, SF-2, SF-4, SF-5, SF-6 (partly)
+    assert sf.count(Outcome.REACHED) == 4 and sf.count(Outcome.PARTLY) == 5
+    assert all(o.weight_applied == o.weight for o in sf.objectives)  # nothing left out: weights as planned
+    # the other sectors: nothing from their Responsabili; the Nucleo's empty sheet does not make them scored
+    sa = ev.sector("SA")
+    assert sa.status is SectorStatus.NOT_RECEIVED and sa.score is None
+    assert {i.status for o in sa.objectives for i in o.indicators} == {IndicatorStatus.NOT_RECEIVED}
+    assert [n.reason.code for n in ev.notes] == ["sector_not_received"] * 3
+    assert json.dumps(sf.status) == '"scored"'  # an English token wherever it goes
+
+
+def test_a_neutralised_objective_renormalises_the_applied_weights(plan):
+    ev = evaluate(plan, _memory(plan), DECISIONS)
+    sf = ev.sector("SF")
+    applied = {o.objective_id: o.weight_applied for o in sf.objectives}
+    # SF-3 (weight 10) left out: the other 90 points of weight count as 100
+    assert applied["SF-3"] is None and applied["SF-6"] == pytest.approx(20 * 100 / 90)
+    assert sum(w for w in applied.values() if w is not None) == pytest.approx(100)
+    (neutral,) = [o for o in ev.decisions if o.decision.kind == NEUTRALISE and o.decision.origin == "nucleo"]
+    assert neutral.applied and neutral.effect.code == "objective_left_out"
+    weights = dict((oid, after) for oid, _, after in neutral.effect.params["weights"].params["weights"])
+    assert weights["SF-6"] == 22.22 and "SF-3" not in weights  # published at the plan's precision
+
+
+def _sub(content: float, sent: str, doubt: str = "", name: str = "a.xlsx") -> Submission:
+    return Submission("SF", "responsabile", {"SF-1.1": {"value": content}},
+                      provenance=Provenance(file=name, sent=sent, doubt=doubt))
+
+
+@pytest.mark.parametrize(("subs", "choice", "counts", "status"), [
+    # the same values twice: one submission, whatever the times
+    ([_sub(0.9, "2026-01-02T10:00:00", name="a"), _sub(0.9, "2026-01-01T10:00:00", name="b")], Choice.CONFLICT,
+     "b", SectorStatus.SCORED_WITH_ISSUES),
+    # different values: a conflict unless the newest is asked for
+    ([_sub(0.9, "2026-01-02T10:00:00", name="a"), _sub(0.5, "2026-01-01T10:00:00", name="b")], Choice.CONFLICT,
+     None, SectorStatus.CONFLICT),
+    ([_sub(0.9, "2026-01-01T10:00:00", name="a"), _sub(0.5, "2026-01-02T10:00:00", name="b")], Choice.NEWEST,
+     "b", SectorStatus.SCORED_WITH_ISSUES),
+    ([_sub(0.5, "2026-01-02T10:00:00", name="b"), _sub(0.9, "2026-01-01T10:00:00", name="a")], Choice.NEWEST,
+     "b", SectorStatus.SCORED_WITH_ISSUES),
+    # sent at the same second: which is newer cannot be told
+    ([_sub(0.9, "2026-01-02T10:00:00", name="a"), _sub(0.5, "2026-01-02T10:00:00", name="b")], Choice.NEWEST,
+     None, SectorStatus.CONFLICT),
+    # a time that cannot be trusted (e.g. a saving date after the file arrived)
+    ([_sub(0.9, "2026-01-01T10:00:00", name="a"), _sub(0.5, "2026-01-09T10:00:00", "data futura", "b")],
+     Choice.NEWEST, None, SectorStatus.CONFLICT),
+], ids=["same-values", "conflict", "newest-last", "newest-first", "tie", "doubtful"])
+def test_which_submission_counts_is_decided_from_provenance(plan, subs, choice, counts, status):
+    ev = evaluate(plan, subs, choice=choice)
+    sf = ev.sector("SF")
+    # (with_issues: the Nucleo's values of SF-2.1 were not received)
+    assert sf.status is status
+    assert [u.provenance.file for u in sf.used] == ([counts] if counts else [])
+    conflicts = [n for n in ev.notes if n.code == "WB-CONFLICT"]
+    if status is SectorStatus.CONFLICT:
+        assert len(conflicts) == 1 and conflicts[0].severity == "error"
+        assert {i.status for o in sf.objectives for i in o.indicators} == {IndicatorStatus.CONFLICT}
+    elif len({s.content() for s in subs}) > 1:
+        assert [n.severity for n in conflicts] == ["warning"] and conflicts[0].reason["file"] == counts
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 1, 1), datetime(2026, 1, 1, 23, 59)])
+def test_an_evaluation_at_a_date_counts_what_had_arrived(plan, as_of):
+    early = Submission("SF", values={"SF-1.1": {"value": 0.5}},
+                       provenance=Provenance(file="early", received="2026-01-01T09:00:00"))
+    late = Submission("SF", values={"SF-1.1": {"value": 1.0}},
+                      provenance=Provenance(file="late", received="2026-01-02T09:00:00"))
+    sf = evaluate(plan, [early, late], as_of=as_of).sector("SF")
+    assert [u.provenance.file for u in sf.used] == ["early"]
+    assert evaluate(plan, [late], as_of=as_of).sector("SF").status is SectorStatus.NOT_RECEIVED
+    # the day after, both have arrived and disagree
+    assert evaluate(plan, [early, late], as_of=date(2026, 1, 2)).sector("SF").status is SectorStatus.CONFLICT
+
+
+def test_the_json_is_read_back_through_its_schema(plan, returned):
+    doc = to_json_dict(consolidate([returned], plan))
+    assert doc["schema_version"] == 2
+    assert {s["status"] for s in doc["sectors"]} == {"scored", "not_received"}
+    assert {s["code"]: s["status_it"] for s in doc["sectors"]}["SA"] == "non pervenuto"
+    text = json.dumps(doc)
+    assert from_json(text, plan) == json.loads(text)
+    # an earlier document (Italian statuses, no version) is refused with an Italian message, not read wrongly
+    old = {k: v for k, v in doc.items() if k != "schema_version"}
+    with pytest.raises(ResultsError, match="altra versione di piao-xls"):
+        from_json(json.dumps(old), plan)
+    bad = {**doc, "sectors": [{**doc["sectors"][0], "status": "valutato"}]}
+    with pytest.raises(ResultsError, match=r"«sectors» riga 1: «status»"):
+        from_json(json.dumps(bad), plan)
+
+
+def test_the_schema_shipped_with_the_package_is_the_documented_one():
+    from pathlib import Path
+
+    from piao_xls.results.export import schema
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "summary.schema.json"
+    assert schema() == json.loads(docs.read_text(encoding="utf-8"))
