@@ -10,12 +10,14 @@ so that ``piao-xls --help`` and ``plan check`` start fast.
 
 from __future__ import annotations
 
+import gettext
 import json
 import os
 import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -30,87 +32,47 @@ EXIT_CODES = {
     MAIL: "errore di posta: server SMTP o IMAP non raggiungibile o che rifiuta l'accesso",
 }
 
-# --- click's own messages, in Italian ----------------------------------------------------
+# --- click's own messages, in Italian: a gettext catalogue ------------------------------------------------
 
-_CLICK_IT = {
-    "Usage:": "Uso:",
-    "Options": "Opzioni",
-    "Commands": "Comandi",
-    "Positional arguments": "Argomenti",
-    "Show this message and exit.": "Mostra questo aiuto ed esce.",
-    "Show the version and exit.": "Mostra la versione ed esce.",
-    "%(prog)s, version %(version)s": "%(prog)s, versione %(version)s",
-    "Error: {message}": "Errore: {message}",
-    "Try '{command} {option}' for help.": "Per l'aiuto: '{command} {option}'.",
-    "Invalid value: {message}": "Valore non valido: {message}",
-    "Invalid value for {param_hint}: {message}": "Valore non valido per {param_hint}: {message}",
-    "Missing argument": "Manca l'argomento",
-    "Missing option": "Manca l'opzione",
-    "Missing parameter": "Manca il parametro",
-    "Missing {param_type}": "Manca {param_type}",
-    "Missing parameter: {param_name}": "Manca il parametro: {param_name}",
-    "Missing command.": "Manca il comando.",
-    "No such option {name!r}.": "Opzione sconosciuta {name!r}.",
-    "No such command {name!r}.": "Comando sconosciuto {name!r}.",
-    "Aborted!": "Interrotto.",
-    "env var: {var}": "variabile d'ambiente: {var}",
-    "default: {default}": "predefinito: {default}",
-    "(dynamic)": "(calcolato)",
-    "Choose from:\n\t{choices}": "Scegliere tra:\n\t{choices}",
-    "{value!r} is not a valid {number_type}.": "{value!r} non è un {number_type} valido.",
-    "{value} is not in the range {range}.": "{value} non è nell'intervallo {range}.",
-    "file": "file",
-    "directory": "cartella",
-    "path": "percorso",
-    "{name} {filename!r} does not exist.": "{name} {filename!r} non esiste.",
-    "{name} {filename!r} is a file.": "{name} {filename!r} è un file.",
-    "{name} {filename!r} is a directory.": "{name} {filename!r} è una cartella.",
-    "{name} {filename!r} is not readable.": "{name} {filename!r} non è leggibile.",
-    "{name} {filename!r} is not writable.": "{name} {filename!r} non è scrivibile.",
-    "Could not open file {filename!r}: {message}": "Impossibile aprire il file {filename!r}: {message}",
-    "Option {name!r} does not take a value.": "L'opzione {name!r} non accetta un valore.",
-    "Argument {name!r} takes {nargs} values.": "L'argomento {name!r} richiede {nargs} valori.",
-    "Error: invalid input": "Errore: valore non valido",
-    "Repeat for confirmation": "Ripetere per conferma",
-    "Error: The two entered values do not match.": "Errore: i due valori non coincidono.",
-}
-_CLICK_IT_N = {
-    "Got unexpected extra argument ({args})": ("Argomento in più non previsto ({args})",
-                                               "Argomenti in più non previsti ({args})"),
-    "Option {name!r} requires an argument.": ("L'opzione {name!r} richiede un valore.",
-                                              "L'opzione {name!r} richiede {nargs} valori."),
-    "{value!r} is not {choice}.": ("{value!r} non è {choice}.", "{value!r} non è tra {choices}."),
-    "Did you mean {possibility}?": ("Forse si intendeva {possibility}?", "(Forse si intendeva uno tra: {possibilities}?)"),
-    "{value!r} does not match the format {format}.": ("{value!r} non rispetta il formato {format}.",
-                                                      "{value!r} non rispetta i formati {formats}."),
-}
+#: the catalogue of click's messages: piao_xls/locale/it/LC_MESSAGES/click.po, compiled to click.mo
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: the modules of click that show a message (each binds gettext's ``gettext`` as ``_``, and ``ngettext``, on import)
+CLICK_MODULES = ("click.core", "click.decorators", "click.exceptions", "click.formatting", "click.parser",
+                 "click.termui", "click.types", "click.utils", "click.shell_completion", "click._termui_impl")
 
 
-def _it(message: str) -> str:
-    return _CLICK_IT.get(message, message)
+def click_catalogue() -> gettext.GNUTranslations:
+    """The Italian catalogue of click's messages (stdlib gettext, from the compiled ``click.mo``)."""
+    return gettext.translation("click", LOCALE_DIR, languages=["it"])  # type: ignore[return-value]
 
 
-def _it_n(singular: str, plural: str, n: int) -> str:
-    pair = _CLICK_IT_N.get(singular)
-    if pair is None:
-        return singular if n == 1 else plural
-    return pair[0] if n == 1 else pair[1]
+def compile_click_catalogue() -> Path:
+    """Compile ``click.po`` into ``click.mo`` after editing it (babel); returns the ``.mo`` written."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    po = LOCALE_DIR / "it" / "LC_MESSAGES" / "click.po"
+    with po.open("rb") as f:
+        catalogue = read_po(f)
+    out = po.with_suffix(".mo")
+    with out.open("wb") as f:
+        write_mo(f, catalogue)
+    return out
 
 
 def _italian_click() -> None:
-    import click.core
-    import click.decorators
-    import click.exceptions
-    import click.formatting
-    import click.parser
-    import click.termui
-    import click.types
+    """Bind click's ``_`` and ``ngettext`` to the catalogue. gettext's process-wide domain would instead choose the
+    language from the environment, for every library in the process and for LibreOffice started from it; the
+    tool speaks Italian whatever the locale, and only to its own user."""
+    import importlib
 
-    for mod in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.termui,
-                click.types):
-        mod._ = _it
-        if hasattr(mod, "ngettext"):
-            mod.ngettext = _it_n
+    catalogue = click_catalogue()
+    for name in CLICK_MODULES:
+        names = vars(importlib.import_module(name))
+        if "_" in names:
+            names["_"] = catalogue.gettext
+        if "ngettext" in names:
+            names["ngettext"] = catalogue.ngettext
 
 
 _italian_click()
@@ -970,12 +932,12 @@ def _echo_decisions(c) -> None:
     refused = sum(1 for f in c.findings if f["code"] == "DEC-INVALID")
     plan = sum(1 for d in c.decisions if d["origin"] == "piano" and d["applied"])
     if nucleo or refused or plan:
-        click.echo(f"{_it(applied, 'decisione del Nucleo applicata', 'decisioni del Nucleo applicate')}, "
-                   f"{_it(refused, 'non applicata', 'non applicate')} (DEC-INVALID); "
-                   f"{_it(plan, 'obiettivo escluso', 'obiettivi esclusi')} dal piano stesso (nessun target misurabile)")
+        click.echo(f"{_plural(applied, 'decisione del Nucleo applicata', 'decisioni del Nucleo applicate')}, "
+                   f"{_plural(refused, 'non applicata', 'non applicate')} (DEC-INVALID); "
+                   f"{_plural(plan, 'obiettivo escluso', 'obiettivi esclusi')} dal piano stesso (nessun target misurabile)")
 
 
-def _it(n: int, one: str, many: str) -> str:
+def _plural(n: int, one: str, many: str) -> str:
     from .core.italian import plural
 
     return plural(n, one, many)
@@ -995,7 +957,7 @@ class _Progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self.bar = None
+        self.bar: Any = None  # a click progress bar, once there is enough to show
         self.done = 0
 
     def __call__(self, done: int, total: int) -> None:

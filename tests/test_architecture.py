@@ -139,3 +139,40 @@ def test_the_contract_catches_a_back_edge(tmp_path, monkeypatch):
     edges = _imports("piao_xls.core.bad", fake)
     assert edges == {"piao_xls.returns.reader"}
     assert _layer_of("piao_xls.returns.reader") > _layer_of("piao_xls.core.bad")
+
+
+def _private_imports(mod: str, path: Path) -> list[str]:
+    """``name`` of every ``from piao_xls.<other package> import _name`` in ``mod`` (a private name of another
+    package; within one package, modules may share their private names)."""
+    is_pkg = path.name == "__init__.py"
+    here = mod.split(".") if is_pkg else mod.split(".")[:-1]
+    mine = mod.split(".")[1] if mod.count(".") else ""
+    out = []
+    for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(n, ast.ImportFrom):
+            continue
+        if n.level:
+            base = here[: len(here) - (n.level - 1)]
+            target = ".".join([*base, n.module] if n.module else base)
+        else:
+            target = n.module or ""
+        if not target.startswith("piao_xls."):
+            continue
+        if target.split(".")[1] == mine:
+            continue
+        out.extend(f"{target}.{a.name}" for a in n.names if a.name.startswith("_") and not a.name.startswith("__"))
+    return out
+
+
+@pytest.mark.parametrize("mod", sorted(m for m in MODULES if m != "piao_xls"))
+def test_no_private_name_of_another_package_is_imported(mod):
+    private = _private_imports(mod, MODULES[mod])
+    assert not private, f"{mod} imports private names of another package (give them a public name): {private}"
+
+
+def test_the_contract_catches_a_private_import(tmp_path):
+    fake = tmp_path / "piao_xls" / "results" / "bad.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("from ..plan.planfile import LMap, _Loader\nfrom .tables import _SWAP\n"
+                    "from piao_xls.core.model import __all__\n")
+    assert _private_imports("piao_xls.results.bad", fake) == ["piao_xls.plan.planfile._Loader"]

@@ -48,6 +48,7 @@ def test_readme_has_the_two_copy_paste_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     test_cmd = next(b for b in blocks if "pytest" in b).strip()
     assert "python3 -m venv" in test_cmd and "ruff check" in test_cmd  # a stock Debian refuses a system-wide pip
+    assert "ruff check . && .venv/bin/mypy && .venv/bin/python -m pytest" in test_cmd  # lint, types, then tests
     assert test_cmd in ci  # CI runs the README's test command, verbatim
 
 

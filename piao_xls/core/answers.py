@@ -17,7 +17,7 @@ NOT_AVAILABLE_REASON = "valore non disponibile"  # the reason given for a MISSIN
 NOT_AVAILABLE_SPELLINGS = ("non disponibile", "n.d.", "n.d", "nd", "n/d")
 
 
-def _norm(text: str) -> str:
+def _norm(text: object) -> str:
     return " ".join(str(text).split()).lower()
 
 

@@ -182,7 +182,7 @@ class Finding:
             f"{self.severity_it} {self.code}: {self.message}"
         )
 
-    def to_dict(self, **extra) -> dict:
+    def to_dict(self, **extra: object) -> dict[str, object]:
         """The one serialisation of a finding (JSON, CSV, summary rows): its fields, the Excel
         reference ``ref`` and the place in words ``where`` ("" when not known), plus ``extra``."""
         d = asdict(self)

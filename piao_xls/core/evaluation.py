@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
+from .answers import NOT_AVAILABLE_REASON
 from .decisions import CORRECT, NEUTRALISE, NOT_APPLICABLE, PLAN, Decision, same_value
 from .errors import ERROR, WARNING
 from .model import Indicator, Objective, Plan, Sector
-from .scoring import MISSING, NOT_AVAILABLE_REASON, ObjectiveScore, SectorScore, score_sector
+from .rules.base import MISSING
+from .scoring import ObjectiveScore, SectorScore, score_sector
 from .targets import inputs_for
 from .years import target_year
 

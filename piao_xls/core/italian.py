@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from typing import TypeGuard
 
 from babel.numbers import format_decimal
 
@@ -22,7 +23,7 @@ MAX_DECIMALS = 6
 EMPTY = ""
 
 
-def finite(x: object) -> bool:
+def finite(x: object) -> TypeGuard[float]:
     """Whether ``x`` is a finite number (not a bool)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -78,7 +79,7 @@ def day(d: date | datetime | str | None) -> str:
     not a date is returned as it is."""
     if isinstance(d, str):
         try:
-            d = datetime.fromisoformat(d.replace("Z", "+00:00"))
+            return day(datetime.fromisoformat(d.replace("Z", "+00:00")))
         except ValueError:
             return d
     if isinstance(d, datetime):

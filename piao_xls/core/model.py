@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
+from typing import Any
 
 from .gcpause import paused_gc
 
@@ -21,11 +22,11 @@ UNITS = ("percent", "number", "amount", "date", "yes_no")
 SOURCES = ("responsabile", "nucleo", "esterno")
 
 
-def _meta_line() -> int:
+def _meta_line() -> Any:
     return field(default=0, compare=False, metadata={"canonical": False})
 
 
-def _optional(default):
+def _optional(default: Any) -> Any:
     """A field added after plans were fingerprinted: it counts in the canonical form only when it differs from
     its default, so that a plan that does not use it keeps its fingerprint."""
     return field(default=default, metadata={"canonical": "unless_default"})
@@ -257,8 +258,9 @@ class Plan:
     def indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for s in self.sectors for i in s.indicators)
 
-    def canonical(self) -> dict:
-        return canonical(self)
+    def canonical(self) -> dict[str, Any]:
+        out: dict[str, Any] = canonical(self)
+        return out
 
     @cached_property
     def fingerprint(self) -> str:
@@ -287,12 +289,12 @@ def _canonical_fields(cls: type) -> tuple[tuple[str, object], ...] | None:
     return tuple(out)
 
 
-def canonical(obj):
+def canonical(obj: Any) -> Any:
     """A JSON-ready form of a model object, without file positions."""
     t = type(obj)
     if t is str or t is int or t is bool or obj is None:  # JSON-ready as they are (the most frequent values)
         return obj
-    names = _canonical_fields(t)
+    names = _canonical_fields(t)  # type: ignore[arg-type]
     if names is not None:
         out = {}
         for name, default in names:
@@ -323,13 +325,13 @@ def _json_fields(cls: type) -> tuple[tuple[str, str, object], ...] | None:
     return tuple((name, _encode_str(name) + ":", default) for name, default in sorted(names))
 
 
-def canonical_json(obj) -> str:
+def canonical_json(obj: object) -> str:
     """``json.dumps(canonical(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, written
     without building the canonical form; a model object met again (plans share rules) is written once."""
     return _json(obj, {})
 
 
-def _json(obj, memo: dict) -> str:
+def _json(obj: Any, memo: dict[int, str]) -> str:
     t = type(obj)
     if t is str:
         return _encode_str(obj)
@@ -347,7 +349,7 @@ def _json(obj, memo: dict) -> str:
         if obj in (math.inf, -math.inf):
             return "Infinity" if obj > 0 else "-Infinity"
         return float.__repr__(obj)
-    spec = _json_fields(t)
+    spec = _json_fields(t)  # type: ignore[arg-type]
     if spec is not None:
         done = memo.get(id(obj))  # every object stays alive until the text is written: ids are not reused
         if done is None:

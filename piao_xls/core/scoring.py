@@ -19,27 +19,35 @@ from .rules.base import INFORMATIVE, INVALID, MISSING, SCORED, clamp01  # noqa: 
 NOT_APPLICABLE = "not_applicable"  # declared "non applicabile" by a recorded decision: not scored
 
 
+def _of(scored: tuple[str, float | None, str]) -> float:
+    """The achievement of a rule that always gives one (the shortcuts below score complete values)."""
+    achievement = scored[1]
+    if achievement is None:
+        raise ValueError("no achievement: the values are incomplete")
+    return achievement
+
+
 def at_least(actual: float, target: float) -> float:
-    return kind_of("at_least").achievement(Rule("at_least", target=target), {"value": actual}, ScoringPolicy())[1]
+    return _of(kind_of("at_least").achievement(Rule("at_least", target=target), {"value": actual}, ScoringPolicy()))
 
 
 def at_most(actual: float, target: float, worst: float | None = None) -> float:
-    return kind_of("at_most").achievement(Rule("at_most", target=target, worst=worst), {"value": actual},
-                                          ScoringPolicy())[1]
+    return _of(kind_of("at_most").achievement(Rule("at_most", target=target, worst=worst), {"value": actual},
+                                              ScoringPolicy()))
 
 
 def in_range(actual: float, low: float, high: float) -> float:
-    return kind_of("range").achievement(Rule("range", low=low, high=high), {"value": actual}, ScoringPolicy())[1]
+    return _of(kind_of("range").achievement(Rule("range", low=low, high=high), {"value": actual}, ScoringPolicy()))
 
 
 def deadline(done: date, due: date, late_penalty_per_month: float = 1.0) -> float:
-    return kind_of("deadline").achievement(Rule("deadline", unit="date", deadline=due), {"date": done},
-                                           ScoringPolicy(late_penalty_per_month=late_penalty_per_month))[1]
+    return _of(kind_of("deadline").achievement(Rule("deadline", unit="date", deadline=due), {"date": done},
+                                               ScoringPolicy(late_penalty_per_month=late_penalty_per_month)))
 
 
 def increase(baseline: float, current: float, p: float) -> float:
-    return kind_of("increase").achievement(Rule("increase", increase=p), {"baseline": baseline, "current": current},
-                                           ScoringPolicy())[1]
+    return _of(kind_of("increase").achievement(Rule("increase", increase=p), {"baseline": baseline,
+                                                                              "current": current}, ScoringPolicy()))
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,8 @@ def sector_score_value(objectives: tuple[ObjectiveScore, ...]) -> float:
     return sum(o.points for o in ev) * 100.0 / w
 
 
-def gate_capped(score: float, objectives: tuple[ObjectiveScore, ...], policy: ScoringPolicy) -> tuple[float, tuple]:
+def gate_capped(score: float, objectives: tuple[ObjectiveScore, ...],
+                policy: ScoringPolicy) -> tuple[float, tuple[str, ...]]:
     """The score after the gates: capped at ``policy.gate_cap`` when a gate objective is not met."""
     failed = tuple(o.objective_id for o in objectives if o.gate and o.met is False)
     if failed:

@@ -16,12 +16,12 @@ def sample_values(sheet: SheetLayout, seed: int = 0, year: int = 2025, fill_text
         unit = cell.unit
         v = cell.validation
         if unit == "percent":
-            hi = v.maximum if v and v.maximum is not None else 1.0
+            hi = float(v.maximum) if v and isinstance(v.maximum, (int, float)) else 1.0
             out[key] = round(rng.choice([hi, hi, rng.uniform(0, hi)]), 4)
         elif unit == "amount":
             out[key] = round(rng.uniform(0, 50000), 2)
         elif unit == "number":
-            lo = v.minimum if v and v.minimum is not None and v.minimum > -1e9 else -10
+            lo = v.minimum if v and isinstance(v.minimum, (int, float)) and v.minimum > -1e9 else -10
             out[key] = float(rng.randint(int(lo), 200))
         elif unit == "date":
             out[key] = date(year, 1, 1) + timedelta(days=rng.randint(0, 400))

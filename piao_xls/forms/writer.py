@@ -16,7 +16,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from ..core.answers import NOT_AVAILABLE
-from ..core.formulas import _n
+from ..core.rules.base import xl_number as _n
 from ..sheetio.docprops import document_time
 from .layout import MARGINS, Cell, SheetLayout, Validation, WorkbookLayout, fit_heights
 from .styles import STYLES
@@ -46,19 +46,20 @@ def _validation_options(v: Validation, ref: str = "") -> dict:
     }
     if v.not_available and v.kind in ("decimal", "date") and ref:
         if v.kind == "date":
-            lo, hi = (f"DATE({d.year},{d.month},{d.day})" for d in (v.minimum, v.maximum))
+            lo, hi = (f"DATE({d.year},{d.month},{d.day})" for d in (v.minimum, v.maximum)  # type: ignore[union-attr]
+                      )
         else:
-            lo, hi = _n(v.minimum), _n(v.maximum)
+            lo, hi = _n(v.minimum), _n(v.maximum)  # type: ignore[arg-type]
         opts.update(validate="custom", value=f'=OR(LOWER(TRIM({ref}))="{NOT_AVAILABLE}",'
                                               f"AND(ISNUMBER({ref}),{ref}>={lo},{ref}<={hi}))")
     elif v.kind == "list":
         opts.update(validate="list", source=list(v.choices))
     elif v.kind == "length":
-        opts.update(validate="length", criteria="<=", value=int(v.maximum or 255))
+        opts.update(validate="length", criteria="<=", value=int(v.maximum or 255))  # type: ignore[arg-type]
     elif v.kind == "date":
         opts.update(validate="date", criteria="between",
-                    minimum=datetime.combine(v.minimum, datetime.min.time()),
-                    maximum=datetime.combine(v.maximum, datetime.min.time()))
+                    minimum=datetime.combine(v.minimum, datetime.min.time()),  # type: ignore[arg-type]
+                    maximum=datetime.combine(v.maximum, datetime.min.time()))  # type: ignore[arg-type]
     else:
         opts.update(validate="decimal", criteria="between", minimum=v.minimum, maximum=v.maximum)
     return opts

@@ -509,7 +509,7 @@ def _validation(c: Column, sector_rows: int) -> dict:
         opts.update(validate="list", source=f"=Settori!$A$2:$A${sector_rows + 1}",
                     error_title="Settore non valido", error_message="Scegliere un codice del foglio Settori.")
     elif c.type == ENUM:
-        opts.update(validate="list", source=list(c.labels.values()), error_title="Valore non valido",
+        opts.update(validate="list", source=list((c.labels or {}).values()), error_title="Valore non valido",
                     error_message="Scegliere un valore dall'elenco.")
         if not c.strict:
             opts["show_error"] = False
@@ -786,7 +786,7 @@ class _Book:
         package = open_package(read_bounded(path), path.name)
         self.wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.repacked()))
         self.names = list(self.wb.sheet_names)
-        self._cache: dict[str, list[list]] = {}
+        self._cache: dict[str, list[list] | None] = {}
 
     def err(self, code: str, message: str, sheet: str | None, cell: str | None = None) -> None:
         self.findings.append(Finding(code, ERROR, message, file=self.file, sheet=sheet, cell=cell))
@@ -805,7 +805,8 @@ class _Book:
     def fields(self, t: Table) -> tuple[dict, dict]:
         """Key/value table: {key: value}, {key: cell of the value}."""
         data = self.sheet(t.sheet)
-        values, cells = {}, {}
+        values: dict = {}
+        cells: dict = {}
         if data is None:
             return values, cells
         labels = {_norm(r[t.first_col]): i for i, r in enumerate(data) if len(r) > t.first_col and r[t.first_col]}
@@ -923,9 +924,9 @@ def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
     if bands:
         scoring["bands"] = [b.values for b in bands]
         where[("scoring", "bands")] = (FASCE.sheet, bands[0].cells.get("min", ref(0, FASCE.first_col)))
-        for i, b in enumerate(bands):
-            where[("scoring", "bands", i)] = (FASCE.sheet, b.cells.get("min", ref(b.index, FASCE.first_col)))
-            where.update({("scoring", "bands", i, k): (FASCE.sheet, c) for k, c in b.cells.items()})
+        for nb, b in enumerate(bands):
+            where[("scoring", "bands", nb)] = (FASCE.sheet, b.cells.get("min", ref(b.index, FASCE.first_col)))
+            where.update({("scoring", "bands", nb, k): (FASCE.sheet, c) for k, c in b.cells.items()})
     if scoring:
         data["scoring"] = scoring
 
@@ -933,6 +934,7 @@ def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
     sectors: list[dict] = []
     by_code: dict[str, int] = {}
     where[("sectors",)] = (SETTORI.sheet, "A2")
+    i: int | None
     for row in book.table(SETTORI):
         i = len(sectors)
         s: dict = {k: v for k, v in row.values.items() if not k.startswith("responsabile.")}

@@ -78,7 +78,7 @@ class _BadYaml(Exception):
         self.code, self.message, self.line = code, message, line
 
 
-class PlanLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: ~10x faster
+class PlanLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when available: ~10x faster
     def __init__(self, stream):
         super().__init__(stream)
         self._tags: dict = {}
@@ -275,7 +275,7 @@ class _Ctx:
 
     def mapping(self, value, what: str, line: int) -> LMap | None:
         if isinstance(value, dict):
-            return value
+            return value  # type: ignore[return-value]  # the loader builds every mapping as an LMap
         self.add("PLAN-SCHEMA", f"{what} deve essere una tabella di voci (chiave: valore), non {_kind(value)}", line)
         return None
 
@@ -358,7 +358,7 @@ class _Ctx:
             empty = LList()
             empty.line, empty.item_lines = m.line, []
             return empty
-        return v
+        return v  # type: ignore[return-value]  # the loader builds every list as an LList
 
     def identifier(self, value: str, what: str, line: int, kind: str, key: str) -> bool:
         """A code or id must be a safe identifier (it names files, cells and list entries)."""
@@ -390,7 +390,8 @@ def _short(v) -> str:
 
 
 def _kind(v) -> str:
-    return {dict: "una tabella", LMap: "una tabella", list: "un elenco", LList: "un elenco"}.get(
+    kinds: dict[type, str] = {dict: "una tabella", LMap: "una tabella", list: "un elenco", LList: "un elenco"}
+    return kinds.get(
         type(v), f"«{_short(v)}»")
 
 
@@ -444,11 +445,11 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
         ctx.add("PLAN-RULE", f"{what}: la regola «{label}» richiede un valore nel{where}",
                 ctx.line_of(m, missing[0]))
         return None
-    if kind == "range" and rule.low > rule.high:
+    if kind == "range" and rule.low is not None and rule.high is not None and rule.low > rule.high:
         ctx.add("PLAN-RULE", f"{what}: il minimo {_num_it(rule.low, pct)} dell'intervallo è sopra il massimo "
                 f"{_num_it(rule.high, pct)}", ctx.line_of(m, "low"))
         return None
-    if kind == "at_most" and rule.worst is not None and rule.worst <= rule.target:
+    if kind == "at_most" and rule.worst is not None and rule.target is not None and rule.worst <= rule.target:
         ctx.add("PLAN-RULE", f"{what}: il valore nel{_art(ctx.col('rule', 'worst'))} deve essere sopra il valore nel"
                 f"{_art(ctx.col('rule', 'target'))}", ctx.line_of(m, "worst"))
         return None
@@ -460,15 +461,18 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
     return rule
 
 
-def _num_it(x: float, percent: bool = False) -> str:
+def _num_it(x: float | None, percent: bool = False) -> str:
+    if x is None:
+        return "—"
     return italian.percent_plain(x, 6) if percent else italian.plain(x)
 
 
 def _source_for(description: str, rule: Rule | None = None) -> str:
     """Who provides an indicator's value when the plan does not say: the rule's kind may name a default
     (a qualitative judgement: the Nucleo di Valutazione), else the description decides."""
-    if rule is not None and KINDS[rule.kind].default_source:
-        return KINDS[rule.kind].default_source
+    default = KINDS[rule.kind].default_source if rule is not None else None
+    if default:
+        return default
     d = description.lower()
     if "asseverazione" in d or "certificazion" in d:
         return "nucleo" if "nucleo di valutazione" in d else "esterno"
@@ -566,6 +570,7 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
         "obiettivo di accesso" in _norm(m["title"]) or "obiettivi di accesso" in _norm(m["title"]))
     gate = _is_gate_word(m.get("weight")) or gate_flag is True or title_says or (
         isinstance(gate_flag, str) and _norm(gate_flag) in YES)
+    weight: float | None
     if gate:
         weight = 0.0
         if not _is_gate_word(m.get("weight")) and m.get("weight") not in (None, "", 0):
@@ -597,8 +602,8 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
                     break
     tempi = ctx.text(m, "tempi", what, "objective")
     raw_inds = ctx.seq(m, "indicators", what, "objective")
-    inds = [_indicator(ctx, x, obj_id, i + 1, year, _item_line(raw_inds, i)) for i, x in enumerate(raw_inds)]
-    inds = [i for i in inds if i is not None]
+    read = [_indicator(ctx, x, obj_id, i + 1, year, _item_line(raw_inds, i)) for i, x in enumerate(raw_inds)]
+    inds = [i for i in read if i is not None]
     title = ctx.text(m, "title", what, "objective", required=True)
     obj = Objective(obj_id, number, title, weight or 0.0,
                     ctx.text(m, "stakeholder", what, "objective"), ctx.text(m, "impatto", what, "objective"),
@@ -660,8 +665,8 @@ def _sector(ctx: _Ctx, m, pos: int, year: int, line: int, policy: ScoringPolicy)
                                   ctx.number(r, "unita", row_what, "staff") or 0.0))
     staff_total = ctx.number(m, "staff_total", what, "sector")
     raw_objs = ctx.seq(m, "objectives", what, "sector")
-    objs = [_objective(ctx, o, code, i + 1, year, _item_line(raw_objs, i)) for i, o in enumerate(raw_objs)]
-    objs = _weights(ctx, [o for o in objs if o is not None], what, policy, ctx.line_of(m, "objectives"))
+    read = [_objective(ctx, o, code, i + 1, year, _item_line(raw_objs, i)) for i, o in enumerate(raw_objs)]
+    objs = _weights(ctx, [o for o in read if o is not None], what, policy, ctx.line_of(m, "objectives"))
     sector = Sector(code, ctx.text(m, "name", what, "sector", required=True), short, resp,
                     tuple(ctx.text(LMap(x=o), "x", what, "sector") for o in ctx.seq(m, "offices", what, "sector")),
                     tuple(staff), staff_total,
@@ -912,8 +917,8 @@ def _build(ctx: _Ctx, data) -> tuple[Plan | None, list[Finding]]:
     if not raw_sectors:
         ctx.add("PLAN-SCHEMA", "il piano non ha settori" + (": li scriva nel foglio Settori" if ctx.book else ""),
                 ctx.line_of(m, "sectors"))
-    sectors = [_sector(ctx, s, i + 1, year, _item_line(raw_sectors, i), scoring) for i, s in enumerate(raw_sectors)]
-    sectors = [s for s in sectors if s is not None]
+    read = [_sector(ctx, s, i + 1, year, _item_line(raw_sectors, i), scoring) for i, s in enumerate(raw_sectors)]
+    sectors = [s for s in read if s is not None]
     _check_duplicates(ctx, sectors)
     plan_id = ctx.text(m, "plan_id", what, "plan") or _slug(f"{comune}-{year}")
     ctx.identifier(plan_id, what, ctx.line_of(m, "plan_id"), "plan", "plan_id")

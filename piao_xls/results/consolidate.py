@@ -148,9 +148,9 @@ def render(ev: Evaluation, results: list[WorkbookResult] | None = None, skipped:
     results, skipped = list(results or ()), list(skipped or ())
     c = Consolidation(plan, results, skipped, ev)
     c.found.extend(dec_findings or ())
-    for f in skipped:
+    for path in skipped:
         c.found.append(_at(Finding("WB-SKIPPED", WARNING, "file ignorato: non è una cartella di lavoro "
-                                                          "(.xlsx, .ods)", file=str(f))))
+                                                          "(.xlsx, .ods)", file=str(path))))
     for res in results:
         for f in res.findings:
             c.found.append(_at(f, ",".join(res.sector_codes)))
@@ -176,9 +176,10 @@ def render(ev: Evaluation, results: list[WorkbookResult] | None = None, skipped:
         c.sources.append({"path": res.path, "sha256": res.sha256, "size": res.size, "saved": res.saved,
                           "status": res.status, "kind": res.kind, "sectors": ",".join(res.sector_codes),
                           "used_for": ",".join(used.get(res.path, [])), "received": _received(res.path)})
-    for f in skipped:
-        c.sources.append({"path": str(f), "sha256": "", "size": f.stat().st_size if f.exists() else 0, "saved": "",
-                          "status": SKIPPED, "kind": "", "sectors": "", "used_for": "", "received": _received(f)})
+    for path in skipped:
+        c.sources.append({"path": str(path), "sha256": "", "size": path.stat().st_size if path.exists() else 0,
+                          "saved": "", "status": SKIPPED, "kind": "", "sectors": "", "used_for": "",
+                          "received": _received(path)})
     return c
 
 

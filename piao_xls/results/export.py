@@ -221,7 +221,8 @@ COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
         ("settori", "sectors", TEXT), ("usato_per", "used_for_it", TEXT), ("salvato_il", "saved", DATE),
         ("dimensione_byte", "size", INT), ("sha256", "sha256", TEXT)]),
 }
-DECISION_COLUMNS = [("origine", "origin", TEXT), ("decisione", "kind_it", TEXT), ("settore", "sector", TEXT),
+DECISION_COLUMNS: list[tuple[str, object, str]] = [
+    ("origine", "origin", TEXT), ("decisione", "kind_it", TEXT), ("settore", "sector", TEXT),
                     ("obiettivo", "objective", TEXT), ("indicatore", "indicator", TEXT),
                     ("valore_precedente", "old_text", TEXT), ("valore_nuovo", "new_text", TEXT),
                     ("motivazione", "reason", TEXT), ("chi", "by", TEXT), ("quando", "date", TEXT),
@@ -286,7 +287,8 @@ def write_csv(c: Consolidation, folder: str | Path, flavour: Flavour = OPEN_DATA
     the consolidation records decisions), with Italian column names. Returns the paths written."""
     t = tables(c)
     out = []
-    jobs = [(COLUMNS[name][0], t[name], COLUMNS[name][1]) for name in TABLES]
+    jobs: list[tuple[str, list[dict], list[tuple[str, object, str]]]] = [
+        (COLUMNS[name][0], t[name], COLUMNS[name][1]) for name in TABLES]
     if decisions(c):
         jobs.append(("decisions", decisions(c), DECISION_COLUMNS))
     for file, rows, columns in jobs:

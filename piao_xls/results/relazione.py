@@ -272,7 +272,7 @@ class _Doc:
         self.doc.add_paragraph(_clean(text), style="List Bullet")
 
     def table(self, headers: list[str], rows: list[list[str]], widths_cm: list[float],
-              right: set[int] = frozenset(), size: float = 8.5, bold_last: bool = False) -> None:
+              right: set[int] | frozenset[int] = frozenset(), size: float = 8.5, bold_last: bool = False) -> None:
         from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.oxml import OxmlElement
@@ -437,7 +437,7 @@ def render_docx(data: dict, plan: Plan) -> bytes:
         total_w = 0.0
         for o in by_sector.get(code, []):
             ach, wa = o.get("achievement"), o.get("weight_applied")
-            statuses = [st for st in ind_status.get(o.get("objective"), []) if st not in NOT_COUNTED]
+            statuses = [st for st in ind_status.get(str(o.get("objective")), []) if st not in NOT_COUNTED]
             missing = s.get("score") is not None and ach is not None and statuses and all(
                 st in MISSING for st in statuses)
             total_w += float(o.get("weight") or 0)

@@ -184,8 +184,8 @@ def tables(c: Consolidation) -> dict[str, list[dict]]:
                            "points_it": it_number(p, 2) if finite(p) else ""})
     indicators = []
     for r in c.indicators:
-        ind = inds.get(r.get("indicator"))
-        vals = values.get(r.get("indicator"), {})
+        ind = inds.get(str(r.get("indicator")))
+        vals = values.get(str(r.get("indicator")), {})
         view = ValueView(ind, c.plan.year, vals) if ind is not None else None
         a = r.get("achievement")
         indicators.append({**r, "actual": view.text if view else r.get("actual", ""),

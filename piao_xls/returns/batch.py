@@ -13,7 +13,7 @@ from ..core.model import Plan
 from .reader import REJECTED, WORKBOOK_SUFFIXES, WorkbookResult, read_workbook
 
 
-class RefusedPath(type(Path())):
+class RefusedPath(type(Path())):  # type: ignore[misc]  # the concrete Path class of this system
     """An inbox entry that is not read: not a regular file, or a link leading outside the folder given.
 
     :func:`read_all` gives it a result with one ``WB-OPEN`` finding (``refusal``) without opening it.
@@ -71,7 +71,9 @@ def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[Path]]:
     or looping links and links leading outside are returned among the workbooks as :class:`RefusedPath`:
     they are never opened, and each gets a finding (they appear in the summary's Fonti).
     """
-    books, others, seen = [], [], set()
+    books: list[Path] = []
+    others: list[Path] = []
+    seen: set[object] = set()
     for p in paths:
         p = Path(p)
         if not p.is_dir():
@@ -82,7 +84,8 @@ def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[Path]]:
             continue
         root = p.resolve()
         entries = []
-        group_books, group_others = [], []
+        group_books: list[Path] = []
+        group_others: list[Path] = []
         for folder, dirs, files in os.walk(p, followlinks=False):
             dirs.sort()
             for name in dirs:
@@ -138,12 +141,12 @@ def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress
     if refused:  # never opened: a result with one finding each, in their place in the order
         readable = [f for f in files if not isinstance(f, RefusedPath)]
         done = iter(read_all(readable, plan, jobs, limits, None, keep_raw))
-        out = []
+        results: list[WorkbookResult] = []
         for f in files:
-            out.append(_refusal(f) if isinstance(f, RefusedPath) else next(done))
+            results.append(_refusal(f) if isinstance(f, RefusedPath) else next(done))
             if progress:
-                progress(len(out), len(files))
-        return out
+                progress(len(results), len(files))
+        return results
     total = len(files)
     out: list[WorkbookResult] = []
     if jobs > 1 and total >= max(8, 2 * jobs):  # below that a pool costs more than it saves
