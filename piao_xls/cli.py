@@ -671,25 +671,24 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
       piao-xls generate -o output/
     """
     import functools
-    import hashlib
 
     from .forms.generate import RefuseOverwrite
     from .forms.generate import generate as run
     from .returns.reader import why_keep
+    from .workspace.year import forms_folder
 
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
-    target = out_dir or (str(s.folder("moduli")) if s is not None else "output")
+    target = out_dir or str(forms_folder(s))
     try:
         written = run(p, target, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
     except RefuseOverwrite as e:
         raise UsageProblem(str(e)) from e
     if s is not None:
+        from .workspace.year import record_generated
+
         with _ledger(s) as led:
-            for w in written:
-                led.add_file(hashlib.sha256(Path(w.path).read_bytes()).hexdigest(), "generato", w.path, w.size,
-                             ",".join(w.sectors) if w.kind != "source" else w.source, Path(w.path).name)
-            led.add_event("generate", files=[w.path for w in written], fingerprint=p.fingerprint)
+            record_generated(led, p, written)
     if as_json:
         _print_json({"files": [w.__dict__ for w in written]})
         return
@@ -757,12 +756,10 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
         for r, name in zip(results, feedback_names([r.path for r in results]), strict=True):
             write_text_atomic(Path(feedback_dir) / name, feedback_text(r, p))
     if s is not None:
-        from .workspace.year import record_check
+        from .workspace.year import record_checks
 
         with _ledger(s) as led:
-            for r in results:
-                record_check(led, p, r, Path(r.path).name)
-            led.add_event("check", files=[r.path for r in results])
+            record_checks(led, p, results)
     if as_json:
         _print_json({"files": [r.to_dict() for r in results], "skipped": [str(o) for o in others]})
     else:
@@ -816,6 +813,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     from .results.export import to_json_dict, write_csv, write_csv_excel, write_json
     from .results.summary import write_summary
     from .results.tables import SECTOR_STATUS_IT, label
+    from .workspace.year import record_summary, summary_file
 
     if csv_dir and csv_excel_dir and Path(csv_dir).resolve() == Path(csv_excel_dir).resolve():
         raise UsageProblem("--csv e --csv-excel scrivono file con gli stessi nomi: indicare due cartelle diverse")
@@ -827,12 +825,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         paths = (str(s.folder("ricevuti")),)
     with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file)
-    if summary:
-        out = Path(summary)
-    elif s is not None:
-        out = s.folder("risultati") / f"PIAO-{p.year}-Riepilogo.xlsx"
-    else:
-        out = _results_folder(p) / f"PIAO-{p.year}-Riepilogo.xlsx"
+    out = Path(summary) if summary else summary_file(s, p)
     write_summary(c, out)
     if json_file:
         write_json(c, json_file)
@@ -841,11 +834,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     if csv_excel_dir:
         write_csv_excel(c, csv_excel_dir)
     if s is not None:
-        import hashlib
-
         with _ledger(s) as led:
-            led.add_file(hashlib.sha256(out.read_bytes()).hexdigest(), "riepilogo", out, out.stat().st_size)
-            led.add_event("consolidate", paths=list(paths), summary=str(out), ok=c.ok)
+            record_summary(led, out, paths, c.ok)
     if as_json:
         _print_json(to_json_dict(c))  # the same document as --json-file
     else:
@@ -891,6 +881,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     """
     from .results.consolidate import consolidate as run
     from .results.relazione import RelazioneError, load_results, results_of, write_relazione
+    from .workspace.year import relazione_file
 
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
@@ -910,19 +901,11 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
                         decisions=decisions_file)
             _echo_decisions(c)
             data = results_of(c)
-        name = f"PIAO-{p.year}-Relazione-Performance.docx"
-        out = (Path(docx_file) if docx_file else s.folder("risultati") / name if s is not None
-               else _results_folder(p) / name)
+        out = Path(docx_file) if docx_file else relazione_file(s, p)
         docx, pdf = write_relazione(data, p, out, pdf=not no_pdf)
     except RelazioneError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"scritto {docx}" + (f" e {pdf}" if pdf else " (PDF non richiesto)"))
-
-
-def _results_folder(plan) -> Path:
-    """Outside a workspace, results go next to the forms but never among them: output/<year>-risultati/
-    (a later «consolidate output/<year>» must not read the summary back as a returned form)."""
-    return Path("output") / f"{plan.year}-risultati"
 
 
 def _echo_decisions(c) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,62 @@ def check_file(ledger: Ledger, plan: Plan, path: Path, name: str = "", extra: li
     res = with_extra(read_workbook(path, plan), list(extra or []))
     record_check(ledger, plan, res, name or path.name, party_of(res) or sector_hint, message_id, sender)
     return res
+
+
+# --- where the year's outputs go, and what the ledger records about them -----------------------------------
+
+#: outside a workspace, the forms go here (and the results next to them, never among them)
+OUTPUT = Path("output")
+GENERATED = "generato"  # the ledger's kind of a form written by ``generate`` (and by ``send`` when it writes one)
+SUMMARY = "riepilogo"
+
+
+def forms_folder(settings: Settings | None) -> Path:
+    """Where ``generate`` writes the forms: the workspace's moduli/, else output/."""
+    return settings.folder("moduli") if settings is not None else OUTPUT
+
+
+def results_file(settings: Settings | None, plan: Plan, name: str) -> Path:
+    """Where a result of the year (summary, Relazione) goes: the workspace's risultati/; outside one,
+    output/<year>-risultati/, next to the forms but never among them (a later «consolidate output/<year>» must
+    not read the summary back as a returned form)."""
+    folder = settings.folder("risultati") if settings is not None else OUTPUT / f"{plan.year}-risultati"
+    return folder / name
+
+
+def summary_file(settings: Settings | None, plan: Plan) -> Path:
+    return results_file(settings, plan, f"PIAO-{plan.year}-Riepilogo.xlsx")
+
+
+def relazione_file(settings: Settings | None, plan: Plan) -> Path:
+    return results_file(settings, plan, f"PIAO-{plan.year}-Relazione-Performance.docx")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_generated(ledger: Ledger, plan: Plan, written: Iterable) -> None:
+    """The forms ``generate`` wrote (``forms.generate.Written``), each with its SHA-256, and the event."""
+    written = list(written)
+    for w in written:
+        path = Path(w.path)
+        ledger.add_file(_sha256(path), GENERATED, w.path, w.size,
+                        ",".join(w.sectors) if w.kind != "source" else w.source, path.name)
+    ledger.add_event("generate", files=[w.path for w in written], fingerprint=plan.fingerprint)
+
+
+def record_checks(ledger: Ledger, plan: Plan, results: Sequence[WorkbookResult]) -> None:
+    """The results of ``check``, each with its feedback note, and the event."""
+    for r in results:
+        record_check(ledger, plan, r, Path(r.path).name)
+    ledger.add_event("check", files=[r.path for r in results])
+
+
+def record_summary(ledger: Ledger, summary: Path, paths: Sequence[str], ok: bool) -> None:
+    """The summary ``consolidate`` wrote (with its SHA-256) and the event."""
+    ledger.add_file(_sha256(summary), SUMMARY, summary, summary.stat().st_size)
+    ledger.add_event("consolidate", paths=list(paths), summary=str(summary), ok=ok)
 
 
 @dataclass
