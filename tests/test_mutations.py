@@ -7,7 +7,8 @@ and at the XML level (broken XML, retyped cells, absurd values, unicode, very lo
 sheets moved, edited properties, DTDs, macros). For every variant ``consolidate`` (hence
 ``read_workbook``) must end normally, under a time cap, with a status for the file; the input is
 never modified; and every value used for a score equals ``reader.validate_value`` of the raw cell.
-Batches of variants are then consolidated together: the summary accounts for every file, runs
+The scores are checked against tests/oracle.py, the scoring rules as docs/scoring.md states them (not
+the engine). Batches of variants are then consolidated together: the summary accounts for every file, runs
 are repeatable and ``--jobs 2`` gives the same results as one process.
 
 Reproduce: PIAO_MUTATION_SEED=<seed> PIAO_MUTATION_ONLY=<id,id> python3 -m pytest tests/test_mutations.py
@@ -29,12 +30,12 @@ import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import oracle
 import pytest
 import tamper_agree
 import zipmut
 from scenario import NUCLEO_VALUES, SF_ANALYSES, SF_VALUES
 
-from piao_xls.core.scoring import score_sector
 from piao_xls.forms.layout import all_sectors_workbook, sector_sheet, sector_workbook, source_workbook
 from piao_xls.forms.samples import sample_values
 from piao_xls.forms.writer import render
@@ -622,8 +623,11 @@ def check_consolidation(plan, c, files: list[Path]) -> None:
                 for ind in sector.indicators:
                     if ind.source == source and ind.id in good:
                         values[ind.id] = good[ind.id]
-        expected = score_sector(sector, values, plan.scoring).score
-        assert row["score"] == expected, ("score not built from validated values", row["code"], row["score"], expected)
+        # the expected score from an independent statement of docs/scoring.md (tests/oracle.py)
+        expected = oracle.sector_score(sector, values, plan.scoring)
+        assert row["score"] == pytest.approx(expected, rel=1e-12, abs=1e-9), (
+            "score not built from validated values by the documented rules", row["code"], row["score"], expected)
+        assert row["band"] == oracle.band(expected, plan.scoring), (row["code"], row["score"], row["band"])
 
 
 def outcome(res) -> str:

@@ -1,0 +1,155 @@
+"""Rules stated in docs/scoring.md and docs/security.md, checked at their edges. Every expected value below is
+read from those pages (quoted next to each test), not computed with the code under test.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import yaml
+
+from piao_xls.core.evaluation import Outcome, Provenance, SectorStatus, Submission, evaluate
+from piao_xls.forms.layout import Cell, Validation, sector_workbook
+from piao_xls.plan.planfile import parse_plan
+from piao_xls.returns.reader import validate_value
+
+GATE_PLAN = {
+    "comune": "Prova", "year": 2025,
+    "sectors": [{
+        "code": "GA", "name": "Prova", "short_name": "GA - Prova", "responsabile": {"name": "Mario Rossi"},
+        "objectives": [
+            {"number": 1, "title": "PRIMO", "weight": 30,
+             "indicators": [{"description": "Pratiche evase", "target": "100%"}]},
+            {"number": 2, "title": "SECONDO", "weight": 70,
+             "indicators": [{"description": "Pratiche evase", "target": "100%"}]},
+            {"number": 3, "title": "ACCESSO", "weight": "X",
+             "indicators": [{"description": "Adempimento", "target": "Sì"}]},
+        ]}],
+}
+
+
+@pytest.fixture(scope="module")
+def gate_plan():
+    plan, findings = parse_plan(yaml.safe_dump(GATE_PLAN, allow_unicode=True), "gate.yaml")
+    assert plan is not None, findings
+    return plan
+
+
+def _values(first: float, second: float, gate: bool | None) -> dict:
+    return {"GA-1.1": {"value": first}, "GA-2.1": {"value": second}, "GA-3.1": {"value": gate}}
+
+
+def test_a_gate_objective_weighs_nothing(gate_plan):
+    """scoring.md: "A gate objective ... weighs 0 and does not enter the sum above"; its applied weight is none,
+    the others keep theirs (30 and 70 already sum to 100)."""
+    ga = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, True))]).sector("GA")
+    applied = {o.objective_id: o.weight_applied for o in ga.objectives}
+    assert applied == {"GA-1": 30, "GA-2": 70, "GA-3": None}
+    gate = ga.objectives[2]
+    assert gate.points == 0 and gate.achievement == 1
+    assert ga.score == pytest.approx(30 * 0.5 + 70)  # 85: the met gate adds nothing
+    assert ga.note is None
+
+
+@pytest.mark.parametrize("gate", [False, None], ids=["not-met", "not-reported"])
+def test_a_gate_not_met_caps_the_score_at_zero_by_default(gate_plan, gate):
+    """scoring.md: "An unreported gate scores 0 and is not met ... With the default the sector scores 0. The
+    summary's Note column names the gate and gives the score the sector would have had.\""""
+    ga = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, gate))]).sector("GA")
+    assert ga.score == 0 and ga.note is not None and ga.note.code == "gate_failed"
+    assert ga.note["gates"] == ("GA-3",) and ga.note["uncapped"] == pytest.approx(85)
+
+
+def test_counts_of_objectives(gate_plan):
+    """An objective is reached when its published achievement is 100%, partly reached above 0, not reached at 0,
+    not reported when none of its indicators has a value."""
+    ga = evaluate(gate_plan, [Submission("GA", values=_values(0.0, 0.99995, True))]).sector("GA")
+    outcomes = [o.outcome for o in ga.objectives]
+    # 0.99995 is published as 100,00%: reached (the band and the counts go with the printed figure)
+    assert outcomes == [Outcome.NOT_REACHED, Outcome.REACHED, Outcome.REACHED]
+    ga = evaluate(gate_plan, [Submission("GA", values={"GA-1.1": {"value": None}, "GA-2.1": {"value": 0.4},
+                                                       "GA-3.1": {"value": True}})]).sector("GA")
+    assert [o.outcome for o in ga.objectives] == [Outcome.NOT_REPORTED, Outcome.PARTLY, Outcome.REACHED]
+    assert (ga.count(Outcome.REACHED), ga.count(Outcome.PARTLY), ga.count(Outcome.NOT_REACHED),
+            ga.count(Outcome.NOT_REPORTED)) == (1, 1, 0, 1)
+
+
+def test_a_tie_under_prefer_newest_is_a_conflict(gate_plan):
+    """security.md: "When a date is not valid, or two files share the newest date, the sector is reported as a
+    conflict and not scored.\""""
+    from piao_xls.core.evaluation import Choice
+
+    same = "2026-01-10T09:00:00"
+    subs = [Submission("GA", values=_values(0.5, 1.0, True), provenance=Provenance("a.xlsx", sent=same)),
+            Submission("GA", values=_values(0.9, 1.0, True), provenance=Provenance("b.xlsx", sent=same)),
+            Submission("GA", values=_values(0.7, 1.0, True), provenance=Provenance("c.xlsx", sent="2026-01-01"))]
+    ga = evaluate(gate_plan, subs, choice=Choice.NEWEST).sector("GA")
+    assert ga.status is SectorStatus.CONFLICT and ga.score is None and not ga.used
+
+
+def test_a_missing_source_never_leaves_a_sector_scored_cleanly(plan):
+    """scoring.md: a sector whose Nucleo values did not arrive is scored with those indicators "non rendicontato"
+    (0); it is not "valutato" as if complete."""
+    sf = evaluate(plan, [Submission("SF", values={"SF-1.1": {"value": 1.0}})]).sector("SF")
+    assert sf.status is SectorStatus.SCORED_WITH_ISSUES
+    nucleo = Submission("SF", "nucleo", {"SF-2.1": {"value": 1.0}})
+    assert evaluate(plan, [Submission("SF", values={"SF-1.1": {"value": 1.0}}), nucleo]).sector("SF").status \
+        is SectorStatus.SCORED
+
+
+def _input(plan, key: str) -> Cell:
+    sheet = sector_workbook(plan, plan.sector(key.split("-")[0])).sheets[1]
+    return sheet.inputs[key]
+
+
+@pytest.mark.parametrize(("raw", "ok"), [
+    (0.0, True), (0, True), (1e12, True), (-0.01, False), (1e12 * 1.000001, False),
+])
+def test_amounts_within_zero_and_a_thousand_billion(plan, raw, ok):
+    """security.md: "amounts within 0–1,000,000,000,000 €" (a 0 € amount is a valid amount)."""
+    cell = _input(plan, "SF-6.1|numerator")
+    assert cell.unit == "amount"
+    _, err, _ = validate_value(raw, cell, plan.year)
+    assert (err is None) is ok, err
+
+
+@pytest.mark.parametrize(("day", "ok"), [
+    (date(2024, 1, 1), True), (date(2023, 12, 31), False), (date(2026, 12, 31), True), (date(2027, 1, 1), False),
+])
+def test_dates_within_the_year_before_and_the_year_after(plan, day, ok):
+    """security.md: "dates within 1 January of the year before the plan to 31 December of the year after"."""
+    cell = Cell(0, 4, kind="input", key="X|date", unit="date")
+    _, err, _ = validate_value(day, cell, plan.year)
+    assert (err is None) is ok, err
+    # the window a form states for a deadline in the plan's year is the same
+    form = _input(plan, "SF-1.2|date")
+    assert isinstance(form.validation, Validation)
+    assert (validate_value(day, form, plan.year)[1] is None) is ok
+
+
+@pytest.mark.parametrize("raw", [2, 2.0, -1, "forse"])
+def test_yes_no_answers_only_from_the_list(plan, raw):
+    """security.md: "Sì/No answers from the list" — a number is not an answer, not even one a spreadsheet could
+    read as TRUE."""
+    cell = Cell(0, 4, kind="input", key="X|value", unit="yes_no")
+    value, err, _ = validate_value(raw, cell, plan.year)
+    assert value is None and err is not None
+
+
+def test_the_oracle_of_the_mutation_suite_gives_the_hand_computed_score(plan):
+    """tests/oracle.py (the rules as docs/scoring.md states them) on the hand-computed scenario of SF."""
+    import oracle
+    from scenario import NUCLEO_VALUES, SF_EXPECTED_BAND, SF_EXPECTED_SCORE, SF_VALUES
+
+    values: dict = {}
+    for key, v in {**SF_VALUES, **NUCLEO_VALUES}.items():
+        ind, _, name = key.partition("|")
+        if name != "analisi":
+            values.setdefault(ind, {})[name] = v
+    score = oracle.sector_score(plan.sector("SF"), values, plan.scoring)
+    assert score == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
+    assert oracle.band(score, plan.scoring) == SF_EXPECTED_BAND
+    ev = evaluate(plan, [Submission("SF", values={k: v for k, v in values.items() if k != "SF-2.1"}),
+                         Submission("SF", "nucleo", {"SF-2.1": values["SF-2.1"]})]).sector("SF")
+    assert ev.score == pytest.approx(score, abs=1e-9) and ev.band == SF_EXPECTED_BAND
