@@ -115,3 +115,18 @@ def test_the_relazione_states_the_threshold_in_italian(plan):
     text = " ".join(method_text(replace(plan, scoring=replace(plan.scoring, threshold=0.405))))
     assert "inferiore al 40,5% vale 0" in text
     assert it_plain(40.5) == "40,5"
+
+
+def test_the_fast_rounding_is_the_published_rounding():
+    """italian.rounded takes Python's round away from half-way points: the same figure as publish_round, on
+    random values and on values next to half-way points."""
+    import random
+
+    from piao_xls.core.model import publish_round
+
+    rng = random.Random(19)
+    values = [rng.uniform(-1e6, 1e6) for _ in range(20000)] + [rng.random() for _ in range(20000)]
+    values += [round(rng.uniform(-1e4, 1e4), 3) + h for _ in range(5000) for h in (0.0005, -0.0005, 5e-7, 4.9999e-4)]
+    for x in values:
+        for d in (0, 1, 2, 3, 6):
+            assert italian.rounded(x, d) == publish_round(x, d), (x, d)

@@ -13,7 +13,7 @@ import math
 from datetime import date, datetime
 from typing import TypeGuard
 
-from babel.numbers import format_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from .model import publish_round
 
@@ -29,21 +29,40 @@ def finite(x: object) -> TypeGuard[float]:
 
 
 def rounded(x: float, decimals: int) -> float:
-    """``x`` rounded as published: half away from zero, on the figure a person reads (see module doc)."""
-    return publish_round(float(x), decimals)
+    """``x`` rounded as published: :func:`publish_round` (half away from zero, on the figure a person reads).
+
+    Fast path: away from a half-way point (by more than a thousandth of the last digit, far more than the
+    noise the 15-significant-digit reading absorbs) every rounding gives the same figure, and Python's
+    ``round`` is ten times cheaper than the decimal one. tests/test_italian.py checks both agree."""
+    x = float(x)
+    if 0 <= decimals <= 6 and abs(x) < 1e8:
+        scaled = x * _POWERS[decimals]
+        if abs(scaled - math.floor(scaled) - 0.5) > 1e-3:
+            return round(x, decimals)
+    return publish_round(x, decimals)
 
 
-def _pattern(decimals: int, optional: bool = False) -> str:
-    if decimals <= 0:
-        return "#,##0"
-    return "#,##0." + ("#" if optional else "0") * decimals
+_POWERS = [10.0 ** d for d in range(7)]
+
+
+#: the separators of it_IT, from CLDR (babel): "." between thousands, "," before the decimals
+_COMMA = get_decimal_symbol(LOCALE)
+_SEPARATORS = str.maketrans({",": get_group_symbol(LOCALE), ".": _COMMA})
+
+
+def _text(x: float, decimals: int) -> str:
+    """``x`` (already rounded to ``decimals``) with exactly ``decimals`` decimals and it_IT separators. The
+    nearest float to a figure of a few decimals prints back as that figure: no second rounding happens here."""
+    if x == 0:
+        x = 0.0  # never "-0"
+    return f"{x:,.{max(decimals, 0)}f}".translate(_SEPARATORS)
 
 
 def number(x: float, decimals: int = 2) -> str:
     """``1234567.891`` -> ``1.234.567,89``: exactly ``decimals`` decimals ("" for a value that is not finite)."""
     if not finite(x):
         return EMPTY
-    return format_decimal(rounded(x, decimals), format=_pattern(decimals), locale=LOCALE)
+    return _text(rounded(x, decimals), decimals)
 
 
 def plain(x: float, decimals: int = MAX_DECIMALS) -> str:
@@ -51,8 +70,8 @@ def plain(x: float, decimals: int = MAX_DECIMALS) -> str:
     ``2500000.0`` -> ``2.500.000``, ``0.1 + 0.2`` -> ``0,3``."""
     if not finite(x):
         return EMPTY
-    text = format_decimal(rounded(x, decimals), format=_pattern(decimals, optional=True), locale=LOCALE)
-    return "0" if text in ("-0", "") else text
+    text = _text(rounded(x, decimals), decimals)
+    return text.rstrip("0").rstrip(_COMMA) if _COMMA in text else text
 
 
 def percent(fraction: float, decimals: int = 2) -> str:
@@ -61,7 +80,7 @@ def percent(fraction: float, decimals: int = 2) -> str:
     if not finite(fraction):
         return EMPTY
     v = rounded(fraction * 100, decimals)
-    return f"{number(v, 0) if float(v).is_integer() else number(v, decimals)}%"
+    return f"{_text(v, 0 if v.is_integer() else decimals)}%"
 
 
 def percent_plain(fraction: float, decimals: int = 2) -> str:
