@@ -1,14 +1,14 @@
 """piao-xls: PIAO "Performance" plans to protected Excel workbooks and back.
 
 Data flows one way: plan file -> plan model -> layout -> workbook -> (people fill it)
--> guard -> reader -> scores -> summary. Packages, lowest layer first (docs/architecture.md):
+-> guard -> reader -> submissions -> evaluation -> summary. Packages, lowest layer first (docs/architecture.md):
 ``core`` (pure), ``sheetio``, then one package per stage of the year (``plan``, ``forms``,
 ``returns``, ``results``), and ``cli`` on top.
 
 The public API is importable from here; it is loaded on first use, so that ``import piao_xls``
 (and ``piao-xls --help``) stays cheap::
 
-    from piao_xls import load_plan, read_workbook, consolidate
+    from piao_xls import load_plan, read_workbook, consolidate, evaluate, Submission
 """
 
 from .core import __version__
@@ -18,6 +18,8 @@ _API = {
     "check_plan": "piao_xls.plan.load",
     "read_workbook": "piao_xls.returns.reader",
     "consolidate": "piao_xls.results.consolidate",
+    "evaluate": "piao_xls.core.evaluation",
+    "Submission": "piao_xls.core.evaluation",
     "generate": "piao_xls.forms.generate",
 }
 
