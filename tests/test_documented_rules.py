@@ -153,3 +153,80 @@ def test_the_oracle_of_the_mutation_suite_gives_the_hand_computed_score(plan):
     ev = evaluate(plan, [Submission("SF", values={k: v for k, v in values.items() if k != "SF-2.1"}),
                          Submission("SF", "nucleo", {"SF-2.1": values["SF-2.1"]})]).sector("SF")
     assert ev.score == pytest.approx(score, abs=1e-9) and ev.band == SF_EXPECTED_BAND
+
+
+MIXED_PLAN = {
+    "comune": "Prova", "year": 2025,
+    "sectors": [
+        {"code": "MX", "name": "Misto", "short_name": "MX - Misto", "responsabile": {"name": "Mario Rossi"},
+         "objectives": [{"number": 1, "title": "MISTO", "weight": 100, "indicators": [
+             {"description": "Pratiche evase", "target": "100%"},
+             {"description": "Importo incassato", "target": ""}]}]},
+        {"code": "NV", "name": "Solo informativi", "short_name": "NV - Informativi",
+         "responsabile": {"name": "Anna Bianchi"},
+         "objectives": [{"number": 1, "title": "INFORMATIVO", "weight": 100, "indicators": [
+             {"description": "Importo incassato", "target": ""}]}]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def mixed_plan():
+    plan, findings = parse_plan(yaml.safe_dump(MIXED_PLAN, allow_unicode=True), "mixed.yaml")
+    assert plan is not None, findings
+    return plan
+
+
+def test_an_objective_whose_scored_indicators_are_missing_is_not_reported(mixed_plan):
+    """scoring.md, "Missing values": a missing value scores 0 and is "non rendicontato"; an informative
+    indicator "does not take part in its objective's score" — so a value given for it does not make the
+    objective reported."""
+    subs = [Submission("MX", values={"MX-1.1": {"value": None}, "MX-1.2": {"value": 1000.0}}),
+            Submission("NV", values={"NV-1.1": {"value": 5.0}})]
+    ev = evaluate(mixed_plan, subs)
+    assert ev.sector("MX").objectives[0].outcome is Outcome.NOT_REPORTED
+    # "A sector none of whose objectives has a scored indicator has no score and no band" ... "non valutabile"
+    nv = ev.sector("NV")
+    assert nv.status is SectorStatus.NOT_EVALUABLE and nv.score is None and nv.band == ""
+    assert nv.note is not None and nv.note.code == "sector_not_evaluable"
+
+
+def test_a_file_with_errors_leaves_its_sector_scored_with_issues(mixed_plan):
+    """A sector is "valutato" only from accepted submissions; from a file with errors it is scored "con anomalie"."""
+    good = Submission("MX", values={"MX-1.1": {"value": 1.0}})
+    assert evaluate(mixed_plan, [good]).sector("MX").status is SectorStatus.SCORED
+    bad = Submission("MX", values={"MX-1.1": {"value": 1.0}}, has_errors=True)
+    assert evaluate(mixed_plan, [bad]).sector("MX").status is SectorStatus.SCORED_WITH_ISSUES
+
+
+def test_each_value_counts_only_from_its_own_source(plan):
+    """scoring.md: the Nucleo's indicators take the Nucleo's values; a value typed for them elsewhere does not
+    count (SF-2.1 is certified by the Nucleo)."""
+    own = Submission("SF", values={"SF-1.1": {"value": 1.0}, "SF-2.1": {"value": 1.0}})
+    nucleo = Submission("SF", "nucleo", {"SF-2.1": {"value": 0.5}})
+    sf = evaluate(plan, [own, nucleo]).sector("SF")
+    assert next(i for o in sf.objectives for i in o.indicators if i.indicator_id == "SF-2.1").reported == {"value": 0.5}
+    alone = evaluate(plan, [own]).sector("SF")
+    sf2 = next(o for o in alone.objectives if o.objective_id == "SF-2")
+    assert sf2.indicators[0].status == "missing" and sf2.outcome is Outcome.NOT_REPORTED
+
+
+def test_an_indicator_not_applicable_in_a_neutralised_objective_changes_no_weight(plan):
+    """scoring.md, decisions: a neutralised objective is already left out; declaring one of its indicators
+    non applicabile does not leave it out a second time."""
+    from piao_xls.core.decisions import NEUTRALISE, NOT_APPLICABLE, Decision
+
+    decisions = [Decision(NEUTRALISE, "SF", "SF-6", reason="r", by="Nucleo", date="2026-03-10"),
+                 Decision(NOT_APPLICABLE, "SF", "SF-6", "SF-6.1", reason="r", by="Nucleo", date="2026-03-10")]
+    ev = evaluate(plan, [Submission("SF", values={"SF-1.1": {"value": 1.0}})], decisions)
+    (na,) = [o for o in ev.decisions if o.decision.kind == NOT_APPLICABLE]
+    assert na.applied and na.effect.code == "indicator_left_out" and na.effect["objective_left_out"] is False
+
+
+def test_arrived_exactly_at_the_date_counts(plan):
+    from datetime import datetime
+
+    sub = Submission("SF", values={"SF-1.1": {"value": 1.0}},
+                     provenance=Provenance("a", received="2026-01-01T09:00:00"))
+    assert evaluate(plan, [sub], as_of=datetime(2026, 1, 1, 9, 0)).sector("SF").used
+    assert not evaluate(plan, [sub], as_of=datetime(2026, 1, 1, 8, 59)).sector("SF").used
