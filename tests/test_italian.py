@@ -43,6 +43,7 @@ def test_numbers_round_half_away_from_zero(x, decimals, text):
 @pytest.mark.parametrize(("x", "text"), [
     (3.0, "3"), (-2.5, "-2,5"), (2.5e6, "2.500.000"), (1e6, "1.000.000"), (0.1 + 0.2, "0,3"),
     (1234.5, "1.234,5"), (0.0000001, "0"), (-0.0000001, "0"), (12.3456789, "12,345679"),
+    (1e15, "1.000.000.000.000.000"), (1e300, "1 × 10^300"), (-2.5e30, "-2,5 × 10^30"),
 ])
 def test_plain_numbers_never_use_exponents(x, text):
     assert italian.plain(x) == text

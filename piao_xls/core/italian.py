@@ -20,6 +20,8 @@ from .model import publish_round
 LOCALE = "it_IT"
 #: the most decimals a plain number shows (beyond, it is rounded)
 MAX_DECIMALS = 6
+#: from here on a plain number is written as a power of ten (1e18 € is no amount anyone reports)
+HUGE = 1e18
 EMPTY = ""
 
 
@@ -70,6 +72,9 @@ def plain(x: float, decimals: int = MAX_DECIMALS) -> str:
     ``2500000.0`` -> ``2.500.000``, ``0.1 + 0.2`` -> ``0,3``."""
     if not finite(x):
         return EMPTY
+    if abs(x) >= HUGE:  # an absurd figure someone typed: its order of magnitude, not 300 digits
+        mantissa, exponent = f"{x:.3e}".split("e")
+        return f"{plain(float(mantissa), 3)} × 10^{int(exponent)}"
     text = _text(rounded(x, decimals), decimals)
     return text.rstrip("0").rstrip(_COMMA) if _COMMA in text else text
 
