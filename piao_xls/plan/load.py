@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..core.errors import ERROR, Finding, PlanError
 from ..core.model import Plan
+from . import cache
 from .planbook import check_book
 from .planfile import bundled_plan_path, parse_plan
 
@@ -17,10 +18,20 @@ def check_plan(path: str | Path, read: list | None = None) -> tuple[Plan | None,
     if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
         return check_book(path, read=read)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        # what read_text does: UTF-8, universal newlines
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as e:
         return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {e}", file=str(path))]
-    return parse_plan(text, str(path), read=read)
+    if read is not None:  # the caller wants every target as it is read: parse
+        return parse_plan(text, str(path), read=read)
+    cached = cache.load(data, str(path))  # verified (see plan/cache.py); None when absent or not valid
+    if cached is not None:
+        return cached
+    plan, findings = parse_plan(text, str(path))
+    if plan is not None:
+        cache.store(data, str(path), plan, findings)
+    return plan, findings
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
