@@ -170,26 +170,38 @@ def _table_sheet() -> type:
     from xlsxwriter.utility import xl_col_to_name
     from xlsxwriter.worksheet import CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-    string_cell, number_cells, blank_cell = CellStringTuple, (CellNumberTuple, CellDatetimeTuple), CellBlankTuple
+    string_cell, number_cell, blank_cell = CellStringTuple, CellNumberTuple, CellBlankTuple
+    number_cells = (CellNumberTuple, CellDatetimeTuple)
 
     class TableSheet(Worksheet):
         _checked_row = -1  # a row whose dimensions were checked: its cells inside the columns so far skip the check
 
-        def write_string(self, row, col, string, cell_format=None):
-            if (row == self._checked_row and len(string) <= self.xls_strmax // 2
-                    and self.dim_colmin <= col <= self.dim_colmax):  # what _write_string does, without the checks
-                self.table[row][col] = string_cell(self.str_table._get_shared_string_index(string), cell_format)
-                return 0
-            done = self._write_string(row, col, string, cell_format)
+        def _checked(self, row: int, done: int) -> int:
             if not self.constant_memory and self.dim_rowmin is not None and self.dim_rowmin <= row <= self.dim_rowmax:
                 self._checked_row = row
             return done
 
+        # each write: what xlsxwriter's _write_* stores, without its checks when the cell is inside the dimensions
+        # already checked (a text that fits a cell, a finite int or float); else xlsxwriter's own _write_*
+        def write_string(self, row, col, string, cell_format=None):
+            if (row == self._checked_row and len(string) <= self.xls_strmax // 2
+                    and self.dim_colmin <= col <= self.dim_colmax):
+                self.table[row][col] = string_cell(self.str_table._get_shared_string_index(string), cell_format)
+                return 0
+            return self._checked(row, self._write_string(row, col, string, cell_format))
+
         def write_number(self, row, col, number, cell_format=None):
-            return self._write_number(row, col, number, cell_format)
+            if (row == self._checked_row and (type(number) is float or type(number) is int) and number - number == 0
+                    and self.dim_colmin <= col <= self.dim_colmax):
+                self.table[row][col] = number_cell(number, cell_format)
+                return 0
+            return self._checked(row, self._write_number(row, col, number, cell_format))
 
         def write_blank(self, row, col, blank, cell_format=None):
-            return self._write_blank(row, col, blank, cell_format)
+            if row == self._checked_row and cell_format is not None and self.dim_colmin <= col <= self.dim_colmax:
+                self.table[row][col] = blank_cell(cell_format)
+                return 0
+            return self._checked(row, self._write_blank(row, col, blank, cell_format))
 
         def write_datetime(self, row, col, date, cell_format=None):
             return self._write_datetime(row, col, date, cell_format)
