@@ -494,7 +494,8 @@ def test_the_fast_table_writer_writes_the_bytes_xlsxwriter_writes(campaign, plan
                         for k, v in r.items()} for r in getattr(c, name)] for name in ("sectors", "objectives")}
         c = dataclasses.replace(c, **swap)
     elif case == "odd texts":  # longer than Excel's cell, control characters, XML specials, empty, a formula
-        texts = ["x" * 40000, "a\x00b\x1bc\u202ed", "<&>\"'", "", "=1+1", "é" * 20000, "  spazi  "]
+        texts = ["x" * 40000, "a\x00b\x1bc\u202ed", "<&>\"'", "", "=1+1", "é" * 20000, "  spazi  ", "riga\nriga",
+                 "parola " * 30]
         swap = {"objectives": [{**r, "title": texts[i % len(texts)]} for i, r in enumerate(c.objectives)],
                 "sources": [{**r, "path": texts[i % len(texts)]} for i, r in enumerate(c.sources)]}
         c = dataclasses.replace(c, **swap)

@@ -392,16 +392,22 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     plain, wrapped = fmt(), fmt(text_wrap=True)
     greyed = fmt(italic=True, font_color="#7F7F7F", bg_color=GREY, text_wrap=True)
     by_number_format = {f: fmt(num_format=f) for f in (F_INT, F_DEC)}
+    # a text of a plain text column that fits on one line (no line break, at most `one_line` characters: see
+    # _lines) leaves the row height to the other cells: only the others are measured
+    plain_text = [kind == "text" and key != "band" for key, _, _, kind in cols]
+    one_line = [max(1, int(width * 1.5) - 1) for _, _, width, _ in cols]
+    write_string = ws.write_string
     for i, row in enumerate(rows, start=3):
         shown: list[tuple[str, float]] = []
         for j, (key, _, width, kind) in enumerate(cols):
             v = row.get(key)
-            if kind == "text" and type(v) is str and v and key != "band":  # most cells: a text, no extra format
+            if plain_text[j] and type(v) is str and v:  # most cells: a text, no extra format
                 text = cleaned.get(v)
                 if text is None:
                     text = cleaned[v] = clean_text(v)
-                ws.write_string(i, j, text, wrapped)
-                shown.append((text, width))
+                write_string(i, j, text, wrapped)
+                if len(text) > one_line[j] or "\n" in text:
+                    shown.append((text, width))
                 continue
             extra = {}
             if key == "band" and v:
