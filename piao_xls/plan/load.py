@@ -7,7 +7,6 @@ from pathlib import Path
 from ..core.errors import ERROR, Finding, PlanError
 from ..core.model import Plan
 from . import cache
-from .planbook import check_book
 from .planfile import bundled_plan_path, parse_plan
 
 
@@ -16,6 +15,8 @@ def check_plan(path: str | Path, read: list | None = None) -> tuple[Plan | None,
     ``read`` receives (indicator, place) for every target read, even when the plan has errors."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+        from .planbook import check_book  # imported when needed: a YAML plan's commands start faster
+
         return check_book(path, read=read)
     try:
         data = path.read_bytes()
