@@ -236,3 +236,16 @@ def test_consolidate_writes_the_same_bytes_without_a_cache_with_a_new_one_and_wi
         outputs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert len(outputs[0]) >= 4
     assert all(o == outputs[0] for o in outputs[1:])
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_group_writable_umask_still_gives_private_entries(cache_dir, plan_file, monkeypatch):
+    old = os.umask(0o002)  # a common umask (user private groups): files 0664 by default
+    try:
+        first = check_plan(plan_file)
+    finally:
+        os.umask(old)
+    [entry] = _entries(cache_dir)
+    assert entry.stat().st_mode & 0o077 == 0
+    _no_parse(monkeypatch)
+    _same(first, check_plan(plan_file))

@@ -152,7 +152,9 @@ def store(data: bytes, file: str, plan: Plan, findings: list[Finding]) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _private(folder):
             return
-        write_bytes_atomic(_entry(folder, key), MAGIC + header.encode() + b"\n" + body)
+        entry = _entry(folder, key)
+        write_bytes_atomic(entry, MAGIC + header.encode() + b"\n" + body)
+        os.chmod(entry, 0o600)  # readable by its owner only, whatever the umask (an entry others can write is not read)
         _prune(folder)
 
 
