@@ -8,6 +8,12 @@ Each figure is a ratio against a floor measured in the same run on the same mach
 - the end-to-end `piao-xls consolidate` of N filled workbooks as a user runs it (timed from outside,
   --jobs 1 and one per core), against python-calamine and openpyxl reading the same files, and where
   its seconds go, stage by stage (plan, guard, properties, layout, the one parse, checks, scoring, summary);
+- `--only cli`: the command as a user runs it, `piao-xls consolidate FILES --plan plan.yaml --jobs 1 -o s.xlsx`
+  (and the default --jobs, one process per core), whole process timed from outside with its peak RSS, next to
+  python-calamine and openpyxl read-only reading every cell of the same files; rounds interleaved, best of 3.
+  The first run of the command in a fresh plan cache is reported apart (it parses the plan and fills the cache);
+  `--baseline DIR` (a checkout of another version) runs that version's command in the same rounds;
+  `--inbox DIR --plan FILE` reuses existing files instead of writing new ones;
 - scale (bench/scale.py): consolidation of 200 and 2,000 sector workbooks of a plan with 2,000
   sectors (--files 200,2000) in child processes, with their peak RSS; `piao-xls --help` start-up
   time vs `python -c pass`.
@@ -256,6 +262,73 @@ def bench_end_to_end(plan_yaml: str, n_files: int, folder: Path) -> None:
         print(f"    {name:<62} {secs:6.2f} s")
 
 
+def _run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Run a command, return (seconds, peak RSS in MB of the process and its reaped children, exit code)."""
+    import subprocess
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+
+
+def bench_cli(plan_path: Path, inbox: Path, out: Path, baseline: str | None, rounds: int = 3) -> None:
+    """`piao-xls consolidate` as a user runs it (one process, then the default --jobs), timed from outside,
+    next to both floors, in interleaved rounds: best of ``rounds``."""
+    files = sorted(p for p in inbox.iterdir() if p.suffix == ".xlsx")
+    cores = os.cpu_count() or 1
+    cache = out / "cache"
+    env = dict(os.environ, PIAO_XLS_CACHE_DIR=str(cache))
+    here = str(Path(__file__).resolve().parent.parent)
+    versions = {"piao-xls": dict(env, PYTHONPATH=here)}
+    if baseline:
+        versions["baseline"] = dict(env, PYTHONPATH=str(Path(baseline).resolve()))
+
+    def cmd(jobs: int) -> list[str]:
+        return [sys.executable, "-m", "piao_xls.cli", "consolidate", str(inbox), "--plan", str(plan_path),
+                "--jobs", str(jobs), "-o", str(out / "s.xlsx")]
+
+    cold = _run_cli(cmd(1), versions["piao-xls"])  # fills the plan cache
+    best: dict[str, tuple[float, float]] = {}
+
+    def keep(key: str, secs: float, rss: float = 0.0) -> None:
+        old = best.get(key)
+        best[key] = (min(secs, old[0]), max(rss, old[1])) if old else (secs, rss)
+
+    for done in range(1, rounds + 1):
+        keep("calamine", timed(lambda: calamine_read(files)))
+        keep("openpyxl", timed(lambda: openpyxl_floor(files)))
+        for name, e in versions.items():
+            for jobs in sorted({1, cores}):
+                secs, rss, code = _run_cli(cmd(jobs), e)
+                if code not in (0, 1):
+                    raise SystemExit(f"{name} --jobs {jobs} failed with exit code {code}")
+                keep(f"{name} {jobs}", secs, rss)
+        _print_cli(best, cold, files, plan_path, versions, done)
+
+
+def _print_cli(best: dict[str, tuple[float, float]], cold: tuple[float, float, int], files: list[Path],
+               plan_path: Path, versions: dict, rounds: int) -> None:
+    """The figures so far (printed after every round: a slow machine still gives the rounds it finished)."""
+    cores = os.cpu_count() or 1
+    cal, opx = best["calamine"][0], best["openpyxl"][0]
+    print(f"cli: `piao-xls consolidate` of {len(files)} workbooks ({plan_path.name}), whole process, best of "
+          f"{rounds} interleaved round{'s' if rounds > 1 else ''}; peak RSS is the largest of the rounds", flush=True)
+    print(f"  python-calamine reading every cell {cal:6.2f} s   1.00x")
+    print(f"  openpyxl read-only, every cell     {opx:6.2f} s  {opx / cal:5.2f}x")
+    for name in versions:
+        for jobs in sorted({1, cores}):
+            secs, rss = best[f"{name} {jobs}"]
+            print(f"  {name:<9} --jobs {jobs:<2}                {secs:6.2f} s  {secs / cal:5.2f}x calamine, "
+                  f"{opx / secs:4.2f}x faster than openpyxl, peak RSS {rss:4.0f} MB")
+    secs, rss, _ = cold
+    print(f"  piao-xls  --jobs 1, first run (no cache) {secs:6.2f} s  {secs / cal:5.2f}x calamine, "
+          f"peak RSS {rss:4.0f} MB (before the rounds)")
+    print("  targets (--jobs 1): <= 10x calamine, >= 1.5x faster than openpyxl", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sectors", type=int, default=200)
@@ -264,10 +337,30 @@ def main() -> None:
                     help="file counts for the scale figures (the first also for the 40-objective plan), e.g. 200,2000")
     ap.add_argument("--scale-objectives", type=int, default=8, help="objectives per sector of the scale plan")
     ap.add_argument("--openpyxl-sample", type=int, default=200, help="files read with openpyxl (then scaled)")
-    ap.add_argument("--only", choices=["consolidation"], help="only the consolidation figures (with the end-to-end run)")
+    ap.add_argument("--only", choices=["consolidation", "cli"],
+                    help="consolidation: the consolidation figures (with the end-to-end run); cli: the command as a "
+                         "user runs it next to both floors")
+    ap.add_argument("--baseline", help="with --only cli: a checkout of another version, run in the same rounds")
+    ap.add_argument("--inbox", type=Path, help="with --only cli: a folder of returned workbooks to use (with --plan)")
+    ap.add_argument("--plan", type=Path, help="with --only cli: the plan file of --inbox")
+    ap.add_argument("--rounds", type=int, default=3, help="with --only cli: interleaved rounds (best of)")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
+    if args.only == "cli":
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d)
+            if args.inbox and args.plan:
+                plan_path, inbox = args.plan, args.inbox
+            else:
+                from scale import make_files
+
+                plan_path, inbox = out / "plan.yaml", out / "inbox"
+                plan_path.write_text(synthetic_plan_yaml(args.sectors, args.objectives, 3), encoding="utf-8")
+                plan, _ = parse_plan(plan_path.read_text(encoding="utf-8"), str(plan_path))
+                make_files(plan, args.files[0], inbox)
+            bench_cli(plan_path, inbox, out, args.baseline, args.rounds)
+        return
     if not args.only:
         bench_generation(load_plan(), "bundled plan")
     t = time.perf_counter()

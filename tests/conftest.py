@@ -11,6 +11,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plan_cache(tmp_path_factory):
+    """The plan cache of the suite (and of the commands it runs) lives in a temporary folder, never the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PIAO_XLS_CACHE_DIR", str(tmp_path_factory.mktemp("plan-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def plan():
     from piao_xls.plan.load import load_plan

@@ -471,3 +471,36 @@ def test_both_csv_flavours_cannot_share_a_folder(campaign, tmp_path):
                                  str(tmp_path / "csv"), "--csv-excel", str(tmp_path / "csv" / "."), "--jobs", "1"])
     assert r.exit_code == 2 and "due cartelle diverse" in r.output
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def _with_plain_worksheets(monkeypatch, c) -> bytes:
+    """The summary as xlsxwriter's own Worksheet writes it (no fast table writer)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from piao_xls.results import summary as summod
+
+    with monkeypatch.context() as m:
+        m.setattr(summod, "_table_sheet", lambda: Worksheet)
+        return render_summary(c)
+
+
+@pytest.mark.parametrize("case", ["campaign", "without ST", "odd figures", "odd texts", "no file"])
+def test_the_fast_table_writer_writes_the_bytes_xlsxwriter_writes(campaign, plan, case, monkeypatch):
+    """summary.py writes its tables through a faster Worksheet (cells stored and <sheetData> written without
+    per-cell overhead): the workbook must be the one xlsxwriter's own Worksheet writes, byte for byte."""
+    c = campaign["c2"] if case == "without ST" else campaign["c"]
+    if case == "odd figures":
+        swap = {name: [{k: (float("nan") if k in {"score", "points"} else -1e308 if k == "weight" else v)
+                        for k, v in r.items()} for r in getattr(c, name)] for name in ("sectors", "objectives")}
+        c = dataclasses.replace(c, **swap)
+    elif case == "odd texts":  # longer than Excel's cell, control characters, XML specials, empty, a formula
+        texts = ["x" * 40000, "a\x00b\x1bc\u202ed", "<&>\"'", "", "=1+1", "é" * 20000, "  spazi  ", "riga\nriga",
+                 "parola " * 30]
+        swap = {"objectives": [{**r, "title": texts[i % len(texts)]} for i, r in enumerate(c.objectives)],
+                "sources": [{**r, "path": texts[i % len(texts)]} for i, r in enumerate(c.sources)]}
+        c = dataclasses.replace(c, **swap)
+    elif case == "no file":
+        c = consolidate([], plan)
+    fast = render_summary(c)
+    assert fast == _with_plain_worksheets(monkeypatch, c)
+    assert zipfile.ZipFile(io.BytesIO(fast)).testzip() is None

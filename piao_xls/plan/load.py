@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..core.errors import ERROR, Finding, PlanError
 from ..core.model import Plan
-from .planbook import check_book
+from . import cache
 from .planfile import bundled_plan_path, parse_plan
 
 
@@ -15,12 +15,24 @@ def check_plan(path: str | Path, read: list | None = None) -> tuple[Plan | None,
     ``read`` receives (indicator, place) for every target read, even when the plan has errors."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+        from .planbook import check_book  # imported when needed: a YAML plan's commands start faster
+
         return check_book(path, read=read)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        # what read_text does: UTF-8, universal newlines
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as e:
         return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {e}", file=str(path))]
-    return parse_plan(text, str(path), read=read)
+    if read is not None:  # the caller wants every target as it is read: parse
+        return parse_plan(text, str(path), read=read)
+    cached = cache.load(data, str(path))  # verified (see plan/cache.py); None when absent or not valid
+    if cached is not None:
+        return cached
+    plan, findings = parse_plan(text, str(path))
+    if plan is not None:
+        cache.store(data, str(path), plan, findings)
+    return plan, findings
 
 
 def load_plan(path: str | Path | None = None) -> Plan:

@@ -156,6 +156,115 @@ def _row_height(cells: list[tuple[str, float]], font: float = FONT, per_unit: fl
     return min(MAX_ROW, lines * font * 1.25 + 1.5)
 
 
+@functools.lru_cache(maxsize=1)
+def _table_sheet() -> type:
+    """xlsxwriter's Worksheet, with the cell writes and the ``<sheetData>`` writer made faster for the large
+    tables of a summary: the same XML, byte for byte (``tests/test_summary.py`` compares the whole workbook
+    with the one xlsxwriter's own Worksheet writes).
+
+    * ``write_string``, ``write_number``, ``write_blank``, ``write_datetime`` take row and column numbers only
+      (no "A1" notation: skips a decorator per cell);
+    * ``<sheetData>`` is written one row per ``write`` with each cell's XML built in one f-string, for the
+      cells of the kinds a summary writes (text, number, date, blank) with a format; any other cell, a
+      sheet with comments and constant-memory mode go through xlsxwriter's own code.
+    """
+    from xlsxwriter.utility import xl_col_to_name
+    from xlsxwriter.worksheet import CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
+
+    string_cell, number_cell, blank_cell = CellStringTuple, CellNumberTuple, CellBlankTuple
+    number_cells = (CellNumberTuple, CellDatetimeTuple)
+
+    class TableSheet(Worksheet):
+        _checked_row = -1  # a row whose dimensions were checked: its cells inside the columns so far skip the check
+
+        def _checked(self, row: int, done: int) -> int:
+            if not self.constant_memory and self.dim_rowmin is not None and self.dim_rowmin <= row <= self.dim_rowmax:
+                self._checked_row = row
+            return done
+
+        # each write: what xlsxwriter's _write_* stores, without its checks when the cell is inside the dimensions
+        # already checked (a text that fits a cell, a finite int or float); else xlsxwriter's own _write_*
+        def write_string(self, row, col, string, cell_format=None):
+            if (row == self._checked_row and len(string) <= self.xls_strmax // 2
+                    and self.dim_colmin <= col <= self.dim_colmax):
+                self.table[row][col] = string_cell(self.str_table._get_shared_string_index(string), cell_format)
+                return 0
+            return self._checked(row, self._write_string(row, col, string, cell_format))
+
+        def write_number(self, row, col, number, cell_format=None):
+            if (row == self._checked_row and (type(number) is float or type(number) is int) and number - number == 0
+                    and self.dim_colmin <= col <= self.dim_colmax):
+                self.table[row][col] = number_cell(number, cell_format)
+                return 0
+            return self._checked(row, self._write_number(row, col, number, cell_format))
+
+        def write_blank(self, row, col, blank, cell_format=None):
+            if row == self._checked_row and cell_format is not None and self.dim_colmin <= col <= self.dim_colmax:
+                self.table[row][col] = blank_cell(cell_format)
+                return 0
+            return self._checked(row, self._write_blank(row, col, blank, cell_format))
+
+        def write_datetime(self, row, col, date, cell_format=None):
+            return self._write_datetime(row, col, date, cell_format)
+
+        def _calculate_spans(self) -> None:
+            # as Worksheet._calculate_spans: the columns of each block of 16 rows, "first:last" (1-based)
+            if self.comments or self.dim_rowmin is None:
+                return super()._calculate_spans()
+            lo, hi = self.dim_rowmin, self.dim_rowmax
+            spans: dict[int, list[int]] = {}
+            for row_num, cells in self.table.items():
+                if cells and lo <= row_num <= hi:
+                    span = spans.get(row_num // 16)
+                    first, last = min(cells), max(cells)
+                    if span is None:
+                        spans[row_num // 16] = [first, last]
+                    else:
+                        span[0], span[1] = min(span[0], first), max(span[1], last)
+            self.row_spans = {k: f"{a + 1}:{b + 1}" for k, (a, b) in sorted(spans.items())}
+
+        def _write_rows(self) -> None:
+            if self.comments or self.constant_memory or self.dim_rowmin is None:
+                return super()._write_rows()
+            self._calculate_spans()
+            write, table, row_info, spans = self.fh.write, self.table, self.row_info, self.row_spans
+            names = [xl_col_to_name(c) for c in range(self.dim_colmax + 1)]
+            style: dict[int, str] = {}
+            for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+                cells = table.get(row_num)
+                info = row_info.get(row_num)
+                if not cells:
+                    if info is not None:
+                        self._write_empty_row(row_num, spans.get(row_num // 16), info)
+                    continue
+                self._write_row(row_num, spans.get(row_num // 16), info)
+                r = str(row_num + 1)
+                parts = []
+                for col in sorted(cells):
+                    cell = cells[col]
+                    fmt = cell.format
+                    kind = type(cell)
+                    if fmt is None or (kind is not string_cell and kind not in number_cells and kind is not blank_cell):
+                        if parts:
+                            write("".join(parts))
+                            parts = []
+                        self._write_cell(row_num, col, cell)
+                        continue
+                    s = style.get(id(fmt))
+                    if s is None:  # the first use gives the format its index, as in Worksheet._write_cell
+                        s = style[id(fmt)] = f'" s="{fmt._get_xf_index()}"'
+                    if kind is string_cell:
+                        parts.append(f'<c r="{names[col]}{r}{s} t="s"><v>{cell.string}</v></c>')
+                    elif kind is blank_cell:
+                        parts.append(f'<c r="{names[col]}{r}{s}/>')
+                    else:
+                        parts.append(f'<c r="{names[col]}{r}{s}><v>{cell.number:.16G}</v></c>')
+                parts.append("</row>")
+                write("".join(parts))
+
+    return TableSheet
+
+
 class _Formats:
     """The workbook's cell formats, one per distinct set of properties (on top of the body text's)."""
 
@@ -261,7 +370,7 @@ def _fits_below(table: _Table, chart) -> bool:
 
 def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict], bands: list) -> _Table:
     sheet_name, title, cols = SHEETS[name]
-    ws = wb.add_worksheet(sheet_name)
+    ws = wb.add_worksheet(sheet_name, worksheet_class=_table_sheet())
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
                     wb.add_format({"bold": True, "font_size": 12}))
     if name == "sectors":
@@ -279,18 +388,27 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     heights = [18.0, 15.0, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
     ws.set_row(2, heights[-1])
     band_rank = {b.code: i for i, b in enumerate(bands)}
+    cleaned: dict[str, str] = {}  # clean_text of each distinct text once: plans repeat targets, descriptions, words
     # the formats of most cells, looked up once (a cell with extra properties, a band's colour, asks fmt)
     plain, wrapped = fmt(), fmt(text_wrap=True)
     greyed = fmt(italic=True, font_color="#7F7F7F", bg_color=GREY, text_wrap=True)
     by_number_format = {f: fmt(num_format=f) for f in (F_INT, F_DEC)}
+    # a text of a plain text column that fits on one line (no line break, at most `one_line` characters: see
+    # _lines) leaves the row height to the other cells: only the others are measured
+    plain_text = [kind == "text" and key != "band" for key, _, _, kind in cols]
+    one_line = [max(1, int(width * 1.5) - 1) for _, _, width, _ in cols]
+    write_string = ws.write_string
     for i, row in enumerate(rows, start=3):
         shown: list[tuple[str, float]] = []
         for j, (key, _, width, kind) in enumerate(cols):
             v = row.get(key)
-            if kind == "text" and type(v) is str and v and key != "band":  # most cells: a text, no extra format
-                text = clean_text(v)
-                ws.write_string(i, j, text, wrapped)
-                shown.append((text, width))
+            if plain_text[j] and type(v) is str and v:  # most cells: a text, no extra format
+                text = cleaned.get(v)
+                if text is None:
+                    text = cleaned[v] = clean_text(v)
+                write_string(i, j, text, wrapped)
+                if len(text) > one_line[j] or "\n" in text:
+                    shown.append((text, width))
                 continue
             extra = {}
             if key == "band" and v:
@@ -594,7 +712,7 @@ def _render(wb, c: Consolidation) -> None:
     if d:
         _write_table(wb, fmt, c, "decisions", d, bands)
     _write_table(wb, fmt, c, "sources", t["sources"], bands)
-    charts = wb.add_worksheet("Grafici")
+    charts = wb.add_worksheet("Grafici", worksheet_class=_table_sheet())
     data = _ChartData(wb, charts)
     overview = _overview_charts(wb, c, t, data)
     if len(overview) == 1 and _fits_below(summary, overview[0]):
