@@ -15,6 +15,7 @@ Sheet kinds:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property, lru_cache
@@ -277,9 +278,14 @@ def _text_height(text: object, width: float, style: str = "text") -> float:
     return _lines(str(text), width / size) * LINE_HEIGHT * size + 4
 
 
+_TOKEN = re.compile(r"\n|[^\S\n]+|\S+")
+
+
 def _pieces(text: object, width: float, style: str = "text") -> list:
-    """``text`` cut at word boundaries into pieces that each fit in one row of at most MAX_ROW_HEIGHT points
-    (a non-text value, or a text that fits, is one piece)."""
+    """``text`` cut into pieces that each fit in one row of at most MAX_ROW_HEIGHT points (a non-text value, or a
+    text that fits, is one piece). Nothing is lost or added: ``"".join(pieces) == text``. A piece ends after the
+    spaces (or the line break) before the word that starts the next one; a word longer than a line is cut where
+    a line ends."""
     if not isinstance(text, str):
         return [text]
     size = 1.25 if style in BIG_STYLES else 1.0
@@ -290,24 +296,35 @@ def _pieces(text: object, width: float, style: str = "text") -> list:
         return [text]
     max_lines = int((MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size)) - 1
     out: list[str] = []
-    piece: list[str] = []
-    lines, col = 1, 0
-    for para_no, para in enumerate(text.split("\n")):
-        words = [w[i:i + per_line] for w in para.split(" ") for i in range(0, max(1, len(w)), per_line)]
-        if para_no:
-            lines, col = lines + 1, 0
-            piece.append("\n")
-        for word in words:
-            if col and col + 1 + len(word) > per_line:
-                lines, col = lines + 1, 0
-            if lines > max_lines:
-                out.append("".join(piece).strip())
-                piece, lines, col = [], 1, 0
-            piece.append(" " + word if col else word)
-            col += len(word) + (1 if col else 0)
-    if piece:
-        out.append("".join(piece).strip())
-    return [p for p in out if p] or [text]
+    start, lines, col, pending = 0, 1, 0, 0
+
+    def new_line(at: int) -> None:  # a wrapped line starts at text[at]
+        nonlocal start, lines, col
+        lines, col = lines + 1, 0
+        if lines > max_lines:
+            if at > start:
+                out.append(text[start:at])
+                start = at
+            lines = 1
+
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token == "\n":
+            new_line(m.end())
+            pending = 0
+        elif token[0].isspace():
+            pending = len(token)
+        else:
+            for k in range(0, len(token), per_line):
+                chunk = min(per_line, len(token) - k)
+                if col and col + pending + chunk > per_line:
+                    new_line(m.start() + k)
+                    pending = 0
+                col += pending + chunk
+                pending = 0
+    if start < len(text):
+        out.append(text[start:])
+    return out or [text]
 
 
 # Rows of free-text inputs: the «Analisi scostamenti» has a full-width row sized for its longest accepted text;
@@ -539,6 +556,9 @@ def _waiting_objective(parts: list[tuple[str, float]], policy) -> str:
 def _count(refs: list[str]) -> str:
     """COUNT over any number of cells (Excel takes at most 255 arguments per call)."""
     return "+".join(f"COUNT({','.join(refs[i:i + 200])})" for i in range(0, len(refs), 200))
+
+
+WAITING_TOTAL = "da compilare (peso rendicontato: 0%)"  # what the sector total shows in a fresh form
 
 
 def _waiting_total(points: list[tuple[str, float]], evaluable_weight: float, gates: list[str] = (),
@@ -803,7 +823,7 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
         sh.put(band_row, F, NOT_EVALUABLE, "external", last_col=G)
     elif point_cells:
         total = sh.formula(total_row, F, "live_total", lambda: _waiting_total(
-            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap), value="", last_col=G)
+            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap), value=WAITING_TOTAL, last_col=G)
         sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)" + scale, "text")
         sh.formula(band_row, F, "live_text", lambda: (
             f'=IF(ISNUMBER({total.ref}),'
