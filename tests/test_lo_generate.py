@@ -703,7 +703,7 @@ def print_problems(data: bytes, book_name: str, sheets: list[SheetLayout]) -> li
         ws = wb[s.name]
         where = f"{book_name}: {s.name}"
         ps = ws.page_setup
-        if ps.orientation != "landscape":
+        if ps.orientation != ("landscape" if s.landscape else "portrait"):
             errors.append(f"{where}: orientation {ps.orientation}")
         if str(ps.paperSize) != "9":
             errors.append(f"{where}: paper {ps.paperSize}, expected A4 (9)")

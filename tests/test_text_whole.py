@@ -7,7 +7,6 @@ are checked cell by cell in the generated workbook, and the reader accepts the u
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,18 +82,12 @@ def test_bundled_sf_card_6_reads_as_in_the_plan(plan):
 def test_long_texts_of_a_plan_survive_the_workbook_and_the_reader(plan, tmp_path):
     """Every long text of a plan (steps, stakeholder, activities, offices, staff) is in the generated file whole,
     and the reader accepts the untouched file: labels are compared with the same layout."""
+    from scenario import LONG_TEXT as long
+    from scenario import long_text_plan
+
     from piao_xls.returns.reader import read_workbook
 
-    long = ("Predisposizione  degli atti, verifica delle posizioni\n- controllo delle banche dati (https://dati."
-            "comune.it/archivio?anno=2025&tipo=ici) e  bonifica;\n\n") * 40
-    sector = plan.sector("SF")
-    objectives = list(sector.objectives)
-    objectives[0] = replace(objectives[0], stakeholder=long + " fine", impatto="Impatto " + long,
-                            steps=(replace(objectives[0].steps[0], text=long.strip() + "."), *objectives[0].steps[1:]))
-    sector = replace(sector, objectives=tuple(objectives), activities=(*sector.activities, "Attività " + long),
-                     offices=(*sector.offices, "Ufficio " + long))
-    sectors = tuple(sector if s.code == "SF" else s for s in plan.sectors)
-    big = replace(plan, sectors=sectors)
+    big = long_text_plan(plan)
     book = sector_workbook(big, big.sector("SF"))
     data = render(book)
     joined = _column_texts(data, book.sheets[1].name)

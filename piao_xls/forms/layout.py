@@ -35,7 +35,9 @@ SOURCE_FILE_TAGS = {"nucleo": "Nucleo", "esterno": "Esterno"}
 
 # Columns A..H
 COLS = 8
-COL_WIDTHS = (20.0, 34.0, 30.0, 34.0, 15.0, 15.0, 14.0, 36.0)
+# 146 characters: a card prints at 93% (10-point text at 9.3 points on A4 landscape, LibreOffice measured) and is
+# 1,062 px wide at 100% zoom in Excel, within a 1,366 px laptop screen with its row headers and scroll bar.
+COL_WIDTHS = (14.0, 26.0, 20.0, 26.0, 12.0, 12.0, 11.0, 25.0)
 A, B, C, D, E, F, G, H = range(8)
 
 TEXT_LIMITS = {"analisi": 2000, "tempi": 255, "risultato": 2000}
@@ -66,9 +68,9 @@ def _hf_escape(text: str) -> str:
     return " " + text if text[:1].isdigit() else text
 
 
-def header_footer(left: str = "", right: str = "", *, size: int = 9, page_number: bool = False) -> str:
-    """A header or footer (9-point text left and right; ``page_number``: "Pagina N di M" on the right), escaped
-    and shortened with "…" so that it stays within Excel's 255 characters."""
+def header_footer(left: str = "", right: str = "", *, size: int = 10, page_number: bool = False) -> str:
+    """A header or footer (10-point text left and right, scaled with the sheet; ``page_number``: "Pagina N di M"
+    on the right), escaped and shortened with "…" so that it stays within Excel's 255 characters."""
     tail = "Pagina &P di &N" if page_number else ""
     texts = [left, right]
 
@@ -137,6 +139,7 @@ class SheetLayout:
     freeze: tuple[int, int] | None = None
     header: str = ""
     footer: str = ""
+    landscape: bool = True  # A4 landscape (the sheets of cards); the Istruzioni read best in portrait
     # Rows that print together: each group (an objective card) is a list of units (first row, last row); a
     # group that does not fit on a page breaks between its units, never inside one.
     groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
@@ -150,15 +153,15 @@ class SheetLayout:
         return self._heights
 
     @property
+    def page_size(self) -> tuple[float, float]:
+        """(width, height) of the sheet's A4 page in points, as oriented."""
+        return (PAGE_WIDTH, PAGE_HEIGHT) if self.landscape else (PAGE_HEIGHT, PAGE_WIDTH)
+
+    @property
     def print_scale(self) -> int:
-        """The print scale (%) that fits the columns on the width of a landscape A4 page (the Istruzioni: the
-        whole sheet on one page)."""
-        scale = print_scale(self.col_widths)
-        if self.kind == "instructions":
-            height = sum(self.row_heights.get(r, ROW_HEIGHT) for r in range(self.last_row + 1))
-            printable = (PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72) * PAGE_SAFETY
-            scale = max(10, min(scale, int(100 * printable / height)))
-        return scale
+        """The print scale (%) that fits the columns on the width of the page (never above 100%: the columns are
+        chosen so that 10-point text prints at 9 points or more)."""
+        return print_scale(self.col_widths, self.page_size[0])
 
     def page_breaks(self, heights: dict[int, float] | None = None) -> list[int]:
         """Rows before which a page starts (see :func:`page_breaks`), for these row heights (default: the layout's)."""
@@ -388,29 +391,35 @@ MARGINS = {"left": 0.3, "right": 0.3, "top": 0.6, "bottom": 0.6}
 PAGE_SAFETY = 0.95  # room for rendering differences between Excel and LibreOffice
 
 
+def column_pixels(width: float) -> int:
+    """Width on screen (pixels at 100% zoom) of a column ``width`` characters wide, as Excel draws it (Calibri 11:
+    7 px a character and 5 px of padding)."""
+    return int(width * 7 + 0.5) + 5
+
+
 def column_points(width: float) -> float:
-    """Printed width (points) of a column ``width`` characters wide, the larger of Excel's (Calibri 11: 7 px a
-    character and 5 px of padding) and LibreOffice's (about 6.1 points a character, measured on its PDF)."""
-    return max((int(width * 7 + 0.5) + 5) * 0.75, (width + 0.71) * 6.2)
+    """Printed width (points) of a column ``width`` characters wide, the larger of Excel's (its pixels at 0.75 point)
+    and LibreOffice's (5.551 points a character and 3.88 of padding, measured on its PDF)."""
+    return max(column_pixels(width) * 0.75, width * 5.551 + 3.88)
 
 
-def print_scale(col_widths: tuple[float, ...]) -> int:
-    printable = PAGE_WIDTH - (MARGINS["left"] + MARGINS["right"]) * 72
+def print_scale(col_widths: tuple[float, ...], page_width: float = PAGE_WIDTH) -> int:
+    printable = page_width - (MARGINS["left"] + MARGINS["right"]) * 72
     sheet = sum(column_points(w) for w in col_widths)
     return max(10, min(100, int(100 * printable * 0.98 / sheet)))
 
 
 def page_capacity(layout: SheetLayout, heights: dict[int, float]) -> float:
     """Points of rows that fit on one printed page, below the rows repeated on every page."""
-    printable = PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72
+    printable = layout.page_size[1] - (MARGINS["top"] + MARGINS["bottom"]) * 72
     repeated = sum(heights.get(r, ROW_HEIGHT) for r in range(layout.repeat_rows[0], layout.repeat_rows[1] + 1)
                    ) if layout.repeat_rows else 0.0
     return printable * 100 / layout.print_scale * PAGE_SAFETY - repeated
 
 
 def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
-    """Manual page breaks: a card that would cross a page starts on a new one; a card taller than a page breaks
-    between its units (heading, indicator header with its first indicator, ...), never inside one."""
+    """Manual page breaks: a card that would cross a page starts on a new one; a card taller than a page starts on
+    a new page and breaks between its units (heading, indicator header with its first indicator, ...), never inside one."""
     capacity = page_capacity(layout, heights)
     first = layout.repeat_rows[1] + 1 if layout.repeat_rows else 0
 
@@ -431,15 +440,24 @@ def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
                 breaks.append(units[0][0])
                 used = 0.0
             used += total
-        else:
+        else:  # taller than a page: it starts on a new one, so that it takes as few pages as it can
+            if used and len(units) > 1:
+                breaks.append(units[0][0])
+                used = 0.0
             for a, b in units:
                 h = height(a, b)
                 if used and used + h > capacity:
                     breaks.append(a)
                     used = 0.0
-                used += h
-                while used > capacity:  # a unit taller than a page: the application breaks it
-                    used -= capacity
+                if h <= capacity:
+                    used += h
+                    continue
+                for row in range(a, b + 1):  # a unit taller than a page: breaks between its rows, placed here
+                    h = heights.get(row, ROW_HEIGHT)
+                    if used and used + h > capacity:
+                        breaks.append(row)
+                        used = 0.0
+                    used += h
         r = units[-1][1] + 1
     return breaks
 
@@ -716,7 +734,7 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -
     r = sh.row
     sh.labels(r, _CARD_FOOTER_ITEMS)
     k = sh.split_labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
-    units.append((r, r + k))
+    units[-1] = (units[-1][0], r + k)  # the footer goes with the last indicator: never alone on a page
     sh.s.groups.append(units)
     sh.row = r + k + 2
     return parts
@@ -882,7 +900,7 @@ def _giving_back(plan: Plan) -> list[tuple[str, str]]:
 
 
 def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> SheetLayout:
-    layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(110.0,))
+    layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False)
     sh = _Sheet(layout)
     who = ("dal Nucleo di Valutazione" if source == "nucleo" else "dall'ufficio che detiene la certificazione"
            if source == "esterno" else "dai Responsabili dei settori" if kind == "all" else

@@ -132,7 +132,10 @@ class _Renderer:
             ws.set_row(r, h)
         for c in s.cells:
             self.cell(ws, c, prefill)
-        ws.set_landscape()
+        if s.landscape:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
         ws.set_paper(9)  # A4
         # A fixed scale, not "fit to width": Excel ignores manual page breaks when fitting to pages.
         ws.set_print_scale(s.print_scale)
