@@ -53,3 +53,56 @@ def test_the_legend_matches_the_cells(plan):
 
         shown = {c.value for c in sheet.formulas}  # blank previews, and the total's "da compilare" text
         assert shown <= {"", WAITING_TOTAL}, shown
+
+
+def test_the_nucleo_and_external_workbooks_speak_to_their_readers(plan):
+    """Their own Istruzioni and labels, compact text rows, and no word about fields they do not have."""
+    from piao_xls.forms.layout import A, source_workbook
+
+    for source, value, text in (("nucleo", "Giudizio del Nucleo", "Motivazione"),
+                                ("esterno", "Valore certificato", "Fonte del dato")):
+        book = source_workbook(plan, source)
+        istruzioni = " ".join(str(c.value) for c in book.sheets[0].cells)
+        sheet = book.sheets[1]
+        everything = istruzioni + " ".join(str(c.value) for c in sheet.cells) + " ".join(
+            c.validation.input_message for c in sheet.inputs.values() if c.validation)
+        assert value in istruzioni and text in istruzioni, source
+        for absent in ("Tempi di realizzazione", "Risultato conseguito", "punti", "fascia", "Blu", "Analisi",
+                       "scheda obiettivo", "Grigio", "Responsabile del settore"):
+            assert absent.lower() not in everything.lower(), (source, absent)
+        by_pos = {(c.row, c.col): c for c in sheet.cells}
+        heights = sheet.row_heights
+        texts = [c for k, c in sheet.inputs.items() if k.endswith("|analisi")]
+        assert texts
+        for cell in texts:
+            assert by_pos[(cell.row, A)].value == text
+            assert heights[cell.row] <= 4 * 13 + 4, (source, cell.key, heights[cell.row])
+        assert any(c.value == value for c in sheet.cells if c.style == "header")
+        nd = [c.validation.input_message for c in sheet.inputs.values() if c.unit not in ("text", None)]
+        assert nd and all(("nella Motivazione" if source == "nucleo" else "nella riga Fonte del dato") in m
+                          for m in nd), nd[:2]
+
+
+def test_the_summary_shows_applied_weights_and_says_why(plan):
+    """SF: objective 2 is measured by the Nucleo, so the other weights (90%) are brought to 100, in words; the
+    applied weights add up to 100%. A sector where every objective is measured here says nothing."""
+    from piao_xls.forms.layout import D, E, sector_sheet
+
+    sheet = sector_sheet(plan, plan.sector("SF"))
+    header = next(c.row for c in sheet.cells if c.value == "Peso applicato")
+    assert {c.value for c in sheet.cells if c.row == header} >= {"Peso nel piano", "Peso applicato", "Punti"}
+    rows = [c for c in sheet.cells if c.row > header and c.col == E and isinstance(c.value, float)
+            and c.style == "weight"]
+    assert abs(sum(c.value for c in rows) - 1) < 1e-9
+    planned = {c.row: c.value for c in sheet.cells if c.row > header and c.col == D and c.style == "weight"}
+    for c in rows:
+        assert abs(c.value - planned[c.row] / 0.9) < 1e-9
+    words = " ".join(str(c.value) for c in sheet.cells if c.style == "plain")
+    assert "Pesi riproporzionati: l'obiettivo 2 (peso 10%) è escluso" in words
+    assert "90% in totale, sono riportati a 100" in words
+    for code in ("SA", "ST", "AV"):
+        sector = plan.sector(code)
+        measured_here = all(any(i.source == "responsabile" and i.scored for i in o.indicators)
+                            for o in sector.objectives)
+        text = " ".join(str(c.value) for c in sector_sheet(plan, sector).cells if c.style == "plain")
+        assert ("Pesi riproporzionati" in text) != (measured_here and sector.weight_total == 100), code
