@@ -93,3 +93,24 @@ def test_every_column_of_a_card_is_on_a_1366_px_screen(plan):
             pixels = [round(widths[i + 1] * 7) for i in range(len(sheet.col_widths))]  # as Excel draws them
             assert pixels == [column_pixels(w) for w in sheet.col_widths], sheet.name
             assert sum(pixels) + CHROME_PX <= SCREEN_PX, f"{which} {book.filename} {sheet.name}: {sum(pixels)} px"
+
+
+@pytest.mark.parametrize("which", ["template", "export"])
+def test_the_plan_workbook_prints_at_8_points_without_blank_pages(libreoffice, plan, tmp_path, ten_points, which):
+    """The plan template and the plan export: every word at 8 points or more, no page without content (the empty
+    coloured input rows are outside the print area), and no table squeezed: a wide one prints in strips."""
+    from piao_xls.plan.planbook import export_bytes, print_strips, template_bytes
+
+    path = tmp_path / f"plan-{which}.xlsx"
+    path.write_bytes(template_bytes() if which == "template" else export_bytes(plan))
+    with libreoffice.open(path) as doc:
+        pdf = doc.save_as(path.with_suffix(".pdf"), "pdf")
+    pages = pdf_words(pdf)
+    small = [(p, w, round(10 * h / ten_points, 1)) for p, page in enumerate(pages, 1) for h, w in page
+             if 10 * h / ten_points < 8.0 - 0.05]
+    assert not small, small[:10]
+    header_footer = {"Piano", "della", "performance", "Pagina", "di"}
+    empty = [p for p, page in enumerate(pages, 1) if len([w for _, w in page if w not in header_footer]) < 4]
+    assert not empty, f"pages without content: {empty}"
+    assert print_strips("Indicatori")[0][1:], "the Indicatori table prints in more than one strip"
+    assert len(pages) <= (16 if which == "template" else 40)
