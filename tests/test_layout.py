@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rule_strategies import BY_KIND
+
 from piao_xls.forms.layout import sector_sheet, source_sheet
 from piao_xls.forms.samples import synthetic_plan_yaml
 from piao_xls.plan.planfile import parse_plan
@@ -106,3 +113,49 @@ def test_the_summary_shows_applied_weights_and_says_why(plan):
                             for o in sector.objectives)
         text = " ".join(str(c.value) for c in sector_sheet(plan, sector).cells if c.style == "plain")
         assert ("Pesi riproporzionati" in text) != (measured_here and sector.weight_total == 100), code
+
+
+@pytest.mark.parametrize("kind", sorted(BY_KIND))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_rule_kind_says_what_it_asks_and_its_rule_in_italian(kind, data):
+    """Column «Dato richiesto» names the value with its unit, the input message states the rule in full, within
+    Excel's 255 characters; a count shows its unit beside the number (the cell's number format)."""
+    from piao_xls.core.rules import kind_of
+    from piao_xls.core.targets import inputs_for
+    from piao_xls.forms.layout import INPUT_MESSAGE_MAX, _indicator_inputs
+    from piao_xls.forms.styles import STYLES
+    from piao_xls.forms.writer import _Renderer
+
+    rule = data.draw(BY_KIND[kind])
+    k = kind_of(kind)
+    asked, fields = _indicator_inputs(rule, 2025)
+    if not k.scored:
+        return
+    requirement = k.requirement_it(rule)
+    assert requirement and requirement == requirement.strip() and "None" not in requirement
+    specs = inputs_for(rule, 2025)
+    for spec, (_, unit, style, v) in zip(specs, fields, strict=True):
+        assert k.asked_it(rule, spec) in asked
+        if spec.name == "value" and len(specs) == 1:
+            want = {"percent": "Percentuale (%)", "amount": "Importo in euro (€)", "date": "Data (gg/mm/aaaa)",
+                    "yes_no": "Sì o No", "number": f"Numero di {rule.measure}" if rule.measure else "Numero"}
+            assert asked == want[unit] or kind in ("giudizio", "yes_no", "deadline"), (asked, unit)
+        assert len(v.input_message) <= INPUT_MESSAGE_MAX
+        assert f"Regola del target: {requirement}." in v.input_message, v.input_message
+        if unit == "number" and rule.measure:
+            fmt = _Renderer.__new__(_Renderer)
+            fmt.formats, fmt.wb = {}, SimpleNamespace(add_format=lambda props: props)
+            assert fmt.fmt(style)["num_format"].endswith(f'"{rule.measure}"')
+        else:
+            assert style in STYLES
+
+
+def test_a_target_of_at_most_0_days_asks_for_the_number_of_days():
+    from piao_xls.core.model import Rule
+    from piao_xls.forms.layout import _indicator_inputs
+
+    asked, fields = _indicator_inputs(Rule("at_most", unit="number", target=0.0, measure="giorni"), 2025)
+    assert asked == "Numero di giorni"
+    assert "il valore deve essere minore o uguale a 0 giorni; altrimenti conta 0" in fields[0][3].input_message
+    assert fields[0][2] == "input_number|giorni"

@@ -24,6 +24,7 @@ from ..core import __version__, formulas
 from ..core.answers import NOT_AVAILABLE, not_available_formula
 from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector
+from ..core.rules import kind_of
 from ..core.rules.base import it_number
 from ..core.scoring import NOT_EVALUABLE
 from ..core.targets import InputSpec, explain_it, inputs_for
@@ -304,6 +305,15 @@ def _pieces(text: object, width: float, style: str = "text") -> list:
     if _text_height(text, width, style) <= MAX_ROW_HEIGHT:
         return [text]
     max_lines = int((MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size)) - 1
+    while True:  # the wrap simulated here and the height measured by _text_height differ at the edges
+        pieces = _cut(text, per_line, max_lines)
+        if max_lines <= 1 or all(_text_height(p, width, style) <= MAX_ROW_HEIGHT for p in pieces):
+            return pieces
+        max_lines -= 1
+
+
+def _cut(text: str, per_line: int, max_lines: int) -> list[str]:
+    """``text`` cut where a simulated word wrap at ``per_line`` characters reaches ``max_lines`` lines."""
     out: list[str] = []
     start, lines, col, pending = 0, 1, 0, 0
 
@@ -490,15 +500,16 @@ def _message(main: str, target: str = "", hint: str = "") -> str:
 
 INPUT_MESSAGE_MAX = 255
 INPUT_TITLE_MAX = 32
-NOT_AVAILABLE_HINT = f"Dato non disponibile: scrivere «{NOT_AVAILABLE}» e spiegarne il motivo nell'Analisi."
+NOT_AVAILABLE_HINT = f"Se il dato manca: «{NOT_AVAILABLE}» e il motivo nell'Analisi."
 # where the reason of a value not available is written, as the text row below the value is called in each sheet
 EXPLAIN_IN = {"responsabile": "nell'Analisi", "nucleo": "nella Motivazione", "esterno": "nella riga Fonte del dato"}
 
 
 @lru_cache(maxsize=4096)
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
-                limit: int = 255, span: tuple[int, int] | None = None, source: str = "responsabile") -> Validation:
-    what = f"Target: {target_txt}." if target_txt else ""
+                limit: int = 255, span: tuple[int, int] | None = None, source: str = "responsabile",
+                requirement: str = "", measure: str | None = None) -> Validation:
+    what = f"Regola del target: {requirement}." if requirement else f"Target: {target_txt}." if target_txt else ""
     title = clip16(label, INPUT_TITLE_MAX)
     explain_in = EXPLAIN_IN.get(source, EXPLAIN_IN["responsabile"])
     hint = NOT_AVAILABLE_HINT.replace("nell'Analisi", explain_in)
@@ -512,15 +523,15 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
                                         f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "amount":
         return Validation("decimal", 0.0, 1e12, input_title=title, not_available=True,
-                          input_message=_message("Inserire un importo in euro, maggiore o uguale a 0.", what, hint),
+                          input_message=_message("Inserire un importo in euro.", what, hint),
                           error_title="Importo non valido",
                           error_message="Inserire un importo in euro (numero maggiore o uguale a 0), senza testo, "
                                         f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "number":
         lo = spec.min if spec and spec.min is not None else -1e12
         return Validation("decimal", lo, 1e12, input_title=title, not_available=True,
-                          input_message=_message(f"Inserire un numero{' maggiore o uguale a 0' if lo == 0 else ''}.",
-                                                 what, hint),
+                          input_message=_message(f"Inserire un numero{f' ({measure})' if measure else ''}"
+                                                 f"{' maggiore o uguale a 0' if lo == 0 else ''}.", what, hint),
                           error_title="Numero non valido",
                           error_message=f"Inserire solo un numero (senza testo né unità di misura) oppure "
                                         f"«{NOT_AVAILABLE}».")
@@ -528,7 +539,7 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
         first, last = span or (year, year)
         lo, hi = date(first - 1, 1, 1), date(last + 1, 12, 31)
         return Validation("date", lo, hi, input_title=title, not_available=True,
-                          input_message=_message(f"Inserire la data nel formato gg/mm/aaaa, tra il {lo:%d/%m/%Y} e il "
+                          input_message=_message(f"Inserire una data (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
                                                  f"{hi:%d/%m/%Y}.", what, hint),
                           error_title="Data non valida",
                           error_message=f"Inserire una data valida (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
@@ -656,13 +667,23 @@ def _indicator_inputs(rule, year: int, limit: float | None = None, source: str =
     if limit is not None:
         specs = tuple(replace(s, max=limit) if s.unit == "percent" else s for s in specs)
     target_txt = explain_it(rule)
-    asked = specs[0].label if len(specs) == 1 else "\n".join(f"{c}: {s.label}" for c, s in zip("EF", specs,
-                                                                                                  strict=False))
+    kind = kind_of(rule.kind)
+    requirement = kind.requirement_it(rule) if kind.scored else ""
+    asked = kind.asked_it(rule, specs[0]) if len(specs) == 1 else "\n".join(
+        f"{c}: {kind.asked_it(rule, s)}" for c, s in zip("EF", specs, strict=False))
     # the date window follows the target: a deadline in a later year of a triennial plan is accepted
     span = (min(year, rule.deadline.year), max(year, rule.deadline.year)) if rule.deadline else None
-    return asked, tuple((s.name, s.unit, f"input_{s.unit}", _validation(s.unit, s.label, target_txt, year, s,
-                                                                        span=span, source=source))
+    return asked, tuple((s.name, s.unit, _input_style(s.unit, rule.measure),
+                         _validation(s.unit, s.label, target_txt, year, s, span=span, source=source,
+                                     requirement=requirement, measure=rule.measure if s.unit == "number" else None))
                         for s in specs)
+
+
+def _input_style(unit: str, measure: str | None) -> str:
+    """The style of a value cell: a count shows its unit beside the number ("12 giorni"), see writer."""
+    if unit == "number" and measure:
+        return f"input_number|{measure}"
+    return f"input_{unit}"
 
 
 INDICATOR_HEADER = ("Profilo di performance", "Indicatore di risultato", "Target", "Dato richiesto",

@@ -95,7 +95,12 @@ class _Renderer:
 
     def fmt(self, style: str):
         if style not in self.formats:
-            self.formats[style] = self.wb.add_format(STYLES[style])
+            base, _, unit = style.partition("|")  # "input_number|giorni": the unit shown beside the number
+            props = dict(STYLES[base])
+            if unit:
+                clean = "".join(ch for ch in unit if ch.isprintable() and ch not in '"\\')[:40]
+                props["num_format"] = f'{props["num_format"]} "{clean}"'
+            self.formats[style] = self.wb.add_format(props)
         return self.formats[style]
 
     def cell(self, ws, c: Cell, prefill: dict | None = None) -> None:
