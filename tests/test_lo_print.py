@@ -71,7 +71,7 @@ def test_no_card_splits_across_pages_in_the_pdf(libreoffice, plan, bundled_dir, 
     sheet = book.sheets[1]
     heights = sheet.row_heights
     capacity = page_capacity(sheet, heights)
-    fits = [sum(heights.get(r, ROW_HEIGHT) for r in range(g[0][0], g[-1][1] + 1)) <= capacity for g in sheet.groups]
+    fits = [sum(heights.get(r, ROW_HEIGHT) for r in range(g[0][0], g[-1][1] + 1)) <= capacity for g in sheet.cards]
     pages = pdf_pages(to_pdf(libreoffice, bundled_dir / book.filename, tmp_path / f"{code}.pdf"))
     assert len(pages) > 2
     # card k begins with "Obiettivo N/CODE" and ends with its k-th "Programma di bilancio" row and the text below

@@ -150,6 +150,8 @@ class SheetLayout:
     # Rows that print together: each group (an objective card) is a list of units (first row, last row); a
     # group that does not fit on a page breaks between its units, never inside one.
     groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
+    # first rows of the groups that start a new page when they are taller than one (the objective cards)
+    fresh: set[int] = field(default_factory=set, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -169,6 +171,11 @@ class SheetLayout:
         """The print scale (%) that fits the columns on the width of the page (never above 100%: the columns are
         chosen so that 10-point text prints at 9 points or more)."""
         return print_scale(self.col_widths, self.page_size[0])
+
+    @property
+    def cards(self) -> list[list[tuple[int, int]]]:
+        """The print groups of the objective cards, in order."""
+        return [g for g in self.groups if g[0][0] in self.fresh]
 
     def page_breaks(self, heights: dict[int, float] | None = None) -> list[int]:
         """Rows before which a page starts (see :func:`page_breaks`), for these row heights (default: the layout's)."""
@@ -459,7 +466,7 @@ def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
                 used = 0.0
             used += total
         else:  # taller than a page: it starts on a new one, so that it takes as few pages as it can
-            if used and len(units) > 1 and layout.kind == "sector":
+            if used and len(units) > 1 and units[0][0] in layout.fresh:
                 breaks.append(units[0][0])
                 used = 0.0
             for a, b in units:
@@ -812,6 +819,18 @@ def _heading(sh: _Sheet, plan: Plan, line2: str, line3: str) -> None:
     sh.row = 4
 
 
+def _keep_list(sh: _Sheet, head: int, items: list[tuple[int, int]]) -> None:
+    """Print a list (a section heading, its rows) together when it fits on a page; else break between its rows,
+    never right after the heading (it goes with the first row) nor before the last row (it goes with the one
+    before), so that no row is stranded at the top or foot of a page."""
+    if not items:
+        return
+    units = [(head, items[0][1]), *items[1:]]
+    if len(units) > 2:
+        units[-2:] = [(units[-2][0], units[-1][1])]
+    sh.s.groups.append(units)
+
+
 def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     """A sector's sheet: every cell, with its style, merge, validation and live formula (the writer renders it,
     the reader checks a returned sheet against it)."""
@@ -843,28 +862,49 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     sh.put(sh.row, A, "Qualifica", "header", last_col=C)
     sh.put(sh.row, D, "Cat.", "header")
     sh.put(sh.row, E, "Unità", "header")
+    head, items = sh.row - 1, []
     sh.row += 1
     for s in sector.staff:
+        start = sh.row
         sh.row += sh.split_labels(sh.row, ((A, s.qualifica, "text", C), (D, s.categoria, "text_center"),
                                            (E, s.unita, "count")))
+        items.append((start, sh.row - 1))
     sh.put(sh.row, A, "Totale", "total_label", last_col=D)
     sh.put(sh.row, E, sector.staff_total if sector.staff_total is not None else sector.computed_staff_total, "count")
+    items.append((sh.row, sh.row))
+    _keep_list(sh, head, items)
     sh.row += 2
     if sector.offices:
+        head, items = sh.row, []
         sh.put(sh.row, A, "Uffici", "section", last_col=H)
         sh.row += 1
         for office in sector.offices:
+            start = sh.row
             sh.row += sh.split_labels(sh.row, ((A, office, "text", H),))
+            items.append((start, sh.row - 1))
+        _keep_list(sh, head, items)
         sh.row += 1
+    head, items = sh.row, []
     sh.put(sh.row, A, "Attività consolidata", "section", last_col=H)
     sh.row += 1
     for i, act in enumerate(sector.activities, 1):
+        start = sh.row
         sh.row += sh.split_labels(sh.row, ((A, i, "count"), (B, act, "text", H)))
+        items.append((start, sh.row - 1))
+    _keep_list(sh, head, items)
     sh.row += 1
+    cards_head = sh.row
     sh.put(sh.row, A, "Obiettivi gestionali di settore — schede obiettivo", "section", last_col=H)
     sh.row += 2
 
+    first_card = len(layout.groups)
     cards = [(obj, _card(sh, plan, sector, obj, sector.code)) for obj in sector.objectives]
+    layout.fresh.update(g[0][0] for g in layout.groups[first_card:])
+    if cards:  # the heading of the cards prints with the first one
+        units = layout.groups[first_card]
+        layout.fresh.discard(units[0][0])
+        units[0] = (cards_head, units[0][1])
+        layout.fresh.add(cards_head)
     counted = [obj for obj, parts in cards if parts and not obj.gate]
     evaluable_weight = sum(obj.weight for obj in counted)
     point_cells: list[tuple[str, float]] = []
