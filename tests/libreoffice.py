@@ -464,6 +464,10 @@ class Doc:
         None -> cleared."""
         self._call("set_value", sheet, cell, _to_wire(value))
 
+    def is_modified(self) -> bool:
+        """Whether LibreOffice holds the document as changed (it would ask to save it on closing)."""
+        return bool(self._call("is_modified"))
+
     def recalc(self) -> None:
         self._call("recalc")
 
@@ -802,6 +806,9 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
             cell.setString("")
         else:
             cell.setString(str(value))
+
+    def op_is_modified(self, h: int) -> bool:
+        return bool(self._doc(h).isModified())
 
     def op_recalc(self, h: int) -> None:
         self._doc(h).calculateAll()

@@ -62,3 +62,22 @@ sectors:
             target: "Sì"
             rule: {kind: yes_no}
 """
+
+
+LONG_TEXT = ("Predisposizione  degli atti, verifica delle posizioni\n- controllo delle banche dati (https://dati."
+             "comune.it/archivio?anno=2025&tipo=ici) e  bonifica;\n\n") * 40
+
+
+def long_text_plan(plan):
+    """The bundled plan with the first SF objective, an activity and an office made of texts longer than Excel's
+    tallest row (cut over rows by the layout)."""
+    from dataclasses import replace
+
+    sector = plan.sector("SF")
+    objectives = list(sector.objectives)
+    first = objectives[0]
+    objectives[0] = replace(first, stakeholder=LONG_TEXT + " fine", impatto="Impatto " + LONG_TEXT,
+                            steps=(replace(first.steps[0], text=LONG_TEXT.strip() + "."), *first.steps[1:]))
+    sector = replace(sector, objectives=tuple(objectives), activities=(*sector.activities, "Attività " + LONG_TEXT),
+                     offices=(*sector.offices, "Ufficio " + LONG_TEXT))
+    return replace(plan, sectors=tuple(sector if s.code == "SF" else s for s in plan.sectors))

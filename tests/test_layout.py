@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rule_strategies import BY_KIND
+
 from piao_xls.forms.layout import sector_sheet, source_sheet
 from piao_xls.forms.samples import synthetic_plan_yaml
 from piao_xls.plan.planfile import parse_plan
@@ -49,4 +56,106 @@ def test_the_legend_matches_the_cells(plan):
                 assert (cell.row, F) not in by_pos, f"{key}: a cell beside the input"
         greys = [c for c in sheet.cells if c.style == "external"]
         assert all(c.value in ("—", "informativo") or str(c.value).startswith(("a cura", "da cert")) for c in greys)
-        assert all(c.value == "" for c in sheet.formulas), "a live cell shows a value before recalculation"
+        from piao_xls.forms.layout import WAITING_TOTAL
+
+        shown = {c.value for c in sheet.formulas}  # blank previews, and the total's "da compilare" text
+        assert shown <= {"", WAITING_TOTAL}, shown
+
+
+def test_the_nucleo_and_external_workbooks_speak_to_their_readers(plan):
+    """Their own Istruzioni and labels, compact text rows, and no word about fields they do not have."""
+    from piao_xls.forms.layout import A, source_workbook
+
+    for source, value, text in (("nucleo", "Giudizio del Nucleo", "Motivazione"),
+                                ("esterno", "Valore certificato", "Fonte del dato")):
+        book = source_workbook(plan, source)
+        istruzioni = " ".join(str(c.value) for c in book.sheets[0].cells)
+        sheet = book.sheets[1]
+        everything = istruzioni + " ".join(str(c.value) for c in sheet.cells) + " ".join(
+            c.validation.input_message for c in sheet.inputs.values() if c.validation)
+        assert value in istruzioni and text in istruzioni, source
+        for absent in ("Tempi di realizzazione", "Risultato conseguito", "punti", "fascia", "Blu", "Analisi",
+                       "scheda obiettivo", "Grigio", "Responsabile del settore"):
+            assert absent.lower() not in everything.lower(), (source, absent)
+        by_pos = {(c.row, c.col): c for c in sheet.cells}
+        heights = sheet.row_heights
+        texts = [c for k, c in sheet.inputs.items() if k.endswith("|analisi")]
+        assert texts
+        for cell in texts:
+            assert by_pos[(cell.row, A)].value == text
+            assert heights[cell.row] <= 4 * 13 + 4, (source, cell.key, heights[cell.row])
+        assert any(c.value == value for c in sheet.cells if c.style == "header")
+        nd = [c.validation.input_message for c in sheet.inputs.values() if c.unit not in ("text", None)]
+        assert nd and all(("nella Motivazione" if source == "nucleo" else "nella riga Fonte del dato") in m
+                          for m in nd), nd[:2]
+
+
+def test_the_summary_shows_applied_weights_and_says_why(plan):
+    """SF: objective 2 is measured by the Nucleo, so the other weights (90%) are brought to 100, in words; the
+    applied weights add up to 100%. A sector where every objective is measured here says nothing."""
+    from piao_xls.forms.layout import D, E, sector_sheet
+
+    sheet = sector_sheet(plan, plan.sector("SF"))
+    header = next(c.row for c in sheet.cells if c.value == "Peso applicato")
+    assert {c.value for c in sheet.cells if c.row == header} >= {"Peso nel piano", "Peso applicato", "Punti"}
+    rows = [c for c in sheet.cells if c.row > header and c.col == E and isinstance(c.value, float)
+            and c.style == "weight"]
+    assert abs(sum(c.value for c in rows) - 1) < 1e-9
+    planned = {c.row: c.value for c in sheet.cells if c.row > header and c.col == D and c.style == "weight"}
+    for c in rows:
+        assert abs(c.value - planned[c.row] / 0.9) < 1e-9
+    words = " ".join(str(c.value) for c in sheet.cells if c.style == "plain")
+    assert "Pesi riproporzionati: l'obiettivo 2 (peso 10%) è escluso" in words
+    assert "90% in totale, sono riportati a 100" in words
+    for code in ("SA", "ST", "AV"):
+        sector = plan.sector(code)
+        measured_here = all(any(i.source == "responsabile" and i.scored for i in o.indicators)
+                            for o in sector.objectives)
+        text = " ".join(str(c.value) for c in sector_sheet(plan, sector).cells if c.style == "plain")
+        assert ("Pesi riproporzionati" in text) != (measured_here and sector.weight_total == 100), code
+
+
+@pytest.mark.parametrize("kind", sorted(BY_KIND))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_rule_kind_says_what_it_asks_and_its_rule_in_italian(kind, data):
+    """Column «Dato richiesto» names the value with its unit, the input message states the rule in full, within
+    Excel's 255 characters; a count shows its unit beside the number (the cell's number format)."""
+    from piao_xls.core.rules import kind_of
+    from piao_xls.core.targets import inputs_for
+    from piao_xls.forms.layout import INPUT_MESSAGE_MAX, _indicator_inputs
+    from piao_xls.forms.styles import STYLES
+    from piao_xls.forms.writer import _Renderer
+
+    rule = data.draw(BY_KIND[kind])
+    k = kind_of(kind)
+    asked, fields = _indicator_inputs(rule, 2025)
+    if not k.scored:
+        return
+    requirement = k.requirement_it(rule)
+    assert requirement and requirement == requirement.strip() and "None" not in requirement
+    specs = inputs_for(rule, 2025)
+    for spec, (_, unit, style, v) in zip(specs, fields, strict=True):
+        assert k.asked_it(rule, spec) in asked
+        if spec.name == "value" and len(specs) == 1:
+            want = {"percent": "Percentuale (%)", "amount": "Importo in euro (€)", "date": "Data (gg/mm/aaaa)",
+                    "yes_no": "Sì o No", "number": f"Numero di {rule.measure}" if rule.measure else "Numero"}
+            assert asked == want[unit] or kind in ("giudizio", "yes_no", "deadline"), (asked, unit)
+        assert len(v.input_message) <= INPUT_MESSAGE_MAX
+        assert f"Regola del target: {requirement}." in v.input_message, v.input_message
+        if unit == "number" and rule.measure:
+            fmt = _Renderer.__new__(_Renderer)
+            fmt.formats, fmt.wb = {}, SimpleNamespace(add_format=lambda props: props)
+            assert fmt.fmt(style)["num_format"].endswith(f'"{rule.measure}"')
+        else:
+            assert style in STYLES
+
+
+def test_a_target_of_at_most_0_days_asks_for_the_number_of_days():
+    from piao_xls.core.model import Rule
+    from piao_xls.forms.layout import _indicator_inputs
+
+    asked, fields = _indicator_inputs(Rule("at_most", unit="number", target=0.0, measure="giorni"), 2025)
+    assert asked == "Numero di giorni"
+    assert "il valore deve essere minore o uguale a 0 giorni; altrimenti conta 0" in fields[0][3].input_message
+    assert fields[0][2] == "input_number|giorni"

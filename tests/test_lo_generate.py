@@ -25,6 +25,7 @@ from piao_xls.core.model import Plan, Sector
 from piao_xls.forms.layout import (
     A,
     Cell,
+    E,
     F,
     G,
     SheetLayout,
@@ -244,6 +245,10 @@ def compare_sheet(doc, plan: Plan, sector: Sector, sheet: SheetLayout, values: d
     first, total_row, band_row = summary_rows(sheet)
     complete = True
     reported = evaluable = 0.0
+    # the summary shows each objective's applied weight (re-proportioned over the objectives evaluable in this
+    # sheet) and its points with it: the points add up to the total
+    applied_total = sum(o.weight for o in objectives if o.evaluable and not o.gate)
+    points_sum = 0.0
     for i, (o, obj) in enumerate(zip(sector.objectives, objectives, strict=True)):
         ach_cell, pts_cell = by_pos[(first + i, F)], by_pos[(first + i, G)]
         if obj.evaluable != (ach_cell.kind == "formula"):
@@ -260,13 +265,17 @@ def compare_sheet(doc, plan: Plan, sector: Sector, sheet: SheetLayout, values: d
             continue
         reported += obj.weight
         number(ach_cell.ref, obj.achievement, f"objective {obj.objective_id} achievement")
-        number(pts_cell.ref, obj.points, f"objective {obj.objective_id} points")
+        number(pts_cell.ref, obj.points * 100 / applied_total, f"objective {obj.objective_id} points")
+        number(by_pos[(first + i, E)].ref, obj.weight / applied_total, f"objective {obj.objective_id} applied weight")
+        points_sum += obj.points * 100 / applied_total
     if not complete:  # the total says how much of the weight is reported; no band yet
         text(a1(total_row, F), f"da compilare (peso rendicontato: {round(reported * 100 / evaluable):g}%)",
              "total waiting")
         text(a1(band_row, F), "", "band waiting")
         return errors
     number(a1(total_row, F), total, f"sector {sector.code} total")
+    if not any(o.gate for o in objectives):
+        number(a1(total_row, F), points_sum, f"sector {sector.code} total = sum of the points")
     band = plan.scoring.band(total)
     want = f"{band.code} - {band.label}"
     got = doc.get_value(sheet.name, a1(band_row, F))
@@ -703,7 +712,7 @@ def print_problems(data: bytes, book_name: str, sheets: list[SheetLayout]) -> li
         ws = wb[s.name]
         where = f"{book_name}: {s.name}"
         ps = ws.page_setup
-        if ps.orientation != "landscape":
+        if ps.orientation != ("landscape" if s.landscape else "portrait"):
             errors.append(f"{where}: orientation {ps.orientation}")
         if str(ps.paperSize) != "9":
             errors.append(f"{where}: paper {ps.paperSize}, expected A4 (9)")

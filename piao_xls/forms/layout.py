@@ -15,6 +15,7 @@ Sheet kinds:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property, lru_cache
@@ -23,6 +24,8 @@ from ..core import __version__, formulas
 from ..core.answers import NOT_AVAILABLE, not_available_formula
 from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector
+from ..core.rules import kind_of
+from ..core.rules.base import it_number
 from ..core.scoring import NOT_EVALUABLE
 from ..core.targets import InputSpec, explain_it, inputs_for
 
@@ -31,10 +34,17 @@ INSTRUCTIONS_SHEET = "Istruzioni"
 SOURCE_SHEETS = {"nucleo": "Nucleo di Valutazione", "esterno": "Certificazioni esterne"}
 SOURCE_LABELS = {"nucleo": "a cura del Nucleo di Valutazione", "esterno": "da certificazione esterna"}
 SOURCE_FILE_TAGS = {"nucleo": "Nucleo", "esterno": "Esterno"}
+# Who fills an indicator in -> (header of its value column, label of the text row below it)
+VALUE_LABELS = {"responsabile": ("Valore consuntivo", "Analisi scostamenti rispetto al target"),
+                "nucleo": ("Giudizio del Nucleo", "Motivazione"),
+                "esterno": ("Valore certificato", "Fonte del dato")}
+SOURCE_TEXT_LINES = 4  # the text row of a source sheet: a few lines (the Nucleo's sheet lists many indicators)
 
 # Columns A..H
 COLS = 8
-COL_WIDTHS = (20.0, 34.0, 30.0, 34.0, 15.0, 15.0, 14.0, 36.0)
+# 146 characters: a card prints at 93% (10-point text at 9.3 points on A4 landscape, LibreOffice measured) and is
+# 1,062 px wide at 100% zoom in Excel, within a 1,366 px laptop screen with its row headers and scroll bar.
+COL_WIDTHS = (14.0, 26.0, 20.0, 26.0, 12.0, 12.0, 11.0, 25.0)
 A, B, C, D, E, F, G, H = range(8)
 
 TEXT_LIMITS = {"analisi": 2000, "tempi": 255, "risultato": 2000}
@@ -65,9 +75,9 @@ def _hf_escape(text: str) -> str:
     return " " + text if text[:1].isdigit() else text
 
 
-def header_footer(left: str = "", right: str = "", *, size: int = 9, page_number: bool = False) -> str:
-    """A header or footer (9-point text left and right; ``page_number``: "Pagina N di M" on the right), escaped
-    and shortened with "…" so that it stays within Excel's 255 characters."""
+def header_footer(left: str = "", right: str = "", *, size: int = 10, page_number: bool = False) -> str:
+    """A header or footer (10-point text left and right, scaled with the sheet; ``page_number``: "Pagina N di M"
+    on the right), escaped and shortened with "…" so that it stays within Excel's 255 characters."""
     tail = "Pagina &P di &N" if page_number else ""
     texts = [left, right]
 
@@ -136,9 +146,12 @@ class SheetLayout:
     freeze: tuple[int, int] | None = None
     header: str = ""
     footer: str = ""
+    landscape: bool = True  # A4 landscape (the sheets of cards); the Istruzioni read best in portrait
     # Rows that print together: each group (an objective card) is a list of units (first row, last row); a
     # group that does not fit on a page breaks between its units, never inside one.
     groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
+    # first rows of the groups that start a new page when they are taller than one (the objective cards)
+    fresh: set[int] = field(default_factory=set, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -149,15 +162,20 @@ class SheetLayout:
         return self._heights
 
     @property
+    def page_size(self) -> tuple[float, float]:
+        """(width, height) of the sheet's A4 page in points, as oriented."""
+        return (PAGE_WIDTH, PAGE_HEIGHT) if self.landscape else (PAGE_HEIGHT, PAGE_WIDTH)
+
+    @property
     def print_scale(self) -> int:
-        """The print scale (%) that fits the columns on the width of a landscape A4 page (the Istruzioni: the
-        whole sheet on one page)."""
-        scale = print_scale(self.col_widths)
-        if self.kind == "instructions":
-            height = sum(self.row_heights.get(r, ROW_HEIGHT) for r in range(self.last_row + 1))
-            printable = (PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72) * PAGE_SAFETY
-            scale = max(10, min(scale, int(100 * printable / height)))
-        return scale
+        """The print scale (%) that fits the columns on the width of the page (never above 100%: the columns are
+        chosen so that 10-point text prints at 9 points or more)."""
+        return print_scale(self.col_widths, self.page_size[0])
+
+    @property
+    def cards(self) -> list[list[tuple[int, int]]]:
+        """The print groups of the objective cards, in order."""
+        return [g for g in self.groups if g[0][0] in self.fresh]
 
     def page_breaks(self, heights: dict[int, float] | None = None) -> list[int]:
         """Rows before which a page starts (see :func:`page_breaks`), for these row heights (default: the layout's)."""
@@ -277,9 +295,14 @@ def _text_height(text: object, width: float, style: str = "text") -> float:
     return _lines(str(text), width / size) * LINE_HEIGHT * size + 4
 
 
+_TOKEN = re.compile(r"\n|[^\S\n]+|\S+")
+
+
 def _pieces(text: object, width: float, style: str = "text") -> list:
-    """``text`` cut at word boundaries into pieces that each fit in one row of at most MAX_ROW_HEIGHT points
-    (a non-text value, or a text that fits, is one piece)."""
+    """``text`` cut into pieces that each fit in one row of at most MAX_ROW_HEIGHT points (a non-text value, or a
+    text that fits, is one piece). Nothing is lost or added: ``"".join(pieces) == text``. A piece ends after the
+    spaces (or the line break) before the word that starts the next one; a word longer than a line is cut where
+    a line ends."""
     if not isinstance(text, str):
         return [text]
     size = 1.25 if style in BIG_STYLES else 1.0
@@ -289,25 +312,45 @@ def _pieces(text: object, width: float, style: str = "text") -> list:
     if _text_height(text, width, style) <= MAX_ROW_HEIGHT:
         return [text]
     max_lines = int((MAX_ROW_HEIGHT - 4) // (LINE_HEIGHT * size)) - 1
+    while True:  # the wrap simulated here and the height measured by _text_height differ at the edges
+        pieces = _cut(text, per_line, max_lines)
+        if max_lines <= 1 or all(_text_height(p, width, style) <= MAX_ROW_HEIGHT for p in pieces):
+            return pieces
+        max_lines -= 1
+
+
+def _cut(text: str, per_line: int, max_lines: int) -> list[str]:
+    """``text`` cut where a simulated word wrap at ``per_line`` characters reaches ``max_lines`` lines."""
     out: list[str] = []
-    piece: list[str] = []
-    lines, col = 1, 0
-    for para_no, para in enumerate(text.split("\n")):
-        words = [w[i:i + per_line] for w in para.split(" ") for i in range(0, max(1, len(w)), per_line)]
-        if para_no:
-            lines, col = lines + 1, 0
-            piece.append("\n")
-        for word in words:
-            if col and col + 1 + len(word) > per_line:
-                lines, col = lines + 1, 0
-            if lines > max_lines:
-                out.append("".join(piece).strip())
-                piece, lines, col = [], 1, 0
-            piece.append(" " + word if col else word)
-            col += len(word) + (1 if col else 0)
-    if piece:
-        out.append("".join(piece).strip())
-    return [p for p in out if p] or [text]
+    start, lines, col, pending = 0, 1, 0, 0
+
+    def new_line(at: int) -> None:  # a wrapped line starts at text[at]
+        nonlocal start, lines, col
+        lines, col = lines + 1, 0
+        if lines > max_lines:
+            if at > start:
+                out.append(text[start:at])
+                start = at
+            lines = 1
+
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token == "\n":
+            new_line(m.end())
+            pending = 0
+        elif token[0].isspace():
+            pending = len(token)
+        else:
+            for k in range(0, len(token), per_line):
+                chunk = min(per_line, len(token) - k)
+                if col and col + pending + chunk > per_line:
+                    new_line(m.start() + k)
+                    pending = 0
+                col += pending + chunk
+                pending = 0
+    if start < len(text):
+        out.append(text[start:])
+    return out or [text]
 
 
 # Rows of free-text inputs: the «Analisi scostamenti» has a full-width row sized for its longest accepted text;
@@ -337,12 +380,14 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
                 lines = 1
             elif kind in INPUT_TEXT_LINES:
                 lines = INPUT_TEXT_LINES[kind]
+            elif sheet.kind == "source":
+                lines = SOURCE_TEXT_LINES
             else:
                 longest = int(c.validation.maximum) if c.validation and c.validation.maximum else 255
                 lines = _lines("x" * longest, width)
             h = max(lines * LINE_HEIGHT + 4, _text_height(typed, width) if typed else 0.0)
-        elif value is None:
-            continue
+        elif value is None or (not isinstance(value, str) and c.style not in BIG_STYLES):
+            continue  # a number is shown in its short format on one line (a card's weight: in its tall title row)
         else:
             last_row, last_col = c.merge_to or (c.row, c.col)
             h = _text_height(value, _width(widths, c.col, last_col), c.style)
@@ -371,29 +416,35 @@ MARGINS = {"left": 0.3, "right": 0.3, "top": 0.6, "bottom": 0.6}
 PAGE_SAFETY = 0.95  # room for rendering differences between Excel and LibreOffice
 
 
+def column_pixels(width: float) -> int:
+    """Width on screen (pixels at 100% zoom) of a column ``width`` characters wide, as Excel draws it (Calibri 11:
+    7 px a character and 5 px of padding)."""
+    return int(width * 7 + 0.5) + 5
+
+
 def column_points(width: float) -> float:
-    """Printed width (points) of a column ``width`` characters wide, the larger of Excel's (Calibri 11: 7 px a
-    character and 5 px of padding) and LibreOffice's (about 6.1 points a character, measured on its PDF)."""
-    return max((int(width * 7 + 0.5) + 5) * 0.75, (width + 0.71) * 6.2)
+    """Printed width (points) of a column ``width`` characters wide, the larger of Excel's (its pixels at 0.75 point)
+    and LibreOffice's (5.551 points a character and 3.88 of padding, measured on its PDF)."""
+    return max(column_pixels(width) * 0.75, width * 5.551 + 3.88)
 
 
-def print_scale(col_widths: tuple[float, ...]) -> int:
-    printable = PAGE_WIDTH - (MARGINS["left"] + MARGINS["right"]) * 72
+def print_scale(col_widths: tuple[float, ...], page_width: float = PAGE_WIDTH) -> int:
+    printable = page_width - (MARGINS["left"] + MARGINS["right"]) * 72
     sheet = sum(column_points(w) for w in col_widths)
     return max(10, min(100, int(100 * printable * 0.98 / sheet)))
 
 
 def page_capacity(layout: SheetLayout, heights: dict[int, float]) -> float:
     """Points of rows that fit on one printed page, below the rows repeated on every page."""
-    printable = PAGE_HEIGHT - (MARGINS["top"] + MARGINS["bottom"]) * 72
+    printable = layout.page_size[1] - (MARGINS["top"] + MARGINS["bottom"]) * 72
     repeated = sum(heights.get(r, ROW_HEIGHT) for r in range(layout.repeat_rows[0], layout.repeat_rows[1] + 1)
                    ) if layout.repeat_rows else 0.0
     return printable * 100 / layout.print_scale * PAGE_SAFETY - repeated
 
 
 def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
-    """Manual page breaks: a card that would cross a page starts on a new one; a card taller than a page breaks
-    between its units (heading, indicator header with its first indicator, ...), never inside one."""
+    """Manual page breaks: a card that would cross a page starts on a new one; a card taller than a page starts on
+    a new page and breaks between its units (heading, indicator header with its first indicator, ...), never inside one."""
     capacity = page_capacity(layout, heights)
     first = layout.repeat_rows[1] + 1 if layout.repeat_rows else 0
 
@@ -414,15 +465,24 @@ def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
                 breaks.append(units[0][0])
                 used = 0.0
             used += total
-        else:
+        else:  # taller than a page: it starts on a new one, so that it takes as few pages as it can
+            if used and len(units) > 1 and units[0][0] in layout.fresh:
+                breaks.append(units[0][0])
+                used = 0.0
             for a, b in units:
                 h = height(a, b)
                 if used and used + h > capacity:
                     breaks.append(a)
                     used = 0.0
-                used += h
-                while used > capacity:  # a unit taller than a page: the application breaks it
-                    used -= capacity
+                if h <= capacity:
+                    used += h
+                    continue
+                for row in range(a, b + 1):  # a unit taller than a page: breaks between its rows, placed here
+                    h = heights.get(row, ROW_HEIGHT)
+                    if used and used + h > capacity:
+                        breaks.append(row)
+                        used = 0.0
+                    used += h
         r = units[-1][1] + 1
     return breaks
 
@@ -447,15 +507,19 @@ def _message(main: str, target: str = "", hint: str = "") -> str:
 
 INPUT_MESSAGE_MAX = 255
 INPUT_TITLE_MAX = 32
-NOT_AVAILABLE_HINT = f"Dato non disponibile: scrivere «{NOT_AVAILABLE}» e spiegarne il motivo nell'Analisi."
+NOT_AVAILABLE_HINT = f"Se il dato manca: «{NOT_AVAILABLE}» e il motivo nell'Analisi."
+# where the reason of a value not available is written, as the text row below the value is called in each sheet
+EXPLAIN_IN = {"responsabile": "nell'Analisi", "nucleo": "nella Motivazione", "esterno": "nella riga Fonte del dato"}
 
 
 @lru_cache(maxsize=4096)
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
-                limit: int = 255, span: tuple[int, int] | None = None) -> Validation:
-    what = f"Target: {target_txt}." if target_txt else ""
+                limit: int = 255, span: tuple[int, int] | None = None, source: str = "responsabile",
+                requirement: str = "", measure: str | None = None) -> Validation:
+    what = f"Regola del target: {requirement}." if requirement else f"Target: {target_txt}." if target_txt else ""
     title = clip16(label, INPUT_TITLE_MAX)
-    hint = NOT_AVAILABLE_HINT
+    explain_in = EXPLAIN_IN.get(source, EXPLAIN_IN["responsabile"])
+    hint = NOT_AVAILABLE_HINT.replace("nell'Analisi", explain_in)
     if spec_unit == "percent":
         hi = spec.max if spec and spec.max is not None else 1.0
         return Validation("decimal", 0.0, hi, input_title=title, not_available=True,
@@ -466,15 +530,15 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
                                         f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "amount":
         return Validation("decimal", 0.0, 1e12, input_title=title, not_available=True,
-                          input_message=_message("Inserire un importo in euro, maggiore o uguale a 0.", what, hint),
+                          input_message=_message("Inserire un importo in euro.", what, hint),
                           error_title="Importo non valido",
                           error_message="Inserire un importo in euro (numero maggiore o uguale a 0), senza testo, "
                                         f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "number":
         lo = spec.min if spec and spec.min is not None else -1e12
         return Validation("decimal", lo, 1e12, input_title=title, not_available=True,
-                          input_message=_message(f"Inserire un numero{' maggiore o uguale a 0' if lo == 0 else ''}.",
-                                                 what, hint),
+                          input_message=_message(f"Inserire un numero{f' ({measure})' if measure else ''}"
+                                                 f"{' maggiore o uguale a 0' if lo == 0 else ''}.", what, hint),
                           error_title="Numero non valido",
                           error_message=f"Inserire solo un numero (senza testo né unità di misura) oppure "
                                         f"«{NOT_AVAILABLE}».")
@@ -482,7 +546,7 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
         first, last = span or (year, year)
         lo, hi = date(first - 1, 1, 1), date(last + 1, 12, 31)
         return Validation("date", lo, hi, input_title=title, not_available=True,
-                          input_message=_message(f"Inserire la data nel formato gg/mm/aaaa, tra il {lo:%d/%m/%Y} e il "
+                          input_message=_message(f"Inserire una data (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
                                                  f"{hi:%d/%m/%Y}.", what, hint),
                           error_title="Data non valida",
                           error_message=f"Inserire una data valida (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
@@ -491,7 +555,7 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
         return Validation("list", choices=("Sì", "No", NOT_AVAILABLE), input_title=title, not_available=True,
                           input_message=_message("Scegliere Sì o No dall'elenco.", what,
                                                  f"Se il dato non è disponibile scegliere «{NOT_AVAILABLE}» e "
-                                                 "spiegarne il motivo nell'Analisi."),
+                                                 f"spiegarne il motivo {explain_in}."),
                           error_title="Valore non valido",
                           error_message=f"Scegliere Sì, No oppure «{NOT_AVAILABLE}» dall'elenco.")
     return Validation("length", 0, limit, input_title=title,
@@ -541,12 +605,17 @@ def _count(refs: list[str]) -> str:
     return "+".join(f"COUNT({','.join(refs[i:i + 200])})" for i in range(0, len(refs), 200))
 
 
+WAITING_TOTAL = "da compilare (peso rendicontato: 0%)"  # what the sector total shows in a fresh form
+
+
 def _waiting_total(points: list[tuple[str, float]], evaluable_weight: float, gates: list[str] = (),
                    gate_cap: float = 0.0) -> str:
     """The sector total: "da compilare" with the share of the weight already reported, until every counted
     objective has its points (and every gate objective its achievement); then the rescaled total of
     :func:`piao_xls.core.formulas.sector_formula`, capped when a gate objective is not met."""
-    body = formulas.sector_formula([c for c, _ in points], evaluable_weight, list(gates), gate_cap)[1:]
+    # the points carry the applied weights (weight x 100 / evaluable weight): the total is their sum
+    body = formulas.sector_formula([c for c, _ in points], 100.0 if evaluable_weight > 0 else 0.0, list(gates),
+                                   gate_cap)[1:]
     if evaluable_weight > 0:
         share = f"({'+'.join(f'IF(ISNUMBER({c}),{formulas._n(w)},0)' for c, w in points)})*100/" \
                 f"{formulas._n(evaluable_weight)}"
@@ -571,7 +640,7 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
         sh.put(r, G, "—", "external", last_col=H, last_row=r + n - 1)
         sh.row += n
         return None
-    asked, fields = _indicator_inputs(ind.rule, plan.year, indicator_percent_limit(ind))
+    asked, fields = _indicator_inputs(ind.rule, plan.year, indicator_percent_limit(ind), ind.source)
     n = sh.split_labels(r, (*texts, (D, asked, "text")))
     end = r + n - 1
     single = len(fields) == 1  # one value: its cell spans E:F
@@ -584,15 +653,17 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
     else:
         ach = sh.formula(r, G, "live_pct", lambda: _waiting_indicator(ind.rule, [c.ref for c in cells], plan.scoring),
                          value="", last_col=H, last_row=end).ref
-    sh.put(end + 1, A, "Analisi scostamenti rispetto al target", "header_left")
+    label = VALUE_LABELS.get(ind.source, VALUE_LABELS["responsabile"])[1]
+    sh.put(end + 1, A, label, "header_left")
     sh.put(end + 1, B, None, "input_text", kind="input", key=f"{ind.id}|analisi", unit="text", last_col=H,
-           validation=_validation("text", "Analisi scostamenti", "", plan.year, None, TEXT_LIMITS["analisi"]))
+           validation=_validation("text", label.removesuffix(" rispetto al target"), "", plan.year, None,
+                                  TEXT_LIMITS["analisi"]))
     sh.row = end + 2
     return ach
 
 
 @lru_cache(maxsize=4096)
-def _indicator_inputs(rule, year: int, limit: float | None = None
+def _indicator_inputs(rule, year: int, limit: float | None = None, source: str = "responsabile"
                       ) -> tuple[str, tuple[tuple[str, str, str, Validation], ...]]:
     """What an indicator row asks for (column D) and its input cells: (name, unit, style, validation).
     ``limit``: the upper limit of a percent input (:func:`piao_xls.core.limits.percent_limit`).
@@ -603,13 +674,23 @@ def _indicator_inputs(rule, year: int, limit: float | None = None
     if limit is not None:
         specs = tuple(replace(s, max=limit) if s.unit == "percent" else s for s in specs)
     target_txt = explain_it(rule)
-    asked = specs[0].label if len(specs) == 1 else "\n".join(f"{c}: {s.label}" for c, s in zip("EF", specs,
-                                                                                                  strict=False))
+    kind = kind_of(rule.kind)
+    requirement = kind.requirement_it(rule) if kind.scored else ""
+    asked = kind.asked_it(rule, specs[0]) if len(specs) == 1 else "\n".join(
+        f"{c}: {kind.asked_it(rule, s)}" for c, s in zip("EF", specs, strict=False))
     # the date window follows the target: a deadline in a later year of a triennial plan is accepted
     span = (min(year, rule.deadline.year), max(year, rule.deadline.year)) if rule.deadline else None
-    return asked, tuple((s.name, s.unit, f"input_{s.unit}", _validation(s.unit, s.label, target_txt, year, s,
-                                                                        span=span))
+    return asked, tuple((s.name, s.unit, _input_style(s.unit, rule.measure),
+                         _validation(s.unit, s.label, target_txt, year, s, span=span, source=source,
+                                     requirement=requirement, measure=rule.measure if s.unit == "number" else None))
                         for s in specs)
+
+
+def _input_style(unit: str, measure: str | None) -> str:
+    """The style of a value cell: a count shows its unit beside the number ("12 giorni"), see writer."""
+    if unit == "number" and measure:
+        return f"input_number|{measure}"
+    return f"input_{unit}"
 
 
 INDICATOR_HEADER = ("Profilo di performance", "Indicatore di risultato", "Target", "Dato richiesto",
@@ -624,21 +705,46 @@ _CARD_HEADER_ITEMS = tuple((col, text, "header", H) if col == G else (col, text,
                            for col, text in enumerate(CARD_HEADER))
 
 
+def _weights_explained(sector: Sector, excluded: list[Objective], evaluable_weight: float, scored: bool) -> str:
+    """In words, how the applied weights of the summary come from the plan's ("" when they are the same)."""
+    if not scored:
+        return ""
+    parts = []
+    if any(o.coefficient is not None for o in sector.objectives):
+        total = sum(o.coefficient or 0 for o in sector.objectives if not o.gate)
+        parts.append(f"Il piano esprime i pesi come coefficienti (totale {it_number(total)}), riportati a 100.")
+    if excluded:
+        names = [f"{o.number} (peso {it_number(round(o.weight, 2))}%)" for o in excluded]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " e " + names[-1]
+        one = len(excluded) == 1
+        who = "l'obiettivo" if one else "gli obiettivi"
+        reasons = {"a cura del Nucleo di Valutazione o di una fonte esterna" if o.indicators and any(
+            i.scored for i in o.indicators) else "senza indicatori misurabili" for o in excluded}
+        parts.append(
+            f"Pesi riproporzionati: {who} {listed} "
+            f"{'è escluso' if one else 'sono esclusi'} da questo calcolo provvisorio ({' o '.join(sorted(reasons))}); "
+            f"i pesi degli altri obiettivi, {it_number(round(evaluable_weight, 2))}% in totale, sono riportati a 100 "
+            f"(peso applicato = peso nel piano × 100 / {it_number(round(evaluable_weight, 2))}). "
+            "Il punteggio definitivo, calcolato dall'ufficio, comprende anche gli obiettivi esclusi.")
+    elif abs(evaluable_weight - 100) > 1e-9 and not parts:
+        parts.append(f"I pesi degli obiettivi valutati sommano a {it_number(round(evaluable_weight, 2))}%: sono "
+                     "riportati a 100 (peso applicato = peso nel piano × 100 / "
+                     f"{it_number(round(evaluable_weight, 2))}).")
+    return " ".join(parts)
+
+
 def _coefficient_note(sector: Sector, obj: Objective) -> str:
     """'Peso: coefficiente 1,2 su 3,6' for a plan that gives weights as coefficients."""
     if obj.coefficient is None:
         return ""
     scale = sum(o.coefficient or 0 for o in sector.objectives if not o.gate)
-    return f"Peso: coefficiente {_n_it(obj.coefficient)} su {_n_it(scale)}"
+    return f"Peso: coefficiente {it_number(obj.coefficient)} su {it_number(scale)}"
 
 
-def _n_it(x: float) -> str:
-    """A number as an Italian reads it: 33,5 (not 33.5)."""
-    return f"{x:g}".replace(".", ",")
-
-
-def _indicator_header(sh: _Sheet, first: str = "Profilo di performance") -> None:
-    sh.labels(sh.row, ((A, first, "header"), *_INDICATOR_HEADER_ITEMS))
+def _indicator_header(sh: _Sheet, first: str = "Profilo di performance", source: str = "responsabile") -> None:
+    items = _INDICATOR_HEADER_ITEMS if source == "responsabile" else tuple(
+        (E, VALUE_LABELS[source][0], "header", F) if item[0] == E else item for item in _INDICATOR_HEADER_ITEMS)
+    sh.labels(sh.row, ((A, first, "header"), *items))
     sh.row += 1
 
 
@@ -696,7 +802,7 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -
     r = sh.row
     sh.labels(r, _CARD_FOOTER_ITEMS)
     k = sh.split_labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
-    units.append((r, r + k))
+    units[-1] = (units[-1][0], r + k)  # the footer goes with the last indicator: never alone on a page
     sh.s.groups.append(units)
     sh.row = r + k + 2
     return parts
@@ -713,6 +819,18 @@ def _heading(sh: _Sheet, plan: Plan, line2: str, line3: str) -> None:
     sh.row = 4
 
 
+def _keep_list(sh: _Sheet, head: int, items: list[tuple[int, int]]) -> None:
+    """Print a list (a section heading, its rows) together when it fits on a page; else break between its rows,
+    never right after the heading (it goes with the first row) nor before the last row (it goes with the one
+    before), so that no row is stranded at the top or foot of a page."""
+    if not items:
+        return
+    units = [(head, items[0][1]), *items[1:]]
+    if len(units) > 2:
+        units[-2:] = [(units[-2][0], units[-1][1])]
+    sh.s.groups.append(units)
+
+
 def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     """A sector's sheet: every cell, with its style, merge, validation and live formula (the writer renders it,
     the reader checks a returned sheet against it)."""
@@ -725,14 +843,17 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     sh.put(sh.row, A, "Riepilogo obiettivi e grado di raggiungimento (calcolo provvisorio)", "section", last_col=H)
     sh.row += 1
     hr = sh.row
-    for col, text, last in ((A, "N.", None), (B, "Obiettivo", D), (E, "Peso", None),
-                            (F, "Grado di raggiungimento", None), (G, "Punti", None), (H, "Note", None)):
+    for col, text, last in ((A, "N.", None), (B, "Obiettivo", C), (D, "Peso nel piano", None),
+                            (E, "Peso applicato", None), (F, "Grado di raggiungimento", None), (G, "Punti", None),
+                            (H, "Note", None)):
         sh.put(hr, col, text, "header", last_col=last)
     summary_first = hr + 1
     sh.row = summary_first + len(sector.objectives)
     total_row = sh.row
     sh.row += 1
     band_row = sh.row
+    sh.row += 1
+    explain_row = sh.row  # in words: how the applied weights come from the plan's
     sh.row += 2
 
     # dotazione organica
@@ -741,79 +862,108 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     sh.put(sh.row, A, "Qualifica", "header", last_col=C)
     sh.put(sh.row, D, "Cat.", "header")
     sh.put(sh.row, E, "Unità", "header")
+    head, items = sh.row - 1, []
     sh.row += 1
     for s in sector.staff:
+        start = sh.row
         sh.row += sh.split_labels(sh.row, ((A, s.qualifica, "text", C), (D, s.categoria, "text_center"),
                                            (E, s.unita, "count")))
+        items.append((start, sh.row - 1))
     sh.put(sh.row, A, "Totale", "total_label", last_col=D)
     sh.put(sh.row, E, sector.staff_total if sector.staff_total is not None else sector.computed_staff_total, "count")
+    items.append((sh.row, sh.row))
+    _keep_list(sh, head, items)
     sh.row += 2
     if sector.offices:
+        head, items = sh.row, []
         sh.put(sh.row, A, "Uffici", "section", last_col=H)
         sh.row += 1
         for office in sector.offices:
+            start = sh.row
             sh.row += sh.split_labels(sh.row, ((A, office, "text", H),))
+            items.append((start, sh.row - 1))
+        _keep_list(sh, head, items)
         sh.row += 1
+    head, items = sh.row, []
     sh.put(sh.row, A, "Attività consolidata", "section", last_col=H)
     sh.row += 1
     for i, act in enumerate(sector.activities, 1):
+        start = sh.row
         sh.row += sh.split_labels(sh.row, ((A, i, "count"), (B, act, "text", H)))
+        items.append((start, sh.row - 1))
+    _keep_list(sh, head, items)
     sh.row += 1
+    cards_head = sh.row
     sh.put(sh.row, A, "Obiettivi gestionali di settore — schede obiettivo", "section", last_col=H)
     sh.row += 2
 
+    first_card = len(layout.groups)
+    cards = [(obj, _card(sh, plan, sector, obj, sector.code)) for obj in sector.objectives]
+    layout.fresh.update(g[0][0] for g in layout.groups[first_card:])
+    if cards:  # the heading of the cards prints with the first one
+        units = layout.groups[first_card]
+        layout.fresh.discard(units[0][0])
+        units[0] = (cards_head, units[0][1])
+        layout.fresh.add(cards_head)
+    counted = [obj for obj, parts in cards if parts and not obj.gate]
+    evaluable_weight = sum(obj.weight for obj in counted)
     point_cells: list[tuple[str, float]] = []
-    evaluable_weight, gate_cells = 0.0, []
-    cap = _n_it(plan.scoring.gate_cap)
-    for i, obj in enumerate(sector.objectives):
-        parts = _card(sh, plan, sector, obj, sector.code)
+    gate_cells: list[str] = []
+    cap = it_number(plan.scoring.gate_cap)
+    for i, (obj, parts) in enumerate(cards):
         r = summary_first + i
-        weight = (A, obj.number, "count"), (B, obj.title, "text", D), (
-            (E, "accesso", "text_center") if obj.gate else (E, obj.weight / 100, "weight"))
-        sh.labels(r, weight)
+        sh.labels(r, ((A, obj.number, "count"), (B, obj.title, "text", C),
+                      (D, "accesso", "text_center") if obj.gate else (D, obj.weight / 100, "weight")))
         if parts and obj.gate:
             ach = sh.formula(r, F, "live_pct", lambda parts=parts: _waiting_objective(parts, plan.scoring), value="")
             gate_cells.append(ach.ref)
+            sh.put(r, E, "—", "external")
             sh.put(r, G, "—", "external")
             sh.put(r, H, "Obiettivo di accesso: se non è raggiunto al 100%, il punteggio del settore è "
                    + ("0" if plan.scoring.gate_cap == 0 else f"al massimo {cap}"), "text")
         elif parts:
+            applied = obj.weight * 100 / evaluable_weight if evaluable_weight else 0.0  # points out of 100
+            sh.put(r, E, applied / 100, "weight")
             ach = sh.formula(r, F, "live_pct", lambda parts=parts: _waiting_objective(parts, plan.scoring), value="")
-            pts = sh.formula(r, G, "live_points", lambda obj=obj, ach=ach: (
-                f'=IF({ach.ref}="","",{formulas.points_formula(obj.weight, ach.ref)[1:]})'), value="")
+            pts = sh.formula(r, G, "live_points", lambda applied=applied, ach=ach: (
+                f'=IF({ach.ref}="","",{formulas.points_formula(applied, ach.ref)[1:]})'), value="")
             point_cells.append((pts.ref, obj.weight))
-            evaluable_weight += obj.weight
             sh.put(r, H, _coefficient_note(sector, obj) or None, "text")
         else:
             reason = ("a cura del Nucleo di Valutazione / fonte esterna" if obj.indicators and any(
                 i.scored for i in obj.indicators) else "nessun indicatore misurabile")
+            sh.put(r, E, "—", "external")
             sh.put(r, F, "—", "external")
             sh.put(r, G, "—", "external")
             sh.put(r, H, f"Escluso dal calcolo provvisorio: {reason}", "text")
-    scale = ""
-    if any(o.coefficient is not None for o in sector.objectives):
-        scale = (f"; pesi espressi come coefficienti (totale "
-                 f"{_n_it(sum(o.coefficient or 0 for o in sector.objectives if not o.gate))}), riportati a 100")
-    sh.put(total_row, A, "Totale (punti su 100)", "total_label", last_col=D)
-    sh.put(total_row, E, sector.weight_total / 100, "total_weight")
+    sh.put(total_row, A, "Totale (punti su 100)", "total_label", last_col=C)
+    sh.put(total_row, D, sector.weight_total / 100, "total_weight")
     sh.put(band_row, A, "Fascia di valutazione", "total_label", last_col=E)
     if not sector.evaluable:  # nothing measurable: no score, no band (never 0.00 and "E")
+        sh.put(total_row, E, "—", "external")
         sh.put(total_row, F, NOT_EVALUABLE, "external", last_col=G)
         sh.put(total_row, H, "Settore non valutabile: nessun obiettivo ha un indicatore misurabile", "text")
         sh.put(band_row, F, NOT_EVALUABLE, "external", last_col=G)
     elif point_cells:
+        sh.put(total_row, E, 1.0, "total_weight")
+        # the points already carry the applied weights: the total is their sum (capped when a gate is not met)
         total = sh.formula(total_row, F, "live_total", lambda: _waiting_total(
-            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap), value="", last_col=G)
-        sh.put(total_row, H, "Punteggio provvisorio del settore (escluse le voci a cura del Nucleo)" + scale, "text")
+            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap), value=WAITING_TOTAL, last_col=G)
+        sh.put(total_row, H, "Punteggio provvisorio: somma dei punti", "text")
         sh.formula(band_row, F, "live_text", lambda: (
             f'=IF(ISNUMBER({total.ref}),'
             f'{formulas.band_formula(total.ref, plan.scoring.bands, plan.scoring.precision)[1:]},"")'),
             value="", last_col=G)
     else:
+        sh.put(total_row, E, "—", "external")
         sh.put(total_row, F, "—", "external", last_col=G)
         sh.put(total_row, H, "Nessun obiettivo valutabile in questo file", "text")
         sh.put(band_row, F, "—", "external", last_col=G)
     sh.put(band_row, H, None, "text")
+    explanation = _weights_explained(sector, [obj for obj, parts in cards if not parts and not obj.gate],
+                                     evaluable_weight, bool(point_cells))
+    if explanation:
+        sh.split_labels(explain_row, ((A, explanation, "plain", H),))
 
     # no print titles: the page header and footer already name the comune, the sector and its Responsabile
     layout.freeze = (3, 0)
@@ -835,7 +985,7 @@ def source_sheet(plan: Plan, source: str) -> SheetLayout:
         sh.put(sh.row, A, f"Settore {sector.name} ({sector.code}) — Responsabile: {sector.responsabile.display}",
                "section", last_col=H)
         sh.row += 1
-        _indicator_header(sh, first="Obiettivo")
+        _indicator_header(sh, first="Obiettivo", source=source)
         units = []
         for j, (obj, ind) in enumerate(inds):
             start = sh.row
@@ -862,30 +1012,41 @@ def _giving_back(plan: Plan) -> list[tuple[str, str]]:
 
 
 def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> SheetLayout:
-    layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(110.0,))
+    """The «Istruzioni» sheet: for the Responsabili, or for a source (the Nucleo, an external source), each naming
+    only the fields of its own sheet."""
+    layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False)
     sh = _Sheet(layout)
-    who = ("dal Nucleo di Valutazione" if source == "nucleo" else "dall'ufficio che detiene la certificazione"
-           if source == "esterno" else "dai Responsabili dei settori" if kind == "all" else
-           "dal Responsabile del settore")
-    lines = [
-        ("title", f"Comune di {plan.comune} — PIAO {plan.year}: rendicontazione degli obiettivi di performance"),
-        ("subtitle", "Istruzioni per la compilazione"),
-        ("plain", f"Questo file è compilato {who}. " + (
-            "Il foglio elenca, per ciascun settore, gli indicatori il cui valore è fornito da questa fonte, "
-            "con il relativo target." if kind == "source" else
-            "Ogni foglio di settore riporta le schede obiettivo come nel PIAO: stakeholder, impatto e risultato "
-            "attesi, modalità di attuazione, tempi, indicatori e target.")),
+    lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: rendicontazione degli obiettivi di performance"),
+             ("subtitle", "Istruzioni per la compilazione"),
+             *(_source_instructions(source) if kind == "source" else _sector_instructions(kind)),
+             ("subtitle", "Restituzione"),
+             *_giving_back(plan)]
+    for style, text in lines:
+        sh.row += sh.split_labels(sh.row, ((A, text, style),))
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", INSTRUCTIONS_SHEET)
+    layout.footer = header_footer(page_number=True)
+    return layout
+
+
+_LIMIT_IT = f"{TEXT_LIMITS['analisi']:,}".replace(",", ".")  # 2.000 caratteri
+
+
+def _sector_instructions(kind: str) -> list[tuple[str, str]]:
+    who = "dai Responsabili dei settori" if kind == "all" else "dal Responsabile del settore"
+    return [
+        ("plain", f"Questo file è compilato {who}. Ogni foglio di settore riporta le schede obiettivo come nel PIAO: "
+                  "stakeholder, impatto e risultato attesi, modalità di attuazione, tempi, indicatori e target."),
         ("subtitle", "Cosa compilare"),
         ("plain", "Si possono modificare solo le celle gialle; tutte le altre celle sono protette."),
         ("plain", "• Valore consuntivo: il valore raggiunto per ciascun indicatore. Selezionando la cella compare un "
-                  "messaggio che indica cosa inserire e il target: una percentuale, un numero, un importo in euro, "
-                  "una data (gg/mm/aaaa) oppure Sì/No."),
+                  "messaggio che indica cosa inserire, con l'unità di misura e la regola del target: una percentuale, "
+                  "un numero, un importo in euro, una data (gg/mm/aaaa) oppure Sì/No."),
         ("plain", "• Le percentuali si scrivono con il simbolo %, ad esempio 95%. Una quota (ad esempio la "
                   "percentuale di procedimenti conclusi nei termini) non supera il 100%; le altre percentuali "
                   "possono superarlo, ad esempio 105%."),
         ("plain", "• Analisi scostamenti rispetto al target (la riga sotto ciascun indicatore): obbligatoria quando "
                   "il grado di raggiungimento è inferiore al 100% e quando il valore non è disponibile. Accetta fino "
-                  f"a {TEXT_LIMITS['analisi']:,} caratteri".replace(",", ".") + "; se serve, la riga si può allargare."),
+                  f"a {_LIMIT_IT} caratteri; se serve, la riga si può allargare."),
         ("plain", "• Tempi di realizzazione e Risultato conseguito: per ciascuna fase della modalità di attuazione."),
         ("subtitle", "Se un valore non è disponibile"),
         ("plain", f"Non lasciare la cella vuota: una cella vuota fa respingere il file. Scrivere «{NOT_AVAILABLE}» "
@@ -899,20 +1060,64 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> S
         ("plain", "Grigio: nessun dato da inserire in questo foglio (valore fornito da altra fonte, indicatore "
                   "informativo oppure obiettivo escluso dal calcolo provvisorio)."),
         ("plain", "Azzurro: intestazioni. Blu: titolo della scheda obiettivo, con il suo peso."),
+        ("subtitle", "Pesi e punteggio"),
+        ("plain", "Il riepilogo in testa al foglio riporta per ogni obiettivo il peso nel piano e il peso applicato "
+                  "nel calcolo provvisorio. Gli obiettivi misurati dal Nucleo di Valutazione o da una fonte esterna "
+                  "non sono calcolati in questo file: i pesi degli altri sono riproporzionati a 100, come spiegato "
+                  "sotto il riepilogo, e i punti di ogni obiettivo sommano al totale."),
+        *_checks(),
+    ]
+
+
+def _source_instructions(source: str) -> list[tuple[str, str]]:
+    value, text = VALUE_LABELS[source]
+    if source == "nucleo":
+        intro = ("Questo file è compilato dal Nucleo di Valutazione. Il foglio «Nucleo di Valutazione» elenca, per "
+                 "ciascun settore, gli indicatori che il piano affida al Nucleo, con il relativo target.")
+        value_line = (f"• {value}: il valore accertato dal Nucleo per ciascun indicatore. Selezionando la cella "
+                      "compare un messaggio che indica cosa inserire, con l'unità di misura e la regola del target.")
+        text_line = (f"• {text} (la riga sotto ciascun indicatore): le ragioni del giudizio; obbligatoria quando il "
+                     "grado di raggiungimento è inferiore al 100% e quando il valore non è disponibile. Accetta fino "
+                     f"a {_LIMIT_IT} caratteri; se serve, la riga si può allargare.")
+    else:
+        intro = ("Questo file è compilato dall'ufficio che detiene la certificazione. Il foglio «Certificazioni "
+                 "esterne» elenca, per ciascun settore, gli indicatori il cui valore proviene da una fonte esterna, "
+                 "con il relativo target.")
+        value_line = (f"• {value}: il valore risultante dalla certificazione per ciascun indicatore. Selezionando "
+                      "la cella compare un messaggio che indica cosa inserire, con l'unità di misura e la regola del "
+                      "target.")
+        text_line = (f"• {text} (la riga sotto ciascun indicatore): l'atto o la certificazione da cui proviene il "
+                     "valore (ente, numero e data); obbligatoria quando il grado di raggiungimento è inferiore al "
+                     f"100% e quando il valore non è disponibile. Accetta fino a {_LIMIT_IT} caratteri.")
+    return [
+        ("plain", intro),
+        ("subtitle", "Cosa compilare"),
+        ("plain", "Si possono modificare solo le celle gialle; tutte le altre celle sono protette."),
+        ("plain", value_line),
+        ("plain", "• Le percentuali si scrivono con il simbolo %, ad esempio 95%."),
+        ("plain", text_line),
+        ("subtitle", "Se un valore non è disponibile"),
+        ("plain", f"Non lasciare la cella vuota: una cella vuota fa respingere il file. Scrivere «{NOT_AVAILABLE}» "
+                  f"nella cella del valore (per Sì/No sceglierlo dall'elenco) e spiegarne il motivo {EXPLAIN_IN[source]}. "
+                  "L'indicatore viene segnalato come non disponibile e nel punteggio conta zero."),
+        ("subtitle", "Legenda dei colori"),
+        ("plain", "Giallo: cella da compilare."),
+        ("plain", "Verde: calcolo automatico e provvisorio del grado di raggiungimento dell'indicatore. Resta vuoto "
+                  "finché non è inserito il valore."),
+        ("plain", "Azzurro: intestazioni."),
+        *_checks(),
+    ]
+
+
+def _checks() -> list[tuple[str, str]]:
+    return [
         ("subtitle", "Come vengono controllati i valori"),
         ("plain", "Ogni cella gialla accetta solo valori del tipo previsto. Al rientro il file viene verificato "
                   "di nuovo: valori non validi (anche se incollati), celle vuote, formule o modifiche alle parti "
                   "protette vengono segnalati e il file può essere respinto. Il grado di raggiungimento mostrato nel "
                   "file è indicativo: fa fede il calcolo dell'ufficio."),
         ("plain", "Non rinominare, spostare né eliminare i fogli; non inserire né eliminare righe o colonne."),
-        ("subtitle", "Restituzione"),
-        *_giving_back(plan),
     ]
-    for style, text in lines:
-        sh.row += sh.split_labels(sh.row, ((A, text, style),))
-    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", INSTRUCTIONS_SHEET)
-    layout.footer = header_footer(page_number=True)
-    return layout
 
 
 def _properties(plan: Plan, kind: str, codes: tuple[str, ...], source: str) -> dict[str, str]:

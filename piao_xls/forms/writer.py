@@ -74,15 +74,19 @@ _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9._]*)\(")
 
 
 class _Worksheet(xlsxwriter.worksheet.Worksheet):
+    def _xml_formula_element(self, formula, result, attributes=()):
+        # A blank result is cached as an empty text, as Excel saves it (xlsxwriter writes an empty number, which
+        # viewers show as 0 or take as "recalculate me").
+        if result == "" and not any(k == "t" for k, _ in attributes):
+            attributes = [*attributes, ("t", "str")]
+        super()._xml_formula_element(formula, result, attributes)
+
     def _prepare_formula(self, formula, expand_future_functions=False):
         if all(name.upper() in _PLAIN_FUNCTIONS for name in _FUNCTION.findall(formula)):
             formula = formula[1:] if formula.startswith("{") else formula
             formula = formula[1:] if formula.startswith("=") else formula
             return formula[:-1] if formula.endswith("}") else formula
         return super()._prepare_formula(formula, expand_future_functions)
-
-
-_FAST = hasattr(xlsxwriter.worksheet.Worksheet, "_prepare_formula")
 
 
 class _Renderer:
@@ -92,7 +96,12 @@ class _Renderer:
 
     def fmt(self, style: str):
         if style not in self.formats:
-            self.formats[style] = self.wb.add_format(STYLES[style])
+            base, _, unit = style.partition("|")  # "input_number|giorni": the unit shown beside the number
+            props = dict(STYLES[base])
+            if unit:
+                clean = "".join(ch for ch in unit if ch.isprintable() and ch not in '"\\')[:40]
+                props["num_format"] = f'{props["num_format"]} "{clean}"'
+            self.formats[style] = self.wb.add_format(props)
         return self.formats[style]
 
     def cell(self, ws, c: Cell, prefill: dict | None = None) -> None:
@@ -102,7 +111,7 @@ class _Renderer:
         if c.merge_to:
             ws.merge_range(c.row, c.col, c.merge_to[0], c.merge_to[1], "", f)
         if c.kind == "formula":
-            ws.write_formula(c.row, c.col, c.formula, f, c.value if c.value is not None else 0)
+            ws.write_formula(c.row, c.col, c.formula, f, "" if c.value is None else c.value)
         elif isinstance(c.value, str):
             ws.write_string(c.row, c.col, c.value, f)  # text from the plan is never a formula
         elif isinstance(c.value, (int, float)):
@@ -116,7 +125,7 @@ class _Renderer:
             ws.data_validation(c.row, c.col, r2, c2, _validation_options(c.validation, c.ref))
 
     def sheet(self, s: SheetLayout, password: str, prefill: dict | None = None) -> None:
-        ws = self.wb.add_worksheet(s.name, worksheet_class=_Worksheet if _FAST else None)
+        ws = self.wb.add_worksheet(s.name, worksheet_class=_Worksheet)
         for i, w in enumerate(s.col_widths):
             ws.set_column(i, i, w)
         heights = s.row_heights
@@ -129,7 +138,10 @@ class _Renderer:
             ws.set_row(r, h)
         for c in s.cells:
             self.cell(ws, c, prefill)
-        ws.set_landscape()
+        if s.landscape:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
         ws.set_paper(9)  # A4
         # A fixed scale, not "fit to width": Excel ignores manual page breaks when fitting to pages.
         ws.set_print_scale(s.print_scale)
@@ -205,6 +217,12 @@ def render(book: WorkbookLayout, password: str = "", prefill: dict[str, object] 
         "strings_to_urls": False,
     })
     wb.structure_password = password
+    # Every formula carries the value it has in the file as written (see Cell.value): nothing asks Excel or
+    # LibreOffice to recalculate on opening, so opening and closing an untouched form leaves it unchanged.
+    # calcId is that of current Excel (an older one makes Excel recalculate and ask to save). A prefilled
+    # workbook (tests, benchmarks) holds values the cached results do not reflect: it is recalculated on load.
+    wb.calc_id = 191029
+    wb.calc_on_load = bool(prefill)
     created = document_time().replace(tzinfo=None)
     wb.set_properties({
         "title": book.properties.get("piao_plan_id", ""),

@@ -580,11 +580,15 @@ def _instructions(ws, fmt) -> None:
         ("plain", "piao-xls plan check piano.yaml --verbose   poi   piao-xls generate piano.yaml -o output/"),
         ("note", f"{FORMAT_MARK} {FORMAT} (non modificare questa riga)"),
     ]
-    ws.set_column(0, 0, 120)
+    ws.set_column(0, 0, INSTRUCTIONS_WIDTH)
     for r, (style, text) in enumerate(lines):
+        if text.startswith("   "):  # a paragraph that continues the numbered item above: indented by its style
+            style, text = "indent", text.strip()
         ws.write_string(r, 0, text, fmt[style])
-        if style in ("plain", "note"):
-            ws.set_row(r, min(409.0, 13.5 * (1 + len(text) // 125)))  # wrapped text: rows are not auto-fitted on open
+        if style in ("plain", "note", "indent"):  # wrapped text: rows are not auto-fitted on open
+            ws.set_row(r, min(409.0, 13.0 * -(-len(text) // int(INSTRUCTIONS_WIDTH * 1.15)) + 3))
+    ws.set_portrait()
+    ws.set_print_scale(100)
 
 
 def render_book(data: dict | None) -> bytes:
@@ -603,6 +607,7 @@ def render_book(data: dict | None) -> bytes:
         "title": wb.add_format({"font_name": "Calibri", "font_size": 14, "bold": True, "font_color": "#1F4E78"}),
         "subtitle": wb.add_format({"font_name": "Calibri", "font_size": 11, "bold": True}),
         "plain": wb.add_format({**_CELL}),
+        "indent": wb.add_format({**_CELL, "align": "left", "indent": 2}),
         "header": wb.add_format(_HEADER),
         "label": wb.add_format({**_CELL, "bold": True}),
         "note": wb.add_format({**_CELL, "italic": True, "font_color": "#595959"}),
@@ -624,10 +629,13 @@ def render_book(data: dict | None) -> bytes:
     sheets = {INSTRUCTIONS: wb.add_worksheet(INSTRUCTIONS)}
     sheets.update({name: wb.add_worksheet(name) for name in SHEETS})
     _instructions(sheets[INSTRUCTIONS], fmt)
-    for ws in sheets.values():
-        ws.set_landscape()
+    for name, ws in sheets.items():
+        if name != INSTRUCTIONS:  # the Istruzioni: portrait (see _instructions)
+            ws.set_landscape()
         ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
+        ws.set_margins(**_MARGINS)
+        ws.set_header(f"&L&10Piano della performance&R&10{name}")
+        ws.set_footer("&R&10Pagina &P di &N")
     weight_totals = _weight_totals(rows)
     lines: dict[tuple[str, int], int] = {}
     for t in TABLES:
@@ -665,8 +673,79 @@ def render_book(data: dict | None) -> bytes:
     for (sheet, r), n in lines.items():
         if n > 1:
             sheets[sheet].set_row(r, min(409.0, 13.0 * n))  # Excel's tallest row
+    for name in SHEETS:
+        _print_setup(sheets[name], name, {t.name: len(rows[t.name]) for t in TABLES if not t.fields},
+                     blank=data is None)
     wb.close()
     return buf.getvalue()
+
+
+_MARGINS = {"left": 0.3, "right": 0.3, "top": 0.6, "bottom": 0.6}
+INSTRUCTIONS_WIDTH = 95  # characters: the Istruzioni print in portrait at 100%
+PRINT_SCALE_MIN = 82  # %: 10-point text prints at 8.2 points or more
+_PRINTABLE = (841.89 - (_MARGINS["left"] + _MARGINS["right"]) * 72) * 0.98  # points across a landscape A4 page
+_DEFAULT_WIDTH = 8.43
+
+
+def _column_points(width: float) -> float:
+    """Printed width of a column at 100%: the larger of Excel's and LibreOffice's (as the forms measure it)."""
+    return max((int(width * 7 + 0.5) + 5) * 0.75, width * 5.551 + 3.88)
+
+
+def sheet_columns(sheet: str) -> tuple[list[float], list[int], int]:
+    """(width of each column, the first column of each table, the key columns to repeat) of a plan sheet."""
+    widths: dict[int, float] = {}
+    starts, keys = [], 0
+    for t in TABLES:
+        if t.sheet != sheet:
+            continue
+        starts.append(t.first_col)
+        if t.fields:
+            widths.update({t.first_col: 30.0, t.first_col + 1: 40.0, t.first_col + 2: 60.0})
+            continue
+        widths.update({t.first_col + j: c.width for j, c in enumerate(t.columns)})
+        if t.first_col == 0 and len(t.columns) > 2 and t.columns[0].type == SECTOR:
+            keys = 2 if t.columns[1].key == "objective" or t.columns[1].key == "number" else 1
+    return [widths.get(i, _DEFAULT_WIDTH) for i in range(max(widths) + 1)], starts, keys
+
+
+def print_strips(sheet: str) -> tuple[list[tuple[int, int]], int]:
+    """The column ranges printed one page width each, and the print scale (%): a table narrower than a page at
+    PRINT_SCALE_MIN prints whole on its own page width; a wider one in strips, its key columns (settore, N.)
+    repeated on each."""
+    widths, starts, keys = sheet_columns(sheet)
+    room = _PRINTABLE * 100 / PRINT_SCALE_MIN
+    key_pts = sum(_column_points(w) for w in widths[:keys])
+    strips: list[tuple[int, int]] = []
+    first, used = 0, 0.0
+    for i, w in enumerate(widths):
+        pts = _column_points(w)
+        if i > first and (used + pts > room or (i in starts and used + sum(
+                _column_points(x) for x in widths[i:]) > room)):
+            strips.append((first, i - 1))
+            first, used = i, key_pts if keys and i > keys else 0.0
+        used += pts
+    strips.append((first, len(widths) - 1))
+    widest = max(sum(_column_points(w) for w in widths[a:b + 1]) + (key_pts if keys and a >= keys else 0)
+                 for a, b in strips)
+    return strips, max(10, min(100, int(_PRINTABLE * 100 / widest)))
+
+
+def _print_setup(ws, sheet: str, counts: dict[str, int], blank: bool) -> None:
+    """Print each table at a readable size: fixed scale, one table (or strip of a wide one) per page width, the
+    header row and the key columns on every page, only the rows in use (no page of empty coloured cells)."""
+    strips, scale = print_strips(sheet)
+    _, _, keys = sheet_columns(sheet)
+    ws.set_print_scale(scale)
+    ws.repeat_rows(0)
+    if keys and len(strips) > 1:
+        ws.repeat_columns(0, keys - 1)
+    if len(strips) > 1:
+        ws.set_v_pagebreaks([a for a, _ in strips[1:]])
+    used = max((counts.get(t.name, 0) for t in TABLES if t.sheet == sheet and not t.fields), default=0)
+    fields = max((len(t.columns) for t in TABLES if t.sheet == sheet and t.fields), default=0)
+    last_row = max(used + (5 if blank else 0), fields, 1)
+    ws.print_area(0, 0, last_row, strips[-1][1])
 
 
 def _weight_totals(rows: dict) -> dict:

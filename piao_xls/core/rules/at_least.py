@@ -25,6 +25,10 @@ class AtLeast(Kind):
     def wording(self, rule):
         return f"almeno {it_quantity(rule, rule.target)}"
 
+    def requirement_it(self, rule):
+        return (f"il valore deve essere maggiore o uguale a {it_quantity(rule, rule.target)}; se è inferiore conta "
+                "in proporzione")
+
     def describe(self, rule):
         return f"at_least {en_quantity(rule, rule.target)} ({rule.unit})"
 

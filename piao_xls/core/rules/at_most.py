@@ -44,6 +44,13 @@ class AtMost(Kind):
         worst = f" (valore peggiore accettabile {it_quantity(rule, rule.worst)})" if rule.worst is not None else ""
         return f"al massimo {it_quantity(rule, rule.target)}{worst}"
 
+    def requirement_it(self, rule):
+        target = it_quantity(rule, rule.target)
+        if rule.worst is not None:
+            worst = it_quantity(rule, rule.worst)
+            return f"il valore deve essere minore o uguale a {target}; oltre, scende fino a 0 a {worst}"
+        return f"il valore deve essere minore o uguale a {target}; altrimenti conta 0"
+
     def describe(self, rule):
         worst = f", worst acceptable {en_quantity(rule, rule.worst)}" if rule.worst is not None else ""
         return f"at_most {en_quantity(rule, rule.target)} ({rule.unit}{worst})"

@@ -155,6 +155,19 @@ class Kind:
         """A short English description for developers and ``plan check --verbose``."""
         return self.name
 
+    # --- what the form says ---------------------------------------------------------------------------
+    def asked_it(self, rule: Rule, spec: InputSpec) -> str:
+        """What a person types in the input ``spec``, in words with its unit (the form's «Dato richiesto»): the
+        single value of a comparison by its unit ("Numero di giorni", "Importo in euro"), any other its label."""
+        if spec.name != "value" or len(self.input_names(rule)) > 1:
+            return spec.label
+        return asked_by_unit(spec.unit, rule.measure)
+
+    def requirement_it(self, rule: Rule) -> str:
+        """The rule stated in full Italian for the input message of the value ("il valore deve essere minore o
+        uguale a 0"). Kinds override it; the default names the target as the plan words it."""
+        return f"risultato atteso {self.wording(rule)}"
+
 
 @functools.lru_cache(maxsize=4096)
 def _input_names(kind: Kind, rule: Rule) -> tuple[str, ...]:
@@ -183,11 +196,25 @@ class AllOrNothing(Kind):
     def wording(self, rule):
         return f"{self.word} {it_quantity(rule, rule.target)}"
 
+    def requirement_it(self, rule):
+        return f"il valore deve essere {COMPARISON_IT[self.op]} {it_quantity(rule, rule.target)}; altrimenti conta 0"
+
     def describe(self, rule):
         return f"{self.name} {en_quantity(rule, rule.target)} ({rule.unit})"
 
 
 # --- shared pieces -------------------------------------------------------------------------------------
+
+COMPARISON_IT = {">": "maggiore di", "<": "minore di", ">=": "maggiore o uguale a", "<=": "minore o uguale a"}
+
+
+def asked_by_unit(unit: str, measure: str | None = None) -> str:
+    """The value asked, in words with its unit: "Percentuale (%)", "Importo in euro (€)", "Numero di giorni"."""
+    if unit == "number":
+        return f"Numero di {measure}" if measure else "Numero"
+    return {"percent": "Percentuale (%)", "amount": "Importo in euro (€)", "date": "Data (gg/mm/aaaa)",
+            "yes_no": "Sì o No"}.get(unit, "Valore")
+
 
 def value_input(rule: Rule, label: str = "Valore consuntivo") -> InputSpec:
     """The single value cell of a comparison rule, bounded as its unit requires."""

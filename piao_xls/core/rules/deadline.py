@@ -35,6 +35,10 @@ class Deadline(Kind):
         p = xl_number(policy.late_penalty_per_month)
         return f"IF(INT({a})<={due},1,MAX(0,1-{p}*ROUNDUP((INT({a})-{due})/30,0)))"
 
+    def requirement_it(self, rule):
+        due = f"{rule.deadline:%d/%m/%Y}" if rule.deadline else "la scadenza"
+        return f"la data deve essere entro il {due}; ogni mese di ritardo riduce il risultato"
+
     def wording(self, rule):
         return f"entro il {rule.deadline:%d/%m/%Y}" if rule.deadline else "entro la scadenza"
 

@@ -31,6 +31,10 @@ class Equal(Kind):
     def expression(self, rule, cells, policy):
         return f"IF(ABS({cells[0]}-{xl_number(rule.target or 0.0)})<={xl_number(_limit(rule))},1,0)"
 
+    def requirement_it(self, rule):
+        tol = (f", con uno scarto ammesso di {it_quantity(rule, rule.tolerance)}" if rule.tolerance else "")
+        return f"il valore deve essere uguale a {it_quantity(rule, rule.target)}{tol}"
+
     def wording(self, rule):
         tol = f" ± {it_quantity(rule, rule.tolerance)}" if rule.tolerance else ""
         return f"pari a {it_quantity(rule, rule.target)}{tol}"

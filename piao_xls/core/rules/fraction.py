@@ -30,6 +30,10 @@ class Fraction(Kind):
         a, b = cells
         return f"IF({b}=0,0,{at_least_expression(f'{a}/{b}', rule.target or 0.0)})"
 
+    def requirement_it(self, rule):
+        return (f"numeratore/denominatore deve essere almeno {it_quantity(rule, rule.target)}; se è inferiore conta "
+                "in proporzione")
+
     def wording(self, rule):
         return f"rapporto numeratore/denominatore almeno {it_quantity(rule, rule.target)}"
 

@@ -26,6 +26,9 @@ class Giudizio(Kind):
     def expression(self, rule, cells, policy):
         return f"MIN(1,MAX(0,{cells[0]}))"
 
+    def requirement_it(self, rule):
+        return "il grado di raggiungimento giudicato, in percentuale da 0% a 100%"
+
     def wording(self, rule):
         return "giudizio motivato sul grado di raggiungimento"
 

@@ -33,6 +33,10 @@ class Range(Kind):
         below = f"MAX(0,{a}/{lo})" if (rule.low or 0) > 0 else "0"
         return f"IF(AND({a}>={lo},{a}<={hi}),1,IF({a}<{lo},{below},IF({a}>0,{hi}/{a},0)))"
 
+    def requirement_it(self, rule):
+        return (f"il valore deve essere compreso tra {it_quantity(rule, rule.low)} e "
+                f"{it_quantity(rule, rule.high)} (estremi inclusi)")
+
     def wording(self, rule):
         return f"tra {it_quantity(rule, rule.low)} e {it_quantity(rule, rule.high)}"
 

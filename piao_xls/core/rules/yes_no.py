@@ -24,6 +24,9 @@ class YesNo(Kind):
     def formula(self, rule, cells, policy):
         return f"=IF({yes_formula(cells[0])},1,0)"
 
+    def requirement_it(self, rule):
+        return "la risposta attesa è Sì; No conta 0"
+
     def wording(self, rule):
         return "Sì"
 

@@ -1,0 +1,116 @@
+"""Legible on paper and on a laptop screen, measured on what LibreOffice prints and on the column widths in the file.
+
+Paper: every word of every page of LibreOffice's PDF of every generated workbook (sector, all sectors, Nucleo,
+external sources; the bundled plan and a plan of long texts) prints at an effective size of at least 9 points
+on A4. The effective size is the height of a word's box (pdftotext -bbox) over the height of a 10-point Calibri
+word printed at 100%, times 10. Screen: every column of a card is within a 1,366 px wide screen at 100% zoom
+(Excel's pixels: 7 a character plus 5 of padding; row headers and the scroll bar take the rest)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from openpyxl import load_workbook
+from scenario import long_text_plan
+
+from piao_xls.forms.layout import column_pixels, plan_workbooks
+from piao_xls.forms.writer import render
+
+pytestmark = pytest.mark.libreoffice
+
+SCREEN_PX = 1366
+CHROME_PX = 60  # Excel's row headers (about 40 px at 100%) and the vertical scroll bar (about 17 px)
+MIN_POINTS = 9.0
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def pdf_words(pdf: Path) -> list[list[tuple[float, str]]]:
+    """Per page: (height of the word's box in points, word), from pdftotext -bbox."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        from libreoffice import require_program
+
+        require_program("pdftotext", "poppler-utils")
+    out = subprocess.run([tool, "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pages = []
+    for page in out.split("<page ")[1:]:
+        pages.append([(float(m[3]) - float(m[1]), m[4]) for m in _WORD.findall(page)])
+    return pages
+
+
+@pytest.fixture(scope="module")
+def ten_points(libreoffice, tmp_path_factory) -> float:
+    """The box height of 10-point Calibri printed at 100% (the fonts installed decide it)."""
+    tmp = tmp_path_factory.mktemp("calibration")
+    path = tmp / "ten.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet()
+    ws.write(0, 0, "Calibrazione", wb.add_format({"font_name": "Calibri", "font_size": 10}))
+    ws.set_print_scale(100)
+    wb.close()
+    with libreoffice.open(path) as doc:
+        pdf = doc.save_as(tmp / "ten.pdf", "pdf")
+    heights = [h for page in pdf_words(pdf) for h, w in page if w == "Calibrazione"]
+    assert len(heights) == 1
+    return heights[0]
+
+
+def _books(plan):
+    long = long_text_plan(plan)
+    return [(b, "bundled") for b in plan_workbooks(plan)] + [(b, "long") for b in plan_workbooks(long)[:2]]
+
+
+def test_every_word_prints_at_9_points_or_more(libreoffice, plan, tmp_path, ten_points):
+    problems, words = [], 0
+    for book, which in _books(plan):
+        path = tmp_path / f"{which}-{book.filename}"
+        path.write_bytes(render(book))
+        with libreoffice.open(path) as doc:
+            pdf = doc.save_as(path.with_suffix(".pdf"), "pdf")
+        for p, page in enumerate(pdf_words(pdf), 1):
+            for height, word in page:
+                words += 1
+                size = 10 * height / ten_points
+                if size < MIN_POINTS - 0.05:
+                    problems.append(f"{which} {book.filename} page {p}: {word!r} at {size:.1f} pt")
+    assert words > 10000
+    assert not problems, f"{len(problems)} words below {MIN_POINTS} pt, e.g.\n" + "\n".join(problems[:15])
+
+
+def test_every_column_of_a_card_is_on_a_1366_px_screen(plan):
+    for book, which in _books(plan):
+        wb = load_workbook(io.BytesIO(render(book)))
+        for sheet in book.sheets:
+            ws = wb[sheet.name]
+            widths = {i: d.width for d in ws.column_dimensions.values() for i in range(d.min, d.max + 1)}
+            pixels = [round(widths[i + 1] * 7) for i in range(len(sheet.col_widths))]  # as Excel draws them
+            assert pixels == [column_pixels(w) for w in sheet.col_widths], sheet.name
+            assert sum(pixels) + CHROME_PX <= SCREEN_PX, f"{which} {book.filename} {sheet.name}: {sum(pixels)} px"
+
+
+@pytest.mark.parametrize("which", ["template", "export"])
+def test_the_plan_workbook_prints_at_8_points_without_blank_pages(libreoffice, plan, tmp_path, ten_points, which):
+    """The plan template and the plan export: every word at 8 points or more, no page without content (the empty
+    coloured input rows are outside the print area), and no table squeezed: a wide one prints in strips."""
+    from piao_xls.plan.planbook import export_bytes, print_strips, template_bytes
+
+    path = tmp_path / f"plan-{which}.xlsx"
+    path.write_bytes(template_bytes() if which == "template" else export_bytes(plan))
+    with libreoffice.open(path) as doc:
+        pdf = doc.save_as(path.with_suffix(".pdf"), "pdf")
+    pages = pdf_words(pdf)
+    small = [(p, w, round(10 * h / ten_points, 1)) for p, page in enumerate(pages, 1) for h, w in page
+             if 10 * h / ten_points < 8.0 - 0.05]
+    assert not small, small[:10]
+    header_footer = {"Piano", "della", "performance", "Pagina", "di"}
+    empty = [p for p, page in enumerate(pages, 1) if len([w for _, w in page if w not in header_footer]) < 4]
+    assert not empty, f"pages without content: {empty}"
+    assert print_strips("Indicatori")[0][1:], "the Indicatori table prints in more than one strip"
+    assert len(pages) <= (16 if which == "template" else 40)
