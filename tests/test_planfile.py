@@ -663,7 +663,7 @@ def test_fingerprint_changes_with_a_target():
 
 def test_keys_table_covers_the_documented_levels():
     assert set(KEYS) == {"plan", "scoring", "band", "sector", "responsabile", "staff", "objective", "step",
-                         "indicator", "rule"}
+                         "indicator", "rule", "quality"}
 
 
 # --- the bundled plan, checked against the seed (shared/seeds/000_d0613cf516306f9e.txt) -------------
@@ -995,6 +995,22 @@ def test_qualitative_target_is_a_judgement_of_the_nucleo_with_a_warning():
     assert "SA-2.1" in f.message and "il Nucleo di Valutazione" in f.message
     ind = plan.indicators[-1]
     assert (ind.rule, ind.source) == (Rule("giudizio", unit="percent"), "nucleo")
+
+
+@pytest.mark.parametrize("word", ["Determina", "Regolamento", "Approvazione", "Deliberazione", "Relazione"])
+def test_a_one_word_deliverable_is_a_yes_no_with_a_warning(word):
+    text = sub('target: "<=0"', f'target: "{word}"')
+    plan, findings = parse(text)
+    assert plan is not None, [str(f) for f in findings]
+    f = only(findings, "PLAN-DELIVERABLE")
+    assert (f.severity, f.line) == ("warning", line_of(text, word))
+    assert f"«{word}»" in f.message and "Sì/No" in f.message and "entro il 30/06/" in f.message
+    assert plan.indicators[-1].rule == Rule("yes_no", unit="yes_no")
+
+
+def test_a_one_word_target_that_names_no_deliverable_is_refused():
+    plan, findings = parse(sub('target: "<=0"', 'target: "Annuale"'))
+    assert plan is None and "«annuale»" in only(findings, "PLAN-TARGET").message
 
 
 def test_qualitative_target_with_a_stated_source():

@@ -70,6 +70,12 @@ CODES: dict[str, ErrorCode] = {c.code: c for c in (
               "a sector code, objective or indicator id or plan id is not a safe identifier"),
     ErrorCode("PLAN-LIMIT", "Limite superato",
               "a text longer than an Excel cell holds, or YAML aliases that expand too much"),
+    ErrorCode("PLAN-TARGET-FORMULA", "Target scritto come formula",
+              "a target cell of the plan workbook holds a formula (\"=90%\"): read as what its author sees, said "
+              "so; refused (PLAN-TARGET) when that cannot be known"),
+    ErrorCode("PLAN-DELIVERABLE", "Target di una sola parola",
+              "a one-word target naming a deliverable (\"Determina\", \"Regolamento\"): read as yes/no, to be "
+              "confirmed by the author"),
     ErrorCode("WB-OPEN", "File non apribile",
               "the file cannot be opened as a workbook"),
     ErrorCode("WB-UNSAFE", "File rifiutato per sicurezza",

@@ -206,7 +206,7 @@ def _qty(c: _Cur, signed: bool = False, allow_measure: bool = True) -> _Q:
     if c.opt("%"):
         q = _Q(value / 100, "percent")
         if allow_measure and c.peek(_W(*_CONNECTORS) + f" *[{L}]"):
-            q.measure = _measure(c, first_connector=True)
+            q.measure = _measure(c, first_connector=True, dates=True)
         return q
     if euro or c.opt(r"(?:di +)?(?:€|euro" + _END + ")"):
         return _Q(value, "amount")
@@ -219,8 +219,12 @@ def _qty(c: _Cur, signed: bool = False, allow_measure: bool = True) -> _Q:
     return q
 
 
-def _measure(c: _Cur, first_connector: bool = False) -> str | None:
-    """What is counted, after a number: ``controlli``, ``giorni dalla richiesta``, ``ore di formazione``."""
+_DATE_TOKEN = r"\d{1,2}/\d{1,2}(?:/(?:\d{4}|\d{2}))?(?![\d/])|(?:19|20)\d\d(?!\d)"
+
+
+def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str | None:
+    """What is counted, after a number: ``controlli``, ``giorni dalla richiesta``, ``ore di formazione``; with
+    ``dates``, what a share is of may name a date (``40% degli avvisi in scadenza al 31/12``)."""
     words: list[str] = []
     word = rf"[{L}][{L}'.]*"
     while True:
@@ -229,6 +233,8 @@ def _measure(c: _Cur, first_connector: bool = False) -> str | None:
             conn = c.opt(_W(*_CONNECTORS))
             if conn is not None:
                 w = c.opt(word)
+                if w is None and dates and words:
+                    w = c.opt(_DATE_TOKEN)
                 if w is None or w.group() in _RESERVED:
                     c.i, c.far = save, max(far, save)
                     break
@@ -237,7 +243,8 @@ def _measure(c: _Cur, first_connector: bool = False) -> str | None:
             if first_connector and not words:
                 break
         w = c.opt(word)
-        if w is None or w.group() in _RESERVED or (w.group().endswith(".") and w.group() != "gg."):
+        if w is None or w.group() in _RESERVED or (w.group().endswith(".") and w.group() != "gg.") or (
+                w.group() == "ogni" and c.peek(r"[\d€]")):  # "1 sopralluogo ogni 50 pratiche": a rate
             c.i, c.far = save, max(far, save)
             break
         words.append(w.group())
@@ -394,6 +401,8 @@ def _change(c: _Cur, year: int) -> Rule:
         if q.unit != "percent":
             raise _Fail
         obj = q.measure
+        if obj and re.search(r"\d", obj):
+            raise _Fail  # "+5% delle pratiche del 2023": which year is the reference?
         if sign is None and kind is None:
             word = c.opt(_W("in più", "in piu", "di più", "in aumento", "in meno", "in diminuzione"))
             if word is None:
@@ -472,6 +481,21 @@ def _date(c: _Cur, year: int) -> date:
         m = c.opt(r"(\d{1,2}) *(/) *(\d{1,2})(?![\d/.\-])")  # "31/12": the plan year
         if m:
             return date(year, int(m.group(3)), int(m.group(1)))
+        # "15.12" after "entro il", "non oltre il": a day and month (alone, "15.12" is a number)
+        dotted = re.search(r"(?:^|\s)(?:il|al) *$", c.t[:c.i]) is not None
+        m = c.opt(r"(\d{1,2})\.(\d{1,2})(?![\d/.\-%,])(?! *[a-zàèéìòóùí€])") if dotted else None
+        if m:
+            return date(year, int(m.group(2)), int(m.group(1)))
+        # "3-5 ottobre", "3 e 5 ottobre", "dal 3 al 5 ottobre": the last day of the span
+        m = c.opt(rf"(\d{{1,2}})(?:°|º)? *(?:-|e|al) *(\d{{1,2}})(?:°|º)? +({_MONTH_ALT}|(?:{_ABBR_ALT})\.?)(?![{L}])")
+        if m:
+            mo = MONTHS.get(m.group(3)) or MONTH_ABBR[m.group(3).rstrip(".")]
+            if int(m.group(1)) >= int(m.group(2)):
+                raise TargetError(f"«{m.group()}»: il primo giorno non precede l'ultimo")
+            last = date(_year_suffix(c, year), mo, int(m.group(2)))
+            c.notes.append(f"«{m.group()}»: un periodo di più giorni, letto come scadenza all'ultimo giorno "
+                           f"({last:%d/%m/%Y})")
+            return last
         m = c.opt(rf"(\d{{1,2}})(?:°|º)? *[-\s]? *({_MONTH_ALT}|(?:{_ABBR_ALT})\.?)(?![{L}])")
         if m:
             mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2).rstrip(".")]
@@ -479,6 +503,7 @@ def _date(c: _Cur, year: int) -> date:
     except ValueError:
         raise TargetError(f"la data «{c.t[:c.i].split(' ')[-1] or c.t}» non esiste") from None
     c.opt(_W("la fine di", "la fine del", "la fine dell'", "fine", "fine del", "fine di"))
+    c.opt(_W("il mese di", "mese di", "il mese del", "la mensilità di"))
     m = c.opt(f"(?:{_MONTH_ALT}){_END}")
     if m:
         return _end_of_month(_year_suffix(c, year), MONTHS[m.group()])
@@ -506,12 +531,27 @@ def _year_suffix_dash(c: _Cur, year: int) -> int:
 _ACTION = rf"(?:[{L}][{L}'.]*\s+){{1,8}}(?=(?:entro|non oltre)(?![{L}]))"
 
 
+_STARTING = _W("a decorrere dal", "a decorrere dall'", "a partire dal", "a partire dall'", "con decorrenza dal",
+               "con decorrenza dall'", "dal")
+
+
 def _deadline(c: _Cur, year: int) -> Rule:
     c.opt(_ACTION)
     c.opt(_W("scadenza", "termine", "data", "completamento", "realizzazione") + r" *:?")
-    c.opt(_W("entro e non oltre", "entro", "non oltre", "al", "il", "per", "a", "in", "nel", "nel corso del"))
-    c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
-    return Rule("deadline", unit="date", deadline=_date(c, year))
+    start = c.opt(_STARTING) if c.i == 0 else None
+    if start is None:
+        c.opt(_W("entro e non oltre", "entro", "non oltre", "fino al", "fino a", "al", "il", "per", "a", "in",
+                 "nel", "nel corso del", "nei giorni", "nel giorno", "il giorno", "nella giornata del"))
+        c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
+    elif start.group() == "dal":
+        if not c.peek(r"\d{1,2}(?:°|º)? *al *\d{1,2}(?:°|º)? +[a-z]"):
+            raise _Fail  # "dal 90% al 100%" is a range; a bare "dal <date>" is not a target
+        start = None  # "dal 3 al 5 ottobre": a span of days
+    deadline = _date(c, year)
+    if start is not None:
+        c.notes.append(f"«{start.group()} {deadline:%d/%m/%Y}» letto come scadenza: l'attività deve essere avviata "
+                       "entro quella data")
+    return Rule("deadline", unit="date", deadline=deadline)
 
 
 _YES_WORDS = ("sì", "si", "si'", "sí", "yes", "realizzato", "realizzata", "realizzati", "adottato", "adottata",
@@ -594,12 +634,287 @@ def _placeholder(c: _Cur, year: int) -> Rule:
     return rule
 
 
+# --- second round: verbs, maintenance, rates, durations in months and years, words around a quantity ----
+
+_VERB_DOWN = _W("ridurre", "diminuire", "abbassare", "contrarre", "ridurre ulteriormente")
+_VERB_UP = _W("aumentare", "incrementare", "elevare", "accrescere", "innalzare")
+_VERB_TO = _W("portare", "passare")  # the direction is the values'
+_OBJECT_THEN_FROM = rf"(?:[{L}][{L}'.]*\s+){{0,8}}?(?=\(?\s*(?:da|dai|dal)\s+[\d€])"
+
+
+def _verb_change(c: _Cur, year: int) -> Rule:
+    """``portare le pratiche evase da 120 a 150``, ``ridurre i tempi medi di rilascio (da 45 a 30 gg)``."""
+    if c.opt(_VERB_DOWN):
+        kind: str | None = "decrease"
+    elif c.opt(_VERB_UP):
+        kind = "increase"
+    else:
+        c.need(_VERB_TO)
+        kind = None
+    c.need(_OBJECT_THEN_FROM)
+    bracket = c.opt(r"\(")
+    c.need(_W("da", "dai", "dal"))
+    if kind is None:  # "portare ... da 120 a 150": which way is said by the two values
+        save = c.i
+        a = _qty(c)
+        c.need(_A)
+        b = _qty(c)
+        if a.value == b.value:
+            raise _Fail
+        kind = "increase" if b.value > a.value else "decrease"
+        c.i = save
+    rule = _from_to(c, kind)
+    if bracket:
+        c.need(r"\)")
+    return rule
+
+
+_MAINTAIN = _W("mantenimento", "mantenere", "mantenere invariato", "mantenere invariata", "conservare",
+               "conservazione", "non peggiorare", "nessun peggioramento", "non peggioramento", "garantire il livello",
+               "confermare il livello", "conferma del livello")
+# what falls when it improves: maintaining it does not say whether it may rise or must not
+_LOWER_IS_BETTER = ("tempi", "tempo", "giorni", "durata", "attesa", "ritardo", "ritardi", "reclami", "errori",
+                    "costi", "costo", "spesa", "spese", "assenze", "assenteismo", "contenzioso", "contenziosi",
+                    "sinistri", "incidenti", "infortuni", "arretrato", "arretrati", "giacenza", "giacenze", "residui",
+                    "debiti", "esposti", "scostamento", "scostamenti", "rilievi", "sanzioni", "ricorsi")
+
+
+def _maintain(c: _Cur, year: int) -> Rule:
+    """``mantenimento del livello di servizio del 2024``, ``non peggiorare rispetto all'anno precedente``,
+    ``mantenimento del valore di riferimento 150 pratiche``, ``mantenere il 95% (tolleranza 2%)``."""
+    c.need(_MAINTAIN)
+    words: list[str] = []
+    by: int | None = None
+    base: _Q | None = None
+    while True:
+        if c.opt(_W("del valore di riferimento", "il valore di riferimento", "al valore di riferimento")):
+            base = _qty(c)
+            m = c.opt(_W("del", "dell'anno") + f" *({_YEAR_RE})")
+            by = int(m.group(1)) if m else None
+            break
+        if not words and c.peek(r"(?:del|al|il|dello|della|l')? *[\d€]"):
+            c.opt(_W("del", "al", "il", "dello", "della", "l'"))
+            base = _qty(c)
+            break
+        m = c.opt(_W("del valore del", "del valore dell'anno", "rispetto al", "rispetto all'anno", "del", "dell'anno",
+                     "dei dati del", "del dato del", "raggiunto nel", "registrato nel") + f" *({_YEAR_RE})")
+        if m:
+            by = int(m.group(1))
+            break
+        if c.opt(_W("del valore dell'anno precedente", "rispetto all'anno precedente", "dell'anno precedente",
+                    "dell'anno scorso", "rispetto all'anno scorso", "del valore precedente", "rispetto al precedente",
+                    "rispetto al valore precedente", "dell'ultimo anno")):
+            break
+        w = c.opt(rf"[{L}][{L}'.]*")
+        if w is None or w.group() in ("entro", "con", "tolleranza", "almeno", "non", "rispetto") or len(words) >= 10:
+            if w is not None:
+                c.i -= len(w.group())
+            break
+        words.append(w.group())
+    tol = None
+    if c.opt(r"\(? *" + _W("con tolleranza di", "con una tolleranza di", "con tolleranza del", "tolleranza",
+                          "con tolleranza", "±") + r" *:?"):
+        tq = _qty(c, allow_measure=False)
+        c.opt(r"\)")
+        tol = tq
+    wording = " ".join(words).replace("' ", "'")
+    if any(w in _LOWER_IS_BETTER for w in re.findall(rf"[{L}]+", wording)) or (
+            base is not None and base.measure and any(w in _LOWER_IS_BETTER for w in base.measure.split())):
+        raise TargetError(f"«{c.t[:c.i].strip()}»: mantenere un valore che migliora scendendo (tempi, reclami, "
+                          "costi) non dice se può salire; indichi il valore massimo (ad es. «al massimo 30 giorni»)")
+    if wording.startswith("del valore") or wording.startswith("il valore"):
+        wording = ""  # "mantenimento del valore dell'anno precedente"
+    measure = None
+    if base is not None:
+        unit, measure = base.unit, base.measure
+        if wording:
+            raise _Fail
+    else:
+        unit = "number"
+        # "mantenimento dei controlli svolti": what is kept, named as the plan says it (for labels)
+        if wording and re.match(r"(?:di|del|della|dei|delle|degli|dello|dell')\b|dell'", wording):
+            measure = re.sub(r" +del valore$", "", wording) or None
+        elif wording and not re.fullmatch(rf"(?:(?:il|lo|la|l'|i|gli|le) ?)?[{L}' ]+", wording):
+            raise _Fail
+        if not c.notes and by is None:
+            c.notes.append("valore di riferimento: quello dell'anno precedente, indicato dal Responsabile")
+    if tol is not None:
+        if tol.unit != unit and not (tol.unit == "number" and unit != "percent"):
+            raise _Fail
+        tolerance: float | None = tol.value
+    else:
+        tolerance = None
+    c.notes.append("mantenimento: raggiunto se il valore non scende sotto quello di riferimento"
+                   + (" meno la tolleranza" if tolerance else ""))
+    return Rule("maintain", unit=unit, baseline=base.value if base else None, baseline_year=by,
+                tolerance=tolerance or None, measure=measure)
+
+
+_TIME_UNITS = _W("anni", "anno", "mesi", "mese")
+
+
+def _duration(c: _Cur, year: int) -> Rule:
+    """``entro 18 mesi``, ``entro due anni dall'avvio``, ``durata massima 6 mesi``: a time in months or years."""
+    c.opt(_ACTION)
+    c.opt(_W("durata massima", "durata massima di", "durata non superiore a", "entro un massimo di", "entro il termine di",
+             "entro e non oltre", "entro", "non oltre", "al massimo", "massimo", "in", "nell'arco di", "nel termine di"))
+    m = c.need(f"(?:{_NUMBER})")
+    value = _it_float(m.group(), c.notes)
+    unit = c.need(_TIME_UNITS).group()
+    rest = c.opt(r"(?:dalla|dal|dall'|dai|dalle|dallo)\s*" + rf"[{L}][{L}' .]*")
+    measure = unit + (f" {rest.group().strip()}" if rest else "")
+    if value <= 0:
+        raise _Fail
+    return Rule("duration", unit="number", target=value, measure=measure.replace("' ", "'"))
+
+
+def _rate(c: _Cur, year: int) -> Rule:
+    """``1 sopralluogo ogni 50 pratiche``, ``almeno 2 controlli ogni 10 cantieri``."""
+    c.opt(_W(*KINDS["at_least"].phrases))
+    q = _qty(c)
+    c.need(_W("ogni"))
+    e = _qty(c)
+    if q.unit != "number" or e.unit != "number" or q.value <= 0 or e.value <= 0:
+        raise _Fail
+    return Rule("rate", unit="number", target=q.value, every=e.value, measure=q.measure, per=e.measure)
+
+
+# words a subject before a quantity may not hold: they change what the quantity means
+_NOT_SUBJECT = frozenset(("riduzione", "diminuzione", "calo", "decremento", "abbattimento", "contrazione", "ridurre",
+                          "diminuire", "incremento", "aumento", "crescita", "miglioramento", "aumentare", "incrementare",
+                          "mantenimento", "mantenere", "non", "entro", "rispetto", "tra", "fra", "ogni", "meno", "più",
+                          "piu", "oltre", "circa", "scostamento", "scostamenti", "errore", "errori", "ritardo",
+                          "ritardi", "tempi", "tempo", "giorni", "durata", "costo", "costi", *MONTHS, *_YES_WORDS))
+# a share introduced by "del" after these words is at least that share: "copertura del 70% delle utenze"
+_SHARE_NOUNS = ("copertura", "raggiungimento", "realizzazione", "completamento", "evasione", "riscossione", "incasso",
+                "attuazione", "adesione", "partecipazione", "digitalizzazione", "informatizzazione", "pubblicazione",
+                "trattazione", "smaltimento", "utilizzo", "impiego", "liquidazione", "pagamento", "controllo",
+                "controlli", "verifica", "verifiche", "esecuzione", "avanzamento", "soddisfazione", "gradimento",
+                "rispetto", "conclusione", "definizione", "istruttoria", "recupero", "spesa", "tasso di copertura",
+                "grado di copertura", "grado di realizzazione", "percentuale di realizzazione", "formazione")
+
+
+def _context(c: _Cur, year: int) -> Rule:
+    """Words that name what is measured, then the quantity: ``maggiori entrate accertate per almeno 1,8 milioni di
+    euro``, ``copertura del 70% delle utenze servite``."""
+    words = []
+    for _ in range(8):
+        w = c.opt(rf"[{L}][{L}'.]*")
+        if w is None or w.group() in _NOT_SUBJECT:
+            raise _Fail
+        words.append(w.group())
+        save = c.i
+        if c.opt(_W("del", "di", "pari al", "nella misura del", "nella misura di")) and c.peek(r"\d"):
+            q = _qty(c)
+            head = " ".join(words)
+            if q.unit == "percent" and c.at_end() and any(head == n or head.startswith(n + " ") for n in _SHARE_NOUNS):
+                return _rule_of("at_least", q)
+            raise _Fail
+        c.i = save
+        c.opt(_W("per", "pari a", ":"))
+        for _kind, phrase in _comparisons():
+            if c.peek(phrase + r" *(?:il |l'|la )?[\d€n]"):
+                return _comparison(c, year)
+        c.i = save
+    raise _Fail
+
+
+_DIRECTION_WORDS = frozenset(("ridurre", "riduzione", "diminuire", "diminuzione", "aumentare", "aumento", "incremento",
+                              "incrementare", "mantenere", "mantenimento", "portare", "passare", "dimezzare",
+                              "raddoppiare", "non"))
+
+
+def _bracketed(c: _Cur, year: int) -> Rule:
+    """``Pubblicazione del bando (entro il 30/09/2025)``: words that name the action, the target in brackets."""
+    m = c.need(rf"((?:[{L}][{L}'.]*\s*){{1,12}})\(([^()]+)\)$")
+    words = re.findall(rf"[{L}]+", m.group(1))
+    if any(w in _DIRECTION_WORDS for w in words):
+        raise _Fail  # "ridurre i tempi (da 45 a 30 gg)" is read with its verb, never without it
+    rule, notes, _ = _parse(m.group(2).strip(), year, "")
+    if rule is None or rule.kind in ("giudizio", "informative"):
+        raise _Fail
+    c.notes.extend(notes)
+    c.notes.append(f"«{m.group(1).strip()}» descrive l'attività; il target è tra parentesi")
+    return rule
+
+
 _PRODUCTIONS = (
     ("wording", _wording), ("placeholder", _placeholder), ("yes_no", _yes_no), ("fraction", _fraction),
-    ("change", _change), ("da_a", _da_a), ("range", _range), ("deadline", _deadline), ("comparison", _comparison),
-    ("bare", _bare),
+    ("change", _change), ("verb_change", _verb_change), ("maintain", _maintain), ("da_a", _da_a), ("range", _range),
+    ("deadline", _deadline), ("duration", _duration), ("rate", _rate), ("comparison", _comparison), ("bare", _bare),
+    ("context", _context), ("bracketed", _bracketed),
 )
 _NEEDS_DESCRIPTION = ("wording", "fraction")
+
+
+_UNITS = {"uno": 1, "due": 2, "tre": 3, "tré": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9}
+_TEENS = {"dieci": 10, "undici": 11, "dodici": 12, "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16,
+          "diciassette": 17, "diciotto": 18, "diciannove": 19}
+_TENS = {"venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60, "settanta": 70, "ottanta": 80,
+         "novanta": 90}
+
+
+def _below_100(w: str) -> int | None:
+    if w in _UNITS:
+        return _UNITS[w]
+    if w in _TEENS:
+        return _TEENS[w]
+    for name, n in _TENS.items():
+        for stem in (name, name[:-1]):  # "ventotto", "trentuno": the final vowel elides before uno and otto
+            if w.startswith(stem):
+                rest = w[len(stem):]
+                if rest == "" and stem == name:
+                    return n
+                if rest in ("uno", "otto") and stem == name[:-1]:
+                    return n + _UNITS[rest]
+                if rest in _UNITS and rest not in ("uno", "otto") and stem == name:
+                    return n + _UNITS[rest]
+    return None
+
+
+def _below_1000(w: str) -> int | None:
+    if not w:
+        return 0
+    i = w.find("cento")
+    if i < 0:
+        return _below_100(w)
+    hundreds = 1 if i == 0 else _UNITS.get(w[:i]) if w[:i] != "uno" else None
+    rest = _below_1000(w[i + 5:]) if "cento" not in w[i + 5:] else None
+    return None if hundreds is None or rest is None else hundreds * 100 + rest
+
+
+def word_number(w: str) -> int | None:
+    """An Italian number written in words, up to 999.999 ("dieci", "ventotto", "duecentocinquanta", "mille",
+    "tremila"); None for any other word."""
+    if w == "mille":
+        return 1000
+    if w.startswith("mille"):
+        rest = _below_1000(w[5:])
+        return None if rest is None else 1000 + rest
+    i = w.find("mila")
+    if i > 0:
+        thousands, rest = _below_1000(w[:i]), _below_1000(w[i + 4:])
+        if thousands is None or rest is None or thousands < 2:
+            return None
+        return thousands * 1000 + rest
+    return _below_1000(w)
+
+
+_WORD_RE = re.compile(rf"(?<![{L}'])([{L}]{{3,}})(?![{L}'])")
+# "un", "una", "uno" are numbers only where a quantity is expected: after a comparison, or before "ogni"
+_ONE_RE = re.compile(rf"(?:(?<=almeno )|(?<=minimo )|(?<=massimo )|(?<=^)|(?<=non meno di ))(?:un|una|uno)"
+                     rf"(?= [{L}]+(?: [{L}]+)? ogni )|(?<=almeno )(?:un|una|uno)(?= [{L}])")
+
+
+def _words_to_digits(t: str) -> str:
+    """Numbers in words as digits: "almeno dieci controlli" -> "almeno 10 controlli", "entro due anni" ->
+    "entro 2 anni" ("un"/"una" only where a quantity stands: "almeno un incontro", "un sopralluogo ogni ...")."""
+    t = _ONE_RE.sub("1", t)
+
+    def sub(m: re.Match) -> str:
+        n = word_number(m.group(1))
+        return m.group(1) if n is None else str(n)
+    return _WORD_RE.sub(sub, t)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -610,6 +925,11 @@ def _normalize(text: str) -> str:
                  ("\u00a0", " "), ("sì/no", "sì/no")):
         t = t.replace(a, b)
     t = re.sub(r"(\w)' (?=\w)", r"\1'", t)  # "all' anno" -> "all'anno"
+    t = _words_to_digits(t)
+    # prepositions as printed: "superiore ad 1", "pari ad almeno 3", "sino al 30 novembre"
+    t = re.sub(r"(?<![\w'])ad(?= +(?:\d|almeno|un|€|euro|n\.))", "a", t)
+    t = re.sub(r"(?<![\w'])sino(?= +a)", "fino", t)
+    t = re.sub(r"(?<![\w'])pari +(?:a|al|alla|all') *(?=almeno )", "", t)
     return t.rstrip(" .;")
 
 
@@ -650,6 +970,26 @@ def _reading(t: str, year: int, description: str) -> tuple[Reading | None, int]:
     return Reading(rule, tuple(notes)), far
 
 
+
+
+#: single words that name a deliverable (an act, a document, a step): "Determina", "Regolamento", "Approvazione"
+DELIVERABLES = frozenset((
+    "determina", "determinazione", "delibera", "deliberazione", "decreto", "ordinanza", "provvedimento", "atto",
+    "regolamento", "disciplinare", "circolare", "direttiva", "approvazione", "adozione", "relazione", "report",
+    "rapporto", "rendiconto", "documento", "progetto", "piano", "programma", "bando", "avviso", "convenzione",
+    "accordo", "protocollo", "contratto", "pubblicazione", "aggiornamento", "attivazione", "realizzazione",
+    "istituzione", "costituzione", "sottoscrizione", "stipula", "aggiudicazione", "affidamento", "collaudo",
+    "certificazione", "mappatura", "ricognizione", "censimento", "manuale", "vademecum", "modulistica", "questionario",
+    "indagine", "studio", "proposta", "verbale", "elaborato", "regolamentazione", "inventario", "database", "portale",
+    "presentazione", "trasmissione", "redazione", "predisposizione", "elaborazione", "completamento", "avvio",
+))
+DELIVERABLE_NOTE = ("un prodotto da realizzare (un atto, un documento): letto come Sì/No, raggiunto se realizzato; "
+                    "meglio indicare una scadenza (ad es. «entro il 30/06»)")
+
+
+def is_deliverable(text: str) -> bool:
+    """True for a target of one word that names a deliverable ("Determina", "Regolamento"): a yes/no to confirm."""
+    return _normalize(" ".join((text or "").split())) in DELIVERABLES
 
 
 def _qualitative(t: str) -> bool:
@@ -696,6 +1036,8 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
         if all(r is not None and r.kind != "giudizio" for r in read):
             raise TargetError(f"target «{shown}»: contiene due condizioni, «{parts[0][:60]}» e «{parts[1][:60]}»: le scriva "
                               f"come due indicatori distinti, uno per condizione")
+    if t in DELIVERABLES:
+        return Reading(Rule("yes_no", unit="yes_no"), (f"«{raw}»: {DELIVERABLE_NOTE}",))
     if _qualitative(t):
         return Reading(Rule("giudizio", unit="percent"),
                        ("obiettivo qualitativo: il grado di raggiungimento è un giudizio motivato di chi il piano "
