@@ -44,9 +44,9 @@ CHECKS: dict[str, Check] = {c.code: c for c in (
     Check("QUAL-QUALITATIVE-ONLY", "Obiettivo con soli indicatori qualitativi",
           f"{_ART5}, lett. b (misurabili in termini concreti e chiari); {_CORTE}"),
     Check("QUAL-NO-TARGET", "Indicatore senza target",
-          f"{_ART5}, lett. b; art. 10, c. 1, lett. a (indicatori e target nel Piano); {_CORTE}"),
+          f"{_ART5}, lett. b; art. 10, c. 1, lett. a (il Piano definisce gli indicatori); {_CORTE}"),
     Check("QUAL-NO-SOURCE", "Indicatore senza fonte del dato",
-          f"{_ART5}, lett. b; Linee guida DFP n. 1/2017 (per ogni indicatore la fonte del dato)"),
+          f"{_ART5}, lett. b (misurabili in termini concreti e chiari: un dato verificabile)"),
     Check("QUAL-NO-UNIT", "Indicatore senza unità di misura",
           f"{_ART5}, lett. b (misurabili in termini concreti e chiari)"),
     Check("QUAL-NOT-BETTER", "Target non migliore del valore di partenza",
@@ -56,13 +56,14 @@ CHECKS: dict[str, Check] = {c.code: c for c in (
     Check("QUAL-ROUTINE", "Obiettivo che descrive l'attività ordinaria",
           f"{_ART5}, lett. a e c (obiettivi rilevanti, di miglioramento, non l'attività consolidata); {_CORTE}"),
     Check("QUAL-FLAT-WEIGHTS", "Pesi che non distinguono gli obiettivi",
-          f"{_ART5}; art. 9 (la valutazione pesa i risultati); sistema di misurazione e valutazione dell'ente"),
+          f"{_ART5}; art. 7 (sistema di misurazione e valutazione della performance dell'ente)"),
     Check("QUAL-OBJECTIVES-COUNT", "Numero di obiettivi del settore",
-          "sistema di misurazione e valutazione dell'ente (soglie nella sezione quality del piano)"),
+          "art. 7 D.Lgs. 150/2009 (sistema di misurazione e valutazione dell'ente; soglie nella sezione quality "
+          "del piano)"),
     Check("QUAL-DEADLINE-YEAR", "Scadenza fuori dall'anno del piano",
           f"{_ART5}, lett. d (obiettivi riferibili a un arco temporale determinato, di norma un anno)"),
     Check("QUAL-DEADLINE-ADOPTION", "Scadenza precedente l'adozione del piano",
-          f"{_ART5}, lett. d; art. 10, c. 1 (il Piano si adotta prima dell'anno a cui si riferisce)"),
+          f"{_ART5}, lett. d; art. 6, c. 1, D.L. 80/2021 (il PIAO si adotta entro il 31 gennaio)"),
     Check("QUAL-NO-DUP", "Nessun collegamento con il bilancio (DUP)",
           f"{_ART5}, lett. g (obiettivi correlati alle risorse disponibili); art. 169, c. 3-bis, D.Lgs. 267/2000 "
           "(piano della performance nel PEG, coerente con il DUP)"),
@@ -328,7 +329,10 @@ def quality_workbook(plan: Plan, flags: list[Finding], today: date | None = None
         values = (sector or "piano", obj, ind, SEVERITY_IT[f.severity], f.code, CHECKS[f.code].label, f.message,
                   CHECKS[f.code].reference)
         for j, v in enumerate(values):
-            ws.write_string(r, j, printable(v), sev if j == 3 else cell)
+            if v:
+                ws.write_string(r, j, printable(v), sev if j == 3 else cell)
+            else:
+                ws.write_blank(r, j, None, cell)
         ws.set_row(r, _height(values, widths))
     if not flags:
         ws.write_string(4, 0, "Nessuna segnalazione.", cell)
