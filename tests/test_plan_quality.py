@@ -187,7 +187,7 @@ def test_the_workbook_lists_every_flag_as_text(tmp_path):
     assert len(rows) == len(flags)
     assert all(isinstance(v, str) for r in rows for v in r if v is not None)
     assert [r[4] for r in rows] == [f.code for f in flags]
-    assert ["SF", "SF-1", None, "errore", "QUAL-NO-INDICATOR"] == rows[-1][:5]
+    assert rows[-1][:5] == ["SF", "SF-1", None, "errore", "QUAL-NO-INDICATOR"]
     summary = {r[0].value: r[2].value for r in wb["Riepilogo"].iter_rows(min_row=4, max_row=3 + len(CHECKS))}
     assert summary["QUAL-NO-SOURCE"] == 4 and summary["QUAL-NO-INDICATOR"] == 1
 
