@@ -219,7 +219,8 @@ def _qty(c: _Cur, signed: bool = False, allow_measure: bool = True) -> _Q:
     return q
 
 
-_DATE_TOKEN = r"\d{1,2}/\d{1,2}(?:/(?:\d{4}|\d{2}))?(?![\d/])|(?:19|20)\d\d(?!\d)"
+_DATE_TOKEN = (r"\d{1,2}[/.]\d{1,2}(?:[/.](?:\d{4}|\d{2}))?(?![\d/.])|(?:19|20)\d\d(?!\d)|\d{1,2}(?:°|º)? +(?:"
+               + "|".join(MONTHS) + r")(?: +(?:19|20)\d\d)?(?![\w])")
 
 
 def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str | None:
@@ -229,6 +230,9 @@ def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str
     word = rf"[{L}][{L}'.]*"
     while True:
         save, far = c.i, c.far
+        if words and c.opt(_W("all'anno", "per anno", "l'anno", "ogni anno", "nell'anno")):  # "3 incontri all'anno"
+            words.append(c.t[save:c.i].strip())
+            break
         if words or first_connector:
             conn = c.opt(_W(*_CONNECTORS))
             if conn is not None:
@@ -266,12 +270,15 @@ def _comparisons() -> tuple[tuple[str, str], ...]:
 def _articulated(phrases: tuple[str, ...]) -> list[str]:
     """Phrases with the articulated forms of a final preposition: "superiore a" -> "superiore all'"."""
     out = list(phrases)
-    for p in phrases:
+    # plural adjectives as printed after a plural subject: "tempi medi non superiori a 20 giorni"
+    out += [re.sub(r"\b(superiore|inferiore|maggiore|minore)\b", lambda m: m.group(1)[:-1] + "i", p)
+            for p in phrases if re.search(r"\b(?:superiore|inferiore|maggiore|minore)\b", p)]
+    for p in list(out):
         if p.endswith(" a"):
-            out += [p + "l", p + "lla", p + "ll'", p + "i", p + "lle"]
+            out += [p + "l", p + "lla", p + "ll'", p + "i", p + "lle", p + "gli", p + "llo"]
         elif p.endswith(" di"):
-            out += [p[:-1] + "el", p[:-1] + "ella", p[:-1] + "ell'", p[:-1] + "ei"]
-    return out
+            out += [p[:-1] + "el", p[:-1] + "ella", p[:-1] + "ell'", p[:-1] + "ei", p[:-1] + "egli", p[:-1] + "elle"]
+    return list(dict.fromkeys(out))
 
 
 _ARTICLE = _W("il", "lo", "la", "l'", "i", "gli", "le")
@@ -500,9 +507,12 @@ def _date(c: _Cur, year: int) -> date:
         if m:
             mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2).rstrip(".")]
             return date(_year_suffix_dash(c, year), mo, int(m.group(1)))
+    except TargetError:
+        raise
     except ValueError:
         raise TargetError(f"la data «{c.t[:c.i].split(' ')[-1] or c.t}» non esiste") from None
-    c.opt(_W("la fine di", "la fine del", "la fine dell'", "fine", "fine del", "fine di"))
+    c.opt(_W("la fine di", "la fine del", "la fine dell'", "la fine della", "fine", "fine del", "fine di", "fine dell'",
+             "fine della"))
     c.opt(_W("il mese di", "mese di", "il mese del", "la mensilità di"))
     m = c.opt(f"(?:{_MONTH_ALT}){_END}")
     if m:
@@ -593,6 +603,7 @@ def _fraction(c: _Cur, year: int, description: str) -> Rule:
 
 
 def _bare(c: _Cur, year: int) -> Rule:
+    c.opt(_W("il", "l'") + r"(?= *\d[\d.,]* *%)")  # "il 60% delle domande": the article of a share
     q = _qty(c)
     if q.bare_year:
         raise _Fail  # a bare year is not a target; "entro il 2025" is
@@ -648,10 +659,14 @@ def _verb_change(c: _Cur, year: int) -> Rule:
         kind: str | None = "decrease"
     elif c.opt(_VERB_UP):
         kind = "increase"
+    elif c.opt(_DOWN):  # "riduzione dei tempi medi da 60 a 45 giorni": a noun, then what changes
+        kind = "decrease"
+    elif c.opt(_UP):
+        kind = "increase"
     else:
         c.need(_VERB_TO)
         kind = None
-    c.need(_OBJECT_THEN_FROM)
+    c.opt(_OBJECT_THEN_FROM)
     bracket = c.opt(r"\(")
     c.need(_W("da", "dai", "dal"))
     if kind is None:  # "portare ... da 120 a 150": which way is said by the two values
@@ -683,6 +698,11 @@ def _maintain(c: _Cur, year: int) -> Rule:
     """``mantenimento del livello di servizio del 2024``, ``non peggiorare rispetto all'anno precedente``,
     ``mantenimento del valore di riferimento 150 pratiche``, ``mantenere il 95% (tolleranza 2%)``."""
     c.need(_MAINTAIN)
+    if c.peek(_W(*KINDS["at_least"].phrases)):  # "mantenere almeno il 95%": at least that value
+        rule = _comparison(c, year)
+        if rule.kind != "at_least":
+            raise _Fail
+        return rule
     words: list[str] = []
     by: int | None = None
     base: _Q | None = None
@@ -783,8 +803,9 @@ def _rate(c: _Cur, year: int) -> Rule:
 _NOT_SUBJECT = frozenset(("riduzione", "diminuzione", "calo", "decremento", "abbattimento", "contrazione", "ridurre",
                           "diminuire", "incremento", "aumento", "crescita", "miglioramento", "aumentare", "incrementare",
                           "mantenimento", "mantenere", "non", "entro", "rispetto", "tra", "fra", "ogni", "meno", "più",
-                          "piu", "oltre", "circa", "scostamento", "scostamenti", "errore", "errori", "ritardo",
-                          "ritardi", "tempi", "tempo", "giorni", "durata", "costo", "costi", *MONTHS, *_YES_WORDS))
+                          "piu", "oltre", "circa", "almeno", "massimo", "minimo", *MONTHS, *_YES_WORDS))
+# a subject of these words falls when it improves: "del 5%" after it does not say at least or at most
+_NOT_SHARE_SUBJECT = frozenset(("scostamento", "scostamenti", "errore", "errori", *_LOWER_IS_BETTER))
 # a share introduced by "del" after these words is at least that share: "copertura del 70% delle utenze"
 _SHARE_NOUNS = ("copertura", "raggiungimento", "realizzazione", "completamento", "evasione", "riscossione", "incasso",
                 "attuazione", "adesione", "partecipazione", "digitalizzazione", "informatizzazione", "pubblicazione",
@@ -807,7 +828,8 @@ def _context(c: _Cur, year: int) -> Rule:
         if c.opt(_W("del", "di", "pari al", "nella misura del", "nella misura di")) and c.peek(r"\d"):
             q = _qty(c)
             head = " ".join(words)
-            if q.unit == "percent" and c.at_end() and any(head == n or head.startswith(n + " ") for n in _SHARE_NOUNS):
+            if q.unit == "percent" and c.at_end() and not _NOT_SHARE_SUBJECT & set(words) and any(
+                    head == n or head.startswith(n + " ") for n in _SHARE_NOUNS):
                 return _rule_of("at_least", q)
             raise _Fail
         c.i = save
@@ -930,6 +952,10 @@ def _normalize(text: str) -> str:
     t = re.sub(r"(?<![\w'])ad(?= +(?:\d|almeno|un|€|euro|n\.))", "a", t)
     t = re.sub(r"(?<![\w'])sino(?= +a)", "fino", t)
     t = re.sub(r"(?<![\w'])pari +(?:a|al|alla|all') *(?=almeno )", "", t)
+    # "almeno pari al 90%", "pari almeno al 90%", "per un minimo di 20 ore", "fino a un massimo di 5"
+    t = re.sub(r"(?<![\w'])(?:almeno +pari|pari +almeno) +(?:a|al|alla|all'|ai|alle|agli) *(?=[\d€n])", "almeno ", t)
+    t = re.sub(r"(?<![\w'])(?:per +)?un +minimo +di(?= +[\d€n])", "almeno", t)
+    t = re.sub(r"(?<![\w'])(?:(?:fino|sino) +a +|per +)?un +massimo +di(?= +[\d€n])", "al massimo", t)
     return t.rstrip(" .;")
 
 
