@@ -285,7 +285,7 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool, qualita: boo
     qualità che il piano indica come errori).
 
     \b
-    Esempi:
+    Esempio:
       piao-xls plan check --json
       piao-xls plan check piano.yaml --qualita --rapporto qualita.xlsx
     """
