@@ -535,3 +535,22 @@ def test_a_computed_formula_target_reads_its_cached_value_or_is_refused(template
     assert plan is not None, [str(f) for f in findings]
     assert _target_of(plan, "SF-1.1").rule.target == 45.0
     assert "«45»" in only(findings, "PLAN-TARGET-FORMULA").message
+
+
+def test_explicit_rate_and_maintain_rules_survive_export_and_import(tmp_path):
+    text = (Path(__file__).parent / "fixtures" / "quality-good.yaml").read_text()
+    text = text.replace('target: "1 sopralluogo ogni 10 pratiche"', 'target: "Sopralluoghi a campione"\n'
+                        '            rule: {kind: rate, target: 2, every: 25, measure: sopralluoghi, per: pratiche}')
+    text = text.replace('target: "al massimo 25 giorni"', 'target: "come da PEG"\n'
+                        '            rule: {kind: maintain, baseline: 30, tolerance: 2, measure: giorni}')
+    plan, findings = parse_plan(text, "new-kinds.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    path = tmp_path / "new-kinds.xlsx"
+    path.write_bytes(export_bytes(plan))
+    wb = openpyxl.load_workbook(path)
+    heads = [c.value for c in wb["Indicatori"][1]]
+    assert {"Ogni (quantità di riferimento)", "Ogni: cosa si conta", "Fonte del dato"} <= set(heads)
+    again, findings = check_book(path)
+    assert again is not None, [str(f) for f in findings]
+    assert again.fingerprint == plan.fingerprint
+    assert again.indicators[-1].rule == plan.indicators[-1].rule
