@@ -30,7 +30,7 @@ from ..core.model import DEFAULT_BANDS, SOURCES, UNITS, Plan, Rule, ScoringPolic
 from ..core.rules import KINDS, RULE_KINDS
 from ..core.targets import TargetError, interpret
 from ..sheetio.book import read_book as read_sheets
-from ..sheetio.safeopen import UnsafeFile, open_package, read_bounded
+from ..sheetio.safeopen import UnsafeFile, open_package, parse_xml, read_bounded
 from .planfile import _source_for, validate_data
 
 INSTRUCTIONS = "Istruzioni"
@@ -884,7 +884,7 @@ class _Book:
         """Row (0-based) -> (formula text, cached value) of the formula cells of column ``col`` of a sheet:
         calamine gives only a formula's cached value, or nothing when the file holds none."""
         found = next((n for n in self.names if _norm(n) == _norm(name)), None)
-        if found is None or rows <= 0:
+        if found is None or rows <= 0 or not _may_hold_formulas(self.package, found):
             return {}
         try:
             sheet = read_sheets(self.package, {found: (rows, col)}).sheet(found)
@@ -1117,6 +1117,27 @@ def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
         where[(*at, "rule")] = (INDICATORI.sheet, row.cells.get("rule.kind"))
     where = {k: v for k, v in where.items() if v[1] is not None}
     return data, where, book.findings
+
+
+_CELL_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _may_hold_formulas(package, sheet: str) -> bool:
+    """False when the sheet's part of an .xlsx holds no cell formula (a tag <f>, not <formula1> of a
+    validation): the cells are then read once, by calamine. An .ods is always read again (one content part)."""
+    if package.kind != "xlsx":
+        return True
+    try:
+        root = parse_xml(package.parts["xl/workbook.xml"])
+    except Exception:  # read_book refuses the file with its own message
+        return True
+    rels = package.rels.get("xl/_rels/workbook.xml.rels", {})
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] == "sheet" and el.get("name") == sheet:
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), "")
+            part = rels.get(rid, ("", ""))[1]
+            return part not in package.parts or _CELL_FORMULA.search(package.parts[part]) is not None
+    return True
 
 
 def _column_of(book: _Book, t: Table, key: str) -> int | None:
