@@ -669,15 +669,18 @@ def _verb_change(c: _Cur, year: int) -> Rule:
     c.opt(_OBJECT_THEN_FROM)
     bracket = c.opt(r"\(")
     c.need(_W("da", "dai", "dal"))
+    save = c.i
+    a = _qty(c)
+    c.need(_A)
+    b = _qty(c)
+    c.i = save
     if kind is None:  # "portare ... da 120 a 150": which way is said by the two values
-        save = c.i
-        a = _qty(c)
-        c.need(_A)
-        b = _qty(c)
         if a.value == b.value:
             raise _Fail
         kind = "increase" if b.value > a.value else "decrease"
-        c.i = save
+    elif (kind == "decrease") != (b.value < a.value):
+        raise TargetError(f"il valore da raggiungere ({it_number(b.value)}) va nel senso opposto a "
+                          f"{'una riduzione' if kind == 'decrease' else 'un incremento'}")
     rule = _from_to(c, kind)
     if bracket:
         c.need(r"\)")
@@ -846,17 +849,36 @@ _DIRECTION_WORDS = frozenset(("ridurre", "riduzione", "diminuire", "diminuzione"
                               "raddoppiare", "non"))
 
 
+# words in brackets after a target that hedge it or make it conditional: never set aside
+_HEDGES = frozenset(("circa", "ca", "indicativamente", "approssimativamente", "orientativamente", "stimato", "stimata",
+                     "stimati", "previsto", "prevista", "previsti", "presunto", "presunta", "eventuale", "eventualmente",
+                     "ove", "se", "qualora", "salvo", "compatibilmente", "possibile", "facoltativo", "facoltativa",
+                     "minimo", "massimo", "almeno", "non", "oltre", "meno", "più", "piu", "entro", "tolleranza",
+                     "escluso", "esclusi", "incluso", "inclusi", "cumulativo", "cumulato", "medio", "media",
+                     *MONTHS, *_YES_WORDS))
+
+
 def _bracketed(c: _Cur, year: int) -> Rule:
-    """``Pubblicazione del bando (entro il 30/09/2025)``: words that name the action, the target in brackets."""
-    m = c.need(rf"((?:[{L}][{L}'.]*\s*){{1,12}})\(([^()]+)\)$")
-    words = re.findall(rf"[{L}]+", m.group(1))
+    """``Pubblicazione del bando (entro il 30/09/2025)``: words that name the action, the target in brackets;
+    or the target, then the action in brackets: ``entro il 30/09/2025 (approvazione in Giunta)``."""
+    m = c.opt(rf"((?:[{L}][{L}'.]*\s*){{1,12}})\(([^()]+)\)$")
+    if m is not None:
+        words_text, target = m.group(1), m.group(2)
+    else:
+        m = c.need(rf"([^()]+?) *\(((?:[{L}][{L}'.,]*\s*){{1,12}})\)$")
+        target, words_text = m.group(1), m.group(2)
+    words = re.findall(rf"[{L}]+", words_text)
+    c.far = c.t.index("(")  # a refusal names the text from the bracket on, not the whole of it
+    if m.re.pattern.startswith("([^()]") and (len(words) > 6 or _HEDGES & set(words)):
+        raise _Fail  # "100% (circa)", "(ove possibile)": the words in brackets change what the target asks
     if any(w in _DIRECTION_WORDS for w in words):
+        c.far = 0
         raise _Fail  # "ridurre i tempi (da 45 a 30 gg)" is read with its verb, never without it
-    rule, notes, _ = _parse(m.group(2).strip(), year, "")
+    rule, notes, _ = _parse(target.strip(), year, "")
     if rule is None or rule.kind in ("giudizio", "informative"):
         raise _Fail
     c.notes.extend(notes)
-    c.notes.append(f"«{m.group(1).strip()}» descrive l'attività; il target è tra parentesi")
+    c.notes.append(f"«{words_text.strip()}» descrive l'attività, non il target")
     return rule
 
 
@@ -947,6 +969,7 @@ def _normalize(text: str) -> str:
                  ("\u00a0", " "), ("sì/no", "sì/no")):
         t = t.replace(a, b)
     t = re.sub(r"(\w)' (?=\w)", r"\1'", t)  # "all' anno" -> "all'anno"
+    t = re.sub(r"(?<=[\w]) +(?:per +cento|percento)(?![\w])", "%", t)  # "il novanta per cento", "80 per cento"
     t = _words_to_digits(t)
     # prepositions as printed: "superiore ad 1", "pari ad almeno 3", "sino al 30 novembre"
     t = re.sub(r"(?<![\w'])ad(?= +(?:\d|almeno|un|€|euro|n\.))", "a", t)
@@ -1022,6 +1045,9 @@ def _qualitative(t: str) -> bool:
     """A target with no number, symbol, date or yes/no word, of at least two words: a qualitative target."""
     if re.search(r"[\d%€<>=+±]", t) or any(re.fullmatch(p, t) for _, p in _comparisons()):
         return False  # a number, or only a comparison that lacks its number ("almeno", "non superiore a")
+    if re.search(rf"(?<![{L}])(?:un|una|la|due|tre|quattro) +(?:terzo|terzi|quarto|quarti|quinto|quinti|metà|decimo|"
+                 rf"decimi)(?![{L}])", t):
+        return False  # a fraction in words ("non inferiore a un terzo"): a number, not a judgement
     words = re.findall(rf"[{L}]+", t)
     if len(words) < 2 or not any(len(w) >= 4 for w in words):
         return False
