@@ -861,11 +861,12 @@ _HEDGES = frozenset(("circa", "ca", "indicativamente", "approssimativamente", "o
 def _bracketed(c: _Cur, year: int) -> Rule:
     """``Pubblicazione del bando (entro il 30/09/2025)``: words that name the action, the target in brackets;
     or the target, then the action in brackets: ``entro il 30/09/2025 (approvazione in Giunta)``."""
-    m = c.opt(rf"((?:[{L}][{L}'.]*\s*){{1,12}})\(([^()]+)\)$")
+    # words separated by spaces (never split inside a word: that would try every split, exponentially)
+    m = c.opt(rf"((?:[{L}][{L}'.]*\s+){{0,11}}[{L}][{L}'.]*)\s*\(([^()]+)\)$")
     if m is not None:
         words_text, target = m.group(1), m.group(2)
     else:
-        m = c.need(rf"([^()]+?) *\(((?:[{L}][{L}'.,]*\s*){{1,12}})\)$")
+        m = c.need(rf"([^()]+?) *\(((?:[{L}][{L}'.,]*\s+){{0,11}}[{L}][{L}'.,]*)\)$")
         target, words_text = m.group(1), m.group(2)
     words = re.findall(rf"[{L}]+", words_text)
     c.far = c.t.index("(")  # a refusal names the text from the bracket on, not the whole of it
