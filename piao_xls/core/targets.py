@@ -650,11 +650,14 @@ def _placeholder(c: _Cur, year: int) -> Rule:
 _VERB_DOWN = _W("ridurre", "diminuire", "abbassare", "contrarre", "ridurre ulteriormente")
 _VERB_UP = _W("aumentare", "incrementare", "elevare", "accrescere", "innalzare")
 _VERB_TO = _W("portare", "passare")  # the direction is the values'
+_FROM_HINT = re.compile(r"(?<![\w'])da[il]? +[\d€]")
 _OBJECT_THEN_FROM = rf"(?:[{L}][{L}'.]*\s+){{0,8}}?(?=\(?\s*(?:da|dai|dal)\s+[\d€])"
 
 
 def _verb_change(c: _Cur, year: int) -> Rule:
     """``portare le pratiche evase da 120 a 150``, ``ridurre i tempi medi di rilascio (da 45 a 30 gg)``."""
+    if _FROM_HINT.search(c.t) is None:
+        raise _Fail
     if c.opt(_VERB_DOWN):
         kind: str | None = "decrease"
     elif c.opt(_VERB_UP):
@@ -774,10 +777,13 @@ def _maintain(c: _Cur, year: int) -> Rule:
 
 
 _TIME_UNITS = _W("anni", "anno", "mesi", "mese")
+_TIME_WORD = re.compile(r"\d *(?:anni|anno|mesi|mese)(?![\w])")
 
 
 def _duration(c: _Cur, year: int) -> Rule:
     """``entro 18 mesi``, ``entro due anni dall'avvio``, ``durata massima 6 mesi``: a time in months or years."""
+    if _TIME_WORD.search(c.t) is None:
+        raise _Fail
     c.opt(_ACTION)
     c.opt(_W("durata massima", "durata massima di", "durata non superiore a", "entro un massimo di", "entro il termine di",
              "entro e non oltre", "entro", "non oltre", "al massimo", "massimo", "in", "nell'arco di", "nel termine di"))
@@ -793,6 +799,8 @@ def _duration(c: _Cur, year: int) -> Rule:
 
 def _rate(c: _Cur, year: int) -> Rule:
     """``1 sopralluogo ogni 50 pratiche``, ``almeno 2 controlli ogni 10 cantieri``."""
+    if " ogni " not in c.t:
+        raise _Fail
     c.opt(_W(*KINDS["at_least"].phrases))
     q = _qty(c)
     c.need(_W("ogni"))
@@ -818,9 +826,23 @@ _SHARE_NOUNS = ("copertura", "raggiungimento", "realizzazione", "completamento",
                 "grado di copertura", "grado di realizzazione", "percentuale di realizzazione", "formazione")
 
 
+@functools.lru_cache(maxsize=1)
+def _any_comparison() -> str:
+    """Any comparison phrase followed by a quantity (one pattern: a subject is tried word by word)."""
+    return "(?:" + "|".join(p for _, p in _comparisons()) + r") *(?:il |l'|la )?[\d€n]"
+
+
+@functools.lru_cache(maxsize=1)
+def _context_hint() -> re.Pattern:
+    """Somewhere in the text, a comparison or a share: else no subject can precede a quantity."""
+    return re.compile(_any_comparison() + r"|(?:del|di|pari al|nella misura del|nella misura di) +\d")
+
+
 def _context(c: _Cur, year: int) -> Rule:
     """Words that name what is measured, then the quantity: ``maggiori entrate accertate per almeno 1,8 milioni di
     euro``, ``copertura del 70% delle utenze servite``."""
+    if not c.t[:1].isalpha() or not _context_hint().search(c.t):
+        raise _Fail
     words = []
     for _ in range(8):
         w = c.opt(rf"[{L}][{L}'.]*")
@@ -837,9 +859,8 @@ def _context(c: _Cur, year: int) -> Rule:
             raise _Fail
         c.i = save
         c.opt(_W("per", "pari a", ":"))
-        for _kind, phrase in _comparisons():
-            if c.peek(phrase + r" *(?:il |l'|la )?[\d€n]"):
-                return _comparison(c, year)
+        if c.peek(_any_comparison()):
+            return _comparison(c, year)
         c.i = save
     raise _Fail
 
@@ -861,6 +882,8 @@ _HEDGES = frozenset(("circa", "ca", "indicativamente", "approssimativamente", "o
 def _bracketed(c: _Cur, year: int) -> Rule:
     """``Pubblicazione del bando (entro il 30/09/2025)``: words that name the action, the target in brackets;
     or the target, then the action in brackets: ``entro il 30/09/2025 (approvazione in Giunta)``."""
+    if not c.t.endswith(")"):
+        raise _Fail
     # words separated by spaces (never split inside a word: that would try every split, exponentially)
     m = c.opt(rf"((?:[{L}][{L}'.]*\s+){{0,11}}[{L}][{L}'.]*)\s*\(([^()]+)\)$")
     if m is not None:
@@ -928,9 +951,15 @@ def _below_1000(w: str) -> int | None:
     return None if hundreds is None or rest is None else hundreds * 100 + rest
 
 
+# the first three letters of every number word: other words are not looked at
+_NUMBER_STEMS = frozenset(w[:3] for w in (*_UNITS, *_TEENS, *_TENS, "cento", "mille", "mila"))
+
+
 def word_number(w: str) -> int | None:
     """An Italian number written in words, up to 999.999 ("dieci", "ventotto", "duecentocinquanta", "mille",
     "tremila"); None for any other word."""
+    if w[:3] not in _NUMBER_STEMS:
+        return None
     if w == "mille":
         return 1000
     if w.startswith("mille"):

@@ -557,10 +557,11 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
         ctx.add("PLAN-SCHEMA", f"{what}: il peso nel{_art(ctx.col('indicator', 'weight'))} deve essere maggiore "
                 "di 0", ctx.line_of(m, "weight"))
         weight = None
-    previous = ctx.number(m, "previous", what, "indicator", percent=rule.unit == "percent")
+    previous = ctx.number(m, "previous", what, "indicator", percent=rule.unit == "percent") if "previous" in m else None
     ind = Indicator(ind_id, ctx.text(m, "profilo", what, "indicator"), description, target, rule, source,
                     weight if weight is not None else 1.0, line=m.line,
-                    data_source=ctx.text(m, "data_source", what, "indicator"), previous=previous)
+                    data_source=ctx.text(m, "data_source", what, "indicator") if "data_source" in m else "",
+                    previous=previous)
     if ctx.read is not None:
         ctx.read.append((ind, ctx.place(ctx.line_of(m, "target") if "target" in m or ctx.book else m.line)))
     return ind
@@ -634,7 +635,7 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
                     ctx.text(m, "risultato", what, "objective"), tuple(steps), tempi,
                     ctx.text(m, "programma", what, "objective"),
                     ctx.text(m, "obiettivo_operativo", what, "objective"), tuple(inds), line=m.line, gate=gate,
-                    dup=ctx.text(m, "dup", what, "objective"))
+                    dup=ctx.text(m, "dup", what, "objective") if "dup" in m else "")
     if not raw_inds:
         where = ("aggiunga nel foglio Indicatori una riga con il settore " + code + f" e il N. {number}"
                  if ctx.book else "aggiunga almeno un indicatore sotto 'indicators:'")
