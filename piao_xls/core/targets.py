@@ -832,17 +832,14 @@ def _any_comparison() -> str:
     return "(?:" + "|".join(p for _, p in _comparisons()) + r") *(?:il |l'|la )?[\d€n]"
 
 
-@functools.lru_cache(maxsize=1)
-def _context_hint() -> re.Pattern:
-    """Somewhere in the text, a comparison or a share: else no subject can precede a quantity."""
-    return re.compile(_any_comparison() + r"|(?:del|di|pari al|nella misura del|nella misura di) +\d")
+_A_NUMBER = re.compile(r"[\d€]")
 
 
 def _context(c: _Cur, year: int) -> Rule:
     """Words that name what is measured, then the quantity: ``maggiori entrate accertate per almeno 1,8 milioni di
     euro``, ``copertura del 70% delle utenze servite``."""
-    if not c.t[:1].isalpha() or not _context_hint().search(c.t):
-        raise _Fail
+    if not c.t[:1].isalpha() or _A_NUMBER.search(c.t) is None:
+        raise _Fail  # no quantity: no subject before it (and no pattern to compile for a qualitative target)
     words = []
     for _ in range(8):
         w = c.opt(rf"[{L}][{L}'.]*")
