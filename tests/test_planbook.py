@@ -148,13 +148,13 @@ def test_template_sheets_headers_and_helps(template):
     assert dv["C2"].type == "list" and dv["C2"].showErrorMessage is False  # profilo: a suggestion, not a rule
     assert "target" in dv["E2"].promptTitle.lower() and dv["E2"].prompt
     obj = wb["Obiettivi"]
-    assert obj["L1"].value == "Missione/programma DUP"  # format 3: the weight totals moved one column right
-    assert obj["O1"].value == "Totale pesi %"
-    assert obj["O2"].value == '=IF($N2="","",SUMIF($A:$A,$N2,$D:$D))'
-    assert obj["N2"].value == '=IF(Settori!$A2="","",Settori!$A2)'
+    assert obj["L1"].value == "Missione/programma DUP"  # format 3: in the column that was left empty
+    assert obj["N1"].value == "Totale pesi %"
+    assert obj["N2"].value == '=IF($M2="","",SUMIF($A:$A,$M2,$D:$D))'
+    assert obj["M2"].value == '=IF(Settori!$A2="","",Settori!$A2)'
     rules = [r for rng in obj.conditional_formatting for r in rng.rules]
     # red unless 100 (or 1: fractions), never for coefficients
-    assert any(r.formula[0] == 'AND($N2<>"",Punteggio!$B$5<>"coefficienti",ABS(O2-100)>0.000001,ABS(O2-1)>0.000001)'
+    assert any(r.formula[0] == 'AND($M2<>"",Punteggio!$B$5<>"coefficienti",ABS(N2-100)>0.000001,ABS(N2-1)>0.000001)'
                for r in rules)
 
 

@@ -173,8 +173,8 @@ OBIETTIVI = Table("objectives", "Obiettivi", (
 PESI = Table("weights", "Obiettivi", (
     Column("", "Settore", FORMULA, width=10, formula='=IF(Settori!$A{row}="","",Settori!$A{row})'),
     Column("", "Totale pesi %", FORMULA, width=12, num_format="0.##",
-           formula='=IF($N{row}="","",SUMIF($A:$A,$N{row},$D:$D))'),
-), first_col=13, rows=30)
+           formula='=IF($M{row}="","",SUMIF($A:$A,$M{row},$D:$D))'),
+), first_col=12, rows=30)
 
 MODALITA = Table("steps", "Modalità", (
     _sector(), _obj(),
@@ -1203,9 +1203,6 @@ def _weight_total_cells(book: _Book) -> dict[str, str]:
     data = book.sheet(PESI.sheet) or []
     out: dict[str, str] = {}
     c = PESI.first_col
-    total = _norm(PESI.columns[1].header)  # a workbook of format 2 or earlier has the table one column to the left
-    if data and total in (heads := [_norm(h) if isinstance(h, str) else "" for h in data[0]]):
-        c = heads.index(total) - 1
     for i, r in enumerate(data[1:], start=1):
         if len(r) > c + 1 and isinstance(r[c], str) and r[c].strip():
             out.setdefault(_num_key(r[c].strip()), ref(i, c + 1))
