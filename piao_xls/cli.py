@@ -233,27 +233,57 @@ def plan() -> None:
 @click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.option("-v", "--verbose", is_flag=True, help="Mostra come è stato interpretato ogni obiettivo.")
-def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
+@click.option("--qualita", is_flag=True, help="Aggiunge il rapporto sulla qualità del piano per il Nucleo di "
+              "Valutazione (obiettivi misurabili, target di miglioramento, pesi, collegamento con il DUP) e lo "
+              "scrive in una cartella di lavoro.")
+@click.option("--rapporto", type=click.Path(dir_okay=False), default=None,
+              help="Dove scrivere il rapporto sulla qualità (predefinito: qualita-<piano>.xlsx nella cartella "
+              "corrente).")
+def plan_check(plan_file: str | None, as_json: bool, verbose: bool, qualita: bool, rapporto: str | None) -> None:
     """Verifica un piano e ne mostra un riepilogo per settore.
 
-    Codice di uscita 0 senza errori, 1 con errori.
+    Con --qualita aggiunge il rapporto sulla qualità del piano (docs/plan-quality.md) e lo scrive in una
+    cartella di lavoro da stampare. Codice di uscita 0 senza errori, 1 con errori (anche i controlli della
+    qualità che il piano indica come errori).
 
     \b
     Esempio:
       piao-xls plan check --json
+      piao-xls plan check piano.yaml --qualita --rapporto qualita.xlsx
     """
     from .plan.load import check_plan
     from .plan.report import plan_summary, plan_summary_text
 
+    if rapporto and not qualita:
+        raise UsageProblem("--rapporto si usa con --qualita")
     path = _plan_path(plan_file, None if plan_file else _settings())
     read: list = []
     p, findings = check_plan(path, read=read)
     summary = plan_summary(p, findings, read)
+    failed = bool(summary["errors"])
+    text = None if as_json else plan_summary_text(p, findings, str(path), verbose=verbose,
+                                                  read=read if verbose else None)
+    if qualita and p is not None:
+        from .plan.quality import check_quality, quality_summary, quality_text, quality_workbook
+        from .sheetio.atomic import write_bytes_atomic
+
+        flags = check_quality(p)
+        out = Path(rapporto) if rapporto else Path(f"qualita-{p.plan_id}.xlsx")
+        try:
+            write_bytes_atomic(out, quality_workbook(p, flags))
+        except OSError as e:
+            raise UsageProblem(f"impossibile scrivere il rapporto {out}: {e.strerror or e}") from None
+        summary["quality"] = {**quality_summary(p, flags), "report": str(out)}
+        failed = failed or any(f.severity == "error" for f in flags)
+        if text is not None:
+            text += f"\n\n{quality_text(p, flags)}\nRapporto per il Nucleo di Valutazione scritto in {out}"
+    elif qualita and text is not None:
+        text += "\n\nIl rapporto sulla qualità richiede un piano senza errori: li corregga e ripeta il comando."
     if as_json:
         _print_json(summary)
     else:
-        click.echo(plan_summary_text(p, findings, str(path), verbose=verbose, read=read if verbose else None))
-    sys.exit(FINDINGS if summary["errors"] else OK)
+        click.echo(text)
+    sys.exit(FINDINGS if failed else OK)
 
 
 def _refuse_overwrite(path: Path, force: bool, ours: str = "") -> None:

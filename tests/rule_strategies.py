@@ -76,6 +76,35 @@ def change_rule(draw, kind):
     return Rule(kind, unit=unit, baseline_year=year, baseline=base, target=target, measure=measure)
 
 
+@st.composite
+def maintain_rule(draw):
+    unit = draw(st.sampled_from(["percent", "number", "amount"]))
+    year = draw(YEAR)
+    value = PCT_VALUE if unit == "percent" else decimal(10 ** 6)
+    tolerance = draw(st.one_of(st.none(), value.filter(bool)))
+    if draw(st.booleans()):  # the plan states the baseline
+        measure = draw(MEASURE) if unit == "number" else None
+        return Rule("maintain", unit=unit, baseline=draw(value), baseline_year=year, tolerance=tolerance,
+                    measure=measure)
+    what = draw(st.sampled_from([None, "delle pratiche evase", "dei controlli svolti", "degli utenti serviti"]))
+    return Rule("maintain", unit="number", baseline_year=year, measure=what,
+                tolerance=draw(st.one_of(st.none(), decimal(100).filter(bool))))
+
+
+@st.composite
+def rate_rule(draw):
+    target = draw(decimal(1000).filter(bool))
+    every = draw(decimal(10 ** 5).filter(bool))
+    return Rule("rate", unit="number", target=target, every=every,
+                measure=draw(st.sampled_from([None, "sopralluogo", "controlli", "verifiche a campione"])),
+                per=draw(st.sampled_from([None, "pratiche", "cantieri", "pratiche edilizie"])))
+
+
+DURATION = st.builds(lambda t, m: Rule("duration", unit="number", target=t, measure=m),
+                     decimal(120, 1).filter(bool),
+                     st.sampled_from(["mesi", "anni", "mese", "anno", "mesi dall'avvio", "anni dalla richiesta"]))
+
+
 #: kind name -> strategy of rules of that kind; every registered kind must have one (tests check it)
 BY_KIND = {
     **{k: value_rule(k) for k in ("at_least", "at_most", "more_than", "less_than", "equal", "threshold")},
@@ -86,6 +115,9 @@ BY_KIND = {
     "fraction": PCT_VALUE.map(lambda t: Rule("fraction", unit="percent", target=t)),
     "increase": change_rule("increase"),
     "decrease": change_rule("decrease"),
+    "maintain": maintain_rule(),
+    "rate": rate_rule(),
+    "duration": DURATION,
     "giudizio": st.just(Rule("giudizio", unit="percent")),
     "informative": st.just(Rule("informative")),
 }

@@ -131,3 +131,38 @@ def test_duplicated_indicator_id(books, fmt):
     f, _ = _only(books["duplicate_id"][fmt], "PLAN-DUPLICATE-ID")
     assert (f.sheet, f.cell) == ("Indicatori", "Q3")
     assert "la prima a 'Indicatori'!Q2" in f.message
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_target_stored_as_a_formula_is_read_as_its_author_sees_it(libreoffice, tmp_path, fmt):
+    """A Target cell that holds a formula (pasted from another workbook: the template formats the column as text,
+    so keys typed there give the text "=90%", which the grammar reads as «pari a 90%», as any "= 5"): the import
+    reads what was written and says so (PLAN-TARGET-FORMULA)."""
+    template = tmp_path / "piano.xlsx"
+    template.write_bytes(template_bytes())
+    with libreoffice.open(template) as doc:
+        for sheet, cells in SAMPLE.items():
+            for cell, value in cells.items():
+                assert doc.type_into(sheet, cell, typed(value))
+        doc.set_value("Indicatori", "E2", "=90%")  # a formula, as a paste brings it
+        doc.recalc()
+        assert doc.get_value("Indicatori", "E2") == pytest.approx(0.9)
+        good = doc.save_as(tmp_path / f"good.{fmt}", fmt)
+        doc.set_value("Indicatori", "E2", "=45.000")
+        doc.recalc()
+        assert doc.get_value("Indicatori", "E2") == pytest.approx(45)
+        bad = doc.save_as(tmp_path / f"bad.{fmt}", fmt)
+    plan, findings = check_book(good)
+    assert plan is not None, [str(f) for f in findings]
+    ind = plan.indicators[0]
+    assert (ind.target_text, ind.rule.kind, ind.rule.target) == ("90%", "at_least", 0.9)
+    (warn,) = [f for f in findings if f.code == "PLAN-TARGET-FORMULA"]
+    assert (warn.sheet, warn.cell) == ("Indicatori", "E2")
+    # "=45.000" is computed as 45 here (en-US): the file keeps the formula as the spreadsheet rewrote it, and the
+    # value it shows; what is read is what the author sees, 45 (a formula whose text and value disagree is
+    # refused: tests/test_planbook.py), and the warning quotes the formula
+    plan, findings = check_book(bad)
+    assert plan is not None, [str(f) for f in findings]
+    assert plan.indicators[0].rule.target == 45.0
+    (warn,) = [f for f in findings if f.code == "PLAN-TARGET-FORMULA"]
+    assert warn.cell == "E2" and "«=45" in warn.message

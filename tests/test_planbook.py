@@ -148,6 +148,7 @@ def test_template_sheets_headers_and_helps(template):
     assert dv["C2"].type == "list" and dv["C2"].showErrorMessage is False  # profilo: a suggestion, not a rule
     assert "target" in dv["E2"].promptTitle.lower() and dv["E2"].prompt
     obj = wb["Obiettivi"]
+    assert obj["L1"].value == "Missione/programma DUP"  # format 3: in the column that was left empty
     assert obj["N1"].value == "Totale pesi %"
     assert obj["N2"].value == '=IF($M2="","",SUMIF($A:$A,$M2,$D:$D))'
     assert obj["M2"].value == '=IF(Settori!$A2="","",Settori!$A2)'
@@ -463,3 +464,93 @@ def test_calamine_reads_only_the_checked_parts_repacked(plan, tmp_path, monkeypa
         repacked = {i.filename: z.read(i) for i in z.infolist()}
         assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
     assert repacked == open_package(original, path.name).parts
+
+
+# --- targets typed as formulas (an author types "=90%" or "= 45.000" in the Target column) -------------------
+
+def _with_cached_values(path, cached: dict[str, str]):
+    """Give formula cells of the Indicatori sheet a cached value, as Excel saves them (openpyxl saves none)."""
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(path)
+    names = src.namelist()
+    wb_xml = src.read("xl/workbook.xml").decode()
+    index = re.findall(r'<sheet [^>]*name="([^"]+)"', wb_xml).index("Indicatori") + 1
+    part = f"xl/worksheets/sheet{index}.xml"
+    out = path.with_name("cached-" + path.name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for n in names:
+            data = src.read(n)
+            if n == part:
+                text = data.decode()
+                for ref, value in cached.items():
+                    text, done = re.subn(rf'(<c r="{ref}"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v>[^<]*</v>|<v */>)?',
+                                         rf"\g<1><v>{value}</v>", text)
+                    assert done == 1, ref
+                data = text.encode()
+            dst.writestr(n, data)
+    return out
+
+
+def _target_of(plan, ind_id):
+    return next(i for i in plan.indicators if i.id == ind_id)
+
+
+@pytest.mark.parametrize(("formula", "cached", "target", "rule_target"), [
+    ("=90%", None, "90%", 0.9),  # no cached value: what the author typed
+    ("=90%", "0.9", "90%", 0.9),  # the cached value agrees with the text
+    ("= 45", "45", "45", 45.0),
+    ("=1.500", None, "1.500", 1500.0),
+])
+def test_a_constant_formula_target_is_read_as_typed_and_said(template, tmp_path, formula, cached, target,
+                                                             rule_target):
+    path = fill(template, tmp_path, {"Indicatori": {"E2": formula}})
+    if cached is not None:
+        path = _with_cached_values(path, {"E2": cached})
+    plan, findings = check_book(path)
+    assert plan is not None, [str(f) for f in findings]
+    ind = _target_of(plan, "SF-1.1")
+    assert (ind.target_text, ind.rule.target) == (target, rule_target)
+    warn = only(findings, "PLAN-TARGET-FORMULA")
+    assert warn.severity == "warning" and warn.cell == "E2" and "senza «=»" in warn.message
+    assert f"«{target}»" in warn.message
+
+
+def test_a_constant_formula_whose_value_differs_from_its_text_is_refused_saying_both(template, tmp_path):
+    path = _with_cached_values(fill(template, tmp_path, {"Indicatori": {"E2": "=45.000"}}), {"E2": "45"})
+    plan, findings = check_book(path)
+    assert plan is None
+    err = only(findings, "PLAN-TARGET")
+    assert err.cell == "E2"
+    assert "calcola come 45" in err.message and "«45.000»" in err.message and "senza «=»" in err.message
+
+
+def test_a_computed_formula_target_reads_its_cached_value_or_is_refused(template, tmp_path):
+    path = fill(template, tmp_path, {"Indicatori": {"E2": "=SUM(40,5)"}})
+    plan, findings = check_book(path)
+    assert plan is None
+    assert "non ne conserva il valore calcolato" in only(findings, "PLAN-TARGET").message
+    plan, findings = check_book(_with_cached_values(path, {"E2": "45"}))
+    assert plan is not None, [str(f) for f in findings]
+    assert _target_of(plan, "SF-1.1").rule.target == 45.0
+    assert "«45»" in only(findings, "PLAN-TARGET-FORMULA").message
+
+
+def test_explicit_rate_and_maintain_rules_survive_export_and_import(tmp_path):
+    text = (Path(__file__).parent / "fixtures" / "quality-good.yaml").read_text()
+    text = text.replace('target: "1 sopralluogo ogni 10 pratiche"', 'target: "Sopralluoghi a campione"\n'
+                        '            rule: {kind: rate, target: 2, every: 25, measure: sopralluoghi, per: pratiche}')
+    text = text.replace('target: "al massimo 25 giorni"', 'target: "come da PEG"\n'
+                        '            rule: {kind: maintain, baseline: 30, tolerance: 2, measure: giorni}')
+    plan, findings = parse_plan(text, "new-kinds.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    path = tmp_path / "new-kinds.xlsx"
+    path.write_bytes(export_bytes(plan))
+    wb = openpyxl.load_workbook(path)
+    heads = [c.value for c in wb["Indicatori"][1]]
+    assert {"Ogni (quantità di riferimento)", "Ogni: cosa si conta", "Fonte del dato"} <= set(heads)
+    again, findings = check_book(path)
+    assert again is not None, [str(f) for f in findings]
+    assert again.fingerprint == plan.fingerprint
+    assert again.indicators[-1].rule == plan.indicators[-1].rule

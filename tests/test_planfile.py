@@ -663,7 +663,7 @@ def test_fingerprint_changes_with_a_target():
 
 def test_keys_table_covers_the_documented_levels():
     assert set(KEYS) == {"plan", "scoring", "band", "sector", "responsabile", "staff", "objective", "step",
-                         "indicator", "rule"}
+                         "indicator", "rule", "quality"}
 
 
 # --- the bundled plan, checked against the seed (shared/seeds/000_d0613cf516306f9e.txt) -------------
@@ -997,6 +997,22 @@ def test_qualitative_target_is_a_judgement_of_the_nucleo_with_a_warning():
     assert (ind.rule, ind.source) == (Rule("giudizio", unit="percent"), "nucleo")
 
 
+@pytest.mark.parametrize("word", ["Determina", "Regolamento", "Approvazione", "Deliberazione", "Relazione"])
+def test_a_one_word_deliverable_is_a_yes_no_with_a_warning(word):
+    text = sub('target: "<=0"', f'target: "{word}"')
+    plan, findings = parse(text)
+    assert plan is not None, [str(f) for f in findings]
+    f = only(findings, "PLAN-DELIVERABLE")
+    assert (f.severity, f.line) == ("warning", line_of(text, word))
+    assert f"«{word}»" in f.message and "Sì/No" in f.message and "entro il 30/06/" in f.message
+    assert plan.indicators[-1].rule == Rule("yes_no", unit="yes_no")
+
+
+def test_a_one_word_target_that_names_no_deliverable_is_refused():
+    plan, findings = parse(sub('target: "<=0"', 'target: "Annuale"'))
+    assert plan is None and "«annuale»" in only(findings, "PLAN-TARGET").message
+
+
 def test_qualitative_target_with_a_stated_source():
     text = sub('target: "<=0"', 'target: "Rispetto degli adempimenti"\n            source: esterno')
     plan, findings = parse(text)
@@ -1070,3 +1086,31 @@ def test_an_impossible_date_is_a_finding_on_its_line_in_italian(value):
     (f,) = [f for f in findings if f.severity == "error"]
     assert f.code == "PLAN-YAML" and f.line == 3 and value in f.message and "inesistente" in f.message
     assert "out of range" not in f.message and "must be" not in f.message
+
+
+# --- the kinds of the second round, as explicit rules ------------------------------------------------------
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    ("{kind: rate, target: 1, every: 50, measure: sopralluogo, per: pratiche}",
+     Rule("rate", target=1.0, every=50.0, measure="sopralluogo", per="pratiche")),
+    ('{kind: maintain, unit: percent, baseline: "90%", tolerance: "2%"}',
+     Rule("maintain", unit="percent", baseline=0.9, tolerance=0.02)),
+    ("{kind: maintain, baseline_year: 2024}", Rule("maintain", baseline_year=2024)),
+    ("{kind: duration, target: 18, measure: mesi}", Rule("duration", target=18.0, measure="mesi")),
+])
+def test_explicit_rules_of_the_second_round_kinds(rule, expected):
+    plan, findings = parse(sub('target: "<=0"', f'target: "come stampato"\n            rule: {rule}'))
+    assert plan is not None, [str(f) for f in findings]
+    assert plan.indicators[-1].rule == expected
+
+
+@pytest.mark.parametrize(("rule", "fragment"), [
+    ("{kind: rate, target: 1}", "'every'"),
+    ("{kind: rate, target: 1, every: 0}", "maggiore di 0"),
+    ("{kind: duration, target: 3, measure: settimane}", "mesi o anni"),
+    ("{kind: maintain, tolerance: -1}", "negativa"),
+])
+def test_explicit_rules_of_the_second_round_kinds_are_checked(rule, fragment):
+    plan, findings = parse(sub('target: "<=0"', f'target: "come stampato"\n            rule: {rule}'))
+    assert plan is None
+    assert fragment in only(findings, "PLAN-RULE").message

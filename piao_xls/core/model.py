@@ -49,6 +49,8 @@ class Rule:
     baseline: float | None = _optional(None)  # increase, decrease: the baseline value when the plan states it
     tolerance: float | None = _optional(None)  # equal: accepted distance from the target
     measure: str | None = _optional(None)  # what is counted, as the plan says it: "giorni", "controlli"
+    every: float | None = _optional(None)  # rate: the quantity of reference ("1 sopralluogo ogni 50 pratiche": 50)
+    per: str | None = _optional(None)  # rate: what the quantity of reference counts ("pratiche")
 
     @property
     def scored(self) -> bool:
@@ -66,6 +68,11 @@ class Indicator:
     source: str = "responsabile"
     weight: float = 1.0
     line: int = _meta_line()
+    #: where the datum comes from, as the plan says it ("protocollo informatico", "contabilità"): optional
+    data_source: str = _optional("")
+    #: the value of the year before, when the plan prints it (a fraction for a percentage): optional; the quality
+    #: report compares the target with it
+    previous: float | None = _optional(None)
 
     @property
     def scored(self) -> bool:
@@ -99,6 +106,9 @@ class Objective:
     #: the weight as printed when the plan gives coefficients (1,0 / 1,2 / 1,4); ``weight`` is then the
     #: coefficient normalised to 100 over the sector
     coefficient: float | None = _optional(None)
+    #: the DUP missione/programma the objective belongs to ("01.03", "Missione 1 - Programma 3"): the link to the
+    #: budget; optional
+    dup: str = _optional("")
 
     @property
     def scored_indicators(self) -> tuple[Indicator, ...]:
@@ -230,6 +240,17 @@ class ScoringPolicy:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """The thresholds of the plan-quality report (``plan check --qualita``); see docs/plan-quality.md."""
+
+    min_objectives: int = 2  # a sector with fewer (non-gate) objectives is flagged
+    max_objectives: int = 8  # a sector with more is flagged
+    flat_weights_from: int = 4  # equal weights across at least this many objectives of a sector are flagged
+    adopted: date | None = None  # the plan's adoption: a deadline before it is flagged
+    errors: tuple[str, ...] = ()  # codes of the report reported as errors instead of warnings
+
+
+@dataclass(frozen=True)
 class Plan:
     plan_id: str
     comune: str
@@ -243,6 +264,8 @@ class Plan:
     # does not change what a workbook holds, and workbooks already sent stay valid.
     return_deadline: date | None = field(default=None, metadata={"canonical": False})
     contact: str = field(default="", metadata={"canonical": False})
+    # The thresholds of the quality report: not in the fingerprint (they change no workbook).
+    quality: QualitySettings = field(default_factory=QualitySettings, metadata={"canonical": False})
 
     def sector(self, code: str) -> Sector:
         for s in self.sectors:

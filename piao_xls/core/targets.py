@@ -206,7 +206,7 @@ def _qty(c: _Cur, signed: bool = False, allow_measure: bool = True) -> _Q:
     if c.opt("%"):
         q = _Q(value / 100, "percent")
         if allow_measure and c.peek(_W(*_CONNECTORS) + f" *[{L}]"):
-            q.measure = _measure(c, first_connector=True)
+            q.measure = _measure(c, first_connector=True, dates=True)
         return q
     if euro or c.opt(r"(?:di +)?(?:€|euro" + _END + ")"):
         return _Q(value, "amount")
@@ -219,16 +219,26 @@ def _qty(c: _Cur, signed: bool = False, allow_measure: bool = True) -> _Q:
     return q
 
 
-def _measure(c: _Cur, first_connector: bool = False) -> str | None:
-    """What is counted, after a number: ``controlli``, ``giorni dalla richiesta``, ``ore di formazione``."""
+_DATE_TOKEN = (r"\d{1,2}[/.]\d{1,2}(?:[/.](?:\d{4}|\d{2}))?(?![\d/.])|(?:19|20)\d\d(?!\d)|\d{1,2}(?:°|º)? +(?:"
+               + "|".join(MONTHS) + r")(?: +(?:19|20)\d\d)?(?![\w])")
+
+
+def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str | None:
+    """What is counted, after a number: ``controlli``, ``giorni dalla richiesta``, ``ore di formazione``; with
+    ``dates``, what a share is of may name a date (``40% degli avvisi in scadenza al 31/12``)."""
     words: list[str] = []
     word = rf"[{L}][{L}'.]*"
     while True:
         save, far = c.i, c.far
+        if words and c.opt(_W("all'anno", "per anno", "l'anno", "ogni anno", "nell'anno")):  # "3 incontri all'anno"
+            words.append(c.t[save:c.i].strip())
+            break
         if words or first_connector:
             conn = c.opt(_W(*_CONNECTORS))
             if conn is not None:
                 w = c.opt(word)
+                if w is None and dates and words:
+                    w = c.opt(_DATE_TOKEN)
                 if w is None or w.group() in _RESERVED:
                     c.i, c.far = save, max(far, save)
                     break
@@ -237,7 +247,8 @@ def _measure(c: _Cur, first_connector: bool = False) -> str | None:
             if first_connector and not words:
                 break
         w = c.opt(word)
-        if w is None or w.group() in _RESERVED or (w.group().endswith(".") and w.group() != "gg."):
+        if w is None or w.group() in _RESERVED or (w.group().endswith(".") and w.group() != "gg.") or (
+                w.group() == "ogni" and c.peek(r"[\d€]")):  # "1 sopralluogo ogni 50 pratiche": a rate
             c.i, c.far = save, max(far, save)
             break
         words.append(w.group())
@@ -259,12 +270,15 @@ def _comparisons() -> tuple[tuple[str, str], ...]:
 def _articulated(phrases: tuple[str, ...]) -> list[str]:
     """Phrases with the articulated forms of a final preposition: "superiore a" -> "superiore all'"."""
     out = list(phrases)
-    for p in phrases:
+    # plural adjectives as printed after a plural subject: "tempi medi non superiori a 20 giorni"
+    out += [re.sub(r"\b(superiore|inferiore|maggiore|minore)\b", lambda m: m.group(1)[:-1] + "i", p)
+            for p in phrases if re.search(r"\b(?:superiore|inferiore|maggiore|minore)\b", p)]
+    for p in list(out):
         if p.endswith(" a"):
-            out += [p + "l", p + "lla", p + "ll'", p + "i", p + "lle"]
+            out += [p + "l", p + "lla", p + "ll'", p + "i", p + "lle", p + "gli", p + "llo"]
         elif p.endswith(" di"):
-            out += [p[:-1] + "el", p[:-1] + "ella", p[:-1] + "ell'", p[:-1] + "ei"]
-    return out
+            out += [p[:-1] + "el", p[:-1] + "ella", p[:-1] + "ell'", p[:-1] + "ei", p[:-1] + "egli", p[:-1] + "elle"]
+    return list(dict.fromkeys(out))
 
 
 _ARTICLE = _W("il", "lo", "la", "l'", "i", "gli", "le")
@@ -394,6 +408,8 @@ def _change(c: _Cur, year: int) -> Rule:
         if q.unit != "percent":
             raise _Fail
         obj = q.measure
+        if obj and re.search(r"\d", obj):
+            raise _Fail  # "+5% delle pratiche del 2023": which year is the reference?
         if sign is None and kind is None:
             word = c.opt(_W("in più", "in piu", "di più", "in aumento", "in meno", "in diminuzione"))
             if word is None:
@@ -472,13 +488,32 @@ def _date(c: _Cur, year: int) -> date:
         m = c.opt(r"(\d{1,2}) *(/) *(\d{1,2})(?![\d/.\-])")  # "31/12": the plan year
         if m:
             return date(year, int(m.group(3)), int(m.group(1)))
+        # "15.12" after "entro il", "non oltre il": a day and month (alone, "15.12" is a number)
+        dotted = re.search(r"(?:^|\s)(?:il|al) *$", c.t[:c.i]) is not None
+        m = c.opt(r"(\d{1,2})\.(\d{1,2})(?![\d/.\-%,])(?! *[a-zàèéìòóùí€])") if dotted else None
+        if m:
+            return date(year, int(m.group(2)), int(m.group(1)))
+        # "3-5 ottobre", "3 e 5 ottobre", "dal 3 al 5 ottobre": the last day of the span
+        m = c.opt(rf"(\d{{1,2}})(?:°|º)? *(?:-|e|al) *(\d{{1,2}})(?:°|º)? +({_MONTH_ALT}|(?:{_ABBR_ALT})\.?)(?![{L}])")
+        if m:
+            mo = MONTHS.get(m.group(3)) or MONTH_ABBR[m.group(3).rstrip(".")]
+            if int(m.group(1)) >= int(m.group(2)):
+                raise TargetError(f"«{m.group()}»: il primo giorno non precede l'ultimo")
+            last = date(_year_suffix(c, year), mo, int(m.group(2)))
+            c.notes.append(f"«{m.group()}»: un periodo di più giorni, letto come scadenza all'ultimo giorno "
+                           f"({last:%d/%m/%Y})")
+            return last
         m = c.opt(rf"(\d{{1,2}})(?:°|º)? *[-\s]? *({_MONTH_ALT}|(?:{_ABBR_ALT})\.?)(?![{L}])")
         if m:
             mo = MONTHS.get(m.group(2)) or MONTH_ABBR[m.group(2).rstrip(".")]
             return date(_year_suffix_dash(c, year), mo, int(m.group(1)))
+    except TargetError:
+        raise
     except ValueError:
         raise TargetError(f"la data «{c.t[:c.i].split(' ')[-1] or c.t}» non esiste") from None
-    c.opt(_W("la fine di", "la fine del", "la fine dell'", "fine", "fine del", "fine di"))
+    c.opt(_W("la fine di", "la fine del", "la fine dell'", "la fine della", "fine", "fine del", "fine di", "fine dell'",
+             "fine della"))
+    c.opt(_W("il mese di", "mese di", "il mese del", "la mensilità di"))
     m = c.opt(f"(?:{_MONTH_ALT}){_END}")
     if m:
         return _end_of_month(_year_suffix(c, year), MONTHS[m.group()])
@@ -506,12 +541,27 @@ def _year_suffix_dash(c: _Cur, year: int) -> int:
 _ACTION = rf"(?:[{L}][{L}'.]*\s+){{1,8}}(?=(?:entro|non oltre)(?![{L}]))"
 
 
+_STARTING = _W("a decorrere dal", "a decorrere dall'", "a partire dal", "a partire dall'", "con decorrenza dal",
+               "con decorrenza dall'", "dal")
+
+
 def _deadline(c: _Cur, year: int) -> Rule:
     c.opt(_ACTION)
     c.opt(_W("scadenza", "termine", "data", "completamento", "realizzazione") + r" *:?")
-    c.opt(_W("entro e non oltre", "entro", "non oltre", "al", "il", "per", "a", "in", "nel", "nel corso del"))
-    c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
-    return Rule("deadline", unit="date", deadline=_date(c, year))
+    start = c.opt(_STARTING) if c.i == 0 else None
+    if start is None:
+        c.opt(_W("entro e non oltre", "entro", "non oltre", "fino al", "fino a", "al", "il", "per", "a", "in",
+                 "nel", "nel corso del", "nei giorni", "nel giorno", "il giorno", "nella giornata del"))
+        c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
+    elif start.group() == "dal":
+        if not c.peek(r"\d{1,2}(?:°|º)? *al *\d{1,2}(?:°|º)? +[a-z]"):
+            raise _Fail  # "dal 90% al 100%" is a range; a bare "dal <date>" is not a target
+        start = None  # "dal 3 al 5 ottobre": a span of days
+    deadline = _date(c, year)
+    if start is not None:
+        c.notes.append(f"«{start.group()} {deadline:%d/%m/%Y}» letto come scadenza: l'attività deve essere avviata "
+                       "entro quella data")
+    return Rule("deadline", unit="date", deadline=deadline)
 
 
 _YES_WORDS = ("sì", "si", "si'", "sí", "yes", "realizzato", "realizzata", "realizzati", "adottato", "adottata",
@@ -553,6 +603,7 @@ def _fraction(c: _Cur, year: int, description: str) -> Rule:
 
 
 def _bare(c: _Cur, year: int) -> Rule:
+    c.opt(_W("il", "l'") + r"(?= *\d[\d.,]* *%)")  # "il 60% delle domande": the article of a share
     q = _qty(c)
     if q.bare_year:
         raise _Fail  # a bare year is not a target; "entro il 2025" is
@@ -594,12 +645,347 @@ def _placeholder(c: _Cur, year: int) -> Rule:
     return rule
 
 
+# --- second round: verbs, maintenance, rates, durations in months and years, words around a quantity ----
+
+_VERB_DOWN = _W("ridurre", "diminuire", "abbassare", "contrarre", "ridurre ulteriormente")
+_VERB_UP = _W("aumentare", "incrementare", "elevare", "accrescere", "innalzare")
+_VERB_TO = _W("portare", "passare")  # the direction is the values'
+_FROM_HINT = re.compile(r"(?<![\w'])da[il]? +[\d€]")
+_OBJECT_THEN_FROM = rf"(?:[{L}][{L}'.]*\s+){{0,8}}?(?=\(?\s*(?:da|dai|dal)\s+[\d€])"
+
+
+def _verb_change(c: _Cur, year: int) -> Rule:
+    """``portare le pratiche evase da 120 a 150``, ``ridurre i tempi medi di rilascio (da 45 a 30 gg)``."""
+    if _FROM_HINT.search(c.t) is None:
+        raise _Fail
+    if c.opt(_VERB_DOWN):
+        kind: str | None = "decrease"
+    elif c.opt(_VERB_UP):
+        kind = "increase"
+    elif c.opt(_DOWN):  # "riduzione dei tempi medi da 60 a 45 giorni": a noun, then what changes
+        kind = "decrease"
+    elif c.opt(_UP):
+        kind = "increase"
+    else:
+        c.need(_VERB_TO)
+        kind = None
+    c.opt(_OBJECT_THEN_FROM)
+    bracket = c.opt(r"\(")
+    c.need(_W("da", "dai", "dal"))
+    save = c.i
+    a = _qty(c)
+    c.need(_A)
+    b = _qty(c)
+    c.i = save
+    if kind is None:  # "portare ... da 120 a 150": which way is said by the two values
+        if a.value == b.value:
+            raise _Fail
+        kind = "increase" if b.value > a.value else "decrease"
+    elif (kind == "decrease") != (b.value < a.value):
+        raise TargetError(f"il valore da raggiungere ({it_number(b.value)}) va nel senso opposto a "
+                          f"{'una riduzione' if kind == 'decrease' else 'un incremento'}")
+    rule = _from_to(c, kind)
+    if bracket:
+        c.need(r"\)")
+    return rule
+
+
+_MAINTAIN = _W("mantenimento", "mantenere", "mantenere invariato", "mantenere invariata", "conservare",
+               "conservazione", "non peggiorare", "nessun peggioramento", "non peggioramento", "garantire il livello",
+               "confermare il livello", "conferma del livello")
+# what falls when it improves: maintaining it does not say whether it may rise or must not
+_LOWER_IS_BETTER = ("tempi", "tempo", "giorni", "durata", "attesa", "ritardo", "ritardi", "reclami", "errori",
+                    "costi", "costo", "spesa", "spese", "assenze", "assenteismo", "contenzioso", "contenziosi",
+                    "sinistri", "incidenti", "infortuni", "arretrato", "arretrati", "giacenza", "giacenze", "residui",
+                    "debiti", "esposti", "scostamento", "scostamenti", "rilievi", "sanzioni", "ricorsi")
+
+
+def _maintain(c: _Cur, year: int) -> Rule:
+    """``mantenimento del livello di servizio del 2024``, ``non peggiorare rispetto all'anno precedente``,
+    ``mantenimento del valore di riferimento 150 pratiche``, ``mantenere il 95% (tolleranza 2%)``."""
+    c.need(_MAINTAIN)
+    if c.peek(_W(*KINDS["at_least"].phrases)):  # "mantenere almeno il 95%": at least that value
+        rule = _comparison(c, year)
+        if rule.kind != "at_least":
+            raise _Fail
+        return rule
+    words: list[str] = []
+    by: int | None = None
+    base: _Q | None = None
+    while True:
+        if c.opt(_W("del valore di riferimento", "il valore di riferimento", "al valore di riferimento")):
+            base = _qty(c)
+            m = c.opt(_W("del", "dell'anno") + f" *({_YEAR_RE})")
+            by = int(m.group(1)) if m else None
+            break
+        if not words and c.peek(r"(?:del|al|il|dello|della|l')? *[\d€]"):
+            c.opt(_W("del", "al", "il", "dello", "della", "l'"))
+            base = _qty(c)
+            break
+        m = c.opt(_W("del valore del", "del valore dell'anno", "rispetto al", "rispetto all'anno", "del", "dell'anno",
+                     "dei dati del", "del dato del", "raggiunto nel", "registrato nel") + f" *({_YEAR_RE})")
+        if m:
+            by = int(m.group(1))
+            break
+        if c.opt(_W("del valore dell'anno precedente", "rispetto all'anno precedente", "dell'anno precedente",
+                    "dell'anno scorso", "rispetto all'anno scorso", "del valore precedente", "rispetto al precedente",
+                    "rispetto al valore precedente", "dell'ultimo anno")):
+            break
+        w = c.opt(rf"[{L}][{L}'.]*")
+        if w is None or w.group() in ("entro", "con", "tolleranza", "almeno", "non", "rispetto") or len(words) >= 10:
+            if w is not None:
+                c.i -= len(w.group())
+            break
+        words.append(w.group())
+    tol = None
+    if c.opt(r"\(? *" + _W("con tolleranza di", "con una tolleranza di", "con tolleranza del", "tolleranza",
+                          "con tolleranza", "±") + r" *:?"):
+        tq = _qty(c, allow_measure=False)
+        c.opt(r"\)")
+        tol = tq
+    wording = " ".join(words).replace("' ", "'")
+    if any(w in _LOWER_IS_BETTER for w in re.findall(rf"[{L}]+", wording)) or (
+            base is not None and base.measure and any(w in _LOWER_IS_BETTER for w in base.measure.split())):
+        raise TargetError(f"«{c.t[:c.i].strip()}»: mantenere un valore che migliora scendendo (tempi, reclami, "
+                          "costi) non dice se può salire; indichi il valore massimo (ad es. «al massimo 30 giorni»)")
+    if wording.startswith("del valore") or wording.startswith("il valore"):
+        wording = ""  # "mantenimento del valore dell'anno precedente"
+    measure = None
+    if base is not None:
+        unit, measure = base.unit, base.measure
+        if wording:
+            raise _Fail
+    else:
+        unit = "number"
+        # "mantenimento dei controlli svolti": what is kept, named as the plan says it (for labels)
+        if wording and re.match(r"(?:di|del|della|dei|delle|degli|dello|dell')\b|dell'", wording):
+            measure = re.sub(r" +del valore$", "", wording) or None
+        elif wording and not re.fullmatch(rf"(?:(?:il|lo|la|l'|i|gli|le) ?)?[{L}' ]+", wording):
+            raise _Fail
+        if not c.notes and by is None:
+            c.notes.append("valore di riferimento: quello dell'anno precedente, indicato dal Responsabile")
+    if tol is not None:
+        if tol.unit != unit and not (tol.unit == "number" and unit != "percent"):
+            raise _Fail
+        tolerance: float | None = tol.value
+    else:
+        tolerance = None
+    c.notes.append("mantenimento: raggiunto se il valore non scende sotto quello di riferimento"
+                   + (" meno la tolleranza" if tolerance else ""))
+    return Rule("maintain", unit=unit, baseline=base.value if base else None, baseline_year=by,
+                tolerance=tolerance or None, measure=measure)
+
+
+_TIME_UNITS = _W("anni", "anno", "mesi", "mese")
+_TIME_WORD = re.compile(r"\d *(?:anni|anno|mesi|mese)(?![\w])")
+
+
+def _duration(c: _Cur, year: int) -> Rule:
+    """``entro 18 mesi``, ``entro due anni dall'avvio``, ``durata massima 6 mesi``: a time in months or years."""
+    if _TIME_WORD.search(c.t) is None:
+        raise _Fail
+    c.opt(_ACTION)
+    c.opt(_W("durata massima", "durata massima di", "durata non superiore a", "entro un massimo di", "entro il termine di",
+             "entro e non oltre", "entro", "non oltre", "al massimo", "massimo", "in", "nell'arco di", "nel termine di"))
+    m = c.need(f"(?:{_NUMBER})")
+    value = _it_float(m.group(), c.notes)
+    unit = c.need(_TIME_UNITS).group()
+    rest = c.opt(r"(?:dalla|dal|dall'|dai|dalle|dallo)\s*" + rf"[{L}][{L}' .]*")
+    measure = unit + (f" {rest.group().strip()}" if rest else "")
+    if value <= 0:
+        raise _Fail
+    return Rule("duration", unit="number", target=value, measure=measure.replace("' ", "'"))
+
+
+def _rate(c: _Cur, year: int) -> Rule:
+    """``1 sopralluogo ogni 50 pratiche``, ``almeno 2 controlli ogni 10 cantieri``."""
+    if " ogni " not in c.t:
+        raise _Fail
+    c.opt(_W(*KINDS["at_least"].phrases))
+    q = _qty(c)
+    c.need(_W("ogni"))
+    e = _qty(c)
+    if q.unit != "number" or e.unit != "number" or q.value <= 0 or e.value <= 0:
+        raise _Fail
+    return Rule("rate", unit="number", target=q.value, every=e.value, measure=q.measure, per=e.measure)
+
+
+# words a subject before a quantity may not hold: they change what the quantity means
+_NOT_SUBJECT = frozenset(("riduzione", "diminuzione", "calo", "decremento", "abbattimento", "contrazione", "ridurre",
+                          "diminuire", "incremento", "aumento", "crescita", "miglioramento", "aumentare", "incrementare",
+                          "mantenimento", "mantenere", "non", "entro", "rispetto", "tra", "fra", "ogni", "meno", "più",
+                          "piu", "oltre", "circa", "almeno", "massimo", "minimo", *MONTHS, *_YES_WORDS))
+# a subject of these words falls when it improves: "del 5%" after it does not say at least or at most
+_NOT_SHARE_SUBJECT = frozenset(("scostamento", "scostamenti", "errore", "errori", *_LOWER_IS_BETTER))
+# a share introduced by "del" after these words is at least that share: "copertura del 70% delle utenze"
+_SHARE_NOUNS = ("copertura", "raggiungimento", "realizzazione", "completamento", "evasione", "riscossione", "incasso",
+                "attuazione", "adesione", "partecipazione", "digitalizzazione", "informatizzazione", "pubblicazione",
+                "trattazione", "smaltimento", "utilizzo", "impiego", "liquidazione", "pagamento", "controllo",
+                "controlli", "verifica", "verifiche", "esecuzione", "avanzamento", "soddisfazione", "gradimento",
+                "rispetto", "conclusione", "definizione", "istruttoria", "recupero", "spesa", "tasso di copertura",
+                "grado di copertura", "grado di realizzazione", "percentuale di realizzazione", "formazione")
+
+
+@functools.lru_cache(maxsize=1)
+def _any_comparison() -> str:
+    """Any comparison phrase followed by a quantity (one pattern: a subject is tried word by word)."""
+    return "(?:" + "|".join(p for _, p in _comparisons()) + r") *(?:il |l'|la )?[\d€n]"
+
+
+_A_NUMBER = re.compile(r"[\d€]")
+
+
+def _context(c: _Cur, year: int) -> Rule:
+    """Words that name what is measured, then the quantity: ``maggiori entrate accertate per almeno 1,8 milioni di
+    euro``, ``copertura del 70% delle utenze servite``."""
+    if not c.t[:1].isalpha() or _A_NUMBER.search(c.t) is None:
+        raise _Fail  # no quantity: no subject before it (and no pattern to compile for a qualitative target)
+    words = []
+    for _ in range(8):
+        w = c.opt(rf"[{L}][{L}'.]*")
+        if w is None or w.group() in _NOT_SUBJECT:
+            raise _Fail
+        words.append(w.group())
+        save = c.i
+        if c.opt(_W("del", "di", "pari al", "nella misura del", "nella misura di")) and c.peek(r"\d"):
+            q = _qty(c)
+            head = " ".join(words)
+            if q.unit == "percent" and c.at_end() and not _NOT_SHARE_SUBJECT & set(words) and any(
+                    head == n or head.startswith(n + " ") for n in _SHARE_NOUNS):
+                return _rule_of("at_least", q)
+            raise _Fail
+        c.i = save
+        c.opt(_W("per", "pari a", ":"))
+        if c.peek(_any_comparison()):
+            return _comparison(c, year)
+        c.i = save
+    raise _Fail
+
+
+_DIRECTION_WORDS = frozenset(("ridurre", "riduzione", "diminuire", "diminuzione", "aumentare", "aumento", "incremento",
+                              "incrementare", "mantenere", "mantenimento", "portare", "passare", "dimezzare",
+                              "raddoppiare", "non"))
+
+
+# words in brackets after a target that hedge it or make it conditional: never set aside
+_HEDGES = frozenset(("circa", "ca", "indicativamente", "approssimativamente", "orientativamente", "stimato", "stimata",
+                     "stimati", "previsto", "prevista", "previsti", "presunto", "presunta", "eventuale", "eventualmente",
+                     "ove", "se", "qualora", "salvo", "compatibilmente", "possibile", "facoltativo", "facoltativa",
+                     "minimo", "massimo", "almeno", "non", "oltre", "meno", "più", "piu", "entro", "tolleranza",
+                     "escluso", "esclusi", "incluso", "inclusi", "cumulativo", "cumulato", "medio", "media",
+                     *MONTHS, *_YES_WORDS))
+
+
+def _bracketed(c: _Cur, year: int) -> Rule:
+    """``Pubblicazione del bando (entro il 30/09/2025)``: words that name the action, the target in brackets;
+    or the target, then the action in brackets: ``entro il 30/09/2025 (approvazione in Giunta)``."""
+    if not c.t.endswith(")"):
+        raise _Fail
+    # words separated by spaces (never split inside a word: that would try every split, exponentially)
+    m = c.opt(rf"((?:[{L}][{L}'.]*\s+){{0,11}}[{L}][{L}'.]*)\s*\(([^()]+)\)$")
+    if m is not None:
+        words_text, target = m.group(1), m.group(2)
+    else:
+        m = c.need(rf"([^()]+?) *\(((?:[{L}][{L}'.,]*\s+){{0,11}}[{L}][{L}'.,]*)\)$")
+        target, words_text = m.group(1), m.group(2)
+    words = re.findall(rf"[{L}]+", words_text)
+    c.far = c.t.index("(")  # a refusal names the text from the bracket on, not the whole of it
+    if m.re.pattern.startswith("([^()]") and (len(words) > 6 or _HEDGES & set(words)):
+        raise _Fail  # "100% (circa)", "(ove possibile)": the words in brackets change what the target asks
+    if any(w in _DIRECTION_WORDS for w in words):
+        c.far = 0
+        raise _Fail  # "ridurre i tempi (da 45 a 30 gg)" is read with its verb, never without it
+    rule, notes, _ = _parse(target.strip(), year, "")
+    if rule is None or rule.kind in ("giudizio", "informative"):
+        raise _Fail
+    c.notes.extend(notes)
+    c.notes.append(f"«{words_text.strip()}» descrive l'attività, non il target")
+    return rule
+
+
 _PRODUCTIONS = (
     ("wording", _wording), ("placeholder", _placeholder), ("yes_no", _yes_no), ("fraction", _fraction),
-    ("change", _change), ("da_a", _da_a), ("range", _range), ("deadline", _deadline), ("comparison", _comparison),
-    ("bare", _bare),
+    ("change", _change), ("verb_change", _verb_change), ("maintain", _maintain), ("da_a", _da_a), ("range", _range),
+    ("deadline", _deadline), ("duration", _duration), ("rate", _rate), ("comparison", _comparison), ("bare", _bare),
+    ("context", _context), ("bracketed", _bracketed),
 )
 _NEEDS_DESCRIPTION = ("wording", "fraction")
+
+
+_UNITS = {"uno": 1, "due": 2, "tre": 3, "tré": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9}
+_TEENS = {"dieci": 10, "undici": 11, "dodici": 12, "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16,
+          "diciassette": 17, "diciotto": 18, "diciannove": 19}
+_TENS = {"venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60, "settanta": 70, "ottanta": 80,
+         "novanta": 90}
+
+
+def _below_100(w: str) -> int | None:
+    if w in _UNITS:
+        return _UNITS[w]
+    if w in _TEENS:
+        return _TEENS[w]
+    for name, n in _TENS.items():
+        for stem in (name, name[:-1]):  # "ventotto", "trentuno": the final vowel elides before uno and otto
+            if w.startswith(stem):
+                rest = w[len(stem):]
+                if rest == "" and stem == name:
+                    return n
+                if rest in ("uno", "otto") and stem == name[:-1]:
+                    return n + _UNITS[rest]
+                if rest in _UNITS and rest not in ("uno", "otto") and stem == name:
+                    return n + _UNITS[rest]
+    return None
+
+
+def _below_1000(w: str) -> int | None:
+    if not w:
+        return 0
+    i = w.find("cento")
+    if i < 0:
+        return _below_100(w)
+    hundreds = 1 if i == 0 else _UNITS.get(w[:i]) if w[:i] != "uno" else None
+    rest = _below_1000(w[i + 5:]) if "cento" not in w[i + 5:] else None
+    return None if hundreds is None or rest is None else hundreds * 100 + rest
+
+
+# the first three letters of every number word: other words are not looked at
+_NUMBER_STEMS = frozenset(w[:3] for w in (*_UNITS, *_TEENS, *_TENS, "cento", "mille", "mila"))
+
+
+def word_number(w: str) -> int | None:
+    """An Italian number written in words, up to 999.999 ("dieci", "ventotto", "duecentocinquanta", "mille",
+    "tremila"); None for any other word."""
+    if w[:3] not in _NUMBER_STEMS:
+        return None
+    if w == "mille":
+        return 1000
+    if w.startswith("mille"):
+        rest = _below_1000(w[5:])
+        return None if rest is None else 1000 + rest
+    i = w.find("mila")
+    if i > 0:
+        thousands, rest = _below_1000(w[:i]), _below_1000(w[i + 4:])
+        if thousands is None or rest is None or thousands < 2:
+            return None
+        return thousands * 1000 + rest
+    return _below_1000(w)
+
+
+_WORD_RE = re.compile(rf"(?<![{L}'])([{L}]{{3,}})(?![{L}'])")
+# "un", "una", "uno" are numbers only where a quantity is expected: after a comparison, or before "ogni"
+_ONE_RE = re.compile(rf"(?:(?<=almeno )|(?<=minimo )|(?<=massimo )|(?<=^)|(?<=non meno di ))(?:un|una|uno)"
+                     rf"(?= [{L}]+(?: [{L}]+)? ogni )|(?<=almeno )(?:un|una|uno)(?= [{L}])")
+
+
+def _words_to_digits(t: str) -> str:
+    """Numbers in words as digits: "almeno dieci controlli" -> "almeno 10 controlli", "entro due anni" ->
+    "entro 2 anni" ("un"/"una" only where a quantity stands: "almeno un incontro", "un sopralluogo ogni ...")."""
+    t = _ONE_RE.sub("1", t)
+
+    def sub(m: re.Match) -> str:
+        n = word_number(m.group(1))
+        return m.group(1) if n is None else str(n)
+    return _WORD_RE.sub(sub, t)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -610,6 +996,16 @@ def _normalize(text: str) -> str:
                  ("\u00a0", " "), ("sì/no", "sì/no")):
         t = t.replace(a, b)
     t = re.sub(r"(\w)' (?=\w)", r"\1'", t)  # "all' anno" -> "all'anno"
+    t = re.sub(r"(?<=[\w]) +(?:per +cento|percento)(?![\w])", "%", t)  # "il novanta per cento", "80 per cento"
+    t = _words_to_digits(t)
+    # prepositions as printed: "superiore ad 1", "pari ad almeno 3", "sino al 30 novembre"
+    t = re.sub(r"(?<![\w'])ad(?= +(?:\d|almeno|un|€|euro|n\.))", "a", t)
+    t = re.sub(r"(?<![\w'])sino(?= +a)", "fino", t)
+    t = re.sub(r"(?<![\w'])pari +(?:a|al|alla|all') *(?=almeno )", "", t)
+    # "almeno pari al 90%", "pari almeno al 90%", "per un minimo di 20 ore", "fino a un massimo di 5"
+    t = re.sub(r"(?<![\w'])(?:almeno +pari|pari +almeno) +(?:a|al|alla|all'|ai|alle|agli) *(?=[\d€n])", "almeno ", t)
+    t = re.sub(r"(?<![\w'])(?:per +)?un +minimo +di(?= +[\d€n])", "almeno", t)
+    t = re.sub(r"(?<![\w'])(?:(?:fino|sino) +a +|per +)?un +massimo +di(?= +[\d€n])", "al massimo", t)
     return t.rstrip(" .;")
 
 
@@ -652,10 +1048,33 @@ def _reading(t: str, year: int, description: str) -> tuple[Reading | None, int]:
 
 
 
+#: single words that name a deliverable (an act, a document, a step): "Determina", "Regolamento", "Approvazione"
+DELIVERABLES = frozenset((
+    "determina", "determinazione", "delibera", "deliberazione", "decreto", "ordinanza", "provvedimento", "atto",
+    "regolamento", "disciplinare", "circolare", "direttiva", "approvazione", "adozione", "relazione", "report",
+    "rapporto", "rendiconto", "documento", "progetto", "piano", "programma", "bando", "avviso", "convenzione",
+    "accordo", "protocollo", "contratto", "pubblicazione", "aggiornamento", "attivazione", "realizzazione",
+    "istituzione", "costituzione", "sottoscrizione", "stipula", "aggiudicazione", "affidamento", "collaudo",
+    "certificazione", "mappatura", "ricognizione", "censimento", "manuale", "vademecum", "modulistica", "questionario",
+    "indagine", "studio", "proposta", "verbale", "elaborato", "regolamentazione", "inventario", "database", "portale",
+    "presentazione", "trasmissione", "redazione", "predisposizione", "elaborazione", "completamento", "avvio",
+))
+DELIVERABLE_NOTE = ("un prodotto da realizzare (un atto, un documento): letto come Sì/No, raggiunto se realizzato; "
+                    "meglio indicare una scadenza (ad es. «entro il 30/06»)")
+
+
+def is_deliverable(text: str) -> bool:
+    """True for a target of one word that names a deliverable ("Determina", "Regolamento"): a yes/no to confirm."""
+    return _normalize(" ".join((text or "").split())) in DELIVERABLES
+
+
 def _qualitative(t: str) -> bool:
     """A target with no number, symbol, date or yes/no word, of at least two words: a qualitative target."""
     if re.search(r"[\d%€<>=+±]", t) or any(re.fullmatch(p, t) for _, p in _comparisons()):
         return False  # a number, or only a comparison that lacks its number ("almeno", "non superiore a")
+    if re.search(rf"(?<![{L}])(?:un|una|la|due|tre|quattro) +(?:terzo|terzi|quarto|quarti|quinto|quinti|metà|decimo|"
+                 rf"decimi)(?![{L}])", t):
+        return False  # a fraction in words ("non inferiore a un terzo"): a number, not a judgement
     words = re.findall(rf"[{L}]+", t)
     if len(words) < 2 or not any(len(w) >= 4 for w in words):
         return False
@@ -696,6 +1115,8 @@ def read_target(text: str, description: str = "", year: int = 2025) -> Reading:
         if all(r is not None and r.kind != "giudizio" for r in read):
             raise TargetError(f"target «{shown}»: contiene due condizioni, «{parts[0][:60]}» e «{parts[1][:60]}»: le scriva "
                               f"come due indicatori distinti, uno per condizione")
+    if t in DELIVERABLES:
+        return Reading(Rule("yes_no", unit="yes_no"), (f"«{raw}»: {DELIVERABLE_NOTE}",))
     if _qualitative(t):
         return Reading(Rule("giudizio", unit="percent"),
                        ("obiettivo qualitativo: il grado di raggiungimento è un giudizio motivato di chi il piano "

@@ -17,6 +17,7 @@ row that points to a missing sector or objective as ``PLAN-REFERENCE``.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,18 +25,20 @@ from pathlib import Path
 
 import yaml
 
-from ..core.errors import ERROR, Finding
+from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import DEFAULT_BANDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
 from ..core.rules import KINDS, RULE_KINDS
 from ..core.targets import TargetError, interpret
-from ..sheetio.safeopen import UnsafeFile, open_package, read_bounded
+from ..sheetio.book import read_book as read_sheets
+from ..sheetio.safeopen import UnsafeFile, open_package, parse_xml, read_bounded
 from .planfile import _source_for, validate_data
 
 INSTRUCTIONS = "Istruzioni"
 #: the plan workbook format. 1: the first (no mark); 2: adds «Pesi degli obiettivi» and «Punteggio massimo se un
 #: obiettivo di accesso non è raggiunto» (Punteggio), weights as X (gate), fractions or coefficients. A workbook
-#: of an earlier format still imports: columns and rows added since are optional when absent.
-FORMAT = 2
+#: of an earlier format still imports: columns and rows added since are optional when absent. 3: adds
+#: «Missione/programma DUP» (Obiettivi), «Fonte del dato» and the columns of the rule «ogni» (Indicatori).
+FORMAT = 3
 FORMAT_MARK = "Formato della cartella:"
 IMPORT_HEADER = "# Written by piao-xls plan import from"
 TEXT, NUMBER, INTEGER, DATE, ENUM, SECTOR, FORMULA = "text", "number", "integer", "date", "enum", "sector", "formula"
@@ -163,6 +166,8 @@ OBIETTIVI = Table("objectives", "Obiettivi", (
     Column("programma", "Programma di bilancio", width=24),
     Column("obiettivo_operativo", "Obiettivo operativo", width=30),
     Column("id", "Id (facoltativo)", help="Vuoto: <codice settore>-<N.>, ad es. SF-6.", width=12),
+    Column("dup", "Missione/programma DUP", help="Facoltativo: il codice della missione e del programma del DUP "
+           "a cui l'obiettivo è collegato, ad es. 01.03 (il collegamento con il bilancio).", width=14, since=3),
 ), rows=200)
 
 PESI = Table("weights", "Obiettivi", (
@@ -215,6 +220,15 @@ INDICATORI = Table("indicators", "Indicatori", (
            width=10, since=2),
     Column("rule.measure", "Cosa si conta", help="Facoltativo: ad es. giorni, controlli; compare nelle etichette.",
            width=14, since=2),
+    Column("data_source", "Fonte del dato", help="Facoltativo: da dove si ricava il valore, ad es. protocollo "
+           "informatico, contabilità, gestionale dei tributi.", width=20, since=3),
+    Column("previous", "Valore dell'anno precedente", NUMBER, "Facoltativo: il valore dell'anno precedente, se "
+           "il piano lo riporta; il rapporto sulla qualità del piano lo confronta con il target. " + _PCT, width=12,
+           since=3),
+    Column("rule.every", "Ogni (quantità di riferimento)", NUMBER, "Per ogni: la quantità di riferimento, ad es. "
+           "50 in «1 sopralluogo ogni 50 pratiche».", width=12, since=3),
+    Column("rule.per", "Ogni: cosa si conta", help="Per ogni: cosa conta la quantità di riferimento, ad es. "
+           "pratiche.", width=14, since=3),
 ), rows=400)
 
 PUNTEGGIO = Table("scoring", "Punteggio", (
@@ -336,6 +350,10 @@ def _rule_data(r: Rule) -> dict:
             d[k] = _pct(v) if r.unit == "percent" and k in KINDS[r.kind].percent_params else _n(v)
     if r.measure is not None:
         d["measure"] = r.measure
+    if r.every is not None:
+        d["every"] = _n(r.every)
+    if r.per is not None:
+        d["per"] = r.per
     if r.baseline_year is not None:
         d["baseline_year"] = r.baseline_year
     return d
@@ -400,7 +418,7 @@ def plan_to_data(plan: Plan) -> dict:
                     od[k] = getattr(o, k)
             if o.steps:
                 od["steps"] = [{"text": st.text, **({"tempi": st.tempi} if st.tempi else {})} for st in o.steps]
-            for k in ("tempi", "programma", "obiettivo_operativo"):
+            for k in ("tempi", "programma", "obiettivo_operativo", "dup"):
                 if getattr(o, k):
                     od[k] = getattr(o, k)
             inds = []
@@ -419,6 +437,10 @@ def plan_to_data(plan: Plan) -> dict:
                     idd["source"] = i.source
                 if i.weight != 1:
                     idd["weight"] = _n(i.weight)
+                if i.data_source:
+                    idd["data_source"] = i.data_source
+                if i.previous is not None:
+                    idd["previous"] = _pct(i.previous) if i.rule.unit == "percent" else _n(i.previous)
                 inds.append(idd)
             od["indicators"] = inds
             objs.append(od)
@@ -863,6 +885,7 @@ class _Book:
         self.findings: list[Finding] = []
         # the guard first, as for a returned workbook; calamine reads only the checked parts, re-packed
         package = open_package(read_bounded(path), path.name)
+        self.package = package
         self.wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.repacked()))
         self.names = list(self.wb.sheet_names)
         self._cache: dict[str, list[list] | None] = {}
@@ -936,6 +959,20 @@ class _Book:
             if values:
                 out.append(_Row(i, values, cells))
         return out
+
+    def formulas(self, name: str, rows: int, col: int) -> dict[int, tuple[str, object]]:
+        """Row (0-based) -> (formula text, cached value) of the formula cells of column ``col`` of a sheet:
+        calamine gives only a formula's cached value, or nothing when the file holds none."""
+        found = next((n for n in self.names if _norm(n) == _norm(name)), None)
+        if found is None or rows <= 0 or not _may_hold_formulas(self.package, found):
+            return {}
+        try:
+            sheet = read_sheets(self.package, {found: (rows, col)}).sheet(found)
+        except UnsafeFile:
+            return {}
+        if sheet is None:
+            return {}
+        return {r: (cell.formula, cell.value) for (r, c), cell in sheet.cells.items() if c == col and cell.formula}
 
     def close(self) -> None:
         self.wb.close()
@@ -1132,9 +1169,20 @@ def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
         if at is not None:
             where.update({(*at, key): (MODALITA.sheet, c) for key, c in row.cells.items() if key in ("text", "tempi")})
 
-    for row in book.table(INDICATORI):
+    rows = book.table(INDICATORI)
+    target_col = _column_of(book, INDICATORI, "target")
+    formulas = book.formulas(INDICATORI.sheet, max((r.index for r in rows), default=0), target_col) \
+        if target_col is not None else {}
+    for row in rows:
         ind = {key: v for key, v in row.values.items()
                if key not in ("sector", "objective") and not key.startswith("rule.")}
+        if row.index in formulas:
+            text = _formula_target(book, row.index, *formulas[row.index], row.cells.get("target"))
+            if text is None:
+                ind.pop("target", None)
+                ind["rule"] = {"kind": "informative"}  # refused (an error is recorded): nothing is read from it
+            else:
+                ind["target"] = text
         rule = {key[5:]: v for key, v in row.values.items() if key.startswith("rule.")}
         if rule:
             ind["rule"] = rule
@@ -1150,6 +1198,85 @@ def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
         where[(*at, "rule")] = (INDICATORI.sheet, row.cells.get("rule.kind"))
     where = {k: v for k, v in where.items() if v[1] is not None}
     return data, where, book.findings
+
+
+_CELL_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _may_hold_formulas(package, sheet: str) -> bool:
+    """False when the sheet's part of an .xlsx holds no cell formula (a tag <f>, not <formula1> of a
+    validation): the cells are then read once, by calamine. An .ods is always read again (one content part)."""
+    if package.kind != "xlsx":
+        return True
+    try:
+        root = parse_xml(package.parts["xl/workbook.xml"])
+    except Exception:  # read_book refuses the file with its own message
+        return True
+    rels = package.rels.get("xl/_rels/workbook.xml.rels", {})
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] == "sheet" and el.get("name") == sheet:
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), "")
+            part = rels.get(rid, ("", ""))[1]
+            return part not in package.parts or _CELL_FORMULA.search(package.parts[part]) is not None
+    return True
+
+
+def _column_of(book: _Book, t: Table, key: str) -> int | None:
+    """The 0-based column of ``key`` in the header row of a table's sheet."""
+    data = book.sheet(t.sheet)
+    if not data:
+        return None
+    header = [_norm(h) if isinstance(h, str) else "" for h in data[0]]
+    want = _norm(t.col(key).header)
+    return header.index(want) if want in header else None
+
+
+_CONSTANT = re.compile(r"[-+]?\s*(?:\d[\d.,\s]*)?\d\s*%?")
+
+
+def _formula_target(book: _Book, r: int, formula: str, cached, cell: str | None) -> str | None:
+    """The target text of a target cell that holds a formula (an author typed "= 45.000" or "=90%"): what the
+    author sees, said in a warning; None when it cannot be known (an error says exactly why)."""
+    text = formula[3:] if formula.lower().startswith("of:") else formula
+    text = text.lstrip("=").strip()
+    shown = f"={text}"
+    if isinstance(cached, float) and cached.is_integer():
+        cached = int(cached)
+    seen = None if cached is None or cached == "" else (
+        cached if isinstance(cached, str) else _it_plain(cached))
+    if _CONSTANT.fullmatch(text):
+        as_typed = text.replace(" ", "")
+        try:
+            typed = interpret(as_typed)
+        except TargetError:
+            typed = None
+        value = None if typed is None else typed.target
+        if isinstance(cached, (int, float)) and not isinstance(cached, bool) and value is not None and \
+                abs(float(cached) - value) > 1e-9 * max(1.0, abs(value)):
+            book.err("PLAN-TARGET", f"il target è la formula «{shown}», che il foglio di calcolo calcola come "
+                     f"{seen} ma che come testo si legge «{as_typed}»: non si può sapere quale dei due valori "
+                     "intendesse l'autore; scriva il target come testo, senza «=»", INDICATORI.sheet, cell)
+            return None
+        book.findings.append(Finding(
+            "PLAN-TARGET-FORMULA", WARNING, f"il target è scritto come formula («{shown}»): letto come il testo "
+            f"«{as_typed}», ciò che l'autore ha scritto; lo scriva senza «=»", file=book.file,
+            sheet=INDICATORI.sheet, cell=cell))
+        return as_typed
+    if seen is None:
+        book.err("PLAN-TARGET", f"il target è la formula «{shown}» e il file non ne conserva il valore calcolato: "
+                 "scriva il target come testo, come stampato nel PIAO", INDICATORI.sheet, cell)
+        return None
+    book.findings.append(Finding(
+        "PLAN-TARGET-FORMULA", WARNING, f"il target è la formula «{shown}»: letto il valore che mostra, «{seen}»; "
+        "scriva il target come testo, come stampato nel PIAO", file=book.file, sheet=INDICATORI.sheet, cell=cell))
+    return seen
+
+
+def _it_plain(x) -> str:
+    """A cached number as a person sees it in a cell with the General format: 0.9 -> "0,9" (never an exponent)."""
+    from ..core.rules import it_number
+
+    return it_number(float(x)).replace(".", "")
 
 
 def _weight_total_cells(book: _Book) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..core import italian
-from ..core.errors import ERROR, WARNING, Finding
+from ..core.errors import CODES, ERROR, WARNING, Finding
 from ..core.gcpause import paused_gc
 from ..core.model import (
     SOURCES,
@@ -25,6 +25,7 @@ from ..core.model import (
     Indicator,
     Objective,
     Plan,
+    QualitySettings,
     Responsabile,
     Rule,
     ScoringPolicy,
@@ -33,7 +34,7 @@ from ..core.model import (
     Step,
 )
 from ..core.rules import KINDS, RULE_KINDS, RuleProblem
-from ..core.targets import TargetError, interpret, parse_date
+from ..core.targets import TargetError, interpret, is_deliverable, parse_date
 from ..core.years import years_in
 
 BUNDLED_PLAN_NAME = "truccazzano-2025.yaml"
@@ -200,7 +201,8 @@ def _load_yaml(text: str):
 
 KEYS = {
     "plan": {"plan_id", "comune", "ente_sovraordinato", "year", "title", "scoring", "sectors", "return_deadline",
-             "contact"},
+             "contact", "quality"},
+    "quality": {"min_objectives", "max_objectives", "flat_weights_from", "adopted", "errors"},
     "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands", "weights", "gate_cap", "precision"},
     "band": {"min", "code", "label"},
     "sector": {"code", "name", "short_name", "responsabile", "offices", "staff", "staff_total",
@@ -208,11 +210,11 @@ KEYS = {
     "responsabile": {"name", "title", "email"},
     "staff": {"qualifica", "categoria", "unita"},
     "objective": {"number", "id", "title", "weight", "gate", "stakeholder", "impatto", "risultato", "steps",
-                  "tempi", "programma", "obiettivo_operativo", "indicators"},
+                  "tempi", "programma", "obiettivo_operativo", "indicators", "dup"},
     "step": {"text", "tempi"},
-    "indicator": {"id", "profilo", "description", "target", "rule", "source", "weight"},
+    "indicator": {"id", "profilo", "description", "target", "rule", "source", "weight", "data_source", "previous"},
     "rule": {"kind", "unit", "target", "worst", "low", "high", "deadline", "increase", "baseline_year",
-             "decrease", "baseline", "tolerance", "measure"},
+             "decrease", "baseline", "tolerance", "measure", "every", "per"},
 }
 
 #: Excel's limit for the text of one cell (UTF-16 code units): a longer text could not be written to a workbook
@@ -438,7 +440,8 @@ def _rule(ctx: _Ctx, m, what: str, year: int, line: int) -> Rule | None:
     measure = ctx.text(m, "measure", what, "rule") or None
     rule = Rule(kind, unit=unit, target=g("target"), worst=g("worst"), low=g("low"), high=g("high"),
                 deadline=dl, increase=inc, baseline_year=int(by) if by else None, decrease=dec,
-                baseline=g("baseline"), tolerance=g("tolerance"), measure=measure)
+                baseline=g("baseline"), tolerance=g("tolerance"), measure=measure, every=g("every"),
+                per=ctx.text(m, "per", what, "rule") or None)
     missing = [n for n in k.required if getattr(rule, n) is None]
     if missing:
         where = " e nel".join(_art(ctx.col("rule", n)) for n in missing)
@@ -526,6 +529,10 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
                 "motivato (una percentuale con la sua motivazione) da chi ne è la fonte, "
                 f"{SOURCE_IT.get(source, source)}; se esiste, indichi un target o una regola misurabile",
                 ctx.line_of(m, "target"), WARNING)
+    if rule.kind == "yes_no" and "rule" not in m and is_deliverable(target):
+        ctx.add("PLAN-DELIVERABLE", f"{what}: il target «{_short(target)}» è una sola parola: letto come un prodotto "
+                "da realizzare, valutato Sì/No; se è così lo confermi, altrimenti indichi una scadenza (ad es. "
+                f"«entro il 30/06/{year}») o un valore", ctx.line_of(m, "target"), WARNING)
     if source not in SOURCES:
         ctx.add("PLAN-SCHEMA", f"{what}: la fonte '{source}' non esiste; scelga una di queste: {', '.join(SOURCES)}",
                 ctx.line_of(m, "source"))
@@ -534,8 +541,11 @@ def _indicator(ctx: _Ctx, m, obj_id: str, n: int, year: int, line: int) -> Indic
         ctx.add("PLAN-SCHEMA", f"{what}: il peso nel{_art(ctx.col('indicator', 'weight'))} deve essere maggiore "
                 "di 0", ctx.line_of(m, "weight"))
         weight = None
+    previous = ctx.number(m, "previous", what, "indicator", percent=rule.unit == "percent") if "previous" in m else None
     ind = Indicator(ind_id, ctx.text(m, "profilo", what, "indicator"), description, target, rule, source,
-                    weight if weight is not None else 1.0, line=m.line)
+                    weight if weight is not None else 1.0, line=m.line,
+                    data_source=ctx.text(m, "data_source", what, "indicator") if "data_source" in m else "",
+                    previous=previous)
     if ctx.read is not None:
         ctx.read.append((ind, ctx.place(ctx.line_of(m, "target") if "target" in m or ctx.book else m.line)))
     return ind
@@ -609,7 +619,8 @@ def _objective(ctx: _Ctx, m, code: str, pos: int, year: int, line: int) -> Objec
                     ctx.text(m, "stakeholder", what, "objective"), ctx.text(m, "impatto", what, "objective"),
                     ctx.text(m, "risultato", what, "objective"), tuple(steps), tempi,
                     ctx.text(m, "programma", what, "objective"),
-                    ctx.text(m, "obiettivo_operativo", what, "objective"), tuple(inds), line=m.line, gate=gate)
+                    ctx.text(m, "obiettivo_operativo", what, "objective"), tuple(inds), line=m.line, gate=gate,
+                    dup=ctx.text(m, "dup", what, "objective") if "dup" in m else "")
     if not raw_inds:
         where = ("aggiunga nel foglio Indicatori una riga con il settore " + code + f" e il N. {number}"
                  if ctx.book else "aggiunga almeno un indicatore sotto 'indicators:'")
@@ -924,14 +935,50 @@ def _build(ctx: _Ctx, data) -> tuple[Plan | None, list[Finding]]:
     ctx.identifier(plan_id, what, ctx.line_of(m, "plan_id"), "plan", "plan_id")
     plan = Plan(plan_id, comune, year, ctx.text(m, "title", what, "plan") or f"PIAO {year} - Performance",
                 ctx.text(m, "ente_sovraordinato", what, "plan"), scoring, tuple(sectors), source=file,
-                return_deadline=_return_deadline(ctx, m), contact=ctx.text(m, "contact", what, "plan"))
+                return_deadline=_return_deadline(ctx, m), contact=ctx.text(m, "contact", what, "plan"),
+                quality=_quality(ctx, m.get("quality"), ctx.line_of(m, "quality")))
     ok = not any(f.severity == ERROR for f in ctx.findings)
     return (plan if ok else None), ctx.findings
 
 
-def _return_deadline(ctx, m: LMap) -> date | None:
-    """The optional ``return_deadline``: a date (2026-01-31 or 31/01/2026)."""
-    raw = m.get("return_deadline")
+def _quality(ctx: _Ctx, m, line: int) -> QualitySettings:
+    """The optional ``quality`` section: thresholds of the quality report (docs/plan-quality.md)."""
+    q = QualitySettings()
+    if m is None:
+        return q
+    what = "la sezione quality"
+    m = ctx.mapping(m, what, line)
+    if m is None:
+        return q
+    ctx.check_keys(m, "quality", what)
+    counts = {}
+    for key in ("min_objectives", "max_objectives", "flat_weights_from"):
+        v = ctx.number(m, key, what, "quality")
+        if v is not None and not (v.is_integer() and 0 <= v <= 1000):
+            ctx.add("PLAN-SCHEMA", f"{what}: «{key}» deve essere un numero intero da 0 a 1000", ctx.line_of(m, key))
+            v = None
+        if v is not None:
+            counts[key] = int(v)
+    adopted = _return_deadline(ctx, m, "adopted")
+    codes = ctx.seq(m, "errors", what, "quality")
+    errors = []
+    for i, c in enumerate(codes):
+        code = str(c).strip().upper()
+        if not code.startswith("QUAL-") or code not in CODES:
+            ctx.add("PLAN-SCHEMA", f"{what}: «{_short(c)}» in «errors» non è un controllo della qualità del piano "
+                    "(codici QUAL-..., elencati in docs/plan-quality.md)", _item_line(codes, i))
+            continue
+        errors.append(code)
+    q = QualitySettings(**counts, adopted=adopted, errors=tuple(errors))
+    if q.min_objectives > q.max_objectives:
+        ctx.add("PLAN-SCHEMA", f"{what}: min_objectives ({q.min_objectives}) supera max_objectives "
+                f"({q.max_objectives})", ctx.line_of(m, "min_objectives"))
+    return q
+
+
+def _return_deadline(ctx, m: LMap, key: str = "return_deadline") -> date | None:
+    """The optional ``return_deadline`` (or another date ``key``): a date (2026-01-31 or 31/01/2026)."""
+    raw = m.get(key)
     if raw is None or raw == "":
         return None
     if isinstance(raw, datetime):
@@ -946,9 +993,8 @@ def _return_deadline(ctx, m: LMap) -> date | None:
             return date(a, b, c) if a > 31 else date(c, b, a)
         except ValueError:
             pass
-    ctx.add("PLAN-SCHEMA", f"il piano: la scadenza di restituzione (return_deadline) «{text[:40]}» non è una data "
-            "(ad es. 31/01/2026)",
-            ctx.line_of(m, "return_deadline"))
+    what = "la scadenza di restituzione (return_deadline)" if key == "return_deadline" else f"la data «{key}»"
+    ctx.add("PLAN-SCHEMA", f"il piano: {what} «{text[:40]}» non è una data (ad es. 31/01/2026)", ctx.line_of(m, key))
     return None
 
 

@@ -54,6 +54,7 @@ def plan_summary(plan: Plan | None, findings: list[Finding], read: list | None =
             "evaluable": s.evaluable,
             "gates": [o.id for o in s.gates],
             "coefficients": {o.id: o.coefficient for o in s.objectives if o.coefficient is not None},
+            "dup": {o.id: o.dup for o in s.objectives if o.dup},  # the DUP missione/programma of each objective
         })
     out = {
         "plan_id": plan.plan_id if plan else None,
@@ -112,7 +113,8 @@ def plan_summary_text(plan: Plan | None, findings: list[Finding], path: str, ver
                 for o in s.objectives:
                     weight = "accesso" if o.gate else f"{_n(o.weight)}%" + (
                         f" = coefficiente {_n(o.coefficient)}" if o.coefficient is not None else "")
-                    out.append(f"      {o.id} ({weight}) {o.title}")
+                    dup = f" [DUP {o.dup}]" if o.dup else ""
+                    out.append(f"      {o.id} ({weight}) {o.title}{dup}")
                     if not o.indicators:
                         out.append("        (nessun indicatore)")
                     for i in o.indicators:

@@ -239,7 +239,7 @@ def _table_sheet() -> type:
                     continue
                 self._write_row(row_num, spans.get(row_num // 16), info)
                 r = str(row_num + 1)
-                parts = []
+                parts: list[str] = []
                 for col in sorted(cells):
                     cell = cells[col]
                     fmt = cell.format

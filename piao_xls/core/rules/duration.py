@@ -1,0 +1,52 @@
+"""duration: a time to complete in months or years ("entro 18 mesi", "entro due anni dall'avvio", "durata
+massima 6 mesi"): 100% within the duration; longer, the duration asked over the one taken."""
+
+from __future__ import annotations
+
+import re
+
+from .base import SCORED, InputSpec, Kind, RuleProblem, it_number, xl_number
+
+#: the time units a duration is stated in, as the plan prints them
+TIME_UNIT = re.compile(r"(?:anni|anno|mesi|mese)\b")
+
+
+class Duration(Kind):
+    name = "duration"
+    order = 45
+    label_it = "durata"
+    units = ("number",)
+    required = ("target", "measure")
+    percent_params = ()
+    doc_it = ("100% se la durata effettiva non supera quella indicata (in mesi o anni); oltre: durata indicata / "
+              "durata effettiva")
+
+    def check(self, rule):
+        super().check(rule)
+        if rule.measure is not None and not TIME_UNIT.match(rule.measure):
+            raise RuleProblem("la regola «durata» si misura in mesi o anni (measure: mesi, anni)", "measure")
+        if rule.target is not None and rule.target <= 0:
+            raise RuleProblem("la durata (target) deve essere maggiore di 0", "target")
+
+    def inputs(self, rule, year):
+        unit = "anni" if (rule.measure or "").startswith("ann") else "mesi"
+        return (InputSpec("value", f"Durata effettiva ({unit})", "number", 0.0),)
+
+    def achievement(self, rule, values, policy):
+        actual, target = float(values["value"]), rule.target or 0.0
+        if actual <= target:
+            return SCORED, 1.0, ""
+        return SCORED, target / actual, ""
+
+    def expression(self, rule, cells, policy):
+        a, t = cells[0], xl_number(rule.target or 0.0)
+        return f"IF({a}<={t},1,{t}/{a})"
+
+    def wording(self, rule):
+        return f"durata massima {it_number(rule.target or 0.0)} {rule.measure}"
+
+    def describe(self, rule):
+        return f"duration at most {rule.target:g} {rule.measure}"
+
+
+KIND = Duration()
