@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Characters that reorder the text after them (embeddings, overrides, isolates): shown, never obeyed.
 REORDERING = {i: f"\\u{i:04x}" for i in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 C1 = {i: f"\\x{i:02x}" for i in range(0x80, 0xA0)}  # C1 control characters: no one types them
@@ -28,3 +30,29 @@ def printable(text: str) -> str:
     if any("\ud800" <= ch <= "\udfff" for ch in out):
         out = "".join(f"\\u{ord(ch):04x}" if "\ud800" <= ch <= "\udfff" else ch for ch in out)
     return out
+
+
+# not allowed in XML 1.0 text (C0 but tab/newline/return, lone surrogates, U+FFFE, U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` fit for an XML document (a .docx, an .xlsx): characters XML 1.0 does not allow — C0
+    controls but tab and line breaks, lone surrogates, the noncharacters U+FFFE and U+FFFF — become
+    U+FFFD, and C1 and reordering controls are shown as escapes."""
+    return shown_controls(_NOT_XML.sub("\ufffd", text))
+
+
+_UNSAFE_NAME = re.compile(r"[^\w.+-]+", re.ASCII)
+
+
+def safe_filename(text: str, limit: int = 80) -> str:
+    """A name from a message or a cell made safe for a file name: ASCII letters, digits, ``._+-``;
+    everything else (path separators, NUL, controls, spaces) becomes ``_``; no leading dot; at most
+    ``limit`` characters (the suffix kept). Never empty."""
+    name = _UNSAFE_NAME.sub("_", text).strip("._") or "file"
+    if len(name) > limit:
+        _, dot, suffix = name.rpartition(".")
+        keep = f".{suffix}" if dot and 0 < len(suffix) <= 8 else ""
+        name = name[: limit - len(keep)].rstrip("._") + keep
+    return name or "file"
