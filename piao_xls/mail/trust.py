@@ -75,10 +75,13 @@ def sender_of(msg) -> Sender:
         header = msg["From"]
         defects = list(getattr(header, "defects", ()))
         addresses = list(getattr(header, "addresses", ()))
+        groups = [g for g in getattr(header, "groups", ()) if g.display_name is not None]
     except Exception:
         return Sender("", "l'intestazione From non è leggibile", shown)
     if defects:
         return Sender("", "l'intestazione From è difettosa (per esempio virgolette o parentesi non chiuse)", shown)
+    if groups:
+        return Sender("", "l'intestazione From contiene un gruppo di indirizzi, non un mittente", shown)
     if len(addresses) != 1:
         return Sender("", "l'intestazione From non contiene uno e un solo indirizzo", shown)
     address = str(addresses[0].addr_spec or "")
