@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
@@ -48,7 +48,9 @@ class MailLimits:
     message_bytes: int = 40 * 1024 * 1024  # a 20 MB workbook (the guard's cap) is ~27 MB in base64
     multiparts: int = 40  # multipart containers (boundary= parameters), nested or not, in the whole message
     delimiter_lines: int = 2_000  # lines starting with "--" (boundaries): bounds the number of parts
-    parser_work: int = 30_000_000  # lines x multipart containers: the parser checks every line at each level
+    parser_work: int = 8_000_000  # lines x multipart containers: the parser checks every line at each level
+    mime_header: int = 2_000  # characters of one Content-* header (the parser's cost grows with its square)
+    mime_headers: int = 64 * 1024  # characters of all Content-* headers together
     parts: int = 500  # MIME parts once parsed (inner messages included)
     attachments: int = 20  # spreadsheet attachments in one message
     depth: int = 5  # messages inside messages (forwards of forwards)
@@ -140,7 +142,7 @@ def imap_messages(server: Server, password: str | None, known: Callable[[str], b
                 uid = re.search(rb"UID (\d+)", part[0])
                 size = re.search(rb"RFC822\.SIZE (\d+)", part[0])
                 head = bytes(part[1] or b"")[:HEAD_BYTES]
-                mid = header_text(message_from_bytes(head, policy=policy.default), "Message-ID")
+                mid = header_text(parse_headers(head), "Message-ID")
                 if uid and not (mid and known(mid)):
                     wanted.append((uid.group(1), int(size.group(1)) if size else -1, head))
         for uid, size, head in wanted:
@@ -245,6 +247,7 @@ def mbox_messages(path: Path, limits: MailLimits | None = None) -> Iterator[RawM
 
 _BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
 _DELIMITER = re.compile(rb"^--", re.MULTILINE)
+_MIME_HEADER = re.compile(rb"^content-[a-z0-9-]*:[^\n]*(?:\n[ \t][^\n]*)*", re.IGNORECASE | re.MULTILINE)
 
 
 def prescan(data: bytes, limits: MailLimits) -> str:
@@ -255,6 +258,11 @@ def prescan(data: bytes, limits: MailLimits) -> str:
     delimiters = len(_DELIMITER.findall(data))
     if delimiters > limits.delimiter_lines:
         return f"troppe parti ({delimiters} separatori, al massimo {limits.delimiter_lines})"
+    sizes = [m.end() - m.start() for m in _MIME_HEADER.finditer(data)]
+    if sizes and max(sizes) > limits.mime_header:
+        return f"intestazione MIME troppo lunga ({max(sizes)} caratteri, al massimo {limits.mime_header})"
+    if sum(sizes) > limits.mime_headers:
+        return f"intestazioni MIME troppo lunghe ({sum(sizes)} caratteri, al massimo {limits.mime_headers})"
     lines = data.count(b"\n") + 1
     if lines * max(containers, 1) > limits.parser_work:
         return (f"struttura troppo costosa da leggere ({lines:,} righe in {containers} contenitori annidati)"
@@ -262,12 +270,18 @@ def prescan(data: bytes, limits: MailLimits) -> str:
     return ""
 
 
-def parse_message(data: bytes, limits: MailLimits) -> EmailMessage:
-    """``data`` parsed, after :func:`prescan` (raises :class:`OverLimit`)."""
+def parse_headers(head: bytes) -> Message:
+    return message_from_bytes(head, policy=policy.compat32)
+
+
+def parse_message(data: bytes, limits: MailLimits) -> Message:
+    """``data`` parsed, after :func:`prescan` (raises :class:`OverLimit`). The compat32 policy: the structure
+    (parts, parameters) is read by the classic parser, whose cost does not grow with the square of a header;
+    the headers that matter are read one by one by :mod:`.trust`, within length limits."""
     problem = prescan(data, limits)
     if problem:
         raise OverLimit(problem)
-    return message_from_bytes(data, policy=policy.default)
+    return message_from_bytes(data, policy=policy.compat32)
 
 
 def _filename(part) -> str:
@@ -303,7 +317,7 @@ def _leaves(part, counter: list[int], limits: MailLimits, depth: int = 0):
         yield "leaf", part
 
 
-def _inner(part, limits: MailLimits) -> EmailMessage | None:
+def _inner(part, limits: MailLimits) -> Message | None:
     """The message inside a message/rfc822 part (or inside a leaf holding an .eml file)."""
     if _ctype(part) == "message/rfc822":
         payload = part.get_payload()
@@ -340,7 +354,7 @@ def parse_daticert(data: bytes) -> dict:
             "msgid": find("msgid"), "consegna": find("consegna"), "data": when}
 
 
-def open_message(msg: EmailMessage, raw: bytes | None = None, limits: MailLimits | None = None) -> Opened:
+def open_message(msg: Message, raw: bytes | None = None, limits: MailLimits | None = None) -> Opened:
     """The workbook attachments of a message, through forwards and PEC envelopes.
 
     ``raw`` (the message's bytes) lets a PEC envelope be verified; without it, or when the envelope's
@@ -377,7 +391,7 @@ def open_message(msg: EmailMessage, raw: bytes | None = None, limits: MailLimits
     return out
 
 
-def _certified(msg: EmailMessage, raw: bytes | None, limits: MailLimits) -> Opened | str:
+def _certified(msg: Message, raw: bytes | None, limits: MailLimits) -> Opened | str:
     """The opened PEC envelope when its structure and signature verify, else why not (Italian)."""
     structure = pec_structure(msg)
     if structure is None:
@@ -503,11 +517,11 @@ def _not_read(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, t
     """A message that is not opened (over a limit, unreadable): a finding and a ledger row."""
     head = raw.head or _head(raw.data)
     try:
-        msg = message_from_bytes(head, policy=policy.default)
+        msg = parse_headers(head)
         who = sender_of(msg)
         mid, subject = header_text(msg, "Message-ID"), header_text(msg, "Subject")
     except Exception:
-        who, mid, subject = sender_of(EmailMessage()), "", ""
+        who, mid, subject = sender_of(Message()), "", ""
     key = _key(raw)
     done = ledger.rows("messages", "direction = 'in' AND raw_sha256 = ?", key)
     if done:
@@ -536,7 +550,7 @@ def _process(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, st
     problem = prescan(raw.data, mail_limits)
     if problem:
         return _not_read(settings, plan, ledger, raw, today, "MAIL-LIMIT", problem)
-    msg = message_from_bytes(raw.data, policy=policy.default)
+    msg = parse_message(raw.data, mail_limits)
     mid = header_text(msg, "Message-ID")
     subject = header_text(msg, "Subject")
     done = ledger.rows("messages", "direction = 'in' AND (raw_sha256 = ? OR (message_id != '' AND message_id = ?))",

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from email import policy
 from email.utils import parseaddr
 
 # an address as clients show it: ASCII local part (dot-atom) and a domain of labels
@@ -48,15 +49,18 @@ def raw_headers(msg, name: str) -> list[str]:
 
 
 def header_text(msg, name: str, limit: int = 998) -> str:
-    """The decoded text of the first header ``name``, or its raw text when decoding fails; one line, at most
-    ``limit`` characters. Never raises."""
+    """The decoded text of the first header ``name``, or its raw text when decoding fails or the header is
+    longer than ``limit`` (the structured parsers' cost grows with the square of the length); one line, at
+    most ``limit`` characters. Never raises."""
     raw = raw_headers(msg, name)
     if not raw:
         return ""
-    try:
-        value = str(msg[name] or "")
-    except Exception:
-        value = raw[0]
+    value = raw[0]
+    if len(value) <= limit:
+        try:
+            value = str(policy.default.header_factory(name, value))
+        except Exception:
+            value = raw[0]
     return " ".join(value.split())[:limit]
 
 
@@ -72,7 +76,7 @@ def sender_of(msg) -> Sender:
     if len(raw) > MAX_FROM:
         return Sender("", "l'intestazione From è troppo lunga", shown)
     try:
-        header = msg["From"]
+        header = policy.default.header_factory("From", raw)
         defects = list(getattr(header, "defects", ()))
         addresses = list(getattr(header, "addresses", ()))
         groups = [g for g in getattr(header, "groups", ()) if g.display_name is not None]
