@@ -40,7 +40,8 @@ def books(plan):
 
 
 def nested(depth: int, blank_lines: int = 10, sender: bytes = SF_ADDR.encode()) -> bytes:
-    out = b"From: " + sender + b"\r\nSubject: annidato\r\nMessage-ID: <annidato%d@x.invalid>\r\nMIME-Version: 1.0\r\n" % depth
+    out = (b"From: " + sender + b"\r\nSubject: annidato\r\nMessage-ID: <annidato%d@x.invalid>\r\n" % depth
+           + b"MIME-Version: 1.0\r\n")
     for i in range(depth):
         out += b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
     out += b"Content-Type: text/plain\r\n\r\n" + b"\r\n" * blank_lines
