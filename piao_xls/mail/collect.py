@@ -33,7 +33,7 @@ from ..workspace.ledger import Ledger
 from ..workspace.settings import Server, Settings
 from ..workspace.year import check_file, record_check, sender_finding
 from .transport import MailError, tls_context
-from .trust import ADDRESS, header_text, looks_like_pec, pec_structure, raw_headers, sender_of, verify_signature
+from .trust import ADDRESS, clean, header_text, looks_like_pec, pec_structure, raw_headers, sender_of, verify_signature
 
 SPREADSHEET_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.ms-excel"}
@@ -286,7 +286,7 @@ def parse_message(data: bytes, limits: MailLimits) -> Message:
 
 def _filename(part) -> str:
     try:
-        return str(part.get_filename() or "")
+        return clean(str(part.get_filename() or ""))
     except Exception:  # a hostile Content-Disposition: the part has no usable name
         return ""
 
@@ -547,6 +547,9 @@ def _process(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, st
             if code == "MAIL-LIMIT" else ""
         return _not_read(settings, plan, ledger, raw, today, code, f"messaggio {raw.problem}{size}")
     raw_sha = _key(raw)
+    if len(raw.data) > mail_limits.message_bytes:  # a source that did not check the size
+        size = f" ({len(raw.data):,} byte, al massimo {mail_limits.message_bytes:,})".replace(",", ".")
+        return _not_read(settings, plan, ledger, raw, today, "MAIL-LIMIT", f"messaggio oltre la dimensione massima{size}")
     problem = prescan(raw.data, mail_limits)
     if problem:
         return _not_read(settings, plan, ledger, raw, today, "MAIL-LIMIT", problem)

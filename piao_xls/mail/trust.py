@@ -35,6 +35,18 @@ class Sender:
     shown: str = ""  # the header as it arrived (for the records), at most MAX_FROM characters
 
 
+def clean(text: str) -> str:
+    """Text from a message as valid Unicode: bytes the parser kept as surrogates (headers that are not ASCII)
+    are decoded as UTF-8 where they are, else U+FFFD; lone surrogates become U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "replace")
+
+
 def raw_headers(msg, name: str) -> list[str]:
     """Every value of header ``name`` as it arrived (unfolded, not decoded): never raises."""
     out = []
@@ -44,7 +56,7 @@ def raw_headers(msg, name: str) -> list[str]:
         return out
     for key, value in items:
         if str(key).lower() == name.lower():
-            out.append(re.sub(r"\r?\n[ \t]", " ", str(value)).strip())
+            out.append(clean(re.sub(r"\r?\n[ \t]", " ", str(value)).strip()))
     return out
 
 
@@ -61,7 +73,7 @@ def header_text(msg, name: str, limit: int = 998) -> str:
             value = str(policy.default.header_factory(name, value))
         except Exception:
             value = raw[0]
-    return " ".join(value.split())[:limit]
+    return clean(" ".join(value.split())[:limit])
 
 
 def sender_of(msg) -> Sender:
