@@ -1,4 +1,4 @@
-"""Text from an untrusted file, made safe to print: control characters escaped."""
+"""Text from an untrusted file or message, made safe to print (control characters escaped) and to name a file."""
 
 from __future__ import annotations
 
@@ -30,17 +30,6 @@ def printable(text: str) -> str:
     if any("\ud800" <= ch <= "\udfff" for ch in out):
         out = "".join(f"\\u{ord(ch):04x}" if "\ud800" <= ch <= "\udfff" else ch for ch in out)
     return out
-
-
-# not allowed in XML 1.0 text (C0 but tab/newline/return, lone surrogates, U+FFFE, U+FFFF)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_text(text: str) -> str:
-    """``text`` fit for an XML document (a .docx, an .xlsx): characters XML 1.0 does not allow — C0
-    controls but tab and line breaks, lone surrogates, the noncharacters U+FFFE and U+FFFF — become
-    U+FFFD, and C1 and reordering controls are shown as escapes."""
-    return shown_controls(_NOT_XML.sub("\ufffd", text))
 
 
 _UNSAFE_NAME = re.compile(r"[^\w.+-]+", re.ASCII)
