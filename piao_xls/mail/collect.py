@@ -245,24 +245,40 @@ def mbox_messages(path: Path, limits: MailLimits | None = None) -> Iterator[RawM
 
 # --- opening a message ---------------------------------------------------------------------
 
-_BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
-_DELIMITER = re.compile(rb"^--", re.MULTILINE)
-_MIME_HEADER = re.compile(rb"^content-[a-z0-9-]*:[^\n]*(?:\n[ \t][^\n]*)*", re.IGNORECASE | re.MULTILINE)
+_BOUNDARY = re.compile(rb"boundary\s*=")  # on the lower-cased bytes (an IGNORECASE scan costs 10x)
+_MIME_START = re.compile(rb"\ncontent-")  # on the lower-cased bytes (a literal: found by a fast search)
+
+
+def _mime_header_sizes(data: bytes, low: bytes, limits: MailLimits) -> tuple[int, int]:
+    """(longest, total) characters of the Content-* header fields (with their continuation lines), counted
+    until the total passes its limit."""
+    longest = total = 0
+    starts = [0] if low.startswith(b"content-") else []
+    for start in (*starts, *(m.start() + 1 for m in _MIME_START.finditer(low))):
+        end = data.find(b"\n", start)
+        while end >= 0 and data[end + 1:end + 2] in (b" ", b"\t"):
+            end = data.find(b"\n", end + 1)
+        size = (len(data) if end < 0 else end) - start
+        longest, total = max(longest, size), total + size
+        if total > limits.mime_headers:
+            break
+    return longest, total
 
 
 def prescan(data: bytes, limits: MailLimits) -> str:
     """Before parsing: the cost of parsing ``data`` is bounded (Italian reason when it is not, else "")."""
-    containers = len(_BOUNDARY.findall(data))
+    low = data.lower()
+    containers = len(_BOUNDARY.findall(low))
     if containers > limits.multiparts:
         return f"troppe parti annidate ({containers} contenitori multipart, al massimo {limits.multiparts})"
-    delimiters = len(_DELIMITER.findall(data))
+    delimiters = data.count(b"\n--") + data.startswith(b"--")
     if delimiters > limits.delimiter_lines:
         return f"troppe parti ({delimiters} separatori, al massimo {limits.delimiter_lines})"
-    sizes = [m.end() - m.start() for m in _MIME_HEADER.finditer(data)]
-    if sizes and max(sizes) > limits.mime_header:
-        return f"intestazione MIME troppo lunga ({max(sizes)} caratteri, al massimo {limits.mime_header})"
-    if sum(sizes) > limits.mime_headers:
-        return f"intestazioni MIME troppo lunghe ({sum(sizes)} caratteri, al massimo {limits.mime_headers})"
+    longest, total = _mime_header_sizes(data, low, limits)
+    if longest > limits.mime_header:
+        return f"intestazione MIME troppo lunga ({longest} caratteri, al massimo {limits.mime_header})"
+    if total > limits.mime_headers:
+        return f"intestazioni MIME troppo lunghe (oltre {limits.mime_headers} caratteri, al massimo {limits.mime_headers})"
     lines = data.count(b"\n") + 1
     if lines * max(containers, 1) > limits.parser_work:
         return (f"struttura troppo costosa da leggere ({lines:,} righe in {containers} contenitori annidati)"
