@@ -131,10 +131,47 @@ def _settings(required: bool = False):
         raise UsageProblem(str(e)) from e
 
 
-def _ledger(settings):
-    from .workspace.ledger import Ledger
+def _ledger(settings, create: bool = False):
+    """The workspace's ledger; missing, foreign or newer: a usage error saying how to restore it."""
+    from .workspace.ledger import Ledger, LedgerError
 
-    return Ledger(settings.ledger_path)
+    try:
+        return Ledger(settings.ledger_path, create=create, identity=workspace_identity(settings))
+    except LedgerError as e:
+        raise UsageProblem(str(e)) from e
+
+
+def workspace_identity(settings) -> dict[str, str]:
+    from .workspace.settings import ledger_identity
+
+    return ledger_identity(settings)
+
+
+@click.group(cls=_Group)
+def registro() -> None:
+    """Il registro dell'area di lavoro (registro.sqlite): ogni invio, ricezione e verifica."""
+
+
+@registro.command("nuovo")
+def registro_nuovo() -> None:
+    """Crea un registro vuoto quando quello dell'area di lavoro è andato perso.
+
+    Da usare solo se non esiste una copia di sicurezza del registro: nel registro nuovo nessun
+    modulo risulta inviato né ricevuto, quindi «send» invierà di nuovo tutti i moduli e «collect»
+    leggerà di nuovo tutti i messaggi della casella. Un registro esistente non viene mai sostituito.
+
+    \b
+    Esempio:
+      piao-xls registro nuovo
+    """
+    s = _settings(required=True)
+    if s.ledger_path.exists():
+        raise UsageProblem(f"il registro {s.ledger_path} esiste già: non viene sostituito (per ripristinarne "
+                           "uno da una copia di sicurezza, spostare prima altrove quello presente)")
+    with _ledger(s, create=True) as led:
+        led.add_event("registro nuovo")
+    click.echo(f"creato un registro vuoto in {s.ledger_path}: nessun modulo risulta inviato né ricevuto; "
+               "«piao-xls send» invierà di nuovo tutti i moduli e «piao-xls collect» rileggerà tutta la casella")
 
 
 def _event(settings, command: str, **detail) -> None:
@@ -466,19 +503,26 @@ def stato(as_json: bool) -> None:
         _print_json({"comune": s.comune, "year": s.year, "deadline": s.deadline.isoformat(),
                      "parties": [st.to_dict() for st in state], "ledger": counts})
     else:
-        click.echo(f"Comune di {s.comune} — PIAO {s.year} — scadenza {s.deadline:%d/%m/%Y}")
+        click.echo(f"Comune di {_printable(s.comune)} — PIAO {s.year} — scadenza {s.deadline:%d/%m/%Y}")
         for st in state:
-            click.echo(f"{st.code:8} {STATUS_IT.get(st.status, st.status):22} {st.name}")
-            sent = f"{_when(st.sent_at)} a {st.sent_to}" + (" (bozza)" if st.sent_how == "bozze" else "") \
+            click.echo(f"{_printable(st.code):8} {STATUS_IT.get(st.status, st.status):22} {_printable(st.name)}")
+            sent = f"{_when(st.sent_at)} a {_printable(st.sent_to)}" + (" (bozza)" if st.sent_how == "bozze" else "") \
                 if st.sent_at else "non ancora"
             click.echo(f"         inviato: {sent}")
-            got = f"{_when(st.received_at)} da {st.received_from}" if st.received_at else "nulla"
-            click.echo(f"         ricevuto: {got}" + (f" ({st.file})" if st.file else ""))
+            got = f"{_when(st.received_at)} da {_printable(st.received_from)}" if st.received_at else "nulla"
+            click.echo(f"         ricevuto: {got}" + (f" ({_printable(st.file)})" if st.file else ""))
             click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
+            for a in st.set_aside:
+                click.echo(f"         messo da parte: {_printable(a['file'])} da "
+                           f"{_printable(a['sender']) or 'mittente non determinabile'} ({_when(a['at'])}), "
+                           f"in {_printable(a['path'])}")
+            for m in st.not_read:
+                click.echo(f"         messaggio non letto ({_when(m['at'])}): {_printable(m['message'])}")
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
 
 
 cli.add_command(stato, "status")
+cli.add_command(registro)
 
 
 def _password(server, what: str) -> str | None:
@@ -547,7 +591,7 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     Esempio:
       piao-xls send --dry-run
     """
-    from .mail.campaign import BAD_ADDRESS, NO_ADDRESS, NO_FORM
+    from .mail.campaign import BAD_ADDRESS, NO_ADDRESS, NO_FORM, STALE_FORM
     from .mail.campaign import send as run
 
     s = _settings(required=True)
@@ -559,7 +603,10 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     _show_actions(actions, as_json, "nessun destinatario")
     if not dry_run and not as_json and any(a["outcome"] == "bozza preparata" for a in actions):
         click.echo(f"bozze in {s.folder('bozze')}: aprirle con Outlook o Thunderbird e inviarle")
-    sys.exit(FINDINGS if any(a["outcome"] in (NO_ADDRESS, NO_FORM, BAD_ADDRESS) for a in actions) else OK)
+    if any(a["outcome"] == STALE_FORM for a in actions) and not as_json:
+        click.echo("Errore: i moduli non corrispondono al piano dell'area di lavoro (il piano è cambiato dopo "
+                   "«generate»): rigenerarli con «piao-xls generate», poi ripetere «piao-xls send»", err=True)
+    sys.exit(FINDINGS if any(a["outcome"] in (NO_ADDRESS, NO_FORM, BAD_ADDRESS, STALE_FORM) for a in actions) else OK)
 
 
 @cli.command()
@@ -589,32 +636,41 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
-    try:
-        if source:
-            messages = local_messages(Path(source))
-        else:
-            with _ledger(s) as led:
-                messages = imap_messages(s.imap, _password(s.imap, "IMAP"), lambda mid: led.has_message(mid, "in"))
-    except MailError as e:
-        raise MailProblem(str(e)) from e
-    except (OSError, ValueError) as e:
-        raise UsageProblem(f"{source}: impossibile leggere i messaggi ({e})") from e
     with _ledger(s) as led:
-        got = run(s, p, led, messages, strict_sender=strict_sender)
-        led.add_event("collect", source=source or f"imap://{s.imap.host}/{s.imap.folder}", messages=len(messages),
+        count = [0]
+
+        def counted(messages):
+            for m in messages:
+                count[0] += 1
+                yield m
+
+        try:
+            if source:
+                messages = local_messages(Path(source))
+            else:
+                messages = imap_messages(s.imap, _password(s.imap, "IMAP"), lambda mid: led.has_message(mid, "in"))
+            got = run(s, p, led, counted(messages), strict_sender=strict_sender)
+        except MailError as e:
+            raise MailProblem(str(e)) from e
+        except (OSError, ValueError) as e:
+            raise UsageProblem(f"{_printable(str(source))}: impossibile leggere i messaggi ({_printable(str(e))})") from e
+        led.add_event("collect", source=source or f"imap://{s.imap.host}/{s.imap.folder}", messages=count[0],
                       new=sum(1 for c in got if c.outcome == "nuovo"))
     if as_json:
-        _print_json({"messages": len(messages), "items": [c.to_dict() for c in got]})
+        _print_json({"messages": count[0], "items": [c.to_dict() for c in got]})
     else:
         for c in got:
             esito = f" — {STATUS_IT.get(c.status, c.status)}" if c.status else ""
             via = {"pec": " (PEC)", "inoltro": " (inoltrato)"}.get(c.via, "")
-            click.echo(f"{c.sector or '-':8} {c.outcome}{esito}: {c.filename or c.subject} da {c.sender or '?'}{via}")
+            click.echo(f"{_printable(c.sector) or '-':8} {c.outcome}{esito}: {_printable(c.filename or c.subject)} "
+                       f"da {_printable(c.sender) or '?'}{via}")
             for f in c.findings:
                 where = f"'{f['sheet']}'!{f['cell']}" if f.get("sheet") and f.get("cell") else ""
-                click.echo(f"  {_severity(f['severity'])} {f['code']} {where}: {f['message']}")
-        click.echo(f"{len(messages)} messaggi letti, {sum(1 for c in got if c.outcome == 'nuovo')} file nuovi")
-    new = [c for c in got if c.outcome in ("nuovo", "rifiutato")]
+                click.echo(f"  {_severity(f['severity'])} {f['code']} {_printable(where)}: {_printable(f['message'])}")
+        new_files = sum(1 for c in got if c.outcome == "nuovo")
+        click.echo(f"{_plural(count[0], 'messaggio letto', 'messaggi letti')}, "
+                   f"{_plural(new_files, 'file nuovo', 'file nuovi')}")
+    new = [c for c in got if c.outcome in ("nuovo", "rifiutato", "messo da parte", "non letto")]
     sys.exit(FINDINGS if any(c.status == "rejected" for c in new) else OK)
 
 

@@ -471,6 +471,11 @@ class Doc:
     def recalc(self) -> None:
         self._call("recalc")
 
+    def set_null_date(self, day: _dt.date) -> None:
+        """The document's date system (Tools > Options > Calc > Calculate > Date): 1899-12-30 (the default),
+        1904-01-01 (saved as date1904 in .xlsx). Dates already typed keep what they show."""
+        self._call("set_null_date", day.year, day.month, day.day)
+
     def unprotect(self, sheet: str, password: str = "") -> None:
         self._call("unprotect", sheet, password)
 
@@ -812,6 +817,13 @@ class _Driver:  # pragma: no cover - runs in the uno interpreter
 
     def op_recalc(self, h: int) -> None:
         self._doc(h).calculateAll()
+
+    def op_set_null_date(self, h: int, year: int, month: int, day: int) -> None:
+        import uno
+
+        d = uno.createUnoStruct("com.sun.star.util.Date")
+        d.Year, d.Month, d.Day = year, month, day
+        self._doc(h).NullDate = d
 
     def op_type_into(self, h: int, sheet: str, addr: str, text: str, validate: bool = False) -> bool:
         self._activate(h, sheet)

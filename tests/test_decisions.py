@@ -277,3 +277,34 @@ def test_a_workbook_without_a_decisioni_sheet(plan, tmp_path, returned):
     Workbook().save(path)
     c = consolidate([returned], plan, decisions=path)
     assert any(f["code"] == "DEC-INVALID" and "Decisioni" in f["message"] for f in c.findings)
+
+
+OUT_OF_RANGE = {  # the new value, and what the form itself would say about it typed in the input cell
+    "a percentage as a plain 95": ("SF-1.1", "", "95", "forse intendeva 95%"),
+    "a percentage over 100%": ("SF-1.1", "", "150%", "fuori dall'intervallo"),
+    "a negative percentage": ("SF-1.1", "", "-5%", "fuori dall'intervallo"),
+    "a negative amount": ("SF-6.1", "numeratore", "-1000", "importo negativo"),
+    "a date decades away": ("SF-1.2", "", "15/11/1990", "fuori dal periodo ammesso"),
+    "a date far in the future": ("AV-7.1", "", "2099-01-01", "fuori dal periodo ammesso"),
+    "a Nucleo percentage over 100%": ("SF-2.1", "", "101%", "fuori dall'intervallo"),
+}
+
+
+@pytest.mark.parametrize(("indicator", "field", "new", "words"), OUT_OF_RANGE.values(), ids=OUT_OF_RANGE.keys())
+def test_a_correction_goes_through_the_input_s_own_validation(plan, indicator, field, new, words):
+    text = ("# decisioni del Nucleo\ndecisions:\n  - kind: correct\n    indicator: " + indicator + "\n" +
+            (f"    input: {field}\n" if field else "") +
+            f"    old: null\n    new: '{new}'\n    reason: r\n    by: Nucleo\n    date: 2026-03-10\n")
+    decisions, findings = parse_decisions(text, plan, "decisioni.yaml")
+    assert decisions == []
+    (f,) = findings
+    assert f.code == "DEC-INVALID" and f.file == "decisioni.yaml" and f.line == 6 + bool(field), f  # the line of new:
+    assert words in f.message and "non applicata" in f.message, f.message
+
+
+def test_a_correction_inside_the_range_is_still_applied(plan):
+    text = ("decisions:\n  - {kind: correct, indicator: SF-1.1, old: null, new: 95%, reason: r, by: b, "
+            "date: 2026-01-01}\n  - {kind: correct, indicator: SF-6.1, input: numeratore, old: null, new: 1000, "
+            "reason: r, by: b, date: 2026-01-01}\n")
+    decisions, findings = parse_decisions(text, plan, "decisioni.yaml")
+    assert findings == [] and [d.new for d in decisions] == [pytest.approx(0.95), 1000.0]

@@ -155,3 +155,26 @@ def test_file_resaved_by_gnumeric_reads_correctly(returned, plan, tmp_path):
     assert "SF" in res.sectors, [str(f) for f in res.findings]
     assert res.sectors["SF"].values["SF-6.1"] == {"numerator": 150000.0, "denominator": 200000.0}
     assert not [f for f in res.findings if f.severity == "error"], [str(f) for f in res.findings]
+
+
+@pytest.mark.parametrize("null_date", [date(1899, 12, 30), date(1904, 1, 1)], ids=["1900", "1904"])
+def test_both_date_systems_are_read_as_libreoffice_shows_them(bundled_dir, libreoffice, plan, tmp_path, null_date):
+    """A workbook set to the 1904 date system (saved by LibreOffice with <workbookPr date1904="true"/>): a date
+    typed as 15/11/2025 is read as 15/11/2025, not four years earlier; the score is the 1900 file's."""
+    import zipfile
+
+    sf_layout = sector_workbook(plan, plan.sector("SF")).sheets[1]
+    with libreoffice.open(bundled_dir / "PIAO-2025-SF-Finanziario.xlsx") as doc:
+        doc.set_null_date(null_date)
+        fill_by_typing(doc, SHEET, sf_layout, {**SF_VALUES, **SF_ANALYSES})
+        assert doc.get_string(SHEET, sf_layout.inputs["SF-1.2|date"].ref) == "15/11/2025"  # what the user sees
+        path = doc.save_as(tmp_path / "PIAO-2025-SF-Finanziario.xlsx", "xlsx")
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+    assert ('date1904="true"' in workbook or 'date1904="1"' in workbook) == (null_date.year == 1904), workbook
+    res = read_workbook(path, plan)
+    assert res.status == ACCEPTED, [str(f) for f in res.findings]
+    assert res.sectors["SF"].values["SF-1.2"]["date"] == date(2025, 11, 15)
+    c = consolidate([path], plan)
+    sf = next(s for s in c.sectors if s["code"] == "SF")
+    assert sf["score"] is not None

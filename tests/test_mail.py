@@ -105,7 +105,9 @@ def test_collect_from_local_mailboxes_leaves_them_unchanged(ws, tmp_path, sf_byt
     assert r.exit_code == 0, r.output
     assert _tree(source) == before
     items = json.loads(r.output)["items"]
-    assert [(i["sector"], i["outcome"]) for i in items] == [("SF", "nuovo"), ("SF", "duplicato")]
+    # the stranger's copy of the same file is judged again for its sender (a warning without --strict-sender)
+    assert [(i["sector"], i["outcome"]) for i in items] == [("SF", "nuovo"), ("SF", "nuovo")]
+    assert [f["code"] for f in items[1]["findings"]] == ["MAIL-SENDER"]
     saved = list((ws / "ricevuti").iterdir())
     assert len(saved) == 1 and saved[0].name.startswith("SF-") and ".." not in saved[0].name
     assert not (tmp_path / "etc").exists()
@@ -161,7 +163,8 @@ def test_hostile_messages_never_stop_collect(ws, tmp_path, sf_bytes):
     r = invoke(ws, "collect", str(tmp_path / "eml"), "--json")
     assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
     items = json.loads(r.output)["items"]
-    assert [i["outcome"] for i in items] == ["senza allegati", "senza allegati", "rifiutato"]
+    assert [i["outcome"] for i in items] == ["non letto", "senza allegati", "rifiutato"]
+    assert items[0]["findings"][0]["code"] == "MAIL-LIMIT"  # 12 forwards deep: over the limit, said, not dropped
     assert not list((ws / "ricevuti").iterdir())
 
 
@@ -236,17 +239,10 @@ def test_receipts_bounces_and_the_office_s_own_messages_are_not_returns(ws, tmp_
     none of them is a return (the sector would otherwise turn «da correggere»)."""
     from email.message import EmailMessage
 
-    from test_year import DATICERT
-
     assert invoke(ws, "send", "--settore", "SF").exit_code == 0
     sent_path = next((ws / "bozze").glob("*invio-SF*.eml"))
     sent = message_from_bytes(sent_path.read_bytes(), policy=policy.default)
-    receipt = pec_envelope(sent)  # the provider's envelope around the office's own message ...
-    payload = DATICERT.format(sender="ragioneria@example.invalid", to=SF_ADDR, subject="x", msgid="&lt;a@b&gt;")
-    for part in receipt.iter_attachments():
-        if part.get_filename() == "daticert.xml":
-            part.set_content(payload.replace('tipo="posta-certificata"', 'tipo="avvenuta-consegna"').encode(),
-                             maintype="application", subtype="xml", filename="daticert.xml")
+    receipt = pec_envelope(sent, tipo="avvenuta-consegna")  # the provider's receipt around the office's message
     bounce = EmailMessage()
     bounce["From"], bounce["To"], bounce["Subject"] = "MAILER-DAEMON@example.invalid", "x@example.invalid", "Undelivered"
     bounce.set_content("Delivery failed")
@@ -288,4 +284,6 @@ def test_pec_from_the_responsabile_s_certified_address(ws, tmp_path, sf_bytes):
     envelope.replace_header("Message-ID", "<opec21.altro@pec.example.invalid>")
     (tmp_path / "b.eml").write_bytes(envelope.as_bytes())
     r = invoke(ws, "collect", str(tmp_path / "b.eml"), "--json")
-    assert json.loads(r.output)["items"][0]["outcome"] == "duplicato"  # same file: stored once, not checked again
+    (item,) = json.loads(r.output)["items"]  # the same file from another certified sender: judged again for them
+    assert item["outcome"] == "nuovo" and [f["code"] for f in item["findings"]] == ["MAIL-SENDER"]
+    assert len(list((ws / "ricevuti").iterdir())) == 1  # stored once

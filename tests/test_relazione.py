@@ -327,3 +327,20 @@ def test_a_file_name_that_reorders_text_is_shown_escaped(plan, returned, tmp_pat
     text = _text(doc)
     assert "fattura\\u202excod.xlsx" in text
     assert not any(0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069 for ch in text)
+
+
+def test_noncharacters_from_a_cell_or_a_file_name_do_not_stop_the_relazione(plan, tmp_path):
+    """U+FFFE and U+FFFF (not allowed in XML) typed in an analysis cell or carried by a file name: the
+    Relazione is written, with U+FFFD in their place."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    av = sector_workbook(plan, plan.sector("AV"))
+    values = {k: 0.5 for k, c in av.sheets[1].inputs.items() if c.unit == "percent"}
+    values.update({k: "Scostamento \ufffe dovuto \uffff a carenza di personale." for k in av.sheets[1].inputs
+                   if k.endswith("|analisi")})
+    (folder / "AV\ufffe\uffff.xlsx").write_bytes(render(av, prefill=values))
+    (folder / "rotto\uffff.xlsx").write_bytes(b"not a workbook")
+    doc = Document(__import__("io").BytesIO(render_docx(results_of(consolidate([folder], plan)), plan)))
+    text = _text(doc)
+    assert "\ufffe" not in text and "\uffff" not in text
+    assert "rotto\ufffd.xlsx" in text

@@ -80,13 +80,14 @@ def test_bad_settings_are_a_usage_error_naming_the_file(ws, edit, message):
 
 
 def test_the_ledger_is_append_only(tmp_path):
-    with Ledger(tmp_path / "l.sqlite") as led:
+    with Ledger(tmp_path / "l.sqlite", create=True, identity={"comune": "Prova", "anno": "2025"}) as led:
         led.add_event("prova", a=1)
         led.add_message("out", "invio", day="2026-01-01", sector="SF", message_id="<x@y>")
         led.add_file("0" * 64, "ricevuto", tmp_path / "x.xlsx", 10, "SF")
         led.add_check("0" * 64, "x.xlsx", "x.xlsx", "SF", "accepted", [])
     db = sqlite3.connect(tmp_path / "l.sqlite")
-    for sql in ("DELETE FROM events", "UPDATE messages SET sector = 'SA'", "DELETE FROM files", "DELETE FROM checks"):
+    for sql in ("DELETE FROM events", "UPDATE messages SET sector = 'SA'", "DELETE FROM files", "DELETE FROM checks",
+                "UPDATE workspace SET value = 'Altro'", "DELETE FROM workspace"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute(sql)
     assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 1

@@ -16,11 +16,11 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
 from mailservers import Dovecot, SmtpServer
+from pec import DATICERT, signed_pec  # noqa: F401 (DATICERT: for the other mail tests)
 
 from piao_xls.cli import cli
 from piao_xls.forms.layout import sector_workbook, source_workbook
@@ -63,44 +63,10 @@ def mail(frm: str, subject: str, in_reply_to: str = "", attachments=(), inner: E
     return m
 
 
-DATICERT = """<?xml version="1.0" encoding="UTF-8"?>
-<postacert tipo="posta-certificata" errore="nessuno">
-  <intestazione>
-    <mittente>{sender}</mittente>
-    <destinatari tipo="certificato">{to}</destinatari>
-    <risposte>{sender}</risposte>
-    <oggetto>{subject}</oggetto>
-  </intestazione>
-  <dati>
-    <gestore-emittente>Gestore PEC di prova</gestore-emittente>
-    <data zona="+0100"><giorno>20/01/2026</giorno><ora>10:15:02</ora></data>
-    <identificativo>opec21.20260120101502.12345.67.1.1@pec.example.invalid</identificativo>
-    <msgid>{msgid}</msgid>
-  </dati>
-</postacert>
-"""
-
-
-def pec_envelope(original: EmailMessage, certified: str = "") -> EmailMessage:
-    """A certified-mail (PEC) envelope: the provider's message with daticert.xml and the original as postacert.eml.
-    ``certified``: the sender's PEC address (default: the original's From)."""
-    sender = certified or str(original["From"])
-    env = EmailMessage()
-    env["From"] = f'"Per conto di: {sender}" <posta-certificata@pec.example.invalid>'
-    env["To"] = OFFICE
-    env["Subject"] = f"POSTA CERTIFICATA: {original['Subject']}"
-    env["Message-ID"] = "<opec21.20260120101502.12345.67.1.1@pec.example.invalid>"
-    env["X-Trasporto"] = "posta-certificata"
-    env.set_content(f"Messaggio di posta certificata\nIl giorno 20/01/2026 alle ore 10:15:02 il messaggio "
-                    f"\"{original['Subject']}\" è stato inviato da \"{sender}\".")
-    fields = {k: escape(str(v)) for k, v in (("sender", sender), ("to", OFFICE), ("subject", original["Subject"]),
-                                             ("msgid", original["Message-ID"]))}
-    env.add_attachment(DATICERT.format(**fields).encode(), maintype="application",
-                       subtype="xml", filename="daticert.xml")
-    env.add_attachment(original, filename="postacert.eml")
-    env.add_attachment(b"0\x82\x01\x00fake-signature", maintype="application", subtype="pkcs7-signature",
-                       filename="smime.p7s")
-    return env
+def pec_envelope(original: EmailMessage, certified: str = "", tipo: str = "posta-certificata"):
+    """A certified-mail (PEC) envelope signed by a test provider (tests/pec.py): daticert.xml and the original as
+    postacert.eml. ``certified``: the sender's PEC address (default: the original's From)."""
+    return signed_pec(original, certified, tipo)
 
 
 def ledger(ws: Path) -> dict[str, list[dict]]:

@@ -136,6 +136,16 @@ CODES: dict[str, ErrorCode] = {c.code: c for c in (
               "a value that was not the one reported: not applied"),
     ErrorCode("MAIL-SENDER", "Mittente non previsto",
               "a returned file was sent by someone who is not the sector's Responsabile nor a delegate"),
+    ErrorCode("MAIL-FROM", "Mittente non determinabile",
+              "the From: header is missing, repeated, defective, encoded-only or ambiguous (a display name carrying "
+              "another address): the message has no sender, its files are set aside"),
+    ErrorCode("MAIL-PEC", "Busta PEC non certificata",
+              "a message that looks like a PEC envelope (daticert.xml, postacert.eml) whose structure or S/MIME "
+              "signature does not verify: read as an ordinary message from its From: address"),
+    ErrorCode("MAIL-LIMIT", "Messaggio oltre i limiti",
+              "a message over a limit (size, parts, nesting, attachments, forwards) is not opened; recorded"),
+    ErrorCode("MAIL-UNREADABLE", "Messaggio non leggibile",
+              "a message that could not be read or parsed; recorded, the other messages are read"),
 )}
 
 

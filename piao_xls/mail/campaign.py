@@ -15,14 +15,17 @@ from pathlib import Path
 
 from ..core.model import Plan
 from ..forms.layout import plan_workbooks
+from ..returns.reader import read_properties
+from ..sheetio.text import safe_filename
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Settings
-from ..workspace.year import parties, year_state
+from ..workspace.year import counted_checks, parties, year_state
 from .compose import form_message, reminder_message, reply_message
 
 SENT, DRAFTED, ALREADY, NO_ADDRESS, NO_FORM, WOULD = ("inviato", "bozza preparata", "già inviato",
                                                       "indirizzo mancante", "modulo mancante", "da inviare")
 BAD_ADDRESS = "indirizzo non valido"
+STALE_FORM = "modulo di un altro piano: eseguire «piao-xls generate»"
 
 
 def forms_by_party(settings: Settings, plan: Plan) -> dict[str, tuple[Path, str, str]]:
@@ -35,6 +38,15 @@ def forms_by_party(settings: Settings, plan: Plan) -> dict[str, tuple[Path, str,
         elif book.kind == "source":
             out[book.source] = (folder / book.filename, "source", book.source)
     return out
+
+
+def form_matches(path: Path, plan: Plan) -> bool:
+    """Was the form at ``path`` generated from ``plan`` (its fingerprint in the document properties)?"""
+    try:
+        props, _ = read_properties(path)
+    except Exception:
+        return False
+    return props.get("piao_fingerprint") == plan.fingerprint
 
 
 def _sha(path: Path) -> str:
@@ -64,6 +76,9 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
         if not path.is_file():
             act["outcome"] = NO_FORM
             continue
+        if not form_matches(path, plan):
+            act["outcome"] = STALE_FORM
+            continue
         sha = _sha(path)
         if not resend and any(m["sector"] == code and m["file_sha256"] == sha for m in sent):
             act["outcome"] = ALREADY
@@ -89,9 +104,8 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
     from ..sheetio.atomic import write_text_atomic
 
     today = today or date.today()
-    state = year_state(settings, plan, ledger)
-    received = {f["sha256"] for f in ledger.rows("files", "role IN ('ricevuto', 'rifiutato')")}
-    checks = [c for c in ledger.rows("checks") if c["file_sha256"] in received]
+    state = year_state(settings, plan, ledger)  # re-judged under the plan in force
+    checks = counted_checks(ledger)
     replies = ledger.rows("messages", "direction = 'out' AND kind = 'risposta'")
     actions = []
     for st in state:
@@ -114,7 +128,7 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         meta = json.loads(incoming[0]["meta"]) if incoming else {}
         subject = meta.get("original_subject") or f"PIAO {plan.year}"
         refers_to = meta.get("reply_to_id") or check["message_id"]
-        note = settings.folder("riscontri") / f"{Path(check['name']).stem}-riscontro.txt"
+        note = settings.folder("riscontri") / f"{safe_filename(Path(check['name']).stem, 80)}-riscontro.txt"
         write_text_atomic(note, check["feedback"])
         ledger.add_file(hashlib.sha256(check["feedback"].encode()).hexdigest(), "riscontro", note,
                         len(check["feedback"].encode()), st.code, note.name)

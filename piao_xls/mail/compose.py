@@ -6,6 +6,7 @@ Every message has a plain-text and an HTML body, and a Message-ID recorded in th
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -43,7 +44,7 @@ def _html(paragraphs: list[str]) -> str:
 def _message(settings: Settings, to: str, subject: str, paragraphs: list[str], draft: bool) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = settings.sender or settings.contact_email
-    msg["To"] = to
+    msg["To"] = one_line(to, 998)
     msg["Subject"] = " ".join(subject.split())  # a line break in a plan text must not break the header
     msg["Date"] = format_datetime(datetime.now(timezone.utc))
     msg["Message-ID"] = make_msgid(domain=_domain(settings))
@@ -84,9 +85,27 @@ def form_message(settings: Settings, plan, code: str, name: str, who: str, to: s
     return msg
 
 
+_MSG_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # a msg-id: printable ASCII but < and >, in angle brackets
+MAX_REFERENCES = 20
+
+
+def message_ids(text: str, limit: int = MAX_REFERENCES) -> list[str]:
+    """The message identifiers in a header from a message (In-Reply-To, References): nothing else of it (no
+    line break, no control character, no comment) goes into a header we write; the last ``limit`` kept."""
+    return _MSG_ID.findall(text or "")[-limit:]
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Text from a message made fit for a header: controls and line breaks as spaces, at most ``limit``."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text or "").split())[:limit]
+
+
 def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: str, references: str,
                   feedback: str, draft: bool) -> EmailMessage:
+    subject = one_line(subject)
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    ids = message_ids(in_reply_to, 1)
+    in_reply_to = ids[0] if ids else ""
     paras = [
         "Gentile Responsabile,",
         "grazie per l'invio. Il file ricevuto è stato verificato e richiede alcune correzioni, elencate qui sotto. "
@@ -99,7 +118,7 @@ def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: 
     msg = _message(settings, to, subject, paras, draft)
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
-        msg["References"] = " ".join(x for x in (references, in_reply_to) if x)
+        msg["References"] = " ".join([*(i for i in message_ids(references) if i != in_reply_to), in_reply_to])
     return msg
 
 

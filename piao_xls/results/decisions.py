@@ -120,6 +120,7 @@ def parse_decisions(text: str, plan: Plan, file: str = "<decisioni>") -> tuple[l
 def _validate(entries: list[_Entry | None], plan: Plan, file: str, findings: list[Finding]) -> list[Decision]:
     objectives = {o.id: (s, o) for s in plan.sectors for o in s.objectives}
     indicators = {i.id: (s, o, i) for s in plan.sectors for o in s.objectives for i in o.indicators}
+    sheets: dict[str, dict] = {}  # the input cells of each form, made when a correction needs them
     out: list[Decision] = []
     for n, e in enumerate(entries):
         if e is None:
@@ -185,8 +186,29 @@ def _validate(entries: list[_Entry | None], plan: Plan, file: str, findings: lis
             which = "new" if new is _BAD or new is None else "old"
             bad(f"valore '{which}' {item[which]!r} non valido per {iid} ({_UNIT_IT.get(unit, unit)})", which)
             continue
+        problem = _input_problem(plan, s, ind, name, new, sheets)
+        if problem:
+            bad(f"valore 'new' {item['new']!r} non valido per {iid}: {problem}", "new")
+            continue
         out.append(Decision(kind, s.code, o.id, iid, name, old, new, **common))
     return out
+
+
+def _input_problem(plan: Plan, sector, ind, name: str, value, sheets: dict) -> str | None:
+    """The reader's own check of the indicator's input cell (range, sign, date window): the error it would give
+    ``value`` typed in the form, or None."""
+    from ..forms.layout import sector_sheet, source_sheet
+    from ..returns.reader import validate_value
+
+    where = ind.source if ind.source in ("nucleo", "esterno") else sector.code
+    if where not in sheets:
+        sheets[where] = (source_sheet(plan, where) if where in ("nucleo", "esterno")
+                         else sector_sheet(plan, sector)).inputs
+    cell = sheets[where].get(f"{ind.id}|{name}")
+    if cell is None or cell.unit == "yes_no":
+        return None
+    _, error, _ = validate_value(value, cell, plan.year)
+    return error
 
 
 # a workbook of decisions: one sheet «Decisioni», a header row, one decision per row

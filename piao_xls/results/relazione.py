@@ -113,6 +113,7 @@ def _clean(text) -> str:
     characters that reorder text shown as escapes (as in every other output)."""
     s = "" if text is None else str(text)
     s = "".join(ch if ch in "\t\n" or (ord(ch) >= 32 and ch != "\x7f") else " " for ch in s)
+    s = s.replace("\ufffe", "\ufffd").replace("\uffff", "\ufffd")  # noncharacters XML 1.0 does not allow
     return shown_controls(s).encode("utf-8", "replace").decode("utf-8") if not s.isascii() else s
 
 
@@ -196,7 +197,7 @@ class _Doc:
         self.title = title
         self._footer(footer)
         props = self.doc.core_properties
-        props.title, props.author, props.language = title, "piao-xls", "it-IT"
+        props.title, props.author, props.language = _clean(title), "piao-xls", "it-IT"
         props.created = props.modified = document_time().replace(tzinfo=None)
         props.last_modified_by, props.revision = "piao-xls", 1
 

@@ -241,14 +241,16 @@ def read_properties(path) -> tuple[dict[str, str], str]:
 
 # --- value validation ------------------------------------------------------------------
 
-def _excel_date(serial: float) -> date:
-    return (datetime(1899, 12, 30) + timedelta(days=float(serial))).date()
+def _excel_date(serial: float, date1904: bool = False) -> date:
+    epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+    return (epoch + timedelta(days=float(serial))).date()
 
 
-def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str | None]:
+def validate_value(raw, cell: Cell, year: int, date1904: bool = False) -> tuple[object, str | None, str | None]:
     """(value, error message, warning message) for a raw cell value, per the input's unit.
 
-    The value is None when the cell is empty or invalid. Messages are Italian.
+    The value is None when the cell is empty or invalid. Messages are Italian. ``date1904``: a serial
+    number in a date cell counts days from 1904-01-01 (the workbook's date system).
     """
     unit = cell.unit or "text"
     v = cell.validation
@@ -281,7 +283,10 @@ def validate_value(raw, cell: Cell, year: int) -> tuple[object, str | None, str 
         elif isinstance(raw, date):
             d = raw
         elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            d = _excel_date(raw)
+            try:
+                d = _excel_date(raw, date1904)
+            except (OverflowError, ValueError):
+                return None, f"«{raw:g}» non è una data: inserire una data nel formato gg/mm/aaaa", None
         else:
             m = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*", str(raw))
             if not m:
@@ -711,7 +716,7 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
         if raw is not None:
             if type(raw) is not str or not raw.isspace():
                 filled += 1
-            value, err, warn = validate_value(raw, cell, year)
+            value, err, warn = validate_value(raw, cell, year, sheet.date1904)
             if err:
                 findings.append(Finding("WB-VALUE", ERROR, f"{printable(err)}. Atteso: {UNIT_IT[cell.unit or 'text']}.",
                                         file=file, sheet=layout.name, cell=a1(r, c)))

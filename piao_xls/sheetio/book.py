@@ -85,6 +85,7 @@ class SheetData:
     cells: dict[tuple[int, int], CellData] = field(default_factory=dict)  # (row, col) 0-based, inside the area
     outside: tuple[int, int] | None = None  # first non-empty cell outside the area
     parsed: bool = False  # False: the sheet was not asked for (only its name and visibility are known)
+    date1904: bool = False  # xlsx: the workbook counts dates from 1904-01-01 (<workbookPr date1904="1"/>)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class BookData:
     looks: dict[object, Look] = field(default_factory=dict)  # cell style -> look
     problems: list[tuple[str, str]] = field(default_factory=list)  # (Italian message, sheet name or "")
     parsed_parts: list[str] = field(default_factory=list)  # the parts read_book parsed
+    date1904: bool = False  # xlsx: serial numbers count days from 1904-01-01, not from 1899-12-30
 
     def sheet(self, name: str) -> SheetData | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -425,9 +427,12 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     sheets: list[tuple[str, str, str]] = []  # (name, state, r:id)
 
     def wb_start(tag, attrs):
-        if _local(tag) == "sheet":
+        local = _local(tag)
+        if local == "sheet":
             rid = next((v for k, v in attrs.items() if k.endswith(_SEP + "id") and k.startswith(_REL)), "")
             sheets.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
+        elif local == "workbookPr":
+            book.date1904 = _boolean(attrs.get("date1904", "0"))
 
     main = [t for k, t in package.rels.get("_rels/.rels", {}).values() if k.endswith("/officeDocument")]
     if main != ["xl/workbook.xml"]:
@@ -456,6 +461,7 @@ def _xlsx(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     used_parts: dict[str, str] = {}
     for name, state, rid in sheets:
         sheet = _add_sheet(book, keys, name, visible=state in ("visible", ""))
+        sheet.date1904 = book.date1904
         kind, part = rels.get(rid, ("", ""))
         if not kind.endswith("/worksheet") or part not in parts:
             book.problems.append((f"il foglio «{_shown(name)}» non rimanda a un foglio di lavoro del file "
@@ -606,7 +612,7 @@ def _xlsx_value(kind: str, raw, isbuf, style: int, dates, shared: list[str], r: 
                               "lo leggerebbero in modo diverso; file costruito ad arte o danneggiato")
             value = float(raw)
             if style in dates and 0 <= value < 2958466:
-                value = _serial_date(value)
+                value = _serial_date(value, sheet.date1904)
     elif kind == "s":
         if raw is not None:
             idx = raw.strip()
@@ -777,8 +783,12 @@ def _boolean(raw: str) -> bool:
         return t == "true"
 
 
-def _serial_date(serial: float):
-    d = datetime(1899, 12, 30) + timedelta(days=serial)
+EPOCH_1900 = datetime(1899, 12, 30)  # serial 0 as Excel (and LibreOffice) count in the 1900 date system
+EPOCH_1904 = datetime(1904, 1, 1)  # serial 0 in the 1904 date system (old Mac workbooks, a per-file setting)
+
+
+def _serial_date(serial: float, date1904: bool = False):
+    d = (EPOCH_1904 if date1904 else EPOCH_1900) + timedelta(days=serial)
     return d.date() if serial == int(serial) else d
 
 

@@ -1,6 +1,8 @@
-"""Text from an untrusted file, made safe to print: control characters escaped."""
+"""Text from an untrusted file or message, made safe to print (control characters escaped) and to name a file."""
 
 from __future__ import annotations
+
+import re
 
 # Characters that reorder the text after them (embeddings, overrides, isolates): shown, never obeyed.
 REORDERING = {i: f"\\u{i:04x}" for i in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
@@ -28,3 +30,18 @@ def printable(text: str) -> str:
     if any("\ud800" <= ch <= "\udfff" for ch in out):
         out = "".join(f"\\u{ord(ch):04x}" if "\ud800" <= ch <= "\udfff" else ch for ch in out)
     return out
+
+
+_UNSAFE_NAME = re.compile(r"[^\w.+-]+", re.ASCII)
+
+
+def safe_filename(text: str, limit: int = 80) -> str:
+    """A name from a message or a cell made safe for a file name: ASCII letters, digits, ``._+-``;
+    everything else (path separators, NUL, controls, spaces) becomes ``_``; no leading dot; at most
+    ``limit`` characters (the suffix kept). Never empty."""
+    name = _UNSAFE_NAME.sub("_", text).strip("._") or "file"
+    if len(name) > limit:
+        _, dot, suffix = name.rpartition(".")
+        keep = f".{suffix}" if dot and 0 < len(suffix) <= 8 else ""
+        name = name[: limit - len(keep)].rstrip("._") + keep
+    return name or "file"

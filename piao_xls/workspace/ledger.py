@@ -2,6 +2,11 @@
 
 Nothing is ever deleted or changed: triggers refuse DELETE and UPDATE on every table. The state of
 the year (``stato``) is computed from the latest rows.
+
+The ledger carries its schema version (``PRAGMA user_version``; older ledgers are migrated on opening, a
+newer one is refused) and the identity of its workspace (comune and year, in the ``workspace`` table). A
+ledger is created only when asked (``create=True``: ``init``, ``registro nuovo``); a missing ledger, or one
+of another workspace, is a :class:`LedgerError` with an Italian message saying how to restore it.
 """
 
 from __future__ import annotations
@@ -30,11 +35,26 @@ CREATE TABLE IF NOT EXISTS checks (
 CREATE INDEX IF NOT EXISTS files_sha ON files(sha256, role);
 CREATE INDEX IF NOT EXISTS messages_mid ON messages(message_id);
 """
-TABLES = ("events", "files", "messages", "checks")
+# schema version -> the statements that bring a ledger of the version before to it
+MIGRATIONS: dict[int, list[str]] = {
+    1: [SCHEMA, "CREATE TABLE IF NOT EXISTS workspace (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
+    2: ["ALTER TABLE checks ADD COLUMN plan_fingerprint TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX IF NOT EXISTS messages_file ON messages(file_sha256)"],
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+TABLES = ("events", "files", "messages", "checks", "workspace")
 
 
 class AppendOnly(Exception):
     pass
+
+
+class LedgerError(Exception):
+    """The ledger cannot be used: missing, of another workspace, newer than this program (Italian message)."""
+
+
+def _identity_text(identity: dict[str, str]) -> str:
+    return f"Comune di {identity.get('comune', '?')}, anno {identity.get('anno', '?')}"
 
 
 def now() -> str:
@@ -44,16 +64,69 @@ def now() -> str:
 class Ledger:
     """``with Ledger(path) as led: led.add_message(...)``; every ``add_*`` commits at once."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, create: bool = False, identity: dict[str, str] | None = None):
+        """Open the ledger at ``path`` (``create``: make it when missing). ``identity`` (comune, anno) is the
+        workspace's: stored in a ledger that has none, compared with the one a ledger has."""
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path)
-        self.db.row_factory = sqlite3.Row
-        self.db.executescript(SCHEMA)
+        if not create and (not self.path.is_file() or self.path.stat().st_size == 0):
+            raise LedgerError(f"il registro {self.path} non esiste: ogni invio, ricezione e verifica dell'anno è "
+                              "scritto lì. Ripristinarlo dalla copia di sicurezza dell'area di lavoro; solo se non "
+                              "esiste una copia, «piao-xls registro nuovo» crea un registro vuoto (tutti i moduli "
+                              "risulteranno non inviati e non ricevuti)")
+        try:
+            self.db = sqlite3.connect(self.path)
+            self.db.row_factory = sqlite3.Row
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise LedgerError(f"il registro {self.path} non è leggibile ({e}): ripristinarlo dalla copia di "
+                              "sicurezza dell'area di lavoro") from e
+        if identity:
+            self._identify(identity)
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise LedgerError(f"il registro {self.path} è stato scritto da una versione più recente di piao-xls "
+                              f"(schema {version}, questa versione legge fino allo schema {SCHEMA_VERSION}): "
+                              "aggiornare piao-xls")
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            with self.db:
+                for statement in MIGRATIONS[v]:
+                    if v == 2 and statement.startswith("ALTER") and "plan_fingerprint" in self._columns("checks"):
+                        continue
+                    self.db.executescript(statement) if ";" in statement else self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {v}")
         for t in TABLES:
             for op in ("DELETE", "UPDATE"):
                 self.db.execute(f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
                                 "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END")
         self.db.commit()
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+
+    @property
+    def version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def identity(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.db.execute("SELECT key, value FROM workspace ORDER BY key")}
+
+    def _identify(self, identity: dict[str, str]) -> None:
+        mine = self.identity()
+        if not mine:  # a new ledger, or one written before ledgers had an identity: it takes the workspace's
+            with self.db:
+                for k, v in sorted(identity.items()):
+                    self.db.execute("INSERT INTO workspace (key, value) VALUES (?, ?)", (k, str(v)))
+            return
+        differ = {k for k, v in identity.items() if k in mine and mine[k] != str(v)}
+        if differ:
+            self.db.close()
+            raise LedgerError(f"il registro {self.path} appartiene a un'altra area di lavoro ({_identity_text(mine)}"
+                              f", questa è {_identity_text({k: str(v) for k, v in identity.items()})}): "
+                              "spostarlo altrove e ripristinare il registro di questa area di lavoro dalla copia "
+                              "di sicurezza (oppure, se non esiste, «piao-xls registro nuovo»)")
 
     def __enter__(self) -> Ledger:
         return self
@@ -89,10 +162,10 @@ class Ledger:
                             meta=json.dumps(meta or {}, ensure_ascii=False, default=str))
 
     def add_check(self, file_sha256: str, path: str, name: str, sector: str, status: str, findings: list[dict],
-                  feedback: str = "", message_id: str = "", sender: str = "") -> int:
+                  feedback: str = "", message_id: str = "", sender: str = "", plan_fingerprint: str = "") -> int:
         return self._insert("checks", file_sha256=file_sha256, path=path, name=name, sector=sector, status=status,
                             findings=json.dumps(findings, ensure_ascii=False, default=str), feedback=feedback,
-                            message_id=message_id, sender=sender)
+                            message_id=message_id, sender=sender, plan_fingerprint=plan_fingerprint)
 
     # --- queries -----------------------------------------------------------------------
 
@@ -112,4 +185,4 @@ class Ledger:
                                (message_id, direction)).fetchone() is not None
 
     def counts(self) -> dict[str, int]:
-        return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
+        return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES if t != "workspace"}

@@ -20,8 +20,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 SETTINGS_NAME = "piao-xls.toml"
 LEDGER_NAME = "registro.sqlite"
-FOLDER_KEYS = ("moduli", "bozze", "ricevuti", "posta", "riscontri", "risultati")
-INPUT_FOLDERS = ("ricevuti", "posta")  # what arrives from outside
+FOLDER_KEYS = ("moduli", "bozze", "ricevuti", "rifiutati", "posta", "riscontri", "risultati")
+INPUT_FOLDERS = ("ricevuti", "rifiutati", "posta")  # what arrives from outside
 PLACEHOLDER_DOMAIN = "example.invalid"
 
 
@@ -282,7 +282,8 @@ def settings_text(plan, plan_rel: str, deadline: date) -> str:
               "[cartelle]",
               "# Sottocartelle dell'area di lavoro. I file ricevuti e quelli prodotti stanno sempre in cartelle",
               "# diverse.",
-              '# moduli: i moduli generati; bozze: i messaggi da inviare; ricevuti: gli allegati ricevuti;',
+              '# moduli: i moduli generati; bozze: i messaggi da inviare; ricevuti: gli allegati ricevuti che',
+              '# contano; rifiutati: gli allegati messi da parte (mittente non autorizzato o non determinabile);',
               '# posta: i messaggi ricevuti, così come sono arrivati; riscontri: le note di riscontro;',
               '# risultati: il riepilogo di fine anno.',
               ]
@@ -308,7 +309,15 @@ def init_workspace(target: str | Path, plan_path: Path, plan, deadline: date | N
     for k in FOLDER_KEYS:
         (root / k).mkdir(exist_ok=True)
     settings = load_settings(root)
+    from .ledger import Ledger
+
+    Ledger(settings.ledger_path, create=True, identity=ledger_identity(settings)).close()
     return settings
+
+
+def ledger_identity(settings: Settings) -> dict[str, str]:
+    """What identifies the workspace in its ledger: the comune and the year."""
+    return {"comune": settings.comune, "anno": str(settings.year)}
 
 
 def days_to(settings: Settings, today: date) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import ERROR, WARNING, Finding
@@ -46,7 +47,8 @@ def record_check(ledger: Ledger, plan: Plan, result: WorkbookResult, name: str, 
                  message_id: str = "", sender: str = "") -> None:
     """One check result in the ledger, with its Italian feedback note."""
     ledger.add_check(result.sha256, result.path, name, sector or party_of(result), result.status,
-                     [f.to_dict() for f in result.findings], feedback_text(result, plan), message_id, sender)
+                     [f.to_dict() for f in result.findings], feedback_text(result, plan), message_id, sender,
+                     plan.fingerprint)
 
 
 def check_file(ledger: Ledger, plan: Plan, path: Path, name: str = "", extra: list[Finding] | None = None,
@@ -126,6 +128,8 @@ class PartyState:
     status: str = "missing"
     file: str = ""
     last_reminder: str = ""
+    set_aside: list[dict] = field(default_factory=list)  # files kept aside: sender not authorised or unknown
+    not_read: list[dict] = field(default_factory=list)  # messages not opened: over a limit, unreadable
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -135,11 +139,39 @@ def _mine(field: str, code: str) -> bool:
     return code in field.split(",")
 
 
+MAIL_CODES = ("MAIL-SENDER", "MAIL-FROM", "MAIL-PEC")
+
+
+def counted_checks(ledger: Ledger) -> list[dict]:
+    """The checks of received files that count: not forms checked by hand, not files set aside."""
+    files = ledger.rows("files", "role IN ('ricevuto', 'rifiutato', 'scartato')")
+    received = {f["sha256"] for f in files if f["role"] != "scartato"}
+    aside = {f["path"] for f in files if f["role"] == "scartato"}
+    return [c for c in ledger.rows("checks") if c["file_sha256"] in received and c["path"] not in aside]
+
+
+def rejudge(ledger: Ledger, plan: Plan, check: dict) -> dict:
+    """The check of a received file under the plan in force: when ``check`` was made under another plan (or
+    before checks recorded their plan) and the file is still there, it is read again against ``plan`` and the
+    new check recorded (the findings about its message are kept). Returns the check in force."""
+    if check.get("plan_fingerprint") == plan.fingerprint or not check["path"] or not Path(check["path"]).is_file():
+        return check
+    old = [Finding(f["code"], f["severity"], f["message"], file=f.get("file") or "") for f in
+           json.loads(check["findings"] or "[]") if f.get("code") in MAIL_CODES]
+    res = with_extra(read_workbook(Path(check["path"]), plan), old)
+    record_check(ledger, plan, res, check["name"], check["sector"], check["message_id"], check["sender"])
+    return ledger.rows("checks", "id = (SELECT MAX(id) FROM checks)")[0]
+
+
 def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyState]:
-    """Per sector (and source): sent, received, the latest check's result, the last reminder."""
+    """Per sector (and source): sent, received, the latest check's result under the plan in force, the last
+    reminder, the files set aside and the messages not read."""
     messages = ledger.rows("messages")
-    received = {f["sha256"] for f in ledger.rows("files", "role IN ('ricevuto', 'rifiutato')")}
-    checks = [c for c in ledger.rows("checks") if c["file_sha256"] in received]  # not forms checked by hand
+    checks = counted_checks(ledger)
+    aside = {f["path"]: f for f in ledger.rows("files", "role = 'scartato'")}
+    aside_checks = [c for c in ledger.rows("checks") if c["path"] in aside]
+    counted = {(c["file_sha256"], c["sender"]) for c in checks}
+    latest: dict[int, dict] = {}
     out = []
     for code, name, who in parties(plan):
         st = PartyState(code, name, who, settings.address(code, plan))
@@ -151,24 +183,38 @@ def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyStat
             elif m["direction"] == "out" and m["kind"] == "sollecito":
                 st.last_reminder = m["at"]
             elif m["direction"] == "in" and m["file_sha256"]:
-                st.received_at, st.received_from = m["at"], m["sender"]
+                if (m["file_sha256"], m["sender"]) in counted:  # not a file set aside
+                    st.received_at, st.received_from = m["at"], m["sender"]
+            elif m["direction"] == "in":
+                meta = json.loads(m["meta"] or "{}")
+                if meta.get("not_read"):
+                    st.not_read.append({"at": m["at"], "sender": m["sender"], "subject": m["subject"],
+                                        "code": meta["not_read"],
+                                        "message": (meta.get("findings") or [{}])[0].get("message", "")})
         mine = [c for c in checks if _mine(c["sector"], code)]
-        if mine:  # the latest file decides (a corrected file follows a rejected one)
-            st.status, st.file = mine[-1]["status"], mine[-1]["name"]
+        if mine:  # the latest file decides (a corrected file follows a rejected one), under the plan in force
+            last = mine[-1]
+            if last["id"] not in latest:
+                latest[last["id"]] = rejudge(ledger, plan, last)
+            st.status, st.file = latest[last["id"]]["status"], latest[last["id"]]["name"]
+        st.set_aside = [{"at": c["at"], "sender": c["sender"], "file": c["name"], "path": c["path"]}
+                        for c in aside_checks if _mine(c["sector"], code)]
         out.append(st)
     return out
 
 
 def sender_finding(settings: Settings, plan: Plan, party: str, sender: str, strict: bool, file: str) -> Finding | None:
-    """A finding when ``sender`` is not allowed to return the workbook of ``party`` (None when it is)."""
+    """A finding when ``sender`` is not allowed to return the workbook of ``party`` (None when it is). A file
+    of several sectors needs a sender authorised for each of them."""
     if not party:
         return None
-    allowed = set()
-    for code in party.split(","):
-        allowed |= settings.authorized(code, plan)
-    if sender.lower() in allowed:
+    denied = [code for code in party.split(",") if not sender or sender.lower() not in settings.authorized(code, plan)]
+    if not denied:
         return None
+    allowed: set[str] = set()
+    for code in denied:
+        allowed |= settings.authorized(code, plan)
     who = ", ".join(sorted(allowed)) or "nessun indirizzo configurato"
     return Finding("MAIL-SENDER", ERROR if strict else WARNING,
-                   f"il file è stato inviato da {sender or 'mittente sconosciuto'}, che non è il Responsabile né un "
-                   f"delegato per {party} (indirizzi autorizzati: {who})", file=file)
+                   f"il file è stato inviato da {sender or 'un mittente non determinabile'}, che non è il Responsabile "
+                   f"né un delegato per {', '.join(denied)} (indirizzi autorizzati: {who})", file=file)
