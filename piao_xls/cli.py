@@ -5,7 +5,7 @@ it prints for a person is Italian (click's own messages too, through :data:`_CLI
 stay English. Exit codes are the same for the same situation in every command (:data:`EXIT_CODES`).
 ``--json`` always means "print the result as JSON on stdout"; ``--json-file FILE`` writes it to a file.
 Heavy modules (openpyxl, pandas, xlsxwriter) are imported inside the commands that need them,
-so that ``piao-xls --help`` and ``plan check`` start fast.
+so that ``piao-xls --help`` and ``piano verifica`` start fast.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .core import __version__
 OK, FINDINGS, USAGE, MAIL = 0, 1, 2, 3
 EXIT_CODES = {
     OK: "tutto in ordine",
-    FINDINGS: "esito negativo: file rifiutati o da correggere, errori trovati da plan check o plan import, "
+    FINDINGS: "esito negativo: file rifiutati o da correggere, errori trovati da piano verifica o piano importa, "
               "settori non valutati, indirizzi o moduli mancanti",
     USAGE: "errore d'uso: opzioni o argomenti errati, file mancanti, piano con errori, impostazioni non valide",
     MAIL: "errore di posta: server SMTP o IMAP non raggiungibile o che rifiuta l'accesso",
@@ -123,12 +123,36 @@ class _Command(click.Command):
 
 
 class _Group(click.Group):
+    """Commands have Italian names; the English names of earlier versions are kept as aliases, shown in
+    brackets in the list of commands (``piao-xls send`` is ``piao-xls invia``)."""
+
     command_class = _Command
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("options_metavar", "[OPZIONI]")
         kwargs.setdefault("subcommand_metavar", "COMANDO [ARGOMENTI]...")
         super().__init__(*args, **kwargs)
+        self.aliases: dict[str, str] = {}  # alias -> name
+
+    def alias(self, name: str, *aliases: str) -> None:
+        for a in aliases:
+            self.aliases[a] = name
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+    def format_commands(self, ctx: click.Context, formatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            also = [a for a, n in self.aliases.items() if n == name]
+            label = name + (f" ({', '.join(also)})" if also else "")
+            rows.append((label, cmd.get_short_help_str()))
+        if rows:
+            with formatter.section(_CLICK_IT.get("Commands", "Commands")):
+                formatter.write_dl(rows)
 
 
 _Group.group_class = _Group
@@ -160,13 +184,17 @@ def _settings(required: bool = False):
     root = find_workspace(start or Path.cwd())
     if root is None:
         if required:
-            raise UsageProblem("nessuna area di lavoro trovata in questa cartella né in quelle superiori: "
-                               "crearla con «piao-xls init»")
+            from .workspace.settings import no_workspace_message
+
+            raise UsageProblem(no_workspace_message(Path(start or Path.cwd())))
         return None
     try:
-        return load_settings(root)
+        settings = load_settings(root)
     except WorkspaceError as e:
         raise UsageProblem(str(e)) from e
+    for w in settings.warnings:  # never ignored silently
+        click.echo(f"Attenzione: {settings.settings_file}: {w}", err=True)
+    return settings
 
 
 def _ledger(settings):
@@ -193,7 +221,7 @@ def _plan_path(plan: str | None, settings=None) -> Path:
 
 
 def _load_plan_or_exit(plan: str | None, settings=None):
-    """Load a plan; on errors print them and exit 2 (a usage error for every command but `plan check`)."""
+    """Load a plan; on errors print them and exit 2 (a usage error for every command but `piano verifica`)."""
     from .plan.load import check_plan
 
     path = _plan_path(plan, settings)
@@ -202,7 +230,7 @@ def _load_plan_or_exit(plan: str | None, settings=None):
         for f in findings:
             if f.severity == "error":
                 click.echo(str(f).replace(": error ", ": errore ", 1), err=True)
-        click.echo(f"Errore: il piano {path} contiene errori: correggerlo (piao-xls plan check {path})", err=True)
+        click.echo(f"Errore: il piano {path} contiene errori: correggerlo (piao-xls piano verifica {path})", err=True)
         raise click.exceptions.Exit(USAGE)
     return p
 
@@ -235,20 +263,23 @@ def cli(ctx: click.Context, directory: str | None) -> None:
 
     \b
     L'anno dell'ufficio finanziario:
-      piao-xls init PIAO-2025               # l'area di lavoro del comune e dell'anno
-      piao-xls generate                     # i moduli per i Responsabili
-      piao-xls send                         # un messaggio per Responsabile, modulo allegato
-      piao-xls collect                      # gli allegati ricevuti: salvati e verificati
+      piao-xls crea PIAO-2025               # l'area di lavoro del comune e dell'anno
+      piao-xls genera                       # i moduli per i Responsabili
+      piao-xls invia                        # un messaggio per Responsabile, modulo allegato
+      piao-xls raccogli                     # gli allegati ricevuti (posta, .msg, cartelle)
       piao-xls stato                        # chi ha inviato, chi manca, chi deve correggere
-      piao-xls reply                        # le correzioni, in risposta ai messaggi
-      piao-xls remind                       # i solleciti, vicino alla scadenza
-      piao-xls consolidate                  # il riepilogo di fine anno per il Nucleo
+      piao-xls rispondi                     # le correzioni, in risposta ai messaggi
+      piao-xls sollecita                    # i solleciti, vicino alla scadenza
+      piao-xls consolida                    # il riepilogo di fine anno per il Nucleo
       piao-xls relazione                    # la bozza della Relazione sulla Performance
     \b
     Il piano:
-      piao-xls plan template -o piano.xlsx  # un piano nuovo: compilare la cartella, poi
-      piao-xls plan import piano.xlsx       #   leggerla in piano.yaml
-      piao-xls plan check                   # verificare il piano
+      piao-xls piano modello -o piano.xlsx  # un piano nuovo: compilare la cartella, poi
+      piao-xls piano importa piano.xlsx     #   leggerla in piano.yaml
+      piao-xls piano verifica               # verificare il piano
+    \b
+    I nomi inglesi dei comandi (init, generate, send, collect, status, reply, remind,
+    check, consolidate, plan check/template/import/export) restano validi.
     """
     ctx.ensure_object(dict)
     ctx.obj["dir"] = directory
@@ -257,17 +288,17 @@ def cli(ctx: click.Context, directory: str | None) -> None:
 # --- plan ---------------------------------------------------------------------------------
 
 
-@cli.group()
+@cli.group("piano")
 def plan() -> None:
     """Lavorare con i file del piano.
 
     \b
     Esempio:
-      piao-xls plan check templates/truccazzano-2025.yaml --verbose
+      piao-xls piano verifica templates/truccazzano-2025.yaml --verbose
     """
 
 
-@plan.command("check")
+@plan.command("verifica")
 @click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.option("-v", "--verbose", is_flag=True, help="Mostra come è stato interpretato ogni obiettivo.")
@@ -278,7 +309,7 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool) -> None:
 
     \b
     Esempio:
-      piao-xls plan check --json
+      piao-xls piano verifica --json
     """
     from .plan.load import check_plan
     from .plan.report import plan_summary, plan_summary_text
@@ -307,7 +338,7 @@ def _refuse_overwrite(path: Path, force: bool, ours: str = "") -> None:
     raise UsageProblem(f"{path} esiste già; usare --force per sovrascriverlo")
 
 
-@plan.command("template")
+@plan.command("modello")
 @click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
               help="La cartella di lavoro del piano da scrivere.")
 @click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
@@ -315,11 +346,11 @@ def plan_template(output: str, force: bool) -> None:
     """Scrive una cartella di lavoro del piano vuota, da compilare con Excel o LibreOffice.
 
     Un foglio per tabella (Ente, Settori, Uffici, Personale, Attività, Obiettivi, Modalità,
-    Indicatori, Punteggio) con elenchi a discesa e messaggi di aiuto; si rilegge con `plan import`.
+    Indicatori, Punteggio) con elenchi a discesa e messaggi di aiuto; si rilegge con `piano importa`.
 
     \b
     Esempio:
-      piao-xls plan template -o piano.xlsx
+      piao-xls piano modello -o piano.xlsx
     """
     from .plan.planbook import template_bytes
     from .sheetio.atomic import write_bytes_atomic
@@ -327,23 +358,23 @@ def plan_template(output: str, force: bool) -> None:
     out = Path(output)
     _refuse_overwrite(out, force)
     write_bytes_atomic(out, template_bytes())
-    click.echo(f"scritto {out}; compilarlo, poi eseguire: piao-xls plan import {out}")
+    click.echo(f"scritto {out}; compilarlo, poi eseguire: piao-xls piano importa {out}")
 
 
-@plan.command("import")
+@plan.command("importa")
 @click.argument("book", metavar="CARTELLA", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
               help="Il file del piano (YAML) da scrivere. Predefinito: CARTELLA con estensione .yaml.")
-@click.option("--force", is_flag=True, help="Sovrascrive un file del piano esistente non scritto da `plan import`.")
+@click.option("--force", is_flag=True, help="Sovrascrive un file del piano esistente non scritto da `piano importa`.")
 def plan_import(book: str, output: str | None, force: bool) -> None:
-    """Legge una cartella di lavoro del piano in un file YAML, con le verifiche di `plan check`.
+    """Legge una cartella di lavoro del piano in un file YAML, con le verifiche di `piano verifica`.
 
     Le segnalazioni indicano foglio e cella. Mostra come sarà valutato ogni obiettivo (come
-    `plan check --verbose`). Codice di uscita 1, e nessun file scritto, se ci sono errori.
+    `piano verifica --verbose`). Codice di uscita 1, e nessun file scritto, se ci sono errori.
 
     \b
     Esempio:
-      piao-xls plan import piano.xlsx -o piano.yaml
+      piao-xls piano importa piano.xlsx -o piano.yaml
     """
     from .plan.planbook import IMPORT_HEADER, check_book, plan_to_yaml
     from .plan.planfile import parse_plan
@@ -365,17 +396,17 @@ def plan_import(book: str, output: str | None, force: bool) -> None:
     click.echo(f"scritto {out} (impronta {p.fingerprint[:16]})")
 
 
-@plan.command("export")
+@plan.command("esporta")
 @click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
               help="La cartella di lavoro del piano da scrivere.")
 @click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
 def plan_export(plan_file: str | None, output: str, force: bool) -> None:
-    """Scrive un piano come cartella di lavoro del piano, già compilata (l'inverso di `plan import`).
+    """Scrive un piano come cartella di lavoro del piano, già compilata (l'inverso di `piano importa`).
 
     \b
     Esempio:
-      piao-xls plan export templates/truccazzano-2025.yaml -o piano.xlsx
+      piao-xls piano esporta templates/truccazzano-2025.yaml -o piano.xlsx
     """
     from .plan.planbook import check_book, export_bytes
     from .sheetio.atomic import write_bytes_atomic
@@ -394,13 +425,14 @@ def plan_export(plan_file: str | None, output: str, force: bool) -> None:
 # --- the workspace ------------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command("crea")
 @click.argument("directory", metavar="[CARTELLA]", required=False, default=".",
                 type=click.Path(file_okay=False))
 @click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False, exists=True),
               help="Il piano da usare (viene copiato nell'area di lavoro). Predefinito: il piano incluso.")
-@click.option("--scadenza", "deadline", default=None, metavar="AAAA-MM-GG",
-              help="Termine di restituzione dei moduli. Predefinito: 31 gennaio dell'anno dopo il piano.")
+@click.option("--scadenza", "deadline", default=None, metavar="GG/MM/AAAA",
+              help="Termine di restituzione dei moduli (31/01/2026 oppure 2026-01-31). Predefinito: 31 gennaio "
+                   "dell'anno dopo il piano.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def init(directory: str, plan_file: str | None, deadline: str | None, as_json: bool) -> None:
     """Crea l'area di lavoro di un comune e di un anno.
@@ -411,16 +443,20 @@ def init(directory: str, plan_file: str | None, deadline: str | None, as_json: b
 
     \b
     Esempio:
-      piao-xls init PIAO-2025 --plan piano.yaml --scadenza 2026-01-31
+      piao-xls crea PIAO-2025 --plan piano.yaml --scadenza 2026-01-31
     """
-    from .workspace.settings import WorkspaceError, init_workspace
+    from .workspace.settings import WorkspaceError, check_new_workspace, init_workspace, parse_day
 
     when = None
     if deadline:
         try:
-            when = date.fromisoformat(deadline)
+            when = parse_day(deadline)
         except ValueError as e:
-            raise UsageProblem(f"--scadenza: «{deadline}» non è una data AAAA-MM-GG") from e
+            raise UsageProblem(f"--scadenza: {e}") from e
+    try:
+        check_new_workspace(directory)  # before the plan is read: nothing written inside or around another
+    except WorkspaceError as e:
+        raise UsageProblem(str(e)) from e
     path = _plan_path(plan_file)
     p = _load_plan_or_exit(str(path))
     try:
@@ -435,7 +471,7 @@ def init(directory: str, plan_file: str | None, deadline: str | None, as_json: b
     click.echo(f"creata l'area di lavoro {s.root} (Comune di {s.comune}, anno {s.year}, scadenza "
                f"{s.deadline:%d/%m/%Y})")
     click.echo(f"completare {s.settings_file} con gli indirizzi dei Responsabili e i dati della posta, poi: "
-               "piao-xls generate")
+               "piao-xls genera")
 
 
 def _when(iso: str) -> str:
@@ -462,17 +498,20 @@ def stato(as_json: bool) -> None:
     Esempio:
       piao-xls stato --json
     """
-    from .workspace.year import STATUS_IT, year_state
+    from .mail.campaign import changed_since_sent, resend_hint
+    from .workspace.year import HOW_IT, STATUS_IT, year_state
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
     with _ledger(s) as led:
         state = year_state(s, p, led)
+        changed = changed_since_sent(s, p, led)
         led.add_event("stato")
         counts = led.counts()
     if as_json:
         _print_json({"comune": s.comune, "year": s.year, "deadline": s.deadline.isoformat(),
-                     "parties": [st.to_dict() for st in state], "ledger": counts})
+                     "parties": [{**st.to_dict(), "address_changed": changed.get(st.code)} for st in state],
+                     "ledger": counts})
     else:
         click.echo(f"Comune di {s.comune} — PIAO {s.year} — scadenza {s.deadline:%d/%m/%Y}")
         for st in state:
@@ -480,13 +519,18 @@ def stato(as_json: bool) -> None:
             sent = f"{_when(st.sent_at)} a {st.sent_to}" + (" (bozza)" if st.sent_how == "bozze" else "") \
                 if st.sent_at else "non ancora"
             click.echo(f"         inviato: {sent}")
-            got = f"{_when(st.received_at)} da {st.received_from}" if st.received_at else "nulla"
+            how = HOW_IT.get(st.received_how, st.received_how)
+            got = (f"{_when(st.received_at)}" + (f" da {st.received_from}" if st.received_from else "") +
+                   (f", {how}" if how else "")) if st.received_at else "nulla"
             click.echo(f"         ricevuto: {got}" + (f" ({st.file})" if st.file else ""))
+            if st.code in changed and st.status == "missing":
+                c = changed[st.code]
+                click.echo(f"         attenzione: inviato a {c['sent_to']}, ma ora l'indirizzo è {c['now']}; "
+                           f"{resend_hint(st.code)}")
             click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
 
 
-cli.add_command(stato, "status")
 
 
 def _password(server, what: str) -> str | None:
@@ -525,6 +569,8 @@ def _show_actions(actions: list[dict], as_json: bool, empty: str) -> None:
     for a in actions:
         click.echo(f"{a['code']:8} {a['outcome']:28} {a['to'] or '-'}" + (f"  {Path(a['file']).name}" if a.get("file")
                                                                           else ""))
+        for problem in a.get("problems", []):
+            click.echo(f"         {problem}")
 
 
 def _run_mail(settings, via, job):
@@ -537,7 +583,7 @@ def _run_mail(settings, via, job):
         raise MailProblem(str(e)) from e
 
 
-@cli.command()
+@cli.command("invia")
 @click.option("--dry-run", is_flag=True, help="Mostra che cosa andrebbe a chi, senza inviare né scrivere nulla.")
 @click.option("--resend", is_flag=True, help="Invia di nuovo anche i moduli già inviati.")
 @click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
@@ -553,13 +599,17 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
 
     \b
     Esempio:
-      piao-xls send --dry-run
+      piao-xls invia --dry-run
     """
-    from .mail.campaign import BAD_ADDRESS, NO_ADDRESS, NO_FORM
+    from .mail.campaign import REFUSED, UnknownParty, check_parties
     from .mail.campaign import send as run
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
+    try:
+        check_parties(p, only)  # before any connection or draft
+    except UnknownParty as e:
+        raise UsageProblem(str(e)) from e
     actions = (_run_mail(s, "bozze" if dry_run else via,
                          lambda t, led: run(s, p, led, t, dry_run=dry_run, resend=resend, only=only)))
     if not dry_run:  # a dry run writes nothing, not even to the ledger
@@ -567,10 +617,14 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     _show_actions(actions, as_json, "nessun destinatario")
     if not dry_run and not as_json and any(a["outcome"] == "bozza preparata" for a in actions):
         click.echo(f"bozze in {s.folder('bozze')}: aprirle con Outlook o Thunderbird e inviarle")
-    sys.exit(FINDINGS if any(a["outcome"] in (NO_ADDRESS, NO_FORM, BAD_ADDRESS) for a in actions) else OK)
+    refused = [a for a in actions if a["outcome"] in REFUSED]
+    if refused and not as_json:
+        click.echo(f"{_it(len(refused), 'destinatario', 'destinatari')} da sistemare prima dell'invio: nulla è stato "
+                   f"inviato {'loro' if len(refused) > 1 else 'a questo destinatario'}")
+    sys.exit(FINDINGS if refused else OK)
 
 
-@cli.command()
+@cli.command("raccogli")
 @click.argument("source", metavar="[ORIGINE]", required=False, type=click.Path(exists=True))
 @click.option("--strict-sender", is_flag=True,
               help="Rifiuta (invece di segnalare) un file inviato da chi non è il Responsabile né un delegato.")
@@ -582,37 +636,42 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
     senza ORIGINE si legge la casella IMAP delle impostazioni, in sola lettura (nessun messaggio
     viene segnato come letto). Messaggi inoltrati e buste PEC (daticert.xml, postacert.eml) vengono
     aperti fino all'allegato originale. Ogni allegato passa per gli stessi controlli di sicurezza di
-    `check` prima di essere salvato, con un nome sicuro e unico, una sola volta; il mittente viene
+    `controlla` prima di essere salvato, con un nome sicuro e unico, una sola volta; il mittente viene
     confrontato con il Responsabile del settore e i suoi delegati. Codice di uscita 1 se un nuovo
     file è rifiutato.
 
     \b
     Esempio:
-      piao-xls collect --strict-sender
+      piao-xls raccogli --strict-sender
     """
     from .mail.collect import collect as run
-    from .mail.collect import imap_messages, local_messages
+    from .mail.collect import imap_messages
+    from .mail.sources import SourceError, read_local
     from .mail.transport import MailError
     from .workspace.year import STATUS_IT
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
+    skipped: list = []
     try:
         if source:
-            messages = local_messages(Path(source))
+            messages, skipped = read_local(Path(source))
         else:
             with _ledger(s) as led:
                 messages = imap_messages(s.imap, _password(s.imap, "IMAP"), lambda mid: led.has_message(mid, "in"))
     except MailError as e:
         raise MailProblem(str(e)) from e
-    except (OSError, ValueError) as e:
-        raise UsageProblem(f"{source}: impossibile leggere i messaggi ({e})") from e
+    except (SourceError, OSError, ValueError) as e:
+        from .sheetio.oserrors import os_reason
+
+        raise UsageProblem(f"{source}: {e if not isinstance(e, OSError) else os_reason(e)}") from e
     with _ledger(s) as led:
         got = run(s, p, led, messages, strict_sender=strict_sender)
         led.add_event("collect", source=source or f"imap://{s.imap.host}/{s.imap.folder}", messages=len(messages),
                       new=sum(1 for c in got if c.outcome == "nuovo"))
     if as_json:
-        _print_json({"messages": len(messages), "items": [c.to_dict() for c in got]})
+        _print_json({"messages": len(messages), "items": [c.to_dict() for c in got],
+                     "skipped": [k.to_dict() for k in skipped]})
     else:
         for c in got:
             esito = f" — {STATUS_IT.get(c.status, c.status)}" if c.status else ""
@@ -621,12 +680,22 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
             for f in c.findings:
                 where = f"'{f['sheet']}'!{f['cell']}" if f.get("sheet") and f.get("cell") else ""
                 click.echo(f"  {_severity(f['severity'])} {f['code']} {where}: {f['message']}")
-        click.echo(f"{len(messages)} messaggi letti, {sum(1 for c in got if c.outcome == 'nuovo')} file nuovi")
+        for k in skipped:
+            click.echo(f"-        ignorato: {_printable(k.path)}: {k.reason}")
+        new = sum(1 for c in got if c.outcome == "nuovo")
+        click.echo(f"{_it(len(messages), 'messaggio o file letto', 'messaggi o file letti')}, "
+                   f"{_it(new, 'file nuovo', 'file nuovi')}" + (f", {_it(len(skipped), 'file ignorato', 'file ignorati')}"
+                                                              if skipped else ""))
+        if not messages and source:
+            click.echo(f"nessun messaggio e nessun modulo in {source}: raccogli legge file .xlsx o .ods salvati a "
+                       "mano, messaggi .eml o .msg (Outlook), file mbox e cartelle Maildir")
+        elif new:
+            click.echo("per vedere a che punto è l'anno: piao-xls stato")
     new = [c for c in got if c.outcome in ("nuovo", "rifiutato")]
     sys.exit(FINDINGS if any(c.status == "rejected" for c in new) else OK)
 
 
-@cli.command()
+@cli.command("rispondi")
 @click.option("--dry-run", is_flag=True, help="Mostra a chi si risponderebbe, senza inviare né scrivere nulla.")
 @click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
@@ -638,7 +707,7 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
 
     \b
     Esempio:
-      piao-xls reply --via smtp
+      piao-xls rispondi --via smtp
     """
     from .mail.campaign import reply as run
 
@@ -650,7 +719,7 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
     _show_actions(actions, as_json, "nessun modulo da correggere")
 
 
-@cli.command()
+@cli.command("sollecita")
 @click.option("--oggi", "today", default=None, metavar="AAAA-MM-GG", help="La data di oggi (per prove). "
               "Predefinito: la data del sistema.")
 @click.option("--dry-run", is_flag=True, help="Mostra chi verrebbe sollecitato, senza inviare né scrivere nulla.")
@@ -664,7 +733,7 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
 
     \b
     Esempio:
-      piao-xls remind --dry-run
+      piao-xls sollecita --dry-run
     """
     from .mail.campaign import remind as run
 
@@ -686,7 +755,7 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
 # --- forms and returns ---------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command("genera")
 @click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Cartella; i file vanno in OUTPUT/<anno>/. Predefinito: la cartella moduli dell'area di lavoro, "
@@ -706,7 +775,7 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
 
     \b
     Esempio:
-      piao-xls generate -o output/
+      piao-xls genera -o output/
     """
     import functools
     import hashlib
@@ -718,6 +787,9 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     target = out_dir or (str(s.folder("moduli")) if s is not None else "output")
+    if s is None and not out_dir and not as_json:
+        click.echo(f"fuori da un'area di lavoro: i moduli vanno in {Path(target).resolve() / str(p.year)} "
+                   "(per un'area di lavoro: piao-xls crea; per un'altra cartella: -o CARTELLA)", err=True)
     try:
         written = run(p, target, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
     except RefuseOverwrite as e:
@@ -739,7 +811,7 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
 
 
 def decisions_option(f):
-    """--decisions FILE, shared by `consolidate` and `relazione`."""
+    """--decisions FILE, shared by `consolida` and `relazione`."""
     return click.option("--decisions", "decisions_file", default=None, type=click.Path(exists=True, dir_okay=False),
                         help="Le decisioni del Nucleo: YAML, o una cartella di lavoro con il foglio «Decisioni» "
                              "(neutralizzare un obiettivo, dichiarare non applicabile un indicatore, correggere un "
@@ -759,7 +831,7 @@ def _severity(sev: str) -> str:
     return SEVERITY_IT.get(sev, sev)
 
 
-@cli.command()
+@cli.command("controlla")
 @click.argument("paths", metavar="PERCORSO...", nargs=-1, required=True, type=click.Path(exists=True))
 @plan_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
@@ -770,13 +842,13 @@ def _severity(sev: str) -> str:
 def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None, jobs: int) -> None:
     """Verifica i moduli restituiti: identità, manomissioni, ogni valore, campi obbligatori.
 
-    PERCORSO sono file o cartelle (lette con le sottocartelle, come per `consolidate`). In un'area
+    PERCORSO sono file o cartelle (lette con le sottocartelle, come per `consolida`). In un'area
     di lavoro l'esito va nel registro. Codice di uscita 0 quando ogni file è accettato (anche con
     avvisi), 1 altrimenti.
 
     \b
     Esempio:
-      piao-xls check ricevuti/ --feedback riscontri/
+      piao-xls controlla ricevuti/ --feedback riscontri/
     """
     from .core.gcpause import paused_gc
     from .returns.batch import expand_paths, read_all
@@ -815,7 +887,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     sys.exit(FINDINGS if any(r.status == REJECTED for r in results) else OK)
 
 
-@cli.command()
+@cli.command("consolida")
 @click.argument("paths", metavar="[PERCORSO]...", nargs=-1, required=False, type=click.Path(exists=True))
 @plan_option
 @click.option("-o", "--output", "summary", default=None, type=click.Path(dir_okay=False),
@@ -847,7 +919,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     \b
     Esempio:
-      piao-xls consolidate ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
+      piao-xls consolida ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
     """
     from .results.consolidate import consolidate as run
     from .results.export import to_json_dict, write_csv, write_csv_excel, write_json
@@ -901,7 +973,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 @click.argument("paths", nargs=-1, type=click.Path(exists=True), metavar="[PERCORSO]...")
 @plan_option
 @click.option("--results", "results_file", type=click.Path(exists=True, dir_okay=False),
-              help="Usa il JSON dei risultati scritto da «consolidate --json-file» invece di leggere i PERCORSI.")
+              help="Usa il JSON dei risultati scritto da «consolida --json-file» invece di leggere i PERCORSI.")
 @decisions_option
 @click.option("--prefer-newest", is_flag=True,
               help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
@@ -915,7 +987,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
               prefer_newest: bool, docx_file: str | None, no_pdf: bool, jobs: int) -> None:
     """Scrive la bozza del capitolo sulla performance della Relazione sulla Performance (.docx e .pdf).
 
-    Dai moduli restituiti nei PERCORSI (come «consolidate»; in un'area di lavoro, predefinita la
+    Dai moduli restituiti nei PERCORSI (come «consolida»; in un'area di lavoro, predefinita la
     cartella dei file ricevuti) o dal JSON di un consolidamento (--results): il metodo, il quadro
     d'insieme, una tabella e un grafico per settore, le decisioni, le anomalie e le fonti. Il PDF è
     convertito da LibreOffice senza interfaccia.
@@ -932,11 +1004,14 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     p = _load_plan_or_exit(plan_file, s)
     if not paths and not results_file and s is not None:
         paths = (str(s.folder("ricevuti")),)
-    if bool(paths) == bool(results_file):
-        raise click.UsageError("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results, non entrambi")
+    if not paths and not results_file:
+        raise UsageProblem("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results FILE.json "
+                           "(fuori da un'area di lavoro non c'è una cartella predefinita)")
+    if paths and results_file:
+        raise UsageProblem("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results, non entrambi")
     if results_file and decisions_file:
         raise click.UsageError("con --results le decisioni sono quelle già applicate nel consolidamento: "
-                               "rieseguire consolidate con --decisions")
+                               "rieseguire consolida con --decisions")
     try:
         if results_file:
             data = load_results(results_file, p)
@@ -1009,6 +1084,22 @@ class _Progress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+
+
+cli.alias("crea", "init")
+cli.alias("genera", "generate")
+cli.alias("invia", "send")
+cli.alias("raccogli", "collect")
+cli.alias("stato", "status")
+cli.alias("rispondi", "reply")
+cli.alias("sollecita", "remind")
+cli.alias("controlla", "check")
+cli.alias("consolida", "consolidate")
+cli.alias("piano", "plan")
+plan.alias("verifica", "check")
+plan.alias("modello", "template")
+plan.alias("importa", "import")
+plan.alias("esporta", "export")
 
 
 def main() -> None:

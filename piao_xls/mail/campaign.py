@@ -18,11 +18,70 @@ from ..forms.layout import plan_workbooks
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Settings
 from ..workspace.year import parties, year_state
-from .compose import form_message, reminder_message, reply_message
+from .compose import form_message, reminder_message, reply_message, with_tag
 
 SENT, DRAFTED, ALREADY, NO_ADDRESS, NO_FORM, WOULD = ("inviato", "bozza preparata", "già inviato",
                                                       "indirizzo mancante", "modulo mancante", "da inviare")
 BAD_ADDRESS = "indirizzo non valido"
+PLACEHOLDER = "indirizzo di esempio"
+CHANGED = "indirizzo cambiato"
+REFUSED = (NO_ADDRESS, NO_FORM, BAD_ADDRESS, PLACEHOLDER, CHANGED)  # outcomes that need the clerk (exit 1)
+
+
+class UnknownParty(ValueError):
+    """``--settore`` names no sector of the plan (Italian message with the codes known)."""
+
+
+def check_parties(plan: Plan, only: tuple[str, ...]) -> None:
+    """Raise :class:`UnknownParty` when a code of ``only`` is no party of the plan, naming the closest."""
+    import difflib
+
+    codes = [code for code, _, _ in parties(plan)]
+    for code in only:
+        if code in codes:
+            continue
+        near = difflib.get_close_matches(code, codes, n=1, cutoff=0.5) or [
+            c for c in codes if c.lower() == code.lower()]
+        hint = f" (forse «{near[0]}»?)" if near else ""
+        raise UnknownParty(f"--settore {code}: nessun settore con questo codice nel piano{hint}; i codici sono: "
+                           f"{', '.join(codes)}")
+
+
+def address_problems(settings: Settings, plan: Plan, code: str) -> tuple[str, list[str]]:
+    """(outcome, Italian reasons) when the address of ``code`` cannot be used; ("", []) when it can."""
+    from ..workspace.settings import address_problem
+
+    entries = settings.recipients(code, plan)
+    if not entries:
+        return NO_ADDRESS, [f"manca l'indirizzo di {code}: indicarlo in {settings.settings_file.name}, sezione "
+                            "[indirizzi]"]
+    problems = [p for p in (address_problem(e) for e in entries) if p]
+    if not problems:
+        return "", []
+    return (PLACEHOLDER if all("di esempio" in p for p in problems) else BAD_ADDRESS), problems
+
+
+def _addresses(text: str) -> set[str]:
+    from ..workspace.settings import split_addresses
+
+    return {(parseaddr(a)[1] or a).lower() for a in split_addresses(text)}
+
+
+def changed_since_sent(settings: Settings, plan: Plan, ledger: Ledger) -> dict[str, dict]:
+    """Parties whose address changed after their form was last sent: code -> {"sent_to", "now", "at"}."""
+    last: dict[str, dict] = {}
+    for m in ledger.rows("messages", "direction = 'out' AND kind = 'invio'"):
+        last[m["sector"]] = m
+    out = {}
+    for code, m in last.items():
+        now = settings.address(code, plan)
+        if now and _addresses(now) != _addresses(m["recipient"]):
+            out[code] = {"sent_to": m["recipient"], "now": now, "at": m["at"]}
+    return out
+
+
+def resend_hint(code: str) -> str:
+    return f"per inviarlo al nuovo indirizzo: piao-xls invia --resend --settore {code}"
 
 
 def forms_by_party(settings: Settings, plan: Plan) -> dict[str, tuple[Path, str, str]]:
@@ -49,24 +108,34 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
          only: tuple[str, ...] = (), today: date | None = None) -> list[dict]:
     today = today or date.today()
     forms = forms_by_party(settings, plan)
+    check_parties(plan, only)
     sent = ledger.rows("messages", "direction = 'out' AND kind = 'invio'")
+    changed = changed_since_sent(settings, plan, ledger)
     actions = []
     for code, name, who in parties(plan):
         if only and code not in only:
             continue
-        to = settings.address(code, plan)
+        to = ", ".join(settings.recipients(code, plan))
         path, kind, source = forms[code]
-        act = {"code": code, "to": to, "file": str(path), "message_id": "", "outcome": ""}
+        act = {"code": code, "to": to, "file": str(path), "message_id": "", "outcome": "", "problems": []}
         actions.append(act)
-        if not to or "@" not in parseaddr(to)[1]:
-            act["outcome"] = NO_ADDRESS if not to else BAD_ADDRESS
+        outcome, problems = address_problems(settings, plan, code)
+        if outcome:  # caught before anything goes out
+            act["outcome"], act["problems"] = outcome, problems
             continue
         if not path.is_file():
             act["outcome"] = NO_FORM
+            act["problems"] = [f"modulo {path.name} non ancora generato: eseguire «piao-xls genera»"]
             continue
         sha = _sha(path)
         if not resend and any(m["sector"] == code and m["file_sha256"] == sha for m in sent):
-            act["outcome"] = ALREADY
+            if code in changed:
+                c = changed[code]
+                act["outcome"] = CHANGED
+                act["problems"] = [f"il modulo è stato inviato a {c['sent_to']}, ma ora l'indirizzo è {c['now']}: "
+                                   f"non è ancora arrivato al nuovo indirizzo; {resend_hint(code)}"]
+            else:
+                act["outcome"] = ALREADY
             continue
         if dry_run:
             act["outcome"] = WOULD
@@ -112,7 +181,7 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
             continue
         incoming = ledger.rows("messages", "direction = 'in' AND message_id = ?", check["message_id"])
         meta = json.loads(incoming[0]["meta"]) if incoming else {}
-        subject = meta.get("original_subject") or f"PIAO {plan.year}"
+        subject = with_tag(plan, st.code, meta.get("original_subject") or f"PIAO {plan.year}")
         refers_to = meta.get("reply_to_id") or check["message_id"]
         note = settings.folder("riscontri") / f"{Path(check['name']).stem}-riscontro.txt"
         write_text_atomic(note, check["feedback"])
@@ -129,6 +198,31 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
     return actions
 
 
+def thread_of(ledger: Ledger, code: str, sent: list[dict]) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for a new message to ``code`` in the thread of the year.
+
+    The drafts' Message-IDs are ours, but the mail client may give a draft a new one when it sends it: the
+    Responsabile's messages then refer to the Message-ID actually sent (In-Reply-To, References), and
+    their own Message-ID certainly exists in their mailbox. So the newest message received from ``code``
+    is answered when there is one, and References carries every identifier known for the thread.
+    """
+    ours = [m["message_id"] for m in sent if m["sector"] == code and m["message_id"]]
+    refs = list(ours)
+    latest = ""
+    for m in ledger.rows("messages", "direction = 'in'"):
+        if code not in m["sector"].split(","):
+            continue
+        seen = [x for x in f"{m['in_reply_to']} {json.loads(m['meta'] or '{}').get('references', '')}".split()
+                if x.startswith("<")]
+        refs += seen
+        if m["message_id"]:
+            refs.append(m["message_id"])
+            latest = m["message_id"]
+    unique = list(dict.fromkeys(refs))[-20:]  # oldest first, as References is ordered
+    first = latest or (ours[-1] if ours else "")
+    return first, unique if first else []
+
+
 def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: date | None = None,
            dry_run: bool = False) -> list[dict]:
     """A reminder to each party whose workbook is missing or still to correct, from ``remind_days_before``
@@ -143,10 +237,12 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
     for st in year_state(settings, plan, ledger):
         if st.status not in ("missing", "rejected"):
             continue
-        act = {"code": st.code, "to": st.address, "file": "", "message_id": "", "outcome": ""}
+        to = ", ".join(settings.recipients(st.code, plan))
+        act = {"code": st.code, "to": to, "file": "", "message_id": "", "outcome": "", "problems": []}
         actions.append(act)
-        if not st.address:
-            act["outcome"] = NO_ADDRESS
+        outcome, problems = address_problems(settings, plan, st.code)
+        if outcome:  # caught before anything goes out
+            act["outcome"], act["problems"] = outcome, problems
             continue
         if ledger.rows("messages", "direction = 'out' AND kind = 'sollecito' AND day = ? AND sector = ?",
                        today.isoformat(), st.code):
@@ -157,13 +253,13 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
             continue
         path = forms.get(st.code, (None,))[0]
         attach = path if st.status == "missing" and path is not None and path.is_file() else None
-        first = next((m["message_id"] for m in reversed(sent) if m["sector"] == st.code), "")
+        first, refs = thread_of(ledger, st.code, sent)
         label = st.name if st.code in ("nucleo", "esterno") else f"il settore {st.code} – {st.name}"
-        msg = reminder_message(settings, plan, st.code, label, st.who, st.address, today, st.status, attach, first,
-                               draft=transport.name == "bozze")
+        msg = reminder_message(settings, plan, st.code, label, st.who, to, today, st.status, attach, first,
+                               draft=transport.name == "bozze", references=" ".join(refs))
         location = transport.deliver(msg, f"{today.isoformat()}-sollecito-{st.code}")
         ledger.add_message("out", "sollecito", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
-                           recipient=st.address, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
+                           recipient=to, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
                            in_reply_to=first, file_sha256=_sha(attach) if attach else "", transport=transport.name,
                            location=location)
         act["file"] = str(attach or "")

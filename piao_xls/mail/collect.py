@@ -2,7 +2,8 @@
 original attachment, pass every workbook through the guard, save it once under a safe name, check it.
 
 Sources: an IMAP folder (EXAMINE and BODY.PEEK: read-only, nothing marked as read), a Maildir, an mbox
-file, a folder of ``.eml`` files (or one ``.eml`` file). ``.msg`` files are not supported.
+file, a folder of ``.eml`` files (or one ``.eml`` file); Outlook ``.msg`` files and workbooks saved by hand
+come through :mod:`.sources` as messages too (transport ``msg``, ``cartella``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from ..sheetio.safeopen import Limits, UnsafeFile, open_package, parse_xml
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Server, Settings
 from ..workspace.year import check_file, record_check, sender_finding
+from .compose import party_of_tag
 from .transport import MailError, tls_context
 
 MAX_DEPTH = 5  # forwards inside forwards
 MAX_MESSAGE = 64 * 1024 * 1024  # bytes: a message with a 20 MB workbook (the guard's cap) is ~27 MB in base64
+HAND = "cartella"  # the transport of a workbook saved by hand (no sender to check, no message to keep)
 SPREADSHEET_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.ms-excel"}
 
@@ -39,7 +42,7 @@ SPREADSHEET_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetm
 @dataclass
 class RawMessage:
     data: bytes
-    transport: str  # imap, maildir, mbox, eml
+    transport: str  # imap, maildir, mbox, eml, msg, cartella
     origin: str  # where it was read from
 
 
@@ -257,6 +260,12 @@ def _party_of_props(props: dict) -> str:
     return props.get("piao_sectors", "")
 
 
+def party_of_subject(plan: Plan, subject: str) -> str:
+    """The party named by the tag of the office's subjects ("[PIAO-2025 SF]"), kept by every mail client in a
+    reply or a forward even when it gives the sent message a new Message-ID; "" when there is none."""
+    return party_of_tag(plan, subject)
+
+
 def _party_of_sender(settings: Settings, plan: Plan, sender: str) -> str:
     codes = [s.code for s in plan.sectors] + ["nucleo", "esterno"]
     return ",".join(c for c in codes if sender and sender in settings.authorized(c, plan))
@@ -301,7 +310,8 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
                        raw_sha, mid)
     if done:
         return [Collected(raw.origin, done[0]["sender"], subject, outcome="già raccolto")]
-    write_bytes_atomic(settings.folder("posta") / f"{today.isoformat()}-{raw_sha[:16]}.eml", raw.data)
+    if raw.transport != HAND:
+        write_bytes_atomic(settings.folder("posta") / f"{today.isoformat()}-{raw_sha[:16]}.eml", raw.data)
     try:
         opened = open_message(msg)
     except Exception as e:  # a hostile message is recorded, never a traceback
@@ -321,7 +331,8 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
         in_reply_to=str(msg.get("In-Reply-To", "") or ""), transport=raw.transport, location=raw.origin,
         raw_sha256=raw_sha)
     if opened.skip or not opened.attachments:
-        ledger.add_message("in", "ricevuto", sector=_party_of_sender(settings, plan, opened.sender),
+        ledger.add_message("in", "ricevuto", sector=party_of_subject(plan, subject)
+                           or _party_of_sender(settings, plan, opened.sender),
                            meta={**base_meta, "skipped": opened.skip}, **common)
         return [Collected(raw.origin, opened.sender, subject, outcome=opened.skip or "senza allegati")]
     out = []
@@ -338,7 +349,7 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
         try:
             package = open_package(att.data, att.filename, limits)  # the guard, before anything is saved
         except UnsafeFile as u:
-            party = _party_of_sender(settings, plan, opened.sender)
+            party = party_of_subject(plan, subject) or _party_of_sender(settings, plan, opened.sender)
             res = WorkbookResult(att.filename, sha256=sha, size=len(att.data),
                                  findings=[Finding(u.code, ERROR, u.message, file=att.filename)])
             ledger.add_file(sha, "rifiutato", "", len(att.data), party, att.filename)
@@ -352,14 +363,16 @@ def _collect_one(settings, plan, ledger, raw: RawMessage, strict: bool, today: d
             props, _ = read_properties(package)
         except Exception:
             props = {}
-        party = _party_of_props(props) or _party_of_sender(settings, plan, opened.sender)
+        party = (_party_of_props(props) or party_of_subject(plan, subject)
+                 or _party_of_sender(settings, plan, opened.sender))
         suffix = ".ods" if package.kind == "ods" else ".xlsx"
         name = f"{_safe(party)}-{today.strftime('%Y%m%d')}-{sha[:12]}{suffix}"
         path = settings.folder("ricevuti") / name
         write_bytes_atomic(path, att.data)
         ledger.add_file(sha, "ricevuto", path, len(att.data), party, att.filename)
         ledger.add_message("in", "ricevuto", sector=party, file_sha256=sha, meta=meta, **common)
-        extra = sender_finding(settings, plan, party, opened.sender, strict, str(path))
+        extra = None if raw.transport == HAND else sender_finding(settings, plan, party, opened.sender, strict,
+                                                                  str(path))
         if extra and any(sender_finding(settings, plan, party, a, strict, str(path)) is None for a in opened.also):
             extra = None  # PEC: the certified address is not the usual one, the original From is
         res = check_file(ledger, plan, path, name, [extra] if extra else [], party, mid, opened.sender)

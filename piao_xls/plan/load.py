@@ -6,6 +6,8 @@ from pathlib import Path
 
 from ..core.errors import ERROR, Finding, PlanError
 from ..core.model import Plan
+from ..sheetio.filekind import plan_advice, sniff_file
+from ..sheetio.oserrors import os_reason
 from .planbook import check_book
 from .planfile import bundled_plan_path, parse_plan
 
@@ -14,12 +16,20 @@ def check_plan(path: str | Path, read: list | None = None) -> tuple[Plan | None,
     """Read and validate a plan file: YAML, or a plan workbook (.xlsx, .ods; see planbook.py).
     ``read`` receives (indicator, place) for every target read, even when the plan has errors."""
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+    try:
+        kind = sniff_file(path)
+    except OSError as e:
+        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {os_reason(e)}",
+                              file=str(path))]
+    if kind not in ("text", "xlsx", "ods"):  # a PDF, a Word file, an .xls...: say what it is, and what to do
+        return None, [Finding("PLAN-YAML", ERROR, plan_advice(kind), file=str(path))]
+    if kind in ("xlsx", "ods") or path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
         return check_book(path, read=read)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {e}", file=str(path))]
+        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {os_reason(e)}",
+                              file=str(path))]
     return parse_plan(text, str(path), read=read)
 
 

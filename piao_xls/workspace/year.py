@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from .settings import Settings
 
 STATUS_IT = {ACCEPTED: "accettato", ACCEPTED_WITH_WARNINGS: "accettato con avvisi", REJECTED: "da correggere",
              "missing": "mancante"}
+#: how a return came in (the ledger's ``transport``, or PEC), as ``stato`` says it
+HOW_IT = {"imap": "dalla casella IMAP", "maildir": "da una cartella Maildir", "mbox": "da un file mbox",
+          "eml": "da un messaggio .eml", "msg": "da un messaggio di Outlook (.msg)", "cartella": "file salvato a mano",
+          "pec": "per PEC"}
 SOURCE_NAMES = {"nucleo": "Nucleo di Valutazione", "esterno": "Fonti esterne"}
 
 
@@ -65,6 +70,7 @@ class PartyState:
     sent_how: str = ""
     received_at: str = ""
     received_from: str = ""
+    received_how: str = ""  # how the latest return came in: imap, maildir, mbox, eml, msg, cartella, pec
     status: str = "missing"
     file: str = ""
     last_reminder: str = ""
@@ -94,6 +100,7 @@ def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyStat
                 st.last_reminder = m["at"]
             elif m["direction"] == "in" and m["file_sha256"]:
                 st.received_at, st.received_from = m["at"], m["sender"]
+                st.received_how = "pec" if (json.loads(m["meta"] or "{}").get("pec") or {}) else m["transport"]
         mine = [c for c in checks if _mine(c["sector"], code)]
         if mine:  # the latest file decides (a corrected file follows a rejected one)
             st.status, st.file = mine[-1]["status"], mine[-1]["name"]
