@@ -166,10 +166,10 @@ def test_hostile_messages_never_stop_collect(ws, tmp_path, sf_bytes):
     assert not list((ws / "ricevuti").iterdir())
 
 
-def test_msg_files_are_refused_with_a_clear_message(ws, tmp_path):
-    (tmp_path / "a.msg").write_bytes(b"\xd0\xcf\x11\xe0")
+def test_a_file_that_is_not_a_message_is_named_in_italian(ws, tmp_path):
+    (tmp_path / "a.msg").write_bytes(b"\xd0\xcf\x11\xe0")  # four bytes: not even an OLE file
     r = invoke(ws, "collect", str(tmp_path / "a.msg"))
-    assert r.exit_code == 2 and ".msg" in r.output and ".eml" in r.output
+    assert r.exit_code == 2 and "formato non riconosciuto" in r.output and ".xlsx" in r.output, r.output
 
 
 def test_reply_and_remind_as_drafts(ws, tmp_path, plan):

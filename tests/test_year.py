@@ -319,3 +319,6 @@ def test_imap_with_implicit_tls_a_named_folder_and_a_wrong_password(tmp_path, pl
         (item,) = json.loads(r.output)["items"]
         assert (item["sector"], item["outcome"], item["status"]) == ("SF", "nuovo", "accepted")
         assert dovecot.snapshot("Moduli PIAO") == before
+        state = {p["code"]: p for p in json.loads(runner.invoke(cli, ["-C", str(ws), "stato", "--json"]).output)["parties"]}
+        assert (state["SF"]["status"], state["SF"]["received_how"]) == ("accepted", "imap")
+        assert state["SA"]["status"] == "missing"

@@ -10,6 +10,7 @@ opened as for ``.eml``). When Outlook kept the Internet headers of a received me
 from __future__ import annotations
 
 import contextlib
+import logging
 from email import message_from_string, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
@@ -111,6 +112,8 @@ def read_msg(path: str | Path) -> EmailMessage:
         import extract_msg
     except ImportError as e:  # pragma: no cover - a dependency of the package
         raise MsgError("per leggere i file .msg di Outlook serve il pacchetto extract-msg") from e
+    # extract-msg logs every property it does not know at WARNING: English noise for the clerk, not findings
+    logging.getLogger("extract_msg").setLevel(logging.ERROR)
     try:
         msg = extract_msg.openMsg(str(path), delayAttachments=False)
     except Exception as e:  # a damaged file, or an OLE file that is not a message
