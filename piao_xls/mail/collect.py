@@ -25,6 +25,7 @@ from ..core.errors import ERROR, Finding
 from ..core.model import Plan
 from ..returns.reader import WORKBOOK_SUFFIXES, WorkbookResult, read_properties
 from ..sheetio.atomic import write_bytes_atomic
+from ..sheetio.oserrors import os_reason
 from ..sheetio.safeopen import Limits, UnsafeFile, open_package, parse_xml
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Server, Settings
@@ -83,7 +84,8 @@ def imap_messages(server: Server, password: str | None, known=lambda message_id:
             if server.security == "starttls":
                 conn.starttls(ssl_context=tls_context(server))
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as e:
-        raise MailError(f"impossibile collegarsi al server IMAP {server.host}:{server.port} ({e})") from e
+        why = os_reason(e) if isinstance(e, OSError) else str(e)
+        raise MailError(f"impossibile collegarsi al server IMAP {server.host}:{server.port}: {why}") from e
     out = []
     try:
         try:
