@@ -595,7 +595,10 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
 
     Un messaggio per destinatario, in italiano, con la scadenza, che cosa compilare e a chi chiedere,
     e il modulo giusto in allegato. Un modulo già inviato non viene inviato di nuovo senza --resend.
-    Ogni messaggio è registrato con il suo Message-ID. Codice di uscita 1 se manca un indirizzo o un modulo.
+    Ogni messaggio è registrato con il suo Message-ID. Più indirizzi per un settore si scrivono
+    "a@comune.it; b@comune.it". Nulla parte verso un indirizzo di esempio (@example.invalid) o non
+    valido; se l'indirizzo è cambiato dopo l'invio lo dice, con il comando per inviare di nuovo.
+    Codice di uscita 1 se un indirizzo o un modulo manca o non va, 2 per un settore sconosciuto.
 
     \b
     Esempio:
@@ -632,9 +635,11 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
 def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
     """Raccoglie i moduli compilati dalla posta, li salva e li verifica.
 
-    ORIGINE è una cartella Maildir, un file mbox, una cartella di file .eml o un file .eml;
-    senza ORIGINE si legge la casella IMAP delle impostazioni, in sola lettura (nessun messaggio
-    viene segnato come letto). Messaggi inoltrati e buste PEC (daticert.xml, postacert.eml) vengono
+    ORIGINE è un modulo .xlsx o .ods salvato a mano, un messaggio di Outlook (.msg) o un .eml,
+    un file mbox, una cartella Maildir, oppure una cartella (anche condivisa, con le sottocartelle)
+    di moduli e messaggi; gli altri file (PDF, Word, .xls, immagini, archivi) sono elencati con che
+    cosa sono e che cosa fare. Senza ORIGINE si legge la casella IMAP delle impostazioni, in sola
+    lettura (nessun messaggio viene segnato come letto). Messaggi inoltrati e buste PEC (daticert.xml, postacert.eml) vengono
     aperti fino all'allegato originale. Ogni allegato passa per gli stessi controlli di sicurezza di
     `controlla` prima di essere salvato, con un nome sicuro e unico, una sola volta; il mittente viene
     confrontato con il Responsabile del settore e i suoi delegati. Codice di uscita 1 se un nuovo
@@ -642,6 +647,7 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
 
     \b
     Esempio:
+      piao-xls raccogli allegati/
       piao-xls raccogli --strict-sender
     """
     from .mail.collect import collect as run
@@ -676,7 +682,8 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
         for c in got:
             esito = f" — {STATUS_IT.get(c.status, c.status)}" if c.status else ""
             via = {"pec": " (PEC)", "inoltro": " (inoltrato)"}.get(c.via, "")
-            click.echo(f"{c.sector or '-':8} {c.outcome}{esito}: {c.filename or c.subject} da {c.sender or '?'}{via}")
+            who = f"da {c.sender}" if c.sender else "(file salvato a mano)" if c.filename else "da mittente sconosciuto"
+            click.echo(f"{c.sector or '-':8} {c.outcome}{esito}: {c.filename or c.subject} {who}{via}")
             for f in c.findings:
                 where = f"'{f['sheet']}'!{f['cell']}" if f.get("sheet") and f.get("cell") else ""
                 click.echo(f"  {_severity(f['severity'])} {f['code']} {where}: {f['message']}")

@@ -226,7 +226,7 @@ def test_the_whole_year(tmp_path, plan):
         # collecting again downloads nothing already collected and changes nothing
         rows = len(ledger(ws)["messages"])
         again = json.loads(run("collect", "--json", code=0).output)
-        assert again == {"messages": 0, "items": []} and len(ledger(ws)["messages"]) == rows
+        assert again == {"messages": 0, "items": [], "skipped": []} and len(ledger(ws)["messages"]) == rows
         assert dovecot.snapshot() == before
 
         # --- stato

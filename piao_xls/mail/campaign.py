@@ -132,8 +132,8 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
             if code in changed:
                 c = changed[code]
                 act["outcome"] = CHANGED
-                act["problems"] = [f"il modulo è stato inviato a {c['sent_to']}, ma ora l'indirizzo è {c['now']}: "
-                                   f"non è ancora arrivato al nuovo indirizzo; {resend_hint(code)}"]
+                act["problems"] = [f"il modulo è stato inviato a {c['sent_to']}, ma ora l'indirizzo è {c['now']}, "
+                                   f"che non l'ha ancora ricevuto; {resend_hint(code)}"]
             else:
                 act["outcome"] = ALREADY
             continue
