@@ -934,6 +934,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     if csv_dir and csv_excel_dir and Path(csv_dir).resolve() == Path(csv_excel_dir).resolve():
         raise UsageProblem("--csv e --csv-excel scrivono file con gli stessi nomi: indicare due cartelle diverse")
+    _refuse_other_kind(decisions_file, "--decisions", ("text", "xlsx", "ods"),
+                       "le decisioni del Nucleo (un file YAML o una cartella di lavoro con il foglio «Decisioni»)")
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     if not paths:
@@ -971,6 +973,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
             click.echo(f"{sec['code']:4} {score:>12}  {sec['status']}")
         errors = sum(1 for f in c.findings if f["severity"] == "error")
         _echo_decisions(c)
+        _echo_skipped(c.skipped)
         click.echo(f"{len(c.results)} file letti, {len(c.skipped)} ignorati, {errors} segnalazioni di errore; "
                    f"riepilogo: {out}")
     sys.exit(OK if c.ok else FINDINGS)
@@ -1007,6 +1010,10 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     from .results.consolidate import consolidate as run
     from .results.relazione import RelazioneError, load_results, results_of, write_relazione
 
+    _refuse_other_kind(results_file, "--results", ("text",),
+                       "il JSON dei risultati: scriverlo con «piao-xls consolida --json-file risultati.json»")
+    _refuse_other_kind(decisions_file, "--decisions", ("text", "xlsx", "ods"),
+                       "le decisioni del Nucleo (un file YAML o una cartella di lavoro con il foglio «Decisioni»)")
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     if not paths and not results_file and s is not None:
@@ -1037,6 +1044,20 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     click.echo(f"scritto {docx}" + (f" e {pdf}" if pdf else " (PDF non richiesto)"))
 
 
+def _refuse_other_kind(path: str | None, option: str, allowed: tuple[str, ...], what: str) -> None:
+    """Exit 2 when ``path`` is a PDF, a Word file, an image... instead of ``what``: say what it is."""
+    if not path:
+        return
+    from .sheetio.filekind import describe, sniff_file
+
+    try:
+        kind = sniff_file(path)
+    except OSError:
+        return  # the command's own reading says why
+    if kind not in allowed:
+        raise UsageProblem(f"{option} {path}: il file è {describe(kind)}, non {what}")
+
+
 def _results_folder(plan) -> Path:
     """Outside a workspace, results go next to the forms but never among them: output/<year>-risultati/
     (a later «consolidate output/<year>» must not read the summary back as a returned form)."""
@@ -1053,6 +1074,20 @@ def _echo_decisions(c) -> None:
         click.echo(f"{_it(applied, 'decisione del Nucleo applicata', 'decisioni del Nucleo applicate')}, "
                    f"{_it(refused, 'non applicata', 'non applicate')} (DEC-INVALID); "
                    f"{_it(plan, 'obiettivo escluso', 'obiettivi esclusi')} dal piano stesso (nessun target misurabile)")
+
+
+def _echo_skipped(skipped) -> None:
+    """What each file left out is (a PDF, a Word file...), with what to do."""
+    from .sheetio.filekind import form_advice, sniff_file
+
+    for path in skipped[:50]:
+        try:
+            why = form_advice(sniff_file(path))
+        except OSError as e:
+            from .sheetio.oserrors import os_reason
+
+            why = os_reason(e)
+        click.echo(f"{_printable(str(path))}: ignorato: {why}")
 
 
 def _it(n: int, one: str, many: str) -> str:

@@ -146,6 +146,12 @@ OUTSIDE = [  # run in a folder that holds the workspace PIAO-2025/ and the files
     ("plan-import-pdf", ["piano", "importa", "PIAO-2025.pdf"], 1, "il file è un documento PDF"),
     ("generate-pdf", ["genera", "PIAO-2025.pdf"], 2, "il file è un documento PDF"),
     ("relazione-nothing", ["relazione", "--no-pdf"], 2, "oppure --results FILE.json"),
+    ("relazione-results-pdf", ["relazione", "--results", "PIAO-2025.pdf", "--no-pdf"], 2,
+     "il file è un documento PDF, non il JSON dei risultati"),
+    ("relazione-decisions-word", ["relazione", "PIAO-2025", "--decisions", "piano.docx", "--no-pdf"], 2,
+     "il file è un documento Word, non le decisioni del Nucleo"),
+    ("consolidate-decisions-image", ["consolida", "PIAO-2025", "--decisions", "foto.jpg"], 2,
+     "il file è un'immagine JPEG"),
 ]
 
 
