@@ -181,3 +181,34 @@ def test_replies_and_reminders_thread_when_the_client_gave_the_draft_a_new_messa
     refs = str(reminder["References"]).split()
     assert sent_id in refs and draft["Message-ID"] in refs and refs[-1] == broken["Message-ID"]
     assert "[PIAO-2025 SF]" in reminder["Subject"]
+
+
+OUTLOOK = Path(__file__).parent / "fixtures" / "outlook"
+
+
+def test_real_outlook_files_are_read_and_recorded(ws, tmp_path):
+    from piao_xls.mail.outlook import read_msg
+
+    received = read_msg(OUTLOOK / "example_received_regular.msg")  # with the Internet headers Outlook kept
+    assert received["From"] == "Mike Farman <mike.farman@alfresco.com>"
+    assert received["Subject"] == "This is a test message please ignore"
+    assert received["Message-ID"] == "<27350255.35521263227107828.JavaMail.root@zimbra.alfresco.com>"
+    (gif,) = list(received.iter_attachments())
+    assert gif.get_filename() == "alfresco.gif" and len(gif.get_payload(decode=True)) == 16174
+    master = read_msg(OUTLOOK / "58214_with_attachment.msg")  # a message attached to a message
+    (part,) = list(master.iter_attachments())
+    assert part.get_content_type() == "message/rfc822"
+    assert part.get_payload()[0]["Subject"] == "Test mail attachment"
+    folder = tmp_path / "outlook"
+    folder.mkdir()
+    for f in OUTLOOK.glob("*.msg"):
+        (folder / f.name).write_bytes(f.read_bytes())
+    r = invoke(ws, "raccogli", str(folder), "--json")
+    assert r.exit_code == 0, r.output
+    assert [i["outcome"] for i in json.loads(r.output)["items"]] == ["senza allegati", "senza allegati"]
+    with Ledger(ws / "registro.sqlite") as led:
+        rows = led.rows("messages", "direction = 'in'")
+    assert {(m["transport"], m["sender"], m["message_id"]) for m in rows} == {
+        ("msg", "mike.farman@alfresco.com", "<27350255.35521263227107828.JavaMail.root@zimbra.alfresco.com>"),
+        ("msg", "bertrand.beyssac@c6.eu", "<003c01d0cf76$96c2be20$c4483a60$@c6.eu>")}
+    assert not list((ws / "ricevuti").iterdir())
