@@ -689,14 +689,14 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
                 click.echo(f"  {_severity(f['severity'])} {f['code']} {where}: {f['message']}")
         for k in skipped:
             click.echo(f"-        ignorato: {_printable(k.path)}: {k.reason}")
-        new = sum(1 for c in got if c.outcome == "nuovo")
+        fresh = sum(1 for c in got if c.outcome == "nuovo")
         click.echo(f"{_it(len(messages), 'messaggio o file letto', 'messaggi o file letti')}, "
-                   f"{_it(new, 'file nuovo', 'file nuovi')}" + (f", {_it(len(skipped), 'file ignorato', 'file ignorati')}"
+                   f"{_it(fresh, 'file nuovo', 'file nuovi')}" + (f", {_it(len(skipped), 'file ignorato', 'file ignorati')}"
                                                               if skipped else ""))
         if not messages and source:
             click.echo(f"nessun messaggio e nessun modulo in {source}: raccogli legge file .xlsx o .ods salvati a "
                        "mano, messaggi .eml o .msg (Outlook), file mbox e cartelle Maildir")
-        elif new:
+        elif fresh:
             click.echo("per vedere a che punto è l'anno: piao-xls stato")
     new = [c for c in got if c.outcome in ("nuovo", "rifiutato")]
     sys.exit(FINDINGS if any(c.status == "rejected" for c in new) else OK)
@@ -1128,20 +1128,17 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
-cli.alias("crea", "init")
-cli.alias("genera", "generate")
-cli.alias("invia", "send")
-cli.alias("raccogli", "collect")
-cli.alias("stato", "status")
-cli.alias("rispondi", "reply")
-cli.alias("sollecita", "remind")
-cli.alias("controlla", "check")
-cli.alias("consolida", "consolidate")
-cli.alias("piano", "plan")
-plan.alias("verifica", "check")
-plan.alias("modello", "template")
-plan.alias("importa", "import")
-plan.alias("esporta", "export")
+def _aliases(group: click.Group, names: dict[str, str]) -> None:
+    """The English names of earlier versions, kept: alias -> Italian name."""
+    assert isinstance(group, _Group)
+    for alias, name in names.items():
+        group.alias(name, alias)
+
+
+_aliases(cli, {"init": "crea", "generate": "genera", "send": "invia", "collect": "raccogli", "status": "stato",
+               "reply": "rispondi", "remind": "sollecita", "check": "controlla", "consolidate": "consolida",
+               "plan": "piano"})
+_aliases(plan, {"check": "verifica", "template": "modello", "import": "importa", "export": "esporta"})
 
 
 def main() -> None:

@@ -36,7 +36,9 @@ def split_addresses(text: str) -> list[str]:
 
     Returns each entry as written (a display name kept), in order, without blanks; separators inside
     quotes or angle brackets do not split."""
-    out, cur, quote, angle = [], [], False, False
+    out: list[str] = []
+    cur: list[str] = []
+    quote = angle = False
     for ch in text:
         if ch == '"':
             quote = not quote
@@ -309,16 +311,16 @@ def load_settings(root: str | Path) -> Settings:
     from ..sheetio.oserrors import os_reason
 
     try:
-        text = path.read_text(encoding="utf-8")
+        source = path.read_text(encoding="utf-8").lstrip("\ufeff")  # Notepad may write a BOM
     except OSError as e:
         raise WorkspaceError(f"{path}: impossibile leggere il file delle impostazioni ({os_reason(e)})") from e
     except UnicodeDecodeError as e:
         raise WorkspaceError(f"{path}: il file delle impostazioni non è in UTF-8 (salvarlo come «UTF-8» dal "
                              "Blocco note)") from e
     try:
-        raw = tomllib.loads(_dates_as_written(text.lstrip("\ufeff")))
+        raw = tomllib.loads(_dates_as_written(source))
     except tomllib.TOMLDecodeError as e:
-        raise WorkspaceError(_toml_error(path, text.lstrip("\ufeff"), e)) from e
+        raise WorkspaceError(_toml_error(path, source, e)) from e
 
     def section(name: str) -> dict:
         v = raw.get(name, {})
