@@ -736,7 +736,8 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
     """Sollecita chi non ha ancora restituito il modulo (o deve correggerlo).
 
     Solo da [ente] solleciti_giorni_prima giorni prima della scadenza in poi; mai due volte lo
-    stesso giorno allo stesso destinatario.
+    stesso giorno allo stesso destinatario. Codice di uscita 1 se un indirizzo manca o non va
+    (nessun sollecito parte verso quel destinatario).
 
     \b
     Esempio:
@@ -757,6 +758,9 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
     empty = (f"nessun sollecito: mancano {days} giorni alla scadenza (i solleciti partono "
              f"{s.remind_days_before} giorni prima)" if days > s.remind_days_before else "nessuno da sollecitare")
     _show_actions(actions, as_json, empty)
+    from .mail.campaign import REFUSED
+
+    sys.exit(FINDINGS if any(a["outcome"] in REFUSED for a in actions) else OK)
 
 
 # --- forms and returns ---------------------------------------------------------------------------

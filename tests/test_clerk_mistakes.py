@@ -79,7 +79,7 @@ IN_WORKSPACE = [
     ("placeholder-dry-run", toml(lambda t: t.replace("@comune.test", "@example.invalid")), ["invia", "--dry-run"], 1,
      "sostituirlo con quello vero"),
     ("placeholder-remind", toml(lambda t: t.replace("@comune.test", "@example.invalid")),
-     ["sollecita", "--oggi", "2026-01-30"], 0, "indirizzo di esempio"),
+     ["sollecita", "--oggi", "2026-01-30"], 1, "indirizzo di esempio"),
     ("not-an-address", address("SA", '"dott. pastore"'), ["invia", "--settore", "SA"], 1,
      "«dott. pastore» non è un indirizzo di posta valido"),
     ("no-domain-dot", address("SA", '"pastore@comune"'), ["invia", "--settore", "SA"], 1,
