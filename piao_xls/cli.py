@@ -142,14 +142,15 @@ class _Group(click.Group):
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
 
     def format_commands(self, ctx: click.Context, formatter) -> None:
-        rows = []
+        found = []
         for name in self.list_commands(ctx):
             cmd = self.get_command(ctx, name)
             if cmd is None or cmd.hidden:
                 continue
             also = [a for a, n in self.aliases.items() if n == name]
-            label = name + (f" ({', '.join(also)})" if also else "")
-            rows.append((label, cmd.get_short_help_str()))
+            found.append((name + (f" ({', '.join(also)})" if also else ""), cmd))
+        width = formatter.width - 6 - max((len(label) for label, _ in found), default=0)
+        rows = [(label, cmd.get_short_help_str(limit=max(width, 30))) for label, cmd in found]
         if rows:
             with formatter.section(_CLICK_IT.get("Commands", "Commands")):
                 formatter.write_dl(rows)
