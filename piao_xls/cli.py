@@ -712,6 +712,7 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
 
     La risposta porta In-Reply-To e References del messaggio ricevuto e la nota in italiano con
     foglio e cella di ogni correzione (scritta anche nella cartella riscontri). Una sola risposta per file.
+    Un file salvato a mano (senza messaggio) riceve un nuovo messaggio all'indirizzo del settore.
 
     \b
     Esempio:
@@ -725,6 +726,9 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
     if not dry_run:  # a dry run writes nothing, not even to the ledger
         _event(s, "reply", actions=actions)
     _show_actions(actions, as_json, "nessun modulo da correggere")
+    from .mail.campaign import REFUSED
+
+    sys.exit(FINDINGS if any(a["outcome"] in REFUSED for a in actions) else OK)
 
 
 @cli.command("sollecita")

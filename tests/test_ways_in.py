@@ -212,3 +212,24 @@ def test_real_outlook_files_are_read_and_recorded(ws, tmp_path):
         ("msg", "mike.farman@alfresco.com", "<27350255.35521263227107828.JavaMail.root@zimbra.alfresco.com>"),
         ("msg", "bertrand.beyssac@c6.eu", "<003c01d0cf76$96c2be20$c4483a60$@c6.eu>")}
     assert not list((ws / "ricevuti").iterdir())
+
+
+def test_a_file_saved_by_hand_to_correct_gets_the_feedback_by_a_new_message(ws, tmp_path, plan):
+    assert invoke(ws, "invia", "--settore", "SF").exit_code == 0
+    draft = _draft(ws, "SF")
+    book = sector_workbook(plan, plan.sector("SF"))
+    sheet = next(s for s in book.sheets if s.kind != "instructions")
+    key = next(k for k, c in sheet.inputs.items() if c.unit == "percent")
+    broken = filled(book, 3, {key: "circa ottanta"})  # words in a percentage: to correct
+    (tmp_path / "a-mano").mkdir()
+    (tmp_path / "a-mano" / SF_FILE).write_bytes(broken)
+    assert invoke(ws, "raccogli", str(tmp_path / "a-mano")).exit_code == 1
+    r = invoke(ws, "rispondi")
+    assert r.exit_code == 0 and "bozza preparata" in r.output, r.output
+    (answer,) = [message_from_bytes(p.read_bytes(), policy=policy.default)
+                 for p in (ws / "bozze").glob("*-risposta-SF-*.eml")]
+    assert answer["To"] == SF_ADDR and "[PIAO-2025 SF]" in answer["Subject"]
+    assert answer["In-Reply-To"] == draft["Message-ID"]
+    assert "rispedirlo" in answer.get_body(("plain",)).get_content()
+    again = invoke(ws, "rispondi")
+    assert "già risposto" in again.output

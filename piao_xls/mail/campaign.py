@@ -154,7 +154,10 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
 
 def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bool = False,
           today: date | None = None) -> list[dict]:
-    """A reply with the feedback note to the message of each file still to correct (once per file)."""
+    """A reply with the feedback note to the message of each file still to correct (once per file).
+
+    A file that came with no message (saved by hand) is answered with a new message to the party's
+    address, in the thread of the form sent (the subject's tag, the identifiers known)."""
     from ..sheetio.atomic import write_text_atomic
 
     today = today or date.today()
@@ -167,11 +170,14 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         if st.status != "rejected":
             continue
         check = next(c for c in reversed(checks) if st.code in c["sector"].split(","))
-        act = {"code": st.code, "to": check["sender"], "file": check["name"], "message_id": "", "outcome": ""}
+        to = check["sender"] or ", ".join(settings.recipients(st.code, plan))
+        act = {"code": st.code, "to": to, "file": check["name"], "message_id": "", "outcome": "", "problems": []}
         actions.append(act)
-        if not check["message_id"]:
-            act["outcome"] = "nessun messaggio a cui rispondere"
-            continue
+        if not check["sender"]:  # saved by hand: to the party's address, which must be usable
+            outcome, problems = address_problems(settings, plan, st.code)
+            if outcome:
+                act["outcome"], act["problems"] = outcome, problems
+                continue
         if any(r["file_sha256"] == check["file_sha256"] and json.loads(r["meta"]).get("answers") == check["message_id"]
                for r in replies):
             act["outcome"] = "già risposto"
@@ -179,19 +185,23 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         if dry_run:
             act["outcome"] = WOULD
             continue
-        incoming = ledger.rows("messages", "direction = 'in' AND message_id = ?", check["message_id"])
+        incoming = (ledger.rows("messages", "direction = 'in' AND message_id = ?", check["message_id"])
+                    if check["message_id"] else [])
         meta = json.loads(incoming[0]["meta"]) if incoming else {}
-        subject = with_tag(plan, st.code, meta.get("original_subject") or f"PIAO {plan.year}")
+        subject = with_tag(plan, st.code, meta.get("original_subject") or f"PIAO {plan.year} – correzioni al modulo")
         refers_to = meta.get("reply_to_id") or check["message_id"]
+        if not refers_to:  # no message came with the file: in the thread of the form sent
+            refers_to, refs = thread_of(ledger, st.code, ledger.rows("messages", "direction = 'out' AND kind = 'invio'"))
+            meta["references"] = " ".join(refs[:-1])
         note = settings.folder("riscontri") / f"{Path(check['name']).stem}-riscontro.txt"
         write_text_atomic(note, check["feedback"])
         ledger.add_file(hashlib.sha256(check["feedback"].encode()).hexdigest(), "riscontro", note,
                         len(check["feedback"].encode()), st.code, note.name)
-        msg = reply_message(settings, plan, check["sender"], subject, refers_to, meta.get("references", ""),
+        msg = reply_message(settings, plan, to, subject, refers_to, meta.get("references", ""),
                             check["feedback"], draft=transport.name == "bozze")
         location = transport.deliver(msg, f"{today.isoformat()}-risposta-{st.code}")
         ledger.add_message("out", "risposta", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
-                           recipient=check["sender"], subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
+                           recipient=to, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
                            in_reply_to=refers_to, file_sha256=check["file_sha256"], transport=transport.name,
                            location=location, meta={"answers": check["message_id"]})
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
