@@ -169,7 +169,7 @@ def test_hostile_messages_never_stop_collect(ws, tmp_path, sf_bytes):
 def test_a_file_that_is_not_a_message_is_named_in_italian(ws, tmp_path):
     (tmp_path / "a.msg").write_bytes(b"\xd0\xcf\x11\xe0")  # four bytes: not even an OLE file
     r = invoke(ws, "collect", str(tmp_path / "a.msg"))
-    assert r.exit_code == 2 and "formato non riconosciuto" in r.output and ".xlsx" in r.output, r.output
+    assert r.exit_code == 2 and "non è un modulo (.xlsx, .ods), né un messaggio (.eml, .msg)" in r.output, r.output
 
 
 def test_reply_and_remind_as_drafts(ws, tmp_path, plan):
