@@ -900,6 +900,13 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
                 click.echo(f"  {_severity(f.severity)} {f.code} {_printable(where)}: {_printable(f.message)}")
         for o in others:
             click.echo(f"{_printable(str(o))}: ignorato (non è una cartella di lavoro)")
+        received = s.folder("ricevuti").resolve() if s is not None else None
+        outside = [x for x in paths
+                   if received is not None and received not in (Path(x).resolve(), *Path(x).resolve().parents)]
+        forms = any(all(f.code not in ("WB-OPEN", "WB-UNSAFE") for f in r.findings) for r in results)
+        if outside and forms:  # checked only: not a return until collected
+            click.echo(f"questi file sono solo verificati: per registrarli come ricevuti (e vederli in «stato») "
+                       f"usare piao-xls raccogli {' '.join(outside)}")
     sys.exit(FINDINGS if any(r.status == REJECTED for r in results) else OK)
 
 

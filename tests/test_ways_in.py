@@ -233,3 +233,15 @@ def test_a_file_saved_by_hand_to_correct_gets_the_feedback_by_a_new_message(ws, 
     assert "rispedirlo" in answer.get_body(("plain",)).get_content()
     again = invoke(ws, "rispondi")
     assert "già risposto" in again.output
+
+
+def test_controlla_only_checks_and_says_how_to_record_the_files(ws, tmp_path, sf_bytes):
+    (tmp_path / "a-mano").mkdir()
+    (tmp_path / "a-mano" / SF_FILE).write_bytes(sf_bytes)
+    r = invoke(ws, "controlla", str(tmp_path / "a-mano"))
+    assert r.exit_code == 0 and f"piao-xls raccogli {tmp_path / 'a-mano'}" in r.output, r.output
+    state = {p["code"]: p["status"] for p in json.loads(invoke(ws, "stato", "--json").output)["parties"]}
+    assert state["SF"] == "missing"
+    assert invoke(ws, "raccogli", str(tmp_path / "a-mano")).exit_code == 0
+    state = {p["code"]: p["status"] for p in json.loads(invoke(ws, "stato", "--json").output)["parties"]}
+    assert state["SF"] == "accepted"
