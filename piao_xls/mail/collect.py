@@ -75,7 +75,9 @@ def imap_messages(server: Server, password: str | None, known=lambda message_id:
     collected, and messages over :data:`MAX_MESSAGE`, are not downloaded again.
     """
     if not server.host:
-        raise MailError("server IMAP non configurato: indicare [imap] host nel file delle impostazioni")
+        raise MailError("server IMAP non configurato: indicare [imap] host nel file delle impostazioni, oppure "
+                        "raccogliere da una cartella di messaggi (.msg, .eml) o di moduli salvati a mano: "
+                        "piao-xls raccogli CARTELLA")
     try:
         if server.security == "tls":
             conn = imaplib.IMAP4_SSL(server.host, server.port or 993, ssl_context=tls_context(server), timeout=30)
