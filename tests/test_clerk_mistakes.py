@@ -256,3 +256,10 @@ def test_dates_as_the_clerk_writes_them_and_several_addresses(place):
                    "segreteria.sa@comune.test", "tecnico@comune.test, Ufficio Tecnico <ut@comune.test>"]
     state = json.loads(CliRunner().invoke(cli, ["-C", str(ws), "stato", "--json"]).output)
     assert state["deadline"] == "2026-02-28"
+
+
+def test_genera_outside_a_workspace_says_where_it_writes(tmp_path):
+    r = _run(["genera"], tmp_path)
+    assert r.exit_code == 0, r.output
+    assert f"fuori da un'area di lavoro: i moduli vanno in {tmp_path.resolve() / 'output' / '2025'}" in r.output
+    assert (tmp_path / "output" / "2025").is_dir()
