@@ -36,11 +36,15 @@ def main() -> None:
     from piao_xls.plan.load import load_plan
     from piao_xls.plan.planfile import bundled_plan_path
     from piao_xls.workspace.ledger import Ledger
-    from piao_xls.workspace.settings import init_workspace
+    from piao_xls.workspace.settings import init_workspace, load_settings
 
     plan = load_plan()
     with tempfile.TemporaryDirectory() as tmp:
         s = init_workspace(Path(tmp) / "ws", bundled_plan_path(), plan)
+        # send refuses the placeholder addresses init writes: real-looking ones, as the clerk would type
+        s.settings_file.write_text(s.settings_file.read_text(encoding="utf-8").replace(
+            "@example.invalid\"  #", "@comune.test\"  #"), encoding="utf-8")
+        s = load_settings(s.root)
         generate(plan, s.folder("moduli"))
         with Ledger(s.ledger_path) as led:
             t = time.perf_counter()
@@ -54,12 +58,12 @@ def main() -> None:
         for i in range(n):
             code = codes[i % len(codes)]
             data = filled(books[code], seed=i)
-            m: EmailMessage = mail(f"{code.lower()}.responsabile@example.invalid", f"Re: modulo {i}",
+            m: EmailMessage = mail(f"{code.lower()}.responsabile@comune.test", f"Re: modulo {i}",
                                    attachments=[(books[code].filename, data)])
             if i % 3 == 1:
                 m = pec_envelope(m)
             elif i % 3 == 2:
-                m = mail(f"{code.lower()}.responsabile@example.invalid", f"I: modulo {i}", inner=m)
+                m = mail(f"{code.lower()}.responsabile@comune.test", f"I: modulo {i}", inner=m)
             (inbox / f"{i:04d}.eml").write_bytes(m.as_bytes())
         print(f"{n} messages written in {time.perf_counter() - t:.2f} s")
         msgs = local_messages(inbox)

@@ -5,7 +5,7 @@ it prints for a person is Italian (click's own messages too, through :data:`_CLI
 stay English. Exit codes are the same for the same situation in every command (:data:`EXIT_CODES`).
 ``--json`` always means "print the result as JSON on stdout"; ``--json-file FILE`` writes it to a file.
 Heavy modules (openpyxl, pandas, xlsxwriter) are imported inside the commands that need them,
-so that ``piao-xls --help`` and ``plan check`` start fast.
+so that ``piao-xls --help`` and ``piano verifica`` start fast.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .core import __version__
 OK, FINDINGS, USAGE, MAIL = 0, 1, 2, 3
 EXIT_CODES = {
     OK: "tutto in ordine",
-    FINDINGS: "esito negativo: file rifiutati o da correggere, errori trovati da plan check o plan import, "
+    FINDINGS: "esito negativo: file rifiutati o da correggere, errori trovati da piano verifica o piano importa, "
               "settori non valutati, indirizzi o moduli mancanti",
     USAGE: "errore d'uso: opzioni o argomenti errati, file mancanti, piano con errori, impostazioni non valide",
     MAIL: "errore di posta: server SMTP o IMAP non raggiungibile o che rifiuta l'accesso",
@@ -85,12 +85,37 @@ class _Command(click.Command):
 
 
 class _Group(click.Group):
+    """Commands have Italian names; the English names of earlier versions are kept as aliases, shown in
+    brackets in the list of commands (``piao-xls send`` is ``piao-xls invia``)."""
+
     command_class = _Command
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("options_metavar", "[OPZIONI]")
         kwargs.setdefault("subcommand_metavar", "COMANDO [ARGOMENTI]...")
         super().__init__(*args, **kwargs)
+        self.aliases: dict[str, str] = {}  # alias -> name
+
+    def alias(self, name: str, *aliases: str) -> None:
+        for a in aliases:
+            self.aliases[a] = name
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+    def format_commands(self, ctx: click.Context, formatter) -> None:
+        found = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            also = [a for a, n in self.aliases.items() if n == name]
+            found.append((name + (f" ({', '.join(also)})" if also else ""), cmd))
+        width = formatter.width - 6 - max((len(label) for label, _ in found), default=0)
+        rows = [(label, cmd.get_short_help_str(limit=max(width, 30))) for label, cmd in found]
+        if rows:
+            with formatter.section(click_catalogue().gettext("Commands")):
+                formatter.write_dl(rows)
 
 
 _Group.group_class = _Group
@@ -122,13 +147,17 @@ def _settings(required: bool = False):
     root = find_workspace(start or Path.cwd())
     if root is None:
         if required:
-            raise UsageProblem("nessuna area di lavoro trovata in questa cartella né in quelle superiori: "
-                               "crearla con «piao-xls init»")
+            from .workspace.settings import no_workspace_message
+
+            raise UsageProblem(no_workspace_message(Path(start or Path.cwd())))
         return None
     try:
-        return load_settings(root)
+        settings = load_settings(root)
     except WorkspaceError as e:
         raise UsageProblem(str(e)) from e
+    for w in settings.warnings:  # never ignored silently
+        click.echo(f"Attenzione: {settings.settings_file}: {w}", err=True)
+    return settings
 
 
 def _ledger(settings, create: bool = False):
@@ -157,7 +186,7 @@ def registro_nuovo() -> None:
     """Crea un registro vuoto quando quello dell'area di lavoro è andato perso.
 
     Da usare solo se non esiste una copia di sicurezza del registro: nel registro nuovo nessun
-    modulo risulta inviato né ricevuto, quindi «send» invierà di nuovo tutti i moduli e «collect»
+    modulo risulta inviato né ricevuto, quindi «invia» invierà di nuovo tutti i moduli e «raccogli»
     leggerà di nuovo tutti i messaggi della casella. Un registro esistente non viene mai sostituito.
 
     \b
@@ -171,7 +200,7 @@ def registro_nuovo() -> None:
     with _ledger(s, create=True) as led:
         led.add_event("registro nuovo")
     click.echo(f"creato un registro vuoto in {s.ledger_path}: nessun modulo risulta inviato né ricevuto; "
-               "«piao-xls send» invierà di nuovo tutti i moduli e «piao-xls collect» rileggerà tutta la casella")
+               "«piao-xls invia» invierà di nuovo tutti i moduli e «piao-xls raccogli» rileggerà tutta la casella")
 
 
 def _event(settings, command: str, **detail) -> None:
@@ -192,7 +221,7 @@ def _plan_path(plan: str | None, settings=None) -> Path:
 
 
 def _load_plan_or_exit(plan: str | None, settings=None):
-    """Load a plan; on errors print them and exit 2 (a usage error for every command but `plan check`)."""
+    """Load a plan; on errors print them and exit 2 (a usage error for every command but `piano verifica`)."""
     from .plan.load import check_plan
 
     path = _plan_path(plan, settings)
@@ -201,7 +230,7 @@ def _load_plan_or_exit(plan: str | None, settings=None):
         for f in findings:
             if f.severity == "error":
                 click.echo(str(f).replace(": error ", ": errore ", 1), err=True)
-        click.echo(f"Errore: il piano {path} contiene errori: correggerlo (piao-xls plan check {path})", err=True)
+        click.echo(f"Errore: il piano {path} contiene errori: correggerlo (piao-xls piano verifica {path})", err=True)
         raise click.exceptions.Exit(USAGE)
     return p
 
@@ -234,20 +263,23 @@ def cli(ctx: click.Context, directory: str | None) -> None:
 
     \b
     L'anno dell'ufficio finanziario:
-      piao-xls init PIAO-2025               # l'area di lavoro del comune e dell'anno
-      piao-xls generate                     # i moduli per i Responsabili
-      piao-xls send                         # un messaggio per Responsabile, modulo allegato
-      piao-xls collect                      # gli allegati ricevuti: salvati e verificati
+      piao-xls crea PIAO-2025               # l'area di lavoro del comune e dell'anno
+      piao-xls genera                       # i moduli per i Responsabili
+      piao-xls invia                        # un messaggio per Responsabile, modulo allegato
+      piao-xls raccogli                     # gli allegati ricevuti (posta, .msg, cartelle)
       piao-xls stato                        # chi ha inviato, chi manca, chi deve correggere
-      piao-xls reply                        # le correzioni, in risposta ai messaggi
-      piao-xls remind                       # i solleciti, vicino alla scadenza
-      piao-xls consolidate                  # il riepilogo di fine anno per il Nucleo
+      piao-xls rispondi                     # le correzioni, in risposta ai messaggi
+      piao-xls sollecita                    # i solleciti, vicino alla scadenza
+      piao-xls consolida                    # il riepilogo di fine anno per il Nucleo
       piao-xls relazione                    # la bozza della Relazione sulla Performance
     \b
     Il piano:
-      piao-xls plan template -o piano.xlsx  # un piano nuovo: compilare la cartella, poi
-      piao-xls plan import piano.xlsx       #   leggerla in piano.yaml
-      piao-xls plan check                   # verificare il piano
+      piao-xls piano modello -o piano.xlsx  # un piano nuovo: compilare la cartella, poi
+      piao-xls piano importa piano.xlsx     #   leggerla in piano.yaml
+      piao-xls piano verifica               # verificare il piano
+    \b
+    I nomi inglesi dei comandi (init, generate, send, collect, status, reply, remind,
+    check, consolidate, plan check/template/import/export) restano validi.
     """
     ctx.ensure_object(dict)
     ctx.obj["dir"] = directory
@@ -256,17 +288,17 @@ def cli(ctx: click.Context, directory: str | None) -> None:
 # --- plan ---------------------------------------------------------------------------------
 
 
-@cli.group()
+@cli.group("piano")
 def plan() -> None:
     """Lavorare con i file del piano.
 
     \b
     Esempio:
-      piao-xls plan check templates/truccazzano-2025.yaml --verbose
+      piao-xls piano verifica templates/truccazzano-2025.yaml --verbose
     """
 
 
-@plan.command("check")
+@plan.command("verifica")
 @click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.option("-v", "--verbose", is_flag=True, help="Mostra come è stato interpretato ogni obiettivo.")
@@ -285,8 +317,8 @@ def plan_check(plan_file: str | None, as_json: bool, verbose: bool, qualita: boo
 
     \b
     Esempio:
-      piao-xls plan check --json
-      piao-xls plan check piano.yaml --qualita --rapporto qualita.xlsx
+      piao-xls piano verifica --json
+      piao-xls piano verifica piano.yaml --qualita --rapporto qualita.xlsx
     """
     from .plan.load import check_plan
     from .plan.report import plan_summary, plan_summary_text
@@ -336,7 +368,7 @@ def _refuse_overwrite(path: Path, force: bool, ours: str = "") -> None:
     raise UsageProblem(f"{path} esiste già; usare --force per sovrascriverlo")
 
 
-@plan.command("template")
+@plan.command("modello")
 @click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
               help="La cartella di lavoro del piano da scrivere.")
 @click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
@@ -344,11 +376,11 @@ def plan_template(output: str, force: bool) -> None:
     """Scrive una cartella di lavoro del piano vuota, da compilare con Excel o LibreOffice.
 
     Un foglio per tabella (Ente, Settori, Uffici, Personale, Attività, Obiettivi, Modalità,
-    Indicatori, Punteggio) con elenchi a discesa e messaggi di aiuto; si rilegge con `plan import`.
+    Indicatori, Punteggio) con elenchi a discesa e messaggi di aiuto; si rilegge con `piano importa`.
 
     \b
     Esempio:
-      piao-xls plan template -o piano.xlsx
+      piao-xls piano modello -o piano.xlsx
     """
     from .plan.planbook import template_bytes
     from .sheetio.atomic import write_bytes_atomic
@@ -356,23 +388,23 @@ def plan_template(output: str, force: bool) -> None:
     out = Path(output)
     _refuse_overwrite(out, force)
     write_bytes_atomic(out, template_bytes())
-    click.echo(f"scritto {out}; compilarlo, poi eseguire: piao-xls plan import {out}")
+    click.echo(f"scritto {out}; compilarlo, poi eseguire: piao-xls piano importa {out}")
 
 
-@plan.command("import")
+@plan.command("importa")
 @click.argument("book", metavar="CARTELLA", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
               help="Il file del piano (YAML) da scrivere. Predefinito: CARTELLA con estensione .yaml.")
-@click.option("--force", is_flag=True, help="Sovrascrive un file del piano esistente non scritto da `plan import`.")
+@click.option("--force", is_flag=True, help="Sovrascrive un file del piano esistente non scritto da `piano importa`.")
 def plan_import(book: str, output: str | None, force: bool) -> None:
-    """Legge una cartella di lavoro del piano in un file YAML, con le verifiche di `plan check`.
+    """Legge una cartella di lavoro del piano in un file YAML, con le verifiche di `piano verifica`.
 
     Le segnalazioni indicano foglio e cella. Mostra come sarà valutato ogni obiettivo (come
-    `plan check --verbose`). Codice di uscita 1, e nessun file scritto, se ci sono errori.
+    `piano verifica --verbose`). Codice di uscita 1, e nessun file scritto, se ci sono errori.
 
     \b
     Esempio:
-      piao-xls plan import piano.xlsx -o piano.yaml
+      piao-xls piano importa piano.xlsx -o piano.yaml
     """
     from .plan.planbook import IMPORT_HEADER, check_book, plan_to_yaml
     from .plan.planfile import parse_plan
@@ -394,17 +426,17 @@ def plan_import(book: str, output: str | None, force: bool) -> None:
     click.echo(f"scritto {out} (impronta {p.fingerprint[:16]})")
 
 
-@plan.command("export")
+@plan.command("esporta")
 @click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("-o", "--output", default="piano.xlsx", show_default=True, type=click.Path(dir_okay=False),
               help="La cartella di lavoro del piano da scrivere.")
 @click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
 def plan_export(plan_file: str | None, output: str, force: bool) -> None:
-    """Scrive un piano come cartella di lavoro del piano, già compilata (l'inverso di `plan import`).
+    """Scrive un piano come cartella di lavoro del piano, già compilata (l'inverso di `piano importa`).
 
     \b
     Esempio:
-      piao-xls plan export templates/truccazzano-2025.yaml -o piano.xlsx
+      piao-xls piano esporta templates/truccazzano-2025.yaml -o piano.xlsx
     """
     from .plan.planbook import check_book, export_bytes
     from .sheetio.atomic import write_bytes_atomic
@@ -423,13 +455,14 @@ def plan_export(plan_file: str | None, output: str, force: bool) -> None:
 # --- the workspace ------------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command("crea")
 @click.argument("directory", metavar="[CARTELLA]", required=False, default=".",
                 type=click.Path(file_okay=False))
 @click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False, exists=True),
               help="Il piano da usare (viene copiato nell'area di lavoro). Predefinito: il piano incluso.")
-@click.option("--scadenza", "deadline", default=None, metavar="AAAA-MM-GG",
-              help="Termine di restituzione dei moduli. Predefinito: 31 gennaio dell'anno dopo il piano.")
+@click.option("--scadenza", "deadline", default=None, metavar="GG/MM/AAAA",
+              help="Termine di restituzione dei moduli (31/01/2026 oppure 2026-01-31). Predefinito: 31 gennaio "
+                   "dell'anno dopo il piano.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def init(directory: str, plan_file: str | None, deadline: str | None, as_json: bool) -> None:
     """Crea l'area di lavoro di un comune e di un anno.
@@ -440,16 +473,20 @@ def init(directory: str, plan_file: str | None, deadline: str | None, as_json: b
 
     \b
     Esempio:
-      piao-xls init PIAO-2025 --plan piano.yaml --scadenza 2026-01-31
+      piao-xls crea PIAO-2025 --plan piano.yaml --scadenza 2026-01-31
     """
-    from .workspace.settings import WorkspaceError, init_workspace
+    from .workspace.settings import WorkspaceError, check_new_workspace, init_workspace, parse_day
 
     when = None
     if deadline:
         try:
-            when = date.fromisoformat(deadline)
+            when = parse_day(deadline)
         except ValueError as e:
-            raise UsageProblem(f"--scadenza: «{deadline}» non è una data AAAA-MM-GG") from e
+            raise UsageProblem(f"--scadenza: {e}") from e
+    try:
+        check_new_workspace(directory)  # before the plan is read: nothing written inside or around another
+    except WorkspaceError as e:
+        raise UsageProblem(str(e)) from e
     path = _plan_path(plan_file)
     p = _load_plan_or_exit(str(path))
     try:
@@ -464,7 +501,7 @@ def init(directory: str, plan_file: str | None, deadline: str | None, as_json: b
     click.echo(f"creata l'area di lavoro {s.root} (Comune di {s.comune}, anno {s.year}, scadenza "
                f"{s.deadline:%d/%m/%Y})")
     click.echo(f"completare {s.settings_file} con gli indirizzi dei Responsabili e i dati della posta, poi: "
-               "piao-xls generate")
+               "piao-xls genera")
 
 
 def _when(iso: str) -> str:
@@ -491,17 +528,20 @@ def stato(as_json: bool) -> None:
     Esempio:
       piao-xls stato --json
     """
-    from .workspace.year import STATUS_IT, year_state
+    from .mail.campaign import changed_since_sent, resend_hint
+    from .workspace.year import HOW_IT, STATUS_IT, year_state
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
     with _ledger(s) as led:
         state = year_state(s, p, led)
+        changed = changed_since_sent(s, p, led)
         led.add_event("stato")
         counts = led.counts()
     if as_json:
         _print_json({"comune": s.comune, "year": s.year, "deadline": s.deadline.isoformat(),
-                     "parties": [st.to_dict() for st in state], "ledger": counts})
+                     "parties": [{**st.to_dict(), "address_changed": changed.get(st.code)} for st in state],
+                     "ledger": counts})
     else:
         click.echo(f"Comune di {_printable(s.comune)} — PIAO {s.year} — scadenza {s.deadline:%d/%m/%Y}")
         for st in state:
@@ -509,8 +549,14 @@ def stato(as_json: bool) -> None:
             sent = f"{_when(st.sent_at)} a {_printable(st.sent_to)}" + (" (bozza)" if st.sent_how == "bozze" else "") \
                 if st.sent_at else "non ancora"
             click.echo(f"         inviato: {sent}")
-            got = f"{_when(st.received_at)} da {_printable(st.received_from)}" if st.received_at else "nulla"
+            how = HOW_IT.get(st.received_how, st.received_how)
+            got = (f"{_when(st.received_at)}" + (f" da {_printable(st.received_from)}" if st.received_from else "") +
+                   (f", {how}" if how else "")) if st.received_at else "nulla"
             click.echo(f"         ricevuto: {got}" + (f" ({_printable(st.file)})" if st.file else ""))
+            if st.code in changed and st.status == "missing":
+                c = changed[st.code]
+                click.echo(f"         attenzione: inviato a {_printable(c['sent_to'])}, ma ora l'indirizzo è "
+                           f"{_printable(c['now'])}; {resend_hint(st.code)}")
             click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
             for a in st.set_aside:
                 click.echo(f"         messo da parte: {_printable(a['file'])} da "
@@ -521,7 +567,6 @@ def stato(as_json: bool) -> None:
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
 
 
-cli.add_command(stato, "status")
 cli.add_command(registro)
 
 
@@ -561,6 +606,8 @@ def _show_actions(actions: list[dict], as_json: bool, empty: str) -> None:
     for a in actions:
         click.echo(f"{a['code']:8} {a['outcome']:28} {a['to'] or '-'}" + (f"  {Path(a['file']).name}" if a.get("file")
                                                                           else ""))
+        for problem in a.get("problems", []):
+            click.echo(f"         {problem}")
 
 
 def _run_mail(settings, via, job):
@@ -573,7 +620,7 @@ def _run_mail(settings, via, job):
         raise MailProblem(str(e)) from e
 
 
-@cli.command()
+@cli.command("invia")
 @click.option("--dry-run", is_flag=True, help="Mostra che cosa andrebbe a chi, senza inviare né scrivere nulla.")
 @click.option("--resend", is_flag=True, help="Invia di nuovo anche i moduli già inviati.")
 @click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
@@ -585,17 +632,24 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
 
     Un messaggio per destinatario, in italiano, con la scadenza, che cosa compilare e a chi chiedere,
     e il modulo giusto in allegato. Un modulo già inviato non viene inviato di nuovo senza --resend.
-    Ogni messaggio è registrato con il suo Message-ID. Codice di uscita 1 se manca un indirizzo o un modulo.
+    Ogni messaggio è registrato con il suo Message-ID. Più indirizzi per un settore si scrivono
+    "a@comune.it; b@comune.it". Nulla parte verso un indirizzo di esempio (@example.invalid) o non
+    valido; se l'indirizzo è cambiato dopo l'invio lo dice, con il comando per inviare di nuovo.
+    Codice di uscita 1 se un indirizzo o un modulo manca o non va, 2 per un settore sconosciuto.
 
     \b
     Esempio:
-      piao-xls send --dry-run
+      piao-xls invia --dry-run
     """
-    from .mail.campaign import BAD_ADDRESS, NO_ADDRESS, NO_FORM, STALE_FORM
+    from .mail.campaign import REFUSED, STALE_FORM, UnknownParty, check_parties
     from .mail.campaign import send as run
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
+    try:
+        check_parties(p, only)  # before any connection or draft
+    except UnknownParty as e:
+        raise UsageProblem(str(e)) from e
     actions = (_run_mail(s, "bozze" if dry_run else via,
                          lambda t, led: run(s, p, led, t, dry_run=dry_run, resend=resend, only=only)))
     if not dry_run:  # a dry run writes nothing, not even to the ledger
@@ -605,11 +659,15 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
         click.echo(f"bozze in {s.folder('bozze')}: aprirle con Outlook o Thunderbird e inviarle")
     if any(a["outcome"] == STALE_FORM for a in actions) and not as_json:
         click.echo("Errore: i moduli non corrispondono al piano dell'area di lavoro (il piano è cambiato dopo "
-                   "«generate»): rigenerarli con «piao-xls generate», poi ripetere «piao-xls send»", err=True)
-    sys.exit(FINDINGS if any(a["outcome"] in (NO_ADDRESS, NO_FORM, BAD_ADDRESS, STALE_FORM) for a in actions) else OK)
+                   "«genera»): rigenerarli con «piao-xls genera», poi ripetere «piao-xls invia»", err=True)
+    refused = [a for a in actions if a["outcome"] in REFUSED]
+    if refused and not as_json:
+        click.echo(f"{_plural(len(refused), 'destinatario', 'destinatari')} da sistemare prima dell'invio: nulla è "
+                   f"stato inviato {'loro' if len(refused) > 1 else 'a questo destinatario'}")
+    sys.exit(FINDINGS if refused else OK)
 
 
-@cli.command()
+@cli.command("raccogli")
 @click.argument("source", metavar="[ORIGINE]", required=False, type=click.Path(exists=True))
 @click.option("--strict-sender", is_flag=True,
               help="Rifiuta (invece di segnalare) un file inviato da chi non è il Responsabile né un delegato.")
@@ -617,25 +675,30 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
 def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
     """Raccoglie i moduli compilati dalla posta, li salva e li verifica.
 
-    ORIGINE è una cartella Maildir, un file mbox, una cartella di file .eml o un file .eml;
-    senza ORIGINE si legge la casella IMAP delle impostazioni, in sola lettura (nessun messaggio
-    viene segnato come letto). Messaggi inoltrati e buste PEC (daticert.xml, postacert.eml) vengono
+    ORIGINE è un modulo .xlsx o .ods salvato a mano, un messaggio di Outlook (.msg) o un .eml,
+    un file mbox, una cartella Maildir, oppure una cartella (anche condivisa, con le sottocartelle)
+    di moduli e messaggi; gli altri file (PDF, Word, .xls, immagini, archivi) sono elencati con che
+    cosa sono e che cosa fare. Senza ORIGINE si legge la casella IMAP delle impostazioni, in sola
+    lettura (nessun messaggio viene segnato come letto). Messaggi inoltrati e buste PEC (daticert.xml, postacert.eml) vengono
     aperti fino all'allegato originale. Ogni allegato passa per gli stessi controlli di sicurezza di
-    `check` prima di essere salvato, con un nome sicuro e unico, una sola volta; il mittente viene
+    `controlla` prima di essere salvato, con un nome sicuro e unico, una sola volta; il mittente viene
     confrontato con il Responsabile del settore e i suoi delegati. Codice di uscita 1 se un nuovo
     file è rifiutato.
 
     \b
     Esempio:
-      piao-xls collect --strict-sender
+      piao-xls raccogli allegati/
+      piao-xls raccogli --strict-sender
     """
     from .mail.collect import collect as run
-    from .mail.collect import imap_messages, local_messages
+    from .mail.collect import imap_messages
+    from .mail.sources import SourceError, read_local
     from .mail.transport import MailError
     from .workspace.year import STATUS_IT
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
+    skipped: list = []
     with _ledger(s) as led:
         count = [0]
 
@@ -646,35 +709,51 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
 
         try:
             if source:
-                messages = local_messages(Path(source))
+                messages, skipped = read_local(Path(source))
             else:
                 messages = imap_messages(s.imap, _password(s.imap, "IMAP"), lambda mid: led.has_message(mid, "in"))
             got = run(s, p, led, counted(messages), strict_sender=strict_sender)
         except MailError as e:
             raise MailProblem(str(e)) from e
+        except SourceError as e:
+            raise UsageProblem(f"{_printable(str(source))}: {_printable(str(e))}") from e
         except (OSError, ValueError) as e:
-            raise UsageProblem(f"{_printable(str(source))}: impossibile leggere i messaggi ({_printable(str(e))})") from e
+            from .sheetio.oserrors import os_reason
+
+            why = os_reason(e) if isinstance(e, OSError) else str(e)
+            raise UsageProblem(f"{_printable(str(source))}: impossibile leggere i messaggi ({_printable(why)})") from e
         led.add_event("collect", source=source or f"imap://{s.imap.host}/{s.imap.folder}", messages=count[0],
                       new=sum(1 for c in got if c.outcome == "nuovo"))
     if as_json:
-        _print_json({"messages": count[0], "items": [c.to_dict() for c in got]})
+        _print_json({"messages": count[0], "items": [c.to_dict() for c in got],
+                     "skipped": [k.to_dict() for k in skipped]})
     else:
         for c in got:
             esito = f" — {STATUS_IT.get(c.status, c.status)}" if c.status else ""
             via = {"pec": " (PEC)", "inoltro": " (inoltrato)"}.get(c.via, "")
+            who = (f"da {_printable(c.sender)}" if c.sender else "(file salvato a mano)" if c.filename
+                   else "da mittente sconosciuto")
             click.echo(f"{_printable(c.sector) or '-':8} {c.outcome}{esito}: {_printable(c.filename or c.subject)} "
-                       f"da {_printable(c.sender) or '?'}{via}")
+                       f"{who}{via}")
             for f in c.findings:
                 where = f"'{f['sheet']}'!{f['cell']}" if f.get("sheet") and f.get("cell") else ""
                 click.echo(f"  {_severity(f['severity'])} {f['code']} {_printable(where)}: {_printable(f['message'])}")
-        new_files = sum(1 for c in got if c.outcome == "nuovo")
-        click.echo(f"{_plural(count[0], 'messaggio letto', 'messaggi letti')}, "
-                   f"{_plural(new_files, 'file nuovo', 'file nuovi')}")
+        for k in skipped:
+            click.echo(f"-        ignorato: {_printable(k.path)}: {_printable(k.reason)}")
+        fresh = sum(1 for c in got if c.outcome == "nuovo")
+        click.echo(f"{_plural(count[0], 'messaggio o file letto', 'messaggi o file letti')}, "
+                   f"{_plural(fresh, 'file nuovo', 'file nuovi')}"
+                   + (f", {_plural(len(skipped), 'file ignorato', 'file ignorati')}" if skipped else ""))
+        if not count[0] and source:
+            click.echo(f"nessun messaggio e nessun modulo in {_printable(source)}: raccogli legge file .xlsx o .ods "
+                       "salvati a mano, messaggi .eml o .msg (Outlook), file mbox e cartelle Maildir")
+        elif fresh:
+            click.echo("per vedere a che punto è l'anno: piao-xls stato")
     new = [c for c in got if c.outcome in ("nuovo", "rifiutato", "messo da parte", "non letto")]
     sys.exit(FINDINGS if any(c.status == "rejected" for c in new) else OK)
 
 
-@cli.command()
+@cli.command("rispondi")
 @click.option("--dry-run", is_flag=True, help="Mostra a chi si risponderebbe, senza inviare né scrivere nulla.")
 @click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
@@ -683,10 +762,11 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
 
     La risposta porta In-Reply-To e References del messaggio ricevuto e la nota in italiano con
     foglio e cella di ogni correzione (scritta anche nella cartella riscontri). Una sola risposta per file.
+    Un file salvato a mano (senza messaggio) riceve un nuovo messaggio all'indirizzo del settore.
 
     \b
     Esempio:
-      piao-xls reply --via smtp
+      piao-xls rispondi --via smtp
     """
     from .mail.campaign import reply as run
 
@@ -696,9 +776,12 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
     if not dry_run:  # a dry run writes nothing, not even to the ledger
         _event(s, "reply", actions=actions)
     _show_actions(actions, as_json, "nessun modulo da correggere")
+    from .mail.campaign import REFUSED
+
+    sys.exit(FINDINGS if any(a["outcome"] in REFUSED for a in actions) else OK)
 
 
-@cli.command()
+@cli.command("sollecita")
 @click.option("--oggi", "today", default=None, metavar="AAAA-MM-GG", help="La data di oggi (per prove). "
               "Predefinito: la data del sistema.")
 @click.option("--dry-run", is_flag=True, help="Mostra chi verrebbe sollecitato, senza inviare né scrivere nulla.")
@@ -708,11 +791,12 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
     """Sollecita chi non ha ancora restituito il modulo (o deve correggerlo).
 
     Solo da [ente] solleciti_giorni_prima giorni prima della scadenza in poi; mai due volte lo
-    stesso giorno allo stesso destinatario.
+    stesso giorno allo stesso destinatario. Codice di uscita 1 se un indirizzo manca o non va
+    (nessun sollecito parte verso quel destinatario).
 
     \b
     Esempio:
-      piao-xls remind --dry-run
+      piao-xls sollecita --dry-run
     """
     from .mail.campaign import remind as run
 
@@ -729,12 +813,15 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
     empty = (f"nessun sollecito: mancano {days} giorni alla scadenza (i solleciti partono "
              f"{s.remind_days_before} giorni prima)" if days > s.remind_days_before else "nessuno da sollecitare")
     _show_actions(actions, as_json, empty)
+    from .mail.campaign import REFUSED
+
+    sys.exit(FINDINGS if any(a["outcome"] in REFUSED for a in actions) else OK)
 
 
 # --- forms and returns ---------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command("genera")
 @click.argument("plan_file", metavar="[PIANO]", required=False)
 @click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Cartella; i file vanno in OUTPUT/<anno>/. Predefinito: la cartella moduli dell'area di lavoro, "
@@ -754,7 +841,7 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
 
     \b
     Esempio:
-      piao-xls generate -o output/
+      piao-xls genera -o output/
     """
     import functools
 
@@ -766,6 +853,9 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     target = out_dir or str(forms_folder(s))
+    if s is None and not out_dir and not as_json:
+        click.echo(f"fuori da un'area di lavoro: i moduli vanno in {Path(target).resolve() / str(p.year)} "
+                   "(per un'area di lavoro: piao-xls crea; per un'altra cartella: -o CARTELLA)", err=True)
     try:
         written = run(p, target, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
     except RefuseOverwrite as e:
@@ -786,7 +876,7 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
 
 
 def decisions_option(f):
-    """--decisions FILE, shared by `consolidate` and `relazione`."""
+    """--decisions FILE, shared by `consolida` and `relazione`."""
     return click.option("--decisions", "decisions_file", default=None, type=click.Path(exists=True, dir_okay=False),
                         help="Le decisioni del Nucleo: YAML, o una cartella di lavoro con il foglio «Decisioni» "
                              "(neutralizzare un obiettivo, dichiarare non applicabile un indicatore, correggere un "
@@ -806,7 +896,7 @@ def _severity(sev: str) -> str:
     return SEVERITY_IT.get(sev, sev)
 
 
-@cli.command()
+@cli.command("controlla")
 @click.argument("paths", metavar="PERCORSO...", nargs=-1, required=True, type=click.Path(exists=True))
 @plan_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
@@ -817,13 +907,13 @@ def _severity(sev: str) -> str:
 def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback_dir: str | None, jobs: int) -> None:
     """Verifica i moduli restituiti: identità, manomissioni, ogni valore, campi obbligatori.
 
-    PERCORSO sono file o cartelle (lette con le sottocartelle, come per `consolidate`). In un'area
+    PERCORSO sono file o cartelle (lette con le sottocartelle, come per `consolida`). In un'area
     di lavoro l'esito va nel registro. Codice di uscita 0 quando ogni file è accettato (anche con
     avvisi), 1 altrimenti.
 
     \b
     Esempio:
-      piao-xls check ricevuti/ --feedback riscontri/
+      piao-xls controlla ricevuti/ --feedback riscontri/
     """
     from .core.gcpause import paused_gc
     from .returns.batch import expand_paths, read_all
@@ -857,10 +947,17 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
                 click.echo(f"  {_severity(f.severity)} {f.code} {_printable(where)}: {_printable(f.message)}")
         for o in others:
             click.echo(f"{_printable(str(o))}: ignorato (non è una cartella di lavoro)")
+        received = s.folder("ricevuti").resolve() if s is not None else None
+        outside = [x for x in paths
+                   if received is not None and received not in (Path(x).resolve(), *Path(x).resolve().parents)]
+        forms = any(all(f.code not in ("WB-OPEN", "WB-UNSAFE") for f in r.findings) for r in results)
+        if outside and forms:  # checked only: not a return until collected
+            click.echo(f"questi file sono solo verificati: per registrarli come ricevuti (e vederli in «stato») "
+                       f"usare piao-xls raccogli {' '.join(outside)}")
     sys.exit(FINDINGS if any(r.status == REJECTED for r in results) else OK)
 
 
-@cli.command()
+@cli.command("consolida")
 @click.argument("paths", metavar="[PERCORSO]...", nargs=-1, required=False, type=click.Path(exists=True))
 @plan_option
 @click.option("-o", "--output", "summary", default=None, type=click.Path(dir_okay=False),
@@ -892,7 +989,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     \b
     Esempio:
-      piao-xls consolidate ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
+      piao-xls consolida ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
     """
     from .core import italian
     from .results.consolidate import consolidate as run
@@ -903,6 +1000,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 
     if csv_dir and csv_excel_dir and Path(csv_dir).resolve() == Path(csv_excel_dir).resolve():
         raise UsageProblem("--csv e --csv-excel scrivono file con gli stessi nomi: indicare due cartelle diverse")
+    _refuse_other_kind(decisions_file, "--decisions", ("text", "xlsx", "ods"),
+                       "le decisioni del Nucleo (un file YAML o una cartella di lavoro con il foglio «Decisioni»)")
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     if not paths:
@@ -932,6 +1031,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
             click.echo(f"{sec['code']:4} {score:>12}  {label(SECTOR_STATUS_IT, sec['status'])}")
         errors = sum(1 for f in c.findings if f["severity"] == "error")
         _echo_decisions(c)
+        _echo_skipped(c.skipped)
         click.echo(f"{len(c.results)} file letti, {len(c.skipped)} ignorati, {errors} segnalazioni di errore; "
                    f"riepilogo: {out}")
     sys.exit(OK if c.ok else FINDINGS)
@@ -941,7 +1041,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
 @click.argument("paths", nargs=-1, type=click.Path(exists=True), metavar="[PERCORSO]...")
 @plan_option
 @click.option("--results", "results_file", type=click.Path(exists=True, dir_okay=False),
-              help="Usa il JSON dei risultati scritto da «consolidate --json-file» invece di leggere i PERCORSI.")
+              help="Usa il JSON dei risultati scritto da «consolida --json-file» invece di leggere i PERCORSI.")
 @decisions_option
 @click.option("--prefer-newest", is_flag=True,
               help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
@@ -955,7 +1055,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
               prefer_newest: bool, docx_file: str | None, no_pdf: bool, jobs: int) -> None:
     """Scrive la bozza del capitolo sulla performance della Relazione sulla Performance (.docx e .pdf).
 
-    Dai moduli restituiti nei PERCORSI (come «consolidate»; in un'area di lavoro, predefinita la
+    Dai moduli restituiti nei PERCORSI (come «consolida»; in un'area di lavoro, predefinita la
     cartella dei file ricevuti) o dal JSON di un consolidamento (--results): il metodo, il quadro
     d'insieme, una tabella e un grafico per settore, le decisioni, le anomalie e le fonti. Il PDF è
     convertito da LibreOffice senza interfaccia.
@@ -969,15 +1069,22 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     from .results.relazione import RelazioneError, load_results, results_of, write_relazione
     from .workspace.year import relazione_file
 
+    _refuse_other_kind(results_file, "--results", ("text",),
+                       "il JSON dei risultati: scriverlo con «piao-xls consolida --json-file risultati.json»")
+    _refuse_other_kind(decisions_file, "--decisions", ("text", "xlsx", "ods"),
+                       "le decisioni del Nucleo (un file YAML o una cartella di lavoro con il foglio «Decisioni»)")
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     if not paths and not results_file and s is not None:
         paths = (str(s.folder("ricevuti")),)
-    if bool(paths) == bool(results_file):
-        raise click.UsageError("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results, non entrambi")
+    if not paths and not results_file:
+        raise UsageProblem("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results FILE.json "
+                           "(fuori da un'area di lavoro non c'è una cartella predefinita)")
+    if paths and results_file:
+        raise UsageProblem("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results, non entrambi")
     if results_file and decisions_file:
         raise click.UsageError("con --results le decisioni sono quelle già applicate nel consolidamento: "
-                               "rieseguire consolidate con --decisions")
+                               "rieseguire consolida con --decisions")
     try:
         if results_file:
             data = load_results(results_file, p)
@@ -992,6 +1099,20 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     except RelazioneError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"scritto {docx}" + (f" e {pdf}" if pdf else " (PDF non richiesto)"))
+
+
+def _refuse_other_kind(path: str | None, option: str, allowed: tuple[str, ...], what: str) -> None:
+    """Exit 2 when ``path`` is a PDF, a Word file, an image... instead of ``what``: say what it is."""
+    if not path:
+        return
+    from .sheetio.filekind import describe, sniff_file
+
+    try:
+        kind = sniff_file(path)
+    except OSError:
+        return  # the command's own reading says why
+    if kind not in allowed:
+        raise UsageProblem(f"{option} {path}: il file è {describe(kind)}, non {what}")
 
 
 def _echo_decisions(c) -> None:
@@ -1010,6 +1131,20 @@ def _plural(n: int, one: str, many: str) -> str:
     from .core.italian import plural
 
     return plural(n, one, many)
+
+
+def _echo_skipped(skipped) -> None:
+    """What each file left out is (a PDF, a Word file...), with what to do."""
+    from .sheetio.filekind import form_advice, sniff_file
+
+    for path in skipped[:50]:
+        try:
+            why = form_advice(sniff_file(path))
+        except OSError as e:
+            from .sheetio.oserrors import os_reason
+
+            why = os_reason(e)
+        click.echo(f"{_printable(str(path))}: ignorato: {why}")
 
 
 def _printable(text: str) -> str:
@@ -1044,6 +1179,19 @@ class _Progress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+
+
+def _aliases(group: click.Group, names: dict[str, str]) -> None:
+    """The English names of earlier versions, kept: alias -> Italian name."""
+    assert isinstance(group, _Group)
+    for alias, name in names.items():
+        group.alias(name, alias)
+
+
+_aliases(cli, {"init": "crea", "generate": "genera", "send": "invia", "collect": "raccogli", "status": "stato",
+               "reply": "rispondi", "remind": "sollecita", "check": "controlla", "consolidate": "consolida",
+               "plan": "piano"})
+_aliases(plan, {"check": "verifica", "template": "modello", "import": "importa", "export": "esporta"})
 
 
 def main() -> None:

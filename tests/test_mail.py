@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_year import filled, mail, pec_envelope, set_key
+from test_year import filled, mail, pec_envelope, real_addresses, set_key
 
 from piao_xls.cli import cli
 from piao_xls.forms.layout import sector_workbook
 from piao_xls.workspace.ledger import Ledger
 
-SF_ADDR = "sf.responsabile@example.invalid"
+SF_ADDR = "sf.responsabile@comune.test"
 
 
 def invoke(ws: Path, *args):
@@ -27,6 +27,7 @@ def invoke(ws: Path, *args):
 def ws(tmp_path):
     ws = tmp_path / "ws"
     assert CliRunner().invoke(cli, ["init", str(ws), "--scadenza", "2026-01-31"]).exit_code == 0
+    real_addresses(ws / "piao-xls.toml")
     assert invoke(ws, "generate").exit_code == 0
     return ws
 
@@ -168,10 +169,10 @@ def test_hostile_messages_never_stop_collect(ws, tmp_path, sf_bytes):
     assert not list((ws / "ricevuti").iterdir())
 
 
-def test_msg_files_are_refused_with_a_clear_message(ws, tmp_path):
-    (tmp_path / "a.msg").write_bytes(b"\xd0\xcf\x11\xe0")
+def test_a_file_that_is_not_a_message_is_named_in_italian(ws, tmp_path):
+    (tmp_path / "a.msg").write_bytes(b"\xd0\xcf\x11\xe0")  # four bytes: not even an OLE file
     r = invoke(ws, "collect", str(tmp_path / "a.msg"))
-    assert r.exit_code == 2 and ".msg" in r.output and ".eml" in r.output
+    assert r.exit_code == 2 and "non è un modulo (.xlsx, .ods), né un messaggio (.eml, .msg)" in r.output, r.output
 
 
 def test_reply_and_remind_as_drafts(ws, tmp_path, plan):
@@ -268,7 +269,7 @@ def test_a_reply_to_a_pec_refers_to_the_original_message(ws, tmp_path):
     (act,) = json.loads(r.output)["actions"]
     assert (act["code"], act["to"]) == ("SF", SF_ADDR)
     draft = message_from_bytes(next((ws / "bozze").glob("*risposta-SF*.eml")).read_bytes(), policy=policy.default)
-    assert draft["In-Reply-To"] == original["Message-ID"] and draft["Subject"] == "Re: modulo SF"
+    assert draft["In-Reply-To"] == original["Message-ID"] and draft["Subject"] == "Re: modulo SF [PIAO-2025 SF]"
     assert "già risposto" in invoke(ws, "reply").output
 
 

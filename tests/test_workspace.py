@@ -54,7 +54,7 @@ def test_outside_a_workspace_the_workspace_commands_are_a_usage_error(tmp_path):
     for cmd in ("stato", "send", "collect", "reply", "remind"):
         r = invoke(cmd, cwd=tmp_path)
         assert r.exit_code == 2, (cmd, r.output)
-        assert "nessuna area di lavoro trovata" in r.output and "piao-xls init" in r.output
+        assert "nessuna area di lavoro trovata" in r.output and "piao-xls crea" in r.output
 
 
 def test_init_refuses_an_existing_or_nested_workspace(ws):
@@ -68,8 +68,8 @@ def test_init_refuses_an_existing_or_nested_workspace(ws):
     (lambda t: t.replace('ricevuti = "ricevuti"', 'ricevuti = "moduli/ricevuti"'), "non possono coincidere"),
     (lambda t: t.replace('risultati = "risultati"', 'risultati = "ricevuti"'), "non possono coincidere"),
     (lambda t: t.replace('bozze = "bozze"', 'bozze = "../fuori"'), "deve essere una sottocartella"),
-    (lambda t: t.replace("anno = 2025", "anno = duemila"), "file delle impostazioni non valido"),
-    (lambda t: t.replace("scadenza = 2026-01-31", 'scadenza = "fine gennaio"'), "scadenza deve essere una data"),
+    (lambda t: t.replace("anno = 2025", "anno = duemila"), "riga 7: valore non valido"),
+    (lambda t: t.replace("scadenza = 2026-01-31", 'scadenza = "fine gennaio"'), "scriverla come 31/01/2026"),
     (lambda t: t.replace('invio = "bozze"', 'invio = "piccione"'), "invio deve essere"),
 ])
 def test_bad_settings_are_a_usage_error_naming_the_file(ws, edit, message):
@@ -186,5 +186,7 @@ def test_init_with_another_comune_s_plan_keeps_its_addresses(tmp_path):
     assert s.comune == "Sintetico" and s.address("S002") == "anna.damico@comune.example.invalid"
     assert s.address("S001") == "s001.responsabile@example.invalid"
     r = invoke("send", "--dry-run", "--json", cwd=tmp_path / "ws")
-    assert r.exit_code == 1  # the forms are not generated yet
-    assert {a["outcome"] for a in json.loads(r.output)["actions"]} == {"modulo mancante"}
+    assert r.exit_code == 1  # the forms are not generated yet, and the placeholders are refused
+    outcomes = {a["code"]: a["outcome"] for a in json.loads(r.output)["actions"]}
+    assert outcomes.pop("S001") == "indirizzo di esempio"
+    assert set(outcomes.values()) == {"indirizzo di esempio"}  # anna.damico@comune.example.invalid too

@@ -43,6 +43,14 @@ def set_key(settings: Path, section: str, key: str, value: str) -> None:
     settings.write_text(text[:head] + body + text[end:], encoding="utf-8")
 
 
+def real_addresses(settings: Path, domain: str = "comune.test") -> None:
+    """Replace the placeholder addresses written by init (which send refuses) with addresses of ``domain``."""
+    text = settings.read_text(encoding="utf-8")
+    for who in ("sa.responsabile", "sf.responsabile", "st.responsabile", "av.responsabile", "nucleo", "esterno"):
+        text = text.replace(f'"{who}@example.invalid"', f'"{who}@{domain}"')
+    settings.write_text(text, encoding="utf-8")
+
+
 def filled(book, seed: int, overrides: dict | None = None) -> bytes:
     sheet = next(s for s in book.sheets if s.kind != "instructions")
     return render(book, prefill={**sample_values(sheet, seed=seed), **(overrides or {})})
@@ -94,6 +102,7 @@ def test_the_whole_year(tmp_path, plan):
         r = runner.invoke(cli, ["init", str(ws), "--scadenza", "2026-01-31"], env=env)
         assert r.exit_code == 0, r.output
         settings = ws / "piao-xls.toml"
+        real_addresses(settings)
         for key, value in [("invio", '"smtp"')]:
             set_key(settings, "posta", key, value)
         for key, value in [("host", '"127.0.0.1"'), ("porta", str(smtp.port)), ("sicurezza", '"starttls"'),
@@ -102,8 +111,8 @@ def test_the_whole_year(tmp_path, plan):
         for key, value in [("host", '"127.0.0.1"'), ("porta", str(dovecot.port)), ("sicurezza", '"starttls"'),
                            ("utente", f'"{dovecot.user}"'), ("ca", f'"{dovecot.cert}"')]:
             set_key(settings, "imap", key, value)
-        addr = {code: f"{code.lower()}.responsabile@example.invalid" for code in ("SA", "SF", "ST", "AV")}
-        addr |= {"nucleo": "nucleo@example.invalid", "esterno": "esterno@example.invalid"}
+        addr = {code: f"{code.lower()}.responsabile@comune.test" for code in ("SA", "SF", "ST", "AV")}
+        addr |= {"nucleo": "nucleo@comune.test", "esterno": "esterno@comune.test"}
 
         # --- generate into the workspace's forms folder (run from a sub-folder: the workspace is found)
         r = run("generate", code=0)
@@ -183,7 +192,7 @@ def test_the_whole_year(tmp_path, plan):
         # collecting again downloads nothing already collected and changes nothing
         rows = len(ledger(ws)["messages"])
         again = json.loads(run("collect", "--json", code=0).output)
-        assert again == {"messages": 0, "items": []} and len(ledger(ws)["messages"]) == rows
+        assert again == {"messages": 0, "items": [], "skipped": []} and len(ledger(ws)["messages"]) == rows
         assert dovecot.snapshot() == before
 
         # --- stato
@@ -276,3 +285,6 @@ def test_imap_with_implicit_tls_a_named_folder_and_a_wrong_password(tmp_path, pl
         (item,) = json.loads(r.output)["items"]
         assert (item["sector"], item["outcome"], item["status"]) == ("SF", "nuovo", "accepted")
         assert dovecot.snapshot("Moduli PIAO") == before
+        state = {p["code"]: p for p in json.loads(runner.invoke(cli, ["-C", str(ws), "stato", "--json"]).output)["parties"]}
+        assert (state["SF"]["status"], state["SF"]["received_how"]) == ("accepted", "imap")
+        assert state["SA"]["status"] == "missing"

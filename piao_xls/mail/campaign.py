@@ -20,12 +20,71 @@ from ..sheetio.text import safe_filename
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Settings
 from ..workspace.year import counted_checks, parties, year_state
-from .compose import form_message, reminder_message, reply_message
+from .compose import form_message, reminder_message, reply_message, with_tag
 
 SENT, DRAFTED, ALREADY, NO_ADDRESS, NO_FORM, WOULD = ("inviato", "bozza preparata", "già inviato",
                                                       "indirizzo mancante", "modulo mancante", "da inviare")
 BAD_ADDRESS = "indirizzo non valido"
-STALE_FORM = "modulo di un altro piano: eseguire «piao-xls generate»"
+STALE_FORM = "modulo di un altro piano: eseguire «piao-xls genera»"
+PLACEHOLDER = "indirizzo di esempio"
+CHANGED = "indirizzo cambiato"
+REFUSED = (NO_ADDRESS, NO_FORM, BAD_ADDRESS, PLACEHOLDER, CHANGED, STALE_FORM)  # outcomes that need the clerk (exit 1)
+
+
+class UnknownParty(ValueError):
+    """``--settore`` names no sector of the plan (Italian message with the codes known)."""
+
+
+def check_parties(plan: Plan, only: tuple[str, ...]) -> None:
+    """Raise :class:`UnknownParty` when a code of ``only`` is no party of the plan, naming the closest."""
+    import difflib
+
+    codes = [code for code, _, _ in parties(plan)]
+    for code in only:
+        if code in codes:
+            continue
+        near = difflib.get_close_matches(code, codes, n=1, cutoff=0.5) or [
+            c for c in codes if c.lower() == code.lower()]
+        hint = f" (forse «{near[0]}»?)" if near else ""
+        raise UnknownParty(f"--settore {code}: nessun settore con questo codice nel piano{hint}; i codici sono: "
+                           f"{', '.join(codes)}")
+
+
+def address_problems(settings: Settings, plan: Plan, code: str) -> tuple[str, list[str]]:
+    """(outcome, Italian reasons) when the address of ``code`` cannot be used; ("", []) when it can."""
+    from ..workspace.settings import address_problem
+
+    entries = settings.recipients(code, plan)
+    if not entries:
+        return NO_ADDRESS, [f"manca l'indirizzo di {code}: indicarlo in {settings.settings_file.name}, sezione "
+                            "[indirizzi]"]
+    problems = [p for p in (address_problem(e) for e in entries) if p]
+    if not problems:
+        return "", []
+    return (PLACEHOLDER if all("di esempio" in p for p in problems) else BAD_ADDRESS), problems
+
+
+def _addresses(text: str) -> set[str]:
+    from ..workspace.settings import split_addresses
+
+    return {(parseaddr(a)[1] or a).lower() for a in split_addresses(text)}
+
+
+def changed_since_sent(settings: Settings, plan: Plan, ledger: Ledger) -> dict[str, dict]:
+    """Parties whose address changed after their form was last sent: code -> {"sent_to", "now", "at"}."""
+    last: dict[str, dict] = {}
+    for m in ledger.rows("messages", "direction = 'out' AND kind = 'invio'"):
+        last[m["sector"]] = m
+    out = {}
+    for code, m in last.items():
+        now = settings.address(code, plan)
+        if now and _addresses(now) != _addresses(m["recipient"]):
+            out[code] = {"sent_to": m["recipient"], "now": now, "at": m["at"]}
+    return out
+
+
+def resend_hint(code: str) -> str:
+    return f"per inviarlo al nuovo indirizzo: piao-xls invia --resend --settore {code}"
 
 
 def forms_by_party(settings: Settings, plan: Plan) -> dict[str, tuple[Path, str, str]]:
@@ -61,27 +120,37 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
          only: tuple[str, ...] = (), today: date | None = None) -> list[dict]:
     today = today or date.today()
     forms = forms_by_party(settings, plan)
+    check_parties(plan, only)
     sent = ledger.rows("messages", "direction = 'out' AND kind = 'invio'")
+    changed = changed_since_sent(settings, plan, ledger)
     actions = []
     for code, name, who in parties(plan):
         if only and code not in only:
             continue
-        to = settings.address(code, plan)
+        to = ", ".join(settings.recipients(code, plan))
         path, kind, source = forms[code]
-        act = {"code": code, "to": to, "file": str(path), "message_id": "", "outcome": ""}
+        act = {"code": code, "to": to, "file": str(path), "message_id": "", "outcome": "", "problems": []}
         actions.append(act)
-        if not to or "@" not in parseaddr(to)[1]:
-            act["outcome"] = NO_ADDRESS if not to else BAD_ADDRESS
+        outcome, problems = address_problems(settings, plan, code)
+        if outcome:  # caught before anything goes out
+            act["outcome"], act["problems"] = outcome, problems
             continue
         if not path.is_file():
             act["outcome"] = NO_FORM
+            act["problems"] = [f"modulo {path.name} non ancora generato: eseguire «piao-xls genera»"]
             continue
         if not form_matches(path, plan):
             act["outcome"] = STALE_FORM
             continue
         sha = _sha(path)
         if not resend and any(m["sector"] == code and m["file_sha256"] == sha for m in sent):
-            act["outcome"] = ALREADY
+            if code in changed:
+                c = changed[code]
+                act["outcome"] = CHANGED
+                act["problems"] = [f"il modulo è stato inviato a {c['sent_to']}, ma ora l'indirizzo è {c['now']}, "
+                                   f"che non l'ha ancora ricevuto; {resend_hint(code)}"]
+            else:
+                act["outcome"] = ALREADY
             continue
         if dry_run:
             act["outcome"] = WOULD
@@ -100,7 +169,10 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
 
 def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bool = False,
           today: date | None = None) -> list[dict]:
-    """A reply with the feedback note to the message of each file still to correct (once per file)."""
+    """A reply with the feedback note to the message of each file still to correct (once per file).
+
+    A file that came with no message (saved by hand) is answered with a new message to the party's
+    address, in the thread of the form sent (the subject's tag, the identifiers known)."""
     from ..sheetio.atomic import write_text_atomic
 
     today = today or date.today()
@@ -112,11 +184,14 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         if st.status != "rejected":
             continue
         check = next(c for c in reversed(checks) if st.code in c["sector"].split(","))
-        act = {"code": st.code, "to": check["sender"], "file": check["name"], "message_id": "", "outcome": ""}
+        to = check["sender"] or ", ".join(settings.recipients(st.code, plan))
+        act = {"code": st.code, "to": to, "file": check["name"], "message_id": "", "outcome": "", "problems": []}
         actions.append(act)
-        if not check["message_id"]:
-            act["outcome"] = "nessun messaggio a cui rispondere"
-            continue
+        if not check["sender"]:  # saved by hand: to the party's address, which must be usable
+            outcome, problems = address_problems(settings, plan, st.code)
+            if outcome:
+                act["outcome"], act["problems"] = outcome, problems
+                continue
         if any(r["file_sha256"] == check["file_sha256"] and json.loads(r["meta"]).get("answers") == check["message_id"]
                for r in replies):
             act["outcome"] = "già risposto"
@@ -124,23 +199,52 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         if dry_run:
             act["outcome"] = WOULD
             continue
-        incoming = ledger.rows("messages", "direction = 'in' AND message_id = ?", check["message_id"])
+        incoming = (ledger.rows("messages", "direction = 'in' AND message_id = ?", check["message_id"])
+                    if check["message_id"] else [])
         meta = json.loads(incoming[0]["meta"]) if incoming else {}
-        subject = meta.get("original_subject") or f"PIAO {plan.year}"
+        subject = with_tag(plan, st.code, meta.get("original_subject") or f"PIAO {plan.year} – correzioni al modulo")
         refers_to = meta.get("reply_to_id") or check["message_id"]
+        if not refers_to:  # no message came with the file: in the thread of the form sent
+            refers_to, refs = thread_of(ledger, st.code, ledger.rows("messages", "direction = 'out' AND kind = 'invio'"))
+            meta["references"] = " ".join(refs[:-1])
         note = settings.folder("riscontri") / f"{safe_filename(Path(check['name']).stem, 80)}-riscontro.txt"
         write_text_atomic(note, check["feedback"])
         ledger.add_file(hashlib.sha256(check["feedback"].encode()).hexdigest(), "riscontro", note,
                         len(check["feedback"].encode()), st.code, note.name)
-        msg = reply_message(settings, plan, check["sender"], subject, refers_to, meta.get("references", ""),
+        msg = reply_message(settings, plan, to, subject, refers_to, meta.get("references", ""),
                             check["feedback"], draft=transport.name == "bozze")
         location = transport.deliver(msg, f"{today.isoformat()}-risposta-{st.code}")
         ledger.add_message("out", "risposta", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
-                           recipient=check["sender"], subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
+                           recipient=to, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
                            in_reply_to=refers_to, file_sha256=check["file_sha256"], transport=transport.name,
                            location=location, meta={"answers": check["message_id"]})
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
     return actions
+
+
+def thread_of(ledger: Ledger, code: str, sent: list[dict]) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for a new message to ``code`` in the thread of the year.
+
+    The drafts' Message-IDs are ours, but the mail client may give a draft a new one when it sends it: the
+    Responsabile's messages then refer to the Message-ID actually sent (In-Reply-To, References), and
+    their own Message-ID certainly exists in their mailbox. So the newest message received from ``code``
+    is answered when there is one, and References carries every identifier known for the thread.
+    """
+    ours = [m["message_id"] for m in sent if m["sector"] == code and m["message_id"]]
+    refs = list(ours)
+    latest = ""
+    for m in ledger.rows("messages", "direction = 'in'"):
+        if code not in m["sector"].split(","):
+            continue
+        seen = [x for x in f"{m['in_reply_to']} {json.loads(m['meta'] or '{}').get('references', '')}".split()
+                if x.startswith("<")]
+        refs += seen
+        if m["message_id"]:
+            refs.append(m["message_id"])
+            latest = m["message_id"]
+    unique = list(dict.fromkeys(refs))[-20:]  # oldest first, as References is ordered
+    first = latest or (ours[-1] if ours else "")
+    return first, unique if first else []
 
 
 def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: date | None = None,
@@ -157,10 +261,12 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
     for st in year_state(settings, plan, ledger):
         if st.status not in ("missing", "rejected"):
             continue
-        act = {"code": st.code, "to": st.address, "file": "", "message_id": "", "outcome": ""}
+        to = ", ".join(settings.recipients(st.code, plan))
+        act = {"code": st.code, "to": to, "file": "", "message_id": "", "outcome": "", "problems": []}
         actions.append(act)
-        if not st.address:
-            act["outcome"] = NO_ADDRESS
+        outcome, problems = address_problems(settings, plan, st.code)
+        if outcome:  # caught before anything goes out
+            act["outcome"], act["problems"] = outcome, problems
             continue
         if ledger.rows("messages", "direction = 'out' AND kind = 'sollecito' AND day = ? AND sector = ?",
                        today.isoformat(), st.code):
@@ -171,13 +277,13 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
             continue
         path = forms.get(st.code, (None,))[0]
         attach = path if st.status == "missing" and path is not None and path.is_file() else None
-        first = next((m["message_id"] for m in reversed(sent) if m["sector"] == st.code), "")
+        first, refs = thread_of(ledger, st.code, sent)
         label = st.name if st.code in ("nucleo", "esterno") else f"il settore {st.code} – {st.name}"
-        msg = reminder_message(settings, plan, st.code, label, st.who, st.address, today, st.status, attach, first,
-                               draft=transport.name == "bozze")
+        msg = reminder_message(settings, plan, st.code, label, st.who, to, today, st.status, attach, first,
+                               draft=transport.name == "bozze", references=" ".join(refs))
         location = transport.deliver(msg, f"{today.isoformat()}-sollecito-{st.code}")
         ledger.add_message("out", "sollecito", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
-                           recipient=st.address, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
+                           recipient=to, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
                            in_reply_to=first, file_sha256=_sha(attach) if attach else "", transport=transport.name,
                            location=location)
         act["file"] = str(attach or "")

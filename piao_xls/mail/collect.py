@@ -6,6 +6,8 @@ file, a folder of ``.eml`` files (or one ``.eml`` file). Every source is a gener
 memory at a time. :func:`process_message` is the whole pipeline for one message (a new source calls it);
 a message over a limit of :class:`MailLimits`, or one that cannot be read, is a finding and a ledger row,
 and the messages after it are read.
+Outlook ``.msg`` files and workbooks saved by hand come through :mod:`.sources` as messages too (transport
+``msg``, ``cartella``).
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..returns.reader import WORKBOOK_SUFFIXES, WorkbookResult, read_properties
 from ..sheetio.atomic import write_bytes_atomic
+from ..sheetio.oserrors import os_reason
 from ..sheetio.safeopen import Limits, UnsafeFile, open_package, parse_xml
 from ..sheetio.text import safe_filename
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Server, Settings
 from ..workspace.year import check_file, record_check, sender_finding
+from .compose import party_of_tag
 from .transport import MailError, tls_context
 from .trust import ADDRESS, clean, header_text, looks_like_pec, pec_structure, raw_headers, sender_of, verify_signature
 
+HAND = "cartella"  # the transport of a workbook saved by hand (no sender to check, no message to keep)
 SPREADSHEET_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.ms-excel"}
 HEAD_BYTES = 64 * 1024  # of a message too large to read: its headers, for the records
@@ -63,7 +68,7 @@ MAX_DEPTH = MailLimits().depth
 @dataclass
 class RawMessage:
     data: bytes
-    transport: str  # imap, maildir, mbox, eml
+    transport: str  # imap, maildir, mbox, eml, msg, cartella
     origin: str  # where it was read from
     size: int = -1  # bytes, when known
     head: bytes = b""  # the headers alone, when ``data`` was not read (a message over the size limit)
@@ -111,7 +116,9 @@ def imap_messages(server: Server, password: str | None, known: Callable[[str], b
     """
     limits = limits or MailLimits()
     if not server.host:
-        raise MailError("server IMAP non configurato: indicare [imap] host nel file delle impostazioni")
+        raise MailError("server IMAP non configurato: indicare [imap] host nel file delle impostazioni, oppure "
+                        "raccogliere da una cartella di messaggi (.msg, .eml) o di moduli salvati a mano: "
+                        "piao-xls raccogli CARTELLA")
     try:
         if server.security == "tls":
             conn = imaplib.IMAP4_SSL(server.host, server.port or 993, ssl_context=tls_context(server), timeout=30)
@@ -120,7 +127,8 @@ def imap_messages(server: Server, password: str | None, known: Callable[[str], b
             if server.security == "starttls":
                 conn.starttls(ssl_context=tls_context(server))
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as e:
-        raise MailError(f"impossibile collegarsi al server IMAP {server.host}:{server.port} ({e})") from e
+        why = os_reason(e) if isinstance(e, OSError) else str(e)
+        raise MailError(f"impossibile collegarsi al server IMAP {server.host}:{server.port}: {why}") from e
     try:
         try:
             conn.login(server.user, password or "")
@@ -471,6 +479,12 @@ def _party_of_props(props: dict) -> str:
     return props.get("piao_sectors", "")
 
 
+def party_of_subject(plan: Plan, subject: str) -> str:
+    """The party named by the tag of the office's subjects ("[PIAO-2025 SF]"), kept by every mail client in a
+    reply or a forward even when it gives the sent message a new Message-ID; "" when there is none."""
+    return party_of_tag(plan, subject)
+
+
 def _party_of_sender(settings: Settings, plan: Plan, sender: str) -> str:
     codes = [s.code for s in plan.sectors] + ["nucleo", "esterno"]
     return ",".join(c for c in codes if sender and sender in settings.authorized(c, plan))
@@ -576,8 +590,11 @@ def _process(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, st
                        raw_sha, mid)
     if done:
         return [Collected(raw.origin, done[0]["sender"], subject, outcome="già raccolto")]
-    write_bytes_atomic(settings.folder("posta") / f"{today.isoformat()}-{raw_sha[:16]}.eml", raw.data)
+    if raw.transport != HAND:
+        write_bytes_atomic(settings.folder("posta") / f"{today.isoformat()}-{raw_sha[:16]}.eml", raw.data)
     opened = open_message(msg, raw.data, mail_limits)
+    if raw.transport == HAND:  # put in by the office itself: there is no sender to judge
+        opened.findings = [f for f in opened.findings if f.code != "MAIL-FROM"]
     own = {a.lower() for a in (parseaddr(settings.sender)[1], parseaddr(settings.contact_email)[1]) if a}
     if not opened.skip and opened.sender and opened.sender in own:
         opened.skip = "messaggio dell'ufficio"  # a copy of what the office sent
@@ -597,7 +614,8 @@ def _process(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, st
                   in_reply_to=header_text(msg, "In-Reply-To"), transport=raw.transport, location=raw.origin,
                   raw_sha256=raw_sha)
     if opened.skip or not opened.attachments:
-        ledger.add_message("in", "ricevuto", sector=_party_of_sender(settings, plan, opened.sender),
+        ledger.add_message("in", "ricevuto", sector=party_of_subject(plan, subject)
+                           or _party_of_sender(settings, plan, opened.sender),
                            meta={**base_meta, "skipped": opened.skip}, **common)
         return [Collected(raw.origin, opened.sender, subject, outcome=opened.skip or "senza allegati",
                           findings=[f.to_dict() for f in opened.findings])]
@@ -626,7 +644,7 @@ def _take(settings: Settings, plan: Plan, ledger: Ledger, att: Attachment, opene
     try:
         package = open_package(att.data, att.filename, limits)  # the guard, before anything is saved
     except UnsafeFile as u:
-        party = _party_of_sender(settings, plan, opened.sender)
+        party = party_of_subject(plan, subject) or _party_of_sender(settings, plan, opened.sender)
         res = WorkbookResult(att.filename, sha256=sha, size=len(att.data),
                              findings=[Finding(u.code, ERROR, u.message, file=att.filename)])
         ledger.add_file(sha, "rifiutato", "", len(att.data), party, att.filename)
@@ -639,9 +657,10 @@ def _take(settings: Settings, plan: Plan, ledger: Ledger, att: Attachment, opene
         props, _ = read_properties(package)
     except Exception:
         props = {}
-    party = _party_of_props(props) or _party_of_sender(settings, plan, opened.sender)
+    party = (_party_of_props(props) or party_of_subject(plan, subject)
+             or _party_of_sender(settings, plan, opened.sender))
     extra = list(opened.findings)
-    who = sender_finding(settings, plan, party, opened.sender, strict, att.filename)
+    who = None if raw.transport == HAND else sender_finding(settings, plan, party, opened.sender, strict, att.filename)
     if who and any(sender_finding(settings, plan, party, a, strict, att.filename) is None for a in opened.also):
         who = None  # PEC: the certified address is not the usual one, the original From is
     if who:

@@ -17,6 +17,27 @@ from ..workspace.settings import Settings
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+TAG = re.compile(r"\[PIAO-(\d{4}) ([^\]\s]+)\]")
+
+
+def tag(plan, code: str) -> str:
+    """The reference every subject of the office carries, e.g. "[PIAO-2025 SF]": mail clients keep the subject
+    in a reply or a forward (with "Re:"/"R:"/"I:" before it) even when they give the message a new Message-ID."""
+    return f"[PIAO-{plan.year} {code}]"
+
+
+def party_of_tag(plan, subject: str) -> str:
+    """The party code of the last tag of this plan's year in ``subject`` ("" when none names a known party)."""
+    codes = {s.code for s in plan.sectors} | {"nucleo", "esterno"}
+    found = [m.group(2) for m in TAG.finditer(subject or "") if m.group(1) == str(plan.year) and m.group(2) in codes]
+    return found[-1] if found else ""
+
+
+def with_tag(plan, code: str, subject: str) -> str:
+    """``subject`` with the party's tag (unchanged when it already has it)."""
+    return subject if party_of_tag(plan, subject) == code else f"{subject} {tag(plan, code)}"
+
+
 def it_date(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
@@ -68,7 +89,8 @@ def what_to_fill(kind: str, source: str) -> str:
 def form_message(settings: Settings, plan, code: str, name: str, who: str, to: str, workbook: Path, kind: str,
                  source: str, draft: bool) -> EmailMessage:
     deadline = it_date(settings.deadline)
-    subject = f"PIAO {plan.year} – Comune di {plan.comune}: modulo da compilare per {name} (entro il {deadline})"
+    subject = (f"{tag(plan, code)} PIAO {plan.year} – Comune di {plan.comune}: modulo da compilare per {name} "
+               f"(entro il {deadline})")
     paras = [
         f"Gentile {who},",
         f"in allegato il modulo per la rendicontazione degli obiettivi di performance del PIAO {plan.year} "
@@ -123,7 +145,7 @@ def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: 
 
 
 def reminder_message(settings: Settings, plan, code: str, name: str, who: str, to: str, today: date, status: str,
-                     workbook: Path | None, in_reply_to: str, draft: bool) -> EmailMessage:
+                     workbook: Path | None, in_reply_to: str, draft: bool, references: str = "") -> EmailMessage:
     deadline = it_date(settings.deadline)
     days = (settings.deadline - today).days
     when = (f"La scadenza è oggi, {deadline}." if days == 0 else
@@ -132,7 +154,7 @@ def reminder_message(settings: Settings, plan, code: str, name: str, who: str, t
             f"La scadenza del {deadline} è passata da {-days} giorn{'o' if days == -1 else 'i'}.")
     what = ("il modulo restituito è ancora da correggere (vedere il riscontro già inviato)" if status == "rejected"
             else "il modulo compilato non è ancora pervenuto")
-    subject = f"Promemoria: PIAO {plan.year} – modulo per {name} (scadenza {deadline})"
+    subject = f"{tag(plan, code)} Promemoria: PIAO {plan.year} – modulo per {name} (scadenza {deadline})"
     paras = [f"Gentile {who},",
              f"le ricordiamo che per {name} {what}. {when}",
              what_to_fill("source" if code in ("nucleo", "esterno") else "sector", code),
@@ -144,7 +166,7 @@ def reminder_message(settings: Settings, plan, code: str, name: str, who: str, t
     msg["X-PIAO-Sector"] = code
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
-        msg["References"] = in_reply_to
+        msg["References"] = references or in_reply_to
     if workbook:
         msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=workbook.name)
     return msg

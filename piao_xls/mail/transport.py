@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from ..sheetio.atomic import write_bytes_atomic
+from ..sheetio.oserrors import os_reason
 from ..workspace.settings import Server
 
 
@@ -69,7 +70,8 @@ class Smtp:
         except smtplib.SMTPAuthenticationError as e:
             raise MailError(f"il server SMTP {s.host} ha rifiutato utente o password ({e.smtp_code})") from e
         except (OSError, smtplib.SMTPException, ssl.SSLError) as e:
-            raise MailError(f"impossibile collegarsi al server SMTP {s.host}:{s.port} ({e})") from e
+            why = os_reason(e) if isinstance(e, OSError) else str(e)
+            raise MailError(f"impossibile collegarsi al server SMTP {s.host}:{s.port}: {why}") from e
         return self
 
     def _login(self, user: str, password: str) -> None:
@@ -93,7 +95,8 @@ class Smtp:
         try:
             refused = self.conn.send_message(msg)
         except (OSError, smtplib.SMTPException) as e:
-            raise MailError(f"invio non riuscito a {msg['To']} ({e})") from e
+            why = os_reason(e) if isinstance(e, OSError) else str(e)
+            raise MailError(f"invio non riuscito a {msg['To']}: {why}") from e
         if refused:
             raise MailError(f"il server SMTP ha rifiutato il destinatario {msg['To']}")
         return f"smtp:{self.server.host}:{self.server.port}"

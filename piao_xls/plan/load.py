@@ -6,6 +6,8 @@ from pathlib import Path
 
 from ..core.errors import ERROR, Finding, PlanError
 from ..core.model import Plan
+from ..sheetio.filekind import plan_advice, sniff_file
+from ..sheetio.oserrors import os_reason
 from . import cache
 from .planfile import bundled_plan_path, parse_plan
 
@@ -14,7 +16,14 @@ def check_plan(path: str | Path, read: list | None = None) -> tuple[Plan | None,
     """Read and validate a plan file: YAML, or a plan workbook (.xlsx, .ods; see planbook.py).
     ``read`` receives (indicator, place) for every target read, even when the plan has errors."""
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+    try:
+        kind = sniff_file(path)
+    except OSError as e:
+        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {os_reason(e)}",
+                              file=str(path))]
+    if kind not in ("text", "xlsx", "ods"):  # a PDF, a Word file, an .xls...: say what it is, and what to do
+        return None, [Finding("PLAN-YAML", ERROR, plan_advice(kind), file=str(path))]
+    if kind in ("xlsx", "ods") or path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
         from .planbook import check_book  # imported when needed: a YAML plan's commands start faster
 
         return check_book(path, read=read)
@@ -23,7 +32,8 @@ def check_plan(path: str | Path, read: list | None = None) -> tuple[Plan | None,
         # what read_text does: UTF-8, universal newlines
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as e:
-        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {e}", file=str(path))]
+        return None, [Finding("PLAN-YAML", ERROR, f"impossibile leggere il file del piano: {os_reason(e)}",
+                              file=str(path))]
     if read is not None:  # the caller wants every target as it is read: parse
         return parse_plan(text, str(path), read=read)
     cached = cache.load(data, str(path))  # verified (see plan/cache.py); None when absent or not valid

@@ -562,7 +562,7 @@ def _instructions(ws, fmt) -> None:
         ("title", "Piano della performance (PIAO, sottosezione 2.2) - cartella per la compilazione"),
         ("plain", "Questa cartella descrive il piano della performance del Comune: settori, Responsabili, "
                   "personale, attività, obiettivi con i loro pesi, indicatori con i target. Si compila in Excel o "
-                  "LibreOffice; l'ufficio finanziario la importa con «piao-xls plan import», che controlla ogni "
+                  "LibreOffice; l'ufficio finanziario la importa con «piao-xls piano importa», che controlla ogni "
                   "valore e segnala gli errori indicando foglio e cella."),
         ("subtitle", "Come compilare"),
         ("plain", "1. Ente: nome del Comune e anno del piano (obbligatori), titolo ed ente sovraordinato."),
@@ -598,8 +598,8 @@ def _instructions(ws, fmt) -> None:
         ("plain", "Non rinominare i fogli né le intestazioni delle colonne: servono per leggere la cartella. Le "
                   "righe vuote vengono ignorate. Selezionando una cella compare un messaggio con le indicazioni."),
         ("subtitle", "Dopo la compilazione"),
-        ("plain", "piao-xls plan import piano.xlsx -o piano.yaml   (controlla e mostra come verrà valutato ogni target)"),
-        ("plain", "piao-xls plan check piano.yaml --verbose   poi   piao-xls generate piano.yaml -o output/"),
+        ("plain", "piao-xls piano importa piano.xlsx -o piano.yaml   (controlla e mostra come verrà valutato ogni target)"),
+        ("plain", "piao-xls piano verifica piano.yaml --verbose   poi   piao-xls genera piano.yaml -o output/"),
         ("note", f"{FORMAT_MARK} {FORMAT} (non modificare questa riga)"),
     ]
     ws.set_column(0, 0, INSTRUCTIONS_WIDTH)
@@ -899,7 +899,7 @@ class _Book:
             if found is None:
                 self._cache[name] = None
                 self.err("PLAN-SCHEMA", f"la cartella non ha il foglio «{name}»: parta da una cartella scritta da "
-                         "«piao-xls plan template» e non rinomini i fogli", name)
+                         "«piao-xls piano modello» e non rinomini i fogli", name)
             else:
                 self._cache[name] = self.wb.get_sheet_by_name(found).to_python(skip_empty_area=False)
         return self._cache[name]
@@ -918,7 +918,7 @@ class _Book:
                 if c.since > 1:  # added by a later format: a workbook of an earlier one leaves it at its default
                     continue
                 self.err("PLAN-SCHEMA", f"la riga «{c.header}» non è nella colonna {col_name(t.first_col)}: la "
-                         "ripristini copiandola da una cartella nuova («piao-xls plan template»)", t.sheet,
+                         "ripristini copiandola da una cartella nuova («piao-xls piano modello»)", t.sheet,
                          ref(0, t.first_col))
                 continue
             cells[c.key] = ref(i, t.first_col + 1)
@@ -943,7 +943,7 @@ class _Book:
                 if c.since > 1:  # added by a later format: absent from a workbook of an earlier one
                     continue
                 self.err("PLAN-SCHEMA", f"la colonna «{c.header}» non è nella riga delle intestazioni (riga 1): la "
-                         "ripristini copiandola da una cartella nuova («piao-xls plan template»)", t.sheet,
+                         "ripristini copiandola da una cartella nuova («piao-xls piano modello»)", t.sheet,
                          ref(0, t.first_col))
         out = []
         for i, raw in enumerate(data[1:], start=1):

@@ -186,6 +186,11 @@ def open_package(data: bytes, name: str = "", limits: Limits | None = None, exte
     if kind == "ole":
         raise _ole_message(data, suffix)
     if kind != "zip":
+        from .filekind import form_advice, sniff_bytes
+
+        what = sniff_bytes(data[:65536], data)
+        if what not in ("text", "binary", "empty"):  # a PDF, an image, a Word file...: say what it is
+            raise _unreadable(form_advice(what))
         raise _unreadable("il file non è una cartella di lavoro leggibile (formato non riconosciuto: "
                           "atteso un file .xlsx o .ods)")
     try:

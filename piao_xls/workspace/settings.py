@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 try:
@@ -23,6 +23,50 @@ LEDGER_NAME = "registro.sqlite"
 FOLDER_KEYS = ("moduli", "bozze", "ricevuti", "rifiutati", "posta", "riscontri", "risultati")
 INPUT_FOLDERS = ("ricevuti", "rifiutati", "posta")  # what arrives from outside
 PLACEHOLDER_DOMAIN = "example.invalid"
+# one address: local part @ a domain of at least two labels (no spaces, no quotes, no IP literal)
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                      r"[A-Za-z]{2,63}")
+# domains reserved for examples (RFC 2606): never a real recipient
+_EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+_EXAMPLE_TLDS = (".invalid", ".example", ".localhost")
+
+
+def split_addresses(text: str) -> list[str]:
+    """The addresses of one party: "a@x; b@x", "a@x, b@x" or "Nome <a@x>" (a TOML list is joined first).
+
+    Returns each entry as written (a display name kept), in order, without blanks; separators inside
+    quotes or angle brackets do not split."""
+    out: list[str] = []
+    cur: list[str] = []
+    quote = angle = False
+    for ch in text:
+        if ch == '"':
+            quote = not quote
+        elif ch == "<" and not quote:
+            angle = True
+        elif ch == ">" and not quote:
+            angle = False
+        if ch in ";,\n" and not quote and not angle:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur).strip())
+    return [x for x in out if x]
+
+
+def address_problem(entry: str) -> str:
+    """Why one address cannot be used ("" when it can), in Italian."""
+    addr = entry.strip()
+    if "<" in addr:
+        addr = addr.rpartition("<")[2].partition(">")[0].strip() if addr.endswith(">") else ""
+    if not addr or not _ADDRESS.fullmatch(addr) or ".." in addr:
+        return f"«{entry}» non è un indirizzo di posta valido (forma: nome.cognome@comune.it)"
+    domain = addr.rpartition("@")[2].lower()
+    if domain in _EXAMPLE_DOMAINS or domain.endswith(_EXAMPLE_TLDS):
+        return (f"«{addr}» è un indirizzo di esempio (scritto da «piao-xls crea»): sostituirlo con quello vero in "
+                f"{SETTINGS_NAME}, sezione [indirizzi]")
+    return ""
 
 
 class WorkspaceError(Exception):
@@ -58,6 +102,7 @@ class Settings:
     smtp: Server = field(default_factory=Server)
     imap: Server = field(default_factory=Server)
     folders: dict[str, Path] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # Italian: unknown sections and keys, with the closest known one
 
     @property
     def settings_file(self) -> Path:
@@ -81,9 +126,16 @@ class Settings:
                 return ""
         return ""
 
+    def recipients(self, code: str, plan=None) -> list[str]:
+        """The addresses of ``code`` (several are written "a@x; b@x" or as a TOML list)."""
+        return split_addresses(self.address(code, plan))
+
     def authorized(self, code: str, plan=None) -> set[str]:
-        """Addresses allowed to return the workbook of ``code``: the Responsabile and the delegates."""
-        out = {a.lower() for a in (self.address(code, plan), *self.delegates.get(code, ())) if a}
+        """Addresses allowed to return the workbook of ``code``: the Responsabile(s) and the delegates."""
+        from email.utils import parseaddr
+
+        out = {parseaddr(a)[1].lower() or a.lower() for a in (*self.recipients(code, plan),
+                                                                *self.delegates.get(code, ())) if a}
         return out
 
 
@@ -96,21 +148,179 @@ def find_workspace(start: str | Path | None = None) -> Path | None:
     return None
 
 
-def _where(path: Path, e: Exception) -> str:
-    return f"{path}: {e}"
+#: every section and key the settings file knows ([indirizzi] and [delegati] take any party code)
+KNOWN: dict[str, tuple[str, ...] | None] = {
+    "ente": ("comune", "anno", "piano", "scadenza", "solleciti_giorni_prima"),
+    "contatto": ("nome", "email", "telefono"),
+    "indirizzi": None,
+    "delegati": None,
+    "posta": ("invio", "mittente"),
+    "smtp": ("host", "porta", "sicurezza", "utente", "password_env", "ca"),
+    "imap": ("host", "porta", "sicurezza", "utente", "password_env", "ca", "cartella"),
+    "cartelle": FOLDER_KEYS,
+}
+DAY_FORMS = "31/01/2026 (giorno/mese/anno) oppure 2026-01-31"
+_TOML_IT = (  # tomllib's messages -> what the clerk should check
+    ("Invalid value", "valore non valido: un testo va tra virgolette (\"...\"), un numero senza virgolette"),
+    ("Illegal character", "carattere non ammesso: forse manca la virgoletta di chiusura di un testo"),
+    ("Unterminated string", "testo senza la virgoletta di chiusura"),
+    ("Expected newline or end of document after a statement",
+     "dopo il valore la riga deve finire: un testo con spazi va tra virgolette, un commento inizia con #"),
+    ("Cannot overwrite a value", "questa impostazione è scritta due volte"),
+    ("Cannot declare", "questa sezione è scritta due volte"),
+    ("Expected '=' after a key", "manca «=» dopo il nome dell'impostazione"),
+    ("Invalid initial character for a key part", "nome dell'impostazione non valido (lettere, cifre, _ e -)"),
+    ("Invalid statement", "riga non valida: si scrive «nome = valore» oppure «[sezione]»"),
+    ("Unclosed array", "elenco senza la parentesi quadra di chiusura «]»"),
+    ("Unclosed table", "sezione senza la parentesi quadra di chiusura «]»"),
+    ("Expected ']' at the end of a table declaration", "sezione senza la parentesi quadra di chiusura «]»"),
+)
+_UNQUOTED_DAY = re.compile(r"^(\s*[A-Za-z0-9_\-\"]+\s*=\s*)(\d{1,2})[/.](\d{1,2})[/.](\d{4})(\s*(?:#.*)?)$")
+
+
+def parse_day(text: str) -> date:
+    """A date as the clerk writes it: 31/01/2026, 31-01-2026, 31.01.2026 or 2026-01-31 (ValueError in Italian)."""
+    t = text.strip()
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", t)
+    try:
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
+            return date.fromisoformat(t)
+    except ValueError:
+        raise ValueError(f"«{text}» non è una data esistente: scriverla come {DAY_FORMS}") from None
+    raise ValueError(f"«{text}» non è una data: scriverla come {DAY_FORMS}")
+
+
+def _toml_error(path: Path, text: str, e: Exception) -> str:
+    """tomllib's error as Italian, with the line's text and a caret under the column."""
+    msg = str(e)
+    where = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+    reason = next((it for en, it in _TOML_IT if msg.startswith(en)), "sintassi non valida")
+    if not where:
+        return f"{path}: file delle impostazioni non valido: {reason}"
+    line, col = int(where.group(1)), int(where.group(2))
+    lines = text.splitlines()
+    shown = lines[line - 1] if 0 < line <= len(lines) else ""
+    if line > len(lines) and lines:  # at the end of the document: point after the last line
+        line, shown, col = len(lines), lines[-1], len(lines[-1]) + 1
+    col = min(max(col, 1), len(shown) + 1)
+    return (f"{path}, riga {line}: {reason}\n    {shown}\n    {' ' * (col - 1)}^")
+
+
+def _unknown(raw: dict) -> list[str]:
+    """Warnings for sections and keys the settings file does not know, naming the closest known one."""
+    import difflib
+
+    def near(name: str, known) -> str:
+        lower = {k.lower(): k for k in known}
+        got = lower.get(name.lower()) or next(iter(difflib.get_close_matches(name.lower(), list(lower), 1, 0.6)), "")
+        return lower.get(got, got)
+
+    out = []
+    for sec, body in raw.items():
+        if sec not in KNOWN:
+            guess = near(sec, KNOWN)
+            out.append(f"sezione [{sec}] sconosciuta, ignorata" + (
+                f": forse [{guess}]? (i nomi delle sezioni si scrivono in minuscolo)" if guess else ""))
+            continue
+        keys = KNOWN[sec]
+        if keys is None or not isinstance(body, dict):
+            continue
+        for key in body:
+            if key not in keys:
+                guess = near(key, keys)
+                out.append(f"[{sec}] {key}: impostazione sconosciuta, ignorata" + (f": forse {guess}?" if guess else
+                                                                                     f" (previste: {', '.join(keys)})"))
+    return out
+
+
+def _dates_as_written(text: str) -> str:
+    """``scadenza = 31/01/2026`` (not TOML) read as the date it means: the line becomes ``2026-01-31``."""
+    out = []
+    for line in text.split("\n"):
+        m = _UNQUOTED_DAY.match(line)
+        if m:
+            try:
+                day = date(int(m.group(4)), int(m.group(3)), int(m.group(2)))
+                line = f"{m.group(1)}{day.isoformat()}{m.group(5)}"
+            except ValueError:
+                pass  # not a real date: left to the parser's message
+        out.append(line)
+    return "\n".join(out)
+
+
+def no_workspace_message(here: Path) -> str:
+    """Outside a workspace: which workspaces are below or beside ``here``, and how to use one."""
+    here = Path(here).resolve()
+    near = workspaces_near(here)
+    if not near:
+        return ("nessuna area di lavoro trovata in questa cartella né in quelle superiori: crearla con "
+                "«piao-xls crea PIAO-2025» (poi «cd PIAO-2025»), oppure indicarne una con «piao-xls -C CARTELLA»")
+    shown = []
+    for w in near[:5]:
+        try:
+            shown.append(str(w.relative_to(here)))
+        except ValueError:
+            shown.append(str(w))
+    first = shown[0]
+    return (f"questa cartella non è dentro un'area di lavoro, ma qui vicino c'è: {', '.join(shown)}; entrarvi con "
+            f"«cd {first}» oppure usare «piao-xls -C {first} COMANDO»")
+
+
+def workspaces_near(here: Path, depth: int = 2) -> list[Path]:
+    """Workspaces in ``here`` and its sub-folders (``depth`` levels) and beside it (its parent's sub-folders)."""
+    found: list[Path] = []
+
+    def walk(d: Path, level: int) -> None:
+        try:
+            children = sorted(c for c in d.iterdir() if c.is_dir() and not c.name.startswith("."))
+        except OSError:
+            return
+        for c in children[:500]:
+            if (c / SETTINGS_NAME).is_file():
+                found.append(c)
+            elif level > 1:
+                walk(c, level - 1)
+
+    walk(here, depth)
+    if here.parent != here:
+        walk(here.parent, 1)
+    return list(dict.fromkeys(found))
+
+
+def check_new_workspace(target: str | Path) -> None:
+    """Refuse (WorkspaceError) a new workspace inside another, around another, or where one already is."""
+    root = Path(target).resolve()
+    if (root / SETTINGS_NAME).exists():
+        raise WorkspaceError(f"{root / SETTINGS_NAME}: l'area di lavoro esiste già (per usarla: cd {root})")
+    outer = find_workspace(root.parent) if root.parent != root else None
+    if outer is not None:
+        raise WorkspaceError(f"{root}: si trova già dentro l'area di lavoro {outer}: un'area di lavoro non può "
+                             "contenerne un'altra (crearla altrove, fuori da quella cartella)")
+    inner = workspaces_near(root, depth=3) if root.is_dir() else []
+    inner = [w for w in inner if root in w.parents]
+    if inner:
+        raise WorkspaceError(f"{root}: contiene già l'area di lavoro {inner[0]}: un'area di lavoro non può "
+                             f"contenerne un'altra; per usarla: cd {inner[0]}")
 
 
 def load_settings(root: str | Path) -> Settings:
     root = Path(root).resolve()
     path = root / SETTINGS_NAME
+    from ..sheetio.oserrors import os_reason
+
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8").lstrip("\ufeff")  # Notepad may write a BOM
     except OSError as e:
-        raise WorkspaceError(f"{path}: impossibile leggere il file delle impostazioni ({e.strerror or e})") from e
-    except tomllib.TOMLDecodeError as e:
-        raise WorkspaceError(f"{path}: file delle impostazioni non valido ({e})") from e
+        raise WorkspaceError(f"{path}: impossibile leggere il file delle impostazioni ({os_reason(e)})") from e
     except UnicodeDecodeError as e:
-        raise WorkspaceError(f"{path}: il file delle impostazioni non è in UTF-8") from e
+        raise WorkspaceError(f"{path}: il file delle impostazioni non è in UTF-8 (salvarlo come «UTF-8» dal "
+                             "Blocco note)") from e
+    try:
+        raw = tomllib.loads(_dates_as_written(source))
+    except tomllib.TOMLDecodeError as e:
+        raise WorkspaceError(_toml_error(path, source, e)) from e
 
     def section(name: str) -> dict:
         v = raw.get(name, {})
@@ -137,15 +347,22 @@ def load_settings(root: str | Path) -> Settings:
     deadline = ente["scadenza"]
     if isinstance(deadline, str):
         try:
-            deadline = date.fromisoformat(deadline)
-        except ValueError:
-            deadline = None
-    if not isinstance(deadline, date):
-        raise WorkspaceError(f"{path}: [ente] scadenza deve essere una data AAAA-MM-GG")
+            deadline = parse_day(deadline)
+        except ValueError as e:
+            raise WorkspaceError(f"{path}: [ente] scadenza: {e}") from e
+    if not isinstance(deadline, date) or isinstance(deadline, datetime):
+        raise WorkspaceError(f"{path}: [ente] scadenza deve essere una data: scriverla come {DAY_FORMS}")
     folders_raw = section("cartelle")
     folders = {k: (root / text(folders_raw, k, "cartelle", k)).resolve() for k in FOLDER_KEYS}
     _check_folders(path, root, folders)
-    addresses = {str(k): v.strip() for k, v in section("indirizzi").items() if isinstance(v, str)}
+    addresses = {}
+    for k, v in section("indirizzi").items():
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            v = "; ".join(x.strip() for x in v if x.strip())
+        if not isinstance(v, str):
+            raise WorkspaceError(f"{path}: [indirizzi] {k} deve essere un indirizzo tra virgolette, o più indirizzi "
+                                 "come \"a@comune.it; b@comune.it\" oppure [\"a@comune.it\", \"b@comune.it\"]")
+        addresses[str(k)] = v.strip()
     delegates = {}
     for k, v in section("delegati").items():
         if isinstance(v, str):
@@ -181,7 +398,7 @@ def load_settings(root: str | Path) -> Settings:
         contact_phone=text(contatto, "telefono", "contatto"), addresses=addresses, delegates=delegates,
         send_mode=mode, sender=text(posta, "mittente", "posta"),
         smtp=Server(**{**smtp.__dict__, "ca": ca["smtp"]}), imap=Server(**{**imap.__dict__, "ca": ca["imap"]}),
-        folders=folders)
+        folders=folders, warnings=tuple(_unknown(raw)))
 
 
 def _check_folders(path: Path, root: Path, folders: dict[str, Path]) -> None:
@@ -227,9 +444,9 @@ def settings_text(plan, plan_rel: str, deadline: date) -> str:
         f"anno = {plan.year}",
         "# Il piano (file YAML o cartella di lavoro del piano), relativo a questa cartella.",
         f"piano = {_q(plan_rel)}",
-        "# Termine per la restituzione dei moduli compilati (AAAA-MM-GG).",
+        "# Termine per la restituzione dei moduli compilati (2026-01-31 oppure 31/01/2026).",
         f"scadenza = {deadline.isoformat()}",
-        "# Quanti giorni prima della scadenza iniziano i solleciti (piao-xls remind).",
+        "# Quanti giorni prima della scadenza iniziano i solleciti (piao-xls sollecita).",
         "solleciti_giorni_prima = 7",
         "",
         "[contatto]",
@@ -241,7 +458,8 @@ def settings_text(plan, plan_rel: str, deadline: date) -> str:
         "[indirizzi]",
         "# Indirizzo di ciascun Responsabile (per codice del settore), del Nucleo di Valutazione e delle",
         "# fonti esterne. Gli indirizzi @example.invalid sono esempi: sostituirli con quelli veri.",
-        "# Se il piano indica l'email del Responsabile, è già riportata qui.",
+        "# Se il piano indica l'email del Responsabile, è già riportata qui. Più indirizzi per un settore:",
+        "# SF = \"primo@comune.it; secondo@comune.it\"  oppure  SF = [\"primo@comune.it\", \"secondo@comune.it\"]",
     ]
     for s in plan.sectors:
         addr = s.responsabile.email or placeholder(s.code)
@@ -296,11 +514,7 @@ def init_workspace(target: str | Path, plan_path: Path, plan, deadline: date | N
     from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
 
     root = Path(target).resolve()
-    if (root / SETTINGS_NAME).exists():
-        raise WorkspaceError(f"{root / SETTINGS_NAME}: l'area di lavoro esiste già")
-    outer = find_workspace(root.parent) if root.parent != root else None
-    if outer is not None:
-        raise WorkspaceError(f"{root}: si trova già dentro l'area di lavoro {outer}")
+    check_new_workspace(root)
     root.mkdir(parents=True, exist_ok=True)
     rel = f"piano/{plan_path.name}"
     write_bytes_atomic(root / rel, Path(plan_path).read_bytes())

@@ -17,6 +17,10 @@ from .settings import Settings
 
 STATUS_IT = {ACCEPTED: "accettato", ACCEPTED_WITH_WARNINGS: "accettato con avvisi", REJECTED: "da correggere",
              "missing": "mancante"}
+#: how a return came in (the ledger's ``transport``, or PEC), as ``stato`` says it
+HOW_IT = {"imap": "dalla casella IMAP", "maildir": "da una cartella Maildir", "mbox": "da un file mbox",
+          "eml": "da un messaggio .eml", "msg": "da un messaggio di Outlook (.msg)", "cartella": "file salvato a mano",
+          "pec": "per PEC"}
 SOURCE_NAMES = {"nucleo": "Nucleo di Valutazione", "esterno": "Fonti esterne"}
 
 
@@ -125,6 +129,7 @@ class PartyState:
     sent_how: str = ""
     received_at: str = ""
     received_from: str = ""
+    received_how: str = ""  # how the latest return came in: imap, maildir, mbox, eml, msg, cartella, pec
     status: str = "missing"
     file: str = ""
     last_reminder: str = ""
@@ -185,6 +190,8 @@ def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyStat
             elif m["direction"] == "in" and m["file_sha256"]:
                 if (m["file_sha256"], m["sender"]) in counted:  # not a file set aside
                     st.received_at, st.received_from = m["at"], m["sender"]
+                    st.received_how = ("pec" if (json.loads(m["meta"] or "{}").get("pec") or {})
+                                       else m["transport"])
             elif m["direction"] == "in":
                 meta = json.loads(m["meta"] or "{}")
                 if meta.get("not_read"):
