@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pec import signed_pec, tampered_pec, unsigned_pec
-from test_year import filled, mail
+from test_year import filled, mail, real_addresses
 
 from piao_xls.cli import cli
 from piao_xls.forms.layout import all_sectors_workbook, sector_workbook
@@ -215,9 +215,10 @@ def test_stato_remind_and_reply_rejudge_files_under_the_plan_in_force(ws, tmp_pa
 
 
 def test_send_refuses_forms_of_another_plan(ws):
+    real_addresses(ws / "piao-xls.toml")  # placeholders are refused first
     _change_plan(ws)
     r = invoke(ws, "send")
-    assert r.exit_code == 1 and "generate" in r.output
+    assert r.exit_code == 1 and "piao-xls genera" in r.output and "modulo di un altro piano" in r.output
     assert not list((ws / "bozze").iterdir())
     assert invoke(ws, "generate", "--force").exit_code == 0
     r = invoke(ws, "send")

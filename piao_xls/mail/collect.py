@@ -178,16 +178,14 @@ def local_messages(source: Path, limits: MailLimits | None = None) -> Iterator[R
     """A Maildir (cur/new/tmp), a folder of .eml files, an .eml file or an mbox file, one message at a time."""
     limits = limits or MailLimits()
     source = Path(source)
-    if source.suffix.lower() == ".msg" and source.is_file():
-        raise ValueError("i file .msg di Outlook non sono supportati: salvare il messaggio come .eml")
     if source.is_dir():
         if (source / "cur").is_dir() and (source / "new").is_dir():  # Maildir: files are only read
             files = sorted(f for sub in ("new", "cur") for f in (source / sub).iterdir() if f.is_file())
-            return (_file_message(f, "maildir", limits) for f in files)
+            return (file_message(f, "maildir", limits) for f in files)
         files = sorted(f for f in source.iterdir() if f.is_file() and f.suffix.lower() == ".eml")
-        return (_file_message(f, "eml", limits) for f in files)
+        return (file_message(f, "eml", limits) for f in files)
     if source.suffix.lower() == ".eml":
-        return iter([_file_message(source, "eml", limits)])
+        return iter([file_message(source, "eml", limits)])
     with open(source, "rb") as fh:  # an mbox starts with a "From " line: say so before reading anything
         first = fh.read(5)
     if first and first != b"From ":
@@ -202,7 +200,9 @@ def _head(data: bytes) -> bytes:
     return part[:end + 1] if end >= 0 else part
 
 
-def _file_message(path: Path, transport: str, limits: MailLimits) -> RawMessage:
+def file_message(path: Path, transport: str, limits: MailLimits | None = None) -> RawMessage:
+    """One message saved as a file; over the size limit, its headers alone (``problem`` says why)."""
+    limits = limits or MailLimits()
     size = path.stat().st_size
     if size > limits.message_bytes:
         with open(path, "rb") as fh:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..sheetio.filekind import form_advice, sniff_file
 from ..sheetio.oserrors import os_reason
-from .collect import HAND, MAX_MESSAGE, RawMessage, local_messages
+from .collect import HAND, MAX_MESSAGE, RawMessage, file_message, local_messages
 from .outlook import MsgError, read_msg
 
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -71,11 +71,17 @@ def _one(path: Path, kind: str) -> Iterable[RawMessage]:
     if kind == "msg":
         return [msg_message(path)]
     if kind == "eml" or path.suffix.lower() == ".eml":
-        return [RawMessage(path.read_bytes(), "eml", str(path))]
+        return [file_message(path, "eml")]  # over the size limit: a finding, read from its headers
     if kind == "text" and _is_mbox(path):
         return local_messages(path)  # a generator: one message in memory at a time
     raise SourceError(form_advice(kind) if kind != "text" else
                       "il file non è un modulo (.xlsx, .ods), né un messaggio (.eml, .msg), né un file mbox")
+
+
+def _message_file(path: Path, kind: str) -> bool:
+    """An .eml or mbox file: read even when large (an mbox one message at a time; an .eml over the size limit
+    from its headers, as a finding of its own)."""
+    return kind == "eml" or path.suffix.lower() == ".eml" or (kind == "text" and _is_mbox(path))
 
 
 def _is_mbox(path: Path) -> bool:
@@ -100,7 +106,7 @@ def read_local(source: str | Path) -> tuple[Iterable[RawMessage], list[Skipped]]
         return _folder(source, skipped), skipped
     try:
         kind = sniff_file(source)
-        if source.stat().st_size > MAX_MESSAGE and kind != "text":  # an mbox is read one message at a time
+        if source.stat().st_size > MAX_MESSAGE and not _message_file(source, kind):
             raise SourceError(f"file troppo grande ({source.stat().st_size // 1048576} MB)")
         return _one(source, kind), []
     except MsgError as e:
@@ -123,7 +129,7 @@ def _folder(root: Path, skipped: list[Skipped]) -> Iterator[RawMessage]:
                 if not path.is_file():
                     continue
                 kind = sniff_file(path)
-                if path.stat().st_size > MAX_MESSAGE and not (kind == "text" and _is_mbox(path)):
+                if path.stat().st_size > MAX_MESSAGE and not _message_file(path, kind):
                     skipped.append(Skipped(str(path), f"file troppo grande ({path.stat().st_size // 1048576} MB)"))
                     continue
                 messages = _one(path, kind)
