@@ -45,12 +45,8 @@ class Duration(Kind):
     def wording(self, rule):
         return f"durata massima {it_number(rule.target or 0.0)} {rule.measure}"
 
-    def asked_it(self, rule, spec):
-        return spec.label  # "Durata effettiva (mesi)": the time taken, in the unit the target is stated in
-
     def requirement_it(self, rule):
-        return (f"la durata effettiva deve essere al massimo di {it_number(rule.target or 0.0)} {rule.measure}; "
-                "oltre, conta la durata indicata divisa per quella effettiva")
+        return f"durata effettiva al massimo di {it_number(rule.target or 0.0)} {rule.measure}"
 
     def describe(self, rule):
         return f"duration at most {rule.target:g} {rule.measure}"

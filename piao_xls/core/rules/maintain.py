@@ -73,6 +73,13 @@ class Maintain(Kind):
             text += f" con tolleranza di {it_quantity(replace(rule, measure=None), rule.tolerance)}"
         return text
 
+    def requirement_it(self, rule):
+        if rule.baseline is not None:  # the floor stated by the plan
+            return f"il valore deve essere almeno {it_quantity(rule, self._floor(rule.baseline, rule))}"
+        year = f"del {rule.baseline_year}" if rule.baseline_year else "dell'anno precedente"
+        tol = f" di oltre {it_quantity(replace(rule, measure=None), rule.tolerance)}" if rule.tolerance else ""
+        return f"il valore non deve scendere{tol} sotto quello {year}"
+
     def describe(self, rule):
         base = f" {en_number(rule.baseline)}" if rule.baseline is not None else ""
         year = f" of {rule.baseline_year}" if rule.baseline_year else " of the previous year"
