@@ -16,7 +16,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from ..core.answers import NOT_AVAILABLE
-from ..core.rules.base import xl_number as _n
+from ..core.rules.base import xl_number
 from ..sheetio.docprops import document_time
 from .layout import MARGINS, Cell, SheetLayout, Validation, WorkbookLayout, fit_heights
 from .styles import STYLES
@@ -49,7 +49,7 @@ def _validation_options(v: Validation, ref: str = "") -> dict:
             lo, hi = (f"DATE({d.year},{d.month},{d.day})" for d in (v.minimum, v.maximum)  # type: ignore[union-attr]
                       )
         else:
-            lo, hi = _n(v.minimum), _n(v.maximum)  # type: ignore[arg-type]
+            lo, hi = xl_number(v.minimum), xl_number(v.maximum)  # type: ignore[arg-type]
         opts.update(validate="custom", value=f'=OR(LOWER(TRIM({ref}))="{NOT_AVAILABLE}",'
                                               f"AND(ISNUMBER({ref}),{ref}>={lo},{ref}<={hi}))")
     elif v.kind == "list":
