@@ -318,7 +318,7 @@ def _decision_row(o: DecisionOutcome, plan: Plan) -> dict:
 def _objective_row(obj: Objective, r: ObjectiveResult) -> dict:
     row = {"sector": r.sector, "objective": obj.id, "number": obj.number, "title": obj.title,
            "weight": obj.weight, "achievement": r.achievement, "points": r.points, "band": r.band, "gate": obj.gate,
-           "coefficient": obj.coefficient}
+           "coefficient": obj.coefficient, "dup": obj.dup}
     if r.scored:
         # the weight that counts once non-evaluable or neutralised objectives are left out (sums to 100)
         row.update(weight_applied=r.weight_applied, neutralised=r.neutralised)

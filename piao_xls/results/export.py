@@ -202,7 +202,7 @@ COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
     "objectives": ("objectives", [
         ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("numero", "number", INT),
         ("titolo", "title", TEXT), ("peso", "weight", NUMBER), ("raggiungimento", "achievement", NUMBER),
-        ("punti", "points", NUMBER), ("fascia", "band", TEXT)]),
+        ("punti", "points", NUMBER), ("fascia", "band", TEXT), ("missione_programma_dup", "dup", TEXT)]),
     "indicators": ("indicators", [
         ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("indicatore", "indicator", TEXT),
         ("profilo", "profilo", TEXT), ("descrizione", "description", TEXT), ("target", "target", TEXT),

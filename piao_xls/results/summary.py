@@ -78,7 +78,7 @@ SHEETS = {
         ("title", "Titolo", 78, "text"), ("weight", "Peso %", 8, "num"),
         ("achievement", "Raggiungimento", 14, "pct"), ("points", "Punti", 9, "score"), ("band", "Fascia", 7, "text"),
         ("_note", "Nota", 22, "text"), ("gate_it", "Di accesso", 9, "text"),
-        ("coefficient", "Coefficiente di peso", 11, "num")]),
+        ("coefficient", "Coefficiente di peso", 11, "num"), ("dup", "Missione/ programma DUP", 11, "text")]),
     "indicators": ("Indicatori", "Indicatori", [
         ("indicator", "Indicatore", 9, "text"), ("description", "Descrizione", 36, "text"),
         ("target", "Target", 30, "text"), ("source_it", "Fonte", 12, "text"),
