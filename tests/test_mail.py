@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_year import filled, mail, pec_envelope, real_addresses, set_key
+from test_year import filled, mail, pec_envelope, set_key
+from workspace_case import invoke, new_workspace
 
 from piao_xls.cli import cli
 from piao_xls.forms.layout import sector_workbook
@@ -19,17 +20,9 @@ from piao_xls.workspace.ledger import Ledger
 SF_ADDR = "sf.responsabile@comune.test"
 
 
-def invoke(ws: Path, *args):
-    return CliRunner().invoke(cli, ["-C", str(ws), *args])
-
-
 @pytest.fixture
 def ws(tmp_path):
-    ws = tmp_path / "ws"
-    assert CliRunner().invoke(cli, ["init", str(ws), "--scadenza", "2026-01-31"]).exit_code == 0
-    real_addresses(ws / "piao-xls.toml")
-    assert invoke(ws, "generate").exit_code == 0
-    return ws
+    return new_workspace(tmp_path, addresses=True)
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from test_year import filled, mail, set_key
+from workspace_case import invoke, new_workspace
 
-from piao_xls.cli import cli
 from piao_xls.forms.layout import sector_workbook
 from piao_xls.workspace.ledger import Ledger
 
@@ -22,16 +21,9 @@ SIZE_LIMIT = 40 * 1024 * 1024  # MailLimits.message_bytes, as docs/security.md d
 XLSX = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def invoke(ws: Path, *args, env=None):
-    return CliRunner().invoke(cli, ["-C", str(ws), *args], env=env)
-
-
 @pytest.fixture
 def ws(tmp_path):
-    ws = tmp_path / "ws"
-    assert CliRunner().invoke(cli, ["init", str(ws), "--scadenza", "2026-01-31"]).exit_code == 0
-    assert invoke(ws, "generate").exit_code == 0
-    return ws
+    return new_workspace(tmp_path)
 
 
 @pytest.fixture

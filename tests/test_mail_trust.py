@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pec import signed_pec, tampered_pec, unsigned_pec
 from test_year import filled, mail, real_addresses
+from workspace_case import invoke, new_workspace
 
 from piao_xls.cli import cli
 from piao_xls.forms.layout import all_sectors_workbook, sector_workbook
@@ -23,16 +24,9 @@ SF_ADDR = "sf.responsabile@example.invalid"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def invoke(ws: Path, *args):
-    return CliRunner().invoke(cli, ["-C", str(ws), *args])
-
-
 @pytest.fixture
 def ws(tmp_path):
-    ws = tmp_path / "ws"
-    assert CliRunner().invoke(cli, ["init", str(ws), "--scadenza", "2026-01-31"]).exit_code == 0
-    assert invoke(ws, "generate").exit_code == 0
-    return ws
+    return new_workspace(tmp_path)
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from test_year import filled, mail, pec_envelope, real_addresses
+from test_year import filled, mail, pec_envelope
+from workspace_case import invoke, new_workspace
 
-from piao_xls.cli import cli
 from piao_xls.forms.layout import sector_workbook
 from piao_xls.workspace.ledger import Ledger
 
@@ -22,17 +21,9 @@ SF_ADDR = "sf.responsabile@comune.test"
 SF_FILE = "PIAO-2025-SF-Finanziario.xlsx"
 
 
-def invoke(ws: Path, *args):
-    return CliRunner().invoke(cli, ["-C", str(ws), *args])
-
-
 @pytest.fixture
 def ws(tmp_path):
-    ws = tmp_path / "PIAO-2025"
-    assert CliRunner().invoke(cli, ["crea", str(ws), "--scadenza", "31/01/2026"]).exit_code == 0
-    real_addresses(ws / "piao-xls.toml")
-    assert invoke(ws, "genera").exit_code == 0
-    return ws
+    return new_workspace(tmp_path, "PIAO-2025", "31/01/2026", addresses=True, italian=True)
 
 
 @pytest.fixture
