@@ -11,10 +11,11 @@ from golden import GOLDEN, bundled_structures, diff, plan_identity, structure
 from openpyxl import load_workbook
 
 from piao_xls.cli import cli
-from piao_xls.forms.layout import a1, plan_workbooks, sector_workbook
+from piao_xls.forms.layout import plan_workbooks, sector_workbook
 from piao_xls.forms.writer import render
 from piao_xls.plan.load import load_plan
 from piao_xls.plan.planfile import parse_plan
+from piao_xls.sheetio.cells import a1
 
 EXPECTED_FILES = {
     "PIAO-2025-Truccazzano.xlsx", "PIAO-2025-SA-Amministrazione.xlsx", "PIAO-2025-SF-Finanziario.xlsx",

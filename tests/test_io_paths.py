@@ -127,3 +127,17 @@ def test_console_output_carries_no_control_characters(plan, tmp_path, sf_data):
     for ch in ("\x1b", "\x07", "\r", "\u202e"):
         assert ch not in r.stdout and ch not in r.stderr, repr(r.stdout)
     assert "\\x1b" in r.stdout
+
+
+def test_a1_references_match_openpyxl():
+    """One A1 conversion for the whole package, checked against openpyxl's own."""
+    from openpyxl.utils import get_column_letter
+
+    from piao_xls.sheetio.cells import a1, col_name
+
+    for col in (0, 1, 25, 26, 27, 51, 52, 701, 702, 703, 16383):
+        assert col_name(col) == get_column_letter(col + 1)
+        assert a1(6, col) == f"{get_column_letter(col + 1)}7"
+        assert a1(6, col, absolute=True) == f"${get_column_letter(col + 1)}$7"
+    with pytest.raises(ValueError):
+        col_name(-1)

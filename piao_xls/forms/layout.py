@@ -28,6 +28,7 @@ from ..core.rules import kind_of
 from ..core.rules.base import it_number
 from ..core.scoring import NOT_EVALUABLE
 from ..core.targets import InputSpec, explain_it, inputs_for
+from ..sheetio.cells import a1
 
 LAYOUT_VERSION = "2"  # 2: analysis rows, inputs spanning E:F, texts split over rows (workbooks of 1 are refused)
 INSTRUCTIONS_SHEET = "Istruzioni"
@@ -48,16 +49,6 @@ COL_WIDTHS = (14.0, 26.0, 20.0, 26.0, 12.0, 12.0, 11.0, 25.0)
 A, B, C, D, E, F, G, H = range(8)
 
 TEXT_LIMITS = {"analisi": 2000, "tempi": 255, "risultato": 2000}
-
-
-def a1(row: int, col: int, absolute: bool = False) -> str:
-    """0-based (row, col) -> 'B7'."""
-    letters = ""
-    c = col + 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"${letters}${row + 1}" if absolute else f"{letters}{row + 1}"
 
 
 HEADER_FOOTER_MAX = 255  # Excel drops a longer header or footer (counted in UTF-16 units)

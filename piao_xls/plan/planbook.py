@@ -30,6 +30,7 @@ from ..core.model import DEFAULT_BANDS, SOURCES, UNITS, Plan, Rule, ScoringPolic
 from ..core.rules import KINDS, RULE_KINDS
 from ..core.targets import TargetError, interpret
 from ..sheetio.book import read_book as read_sheets
+from ..sheetio.cells import a1, col_name
 from ..sheetio.safeopen import UnsafeFile, open_package, parse_xml, read_bounded
 from .planfile import _source_for, validate_data
 
@@ -293,21 +294,6 @@ def _labels() -> dict[tuple[str, str], str]:
     out[("objective", "steps")] = "il foglio Modalità"
     out.update({("rule-kind", k): v for k, v in KIND_LABELS.items()})
     return out
-
-
-def col_name(col: int) -> str:
-    """0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
-    out = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def ref(row: int, col: int) -> str:
-    """0-based row and column -> 'B3'."""
-    return f"{col_name(col)}{row + 1}"
 
 
 # --- plan -> data (the YAML shape, only what differs from the defaults) --------------------------
@@ -683,8 +669,8 @@ def render_book(data: dict | None) -> bytes:
                 if isinstance(v, str):  # wrapped text: rows are not auto-fitted on open
                     lines[(t.sheet, r)] = max(lines.get((t.sheet, r), 1), 1 + int(len(v) / (c.width * 1.1)))
         if t.name == "weights":
-            tc = ref(1, t.first_col + 1)
-            sc = ref(1, t.first_col).replace(col_name(t.first_col), "$" + col_name(t.first_col))
+            tc = a1(1, t.first_col + 1)
+            sc = a1(1, t.first_col).replace(col_name(t.first_col), "$" + col_name(t.first_col))
             mode = _fields_cell(PUNTEGGIO, "weights")  # coefficients never total 100; fractions total 1
             ws.conditional_format(1, t.first_col + 1, last, t.first_col + 1, {
                 "type": "formula", "criteria": f'=AND({sc}<>"",{mode}<>"{WEIGHTS_LABELS["coefficients"]}",'
@@ -919,9 +905,9 @@ class _Book:
                     continue
                 self.err("PLAN-SCHEMA", f"la riga «{c.header}» non è nella colonna {col_name(t.first_col)}: la "
                          "ripristini copiandola da una cartella nuova («piao-xls piano modello»)", t.sheet,
-                         ref(0, t.first_col))
+                         a1(0, t.first_col))
                 continue
-            cells[c.key] = ref(i, t.first_col + 1)
+            cells[c.key] = a1(i, t.first_col + 1)
             row = data[i]
             v = _cell_value(row[t.first_col + 1] if len(row) > t.first_col + 1 else None, c)
             if v is not None:
@@ -944,7 +930,7 @@ class _Book:
                     continue
                 self.err("PLAN-SCHEMA", f"la colonna «{c.header}» non è nella riga delle intestazioni (riga 1): la "
                          "ripristini copiandola da una cartella nuova («piao-xls piano modello»)", t.sheet,
-                         ref(0, t.first_col))
+                         a1(0, t.first_col))
         out = []
         for i, raw in enumerate(data[1:], start=1):
             values, cells = {}, {}
@@ -952,7 +938,7 @@ class _Book:
                 if c.key not in cols:
                     continue
                 j = cols[c.key]
-                cells[c.key] = ref(i, j)
+                cells[c.key] = a1(i, j)
                 v = _cell_value(raw[j] if j < len(raw) else None, c)
                 if v is not None:
                     values[c.key] = v
@@ -1034,14 +1020,14 @@ def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
     # scoring
     values, cells = book.fields(PUNTEGGIO)
     scoring: dict = dict(values)
-    where[("scoring",)] = (PUNTEGGIO.sheet, ref(0, 0))
+    where[("scoring",)] = (PUNTEGGIO.sheet, a1(0, 0))
     where.update({("scoring", k): (PUNTEGGIO.sheet, c) for k, c in cells.items()})
     bands = book.table(FASCE)
     if bands:
         scoring["bands"] = [b.values for b in bands]
-        where[("scoring", "bands")] = (FASCE.sheet, bands[0].cells.get("min", ref(0, FASCE.first_col)))
+        where[("scoring", "bands")] = (FASCE.sheet, bands[0].cells.get("min", a1(0, FASCE.first_col)))
         for nb, b in enumerate(bands):
-            where[("scoring", "bands", nb)] = (FASCE.sheet, b.cells.get("min", ref(b.index, FASCE.first_col)))
+            where[("scoring", "bands", nb)] = (FASCE.sheet, b.cells.get("min", a1(b.index, FASCE.first_col)))
             where.update({("scoring", "bands", nb, k): (FASCE.sheet, c) for k, c in b.cells.items()})
     if scoring:
         data["scoring"] = scoring
@@ -1058,7 +1044,7 @@ def _read(book: _Book) -> tuple[dict | None, dict, list[Finding]]:
         if resp:
             s["responsabile"] = resp
         p = ("sectors", i)
-        where[p] = (SETTORI.sheet, row.cells.get("code", ref(row.index, 0)))
+        where[p] = (SETTORI.sheet, row.cells.get("code", a1(row.index, 0)))
         for k, c in row.cells.items():
             if k.startswith("responsabile."):
                 where[(*p, "responsabile", k.split(".", 1)[1])] = (SETTORI.sheet, c)
@@ -1286,7 +1272,7 @@ def _weight_total_cells(book: _Book) -> dict[str, str]:
     c = PESI.first_col
     for i, r in enumerate(data[1:], start=1):
         if len(r) > c + 1 and isinstance(r[c], str) and r[c].strip():
-            out.setdefault(_num_key(r[c].strip()), ref(i, c + 1))
+            out.setdefault(_num_key(r[c].strip()), a1(i, c + 1))
     return out
 
 

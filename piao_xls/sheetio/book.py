@@ -37,6 +37,7 @@ from xml.etree.ElementTree import ParseError, XMLParser
 from xml.parsers import expat
 
 from ..core.gcpause import paused_gc
+from .cells import a1
 from .safeopen import Package, UnsafeFile
 
 MAX_TEXT = 8_000_000  # characters of cell text materialised per file (the form needs a few hundred thousand)
@@ -607,7 +608,7 @@ def _xlsx_value(kind: str, raw, isbuf, style: int, dates, shared: list[str], r: 
     if kind == "n":
         if raw is not None and raw.strip():
             if not _DOUBLE.fullmatch(raw.strip()):  # "12%", "0x10", "1_000": each program reads its own
-                raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» contiene un numero "
+                raise _refuse(f"la cella {a1(r, c)} del foglio «{_shown(sheet.name)}» contiene un numero "
                               f"scritto in modo non valido («{_shown(raw.strip()[:20])}»): programmi diversi "
                               "lo leggerebbero in modo diverso; file costruito ad arte o danneggiato")
             value = float(raw)
@@ -617,7 +618,7 @@ def _xlsx_value(kind: str, raw, isbuf, style: int, dates, shared: list[str], r: 
         if raw is not None:
             idx = raw.strip()
             if not (idx.isascii() and idx.isdigit() and len(idx) < 10 and int(idx) < len(shared)):
-                raise _refuse(f"la cella {_a1(r, c)} del foglio «{_shown(sheet.name)}» rimanda a un testo che "
+                raise _refuse(f"la cella {a1(r, c)} del foglio «{_shown(sheet.name)}» rimanda a un testo che "
                               "non esiste: file costruito ad arte o danneggiato")
             value = shared[int(idx)]
     elif kind == "inlineStr":
@@ -798,14 +799,6 @@ def _iso_date(text: str):
     except ValueError:
         return text[:40]
     return stamp.date() if stamp.time() == datetime.min.time() and stamp.tzinfo is None else stamp
-
-
-def _a1(row: int, col: int) -> str:
-    letters, c = "", col + 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
 
 
 # --- OpenDocument ------------------------------------------------------------------------------------
