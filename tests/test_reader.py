@@ -500,3 +500,26 @@ def test_the_row_walk_and_the_event_walk_agree_on_edited_cells(sf_filled, monkey
     monkeypatch.setattr(bookmod, "_xlsx_rows", odd)
     assert read() == rows
     assert body != members[name]
+
+
+def test_reader_leaves_layouts_untouched_and_forgets_them_with_the_layouts(plan, sf_filled):
+    """The reader keeps what it derives from a layout beside it, not in it, and drops it with the layout."""
+    import dataclasses
+    import gc
+    from functools import cached_property
+
+    from piao_xls.forms.layout import SheetLayout
+    from piao_xls.returns import reader
+
+    assert read_workbook(sf_filled, plan).status == ACCEPTED
+    sheets = [s for _, v in reader._LAYOUTS.values() for s in getattr(v, "sheets", [v]) if isinstance(s, SheetLayout)]
+    assert sheets
+    allowed = {f.name for f in dataclasses.fields(SheetLayout)}
+    allowed |= {k for k, v in vars(SheetLayout).items() if isinstance(v, cached_property)}
+    for s in sheets:
+        assert set(vars(s)) <= allowed, set(vars(s)) - allowed
+    assert reader._DERIVED
+    del sheets, s
+    reader._LAYOUTS.clear()
+    gc.collect()
+    assert reader._DERIVED == {}

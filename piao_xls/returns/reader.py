@@ -16,13 +16,15 @@ import hashlib
 import math
 import re
 import sys
+import weakref
 import zipfile
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..core import italian as it
 from ..core.answers import NOT_AVAILABLE, is_not_available, parse_yes_no
@@ -46,6 +48,8 @@ from ..forms.styles import STYLES
 from ..sheetio.book import BookData, SheetData, read_book
 from ..sheetio.safeopen import Limits, Package, UnsafeFile, open_package, parse_xml, read_bounded
 from ..sheetio.text import printable
+
+T = TypeVar("T")
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
@@ -340,22 +344,36 @@ def _input_entries(layout: SheetLayout, plan: Plan) -> list[tuple[str, int, int,
 
     Indicator ids are the plan's own strings: thousands of results then share them.
     """
-    cached = layout.__dict__.get("_input_entries")
-    if cached is None:
-        cached = []
+    def build() -> list[tuple[str, int, int, Cell, str, str, bool]]:
         ids = _cached(plan, ("indicator ids",), lambda: {i.id: i.id for i in plan.indicators})
+        out = []
         for key, c in layout.inputs.items():
             target, _, name = key.partition("|")
-            cached.append((key, c.row, c.col, c, ids.get(target, target), sys.intern(name), c.unit == "text"))
-        layout.__dict__["_input_entries"] = cached
-    return cached
+            out.append((key, c.row, c.col, c, ids.get(target, target), sys.intern(name), c.unit == "text"))
+        return out
+
+    return _derived(layout, "input entries", build)
 
 
 def _input_positions(layout: SheetLayout) -> set[tuple[int, int]]:
-    cached = layout.__dict__.get("_input_positions")
-    if cached is None:
-        cached = layout.__dict__["_input_positions"] = {(c.row, c.col) for c in layout.inputs.values()}
-    return cached
+    return _derived(layout, "input positions", lambda: {(c.row, c.col) for c in layout.inputs.values()})
+
+
+#: what the reader derives from a sheet layout, by the layout's identity; an entry goes with its layout
+_DERIVED: dict[int, dict[str, Any]] = {}
+
+
+def _derived(layout: SheetLayout, name: str, build: Callable[[], T]) -> T:
+    """``build()`` computed once per layout object and kept while the layout lives (the layouts themselves are
+    cached per plan by :func:`_cached`); the layout object is not written to."""
+    k = id(layout)
+    mine = _DERIVED.get(k)
+    if mine is None:
+        mine = _DERIVED[k] = {}
+        weakref.finalize(layout, _DERIVED.pop, k, None)
+    if name not in mine:
+        mine[name] = build()
+    return mine[name]
 
 
 @dataclass
@@ -527,10 +545,7 @@ _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:E[+-]?[0-9]+)?")  # one pass, no ba
 
 def _full_expected(layout: SheetLayout) -> Expected:
     """The :class:`Expected` of a full layout, computed once and kept on it."""
-    cached = layout.__dict__.get("_expected")
-    if cached is None:
-        cached = layout.__dict__["_expected"] = _expected(layout)
-    return cached
+    return _derived(layout, "expected", lambda: _expected(layout))
 
 
 _GENERAL = {"general", "", "@"}
