@@ -523,3 +523,79 @@ def test_reader_leaves_layouts_untouched_and_forgets_them_with_the_layouts(plan,
     reader._LAYOUTS.clear()
     gc.collect()
     assert reader._DERIVED == {}
+
+
+DOCUMENTED_TEXT_CAP = 8_000_000  # docs/security.md: text materialised per file
+
+
+def _text_book(tmp_path: Path, total: int, lo=None) -> Path:
+    """A workbook whose first sheet holds ``total`` characters of cell text in distinct cells of A1:H400."""
+    import random
+    import string
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    rng = random.Random(total)
+    chunk, left, i = 32_000, total, 0
+    while left:  # distinct random texts: no sharing to lean on, and no compression ratio the guard would refuse
+        n = min(chunk, left)
+        ws.cell(i // 8 + 1, i % 8 + 1, "".join(rng.choices(string.ascii_letters, k=n)))
+        left -= n
+        i += 1
+    path = tmp_path / f"text{total}.xlsx"
+    wb.save(path)
+    if lo is not None:  # the same sheet as LibreOffice saves it in OpenDocument
+        with lo.open(path) as doc:
+            path = doc.save_as(tmp_path / f"text{total}.ods", "ods")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", pytest.param(".ods", marks=pytest.mark.libreoffice)])
+def test_the_text_cap_is_the_documented_one(tmp_path, request, suffix):
+    """Up to the documented number of characters a sheet is read; one more and the file is refused."""
+    from piao_xls.sheetio.book import read_book
+    from piao_xls.sheetio.safeopen import UnsafeFile, open_package
+
+    def read(total: int):
+        path = _text_book(tmp_path, total, request.getfixturevalue("libreoffice") if suffix == ".ods" else None)
+        package = open_package(path.read_bytes(), path.name, extent=False)
+        return read_book(package, {"Sheet": (399, 7)})
+
+    book = read(DOCUMENTED_TEXT_CAP)
+    assert sum(len(c.value) for c in book.sheets[0].cells.values()) == DOCUMENTED_TEXT_CAP
+    with pytest.raises(UnsafeFile, match="troppo testo"):
+        read(DOCUMENTED_TEXT_CAP + 1)
+
+
+def test_a_boolean_cell_reads_as_spreadsheets_read_it(tmp_path):
+    """t="b" holds 1 or 0 by the standard; other numbers are TRUE for Excel, LibreOffice and openpyxl alike."""
+    import re
+
+    from openpyxl import Workbook
+    from zipmut import edit, parts
+
+    from piao_xls.sheetio.book import read_book
+    from piao_xls.sheetio.safeopen import open_package
+
+    wb = Workbook()
+    for r in range(6):
+        wb.active.cell(r + 1, 1, True)
+    wb.save(tmp_path / "b.xlsx")
+    data = (tmp_path / "b.xlsx").read_bytes()
+    sheet = parts(data)["xl/worksheets/sheet1.xml"]
+
+    def with_raws(raws: list[bytes]) -> bytes:
+        it = iter(raws)
+        body = re.sub(rb'(t="b"[^>]*><v>)1(</v>)', lambda m: m.group(1) + next(it) + m.group(2), sheet, count=len(raws))
+        return edit(data, {"xl/worksheets/sheet1.xml": body})
+
+    def ours(raws: list[bytes]) -> list[object]:
+        book = read_book(open_package(with_raws(raws), "b.xlsx", extent=False), {"Sheet": (10, 2)})
+        return [book.sheets[0].cells[(r, 0)].value for r in range(len(raws))]
+
+    assert ours([b"2", b"-1", b"0", b"0.0", b"true", b"FALSE"]) == [True, True, False, False, True, False]
+    (tmp_path / "b2.xlsx").write_bytes(with_raws([b"2", b"-1", b"0", b"1"]))  # openpyxl reads integers only
+    theirs = [c.value for (c,) in load_workbook(tmp_path / "b2.xlsx").active.iter_rows(max_row=4)]
+    assert theirs == ours([b"2", b"-1", b"0", b"1"]) == [True, True, False, True]

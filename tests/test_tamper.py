@@ -83,6 +83,25 @@ def test_the_look_of_a_locked_cell_is_checked(plan, tmp_path, sf_filled, sf_book
     _tampered(res, target.ref, words)
 
 
+@pytest.mark.parametrize("code", [";;", ";", ";;;", "[Red];[Red];[Red]", '"";"";""', "0%;;"])
+def test_a_format_that_hides_a_number_is_found(plan, tmp_path, sf_filled, sf_book, code):
+    """Excel shows nothing for a number when the positive, negative and zero sections are empty (two sections
+    cover zero with the first), whatever colour or condition they carry; ``0%;;`` hides negatives and zero only
+    and is a changed format, not a hidden one."""
+    weight = _label(sf_book, lambda c: c.style == "card_pct")
+    out = _edit(sf_filled, tmp_path / "hide.xlsx", lambda wb: setattr(wb[SHEET][weight.ref], "number_format", code))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED
+    _tampered(res, weight.ref, "formato numerico" if code == "0%;;" else "nasconde")
+
+
+@pytest.mark.parametrize("code", ["0;0;0;", "General;General;General;", '@;@;@;""'])
+def test_a_format_that_hides_a_text_is_found(plan, tmp_path, sf_filled, sf_book, code):
+    target = _label(sf_book, lambda c: c.value == TARGET)
+    out = _edit(sf_filled, tmp_path / "hidet.xlsx", lambda wb: setattr(wb[SHEET][target.ref], "number_format", code))
+    _tampered(read_workbook(out, plan), target.ref, "nasconde")
+
+
 def test_a_custom_format_on_a_weight_is_found(plan, tmp_path, sf_filled, sf_book):
     weight = _label(sf_book, lambda c: c.style == "card_pct")
     out = _edit(sf_filled, tmp_path / "pct.xlsx", lambda wb: setattr(wb[SHEET][weight.ref], "number_format", '"50%"'))
@@ -287,3 +306,28 @@ def test_text_in_a_styled_empty_locked_cell_or_under_a_merge(plan, tmp_path, sf_
     assert res.status == REJECTED
     _tampered(res, grey.ref, "deve restare vuota")
     _tampered(res, covered, "deve restare vuota")
+
+
+@pytest.mark.parametrize("cell_xml", [b"<f>1+1</f>", b"<f>1+1</f><v></v>", b"<f>A1</f><v>0</v>", b't="str"><f>""</f>'])
+def test_a_formula_in_a_cell_that_must_stay_empty(plan, tmp_path, sf_filled, sf_book, cell_xml):
+    """A formula typed where the form has nothing is found, whether or not the file keeps a value for it, and
+    however little else changed in the file (the cell is put in the sheet's XML, nothing else is rewritten)."""
+    import re
+
+    layout = sf_book.sheets[1]
+    used = {(c.row, c.col) for c in layout.cells}
+    members = zipmut.parts(sf_filled.read_bytes())
+    name = max((n for n in members if n.startswith("xl/worksheets/")), key=lambda n: len(members[n]))
+    body = members[name]
+    for m in re.finditer(rb'<row r="([0-9]+)"[^>]*>(.*?)</row>', body, re.S):
+        r = int(m.group(1)) - 1
+        if (r, 7) not in used and b'r="H%d"' % (r + 1) not in m.group(2) and r < layout.last_row:
+            break
+    head = b'<c r="H%d"' % (r + 1)
+    cell = head + (b" " + cell_xml + b"</c>" if cell_xml.startswith(b"t=") else b">" + cell_xml + b"</c>")
+    body = body[:m.end(2)] + cell + body[m.end(2):]
+    out = tmp_path / "empty-formula.xlsx"
+    out.write_bytes(zipmut.edit(sf_filled.read_bytes(), {name: body}))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED
+    _tampered(res, f"H{r + 1}", "deve restare vuota")

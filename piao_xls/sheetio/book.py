@@ -335,9 +335,43 @@ def _xlsx_looks(data: bytes) -> dict[object, Look]:
     return looks
 
 
+def _format_sections(code: str) -> list[str]:
+    """The sections of an Excel number format, split at the semicolons outside quotes and escapes, each with its
+    colour and condition codes (``[Red]``, ``[>=100]``) and its quotes left out: a blank section shows nothing."""
+    sections, cur, i, n = [], [], 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch == '"':
+            end = code.find('"', i + 1)
+            end = n if end < 0 else end
+            cur.append(code[i + 1:end])
+            i = end + 1
+            continue
+        if ch == "\\" and i + 1 < n:
+            cur.append(code[i + 1])
+            i += 2
+            continue
+        if ch == "[":
+            end = code.find("]", i + 1)
+            i = n if end < 0 else end + 1
+            continue
+        if ch == ";":
+            sections.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    sections.append("".join(cur).strip())
+    return sections
+
+
 def _hides(code: str) -> bool:
-    sections = code.split(";")
-    return len(sections) >= 3 and all(not s.strip() for s in sections[:3])
+    """The format shows nothing for numbers (``;;``, ``;``: positive, negative and zero sections empty) or for text
+    (``0;0;0;``: an empty fourth section)."""
+    if ";" not in code:
+        return False
+    sections = _format_sections(code)
+    return not any(sections[:3]) or (len(sections) >= 4 and not sections[3])
 
 
 _DOUBLE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN")  # xsd:double
@@ -826,7 +860,7 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     keys: dict[str, str] = {}
     T, OF, X = _TABLE + _SEP, _OFFICE + _SEP, _TEXT + _SEP
     st = {"sheet": None, "area": None, "row": 0, "col": 0, "rrep": 1, "cell": None, "depth": 0, "paras": [],
-          "buf": None, "table_depth": 0, "style_parser": None}
+          "buf": None, "table_depth": 0, "style_parser": None, "taken": 0}
     style_state = _OdsStyleState(looks, hidden_tables, data_styles)
 
     def start(tag, attrs):
@@ -838,6 +872,7 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
                 n = _count(attrs, X + "c")
                 if st["buf"] is not None:
                     budget.take(n)
+                    st["taken"] += n
                     st["buf"].append(" " * n)
             elif t == X + "tab" and st["buf"] is not None:
                 st["buf"].append("\t")
@@ -866,6 +901,7 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
             st["paras"] = []
             st["buf"] = None
             st["depth"] = 0
+            st["taken"] = 0
 
     def end(tag):
         if st["cell"] is not None:
@@ -891,7 +927,8 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
 
     def text(s):
         if st["buf"] is not None and st["depth"] == 0:
-            budget.take(len(s))
+            budget.take(len(s))  # a cell's text is bounded while it is read...
+            st["taken"] += len(s)
             st["buf"].append(s)
         elif style_state.in_number_text:
             style_state.text(s)
@@ -905,6 +942,8 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
 def _store_ods(st, budget: _TextBudget, stored: list[int]) -> None:
     attrs, n_cols = st["cell"], st["crep"]
     row, col, n_rows = st["row"], st["col"], st["rrep"]
+    budget.left += st["taken"]  # ...and counted once, as the cells that keep it (below)
+    st["taken"] = 0
     st["col"] = col + n_cols
     sheet = st["sheet"]
     if sheet is None:
