@@ -46,7 +46,8 @@ from piao_xls.returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED
 SEED = int(os.environ.get("PIAO_MUTATION_SEED", "20251"))
 COUNT = int(os.environ.get("PIAO_MUTATIONS", "2000"))
 ONLY = [int(x) for x in os.environ.get("PIAO_MUTATION_ONLY", "").split(",") if x.strip()]
-TIME_CAP = 2.0  # seconds per file
+TIME_CAP = 2.0  # CPU seconds per file: a hostile file must not make the reader work for long
+HANG_CAP = 30.0  # wall-clock seconds per file: a file that never ends (the machine may be busy: CPU time decides)
 BATCH = 100
 STATUSES = {ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED}
 
@@ -678,16 +679,16 @@ def run_variant(vid: int) -> dict:
         path.write_bytes(data)
         before = hashlib.sha256(path.read_bytes()).hexdigest()
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        signal.setitimer(signal.ITIMER_REAL, 4 * TIME_CAP)
-        t = time.perf_counter()
+        signal.setitimer(signal.ITIMER_REAL, HANG_CAP)
+        t = time.process_time()
         try:
             c = consolidate([path], plan, keep_raw=True)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        elapsed = time.perf_counter() - t
+        elapsed = time.process_time() - t
         out["elapsed"] = elapsed
         out["rss_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
-        assert elapsed < TIME_CAP, f"took {elapsed:.1f} s (cap {TIME_CAP} s)"
+        assert elapsed < TIME_CAP, f"took {elapsed:.1f} s of CPU (cap {TIME_CAP} s)"
         assert out["rss_growth_mb"] < 300, f"peak memory grew by {out['rss_growth_mb']:.0f} MB"
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "input file modified"
         check_consolidation(plan, c, [path])
@@ -701,7 +702,7 @@ def run_variant(vid: int) -> dict:
         if desc.startswith(("ambiguous", "tampered")):
             assert res is not None and res.status == REJECTED, f"not refused: {[str(f) for f in res.findings][:5]}"
     except Hang:
-        out["failure"] = f"hang: over {4 * TIME_CAP} s"
+        out["failure"] = f"hang: over {HANG_CAP:.0f} s"
     except BaseException as e:  # report everything, with the traceback
         out["failure"] = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=6)}"
     return out
@@ -790,7 +791,7 @@ def test_every_variant_ends_with_a_status(mutation_run, capsys):
     lines = [f"mutation suite: seed {SEED}, {len(results)} variants, {mutation_run['workers']} workers, "
              f"{mutation_run['variants_time']:.1f} s for the variants, {mutation_run['total_time']:.1f} s with "
              f"{len(mutation_run['batches'])} batch consolidations",
-             f"per file: median {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms "
+             f"per file (CPU): median {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms "
              f"(cap {TIME_CAP:.0f} s); max peak-memory growth "
              f"{max(r.get('rss_growth_mb', 0) for r in results):.0f} MB",
              "", f"{'outcome':<52}{'variants':>9}"]
