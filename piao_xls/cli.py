@@ -232,6 +232,9 @@ def _load_plan_or_exit(plan: str | None, settings=None):
                 click.echo(str(f).replace(": error ", ": errore ", 1), err=True)
         click.echo(f"Errore: il piano {path} contiene errori: correggerlo (piao-xls piano verifica {path})", err=True)
         raise click.exceptions.Exit(USAGE)
+    if settings is not None:
+        for w in settings.party_warnings(p):  # an address under a code the plan does not have is never used
+            click.echo(f"Attenzione: {settings.settings_file}: {w}", err=True)
     return p
 
 

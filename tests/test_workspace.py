@@ -79,6 +79,28 @@ def test_bad_settings_are_a_usage_error_naming_the_file(ws, edit, message):
     assert r.exit_code == 2 and message in r.output and str(path) in r.output, r.output
 
 
+@pytest.mark.parametrize(("edit", "words"), [
+    (lambda t: t.replace('SF = "sf.', 'sf = "sf.'), "[indirizzi] «sf» non è un settore del piano né «nucleo» o «esterno» "
+                                                     "(forse «SF»?): gli indirizzi indicati non saranno usati"),
+    (lambda t: t.replace('nucleo = "nucleo@', 'nucelo = "nucleo@'), "[indirizzi] «nucelo» non è un settore del piano "
+                                                                   "né «nucleo» o «esterno» (forse «nucleo»?)"),
+    (lambda t: t.replace("# SA = [\"collaboratore", 'XY = ["collaboratore'),
+     "[delegati] «XY» non è un settore del piano né «nucleo» o «esterno»: gli indirizzi indicati non saranno "
+     "riconosciuti come delegati"),
+])
+def test_an_address_under_a_code_the_plan_does_not_have_is_named(ws, edit, words):
+    """A typo in a sector code of the settings would leave a Responsabile without the form, or refuse a delegate's
+    return: every command that loads the plan says so (a warning: the rest of the settings still work)."""
+    path = ws / SETTINGS_NAME
+    text = path.read_text(encoding="utf-8")
+    path.write_text(edit(text), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") != text
+    r = invoke("stato", cwd=ws)
+    assert words in r.output and str(path) in r.output, r.output
+    path.write_text(text, encoding="utf-8")
+    assert "non è un settore del piano" not in invoke("stato", cwd=ws).output
+
+
 def test_the_ledger_is_append_only(tmp_path):
     with Ledger(tmp_path / "l.sqlite", create=True, identity={"comune": "Prova", "anno": "2025"}) as led:
         led.add_event("prova", a=1)

@@ -139,6 +139,26 @@ class Settings:
         return out
 
 
+    def party_warnings(self, plan) -> list[str]:
+        """Italian warnings for the codes of [indirizzi] and [delegati] that are not a party of ``plan`` (a sector
+        code, ``nucleo`` or ``esterno``): their addresses would never be used, and a delegate would be refused."""
+        import difflib
+
+        known = [s.code for s in plan.sectors] + ["nucleo", "esterno"]
+        out = []
+        for section, codes in (("indirizzi", self.addresses), ("delegati", self.delegates)):
+            for code in codes:
+                if code in known:
+                    continue
+                near = [k for k in known if k.lower() == code.strip().lower()] or difflib.get_close_matches(
+                    code, known, n=1, cutoff=0.5)
+                hint = f" (forse «{near[0]}»?)" if near else ""
+                use = ("gli indirizzi indicati non saranno usati" if section == "indirizzi"
+                       else "gli indirizzi indicati non saranno riconosciuti come delegati")
+                out.append(f"[{section}] «{code}» non è un settore del piano né «nucleo» o «esterno»{hint}: {use}")
+        return out
+
+
 def find_workspace(start: str | Path | None = None) -> Path | None:
     """The nearest folder at or above ``start`` holding a settings file, or None."""
     here = Path(start or Path.cwd()).resolve()
