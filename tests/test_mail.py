@@ -281,3 +281,24 @@ def test_pec_from_the_responsabile_s_certified_address(ws, tmp_path, sf_bytes):
     (item,) = json.loads(r.output)["items"]  # the same file from another certified sender: judged again for them
     assert item["outcome"] == "nuovo" and [f["code"] for f in item["findings"]] == ["MAIL-SENDER"]
     assert len(list((ws / "ricevuti").iterdir())) == 1  # stored once
+
+
+@pytest.mark.parametrize("written", ['Cerea, Viviana <sf.responsabile@comune.test>',
+                                     '"Cerea, Viviana" <sf.responsabile@comune.test>; Ufficio, Ragioneria '
+                                     '<ragioneria@comune.test>'])
+def test_a_display_name_with_a_comma_stays_one_address(ws, written):
+    """«Cognome, Nome <indirizzo>» is how Outlook copies an address: it is one recipient, quoted in the To: header
+    (no client reads two addresses), and returns from that address count."""
+    path = ws / "piao-xls.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('SF = "sf.responsabile@comune.test"', f"SF = '{written}'"), encoding="utf-8")
+    r = invoke(ws, "invia", "--settore", "SF")
+    assert r.exit_code == 0, r.output
+    (draft,) = (ws / "bozze").glob("*-invio-SF-*.eml")
+    msg = message_from_bytes(draft.read_bytes(), policy=policy.default)
+    got = [(a.display_name, a.addr_spec) for a in msg["To"].addresses]
+    assert got[0] == ("Cerea, Viviana", "sf.responsabile@comune.test")
+    assert len(got) == written.count("@")
+    from piao_xls.workspace.settings import load_settings
+
+    assert "sf.responsabile@comune.test" in load_settings(ws).authorized("SF")

@@ -35,7 +35,8 @@ def split_addresses(text: str) -> list[str]:
     """The addresses of one party: "a@x; b@x", "a@x, b@x" or "Nome <a@x>" (a TOML list is joined first).
 
     Returns each entry as written (a display name kept), in order, without blanks; separators inside
-    quotes or angle brackets do not split."""
+    quotes or angle brackets do not split, and a comma after a text without "@" belongs to a display name
+    written without quotes ("Rossi, Mario <mario.rossi@comune.it>")."""
     out: list[str] = []
     cur: list[str] = []
     quote = angle = False
@@ -47,12 +48,37 @@ def split_addresses(text: str) -> list[str]:
         elif ch == ">" and not quote:
             angle = False
         if ch in ";,\n" and not quote and not angle:
-            out.append("".join(cur).strip())
+            piece = "".join(cur)
+            if ch == "," and "@" not in piece and piece.strip():
+                cur.append(ch)  # "Rossi, Mario <…>": the comma is the name's
+                continue
+            out.append(piece.strip())
             cur = []
         else:
             cur.append(ch)
     out.append("".join(cur).strip())
     return [x for x in out if x]
+
+
+_SPECIALS = set('()<>@,;:\\".[]')
+
+
+def as_mailbox(entry: str) -> str:
+    """One entry of :func:`split_addresses` as a mail header holds it: a display name with a comma or another
+    special character is quoted ("Rossi, Mario <m@x>" → '"Rossi, Mario" <m@x>'), so that no mail client reads
+    it as two addresses; an entry without a display name is left as it is."""
+    text = entry.strip()
+    if not text.endswith(">") or "<" not in text:
+        return text
+    name, _, addr = text[:-1].rpartition("<")
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if not name:
+        return f"<{addr.strip()}>"
+    if _SPECIALS & set(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{addr.strip()}>"
 
 
 def address_problem(entry: str) -> str:
@@ -127,8 +153,8 @@ class Settings:
         return ""
 
     def recipients(self, code: str, plan=None) -> list[str]:
-        """The addresses of ``code`` (several are written "a@x; b@x" or as a TOML list)."""
-        return split_addresses(self.address(code, plan))
+        """The addresses of ``code`` (several are written "a@x; b@x" or as a TOML list), as mail headers hold them."""
+        return [as_mailbox(a) for a in split_addresses(self.address(code, plan))]
 
     def authorized(self, code: str, plan=None) -> set[str]:
         """Addresses allowed to return the workbook of ``code``: the Responsabile(s) and the delegates."""
