@@ -223,11 +223,19 @@ _DATE_TOKEN = (r"\d{1,2}[/.]\d{1,2}(?:[/.](?:\d{4}|\d{2}))?(?![\d/.])|(?:19|20)\
                + "|".join(MONTHS) + r")(?: +(?:19|20)\d\d)?(?![\w])")
 
 
+# the longest measure read after a number, in words: a real plan prints "procedure critiche di interesse per
+# cittadini ed imprese semplificate e digitalizzate" (11 words)
+_MEASURE_WORDS = 16
+# "350 ulteriori procedure", "almeno altre 100 PA": a number of more things than a baseline the text does not give
+_MORE_WORDS = frozenset(("ulteriori", "ulteriore", "altri", "altre", "altro", "altra", "aggiuntivi", "aggiuntive",
+                         "aggiuntivo", "aggiuntiva"))
+
+
 def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str | None:
     """What is counted, after a number: ``controlli``, ``giorni dalla richiesta``, ``ore di formazione``; with
     ``dates``, what a share is of may name a date (``40% degli avvisi in scadenza al 31/12``)."""
     words: list[str] = []
-    word = rf"[{L}][{L}'.]*"
+    word = rf"[{L}][{L}'.]*(?:-[{L}][{L}'.]*)*"  # "self-assessment", "cert-agid"
     while True:
         save, far = c.i, c.far
         if words and c.opt(_W("all'anno", "per anno", "l'anno", "ogni anno", "nell'anno")):  # "3 incontri all'anno"
@@ -246,13 +254,27 @@ def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str
                 continue
             if first_connector and not words:
                 break
+            # "campagne di promozione e diffusione dei servizi", "medici di famiglia alimentano il fascicolo":
+            # a conjunction or an article inside what is counted, followed by a plain word
+            joint = c.opt(_W("e", "ed", "o", "il", "lo", "la", "i", "gli", "le", "l'"))
+            if joint is not None:
+                w = c.opt(word)
+                if w is None or w.group() in _RESERVED or w.group() in _DIRECTION_WORDS or w.group() in _NOT_JOINED:
+                    c.i, c.far = save, max(far, save)  # "e 2 verbali", "e riduzione dei tempi": not the measure
+                    break
+                words += [joint.group(), w.group()]
+                continue
         w = c.opt(word)
         if w is None or w.group() in _RESERVED or (w.group().endswith(".") and w.group() != "gg.") or (
                 w.group() == "ogni" and c.peek(r"[\d€]")):  # "1 sopralluogo ogni 50 pratiche": a rate
             c.i, c.far = save, max(far, save)
             break
+        if not words and w.group() in _MORE_WORDS:
+            raise TargetError(f"«{w.group()}» indica quanti in più rispetto a un valore di partenza che il target non "
+                              "dice: scriva il valore di partenza e quello da raggiungere («da 150 a 200 ...») o il "
+                              "totale da raggiungere («almeno 200 ...»)")
         words.append(w.group())
-        if len(words) >= 8:
+        if len(words) >= _MEASURE_WORDS:
             break
     return " ".join(words).replace("' ", "'") or None
 
@@ -372,10 +394,15 @@ _UP = _W("incremento", "aumento", "crescita", "miglioramento", "aumentare", "inc
 
 def _reference(c: _Cur) -> tuple[int | None, _Q | None]:
     """``rispetto al 2024``, ``rispetto all'anno precedente``, ``rispetto al valore di riferimento 150``."""
+    if c.peek(r", *rispetto "):  # "incremento del 25%, rispetto al 2024"
+        c.opt(",")
     if c.opt(r"rispetto +" + _A) is None and c.opt(_W("sul", "sull'")) is None:
         return None, None
     if c.opt(_W("anno precedente", "anno scorso", "anno prima", "anno base", "precedente anno", "precedente")):
         return None, None
+    if c.opt(_W("baseline", "linea di base", "situazione di partenza", "situazione iniziale", "valore iniziale")):
+        raise TargetError("«rispetto alla baseline» non dice quale sia il valore di partenza: scriva il valore "
+                          "(«rispetto al valore di riferimento 150») o l'anno da cui si parte («rispetto al 2024»)")
     if c.opt(_W("valore di riferimento", "valore di partenza", "valore base", "valore", "dato di riferimento")):
         base = _qty(c)
         by = c.opt(_W("del", "dell'anno") + f" *({_YEAR_RE})")
@@ -551,7 +578,8 @@ def _deadline(c: _Cur, year: int) -> Rule:
     start = c.opt(_STARTING) if c.i == 0 else None
     if start is None:
         c.opt(_W("entro e non oltre", "entro", "non oltre", "fino al", "fino a", "al", "il", "per", "a", "in",
-                 "nel", "nel corso del", "nei giorni", "nel giorno", "il giorno", "nella giornata del"))
+                 "nel", "nel corso del", "nei giorni", "nel giorno", "il giorno", "nella giornata del",
+                 "per i giorni", "per il giorno", "per la giornata del", "nelle giornate del", "nelle giornate"))
         c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
     elif start.group() == "dal":
         if not c.peek(r"\d{1,2}(?:°|º)? *al *\d{1,2}(?:°|º)? +[a-z]"):
@@ -580,6 +608,8 @@ def _yes_no(c: _Cur, year: int) -> Rule:
 
 _SHARE_OF = _W("accertamento", "riscossione", "incasso", "impegno", "liquidazione", "pagamento", "utilizzo")
 _INFORMATIVE = _W("indicatore informativo, non valutato", "indicatore informativo", "informativo")
+# "n.d.", "n.a.": a plan's table that gives no target for the year (non disponibile, non applicabile)
+_NO_TARGET = _W("n.d.", "n.d", "n.a.", "n.a", "n/a", "n/d", "non disponibile", "non applicabile")
 
 
 def _fraction(c: _Cur, year: int, description: str) -> Rule:
@@ -618,6 +648,10 @@ def _bare(c: _Cur, year: int) -> Rule:
 
 def _wording(c: _Cur, year: int, description: str) -> Rule:
     if c.opt(_INFORMATIVE):
+        return Rule("informative", unit=_unit_for(description.lower()))
+    m = c.opt(_NO_TARGET)
+    if m is not None:
+        c.notes.append(f"«{m.group()}»: il piano non indica un target per l'anno; indicatore informativo, non valutato")
         return Rule("informative", unit=_unit_for(description.lower()))
     c.need(_W("giudizio motivato sul grado di raggiungimento", "giudizio motivato", "giudizio"))
     return Rule("giudizio", unit="percent")
@@ -874,6 +908,10 @@ _HEDGES = frozenset(("circa", "ca", "indicativamente", "approssimativamente", "o
                      "minimo", "massimo", "almeno", "non", "oltre", "meno", "più", "piu", "entro", "tolleranza",
                      "escluso", "esclusi", "incluso", "inclusi", "cumulativo", "cumulato", "medio", "media",
                      *MONTHS, *_YES_WORDS))
+
+
+# words that never continue a measure after "e" or an article: they hedge or condition the target
+_NOT_JOINED = _HEDGES - frozenset(_YES_WORDS)
 
 
 def _bracketed(c: _Cur, year: int) -> Rule:
