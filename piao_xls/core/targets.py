@@ -400,8 +400,9 @@ def _reference(c: _Cur) -> tuple[int | None, _Q | None]:
         return None, None
     if c.opt(_W("anno precedente", "anno scorso", "anno prima", "anno base", "precedente anno", "precedente")):
         return None, None
-    if c.opt(_W("baseline", "linea di base", "situazione di partenza", "situazione iniziale", "valore iniziale")):
-        raise TargetError("«rispetto alla baseline» non dice quale sia il valore di partenza: scriva il valore "
+    m = c.opt(_W("baseline", "linea di base", "situazione di partenza", "situazione iniziale", "valore iniziale"))
+    if m is not None:
+        raise TargetError(f"«{m.group()}» non dice quale sia il valore di partenza: scriva il valore "
                           "(«rispetto al valore di riferimento 150») o l'anno da cui si parte («rispetto al 2024»)")
     if c.opt(_W("valore di riferimento", "valore di partenza", "valore base", "valore", "dato di riferimento")):
         base = _qty(c)
@@ -651,7 +652,8 @@ def _wording(c: _Cur, year: int, description: str) -> Rule:
         return Rule("informative", unit=_unit_for(description.lower()))
     m = c.opt(_NO_TARGET)
     if m is not None:
-        c.notes.append(f"«{m.group()}»: il piano non indica un target per l'anno; indicatore informativo, non valutato")
+        shown = m.group() + ("." if re.fullmatch(r"n\.[ad]", m.group()) else "")  # the final "." was normalized away
+        c.notes.append(f"«{shown}»: il piano non indica un target per l'anno; indicatore informativo, non valutato")
         return Rule("informative", unit=_unit_for(description.lower()))
     c.need(_W("giudizio motivato sul grado di raggiungimento", "giudizio motivato", "giudizio"))
     return Rule("giudizio", unit="percent")
@@ -857,7 +859,8 @@ _SHARE_NOUNS = ("copertura", "raggiungimento", "realizzazione", "completamento",
                 "trattazione", "smaltimento", "utilizzo", "impiego", "liquidazione", "pagamento", "controllo",
                 "controlli", "verifica", "verifiche", "esecuzione", "avanzamento", "soddisfazione", "gradimento",
                 "rispetto", "conclusione", "definizione", "istruttoria", "recupero", "spesa", "tasso di copertura",
-                "grado di copertura", "grado di realizzazione", "percentuale di realizzazione", "formazione")
+                "grado di copertura", "grado di realizzazione", "percentuale di realizzazione", "formazione",
+                "distribuzione", "diffusione", "estensione")
 
 
 @functools.lru_cache(maxsize=1)
@@ -871,7 +874,7 @@ _A_NUMBER = re.compile(r"[\d€]")
 
 def _context(c: _Cur, year: int) -> Rule:
     """Words that name what is measured, then the quantity: ``maggiori entrate accertate per almeno 1,8 milioni di
-    euro``, ``copertura del 70% delle utenze servite``."""
+    euro``, ``copertura del 70% delle utenze servite``, ``distribuzione degli IoC al 30% delle PA``."""
     if not c.t[:1].isalpha() or _A_NUMBER.search(c.t) is None:
         raise _Fail  # no quantity: no subject before it (and no pattern to compile for a qualitative target)
     words = []
@@ -881,7 +884,7 @@ def _context(c: _Cur, year: int) -> Rule:
             raise _Fail
         words.append(w.group())
         save = c.i
-        if c.opt(_W("del", "di", "pari al", "nella misura del", "nella misura di")) and c.peek(r"\d"):
+        if c.opt(_W("del", "di", "al", "all'", "pari al", "nella misura del", "nella misura di")) and c.peek(r"\d"):
             q = _qty(c)
             head = " ".join(words)
             if q.unit == "percent" and c.at_end() and not _NOT_SHARE_SUBJECT & set(words) and any(
@@ -1068,7 +1071,7 @@ def _parse(t: str, year: int, description: str) -> tuple[Rule | None, list[str],
 # The description matters only to the productions that start with these words (``_wording`` reads an
 # informative indicator's unit from it, ``_fraction`` checks it names numerator and denominator); any other
 # target reads the same whatever its description.
-_READS_DESCRIPTION = re.compile(f"{_INFORMATIVE}|{_SHARE_OF}")
+_READS_DESCRIPTION = re.compile(f"{_INFORMATIVE}|{_NO_TARGET}|{_SHARE_OF}")
 
 
 @functools.lru_cache(maxsize=8192)
