@@ -106,6 +106,28 @@ def test_targets_doc_phrase_table_says_what_the_grammar_does(phrase, kind, readi
     assert "; ".join(s.label for s in inputs_for(r.rule, 2025)) == inputs
 
 
+def _refused_rows():
+    """(phrase, reason) of the table of refused phrases in docs/targets.md (a row with words after the phrase,
+    such as a description it needs, is left out)."""
+    section = TARGETS_DOC.split("### Frasi rifiutate", 1)[1]
+    for line in section.splitlines():
+        m = re.fullmatch(r"\| `([^`]+)` \| ([^|]+) \|", line)
+        if m:
+            yield m.group(1), m.group(2)
+
+
+@pytest.mark.parametrize(("phrase", "reason"), list(_refused_rows()))
+def test_targets_doc_refused_phrases_are_refused(phrase, reason):
+    from piao_xls.core.targets import TargetError, read_target
+
+    with pytest.raises(TargetError, match=r"^target «"):
+        read_target(phrase, "", 2025)
+
+
+def test_targets_doc_lists_refused_phrases():
+    assert len(list(_refused_rows())) >= 14
+
+
 def test_targets_doc_has_enough_phrases():
     assert len(list(_phrase_rows())) >= 50
 

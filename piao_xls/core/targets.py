@@ -223,11 +223,19 @@ _DATE_TOKEN = (r"\d{1,2}[/.]\d{1,2}(?:[/.](?:\d{4}|\d{2}))?(?![\d/.])|(?:19|20)\
                + "|".join(MONTHS) + r")(?: +(?:19|20)\d\d)?(?![\w])")
 
 
+# the longest measure read after a number, in words: a real plan prints "procedure critiche di interesse per
+# cittadini ed imprese semplificate e digitalizzate" (11 words)
+_MEASURE_WORDS = 16
+# "350 ulteriori procedure", "almeno altre 100 PA": a number of more things than a baseline the text does not give
+_MORE_WORDS = frozenset(("ulteriori", "ulteriore", "altri", "altre", "altro", "altra", "aggiuntivi", "aggiuntive",
+                         "aggiuntivo", "aggiuntiva"))
+
+
 def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str | None:
     """What is counted, after a number: ``controlli``, ``giorni dalla richiesta``, ``ore di formazione``; with
     ``dates``, what a share is of may name a date (``40% degli avvisi in scadenza al 31/12``)."""
     words: list[str] = []
-    word = rf"[{L}][{L}'.]*"
+    word = rf"[{L}][{L}'.]*(?:-[{L}][{L}'.]*)*"  # "self-assessment", "cert-agid"
     while True:
         save, far = c.i, c.far
         if words and c.opt(_W("all'anno", "per anno", "l'anno", "ogni anno", "nell'anno")):  # "3 incontri all'anno"
@@ -246,13 +254,27 @@ def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str
                 continue
             if first_connector and not words:
                 break
+            # "campagne di promozione e diffusione dei servizi", "medici di famiglia alimentano il fascicolo":
+            # a conjunction or an article inside what is counted, followed by a plain word
+            joint = c.opt(_W("e", "ed", "o", "il", "lo", "la", "i", "gli", "le", "l'"))
+            if joint is not None:
+                w = c.opt(word)
+                if w is None or w.group() in _RESERVED or w.group() in _DIRECTION_WORDS or w.group() in _NOT_JOINED:
+                    c.i, c.far = save, max(far, save)  # "e 2 verbali", "e riduzione dei tempi": not the measure
+                    break
+                words += [joint.group(), w.group()]
+                continue
         w = c.opt(word)
         if w is None or w.group() in _RESERVED or (w.group().endswith(".") and w.group() != "gg.") or (
                 w.group() == "ogni" and c.peek(r"[\d€]")):  # "1 sopralluogo ogni 50 pratiche": a rate
             c.i, c.far = save, max(far, save)
             break
+        if not words and w.group() in _MORE_WORDS:
+            raise TargetError(f"«{w.group()}» indica quanti in più rispetto a un valore di partenza che il target non "
+                              "dice: scriva il valore di partenza e quello da raggiungere («da 150 a 200 ...») o il "
+                              "totale da raggiungere («almeno 200 ...»)")
         words.append(w.group())
-        if len(words) >= 8:
+        if len(words) >= _MEASURE_WORDS:
             break
     return " ".join(words).replace("' ", "'") or None
 
@@ -372,10 +394,16 @@ _UP = _W("incremento", "aumento", "crescita", "miglioramento", "aumentare", "inc
 
 def _reference(c: _Cur) -> tuple[int | None, _Q | None]:
     """``rispetto al 2024``, ``rispetto all'anno precedente``, ``rispetto al valore di riferimento 150``."""
+    if c.peek(r", *rispetto "):  # "incremento del 25%, rispetto al 2024"
+        c.opt(",")
     if c.opt(r"rispetto +" + _A) is None and c.opt(_W("sul", "sull'")) is None:
         return None, None
     if c.opt(_W("anno precedente", "anno scorso", "anno prima", "anno base", "precedente anno", "precedente")):
         return None, None
+    m = c.opt(_W("baseline", "linea di base", "situazione di partenza", "situazione iniziale", "valore iniziale"))
+    if m is not None:
+        raise TargetError(f"«{m.group()}» non dice quale sia il valore di partenza: scriva il valore "
+                          "(«rispetto al valore di riferimento 150») o l'anno da cui si parte («rispetto al 2024»)")
     if c.opt(_W("valore di riferimento", "valore di partenza", "valore base", "valore", "dato di riferimento")):
         base = _qty(c)
         by = c.opt(_W("del", "dell'anno") + f" *({_YEAR_RE})")
@@ -551,7 +579,8 @@ def _deadline(c: _Cur, year: int) -> Rule:
     start = c.opt(_STARTING) if c.i == 0 else None
     if start is None:
         c.opt(_W("entro e non oltre", "entro", "non oltre", "fino al", "fino a", "al", "il", "per", "a", "in",
-                 "nel", "nel corso del", "nei giorni", "nel giorno", "il giorno", "nella giornata del"))
+                 "nel", "nel corso del", "nei giorni", "nel giorno", "il giorno", "nella giornata del",
+                 "per i giorni", "per il giorno", "per la giornata del", "nelle giornate del", "nelle giornate"))
         c.opt(_W("il", "la", "l'", "lo", "del", "dell'"))
     elif start.group() == "dal":
         if not c.peek(r"\d{1,2}(?:°|º)? *al *\d{1,2}(?:°|º)? +[a-z]"):
@@ -580,6 +609,8 @@ def _yes_no(c: _Cur, year: int) -> Rule:
 
 _SHARE_OF = _W("accertamento", "riscossione", "incasso", "impegno", "liquidazione", "pagamento", "utilizzo")
 _INFORMATIVE = _W("indicatore informativo, non valutato", "indicatore informativo", "informativo")
+# "n.d.", "n.a.": a plan's table that gives no target for the year (non disponibile, non applicabile)
+_NO_TARGET = _W("n.d.", "n.d", "n.a.", "n.a", "n/a", "n/d", "non disponibile", "non applicabile")
 
 
 def _fraction(c: _Cur, year: int, description: str) -> Rule:
@@ -618,6 +649,11 @@ def _bare(c: _Cur, year: int) -> Rule:
 
 def _wording(c: _Cur, year: int, description: str) -> Rule:
     if c.opt(_INFORMATIVE):
+        return Rule("informative", unit=_unit_for(description.lower()))
+    m = c.opt(_NO_TARGET)
+    if m is not None:
+        shown = m.group() + ("." if re.fullmatch(r"n\.[ad]", m.group()) else "")  # the final "." was normalized away
+        c.notes.append(f"«{shown}»: il piano non indica un target per l'anno; indicatore informativo, non valutato")
         return Rule("informative", unit=_unit_for(description.lower()))
     c.need(_W("giudizio motivato sul grado di raggiungimento", "giudizio motivato", "giudizio"))
     return Rule("giudizio", unit="percent")
@@ -823,7 +859,8 @@ _SHARE_NOUNS = ("copertura", "raggiungimento", "realizzazione", "completamento",
                 "trattazione", "smaltimento", "utilizzo", "impiego", "liquidazione", "pagamento", "controllo",
                 "controlli", "verifica", "verifiche", "esecuzione", "avanzamento", "soddisfazione", "gradimento",
                 "rispetto", "conclusione", "definizione", "istruttoria", "recupero", "spesa", "tasso di copertura",
-                "grado di copertura", "grado di realizzazione", "percentuale di realizzazione", "formazione")
+                "grado di copertura", "grado di realizzazione", "percentuale di realizzazione", "formazione",
+                "distribuzione", "diffusione", "estensione")
 
 
 @functools.lru_cache(maxsize=1)
@@ -837,7 +874,7 @@ _A_NUMBER = re.compile(r"[\d€]")
 
 def _context(c: _Cur, year: int) -> Rule:
     """Words that name what is measured, then the quantity: ``maggiori entrate accertate per almeno 1,8 milioni di
-    euro``, ``copertura del 70% delle utenze servite``."""
+    euro``, ``copertura del 70% delle utenze servite``, ``distribuzione degli IoC al 30% delle PA``."""
     if not c.t[:1].isalpha() or _A_NUMBER.search(c.t) is None:
         raise _Fail  # no quantity: no subject before it (and no pattern to compile for a qualitative target)
     words = []
@@ -847,7 +884,7 @@ def _context(c: _Cur, year: int) -> Rule:
             raise _Fail
         words.append(w.group())
         save = c.i
-        if c.opt(_W("del", "di", "pari al", "nella misura del", "nella misura di")) and c.peek(r"\d"):
+        if c.opt(_W("del", "di", "al", "all'", "pari al", "nella misura del", "nella misura di")) and c.peek(r"\d"):
             q = _qty(c)
             head = " ".join(words)
             if q.unit == "percent" and c.at_end() and not _NOT_SHARE_SUBJECT & set(words) and any(
@@ -874,6 +911,10 @@ _HEDGES = frozenset(("circa", "ca", "indicativamente", "approssimativamente", "o
                      "minimo", "massimo", "almeno", "non", "oltre", "meno", "più", "piu", "entro", "tolleranza",
                      "escluso", "esclusi", "incluso", "inclusi", "cumulativo", "cumulato", "medio", "media",
                      *MONTHS, *_YES_WORDS))
+
+
+# words that never continue a measure after "e" or an article: they hedge or condition the target
+_NOT_JOINED = _HEDGES - frozenset(_YES_WORDS)
 
 
 def _bracketed(c: _Cur, year: int) -> Rule:
@@ -1030,7 +1071,7 @@ def _parse(t: str, year: int, description: str) -> tuple[Rule | None, list[str],
 # The description matters only to the productions that start with these words (``_wording`` reads an
 # informative indicator's unit from it, ``_fraction`` checks it names numerator and denominator); any other
 # target reads the same whatever its description.
-_READS_DESCRIPTION = re.compile(f"{_INFORMATIVE}|{_SHARE_OF}")
+_READS_DESCRIPTION = re.compile(f"{_INFORMATIVE}|{_NO_TARGET}|{_SHARE_OF}")
 
 
 @functools.lru_cache(maxsize=8192)
