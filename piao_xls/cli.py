@@ -667,6 +667,76 @@ def plan_diff(old: str | None, new: str | None, as_json: bool) -> None:
         click.echo(_printable(line))
 
 
+@plan.command("anno-successivo")
+@click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False), help=PLAN_HELP)
+@click.option("--risultati", "results_file", type=click.Path(exists=True, dir_okay=False),
+              help="Il JSON dei risultati scritto da «consolida --json-file» (predefinito nell'area di lavoro: i "
+                   "moduli ricevuti).")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="La cartella di lavoro del piano da scrivere. Predefinito: risultati/PIAO-<anno+1>-piano.xlsx "
+                   "nell'area di lavoro, altrimenti output/<anno>-risultati/.")
+@click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def plan_next_year(plan_file: str | None, results_file: str | None, output: str | None, force: bool,
+                   as_json: bool) -> None:
+    """Scrive la bozza del piano dell'anno successivo come cartella di lavoro del piano.
+
+    Settori, obiettivi e indicatori mantengono i loro codici; i valori validati di quest'anno
+    diventano i valori di partenza («Valore dell'anno precedente»). Nessun target è ripreso in
+    silenzio: ogni target è elencato da confermare, e quelli che nominano quest'anno da riscrivere.
+    La bozza si completa in Excel o LibreOffice e si legge con «piano importa».
+
+    \b
+    Esempio:
+      piao-xls piano anno-successivo -o piano-2026.xlsx
+      piao-xls piano anno-successivo --plan piano-2025.yaml --risultati risultati.json -o piano-2026.xlsx
+    """
+    from .core.nextyear import ReviewKind
+    from .results.consolidate import consolidate as run
+    from .results.nextyear import NextYearError, validated_values, values_from_json, write_draft
+    from .workspace.year import results_file as results_path
+
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    try:
+        if results_file:
+            values = values_from_json(results_file, p)
+        elif s is not None:
+            known, _ = _versions_for(s, p)
+            c = run([str(s.folder("ricevuti"))], p, versions=known)
+            values = validated_values(c.evaluation) if c.evaluation is not None else {}
+        else:
+            raise UsageProblem("fuori da un'area di lavoro indicare --risultati FILE.json (scritto da «piao-xls "
+                               "consolida --json-file»)")
+        out = Path(output) if output else results_path(s, p, f"PIAO-{p.year + 1}-piano.xlsx")
+        _refuse_overwrite(out, force)
+        draft = write_draft(p, values, out)
+    except NextYearError as e:
+        raise click.ClickException(str(e)) from e
+    if s is not None:
+        _event(s, "piano anno-successivo", output=str(out), year=draft.plan.year, baselines=len(
+            draft.of(ReviewKind.BASELINE)))
+    if as_json:
+        _print_json({"output": str(out), "plan_id": draft.plan.plan_id, "year": draft.plan.year,
+                     "fingerprint": draft.plan.fingerprint,
+                     "reviews": [{"id": r.item_id, "kind": r.kind.value, "text": r.text} for r in draft.reviews]})
+        return
+    n_base, n_old = len(draft.of(ReviewKind.BASELINE)), len(draft.of(ReviewKind.TARGET_OLD_YEAR))
+    click.echo(f"scritto {out}: bozza del piano {draft.plan.year} ({len(draft.plan.sectors)} settori, "
+               f"{len(draft.plan.objectives)} obiettivi, {len(draft.plan.indicators)} indicatori)")
+    click.echo(f"Valori di partenza dal {p.year}: {n_base} indicatori")
+    for kind, head in ((ReviewKind.TARGET_OLD_YEAR, f"Da riscrivere (nominano il {p.year} o un anno precedente)"),
+                       (ReviewKind.TARGET_TO_CONFIRM, "Target ripresi, da confermare o cambiare"),
+                       (ReviewKind.NO_BASELINE, "Senza valore di partenza")):
+        items = draft.of(kind)
+        if items:
+            click.echo(f"{head}: {len(items)}")
+            for r in items:
+                click.echo(f"  {_printable(r.text)}")
+    if n_old:
+        click.echo("Dopo le modifiche: piao-xls piano importa " + str(out))
+
+
 # --- the workspace ------------------------------------------------------------------------------
 
 
@@ -1412,7 +1482,8 @@ _aliases(cli, {"init": "crea", "generate": "genera", "send": "invia", "collect":
                "reply": "rispondi", "remind": "sollecita", "check": "controlla", "consolidate": "consolida",
                "plan": "piano"})
 _aliases(plan, {"check": "verifica", "template": "modello", "import": "importa", "export": "esporta",
-                "adopt": "adozione", "revise": "revisione", "versions": "versioni", "diff": "differenze"})
+                "adopt": "adozione", "revise": "revisione", "versions": "versioni", "diff": "differenze",
+                "next-year": "anno-successivo"})
 
 
 def main() -> None:
