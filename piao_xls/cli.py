@@ -1298,6 +1298,10 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file,
                 versions=known)
     c.found.extend(late)  # the timeline check, for the Nucleo (docs/revisions.md)
+    if known:  # the Nucleo's annex: every version, every change, which form was on which version
+        from .workspace.versions import forms_on_versions, write_book
+
+        write_book(s, known, forms_on_versions(c.sources, known))
     out = Path(summary) if summary else summary_file(s, p)
     write_summary(c, out)
     if json_file:

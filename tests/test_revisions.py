@@ -289,6 +289,10 @@ def test_a_return_on_the_old_version_carries_unchanged_values_and_asks_again_for
     for again in ("SF-1.1", "SF-6.1", "SF-10.1"):
         assert inds[again]["status"] == "missing", inds[again]
     assert any(f["code"] == "REV-OLD-VERSION" for f in c["findings"])
+    # the Nucleo's annex says which form was on which version
+    annex = openpyxl.load_workbook(ws / "risultati" / "PIAO-2025-Versioni-del-piano.xlsx")["Moduli"]
+    rows = [[c.value for c in row] for row in annex.iter_rows(min_row=4)]
+    assert [r[1:4] for r in rows] == [["SF", "1", "Delibera di Giunta comunale n. 12 del 30/01/2025"]]
     # the Responsabile sends the form of version 2: it counts, accepted
     new_plan = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
     (tmp_path / "allegati2").mkdir()
@@ -297,6 +301,9 @@ def test_a_return_on_the_old_version_carries_unchanged_values_and_asks_again_for
     assert "REV-OLD-VERSION" not in r.output
     st = json.loads(run(ws, "stato", "--json", code=None).output)
     assert next(p for p in st["parties"] if p["code"] == "SF")["status"] in ("accepted", "accepted_with_warnings")
+    run(ws, "consolida", code=None)
+    annex = openpyxl.load_workbook(ws / "risultati" / "PIAO-2025-Versioni-del-piano.xlsx")["Moduli"]
+    assert sorted(row[2].value for row in annex.iter_rows(min_row=4)) == ["1", "2"]
 
 
 def test_a_form_of_an_unknown_version_is_still_refused(ws, tmp_path, plan):

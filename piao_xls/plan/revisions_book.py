@@ -18,11 +18,22 @@ def _text(s: object) -> str:
     return str(s)[:MAX_CELL]
 
 
+def _height(texts: Sequence[str], widths: Sequence[int]) -> float:
+    """A row's height in points for wrapped texts (neither Excel nor LibreOffice grows a row written with its
+    texts on opening): 15 points a line, a line holding about the column's width in characters."""
+    lines = 1
+    for t, w in zip(texts, widths, strict=False):
+        per = max(1, int(w * 1.1))
+        lines = max(lines, sum(max(1, -(-len(part) // per)) for part in str(t).split("\n")))
+    return 15.0 * min(lines, 20)
+
+
 def render_revisions(versions: Sequence[PlanVersion], diffs: Sequence[tuple[PlanVersion, PlanVersion, PlanDiff]],
-                     findings_text: Sequence[str] = ()) -> bytes:
+                     findings_text: Sequence[str] = (), forms: Sequence[Sequence[str]] = ()) -> bytes:
     """Two sheets: «Versioni» (each version with its act, date and reason) and «Modifiche» (one row per change of
-    every revision: from version, to version, sector, objective or indicator, what, before, after). A third,
-    «Segnalazioni», lists ``findings_text`` (the timeline check) when there are any."""
+    every revision: from version, to version, sector, objective or indicator, what, before, after). «Segnalazioni»
+    lists ``findings_text`` (the timeline check) when there are any; «Moduli» lists ``forms`` (file, sectors,
+    version, act, received) when given: which returned form was made on which version."""
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -44,9 +55,11 @@ def render_revisions(versions: Sequence[PlanVersion], diffs: Sequence[tuple[Plan
         for c, (h, w) in enumerate(zip(heads, widths, strict=True)):
             ws.set_column(c, c, w)
             ws.write_string(2, c, h, head)
+        ws.set_row(2, _height(heads, widths))
         for r, row in enumerate(rows, start=3):
             for c, v in enumerate(row):
                 ws.write_string(r, c, _text(v), cell)
+            ws.set_row(r, _height([_text(v) for v in row], widths))
         if rows:
             ws.autofilter(2, 0, 2 + len(rows), len(heads) - 1)
         ws.freeze_panes(3, 0)
@@ -64,6 +77,9 @@ def render_revisions(versions: Sequence[PlanVersion], diffs: Sequence[tuple[Plan
                          LEVEL_IT[ch.level], ch.item_id, CHANGE_IT[ch.change], ch.before, ch.after])
     sheet("Modifiche", ["Revisione", "Data", "Settore", "Livello", "Codice", "Modifica", "Prima", "Dopo"],
           [10, 12, 9, 12, 10, 18, 50, 50], rows, "Modifiche per obiettivo e indicatore")
+    if forms:
+        sheet("Moduli", ["File", "Settori", "Versione del piano", "Atto della versione", "Ricevuto"],
+              [44, 12, 10, 50, 18], forms, "Moduli restituiti e versione del piano su cui sono compilati")
     if findings_text:
         sheet("Segnalazioni", ["Segnalazione per il Nucleo di Valutazione"], [140],
               [[t] for t in findings_text], "Verifica dei tempi: obiettivi assegnati o modificati in ritardo")
@@ -72,6 +88,6 @@ def render_revisions(versions: Sequence[PlanVersion], diffs: Sequence[tuple[Plan
 
 
 def write_revisions(path: str | Path, versions: Sequence[PlanVersion],
-                    diffs: Sequence[tuple[PlanVersion, PlanVersion, PlanDiff]], findings_text: Sequence[str] = ()
-                    ) -> None:
-    write_bytes_atomic(path, render_revisions(versions, diffs, findings_text))
+                    diffs: Sequence[tuple[PlanVersion, PlanVersion, PlanDiff]], findings_text: Sequence[str] = (),
+                    forms: Sequence[Sequence[str]] = ()) -> None:
+    write_bytes_atomic(path, render_revisions(versions, diffs, findings_text, forms))

@@ -11,16 +11,28 @@ already reported on, or no change at all are refused with Italian findings, and 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
+from ..core import italian
 from ..core.errors import ERROR, Finding
 from ..core.model import Plan
-from ..core.revisions import Act, PlanDiff, PlanVersion, Reported, check_revision, diff_plans, timeline_findings
+from ..core.revisions import (
+    Act,
+    PlanDiff,
+    PlanVersion,
+    Reported,
+    check_revision,
+    diff_plans,
+    timeline_findings,
+    version_of,
+)
 from ..plan.load import check_plan
 from ..plan.revisions_book import write_revisions
+from ..returns.reader import read_properties
 from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
 from .ledger import Ledger
 from .planversions import FOLDER, Recorded, VersionError, earlier, in_force, recorded, sha256_of, versions
@@ -128,12 +140,34 @@ def book_file(settings: Settings, plan: Plan) -> Path:
     return results_file(settings, plan, f"PIAO-{plan.year}-Versioni-del-piano.xlsx")
 
 
-def write_book(settings: Settings, all_versions: list[PlanVersion]) -> Path:
-    """The workbook for the Nucleo: every version, every change, the timeline check."""
+def write_book(settings: Settings, all_versions: list[PlanVersion], forms: list[list[str]] | None = None) -> Path:
+    """The workbook for the Nucleo: every version, every change, the timeline check, and (``forms``, see
+    :func:`forms_on_versions`) which returned form was made on which version."""
     out = book_file(settings, all_versions[-1].plan)
     late = timeline_findings(all_versions, cutoff(settings))
-    write_revisions(out, all_versions, history(all_versions), [f.message for f in late])
+    write_revisions(out, all_versions, history(all_versions), [f.message for f in late], forms or ())
     return out
+
+
+def forms_on_versions(sources: Sequence[Mapping[str, object]], all_versions: Sequence[PlanVersion]
+                      ) -> list[list[str]]:
+    """Per returned file of a consolidation (``Consolidation.sources``: path, sectors, received): its name, sectors,
+    the version of the plan it was made on (from its fingerprint; «non riconosciuta» for a form of no recorded
+    version) with that version's act, and when it was received."""
+    rows = []
+    for src in sources:
+        path = Path(str(src.get("path", "")))
+        if path.suffix.lower() not in (".xlsx", ".ods"):
+            continue
+        try:
+            props, _ = read_properties(path)  # already through the guard when it was read
+        except Exception:
+            props = {}
+        v = version_of(props.get("piao_fingerprint", ""), all_versions)
+        rows.append([path.name, str(src.get("sectors") or props.get("piao_sectors", "")),
+                     str(v.number) if v else "non riconosciuta", v.act.italian() if v else "",
+                     italian.day(str(src.get("received") or ""))])
+    return rows
 
 
 def timeline(settings: Settings, ledger: Ledger) -> list[Finding]:
