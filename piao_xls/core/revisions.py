@@ -184,7 +184,8 @@ def _objective_wording(o: Objective) -> str:
 
 
 def _rule_without(rule: Rule, names: Sequence[str]) -> Rule:
-    return replace(rule, **{n: None for n in names})
+    cleared: dict[str, object] = {n: None for n in names}
+    return replace(rule, **cleared)  # type: ignore[arg-type]
 
 
 def _baseline(ind: Indicator) -> str:
@@ -381,7 +382,8 @@ def version_of(fingerprint: str, versions: Sequence[PlanVersion]) -> PlanVersion
 def carried_ids(diff: PlanDiff, sector: Sector, source: str) -> tuple[list[str], list[str]]:
     """The scored indicators of ``sector`` (from ``source``) under the new version: those whose values carry
     over from the old one, and those asked for again."""
-    keep, again = [], []
+    keep: list[str] = []
+    again: list[str] = []
     for i in sector.indicators:
         if not i.scored or i.source != source:
             continue
