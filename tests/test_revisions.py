@@ -9,6 +9,7 @@ import hashlib
 import json
 import sqlite3
 from datetime import date
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import openpyxl
@@ -24,6 +25,7 @@ from piao_xls.forms.samples import sample_values
 from piao_xls.forms.writer import render
 from piao_xls.plan.planbook import export_bytes, plan_to_data, plan_to_yaml
 from piao_xls.plan.planfile import parse_plan
+from piao_xls.returns.reader import read_workbook
 
 ADOPTION = ("--atto", "Delibera di Giunta comunale n. 12", "--data", "30/01/2025")
 REVISION = ("--atto", "Delibera di Giunta comunale n. 45", "--data", "15/07/2025", "--motivo",
@@ -279,6 +281,26 @@ def test_a_return_on_the_old_version_carries_unchanged_values_and_asks_again_for
     st = json.loads(run(ws, "stato", "--json", code=None).output)
     sf = next(p for p in st["parties"] if p["code"] == "SF")
     assert sf["status"] == "rejected"  # to correct: the sector must send the form of version 2
+    # the reply, in the thread, carries the form of version 2 with the values that carry over already in
+    text = (ws / "piao-xls.toml").read_text(encoding="utf-8")
+    (ws / "piao-xls.toml").write_text(text.replace("@example.invalid", "@comune.test"), encoding="utf-8")
+    r = run(ws, "rispondi", code=None)
+    drafts = list((ws / "bozze").glob("*risposta-SF*.eml"))
+    assert len(drafts) == 1, (r.output, list((ws / "bozze").iterdir()))
+    msg = message_from_bytes(drafts[0].read_bytes(), policy=policy.default)
+    body = msg.get_body(("plain",)).get_content()
+    assert "compilato su una versione precedente del piano" in body and "SF-1.1, SF-6.1, SF-10.1" in body
+    (part,) = [p for p in msg.iter_attachments() if p.get_filename() == "PIAO-2025-SF-Finanziario.xlsx"]
+    attached = tmp_path / "nuovo.xlsx"
+    attached.write_bytes(part.get_content())
+    v2_plan = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    back = read_workbook(attached, v2_plan)  # a form of version 2: no identity or tamper finding
+    assert not [f for f in back.findings if f.code in ("WB-IDENTITY", "WB-TAMPERED", "REV-OLD-VERSION")]
+    asked = {f.message.split()[1] for f in back.findings if f.code == "WB-MISSING"}
+    assert asked == {"SF-1.1", "SF-6.1", "SF-10.1"}  # only those are left to fill in
+    first = read_workbook(tmp_path / "allegati" / "PIAO-2025-SF-Finanziario.xlsx", plan)
+    for iid in ("SF-1.2", "SF-3.1", "SF-4.1", "SF-7.1"):
+        assert back.sectors["SF"].values[iid] == first.sectors["SF"].values[iid], iid
     # year end on version 2: carried values count, the others are not reported
     out = tmp_path / "risultati.json"
     run(ws, "consolida", "--json-file", str(out), code=1)
@@ -376,3 +398,64 @@ def test_an_old_ledger_gains_the_versions_table(ws):
     assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert db.execute("SELECT number FROM versions").fetchall() == [(1,)]
     db.close()
+
+
+@pytest.mark.libreoffice
+def test_old_version_return_completed_in_libreoffice(ws, tmp_path, plan, libreoffice):
+    """The Responsabile types the version 1 form in LibreOffice; the plan is revised; the return is read on version
+    1, the reply brings the version 2 form with the unchanged values in; the Responsabile types only the three
+    values asked again, in LibreOffice: accepted, and the year end on version 2 scores every SF indicator."""
+    from scenario import SF_ANALYSES, SF_VALUES
+
+    def typed(value) -> str:  # what a person types (the test profile is en-US)
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, float) and abs(value) <= 1 and value not in (0.0, -3.0):
+            return f"{value * 100:g}%"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def type_all(path: Path, layout, values: dict, out: Path) -> Path:
+        with libreoffice.open(path) as doc:
+            for key, value in values.items():
+                assert doc.type_into(layout.name, layout.inputs[key].ref, typed(value)), key
+            return doc.save_as(out, "xlsx")
+
+    run(ws, "piano", "adozione", *ADOPTION)
+    run(ws, "genera")
+    v1_layout = sector_workbook(plan, plan.sector("SF")).sheets[1]
+    returned = type_all(ws / "moduli" / "2025" / "PIAO-2025-SF-Finanziario.xlsx", v1_layout,
+                        {**SF_VALUES, **SF_ANALYSES}, tmp_path / "allegati" / "PIAO-2025-SF-Finanziario.xlsx")
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *REVISION)
+    assert "REV-OLD-VERSION" in run(ws, "raccogli", str(tmp_path / "allegati"), code=None).output
+    text = (ws / "piao-xls.toml").read_text(encoding="utf-8")
+    (ws / "piao-xls.toml").write_text(text.replace("@example.invalid", "@comune.test"), encoding="utf-8")
+    run(ws, "rispondi", code=None)
+    (draft,) = (ws / "bozze").glob("*risposta-SF*.eml")
+    msg = message_from_bytes(draft.read_bytes(), policy=policy.default)
+    (part,) = list(msg.iter_attachments())
+    (tmp_path / "nuovo").mkdir()
+    new_form = tmp_path / "nuovo" / part.get_filename()
+    new_form.write_bytes(part.get_content())
+    v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    v2_layout = sector_workbook(v2, v2.sector("SF")).sheets[1]
+    again = {"SF-1.1|value": 0.95, "SF-6.1|numerator": 180000.0, "SF-6.1|denominator": 200000.0,
+             "SF-10.1|value": 0.85}
+    type_all(new_form, v2_layout, again, tmp_path / "allegati2" / "PIAO-2025-SF-Finanziario.xlsx")
+    r = run(ws, "raccogli", str(tmp_path / "allegati2"), code=None)
+    assert "REV-OLD-VERSION" not in r.output and "WB-MISSING" not in r.output, r.output
+    out = tmp_path / "r.json"
+    run(ws, "consolida", "--json-file", str(out), code=None)
+    c = json.loads(out.read_text(encoding="utf-8"))
+    inds = {i["indicator"]: i for i in c["indicators"] if i["sector"] == "SF"}
+    first = read_workbook(returned, plan).sectors["SF"].values
+    for iid, i in inds.items():
+        if iid == "SF-2.1":  # the Nucleo's, not received
+            continue
+        assert i["status"] == "scored", (iid, i)
+    assert inds["SF-1.1"]["actual_values"]["value"] == pytest.approx(0.95)
+    assert inds["SF-6.1"]["achievement"] == pytest.approx(1.0)  # 90% of the new target of 90%
+    assert inds["SF-4.1"]["actual_values"]["value"] == first["SF-4.1"]["value"] == -3.0  # carried over, as typed
+    assert inds["SF-1.2"]["actual_values"]["date"] == "2025-11-15"
+    old = [f for f in c["findings"] if f["code"] == "REV-OLD-VERSION"]
+    assert len(old) == 1 and old[0]["severity"] == "warning" and "non conta più" in old[0]["message"]
+    assert not [f for f in c["findings"] if f["code"] == "WB-CONFLICT"]

@@ -12,7 +12,7 @@ from ..core.errors import ERROR, Finding
 from ..core.model import Plan
 from ..core.revisions import PlanVersion
 from .reader import REJECTED, WORKBOOK_SUFFIXES, WorkbookResult, read_workbook
-from .versions import read_on_versions
+from .versions import read_on_versions, settle
 
 
 class RefusedPath(type(Path())):  # type: ignore[misc]  # the concrete Path class of this system
@@ -163,12 +163,12 @@ def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress
                 out.append(res)
                 if progress:
                     progress(len(out), total)
-        return out
+        return settle(out) if versions else out
     for f in files:
         out.append(_read_one(f, plan, limits, keep_raw, versions))
         if progress:
             progress(len(out), total)
-    return out
+    return settle(out) if versions else out
 
 
 def _refusal(path: RefusedPath) -> WorkbookResult:

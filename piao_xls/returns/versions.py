@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.errors import ERROR, Finding
+from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..core.revisions import PlanVersion, diff_plans, old_version_finding, version_of
 from ..sheetio.safeopen import Limits
@@ -84,3 +84,36 @@ def carry_over(res: WorkbookResult, old: PlanVersion, new: PlanVersion | None, p
                                     "nessuno dei suoi settori è nel piano in vigore", file=res.path))
         out.status = REJECTED
     return out
+
+
+def carried_inputs(res: WorkbookResult) -> dict[str, dict[str, object]]:
+    """Per sector of a carried-over result (read with ``keep_raw``: not released), the input cells whose values
+    carry over, as typed (input key -> raw value): what prefills the sector's form of the version in force."""
+    return {code: {k: v for k, v in sub.raw.items() if v is not None and v != ""} for code, sub in res.sectors.items()}
+
+
+def settle(results: list[WorkbookResult]) -> list[WorkbookResult]:
+    """A return on a superseded version counts for a sector only until that sector's form on the version in force
+    arrives: then its sector is dropped from it, its ``REV-OLD-VERSION`` finding becoming a warning that says so
+    (the file stays listed among the sources). Results without a carried-over sector are returned as they are."""
+    current: dict[str, str] = {}  # sector -> the first file on the version in force that gives it
+    for r in results:
+        carried = {f.sector for f in r.findings if f.code == "REV-OLD-VERSION"}
+        for code in r.sectors:
+            if code not in carried:
+                current.setdefault(code, r.path)
+    for r in results:
+        dropped = [code for code in list(r.sectors) if code in current and any(
+            f.code == "REV-OLD-VERSION" and f.sector == code for f in r.findings)]
+        if not dropped:
+            continue
+        for code in dropped:
+            gone = r.sectors.pop(code).findings  # its cells' findings and its REV-OLD-VERSION go with it
+            r.findings = [f for f in r.findings if f not in gone]
+            r.findings.append(Finding("REV-OLD-VERSION", WARNING, f"settore {code}: il modulo compilato su una "
+                                      "versione precedente del piano non conta più: è arrivato il modulo della "
+                                      f"versione in vigore ({Path(current[code]).name})", file=r.path, sector=code))
+        errors = any(f.severity == ERROR for f in r.findings)
+        r.status = REJECTED if errors else ACCEPTED_WITH_WARNINGS if r.findings else ACCEPTED
+    return results
+

@@ -228,3 +228,25 @@ def diff_lines(d: PlanDiff) -> list[str]:
             out.append(f"Settore {c.sector} - {names.get(c.sector, '')}".rstrip(" -"))
         out.append(f"  {c.italian()}")
     return out
+
+
+def new_form_for(settings: Settings, ledger: Ledger, plan: Plan, path: str | Path, code: str,
+                 password: str = "") -> Path | None:
+    """For a received file made on a superseded version that must be completed (``REV-OLD-VERSION`` error): the
+    form of ``code`` on the version in force, prefilled with the values that carry over, written to
+    ``moduli/<year>/ripresi/`` (the reply attaches it). None when the file is not such a return."""
+    from ..forms.layout import sector_workbook
+    from ..forms.writer import render
+    from ..returns.versions import carried_inputs, read_on_versions
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    res = read_on_versions(path, plan, versions(ledger))
+    if not any(f.code == "REV-OLD-VERSION" and f.severity == ERROR for f in res.findings) or code not in res.sectors:
+        return None
+    prefill = carried_inputs(res)[code]
+    book = sector_workbook(plan, plan.sector(code))
+    out = settings.folder("moduli") / str(plan.year) / "ripresi" / book.filename
+    write_bytes_atomic(out, render(book, password, prefill=prefill))
+    return out
