@@ -459,3 +459,21 @@ def test_old_version_return_completed_in_libreoffice(ws, tmp_path, plan, libreof
     old = [f for f in c["findings"] if f["code"] == "REV-OLD-VERSION"]
     assert len(old) == 1 and old[0]["severity"] == "warning" and "non conta più" in old[0]["message"]
     assert not [f for f in c["findings"] if f["code"] == "WB-CONFLICT"]
+
+
+def test_revision_entries_group_changes_by_objective(plan):
+    new = parse_plan(yaml.dump(revised_data(plan, weights={6: 15, 2: 15}), allow_unicode=True, sort_keys=False),
+                     "v2.yaml")[0]
+    from piao_xls.core.revisions import revision_entries
+
+    v1 = PlanVersion(1, plan, Act("Delibera di Giunta comunale n. 12", date(2025, 1, 30)))
+    v2 = PlanVersion(2, new, Act("Delibera di Giunta comunale n. 45", date(2025, 7, 15), "Rimodulazione"))
+    assert revision_entries([v1]) == []
+    (entry,) = revision_entries([v1, v2])
+    assert entry.version is v2 and entry.previous is v1
+    groups = {g.objective_id: g for g in entry.objectives}
+    assert list(groups) == ["SF-1", "SF-2", "SF-6", "SF-10", "SF-9"]
+    assert groups["SF-6"].lines == ("obiettivo SF-6: peso «20%» → «15%»",
+                                    "indicatore SF-6.1: target «Accertamento del 100% delle somme stanziate nel "
+                                    "Bilancio 2025» → «Accertamento del 90% delle somme stanziate nel Bilancio 2025»")
+    assert groups["SF-9"].title == "MONITORAGGIO UTENZE" and groups["SF-10"].lines[1].startswith("indicatore SF-10.1")

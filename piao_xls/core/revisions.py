@@ -421,3 +421,38 @@ def versions_text(versions: Sequence[PlanVersion]) -> list[str]:
         out.append(line)
     return out
 
+
+
+@dataclass(frozen=True)
+class ObjectiveChanges:
+    """What one revision changed in one objective (itself and its indicators), in Italian."""
+
+    objective_id: str
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RevisionEntry:
+    """One revision as the Relazione and the summary tell it: its act and reason, its changes per objective."""
+
+    version: PlanVersion
+    previous: PlanVersion
+    objectives: tuple[ObjectiveChanges, ...]
+
+
+def revision_entries(versions: Sequence[PlanVersion]) -> list[RevisionEntry]:
+    """Every revision (version 2 on) with its act and its changes grouped by objective, in plan order (removed
+    objectives after the others): the data of the Relazione's chapter on what changed during the year."""
+    out = []
+    for before, after in pairwise(versions):
+        d = diff_plans(before.plan, after.plan)
+        titles = {o.id: o.title for o in (*before.plan.objectives, *after.plan.objectives)}
+        groups: dict[str, list[str]] = {}
+        for c in d.changes:
+            oid = c.item_id if c.level == "objective" else (
+                _objective_of(after.plan, c.item_id) or _objective_of(before.plan, c.item_id))
+            groups.setdefault(oid, []).append(c.italian())
+        out.append(RevisionEntry(after, before, tuple(ObjectiveChanges(oid, titles.get(oid, ""), tuple(lines))
+                                                      for oid, lines in groups.items())))
+    return out
