@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
-from ..core.revisions import PlanVersion, diff_plans, old_version_finding, version_of
+from ..core.revisions import PlanDiff, PlanVersion, diff_plans, old_version_finding, version_of
 from ..sheetio.safeopen import Limits
 from .reader import (
     ACCEPTED,
@@ -50,11 +50,15 @@ def read_on_versions(path: str | Path, plan: Plan, versions: Sequence[PlanVersio
     return carry_over(read_workbook(path, old.plan, limits), old, version_of(plan.fingerprint, versions), plan)
 
 
+_DIFFS: dict[tuple[str, str], PlanDiff] = {}  # (old, new fingerprint) -> diff: computed once per pair of versions
+
+
 def carry_over(res: WorkbookResult, old: PlanVersion, new: PlanVersion | None, plan: Plan) -> WorkbookResult:
     """``res`` (read on ``old``) as a result under ``plan`` (version ``new``): see :func:`read_on_versions`."""
     if res.status == REJECTED and not res.sectors:
         return res  # refused on its own version too (tampered, damaged): as it is
-    d = diff_plans(old.plan, plan)
+    key = (old.fingerprint, plan.fingerprint)
+    d = _DIFFS.get(key) or _DIFFS.setdefault(key, diff_plans(old.plan, plan))
     shown_new = new or PlanVersion(old.number + 1, plan, old.act)
     out = WorkbookResult(res.path, kind=res.kind, source=res.source, sha256=res.sha256, size=res.size,
                          saved=res.saved, saved_from=res.saved_from, saved_doubt=res.saved_doubt)
