@@ -477,3 +477,18 @@ def test_revision_entries_group_changes_by_objective(plan):
                                     "indicatore SF-6.1: target «Accertamento del 100% delle somme stanziate nel "
                                     "Bilancio 2025» → «Accertamento del 90% delle somme stanziate nel Bilancio 2025»")
     assert groups["SF-9"].title == "MONITORAGGIO UTENZE" and groups["SF-10"].lines[1].startswith("indicatore SF-10.1")
+
+
+def test_a_version_file_changed_by_hand_is_named_and_nothing_crashes(ws, tmp_path, plan):
+    run(ws, "piano", "adozione", *ADOPTION)
+    stored = ws / "piano" / "versioni" / "v1-truccazzano-2025.yaml"
+    stored.write_text(stored.read_text(encoding="utf-8").replace("RECUPERO EVASIONE", "RECUPERO EVASIONI"),
+                      encoding="utf-8")
+    r = run(ws, "piano", "versioni", code=1)
+    assert "è stato modificato dopo la registrazione" in r.output and "v1-truccazzano-2025.yaml" in r.output
+    r = run(ws, "consolida", code=2)
+    assert "è stato modificato dopo la registrazione" in r.output
+    (tmp_path / "allegati").mkdir()
+    (tmp_path / "allegati" / "PIAO-2025-SF-Finanziario.xlsx").write_bytes(filled_form(plan, "SF"))
+    r = run(ws, "raccogli", str(tmp_path / "allegati"), code=None)
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.output

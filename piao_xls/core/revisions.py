@@ -391,7 +391,7 @@ def carried_ids(diff: PlanDiff, sector: Sector, source: str) -> tuple[list[str],
     return keep, again
 
 
-def old_version_finding(old: PlanVersion, new: PlanVersion, diff: PlanDiff, sector: Sector, source: str,
+def old_version_finding(old: PlanVersion, new: PlanVersion | None, diff: PlanDiff, sector: Sector, source: str,
                         file: str) -> Finding:
     """The finding about a return on ``old`` read under ``new``: which version, what changed since, what carries
     over and what is asked for again (an error when something is: the sector must send the new form)."""
@@ -399,12 +399,13 @@ def old_version_finding(old: PlanVersion, new: PlanVersion, diff: PlanDiff, sect
     changed = [c.italian() for c in diff.in_sector(sector.code)]
     shown = "; ".join(changed[:8]) + (f"; e altre {len(changed) - 8} modifiche" if len(changed) > 8 else "")
     msg = (f"settore {sector.code}: il modulo è stato compilato sulla {old.italian()}; è in vigore la "
-           f"{new.italian()}. ")
+           f"{new.italian() if new else 'versione del piano indicata nelle impostazioni (non registrata)'}. ")
     msg += f"Cambiato da allora: {shown}. " if changed else "Per questo settore non è cambiato nulla. "
     msg += (f"Valori ripresi perché l'indicatore non è cambiato: {', '.join(keep)}. " if keep else
             "Nessun valore ripreso. ")
     if again:
-        msg += (f"Da compilare di nuovo sul modulo della versione {new.number}: {', '.join(again)}")
+        msg += (f"Da compilare di nuovo sul modulo della versione {new.number if new else 'in vigore'}: "
+                f"{', '.join(again)}")
     else:
         msg += "Nulla da compilare di nuovo"
     return Finding("REV-OLD-VERSION", ERROR if again else WARNING, msg, file=file, sector=sector.code)

@@ -59,7 +59,6 @@ def carry_over(res: WorkbookResult, old: PlanVersion, new: PlanVersion | None, p
         return res  # refused on its own version too (tampered, damaged): as it is
     key = (old.fingerprint, plan.fingerprint)
     d = _DIFFS.get(key) or _DIFFS.setdefault(key, diff_plans(old.plan, plan))
-    shown_new = new or PlanVersion(old.number + 1, plan, old.act)
     out = WorkbookResult(res.path, kind=res.kind, source=res.source, sha256=res.sha256, size=res.size,
                          saved=res.saved, saved_from=res.saved_from, saved_doubt=res.saved_doubt)
     codes = {s.code for s in plan.sectors}
@@ -77,7 +76,7 @@ def carry_over(res: WorkbookResult, old: PlanVersion, new: PlanVersion | None, p
         part.filled = sum(1 for v in part.raw.values() if v not in (None, ""))
         mine = {sub.cells.get(k) for k in sub.raw if k.split("|", 1)[0] in keep} - {None}
         part.findings = [f for f in sub.findings if f.cell in mine]
-        note = old_version_finding(old, shown_new, d, sector, res.source, res.path)
+        note = old_version_finding(old, new, d, sector, res.source, res.path)
         part.findings.append(note)
         out.findings.extend(part.findings)
         out.sectors[code] = part

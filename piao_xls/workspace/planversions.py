@@ -91,3 +91,12 @@ def earlier(ledger: Ledger, plan: Plan) -> list[PlanVersion]:
     """The recorded versions other than ``plan`` (the one in force), oldest first: a return made on one of
     them is read on it and carried over (returns/versions.py). [] without recorded versions."""
     return [v for v in versions(ledger) if v.fingerprint != plan.fingerprint]
+
+
+def usable_versions(ledger: Ledger) -> list[PlanVersion]:
+    """:func:`versions`, or [] when a version's file is missing or changed: checking a received file then reads it
+    on the plan in force only (``piano versioni`` and ``consolida`` say what is wrong with the versions)."""
+    try:
+        return versions(ledger)
+    except VersionError:
+        return []
