@@ -564,7 +564,7 @@ def plan_revise(plan_file: str, atto: str, data: str, motivo: str) -> None:
     for line in diff_lines(r.diff):
         click.echo(_printable(line))
     click.echo(f"Modifiche per il Nucleo di Valutazione: {r.book}")
-    click.echo("Per i moduli della nuova versione: piao-xls genera (poi piao-xls invia --resend)")
+    click.echo("Per i moduli della nuova versione: piao-xls genera, poi piao-xls invia")
 
 
 @plan.command("versioni")
@@ -1142,7 +1142,16 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
         click.echo(f"fuori da un'area di lavoro: i moduli vanno in {Path(target).resolve() / str(p.year)} "
                    "(per un'area di lavoro: piao-xls crea; per un'altra cartella: -o CARTELLA)", err=True)
     try:
-        written = run(p, target, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
+        keep = None if force else functools.partial(why_keep, plan=p)
+        if s is not None and not force and not out_dir:  # a blank form of an earlier version may be replaced
+            from .returns.versions import why_keep_on_versions
+            from .workspace.planversions import usable_versions
+
+            with _ledger(s) as led:
+                known = usable_versions(led)
+            if known:
+                keep = functools.partial(why_keep_on_versions, plan=p, versions=known)
+        written = run(p, target, password=password, jobs=jobs, keep=keep)
     except RefuseOverwrite as e:
         raise UsageProblem(str(e)) from e
     if s is not None:

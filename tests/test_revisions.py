@@ -492,3 +492,17 @@ def test_a_version_file_changed_by_hand_is_named_and_nothing_crashes(ws, tmp_pat
     (tmp_path / "allegati" / "PIAO-2025-SF-Finanziario.xlsx").write_bytes(filled_form(plan, "SF"))
     r = run(ws, "raccogli", str(tmp_path / "allegati"), code=None)
     assert r.exception is None or isinstance(r.exception, SystemExit), r.output
+
+
+def test_genera_after_a_revision_replaces_blank_forms_of_the_old_version_only(ws, tmp_path, plan):
+    run(ws, "piano", "adozione", *ADOPTION)
+    run(ws, "genera")
+    forms = ws / "moduli" / "2025"
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *REVISION)
+    (forms / "PIAO-2025-SA-Amministrazione.xlsx").write_bytes(filled_form(plan, "SA"))  # filled on version 1
+    r = run(ws, "genera", code=2)
+    assert "PIAO-2025-SA-Amministrazione.xlsx contiene già" in r.output and "SF-Finanziario" not in r.output
+    (forms / "PIAO-2025-SA-Amministrazione.xlsx").unlink()
+    run(ws, "genera")
+    v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    assert read_workbook(forms / "PIAO-2025-SF-Finanziario.xlsx", v2).findings[0].code == "WB-MISSING"  # version 2

@@ -24,6 +24,7 @@ from .reader import (
     WorkbookResult,
     read_properties,
     read_workbook,
+    why_keep,
 )
 
 
@@ -120,3 +121,14 @@ def settle(results: list[WorkbookResult]) -> list[WorkbookResult]:
         r.status = REJECTED if errors else ACCEPTED_WITH_WARNINGS if r.findings else ACCEPTED
     return results
 
+
+
+def why_keep_on_versions(path: str | Path, plan: Plan, versions: Sequence[PlanVersion]) -> str | None:
+    """:func:`~piao_xls.returns.reader.why_keep` that knows the recorded versions: a form of an earlier version
+    is judged on its own version (an untouched one may be replaced by the form of the version in force)."""
+    try:
+        props, _ = read_properties(Path(path))
+    except Exception:
+        props = {}
+    old = version_of(props.get("piao_fingerprint", ""), versions)
+    return why_keep(path, old.plan if old is not None else plan)
