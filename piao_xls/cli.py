@@ -691,6 +691,7 @@ def plan_next_year(plan_file: str | None, results_file: str | None, output: str 
       piao-xls piano anno-successivo -o piano-2026.xlsx
       piao-xls piano anno-successivo --plan piano-2025.yaml --risultati risultati.json -o piano-2026.xlsx
     """
+    from .core import italian
     from .core.nextyear import ReviewKind
     from .results.consolidate import consolidate as run
     from .results.nextyear import NextYearError, validated_values, values_from_json, write_draft
@@ -724,7 +725,7 @@ def plan_next_year(plan_file: str | None, results_file: str | None, output: str 
     n_base, n_old = len(draft.of(ReviewKind.BASELINE)), len(draft.of(ReviewKind.TARGET_OLD_YEAR))
     click.echo(f"scritto {out}: bozza del piano {draft.plan.year} ({len(draft.plan.sectors)} settori, "
                f"{len(draft.plan.objectives)} obiettivi, {len(draft.plan.indicators)} indicatori)")
-    click.echo(f"Valori di partenza dal {p.year}: {n_base} indicatori")
+    click.echo(f"Valori di partenza dal {p.year}: {italian.plural(n_base, 'indicatore', 'indicatori')}")
     for kind, head in ((ReviewKind.TARGET_OLD_YEAR, f"Da riscrivere (nominano il {p.year} o un anno precedente)"),
                        (ReviewKind.TARGET_TO_CONFIRM, "Target ripresi, da confermare o cambiare"),
                        (ReviewKind.NO_BASELINE, "Senza valore di partenza")):

@@ -397,7 +397,9 @@ def old_version_finding(old: PlanVersion, new: PlanVersion | None, diff: PlanDif
     over and what is asked for again (an error when something is: the sector must send the new form)."""
     keep, again = carried_ids(diff, sector, source)
     changed = [c.italian() for c in diff.in_sector(sector.code)]
-    shown = "; ".join(changed[:8]) + (f"; e altre {len(changed) - 8} modifiche" if len(changed) > 8 else "")
+    more = len(changed) - 8
+    shown = "; ".join(changed[:8]) + ("" if more <= 0 else "; e un'altra modifica" if more == 1 else
+                                      f"; e altre {more} modifiche")
     msg = (f"settore {sector.code}: il modulo è stato compilato sulla {old.italian()}; è in vigore la "
            f"{new.italian() if new else 'versione del piano indicata nelle impostazioni (non registrata)'}. ")
     msg += f"Cambiato da allora: {shown}. " if changed else "Per questo settore non è cambiato nulla. "

@@ -138,8 +138,8 @@ def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: 
         "\n".join(_signature(settings)),
     ]
     if new_form is not None:  # a return on a superseded version of the plan: the form of the version in force
-        paras[1] = ("grazie per l'invio. Il file ricevuto è stato compilato su una versione precedente del piano, "
-                    "che nel frattempo è stato modificato. In allegato il modulo della versione in vigore, con già "
+        paras[1] = ("grazie per l'invio. Il file ricevuto è stato compilato su una versione precedente del piano: "
+                    "nel frattempo il piano è stato modificato. In allegato il modulo della versione in vigore, con già "
                     "inseriti i valori degli indicatori non cambiati: si prega di compilare quelli indicati qui sotto "
                     "(solo le celle gialle) e di rispedirlo rispondendo a questo messaggio entro il "
                     f"{it_date(settings.deadline)}.")
