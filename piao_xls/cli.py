@@ -455,6 +455,292 @@ def plan_export(plan_file: str | None, output: str, force: bool) -> None:
                f"{len(p.indicators)} indicatori; impronta {p.fingerprint[:16]})")
 
 
+# --- plan versions and revisions (docs/revisions.md) -------------------------------------------------
+
+
+def _act(atto: str, data: str, motivo: str):
+    """The act of an adoption or revision from the options (a usage error in Italian when the date is not one)."""
+    from .core.revisions import Act
+    from .workspace.settings import parse_day
+
+    if not atto.strip():
+        raise UsageProblem("--atto: indicare l'atto, per esempio \"Delibera di Giunta comunale n. 45\"")
+    try:
+        day = parse_day(data)
+    except ValueError as e:
+        raise UsageProblem(f"--data: {e}") from e
+    return Act(" ".join(atto.split()), day, " ".join(motivo.split()))
+
+
+def _version_problem(e) -> None:
+    """A refused adoption or revision: every finding in Italian, then exit 1 (nothing was written)."""
+    for f in e.findings:
+        click.echo(f"{_severity(f.severity).capitalize()} {f.code}: {_printable(f.message)}" +
+                   (f" ({_printable(f.file)})" if f.file and f.file not in f.message else ""), err=True)
+    click.echo("Nulla è stato registrato né modificato nell'area di lavoro.", err=True)
+    sys.exit(FINDINGS)
+
+
+ACT_OPTIONS = (
+    click.option("--atto", required=True, metavar="TESTO",
+                 help="L'atto che approva, con organo e numero: \"Delibera di Giunta comunale n. 45\"."),
+    click.option("--data", required=True, metavar="GG/MM/AAAA", help="La data dell'atto."),
+    click.option("--motivo", default="", metavar="TESTO", help="Il motivo, come lo riporta l'atto."),
+)
+
+
+def _versions_for(s, p) -> tuple[list, list]:
+    """In a workspace with recorded versions: the versions and the timeline check's findings."""
+    if s is None:
+        return [], []
+    from .workspace.planversions import VersionError
+    from .workspace.versions import for_consolidation
+
+    with _ledger(s) as led:
+        try:
+            return for_consolidation(s, led)
+        except VersionError as e:
+            raise UsageProblem("; ".join(f.message for f in e.findings)) from e
+
+
+def act_options(f):
+    for option in reversed(ACT_OPTIONS):
+        f = option(f)
+    return f
+
+
+@plan.command("adozione")
+@act_options
+def plan_adopt(atto: str, data: str, motivo: str) -> None:
+    """Registra l'adozione del piano dell'area di lavoro (versione 1) con il suo atto.
+
+    Il file del piano è conservato in piano/versioni/ e registrato nel registro. Serve prima di
+    ogni revisione: la data di adozione è il riferimento della verifica dei tempi.
+
+    \b
+    Esempio:
+      piao-xls piano adozione --atto "Delibera di Giunta comunale n. 12" --data 30/01/2025
+    """
+    from .workspace.planversions import VersionError
+    from .workspace.versions import record_adoption
+
+    s = _settings(required=True)
+    p = _load_plan_or_exit(None, s)
+    act = _act(atto, data, motivo)
+    with _ledger(s) as led:
+        try:
+            v = record_adoption(s, led, p, act)
+        except VersionError as e:
+            _version_problem(e)
+        led.add_event("piano adozione", act=act.text, date=act.day.isoformat(), fingerprint=p.fingerprint)
+    click.echo(f"registrata la versione {v.number} del piano: {v.act.italian()} (impronta {v.fingerprint[:16]})")
+
+
+@plan.command("revisione")
+@click.argument("plan_file", metavar="PIANO", type=click.Path(exists=True, dir_okay=False))
+@act_options
+def plan_revise(plan_file: str, atto: str, data: str, motivo: str) -> None:
+    """Registra una revisione del piano approvata con un atto: diventa il piano in vigore.
+
+    PIANO è il piano modificato (YAML o cartella di lavoro del piano). Prima di registrare
+    controlla che il piano non abbia errori (pesi che sommano 100...), che la data non preceda
+    l'adozione né l'ultima revisione e che non tolga obiettivi già rendicontati; altrimenti non
+    scrive nulla. Stampa le differenze e scrive risultati/PIAO-<anno>-Versioni-del-piano.xlsx per
+    il Nucleo. Dopo la revisione: «piao-xls genera» per i moduli della nuova versione.
+
+    \b
+    Esempio:
+      piao-xls piano revisione piano-v2.yaml --atto "Delibera di Giunta comunale n. 45" \\
+          --data 15/07/2025 --motivo "Rimodulazione degli obiettivi dopo il monitoraggio"
+    """
+    from .workspace.planversions import VersionError
+    from .workspace.versions import diff_lines, revise
+
+    s = _settings(required=True)
+    act = _act(atto, data, motivo)
+    with _ledger(s) as led:
+        try:
+            r = revise(s, led, plan_file, act)
+        except VersionError as e:
+            _version_problem(e)
+    click.echo(f"registrata la {r.version.italian()}, in vigore da ora (prima: versione {r.previous.number})")
+    for line in diff_lines(r.diff):
+        click.echo(_printable(line))
+    click.echo(f"Modifiche per il Nucleo di Valutazione: {r.book}")
+    click.echo("Per i moduli della nuova versione: piao-xls genera, poi piao-xls invia")
+
+
+@plan.command("versioni")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def plan_versions(as_json: bool) -> None:
+    """Elenca le versioni del piano con i loro atti e la verifica dei tempi.
+
+    \b
+    Esempio:
+      piao-xls piano versioni
+    """
+    from .core.revisions import timeline_findings, versions_text
+    from .workspace.planversions import VersionError
+    from .workspace.versions import cutoff
+
+    s = _settings(required=True)
+    with _ledger(s) as led:
+        try:
+            from .workspace.planversions import versions
+
+            known = versions(led)
+        except VersionError as e:
+            _version_problem(e)
+    late = timeline_findings(known, cutoff(s)) if known else []
+    if as_json:
+        _print_json({"versions": [{"number": v.number, "act": v.act.text, "organ": v.act.organ,
+                                   "act_number": v.act.number, "date": v.act.day.isoformat(),
+                                   "reason": v.act.reason, "fingerprint": v.fingerprint} for v in known],
+                     "cutoff": cutoff(s).isoformat(), "findings": [f.to_dict() for f in late]})
+        return
+    if not known:
+        click.echo("nessuna versione registrata: registrare l'adozione con «piao-xls piano adozione --atto … "
+                   "--data …»")
+        return
+    for line in versions_text(known):
+        click.echo(_printable(line))
+    click.echo(f"Termine per assegnare o modificare obiettivi: {cutoff(s):%d/%m/%Y}")
+    for f in late:
+        click.echo(f"Avviso {f.code}: {_printable(f.message)}")
+
+
+@plan.command("differenze")
+@click.argument("old", metavar="[DA]", required=False)
+@click.argument("new", metavar="[A]", required=False)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def plan_diff(old: str | None, new: str | None, as_json: bool) -> None:
+    """Mostra le differenze tra due versioni del piano, per obiettivo e indicatore.
+
+    DA e A sono numeri di versione dell'area di lavoro oppure file del piano. Senza argomenti:
+    dalla versione precedente a quella in vigore; con un solo argomento: da quello al piano in vigore.
+
+    \b
+    Esempio:
+      piao-xls piano differenze 1 2
+      piao-xls piano differenze piano-2025.yaml piano-2025-v2.yaml
+    """
+    from .core.revisions import diff_plans
+    from .workspace.planversions import VersionError
+    from .workspace.versions import diff_lines
+
+    def pick(arg: str | None, known: list, default):
+        if arg is None:
+            return default
+        if arg.isdigit():
+            found = [v for v in known if v.number == int(arg)]
+            if not found:
+                raise UsageProblem(f"la versione {arg} non è registrata (versioni: "
+                                   f"{', '.join(str(v.number) for v in known) or 'nessuna'})")
+            return found[0].plan
+        return _load_plan_or_exit(arg)
+
+    s = _settings()
+    known: list = []
+    if s is not None:
+        from .workspace.planversions import versions
+
+        with _ledger(s) as led:
+            try:
+                known = versions(led)
+            except VersionError as e:
+                _version_problem(e)
+    if (old is None or new is None) and s is None and not (old and new):
+        raise UsageProblem("fuori da un'area di lavoro indicare i due file del piano da confrontare")
+    current = _load_plan_or_exit(None, s) if s is not None else None
+    default_old = known[-2].plan if len(known) >= 2 else None
+    a = pick(old, known, default_old)
+    b = pick(new, known, current)
+    if a is None or b is None:
+        raise UsageProblem("c'è una sola versione registrata: indicare le due versioni o i due file da confrontare")
+    d = diff_plans(a, b)
+    if as_json:
+        _print_json({"from": a.fingerprint, "to": b.fingerprint,
+                     "changes": [{"level": c.level, "id": c.item_id, "sector": c.sector, "change": c.change.value,
+                                  "before": c.before, "after": c.after} for c in d.changes]})
+        return
+    if d.empty:
+        click.echo("nessuna differenza")
+        return
+    for line in diff_lines(d):
+        click.echo(_printable(line))
+
+
+@plan.command("anno-successivo")
+@click.option("--plan", "plan_file", default=None, type=click.Path(dir_okay=False), help=PLAN_HELP)
+@click.option("--risultati", "results_file", type=click.Path(exists=True, dir_okay=False),
+              help="Il JSON dei risultati scritto da «consolida --json-file» (predefinito nell'area di lavoro: i "
+                   "moduli ricevuti).")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="La cartella di lavoro del piano da scrivere. Predefinito: risultati/PIAO-<anno+1>-piano.xlsx "
+                   "nell'area di lavoro, altrimenti output/<anno>-risultati/.")
+@click.option("--force", is_flag=True, help="Sovrascrive un file esistente.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def plan_next_year(plan_file: str | None, results_file: str | None, output: str | None, force: bool,
+                   as_json: bool) -> None:
+    """Scrive la bozza del piano dell'anno successivo come cartella di lavoro del piano.
+
+    Settori, obiettivi e indicatori mantengono i loro codici; i valori validati di quest'anno
+    diventano i valori di partenza («Valore dell'anno precedente»). Nessun target è ripreso in
+    silenzio: ogni target è elencato da confermare, e quelli che nominano quest'anno da riscrivere.
+    La bozza si completa in Excel o LibreOffice e si legge con «piano importa».
+
+    \b
+    Esempio:
+      piao-xls piano anno-successivo -o piano-2026.xlsx
+      piao-xls piano anno-successivo --plan piano-2025.yaml --risultati risultati.json -o piano-2026.xlsx
+    """
+    from .core import italian
+    from .core.nextyear import ReviewKind
+    from .results.consolidate import consolidate as run
+    from .results.nextyear import NextYearError, validated_values, values_from_json, write_draft
+    from .workspace.year import results_file as results_path
+
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    try:
+        if results_file:
+            values = values_from_json(results_file, p)
+        elif s is not None:
+            known, _ = _versions_for(s, p)
+            c = run([str(s.folder("ricevuti"))], p, versions=known)
+            values = validated_values(c.evaluation) if c.evaluation is not None else {}
+        else:
+            raise UsageProblem("fuori da un'area di lavoro indicare --risultati FILE.json (scritto da «piao-xls "
+                               "consolida --json-file»)")
+        out = Path(output) if output else results_path(s, p, f"PIAO-{p.year + 1}-piano.xlsx")
+        _refuse_overwrite(out, force)
+        draft = write_draft(p, values, out)
+    except NextYearError as e:
+        raise click.ClickException(str(e)) from e
+    if s is not None:
+        _event(s, "piano anno-successivo", output=str(out), year=draft.plan.year, baselines=len(
+            draft.of(ReviewKind.BASELINE)))
+    if as_json:
+        _print_json({"output": str(out), "plan_id": draft.plan.plan_id, "year": draft.plan.year,
+                     "fingerprint": draft.plan.fingerprint,
+                     "reviews": [{"id": r.item_id, "kind": r.kind.value, "text": r.text} for r in draft.reviews]})
+        return
+    n_base, n_old = len(draft.of(ReviewKind.BASELINE)), len(draft.of(ReviewKind.TARGET_OLD_YEAR))
+    click.echo(f"scritto {out}: bozza del piano {draft.plan.year} ({len(draft.plan.sectors)} settori, "
+               f"{len(draft.plan.objectives)} obiettivi, {len(draft.plan.indicators)} indicatori)")
+    click.echo(f"Valori di partenza dal {p.year}: {italian.plural(n_base, 'indicatore', 'indicatori')}")
+    for kind, head in ((ReviewKind.TARGET_OLD_YEAR, f"Da riscrivere (nominano il {p.year} o un anno precedente)"),
+                       (ReviewKind.TARGET_TO_CONFIRM, "Target ripresi, da confermare o cambiare"),
+                       (ReviewKind.NO_BASELINE, "Senza valore di partenza")):
+        items = draft.of(kind)
+        if items:
+            click.echo(f"{head}: {len(items)}")
+            for r in items:
+                click.echo(f"  {_printable(r.text)}")
+    if n_old:
+        click.echo("Dopo le modifiche: piao-xls piano importa " + str(out))
+
+
 # --- the workspace ------------------------------------------------------------------------------
 
 
@@ -860,7 +1146,16 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
         click.echo(f"fuori da un'area di lavoro: i moduli vanno in {Path(target).resolve() / str(p.year)} "
                    "(per un'area di lavoro: piao-xls crea; per un'altra cartella: -o CARTELLA)", err=True)
     try:
-        written = run(p, target, password=password, jobs=jobs, keep=None if force else functools.partial(why_keep, plan=p))
+        keep = None if force else functools.partial(why_keep, plan=p)
+        if s is not None and not force and not out_dir:  # a blank form of an earlier version may be replaced
+            from .returns.versions import why_keep_on_versions
+            from .workspace.planversions import usable_versions
+
+            with _ledger(s) as led:
+                known = usable_versions(led)
+            if known:
+                keep = functools.partial(why_keep_on_versions, plan=p, versions=known)
+        written = run(p, target, password=password, jobs=jobs, keep=keep)
     except RefuseOverwrite as e:
         raise UsageProblem(str(e)) from e
     if s is not None:
@@ -1011,8 +1306,15 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         if s is None:
             raise UsageProblem("indicare almeno un file o una cartella (fuori da un'area di lavoro)")
         paths = (str(s.folder("ricevuti")),)
+    known, late = _versions_for(s, p)
     with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
-        c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file)
+        c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file,
+                versions=known)
+    c.found.extend(late)  # the timeline check, for the Nucleo (docs/revisions.md)
+    if known:  # the Nucleo's annex: every version, every change, which form was on which version
+        from .workspace.versions import forms_on_versions, write_book
+
+        write_book(s, known, forms_on_versions(c.sources, known))
     out = Path(summary) if summary else summary_file(s, p)
     write_summary(c, out)
     if json_file:
@@ -1092,9 +1394,11 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
         if results_file:
             data = load_results(results_file, p)
         else:
+            known, late = _versions_for(s, p)
             with _Progress(enabled=sys.stderr.isatty()) as progress:
                 c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress,
-                        decisions=decisions_file)
+                        decisions=decisions_file, versions=known)
+            c.found.extend(late)
             _echo_decisions(c)
             data = results_of(c)
         out = Path(docx_file) if docx_file else relazione_file(s, p)
@@ -1194,7 +1498,9 @@ def _aliases(group: click.Group, names: dict[str, str]) -> None:
 _aliases(cli, {"init": "crea", "generate": "genera", "send": "invia", "collect": "raccogli", "status": "stato",
                "reply": "rispondi", "remind": "sollecita", "check": "controlla", "consolidate": "consolida",
                "plan": "piano"})
-_aliases(plan, {"check": "verifica", "template": "modello", "import": "importa", "export": "esporta"})
+_aliases(plan, {"check": "verifica", "template": "modello", "import": "importa", "export": "esporta",
+                "adopt": "adozione", "revise": "revisione", "versions": "versioni", "diff": "differenze",
+                "next-year": "anno-successivo"})
 
 
 def main() -> None:

@@ -246,7 +246,7 @@ def test_a_foreign_ledger_is_refused(ws, tmp_path):
 
 def test_an_old_ledger_is_migrated_and_keeps_its_rows(ws):
     (ws / "registro.sqlite").unlink()
-    from piao_xls.workspace.ledger import MIGRATIONS
+    from piao_xls.workspace.ledger import MIGRATIONS, SCHEMA_VERSION
 
     db = sqlite3.connect(ws / "registro.sqlite")  # a ledger as the first version wrote it: no version, no identity
     db.executescript(MIGRATIONS[1][0])
@@ -255,5 +255,5 @@ def test_an_old_ledger_is_migrated_and_keeps_its_rows(ws):
     db.close()
     assert invoke(ws, "stato").exit_code == 1
     with Ledger(ws / "registro.sqlite") as led:
-        assert led.version == 2 and led.identity() == {"anno": "2025", "comune": "Truccazzano"}
+        assert led.version == SCHEMA_VERSION == 3 and led.identity() == {"anno": "2025", "comune": "Truccazzano"}
         assert [e["command"] for e in led.rows("events")][:2] == ["init", "stato"]

@@ -134,6 +134,23 @@ CODES: dict[str, ErrorCode] = {c.code: c for c in (
     ErrorCode("DEC-INVALID", "Decisione non applicata",
               "a decision of the Nucleo is incomplete, names an unknown objective or indicator, or corrects "
               "a value that was not the one reported: not applied"),
+    # plan versions and revisions (docs/revisions.md)
+    ErrorCode("REV-PLAN", "Revisione di un altro piano",
+              "a revision names another plan id, year or comune than the plan in force: not recorded"),
+    ErrorCode("REV-DATE", "Data della revisione non valida",
+              "a revision dated before the plan's adoption or before the version it revises: not recorded"),
+    ErrorCode("REV-NO-CHANGE", "Revisione senza modifiche",
+              "a revision identical to the version in force: not recorded"),
+    ErrorCode("REV-REMOVED-REPORTED", "Obiettivo già rendicontato tolto",
+              "a revision removes an objective whose sector has already returned its form: not recorded"),
+    ErrorCode("REV-NO-ADOPTION", "Adozione del piano non registrata",
+              "a revision before the plan's adoption (act and date) is recorded in the workspace"),
+    ErrorCode("REV-OLD-VERSION", "Modulo di una versione precedente del piano",
+              "a returned form was made on a superseded version of the plan: the values of unchanged indicators "
+              "carry over, the others are asked for again (an error when any is)"),
+    ErrorCode("REV-LATE", "Obiettivo assegnato o modificato in ritardo",
+              "the plan was adopted, or an objective added or changed by a revision, after the settings' cut-off "
+              "or after a deadline it measures: flagged to the Nucleo"),
     ErrorCode("MAIL-SENDER", "Mittente non previsto",
               "a returned file was sent by someone who is not the sector's Responsabile nor a delegate"),
     ErrorCode("MAIL-FROM", "Mittente non determinabile",
@@ -249,7 +266,7 @@ def codes_table() -> str:
     for code, entry in CODES.items():
         prefix = code.split("-")[0]
         scope = {"PLAN": "plan", "WB": "returned workbook", "DEC": "the Nucleo's decisions",
-                 "MAIL": "mail"}.get(prefix, prefix.lower())
+                 "MAIL": "mail", "REV": "plan versions"}.get(prefix, prefix.lower())
         rows.append(f"| `{code}` | {scope} | {entry.title} | {entry.description} |")
     return "\n".join(rows) + "\n"
 

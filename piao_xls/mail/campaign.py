@@ -19,6 +19,7 @@ from ..returns.reader import read_properties
 from ..sheetio.text import safe_filename
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Settings
+from ..workspace.versions import new_form_for
 from ..workspace.year import counted_checks, parties, year_state
 from .compose import form_message, reminder_message, reply_message, with_tag
 
@@ -211,14 +212,18 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         write_text_atomic(note, check["feedback"])
         ledger.add_file(hashlib.sha256(check["feedback"].encode()).hexdigest(), "riscontro", note,
                         len(check["feedback"].encode()), st.code, note.name)
+        new_form = new_form_for(settings, ledger, plan, check["path"], st.code) if "REV-OLD-VERSION" in \
+            check["findings"] and st.code in (c.code for c in plan.sectors) else None
         msg = reply_message(settings, plan, to, subject, refers_to, meta.get("references", ""),
-                            check["feedback"], draft=transport.name == "bozze")
+                            check["feedback"], draft=transport.name == "bozze", new_form=new_form)
         location = transport.deliver(msg, f"{today.isoformat()}-risposta-{st.code}")
         ledger.add_message("out", "risposta", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
                            recipient=to, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
                            in_reply_to=refers_to, file_sha256=check["file_sha256"], transport=transport.name,
                            location=location, meta={"answers": check["message_id"]})
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
+        if new_form is not None:
+            act["file"] = str(new_form)
     return actions
 
 

@@ -123,7 +123,7 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: str, references: str,
-                  feedback: str, draft: bool) -> EmailMessage:
+                  feedback: str, draft: bool, new_form: Path | None = None) -> EmailMessage:
     subject = one_line(subject)
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     ids = message_ids(in_reply_to, 1)
@@ -137,7 +137,15 @@ def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: 
         f"Per qualsiasi domanda: {_contact(settings)}.",
         "\n".join(_signature(settings)),
     ]
+    if new_form is not None:  # a return on a superseded version of the plan: the form of the version in force
+        paras[1] = ("grazie per l'invio. Il file ricevuto è stato compilato su una versione precedente del piano: "
+                    "nel frattempo il piano è stato modificato. In allegato il modulo della versione in vigore, con già "
+                    "inseriti i valori degli indicatori non cambiati: si prega di compilare quelli indicati qui sotto "
+                    "(solo le celle gialle) e di rispedirlo rispondendo a questo messaggio entro il "
+                    f"{it_date(settings.deadline)}.")
     msg = _message(settings, to, subject, paras, draft)
+    if new_form is not None:
+        msg.add_attachment(new_form.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=new_form.name)
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
         msg["References"] = " ".join([*(i for i in message_ids(references) if i != in_reply_to), in_reply_to])

@@ -9,6 +9,7 @@ of every reason the evaluation gives (findings, decisions' effects, sectors' not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from ..core.evaluation import (
 )
 from ..core.gcpause import paused_gc
 from ..core.model import Indicator, Objective, Plan, ScoringPolicy
+from ..core.revisions import PlanVersion
 from ..core.targets import explain_it
 from ..returns.batch import expand_paths, read_all
 from ..returns.reader import WorkbookResult
@@ -113,13 +115,14 @@ def submissions_of(results: list[WorkbookResult]) -> list[Submission]:
 def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False, jobs: int = 1, limits=None,
                 progress=None, keep_raw: bool = False,
                 decisions: str | Path | list[Decision] | None = None,
-                as_of: date | datetime | None = None) -> Consolidation:
+                as_of: date | datetime | None = None, versions: Sequence[PlanVersion] = ()) -> Consolidation:
     """Read every workbook under ``paths`` and evaluate ``plan`` on them (:func:`evaluate`).
 
     ``decisions`` (a decisions file, see :mod:`piao_xls.results.decisions`, or decisions already loaded) are
     applied and listed in ``Consolidation.decisions``; a refused decision gives a ``DEC-INVALID`` finding.
     ``prefer_newest``: of two different submissions for a sector, the one sent last counts (when that can
-    be told), instead of a conflict. ``as_of``: only the files received by then count.
+    be told), instead of a conflict. ``as_of``: only the files received by then count. ``versions``: the plan's
+    recorded versions: a form of a superseded one is read on it and carried over (docs/revisions.md).
 
     ``limits`` (a :class:`piao_xls.sheetio.safeopen.Limits`) caps what a file may be; ``progress(done, total)``
     is called after each file is read. ``keep_raw`` keeps each result's raw cell values
@@ -135,7 +138,7 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
         if dec_file is not None:  # the decisions file may sit with the returned workbooks: it is not one of them
             files = [f for f in files if not _same_file(f, dec_file)]
             skipped = [f for f in skipped if not _same_file(f, dec_file)]
-        results = read_all(files, plan, jobs, limits, progress, keep_raw)
+        results = read_all(files, plan, jobs, limits, progress, keep_raw, versions)
         ev = evaluate(plan, submissions_of(results), list(decisions or ()), as_of,
                       Choice.NEWEST if prefer_newest else Choice.CONFLICT)
         return render(ev, results, skipped, dec_findings)

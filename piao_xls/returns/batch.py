@@ -5,11 +5,14 @@ from __future__ import annotations
 import gc
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import ERROR, Finding
 from ..core.model import Plan
+from ..core.revisions import PlanVersion
 from .reader import REJECTED, WORKBOOK_SUFFIXES, WorkbookResult, read_workbook
+from .versions import read_on_versions, settle
 
 
 class RefusedPath(type(Path())):  # type: ignore[misc]  # the concrete Path class of this system
@@ -114,32 +117,35 @@ def expand_paths(paths: list[str | Path]) -> tuple[list[Path], list[Path]]:
 _WORKER: dict = {}
 
 
-def _init_worker(plan: Plan, limits, keep_raw: bool) -> None:
+def _init_worker(plan: Plan, limits, keep_raw: bool, versions: tuple = ()) -> None:
     # sent once per worker, so its layout cache is reused
     _WORKER["plan"], _WORKER["limits"], _WORKER["keep_raw"] = plan, limits, keep_raw
+    _WORKER["versions"] = versions
     gc.disable()  # a worker lives for one batch: see piao_xls.core.gcpause
 
 
-def _read_one(path: Path, plan: Plan, limits, keep_raw: bool) -> WorkbookResult:
-    res = read_workbook(path, plan, limits)
+def _read_one(path: Path, plan: Plan, limits, keep_raw: bool, versions: tuple = ()) -> WorkbookResult:
+    res = read_on_versions(path, plan, versions, limits) if versions else read_workbook(path, plan, limits)
     return res if keep_raw else res.release()
 
 
 def _read_in_worker(path: Path) -> WorkbookResult:
-    return _read_one(path, _WORKER["plan"], _WORKER["limits"], _WORKER["keep_raw"])
+    return _read_one(path, _WORKER["plan"], _WORKER["limits"], _WORKER["keep_raw"], _WORKER["versions"])
 
 
 def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress=None,
-             keep_raw: bool = False) -> list[WorkbookResult]:
+             keep_raw: bool = False, versions: Sequence[PlanVersion] = ()) -> list[WorkbookResult]:
     """Read ``files`` (in ``jobs`` processes), in order. ``progress(done, total)`` is called after each file.
 
     Unless ``keep_raw``, each result is released (:meth:`WorkbookResult.release`) as soon as it is
-    read: memory holds the values, texts and findings of every file, not their raw cells.
+    read: memory holds the values, texts and findings of every file, not their raw cells. ``versions``: the
+    plan's recorded versions; a form of a superseded one is read on it and carried over (returns/versions.py).
     """
+    versions = tuple(versions)
     refused = [f for f in files if isinstance(f, RefusedPath)]
     if refused:  # never opened: a result with one finding each, in their place in the order
         readable = [f for f in files if not isinstance(f, RefusedPath)]
-        done = iter(read_all(readable, plan, jobs, limits, None, keep_raw))
+        done = iter(read_all(readable, plan, jobs, limits, None, keep_raw, versions))
         results: list[WorkbookResult] = []
         for f in files:
             results.append(_refusal(f) if isinstance(f, RefusedPath) else next(done))
@@ -152,17 +158,17 @@ def read_all(files: list[Path], plan: Plan, jobs: int = 1, limits=None, progress
         from concurrent.futures import ProcessPoolExecutor  # imported when used: --jobs 1 starts faster
 
         with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_init_worker,
-                                 initargs=(plan, limits, keep_raw)) as pool:
+                                 initargs=(plan, limits, keep_raw, versions)) as pool:
             for res in pool.map(_read_in_worker, files, chunksize=max(1, min(16, total // (jobs * 8)))):
                 out.append(res)
                 if progress:
                     progress(len(out), total)
-        return out
+        return settle(out) if versions else out
     for f in files:
-        out.append(_read_one(f, plan, limits, keep_raw))
+        out.append(_read_one(f, plan, limits, keep_raw, versions))
         if progress:
             progress(len(out), total)
-    return out
+    return settle(out) if versions else out
 
 
 def _refusal(path: RefusedPath) -> WorkbookResult:

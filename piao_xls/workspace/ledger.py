@@ -40,9 +40,14 @@ MIGRATIONS: dict[int, list[str]] = {
     1: [SCHEMA, "CREATE TABLE IF NOT EXISTS workspace (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
     2: ["ALTER TABLE checks ADD COLUMN plan_fingerprint TEXT NOT NULL DEFAULT ''",
         "CREATE INDEX IF NOT EXISTS messages_file ON messages(file_sha256)"],
+    # plan versions (workspace/versions.py): the adoption and every revision, with its act
+    3: ["CREATE TABLE IF NOT EXISTS versions (id INTEGER PRIMARY KEY, at TEXT NOT NULL, number INTEGER NOT NULL, "
+        "fingerprint TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, act TEXT NOT NULL, "
+        "act_date TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', organ TEXT NOT NULL DEFAULT '', "
+        "act_number TEXT NOT NULL DEFAULT '')"],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
-TABLES = ("events", "files", "messages", "checks", "workspace")
+TABLES = ("events", "files", "messages", "checks", "workspace", "versions")
 
 
 class AppendOnly(Exception):
@@ -186,3 +191,8 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES if t != "workspace"}
+
+    def add_version(self, number: int, fingerprint: str, path: str, sha256: str, act: str, act_date: str,
+                    reason: str = "", organ: str = "", act_number: str = "") -> int:
+        return self._insert("versions", number=number, fingerprint=fingerprint, path=path, sha256=sha256, act=act,
+                            act_date=act_date, reason=reason, organ=organ, act_number=act_number)

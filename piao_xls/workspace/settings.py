@@ -129,6 +129,8 @@ class Settings:
     imap: Server = field(default_factory=Server)
     folders: dict[str, Path] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # Italian: unknown sections and keys, with the closest known one
+    #: objectives assigned or changed after this day are flagged to the Nucleo (None: 30 September of the year)
+    revision_cutoff: date | None = None
 
     @property
     def settings_file(self) -> Path:
@@ -196,7 +198,7 @@ def find_workspace(start: str | Path | None = None) -> Path | None:
 
 #: every section and key the settings file knows ([indirizzi] and [delegati] take any party code)
 KNOWN: dict[str, tuple[str, ...] | None] = {
-    "ente": ("comune", "anno", "piano", "scadenza", "solleciti_giorni_prima"),
+    "ente": ("comune", "anno", "piano", "scadenza", "solleciti_giorni_prima", "termine_revisioni"),
     "contatto": ("nome", "email", "telefono"),
     "indirizzi": None,
     "delegati": None,
@@ -398,6 +400,14 @@ def load_settings(root: str | Path) -> Settings:
             raise WorkspaceError(f"{path}: [ente] scadenza: {e}") from e
     if not isinstance(deadline, date) or isinstance(deadline, datetime):
         raise WorkspaceError(f"{path}: [ente] scadenza deve essere una data: scriverla come {DAY_FORMS}")
+    cutoff = ente.get("termine_revisioni")
+    if isinstance(cutoff, str):
+        try:
+            cutoff = parse_day(cutoff)
+        except ValueError as e:
+            raise WorkspaceError(f"{path}: [ente] termine_revisioni: {e}") from e
+    if cutoff is not None and (not isinstance(cutoff, date) or isinstance(cutoff, datetime)):
+        raise WorkspaceError(f"{path}: [ente] termine_revisioni deve essere una data: scriverla come {DAY_FORMS}")
     folders_raw = section("cartelle")
     folders = {k: (root / text(folders_raw, k, "cartelle", k)).resolve() for k in FOLDER_KEYS}
     _check_folders(path, root, folders)
@@ -444,7 +454,7 @@ def load_settings(root: str | Path) -> Settings:
         contact_phone=text(contatto, "telefono", "contatto"), addresses=addresses, delegates=delegates,
         send_mode=mode, sender=text(posta, "mittente", "posta"),
         smtp=Server(**{**smtp.__dict__, "ca": ca["smtp"]}), imap=Server(**{**imap.__dict__, "ca": ca["imap"]}),
-        folders=folders, warnings=tuple(_unknown(raw)))
+        folders=folders, warnings=tuple(_unknown(raw)), revision_cutoff=cutoff)
 
 
 def _check_folders(path: Path, root: Path, folders: dict[str, Path]) -> None:
@@ -494,6 +504,8 @@ def settings_text(plan, plan_rel: str, deadline: date) -> str:
         f"scadenza = {deadline.isoformat()}",
         "# Quanti giorni prima della scadenza iniziano i solleciti (piao-xls sollecita).",
         "solleciti_giorni_prima = 7",
+        "# Obiettivi assegnati o modificati da una revisione dopo questa data sono segnalati al Nucleo.",
+        f"termine_revisioni = {date(plan.year, 9, 30).isoformat()}",
         "",
         "[contatto]",
         "# A chi si rivolgono i Responsabili per domande: compare in ogni messaggio.",

@@ -11,8 +11,10 @@ from pathlib import Path
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..returns.feedback import feedback_text
-from ..returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, WorkbookResult, read_workbook
+from ..returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, WorkbookResult
+from ..returns.versions import read_on_versions
 from .ledger import Ledger
+from .planversions import usable_versions
 from .settings import Settings
 
 STATUS_IT = {ACCEPTED: "accettato", ACCEPTED_WITH_WARNINGS: "accettato con avvisi", REJECTED: "da correggere",
@@ -57,7 +59,7 @@ def record_check(ledger: Ledger, plan: Plan, result: WorkbookResult, name: str, 
 
 def check_file(ledger: Ledger, plan: Plan, path: Path, name: str = "", extra: list[Finding] | None = None,
                sector_hint: str = "", message_id: str = "", sender: str = "") -> WorkbookResult:
-    res = with_extra(read_workbook(path, plan), list(extra or []))
+    res = with_extra(read_on_versions(path, plan, usable_versions(ledger)), list(extra or []))
     record_check(ledger, plan, res, name or path.name, party_of(res) or sector_hint, message_id, sender)
     return res
 
@@ -163,7 +165,7 @@ def rejudge(ledger: Ledger, plan: Plan, check: dict) -> dict:
         return check
     old = [Finding(f["code"], f["severity"], f["message"], file=f.get("file") or "") for f in
            json.loads(check["findings"] or "[]") if f.get("code") in MAIL_CODES]
-    res = with_extra(read_workbook(Path(check["path"]), plan), old)
+    res = with_extra(read_on_versions(Path(check["path"]), plan, usable_versions(ledger)), old)
     record_check(ledger, plan, res, check["name"], check["sector"], check["message_id"], check["sender"])
     return ledger.rows("checks", "id = (SELECT MAX(id) FROM checks)")[0]
 
