@@ -1174,12 +1174,12 @@ def _echo_counts(c, code: str) -> None:
     if c.evaluation is None:
         return
     sr = c.evaluation.sector(code)
-    old = {Path(x.provenance.file).name for x in sr.superseded} - {Path(x.provenance.file).name for x in sr.used}
-    if not old:
-        return
-    used = ", ".join(sorted({Path(x.provenance.file).name for x in sr.used}))
-    click.echo(f"     conta: {_printable(used)} (inviato per ultimo; "
-               f"{_plural(len(old), 'file precedente sostituito', 'file precedenti sostituiti')})")
+    for used in sr.used:
+        mine = {Path(x.provenance.file).name for x in sr.superseded if x.source == used.source}
+        old = mine - {Path(used.provenance.file).name}
+        if old:
+            click.echo(f"     conta: {_printable(Path(used.provenance.file).name)} (inviato per ultimo; "
+                       f"sostituisce {_plural(len(old), 'file precedente', 'file precedenti')})")
 
 
 def _refuse_other_kind(path: str | None, option: str, allowed: tuple[str, ...], what: str) -> None:

@@ -58,6 +58,7 @@ def books(plan) -> dict[str, bytes]:
     av_book = sector_workbook(plan, plan.sector("AV"))
     bad = next(k for k, c in av_book.sheets[1].inputs.items() if c.unit == "percent")
     out["AV-bad"] = filled(av_book, 4, {bad: "circa ottanta"})
+    out["AV-bad2"] = filled(av_book, 7, {bad: "novanta circa"})
     return out
 
 
@@ -272,6 +273,33 @@ def test_a_real_conflict_is_shown_by_stato_and_settled_by_scegli(tmp_path, books
     assert after["stato_exit"] == 0 and after["consolida_exit"] == 0
     used = {Path(s["path"]).name: s["used_for"] for s in after["consolida"]["sources"]}
     assert used[good] == "AV"
+    # a return sent later supersedes the choice as any earlier return
+    later = tmp_path / "dopo"
+    later.mkdir()
+    (later / "r.eml").write_bytes(message("AV", books["AV-bad2"], T0 + timedelta(hours=1)))
+    collect(ws, later)
+    last = outcome(ws, relazione=False)
+    assert last["stato"]["AV"]["status"] == "rejected" and good in dict(last["stato"]["AV"]["superseded"])
+    assert {s["code"]: s["status"] for s in last["consolida"]["sectors"]}["AV"] == "scored_with_issues"
+
+
+@pytest.mark.parametrize("date", ["future", "none"])
+def test_a_return_whose_sending_time_is_not_known_is_a_conflict(tmp_path, books, others, date):
+    """A message dated after it arrived (a clock set wrong, or a date put in the future to win) or without a date
+    cannot be ordered: a conflict, never a silent winner."""
+    ws = workspace(tmp_path)
+    inbox = tmp_path / "allegati"
+    inbox.mkdir()
+    odd = message("AV", books["AV-bad"], datetime.now(timezone.utc) + timedelta(days=30))
+    if date == "none":
+        odd = re.sub(rb"(?m)^Date: .*\r?\n", b"", odd, count=1)
+        assert b"\nDate:" not in odd
+    for i, raw in enumerate([*others, message("AV", books["AV"], T0), odd]):
+        (inbox / f"r{i}.eml").write_bytes(raw)
+    collect(ws, inbox)
+    got = outcome(ws, relazione=False)
+    assert got["stato"]["AV"]["status"] == "conflict" and got["consolida_exit"] == 1
+    assert {s["code"]: s["status"] for s in got["consolida"]["sectors"]}["AV"] == "conflict"
 
 
 @pytest.mark.parametrize("newer", ["bad", "good"])

@@ -233,7 +233,9 @@ def note_message(note: Note, names: dict[str, str] | None = None) -> str:
         if r.code == "conflict_newest_unknown":
             why = f"{_name(p['doubtful'])}: {p['doubt'] or 'momento dell’invio sconosciuto'}"
         else:
-            why = f"stesso momento ({_when(p['sent'])}, {SENT_FROM_IT.get(str(p.get('sent_from')), 'data')})"
+            saved = str(p.get("sent_from")) in ("documento", "file", "")
+            why = (f"stessa data di salvataggio ({_when(p['sent'])})" if saved else
+                   f"stesso momento di invio ({_when(p['sent'])}, {SENT_FROM_IT.get(str(p['sent_from']), '')})")
         return (f"valori diversi per il settore {code} in: {files}; il più recente non si può stabilire ({why}): "
                 f"settore non valutato finché non si sceglie il file che conta ({choose_hint(code)})")
     if r.code == "conflict_chosen":

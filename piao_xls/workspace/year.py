@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from ..core.errors import ERROR, WARNING, Finding
@@ -190,21 +191,31 @@ class Returned:
         return str(self.check["file_sha256"])
 
 
-def _sent_of(messages: list[dict]) -> tuple[str, str, str]:
-    """(sent, where that time comes from, received) of a file from the messages that brought it: the latest
-    sending counts (a file sent again is sent again); a ledger written before times were recorded gives the
-    time the message was collected."""
+LATER_THAN_RECEIVED = timedelta(days=1)  # a sending time after the arrival (past a clock's error) is not trusted
+
+
+def _sent_of(messages: list[dict]) -> tuple[str, str, str, str]:
+    """(sent, where that time comes from, why it is not trusted, received) of a file from the messages that
+    brought it: the latest sending counts (a file sent again is sent again). A ledger written before times were
+    recorded gives the time the message was collected; a time later than the message's arrival (a sender's
+    clock set wrong, or a date put in the future) is not trusted."""
     best: tuple[str, str] = ("", "")
+    doubt = ""
     for m in messages:
         meta = json.loads(m["meta"] or "{}")
         sent, frm = str(meta.get("sent") or ""), str(meta.get("sent_from") or "")
-        if not sent:
+        if "sent" not in meta:  # recorded before sending times were
             sent, frm = m["at"], "raccolto"
-        t, b = instant(sent), instant(best[0])
+        t, b, arrived = instant(sent), instant(best[0]), instant(m["at"])
+        if t is not None and arrived is not None and t > arrived + LATER_THAN_RECEIVED:
+            doubt = f"inviato il {sent[:16].replace('T', ' ')}, dopo il suo arrivo: data non attendibile"
+            continue
         if t is not None and (b is None or t > b):
             best = (sent, frm)
     received = min((m["at"] for m in messages), default="")
-    return best[0], best[1], received
+    if not best[0] and not doubt:
+        doubt = "momento dell'invio sconosciuto"
+    return best[0], best[1], doubt if not best[0] else "", received
 
 
 def returned_files(ledger: Ledger) -> list[Returned]:
@@ -218,19 +229,23 @@ def returned_files(ledger: Ledger) -> list[Returned]:
     for sha, c in latest.items():
         senders = {x["sender"] for x in checks if x["file_sha256"] == sha}
         msgs = [m for m in incoming if m["file_sha256"] == sha and m["sender"] in senders]
-        sent, frm, received = _sent_of(msgs)
-        prov = Provenance(c["name"], sha, sent, frm, "" if sent else "momento dell'invio sconosciuto", received)
+        sent, frm, doubt, received = _sent_of(msgs)
+        prov = Provenance(c["name"], sha, sent, frm, doubt, received)
         out.append(Returned(c, prov))
     return out
 
 
-def chosen_files(ledger: Ledger) -> set[str]:
-    """The SHA-256 of the files the office chose to settle a conflict (``piao-xls scegli``)."""
+def chosen_files(ledger: Ledger, plan: Plan, returns: dict[str, list[Returned]] | None = None) -> set[str]:
+    """The SHA-256 of the files the office chose to settle a conflict (``piao-xls scegli``). A choice holds
+    while the party's returns are those it was made among: a newer return reopens the question (it supersedes
+    the files in conflict when it can be ordered, else ``stato`` shows the conflict again)."""
+    returns = party_returns(ledger, plan) if returns is None else returns
     out = set()
     for e in ledger.rows("events", "command = ?", CHOOSE):
-        sha = json.loads(e["detail"] or "{}").get("sha256")
-        if sha:
-            out.add(str(sha))
+        detail = json.loads(e["detail"] or "{}")
+        now = {r.sha256 for r in returns.get(str(detail.get("sector")), [])}
+        if detail.get("sha256") and now <= set(detail.get("among") or ()):
+            out.add(str(detail["sha256"]))
     return out
 
 
@@ -281,7 +296,7 @@ def year_provenance(ledger: Ledger, plan: Plan) -> tuple[dict[str, Provenance], 
             elif party in codes:
                 unreadable.append(Submission(party, RESPONSABILE, provenance=r.provenance, has_errors=True,
                                              signature=r.sha256))
-    return {r.sha256: r.provenance for r in files}, unreadable, chosen_files(ledger)
+    return {r.sha256: r.provenance for r in files}, unreadable, chosen_files(ledger, plan)
 
 
 def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyState]:
@@ -290,7 +305,7 @@ def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyStat
     aside and the messages not read."""
     messages = ledger.rows("messages")
     returns = party_returns(ledger, plan)
-    chosen = chosen_files(ledger)
+    chosen = chosen_files(ledger, plan, returns)
     aside = {f["path"]: f for f in ledger.rows("files", "role = 'scartato'")}
     aside_checks = [c for c in ledger.rows("checks") if c["path"] in aside]
     judged: dict[int, dict] = {}
@@ -352,7 +367,8 @@ def record_choice(ledger: Ledger, plan: Plan, code: str, file: str) -> Returned:
     if len(found) != 1:
         names = ", ".join(sorted(r.check["name"] for r in mine)) or "nessuno"
         raise ValueError(f"nessun file «{file}» ricevuto per {code} (file ricevuti: {names})")
-    ledger.add_event(CHOOSE, sector=code, sha256=found[0].sha256, file=found[0].check["name"])
+    ledger.add_event(CHOOSE, sector=code, sha256=found[0].sha256, file=found[0].check["name"],
+                     among=sorted(r.sha256 for r in mine))
     return found[0]
 
 
