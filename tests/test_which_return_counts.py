@@ -349,3 +349,79 @@ def test_reply_answers_the_return_that_counts(tmp_path, books, others):
     assert av["status"] == "rejected" and [s["status"] for s in av["superseded"]] == ["accepted"]
     assert [(a["code"], a["file"]) for a in actions] == [("AV", av["file"])]
     assert '"AV"' in invoke(ws, "sollecita", "--oggi", "2026-01-30", "--json", "--dry-run").output
+
+
+@pytest.mark.dovecot
+def test_the_correction_loop_of_the_year_with_real_servers(tmp_path, plan, books):
+    """The year as test_year runs it (SMTP out, Dovecot in), with the correction loop: AV's first return is
+    rejected and answered, its correction arrives; every sector ends scored, and stato, consolida and relazione
+    agree on which file counts and on the scores."""
+    from email import message_from_bytes, policy
+
+    from mailservers import Dovecot, SmtpServer
+
+    from piao_xls.core import italian
+
+    ws = workspace(tmp_path)
+    with SmtpServer(tmp_path) as smtp, Dovecot() as dovecot:
+        env = {"PIAO_XLS_SMTP_PASSWORD": smtp.password, "PIAO_XLS_IMAP_PASSWORD": dovecot.password}
+        settings = ws / "piao-xls.toml"
+        set_key(settings, "posta", "invio", '"smtp"')
+        for section, server in (("smtp", smtp), ("imap", dovecot)):
+            for key, value in [("host", '"127.0.0.1"'), ("porta", str(server.port)), ("sicurezza", '"starttls"'),
+                               ("utente", f'"{server.user}"'), ("ca", f'"{server.cert}"')]:
+                set_key(settings, section, key, value)
+        assert invoke(ws, "genera", env=env).exit_code == 0
+        assert invoke(ws, "invia", env=env).exit_code == 0 and len(smtp.messages) == 6
+        sent = {str(m["X-PIAO-Sector"]): m for m in
+                (message_from_bytes(x["data"], policy=policy.default) for x in smtp.messages)}
+
+        def answer(code: str, book: bytes, when: datetime) -> bytes:
+            m = EmailMessage()
+            m["From"], m["To"], m["Date"] = ADDR[code], OFFICE, format_datetime(when)
+            m["Subject"] = f"Re: {sent[code]['Subject']}"
+            m["Message-ID"] = make_msgid(domain="comune.test")
+            m["In-Reply-To"] = m["References"] = sent[code]["Message-ID"]
+            m.set_content("In allegato il modulo compilato.")
+            m.add_attachment(book, maintype=XLSX[0], subtype=XLSX[1], filename="modulo.xlsx")
+            return m.as_bytes()
+
+        for code in ("SA", "SF", "ST", "nucleo", "esterno"):
+            dovecot.deliver(answer(code, books[code], T0))
+        dovecot.deliver(answer("AV", books["AV-bad"], T0))
+        assert invoke(ws, "raccogli", env=env).exit_code == 1
+        state = {p["code"]: p for p in json.loads(invoke(ws, "stato", "--json").output)["parties"]}
+        assert state["AV"]["status"] == "rejected"
+        r = invoke(ws, "rispondi", "--json", env=env)
+        assert [a["code"] for a in json.loads(r.output)["actions"]] == ["AV"] and len(smtp.messages) == 7
+        rejected_file = state["AV"]["file"]
+
+        # the correction, in the thread; the first return is still in the mailbox (collected again: nothing new)
+        dovecot.deliver(answer("AV", books["AV"], T0 + timedelta(days=1)))
+        assert invoke(ws, "raccogli", env=env).exit_code == 0
+        r = invoke(ws, "stato", "--json")
+        state = {p["code"]: p for p in json.loads(r.output)["parties"]}
+        assert r.exit_code == 0 and {p["status"] for p in state.values()} == {"accepted"}
+        assert [s["file"] for s in state["AV"]["superseded"]] == [rejected_file]
+        text = invoke(ws, "stato").output
+        assert f"sostituito: {rejected_file}" in text and "— da correggere" in text
+        assert json.loads(invoke(ws, "rispondi", "--json", env=env).output)["actions"] == []
+        assert json.loads(invoke(ws, "sollecita", "--oggi", "2026-01-30", "--json", env=env).output)["actions"] == []
+        assert len(smtp.messages) == 7
+
+    c = invoke(ws, "consolida", "--json")
+    assert c.exit_code == 0, c.output
+    data = json.loads(c.output)
+    assert {s["code"]: s["status"] for s in data["sectors"]} == dict.fromkeys(["SA", "SF", "ST", "AV"], "scored")
+    used = {Path(s["path"]).name: s["used_for"] for s in data["sources"]}
+    assert used[state["AV"]["file"]] == "AV" and used[rejected_file] == ""
+    assert invoke(ws, "consolida").output.count("sostituisce 1 file precedente") == 1
+    docx = tmp_path / "relazione.docx"
+    assert invoke(ws, "relazione", "--no-pdf", "-o", str(docx)).exit_code == 0
+    import docx as python_docx
+
+    doc = python_docx.Document(str(docx))
+    body = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    assert "conflitto" not in body
+    for s in data["sectors"]:  # the scores of the summary, as published, are the Relazione's
+        assert italian.number(s["score"], plan.scoring.precision) in body, s["code"]

@@ -281,7 +281,8 @@ def year_provenance(ledger: Ledger, plan: Plan) -> tuple[dict[str, Provenance], 
     """What the year's consolidation needs from the ledger: the provenance of every file received (by SHA-256),
     a submission without values for every return that could not be read as a workbook (it counts as the
     party's latest return when it is), and the files the office chose."""
-    files = returned_files(ledger)
+    returns = party_returns(ledger, plan)
+    files = list({r.sha256: r for rs in returns.values() for r in rs}.values())
     unreadable = []
     sectors_of = {src: [s.code for s in plan.sectors if any(i.source == src for i in s.indicators)]
                   for src in (NUCLEO, EXTERNAL)}
@@ -296,7 +297,7 @@ def year_provenance(ledger: Ledger, plan: Plan) -> tuple[dict[str, Provenance], 
             elif party in codes:
                 unreadable.append(Submission(party, RESPONSABILE, provenance=r.provenance, has_errors=True,
                                              signature=r.sha256))
-    return {r.sha256: r.provenance for r in files}, unreadable, chosen_files(ledger, plan)
+    return {r.sha256: r.provenance for r in files}, unreadable, chosen_files(ledger, plan, returns)
 
 
 def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyState]:
