@@ -425,3 +425,27 @@ def test_the_correction_loop_of_the_year_with_real_servers(tmp_path, plan, books
     assert "conflitto" not in body
     for s in data["sectors"]:  # the scores of the summary, as published, are the Relazione's
         assert italian.number(s["score"], plan.scoring.precision) in body, s["code"]
+
+
+def test_a_newer_return_that_cannot_be_read_supersedes_too(tmp_path, books, others):
+    """A damaged workbook sent after an accepted one is the party's latest return: AV is to correct in stato
+    and in the consolidation alike (scored from a return with no values), until a newer good file comes."""
+    ws = workspace(tmp_path)
+    inbox = tmp_path / "allegati"
+    inbox.mkdir()
+    broken = books["AV"][:3000]
+    for i, raw in enumerate([*others, message("AV", books["AV"], T0), message("AV", broken, T0 + timedelta(days=1))]):
+        (inbox / f"r{i}.eml").write_bytes(raw)
+    collect(ws, inbox)
+    got = outcome(ws, relazione=False)
+    assert got["stato"]["AV"]["status"] == "rejected" and got["stato"]["AV"]["superseded"][0][1] == "accepted"
+    sectors = {s["code"]: s for s in got["consolida"]["sectors"]}
+    assert sectors["AV"]["status"] == "scored_with_issues" and got["consolida_exit"] == 1
+    assert all(i["status"] in ("missing", "informative") for i in got["consolida"]["indicators"]
+               if i["sector"] == "AV" and i["source"] == "responsabile")
+    later = tmp_path / "dopo"
+    later.mkdir()
+    (later / "r.eml").write_bytes(message("AV", books["AV"], T0 + timedelta(days=2), "di nuovo.xlsx"))
+    collect(ws, later)
+    again = outcome(ws, relazione=False)
+    assert again["stato"]["AV"]["status"] == "accepted" and again["consolida_exit"] == 0

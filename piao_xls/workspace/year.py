@@ -185,6 +185,7 @@ class Returned:
 
     check: dict
     provenance: Provenance
+    readable: bool = True  # saved in ricevuti/ (False: refused by the guard, not a workbook that can be read)
 
     @property
     def sha256(self) -> str:
@@ -225,13 +226,14 @@ def returned_files(ledger: Ledger) -> list[Returned]:
     for c in checks:
         latest[c["file_sha256"]] = c  # the latest check of a file is the one in force
     incoming = [m for m in ledger.rows("messages", "direction = 'in'") if m["file_sha256"]]
+    saved = {f["sha256"] for f in ledger.rows("files", "role = 'ricevuto'")}
     out = []
     for sha, c in latest.items():
         senders = {x["sender"] for x in checks if x["file_sha256"] == sha}
         msgs = [m for m in incoming if m["file_sha256"] == sha and m["sender"] in senders]
         sent, frm, doubt, received = _sent_of(msgs)
         prov = Provenance(c["name"], sha, sent, frm, doubt, received)
-        out.append(Returned(c, prov))
+        out.append(Returned(c, prov, sha in saved))
     return out
 
 
@@ -288,7 +290,7 @@ def year_provenance(ledger: Ledger, plan: Plan) -> tuple[dict[str, Provenance], 
                   for src in (NUCLEO, EXTERNAL)}
     codes = {s.code for s in plan.sectors}
     for r in files:
-        if r.check["path"]:
+        if r.readable:
             continue
         for party in str(r.check["sector"]).split(","):
             if party in sectors_of:
