@@ -223,14 +223,17 @@ def returned_files(ledger: Ledger) -> list[Returned]:
     """Every file received that counts (not set aside), once, with its latest check and its provenance."""
     checks = counted_checks(ledger)
     latest: dict[str, dict] = {}
+    senders: dict[str, set[str]] = {}
     for c in checks:
         latest[c["file_sha256"]] = c  # the latest check of a file is the one in force
-    incoming = [m for m in ledger.rows("messages", "direction = 'in'") if m["file_sha256"]]
+        senders.setdefault(c["file_sha256"], set()).add(c["sender"])
+    incoming: dict[str, list[dict]] = {}
+    for m in ledger.rows("messages", "direction = 'in' AND file_sha256 != ''"):
+        incoming.setdefault(m["file_sha256"], []).append(m)
     saved = {f["sha256"] for f in ledger.rows("files", "role = 'ricevuto'")}
     out = []
     for sha, c in latest.items():
-        senders = {x["sender"] for x in checks if x["file_sha256"] == sha}
-        msgs = [m for m in incoming if m["file_sha256"] == sha and m["sender"] in senders]
+        msgs = [m for m in incoming.get(sha, []) if m["sender"] in senders[sha]]
         sent, frm, doubt, received = _sent_of(msgs)
         prov = Provenance(c["name"], sha, sent, frm, doubt, received)
         out.append(Returned(c, prov, sha in saved))
