@@ -521,8 +521,11 @@ def _when(iso: str) -> str:
 def stato(as_json: bool) -> None:
     """L'anno a colpo d'occhio: per ogni settore inviato, ricevuto, esito, ultimo sollecito.
 
-    Si legge dal registro dell'area di lavoro. Codice di uscita 0 quando ogni modulo è accettato,
-    1 quando qualcuno manca o è da correggere.
+    Si legge dal registro dell'area di lavoro. Per ogni settore conta il file inviato per ultimo
+    (data del messaggio, consegna PEC, o per un file salvato a mano il momento in cui è stato
+    ricevuto): «stato» lo nomina, con i file che sostituisce; due file che non si possono ordinare
+    sono in conflitto (piao-xls scegli). Codice di uscita 0 quando ogni modulo che conta è
+    accettato, 1 quando qualcuno manca, è da correggere o è in conflitto.
 
     \b
     Esempio:
@@ -1025,7 +1028,9 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
               help="Scrive anche un CSV per tabella in questa cartella per Excel in italiano (UTF-8 con BOM, «;» tra "
                    "i campi, «,» per i decimali).")
 @click.option("--prefer-newest", is_flag=True,
-              help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
+              help="Fuori da un'area di lavoro: se due file dello stesso settore hanno valori diversi, usa quello "
+                   "salvato per ultimo. In un'area di lavoro conta sempre il file inviato per ultimo, come dice "
+                   "«stato».")
 @decisions_option
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
@@ -1099,7 +1104,9 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
               help="Usa il JSON dei risultati scritto da «consolida --json-file» invece di leggere i PERCORSI.")
 @decisions_option
 @click.option("--prefer-newest", is_flag=True,
-              help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
+              help="Fuori da un'area di lavoro: se due file dello stesso settore hanno valori diversi, usa quello "
+                   "salvato per ultimo. In un'area di lavoro conta sempre il file inviato per ultimo, come dice "
+                   "«stato».")
 @click.option("-o", "--output", "docx_file", default=None, type=click.Path(dir_okay=False),
               help="Il file .docx da scrivere (il .pdf va accanto). Predefinito: risultati/ nell'area di lavoro, "
                    "altrimenti output/<anno>-risultati/PIAO-<anno>-Relazione-Performance.docx")
