@@ -810,15 +810,19 @@ def _when(iso: str) -> str:
 def stato(as_json: bool) -> None:
     """L'anno a colpo d'occhio: per ogni settore inviato, ricevuto, esito, ultimo sollecito.
 
-    Si legge dal registro dell'area di lavoro. Codice di uscita 0 quando ogni modulo è accettato,
-    1 quando qualcuno manca o è da correggere.
+    Si legge dal registro dell'area di lavoro. Per ogni settore conta il file inviato per ultimo
+    (data del messaggio, consegna PEC, o per un file salvato a mano il momento in cui è stato
+    ricevuto): «stato» lo nomina, con i file che sostituisce; due file che non si possono ordinare
+    sono in conflitto (piao-xls scegli). Codice di uscita 0 quando ogni modulo che conta è
+    accettato, 1 quando qualcuno manca, è da correggere o è in conflitto.
 
     \b
     Esempio:
       piao-xls stato --json
     """
+    from .core.status import STATUS_IT
     from .mail.campaign import changed_since_sent, resend_hint
-    from .workspace.year import HOW_IT, STATUS_IT, year_state
+    from .workspace.year import HOW_IT, year_state
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
@@ -841,7 +845,18 @@ def stato(as_json: bool) -> None:
             how = HOW_IT.get(st.received_how, st.received_how)
             got = (f"{_when(st.received_at)}" + (f" da {_printable(st.received_from)}" if st.received_from else "") +
                    (f", {how}" if how else "")) if st.received_at else "nulla"
-            click.echo(f"         ricevuto: {got}" + (f" ({_printable(st.file)})" if st.file else ""))
+            click.echo(f"         ricevuto: {got}")
+            if st.file:
+                click.echo(f"         conta: {_printable(st.file)}" + _sent_words(st.file_sent, st.file_sent_from))
+            for old in st.superseded:
+                click.echo(f"         sostituito: {_printable(old['file'])}{_sent_words(old['sent'], old['sent_from'])}"
+                           f" — {STATUS_IT.get(old['status'], old['status'])}")
+            if st.conflict:
+                click.echo(f"         in conflitto: {_plural(len(st.conflict), 'file', 'file')} con valori diversi "
+                           "che non si possono ordinare per momento dell'invio; nessuno conta finché non si sceglie")
+                for c in st.conflict:
+                    click.echo(f"           {_printable(c['file'])}{_sent_words(c['sent'], c['sent_from'])}")
+                click.echo(f"         per scegliere il file che conta: {st.resolve}")
             if st.code in changed and st.status == "missing":
                 c = changed[st.code]
                 click.echo(f"         attenzione: inviato a {_printable(c['sent_to'])}, ma ora l'indirizzo è "
@@ -854,6 +869,46 @@ def stato(as_json: bool) -> None:
             for m in st.not_read:
                 click.echo(f"         messaggio non letto ({_when(m['at'])}): {_printable(m['message'])}")
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
+
+
+#: where the time that decides which return counts comes from, as ``stato`` says it
+SENT_FROM_IT = {"messaggio": "data del messaggio", "pec": "consegna PEC", "ricevuto": "file ricevuto",
+                "raccolto": "data di raccolta"}
+
+
+def _sent_words(sent: str, sent_from: str) -> str:
+    if not sent:
+        return " (momento dell'invio sconosciuto)"
+    return f" (inviato il {_when(sent)}, {SENT_FROM_IT.get(sent_from, sent_from)})"
+
+
+@cli.command("scegli")
+@click.argument("code", metavar="CODICE")
+@click.argument("file", metavar="FILE")
+def choose(code: str, file: str) -> None:
+    """Sceglie quale file conta per un settore quando due file sono in conflitto.
+
+    Conta sempre il file inviato per ultimo (data del messaggio, consegna PEC, o per un file
+    salvato a mano il momento in cui è stato ricevuto). Quando due file con valori diversi non si
+    possono ordinare (stesso momento, o momento sconosciuto), «stato» li mostra in conflitto e
+    nessuno conta finché l'ufficio non sceglie: FILE è il nome mostrato da «stato» (nella cartella
+    ricevuti). Un file inviato dopo sostituisce comunque quello scelto. La scelta resta nel registro.
+
+    \b
+    Esempio:
+      piao-xls scegli SF SF-20260120-0a1b2c3d4e5f.xlsx
+    """
+    from .workspace.year import record_choice
+
+    s = _settings(required=True)
+    p = _load_plan_or_exit(None, s)
+    with _ledger(s) as led:
+        try:
+            got = record_choice(led, p, code, file)
+        except ValueError as e:
+            raise UsageProblem(str(e)) from e
+    click.echo(f"{_printable(code)}: conta {_printable(got.check['name'])} (scelto dall'ufficio); "
+               "per vedere l'anno: piao-xls stato")
 
 
 cli.add_command(registro)
@@ -979,11 +1034,11 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
       piao-xls raccogli allegati/
       piao-xls raccogli --strict-sender
     """
+    from .core.status import STATUS_IT
     from .mail.collect import collect as run
     from .mail.collect import imap_messages
     from .mail.sources import SourceError, read_local
     from .mail.transport import MailError
-    from .workspace.year import STATUS_IT
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
@@ -1214,9 +1269,9 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
       piao-xls controlla ricevuti/ --feedback riscontri/
     """
     from .core.gcpause import paused_gc
+    from .core.status import REJECTED, STATUS_IT
     from .returns.batch import expand_paths, read_all
     from .returns.feedback import feedback_names, feedback_text
-    from .returns.reader import REJECTED, STATUS_IT
     from .sheetio.atomic import write_text_atomic
 
     s = _settings()
@@ -1239,7 +1294,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     else:
         for r in results:
             click.echo(f"{_printable(r.path)}: {STATUS_IT.get(r.status, r.status)} (settori: "
-                       f"{', '.join(r.sector_codes) or '-'}, {len(r.findings)} segnalazioni)")
+                       f"{', '.join(r.sector_codes) or '-'}, {_findings_words(r.findings)})")
             for f in r.findings:
                 where = f.location.ref
                 click.echo(f"  {_severity(f.severity)} {f.code} {_printable(where)}: {_printable(f.message)}")
@@ -1271,7 +1326,9 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
               help="Scrive anche un CSV per tabella in questa cartella per Excel in italiano (UTF-8 con BOM, «;» tra "
                    "i campi, «,» per i decimali).")
 @click.option("--prefer-newest", is_flag=True,
-              help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
+              help="Fuori da un'area di lavoro: se due file dello stesso settore hanno valori diversi, usa quello "
+                   "salvato per ultimo. In un'area di lavoro conta sempre il file inviato per ultimo, come dice "
+                   "«stato».")
 @decisions_option
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
@@ -1309,7 +1366,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     known, late = _versions_for(s, p)
     with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file,
-                versions=known)
+                versions=known, **_year_returns(s, p))
     c.found.extend(late)  # the timeline check, for the Nucleo (docs/revisions.md)
     if known:  # the Nucleo's annex: every version, every change, which form was on which version
         from .workspace.versions import forms_on_versions, write_book
@@ -1334,11 +1391,13 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
             score = (f"{italian.number(sec['score'], p.scoring.precision)} ({sec['band']})"
                      if sec["score"] is not None else "-")
             click.echo(f"{sec['code']:4} {score:>12}  {label(SECTOR_STATUS_IT, sec['status'])}")
+            _echo_counts(c, sec["code"])
         errors = sum(1 for f in c.findings if f["severity"] == "error")
         _echo_decisions(c)
         _echo_skipped(c.skipped)
-        click.echo(f"{len(c.results)} file letti, {len(c.skipped)} ignorati, {errors} segnalazioni di errore; "
-                   f"riepilogo: {out}")
+        click.echo(f"{_plural(len(c.results), 'file letto', 'file letti')}, "
+                   f"{_plural(len(c.skipped), 'ignorato', 'ignorati')}, "
+                   f"{_plural(errors, 'segnalazione di errore', 'segnalazioni di errore')}; riepilogo: {out}")
     sys.exit(OK if c.ok else FINDINGS)
 
 
@@ -1349,7 +1408,9 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
               help="Usa il JSON dei risultati scritto da «consolida --json-file» invece di leggere i PERCORSI.")
 @decisions_option
 @click.option("--prefer-newest", is_flag=True,
-              help="Se due file dello stesso settore sono in conflitto, usa il più recente.")
+              help="Fuori da un'area di lavoro: se due file dello stesso settore hanno valori diversi, usa quello "
+                   "salvato per ultimo. In un'area di lavoro conta sempre il file inviato per ultimo, come dice "
+                   "«stato».")
 @click.option("-o", "--output", "docx_file", default=None, type=click.Path(dir_okay=False),
               help="Il file .docx da scrivere (il .pdf va accanto). Predefinito: risultati/ nell'area di lavoro, "
                    "altrimenti output/<anno>-risultati/PIAO-<anno>-Relazione-Performance.docx")
@@ -1397,7 +1458,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
             known, late = _versions_for(s, p)
             with _Progress(enabled=sys.stderr.isatty()) as progress:
                 c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress,
-                        decisions=decisions_file, versions=known)
+                        decisions=decisions_file, versions=known, **_year_returns(s, p))
             c.found.extend(late)
             _echo_decisions(c)
             data = results_of(c)
@@ -1406,6 +1467,32 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     except RelazioneError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"scritto {docx}" + (f" e {pdf}" if pdf else " (PDF non richiesto)"))
+
+
+def _year_returns(settings, plan) -> dict:
+    """In a workspace, what ``consolida`` and ``relazione`` need from the ledger to apply the year's rule (the
+    return sent last counts, as ``stato`` says): when each file was sent, the returns that could not be read,
+    the office's choices. Outside one, nothing: ``--prefer-newest`` keeps its meaning."""
+    if settings is None:
+        return {}
+    from .workspace.year import year_provenance
+
+    with _ledger(settings) as led:
+        provenance, unreadable, chosen = year_provenance(led, plan)
+    return {"provenance": provenance, "unreadable": unreadable, "chosen": chosen}
+
+
+def _echo_counts(c, code: str) -> None:
+    """Which file counts for a sector, when an earlier one was superseded (the correction loop)."""
+    if c.evaluation is None:
+        return
+    sr = c.evaluation.sector(code)
+    for used in sr.used:
+        mine = {Path(x.provenance.file).name for x in sr.superseded if x.source == used.source}
+        old = mine - {Path(used.provenance.file).name}
+        if old:
+            click.echo(f"     conta: {_printable(Path(used.provenance.file).name)} (inviato per ultimo; "
+                       f"sostituisce {_plural(len(old), 'file precedente', 'file precedenti')})")
 
 
 def _refuse_other_kind(path: str | None, option: str, allowed: tuple[str, ...], what: str) -> None:
@@ -1432,6 +1519,17 @@ def _echo_decisions(c) -> None:
         click.echo(f"{_plural(applied, 'decisione del Nucleo applicata', 'decisioni del Nucleo applicate')}, "
                    f"{_plural(refused, 'non applicata', 'non applicate')} (DEC-INVALID); "
                    f"{_plural(plan, 'obiettivo escluso', 'obiettivi esclusi')} dal piano stesso (nessun target misurabile)")
+
+
+def _findings_words(findings) -> str:
+    """«nessuna segnalazione», «1 segnalazione: 1 errore», «3 segnalazioni: 1 errore, 2 avvisi»."""
+    if not findings:
+        return "nessuna segnalazione"
+    errors = sum(1 for f in findings if f.severity == "error")
+    parts = [_plural(errors, "errore", "errori")] if errors else []
+    if len(findings) - errors:
+        parts.append(_plural(len(findings) - errors, "avviso", "avvisi"))
+    return f"{_plural(len(findings), 'segnalazione', 'segnalazioni')}: {', '.join(parts)}"
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -158,7 +158,7 @@ def test_every_word_a_reader_sees_is_italian(campaign):
     sources = {r[3] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
     assert sources == {"Responsabile", "Nucleo di Valutazione", "Certificazione esterna"}
     fonti = {r[1] for r in wb["Fonti"].iter_rows(min_row=4, values_only=True) if r[0]}
-    assert fonti <= {"accettato", "accettato con avvisi", "respinto", "ignorato"}, fonti
+    assert fonti <= {"accettato", "accettato con avvisi", "da correggere", "ignorato"}, fonti
 
 
 def test_row_heights_fit_the_wrapped_text(campaign, plan, tmp_path):

@@ -11,9 +11,9 @@ line) render it (:mod:`piao_xls.results.consolidate`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 
 from .answers import NOT_AVAILABLE_REASON
@@ -63,10 +63,13 @@ class IndicatorStatus(_Token):
 
 
 class Choice(_Token):
-    """What to do when a sector's submissions of one source disagree."""
+    """Which of a sector's submissions of one source counts when they disagree."""
 
     CONFLICT = "conflict"  # none counts: the sector is not scored until someone decides
-    NEWEST = "newest"  # the one sent last counts, when the times can be ordered (else: conflict)
+    NEWEST = "newest"  # the one sent last counts, when the times can be ordered (else: conflict); a warning says so
+    # the year's rule in a workspace: the return sent last counts (the message's Date, the PEC delivery, the time a
+    # file saved by hand was received); an earlier one is superseded, which is the correction loop, not an anomaly
+    LATEST_SENT = "latest_sent"
 
 
 class Outcome(_Token):
@@ -94,9 +97,11 @@ class Reason:
 class Provenance:
     """How and when a submission arrived.
 
-    ``sent`` is when it was last saved by whoever sent it (ISO date-time; "" unknown), ``sent_from`` where
-    that time comes from ("documento": the file's own property; "file": its modification time), ``doubt``
-    why that time cannot be trusted ("" when it can), ``received`` when it reached the office (ISO; "").
+    ``sent`` is when whoever sent it sent it (ISO date-time, with its offset when known; "" unknown),
+    ``sent_from`` where that time comes from: in a workspace "messaggio" (the message's Date), "pec" (the
+    certified delivery time), "ricevuto" (a file put in by hand: when it was received, its file time); outside
+    one "documento" (the file's own last-saved property) or "file" (its modification time). ``doubt`` says why
+    that time cannot be trusted ("" when it can), ``received`` when it reached the office (ISO; "").
     """
 
     file: str = ""  # where it was read from ("" for a submission built in memory)
@@ -189,6 +194,8 @@ class SectorResult:
     objectives: tuple[ObjectiveResult, ...]
     # the submissions that count, by source (their provenance is not part of the result: compare=False)
     used: tuple[Submission, ...] = field(compare=False)
+    # the submissions sent earlier than the one that counts (of any source): they never count
+    superseded: tuple[Submission, ...] = field(default=(), compare=False)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for o in self.objectives if o.outcome == outcome)
@@ -251,47 +258,105 @@ def _arrived_by(sub: Submission, as_of: date | datetime | None) -> bool:
     return t.date() <= as_of
 
 
-def choose(sector: str, cands: Sequence[Submission], choice: Choice,
-           notes: list[Note]) -> tuple[Submission | None, bool]:
-    """The submission that counts among ``cands`` (one sector, one source): (chosen, conflict).
+def instant(iso: str) -> datetime | None:
+    """An ISO time as an aware datetime (a time without offset is local time, as a file's), None if unknown."""
+    if not iso:
+        return None
+    try:
+        t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else t.astimezone()
 
-    Submissions that hold the same values are one (the last counts). Different ones are a conflict unless
-    ``choice`` is :attr:`Choice.NEWEST` and the one sent last can be told: none has a doubtful time, and no
-    other was sent at the same time.
+
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _order(sub: Submission) -> tuple[datetime, str, str]:
+    """Sent last is greatest; equal times are ordered by content digest and file, never by reading order."""
+    return (instant(sub.provenance.sent) or _NEVER, sub.provenance.sha256 or sub.content(), sub.provenance.file)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Which submission counts among those of one sector and source: ``counts`` (None: none, ``reason`` says
+    why when there is a conflict), the others (``superseded``: sent earlier, or the same values again), and
+    whether the office's own choice (``chosen``) settled it."""
+
+    counts: Submission | None
+    superseded: tuple[Submission, ...] = ()
+    reason: Reason | None = None
+    chosen: bool = False
+
+
+def pick(cands: Sequence[Submission], choice: Choice = Choice.LATEST_SENT,
+         chosen: Collection[str] = ()) -> Pick:
+    """The one rule: which of ``cands`` (one sector, one source) counts, whatever the order they come in.
+
+    Submissions that hold the same values are one: the one sent last stands for them. Different ones: under
+    :attr:`Choice.CONFLICT` none counts; under :attr:`Choice.NEWEST` and :attr:`Choice.LATEST_SENT` the one sent
+    last counts when that can be told (every time known and trusted, and no other values sent at the same
+    instant), else none does. A conflict is settled by the office's choice: the submissions whose SHA-256 is in
+    ``chosen`` (of one content) count.
     """
-    if len(cands) < 2:
-        return (cands[0] if cands else None), False
-    if len({c.content() for c in cands}) == 1:
-        return cands[-1], False
-    newest = max(cands, key=lambda c: (c.provenance.sent, c.provenance.file))
-    files = tuple(c.provenance.file for c in cands)
-    where = newest.provenance.file
-    if choice == Choice.NEWEST:
-        doubtful = [c for c in cands if c.provenance.doubt]
-        tied = sum(1 for c in cands if c.provenance.sent == newest.provenance.sent) > 1
-        if not doubtful and not tied:
-            notes.append(Note("WB-CONFLICT", WARNING, Reason("conflict_newest_used", {
-                "sector": sector, "files": files, "file": where, "sent": newest.provenance.sent,
-                "sent_from": newest.provenance.sent_from}), sector, where))
-            return newest, False
+    if not cands:
+        return Pick(None)
+    ordered = sorted(cands, key=_order)
+    contents = {c.content() for c in cands}
+    if len(contents) == 1:
+        return Pick(ordered[-1], tuple(ordered[:-1]))
+    files = tuple(c.provenance.file for c in ordered)
+    if choice == Choice.CONFLICT:
+        reason = Reason("conflict", {"files": files})
+    else:
+        doubtful = [c for c in ordered if c.provenance.doubt or instant(c.provenance.sent) is None]
+        last = ordered[-1]
+        tied = [c for c in ordered if c.provenance.sent and instant(c.provenance.sent) == instant(last.provenance.sent)]
+        if not doubtful and len({c.content() for c in tied}) == 1:
+            return Pick(last, tuple(ordered[:-1]))
         if doubtful:
-            reason = Reason("conflict_newest_unknown", {"sector": sector, "files": files,
-                                                        "doubtful": doubtful[0].provenance.file,
-                                                        "doubt": doubtful[0].provenance.doubt})
+            d = doubtful[0].provenance
+            reason = Reason("conflict_newest_unknown", {"files": files, "doubtful": d.file,
+                                                        "doubt": d.doubt})
         else:
-            reason = Reason("conflict_newest_tied", {"sector": sector, "files": files,
-                                                     "sent": newest.provenance.sent})
-        notes.append(Note("WB-CONFLICT", ERROR, reason, sector, where))
+            reason = Reason("conflict_newest_tied", {"files": files, "sent": last.provenance.sent,
+                                                     "sent_from": last.provenance.sent_from})
+    picked = [c for c in ordered if c.provenance.sha256 and c.provenance.sha256 in chosen]
+    if picked and len({c.content() for c in picked}) == 1:
+        return Pick(picked[-1], tuple(c for c in ordered if c is not picked[-1]), reason, chosen=True)
+    return Pick(None, (), reason)
+
+
+def choose(sector: str, cands: Sequence[Submission], choice: Choice, notes: list[Note],
+           chosen: Collection[str] = ()) -> tuple[Submission | None, bool]:
+    """:func:`pick`, with its notes: (the submission that counts, whether there is an unsettled conflict)."""
+    p = pick(cands, choice, chosen)
+    if p.counts is not None and p.chosen and p.reason is not None:
+        notes.append(Note("WB-CONFLICT", WARNING, Reason("conflict_chosen", {
+            **p.reason.params, "sector": sector, "file": p.counts.provenance.file}), sector, p.counts.provenance.file))
+    elif p.counts is not None:
+        if choice == Choice.NEWEST and len({c.content() for c in cands}) > 1:
+            c = p.counts.provenance
+            notes.append(Note("WB-CONFLICT", WARNING, Reason("conflict_newest_used", {
+                "sector": sector, "files": tuple(s.provenance.file for s in sorted(cands, key=_order)),
+                "file": c.file, "sent": c.sent, "sent_from": c.sent_from}), sector, c.file))
+    elif p.reason is not None:
+        where = sorted(cands, key=_order)[-1].provenance.file
+        notes.append(Note("WB-CONFLICT", ERROR, Reason(p.reason.code, {**p.reason.params, "sector": sector}),
+                          sector, where))
         return None, True
-    notes.append(Note("WB-CONFLICT", ERROR, Reason("conflict", {"sector": sector, "files": files}), sector, where))
-    return None, True
+    return p.counts, False
 
 
 # --- the evaluation ---------------------------------------------------------------------------------------------
 
 def evaluate(plan: Plan, submissions: Iterable[Submission], decisions: Iterable[Decision] = (),
-             as_of: date | datetime | None = None, choice: Choice = Choice.CONFLICT) -> Evaluation:
+             as_of: date | datetime | None = None, choice: Choice = Choice.CONFLICT,
+             chosen: Collection[str] = ()) -> Evaluation:
     """Evaluate ``plan`` on ``submissions`` (those arrived by ``as_of``; None: all) with ``decisions``.
+
+    Which submission counts for each sector and source is :func:`pick` under ``choice``; ``chosen`` are the
+    SHA-256 of the files the office chose to settle a conflict.
 
     Decisions must have been validated against the plan (:func:`piao_xls.results.decisions.load_decisions`).
     Submissions of a sector the plan does not have, or of a source none of its indicators has, are ignored.
@@ -305,21 +370,26 @@ def evaluate(plan: Plan, submissions: Iterable[Submission], decisions: Iterable[
         by_sector.setdefault(d.sector, []).append(d)
     notes: list[Note] = []
     outcomes: list[DecisionOutcome] = []
-    sectors = tuple(_sector(plan, sector, groups, by_sector.get(sector.code, []), choice, notes, outcomes)
+    chosen = frozenset(chosen)
+    sectors = tuple(_sector(plan, sector, groups, by_sector.get(sector.code, []), choice, chosen, notes, outcomes)
                     for sector in plan.sectors)
     return Evaluation(plan, as_of, sectors, tuple(outcomes), tuple(notes))
 
 
 def _sector(plan: Plan, sector: Sector, groups: Mapping[tuple[str, str], list[Submission]], own: list[Decision],
-            choice: Choice, notes: list[Note], outcomes: list[DecisionOutcome]) -> SectorResult:
+            choice: Choice, preferred: Collection[str], notes: list[Note],
+            outcomes: list[DecisionOutcome]) -> SectorResult:
     code = sector.code
-    main, conflict = choose(code, groups.get((code, RESPONSABILE), []), choice, notes)
+    main, conflict = choose(code, groups.get((code, RESPONSABILE), []), choice, notes, preferred)
     chosen: dict[str, Submission | None] = {RESPONSABILE: main}
     for source in (NUCLEO, EXTERNAL):
         if any(i.source == source for i in sector.indicators):
-            pick, conf = choose(code, groups.get((code, source), []), choice, notes)
-            chosen[source] = pick
+            got, conf = choose(code, groups.get((code, source), []), choice, notes, preferred)
+            chosen[source] = got
             conflict = conflict or conf
+    counted = {id(s) for s in chosen.values() if s is not None}
+    superseded = tuple(s for source in chosen for s in sorted(groups.get((code, source), []), key=_order)
+                       if id(s) not in counted and not conflict)
     reported: dict[str, Mapping[str, object]] = {}
     texts: dict[str, str] = {}
     for source, sub in chosen.items():
@@ -369,7 +439,7 @@ def _sector(plan: Plan, sector: Sector, groups: Mapping[tuple[str, str], list[Su
         code, status, sc.score if sc else None,
         policy.published(sc.score) if sc is not None and sc.score is not None else None,
         sc.band_code if sc else "", sc.band_label if sc else "", note, objectives,
-        tuple(s for s in chosen.values() if s is not None))
+        tuple(s for s in chosen.values() if s is not None), superseded)
 
 
 def _objective(plan: Plan, sector: Sector, i: int, obj: Objective, sc: SectorScore | None, status: SectorStatus,
@@ -486,5 +556,5 @@ def _structural(plan: Plan, sector: Sector, own: list[Decision], sc: SectorScore
 
 
 __all__ = ["EXTERNAL", "NUCLEO", "RESPONSABILE", "SOURCES", "Choice", "DecisionOutcome", "Evaluation",
-           "IndicatorResult", "IndicatorStatus", "Note", "ObjectiveResult", "Outcome", "Provenance", "Reason",
-           "SectorResult", "SectorStatus", "Submission", "choose", "evaluate", "renormalised"]
+           "IndicatorResult", "IndicatorStatus", "Note", "ObjectiveResult", "Outcome", "Pick", "Provenance", "Reason",
+           "SectorResult", "SectorStatus", "Submission", "choose", "evaluate", "instant", "pick", "renormalised"]

@@ -20,7 +20,7 @@ from ..sheetio.text import safe_filename
 from ..workspace.ledger import Ledger
 from ..workspace.settings import Settings
 from ..workspace.versions import new_form_for
-from ..workspace.year import counted_checks, parties, year_state
+from ..workspace.year import parties, year_state
 from .compose import form_message, reminder_message, reply_message, with_tag
 
 SENT, DRAFTED, ALREADY, NO_ADDRESS, NO_FORM, WOULD = ("inviato", "bozza preparata", "già inviato",
@@ -177,14 +177,13 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
     from ..sheetio.atomic import write_text_atomic
 
     today = today or date.today()
-    state = year_state(settings, plan, ledger)  # re-judged under the plan in force
-    checks = counted_checks(ledger)
+    state = year_state(settings, plan, ledger)  # the return that counts (sent last), under the plan in force
     replies = ledger.rows("messages", "direction = 'out' AND kind = 'risposta'")
     actions = []
     for st in state:
         if st.status != "rejected":
             continue
-        check = next(c for c in reversed(checks) if st.code in c["sector"].split(","))
+        check = st.check  # the return that counts: a superseded one is never answered
         to = check["sender"] or ", ".join(settings.recipients(st.code, plan))
         act = {"code": st.code, "to": to, "file": check["name"], "message_id": "", "outcome": "", "problems": []}
         actions.append(act)

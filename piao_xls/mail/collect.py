@@ -19,10 +19,10 @@ import re
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from email import message_from_bytes, policy
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from ..core.errors import ERROR, WARNING, Finding
@@ -467,6 +467,47 @@ def _collect(msg, out: Opened, via: str, depth: int, limits: MailLimits, counter
                                               out.forwarded_from[-1] if via == "inoltro" and out.forwarded_from else ""))
 
 
+# --- when a return was sent ----------------------------------------------------------------------
+
+SENT_MESSAGE, SENT_PEC, SENT_HAND = "messaggio", "pec", "ricevuto"
+
+
+def pec_time(text: str) -> str:
+    """The delivery time of a PEC certificate ("20/01/2026 10:15:02 +0100") as ISO, "" when it does not parse."""
+    for fmt in ("%d/%m/%Y %H:%M:%S %z", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M %z", "%d/%m/%Y %H:%M"):
+        try:
+            return datetime.strptime(text.strip(), fmt).isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
+def sent_time(msg: Message, opened: Opened, raw: RawMessage) -> tuple[str, str]:
+    """(ISO time, where it comes from) of when a return was sent: the PEC delivery time of a certified
+    message, the Date of an ordinary one, and for a file put in by hand the time it was saved there (its
+    modification time); ("", "") when none is known. Never the order or the time in which it is read."""
+    if raw.transport == HAND:
+        try:
+            stamp = Path(raw.origin).stat().st_mtime
+            return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds"), SENT_HAND
+        except (OSError, ValueError, OverflowError):
+            return "", ""
+    if opened.pec.get("certificata"):
+        when = pec_time(str(opened.pec.get("data", "")))
+        if when:
+            return when, SENT_PEC
+    try:
+        date_header = header_text(msg, "Date")
+        when_dt = parsedate_to_datetime(date_header) if date_header else None
+    except (TypeError, ValueError, IndexError):
+        when_dt = None
+    if when_dt is None:
+        return "", ""
+    if when_dt.tzinfo is None:  # "-0000": UTC, origin unknown
+        when_dt = when_dt.replace(tzinfo=timezone.utc)
+    return when_dt.isoformat(), SENT_MESSAGE
+
+
 # --- collecting ---------------------------------------------------------------------------------
 
 def _safe(text: str) -> str:
@@ -599,7 +640,10 @@ def _process(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, st
     if not opened.skip and opened.sender and opened.sender in own:
         opened.skip = "messaggio dell'ufficio"  # a copy of what the office sent
     refs = header_text(msg, "References", 4000)
+    sent, sent_from = sent_time(msg, opened, raw)
     base_meta = {"origin": raw.origin, "pec": opened.pec, "forwarded_from": opened.forwarded_from,
+                 # when it was sent: which of a party's returns counts is decided by it (workspace.year)
+                 "sent": sent, "sent_from": sent_from,
                  # what a reply refers to: for PEC the original message inside the envelope
                  "reply_to_id": opened.original.get("message_id") or mid,
                  "references": opened.original.get("references", refs) if opened.original else refs,

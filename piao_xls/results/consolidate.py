@@ -9,7 +9,7 @@ of every reason the evaluation gives (findings, decisions' effects, sectors' not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -102,11 +102,16 @@ def _finding_row(f: Finding) -> dict:
     return row
 
 
-def submissions_of(results: list[WorkbookResult]) -> list[Submission]:
-    """One submission per sector of every workbook read (in the order read), with its provenance."""
+def submissions_of(results: list[WorkbookResult],
+                   provenance: Mapping[str, Provenance] | None = None) -> list[Submission]:
+    """One submission per sector of every workbook read (in the order read), with its provenance: when it was
+    sent as ``provenance`` (by SHA-256: the workspace's ledger) records it, else when the file was saved."""
     out = []
     for res in results:
         prov = Provenance(res.path, res.sha256, res.saved, res.saved_from, res.saved_doubt, _received(res.path))
+        known = (provenance or {}).get(res.sha256)
+        if known is not None:
+            prov = replace(known, file=res.path, sha256=res.sha256)
         for code, sub in res.sectors.items():
             out.append(Submission(code, res.source, sub.values, sub.texts, prov, sub.has_errors, sub.signature()))
     return out
@@ -115,7 +120,9 @@ def submissions_of(results: list[WorkbookResult]) -> list[Submission]:
 def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False, jobs: int = 1, limits=None,
                 progress=None, keep_raw: bool = False,
                 decisions: str | Path | list[Decision] | None = None,
-                as_of: date | datetime | None = None, versions: Sequence[PlanVersion] = ()) -> Consolidation:
+                as_of: date | datetime | None = None, versions: Sequence[PlanVersion] = (),
+                provenance: Mapping[str, Provenance] | None = None, unreadable: Sequence[Submission] = (),
+                chosen: Collection[str] = ()) -> Consolidation:
     """Read every workbook under ``paths`` and evaluate ``plan`` on them (:func:`evaluate`).
 
     ``decisions`` (a decisions file, see :mod:`piao_xls.results.decisions`, or decisions already loaded) are
@@ -123,6 +130,11 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
     ``prefer_newest``: of two different submissions for a sector, the one sent last counts (when that can
     be told), instead of a conflict. ``as_of``: only the files received by then count. ``versions``: the plan's
     recorded versions: a form of a superseded one is read on it and carried over (docs/revisions.md).
+
+    In a workspace (``provenance`` given: when each file was sent, by SHA-256, from the ledger) the year's rule
+    applies instead (:attr:`Choice.LATEST_SENT`, docs/returns.md): the return sent last counts, whatever the
+    order of the files; ``unreadable`` are the returns that could not be read as workbooks (submissions
+    without values), ``chosen`` the files the office chose to settle a conflict.
 
     ``limits`` (a :class:`piao_xls.sheetio.safeopen.Limits`) caps what a file may be; ``progress(done, total)``
     is called after each file is read. ``keep_raw`` keeps each result's raw cell values
@@ -139,8 +151,10 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
             files = [f for f in files if not _same_file(f, dec_file)]
             skipped = [f for f in skipped if not _same_file(f, dec_file)]
         results = read_all(files, plan, jobs, limits, progress, keep_raw, versions)
-        ev = evaluate(plan, submissions_of(results), list(decisions or ()), as_of,
-                      Choice.NEWEST if prefer_newest else Choice.CONFLICT)
+        choice = (Choice.LATEST_SENT if provenance is not None else Choice.NEWEST if prefer_newest
+                  else Choice.CONFLICT)
+        ev = evaluate(plan, [*submissions_of(results, provenance), *unreadable], list(decisions or ()), as_of,
+                      choice, chosen)
         return render(ev, results, skipped, dec_findings)
 
 
@@ -196,6 +210,18 @@ def _when(iso: object) -> str:
     return str(iso).replace("T", " ")
 
 
+#: where the time that orders two returns comes from, in Italian
+SENT_FROM_IT = {"messaggio": "data del messaggio", "pec": "consegna PEC", "ricevuto": "file ricevuto",
+                "raccolto": "data di raccolta", "documento": "data di salvataggio nel documento",
+                "file": "data di modifica del file"}
+
+
+def choose_hint(code: str) -> str:
+    """The command that settles a conflict between a sector's returns: in a workspace the office's choice;
+    outside one, --prefer-newest (when the times can be told) or leaving only the right file in the folder."""
+    return f"in un'area di lavoro: piao-xls scegli {code} FILE; altrimenti indicare a consolida solo il file che conta"
+
+
 def note_message(note: Note, names: dict[str, str] | None = None) -> str:
     """A note of the evaluation in Italian (the message of its finding)."""
     r, p = note.reason, note.reason.params
@@ -207,10 +233,16 @@ def note_message(note: Note, names: dict[str, str] | None = None) -> str:
         return (f"valori diversi per il settore {code} in: {files}; usato il più recente: {_name(p['file'])} "
                 f"(salvato il {_when(p['sent'])}, secondo la {source})")
     if r.code in ("conflict_newest_unknown", "conflict_newest_tied"):
-        why = (f"{_name(p['doubtful'])}: {p['doubt']}" if r.code == "conflict_newest_unknown"
-               else f"stessa data di salvataggio ({_when(p['sent'])})")
-        return f"valori diversi per il settore {code} in: {files}; il più recente non si può stabilire ({why}): " \
-               "settore non valutato"
+        if r.code == "conflict_newest_unknown":
+            why = f"{_name(p['doubtful'])}: {p['doubt'] or 'momento dell’invio sconosciuto'}"
+        else:
+            saved = str(p.get("sent_from")) in ("documento", "file", "")
+            why = (f"stessa data di salvataggio ({_when(p['sent'])})" if saved else
+                   f"stesso momento di invio ({_when(p['sent'])}, {SENT_FROM_IT.get(str(p['sent_from']), '')})")
+        return (f"valori diversi per il settore {code} in: {files}; il più recente non si può stabilire ({why}): "
+                f"settore non valutato finché non si sceglie il file che conta ({choose_hint(code)})")
+    if r.code == "conflict_chosen":
+        return f"valori diversi per il settore {code} in: {files}; conta {_name(p['file'])}, scelto dall'ufficio"
     if r.code == "conflict":
         return (f"valori diversi per il settore {code} in: {files}; settore non valutato (usare --prefer-newest per "
                 "scegliere il più recente)")
@@ -361,5 +393,16 @@ def _fmt_values(vals) -> str:
     return "; ".join(out)
 
 
-__all__ = ["Consolidation", "consolidate", "effect_it", "expand_paths", "note_finding", "note_message", "render",
-           "sector_note_it", "submissions_of", "weights_it"]
+__all__ = [
+    "Consolidation",
+    "choose_hint",
+    "consolidate",
+    "effect_it",
+    "expand_paths",
+    "note_finding",
+    "note_message",
+    "render",
+    "sector_note_it",
+    "submissions_of",
+    "weights_it",
+]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.status import status_it
+
 
 def feedback_text(result, plan) -> str:
     """An Italian feedback note for the Responsabile of one returned file."""
     lines = [f"Comune di {plan.comune} — PIAO {plan.year}: esito della verifica del file",
              f"File: {Path(result.path).name}", ""]
-    esito = {"accepted": "ACCETTATO", "accepted_with_warnings": "ACCETTATO CON AVVISI", "rejected": "DA CORREGGERE"}
-    lines.append(f"Esito: {esito.get(result.status, result.status)}")
+    lines.append(f"Esito: {status_it(result.status).upper()}")
     if result.sectors:
         lines.append(f"Settori: {', '.join(result.sector_codes)}")
     lines.append("")

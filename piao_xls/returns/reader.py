@@ -31,6 +31,8 @@ from ..core.answers import NOT_AVAILABLE, is_not_available, parse_yes_no
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..core.rules import NO_SPELLINGS, YES_SPELLINGS
+from ..core.status import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED
+from ..core.status import STATUS_IT as STATUS_IT  # a file's status in Italian: the one map of every output
 from ..forms.layout import (
     COLS,
     INSTRUCTIONS_SHEET,
@@ -50,12 +52,6 @@ from ..sheetio.safeopen import Limits, Package, UnsafeFile, open_package, parse_
 from ..sheetio.text import printable
 
 T = TypeVar("T")
-
-ACCEPTED = "accepted"
-ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
-REJECTED = "rejected"
-#: the statuses as people read them (CLI, summary, Relazione)
-STATUS_IT = {ACCEPTED: "accettato", ACCEPTED_WITH_WARNINGS: "accettato con avvisi", REJECTED: "respinto"}
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls", ".xlsb")
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA")

@@ -6,19 +6,21 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from ..core.errors import ERROR, WARNING, Finding
+from ..core.evaluation import EXTERNAL, NUCLEO, RESPONSABILE, Choice, Provenance, Submission, instant, pick
 from ..core.model import Plan
+from ..core.status import ACCEPTED, ACCEPTED_WITH_WARNINGS, CONFLICT, MISSING, REJECTED
+from ..core.status import STATUS_IT as STATUS_IT  # kept for callers of earlier versions: the one map is core's
 from ..returns.feedback import feedback_text
-from ..returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, WorkbookResult
+from ..returns.reader import WorkbookResult
 from ..returns.versions import read_on_versions
 from .ledger import Ledger
 from .planversions import usable_versions
 from .settings import Settings
 
-STATUS_IT = {ACCEPTED: "accettato", ACCEPTED_WITH_WARNINGS: "accettato con avvisi", REJECTED: "da correggere",
-             "missing": "mancante"}
 #: how a return came in (the ledger's ``transport``, or PEC), as ``stato`` says it
 HOW_IT = {"imap": "dalla casella IMAP", "maildir": "da una cartella Maildir", "mbox": "da un file mbox",
           "eml": "da un messaggio .eml", "msg": "da un messaggio di Outlook (.msg)", "cartella": "file salvato a mano",
@@ -129,17 +131,23 @@ class PartyState:
     sent_at: str = ""
     sent_to: str = ""
     sent_how: str = ""
-    received_at: str = ""
+    received_at: str = ""  # when the return that counts reached the office
     received_from: str = ""
-    received_how: str = ""  # how the latest return came in: imap, maildir, mbox, eml, msg, cartella, pec
-    status: str = "missing"
-    file: str = ""
+    received_how: str = ""  # how the return that counts came in: imap, maildir, mbox, eml, msg, cartella, pec
+    status: str = MISSING
+    file: str = ""  # the return that counts (its name in ricevuti/)
+    file_sent: str = ""  # when it was sent (ISO), the time that decides which return counts
+    file_sent_from: str = ""  # messaggio (Date), pec (delivery), ricevuto (a file put in by hand)
+    superseded: list[dict] = field(default_factory=list)  # earlier returns: they no longer count
+    conflict: list[dict] = field(default_factory=list)  # returns that cannot be ordered: none counts
+    resolve: str = ""  # the command that settles a conflict
     last_reminder: str = ""
     set_aside: list[dict] = field(default_factory=list)  # files kept aside: sender not authorised or unknown
     not_read: list[dict] = field(default_factory=list)  # messages not opened: over a limit, unreadable
+    check: dict = field(default_factory=dict, repr=False)  # the ledger's check of the return that counts
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "check"}
 
 
 def _mine(field: str, code: str) -> bool:
@@ -147,6 +155,7 @@ def _mine(field: str, code: str) -> bool:
 
 
 MAIL_CODES = ("MAIL-SENDER", "MAIL-FROM", "MAIL-PEC")
+CHOOSE = "scegli"  # the ledger's event of the office's choice between returns in conflict
 
 
 def counted_checks(ledger: Ledger) -> list[dict]:
@@ -170,18 +179,148 @@ def rejudge(ledger: Ledger, plan: Plan, check: dict) -> dict:
     return ledger.rows("checks", "id = (SELECT MAX(id) FROM checks)")[0]
 
 
-def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyState]:
-    """Per sector (and source): sent, received, the latest check's result under the plan in force, the last
-    reminder, the files set aside and the messages not read."""
-    messages = ledger.rows("messages")
+# --- which return counts -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Returned:
+    """One file a party returned, as the ledger records it: its latest check, when it was sent and received."""
+
+    check: dict
+    provenance: Provenance
+    readable: bool = True  # saved in ricevuti/ (False: refused by the guard, not a workbook that can be read)
+
+    @property
+    def sha256(self) -> str:
+        return str(self.check["file_sha256"])
+
+
+LATER_THAN_RECEIVED = timedelta(days=1)  # a sending time after the arrival (past a clock's error) is not trusted
+
+
+def _sent_of(messages: list[dict]) -> tuple[str, str, str, str]:
+    """(sent, where that time comes from, why it is not trusted, received) of a file from the messages that
+    brought it: the latest sending counts (a file sent again is sent again). A ledger written before times were
+    recorded gives the time the message was collected; a time later than the message's arrival (a sender's
+    clock set wrong, or a date put in the future) is not trusted."""
+    best: tuple[str, str] = ("", "")
+    doubt = ""
+    for m in messages:
+        meta = json.loads(m["meta"] or "{}")
+        sent, frm = str(meta.get("sent") or ""), str(meta.get("sent_from") or "")
+        if "sent" not in meta:  # recorded before sending times were
+            sent, frm = m["at"], "raccolto"
+        t, b, arrived = instant(sent), instant(best[0]), instant(m["at"])
+        if t is not None and arrived is not None and t > arrived + LATER_THAN_RECEIVED:
+            doubt = f"inviato il {sent[:16].replace('T', ' ')}, dopo il suo arrivo: data non attendibile"
+            continue
+        if t is not None and (b is None or t > b):
+            best = (sent, frm)
+    received = min((m["at"] for m in messages), default="")
+    if not best[0] and not doubt:
+        doubt = "momento dell'invio sconosciuto"
+    return best[0], best[1], doubt if not best[0] else "", received
+
+
+def returned_files(ledger: Ledger) -> list[Returned]:
+    """Every file received that counts (not set aside), once, with its latest check and its provenance."""
     checks = counted_checks(ledger)
+    latest: dict[str, dict] = {}
+    senders: dict[str, set[str]] = {}
+    for c in checks:
+        latest[c["file_sha256"]] = c  # the latest check of a file is the one in force
+        senders.setdefault(c["file_sha256"], set()).add(c["sender"])
+    incoming: dict[str, list[dict]] = {}
+    for m in ledger.rows("messages", "direction = 'in' AND file_sha256 != ''"):
+        incoming.setdefault(m["file_sha256"], []).append(m)
+    saved = {f["sha256"] for f in ledger.rows("files", "role = 'ricevuto'")}
+    out = []
+    for sha, c in latest.items():
+        msgs = [m for m in incoming.get(sha, []) if m["sender"] in senders[sha]]
+        sent, frm, doubt, received = _sent_of(msgs)
+        prov = Provenance(c["name"], sha, sent, frm, doubt, received)
+        out.append(Returned(c, prov, sha in saved))
+    return out
+
+
+def chosen_files(ledger: Ledger, plan: Plan, returns: dict[str, list[Returned]] | None = None) -> set[str]:
+    """The SHA-256 of the files the office chose to settle a conflict (``piao-xls scegli``). A choice holds
+    while the party's returns are those it was made among: a newer return reopens the question (it supersedes
+    the files in conflict when it can be ordered, else ``stato`` shows the conflict again)."""
+    returns = party_returns(ledger, plan) if returns is None else returns
+    out = set()
+    for e in ledger.rows("events", "command = ?", CHOOSE):
+        detail = json.loads(e["detail"] or "{}")
+        now = {r.sha256 for r in returns.get(str(detail.get("sector")), [])}
+        if detail.get("sha256") and now <= set(detail.get("among") or ()):
+            out.add(str(detail["sha256"]))
+    return out
+
+
+def _source_of(code: str) -> str:
+    return code if code in (NUCLEO, EXTERNAL) else RESPONSABILE
+
+
+def party_returns(ledger: Ledger, plan: Plan) -> dict[str, list[Returned]]:
+    """Party code -> the files it returned (every sector of a file of several sectors)."""
+    files = returned_files(ledger)
+    return {code: [r for r in files if _mine(r.check["sector"], code)] for code, _, _ in parties(plan)}
+
+
+def which_counts(returned: list[Returned], code: str, chosen: set[str]) -> tuple[Returned | None, list[Returned],
+                                                                                  list[Returned]]:
+    """(the return that counts, those it supersedes, those in conflict): the evaluation's one rule
+    (:func:`piao_xls.core.evaluation.pick` under :attr:`Choice.LATEST_SENT`), on the ledger's provenance."""
+    subs = [Submission(code, _source_of(code), provenance=r.provenance, signature=r.sha256,
+                       has_errors=r.check["status"] == REJECTED) for r in returned]
+    got = pick(subs, Choice.LATEST_SENT, chosen)
+    by_sha = {r.sha256: r for r in returned}
+    if got.counts is None:
+        return None, [], ([by_sha[s.provenance.sha256] for s in subs] if got.reason is not None else [])
+    counts = by_sha[got.counts.provenance.sha256]
+    return counts, [by_sha[s.provenance.sha256] for s in got.superseded if s.provenance.sha256 != counts.sha256], []
+
+
+def choose_hint(code: str) -> str:
+    return f"piao-xls scegli {code} FILE"
+
+
+def year_provenance(ledger: Ledger, plan: Plan) -> tuple[dict[str, Provenance], list[Submission], set[str]]:
+    """What the year's consolidation needs from the ledger: the provenance of every file received (by SHA-256),
+    a submission without values for every return that could not be read as a workbook (it counts as the
+    party's latest return when it is), and the files the office chose."""
+    returns = party_returns(ledger, plan)
+    files = list({r.sha256: r for rs in returns.values() for r in rs}.values())
+    unreadable = []
+    sectors_of = {src: [s.code for s in plan.sectors if any(i.source == src for i in s.indicators)]
+                  for src in (NUCLEO, EXTERNAL)}
+    codes = {s.code for s in plan.sectors}
+    for r in files:
+        if r.readable:
+            continue
+        for party in str(r.check["sector"]).split(","):
+            if party in sectors_of:
+                unreadable += [Submission(c, party, provenance=r.provenance, has_errors=True, signature=r.sha256)
+                               for c in sectors_of[party]]
+            elif party in codes:
+                unreadable.append(Submission(party, RESPONSABILE, provenance=r.provenance, has_errors=True,
+                                             signature=r.sha256))
+    return {r.sha256: r.provenance for r in files}, unreadable, chosen_files(ledger, plan, returns)
+
+
+def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyState]:
+    """Per sector (and source): sent, received, which return counts (the one sent last: see docs/returns.md) and
+    its check under the plan in force, the returns it supersedes or a conflict, the last reminder, the files set
+    aside and the messages not read."""
+    messages = ledger.rows("messages")
+    returns = party_returns(ledger, plan)
+    chosen = chosen_files(ledger, plan, returns)
     aside = {f["path"]: f for f in ledger.rows("files", "role = 'scartato'")}
     aside_checks = [c for c in ledger.rows("checks") if c["path"] in aside]
-    counted = {(c["file_sha256"], c["sender"]) for c in checks}
-    latest: dict[int, dict] = {}
+    judged: dict[int, dict] = {}
     out = []
     for code, name, who in parties(plan):
         st = PartyState(code, name, who, settings.address(code, plan))
+        counts, superseded, conflict = which_counts(returns[code], code, chosen)
         for m in messages:
             if not _mine(m["sector"], code):
                 continue
@@ -190,7 +329,7 @@ def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyStat
             elif m["direction"] == "out" and m["kind"] == "sollecito":
                 st.last_reminder = m["at"]
             elif m["direction"] == "in" and m["file_sha256"]:
-                if (m["file_sha256"], m["sender"]) in counted:  # not a file set aside
+                if counts is not None and m["file_sha256"] == counts.sha256 and m["sender"] == counts.check["sender"]:
                     st.received_at, st.received_from = m["at"], m["sender"]
                     st.received_how = ("pec" if (json.loads(m["meta"] or "{}").get("pec") or {})
                                        else m["transport"])
@@ -200,16 +339,45 @@ def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyStat
                     st.not_read.append({"at": m["at"], "sender": m["sender"], "subject": m["subject"],
                                         "code": meta["not_read"],
                                         "message": (meta.get("findings") or [{}])[0].get("message", "")})
-        mine = [c for c in checks if _mine(c["sector"], code)]
-        if mine:  # the latest file decides (a corrected file follows a rejected one), under the plan in force
-            last = mine[-1]
-            if last["id"] not in latest:
-                latest[last["id"]] = rejudge(ledger, plan, last)
-            st.status, st.file = latest[last["id"]]["status"], latest[last["id"]]["name"]
+        if counts is not None:  # the return sent last counts, judged under the plan in force
+            check = counts.check
+            if check["id"] not in judged:
+                judged[check["id"]] = rejudge(ledger, plan, check)
+            st.check = judged[check["id"]]
+            st.status, st.file = st.check["status"], st.check["name"]
+            st.file_sent, st.file_sent_from = counts.provenance.sent, counts.provenance.sent_from
+            st.superseded = [_brief(r) for r in superseded]
+        elif conflict:
+            st.status = CONFLICT
+            st.conflict = [_brief(r) for r in conflict]
+            st.resolve = choose_hint(code)
         st.set_aside = [{"at": c["at"], "sender": c["sender"], "file": c["name"], "path": c["path"]}
                         for c in aside_checks if _mine(c["sector"], code)]
         out.append(st)
     return out
+
+
+def _brief(r: Returned) -> dict:
+    return {"file": r.check["name"], "sha256": r.sha256, "sent": r.provenance.sent,
+            "sent_from": r.provenance.sent_from, "status": r.check["status"]}
+
+
+def record_choice(ledger: Ledger, plan: Plan, code: str, file: str) -> Returned:
+    """The office's choice of the return that counts for ``code`` among those in conflict (``piao-xls scegli``):
+    ``file`` is its name in ricevuti/ (as ``stato`` shows it), a path, or the start of its SHA-256. Raises
+    ValueError (Italian) when ``code`` returned no such file."""
+    mine = party_returns(ledger, plan).get(code)
+    if mine is None:
+        raise ValueError(f"«{code}» non è un settore né una fonte del piano")
+    key = Path(file).name
+    found = [r for r in mine if key in (r.check["name"], Path(r.check["path"] or "").name)
+             or (len(key) >= 8 and r.sha256.startswith(key.lower()))]
+    if len(found) != 1:
+        names = ", ".join(sorted(r.check["name"] for r in mine)) or "nessuno"
+        raise ValueError(f"nessun file «{file}» ricevuto per {code} (file ricevuti: {names})")
+    ledger.add_event(CHOOSE, sector=code, sha256=found[0].sha256, file=found[0].check["name"],
+                     among=sorted(r.sha256 for r in mine))
+    return found[0]
 
 
 def sender_finding(settings: Settings, plan: Plan, party: str, sender: str, strict: bool, file: str) -> Finding | None:
