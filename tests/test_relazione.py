@@ -118,9 +118,9 @@ def test_docx_structure(plan, results, tmp_path):
     # chapters flow: no page break anywhere in the body
     body = doc.element.body.xml
     assert "pageBreakBefore" not in body and 'w:type="page"' not in body
-    # tables: sectors, bands, overview; per sector objectives and indicators; decisions
-    assert _order(doc) == "1T" + "1T" + "1FT" + "1" + "2TT" * len(plan.sectors) + "1T" + "1"
-    overview = doc.tables[2]
+    # tables: bands, overview (after its chart); per sector objectives and indicators; decisions
+    assert _order(doc) == "1" + "1T" + "1FT" + "1" + "2TT" * len(plan.sectors) + "1T" + "1"
+    overview = doc.tables[1]
     assert [c.text for c in overview.rows[0].cells] == ["Settore", "Responsabile", "Punteggio", "Fascia", "Stato"]
     # the contract with the cross-output checker: a sector's row starts with its code and name, has its score
     for s, row in zip(results["sectors"], overview.rows[1:], strict=True):
@@ -138,14 +138,14 @@ def test_docx_structure(plan, results, tmp_path):
         else:
             assert row[3] == it_number(o["weight_applied"], 2), row
             assert row[4] in (o["achievement_it"], "non rendicontato") and row[5] == o["points_it"], row
-    sf_table = doc.tables[3 + 2 * [s.code for s in plan.sectors].index("SF")]
+    sf_table = doc.tables[2 + 2 * [s.code for s in plan.sectors].index("SF")]
     total = sf_table.rows[-1].cells
     assert total[1].text == "Totale" and total[5].text == by_code["SF"]["score_it"]
     assert objective_rows["SF-6"][4] == "escluso"  # its only indicator declared non applicabile
     # the one figure (the sectors' scores) comes before its table, with a caption
     assert len(doc.inline_shapes) == 1
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
-    assert captions[0].startswith("Tabella 1 –") and any(c.startswith("Figura 1 –") for c in captions)
+    assert captions[0].startswith("Tabella 1 –") and captions[1].startswith("Figura 1 –")
     # the index: one entry per heading, each a PAGEREF field to that heading's bookmark
     marks = re.findall(r'w:bookmarkStart w:id="\d+" w:name="(_Toc\d+)"', body)
     refs = re.findall(r"PAGEREF (_Toc\d+)", body)
@@ -427,9 +427,9 @@ def test_published_score_and_band_agree_everywhere(tmp_path, value, shown, band)
                                  str(tmp_path / "r.docx"), "--no-pdf"])
     assert r.exit_code == 0, r.output
     doc = Document(str(tmp_path / "r.docx"))
-    overview = [[c.text for c in row.cells] for row in doc.tables[2].rows]
+    overview = [[c.text for c in row.cells] for row in doc.tables[1].rows]
     assert overview[1][2] == shown and overview[1][3].startswith(f"{band} –")
-    total = [c.text for c in doc.tables[3].rows[-1].cells]
+    total = [c.text for c in doc.tables[2].rows[-1].cells]
     assert total[1] == "Totale" and total[5] == shown
     assert f"Punteggio {shown} su 100, fascia {band} (" in _text(doc)
 

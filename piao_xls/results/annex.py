@@ -76,8 +76,9 @@ def render_annex(data: dict, plan: Plan) -> bytes:
         d.para("Nessuna anomalia.")
     else:
         errors = sum(1 for f in findings if f.get("severity") in ERRORS)
-        d.para(f"Anomalie rilevate: {italian.plural(len(findings), 'anomalia', 'anomalie')} "
-               f"({italian.plural(errors, 'errore', 'errori')}, "
+        found = "È stata rilevata 1 anomalia" if len(findings) == 1 else \
+            f"Sono state rilevate {italian.number(len(findings), 0)} anomalie"
+        d.para(f"{found} ({italian.plural(errors, 'errore', 'errori')}, "
                f"{italian.plural(len(findings) - errors, 'avviso', 'avvisi')})."
                + (f" Sono elencate le prime {MAX_FINDINGS}; il riepilogo le riporta tutte."
                   if len(findings) > MAX_FINDINGS else ""), keep=True)

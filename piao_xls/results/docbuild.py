@@ -410,14 +410,15 @@ _PAGEREF = re.compile(r"PAGEREF\s+(_Toc\d+)")
 def field_results(docx: bytes) -> dict[str, int]:
     """Bookmark -> the page its PAGEREF field shows, in a .docx saved by LibreOffice (which lays the document
     out and stores each field's result)."""
-    from lxml import etree
+    from defusedxml import ElementTree
 
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        root = etree.fromstring(z.read("word/document.xml"))
+        root = ElementTree.fromstring(z.read("word/document.xml"))
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    tags = {f"{w}fldChar", f"{w}instrText", f"{w}t"}
     out: dict[str, int] = {}
     state, mark, text = "", "", ""
-    for el in root.iter(f"{w}fldChar", f"{w}instrText", f"{w}t"):
+    for el in (e for e in root.iter() if e.tag in tags):
         if el.tag == f"{w}fldChar":
             kind = el.get(f"{w}fldCharType")
             if kind == "begin":

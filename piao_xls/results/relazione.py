@@ -159,20 +159,17 @@ def method_text(plan: Plan) -> list[str]:
     else:
         out.append("Il piano non prevede una soglia minima: ogni obiettivo conta per il raggiungimento ottenuto.")
     out.append("Un indicatore senza valore è «non rendicontato» e vale 0. Se la scheda di un Responsabile non è "
-               "pervenuta, i valori certificati dal Nucleo di Valutazione (o da fonti esterne) per quel settore "
-               "contano comunque; gli altri indicatori sono non rendicontati.")
-    out.append("Un obiettivo senza indicatori valutabili (il piano non fissa alcun target misurabile), o "
-               "neutralizzato dal Nucleo di Valutazione, è escluso dal calcolo: i pesi degli altri obiettivi del "
-               "settore sono rinormalizzati in modo da sommare 100 («peso applicato»). Ogni esclusione, "
-               "indicatore non applicabile o valore corretto è elencato con motivazione, autore e data nel "
-               "paragrafo sulle decisioni del Nucleo di Valutazione.")
+               "pervenuta, contano comunque i valori certificati per quel settore dal Nucleo di Valutazione o da "
+               "fonti esterne.")
+    out.append("Un obiettivo senza indicatori misurabili, o neutralizzato dal Nucleo di Valutazione, è escluso dal "
+               "calcolo e i pesi degli altri obiettivi del settore sono riproporzionati a 100 («peso applicato»); "
+               "ogni esclusione, indicatore non applicabile o valore corretto è elencato, con la motivazione, tra "
+               "le decisioni del Nucleo di Valutazione.")
     out.append("I punti di un obiettivo sono il peso applicato per il grado di raggiungimento; il punteggio del "
-               "settore (da 0 a 100) è la somma dei punti, calcolata sui valori non arrotondati: la somma dei "
-               "punti pubblicati può differire di qualche centesimo dal totale.")
-    out.append(f"Punteggi, punti e percentuali sono pubblicati con {dec} decimali (arrotondamento per eccesso "
-               "dal 5). La fascia di valutazione e la soglia si decidono sulla cifra pubblicata: un punteggio "
-               f"pubblicato come «{_num(p.bands[0].min if p.bands else 0, dec)}» ha sempre la fascia che "
-               "gli corrisponde.")
+               f"settore, da 0 a 100, è la somma dei punti. Punteggi, punti e percentuali sono pubblicati con {dec} "
+               "decimali (arrotondamento per eccesso dal 5) e la fascia si attribuisce al punteggio pubblicato: "
+               f"un punteggio pubblicato come «{_num(p.bands[0].min if p.bands else 0, dec)}» ha sempre la fascia "
+               "che gli corrisponde.")
     return out
 
 
@@ -247,10 +244,6 @@ def _presentation(d: DocBuilder, x: _Ctx, n: int) -> int:
            f"{italian.plural(objectives, 'obiettivo', 'obiettivi')}, "
            f"{italian.plural(indicators, 'indicatore', 'indicatori')}), i valori rendicontati dai Responsabili e "
            "certificati dal Nucleo di Valutazione, e le decisioni del Nucleo.")
-    rows = [[f"{s['code']} – {s.get('name', '')}", s.get("responsabile", "") or "—",
-             str(len(x.by_sector.get(s["code"], [])))] for s in x.sectors]
-    d.caption("Tabella", "I settori e i loro Responsabili")
-    d.table(["Settore", "Responsabile", "Obiettivi"], rows, [8.2, 6, 2.4], right={2}, keep_together=True)
     return n
 
 
@@ -262,7 +255,6 @@ def _method(d: DocBuilder, x: _Ctx, n: int) -> int:
             d.bullet(text[2:])
         else:
             d.para(text)
-    d.para("Il punteggio del settore determina la fascia di valutazione:", keep=True)
     d.caption("Tabella", "Le fasce di valutazione")
     d.table(["Fascia", "Punteggio da", "Giudizio"],
             [[b.code, _num(b.min, x.dec), b.label] for b in sorted(x.policy.bands, key=lambda b: -b.min)],
@@ -279,11 +271,13 @@ def _overview(d: DocBuilder, x: _Ctx, n: int) -> int:
     partly = sum(int(s.get("objectives_partly") or 0) for s in sectors)
     missed = sum(int(s.get("objectives_not_reached") or 0) for s in sectors)
     unreported = sum(int(s.get("objectives_not_reported") or 0) for s in sectors)
-    text = (f"{italian.plural(len(scored), 'settore valutato', 'settori valutati')} su {len(sectors)}. "
-            f"Obiettivi: {italian.plural(reached, 'raggiunto', 'raggiunti')}, "
-            f"{italian.plural(partly, 'parzialmente raggiunto', 'parzialmente raggiunti')}, "
-            f"{italian.plural(missed, 'non raggiunto', 'non raggiunti')}"
-            + (f", {italian.plural(unreported, 'non rendicontato', 'non rendicontati')}" if unreported else "")
+    done = (f"È stato valutato 1 settore su {len(sectors)}" if len(scored) == 1 else
+            f"Sono stati valutati {len(scored)} settori su {len(sectors)}")
+    text = (f"{done}. Degli obiettivi, {reached} "
+            f"{'è stato raggiunto' if reached == 1 else 'sono stati raggiunti'}, {partly} parzialmente, "
+            f"{missed} non {'è stato raggiunto' if missed == 1 else 'sono stati raggiunti'}"
+            + ("; " + italian.plural(unreported, "obiettivo non è stato rendicontato",
+                                     "obiettivi non sono stati rendicontati") if unreported else "")
             + ".")
     d.para(text)
     d.para("Il grafico e la tabella riportano il punteggio di ogni settore (da 0 a 100) e la sua fascia.",
