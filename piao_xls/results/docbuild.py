@@ -68,6 +68,7 @@ class DocBuilder:
         self.text_width_cm = 21 - 2 * 2.2
         self._styles()
         self.headings: list[tuple[int, str, str]] = []  # level, text, bookmark
+        self._page_runs: dict[str, Any] = {}  # bookmark -> the run holding its index entry's page
         self.figures = 0
         self.tables = 0
         self._footer(footer)
@@ -132,7 +133,8 @@ class DocBuilder:
     # --- fields ----------------------------------------------------------------------------------------------
 
     @staticmethod
-    def field(paragraph: Any, instr: str, cached: str) -> None:
+    def field(paragraph: Any, instr: str, cached: str) -> Any:
+        """A field (``instr``) showing ``cached`` until it is updated; returns the run of ``cached``."""
         from docx.oxml import OxmlElement
         from docx.oxml.ns import qn
 
@@ -147,8 +149,9 @@ class DocBuilder:
         instr_el.text = f" {instr} "
         paragraph.add_run()._r.append(instr_el)
         char("separate")
-        paragraph.add_run(cached)
+        run = paragraph.add_run(cached)
         char("end")
+        return run
 
     def _footer(self, text: str) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -326,7 +329,13 @@ class DocBuilder:
             run = p.add_run(clean(short(text, 90)) + "\t")
             run.bold = level == 1
             page = pages.get(mark)
-            self.field(p, f"PAGEREF {mark} \\h", str(page) if page else "")
+            self._page_runs[mark] = self.field(p, f"PAGEREF {mark} \\h", str(page) if page else "")
+
+    def set_pages(self, pages: Mapping[str, int]) -> None:
+        """Store the page of each heading (by bookmark) as its index entry's field result."""
+        for mark, run in self._page_runs.items():
+            page = pages.get(mark)
+            run.text = str(page) if page else ""
 
     def update_fields_on_open(self) -> None:
         """Word asks to update the fields when the document is opened: only when the index's pages could not be

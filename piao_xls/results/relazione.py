@@ -209,6 +209,13 @@ def render_docx(data: dict, plan: Plan, pages: Mapping[str, int] | None = None) 
     """The Relazione as .docx bytes, from consolidation results (``Consolidation`` rows as JSON values:
     :func:`results_of` or the JSON of ``consolida --json-file``). ``pages``: the page of each heading (by
     bookmark), as :func:`write_relazione` computes them; without it the index has no page numbers yet."""
+    d = _build(data, plan, pages)
+    if pages is None and find_soffice() is None:
+        d.update_fields_on_open()  # no way to compute the pages here: Word computes them when opened
+    return d.bytes()
+
+
+def _build(data: dict, plan: Plan, pages: Mapping[str, int] | None = None) -> DocBuilder:
     x = _Ctx(data, plan)
     year, comune = plan.year, plan.comune
     d = DocBuilder(f"Relazione sulla Performance {year} — Comune di {comune}",
@@ -223,9 +230,7 @@ def render_docx(data: dict, plan: Plan, pages: Mapping[str, int] | None = None) 
     for part in (_presentation, _method, _overview, _per_sector, _decisions, _revisions, _conclusions):
         n = part(d, x, n)
     d.index(anchor, pages)
-    if pages is None and find_soffice() is None:
-        d.update_fields_on_open()  # no way to compute the pages here: Word computes them when opened
-    return d.bytes()
+    return d
 
 
 def _presentation(d: DocBuilder, x: _Ctx, n: int) -> int:
@@ -492,20 +497,29 @@ PDF_TIMEOUT = 300
 def docx_to_pdf(docx: str | Path, pdf: str | Path, timeout: float = PDF_TIMEOUT) -> Path:
     """Convert with LibreOffice headless, in a throw-away profile (no clash with a running LibreOffice);
     the PDF is moved into place only when complete."""
+    return _to_pdf([(Path(docx), Path(pdf))], timeout)[0]
+
+
+def _to_pdf(pairs: list[tuple[Path, Path]], timeout: float = PDF_TIMEOUT) -> list[Path]:
+    """(docx, pdf) pairs converted in one LibreOffice run (one start-up for the Relazione and its annex)."""
     import shutil
     import tempfile
 
-    docx, pdf = Path(docx), Path(pdf)
     with tempfile.TemporaryDirectory(prefix="piao-relazione-") as tmp:
-        src = Path(tmp) / "in" / "relazione.docx"
-        src.parent.mkdir()
-        shutil.copyfile(docx, src)
+        sources = []
+        for k, (docx, _) in enumerate(pairs):
+            src = Path(tmp) / "in" / f"documento{k}.docx"
+            src.parent.mkdir(exist_ok=True)
+            shutil.copyfile(docx, src)
+            sources.append(src)
         try:
-            made = convert([src], "pdf:writer_pdf_Export", Path(tmp) / "out", timeout)
+            made = convert(sources, "pdf:writer_pdf_Export", Path(tmp) / "out", timeout)
         except ConversionError as e:
-            raise RelazioneError(f"{docx.name}: il PDF non è stato scritto: {e}") from e
-        write_bytes_atomic(pdf, made[0].read_bytes())
-    return pdf
+            names = ", ".join(docx.name for docx, _ in pairs)
+            raise RelazioneError(f"{names}: il PDF non è stato scritto: {e}") from e
+        for m, (_, pdf) in zip(made, pairs, strict=True):
+            write_bytes_atomic(pdf, m.read_bytes())
+    return [pdf for _, pdf in pairs]
 
 
 def annex_path(docx_path: str | Path) -> Path:
@@ -519,22 +533,21 @@ def write_relazione(data: dict, plan: Plan, docx_path: str | Path, pdf: bool = T
     unless ``pdf`` is False, its .pdf; the technical annex (:func:`annex_path`, .docx and .pdf) goes next to
     them. Returns the Relazione's paths."""
     docx_path = Path(docx_path)
-    draft = render_docx(data, plan)
-    pages: dict[str, int] | None = None
+    d = _build(data, plan)
     if find_soffice() is not None:
         try:
-            pages = page_numbers(draft)
+            d.set_pages(page_numbers(d.bytes()))  # laid out once by LibreOffice; the same document, with its pages
         except ConversionError as e:
             raise RelazioneError(f"indice della Relazione: {e}") from e
-    body = render_docx(data, plan, pages) if pages is not None else draft
-    write_bytes_atomic(docx_path, body)
+    else:
+        d.update_fields_on_open()
+    write_bytes_atomic(docx_path, d.bytes())
     extra = annex_path(docx_path)
     write_bytes_atomic(extra, annex.render_annex(data, plan))
     if not pdf:
         return docx_path, None
-    out = docx_to_pdf(docx_path, docx_path.with_suffix(".pdf"))
-    docx_to_pdf(extra, extra.with_suffix(".pdf"))
-    return docx_path, out
+    out = _to_pdf([(docx_path, docx_path.with_suffix(".pdf")), (extra, extra.with_suffix(".pdf"))])
+    return docx_path, out[0]
 
 
 def results_of(consolidation: Any) -> dict:
