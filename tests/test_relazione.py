@@ -465,3 +465,21 @@ def test_noncharacters_from_a_cell_or_a_file_name_do_not_stop_the_relazione(plan
     text = _text(Document(__import__("io").BytesIO(render_annex(results, plan))))
     assert "\ufffe" not in text and "\uffff" not in text
     assert "rotto\ufffd.xlsx" in text
+
+
+def test_without_a_working_libreoffice_the_docx_asks_word_for_the_pages(plan, results, tmp_path, monkeypatch):
+    """LibreOffice failing (here: a program that exits 1): the .docx alone is still written, and since its
+    index has no pages it asks Word to compute them on opening; the PDF is refused with an Italian message."""
+    import zipfile
+
+    from piao_xls.results.relazione import write_relazione
+
+    monkeypatch.setenv("PIAO_SOFFICE", shutil.which("false") or "/bin/false")
+    docx, pdf = write_relazione(results, plan, tmp_path / "r.docx", pdf=False)
+    assert pdf is None
+    with zipfile.ZipFile(docx) as z:
+        assert "updateFields" in z.read("word/settings.xml").decode()
+    assert (tmp_path / "r-Allegato-tecnico.docx").exists()
+    with pytest.raises(RelazioneError, match="LibreOffice non ha convertito"):
+        write_relazione(results, plan, tmp_path / "s.docx", pdf=True)
+    assert not (tmp_path / "s.pdf").exists()

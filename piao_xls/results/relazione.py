@@ -538,7 +538,9 @@ def write_relazione(data: dict, plan: Plan, docx_path: str | Path, pdf: bool = T
         try:
             d.set_pages(page_numbers(d.bytes()))  # laid out once by LibreOffice; the same document, with its pages
         except ConversionError as e:
-            raise RelazioneError(f"indice della Relazione: {e}") from e
+            if pdf:
+                raise RelazioneError(f"indice della Relazione: {e}") from e
+            d.update_fields_on_open()  # only the .docx was asked for: Word computes the pages on opening
     else:
         d.update_fields_on_open()
     write_bytes_atomic(docx_path, d.bytes())
