@@ -371,7 +371,9 @@ def _sector(d: DocBuilder, x: _Ctx, s: dict, number: str) -> None:
     d.heading(f"{number} {code} – {s.get('name', '')}", 2)
     parts: list[tuple[str, str]] = [("Responsabile: ", ""), (s.get("responsabile", "") or "—", ""), (". ", "")]
     if s.get("score") is None:
-        parts.append((f"Settore non valutato ({_status(s)}): gli obiettivi sono elencati senza punteggio.", "i"))
+        parts.append((f"Settore non valutato ({_status(s)}): gli obiettivi sono elencati senza punteggio"
+                      + (" e senza indicatori, di cui non è pervenuto alcun valore."
+                         if s.get("status") in ("not_received", "conflict") else "."), "i"))
     else:
         parts += [("Punteggio ", ""), (f"{_score(s, dec)} su 100", "b"), (", fascia ", ""),
                   (f"{s.get('band', '')} ({s.get('band_label', '')})", "b"), (". ", "")]
@@ -401,6 +403,8 @@ def _sector(d: DocBuilder, x: _Ctx, s: dict, number: str) -> None:
     d.caption("Tabella", f"{code} – obiettivi, pesi e punti")
     d.table(["Obiettivo", "Descrizione", "Peso", "Peso applicato", "Raggiun\u00adgimento", "Punti"], rows,
             [1.8, 7.6, 1.3, 1.8, 2.3, 1.8], right={2, 3, 4, 5}, bold_rows=bold, keep_together=len(rows) <= 20)
+    if s.get("status") in ("not_received", "conflict"):
+        return  # nothing was reported: the indicators would only repeat «non pervenuto» row after row
     rows, notes = [], {}
     for o in objectives:
         for i in x.indicators.get(str(o.get("objective")), []):
