@@ -3,7 +3,7 @@
 Run: python bench/relazione.py [--sectors 200] [--objectives 10] [--no-pdf]
 
 A synthetic plan (sectors x objectives x 2 indicators), one filled workbook per sector, consolidated once;
-then the time to write the .docx (python-docx and one matplotlib chart per sector and per 25 sectors of the
+then the time to write the .docx (python-docx and one matplotlib chart per 25 sectors of the
 overview) and to convert it to PDF with LibreOffice headless, with the PDF's page count.
 """
 

@@ -1422,9 +1422,11 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     """Scrive la bozza del capitolo sulla performance della Relazione sulla Performance (.docx e .pdf).
 
     Dai moduli restituiti nei PERCORSI (come «consolida»; in un'area di lavoro, predefinita la
-    cartella dei file ricevuti) o dal JSON di un consolidamento (--results): il metodo, il quadro
-    d'insieme, una tabella e un grafico per settore, le decisioni, le anomalie e le fonti. Il PDF è
-    convertito da LibreOffice senza interfaccia.
+    cartella dei file ricevuti) o dal JSON di un consolidamento (--results): la presentazione, il
+    metodo, i risultati dell'ente e di ogni settore con gli indicatori e la spiegazione di ogni
+    scostamento, le decisioni del Nucleo, le conclusioni. Accanto, l'allegato tecnico per il Nucleo
+    (verifiche, anomalie, file esaminati). Il PDF e i numeri di pagina dell'indice sono di
+    LibreOffice senza interfaccia.
 
     \b
     Esempio:
@@ -1432,7 +1434,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
       piao-xls relazione --results risultati.json -o relazione.docx
     """
     from .results.consolidate import consolidate as run
-    from .results.relazione import RelazioneError, load_results, results_of, write_relazione
+    from .results.relazione import RelazioneError, annex_path, load_results, results_of, write_relazione
     from .workspace.year import relazione_file
 
     _refuse_other_kind(results_file, "--results", ("text",),
@@ -1467,6 +1469,9 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     except RelazioneError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"scritto {docx}" + (f" e {pdf}" if pdf else " (PDF non richiesto)"))
+    extra = annex_path(docx)
+    click.echo(f"allegato tecnico per il Nucleo di Valutazione: {extra}"
+               + (f" e {extra.with_suffix('.pdf')}" if pdf else ""))
 
 
 def _year_returns(settings, plan) -> dict:

@@ -1,37 +1,38 @@
 """The performance chapter of the Relazione sulla Performance, drafted from a consolidation: .docx and .pdf.
 
-The finance office would otherwise type it by hand. The document (python-docx) holds: the method (the plan's
-scoring policy in plain Italian), the overview (table and chart), per sector a table and a chart of its
-objectives, the decisions (the Nucleo's and the plan's), the anomalies and the sources (file, SHA-256, date
-received). The index lists every heading with its page (PAGEREF fields: LibreOffice computes them when it
-lays the document out; Word updates them on opening). The PDF is the same document converted by LibreOffice
-headless (``soffice --convert-to pdf``), in a throw-away profile.
+The chapter is written as a comune publishes it (art. 10, comma 1, lettera b, d.lgs. 150/2009): presentation
+and context, the method in plain Italian, the results of the whole ente and of each sector, for each objective
+its indicators (target, value, achievement) with the Responsabile's explanation of every deviation, the Nucleo
+di Valutazione's decisions with their reasons, what changed during the year (once the plan has revisions:
+``data["revisions"]``), conclusions. Every figure is the one the consolidation publishes (the ``*_it`` texts of
+:func:`piao_xls.results.tables.tables`, or the figure formatted by :mod:`piao_xls.core.italian` at the plan's
+precision): nothing is recomputed here. The body names no software, fingerprint, hash, error code or cell:
+the audit material (how values were checked, anomalies, sources and their hashes) is the technical annex
+(:mod:`piao_xls.results.annex`), a separate document for the Nucleo.
+
+The index lists every heading with its page, stored in the .docx: :func:`write_relazione` lets LibreOffice lay
+the document out once, reads the pages back and writes them into the index (no field to update on opening).
+The PDF is the same .docx converted by LibreOffice headless, in a throw-away profile: the same pages.
 """
 
 from __future__ import annotations
 
-import io
-import os
-import shutil
-import subprocess
-import tempfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..core import italian
-from ..core.errors import SEVERITY_IT
+from ..core.decisions import PLAN
 from ..core.model import Plan
 from ..sheetio.atomic import write_bytes_atomic
-from ..sheetio.docprops import document_time
-from ..sheetio.text import shown_controls
+from . import annex
 from . import relazione_charts as charts
+from .docbuild import ConversionError, DocBuilder, convert, find_soffice, page_numbers, short
 from .export import ResultsError, from_json, to_json_dict
-from .tables import FILE_STATUS_IT, SECTOR_STATUS_IT, label
+from .tables import INDICATOR_STATUS_IT, SECTOR_STATUS_IT, SOURCE_IT, label
 
-FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
-MAX_FINDINGS = 300  # rows of the anomalies table; the summary workbook lists them all
 PDF_TIMEOUT = 300
-ERRORS = ("error", "errore")
 MISSING = {"missing", "non rendicontato"}
 NOT_COUNTED = {"informative", "informativo", "not_applicable", "non applicabile"}
 RULE_IT = {
@@ -71,21 +72,13 @@ def load_results(path: str | Path, plan: Plan) -> dict:
         raise RelazioneError(f"{path}: {e}") from e
 
 
-# --- formatting ------------------------------------------------------------------------------------------------
+# --- formatting: the figures as the consolidation publishes them -------------------------------------------
 
-def _num(x, decimals: int) -> str:
+def _num(x: Any, decimals: int) -> str:
     return "—" if x is None else italian.number(float(x), decimals)
 
 
-def _pct(x, decimals: int) -> str:
-    return "—" if x is None else italian.number(float(x) * 100, decimals) + "%"
-
-
-def _weight(x) -> str:
-    return "—" if x is None else italian.plain(float(x), 2)
-
-
-def _when(text) -> str:
+def _when(text: Any) -> str:
     """An ISO date or date-time as 10/03/2026 (12:30)."""
     if not text:
         return "—"
@@ -93,28 +86,41 @@ def _when(text) -> str:
         d = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return str(text)
-    if len(str(text)) <= 10:
-        return italian.day(d.date())
-    return f"{italian.day(d.date())} {d:%H:%M}"
+    return italian.day(d.date()) if len(str(text)) <= 10 else f"{italian.day(d.date())} {d:%H:%M}"
 
 
 def _status(sector: dict) -> str:
     """A sector's status in Italian (a results file of an earlier version holds the Italian word already)."""
-    return label(SECTOR_STATUS_IT, sector.get("status", ""))
+    return sector.get("status_it") or label(SECTOR_STATUS_IT, sector.get("status", ""))
 
 
-def _short(text: str, n: int) -> str:
-    text = " ".join(str(text or "").split())
-    return text if len(text) <= n else text[:n - 1] + "…"
+def _score(s: dict, dec: int) -> str:
+    """A sector's score as published (``score_it``)."""
+    return s.get("score_it") or _num(s.get("score"), dec)
 
 
-def _clean(text) -> str:
-    """Text python-docx accepts: no control characters (XML 1.0), no lone surrogates; C1 controls and the
-    characters that reorder text shown as escapes (as in every other output)."""
-    s = "" if text is None else str(text)
-    s = "".join(ch if ch in "\t\n" or (ord(ch) >= 32 and ch != "\x7f") else " " for ch in s)
-    s = s.replace("\ufffe", "\ufffd").replace("\uffff", "\ufffd")  # noncharacters XML 1.0 does not allow
-    return shown_controls(s).encode("utf-8", "replace").decode("utf-8") if not s.isascii() else s
+def _achievement(row: dict, dec: int) -> str:
+    a = row.get("achievement")
+    return row.get("achievement_it") or ("—" if a is None else italian.percent(float(a), dec))
+
+
+def _points(row: dict, dec: int) -> str:
+    p = row.get("points")
+    return row.get("points_it") or _num(p, dec)
+
+
+def _applied(row: dict, dec: int) -> str:
+    w = row.get("weight_applied")
+    return row.get("weight_applied_it") or _num(w, dec)
+
+
+def _reached(row: dict, policy: Any) -> bool:
+    a = row.get("achievement")
+    return a is not None and policy.published(float(a) * 100) >= 100
+
+
+def _one_line(text: Any) -> str:
+    return " ".join(str(text or "").split())
 
 
 # --- the method, from the plan's scoring policy -------------------------------------------------------------------
@@ -123,10 +129,11 @@ def method_text(plan: Plan) -> list[str]:
     """The scoring policy in plain Italian, one paragraph per rule (only the rule kinds the plan uses)."""
     p = plan.scoring
     dec = p.precision
-    out = ["Ogni Responsabile ha compilato la propria scheda (cartella di lavoro) con i valori consuntivi; il "
-           "Nucleo di Valutazione ha compilato quella degli indicatori che certifica. piao-xls ha controllato "
-           "ogni valore e calcolato il grado di raggiungimento di ogni indicatore, obiettivo e settore con le "
-           "regole che seguono, le stesse per tutti i settori."]
+    out = ["Ogni Responsabile ha rendicontato nella propria scheda i valori consuntivi degli indicatori del suo "
+           "settore, con l'analisi di ogni scostamento dal target; il Nucleo di Valutazione ha rendicontato gli "
+           "indicatori che certifica. Ogni valore è stato verificato (le verifiche sono descritte nell'allegato "
+           "tecnico) e il grado di raggiungimento di ogni indicatore, obiettivo e settore è stato calcolato con "
+           "le regole che seguono, le stesse per tutti i settori."]
     kinds = []
     for ind in plan.indicators:
         if ind.rule.kind not in kinds:
@@ -152,449 +159,407 @@ def method_text(plan: Plan) -> list[str]:
     else:
         out.append("Il piano non prevede una soglia minima: ogni obiettivo conta per il raggiungimento ottenuto.")
     out.append("Un indicatore senza valore è «non rendicontato» e vale 0. Se la scheda di un Responsabile non è "
-               "pervenuta, i valori certificati dal Nucleo di Valutazione (o da fonti esterne) per quel settore "
-               "contano comunque; gli altri indicatori sono non rendicontati.")
-    out.append("Un obiettivo senza indicatori valutabili (il piano non fissa alcun target misurabile), o "
-               "neutralizzato dal Nucleo di Valutazione, è escluso dal calcolo: i pesi degli altri obiettivi del "
-               "settore sono rinormalizzati in modo da sommare 100 («peso applicato»). Ogni esclusione, "
-               "indicatore non applicabile o valore corretto è elencato con motivazione, autore e data nel "
-               "capitolo «Decisioni».")
+               "pervenuta, contano comunque i valori certificati per quel settore dal Nucleo di Valutazione o da "
+               "fonti esterne.")
+    out.append("Un obiettivo senza indicatori misurabili, o neutralizzato dal Nucleo di Valutazione, è escluso dal "
+               "calcolo e i pesi degli altri obiettivi del settore sono riproporzionati a 100 («peso applicato»); "
+               "ogni esclusione, indicatore non applicabile o valore corretto è elencato, con la motivazione, tra "
+               "le decisioni del Nucleo di Valutazione.")
     out.append("I punti di un obiettivo sono il peso applicato per il grado di raggiungimento; il punteggio del "
-               "settore (da 0 a 100) è la somma dei punti, calcolata sui valori non arrotondati: la somma dei "
-               "punti pubblicati può differire di qualche centesimo dal totale.")
-    out.append(f"Punteggi, punti e percentuali sono pubblicati con {dec} decimali (arrotondamento per eccesso "
-               "dal 5). La fascia di valutazione e la soglia si decidono sulla cifra pubblicata: un punteggio "
-               f"pubblicato come «{_num(p.bands[0].min if p.bands else 0, dec)}» ha sempre la fascia che "
-               "gli corrisponde.")
+               f"settore, da 0 a 100, è la somma dei punti. Punteggi, punti e percentuali sono pubblicati con {dec} "
+               "decimali (arrotondamento per eccesso dal 5) e la fascia si attribuisce al punteggio pubblicato: "
+               f"un punteggio pubblicato come «{_num(p.bands[0].min if p.bands else 0, dec)}» ha sempre la fascia "
+               "che gli corrisponde.")
     return out
 
 
 # --- the document ------------------------------------------------------------------------------------------------
 
-class _Doc:
-    """python-docx with what this report needs: headings with bookmarks for the index, tables, figures."""
-
-    def __init__(self, title: str, footer: str):
-        from docx import Document
-        from docx.enum.section import WD_ORIENT
-        from docx.shared import Cm, Pt
-
-        self.Cm, self.Pt = Cm, Pt
-        self.doc = Document()
-        sec = self.doc.sections[0]
-        sec.orientation = WD_ORIENT.PORTRAIT
-        sec.page_width, sec.page_height = Cm(21), Cm(29.7)
-        sec.left_margin = sec.right_margin = Cm(2)
-        sec.top_margin, sec.bottom_margin = Cm(2), Cm(2)
-        styles = self.doc.styles
-        normal = styles["Normal"]
-        normal.font.name, normal.font.size = FONT, Pt(10)
-        self._lang(normal.element)
-        for name in ("Title", "Heading 1", "Heading 2", "Caption"):
-            styles[name].font.name = FONT
-        self.headings: list[tuple[int, str, str]] = []  # level, text, bookmark
-        self.figures = 0
-        self.title = title
-        self._footer(footer)
-        props = self.doc.core_properties
-        props.title, props.author, props.language = _clean(title), "piao-xls", "it-IT"
-        props.created = props.modified = document_time().replace(tzinfo=None)
-        props.last_modified_by, props.revision = "piao-xls", 1
-
-    @staticmethod
-    def _lang(style_el) -> None:
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-
-        rpr = style_el.get_or_add_rPr()
-        for old in rpr.findall(qn("w:lang")):
-            rpr.remove(old)
-        lang = OxmlElement("w:lang")
-        lang.set(qn("w:val"), "it-IT")
-        rpr.append(lang)
-
-    @staticmethod
-    def field(paragraph, instr: str, cached: str) -> None:
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-
-        def char(kind):
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-            paragraph.add_run()._r.append(el)
-
-        char("begin")
-        instr_el = OxmlElement("w:instrText")
-        instr_el.set(qn("xml:space"), "preserve")
-        instr_el.text = f" {instr} "
-        paragraph.add_run()._r.append(instr_el)
-        char("separate")
-        paragraph.add_run(cached)
-        char("end")
-
-    def _footer(self, text: str) -> None:
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-        p = self.doc.sections[0].footer.paragraphs[0]
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        p.add_run(f"{text} — pagina ")
-        self.field(p, "PAGE", "1")
-        p.add_run(" di ")
-        self.field(p, "NUMPAGES", "1")
-        for r in p.runs:
-            r.font.size = self.Pt(8)
-
-    def heading(self, text: str, level: int) -> None:
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-
-        h = self.doc.add_heading(_clean(text), level)
-        if level == 1 and self.headings:
-            h.paragraph_format.page_break_before = True
-        mark = f"_Toc{len(self.headings) + 1:05d}"
-        start = OxmlElement("w:bookmarkStart")
-        start.set(qn("w:id"), str(len(self.headings) + 1))
-        start.set(qn("w:name"), mark)
-        end = OxmlElement("w:bookmarkEnd")
-        end.set(qn("w:id"), str(len(self.headings) + 1))
-        h._p.insert(1 if h._p.pPr is not None else 0, start)
-        h._p.append(end)
-        self.headings.append((level, text, mark))
-
-    def para(self, text: str, bold: bool = False, italic: bool = False, size: float | None = None):
-        p = self.doc.add_paragraph()
-        run = p.add_run(_clean(text))
-        run.bold, run.italic = bold, italic
-        if size:
-            run.font.size = self.Pt(size)
-        return p
-
-    def bullet(self, text: str) -> None:
-        self.doc.add_paragraph(_clean(text), style="List Bullet")
-
-    def table(self, headers: list[str], rows: list[list[str]], widths_cm: list[float],
-              right: set[int] | frozenset[int] = frozenset(), size: float = 8.5, bold_last: bool = False) -> None:
-        from docx.enum.table import WD_TABLE_ALIGNMENT
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-
-        t = self.doc.add_table(rows=1, cols=len(headers))
-        t.style = "Table Grid"
-        t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        t.autofit = False
-
-        def fill(cells, values, bold=False, shade=False):
-            for j, (cell, v) in enumerate(zip(cells, values, strict=True)):
-                cell.width = self.Cm(widths_cm[j])
-                p = cell.paragraphs[0]
-                run = p.add_run(_clean(v))
-                run.font.size = self.Pt(size)
-                run.bold = bold
-                if j in right:
-                    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                if shade:
-                    shd = OxmlElement("w:shd")
-                    shd.set(qn("w:val"), "clear")
-                    shd.set(qn("w:fill"), "DDEBF7")
-                    cell._tc.get_or_add_tcPr().append(shd)
-
-        for j, w in enumerate(widths_cm):  # the grid: LibreOffice lays the columns out from it
-            t.columns[j].width = self.Cm(w)
-        fill(t.rows[0].cells, headers, bold=True, shade=True)
-        trpr = t.rows[0]._tr.get_or_add_trPr()
-        head = OxmlElement("w:tblHeader")  # repeated on every page the table spans
-        trpr.append(head)
-        for i, r in enumerate(rows):
-            row = t.add_row()
-            no_split = OxmlElement("w:cantSplit")
-            row._tr.get_or_add_trPr().append(no_split)
-            fill(row.cells, r, bold=bold_last and i == len(rows) - 1)
-        self.doc.add_paragraph()
-
-    def figure(self, png: bytes, caption: str) -> None:
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-        pic = self.doc.add_paragraph()  # not doc.paragraphs[-1]: that lists every paragraph each time
-        pic.add_run().add_picture(io.BytesIO(png), width=self.Cm(16))
-        pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        pic.paragraph_format.keep_with_next = True
-        self.figures += 1
-        cap = self.doc.add_paragraph(_clean(f"Figura {self.figures} – {caption}"), style="Caption")
-        cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-    def index(self, anchor) -> None:
-        """The index, before ``anchor`` (a paragraph): each heading with its page (PAGEREF field)."""
-        from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
-
-        for level, text, mark in self.headings:
-            p = anchor.insert_paragraph_before()
-            p.paragraph_format.tab_stops.add_tab_stop(self.Cm(17), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
-            p.paragraph_format.left_indent = self.Cm(0.6 * (level - 1))
-            p.paragraph_format.space_after = self.Pt(1)
-            run = p.add_run(_clean(_short(text, 90)) + "\t")
-            run.bold = level == 1
-            self.field(p, f"PAGEREF {mark} \\h", "")
-
-    def update_fields_on_open(self) -> None:
-        """Word asks to update the fields (index pages) when the document is opened."""
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-
-        el = OxmlElement("w:updateFields")
-        el.set(qn("w:val"), "true")
-        settings = self.doc.settings.element
-        # the schema's order: updateFields comes before these (Word refuses a settings part out of order)
-        after = {qn(f"w:{n}") for n in ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
-                                        "attachedSchema", "themeFontLang", "clrSchemeMapping",
-                                        "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade",
-                                        "captions", "readModeInkLockDown", "smartTagType", "shapeDefaults",
-                                        "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")}
-        after.add(qn("m:mathPr"))
-        nxt = next((c for c in settings if c.tag in after), None)
-        if nxt is not None:
-            nxt.addprevious(el)
-        else:
-            settings.append(el)
-
-    def bytes(self) -> bytes:
-        buf = io.BytesIO()
-        self.doc.save(buf)
-        return buf.getvalue()
+#: the chapters of the Relazione, in order («Le modifiche…» only once the plan has revisions)
+CHAPTERS = ("Presentazione", "Il metodo di misurazione e valutazione", "I risultati dell'ente",
+            "I risultati per settore", "Le decisioni del Nucleo di Valutazione",
+            "Le modifiche intervenute nel corso dell'anno", "Conclusioni")
+DEVIATION_NONE = "Il Responsabile non ha indicato le cause dello scostamento."
 
 
-def render_docx(data: dict, plan: Plan) -> bytes:
-    """The Relazione as .docx bytes, from consolidation results (``Consolidation.to_dict()`` or its JSON)."""
-    policy = plan.scoring
-    dec = policy.precision
+def _numbered(n: int, text: str) -> str:
+    return f"{n}. {text}"
+
+
+class _Ctx:
+    """What every part of the chapter reads: the results, the plan, the decisions by indicator."""
+
+    def __init__(self, data: dict, plan: Plan):
+        self.data, self.plan, self.policy = data, plan, plan.scoring
+        self.dec = self.policy.precision
+        self.sectors: list[dict] = data["sectors"]
+        self.by_sector: dict[str, list[dict]] = {}
+        for o in data["objectives"]:
+            self.by_sector.setdefault(str(o.get("sector")), []).append(o)
+        self.indicators: dict[str, list[dict]] = {}
+        for i in data["indicators"]:
+            self.indicators.setdefault(str(i.get("objective")), []).append(i)
+        self.decisions: list[dict] = list(data.get("decisions") or [])
+        self.corrections = {str(x.get("indicator")): x for x in self.decisions
+                            if x.get("kind") == "correct" and x.get("applied")}
+        self.revisions: list[dict] = [r for r in data.get("revisions") or [] if isinstance(r, dict)]
+
+
+def render_docx(data: dict, plan: Plan, pages: Mapping[str, int] | None = None) -> bytes:
+    """The Relazione as .docx bytes, from consolidation results (``Consolidation`` rows as JSON values:
+    :func:`results_of` or the JSON of ``consolida --json-file``). ``pages``: the page of each heading (by
+    bookmark), as :func:`write_relazione` computes them; without it the index has no page numbers yet."""
+    d = _build(data, plan, pages)
+    if pages is None and find_soffice() is None:
+        d.update_fields_on_open()  # no way to compute the pages here: Word computes them when opened
+    return d.bytes()
+
+
+def _build(data: dict, plan: Plan, pages: Mapping[str, int] | None = None) -> DocBuilder:
+    x = _Ctx(data, plan)
     year, comune = plan.year, plan.comune
-    title = f"Comune di {comune} — Relazione sulla Performance {year}"
-    d = _Doc(title, f"Comune di {comune} — Relazione sulla Performance {year}")
-    d.doc.add_heading(_clean(title), 0)
-    d.para("Capitolo: i risultati della performance organizzativa dei settori (PIAO "
-           f"{year}, sottosezione 2.2 «Performance»)", italic=True)
-    d.para(f"Bozza predisposta con piao-xls dai risultati consolidati del piano {plan.plan_id} "
-           f"(impronta {str(data.get('fingerprint', plan.fingerprint))[:16]}). I dati sono quelli delle schede "
-           "pervenute e delle decisioni del Nucleo di Valutazione elencate nel capitolo «Decisioni».", size=9)
-    d.para("Indice", bold=True, size=12)
+    d = DocBuilder(f"Relazione sulla Performance {year} — Comune di {comune}",
+                   f"Comune di {comune} — Relazione sulla Performance {year}", f"Comune di {comune}")
+    d.title(f"Comune di {comune}", "")
+    d.para(f"Relazione sulla Performance {year}", bold=True, size=15, keep=True)
+    d.para(f"I risultati della performance organizzativa (PIAO {year}, sottosezione 2.2 «Performance»)",
+           italic=True)
+    d.para("Indice", bold=True, size=12, keep=True)
     anchor = d.para("")
+    n = 0
+    for part in (_presentation, _method, _overview, _per_sector, _decisions, _revisions, _conclusions):
+        n = part(d, x, n)
+    d.index(anchor, pages)
+    return d
 
-    sectors = data["sectors"]
-    objectives = data["objectives"]
-    indicators = data["indicators"]
-    by_sector: dict[str, list[dict]] = {}
-    for o in objectives:
-        by_sector.setdefault(o.get("sector"), []).append(o)
-    ind_status: dict[str, list[str]] = {}
-    for i in indicators:
-        ind_status.setdefault(i.get("objective"), []).append(str(i.get("status", "")))
 
-    # 1. method
-    d.heading("Metodo di valutazione", 1)
-    for text in method_text(plan):
+def _presentation(d: DocBuilder, x: _Ctx, n: int) -> int:
+    plan, data = x.plan, x.data
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[0]), 1)
+    objectives = len(data["objectives"])
+    indicators = len(data["indicators"])
+    d.para(f"La Relazione sulla Performance rende conto ai cittadini, alla Giunta e al Nucleo di Valutazione dei "
+           f"risultati raggiunti nel {plan.year} rispetto agli obiettivi programmati, con gli eventuali "
+           "scostamenti e le loro cause (art. 10, comma 1, lettera b, del d.lgs. 150/2009). È approvata dalla "
+           "Giunta e validata dal Nucleo di Valutazione.")
+    d.para(f"Questo capitolo riguarda la performance organizzativa dei settori del Comune di {plan.comune}: gli "
+           f"obiettivi della sottosezione 2.2 «Performance» del PIAO {plan.year} "
+           f"({italian.plural(len(x.sectors), 'settore', 'settori')}, "
+           f"{italian.plural(objectives, 'obiettivo', 'obiettivi')}, "
+           f"{italian.plural(indicators, 'indicatore', 'indicatori')}), i valori rendicontati dai Responsabili e "
+           "certificati dal Nucleo di Valutazione, e le decisioni del Nucleo.")
+    return n
+
+
+def _method(d: DocBuilder, x: _Ctx, n: int) -> int:
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[1]), 1)
+    for text in method_text(x.plan):
         if text.startswith("• "):
             d.bullet(text[2:])
         else:
             d.para(text)
-    d.para("Fasce di valutazione", bold=True)
+    d.caption("Tabella", "Le fasce di valutazione")
     d.table(["Fascia", "Punteggio da", "Giudizio"],
-            [[b.code, _num(b.min, dec), b.label] for b in sorted(policy.bands, key=lambda b: -b.min)],
-            [2.5, 3.5, 8], right={1})
+            [[b.code, _num(b.min, x.dec), b.label] for b in sorted(x.policy.bands, key=lambda b: -b.min)],
+            [2.5, 3.5, 8], right={1}, keep_together=True)
+    return n
 
-    # 2. overview
-    d.heading("Quadro d'insieme", 1)
+
+def _overview(d: DocBuilder, x: _Ctx, n: int) -> int:
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[2]), 1)
+    sectors, dec = x.sectors, x.dec
     scored = [s for s in sectors if s.get("score") is not None]
-    d.para(f"Settori del piano: {len(sectors)}; valutati: {len(scored)}; non valutati: "
-           f"{len(sectors) - len(scored)}.")
-    d.table(["Settore", "Responsabile", "Punteggio", "Fascia", "Stato"],
-            [[f"{s['code']} – {s.get('name', '')}", s.get("responsabile", ""), _num(s.get("score"), dec),
-              f"{s.get('band', '')} – {s.get('band_label', '')}" if s.get("band") else "—", _status(s)]
-             for s in sectors], [5, 4.2, 2, 2.8, 3], right={2})
-    top = max(policy.bands, key=lambda b: b.min)
-    bottom = min(policy.bands, key=lambda b: b.min)
+    reached = sum(int(s.get("objectives_reached") or 0) for s in sectors)
+    partly = sum(int(s.get("objectives_partly") or 0) for s in sectors)
+    missed = sum(int(s.get("objectives_not_reached") or 0) for s in sectors)
+    unreported = sum(int(s.get("objectives_not_reported") or 0) for s in sectors)
+    done = (f"È stato valutato 1 settore su {len(sectors)}" if len(scored) == 1 else
+            f"Sono stati valutati {len(scored)} settori su {len(sectors)}")
+    text = (f"{done}. Degli obiettivi, {reached} "
+            f"{'è stato raggiunto' if reached == 1 else 'sono stati raggiunti'}, {partly} parzialmente, "
+            f"{missed} non {'è stato raggiunto' if missed == 1 else 'sono stati raggiunti'}"
+            + ("; " + italian.plural(unreported, "obiettivo non è stato rendicontato",
+                                     "obiettivi non sono stati rendicontati") if unreported else "")
+            + ".")
+    d.para(text)
+    d.para("Il grafico e la tabella riportano il punteggio di ogni settore (da 0 a 100) e la sua fascia.",
+           keep=True)
+    top = max(x.policy.bands, key=lambda b: b.min)
+    bottom = min(x.policy.bands, key=lambda b: b.min)
     bars = [{"label": f"{s['code']} – {s.get('name', '')}", "score": s.get("score"), "band": s.get("band", ""),
              "note": f"non valutato ({_status(s)})",
              "top": s.get("band") == top.code, "bottom": s.get("band") == bottom.code} for s in sectors]
     groups = charts.chunks(bars)
-    for k, group in enumerate(groups):
+    for k, group in enumerate(groups):  # the chart, then its table: kept on one page (keep with next)
         part = f" ({k + 1} di {len(groups)})" if len(groups) > 1 else ""
-        d.figure(charts.overview_chart(group, [(b.min, b.code) for b in policy.bands], dec,
+        d.figure(charts.overview_chart(group, [(b.min, b.code) for b in x.policy.bands], dec,
                                        f"Punteggio dei settori{part}"),
-                 f"Punteggio per settore e limiti delle fasce{part}")
-
-    # 3. per sector
-    d.heading("Risultati per settore", 1)
+                 f"Punteggio per settore e limiti delle fasce{part}", keep=k == len(groups) - 1)
+    rows = []
     for s in sectors:
-        code = s["code"]
-        d.heading(f"{code} – {s.get('name', '')}", 2)
-        d.para(f"Responsabile: {s.get('responsabile', '') or '—'}.")
-        if s.get("score") is None:
-            d.para(f"Settore non valutato: {_status(s)}. Gli obiettivi sono elencati senza punteggio.",
-                   italic=True)
-        else:
-            d.para(f"Punteggio: {_num(s['score'], dec)} su 100 — fascia {s.get('band', '')} "
-                   f"({s.get('band_label', '')}). Stato: {_status(s)}.", bold=True)
-        rows, bars = [], []
-        total_w = 0.0
-        for o in by_sector.get(code, []):
-            ach, wa = o.get("achievement"), o.get("weight_applied")
-            statuses = [st for st in ind_status.get(str(o.get("objective")), []) if st not in NOT_COUNTED]
-            missing = s.get("score") is not None and ach is not None and statuses and all(
-                st in MISSING for st in statuses)
-            total_w += float(o.get("weight") or 0)
-            if s.get("score") is None:
-                state_txt, pts, wa_txt = "—", "—", "—"
-            elif ach is None:
-                state_txt, pts, wa_txt = "escluso", "—", "escluso"
-            else:
-                state_txt = "non rendicontato" if missing else _pct(ach, dec)
-                pts = _num(wa * ach, dec) if wa is not None else _num(o.get("points"), dec)
-                wa_txt = _weight(policy.published(wa)) if wa is not None else "—"
-            rows.append([str(o.get("number", "")), _short(o.get("title", ""), 120), _weight(o.get("weight")),
-                         wa_txt, state_txt, pts, o.get("band") or "—"])
-            bars.append({"label": f"{o.get('objective', '')} {o.get('title', '')}", "achievement": ach,
-                         "state": "excluded" if ach is None else "missing" if missing else "scored",
-                         "reached": ach is not None and policy.published(ach * 100) >= 100})
-        if s.get("score") is not None:
-            rows.append(["", "Totale", _weight(total_w), "100", "", _num(s["score"], dec), s.get("band", "")])
-        d.table(["N.", "Obiettivo", "Peso", "Peso applicato", "Raggiungimento", "Punti", "Fascia"], rows,
-                [0.8, 6.5, 1.2, 1.7, 2.8, 1.6, 1.4], right={2, 3, 4, 5}, bold_last=s.get("score") is not None)
-        if s.get("score") is None:  # shown as such: no bar, the reason on every objective
-            bars = [{**b, "state": "unscored", "note": f"settore non valutato ({_status(s)})"}
-                    for b in bars]
-        if bars:
-            groups = charts.chunks(bars)
-            for k, group in enumerate(groups):
-                part = f" ({k + 1} di {len(groups)})" if len(groups) > 1 else ""
-                d.figure(charts.objectives_chart(group, dec, f"{code} – {_short(s.get('name', ''), 50)}{part}"),
-                         f"Grado di raggiungimento degli obiettivi del settore {code}{part}")
+        band = f"{s.get('band', '')} – {s.get('band_label', '')}" if s.get("band") else "—"
+        rows.append([f"{s['code']} – {s.get('name', '')}", s.get("responsabile", "") or "—", _score(s, dec), band,
+                     _status(s)])
+    d.caption("Tabella", "Il punteggio dei settori")
+    d.table(["Settore", "Responsabile", "Punteggio", "Fascia", "Stato"], rows, [5.4, 3.8, 2.1, 2.7, 2.6],
+            right={2}, keep_together=True)
+    return n
 
-    # 4. decisions
-    d.heading("Decisioni", 1)
-    decisions = data.get("decisions") or []
-    if not decisions:
-        d.para("Nessuna decisione: il punteggio di ogni settore deriva dai soli valori pervenuti.")
+
+def _objective_cells(o: dict, s: dict, x: _Ctx) -> tuple[str, str, str]:
+    """(applied weight, achievement, points) of an objective row, as published, or the word for its
+    state: not scored, excluded by the plan, neutralised, not reported, gate."""
+    dec = x.dec
+    if s.get("score") is None:
+        return "—", "—", "—"
+    if o.get("achievement") is None:
+        word = "neutralizzato" if o.get("neutralised") else "escluso"
+        return "—", word, "—"
+    counted = [i for i in x.indicators.get(str(o.get("objective")), [])
+               if i.get("status") not in ("informative", "not_applicable", "neutralised")]
+    reported = not counted or any(i.get("status") != "missing" for i in counted)
+    applied = "accesso" if o.get("gate") else _applied(o, dec)
+    return applied, _achievement(o, dec) if reported else "non rendicontato", _points(o, dec)
+
+
+def _indicator_row(i: dict, x: _Ctx) -> tuple[list[str], str]:
+    """The cells of an indicator (code, description, target, value, achievement) and the explanation of its
+    deviation ("" when it reached its target or is not counted)."""
+    status = str(i.get("status", ""))
+    value = i.get("actual_it") or i.get("actual") or ""
+    fix = x.corrections.get(str(i.get("indicator")))
+    if fix is not None:
+        value = f"{fix.get('new_text', '')} (dichiarato {fix.get('old_text', '')}, corretto dal Nucleo)"
+    if status == "scored":
+        ach = _achievement(i, x.dec)
     else:
-        d.para("Ogni decisione che modifica il calcolo, del Nucleo di Valutazione o del piano stesso, con "
-               "motivazione, autore e data. Nessuna decisione è applicata senza comparire qui.")
-        rows = []
-        for x in decisions:
-            what = x.get("indicator") or x.get("objective") or x.get("sector", "")
-            if x.get("kind") == "correct":
-                what += f" ({x.get('old_text', '')} → {x.get('new_text', '')})"
-            who = f"{x.get('by', '')}, {_when(x.get('date'))}" if x.get("date") else x.get("by", "")
-            rows.append([x.get("kind_it", x.get("kind", "")), what, x.get("reason", ""), who,
-                         ("applicata: " if x.get("applied") else "") + str(x.get("effect", ""))])
-        d.table(["Decisione", "Oggetto", "Motivazione", "Chi e quando", "Esito"], rows, [2.6, 2.6, 4.2, 3, 4.6],
-                size=8)
+        ach = label(INDICATOR_STATUS_IT, status)
+    if status == "not_available":
+        value = "non disponibile"
+    deviation = status in ("missing", "invalid", "not_available") or (
+        status == "scored" and not _reached(i, x.policy))
+    note = ""
+    if deviation:
+        who = label(SOURCE_IT, i.get("source", "responsabile")) or "Responsabile"
+        analysis = _one_line(i.get("analysis"))
+        if analysis:
+            note = f"Analisi dello scostamento ({who}): {analysis}"
+        elif status != "missing":
+            note = DEVIATION_NONE if who == "Responsabile" else f"{who}: nessuna analisi dello scostamento."
+    target = i.get("target") or "—"
+    if status == "informative":
+        target = "— (informativo)"
+    return [str(i.get("indicator", "")), short(i.get("description", ""), 160), target, value or "—", ach], note
 
-    # 5. anomalies
-    d.heading("Anomalie", 1)
-    findings = sorted(data["findings"], key=lambda f: (f.get("severity") not in ERRORS, str(f.get("sector", ""))))
-    if not findings:
-        d.para("Nessuna anomalia.")
+
+def _per_sector(d: DocBuilder, x: _Ctx, n: int) -> int:
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[3]), 1)
+    d.para("Per ogni settore: il punteggio, gli obiettivi con il peso previsto dal piano, il peso applicato, il "
+           "grado di raggiungimento e i punti; poi gli indicatori con target, valore consuntivo e grado di "
+           "raggiungimento, e sotto ogni scostamento la spiegazione data nella scheda.")
+    for k, s in enumerate(x.sectors, start=1):
+        _sector(d, x, s, f"{n}.{k}")
+    return n
+
+
+def _sector(d: DocBuilder, x: _Ctx, s: dict, number: str) -> None:
+    code, dec = s["code"], x.dec
+    d.heading(f"{number} {code} – {s.get('name', '')}", 2)
+    parts: list[tuple[str, str]] = [("Responsabile: ", ""), (s.get("responsabile", "") or "—", ""), (". ", "")]
+    if s.get("score") is None:
+        parts.append((f"Settore non valutato ({_status(s)}): gli obiettivi sono elencati senza punteggio"
+                      + (" e senza indicatori, di cui non è pervenuto alcun valore."
+                         if s.get("status") in ("not_received", "conflict") else "."), "i"))
     else:
-        errors = sum(1 for f in findings if f.get("severity") in ERRORS)
-        d.para(f"Anomalie rilevate: {len(findings)} ({errors} errori, {len(findings) - errors} avvisi)."
-               + (f" Sono elencate le prime {MAX_FINDINGS}; il riepilogo le riporta tutte."
-                  if len(findings) > MAX_FINDINGS else ""))
-        rows = []
-        for f in findings[:MAX_FINDINGS]:
-            where = Path(str(f.get("file", ""))).name if f.get("file") else ""
-            if f.get("sheet"):
-                where += f" «{f['sheet']}»" + (f"!{f['cell']}" if f.get("cell") else "")
-            rows.append([SEVERITY_IT.get(f.get("severity"), f.get("severity", "")), f.get("code", ""),
-                         str(f.get("sector", "")).replace(",", ", "), _short(where, 80) or "—",
-                         _short(f.get("message", ""), 400)])
-        d.table(["Gravità", "Codice", "Settore", "Dove", "Descrizione"], rows, [1.4, 2.8, 1.6, 3.8, 7.4], size=7.5)
-
-    # 6. sources
-    d.heading("Fonti", 1)
-    d.para("Le schede lette, con l'impronta SHA-256 che le identifica e la data di ricezione (data del file "
-           "nella cartella delle schede ricevute).")
-    rows = [[_short(Path(str(x.get("path", ""))).name, 60), _when(x.get("received") or x.get("saved")),
-             FILE_STATUS_IT.get(x.get("status"), str(x.get("status", ""))),
-             str(x.get("used_for", "") or "—").replace(",", ", "),
-             x.get("sha256", "") or "—"] for x in data["sources"]]
+        parts += [("Punteggio ", ""), (f"{_score(s, dec)} su 100", "b"), (", fascia ", ""),
+                  (f"{s.get('band', '')} ({s.get('band_label', '')})", "b"), (". ", "")]
+        counts = [italian.plural(int(s.get("objectives_reached") or 0), "obiettivo raggiunto", "obiettivi raggiunti"),
+                  italian.plural(int(s.get("objectives_partly") or 0), "parzialmente raggiunto",
+                                 "parzialmente raggiunti"),
+                  italian.plural(int(s.get("objectives_not_reached") or 0), "non raggiunto", "non raggiunti")]
+        if s.get("objectives_not_reported"):
+            counts.append(italian.plural(int(s["objectives_not_reported"]), "non rendicontato", "non rendicontati"))
+        parts.append(("; ".join(counts) + ".", ""))
+    if s.get("note"):
+        parts.append((f" {str(s['note'])[0].upper()}{str(s['note'])[1:]}.", "i"))
+    if s.get("status") == "scored_with_issues":
+        parts.append((" Alcuni valori del settore presentano anomalie, esaminate nell'allegato tecnico.", "i"))
+    d.rich(parts, keep=True)
+    objectives = x.by_sector.get(code, [])
+    rows, total_w = [], 0.0
+    for o in objectives:
+        applied, ach, pts = _objective_cells(o, s, x)
+        total_w += float(o.get("weight") or 0)
+        rows.append([str(o.get("objective", "")), short(o.get("title", ""), 110), italian.plain(float(o.get("weight")
+                     or 0), 2), applied, ach, pts])
+    bold = set()
+    if s.get("score") is not None:
+        rows.append(["", "Totale", italian.plain(total_w, 2), "100", "", _score(s, dec)])
+        bold.add(len(rows) - 1)
+    d.caption("Tabella", f"{code} – obiettivi, pesi e punti")
+    d.table(["Obiettivo", "Descrizione", "Peso", "Peso applicato", "Raggiun\u00adgimento", "Punti"], rows,
+            [1.8, 7.6, 1.3, 1.8, 2.3, 1.8], right={2, 3, 4, 5}, bold_rows=bold, keep_together=len(rows) <= 20)
+    if s.get("status") in ("not_received", "conflict"):
+        return  # nothing was reported: the indicators would only repeat «non pervenuto» row after row
+    rows, notes = [], {}
+    for o in objectives:
+        for i in x.indicators.get(str(o.get("objective")), []):
+            cells, note = _indicator_row(i, x)
+            rows.append(cells)
+            if note:
+                notes[len(rows) - 1] = note
     if rows:
-        d.table(["File", "Ricevuto il", "Stato", "Usato per", "SHA-256"], rows, [4.4, 2.4, 2.2, 1.8, 6.2], size=7)
+        d.caption("Tabella", f"{code} – indicatori: target, valore consuntivo e scostamenti")
+        d.table(["Indicatore", "Descrizione", "Target", "Valore", "Raggiun\u00adgimento"], rows,
+                [1.9, 7.2, 2.6, 2.6, 2.3], right={4}, notes=notes, note_from=1)
+
+
+def _decisions(d: DocBuilder, x: _Ctx, n: int) -> int:
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[4]), 1)
+    if not x.decisions:
+        d.para("Il Nucleo di Valutazione non ha preso decisioni che modificano il calcolo: il punteggio di ogni "
+               "settore deriva dai soli valori rendicontati.")
+        return n
+    nucleo = [r for r in x.decisions if r.get("origin") != PLAN]
+    own = len(x.decisions) - len(nucleo)
+    d.para("Ogni decisione che modifica il calcolo, presa dal Nucleo di Valutazione o prevista dal piano stesso, "
+           "con la sua motivazione. Nessuna decisione è applicata senza comparire qui "
+           f"({italian.plural(len(nucleo), 'decisione', 'decisioni')} del Nucleo di Valutazione"
+           + (f", {italian.plural(own, 'esclusione prevista', 'esclusioni previste')} dal piano" if own else "")
+           + ").", keep=True)
+    rows = []
+    for r in x.decisions:
+        what = str(r.get("indicator") or r.get("objective") or r.get("sector", ""))
+        if r.get("kind") == "correct":
+            what += f" ({r.get('old_text', '')} → {r.get('new_text', '')})"
+        who = f"{r.get('by', '')}, {_when(r.get('date'))}" if r.get("date") else str(r.get("by", ""))
+        effect = str(r.get("effect", ""))
+        if not r.get("applied"):
+            effect = "non applicata: " + effect if not effect.startswith("non applicata") else effect
+        kind = "obiettivo escluso dal piano" if r.get("origin") == PLAN else r.get("kind_it", r.get("kind", ""))
+        rows.append([kind, what, r.get("reason", ""), who, effect])
+    d.caption("Tabella", "Le decisioni e la loro motivazione")
+    d.table(["Decisione", "Oggetto", "Motivazione", "Chi e quando", "Effetto"], rows, [2.6, 2.5, 4.3, 2.9, 4.3])
+    return n
+
+
+def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
+    """What changed during the year: the plan's revisions (``data["revisions"]``: rows with ``date``,
+    ``what`` and ``reason``), once the plan has versions. Nothing when it has none."""
+    if not x.revisions:
+        return n
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[5]), 1)
+    d.para("Le modifiche al piano approvate nel corso dell'anno, con la loro motivazione: i risultati sono "
+           "misurati sul piano modificato.", keep=True)
+    rows = [[_when(r.get("date")), str(r.get("what", "")), str(r.get("reason", ""))] for r in x.revisions]
+    d.caption("Tabella", "Le modifiche al piano")
+    d.table(["Data", "Modifica", "Motivazione"], rows, [2.6, 7, 7])
+    return n
+
+
+def _conclusions(d: DocBuilder, x: _Ctx, n: int) -> int:
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[6]), 1)
+    scored = [s for s in x.sectors if s.get("score") is not None]
+    bands = sorted(x.policy.bands, key=lambda b: -b.min)
+    by_band = [(b, [s for s in scored if s.get("band") == b.code]) for b in bands]
+    if scored:
+        parts = [f"{len(ss)} in fascia {b.code} ({b.label}): " + ", ".join(s["code"] for s in ss)
+                 for b, ss in by_band if ss]
+        done = (f"è stato valutato 1 settore su {len(x.sectors)}" if len(scored) == 1 else
+                f"sono stati valutati {len(scored)} settori su {len(x.sectors)}")
+        d.para(f"Nel {x.plan.year} {done}: " + "; ".join(parts) + ".")
+    unscored = [s for s in x.sectors if s.get("score") is None]
+    if unscored:
+        d.para("Non valutati: " + "; ".join(f"{s['code']} – {s.get('name', '')} ({_status(s)})" for s in unscored)
+               + ".")
+    deviations = sum(1 for i in x.data["indicators"] if _indicator_row(i, x)[1])
+    if deviations:
+        lead = (f"Gli indicatori che si discostano dal target sono {deviations}" if deviations > 1 else
+                "Un indicatore si discosta dal target")
+        d.para(lead).add_run(": la spiegazione dello scostamento data nella scheda è riportata sotto "
+                                     "ciascuno, nelle tabelle degli indicatori di ogni settore.")
     else:
-        d.para("Nessun file letto.")
+        d.para("Tutti gli indicatori valutati hanno raggiunto il target.")
+    d.para("La Relazione è trasmessa al Nucleo di Valutazione per la validazione, con l'allegato tecnico che "
+           "descrive le verifiche svolte sui valori rendicontati, e alla Giunta per l'approvazione; è pubblicata "
+           "nella sezione «Amministrazione trasparente» del sito istituzionale.")
+    return n
 
-    d.index(anchor)
-    d.update_fields_on_open()
-    return d.bytes()
 
+# --- writing: the index's pages, the PDF, the annex ----------------------------------------------------------
 
-# --- PDF --------------------------------------------------------------------------------------------------------
-
-def find_soffice() -> str | None:
-    env = os.environ.get("PIAO_SOFFICE")
-    if env:
-        return env
-    return shutil.which("soffice") or shutil.which("libreoffice")
+PDF_TIMEOUT = 300
 
 
 def docx_to_pdf(docx: str | Path, pdf: str | Path, timeout: float = PDF_TIMEOUT) -> Path:
     """Convert with LibreOffice headless, in a throw-away profile (no clash with a running LibreOffice);
     the PDF is moved into place only when complete."""
-    soffice = find_soffice()
-    if not soffice:
-        raise RelazioneError("LibreOffice (soffice) non trovato: il PDF non è stato scritto; installare "
-                             "libreoffice-writer-nogui o indicare il programma con PIAO_SOFFICE")
-    docx, pdf = Path(docx), Path(pdf)
+    return _to_pdf([(Path(docx), Path(pdf))], timeout)[0]
+
+
+def _to_pdf(pairs: list[tuple[Path, Path]], timeout: float = PDF_TIMEOUT) -> list[Path]:
+    """(docx, pdf) pairs converted in one LibreOffice run (one start-up for the Relazione and its annex)."""
+    import shutil
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="piao-relazione-") as tmp:
-        profile = Path(tmp) / "profile"
-        out = Path(tmp) / "out"
-        src = Path(tmp) / "relazione.docx"
-        shutil.copyfile(docx, src)
-        cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-               "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out), str(src)]
+        sources = []
+        for k, (docx, _) in enumerate(pairs):
+            src = Path(tmp) / "in" / f"documento{k}.docx"
+            src.parent.mkdir(exist_ok=True)
+            shutil.copyfile(docx, src)
+            sources.append(src)
         try:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    start_new_session=True)  # its own process group: stopped whole on timeout
-        except OSError as e:
-            raise RelazioneError(f"LibreOffice ({soffice}) non avviabile: {e}") from e
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            _kill_group(proc)
-            raise RelazioneError(f"LibreOffice non ha convertito {docx.name} in PDF entro {timeout:.0f} s") from e
-        except BaseException:
-            _kill_group(proc)
-            raise
-        made = out / "relazione.pdf"
-        if proc.returncode != 0 or not made.exists() or made.stat().st_size == 0:
-            tail = (stderr or stdout or "").strip()[-300:]
-            raise RelazioneError(f"LibreOffice non ha convertito {docx.name} in PDF (codice {proc.returncode}): "
-                                 f"{tail}")
-        write_bytes_atomic(pdf, made.read_bytes())
-    return pdf
+            made = convert(sources, "pdf:writer_pdf_Export", Path(tmp) / "out", timeout)
+        except ConversionError as e:
+            names = ", ".join(docx.name for docx, _ in pairs)
+            raise RelazioneError(f"{names}: il PDF non è stato scritto: {e}") from e
+        for m, (_, pdf) in zip(made, pairs, strict=True):
+            write_bytes_atomic(pdf, m.read_bytes())
+    return [pdf for _, pdf in pairs]
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Stop soffice and whatever it started (its process group, created for it), then reap it."""
-    import contextlib
-    import signal
-
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+def annex_path(docx_path: str | Path) -> Path:
+    """Where the technical annex goes: next to the Relazione, «…-Allegato-tecnico.docx»."""
+    p = Path(docx_path)
+    return p.with_name(f"{p.stem}-Allegato-tecnico{p.suffix or '.docx'}")
 
 
 def write_relazione(data: dict, plan: Plan, docx_path: str | Path, pdf: bool = True) -> tuple[Path, Path | None]:
-    """Write the .docx (atomically) and, unless ``pdf`` is False, the .pdf next to it."""
+    """Write the Relazione .docx (atomically, the index's pages computed by LibreOffice when it is there) and,
+    unless ``pdf`` is False, its .pdf; the technical annex (:func:`annex_path`, .docx and .pdf) goes next to
+    them. Returns the Relazione's paths."""
     docx_path = Path(docx_path)
-    write_bytes_atomic(docx_path, render_docx(data, plan))
+    d = _build(data, plan)
+    if find_soffice() is not None:
+        try:
+            d.set_pages(page_numbers(d.bytes()))  # laid out once by LibreOffice; the same document, with its pages
+        except ConversionError as e:
+            if pdf:
+                raise RelazioneError(f"indice della Relazione: {e}") from e
+            d.update_fields_on_open()  # only the .docx was asked for: Word computes the pages on opening
+    else:
+        d.update_fields_on_open()
+    write_bytes_atomic(docx_path, d.bytes())
+    extra = annex_path(docx_path)
+    write_bytes_atomic(extra, annex.render_annex(data, plan))
     if not pdf:
         return docx_path, None
-    return docx_path, docx_to_pdf(docx_path, docx_path.with_suffix(".pdf"))
+    out = _to_pdf([(docx_path, docx_path.with_suffix(".pdf")), (extra, extra.with_suffix(".pdf"))])
+    return docx_path, out[0]
 
 
-def results_of(consolidation) -> dict:
+def results_of(consolidation: Any) -> dict:
     """A consolidation as the Relazione reads it: the document its JSON holds (:func:`to_json_dict`)."""
     return to_json_dict(consolidation)
 
 
-__all__ = ["RelazioneError", "docx_to_pdf", "load_results", "method_text", "render_docx", "results_of",
-           "write_relazione"]
+__all__ = ["CHAPTERS", "RelazioneError", "annex_path", "docx_to_pdf", "load_results", "method_text", "render_docx",
+           "results_of", "write_relazione"]
