@@ -38,6 +38,17 @@ SOURCE_FILE_TAGS = {"nucleo": "Nucleo", "esterno": "Esterno"}
 VALUE_LABELS = {"responsabile": ("Valore consuntivo", "Analisi scostamenti rispetto al target"),
                 "nucleo": ("Giudizio del Nucleo", "Motivazione"),
                 "esterno": ("Valore certificato", "Fonte del dato")}
+# The text row as a sentence names it: (article, "in" + article), e.g. "compilare l'«Analisi …»", "nella «Motivazione»"
+TEXT_ROW_ARTICLES = {"responsabile": ("l'", "nell'"), "nucleo": ("la ", "nella "), "esterno": ("la ", "nella ")}
+
+
+def text_row_it(source: str, preposition: bool = False) -> str:
+    """The text row under an indicator, named in a sentence as the form labels it: "l'«Analisi scostamenti rispetto
+    al target»", "la «Motivazione»"; ``preposition``: "nell'«…»", "nella «Fonte del dato»"."""
+    source = source if source in VALUE_LABELS else "responsabile"
+    return f"{TEXT_ROW_ARTICLES[source][preposition]}«{VALUE_LABELS[source][1]}»"
+
+
 SOURCE_TEXT_LINES = 4  # the text row of a source sheet: a few lines (the Nucleo's sheet lists many indicators)
 
 # Columns A..H
