@@ -166,6 +166,8 @@ class SheetLayout:
     fresh: set[int] = field(default_factory=set, repr=False, compare=False)
     # rows of «Analisi scostamenti» inputs that reserve fewer lines than the longest accepted text (a tall card)
     reserve: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    # heights of the rows of the cards, computed while placing them (fit_heights takes them as they are)
+    known: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -304,6 +306,7 @@ def _width(col_widths: tuple[float, ...], col: int, last_col: int | None) -> flo
     return sum(col_widths[col:(last_col if last_col is not None else col) + 1])
 
 
+@lru_cache(maxsize=16384)  # a sheet measures the same headers and labels in every card
 def _text_height(text: object, width: float, style: str = "text") -> float:
     size = 1.25 if style in BIG_STYLES else 1.0
     return _lines(str(text), width / size) * LINE_HEIGHT * size + 4
@@ -379,7 +382,10 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
     need: dict[int, float] = {}
     tall: list[tuple[Cell, float]] = []
     widths = sheet.col_widths
+    known = sheet.known if not extra else {}
     for c in sheet.cells:
+        if c.row in known:
+            continue
         if c.kind == "formula":
             continue
         value = c.value
@@ -422,6 +428,7 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
             for r in room:
                 need[r] = min(MAX_ROW_HEIGHT, need.get(r, ROW_HEIGHT) + add)
             have = sum(need.get(r, ROW_HEIGHT) for r in rows)
+    need.update(known)
     return {r: round(h, 1) for r, h in sorted(need.items())}
 
 
@@ -792,17 +799,19 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str, h
     if total <= capacity:
         sh.s.groups.append(units)
         sh.s.fresh.add(units[0][0])
+        sh.s.known.update(heights)
         return parts
     analyses = [c.row for c in sh.s.cells[mark:] if c.kind == "input" and (c.key or "").endswith("|analisi")]
-    lines = None
     if analyses:
         room = (capacity - total + sum(heights[r] for r in analyses)) / len(analyses)
         full = _lines("x" * TEXT_LIMITS["analisi"], _width(sh.s.col_widths, B, H))
         fit = min(full, int((room - 4) // LINE_HEIGHT))
         if fit >= MIN_ANALYSIS_LINES:  # it fits with shorter analysis rows: as long as they can be
-            lines = fit
-            sh.s.reserve.update(dict.fromkeys(analyses, lines))
-            heights = _local_heights(sh.s, mark)
+            sh.s.reserve.update(dict.fromkeys(analyses, fit))
+            for r in analyses:  # the row's height: its label's or the lines reserved, as fit_heights sizes it
+                heights[r] = round(max([ROW_HEIGHT, fit * LINE_HEIGHT + 4, *(
+                    _text_height(c.value, _width(sh.s.col_widths, c.col, (c.merge_to or (r, c.col))[1]), c.style)
+                    for c in sh.s.cells[mark:] if c.row == r and c.kind == "label" and isinstance(c.value, str))]), 1)
             total = height(units[0][0], units[-1][1])
     continued = _continuations(units, n_steps, heights, capacity, obj, n_code, sh.s.col_widths) \
         if total > capacity else frozenset()
@@ -812,13 +821,12 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str, h
         del sh.s.cells[own:]
         sh.row = top
         parts, units, n_steps = _card_rows(sh, plan, obj, n_code, continued, head)
-        if lines is not None:
-            sh.s.reserve.update(dict.fromkeys((c.row for c in sh.s.cells[own:] if c.kind == "input"
-                                               and (c.key or "").endswith("|analisi")), lines))
+        heights = _local_heights(sh.s, mark)
     cuts = [0, *sorted(n_steps + j for j in continued), len(units)]
     for a, b in itertools.pairwise(cuts):
         sh.s.groups.append(units[a:b])
     sh.s.fresh.add(units[0][0])
+    sh.s.known.update(heights)
     return parts
 
 
@@ -837,7 +845,8 @@ def _continuations(units: list[tuple[int, int]], n_steps: int, heights: dict[int
     heading = max(_text_height(f"Obiettivo {obj.number}/{n_code}", widths[A], "card"),
                   _text_height(f"{obj.title} {CONTINUED}", _width(widths, B, F), "card"))
     header = heights.get(units[n_steps][0], ROW_HEIGHT) if n_steps < len(units) else ROW_HEIGHT
-    out, used = set(), 0.0
+    out: set[int] = set()
+    used = 0.0
     for k, (a, b) in enumerate(units):
         h = sum(heights.get(r, ROW_HEIGHT) for r in range(a, b + 1))
         if k >= n_steps and used and used + h > capacity:  # an indicator: on a new page, under the heading
