@@ -101,3 +101,31 @@ def test_not_available_is_not_accepted_in_a_text_or_as_a_typo(tmp_path, plan):
     book = sector_workbook(plan, plan.sector("SF"))
     res = read_workbook(write(tmp_path, book, {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": "non disp."}), plan)
     assert any(f.code == "WB-VALUE" and f.cell == book.sheets[1].inputs["SF-3.1|value"].ref for f in res.findings)
+
+
+@pytest.mark.parametrize("source, indicator, row, in_row", [
+    ("nucleo", "SF-2.1", "la «Motivazione»", "nella «Motivazione»"),
+    ("esterno", "SA-7.1", "la «Fonte del dato»", "nella «Fonte del dato»"),
+])
+def test_the_reader_names_the_text_row_as_the_source_form_labels_it(tmp_path, plan, source, indicator, row, in_row):
+    """The Nucleo's and an external source's forms label the row under an indicator «Motivazione» and «Fonte del
+    dato»: the reader's messages about that row say so, never «Analisi scostamenti»."""
+    from piao_xls.forms.layout import source_workbook
+
+    book = source_workbook(plan, source)
+    inputs = book.sheets[1].inputs
+    values = {k: 1.0 for k in inputs if k.endswith("|value")}
+    res = read_workbook(write(tmp_path, book, {**values, f"{indicator}|value": 0.8}), plan)
+    (f,) = [f for f in res.findings if f.code == "WB-ANALYSIS"]
+    assert f.cell == inputs[f"{indicator}|analisi"].ref
+    assert f"compilare {row}" in f.message and "Analisi" not in f.message, f.message
+    res = read_workbook(write(tmp_path, book, {**values, f"{indicator}|value": "non disponibile"}), plan)
+    (f,) = [f for f in res.findings if f.code == "WB-ANALYSIS"]
+    assert f"spiegare il motivo {in_row}" in f.message and "Analisi" not in f.message, f.message
+
+
+def test_the_reader_names_the_analysis_row_of_a_sector_form(tmp_path, plan):
+    book = sector_workbook(plan, plan.sector("SF"))
+    res = read_workbook(write(tmp_path, book, {**SF_VALUES, "SF-3.1|value": 0.5}), plan)
+    messages = [f.message for f in res.findings if f.code == "WB-ANALYSIS" and "SF-3.1" in f.message]
+    assert messages and "compilare l'«Analisi scostamenti rispetto al target»" in messages[0], messages

@@ -159,3 +159,67 @@ def test_a_target_of_at_most_0_days_asks_for_the_number_of_days():
     assert asked == "Numero di giorni"
     assert "il valore deve essere minore o uguale a 0 giorni; altrimenti conta 0" in fields[0][3].input_message
     assert fields[0][2] == "input_number|giorni"
+
+
+def test_a_card_fits_a_page_with_shorter_analysis_rows_or_goes_on_under_its_heading(plan):
+    """Each «Analisi scostamenti» row is sized for 2,000 characters unless its card would then be taller than a page:
+    the card's rows then get the most lines that fit (at least MIN_ANALYSIS_LINES). A card taller than a page even
+    with the shortest rows keeps full rows and goes on at an indicator under its heading with «(segue)», each
+    continuation fitting a page (what LibreOffice prints: tests/test_lo_legible.py)."""
+    from scenario import long_text_plan
+
+    from piao_xls.forms.layout import (
+        LINE_HEIGHT,
+        MIN_ANALYSIS_LINES,
+        ROW_HEIGHT,
+        TEXT_LIMITS,
+        _lines,
+        page_capacity,
+    )
+
+    def analysis_height(lines):
+        return lines * LINE_HEIGHT + 4
+
+    seen = {"full": 0, "shorter": 0, "continued": 0}
+    for p in (plan, long_text_plan(plan)):
+        for sector in p.sectors:
+            sheet = sector_sheet(p, sector)
+            heights = sheet.row_heights
+            capacity = page_capacity(sheet, heights)
+            full = _lines("x" * TEXT_LIMITS["analisi"], sum(sheet.col_widths[1:8]))
+            starts = [i for i, g in enumerate(sheet.groups) if g[0][0] in sheet.fresh]
+            for i, j in zip(starts, [*starts[1:], len(sheet.groups)], strict=True):
+                groups = sheet.groups[i:j]
+                first, last = groups[0][0][0], groups[-1][-1][1]
+                rows = range(first, last + 1)
+                analyses = [c.row for c in sheet.cells if (c.key or "").endswith("|analisi") and c.row in rows]
+                segue = [c.row for c in sheet.cells if c.row in rows and c.style == "card"
+                         and str(c.value).endswith(" (segue)")]
+                total = sum(heights.get(r, ROW_HEIGHT) for r in rows)
+                if segue:
+                    seen["continued"] += 1
+                    assert len(groups) == len(segue) + 1 and [g[0][0] for g in groups[1:]] == segue
+                    assert not any(r in sheet.reserve for r in analyses)
+                    shortest = total - sum(heights[r] + heights.get(r + 1, ROW_HEIGHT) for r in segue) - sum(
+                        heights[r] - analysis_height(MIN_ANALYSIS_LINES) for r in analyses)
+                    assert shortest > capacity, (sector.code, first)
+                    for g in groups[1:]:
+                        assert sum(heights.get(r, ROW_HEIGHT) for r in range(g[0][0], g[-1][1] + 1)) <= capacity
+                    continue
+                assert len(groups) == 1
+                short = [r for r in analyses if r in sheet.reserve]
+                if short:
+                    seen["shorter"] += 1
+                    assert total <= capacity, (sector.code, first)
+                    lines = {sheet.reserve[r] for r in short}
+                    assert len(lines) == 1 and MIN_ANALYSIS_LINES <= lines.pop() < full
+                    assert short == analyses and all(heights[r] == analysis_height(sheet.reserve[r]) for r in short)
+                    # one line more would not fit
+                    assert total + len(short) * LINE_HEIGHT > capacity, (sector.code, first)
+                else:
+                    seen["full"] += 1
+                    assert all(heights[r] >= analysis_height(full) for r in analyses)
+                    if total > capacity:  # only when a part of it (a plan text) is by itself taller than a page
+                        assert any(sum(heights.get(r, ROW_HEIGHT) for r in range(a, b + 1)) > capacity
+                                   for a, b in groups[0]), (sector.code, first)
+    assert all(seen.values()), seen

@@ -14,6 +14,7 @@ Sheet kinds:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,17 @@ SOURCE_FILE_TAGS = {"nucleo": "Nucleo", "esterno": "Esterno"}
 VALUE_LABELS = {"responsabile": ("Valore consuntivo", "Analisi scostamenti rispetto al target"),
                 "nucleo": ("Giudizio del Nucleo", "Motivazione"),
                 "esterno": ("Valore certificato", "Fonte del dato")}
+# The text row as a sentence names it: (article, "in" + article), e.g. "compilare l'«Analisi …»", "nella «Motivazione»"
+TEXT_ROW_ARTICLES = {"responsabile": ("l'", "nell'"), "nucleo": ("la ", "nella "), "esterno": ("la ", "nella ")}
+
+
+def text_row_it(source: str, preposition: bool = False) -> str:
+    """The text row under an indicator, named in a sentence as the form labels it: "l'«Analisi scostamenti rispetto
+    al target»", "la «Motivazione»"; ``preposition``: "nell'«…»", "nella «Fonte del dato»"."""
+    source = source if source in VALUE_LABELS else "responsabile"
+    return f"{TEXT_ROW_ARTICLES[source][preposition]}«{VALUE_LABELS[source][1]}»"
+
+
 SOURCE_TEXT_LINES = 4  # the text row of a source sheet: a few lines (the Nucleo's sheet lists many indicators)
 
 # Columns A..H
@@ -143,6 +155,10 @@ class SheetLayout:
     groups: list[list[tuple[int, int]]] = field(default_factory=list, repr=False, compare=False)
     # first rows of the groups that start a new page when they are taller than one (the objective cards)
     fresh: set[int] = field(default_factory=set, repr=False, compare=False)
+    # rows of «Analisi scostamenti» inputs that reserve fewer lines than the longest accepted text (a tall card)
+    reserve: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    # heights of the rows of the cards, computed while placing them (fit_heights takes them as they are)
+    known: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -281,6 +297,7 @@ def _width(col_widths: tuple[float, ...], col: int, last_col: int | None) -> flo
     return sum(col_widths[col:(last_col if last_col is not None else col) + 1])
 
 
+@lru_cache(maxsize=16384)  # a sheet measures the same headers and labels in every card
 def _text_height(text: object, width: float, style: str = "text") -> float:
     size = 1.25 if style in BIG_STYLES else 1.0
     return _lines(str(text), width / size) * LINE_HEIGHT * size + 4
@@ -356,7 +373,10 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
     need: dict[int, float] = {}
     tall: list[tuple[Cell, float]] = []
     widths = sheet.col_widths
+    known = sheet.known if not extra else {}
     for c in sheet.cells:
+        if c.row in known:
+            continue
         if c.kind == "formula":
             continue
         value = c.value
@@ -369,6 +389,8 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
             width = _width(widths, c.col, last_col)
             if c.unit != "text":
                 lines = 1
+            elif c.row in sheet.reserve:
+                lines = sheet.reserve[c.row]
             elif kind in INPUT_TEXT_LINES:
                 lines = INPUT_TEXT_LINES[kind]
             elif sheet.kind == "source":
@@ -397,6 +419,7 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
             for r in room:
                 need[r] = min(MAX_ROW_HEIGHT, need.get(r, ROW_HEIGHT) + add)
             have = sum(need.get(r, ROW_HEIGHT) for r in rows)
+    need.update(known)
     return {r: round(h, 1) for r, h in sorted(need.items())}
 
 
@@ -739,14 +762,118 @@ def _indicator_header(sh: _Sheet, first: str = "Profilo di performance", source:
     sh.row += 1
 
 
-def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -> list[tuple[str, float]]:
-    """An objective card. Returns (live achievement cell, weight) for each counted indicator.
+MIN_ANALYSIS_LINES = 4  # the shortest «Analisi scostamenti» row of a card that would not fit a page with longer ones
 
-    Records the card's print units in ``groups``: heading (title, column headers and the first step), each
-    further step, the indicator header with the first indicator, each further indicator, the footer."""
-    top = sh.row
-    sh.labels(sh.row, ((A, f"Obiettivo {obj.number}/{n_code}", "card"), (B, obj.title, "card", F),
+
+def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str, head: int | None = None
+          ) -> list[tuple[str, float]]:
+    """An objective card that prints on one page when it can. Returns (live achievement cell, weight) for each counted
+    indicator (``head``: the first row of a heading above the card that prints with it).
+
+    Each «Analisi scostamenti» row is sized for the longest accepted text (2,000 characters); when that makes the
+    card taller than a page, the card's analysis rows get fewer lines (at least MIN_ANALYSIS_LINES; a row can be
+    enlarged, as the Istruzioni say). A card taller than a page even with the shortest rows keeps its full analysis
+    rows and continues on the next page at an indicator, under its heading repeated with «(segue)» and the indicator
+    header."""
+    own, top = len(sh.s.cells), sh.row
+    mark = own  # the cells measured: the card's and its heading's
+    while head is not None and mark and sh.s.cells[mark - 1].row >= head:
+        mark -= 1
+    parts, units, n_steps = _card_rows(sh, plan, obj, n_code, head=head)
+    capacity = page_capacity(sh.s, {})
+    heights = _local_heights(sh.s, mark)
+
+    def height(a: int, b: int) -> float:
+        return sum(heights.get(r, ROW_HEIGHT) for r in range(a, b + 1))
+
+    total = height(units[0][0], units[-1][1])
+    if total <= capacity:
+        sh.s.groups.append(units)
+        sh.s.fresh.add(units[0][0])
+        sh.s.known.update(heights)
+        return parts
+    analyses = [c.row for c in sh.s.cells[mark:] if c.kind == "input" and (c.key or "").endswith("|analisi")]
+    if analyses:
+        room = (capacity - total + sum(heights[r] for r in analyses)) / len(analyses)
+        full = _lines("x" * TEXT_LIMITS["analisi"], _width(sh.s.col_widths, B, H))
+        fit = min(full, int((room - 4) // LINE_HEIGHT))
+        if fit >= MIN_ANALYSIS_LINES:  # it fits with shorter analysis rows: as long as they can be
+            sh.s.reserve.update(dict.fromkeys(analyses, fit))
+            for r in analyses:  # the row's height: its label's or the lines reserved, as fit_heights sizes it
+                heights[r] = round(max([ROW_HEIGHT, fit * LINE_HEIGHT + 4, *(
+                    _text_height(c.value, _width(sh.s.col_widths, c.col, (c.merge_to or (r, c.col))[1]), c.style)
+                    for c in sh.s.cells[mark:] if c.row == r and c.kind == "label" and isinstance(c.value, str))]), 1)
+            total = height(units[0][0], units[-1][1])
+    continued = _continuations(units, n_steps, heights, capacity, obj, n_code, sh.s.col_widths) \
+        if total > capacity else frozenset()
+    if continued:  # the same card again, with its heading repeated where it continues
+        for r in analyses:
+            sh.s.reserve.pop(r, None)
+        del sh.s.cells[own:]
+        sh.row = top
+        parts, units, n_steps = _card_rows(sh, plan, obj, n_code, continued, head)
+        heights = _local_heights(sh.s, mark)
+    cuts = [0, *sorted(n_steps + j for j in continued), len(units)]
+    for a, b in itertools.pairwise(cuts):
+        sh.s.groups.append(units[a:b])
+    sh.s.fresh.add(units[0][0])
+    sh.s.known.update(heights)
+    return parts
+
+
+def _local_heights(layout: SheetLayout, mark: int) -> dict[int, float]:
+    """Row heights of the cells added to ``layout`` since cells[mark] (a card), as :func:`fit_heights` sizes them."""
+    part = SheetLayout(layout.name, layout.kind, cells=layout.cells[mark:], col_widths=layout.col_widths,
+                       landscape=layout.landscape)
+    part.reserve = layout.reserve
+    return fit_heights(part)
+
+
+def _continuations(units: list[tuple[int, int]], n_steps: int, heights: dict[int, float], capacity: float,
+                   obj: Objective, n_code: str, widths: tuple[float, ...]) -> frozenset[int]:
+    """The indicators before which a card taller than a page continues on a new page (page by page, as
+    :func:`page_breaks` fills them, from the top of a page), each under the repeated heading and indicator header."""
+    heading = max(_text_height(f"Obiettivo {obj.number}/{n_code}", widths[A], "card"),
+                  _text_height(f"{obj.title} {CONTINUED}", _width(widths, B, F), "card"))
+    header = heights.get(units[n_steps][0], ROW_HEIGHT) if n_steps < len(units) else ROW_HEIGHT
+    out: set[int] = set()
+    used = 0.0
+    for k, (a, b) in enumerate(units):
+        h = sum(heights.get(r, ROW_HEIGHT) for r in range(a, b + 1))
+        if k >= n_steps and used and used + h > capacity:  # an indicator: on a new page, under the heading
+            out.add(k - n_steps)
+            used = heading + h + (header if k > n_steps else 0.0)
+            continue
+        if used and used + h > capacity:
+            used = 0.0
+        if h <= capacity:
+            used += h
+            continue
+        for r in range(a, b + 1):  # a unit taller than a page breaks between its rows (see page_breaks)
+            hr = heights.get(r, ROW_HEIGHT)
+            if used and used + hr > capacity:
+                used = 0.0
+            used += hr
+    return frozenset(out)
+
+
+CONTINUED = "(segue)"
+
+
+def _card_title(sh: _Sheet, obj: Objective, n_code: str, continued: bool = False) -> None:
+    title = f"{obj.title} {CONTINUED}" if continued else obj.title
+    sh.labels(sh.row, ((A, f"Obiettivo {obj.number}/{n_code}", "card"), (B, title, "card", F),
                        (G, "Peso", "card"), (H, "accesso", "card") if obj.gate else (H, obj.weight / 100, "card_pct")))
+
+
+def _card_rows(sh: _Sheet, plan: Plan, obj: Objective, n_code: str, continued: frozenset[int] = frozenset(),
+               head: int | None = None) -> tuple[list[tuple[str, float]], list[tuple[int, int]], int]:
+    """The rows of an objective card: (live achievement cell, weight) of each counted indicator, the card's print
+    units (heading with the column headers and the first step, each further step, the indicator header with the
+    first indicator, each further indicator; the footer goes with the last) and the number of step units.
+    ``continued``: the indicators that start a new page under the heading repeated with «(segue)»."""
+    top = sh.row
+    _card_title(sh, obj, n_code)
     sh.labels(sh.row + 1, _CARD_HEADER_ITEMS)
     sh.row += 2
     steps = obj.steps or ()
@@ -772,31 +899,33 @@ def _card(sh: _Sheet, plan: Plan, sector: Sector, obj: Objective, n_code: str) -
         sh.put(r, G, None, "input_text", kind="input", key=f"{obj.id}|step{i + 1}|risultato", unit="text",
                last_col=H, last_row=end, validation=_validation("text", "Risultato conseguito", "", plan.year, None,
                                                                 TEXT_LIMITS["risultato"]))
-        units.append((top if i == 0 else r, end))
+        units.append(((top if head is None else head) if i == 0 else r, end))
         r = end + 1
     last = r - 1
     for col, text, _ in merged:
         sh.put(first, col, text, "text", last_row=last)
     sh.row = last + 1
-    head = sh.row
-    _indicator_header(sh)
     parts = []
     for j, ind in enumerate(obj.indicators):
         start = sh.row
-        editable = ind.source == "responsabile"
-        ach = _indicator_rows(sh, plan, ind, editable)
-        units.append((head if j == 0 else start, sh.row - 1))
+        if j in continued:
+            _card_title(sh, obj, n_code, continued=True)
+            sh.row += 1
+        if j == 0 or j in continued:
+            _indicator_header(sh)
+        ach = _indicator_rows(sh, plan, ind, ind.source == "responsabile")
+        units.append((start, sh.row - 1))
         if ach is not None:
             parts.append((ach, ind.weight))
     if not obj.indicators:
-        units.append((head, head))
+        _indicator_header(sh)
+        units.append((sh.row - 1, sh.row - 1))
     r = sh.row
     sh.labels(r, _CARD_FOOTER_ITEMS)
     k = sh.split_labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
     units[-1] = (units[-1][0], r + k)  # the footer goes with the last indicator: never alone on a page
-    sh.s.groups.append(units)
     sh.row = r + k + 2
-    return parts
+    return parts, units, n
 
 
 _CARD_FOOTER_ITEMS = ((A, "Programma di bilancio", "header", C), (D, "Obiettivo operativo", "header", H))
@@ -888,14 +1017,9 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     sh.put(sh.row, A, "Obiettivi gestionali di settore — schede obiettivo", "section", last_col=H)
     sh.row += 2
 
-    first_card = len(layout.groups)
-    cards = [(obj, _card(sh, plan, sector, obj, sector.code)) for obj in sector.objectives]
-    layout.fresh.update(g[0][0] for g in layout.groups[first_card:])
-    if cards:  # the heading of the cards prints with the first one
-        units = layout.groups[first_card]
-        layout.fresh.discard(units[0][0])
-        units[0] = (cards_head, units[0][1])
-        layout.fresh.add(cards_head)
+    # the heading of the cards prints with the first one
+    cards = [(obj, _card(sh, plan, sector, obj, sector.code, cards_head if i == 0 else None))
+             for i, obj in enumerate(sector.objectives)]
     counted = [obj for obj, parts in cards if parts and not obj.gate]
     evaluable_weight = sum(obj.weight for obj in counted)
     point_cells: list[tuple[str, float]] = []

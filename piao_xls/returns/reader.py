@@ -45,6 +45,7 @@ from ..forms.layout import (
     instructions_sheet,
     sector_sheet,
     source_sheet,
+    text_row_it,
 )
 from ..forms.styles import STYLES
 from ..sheetio.book import BookData, SheetData, read_book
@@ -999,6 +1000,7 @@ def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmissio
     from ..core.scoring import MISSING, NOT_AVAILABLE_REASON, score_indicator
 
     sector = _sector_index(plan)[sub.code]
+    row, in_row = text_row_it(res.source), text_row_it(res.source, preposition=True)  # as the form labels it
     for ind in sector.indicators:
         if not ind.scored or ind.source != res.source:
             continue
@@ -1012,9 +1014,8 @@ def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmissio
                                             file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
             else:
                 res.findings.append(Finding("WB-ANALYSIS", ERROR, f"indicatore {ind.id}: valore non disponibile "
-                                            "senza motivazione; spiegare il motivo nell'«Analisi scostamenti "
-                                            "rispetto al target»", file=file, sheet=sub.sheet,
-                                            cell=_first_ref(sub, ind.id, "analisi")))
+                                            f"senza motivazione; spiegare il motivo {in_row}", file=file,
+                                            sheet=sub.sheet, cell=_first_ref(sub, ind.id, "analisi")))
         elif sc.status == MISSING and not bad:
             res.findings.append(Finding("WB-MISSING", ERROR, f"indicatore {ind.id} non rendicontato: inserire il "
                                         "valore consuntivo", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id)))
@@ -1024,13 +1025,13 @@ def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmissio
         elif (kind_of(ind.rule.kind).needs_motivation and not bad
               and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
             res.findings.append(Finding(
-                "WB-ANALYSIS", ERROR, f"indicatore {ind.id}: il giudizio va motivato nella colonna «Analisi "
-                "scostamenti rispetto al target»", file=file, sheet=sub.sheet, cell=_first_ref(sub, ind.id, "analisi")))
+                "WB-ANALYSIS", ERROR, f"indicatore {ind.id}: il giudizio va motivato {in_row}", file=file, sheet=sub.sheet,
+                cell=_first_ref(sub, ind.id, "analisi")))
         elif (sc.achievement is not None and sc.achievement < 1 - 1e-12 and not bad
               and not sub.texts.get(f"{ind.id}|analisi", "").strip()):
             res.findings.append(Finding(
                 "WB-ANALYSIS", ERROR, f"indicatore {ind.id} raggiunto al {it.number(sc.achievement * 100, 2)}%: "
-                "compilare l'«Analisi scostamenti rispetto al target»", file=file, sheet=sub.sheet,
+                f"compilare {row}", file=file, sheet=sub.sheet,
                 cell=_first_ref(sub, ind.id, "analisi")))
 
 
