@@ -599,3 +599,25 @@ def test_a_boolean_cell_reads_as_spreadsheets_read_it(tmp_path):
     (tmp_path / "b2.xlsx").write_bytes(with_raws([b"2", b"-1", b"0", b"1"]))  # openpyxl reads integers only
     theirs = [c.value for (c,) in load_workbook(tmp_path / "b2.xlsx").active.iter_rows(max_row=4)]
     assert theirs == ours([b"2", b"-1", b"0", b"1"]) == [True, True, False, True]
+
+
+@pytest.mark.parametrize(("prop", "value", "words"), [
+    ("piao_layout_version", "2", "il file appartiene a un'altra versione del modulo («2», atteso «3»)"),
+    ("piao_year", "2024", "il file appartiene a un altro anno («2024», atteso «2025»)"),
+])
+def test_a_form_of_another_layout_or_year_is_refused_in_good_italian(plan, tmp_path, sf_filled, prop, value, words):
+    """A form made by an earlier build has its cells elsewhere: it is refused by its identity, not read as a
+    tampered form; the message says which version it is and which one is expected."""
+    import re
+
+    from zipmut import edit, parts
+
+    data = sf_filled.read_bytes()
+    custom = parts(data)["docProps/custom.xml"]
+    pattern = re.compile(rb'(name="' + prop.encode() + rb'"[^>]*>\s*<vt:lpwstr>)[^<]*(</vt:lpwstr>)')
+    assert pattern.search(custom), custom[:300]
+    out = tmp_path / "old.xlsx"
+    out.write_bytes(edit(data, {"docProps/custom.xml": pattern.sub(rb"\g<1>" + value.encode() + rb"\g<2>", custom)}))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED
+    assert [f.code for f in res.findings] == ["WB-IDENTITY"] and words in res.findings[0].message

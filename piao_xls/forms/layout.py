@@ -31,7 +31,9 @@ from ..core.scoring import NOT_EVALUABLE
 from ..core.targets import InputSpec, explain_it, inputs_for
 from ..sheetio.cells import a1
 
-LAYOUT_VERSION = "2"  # 2: analysis rows, inputs spanning E:F, texts split over rows (workbooks of 1 are refused)
+# 3: card heights fitted to A4 pages, cards continued under «(segue)»; 2: analysis rows, inputs spanning E:F, texts
+# split over rows. A workbook of another version is refused (its cells are elsewhere).
+LAYOUT_VERSION = "3"
 INSTRUCTIONS_SHEET = "Istruzioni"
 SOURCE_SHEETS = {"nucleo": "Nucleo di Valutazione", "esterno": "Certificazioni esterne"}
 SOURCE_LABELS = {"nucleo": "a cura del Nucleo di Valutazione", "esterno": "da certificazione esterna"}

@@ -806,11 +806,11 @@ def _identify(path: Path, plan: Plan, package: Package | None = None) -> tuple[d
     if "piao_plan_id" not in props:
         raise _Reject(Finding("WB-IDENTITY", ERROR, "il file non è un modulo generato da piao-xls (mancano le "
                               "proprietà del documento): usare il file ricevuto dall'ufficio", file=file))
-    checks = [("piao_plan_id", plan.plan_id, "piano"), ("piao_year", str(plan.year), "anno"),
-              ("piao_layout_version", LAYOUT_VERSION, "versione del modulo")]
+    checks = [("piao_plan_id", plan.plan_id, "a un altro piano"), ("piao_year", str(plan.year), "a un altro anno"),
+              ("piao_layout_version", LAYOUT_VERSION, "a un'altra versione del modulo")]
     for key, want, what in checks:
         if props.get(key) != want:
-            raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file appartiene a un altro {what} "
+            raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file appartiene {what} "
                                   f"(«{props.get(key)}», atteso «{want}»): usare il modulo della campagna in corso",
                                   file=file))
     if props.get("piao_fingerprint") != plan.fingerprint:
