@@ -489,7 +489,7 @@ def sent_time(msg: Message, opened: Opened, raw: RawMessage) -> tuple[str, str]:
     if raw.transport == HAND:
         try:
             stamp = Path(raw.origin).stat().st_mtime
-            return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds"), SENT_HAND
+            return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="microseconds"), SENT_HAND
         except (OSError, ValueError, OverflowError):
             return "", ""
     if opened.pec.get("certificata"):
