@@ -202,7 +202,7 @@ class ObjectiveResult:
     state: ObjectiveState = ObjectiveState.SCORED
     # the published figures (the plan's precision, half away from zero): what every output shows
     published_achievement: float | None = None  # a percentage (0..100+)
-    published_points: float | None = None
+    published_points: float | None = None  # None also for an objective left out (its points are no result)
     published_weight_applied: float | None = None
 
     @property
@@ -405,6 +405,11 @@ def _sector(plan: Plan, sector: Sector, groups: Mapping[tuple[str, str], list[Su
         tuple(s for s in chosen.values() if s is not None))
 
 
+#: the states of an objective left out of its sector's score (its weight re-proportioned over the others): its
+#: points are no result (0 in the sums, no published figure)
+LEFT_OUT = (ObjectiveState.NEUTRALISED, ObjectiveState.EXCLUDED, ObjectiveState.NOT_APPLICABLE)
+
+
 def _objective(plan: Plan, sector: Sector, i: int, obj: Objective, sc: SectorScore | None, status: SectorStatus,
                reported: Mapping[str, Mapping[str, object]], values: Mapping[str, Mapping[str, object]],
                texts: Mapping[str, str]) -> ObjectiveResult:
@@ -467,7 +472,7 @@ def _objective(plan: Plan, sector: Sector, i: int, obj: Objective, sc: SectorSco
         obj.id, sector.code, obj.weight, osc.achievement, points, band.code if band else "", obj.gate,
         applied, osc.neutralised, outcome, inds, True, state,
         policy.published(osc.achievement * 100) if osc.achievement is not None else None,
-        policy.published(points) if points is not None else None,
+        policy.published(points) if points is not None and state not in LEFT_OUT else None,
         policy.published(applied) if applied is not None else None)
 
 

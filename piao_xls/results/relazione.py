@@ -449,7 +449,7 @@ def render_docx(data: dict, plan: Plan) -> bytes:
             else:
                 state_txt = "non rendicontato" if missing else _pct(ach, dec)
                 pts = _num(wa * ach, dec) if wa is not None else _num(o.get("points"), dec)
-                wa_txt = _weight(policy.published(wa)) if wa is not None else "—"
+                wa_txt = _num(wa, dec) if wa is not None else "—"  # at the published precision
             rows.append([str(o.get("number", "")), _short(o.get("title", ""), 120), _weight(o.get("weight")),
                          wa_txt, state_txt, pts, o.get("band") or "—"])
             bars.append({"label": f"{o.get('objective', '')} {o.get('title', '')}", "achievement": ach,
