@@ -286,3 +286,21 @@ def test_a_planted_form_weight_is_caught(campaign, libreoffice, tmp_path):
     problems = compare(truth, read)
     assert any(obj.id in p and "weight_applied" in p for p in problems), problems
     assert isinstance(read, Read)
+
+
+@pytest.mark.parametrize(("scoring", "ok"), [
+    ('{reached: "95%", not_reached_below: "40%"}', True),
+    ('{reached: 1, not_reached_below: 0.5}', True),
+    ('{not_reached_below: "120%"}', False),  # above the default "reached" (100%)
+    ('{reached: "80%", not_reached_below: "90%"}', False),
+    ('{reached: 0}', False),
+])
+def test_the_thresholds_of_the_counts_are_checked_in_the_plan(scoring, ok):
+    plan, findings = parse_plan(SHAPES_PLAN.replace(
+        "scoring: {weights: coefficients, gate_cap: 60, precision: 3, reached: \"95%\", not_reached_below: \"40%\"}",
+        f"scoring: {scoring[:-1]}, weights: coefficients}}"), "prova.yaml")
+    codes = [f.code for f in findings if f.severity == "error"]
+    assert (plan is not None and not codes) == ok, findings
+    if not ok:
+        bad = next(f for f in findings if f.code == "PLAN-SCORING")
+        assert codes == ["PLAN-SCORING"] and bad.line == 3, findings  # the scoring line of the plan

@@ -122,7 +122,8 @@ def overview_chart(rows: list[dict], bands: list[tuple[float, str]], precision: 
         hi = limits[k + 1][0] if k + 1 < len(limits) else 100.0
         if 0 < lo < 100:
             ax.axvline(lo, color="black", linestyle=":", linewidth=0.8, zorder=0)
-            ax.text(lo, n - 0.45, italian_number(lo, 0), fontsize=6.5, ha="center", va="bottom")
+            ax.text(lo, n - 0.45, italian_number(lo, 0), fontsize=6.5, ha="center", va="bottom", zorder=3,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
         if hi > lo:
             ax.text((lo + hi) / 2, n - 0.05, code, fontsize=7, ha="center", va="bottom", weight="bold")
     order = {c: i for i, c in enumerate(codes)}
@@ -177,7 +178,7 @@ def objectives_chart(rows: list[dict], precision: int, title: str, bands: list[t
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8, "alpha": 0.9})
         drawn.setdefault(key, (word, {"facecolor": color, "edgecolor": "black", "linewidth": 0.4}))
     ax.axvline(100, color="black", linestyle="--", linewidth=0.9, zorder=0)
-    ax.text(100, n - 0.45, "target 100%", fontsize=7, va="bottom", ha="center")
+    ax.text(101, n - 0.45, "target 100%", fontsize=7, va="bottom", ha="left")  # beside the line, never on it
     order = {c: i for i, c in enumerate(codes)}
     items = sorted(drawn.items(), key=lambda kv: order.get(kv[0], len(order)))
     _legend(ax, [(word, style) for _, (word, style) in items])

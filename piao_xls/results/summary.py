@@ -76,7 +76,7 @@ SHEETS = {
         ("note", "Note", 40, "text")]),
     "objectives": ("Obiettivi", "Obiettivi", [
         ("sector", "Settore", 8, "text"), ("objective", "Obiettivo", 9, "text"), ("number", "N.", 5, "int"),
-        ("title", "Titolo", 64, "text"), ("weight", "Peso nel piano %", 9, "num"),
+        ("title", "Titolo", 70, "text"), ("weight", "Peso nel piano %", 9, "num"),
         ("_weight_applied", "Peso applicato %", 9, "fig"), ("_achievement", "Raggiungimento", 13, "fig"),
         ("_points", "Punti", 9, "fig"), ("band", "Fascia", 7, "text"),
         ("state_it", "Stato", 22, "text"), ("gate_it", "Di accesso", 9, "text"),
@@ -376,24 +376,28 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     ws = wb.add_worksheet(sheet_name, worksheet_class=_table_sheet())
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
                     wb.add_format({"bold": True, "font_size": 12}))
+    intro = ""
     if name == "sectors":
         legend = "; ".join(f"{b.code} ({b.label}) da {italian.plain(b.min)}" for b in bands)
-        ws.write_string(1, 0, f"Punteggio da 0 a 100. Fasce: {legend}. Obiettivi {thresholds_it(c.plan.scoring)}.",
-                        wb.add_format({"font_size": FONT, "italic": True}))
+        intro = f"Punteggio da 0 a 100. Fasce: {legend}. Obiettivi {thresholds_it(c.plan.scoring)}."
     elif name == "objectives":
-        ws.write_string(1, 0, "Punti = peso applicato × raggiungimento: i punti di un settore sommano al suo punteggio "
-                        "(prima del limite di un obiettivo di accesso). Peso applicato: il peso nel piano riportato a "
-                        "100 sugli obiettivi che contano; " + "; ".join(f"{k} {v}" for k, v in MARK_IT.items()) + ".",
-                        wb.add_format({"font_size": FONT, "italic": True}))
+        intro = ("Punti = peso applicato × raggiungimento: i punti di un settore sommano al suo punteggio (prima del "
+                 "limite di un obiettivo di accesso). Peso applicato: il peso nel piano riportato a 100 sugli obiettivi "
+                 "che contano. Senza risultato: " + "; ".join(f"{k} {v}" for k, v in MARK_IT.items()) + ".")
     elif name == "indicators":
-        ws.write_string(1, 0, "Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore "
-                        "inserito (conta 0, diverso da un valore 0).", wb.add_format({"font_size": FONT,
-                                                                                     "italic": True}))
+        intro = ("Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore inserito (conta 0, "
+                 "diverso da un valore 0); «non disponibile»: dichiarato tale dal Responsabile, con il motivo "
+                 "nell'analisi (conta 0); «neutralizzato»: obiettivo escluso dal Nucleo, il valore non conta.")
+    if intro:  # across the table, wrapped: it prints inside the page
+        ws.merge_range(1, 0, 1, len(cols) - 1, intro, wb.add_format({"font_size": FONT, "italic": True,
+                                                                     "text_wrap": True, "valign": "top"}))
+    intro_height = _row_height([(intro, sum(w for _, _, w, _ in cols))]) if intro else 15.0
+    ws.set_row(1, intro_height)
     head = fmt(bold=True, bg_color="#DDEBF7", text_wrap=True)
     for j, (_, header, width, _) in enumerate(cols):
         ws.set_column(j, j, width)
         ws.write_string(2, j, header, head)
-    heights = [18.0, 15.0, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
+    heights = [18.0, intro_height, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
     ws.set_row(2, heights[-1])
     band_rank = {b.code: i for i, b in enumerate(bands)}
     cleaned: dict[str, str] = {}  # clean_text of each distinct text once: plans repeat targets, descriptions, words
@@ -581,6 +585,8 @@ class _Slots:
 
 #: the fill of a band's bars, by the band's rank (best first); the worst band is always red
 BAND_COLOURS = ["#375623", "#70AD47", "#A9D18E", "#FFC000", "#ED7D31", "#C00000"]
+#: the band limits' lines, darkest at the top: readable on white and on the bars they cross
+LINE_COLOURS = ["#1F3A10", "#38601C", "#5B5B00", "#8A4A00", "#7A1F1F"]
 CHART_FONT = "Carlito"  # one family in every chart (the Relazione's too)
 NO_RESULT = {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#808080", "bg_color": "#FFFFFF"},
              "border": {"color": "#7F7F7F", "dash_type": "dash"}}
@@ -652,7 +658,7 @@ def _overview_charts(wb, c: Consolidation, t: dict, data: _ChartData) -> list:
         if band_lines:
             line = wb.add_chart({"type": "line"})
             for j, b in enumerate(band_lines):
-                colour = colours[b.code]
+                colour = LINE_COLOURS[min(j, len(LINE_COLOURS) - 1)]
                 last_point = [{"value": f"{b.code} da {italian.plain(b.min)}"} if r is rows[-1] else
                               {"delete": True} for r in rows] if rows else None
                 line.add_series({"name": data.cell(first - 1, 1 + len(drawn) + j), "categories": cats,
@@ -784,6 +790,9 @@ def _figure_formats(precision: int) -> tuple[str, str]:
     return f"[$-410]0{dec}%", f"[$-410]#,##0{dec}"
 
 
+#: the word in the achievement's cell of an objective with no result (the «Stato» column says more)
+SHORT_STATE_IT = {"neutralised": "neutralizzato", "excluded": "escluso dal piano", "not_applicable": "non applicabile",
+                  "not_scored": NOT_SCORED}
 #: the states whose figures are not results: shown greyed, with their mark
 COUNTED_ZERO = ("not_reported", "not_available")  # counted, scores 0
 LEFT_OUT = ("neutralised", "excluded", "not_applicable")  # not counted: weight re-proportioned
@@ -805,7 +814,7 @@ def _prepare(c: Consolidation, t: dict) -> None:
         if state in COUNTED_ZERO and finite(pa):
             o["_achievement"] = (pa / 100, marked, True)
         elif state in LEFT_OUT or state == "not_scored" or not finite(pa):
-            o["_achievement"] = o.get("state_it", NOT_SCORED) if state != "gate" else ""
+            o["_achievement"] = SHORT_STATE_IT.get(str(state), NOT_SCORED) if state != "gate" else ""
         else:
             o["_achievement"] = (pa / 100, f_pct, False)
             o["_colour"] = colours.get(str(o.get("outcome")), "")

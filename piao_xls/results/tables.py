@@ -216,7 +216,7 @@ def tables(c: Consolidation) -> dict[str, list[dict]]:
         d = neutralised.get((r.get("sector"), r.get("objective")))
         if state == "neutralised" and d is not None:  # by whom, when
             who = ", ".join(x for x in (str(d.get("by") or ""), it_date(d.get("date") or None)) if x)
-            state_it += f" ({who})" if who else ""
+            state_it = f"neutralizzato: {who}" if who else state_it
         objectives.append({**r, "gate_it": "sì" if r.get("gate") else "",
                            "achievement_it": published_percent(r.get("published_achievement"), dec),
                            "points_it": published_number(r.get("published_points"), dec),
