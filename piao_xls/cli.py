@@ -915,6 +915,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     Esempio:
       piao-xls controlla ricevuti/ --feedback riscontri/
     """
+    from .core import italian
     from .core.gcpause import paused_gc
     from .returns.batch import expand_paths, read_all
     from .returns.feedback import feedback_names, feedback_text
@@ -940,8 +941,13 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
         _print_json({"files": [r.to_dict() for r in results], "skipped": [str(o) for o in others]})
     else:
         for r in results:
+            errors = sum(1 for f in r.findings if f.severity == "error")
+            counted = italian.plural(len(r.findings), "segnalazione", "segnalazioni")
+            if r.findings:  # "1 segnalazione (0 errori, 1 avviso)"
+                counted += (f" ({italian.plural(errors, 'errore', 'errori')}, "
+                            f"{italian.plural(len(r.findings) - errors, 'avviso', 'avvisi')})")
             click.echo(f"{_printable(r.path)}: {STATUS_IT.get(r.status, r.status)} (settori: "
-                       f"{', '.join(r.sector_codes) or '-'}, {len(r.findings)} segnalazioni)")
+                       f"{', '.join(r.sector_codes) or '-'}, {counted})")
             for f in r.findings:
                 where = f.location.ref
                 click.echo(f"  {_severity(f.severity)} {f.code} {_printable(where)}: {_printable(f.message)}")
@@ -1032,8 +1038,9 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         errors = sum(1 for f in c.findings if f["severity"] == "error")
         _echo_decisions(c)
         _echo_skipped(c.skipped)
-        click.echo(f"{len(c.results)} file letti, {len(c.skipped)} ignorati, {errors} segnalazioni di errore; "
-                   f"riepilogo: {out}")
+        click.echo(f"{italian.plural(len(c.results), 'file letto', 'file letti')}, "
+                   f"{italian.plural(len(c.skipped), 'ignorato', 'ignorati')}, "
+                   f"{italian.plural(errors, 'segnalazione di errore', 'segnalazioni di errore')}; riepilogo: {out}")
     sys.exit(OK if c.ok else FINDINGS)
 
 
