@@ -732,7 +732,9 @@ def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview:
                            "values": data.range(first, last, j), "fill": {"color": colours[k]},
                            "border": {"color": "#404040", "width": 0.5},
                            "data_labels": {"value": True, "num_format": f_pct, "position": "inside_base",
-                                           "font": _font(8, bold=True), "fill": {"color": "#FFFFFF"}},
+                                           # many bars: upright labels, so that no two touch
+                                           "font": _font(8, bold=True, rotation=-90) if len(rows) > 8 else
+                                           _font(8, bold=True), "fill": {"color": "#FFFFFF"}},
                            "gap": 60, "overlap": 100})
         line = wb.add_chart({"type": "line"})
         target_label = [{"value": "target 100%"} if i == len(rows) - 1 else {"delete": True} for i in range(len(rows))]
