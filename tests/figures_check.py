@@ -187,8 +187,9 @@ def read_summary(path: Path, precision: int) -> Read:
     return read
 
 
-def read_summary_libreoffice(lo, path: Path) -> Read:
-    """The summary as LibreOffice shows it: the text of each cell, recalculated, read as an Italian figure."""
+def read_summary_libreoffice(lo, path: Path, precision: int) -> Read:
+    """The summary as LibreOffice shows it: the text of each cell, recalculated, read as an Italian figure; a
+    figure shown with other decimals than the published ones is a problem."""
     read = Read(f"summary {path.name} (LibreOffice)")
     cells = summary_cells(path)
     with lo.open(path) as doc:
@@ -196,6 +197,12 @@ def read_summary_libreoffice(lo, path: Path) -> Read:
         for key, (sheet, ref, _) in cells.items():
             text = doc.get_string(sheet, ref)
             read.figures[key] = (text or None) if key[2] == "band" else italian_number(text)
+            if key[2] not in COUNTS and key[2] != "band" and read.figures[key] is not None:
+                shown = re.sub(r"\s*\(.*\)$", "", text).rstrip("%")
+                decimals = len(shown.split(",")[1]) if "," in shown else 0
+                if decimals != precision:
+                    read.problems.append(f"{sheet}!{ref} ({'/'.join(key)}) shows {text!r}: {decimals} decimals, "
+                                         f"published with {precision}")
     return read
 
 

@@ -237,7 +237,8 @@ def test_the_json_says_which_thresholds_count(campaign):
 def test_libreoffice_shows_the_same_figures(campaign, libreoffice):
     ev, paths = campaign["c"].evaluation, campaign["paths"]
     truth = expected(ev)
-    assert compare(truth, read_summary_libreoffice(libreoffice, paths["summary"])) == []
+    assert compare(truth, read_summary_libreoffice(libreoffice, paths["summary"],
+                                                   campaign["plan"].scoring.precision)) == []
 
 
 @pytest.mark.libreoffice
@@ -304,3 +305,21 @@ def test_the_thresholds_of_the_counts_are_checked_in_the_plan(scoring, ok):
     if not ok:
         bad = next(f for f in findings if f.code == "PLAN-SCORING")
         assert codes == ["PLAN-SCORING"] and bad.line == 3, findings  # the scoring line of the plan
+
+
+@pytest.mark.libreoffice
+def test_a_summary_shown_with_other_decimals_is_caught(campaign, libreoffice, tmp_path):
+    """The same stored figure shown with one decimal less (a number format that ignores the plan's precision)."""
+    from figures_check import summary_cells
+    from openpyxl import load_workbook
+
+    paths, plan = campaign["paths"], campaign["plan"]
+    key = next(k for k, v in expected(campaign["c"].evaluation).items() if k[2] == "score" and v is not None)
+    sheet, ref, _ = summary_cells(paths["summary"])[key]
+    wb = load_workbook(paths["summary"])
+    wb[sheet][ref].number_format = "[$-410]0" + ("." + "0" * (plan.scoring.precision - 1)
+                                                 if plan.scoring.precision > 1 else "")
+    planted = tmp_path / "planted.xlsx"
+    wb.save(planted)
+    read = read_summary_libreoffice(libreoffice, planted, plan.scoring.precision)
+    assert any(ref in p and "decimals" in p for p in read.problems), read.problems

@@ -400,6 +400,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     heights = [18.0, intro_height, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
     ws.set_row(2, heights[-1])
     band_rank = {b.code: i for i, b in enumerate(bands)}
+    f_score = "[$-410]0" + ("." + "0" * c.plan.scoring.precision if c.plan.scoring.precision else "")
     cleaned: dict[str, str] = {}  # clean_text of each distinct text once: plans repeat targets, descriptions, words
     # the formats of most cells, looked up once (a cell with extra properties, a band's colour, asks fmt)
     plain, wrapped = fmt(), fmt(text_wrap=True)
@@ -429,7 +430,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                 if finite(v):
                     if key == "score":
                         extra = {"bg_color": BAND_FILL.get(band_rank.get(row.get("band"), 9), RED)}
-                    ws.write_number(i, j, v, fmt(num_format=F_SCORE, **extra))
+                    ws.write_number(i, j, v, fmt(num_format=f_score, **extra))
                 else:  # a sector the plan makes not evaluable says so; any other unscored one is «non valutato»
                     word = SECTOR_STATUS_IT[NOT_EVALUABLE] if row.get("status") == NOT_EVALUABLE else NOT_SCORED
                     ws.write_string(i, j, word, greyed)
