@@ -90,6 +90,8 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
 
 
 class _Renderer:
+    precision = 2  # the plan's published decimals (a renderer made without __init__ keeps the styles' 2)
+
     def __init__(self, wb: xlsxwriter.Workbook, precision: int = 2):
         self.wb = wb
         self.formats: dict[str, object] = {}

@@ -64,8 +64,32 @@ def guard_formula(s: str) -> str:
 
 # --- JSON -----------------------------------------------------------------------------------
 
+_PLAIN = (bool, int, type(None))
+
+
+def _jsonable_dict(d: dict) -> dict:
+    """A row: the common values (short printable texts, finite floats, ints, bools, None) kept without a call."""
+    out = {}
+    for k, v in d.items():
+        key = k if type(k) is str else str(k)
+        if key[:1] == "_":
+            continue
+        t = type(v)
+        if t is str:
+            out[key] = v if len(v) <= MAX_CELL // 2 and v.isprintable() else clean_text(v)
+        elif t is float:
+            out[key] = v if v - v == 0 else None
+        elif t in _PLAIN:
+            out[key] = v
+        else:
+            out[key] = _jsonable(v)
+    return out
+
+
 def _jsonable(value):
     """Plain JSON values: non-finite numbers -> null, dates -> ISO, texts cleaned, other objects -> str."""
+    if type(value) is dict:
+        return _jsonable_dict(value)
     if isinstance(value, str):
         return clean_text(value) if not value.isprintable() or len(value) > MAX_CELL // 2 else value
     if isinstance(value, bool) or value is None or isinstance(value, int):
