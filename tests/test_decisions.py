@@ -120,7 +120,7 @@ def test_plan_objective_without_target_is_a_recorded_decision_of_the_plan(plan, 
     assert len(rec) == 1 and rec[0]["origin"] == "piano" and rec[0]["kind"] == "neutralise" and rec[0]["applied"]
     assert "AV-6 15 → 16,67" in rec[0]["effect"] and rec[0]["reason"]
     av5 = next(o for o in c.objectives if o["objective"] == "AV-5")
-    assert av5["weight_applied"] is None
+    assert av5["weight_applied"] == 0 and av5["state"] == "excluded"  # left out: applied weight 0
     assert sum(o["weight_applied"] or 0 for o in c.objectives if o["sector"] == "AV") == pytest.approx(100)
 
 

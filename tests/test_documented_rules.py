@@ -62,17 +62,30 @@ def test_a_gate_not_met_caps_the_score_at_zero_by_default(gate_plan, gate):
 
 
 def test_counts_of_objectives(gate_plan):
-    """An objective is reached when its published achievement is 100%, partly reached above 0, not reached at 0,
-    not reported when none of its indicators has a value."""
+    """scoring.md, Counts of objectives: reached from the plan's `reached` (default 100%), not reached below
+    `not_reached_below` (default 50%), partly reached in between, on the published achievement; not reported
+    when none of its indicators has a value."""
     ga = evaluate(gate_plan, [Submission("GA", values=_values(0.0, 0.99995, True))]).sector("GA")
     outcomes = [o.outcome for o in ga.objectives]
     # 0.99995 is published as 100,00%: reached (the band and the counts go with the printed figure)
     assert outcomes == [Outcome.NOT_REACHED, Outcome.REACHED, Outcome.REACHED]
     ga = evaluate(gate_plan, [Submission("GA", values={"GA-1.1": {"value": None}, "GA-2.1": {"value": 0.4},
                                                        "GA-3.1": {"value": True}})]).sector("GA")
-    assert [o.outcome for o in ga.objectives] == [Outcome.NOT_REPORTED, Outcome.PARTLY, Outcome.REACHED]
+    # 40% is below the default 50%: not reached (an objective at 8,87% is never "partly reached")
+    assert [o.outcome for o in ga.objectives] == [Outcome.NOT_REPORTED, Outcome.NOT_REACHED, Outcome.REACHED]
     assert (ga.count(Outcome.REACHED), ga.count(Outcome.PARTLY), ga.count(Outcome.NOT_REACHED),
-            ga.count(Outcome.NOT_REPORTED)) == (1, 1, 0, 1)
+            ga.count(Outcome.NOT_REPORTED)) == (1, 0, 1, 1)
+    # the boundaries, on the published figure: 49,995% is published 50,00% (partly), 49,994% is 49,99%
+    for value, outcome in ((0.49995, Outcome.PARTLY), (0.49994, Outcome.NOT_REACHED), (0.6, Outcome.PARTLY)):
+        ga = evaluate(gate_plan, [Submission("GA", values=_values(value, 1.0, True))]).sector("GA")
+        assert ga.objectives[0].outcome is outcome, value
+    # the plan's own thresholds
+    import dataclasses
+
+    own = dataclasses.replace(gate_plan, scoring=dataclasses.replace(gate_plan.scoring, reached=0.95,
+                                                                     not_reached_below=0.3))
+    ga = evaluate(own, [Submission("GA", values=_values(0.35, 0.95, True))]).sector("GA")
+    assert [o.outcome for o in ga.objectives][:2] == [Outcome.PARTLY, Outcome.REACHED]
 
 
 def test_a_tie_under_prefer_newest_is_a_conflict(gate_plan):

@@ -25,6 +25,7 @@ from piao_xls.core.decisions import CORRECT, NEUTRALISE, Decision
 from piao_xls.core.evaluation import (
     Choice,
     IndicatorStatus,
+    ObjectiveState,
     Outcome,
     Provenance,
     SectorStatus,
@@ -115,12 +116,20 @@ def test_a_neutralised_objective_renormalises_the_applied_weights(plan):
     sf = ev.sector("SF")
     applied = {o.objective_id: o.weight_applied for o in sf.objectives}
     # SF-3 (weight 10) left out: the other 90 points of weight count as 100
-    assert applied["SF-3"] is None and applied["SF-6"] == pytest.approx(20 * 100 / 90)
+    assert applied["SF-3"] == 0 and applied["SF-6"] == pytest.approx(20 * 100 / 90)
     assert sum(w for w in applied.values() if w is not None) == pytest.approx(100)
     (neutral,) = [o for o in ev.decisions if o.decision.kind == NEUTRALISE and o.decision.origin == "nucleo"]
     assert neutral.applied and neutral.effect.code == "objective_left_out"
     weights = dict((oid, after) for oid, _, after in neutral.effect.params["weights"].params["weights"])
     assert weights["SF-6"] == 22.22 and "SF-3" not in weights  # published at the plan's precision
+    # the neutralised objective says so, its indicators are not "valutato", and the points add up to the score
+    sf3 = next(o for o in sf.objectives if o.objective_id == "SF-3")
+    assert sf3.state is ObjectiveState.NEUTRALISED and sf3.points == 0 and sf3.outcome is Outcome.NOT_COUNTED
+    assert {i.status for i in sf3.indicators} == {IndicatorStatus.NEUTRALISED}
+    assert sum(o.points for o in sf.objectives) == pytest.approx(sf.score)
+    assert sf.published == plan.scoring.published(sf.score)
+    sf6 = next(o for o in sf.objectives if o.objective_id == "SF-6")
+    assert (sf6.published_weight_applied, sf6.published_points) == (22.22, plan.scoring.published(sf6.points))
 
 
 def _sub(content: float, sent: str, doubt: str = "", name: str = "a.xlsx") -> Submission:

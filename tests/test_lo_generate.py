@@ -21,7 +21,7 @@ import pytest
 from libreoffice import LibreOffice
 
 from piao_xls.core import answers, scoring
-from piao_xls.core.model import Plan, Sector
+from piao_xls.core.model import Plan, Sector, publish_round
 from piao_xls.forms.layout import (
     A,
     Cell,
@@ -264,18 +264,25 @@ def compare_sheet(doc, plan: Plan, sector: Sector, sheet: SheetLayout, values: d
             text(pts_cell.ref, "", f"objective {obj.objective_id} points waiting")
             continue
         reported += obj.weight
-        number(ach_cell.ref, obj.achievement, f"objective {obj.objective_id} achievement")
-        number(pts_cell.ref, obj.points * 100 / applied_total, f"objective {obj.objective_id} points")
-        number(by_pos[(first + i, E)].ref, obj.weight / applied_total, f"objective {obj.objective_id} applied weight")
-        points_sum += obj.points * 100 / applied_total
+        # every figure of the summary is the published one (ROUND at the plan's precision, as publish_round)
+        prec = plan.scoring.precision
+        number(ach_cell.ref, publish_round(obj.achievement * 100, prec) / 100,
+               f"objective {obj.objective_id} achievement")
+        number(pts_cell.ref, publish_round(obj.points * 100 / applied_total, prec), f"objective {obj.objective_id} points")
+        number(by_pos[(first + i, E)].ref, publish_round(obj.weight * 100 / applied_total, prec) / 100,
+               f"objective {obj.objective_id} applied weight")
+        points_sum += publish_round(obj.points * 100 / applied_total, prec)
     if not complete:  # the total says how much of the weight is reported; no band yet
         text(a1(total_row, F), f"da compilare (peso rendicontato: {round(reported * 100 / evaluable):g}%)",
              "total waiting")
         text(a1(band_row, F), "", "band waiting")
         return errors
-    number(a1(total_row, F), total, f"sector {sector.code} total")
-    if not any(o.gate for o in objectives):
-        number(a1(total_row, F), points_sum, f"sector {sector.code} total = sum of the points")
+    number(a1(total_row, F), publish_round(total, plan.scoring.precision), f"sector {sector.code} total")
+    if not any(o.gate for o in objectives):  # the shown points add up to the shown total, to their rounding
+        got = doc.get_value(sheet.name, a1(total_row, F))
+        half = 0.5 * 10 ** -plan.scoring.precision * len(objectives)
+        if not isinstance(got, float) or abs(got - points_sum) > half + 1e-9:
+            errors.append(f"[{label}] sector {sector.code}: total {got!r}, points add up to {points_sum!r}")
     band = plan.scoring.band(total)
     want = f"{band.code} - {band.label}"
     got = doc.get_value(sheet.name, a1(band_row, F))

@@ -88,12 +88,12 @@ def test_the_summary_prints_in_few_a4_pages_with_whole_charts(soffice, outputs, 
         assert f"Pagina {i} di {len(pages)}" in text and plan.comune in text, i
     # a chart's title is at its top, its legend at its bottom: a chart cut by a page break leaves them apart
     overview = [i for i, t in enumerate(pages) if "Punteggio per settore e fasce di valutazione" in t]
-    assert len(overview) == 1 and "Fascia D (Migliorabile) da 70" in pages[overview[0]]
+    assert len(overview) == 1 and "Limite fascia D: 70" in pages[overview[0]]  # the band lines, labelled
     titles = [t.count("raggiungimento degli obiettivi") for t in pages]
     legends = [t.count("Target 100%") for t in pages]
     assert titles == legends and sum(titles) == len(plan.sectors), (titles, legends)
     everything = "\n".join(pages)
-    assert "Non valutato" in everything if name.endswith("st") else "Non rendicontato" in everything
+    assert "Non valutato" in everything if name.endswith("st") else "non rendicontato (vale 0)" in everything
 
 
 def test_the_printed_figures_are_italian(soffice, outputs):

@@ -120,8 +120,9 @@ def test_numbers_dates_amounts_and_percentages_are_real_numbers_with_italian_for
     row = _row_of(ws, 1, "SF-6.1")
     assert ws.cell(row, main).value == BIG_NUMERATOR and ws.cell(row, ref).value == BIG_DENOMINATOR
     assert ws.cell(row, main).number_format == '[$-410]#,##0.00 "€"'
-    assert math.isclose(ws.cell(row, ach).value, BIG_NUMERATOR / BIG_DENOMINATOR)
-    assert "%" in ws.cell(row, ach).number_format
+    # the achievement as published (2 decimals of a percentage), not the raw 0.94966...
+    assert ws.cell(row, ach).value == pytest.approx(0.9497, abs=1e-12)
+    assert ws.cell(row, ach).number_format == "[$-410]0.00%"
     row = _row_of(ws, 1, "SF-4.1")
     assert ws.cell(row, main).value == NEGATIVE and ws.cell(row, main).data_type == "n"
     row = _row_of(ws, 1, "SF-1.2")
@@ -153,7 +154,7 @@ def test_every_word_a_reader_sees_is_italian(campaign):
                 if isinstance(cell.value, str) and cell.column not in skip:
                     assert not ENGLISH.search(cell.value), (ws.title, cell.coordinate, cell.value)
     ws = wb["Indicatori"]
-    statuses = {r[7] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
+    statuses = {r[_header_map(ws)["Stato"] - 1] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
     assert {"valutato", "non rendicontato", "informativo", "non pervenuto"} <= statuses, statuses
     sources = {r[3] for r in ws.iter_rows(min_row=4, values_only=True) if r[0]}
     assert sources == {"Responsabile", "Nucleo di Valutazione", "Certificazione esterna"}
@@ -188,9 +189,9 @@ def test_a_missing_value_is_not_shown_as_a_zero(campaign):
     h = _header_map(ws)
     missing = _row_of(ws, h["Obiettivo"], MISSING_OBJECTIVE)
     zero = _row_of(ws, h["Obiettivo"], ZERO_OBJECTIVE)
-    assert ws.cell(missing, h["Nota"]).value == "non rendicontato"
+    assert ws.cell(missing, h["Stato"]).value == "non rendicontato"
     assert "n.r." in ws.cell(missing, h["Raggiungimento"]).number_format
-    assert ws.cell(zero, h["Raggiungimento"]).value == 0 and ws.cell(zero, h["Nota"]).value is None
+    assert ws.cell(zero, h["Raggiungimento"]).value == 0 and ws.cell(zero, h["Stato"]).value == "valutato"
     assert "n.r." not in ws.cell(zero, h["Raggiungimento"]).number_format
     ind = wb["Indicatori"]
     hi = _header_map(ind)
@@ -233,22 +234,31 @@ def test_charts_overview_against_bands_and_per_sector_with_labels_and_a_100_line
         assert "<c:showVal val=\"1\"/>" in xml  # data labels
     blocks = list(_chart_data(path).values())
     overview = blocks[0]
-    assert overview[0][:3] == ["Settore", "Punteggio", "Non valutato"]
-    assert [b for b in overview[0][3:]] == [f"Fascia {b.code} ({b.label}) da {b.min:g}"
-                                            for b in plan.scoring.bands if b.min > 0]
+    sectors = {s["code"]: s for s in campaign["c2"].sectors}
+    bands = sorted(plan.scoring.bands, key=lambda b: -b.min)
+    drawn = [b for b in bands if any(s["band"] == b.code and s["score"] is not None for s in sectors.values())]
+    # one series per band drawn (the legend lists only those), then the unscored, then the labelled band lines
+    assert overview[0] == (["Settore"] + [f"Fascia {b.code} ({b.label})" for b in drawn] + ["Non valutato"]
+                           + [f"Limite fascia {b.code}: {b.min:g}" for b in bands if b.min > 0])
     by_code = {r[0]: r for r in overview[1:]}
-    assert by_code["ST"][1] is None and by_code["ST"][2] == 100  # unscored: a hatched bar, never a 0
-    assert by_code["SF"][1] == pytest.approx(campaign["c2"].sectors[1]["score"]) and by_code["SF"][2] is None
+    nv = 1 + len(drawn)
+    assert by_code["ST"][1:nv] == [None] * len(drawn) and by_code["ST"][nv] == 100  # a hatched bar, never a 0
+    sf_col = 1 + [b.code for b in drawn].index(sectors["SF"]["band"])
+    assert by_code["SF"][sf_col] == pytest.approx(sectors["SF"]["published_score"], abs=1e-12)
+    assert [v for v in by_code["SF"][1:nv + 1] if v is not None] == [by_code["SF"][sf_col]]
     for rows in blocks[1:]:
         assert rows[0][0] == "Obiettivo" and rows[0][-1] == "Target 100%"
         assert all(r[-1] == 1 for r in rows[1:])  # the 100% line
     codes = [s.code for s in plan.sectors]
     av = blocks[1 + codes.index("AV")]
-    assert av[0][2] == "Non rendicontato (n.r.) o non valutato (n.v.)"  # AV-1 not reported, AV-5 not evaluable
-    assert av[1][1] is None and av[1][2] == 1  # AV-1, missing: no achievement bar, a marked one
+    marks = [h for h in av[0] if h.startswith(("n.r.", "escl."))]
+    assert marks == ["n.r. non rendicontato (vale 0)", "escl. escluso dal piano (non misurabile)"]  # AV-1, AV-5
+    nr = av[0].index(marks[0])
+    assert av[1][nr] == 1 and all(v is None for v in av[1][1:nr])  # AV-1, missing: a marked bar, no achievement
     sf = blocks[1 + codes.index("SF")]
     zero = [o.number for o in plan.sector("SF").objectives].index(3)
-    assert sf[1 + zero][1] == 0 and sf[1 + zero][2] is None  # a real 0 is a 0
+    assert [v for v in sf[1 + zero][1:-1] if v is not None] == [0]  # a real 0 is a 0
+    assert not any(h.startswith(("n.", "escl.", "neutr.")) for h in sf[0])  # nothing drawn, nothing listed
 
 
 def _anchor_rows(path: Path) -> list[tuple[int, int]]:
@@ -372,7 +382,8 @@ def test_csv_open_data_and_excel_flavours(campaign):
         assert rec["SFSF-1.1"]["valore"] == f"0{dec}9"
         assert rec["SFSF-1.2"]["data"] == ("05/12/2025" if excel else "2025-12-05")
         assert rec["SFSF-6.1"]["valore_testo"] == "accertato 1.234.567,89 €; stanziato 1.300.000,00 €"
-        assert rec["SFSF-6.1"]["raggiungimento"].replace(",", ".") == repr(BIG_NUMERATOR / BIG_DENOMINATOR)
+        # the achievement as published: 94,97% (the value itself keeps full precision in "numeratore"/"denominatore")
+        assert rec["SFSF-6.1"]["raggiungimento"] == f"0{dec}9497"
         assert rec["SFSF-2.1"]["fonte"] == "Nucleo di Valutazione" and rec["SFSF-2.1"]["stato"] == "valutato"
         for key, text in HOSTILE_ANALYSES.items():
             assert rec["SF" + key.split("|")[0]]["analisi_scostamenti"] == guard_formula(text)

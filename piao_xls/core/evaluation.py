@@ -20,8 +20,9 @@ from .answers import NOT_AVAILABLE_REASON
 from .decisions import CORRECT, NEUTRALISE, NOT_APPLICABLE, PLAN, Decision, same_value
 from .errors import ERROR, WARNING
 from .model import Indicator, Objective, Plan, Sector
-from .rules.base import MISSING
-from .scoring import ObjectiveScore, SectorScore, score_sector
+from .rules.base import INFORMATIVE, MISSING
+from .scoring import NOT_APPLICABLE as NOT_APPLICABLE_SCORE
+from .scoring import IndicatorScore, ObjectiveScore, SectorScore, score_sector
 from .targets import inputs_for
 from .years import target_year
 
@@ -60,6 +61,22 @@ class IndicatorStatus(_Token):
     NOT_AVAILABLE = "not_available"  # declared «non disponibile» by the Responsabile: scores 0
     NOT_RECEIVED = "not_received"  # its sector was not received
     CONFLICT = "conflict"  # its sector's submissions disagree
+    NEUTRALISED = "neutralised"  # its objective was neutralised by the Nucleo: reported, not counted
+    EXCLUDED = "excluded"  # its objective is left out by the plan (no measurable target): not counted
+
+
+class ObjectiveState(_Token):
+    """What an objective's figures are (the JSON's ``objectives[*].state``): each has its own word and mark in
+    every output, so that no figure that is not a result looks like one."""
+
+    SCORED = "scored"  # counted with an achievement from reported values
+    NOT_REPORTED = "not_reported"  # counted, but no counted indicator has a value: scores 0
+    NOT_AVAILABLE = "not_available"  # counted, every counted indicator declared «non disponibile»: scores 0
+    NEUTRALISED = "neutralised"  # left out by the Nucleo's decision: weight re-proportioned over the others
+    EXCLUDED = "excluded"  # left out by the plan (no measurable indicator): weight re-proportioned
+    NOT_APPLICABLE = "not_applicable"  # every indicator declared not applicable: left out, weight re-proportioned
+    GATE = "gate"  # a gate objective: met or not met, weighs 0
+    NOT_SCORED = "not_scored"  # its sector was not scored (not received, conflict)
 
 
 class Choice(_Token):
@@ -73,11 +90,12 @@ class Choice(_Token):
 
 
 class Outcome(_Token):
-    """An objective's outcome, for the counts of a sector."""
+    """An objective's outcome, for the counts of a sector: on the published achievement, against the plan's
+    thresholds (``ScoringPolicy.reached``, ``ScoringPolicy.not_reached_below``; defaults 100% and 50%)."""
 
-    REACHED = "reached"  # published achievement >= 100%
+    REACHED = "reached"  # published achievement >= the "reached" threshold
     PARTLY = "partly"
-    NOT_REACHED = "not_reached"
+    NOT_REACHED = "not_reached"  # published achievement below the "not reached" threshold
     NOT_REPORTED = "not_reported"  # none of its counted indicators has a value (or its sector is not scored)
     NOT_COUNTED = "not_counted"  # no counted indicator (not evaluable, neutralised)
 
@@ -160,6 +178,12 @@ class IndicatorResult:
     reported: Mapping[str, object] | None  # the values as submitted (None: none submitted)
     scored: Mapping[str, object] | None  # the values scored, after the Nucleo's corrections
     analysis: str = ""  # «Analisi scostamenti», as typed
+    published: float | None = None  # the achievement as published: a percentage at the plan's precision
+
+    @property
+    def corrected(self) -> bool:
+        """Whether the Nucleo corrected a value: the declared and the validated values differ."""
+        return self.reported is not None and self.scored is not None and dict(self.reported) != dict(self.scored)
 
 
 @dataclass(frozen=True)
@@ -168,14 +192,23 @@ class ObjectiveResult:
     sector: str
     weight: float  # as in the plan
     achievement: float | None  # 0..1, full precision; None when not evaluable or its sector not scored
-    points: float | None  # applied weight x achievement (0 for a gate); None when its sector is not scored
+    # applied weight x achievement: what it adds to the sector's score (the points of a sector add up to its score
+    # before a gate's cap); 0 for a gate and an objective left out; None when its sector is not scored
+    points: float | None
     band: str  # the band code of its achievement ("" none)
     gate: bool
-    weight_applied: float | None  # the weight that counts once the objectives left out are removed (sums to 100)
+    # the weight that counts once the objectives left out are removed (sums to 100); 0 for an objective left out
+    # of a scored sector; None for a gate and when its sector is not scored
+    weight_applied: float | None
     neutralised: bool
     outcome: Outcome
     indicators: tuple[IndicatorResult, ...]
     scored: bool  # whether its sector was scored
+    state: ObjectiveState = ObjectiveState.SCORED
+    # the published figures (the plan's precision, half away from zero): what every output shows
+    published_achievement: float | None = None  # a percentage (0..100+)
+    published_points: float | None = None  # None also for an objective left out (its points are no result)
+    published_weight_applied: float | None = None
 
     @property
     def evaluable(self) -> bool:
@@ -442,6 +475,11 @@ def _sector(plan: Plan, sector: Sector, groups: Mapping[tuple[str, str], list[Su
         tuple(s for s in chosen.values() if s is not None), superseded)
 
 
+#: the states of an objective left out of its sector's score (its weight re-proportioned over the others): its
+#: points are no result (0 in the sums, no published figure)
+LEFT_OUT = (ObjectiveState.NEUTRALISED, ObjectiveState.EXCLUDED, ObjectiveState.NOT_APPLICABLE)
+
+
 def _objective(plan: Plan, sector: Sector, i: int, obj: Objective, sc: SectorScore | None, status: SectorStatus,
                reported: Mapping[str, Mapping[str, object]], values: Mapping[str, Mapping[str, object]],
                texts: Mapping[str, str]) -> ObjectiveResult:
@@ -449,32 +487,63 @@ def _objective(plan: Plan, sector: Sector, i: int, obj: Objective, sc: SectorSco
 
     def indicator(ind: Indicator, st: IndicatorStatus, achievement: float | None) -> IndicatorResult:
         return IndicatorResult(ind.id, obj.id, sector.code, st, achievement, target_year(ind, plan.year),
-                               reported.get(ind.id), values.get(ind.id), texts.get(f"{ind.id}|analisi", ""))
+                               reported.get(ind.id), values.get(ind.id), texts.get(f"{ind.id}|analisi", ""),
+                               policy.published(achievement * 100) if achievement is not None else None)
 
     if sc is None:
         st = IndicatorStatus(status.value)
         return ObjectiveResult(obj.id, sector.code, obj.weight, None, None, "", obj.gate, None, False,
-                               Outcome.NOT_REPORTED, tuple(indicator(ind, st, None) for ind in obj.indicators), False)
+                               Outcome.NOT_REPORTED, tuple(indicator(ind, st, None) for ind in obj.indicators), False,
+                               ObjectiveState.NOT_SCORED)
     osc: ObjectiveScore = sc.objectives[i]
-    if all(s.status == MISSING for s in osc.indicators if s.counts) and osc.evaluable:
+    counted = [s for s in osc.indicators if s.counts]
+    if osc.neutralised:
+        state = ObjectiveState.NEUTRALISED
+    elif osc.achievement is None:
+        state = (ObjectiveState.EXCLUDED if not obj.evaluable or not any(s.status == NOT_APPLICABLE_SCORE
+                                                                         for s in osc.indicators)
+                 else ObjectiveState.NOT_APPLICABLE)
+    elif obj.gate:
+        state = ObjectiveState.GATE
+    elif counted and all(s.reason == NOT_AVAILABLE_REASON for s in counted):
+        state = ObjectiveState.NOT_AVAILABLE
+    elif all(s.status in (MISSING,) or s.reason == NOT_AVAILABLE_REASON for s in counted):
+        state = ObjectiveState.NOT_REPORTED
+    else:
+        state = ObjectiveState.SCORED
+    if all(s.status == MISSING for s in counted) and osc.evaluable:
         outcome = Outcome.NOT_REPORTED
     elif osc.achievement is None:
         outcome = Outcome.NOT_COUNTED
-    elif policy.published(osc.achievement * 100) >= 100:
-        outcome = Outcome.REACHED
-    elif osc.achievement > 0:
-        outcome = Outcome.PARTLY
     else:
-        outcome = Outcome.NOT_REACHED
+        outcome = Outcome(policy.outcome(osc.achievement))
     band = policy.band(osc.achievement * 100) if osc.achievement is not None else None
     ev_weight = sum(o.weight for o in sc.objectives if o.evaluable)
-    inds = tuple(indicator(ind, IndicatorStatus.NOT_AVAILABLE if isc.reason == NOT_AVAILABLE_REASON
-                           else IndicatorStatus(isc.status), isc.achievement)
+
+    def ind_status(ind: Indicator, isc: IndicatorScore) -> IndicatorStatus:
+        if osc.neutralised:
+            return IndicatorStatus.NEUTRALISED
+        if isc.reason == NOT_AVAILABLE_REASON:
+            return IndicatorStatus.NOT_AVAILABLE
+        if state == ObjectiveState.EXCLUDED and isc.status != INFORMATIVE:
+            return IndicatorStatus.EXCLUDED
+        return IndicatorStatus(isc.status)
+
+    inds = tuple(indicator(ind, ind_status(ind, isc), isc.achievement)
                  for ind, isc in zip(obj.indicators, osc.indicators, strict=False))
+    if obj.gate:
+        applied: float | None = None
+    elif osc.evaluable and ev_weight:
+        applied = obj.weight * 100 / ev_weight
+    else:
+        applied = 0.0
+    points = (applied or 0.0) * osc.achievement if osc.achievement is not None and not obj.gate else 0.0
     return ObjectiveResult(
-        obj.id, sector.code, obj.weight, osc.achievement, osc.points, band.code if band else "", obj.gate,
-        obj.weight * 100 / ev_weight if osc.evaluable and ev_weight and not obj.gate else None,
-        osc.neutralised, outcome, inds, True)
+        obj.id, sector.code, obj.weight, osc.achievement, points, band.code if band else "", obj.gate,
+        applied, osc.neutralised, outcome, inds, True, state,
+        policy.published(osc.achievement * 100) if osc.achievement is not None else None,
+        policy.published(points) if points is not None and state not in LEFT_OUT else None,
+        policy.published(applied) if applied is not None else None)
 
 
 def _has_values(sector: Sector, chosen: Mapping[str, Submission | None]) -> bool:
@@ -556,5 +625,6 @@ def _structural(plan: Plan, sector: Sector, own: list[Decision], sc: SectorScore
 
 
 __all__ = ["EXTERNAL", "NUCLEO", "RESPONSABILE", "SOURCES", "Choice", "DecisionOutcome", "Evaluation",
-           "IndicatorResult", "IndicatorStatus", "Note", "ObjectiveResult", "Outcome", "Pick", "Provenance", "Reason",
-           "SectorResult", "SectorStatus", "Submission", "choose", "evaluate", "instant", "pick", "renormalised"]
+           "IndicatorResult", "IndicatorStatus", "Note", "ObjectiveResult", "ObjectiveState", "Outcome", "Pick",
+           "Provenance", "Reason", "SectorResult", "SectorStatus", "Submission", "choose", "evaluate", "instant", "pick",
+           "renormalised"]

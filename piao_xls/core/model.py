@@ -217,6 +217,10 @@ class ScoringPolicy:
     # (band, threshold) are decided on the published figure. Left out of the canonical form at its default,
     # so that plans written before it keep their fingerprint.
     precision: int = _optional(2)
+    #: the counts of objectives (reached / partly reached / not reached), decided on the published achievement:
+    #: reached from ``reached`` (0..1), not reached below ``not_reached_below`` (0..1), partly in between
+    reached: float = _optional(1.0)
+    not_reached_below: float = _optional(0.5)
 
     def published(self, score: float) -> float:
         """A 0-100 figure (score, points, achievement in %) as published: rounded to ``precision`` decimals."""
@@ -231,6 +235,16 @@ class ScoringPolicy:
             if score >= b.min:
                 return b
         return min(self.bands, key=lambda b: b.min)
+
+    def outcome(self, achievement: float) -> str:
+        """"reached", "partly" or "not_reached": an objective's achievement (0..1) as published, against
+        :attr:`reached` and :attr:`not_reached_below` (see docs/scoring.md, Counts of objectives)."""
+        pct = self.published(achievement * 100)
+        if pct >= publish_round(self.reached * 100, 9):
+            return "reached"
+        if pct < publish_round(self.not_reached_below * 100, 9):
+            return "not_reached"
+        return "partly"
 
     def below_threshold(self, achievement: float) -> bool:
         """True when an objective's achievement (0..1), as published in %, is below the threshold."""

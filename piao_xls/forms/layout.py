@@ -24,7 +24,7 @@ from functools import cached_property, lru_cache
 from ..core import __version__, formulas
 from ..core.answers import NOT_AVAILABLE, not_available_formula
 from ..core.limits import indicator_percent_limit
-from ..core.model import Indicator, Objective, Plan, Sector
+from ..core.model import Indicator, Objective, Plan, Sector, publish_round
 from ..core.rules import kind_of
 from ..core.rules.base import it_number
 from ..core.scoring import NOT_EVALUABLE
@@ -221,6 +221,7 @@ class WorkbookLayout:
     properties: dict[str, str]
     sector_codes: tuple[str, ...] = ()
     source: str = "responsabile"
+    precision: int = 2  # decimals of the published figures: the live figures show as many
 
     def sheet(self, name: str) -> SheetLayout:
         for s in self.sheets:
@@ -609,9 +610,12 @@ def _indicator_template(rule, n: int, policy) -> tuple[str, tuple[str, ...]]:
             f'IF({_any([not_available_formula(r) for r in slots])},"n.d.",{body}))'), slots
 
 
-def _waiting_objective(parts: list[tuple[str, float]], policy) -> str:
-    """An objective's live achievement: blank until every counted indicator shows a result."""
+def _waiting_objective(parts: list[tuple[str, float]], policy, published: int | None = None) -> str:
+    """An objective's live achievement: blank until every counted indicator shows a result; rounded as published
+    (``published`` decimals of the percentage) when given."""
     body = formulas.objective_formula([(f"N({c})", w) for c, w in parts], policy)[1:]
+    if published is not None:
+        body = f"ROUND({body},{published + 2})"
     waiting = _any([c + '=""' for c, _ in parts])
     return f'=IF({waiting},"",{body})'
 
@@ -624,20 +628,24 @@ def _count(refs: list[str]) -> str:
 WAITING_TOTAL = "da compilare (peso rendicontato: 0%)"  # what the sector total shows in a fresh form
 
 
-def _waiting_total(points: list[tuple[str, float]], evaluable_weight: float, gates: list[str] = (),
-                   gate_cap: float = 0.0) -> str:
+def _waiting_total(points: list[tuple[str, float, str]], evaluable_weight: float, gates: list[str] = (),
+                   gate_cap: float = 0.0, precision: int | None = None) -> str:
     """The sector total: "da compilare" with the share of the weight already reported, until every counted
     objective has its points (and every gate objective its achievement); then the rescaled total of
     :func:`piao_xls.core.formulas.sector_formula`, capped when a gate objective is not met."""
-    # the points carry the applied weights (weight x 100 / evaluable weight): the total is their sum
-    body = formulas.sector_formula([c for c, _ in points], 100.0 if evaluable_weight > 0 else 0.0, list(gates),
-                                   gate_cap)[1:]
+    # the points carry the applied weights (weight x 100 / evaluable weight): the total is their sum, of the raw
+    # points (each shown rounded), rounded as published
+    body = formulas.sector_formula([f"({raw})" for _, _, raw in points] if precision is not None
+                                   else [c for c, _, _ in points], 100.0 if evaluable_weight > 0 else 0.0,
+                                   list(gates), gate_cap)[1:]
+    if precision is not None:
+        body = f"ROUND({body},{precision})"
     if evaluable_weight > 0:
-        share = f"({'+'.join(f'IF(ISNUMBER({c}),{formulas._n(w)},0)' for c, w in points)})*100/" \
+        share = f"({'+'.join(f'IF(ISNUMBER({c}),{formulas._n(w)},0)' for c, w, _ in points)})*100/" \
                 f"{formulas._n(evaluable_weight)}"
     else:  # objectives of weight 0: the share of objectives reported
-        share = f"({_count([c for c, _ in points])})*100/{len(points)}"
-    waited = [c for c, _ in points] + list(gates)
+        share = f"({_count([c for c, _, _ in points])})*100/{len(points)}"
+    waited = [c for c, _, _ in points] + list(gates)
     return (f'=IF({_count(waited)}<{len(waited)},"da compilare (peso rendicontato: "&'
             f'ROUND({share},0)&"%)",{body})')
 
@@ -1024,7 +1032,8 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
              for i, obj in enumerate(sector.objectives)]
     counted = [obj for obj, parts in cards if parts and not obj.gate]
     evaluable_weight = sum(obj.weight for obj in counted)
-    point_cells: list[tuple[str, float]] = []
+    point_cells: list[tuple[str, float, str]] = []
+    prec = plan.scoring.precision
     gate_cells: list[str] = []
     cap = it_number(plan.scoring.gate_cap)
     for i, (obj, parts) in enumerate(cards):
@@ -1040,11 +1049,15 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
                    + ("0" if plan.scoring.gate_cap == 0 else f"al massimo {cap}"), "text")
         elif parts:
             applied = obj.weight * 100 / evaluable_weight if evaluable_weight else 0.0  # points out of 100
-            sh.put(r, E, applied / 100, "weight")
-            ach = sh.formula(r, F, "live_pct", lambda parts=parts: _waiting_objective(parts, plan.scoring), value="")
-            pts = sh.formula(r, G, "live_points", lambda applied=applied, ach=ach: (
-                f'=IF({ach.ref}="","",{formulas.points_formula(applied, ach.ref)[1:]})'), value="")
-            point_cells.append((pts.ref, obj.weight))
+            # every figure shown as published (ROUND, as the engine's publish rounding: LibreOffice's display
+            # would show 21,15% for 0.21155); the points and the total are computed from the raw achievement
+            sh.put(r, E, publish_round(applied, prec) / 100, "weight")
+            raw = formulas.objective_formula([(f"N({c})", w) for c, w in parts], plan.scoring)[1:]
+            ach = sh.formula(r, F, "live_pct", lambda parts=parts: _waiting_objective(parts, plan.scoring, prec),
+                             value="")
+            pts = sh.formula(r, G, "live_points", lambda applied=applied, ach=ach, raw=raw: (
+                f'=IF({ach.ref}="","",ROUND({formulas.points_formula(applied, f"({raw})")[1:]},{prec}))'), value="")
+            point_cells.append((pts.ref, obj.weight, f"{formulas.points_formula(applied, f'({raw})')[1:]}"))
             sh.put(r, H, _coefficient_note(sector, obj) or None, "text")
         else:
             reason = ("a cura del Nucleo di Valutazione / fonte esterna" if obj.indicators and any(
@@ -1065,7 +1078,7 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
         sh.put(total_row, E, 1.0, "total_weight")
         # the points already carry the applied weights: the total is their sum (capped when a gate is not met)
         total = sh.formula(total_row, F, "live_total", lambda: _waiting_total(
-            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap), value=WAITING_TOTAL, last_col=G)
+            point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap, prec), value=WAITING_TOTAL, last_col=G)
         sh.put(total_row, H, "Punteggio provvisorio: somma dei punti", "text")
         sh.formula(band_row, F, "live_text", lambda: (
             f'=IF(ISNUMBER({total.ref}),'
@@ -1262,7 +1275,8 @@ def all_sectors_workbook(plan: Plan) -> WorkbookLayout:
     codes = tuple(s.code for s in plan.sectors)
     sheets = [instructions_sheet(plan, "all")] + [sector_sheet(plan, s) for s in plan.sectors]
     return WorkbookLayout("all", f"PIAO-{plan.year}-{_file_part(plan.comune)}.xlsx", sheets,
-                          _properties(plan, "all", codes, "responsabile"), codes)
+                          _properties(plan, "all", codes, "responsabile"), codes,
+                          precision=plan.scoring.precision)
 
 
 def sector_workbook(plan: Plan, sector: Sector) -> WorkbookLayout:
@@ -1271,14 +1285,15 @@ def sector_workbook(plan: Plan, sector: Sector) -> WorkbookLayout:
         short = short[len(sector.code) + 3:]
     name = f"PIAO-{plan.year}-{sector.code}-{_file_part(short)}.xlsx"
     return WorkbookLayout("sector", name, [instructions_sheet(plan, "sector"), sector_sheet(plan, sector)],
-                          _properties(plan, "sector", (sector.code,), "responsabile"), (sector.code,))
+                          _properties(plan, "sector", (sector.code,), "responsabile"), (sector.code,),
+                          precision=plan.scoring.precision)
 
 
 def source_workbook(plan: Plan, source: str) -> WorkbookLayout:
     codes = tuple(s.code for s in plan.sectors if any(i.source == source for i in s.indicators))
     name = f"PIAO-{plan.year}-{SOURCE_FILE_TAGS[source]}.xlsx"
     return WorkbookLayout("source", name, [instructions_sheet(plan, "source", source), source_sheet(plan, source)],
-                          _properties(plan, "source", codes, source), codes, source)
+                          _properties(plan, "source", codes, source), codes, source, plan.scoring.precision)
 
 
 def plan_workbooks(plan: Plan) -> list[WorkbookLayout]:

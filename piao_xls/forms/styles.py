@@ -53,3 +53,12 @@ for _unit, _fmt in NUMBER_FORMATS.items():
     STYLES[f"input_{_unit}"] = {**_INPUT, "num_format": _fmt}
 
 INPUT_STYLES = frozenset(k for k in STYLES if k.startswith("input_"))
+
+
+def published_format(style: str, num_format: str, precision: int) -> str:
+    """The number format of a live figure with the plan's published decimals (the styles say 2)."""
+    if precision == 2 or style not in ("live_pct", "live_points", "live_total", "weight"):
+        return num_format
+    if style == "weight":  # the weights as printed: up to the published decimals
+        return "0" + ("." + "#" * precision if precision else "") + "%"
+    return "0" + ("." + "0" * precision if precision else "") + ("%" if num_format.endswith("%") else "")

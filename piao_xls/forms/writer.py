@@ -19,7 +19,7 @@ from ..core.answers import NOT_AVAILABLE
 from ..core.rules.base import xl_number
 from ..sheetio.docprops import document_time
 from .layout import MARGINS, Cell, SheetLayout, Validation, WorkbookLayout, fit_heights
-from .styles import STYLES
+from .styles import STYLES, published_format
 
 
 def legacy_password_hash(password: str) -> str:
@@ -90,14 +90,19 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
 
 
 class _Renderer:
-    def __init__(self, wb: xlsxwriter.Workbook):
+    precision = 2  # the plan's published decimals (a renderer made without __init__ keeps the styles' 2)
+
+    def __init__(self, wb: xlsxwriter.Workbook, precision: int = 2):
         self.wb = wb
         self.formats: dict[str, object] = {}
+        self.precision = precision
 
     def fmt(self, style: str):
         if style not in self.formats:
             base, _, unit = style.partition("|")  # "input_number|giorni": the unit shown beside the number
             props = dict(STYLES[base])
+            if "num_format" in props:
+                props["num_format"] = published_format(base, str(props["num_format"]), self.precision)
             if unit:
                 clean = "".join(ch for ch in unit if ch.isprintable() and ch not in '"\\')[:40]
                 props["num_format"] = f'{props["num_format"]} "{clean}"'
@@ -234,7 +239,7 @@ def render(book: WorkbookLayout, password: str = "", prefill: dict[str, object] 
     })
     for k, v in book.properties.items():
         wb.set_custom_property(k, v)
-    r = _Renderer(wb)
+    r = _Renderer(wb, book.precision)
     for s in book.sheets:
         r.sheet(s, password, prefill)
     wb.close()

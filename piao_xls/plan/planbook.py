@@ -371,6 +371,10 @@ def plan_to_data(plan: Plan) -> dict:
         scoring["gate_cap"] = _n(sc.gate_cap)
     if sc.precision != default.precision:
         scoring["precision"] = sc.precision
+    if sc.reached != default.reached:
+        scoring["reached"] = _pct(sc.reached)
+    if sc.not_reached_below != default.not_reached_below:
+        scoring["not_reached_below"] = _pct(sc.not_reached_below)
     if sc.bands != default.bands:
         scoring["bands"] = [{"min": _n(b.min), "code": b.code, **({"label": b.label} if b.label else {})}
                             for b in sc.bands]

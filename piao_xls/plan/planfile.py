@@ -203,7 +203,8 @@ KEYS = {
     "plan": {"plan_id", "comune", "ente_sovraordinato", "year", "title", "scoring", "sectors", "return_deadline",
              "contact", "quality"},
     "quality": {"min_objectives", "max_objectives", "flat_weights_from", "adopted", "errors"},
-    "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands", "weights", "gate_cap", "precision"},
+    "scoring": {"late_penalty_per_month", "aggregation", "threshold", "bands", "weights", "gate_cap", "precision",
+                "reached", "not_reached_below"},
     "band": {"min", "code", "label"},
     "sector": {"code", "name", "short_name", "responsabile", "offices", "staff", "staff_total",
                "activities", "objectives"},
@@ -805,6 +806,16 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
         ctx.add("PLAN-SCORING", "i decimali pubblicati (precision) vanno da 0 a 6, senza decimali",
                 ctx.line_of(m, "precision"))
         precision = None
+    reached = ctx.number(m, "reached", what, "scoring", percent=True)
+    below = ctx.number(m, "not_reached_below", what, "scoring", percent=True)
+    if reached is not None and not 0 < reached <= 10:
+        ctx.add("PLAN-SCORING", "la soglia di obiettivo raggiunto (reached) va da 0% (escluso) in su, ad esempio "
+                "«100%»", ctx.line_of(m, "reached"))
+        reached = None
+    if below is not None and not 0 <= below <= (reached if reached is not None else p.reached):
+        ctx.add("PLAN-SCORING", "la soglia di obiettivo non raggiunto (not_reached_below) va da 0% alla soglia di "
+                "obiettivo raggiunto (reached)", ctx.line_of(m, "not_reached_below"))
+        below = None
     bands = p.bands
     if "bands" in m:
         raw = ctx.seq(m, "bands", what, "scoring")
@@ -823,7 +834,9 @@ def _scoring(ctx: _Ctx, m, line: int) -> ScoringPolicy:
         bands = tuple(sorted(out, key=lambda b: -b.min))
     return ScoringPolicy(late if late is not None else p.late_penalty_per_month, agg, thr, bands, weights=weights,
                          gate_cap=cap if cap is not None else p.gate_cap,
-                         precision=int(precision) if precision is not None else p.precision)
+                         precision=int(precision) if precision is not None else p.precision,
+                         reached=reached if reached is not None else p.reached,
+                         not_reached_below=below if below is not None else p.not_reached_below)
 
 
 def parse_plan(text: str, file: str = "<plan>", read: list | None = None) -> tuple[Plan | None, list[Finding]]:

@@ -186,6 +186,7 @@ def render(ev: Evaluation, results: list[WorkbookResult] | None = None, skipped:
             "objectives_reached": sr.count(Outcome.REACHED), "objectives_partly": sr.count(Outcome.PARTLY),
             "objectives_not_reached": sr.count(Outcome.NOT_REACHED),
             "objectives_not_reported": sr.count(Outcome.NOT_REPORTED),
+            "published_score": sr.published,
         })
     c.decisions.extend(_decision_row(o, plan) for o in ev.decisions)
     used = ev.used_for()
@@ -351,13 +352,14 @@ def _decision_row(o: DecisionOutcome, plan: Plan) -> dict:
 
 
 def _objective_row(obj: Objective, r: ObjectiveResult) -> dict:
-    row = {"sector": r.sector, "objective": obj.id, "number": obj.number, "title": obj.title,
-           "weight": obj.weight, "achievement": r.achievement, "points": r.points, "band": r.band, "gate": obj.gate,
-           "coefficient": obj.coefficient, "dup": obj.dup}
-    if r.scored:
-        # the weight that counts once non-evaluable or neutralised objectives are left out (sums to 100)
-        row.update(weight_applied=r.weight_applied, neutralised=r.neutralised)
-    return row
+    # the weight that counts once non-evaluable or neutralised objectives are left out (sums to 100), and the
+    # points it gives (they add up to the sector's score); the published figures are the evaluation's
+    return {"sector": r.sector, "objective": obj.id, "number": obj.number, "title": obj.title,
+            "weight": obj.weight, "weight_applied": r.weight_applied, "achievement": r.achievement,
+            "points": r.points, "band": r.band, "gate": obj.gate, "coefficient": obj.coefficient, "dup": obj.dup,
+            "neutralised": r.neutralised, "state": r.state.value, "outcome": r.outcome.value,
+            "published_achievement": r.published_achievement, "published_points": r.published_points,
+            "published_weight_applied": r.published_weight_applied}
 
 
 class _RuleTexts(dict):
@@ -378,7 +380,10 @@ def _indicator_row(ind: Indicator, r: IndicatorResult, rule_texts: _RuleTexts) -
             "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
             "rule_it": rule_texts.of(ind.rule), "source": ind.source,
             "actual": _fmt_values(r.reported) if r.reported is not None else "",
-            "achievement": r.achievement, "status": r.status.value, "analysis": r.analysis}
+            "achievement": r.achievement, "status": r.status.value, "analysis": r.analysis,
+            "corrected": r.corrected,
+            "validated": _fmt_values(r.scored) if r.corrected and r.scored is not None else "",
+            "published_achievement": r.published}
 
 
 def _fmt_values(vals) -> str:

@@ -64,8 +64,32 @@ def guard_formula(s: str) -> str:
 
 # --- JSON -----------------------------------------------------------------------------------
 
+_PLAIN = (bool, int, type(None))
+
+
+def _jsonable_dict(d: dict) -> dict:
+    """A row: the common values (short printable texts, finite floats, ints, bools, None) kept without a call."""
+    out = {}
+    for k, v in d.items():
+        key = k if type(k) is str else str(k)
+        if key[:1] == "_":
+            continue
+        t = type(v)
+        if t is str:
+            out[key] = v if len(v) <= MAX_CELL // 2 and v.isprintable() else clean_text(v)
+        elif t is float:
+            out[key] = v if v - v == 0 else None
+        elif t in _PLAIN:
+            out[key] = v
+        else:
+            out[key] = _jsonable(v)
+    return out
+
+
 def _jsonable(value):
     """Plain JSON values: non-finite numbers -> null, dates -> ISO, texts cleaned, other objects -> str."""
+    if type(value) is dict:
+        return _jsonable_dict(value)
     if isinstance(value, str):
         return clean_text(value) if not value.isprintable() or len(value) > MAX_CELL // 2 else value
     if isinstance(value, bool) or value is None or isinstance(value, int):
@@ -91,6 +115,9 @@ def to_json_dict(c: Consolidation) -> dict:
     d.setdefault("bands", [{"code": b.code, "label": b.label, "min": b.min}
                            for b in sorted(c.plan.scoring.bands, key=lambda b: -b.min)])
     d.setdefault("decisions", decisions(c))
+    policy = c.plan.scoring
+    d.setdefault("scoring", {"precision": policy.precision, "outcome_thresholds": {
+        "reached": policy.reached, "not_reached_below": policy.not_reached_below}})
     return _jsonable(d)
 
 
@@ -186,6 +213,16 @@ def _number_value(r):
     return None if isinstance(v, bool) else v
 
 
+def _published(key: str, scale: float = 1.0):
+    """A figure as the evaluation published it (``published_<key>``), ``/ scale`` for a fraction."""
+    def get(r):
+        v = r.get(f"published_{key}")
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return None
+        return round(v / scale, 12) if scale != 1.0 else v
+    return get
+
+
 def _date_value(r):
     v = (r.get("actual_values") or {}).get("date")
     return v if isinstance(v, str) else None
@@ -194,15 +231,17 @@ def _date_value(r):
 COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
     "sectors": ("sectors", [
         ("settore", "code", TEXT), ("denominazione", "name", TEXT), ("responsabile", "responsabile", TEXT),
-        ("punteggio", "score", NUMBER), ("fascia", "band", TEXT), ("giudizio", "band_label", TEXT),
+        ("punteggio", _published("score"), NUMBER), ("fascia", "band", TEXT), ("giudizio", "band_label", TEXT),
         ("obiettivi_raggiunti", "objectives_reached", INT),
         ("obiettivi_parzialmente_raggiunti", "objectives_partly", INT),
         ("obiettivi_non_raggiunti", "objectives_not_reached", INT),
         ("obiettivi_non_rendicontati", "objectives_not_reported", INT), ("stato", "status_it", TEXT)]),
     "objectives": ("objectives", [
         ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("numero", "number", INT),
-        ("titolo", "title", TEXT), ("peso", "weight", NUMBER), ("raggiungimento", "achievement", NUMBER),
-        ("punti", "points", NUMBER), ("fascia", "band", TEXT), ("missione_programma_dup", "dup", TEXT)]),
+        ("titolo", "title", TEXT), ("peso", "weight", NUMBER), ("peso_applicato", _published("weight_applied"), NUMBER),
+        ("raggiungimento", _published("achievement", 100.0), NUMBER), ("punti", _published("points"), NUMBER),
+        ("fascia", "band", TEXT), ("stato", "state_it", TEXT), ("esito", "outcome_it", TEXT),
+        ("missione_programma_dup", "dup", TEXT)]),
     "indicators": ("indicators", [
         ("settore", "sector", TEXT), ("obiettivo", "objective", TEXT), ("indicatore", "indicator", TEXT),
         ("profilo", "profilo", TEXT), ("descrizione", "description", TEXT), ("target", "target", TEXT),
@@ -210,7 +249,8 @@ COLUMNS: dict[str, tuple[str, list[tuple[str, object, str]]]] = {
         ("valore", _number_value, NUMBER), ("data", _date_value, DATE), ("si_no", _yes_no, TEXT),
         ("numeratore", _v("numerator"), NUMBER), ("denominatore", _v("denominator"), NUMBER),
         ("valore_base", _v("baseline"), NUMBER), ("valore_anno", _v("current"), NUMBER),
-        ("valore_testo", "actual_it", TEXT), ("raggiungimento", "achievement", NUMBER),
+        ("valore_testo", "actual_it", TEXT), ("valore_validato", "validated_it", TEXT),
+        ("raggiungimento", _published("achievement", 100.0), NUMBER),
         ("stato", "status_it", TEXT), ("analisi_scostamenti", "analysis", TEXT)]),
     "findings": ("findings", [
         ("gravita", "severity_it", TEXT), ("codice", "code", TEXT), ("settore", "sector", TEXT),
@@ -225,7 +265,7 @@ DECISION_COLUMNS: list[tuple[str, object, str]] = [
     ("origine", "origin", TEXT), ("decisione", "kind_it", TEXT), ("settore", "sector", TEXT),
                     ("obiettivo", "objective", TEXT), ("indicatore", "indicator", TEXT),
                     ("valore_precedente", "old_text", TEXT), ("valore_nuovo", "new_text", TEXT),
-                    ("motivazione", "reason", TEXT), ("chi", "by", TEXT), ("quando", "date", TEXT),
+                    ("motivazione", "reason", TEXT), ("chi", "by", TEXT), ("quando", "date", DATE),
                     ("applicata", "applied_it", TEXT), ("effetto", "effect", TEXT)]
 
 

@@ -296,7 +296,7 @@ def _overview(d: DocBuilder, x: _Ctx, n: int) -> int:
     for k, group in enumerate(groups):  # the chart, then its table: kept on one page (keep with next)
         part = f" ({k + 1} di {len(groups)})" if len(groups) > 1 else ""
         d.figure(charts.overview_chart(group, [(b.min, b.code) for b in x.policy.bands], dec,
-                                       f"Punteggio dei settori{part}"),
+                                       f"Punteggio dei settori{part}", {b.code: b.label for b in x.policy.bands}),
                  f"Punteggio per settore e limiti delle fasce{part}", keep=k == len(groups) - 1)
     rows = []
     for s in sectors:

@@ -23,13 +23,14 @@ import io
 import math
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from ..core import italian
 from ..core.gcpause import paused_gc
 from ..sheetio.atomic import write_bytes_atomic
 from .consolidate import NOT_EVALUABLE, Consolidation
 from .export import MAX_CELL, clean_text, guard_formula, write_csv, write_csv_excel, write_json
-from .tables import SECTOR_STATUS_IT, decisions, finite, label, tables
+from .tables import MARK_IT, SECTOR_STATUS_IT, decisions, finite, label, tables, thresholds_it
 
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -75,16 +76,18 @@ SHEETS = {
         ("note", "Note", 40, "text")]),
     "objectives": ("Obiettivi", "Obiettivi", [
         ("sector", "Settore", 8, "text"), ("objective", "Obiettivo", 9, "text"), ("number", "N.", 5, "int"),
-        ("title", "Titolo", 78, "text"), ("weight", "Peso %", 8, "num"),
-        ("achievement", "Raggiungimento", 14, "pct"), ("points", "Punti", 9, "score"), ("band", "Fascia", 7, "text"),
-        ("_note", "Nota", 22, "text"), ("gate_it", "Di accesso", 9, "text"),
+        ("title", "Titolo", 70, "text"), ("weight", "Peso nel piano %", 9, "num"),
+        ("_weight_applied", "Peso applicato %", 9, "fig"), ("_achievement", "Raggiungimento", 13, "fig"),
+        ("_points", "Punti", 9, "fig"), ("band", "Fascia", 7, "text"),
+        ("state_it", "Stato", 22, "text"), ("gate_it", "Di accesso", 9, "text"),
         ("coefficient", "Coefficiente di peso", 11, "num"), ("dup", "Missione/ programma DUP", 11, "text")]),
     "indicators": ("Indicatori", "Indicatori", [
         ("indicator", "Indicatore", 9, "text"), ("description", "Descrizione", 36, "text"),
         ("target", "Target", 30, "text"), ("source_it", "Fonte", 12, "text"),
         ("_main", "Valore consuntivo", 13, "value"), ("_ref", "Riferimento (stanziato, anno base)", 13, "ref"),
-        ("achievement", "Raggiungimento", 12, "pct"), ("status_it", "Stato", 13, "text"),
-        ("analysis", "Analisi scostamenti", 36, "text"), ("target_year", "Anno del target", 9, "int")]),
+        ("validated_it", "Valore validato dal Nucleo", 13, "text"),
+        ("_achievement", "Raggiungimento", 12, "fig"), ("status_it", "Stato", 15, "text"),
+        ("analysis", "Analisi scostamenti", 36, "text"), ("target_year", "Anno del target", 9, "year")]),
     "findings": ("Anomalie", "Anomalie", [
         ("severity_it", "Gravità", 8, "text"), ("code", "Codice", 18, "text"), ("sector", "Settore", 8, "text"),
         ("file", "File", 40, "text"), ("sheet", "Foglio", 16, "text"), ("cell", "Cella", 7, "text"),
@@ -94,7 +97,7 @@ SHEETS = {
         ("origin", "Origine", 9, "text"), ("kind_it", "Decisione", 20, "text"), ("sector", "Settore", 8, "text"),
         ("objective", "Obiettivo", 9, "text"), ("indicator", "Indicatore", 10, "text"),
         ("old_text", "Valore precedente", 14, "text"), ("new_text", "Valore nuovo", 14, "text"),
-        ("reason", "Motivazione", 40, "text"), ("by", "Chi", 18, "text"), ("date", "Quando", 11, "text"),
+        ("reason", "Motivazione", 40, "text"), ("by", "Chi", 18, "text"), ("date_it", "Quando", 11, "text"),
         ("applied_it", "Applicata", 9, "text"), ("effect", "Effetto", 50, "text")]),
     "sources": ("Fonti", "Fonti: i file letti", [
         ("path", "File", 46, "text"), ("status_it", "Stato", 14, "text"), ("kind_it", "Tipo", 12, "text"),
@@ -373,21 +376,31 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     ws = wb.add_worksheet(sheet_name, worksheet_class=_table_sheet())
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
                     wb.add_format({"bold": True, "font_size": 12}))
+    intro = ""
     if name == "sectors":
         legend = "; ".join(f"{b.code} ({b.label}) da {italian.plain(b.min)}" for b in bands)
-        ws.write_string(1, 0, f"Punteggio da 0 a 100. Fasce: {legend}.", wb.add_format({"font_size": FONT,
-                                                                                      "italic": True}))
+        intro = f"Punteggio da 0 a 100. Fasce: {legend}. Obiettivi {thresholds_it(c.plan.scoring)}."
+    elif name == "objectives":
+        intro = ("Punti = peso applicato × raggiungimento: i punti di un settore sommano al suo punteggio (prima del "
+                 "limite di un obiettivo di accesso). Peso applicato: il peso nel piano riportato a 100 sugli obiettivi "
+                 "che contano. Senza risultato: " + "; ".join(f"{k} {v}" for k, v in MARK_IT.items()) + ".")
     elif name == "indicators":
-        ws.write_string(1, 0, "Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore "
-                        "inserito (conta 0, diverso da un valore 0).", wb.add_format({"font_size": FONT,
-                                                                                     "italic": True}))
+        intro = ("Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore inserito (conta 0, "
+                 "diverso da un valore 0); «non disponibile»: dichiarato tale dal Responsabile, con il motivo "
+                 "nell'analisi (conta 0); «neutralizzato»: obiettivo escluso dal Nucleo, il valore non conta.")
+    if intro:  # across the table, wrapped: it prints inside the page
+        ws.merge_range(1, 0, 1, len(cols) - 1, intro, wb.add_format({"font_size": FONT, "italic": True,
+                                                                     "text_wrap": True, "valign": "top"}))
+    intro_height = _row_height([(intro, sum(w for _, _, w, _ in cols))]) if intro else 15.0
+    ws.set_row(1, intro_height)
     head = fmt(bold=True, bg_color="#DDEBF7", text_wrap=True)
     for j, (_, header, width, _) in enumerate(cols):
         ws.set_column(j, j, width)
         ws.write_string(2, j, header, head)
-    heights = [18.0, 15.0, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
+    heights = [18.0, intro_height, _row_height([(h, w) for _, h, w, _ in cols], per_unit=1.25)]  # bold
     ws.set_row(2, heights[-1])
     band_rank = {b.code: i for i, b in enumerate(bands)}
+    f_score = "[$-410]0" + ("." + "0" * c.plan.scoring.precision if c.plan.scoring.precision else "")
     cleaned: dict[str, str] = {}  # clean_text of each distinct text once: plans repeat targets, descriptions, words
     # the formats of most cells, looked up once (a cell with extra properties, a band's colour, asks fmt)
     plain, wrapped = fmt(), fmt(text_wrap=True)
@@ -417,7 +430,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                 if finite(v):
                     if key == "score":
                         extra = {"bg_color": BAND_FILL.get(band_rank.get(row.get("band"), 9), RED)}
-                    ws.write_number(i, j, v, fmt(num_format=F_SCORE, **extra))
+                    ws.write_number(i, j, v, fmt(num_format=f_score, **extra))
                 else:  # a sector the plan makes not evaluable says so; any other unscored one is «non valutato»
                     word = SECTOR_STATUS_IT[NOT_EVALUABLE] if row.get("status") == NOT_EVALUABLE else NOT_SCORED
                     ws.write_string(i, j, word, greyed)
@@ -449,6 +462,23 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                     shown.append((NOT_REPORTED, width))
                     continue
                 shown.append((_write_value(ws, i, j, val, unit, fmt), width))
+                continue
+            if kind == "fig":  # a published figure (number, format, greyed) or the word of a state that is not one
+                if isinstance(v, tuple):
+                    number, num_format, grey = v
+                    band_fill = row.get("_colour") if key == "_achievement" else None
+                    ws.write_number(i, j, number, fmt(num_format=num_format, italic=True, font_color="#7F7F7F",
+                                                      bg_color=GREY) if grey else
+                                    fmt(num_format=num_format, bg_color=band_fill) if band_fill else
+                                    fmt(num_format=num_format))
+                elif isinstance(v, str) and v:
+                    ws.write_string(i, j, v, greyed)
+                    shown.append((v, width))
+                else:
+                    ws.write_blank(i, j, None, plain)
+                continue
+            if kind == "year" and finite(v):
+                ws.write_number(i, j, v, fmt(num_format="0"))
                 continue
             if kind == "int" and finite(v):
                 ws.write_number(i, j, v, fmt(num_format=F_INT, **extra) if extra else by_number_format[F_INT])
@@ -554,66 +584,115 @@ class _Slots:
         return self.k // 2 + (1 if self.k % 2 or self.half else 0)
 
 
+#: the fill of a band's bars, by the band's rank (best first); the worst band is always red
+BAND_COLOURS = ["#375623", "#70AD47", "#A9D18E", "#FFC000", "#ED7D31", "#C00000"]
+#: the band limits' lines, darkest at the top: readable on white and on the bars they cross
+LINE_COLOURS = ["#1F3A10", "#38601C", "#5B5B00", "#8A4A00", "#7A1F1F"]
+CHART_FONT = "Carlito"  # one family in every chart (the Relazione's too)
+NO_RESULT = {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#808080", "bg_color": "#FFFFFF"},
+             "border": {"color": "#7F7F7F", "dash_type": "dash"}}
+
+
+def band_colours(bands: list) -> dict[str, str]:
+    """Band code -> bar colour (bands best first); the lowest band is red whatever their number."""
+    out = {b.code: BAND_COLOURS[min(k, len(BAND_COLOURS) - 2)] for k, b in enumerate(bands)}
+    if bands:
+        out[bands[-1].code] = BAND_COLOURS[-1]
+    return out
+
+
+def _font(size: float, **extra) -> dict:
+    return {"name": CHART_FONT, "size": size, **extra}
+
+
+def _series_by(rows: list, keys: list[str]) -> list[str]:
+    """The keys (in order) that at least one row uses: the legend lists only what is drawn."""
+    used = {r[0] for r in rows}
+    return [k for k in keys if k in used]
+
+
 def _overview_charts(wb, c: Consolidation, t: dict, data: _ChartData) -> list:
-    """One chart per group of :data:`GROUP` sectors: the score of each against the bands' lines; an
-    unscored sector is a hatched bar labelled «Non valutato» (never a bar at 0)."""
+    """One chart per group of :data:`GROUP` sectors: the score of each, coloured by its band (one series per
+    band drawn: the legend lists only those), the bands' limits as labelled lines; an unscored sector is a
+    hatched bar labelled with its state (never a bar at 0). Data labels sit at the base of the bars, the band
+    lines above the lowest band's: a line never crosses a label."""
     out = []
     bands = sorted(c.plan.scoring.bands, key=lambda b: -b.min)
     band_lines = [b for b in bands if b.min > 0]
-    colours = ["#375623", "#70AD47", "#BF8F00", "#C55A11", "#C00000"]
+    colours = band_colours(bands)
+    f_score = _figure_formats(c.plan.scoring.precision)[1]
     sectors = t["sectors"]
     groups = [sectors[i:i + GROUP] for i in range(0, len(sectors), GROUP)] or [[]]
     for g, group in enumerate(groups):
-        rows = []
+        many = len(group) > 8  # short labels
+        keyed: list[tuple[str, dict, Any]] = []
         for s in group:
             score = s.get("score")
-            rows.append([s["code"], score if finite(score) else None, None if finite(score) else 100]
-                        + [b.min for b in band_lines])
-        many = len(rows) > 8  # short labels
-        headers = (["Settore", "Punteggio", "Non valutato (n.v.)" if many else "Non valutato"]
-                   + [f"Fascia {b.code} ({b.label}) da {italian.plain(b.min)}" for b in band_lines])
-        first, last = data.block(headers, rows or [["-", None, None] + [b.min for b in band_lines]])
+            keyed.append((s.get("band") if finite(score) else "_nv", s, score))
+        kinds = [b.code for b in bands] + ["_nv"]
+        drawn = _series_by(keyed, kinds)
+        names = {b.code: f"Fascia {b.code} ({b.label})" for b in bands}
+        names["_nv"] = "Non valutato (n.v.)" if many else "Non valutato"
+        rows = [[s["code"]] + [(score if finite(score) else 100) if k == key else None for k in drawn]
+                + [b.min for b in band_lines] for key, s, score in keyed]
+        headers = (["Settore"] + [names[k] for k in drawn]
+                   + [f"Limite fascia {b.code}: {italian.plain(b.min)}" for b in band_lines])
+        first, last = data.block(headers, rows or [["-"] + [b.min for b in band_lines]])
         cats = data.range(first, last, 0)
         ch = wb.add_chart({"type": "column"})
-        ch.add_series({"name": data.cell(first - 1, 1), "categories": cats,
-                       "values": data.range(first, last, 1), "fill": {"color": "#2F5597"},
-                       "data_labels": {"value": True, "num_format": F_SCORE, "position": "inside_end",
-                                       "font": {"size": 8, "bold": True, "color": "#FFFFFF"}},
-                       "gap": 60})
-        marks = [{"value": "n.v." if many else "non valutato"} if r[2] is not None else {"delete": True}
-                 for r in rows]
-        ch.add_series({"name": data.cell(first - 1, 2), "categories": cats,
-                       "values": data.range(first, last, 2),
-                       "pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#A6A6A6", "bg_color": "#FFFFFF"},
-                       "border": {"color": "#7F7F7F", "dash_type": "dash"},
-                       "data_labels": {"value": True, "position": "center", "font": {"size": 8},
-                                       "custom": marks or None}})
+        for j, k in enumerate(drawn, start=1):
+            if k == "_nv":
+                marks = [{"value": "n.v." if many else s.get("status_it") or NOT_SCORED} if key == k else
+                         {"delete": True} for key, s, _ in keyed]
+                ch.add_series({"name": data.cell(first - 1, j), "categories": cats,
+                               "values": data.range(first, last, j), **NO_RESULT,
+                               "data_labels": {"value": True, "position": "inside_base", "font": _font(8),
+                                               "custom": marks}, "gap": 60, "overlap": 100})
+                continue
+            ch.add_series({"name": data.cell(first - 1, j), "categories": cats,
+                           "values": data.range(first, last, j), "fill": {"color": colours[k]},
+                           "border": {"color": "#404040", "width": 0.5},
+                           "data_labels": {"value": True, "num_format": f_score, "position": "inside_base",
+                                           "font": _font(8, bold=True, color="#000000"),
+                                           "fill": {"color": "#FFFFFF"}},
+                           "gap": 60, "overlap": 100})
         if band_lines:
             line = wb.add_chart({"type": "line"})
-            for j, _b in enumerate(band_lines):
-                colour = colours[j % len(colours)]
-                line.add_series({"name": data.cell(first - 1, 3 + j), "categories": cats,
-                                 "values": data.range(first, last, 3 + j),
-                                 "line": {"color": colour, "width": 1.5, "dash_type": "dash"},
+            for j, b in enumerate(band_lines):
+                colour = LINE_COLOURS[min(j, len(LINE_COLOURS) - 1)]
+                last_point = [{"value": f"{b.code} da {italian.plain(b.min)}"} if r is rows[-1] else
+                              {"delete": True} for r in rows] if rows else None
+                line.add_series({"name": data.cell(first - 1, 1 + len(drawn) + j), "categories": cats,
+                                 "values": data.range(first, last, 1 + len(drawn) + j),
+                                 "line": {"color": colour, "width": 1.25, "dash_type": "dash"},
                                  "marker": {"type": "none"} if len(rows) > 1 else
-                                 {"type": "dash", "size": 10, "fill": {"color": colour}, "border": {"color": colour}}})
+                                 {"type": "dash", "size": 10, "fill": {"color": colour}, "border": {"color": colour}},
+                                 "data_labels": {"value": True, "position": "right", "custom": last_point,
+                                                 "font": _font(7, color=colour)}})
             ch.combine(line)
-        ch.set_y_axis({"min": 0, "max": 100, "major_unit": 10, "num_format": "0",
+        ch.set_y_axis({"min": 0, "max": 100, "major_unit": 10, "num_format": "0", "num_font": _font(8),
                        "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
-        ch.set_x_axis({"num_font": {"size": 8, "rotation": -45 if len(rows) > 12 else 0}})
-        ch.set_legend({"position": "right", "font": {"size": 8}})
+        ch.set_x_axis({"num_font": _font(8, rotation=-45 if len(rows) > 12 else 0)})
+        ch.set_legend({"position": "right", "font": _font(8)})
         of = f" (settori {g * GROUP + 1}-{g * GROUP + len(group)} di {len(sectors)})" if len(groups) > 1 else ""
-        ch.set_title({"name": f"Punteggio per settore e fasce di valutazione{of}", "name_font": {"size": 11}})
+        ch.set_title({"name": f"Punteggio per settore e fasce di valutazione{of}", "name_font": _font(11)})
+        ch.set_chartarea({"border": {"none": True}})
         ch.set_size({"width": PAGE_WIDTH_PX - 10, "height": SLOT_ROWS * 20 - 12})
         out.append(ch)
     return out
 
 
 def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview: list, notes: dict) -> None:
-    """The charts on ``ws`` (the Grafici sheet): the ``overview`` charts, then one per sector: its
-    objectives' achievement, a 100% line, and a hatched «non rendicontato» bar where a value is missing."""
+    """The charts on ``ws`` (the Grafici sheet): the ``overview`` charts, then one per sector: its objectives'
+    achievement coloured by band (one series per band drawn), a labelled 100% line, and a hatched bar with the
+    mark of its state where an objective has no result (non rendicontato, non disponibile, neutralizzato,
+    escluso, non applicabile, non valutato): never a bar at 0."""
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - Grafici",
                     wb.add_format({"bold": True, "font_size": 12}))
+    policy = c.plan.scoring
+    bands = sorted(policy.bands, key=lambda b: -b.min)
+    colours = band_colours(bands)
+    f_pct = _figure_formats(policy.precision)[0]
     slots = _Slots()
     for ch in overview:
         row, x = slots.take(full=True)
@@ -622,49 +701,62 @@ def _write_charts(wb, ws, c: Consolidation, t: dict, data: _ChartData, overview:
     by_sector: dict[str, list[dict]] = {}
     for o in t["objectives"]:
         by_sector.setdefault(o["sector"], []).append(o)
+    marks_order = list(MARK_IT)
     for s in sectors:
-        objs = by_sector.get(s["code"], [])
+        objs = [o for o in by_sector.get(s["code"], []) if not o.get("gate")]
         if not objs:
             continue
         unscored = not finite(s.get("score"))
-        rows, marks = [], []
+        keyed: list[tuple[str, dict, Any, str]] = []
         for o in objs:
-            a = o.get("achievement")
-            note = NOT_SCORED if unscored or not finite(a) else notes.get(o["objective"])
-            rows.append([f"Ob. {o['number']}", None if note else a, 1.0 if note else None, 1.0])
-            marks.append({"value": "n.v." if note == NOT_SCORED else "n.r."} if note else {"delete": True})
-        kinds = {m.get("value") for m in marks} - {None}
-        na = ("Non valutato" if kinds == {"n.v."} else "Non rendicontato (n.r.) o non valutato (n.v.)"
-              if len(kinds) > 1 else "Non rendicontato")
-        first, last = data.block(["Obiettivo", "Raggiungimento", na, "Target 100%"], rows)
+            pa = o.get("published_achievement")
+            mark = "n.v." if unscored else o.get("mark") or ("" if finite(pa) else "n.v.")
+            keyed.append((f"mark:{mark}" if mark else o.get("band") or bands[-1].code, o, pa, mark))
+        kinds = [b.code for b in bands] + [f"mark:{m}" for m in marks_order]
+        drawn = _series_by(keyed, kinds)
+        names = {b.code: f"Fascia {b.code} ({b.label})" for b in bands}
+        names.update({f"mark:{m}": f"{m} {w}" for m, w in MARK_IT.items()})
+        rows: list[list[Any]] = [[f"Ob. {o['number']}"] + [(pa / 100 if not mark else 1.0) if k == key else None
+                                                           for k in drawn] + [1.0] for key, o, pa, mark in keyed]
+        first, last = data.block(["Obiettivo"] + [names[k] for k in drawn] + ["Target 100%"], rows)
         cats = data.range(first, last, 0)
         ch = wb.add_chart({"type": "column"})
-        ch.add_series({"name": data.cell(first - 1, 1), "categories": cats,
-                       "values": data.range(first, last, 1), "fill": {"color": "#2F5597"},
-                       "data_labels": {"value": True, "num_format": F_PCT, "font": {"size": 8}}, "gap": 60,
-                       "overlap": 100})
-        ch.add_series({"name": data.cell(first - 1, 2), "categories": cats,
-                       "values": data.range(first, last, 2),
-                       "pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#A6A6A6", "bg_color": "#FFFFFF"},
-                       "border": {"color": "#7F7F7F", "dash_type": "dash"},
-                       "data_labels": {"value": True, "custom": marks, "position": "inside_end",
-                                       "font": {"size": 8}}})
+        for j, k in enumerate(drawn, start=1):
+            if k.startswith("mark:"):
+                marks = [{"value": mark} if key == k else {"delete": True} for key, _, _, mark in keyed]
+                ch.add_series({"name": data.cell(first - 1, j), "categories": cats,
+                               "values": data.range(first, last, j), **NO_RESULT,
+                               "data_labels": {"value": True, "custom": marks, "position": "inside_base",
+                                               "font": _font(8)}, "gap": 60, "overlap": 100})
+                continue
+            ch.add_series({"name": data.cell(first - 1, j), "categories": cats,
+                           "values": data.range(first, last, j), "fill": {"color": colours[k]},
+                           "border": {"color": "#404040", "width": 0.5},
+                           "data_labels": {"value": True, "num_format": f_pct, "position": "inside_base",
+                                           # many bars: upright labels, so that no two touch
+                                           "font": _font(8, bold=True, rotation=-90) if len(rows) > 8 else
+                                           _font(8, bold=True), "fill": {"color": "#FFFFFF"}},
+                           "gap": 60, "overlap": 100})
         line = wb.add_chart({"type": "line"})
-        line.add_series({"name": data.cell(first - 1, 3), "categories": cats,
-                         "values": data.range(first, last, 3),
-                         "line": {"color": "#C00000", "width": 1.75, "dash_type": "dash"},
-                         "marker": {"type": "none"} if len(rows) > 1 else {"type": "dash", "size": 10}})
+        target_label = [{"value": "target 100%"} if i == len(rows) - 1 else {"delete": True} for i in range(len(rows))]
+        line.add_series({"name": data.cell(first - 1, 1 + len(drawn)), "categories": cats,
+                         "values": data.range(first, last, 1 + len(drawn)),
+                         "line": {"color": "#C00000", "width": 1.5, "dash_type": "dash"},
+                         "marker": {"type": "none"} if len(rows) > 1 else {"type": "dash", "size": 10},
+                         "data_labels": {"value": True, "position": "above", "custom": target_label,
+                                         "font": _font(7, color="#C00000")}})
         ch.combine(line)
-        top = max([1.0] + [r[1] for r in rows if finite(r[1])])
+        top = max([1.0] + [r[j] for r in rows for j in range(1, 1 + len(drawn)) if finite(r[j])])
         ch.set_y_axis({"min": 0, "max": math.ceil(top * 10 + 1) / 10, "major_unit": 0.2, "num_format": "0%",
-                       "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
-        ch.set_x_axis({"num_font": {"size": 8, "rotation": -45 if len(rows) > 12 else 0}})
-        ch.set_legend({"position": "bottom", "font": {"size": 8}})
+                       "num_font": _font(8), "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
+        ch.set_x_axis({"num_font": _font(8, rotation=-45 if len(rows) > 12 else 0)})
+        ch.set_legend({"position": "bottom", "font": _font(8)})
         status = f" - {NOT_SCORED} ({s.get('status_it', '')})" if unscored else ""
         name = f"{s['code']} {s['name']}"
         name = name if len(name) <= 60 else name[:59] + "…"
         ch.set_title({"name": clean_text(f"{name}: raggiungimento degli obiettivi{status}"),
-                      "name_font": {"size": 10}})
+                      "name_font": _font(10)})
+        ch.set_chartarea({"border": {"none": True}})
         full = len(rows) > WIDE
         row, x = slots.take(full=full)
         width = PAGE_WIDTH_PX - 10 if full else PAGE_WIDTH_PX // 2 - 10
@@ -695,15 +787,63 @@ def render_summary(c: Consolidation) -> bytes:
     return buf.getvalue()
 
 
+def _figure_formats(precision: int) -> tuple[str, str]:
+    """The number formats of a published percentage and of a published figure (``precision`` decimals)."""
+    dec = "." + "0" * precision if precision > 0 else ""
+    return f"[$-410]0{dec}%", f"[$-410]#,##0{dec}"
+
+
+#: the word in the achievement's cell of an objective with no result (the «Stato» column says more)
+SHORT_STATE_IT = {"neutralised": "neutralizzato", "excluded": "escluso dal piano", "not_applicable": "non applicabile",
+                  "not_scored": NOT_SCORED}
+#: the states whose figures are not results: shown greyed, with their mark
+COUNTED_ZERO = ("not_reported", "not_available")  # counted, scores 0
+LEFT_OUT = ("neutralised", "excluded", "not_applicable")  # not counted: weight re-proportioned
+
+
+def _prepare(c: Consolidation, t: dict) -> None:
+    """The figures of the Riepilogo, Obiettivi and Indicatori sheets as the evaluation published them, each with
+    the mark of its state: a figure that is not a result (non rendicontato, non disponibile, neutralizzato,
+    escluso, non applicabile) never looks like one."""
+    policy = c.plan.scoring
+    f_pct, f_num = _figure_formats(policy.precision)
+    colours = {"reached": GREEN, "partly": AMBER, "not_reached": RED}
+    for s in t["sectors"]:
+        s["score"] = s.get("published_score")
+    for o in t["objectives"]:
+        state, mark = o.get("state"), o.get("mark", "")
+        pa, pp, pw = o.get("published_achievement"), o.get("published_points"), o.get("published_weight_applied")
+        marked = f'{f_pct}" ({mark})"' if mark else f_pct
+        if state in COUNTED_ZERO and finite(pa):
+            o["_achievement"] = (pa / 100, marked, True)
+        elif state in LEFT_OUT or state == "not_scored" or not finite(pa):
+            o["_achievement"] = SHORT_STATE_IT.get(str(state), NOT_SCORED) if state != "gate" else ""
+        else:
+            o["_achievement"] = (pa / 100, f_pct, False)
+            o["_colour"] = colours.get(str(o.get("outcome")), "")
+        left_out = state in LEFT_OUT
+        o["_points"] = "—" if o.get("gate") or left_out else (pp, f_num, state in COUNTED_ZERO) if finite(pp) else ""
+        o["_weight_applied"] = (pw, f_num, left_out) if finite(pw) else ("—" if o.get("gate") else "")
+    for r in t["indicators"]:
+        status, pa = r.get("status"), r.get("published_achievement")
+        r["_missing"] = status == "missing"
+        mark = {"missing": "n.r.", "not_available": "n.d.", "neutralised": "neutr."}.get(str(status), "")
+        if mark and finite(pa):
+            r["_achievement"] = (pa / 100, f'{f_pct}" ({mark})"', True)
+        elif status in ("not_applicable", "excluded") or (not finite(pa) and status in ("not_received", "conflict")):
+            r["_achievement"] = r.get("status_it", "")
+        elif finite(pa):
+            r["_achievement"] = (pa / 100, f_pct, False)
+            r["_colour"] = colours[policy.outcome(pa / 100)] if status == "scored" else RED
+        else:
+            r["_achievement"] = ""
+
+
 def _render(wb, c: Consolidation) -> None:
     fmt = _Formats(wb)
     t = tables(c)
     notes = _status_of_objectives(t)
-    for o in t["objectives"]:
-        o["_note"] = notes.get(o["objective"], "")
-        o["_missing"] = notes.get(o["objective"]) == NOT_REPORTED
-    for r in t["indicators"]:
-        r["_missing"] = r.get("status") == "missing"
+    _prepare(c, t)
     bands = sorted(c.plan.scoring.bands, key=lambda b: -b.min)
     summary = _write_table(wb, fmt, c, "sectors", t["sectors"], bands)
     for name in ("objectives", "indicators", "findings"):

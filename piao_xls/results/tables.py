@@ -24,7 +24,21 @@ from .consolidate import Consolidation
 INDICATOR_STATUS_IT = {"scored": "valutato", "missing": "non rendicontato", "invalid": "non valutabile",
                        "informative": "informativo", "not_applicable": "non applicabile",
                        "not_available": "non disponibile", "not_received": "non pervenuto", "conflict": "conflitto",
-                       "neutralised": "neutralizzato", "neutralized": "neutralizzato"}
+                       "neutralised": "neutralizzato", "neutralized": "neutralizzato",
+                       "excluded": "escluso dal piano"}
+#: an objective's state (``objectives[*].state``): each its own word, in every output
+OBJECTIVE_STATE_IT = {"scored": "valutato", "not_reported": "non rendicontato", "not_available": "non disponibile",
+                      "neutralised": "neutralizzato dal Nucleo", "excluded": "escluso dal piano",
+                      "not_applicable": "non applicabile", "gate": "obiettivo di accesso",
+                      "not_scored": "non valutato"}
+#: the short mark of a state that is not a result, next to a figure or in a chart (legend: MARK_IT)
+STATE_MARK = {"not_reported": "n.r.", "not_available": "n.d.", "neutralised": "neutr.", "excluded": "escl.",
+              "not_applicable": "n.a.", "not_scored": "n.v."}
+MARK_IT = {"n.r.": "non rendicontato (vale 0)", "n.d.": "non disponibile (vale 0)",
+           "neutr.": "neutralizzato dal Nucleo (escluso dal calcolo)", "escl.": "escluso dal piano (non misurabile)",
+           "n.a.": "non applicabile (escluso dal calcolo)", "n.v.": "non valutato"}
+OUTCOME_IT = {"reached": "raggiunto", "partly": "parzialmente raggiunto", "not_reached": "non raggiunto",
+              "not_reported": "non rendicontato", "not_counted": "non conteggiato"}
 SECTOR_STATUS_IT = {"scored": "valutato", "scored_with_issues": "valutato con anomalie",
                     "not_received": "non pervenuto", "conflict": "conflitto", "not_evaluable": "non valutabile"}
 #: a file's status: the reader's, or "skipped" (not a workbook)
@@ -96,6 +110,22 @@ def it_value(value, unit: str) -> str:
     if unit == "amount":
         return it_amount(value)
     return it_plain(value)
+
+
+def published_number(x: float | None, decimals: int) -> str:
+    """A figure the evaluation already rounded as published, in Italian with exactly ``decimals`` decimals."""
+    return italian.number(x, decimals) if finite(x) else ""
+
+
+def published_percent(x: float | None, decimals: int) -> str:
+    """A published percentage (0..100, already rounded), ``21,16%``: always ``decimals`` decimals."""
+    return f"{italian.number(x, decimals)}%" if finite(x) else ""
+
+
+def thresholds_it(policy) -> str:
+    """The thresholds of the counts of objectives, in words."""
+    return (f"raggiunto: raggiungimento da {italian.plain(policy.reached * 100, 2)}%; non raggiunto: sotto il "
+            f"{italian.plain(policy.not_reached_below * 100, 2)}%; parzialmente raggiunto: in mezzo")
 
 
 def json_value(value):
@@ -170,30 +200,47 @@ def tables(c: Consolidation) -> dict[str, list[dict]]:
     """Copies of the consolidation's rows with the added keys (``*_it`` texts, typed values)."""
     values = indicator_values(c)
     inds = {i.id: i for s in c.plan.sectors for i in s.indicators}
+    policy = c.plan.scoring  # as published: the band goes with the figure printed next to it
+    dec = policy.precision
     sectors = []
     for r in c.sectors:
         score = r.get("score")
-        policy = c.plan.scoring  # as published: the band goes with the figure printed next to it
-        sectors.append({**r, "score_it": it_number(policy.published(score), policy.precision) if finite(score) else "",
+        sectors.append({**r, "score_it": it_number(policy.published(score), dec) if finite(score) else "",
                         "status_it": label(SECTOR_STATUS_IT, r.get("status"))})
+    neutralised = {(d.get("sector"), d.get("objective")): d for d in getattr(c, "decisions", [])
+                   if d.get("kind") == "neutralise" and d.get("applied") and d.get("origin") != "piano"}
     objectives = []
     for r in c.objectives:
-        a, p = r.get("achievement"), r.get("points")
+        state = str(r.get("state") or "")
+        state_it = label(OBJECTIVE_STATE_IT, state)
+        d = neutralised.get((r.get("sector"), r.get("objective")))
+        if state == "neutralised" and d is not None:  # by whom, when
+            who = ", ".join(x for x in (str(d.get("by") or ""), it_date(d.get("date") or None)) if x)
+            state_it = f"neutralizzato: {who}" if who else state_it
         objectives.append({**r, "gate_it": "sì" if r.get("gate") else "",
-                           "achievement_it": it_percent(a) if finite(a) else "",
-                           "points_it": it_number(p, 2) if finite(p) else ""})
+                           "achievement_it": published_percent(r.get("published_achievement"), dec),
+                           "points_it": published_number(r.get("published_points"), dec),
+                           "weight_it": italian.plain(r["weight"], 2) if finite(r.get("weight")) else "",
+                           "weight_applied_it": published_number(r.get("published_weight_applied"), dec),
+                           "state_it": state_it, "mark": STATE_MARK.get(state, ""),
+                           "outcome_it": label(OUTCOME_IT, r.get("outcome"))})
     indicators = []
     for r in c.indicators:
         ind = inds.get(str(r.get("indicator")))
         vals = values.get(str(r.get("indicator")), {})
         view = ValueView(ind, c.plan.year, vals) if ind is not None else None
-        a = r.get("achievement")
+        status_it = label(INDICATOR_STATUS_IT, r.get("status"))
+        validated = ""
+        if r.get("corrected") and ind is not None:
+            scored = _scored_values(c, str(r.get("indicator")))
+            validated = ValueView(ind, c.plan.year, scored).text if scored is not None else str(r.get("validated", ""))
+            status_it += " (valore corretto dal Nucleo)"
         indicators.append({**r, "actual": view.text if view else r.get("actual", ""),
                            "actual_it": view.text if view else r.get("actual", ""),
                            "actual_values": {k: json_value(v) for k, v in vals.items()},
                            "units": dict(view.units) if view else {},
-                           "achievement_it": it_percent(a) if finite(a) else "",
-                           "status_it": label(INDICATOR_STATUS_IT, r.get("status")),
+                           "achievement_it": published_percent(r.get("published_achievement"), dec),
+                           "status_it": status_it, "validated_it": validated,
                            "source_it": label(SOURCE_IT, r.get("source")),
                            "_view": view})
     findings = [{**r, "severity_it": label(SEVERITY_IT, r.get("severity"))} for r in c.findings]
@@ -204,9 +251,21 @@ def tables(c: Consolidation) -> dict[str, list[dict]]:
             "sources": sources}
 
 
+def _scored_values(c: Consolidation, indicator: str) -> dict[str, object] | None:
+    """The values an indicator was scored from, after the Nucleo's corrections."""
+    if c.evaluation is None:
+        return None
+    for s in c.evaluation.sectors:
+        for o in s.objectives:
+            for i in o.indicators:
+                if i.indicator_id == indicator:
+                    return dict(i.scored.items()) if i.scored is not None else None
+    return None
+
+
 def decisions(c: Consolidation) -> list[dict]:
     """Hook for the Nucleo's decisions: the consolidation's ``decisions`` rows when it records any
     (each a dict: sector, objective, indicator, kind, old_value, new_value, motivation, who, when)."""
     rows = getattr(c, "decisions", None)
-    return [{**r, "applied_it": "sì" if r.get("applied") else "no"} for r in rows if isinstance(r, dict)] \
-        if isinstance(rows, list) else []
+    return [{**r, "applied_it": "sì" if r.get("applied") else "no", "date_it": it_date(r.get("date") or None)}
+            for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []

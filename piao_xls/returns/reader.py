@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,7 +48,7 @@ from ..forms.layout import (
     source_sheet,
     text_row_it,
 )
-from ..forms.styles import STYLES
+from ..forms.styles import STYLES, published_format
 from ..sheetio.book import BookData, SheetData, read_book
 from ..sheetio.safeopen import Limits, Package, UnsafeFile, open_package, parse_xml, read_bounded
 from ..sheetio.text import printable
@@ -572,6 +573,12 @@ def _format_key(code: str) -> str:
 _ODS_LITERALS = {"percent": "%", "amount": "€", "text": "", "plain": ""}
 
 
+@lru_cache(maxsize=64)
+def _published_keys(style: str, want_fmt: str) -> frozenset[str]:
+    """The formats of a live figure at every precision a plan may publish (0 to 6 decimals)."""
+    return frozenset(_format_key(published_format(style, want_fmt, p)) for p in range(7))
+
+
 def _look_problem(look, style: str, kind: str) -> str | None:
     """Why a locked cell's look differs from its style in a way that changes what a person sees."""
     want = STYLES.get(style, {})
@@ -595,7 +602,8 @@ def _look_problem(look, style: str, kind: str) -> str | None:
     want_fmt = want.get("num_format", "General")
     fmt = look.num_format or "General"
     if kind == "xlsx":
-        if _format_key(fmt) != _format_key(want_fmt):
+        # a live figure shows the plan's published decimals (forms.styles.published_format)
+        if _format_key(fmt) != _format_key(want_fmt) and _format_key(fmt) not in _published_keys(style, want_fmt):
             return f"formato numerico modificato («{printable(fmt[:40])}» invece di «{want_fmt}»)"
     else:
         literals = "".join(part[1:-1] for part in fmt.split() if part[:1] in "'\"" and len(part) > 1)
