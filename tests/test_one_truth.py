@@ -209,10 +209,12 @@ def test_a_planted_figure_is_caught(campaign, plant, tmp_path):
         data = results_of(c)
         for o in data["objectives"]:
             if o["objective"] == target.objective_id:
-                if plant.endswith("rounding"):
+                if plant.endswith("rounding"):  # the text the Relazione prints goes: it words the planted value
                     o["achievement"] = (target.published_achievement - down) / 100
+                    o.pop("achievement_it", None)
                 else:
                     o["weight_applied"] = target.weight
+                    o.pop("weight_applied_it", None)
         paths["docx"] = out / "relazione.docx"
         out.mkdir()
         write_relazione(data, plan, paths["docx"], pdf=False)
