@@ -506,3 +506,30 @@ def test_genera_after_a_revision_replaces_blank_forms_of_the_old_version_only(ws
     run(ws, "genera")
     v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
     assert read_workbook(forms / "PIAO-2025-SF-Finanziario.xlsx", v2).findings[0].code == "WB-MISSING"  # version 2
+
+
+def test_the_relazione_tells_every_revision_with_its_act_and_changes(ws, tmp_path, plan):
+    """The results carry the revisions (act, date, reason, changes per objective) and the Relazione has the
+    chapter on what changed during the year, in its body, from the same data."""
+    import docx
+
+    run(ws, "piano", "adozione", *ADOPTION)
+    act = ("--atto", "Delibera di Giunta comunale n. 45", "--data", "15/07/2025", "--motivo",
+           "nuovo obiettivo sui pagamenti digitali")
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *act)
+    new_plan = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    (tmp_path / "allegati").mkdir()
+    (tmp_path / "allegati" / "PIAO-2025-SF-Finanziario.xlsx").write_bytes(filled_form(new_plan, "SF"))
+    run(ws, "raccogli", str(tmp_path / "allegati"), code=None)
+    out = tmp_path / "r.json"
+    run(ws, "consolida", "--json-file", str(out), code=None)
+    (rev,) = json.loads(out.read_text(encoding="utf-8"))["revisions"]
+    assert (rev["version"], rev["date"], rev["reason"]) == (2, "2025-07-15", "nuovo obiettivo sui pagamenti digitali")
+    assert {c["objective"] for c in rev["changes"]} == {"SF-1", "SF-6", "SF-9", "SF-10"}
+    run(ws, "relazione", "--no-pdf", code=None)
+    (path,) = [p for p in (ws / "risultati").glob("*Relazione-Performance.docx")]
+    doc = docx.Document(str(path))
+    text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    assert "Delibera di Giunta comunale n. 45 del 15/07/2025" in text
+    assert "nuovo obiettivo sui pagamenti digitali" in text
+    assert "SF-10 «DIGITALIZZAZIONE DEI PAGAMENTI»" in text and "La Giunta ha modificato il piano una volta" in text

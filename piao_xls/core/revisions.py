@@ -459,3 +459,13 @@ def revision_entries(versions: Sequence[PlanVersion]) -> list[RevisionEntry]:
         out.append(RevisionEntry(after, before, tuple(ObjectiveChanges(oid, titles.get(oid, ""), tuple(lines))
                                                       for oid, lines in groups.items())))
     return out
+
+
+def revision_rows(versions: Sequence[PlanVersion]) -> list[dict[str, object]]:
+    """The revisions of :func:`revision_entries` as rows of the results (JSON keys in English, texts in Italian):
+    version, act, date (ISO), reason, and per objective its changes."""
+    return [{"version": e.version.number, "act": e.version.act.text, "date": e.version.act.day.isoformat(),
+             "act_it": e.version.act.italian(), "reason": e.version.act.reason,
+             "changes": [{"objective": o.objective_id, "title": o.title, "lines": list(o.lines)}
+                         for o in e.objectives]}
+            for e in revision_entries(versions)]

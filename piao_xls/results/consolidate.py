@@ -34,7 +34,7 @@ from ..core.evaluation import (
 )
 from ..core.gcpause import paused_gc
 from ..core.model import Indicator, Objective, Plan, ScoringPolicy
-from ..core.revisions import PlanVersion
+from ..core.revisions import PlanVersion, revision_rows
 from ..core.targets import explain_it
 from ..returns.batch import expand_paths, read_all
 from ..returns.reader import WorkbookResult
@@ -64,6 +64,7 @@ class Consolidation:
     found: list[Finding] = field(default_factory=list)  # every finding, as objects (``findings``: as rows)
     sources: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)  # every decision, of the Nucleo or of the plan, applied or not
+    revisions: list[dict] = field(default_factory=list)  # the plan's revisions in the year (docs/revisions.md)
 
     @property
     def findings(self) -> list[dict]:
@@ -79,7 +80,8 @@ class Consolidation:
     def to_dict(self) -> dict:
         return {"plan_id": self.plan.plan_id, "year": self.plan.year, "fingerprint": self.plan.fingerprint,
                 "sectors": self.sectors, "objectives": self.objectives, "indicators": self.indicators,
-                "findings": self.findings, "sources": self.sources, "decisions": self.decisions}
+                "findings": self.findings, "sources": self.sources, "decisions": self.decisions,
+                **({"revisions": self.revisions} if self.revisions else {})}
 
     def to_frames(self) -> dict:
         import pandas as pd
@@ -155,7 +157,9 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
                   else Choice.CONFLICT)
         ev = evaluate(plan, [*submissions_of(results, provenance), *unreadable], list(decisions or ()), as_of,
                       choice, chosen)
-        return render(ev, results, skipped, dec_findings)
+        c = render(ev, results, skipped, dec_findings)
+        c.revisions = revision_rows(versions)
+        return c
 
 
 def render(ev: Evaluation, results: list[WorkbookResult] | None = None, skipped: list[Path] | None = None,

@@ -449,17 +449,26 @@ def _decisions(d: DocBuilder, x: _Ctx, n: int) -> int:
 
 
 def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
-    """What changed during the year: the plan's revisions (``data["revisions"]``: rows with ``date``,
-    ``what`` and ``reason``), once the plan has versions. Nothing when it has none."""
+    """What changed during the year: the plan's revisions (``data["revisions"]``, see
+    :func:`piao_xls.core.revisions.revision_rows`: the act, its date and reason, the changes per objective), once
+    the plan has been revised. Nothing when it has not."""
     if not x.revisions:
         return n
     n += 1
     d.heading(_numbered(n, CHAPTERS[5]), 1)
-    d.para("Le modifiche al piano approvate nel corso dell'anno, con la loro motivazione: i risultati sono "
-           "misurati sul piano modificato.", keep=True)
-    rows = [[_when(r.get("date")), str(r.get("what", "")), str(r.get("reason", ""))] for r in x.revisions]
-    d.caption("Tabella", "Le modifiche al piano")
-    d.table(["Data", "Modifica", "Motivazione"], rows, [2.6, 7, 7])
+    acts = len(x.revisions)
+    d.para(("La Giunta ha modificato il piano una volta" if acts == 1 else f"La Giunta ha modificato il piano "
+            f"{acts} volte") + " nel corso dell'anno; i risultati sono misurati sul piano in vigore alla fine "
+           "dell'anno. Per ogni modifica: l'atto che l'ha approvata, la motivazione e i cambiamenti per obiettivo.",
+           keep=True)
+    rows = []
+    for r in x.revisions:
+        act = str(r.get("act_it") or r.get("act") or "")
+        changes = "\n".join(f"{c.get('objective', '')} «{c.get('title', '')}»: " + "; ".join(map(str, c.get("lines") or ()))
+                            for c in r.get("changes") or () if isinstance(c, dict))
+        rows.append([act, changes or str(r.get("what", "")), str(r.get("reason", ""))])
+    d.caption("Tabella", "Le modifiche al piano approvate nel corso dell'anno")
+    d.table(["Atto", "Modifiche", "Motivazione"], rows, [4.2, 8.6, 4.2])
     return n
 
 
