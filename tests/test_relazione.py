@@ -491,3 +491,18 @@ def test_without_a_working_libreoffice_the_docx_asks_word_for_the_pages(plan, re
     with pytest.raises(RelazioneError, match="LibreOffice non ha convertito"):
         write_relazione(results, plan, tmp_path / "s.docx", pdf=True)
     assert not (tmp_path / "s.pdf").exists()
+
+
+def test_the_method_states_the_plan_s_thresholds_and_decimals(plan):
+    """The counts of objectives follow the plan's thresholds: the method says which, and its precision in
+    correct Italian (1 decimale, 3 decimali)."""
+    import dataclasses
+
+    from piao_xls.results.relazione import method_text
+
+    scoring = dataclasses.replace(plan.scoring, reached=0.95, not_reached_below=0.4, precision=1)
+    text = " ".join(method_text(dataclasses.replace(plan, scoring=scoring)))
+    assert "«raggiunto» quando il suo raggiungimento pubblicato è almeno del 95%" in text
+    assert "«non raggiunto» quando è inferiore al 40%" in text
+    assert "pubblicati con 1 decimale " in text and "1 decimali" not in text
+    assert "almeno del 100%" in " ".join(method_text(plan)) and "al 50%" in " ".join(method_text(plan))

@@ -129,6 +129,7 @@ def method_text(plan: Plan) -> list[str]:
     """The scoring policy in plain Italian, one paragraph per rule (only the rule kinds the plan uses)."""
     p = plan.scoring
     dec = p.precision
+    decimals = italian.plural(dec, "decimale", "decimali")
     out = ["Ogni Responsabile ha rendicontato nella propria scheda i valori consuntivi degli indicatori del suo "
            "settore, con l'analisi di ogni scostamento dal target; il Nucleo di Valutazione ha rendicontato gli "
            "indicatori che certifica. Ogni valore è stato verificato (le verifiche sono descritte nell'allegato "
@@ -154,7 +155,7 @@ def method_text(plan: Plan) -> list[str]:
         out.append("Il raggiungimento di un obiettivo è la media dei suoi indicatori valutati, ponderata con il "
                    "peso di ciascun indicatore (1 se il piano non lo indica).")
     if p.threshold is not None:
-        out.append(f"Soglia minima: un obiettivo il cui raggiungimento, pubblicato con {dec} decimali, è inferiore "
+        out.append(f"Soglia minima: un obiettivo il cui raggiungimento, pubblicato con {decimals}, è inferiore "
                    f"al {italian.plain(p.threshold * 100, 2)}% vale 0.")
     else:
         out.append("Il piano non prevede una soglia minima: ogni obiettivo conta per il raggiungimento ottenuto.")
@@ -166,10 +167,13 @@ def method_text(plan: Plan) -> list[str]:
                "ogni esclusione, indicatore non applicabile o valore corretto è elencato, con la motivazione, tra "
                "le decisioni del Nucleo di Valutazione.")
     out.append("I punti di un obiettivo sono il peso applicato per il grado di raggiungimento; il punteggio del "
-               f"settore, da 0 a 100, è la somma dei punti. Punteggi, punti e percentuali sono pubblicati con {dec} "
-               "decimali (arrotondamento per eccesso dal 5) e la fascia si attribuisce al punteggio pubblicato: "
+               f"settore, da 0 a 100, è la somma dei punti. Punteggi, punti e percentuali sono pubblicati con "
+               f"{decimals} (arrotondamento per eccesso dal 5) e la fascia si attribuisce al punteggio pubblicato: "
                f"un punteggio pubblicato come «{_num(p.bands[0].min if p.bands else 0, dec)}» ha sempre la fascia "
                "che gli corrisponde.")
+    out.append(f"Nel conteggio degli obiettivi, uno si considera «raggiunto» quando il suo raggiungimento pubblicato è "
+               f"almeno del {italian.plain(p.reached * 100, 2)}%, «non raggiunto» quando è inferiore al "
+               f"{italian.plain(p.not_reached_below * 100, 2)}%, «parzialmente raggiunto» negli altri casi.")
     return out
 
 
