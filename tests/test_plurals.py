@@ -1,4 +1,4 @@
-"""Counts a person reads agree with their noun: «1 segnalazione (0 errori, 1 avviso)», «2 segnalazioni»."""
+"""Counts a person reads agree with their noun: «1 segnalazione: 1 errore», «2 segnalazioni: 1 errore, 1 avviso»."""
 
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ def test_check_and_consolidate_count_in_good_italian(plan, tmp_path):
     inbox = build_inbox(plan, tmp_path / "inbox")
     runner = CliRunner()
     check = runner.invoke(cli, ["check", str(inbox)])
-    assert re.search(r"\b\d+ segnalazion[ei] \(\d+ error[ei], \d+ avvis[oi]\)", check.output), check.output
+    assert re.search(r"\b\d+ segnalazion[ei]: \d+ error[ei]", check.output), check.output
     # SF's form has one error (a hostile analysis), AV's two: the singular and the plural, side by side
-    assert re.search(r"SF-Finanziario\.xlsx: .*\b1 segnalazione \(1 errore, 0 avvisi\)", check.output), check.output
-    assert re.search(r"AV-Polizia-Locale\.xlsx: .*\b2 segnalazioni \(2 errori, 0 avvisi\)", check.output)
+    assert re.search(r"SF-Finanziario\.xlsx: .*\b1 segnalazione: 1 errore\)", check.output), check.output
+    assert re.search(r"AV-Polizia-Locale\.xlsx: .*\b2 segnalazioni: 2 errori\)", check.output)
     out = runner.invoke(cli, ["consolidate", str(inbox), "-o", str(tmp_path / "r.xlsx"), "--jobs", "1"])
     assert "file letti" in out.output or "file letto" in out.output
     assert _disagreements(check.output + out.output) == []

@@ -467,7 +467,10 @@ def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
            keep=True)
     rows = []
     for r in x.revisions:
-        act = str(r.get("act_it") or r.get("act") or "")
+        act = str(r.get("act_it") or "")
+        if not act:  # rows without the act's own wording: the act as written, and its date
+            act = " del ".join(t for t in (str(r.get("act") or ""), _when(r.get("date")) if r.get("date") else "")
+                               if t) or "—"
         changes = "\n".join(f"{c.get('objective', '')} «{c.get('title', '')}»: " + "; ".join(map(str, c.get("lines") or ()))
                             for c in r.get("changes") or () if isinstance(c, dict))
         rows.append([act, changes or str(r.get("what", "")), str(r.get("reason", ""))])
