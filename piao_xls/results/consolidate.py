@@ -211,10 +211,6 @@ def _name(path: object) -> str:
     return Path(str(path)).name
 
 
-def _when(iso: object) -> str:
-    return str(iso).replace("T", " ")
-
-
 #: where the time that orders two returns comes from, in Italian
 SENT_FROM_IT = {"messaggio": "data del messaggio", "pec": "consegna PEC", "ricevuto": "file ricevuto",
                 "raccolto": "data di raccolta", "documento": "data di salvataggio nel documento",
@@ -236,14 +232,15 @@ def note_message(note: Note, names: dict[str, str] | None = None) -> str:
     if r.code == "conflict_newest_used":
         source = "proprietà del documento" if p["sent_from"] == "documento" else "data di modifica del file"
         return (f"valori diversi per il settore {code} in: {files}; usato il più recente: {_name(p['file'])} "
-                f"(salvato il {_when(p['sent'])}, secondo la {source})")
+                f"(salvato il {italian.day(str(p['sent']))}, secondo la {source})")
     if r.code in ("conflict_newest_unknown", "conflict_newest_tied"):
         if r.code == "conflict_newest_unknown":
             why = f"{_name(p['doubtful'])}: {p['doubt'] or 'momento dell’invio sconosciuto'}"
         else:
             saved = str(p.get("sent_from")) in ("documento", "file", "")
-            why = (f"stessa data di salvataggio ({_when(p['sent'])})" if saved else
-                   f"stesso momento di invio ({_when(p['sent'])}, {SENT_FROM_IT.get(str(p['sent_from']), '')})")
+            why = (f"stessa data di salvataggio: {italian.day(str(p['sent']))}" if saved else
+                   f"stesso momento di invio: {italian.day(str(p['sent']))}, "
+                   f"{SENT_FROM_IT.get(str(p['sent_from']), '')}")
         return (f"valori diversi per il settore {code} in: {files}; il più recente non si può stabilire ({why}): "
                 f"settore non valutato finché non si sceglie il file che conta ({choose_hint(code)})")
     if r.code == "conflict_chosen":

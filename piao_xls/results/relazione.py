@@ -18,7 +18,6 @@ The PDF is the same .docx converted by LibreOffice headless, in a throw-away pro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,17 +75,6 @@ def load_results(path: str | Path, plan: Plan) -> dict:
 
 def _num(x: Any, decimals: int) -> str:
     return "—" if x is None else italian.number(float(x), decimals)
-
-
-def _when(text: Any) -> str:
-    """An ISO date or date-time as 10/03/2026 (12:30)."""
-    if not text:
-        return "—"
-    try:
-        d = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return str(text)
-    return italian.day(d.date()) if len(str(text)) <= 10 else f"{italian.day(d.date())} {d:%H:%M}"
 
 
 def _status(sector: dict) -> str:
@@ -441,7 +429,7 @@ def _decisions(d: DocBuilder, x: _Ctx, n: int) -> int:
         what = str(r.get("indicator") or r.get("objective") or r.get("sector", ""))
         if r.get("kind") == "correct":
             what += f" ({r.get('old_text', '')} → {r.get('new_text', '')})"
-        who = f"{r.get('by', '')}, {_when(r.get('date'))}" if r.get("date") else str(r.get("by", ""))
+        who = f"{r.get('by', '')}, {italian.day(r.get('date'))}" if r.get("date") else str(r.get("by", ""))
         effect = str(r.get("effect", ""))
         if not r.get("applied"):
             effect = "non applicata: " + effect if not effect.startswith("non applicata") else effect
@@ -469,7 +457,7 @@ def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
     for r in x.revisions:
         act = str(r.get("act_it") or "")
         if not act:  # rows without the act's own wording: the act as written, and its date
-            act = " del ".join(t for t in (str(r.get("act") or ""), _when(r.get("date")) if r.get("date") else "")
+            act = " del ".join(t for t in (str(r.get("act") or ""), italian.day(r.get("date")) if r.get("date") else "")
                                if t) or "—"
         changes = "\n".join(f"{c.get('objective', '')} «{c.get('title', '')}»: " + "; ".join(map(str, c.get("lines") or ()))
                             for c in r.get("changes") or () if isinstance(c, dict))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from ..core import italian
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.evaluation import EXTERNAL, NUCLEO, RESPONSABILE, Choice, Provenance, Submission, instant, pick
 from ..core.model import Plan
@@ -211,7 +212,7 @@ def _sent_of(messages: list[dict]) -> tuple[str, str, str, str]:
             sent, frm = m["at"], "raccolto"
         t, b, arrived = instant(sent), instant(best[0]), instant(m["at"])
         if t is not None and arrived is not None and t > arrived + LATER_THAN_RECEIVED:
-            doubt = f"inviato il {sent[:16].replace('T', ' ')}, dopo il suo arrivo: data non attendibile"
+            doubt = f"inviato il {italian.day(sent)}, dopo il suo arrivo: data non attendibile"
             continue
         if t is not None and (b is None or t > b):
             best = (sent, frm)
