@@ -149,27 +149,21 @@ def summary_cells(path: Path) -> dict[Key, tuple[str, str, object]]:
 
     wb = load_workbook(path)
     out: dict[Key, tuple[str, str, object]] = {}
-    ws = wb["Riepilogo"]
-    h = _header(ws)
-    cols = {"score": "Punteggio (0-100)", "band": "Fascia", "reached": "Obiettivi raggiunti",
-            "partly": "Parzialmente raggiunti", "not_reached": "Non raggiunti", "not_reported": "Non rendicontati"}
-    for r in range(4, ws.max_row + 1):
-        code = ws.cell(r, h["Settore"]).value
-        if not code:
-            break
-        for name, head in cols.items():
-            cell = ws.cell(r, h[head])
-            out[("sector", str(code), name)] = ("Riepilogo", cell.coordinate, cell.value)
-    ws = wb["Obiettivi"]
-    h = _header(ws)
-    cols = {"weight_applied": "Peso applicato %", "achievement": "Raggiungimento", "points": "Punti"}
-    for r in range(4, ws.max_row + 1):
-        oid = ws.cell(r, h["Obiettivo"]).value
-        if not oid:
-            break
-        for name, head in cols.items():
-            cell = ws.cell(r, h[head])
-            out[("objective", str(oid), name)] = ("Obiettivi", cell.coordinate, cell.value)
+    tables = [("Riepilogo", "sector", "Settore",
+               {"score": "Punteggio (0-100)", "band": "Fascia", "reached": "Obiettivi raggiunti",
+                "partly": "Parzialmente raggiunti", "not_reached": "Non raggiunti", "not_reported": "Non rendicontati"}),
+              ("Obiettivi", "objective", "Obiettivo",
+               {"weight_applied": "Peso applicato %", "achievement": "Raggiungimento", "points": "Punti"})]
+    for sheet, kind, key_head, cols in tables:  # one row per sector / objective, from row 4 to the first blank key
+        ws = wb[sheet]
+        h = _header(ws)
+        for r in range(4, ws.max_row + 1):
+            key = ws.cell(r, h[key_head]).value
+            if not key:
+                break
+            for name, head in cols.items():
+                cell = ws.cell(r, h[head])
+                out[(kind, str(key), name)] = (sheet, cell.coordinate, cell.value)
     return out
 
 
