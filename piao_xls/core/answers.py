@@ -48,3 +48,19 @@ def not_available_formula(ref: str) -> str:
     """An Excel condition, TRUE when the cell ``ref`` says "non disponibile" (any spelling)."""
     spelled = ",".join(f'LOWER(TRIM({ref}))="{s}"' for s in NOT_AVAILABLE_SPELLINGS)
     return f"OR({spelled})"
+
+
+#: a monitoring round's value that cannot be measured yet at the round's date (accepted only by monitoring forms)
+NOT_YET = "non ancora misurabile"
+NOT_YET_SPELLINGS = ("non ancora misurabile", "non misurabile", "n.m.")
+
+
+def is_not_yet(raw: object) -> bool:
+    """True when a cell of a monitoring form says that its value cannot be measured yet."""
+    return isinstance(raw, str) and _norm(raw) in NOT_YET_SPELLINGS
+
+
+def not_yet_formula(ref: str) -> str:
+    """An Excel condition, TRUE when the cell ``ref`` says «non ancora misurabile» (any spelling)."""
+    spelled = ",".join(f'LOWER(TRIM({ref}))="{s}"' for s in NOT_YET_SPELLINGS)
+    return f"OR({spelled})"

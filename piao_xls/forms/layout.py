@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property, lru_cache
 
-from ..core import __version__, formulas
-from ..core.answers import NOT_AVAILABLE, not_available_formula
+from ..core import __version__, formulas, rounds
+from ..core.answers import NOT_AVAILABLE, NOT_YET, not_available_formula, not_yet_formula
 from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector, publish_round
 from ..core.rules import kind_of
@@ -119,6 +119,7 @@ class Validation:
     error_title: str = ""
     error_message: str = ""
     not_available: bool = False  # "non disponibile" is accepted too (the writer builds a custom rule)
+    not_yet: bool = False  # a monitoring form's value: «non ancora misurabile» is accepted too
 
 
 @dataclass(slots=True)
@@ -162,6 +163,8 @@ class SheetLayout:
     # heights of the rows of the cards, computed while placing them (fit_heights takes them as they are)
     known: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
     _heights: dict[int, float] | None = field(default=None, repr=False, compare=False)
+    # a monitoring round's date: the sheet asks for the values at that date and, per objective, the round's report
+    round: date | None = None
 
     @property
     def row_heights(self) -> dict[int, float]:
@@ -367,7 +370,8 @@ def _cut(text: str, per_line: int, max_lines: int) -> list[str]:
 # Rows of free-text inputs: the «Analisi scostamenti» has a full-width row sized for its longest accepted text;
 # the texts of the steps get a few lines (sized for their whole length, a card would not fit on a page). People
 # may enlarge any row (row formatting is allowed by the sheet protection).
-INPUT_TEXT_LINES = {"risultato": 4, "tempi": 2}  # other text inputs: their whole accepted length
+INPUT_TEXT_LINES = {"risultato": 4, "tempi": 2,  # other text inputs: their whole accepted length
+                    "azione": 3, "nuovo": 1, "motivo": 2, "evidenze": 2}  # a monitoring round's (see _round_rows)
 
 
 def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = None) -> dict[int, float]:
@@ -591,21 +595,23 @@ def _any(conditions: list[str]) -> str:
     return conditions[0] if len(conditions) == 1 else f"OR({','.join(conditions)})"
 
 
-def _waiting_indicator(rule, refs: list[str], policy) -> str:
+def _waiting_indicator(rule, refs: list[str], policy, not_yet: bool = False) -> str:
     """The indicator's live achievement: blank while an input is empty, "n.d." for a value declared not
     available (scored 0, as :func:`piao_xls.core.scoring.score_rule`), else the rule's formula."""
-    template, slots = _indicator_template(rule, len(refs), policy)
+    template, slots = _indicator_template(rule, len(refs), policy, not_yet)
     for slot, ref in zip(slots, refs, strict=True):
         template = template.replace(slot, ref)
     return template
 
 
 @lru_cache(maxsize=4096)
-def _indicator_template(rule, n: int, policy) -> tuple[str, tuple[str, ...]]:
+def _indicator_template(rule, n: int, policy, not_yet: bool = False) -> tuple[str, tuple[str, ...]]:
     """:func:`_waiting_indicator` with a placeholder for each input cell (refs only ever enter the
     formula as text): a plan repeats a handful of rules, a layout builds thousands of these."""
     slots = tuple(f"\x00{i}\x00" for i in range(n))
     body = formulas.indicator_formula(rule, slots, policy)[1:]
+    if not_yet:  # a monitoring form: a value not measurable yet shows "n.m."
+        body = f'IF({_any([not_yet_formula(r) for r in slots])},"n.m.",{body})'
     return (f'=IF({_any([_blank(r) for r in slots])},"",'
             f'IF({_any([not_available_formula(r) for r in slots])},"n.d.",{body}))'), slots
 
@@ -664,7 +670,8 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
         sh.put(r, G, "—", "external", last_col=H, last_row=r + n - 1)
         sh.row += n
         return None
-    asked, fields = _indicator_inputs(ind.rule, plan.year, indicator_percent_limit(ind), ind.source)
+    asked, fields = _indicator_inputs(ind.rule, plan.year, indicator_percent_limit(ind), ind.source,
+                                      sh.s.round is not None)
     n = sh.split_labels(r, (*texts, (D, asked, "text")))
     end = r + n - 1
     single = len(fields) == 1  # one value: its cell spans E:F
@@ -675,7 +682,8 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
         sh.put(r, G, "informativo", "external", last_col=H, last_row=end)
         ach = None
     else:
-        ach = sh.formula(r, G, "live_pct", lambda: _waiting_indicator(ind.rule, [c.ref for c in cells], plan.scoring),
+        ach = sh.formula(r, G, "live_pct", lambda: _waiting_indicator(ind.rule, [c.ref for c in cells], plan.scoring,
+                                                                       sh.s.round is not None),
                          value="", last_col=H, last_row=end).ref
     label = VALUE_LABELS.get(ind.source, VALUE_LABELS["responsabile"])[1]
     sh.put(end + 1, A, label, "header_left")
@@ -687,7 +695,7 @@ def _indicator_rows(sh: _Sheet, plan: Plan, ind: Indicator, editable: bool, firs
 
 
 @lru_cache(maxsize=4096)
-def _indicator_inputs(rule, year: int, limit: float | None = None, source: str = "responsabile"
+def _indicator_inputs(rule, year: int, limit: float | None = None, source: str = "responsabile", not_yet: bool = False
                       ) -> tuple[str, tuple[tuple[str, str, str, Validation], ...]]:
     """What an indicator row asks for (column D) and its input cells: (name, unit, style, validation).
     ``limit``: the upper limit of a percent input (:func:`piao_xls.core.limits.percent_limit`).
@@ -705,9 +713,25 @@ def _indicator_inputs(rule, year: int, limit: float | None = None, source: str =
     # the date window follows the target: a deadline in a later year of a triennial plan is accepted
     span = (min(year, rule.deadline.year), max(year, rule.deadline.year)) if rule.deadline else None
     return asked, tuple((s.name, s.unit, _input_style(s.unit, rule.measure),
-                         _validation(s.unit, s.label, target_txt, year, s, span=span, source=source,
-                                     requirement=requirement, measure=rule.measure if s.unit == "number" else None))
+                         (_with_not_yet if not_yet else _same)(
+                             _validation(s.unit, s.label, target_txt, year, s, span=span, source=source,
+                                         requirement=requirement, measure=rule.measure if s.unit == "number" else None)))
                         for s in specs)
+
+
+def _same(v: Validation) -> Validation:
+    return v
+
+
+def _with_not_yet(v: Validation) -> Validation:
+    """A value cell of a monitoring form: «non ancora misurabile» is accepted too (typed, or chosen from the list)."""
+    if not v.not_available:
+        return v
+    also = f"«{NOT_AVAILABLE}» o «{NOT_YET}»"
+    return replace(v, not_yet=True, choices=(*v.choices, NOT_YET) if v.kind == "list" else v.choices,
+                   input_message=clip16(f"{v.input_message} Se non è ancora misurabile alla data: «{NOT_YET}».",
+                                        INPUT_MESSAGE_MAX),
+                   error_message=clip16(v.error_message.replace(f"«{NOT_AVAILABLE}»", also), 255))
 
 
 def _input_style(unit: str, measure: str | None) -> str:
@@ -768,6 +792,9 @@ def _coefficient_note(sector: Sector, obj: Objective) -> str:
 def _indicator_header(sh: _Sheet, first: str = "Profilo di performance", source: str = "responsabile") -> None:
     items = _INDICATOR_HEADER_ITEMS if source == "responsabile" else tuple(
         (E, VALUE_LABELS[source][0], "header", F) if item[0] == E else item for item in _INDICATOR_HEADER_ITEMS)
+    if sh.s.round is not None:  # a monitoring form: the value reached at the round's date
+        items = tuple((E, f"Valore al {sh.s.round:%d/%m/%Y}", "header", F) if item[0] == E else item
+                      for item in items)
     sh.labels(sh.row, ((A, first, "header"), *items))
     sh.row += 1
 
@@ -930,6 +957,8 @@ def _card_rows(sh: _Sheet, plan: Plan, obj: Objective, n_code: str, continued: f
     if not obj.indicators:
         _indicator_header(sh)
         units.append((sh.row - 1, sh.row - 1))
+    if sh.s.round is not None:
+        _round_rows(sh, obj, sh.s.round)
     r = sh.row
     sh.labels(r, _CARD_FOOTER_ITEMS)
     k = sh.split_labels(r + 1, ((A, obj.programma, "text", C), (D, obj.obiettivo_operativo, "text", H)))
@@ -939,6 +968,81 @@ def _card_rows(sh: _Sheet, plan: Plan, obj: Objective, n_code: str, continued: f
 
 
 _CARD_FOOTER_ITEMS = ((A, "Programma di bilancio", "header", C), (D, "Obiettivo operativo", "header", H))
+
+# --- a monitoring round's report on an objective ----------------------------------------------------------------
+# The choices as the form lists them: the core's words (core/rounds.py), so that the reader maps them back.
+ROUND_STATES = tuple(rounds.STATE_IT[s] for s in (rounds.RoundState.ON_TRACK, rounds.RoundState.AT_RISK,
+                                                   rounds.RoundState.CRITICAL))
+ROUND_CAUSES = tuple(rounds.CAUSE_IT.values())
+ROUND_REVISIONS = (rounds.NO_REVISION, *rounds.REVISION_IT.values())
+ROUND_TEXT_LIMITS = {"azione": 2000, "nuovo": 255, "motivo": 1000, "evidenze": 1000}
+#: input name (after "<objective id>|mon|") -> its label on the form
+ROUND_LABELS = {"stato": "Stato", "avanzamento": "Avanzamento", "causa": "Causa dello scostamento",
+                "azione": "Azione correttiva", "revisione": "Revisione proposta", "nuovo": "Nuovo valore proposto",
+                "motivo": "Motivazione della revisione", "evidenze": "Evidenze"}
+
+
+def _choice(label: str, choices: tuple[str, ...], message: str) -> Validation:
+    listed = ", ".join(choices)
+    return Validation("list", choices=choices, input_title=clip16(label, INPUT_TITLE_MAX),
+                      input_message=clip16(message, INPUT_MESSAGE_MAX), error_title="Valore non valido",
+                      error_message=clip16(f"Scegliere una voce dell'elenco: {listed}.", 255))
+
+
+_ROUND_VALIDATIONS = {
+    "stato": _choice("Stato", ROUND_STATES, "Lo stato dell'obiettivo alla data: in linea, a rischio o critico."),
+    "avanzamento": Validation("decimal", 0.0, 1.0, input_title="Avanzamento",
+                              input_message="Percentuale di avanzamento dell'obiettivo alla data, tra 0% e 100% "
+                                            "(es. 40%). Facoltativa: se manca, vale il calcolo dagli indicatori.",
+                              error_title="Valore non valido",
+                              error_message="Inserire una percentuale tra 0% e 100%, ad esempio 40%."),
+    "causa": _choice("Causa dello scostamento", ROUND_CAUSES,
+                     "Per un obiettivo a rischio o critico: causa esterna, interna oppure indicatore da rivedere."),
+    "revisione": _choice("Revisione proposta", ROUND_REVISIONS,
+                         "Se l'obiettivo va rimodulato: nuovo target, nuovo peso o nuova scadenza; altrimenti "
+                         "«nessuna»."),
+    **{name: Validation("length", 0, limit, input_title=clip16(ROUND_LABELS[name], INPUT_TITLE_MAX),
+                        input_message=f"Testo libero, al massimo {limit} caratteri.",
+                        error_title="Testo troppo lungo",
+                        error_message=f"Il testo può contenere al massimo {limit} caratteri.")
+       for name, limit in ROUND_TEXT_LIMITS.items()},
+}
+_ROUND_UNITS = {"stato": "choice", "avanzamento": "percent", "causa": "choice", "revisione": "choice"}
+
+
+def round_key(objective_id: str, name: str) -> str:
+    """The input key of a monitoring round's field of an objective: ``SF-6|mon|stato``."""
+    return f"{objective_id}|mon|{name}"
+
+
+def _round_rows(sh: _Sheet, obj: Objective, as_of: date) -> None:
+    """The round's report on an objective, under its indicators: state, progress, cause of the deviation,
+    corrective action, proposed revision with its new value and reason, evidence."""
+    r = sh.row
+
+    def field_(row: int, col: int, name: str, last_col: int | None = None) -> None:
+        unit = _ROUND_UNITS.get(name, "text")
+        style = "input_percent" if unit == "percent" else "input_text"
+        sh.put(row, col, None, style, kind="input", key=round_key(obj.id, name), unit=unit,
+               validation=_ROUND_VALIDATIONS[name], last_col=last_col)
+
+    sh.put(r, A, f"Monitoraggio al {as_of:%d/%m/%Y}: stato dell'obiettivo, scostamenti e azioni", "header_left",
+           last_col=H)
+    sh.labels(r + 1, ((A, ROUND_LABELS["stato"], "header_left"), (C, ROUND_LABELS["avanzamento"], "header_left"),
+                      (E, ROUND_LABELS["causa"], "header_left", F)))
+    field_(r + 1, B, "stato")
+    field_(r + 1, D, "avanzamento")
+    field_(r + 1, G, "causa", H)
+    sh.put(r + 2, A, ROUND_LABELS["azione"], "header_left")
+    field_(r + 2, B, "azione", H)
+    sh.labels(r + 3, ((A, ROUND_LABELS["revisione"], "header_left"), (C, ROUND_LABELS["nuovo"], "header_left")))
+    field_(r + 3, B, "revisione")
+    field_(r + 3, D, "nuovo", H)
+    sh.put(r + 4, A, ROUND_LABELS["motivo"], "header_left")
+    field_(r + 4, B, "motivo", H)
+    sh.put(r + 5, A, ROUND_LABELS["evidenze"], "header_left")
+    field_(r + 5, B, "evidenze", H)
+    sh.row = r + 6
 
 
 def _heading(sh: _Sheet, plan: Plan, line2: str, line3: str) -> None:
@@ -961,13 +1065,13 @@ def _keep_list(sh: _Sheet, head: int, items: list[tuple[int, int]]) -> None:
     sh.s.groups.append(units)
 
 
-def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
+def sector_sheet(plan: Plan, sector: Sector, as_of: date | None = None) -> SheetLayout:
     """A sector's sheet: every cell, with its style, merge, validation and live formula (the writer renders it,
-    the reader checks a returned sheet against it)."""
-    layout = SheetLayout(sector.short_name, "sector", sector_code=sector.code)
+    the reader checks a returned sheet against it). ``as_of``: the sheet of a monitoring round at that date."""
+    layout = SheetLayout(sector.short_name, "sector", sector_code=sector.code, round=as_of)
     sh = _Sheet(layout)
-    _heading(sh, plan, f"Settore {sector.name} ({sector.code})",
-             f"Responsabile: {sector.responsabile.display}")
+    _heading(sh, plan, (f"Monitoraggio al {as_of:%d/%m/%Y} — " if as_of else "")
+             + f"Settore {sector.name} ({sector.code})", f"Responsabile: {sector.responsabile.display}")
 
     # objectives summary: rows reserved now, live formulas filled once the cards are placed
     sh.put(sh.row, A, "Riepilogo obiettivi e grado di raggiungimento (calcolo provvisorio)", "section", last_col=H)
@@ -1097,16 +1201,18 @@ def sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
 
     # no print titles: the page header and footer already name the comune, the sector and its Responsabile
     layout.freeze = (3, 0)
-    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", sector.name)
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", sector.name + (
+        f" — monitoraggio al {as_of:%d/%m/%Y}" if as_of else ""))
     layout.footer = header_footer(f"{sector.code} — {sector.responsabile.display}", page_number=True)
     return layout
 
 
-def source_sheet(plan: Plan, source: str) -> SheetLayout:
+def source_sheet(plan: Plan, source: str, as_of: date | None = None) -> SheetLayout:
     name = SOURCE_SHEETS[source]
-    layout = SheetLayout(name, "source", source=source)
+    layout = SheetLayout(name, "source", source=source, round=as_of)
     sh = _Sheet(layout)
-    _heading(sh, plan, f"Indicatori {SOURCE_LABELS[source]}", "Valori da inserire per ciascun settore")
+    _heading(sh, plan, f"Indicatori {SOURCE_LABELS[source]}", f"Valori al {as_of:%d/%m/%Y} per ciascun settore"
+             if as_of else "Valori da inserire per ciascun settore")
     for sector in plan.sectors:
         inds = [(o, i) for o in sector.objectives for i in o.indicators if i.source == source]
         if not inds:
@@ -1125,14 +1231,17 @@ def source_sheet(plan: Plan, source: str) -> SheetLayout:
         sh.row += 1
     # no print titles: the page header and footer already name the comune, the sector and its Responsabile
     layout.freeze = (3, 0)
-    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", name)
+    layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", name + (
+        f" — monitoraggio al {as_of:%d/%m/%Y}" if as_of else ""))
     layout.footer = header_footer(page_number=True)
     return layout
 
 
-def _giving_back(plan: Plan) -> list[tuple[str, str]]:
-    """The «Restituzione» paragraph: the return deadline and the contact when the plan has them."""
-    when = (f"entro il {plan.return_deadline:%d/%m/%Y}" if plan.return_deadline else
+def _giving_back(plan: Plan, as_of: date | None = None) -> list[tuple[str, str]]:
+    """The «Restituzione» paragraph: the return deadline and the contact when the plan has them (a monitoring
+    round's deadline is the one its message gives)."""
+    when = ("entro il termine indicato nel messaggio che accompagna il modulo" if as_of else
+            f"entro il {plan.return_deadline:%d/%m/%Y}" if plan.return_deadline else
             f"entro il termine comunicato per la rendicontazione del PIAO {plan.year}")
     to = "" if plan.contact else "per posta elettronica al Servizio Finanziario "
     lines = [("plain", f"Salvare il file (formato .xlsx o .ods) e restituirlo {to}{when}.")]
@@ -1141,16 +1250,19 @@ def _giving_back(plan: Plan) -> list[tuple[str, str]]:
     return lines
 
 
-def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> SheetLayout:
+def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", as_of: date | None = None) -> SheetLayout:
     """The «Istruzioni» sheet: for the Responsabili, or for a source (the Nucleo, an external source), each naming
-    only the fields of its own sheet."""
-    layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False)
+    only the fields of its own sheet; ``as_of``: of a monitoring round at that date."""
+    layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False, round=as_of)
     sh = _Sheet(layout)
-    lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: rendicontazione degli obiettivi di performance"),
+    what = f"monitoraggio al {as_of:%d/%m/%Y}" if as_of else "rendicontazione"
+    lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: {what} degli obiettivi di performance"),
              ("subtitle", "Istruzioni per la compilazione"),
-             *(_source_instructions(source) if kind == "source" else _sector_instructions(kind)),
+             *(_round_instructions(as_of, kind == "source") if as_of else ()),
+             *(_source_instructions(source) if kind == "source" else
+               _sector_round_instructions(kind) if as_of else _sector_instructions(kind)),
              ("subtitle", "Restituzione"),
-             *_giving_back(plan)]
+             *_giving_back(plan, as_of)]
     for style, text in lines:
         sh.row += sh.split_labels(sh.row, ((A, text, style),))
     layout.header = header_footer(f"Comune di {plan.comune} — PIAO {plan.year}", INSTRUCTIONS_SHEET)
@@ -1159,6 +1271,48 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> S
 
 
 _LIMIT_IT = f"{TEXT_LIMITS['analisi']:,}".replace(",", ".")  # 2.000 caratteri
+
+
+def _round_instructions(as_of: date, source: bool) -> list[tuple[str, str]]:
+    """What a monitoring round's form is, before the instructions of its sheets."""
+    return [
+        ("plain", f"Questo modulo serve al monitoraggio intermedio degli obiettivi alla data del {as_of:%d/%m/%Y} "
+                  "(art. 6 del d.lgs. 150/2009): non sostituisce la rendicontazione di fine anno. Per ciascun "
+                  "indicatore si inserisce il valore raggiunto alla data; se il valore non è ancora misurabile, si "
+                  f"scrive «{NOT_YET}» (o lo si sceglie dall'elenco)."),
+        *(() if source else (
+            ("plain", "Il grado di raggiungimento mostrato nel file confronta il valore alla data con il target "
+                      "dell'anno: serve a orientarsi, non è un giudizio."),)),
+    ]
+
+
+def _sector_round_instructions(kind: str) -> list[tuple[str, str]]:
+    who = "dai Responsabili dei settori" if kind == "all" else "dal Responsabile del settore"
+    return [
+        ("plain", f"Questo file è compilato {who}. Ogni foglio di settore riporta le schede obiettivo come nel PIAO; "
+                  "sotto gli indicatori di ciascun obiettivo c'è il riquadro del monitoraggio."),
+        ("subtitle", "Cosa compilare"),
+        ("plain", "Si possono modificare solo le celle gialle; tutte le altre celle sono protette."),
+        ("plain", "• Valore alla data: il valore raggiunto per ciascun indicatore. Selezionando la cella compare un "
+                  "messaggio che indica cosa inserire, con l'unità di misura e la regola del target."),
+        ("plain", "• Stato dell'obiettivo (obbligatorio): in linea, a rischio oppure critico."),
+        ("plain", "• Avanzamento: la percentuale di avanzamento dell'obiettivo alla data (facoltativa; se manca, e gli "
+                  "indicatori sono tutti misurabili, vale il calcolo dagli indicatori)."),
+        ("plain", "• Per un obiettivo a rischio o critico: la causa dello scostamento (esterna, interna oppure "
+                  "indicatore da rivedere) e l'azione correttiva che si intende adottare."),
+        ("plain", "• Revisione proposta: se l'obiettivo va rimodulato, scegliere nuovo target, nuovo peso o nuova "
+                  "scadenza e indicare il nuovo valore e la motivazione; la proposta sarà sottoposta alla Giunta. "
+                  "Altrimenti lasciare vuoto o scegliere «nessuna»."),
+        ("plain", "• Evidenze: gli atti, i documenti o i dati che documentano l'avanzamento."),
+        ("plain", "• L'«Analisi scostamenti» sotto ciascun indicatore e le colonne delle fasi sono facoltative."),
+        ("subtitle", "Se un valore non è disponibile"),
+        ("plain", f"Scrivere «{NOT_AVAILABLE}» nella cella del valore e spiegarne il motivo nell'Analisi scostamenti; "
+                  f"un valore che alla data non si può ancora misurare è invece «{NOT_YET}»."),
+        ("subtitle", "Legenda dei colori"),
+        ("plain", "Giallo: cella da compilare. Verde: calcolo automatico e provvisorio. Grigio: nessun dato da "
+                  "inserire in questo foglio. Azzurro: intestazioni. Blu: titolo della scheda obiettivo."),
+        *_checks(),
+    ]
 
 
 def _sector_instructions(kind: str) -> list[tuple[str, str]]:
@@ -1294,6 +1448,39 @@ def source_workbook(plan: Plan, source: str) -> WorkbookLayout:
     name = f"PIAO-{plan.year}-{SOURCE_FILE_TAGS[source]}.xlsx"
     return WorkbookLayout("source", name, [instructions_sheet(plan, "source", source), source_sheet(plan, source)],
                           _properties(plan, "source", codes, source), codes, source, plan.scoring.precision)
+
+
+ROUND_PROPERTY = "piao_round"  # a monitoring form's round (its date, 2025-06-30); absent from a year-end form
+
+
+def round_file_part(as_of: date) -> str:
+    """The round in a file name: ``Monitoraggio-30-06-2025``."""
+    return f"Monitoraggio-{as_of:%d-%m-%Y}"
+
+
+def round_workbooks(plan: Plan, as_of: date) -> list[WorkbookLayout]:
+    """The forms of a monitoring round at ``as_of``: one per sector, one per external source holding indicators;
+    the round's date is in their document properties (``piao_round``) and file names."""
+    part = round_file_part(as_of)
+    books = []
+    for sector in plan.sectors:
+        short = sector.short_name
+        if short.startswith(f"{sector.code} - "):
+            short = short[len(sector.code) + 3:]
+        books.append(WorkbookLayout(
+            "sector", f"PIAO-{plan.year}-{part}-{sector.code}-{_file_part(short)}.xlsx",
+            [instructions_sheet(plan, "sector", as_of=as_of), sector_sheet(plan, sector, as_of)],
+            {**_properties(plan, "sector", (sector.code,), "responsabile"), ROUND_PROPERTY: as_of.isoformat()},
+            (sector.code,), precision=plan.scoring.precision))
+    for source in ("nucleo", "esterno"):
+        codes = tuple(s.code for s in plan.sectors if any(i.source == source for i in s.indicators))
+        if codes:
+            books.append(WorkbookLayout(
+                "source", f"PIAO-{plan.year}-{part}-{SOURCE_FILE_TAGS[source]}.xlsx",
+                [instructions_sheet(plan, "source", source, as_of), source_sheet(plan, source, as_of)],
+                {**_properties(plan, "source", codes, source), ROUND_PROPERTY: as_of.isoformat()}, codes, source,
+                plan.scoring.precision))
+    return books
 
 
 def plan_workbooks(plan: Plan) -> list[WorkbookLayout]:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import xlsxwriter
 import xlsxwriter.worksheet
 
-from ..core.answers import NOT_AVAILABLE
+from ..core.answers import NOT_AVAILABLE, NOT_YET
 from ..core.rules.base import xl_number
 from ..sheetio.docprops import document_time
 from .layout import MARGINS, Cell, SheetLayout, Validation, WorkbookLayout, fit_heights
@@ -50,7 +50,8 @@ def _validation_options(v: Validation, ref: str = "") -> dict:
                       )
         else:
             lo, hi = xl_number(v.minimum), xl_number(v.maximum)  # type: ignore[arg-type]
-        opts.update(validate="custom", value=f'=OR(LOWER(TRIM({ref}))="{NOT_AVAILABLE}",'
+        also = f'LOWER(TRIM({ref}))="{NOT_YET}",' if v.not_yet else ""  # a monitoring form's value
+        opts.update(validate="custom", value=f'=OR(LOWER(TRIM({ref}))="{NOT_AVAILABLE}",{also}'
                                               f"AND(ISNUMBER({ref}),{ref}>={lo},{ref}<={hi}))")
     elif v.kind == "list":
         opts.update(validate="list", source=list(v.choices))

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..core import italian as it
-from ..core.answers import NOT_AVAILABLE, is_not_available, parse_yes_no
+from ..core.answers import NOT_AVAILABLE, NOT_YET, is_not_available, is_not_yet, parse_yes_no
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..core.rules import NO_SPELLINGS, YES_SPELLINGS
@@ -38,6 +38,7 @@ from ..forms.layout import (
     COLS,
     INSTRUCTIONS_SHEET,
     LAYOUT_VERSION,
+    ROUND_PROPERTY,
     SOURCE_SHEETS,
     Cell,
     SheetLayout,
@@ -60,7 +61,8 @@ EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE
 YES = frozenset(YES_SPELLINGS)  # shared with the rule registry
 NO = frozenset(NO_SPELLINGS)
 UNIT_IT = {"percent": "una percentuale", "number": "un numero", "amount": "un importo in euro",
-           "date": "una data (gg/mm/aaaa)", "yes_no": "Sì oppure No", "text": "un testo"}
+           "date": "una data (gg/mm/aaaa)", "yes_no": "Sì oppure No", "text": "un testo",
+           "choice": "una voce dell'elenco"}
 
 
 _NONE: frozenset = frozenset()
@@ -267,6 +269,15 @@ def validate_value(raw, cell: Cell, year: int, date1904: bool = False) -> tuple[
             return None, f"la cella contiene un errore ({raw.strip()}): inserire {UNIT_IT[unit]}", None
     if unit != "text" and is_not_available(raw):
         return NOT_AVAILABLE, None, None  # needs a note in the analysis: see _check_required_sector
+    if v is not None and v.not_yet and is_not_yet(raw):
+        return NOT_YET, None, None  # a monitoring form's value not measurable yet at the round's date
+    if unit == "choice":
+        typed = " ".join(str(raw).split()).lower()
+        for choice in v.choices if v is not None else ():
+            if choice.lower() == typed:
+                return choice, None, None
+        listed = ", ".join(v.choices) if v is not None else ""
+        return None, f"valore «{str(raw)[:40]}» non ammesso: scegliere una voce dell'elenco ({listed})", None
     if unit == "text":
         text = raw if isinstance(raw, str) else (f"{raw:g}" if isinstance(raw, float) else str(raw))
         limit = int(v.maximum) if v and v.maximum else 2000
@@ -780,17 +791,24 @@ def _sector_index(plan: Plan) -> dict:
     return _cached(plan, ("sector index",), lambda: {s.code: s for s in plan.sectors})
 
 
+def _round_of(props: Mapping[str, str]) -> date | None:
+    """A monitoring form's round date (None for a year-end form); the property was checked by :func:`_identify`."""
+    text = props.get(ROUND_PROPERTY, "")
+    return date.fromisoformat(text) if text else None
+
+
 def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
     """The sheets a workbook with these properties must have: the full layouts (styles and formulas are checked)."""
     kind = props.get("piao_kind", "")
+    as_of = _round_of(props)
     if kind == "source":
         source = props.get("piao_source", "nucleo")
-        return _cached(plan, ("source", source), lambda: WorkbookLayout(
-            "source", "", [source_sheet(plan, source)], props, source=source))
+        return _cached(plan, ("source", source, as_of), lambda: WorkbookLayout(
+            "source", "", [source_sheet(plan, source, as_of)], props, source=source))
     if kind == "sector":
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
         index = _sector_index(plan)
-        sheets = [_cached(plan, ("sector", c), lambda c=c: sector_sheet(plan, index[c]))
+        sheets = [_cached(plan, ("sector", c, as_of), lambda c=c: sector_sheet(plan, index[c], as_of))
                   for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
     return _cached(plan, ("all",), lambda: WorkbookLayout(
@@ -798,7 +816,8 @@ def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
         tuple(s.code for s in plan.sectors)))
 
 
-def _identify(path: Path, plan: Plan, package: Package | None = None) -> tuple[dict[str, str], str, list[Finding]]:
+def _identify(path: Path, plan: Plan, package: Package | None = None, as_of: date | None = None
+              ) -> tuple[dict[str, str], str, list[Finding]]:
     from defusedxml import DefusedXmlException
 
     file = str(path)
@@ -826,6 +845,7 @@ def _identify(path: Path, plan: Plan, package: Package | None = None) -> tuple[d
         raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file appartiene a un'altra versione del piano "
                               f"«{props.get('piao_plan_id', '')[:60]}» (impronta {theirs}, attesa "
                               f"{plan.fingerprint[:12]}): rigenerare i moduli o indicare il piano corretto", file=file))
+    _check_round(props, as_of, file)
     kind, source = props.get("piao_kind", ""), props.get("piao_source", "responsabile")
     if kind not in ("all", "sector", "source") or (source in SOURCE_SHEETS) != (kind == "source"):
         raise _Reject(Finding("WB-IDENTITY", ERROR, f"tipo di modulo non riconosciuto nelle proprietà del documento "
@@ -837,8 +857,39 @@ def _identify(path: Path, plan: Plan, package: Package | None = None) -> tuple[d
     return props, saved, []
 
 
-def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) -> WorkbookResult:
+def _check_round(props: Mapping[str, str], as_of: date | None, file: str) -> None:
+    """A monitoring form is read only as the return of its round, a year-end form only as a year-end return."""
+    text = props.get(ROUND_PROPERTY, "")
+    theirs = None
+    if text:
+        try:
+            theirs = date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            theirs = None
+        if theirs is None:
+            raise _Reject(Finding("WB-IDENTITY", ERROR, f"data del monitoraggio non valida nelle proprietà del "
+                                  f"documento («{printable(text[:40])}»): usare il file ricevuto dall'ufficio",
+                                  file=file))
+    if theirs == as_of:
+        return
+    if as_of is None:
+        what = "non quello della rendicontazione di fine anno"
+    elif theirs is None:
+        what = f"non il monitoraggio al {it.day(as_of)}"
+        raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file è il modulo della rendicontazione di fine anno, {what}: "
+                              "usare il modulo del monitoraggio", file=file))
+    else:
+        what = f"non quello al {it.day(as_of)}"
+    raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file è il modulo del monitoraggio al {it.day(theirs)}, {what}: "
+                          "va letto con il monitoraggio a cui appartiene", file=file))
+
+
+def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None, as_of: date | None = None
+                  ) -> WorkbookResult:
     """Read, identify, check and validate one returned workbook. Never raises for a bad file.
+
+    ``as_of``: the date of the monitoring round the file must belong to (None: a year-end form); a form of
+    another round, or of the year end, is refused (``WB-IDENTITY``).
 
     The file is read once (up to ``limits.max_size``), hashed, and checked by
     :mod:`piao_xls.sheetio.safeopen` before any parser sees it; every reader then works on those bytes.
@@ -852,7 +903,7 @@ def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) ->
         res.saved_from = "file"
         data = read_bounded(path, limits)
         res.sha256 = hashlib.sha256(data).hexdigest()
-        _read_into(path, plan, res, data, limits)
+        _read_into(path, plan, res, data, limits, as_of)
     except UnsafeFile as u:
         res.findings.append(Finding(u.code, ERROR, u.message, file=str(path)))
     except _Reject as r:
@@ -868,11 +919,12 @@ def read_workbook(path: str | Path, plan: Plan, limits: Limits | None = None) ->
     return res
 
 
-def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits: Limits | None = None) -> None:
+def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits: Limits | None = None,
+               as_of: date | None = None) -> None:
     file = str(path)
     # raises UnsafeFile: size, format, bombs, macros, DTDs, ambiguity; the extent is bounded by read_book
     package = open_package(data, path.name, limits, extent=False)
-    props, saved, findings = _identify(path, plan, package)
+    props, saved, findings = _identify(path, plan, package, as_of)
     res.findings.extend(findings)
     if saved:
         stamp = saved_time(saved)
@@ -884,7 +936,7 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
     res.source = props.get("piao_source", "responsabile")
     expected = expected_layout(plan, props)
     sheets = [s for s in expected.sheets if s.kind != "instructions"]
-    guide = _instructions_view(plan, res.kind, res.source)
+    guide = _instructions_view(plan, res.kind, res.source, as_of)
     areas = {s.name: (_full_expected(s).last_row, COLS - 1) for s in sheets}
     areas[INSTRUCTIONS_SHEET] = (_full_expected(guide).last_row, COLS - 1)
     book = read_book(package, areas)  # the one parse of the checked parts: values, formulas, styles
@@ -937,7 +989,8 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
         res.sectors.clear()  # an ambiguous workbook: which sheet is scored is not for us to choose
     if not res.sectors and not any(f.severity == ERROR for f in res.findings):
         res.findings.append(Finding("WB-MISSING", ERROR, "il file non contiene alcun valore compilato", file=file))
-    _check_required(plan, res, file)
+    if as_of is None:  # a monitoring round's requirements are its own (returns/monitoring.py)
+        _check_required(plan, res, file)
     name_hint = re.search(r"PIAO-\d{4}-([A-Z]{2,})-", path.name)
     if res.kind == "sector" and name_hint and name_hint.group(1) not in res.sectors and res.sectors:
         res.findings.append(Finding("WB-IDENTITY", WARNING, f"il nome del file indica il settore {name_hint.group(1)} "
@@ -962,10 +1015,10 @@ def saved_time(text: str) -> str | None:
     return stamp.isoformat(timespec="seconds")
 
 
-def _instructions_view(plan: Plan, kind: str, source: str) -> SheetLayout:
-    return _cached(plan, ("instructions", kind, source),
+def _instructions_view(plan: Plan, kind: str, source: str, as_of: date | None = None) -> SheetLayout:
+    return _cached(plan, ("instructions", kind, source, as_of),
                    lambda: instructions_sheet(plan, "source" if kind == "source" else kind,
-                                              source if kind == "source" else "responsabile"))
+                                              source if kind == "source" else "responsabile", as_of))
 
 
 def _split_source(sheet: SheetData, layout: SheetLayout, plan: Plan, file: str, res: WorkbookResult) -> None:
