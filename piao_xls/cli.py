@@ -1591,6 +1591,91 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
+# --- monitoring rounds (docs/monitoring.md) --------------------------------------------------------------------
+
+
+@cli.group("monitoraggio")
+def monitoring() -> None:
+    """Il monitoraggio intermedio degli obiettivi, per data (per esempio al 30/06 e al 30/09).
+
+    \b
+    Esempio:
+      piao-xls monitoraggio apri 30/06/2025
+      piao-xls monitoraggio rapporto 30/06/2025
+    """
+
+
+def _round_date(text: str, plan) -> date:
+    from .core.rounds import round_problem
+    from .workspace.settings import parse_day
+
+    try:
+        day = parse_day(text)
+    except ValueError as e:
+        raise UsageProblem(f"DATA: {e}") from e
+    if round_problem(plan, day):
+        raise UsageProblem(f"DATA: il monitoraggio al {day:%d/%m/%Y} non cade nell'anno del piano ({plan.year})")
+    return day
+
+
+@monitoring.command("apri")
+@click.argument("data", metavar="DATA")
+@click.option("--plan", "plan_file", default=None, help=PLAN_HELP)
+@click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Cartella; i moduli vanno in OUTPUT/<anno>/monitoraggio-<data>/. Predefinito: la cartella moduli "
+                   "dell'area di lavoro, fuori da un'area di lavoro «output».")
+@click.option("--password", metavar="TESTO", envvar="PIAO_XLS_PASSWORD", default="", show_envvar=True,
+              help="Password facoltativa di protezione dei fogli.")
+@click.option("--force", is_flag=True, help="Sovrascrive anche i moduli che contengono già valori compilati.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def monitoring_open(data: str, plan_file: str | None, out_dir: str | None, password: str, force: bool,
+                    as_json: bool) -> None:
+    """Apre un monitoraggio alla DATA (gg/mm/aaaa): scrive i moduli di monitoraggio.
+
+    Un modulo per settore (e per il Nucleo di Valutazione e le fonti esterne, se hanno indicatori), con le
+    stesse schede dei moduli di fine anno: per ogni indicatore il valore alla data (o «non ancora
+    misurabile»), per ogni obiettivo lo stato, l'avanzamento, la causa dello scostamento, l'azione
+    correttiva, la revisione proposta e le evidenze. Nell'area di lavoro i moduli sono precompilati con le
+    risposte del monitoraggio precedente (ricevuti/monitoraggio-<data>/).
+
+    \b
+    Esempio:
+      piao-xls monitoraggio apri 30/06/2025
+    """
+    from .forms.generate import RefuseOverwrite, generate_round
+    from .returns.monitoring import read_round_workbook
+    from .workspace.rounds import forms_folder, previous_returns
+
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    day = _round_date(data, p)
+    target = forms_folder(s, p, day, out_dir)
+    before, previous = previous_returns(s, p, day)
+
+    def keep(path: Path) -> str | None:
+        res = read_round_workbook(path, p, day)
+        filled = sum(x.filled for x in res.sectors.values())
+        return f"{path} contiene già {filled} valori compilati" if filled and not previous else None
+
+    try:
+        written = generate_round(p, day, target, password, previous, None if force else keep)
+    except RefuseOverwrite as e:
+        raise UsageProblem(str(e)) from e
+    if s is not None:
+        _event(s, "monitoraggio-apri", round=day.isoformat(), files=[w.path for w in written],
+               fingerprint=p.fingerprint, previous=before.isoformat() if before else "")
+    if as_json:
+        _print_json({"round": day.isoformat(), "previous": before.isoformat() if before else None,
+                     "files": [w.__dict__ for w in written]})
+        return
+    for w in written:
+        what = f"settore {','.join(w.sectors)}" if w.kind == "sector" else f"fonte {w.source} ({','.join(w.sectors)})"
+        size = f"{w.size:,}".replace(",", ".")
+        click.echo(f"scritto {w.path}  [{what}, {size} byte]")
+    if before:
+        click.echo(f"precompilati con le risposte del monitoraggio al {before:%d/%m/%Y} ({len(previous)} moduli)")
+
+
 def _aliases(group: click.Group, names: dict[str, str]) -> None:
     """The English names of earlier versions, kept: alias -> Italian name."""
     assert isinstance(group, _Group)
@@ -1601,6 +1686,8 @@ def _aliases(group: click.Group, names: dict[str, str]) -> None:
 _aliases(cli, {"init": "crea", "generate": "genera", "send": "invia", "collect": "raccogli", "status": "stato",
                "reply": "rispondi", "remind": "sollecita", "check": "controlla", "consolidate": "consolida",
                "plan": "piano"})
+_aliases(cli, {"monitor": "monitoraggio"})
+_aliases(monitoring, {"open": "apri", "report": "rapporto"})
 _aliases(plan, {"check": "verifica", "template": "modello", "import": "importa", "export": "esporta",
                 "adopt": "adozione", "revise": "revisione", "versions": "versioni", "diff": "differenze",
                 "next-year": "anno-successivo"})
