@@ -1676,6 +1676,80 @@ def monitoring_open(data: str, plan_file: str | None, out_dir: str | None, passw
         click.echo(f"precompilati con le risposte del monitoraggio al {before:%d/%m/%Y} ({len(previous)} moduli)")
 
 
+@monitoring.command("rapporto")
+@click.argument("data", metavar="DATA")
+@click.argument("paths", nargs=-1, metavar="[FILE|CARTELLA]...")
+@click.option("--plan", "plan_file", default=None, help=PLAN_HELP)
+@click.option("--precedente", "previous", multiple=True, metavar="FILE|CARTELLA",
+              help="Le risposte del monitoraggio precedente, per il confronto (nell'area di lavoro: trovate da sé).")
+@click.option("-o", "--output", "output", default=None, metavar="FILE.xlsx",
+              help="Il rapporto (la .docx e il .pdf accanto). Predefinito: risultati/PIAO-<anno>-Monitoraggio-<data>.xlsx.")
+@click.option("--no-pdf", is_flag=True, help="Non scrive il .pdf (che richiede LibreOffice).")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def monitoring_report(data: str, paths: tuple[str, ...], plan_file: str | None, previous: tuple[str, ...],
+                      output: str | None, no_pdf: bool, as_json: bool) -> None:
+    """Legge le risposte del monitoraggio alla DATA e scrive il rapporto per la Giunta e il Nucleo.
+
+    Le risposte sono i moduli restituiti (file o cartelle; nell'area di lavoro, predefinita la cartella
+    ricevuti/monitoraggio-<data>/). Ogni file è controllato come alla fine dell'anno; un modulo di un altro
+    monitoraggio o di fine anno è respinto. Il rapporto (cartella di lavoro, .docx e .pdf) riporta lo stato
+    di ogni obiettivo e settore, gli obiettivi a rischio con la causa e l'azione correttiva, le revisioni
+    proposte e le variazioni rispetto al monitoraggio precedente.
+
+    \b
+    Esempio:
+      piao-xls monitoraggio rapporto 30/06/2025 ricevuti/monitoraggio-2025-06-30
+    """
+    from .core.rounds import STATE_IT, RoundState
+    from .core.status import STATUS_IT
+    from .results.docbuild import ConversionError
+    from .results.monitoring import write_round_report
+    from .results.relazione import RelazioneError
+    from .workspace.rounds import evaluate_rounds, report_file, round_paths
+
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    day = _round_date(data, p)
+    given = round_paths(s, day, paths)
+    if not given:
+        raise UsageProblem("nessun modulo da leggere: indicare i file o la cartella delle risposte"
+                           + (" (o salvarle in ricevuti/monitoraggio-" + day.isoformat() + "/)" if s else ""))
+    missing = [x for x in given if not Path(x).exists()]
+    if missing:
+        raise UsageProblem(f"file o cartella inesistente: {missing[0]}")
+    rev, read, _prev = evaluate_rounds(s, p, day, given, previous)
+    target = Path(output) if output else report_file(s, p, day)
+    try:
+        written = write_round_report(rev, target, pdf=not no_pdf)
+    except (RelazioneError, ConversionError) as e:
+        raise UsageProblem(str(e)) from e
+    _event(s, "monitoraggio-rapporto", round=day.isoformat(), files=[r.path for r in read.results],
+           report=[str(w) for w in written])
+    rejected = [r for r in read.results if r.status == "rejected"]
+    if as_json:
+        _print_json({"round": day.isoformat(), "previous": rev.previous.isoformat() if rev.previous else None,
+                     "files": [r.to_dict() for r in read.results], "report": [str(w) for w in written],
+                     "sectors": [{"code": x.code, "state": str(x.state), "received": x.received,
+                                  "objectives": [{"id": o.objective_id, "state": str(o.state),
+                                                  "progress": o.progress, "change": str(o.change),
+                                                  "revision": str(o.report.revision.kind)
+                                                  if o.report.revision else None} for o in x.objectives]}
+                                 for x in rev.sectors]})
+    else:
+        for r in read.results:
+            click.echo(f"{Path(r.path).name}: {STATUS_IT.get(r.status, r.status)}")
+            for f in r.findings[:10]:
+                click.echo(f"  {_severity(f.severity)} {f.code}: {_printable(f.message)}"
+                           + (f" ({f.sheet}!{f.cell})" if f.cell else ""))
+        for x in rev.sectors:
+            click.echo(f"{x.code}: {STATE_IT[x.state] if x.received else 'modulo non ricevuto'}"
+                       f" (obiettivi a rischio: {x.count(RoundState.AT_RISK)}, critici: {x.count(RoundState.CRITICAL)})")
+        for w in written:
+            click.echo(f"scritto {w}")
+    if rejected:
+        sys.exit(1)
+
+
 def _aliases(group: click.Group, names: dict[str, str]) -> None:
     """The English names of earlier versions, kept: alias -> Italian name."""
     assert isinstance(group, _Group)
