@@ -1382,7 +1382,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
         write_csv_excel(c, csv_excel_dir)
     if s is not None:
         with _ledger(s) as led:
-            record_summary(led, out, paths, c.ok)
+            record_summary(led, out, paths, c.ok, c.evaluation)
     if as_json:
         _print_json(to_json_dict(c))  # the same document as --json-file
     else:

@@ -46,7 +46,7 @@ def test_send_writes_unsent_drafts_once_unless_resend(ws):
     assert "bozza preparata" in invoke(ws, "send", "--settore", "SF", "--resend").output
     assert len(list((ws / "bozze").glob("*.eml"))) == 3
     with Ledger(ws / "registro.sqlite") as led:
-        ids = [m["message_id"] for m in led.rows("messages", "kind = 'invio'")]
+        ids = [m["message_id"] for m in led.messages(kind="invio")]
     assert len(ids) == 3 and len(set(ids)) == 3
 
 
@@ -56,8 +56,8 @@ def test_send_without_address_is_a_finding(ws):
     r = invoke(ws, "send", "--dry-run")
     assert r.exit_code == 1 and "indirizzo mancante" in r.output and "indirizzo non valido" in r.output
     with Ledger(ws / "registro.sqlite") as led:
-        assert [e["command"] for e in led.rows("events")] == ["init", "generate"]  # a dry run writes nothing
-        assert led.rows("messages") == []
+        assert [e["command"] for e in led.events()] == ["init", "generate"]  # a dry run writes nothing
+        assert led.messages() == []
     assert not list((ws / "bozze").iterdir())
 
 
@@ -141,7 +141,7 @@ def test_pec_and_forward_are_opened_to_the_original_attachment(ws, tmp_path, sf_
     items = json.loads(r.output)["items"]
     assert [(i["via"], i["outcome"]) for i in items] == [("inoltro", "nuovo"), ("pec", "duplicato")]
     with Ledger(ws / "registro.sqlite") as led:
-        metas = [json.loads(m["meta"]) for m in led.rows("messages", "direction = 'in'")]
+        metas = [json.loads(m["meta"]) for m in led.messages("in")]
     assert metas[1]["pec"]["mittente"] == SF_ADDR and metas[1]["pec"]["tipo"] == "posta-certificata"
 
 
@@ -205,7 +205,7 @@ def test_smtp_with_implicit_tls_and_a_wrong_password(ws, tmp_path):
         assert r.exit_code == 3 and "rifiutato utente o password" in r.output, r.output
         assert smtp.messages == []
         with Ledger(ws / "registro.sqlite") as led:
-            assert led.rows("messages") == []  # nothing recorded as sent
+            assert led.messages() == []  # nothing recorded as sent
         r = CliRunner().invoke(cli, ["-C", str(ws), "send", "--settore", "SF"],
                                env={"PIAO_XLS_SMTP_PASSWORD": smtp.password})
         assert r.exit_code == 0 and "inviato" in r.output, r.output

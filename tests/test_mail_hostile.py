@@ -94,7 +94,7 @@ def test_one_bad_message_never_stops_collect_and_is_a_finding(ws, tmp_path, book
     }
     assert r.exit_code == 1
     with Ledger(ws / "registro.sqlite") as led:
-        assert len(led.rows("messages", "direction = 'in'")) == len(items)  # every message has its row
+        assert len(led.messages("in")) == len(items)  # every message has its row
 
 
 def test_a_message_over_the_size_limit_is_a_finding_and_a_ledger_row(ws, tmp_path, books):
@@ -112,7 +112,7 @@ def test_a_message_over_the_size_limit_is_a_finding_and_a_ledger_row(ws, tmp_pat
     assert item["outcome"] == "non letto" and item["sector"] == "SF" and item["sender"] == SF_ADDR
     assert item["findings"][0]["code"] == "MAIL-LIMIT" and "dimensione" in item["findings"][0]["message"]
     with Ledger(ws / "registro.sqlite") as led:
-        (row,) = led.rows("messages", "direction = 'in'")
+        (row,) = led.messages("in")
     assert json.loads(row["meta"])["not_read"] == "MAIL-LIMIT" and row["sector"] == "SF"
     text = invoke(ws, "stato").output
     assert "messaggio non letto" in text and "dimensione massima" in text

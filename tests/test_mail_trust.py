@@ -156,7 +156,7 @@ def test_a_hand_made_pec_is_not_certified(ws, tmp_path, sf_bytes):
         assert item["sender"] != SF_ADDR and "MAIL-PEC" in codes and item["outcome"] == "messo da parte", item
     assert not list((ws / "ricevuti").iterdir())
     with Ledger(ws / "registro.sqlite") as led:
-        metas = [json.loads(m["meta"]) for m in led.rows("messages", "direction = 'in'")]
+        metas = [json.loads(m["meta"]) for m in led.messages("in")]
     assert all(not m["pec"].get("certificata") for m in metas)
     assert state(ws)["SF"]["status"] == "missing"
     # the same envelope, signed by the provider for the Responsabile: certified
@@ -204,7 +204,7 @@ def test_stato_remind_and_reply_rejudge_files_under_the_plan_in_force(ws, tmp_pa
     (act,) = [a for a in json.loads(r.output)["actions"] if a["code"] == "SF"]
     assert act["outcome"] == "bozza preparata" and act["to"] == SF_ADDR
     with Ledger(ws / "registro.sqlite") as led:
-        last = led.rows("checks")[-1]
+        last = led.checks()[-1]
     assert any(f["code"] == "WB-IDENTITY" for f in json.loads(last["findings"]))
 
 
@@ -255,5 +255,5 @@ def test_an_old_ledger_is_migrated_and_keeps_its_rows(ws):
     db.close()
     assert invoke(ws, "stato").exit_code == 1
     with Ledger(ws / "registro.sqlite") as led:
-        assert led.version == SCHEMA_VERSION == 3 and led.identity() == {"anno": "2025", "comune": "Truccazzano"}
-        assert [e["command"] for e in led.rows("events")][:2] == ["init", "stato"]
+        assert led.version == SCHEMA_VERSION == 4 and led.identity() == {"anno": "2025", "comune": "Truccazzano"}
+        assert [e["command"] for e in led.events()][:2] == ["init", "stato"]

@@ -101,7 +101,7 @@ def test_every_way_in_ends_with_the_right_stato(ws, tmp_path, sf_bytes, kind):
             "mbox": "da un file mbox", "maildir": "da una cartella Maildir", "pec": "per PEC"}[how]
     assert said in text
     with Ledger(ws / "registro.sqlite") as led:
-        (row,) = led.rows("messages", "direction = 'in' AND file_sha256 != ''")
+        (row,) = led.messages("in", with_file=True)
     assert row["transport"] == ("eml" if how == "pec" else how) and row["sector"] == "SF"
     assert (row["sender"] == "") == (how == "cartella")  # a file saved by hand has no sender to check
     # a second time: nothing new, the same file is not stored twice
@@ -155,7 +155,7 @@ def test_replies_and_reminders_thread_when_the_client_gave_the_draft_a_new_messa
     write_msg(box / "1.msg", words)
     assert invoke(ws, "raccogli", str(box)).exit_code == 0
     with Ledger(ws / "registro.sqlite") as led:
-        (row,) = led.rows("messages", "direction = 'in'")
+        (row,) = led.messages("in")
     assert row["sector"] == "SF" and row["in_reply_to"] == sent_id and row["transport"] == "msg"
     write_msg(box / "2.msg", broken)
     assert invoke(ws, "raccogli", str(box)).exit_code == 1  # the new file is rejected
@@ -198,7 +198,7 @@ def test_real_outlook_files_are_read_and_recorded(ws, tmp_path):
     assert r.exit_code == 0, r.output
     assert [i["outcome"] for i in json.loads(r.output)["items"]] == ["senza allegati", "senza allegati"]
     with Ledger(ws / "registro.sqlite") as led:
-        rows = led.rows("messages", "direction = 'in'")
+        rows = led.messages("in")
     assert {(m["transport"], m["sender"], m["message_id"]) for m in rows} == {
         ("msg", "mike.farman@alfresco.com", "<27350255.35521263227107828.JavaMail.root@zimbra.alfresco.com>"),
         ("msg", "bertrand.beyssac@c6.eu", "<003c01d0cf76$96c2be20$c4483a60$@c6.eu>")}

@@ -136,7 +136,7 @@ def test_check_takes_folders_and_records_results_in_the_workspace(ws, plan, tmp_
     files = json.loads(r.output)["files"]
     assert sorted(Path(f["path"]).name for f in files) == ["PIAO-2025-SF-Finanziario.xlsx", "rotto.xlsx"]
     with Ledger(ws / "registro.sqlite") as led:
-        assert [(c["name"], c["status"]) for c in led.rows("checks")] == [
+        assert [(c["name"], c["status"]) for c in led.checks()] == [
             ("PIAO-2025-SF-Finanziario.xlsx", "accepted"), ("rotto.xlsx", "rejected"),
             ("PIAO-2025-SF-Finanziario.xlsx", "accepted")]
 

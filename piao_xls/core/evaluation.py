@@ -11,6 +11,7 @@ line) render it (:mod:`piao_xls.results.consolidate`).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -268,6 +269,27 @@ class Evaluation:
 
     def sector(self, code: str) -> SectorResult:
         return next(s for s in self.sectors if s.code == code)
+
+    def figures(self) -> dict[str, object]:
+        """The published figures, and nothing else: per sector its status, score and band, per objective its
+        outcome, achievement, points and applied weight, per indicator its status and achievement, all as
+        published (the plan's precision). Two documents tell the same truth when their figures are these."""
+        return {
+            "plan": self.plan.fingerprint,
+            "sectors": [{
+                "code": s.code, "status": s.status.value, "score": s.published, "band": s.band,
+                "objectives": [{
+                    "id": o.objective_id, "outcome": o.outcome.value, "achievement": o.published_achievement,
+                    "points": o.published_points, "weight_applied": o.published_weight_applied,
+                    "indicators": [[i.indicator_id, i.status.value, i.published] for i in o.indicators],
+                } for o in s.objectives],
+            } for s in self.sectors],
+        }
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`figures` written canonically: the identity of what this evaluation publishes."""
+        text = json.dumps(self.figures(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # --- which submission counts ---------------------------------------------------------------------------------

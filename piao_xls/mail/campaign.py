@@ -74,7 +74,7 @@ def _addresses(text: str) -> set[str]:
 def changed_since_sent(settings: Settings, plan: Plan, ledger: Ledger) -> dict[str, dict]:
     """Parties whose address changed after their form was last sent: code -> {"sent_to", "now", "at"}."""
     last: dict[str, dict] = {}
-    for m in ledger.rows("messages", "direction = 'out' AND kind = 'invio'"):
+    for m in ledger.messages("out", "invio"):
         last[m["sector"]] = m
     out = {}
     for code, m in last.items():
@@ -122,7 +122,7 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
     today = today or date.today()
     forms = forms_by_party(settings, plan)
     check_parties(plan, only)
-    sent = ledger.rows("messages", "direction = 'out' AND kind = 'invio'")
+    sent = ledger.messages("out", "invio")
     changed = changed_since_sent(settings, plan, ledger)
     actions = []
     for code, name, who in parties(plan):
@@ -178,7 +178,7 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
 
     today = today or date.today()
     state = year_state(settings, plan, ledger)  # the return that counts (sent last), under the plan in force
-    replies = ledger.rows("messages", "direction = 'out' AND kind = 'risposta'")
+    replies = ledger.messages("out", "risposta")
     actions = []
     for st in state:
         if st.status != "rejected":
@@ -199,13 +199,13 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         if dry_run:
             act["outcome"] = WOULD
             continue
-        incoming = (ledger.rows("messages", "direction = 'in' AND message_id = ?", check["message_id"])
+        incoming = (ledger.messages("in", message_id=check["message_id"], round=None)
                     if check["message_id"] else [])
         meta = json.loads(incoming[0]["meta"]) if incoming else {}
         subject = with_tag(plan, st.code, meta.get("original_subject") or f"PIAO {plan.year} – correzioni al modulo")
         refers_to = meta.get("reply_to_id") or check["message_id"]
         if not refers_to:  # no message came with the file: in the thread of the form sent
-            refers_to, refs = thread_of(ledger, st.code, ledger.rows("messages", "direction = 'out' AND kind = 'invio'"))
+            refers_to, refs = thread_of(ledger, st.code, ledger.messages("out", "invio"))
             meta["references"] = " ".join(refs[:-1])
         note = settings.folder("riscontri") / f"{safe_filename(Path(check['name']).stem, 80)}-riscontro.txt"
         write_text_atomic(note, check["feedback"])
@@ -237,7 +237,7 @@ def thread_of(ledger: Ledger, code: str, sent: list[dict]) -> tuple[str, list[st
     ours = [m["message_id"] for m in sent if m["sector"] == code and m["message_id"]]
     refs = list(ours)
     latest = ""
-    for m in ledger.rows("messages", "direction = 'in'"):
+    for m in ledger.messages("in"):
         if code not in m["sector"].split(","):
             continue
         seen = [x for x in f"{m['in_reply_to']} {json.loads(m['meta'] or '{}').get('references', '')}".split()
@@ -260,7 +260,7 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
     if days > settings.remind_days_before:
         return []
     forms = forms_by_party(settings, plan)
-    sent = ledger.rows("messages", "direction = 'out' AND kind = 'invio'")
+    sent = ledger.messages("out", "invio")
     actions = []
     for st in year_state(settings, plan, ledger):
         if st.status not in ("missing", "rejected"):
@@ -272,8 +272,7 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
         if outcome:  # caught before anything goes out
             act["outcome"], act["problems"] = outcome, problems
             continue
-        if ledger.rows("messages", "direction = 'out' AND kind = 'sollecito' AND day = ? AND sector = ?",
-                       today.isoformat(), st.code):
+        if ledger.messages("out", "sollecito", day=today.isoformat(), sector=st.code):
             act["outcome"] = "già sollecitato oggi"
             continue
         if dry_run:

@@ -594,7 +594,7 @@ def _not_read(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, t
     except Exception:
         who, mid, subject = sender_of(Message()), "", ""
     key = _key(raw)
-    done = ledger.rows("messages", "direction = 'in' AND raw_sha256 = ?", key)
+    done = ledger.messages("in", raw_sha256=key, round=None)
     if done:
         return [Collected(raw.origin, done[0]["sender"], subject, outcome="già raccolto")]
     finding = Finding(code, ERROR, f"{text}: il messaggio non è stato letto; chiedere di rinviare il modulo "
@@ -627,8 +627,7 @@ def _process(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, st
     msg = parse_message(raw.data, mail_limits)
     mid = header_text(msg, "Message-ID")
     subject = header_text(msg, "Subject")
-    done = ledger.rows("messages", "direction = 'in' AND (raw_sha256 = ? OR (message_id != '' AND message_id = ?))",
-                       raw_sha, mid)
+    done = ledger.received_before(raw_sha, mid)
     if done:
         return [Collected(raw.origin, done[0]["sender"], subject, outcome="già raccolto")]
     if raw.transport != HAND:
@@ -677,7 +676,7 @@ def _take(settings: Settings, plan: Plan, ledger: Ledger, att: Attachment, opene
     c = Collected(raw.origin, opened.sender, subject, filename=att.filename, via=att.via)
     sha = hashlib.sha256(att.data).hexdigest()
     meta = {**base_meta, "via": att.via, "filename": att.filename, "inner_sender": att.inner_sender}
-    seen = [m for m in ledger.rows("messages", "direction = 'in' AND file_sha256 = ?", sha)
+    seen = [m for m in ledger.messages("in", file_sha256=sha, round=None)
             if m["sender"] == opened.sender and opened.sender]
     if seen:  # the same file from the same sender: already judged for them
         known = ledger.has_file(sha, "ricevuto") or ledger.has_file(sha, "scartato") or ledger.has_file(sha, "rifiutato")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -45,9 +47,100 @@ MIGRATIONS: dict[int, list[str]] = {
         "fingerprint TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, act TEXT NOT NULL, "
         "act_date TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', organ TEXT NOT NULL DEFAULT '', "
         "act_number TEXT NOT NULL DEFAULT '')"],
+    # monitoring rounds ('' = the year-end campaign; else the round's date, ISO) on every file, message and
+    # check; and every evaluation the year published (``consolida``), with its round, date and plan version
+    4: ["ALTER TABLE files ADD COLUMN round TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN round TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE checks ADD COLUMN round TEXT NOT NULL DEFAULT ''",
+        "CREATE TABLE IF NOT EXISTS evaluations (id INTEGER PRIMARY KEY, at TEXT NOT NULL, "
+        "round TEXT NOT NULL DEFAULT '', as_of TEXT NOT NULL DEFAULT '', plan_fingerprint TEXT NOT NULL, "
+        "digest TEXT NOT NULL, summary TEXT NOT NULL DEFAULT '', figures TEXT NOT NULL DEFAULT '{}')"],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
-TABLES = ("events", "files", "messages", "checks", "workspace", "versions")
+TABLES = ("events", "files", "messages", "checks", "workspace", "versions", "evaluations")
+
+#: the year-end campaign's round (a monitoring round is named by its date, ``2025-06-30``)
+YEAR_END = ""
+
+
+class EventRow(TypedDict):
+    id: int
+    at: str
+    command: str
+    detail: str  # JSON
+
+
+class FileRow(TypedDict):
+    id: int
+    at: str
+    sha256: str
+    role: str
+    path: str
+    size: int
+    sector: str
+    name: str
+    round: str
+
+
+class MessageRow(TypedDict):
+    id: int
+    at: str
+    day: str
+    direction: str  # 'in' | 'out'
+    kind: str
+    sector: str
+    sender: str
+    recipient: str
+    subject: str
+    message_id: str
+    in_reply_to: str
+    file_sha256: str
+    transport: str
+    location: str
+    raw_sha256: str
+    meta: str  # JSON
+    round: str
+
+
+class CheckRow(TypedDict):
+    id: int
+    at: str
+    file_sha256: str
+    path: str
+    name: str
+    sector: str
+    status: str
+    findings: str  # JSON
+    feedback: str
+    message_id: str
+    sender: str
+    plan_fingerprint: str
+    round: str
+
+
+class VersionRow(TypedDict):
+    id: int
+    at: str
+    number: int
+    fingerprint: str
+    path: str
+    sha256: str
+    act: str
+    act_date: str
+    reason: str
+    organ: str
+    act_number: str
+
+
+class EvaluationRow(TypedDict):
+    id: int
+    at: str
+    round: str
+    as_of: str
+    plan_fingerprint: str
+    digest: str
+    summary: str
+    figures: str  # JSON
 
 
 class AppendOnly(Exception):
@@ -98,8 +191,8 @@ class Ledger:
         for v in range(version + 1, SCHEMA_VERSION + 1):
             with self.db:
                 for statement in MIGRATIONS[v]:
-                    if v == 2 and statement.startswith("ALTER") and "plan_fingerprint" in self._columns("checks"):
-                        continue
+                    if statement.startswith("ALTER TABLE") and self._has_column(statement):
+                        continue  # a ledger written while the column was being introduced
                     self.db.executescript(statement) if ";" in statement else self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {v}")
         for t in TABLES:
@@ -110,6 +203,10 @@ class Ledger:
 
     def _columns(self, table: str) -> set[str]:
         return {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+
+    def _has_column(self, alter: str) -> bool:
+        words = alter.split()  # ALTER TABLE <t> ADD COLUMN <c> ...
+        return words[5] in self._columns(words[2])
 
     @property
     def version(self) -> int:
@@ -153,37 +250,99 @@ class Ledger:
     def add_event(self, command: str, **detail) -> int:
         return self._insert("events", command=command, detail=json.dumps(detail, ensure_ascii=False, default=str))
 
-    def add_file(self, sha256: str, role: str, path: str | Path, size: int, sector: str = "", name: str = "") -> int:
-        return self._insert("files", sha256=sha256, role=role, path=str(path), size=size, sector=sector, name=name)
+    def add_file(self, sha256: str, role: str, path: str | Path, size: int, sector: str = "", name: str = "",
+                 round: str = YEAR_END) -> int:
+        return self._insert("files", sha256=sha256, role=role, path=str(path), size=size, sector=sector, name=name,
+                            round=round)
 
     def add_message(self, direction: str, kind: str, *, day: str, sector: str = "", sender: str = "",
                     recipient: str = "", subject: str = "", message_id: str = "", in_reply_to: str = "",
                     file_sha256: str = "", transport: str = "", location: str = "", raw_sha256: str = "",
-                    meta: dict | None = None, at: str | None = None) -> int:
+                    meta: dict | None = None, at: str | None = None, round: str = YEAR_END) -> int:
         return self._insert("messages", at=at or now(), day=day, direction=direction, kind=kind, sector=sector,
                             sender=sender, recipient=recipient, subject=subject, message_id=message_id,
                             in_reply_to=in_reply_to, file_sha256=file_sha256, transport=transport,
                             location=location, raw_sha256=raw_sha256,
-                            meta=json.dumps(meta or {}, ensure_ascii=False, default=str))
+                            meta=json.dumps(meta or {}, ensure_ascii=False, default=str), round=round)
 
     def add_check(self, file_sha256: str, path: str, name: str, sector: str, status: str, findings: list[dict],
-                  feedback: str = "", message_id: str = "", sender: str = "", plan_fingerprint: str = "") -> int:
+                  feedback: str = "", message_id: str = "", sender: str = "", plan_fingerprint: str = "",
+                  round: str = YEAR_END) -> int:
         return self._insert("checks", file_sha256=file_sha256, path=path, name=name, sector=sector, status=status,
                             findings=json.dumps(findings, ensure_ascii=False, default=str), feedback=feedback,
-                            message_id=message_id, sender=sender, plan_fingerprint=plan_fingerprint)
+                            message_id=message_id, sender=sender, plan_fingerprint=plan_fingerprint, round=round)
 
-    # --- queries -----------------------------------------------------------------------
+    def add_evaluation(self, plan_fingerprint: str, digest: str, *, round: str = YEAR_END, as_of: str = "",
+                       summary: str = "", figures: dict | None = None) -> int:
+        """An evaluation the year published: its round, the date it is at (``as_of``, ISO; '' = every return),
+        the plan version (fingerprint), the digest of its results document and the file it was written to."""
+        return self._insert("evaluations", round=round, as_of=as_of, plan_fingerprint=plan_fingerprint,
+                            digest=digest, summary=summary,
+                            figures=json.dumps(figures or {}, ensure_ascii=False, default=str, sort_keys=True))
 
-    def rows(self, table: str, where: str = "", *args) -> list[dict]:
-        if table not in TABLES:
-            raise ValueError(table)
-        sql = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "") + " ORDER BY id"
-        return [dict(r) for r in self.db.execute(sql, args)]
+    # --- queries: typed, by keyword (no SQL leaves this module) ------------------------------------
 
-    def has_file(self, sha256: str, role: str) -> dict | None:
+    def _select(self, table: str, filters: dict[str, Any], extra: str = "", args: Iterable[Any] = ()) -> list[Any]:
+        """Rows of ``table`` whose columns equal ``filters`` (a ``None`` filter is no filter; a tuple is any of
+        its values), in the order they were written."""
+        clauses, params = [], []
+        for col, want in filters.items():
+            if want is None:
+                continue
+            if isinstance(want, tuple):
+                clauses.append(f"{col} IN ({', '.join('?' * len(want))})" if want else "0")
+                params.extend(want)
+            else:
+                clauses.append(f"{col} = ?")
+                params.append(want)
+        if extra:
+            clauses.append(extra)
+            params.extend(args)
+        sql = f"SELECT * FROM {table}" + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY id"
+        return [dict(r) for r in self.db.execute(sql, params)]
+
+    def events(self, command: str | None = None) -> list[EventRow]:
+        return cast(list[EventRow], self._select("events", {"command": command}))
+
+    def files(self, role: str | tuple[str, ...] | None = None, *, sha256: str | None = None,
+              round: str | None = YEAR_END) -> list[FileRow]:
+        """Files recorded (``round``: the year-end campaign by default, a round's date, or ``None``: all)."""
+        return cast(list[FileRow], self._select("files", {"role": role, "sha256": sha256, "round": round}))
+
+    def messages(self, direction: str | None = None, kind: str | None = None, *, sector: str | None = None,
+                 day: str | None = None, message_id: str | None = None, file_sha256: str | None = None,
+                 raw_sha256: str | None = None, with_file: bool = False,
+                 round: str | None = YEAR_END) -> list[MessageRow]:
+        """Messages sent and received (``with_file``: only those that carried a workbook; ``round`` as
+        :meth:`files`)."""
+        return cast(list[MessageRow], self._select(
+            "messages", {"direction": direction, "kind": kind, "sector": sector, "day": day,
+                         "message_id": message_id, "file_sha256": file_sha256, "raw_sha256": raw_sha256,
+                         "round": round}, "file_sha256 != ''" if with_file else ""))
+
+    def received_before(self, raw_sha256: str, message_id: str) -> list[MessageRow]:
+        """Incoming messages with these raw bytes, or with this Message-ID (when it has one): already collected."""
+        return cast(list[MessageRow], self._select(
+            "messages", {"direction": "in"}, "(raw_sha256 = ? OR (message_id != '' AND message_id = ?))",
+            (raw_sha256, message_id)))
+
+    def checks(self, round: str | None = YEAR_END) -> list[CheckRow]:
+        return cast(list[CheckRow], self._select("checks", {"round": round}))
+
+    def last_check(self) -> CheckRow | None:
+        r = self.db.execute("SELECT * FROM checks ORDER BY id DESC LIMIT 1").fetchone()
+        return cast(CheckRow, dict(r)) if r else None
+
+    def versions(self) -> list[VersionRow]:
+        return cast(list[VersionRow], self._select("versions", {}))
+
+    def evaluations(self, round: str | None = None) -> list[EvaluationRow]:
+        return cast(list[EvaluationRow], self._select("evaluations", {"round": round}))
+
+    def has_file(self, sha256: str, role: str) -> FileRow | None:
         r = self.db.execute("SELECT * FROM files WHERE sha256 = ? AND role = ? ORDER BY id LIMIT 1",
                             (sha256, role)).fetchone()
-        return dict(r) if r else None
+        return cast(FileRow, dict(r)) if r else None
 
     def has_message(self, message_id: str, direction: str) -> bool:
         return self.db.execute("SELECT 1 FROM messages WHERE message_id = ? AND direction = ? LIMIT 1",

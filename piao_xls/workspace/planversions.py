@@ -46,7 +46,7 @@ def sha256_of(path: Path) -> str:
 def recorded(ledger: Ledger) -> list[Recorded]:
     """The versions the ledger records, in order (a number recorded twice: the first row counts)."""
     out: dict[int, Recorded] = {}
-    for r in ledger.rows("versions"):
+    for r in ledger.versions():
         if r["number"] in out:
             continue
         out[r["number"]] = Recorded(r["number"], ledger.path.resolve().parent / r["path"], r["fingerprint"], r["sha256"],

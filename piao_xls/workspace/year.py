@@ -11,14 +11,14 @@ from pathlib import Path
 
 from ..core import italian
 from ..core.errors import ERROR, WARNING, Finding
-from ..core.evaluation import EXTERNAL, NUCLEO, RESPONSABILE, Choice, Provenance, Submission, instant, pick
+from ..core.evaluation import EXTERNAL, NUCLEO, RESPONSABILE, Choice, Evaluation, Provenance, Submission, instant, pick
 from ..core.model import Plan
 from ..core.status import ACCEPTED, ACCEPTED_WITH_WARNINGS, CONFLICT, MISSING, REJECTED
 from ..core.status import STATUS_IT as STATUS_IT  # kept for callers of earlier versions: the one map is core's
 from ..returns.feedback import feedback_text
 from ..returns.reader import WorkbookResult
 from ..returns.versions import read_on_versions
-from .ledger import Ledger
+from .ledger import YEAR_END, CheckRow, Ledger, MessageRow
 from .planversions import usable_versions
 from .settings import Settings
 
@@ -117,9 +117,16 @@ def record_checks(ledger: Ledger, plan: Plan, results: Sequence[WorkbookResult])
     ledger.add_event("check", files=[r.path for r in results])
 
 
-def record_summary(ledger: Ledger, summary: Path, paths: Sequence[str], ok: bool) -> None:
-    """The summary ``consolidate`` wrote (with its SHA-256) and the event."""
-    ledger.add_file(_sha256(summary), SUMMARY, summary, summary.stat().st_size)
+def record_summary(ledger: Ledger, summary: Path, paths: Sequence[str], ok: bool,
+                   evaluation: Evaluation | None = None, round: str = YEAR_END) -> None:
+    """The summary ``consolidate`` wrote (with its SHA-256), the evaluation it published (its round, date, plan
+    version and the digest of its figures: every later document can be checked against it) and the event."""
+    ledger.add_file(_sha256(summary), SUMMARY, summary, summary.stat().st_size, round=round)
+    if evaluation is not None:
+        as_of = evaluation.as_of.isoformat() if evaluation.as_of is not None else ""
+        ledger.add_evaluation(evaluation.plan.fingerprint, evaluation.digest(), round=round, as_of=as_of,
+                              summary=str(summary),
+                              figures={s.code: [s.status.value, s.published, s.band] for s in evaluation.sectors})
     ledger.add_event("consolidate", paths=list(paths), summary=str(summary), ok=ok)
 
 
@@ -145,7 +152,7 @@ class PartyState:
     last_reminder: str = ""
     set_aside: list[dict] = field(default_factory=list)  # files kept aside: sender not authorised or unknown
     not_read: list[dict] = field(default_factory=list)  # messages not opened: over a limit, unreadable
-    check: dict = field(default_factory=dict, repr=False)  # the ledger's check of the return that counts
+    check: CheckRow | dict = field(default_factory=dict, repr=False)  # the ledger's check of the return that counts
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "check"}
@@ -159,15 +166,15 @@ MAIL_CODES = ("MAIL-SENDER", "MAIL-FROM", "MAIL-PEC")
 CHOOSE = "scegli"  # the ledger's event of the office's choice between returns in conflict
 
 
-def counted_checks(ledger: Ledger) -> list[dict]:
+def counted_checks(ledger: Ledger) -> list[CheckRow]:
     """The checks of received files that count: not forms checked by hand, not files set aside."""
-    files = ledger.rows("files", "role IN ('ricevuto', 'rifiutato', 'scartato')")
+    files = ledger.files(("ricevuto", "rifiutato", "scartato"))
     received = {f["sha256"] for f in files if f["role"] != "scartato"}
     aside = {f["path"] for f in files if f["role"] == "scartato"}
-    return [c for c in ledger.rows("checks") if c["file_sha256"] in received and c["path"] not in aside]
+    return [c for c in ledger.checks() if c["file_sha256"] in received and c["path"] not in aside]
 
 
-def rejudge(ledger: Ledger, plan: Plan, check: dict) -> dict:
+def rejudge(ledger: Ledger, plan: Plan, check: CheckRow) -> CheckRow:
     """The check of a received file under the plan in force: when ``check`` was made under another plan (or
     before checks recorded their plan) and the file is still there, it is read again against ``plan`` and the
     new check recorded (the findings about its message are kept). Returns the check in force."""
@@ -177,7 +184,9 @@ def rejudge(ledger: Ledger, plan: Plan, check: dict) -> dict:
            json.loads(check["findings"] or "[]") if f.get("code") in MAIL_CODES]
     res = with_extra(read_on_versions(Path(check["path"]), plan, usable_versions(ledger)), old)
     record_check(ledger, plan, res, check["name"], check["sector"], check["message_id"], check["sender"])
-    return ledger.rows("checks", "id = (SELECT MAX(id) FROM checks)")[0]
+    last = ledger.last_check()
+    assert last is not None  # just written
+    return last
 
 
 # --- which return counts -----------------------------------------------------------------------------------
@@ -186,7 +195,7 @@ def rejudge(ledger: Ledger, plan: Plan, check: dict) -> dict:
 class Returned:
     """One file a party returned, as the ledger records it: its latest check, when it was sent and received."""
 
-    check: dict
+    check: CheckRow
     provenance: Provenance
     readable: bool = True  # saved in ricevuti/ (False: refused by the guard, not a workbook that can be read)
 
@@ -198,7 +207,7 @@ class Returned:
 LATER_THAN_RECEIVED = timedelta(days=1)  # a sending time after the arrival (past a clock's error) is not trusted
 
 
-def _sent_of(messages: list[dict]) -> tuple[str, str, str, str]:
+def _sent_of(messages: list[MessageRow]) -> tuple[str, str, str, str]:
     """(sent, where that time comes from, why it is not trusted, received) of a file from the messages that
     brought it: the latest sending counts (a file sent again is sent again). A ledger written before times were
     recorded gives the time the message was collected; a time later than the message's arrival (a sender's
@@ -225,15 +234,15 @@ def _sent_of(messages: list[dict]) -> tuple[str, str, str, str]:
 def returned_files(ledger: Ledger) -> list[Returned]:
     """Every file received that counts (not set aside), once, with its latest check and its provenance."""
     checks = counted_checks(ledger)
-    latest: dict[str, dict] = {}
+    latest: dict[str, CheckRow] = {}
     senders: dict[str, set[str]] = {}
     for c in checks:
         latest[c["file_sha256"]] = c  # the latest check of a file is the one in force
         senders.setdefault(c["file_sha256"], set()).add(c["sender"])
-    incoming: dict[str, list[dict]] = {}
-    for m in ledger.rows("messages", "direction = 'in' AND file_sha256 != ''"):
+    incoming: dict[str, list[MessageRow]] = {}
+    for m in ledger.messages("in", with_file=True):
         incoming.setdefault(m["file_sha256"], []).append(m)
-    saved = {f["sha256"] for f in ledger.rows("files", "role = 'ricevuto'")}
+    saved = {f["sha256"] for f in ledger.files("ricevuto")}
     out = []
     for sha, c in latest.items():
         msgs = [m for m in incoming.get(sha, []) if m["sender"] in senders[sha]]
@@ -249,7 +258,7 @@ def chosen_files(ledger: Ledger, plan: Plan, returns: dict[str, list[Returned]] 
     the files in conflict when it can be ordered, else ``stato`` shows the conflict again)."""
     returns = party_returns(ledger, plan) if returns is None else returns
     out = set()
-    for e in ledger.rows("events", "command = ?", CHOOSE):
+    for e in ledger.events(CHOOSE):
         detail = json.loads(e["detail"] or "{}")
         now = {r.sha256 for r in returns.get(str(detail.get("sector")), [])}
         if detail.get("sha256") and now <= set(detail.get("among") or ()):
@@ -312,12 +321,12 @@ def year_state(settings: Settings, plan: Plan, ledger: Ledger) -> list[PartyStat
     """Per sector (and source): sent, received, which return counts (the one sent last: see docs/returns.md) and
     its check under the plan in force, the returns it supersedes or a conflict, the last reminder, the files set
     aside and the messages not read."""
-    messages = ledger.rows("messages")
+    messages = ledger.messages()
     returns = party_returns(ledger, plan)
     chosen = chosen_files(ledger, plan, returns)
-    aside = {f["path"]: f for f in ledger.rows("files", "role = 'scartato'")}
-    aside_checks = [c for c in ledger.rows("checks") if c["path"] in aside]
-    judged: dict[int, dict] = {}
+    aside = {f["path"]: f for f in ledger.files("scartato")}
+    aside_checks = [c for c in ledger.checks() if c["path"] in aside]
+    judged: dict[int, CheckRow] = {}
     out = []
     for code, name, who in parties(plan):
         st = PartyState(code, name, who, settings.address(code, plan))
