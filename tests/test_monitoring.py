@@ -1,0 +1,323 @@
+"""Monitoring rounds: the core model, the round's forms out and back (openpyxl, LibreOffice), the round's identity,
+the commands `monitoraggio apri` and `monitoraggio rapporto`, and the report."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from piao_xls.cli import cli
+from piao_xls.core.evaluation import Provenance
+from piao_xls.core.rounds import (
+    Cause,
+    Change,
+    ObjectiveReport,
+    ProposedRevision,
+    RevisionKind,
+    Round,
+    RoundReturn,
+    RoundState,
+    evaluate_round,
+)
+from piao_xls.forms.layout import ROUND_PROPERTY, round_key, round_workbooks, sector_workbook
+from piao_xls.forms.writer import render
+from piao_xls.returns.monitoring import read_round_workbook, round_returns
+from piao_xls.returns.reader import ACCEPTED, REJECTED, read_workbook
+
+JUNE, SEPTEMBER = date(2025, 6, 30), date(2025, 9, 30)
+
+
+# --- the core ----------------------------------------------------------------------------------------------------
+
+def _sf_return(state6: RoundState, when: str, progress3: float | None = None) -> RoundReturn:
+    values = {"SF-3.1": {"value": 0.4}, "SF-1.1": {"value": 0.5}, "SF-1.2": {"date": "non ancora misurabile"}}
+    reports = {o: ObjectiveReport(o, RoundState.ON_TRACK) for o in ("SF-1", "SF-3")}
+    reports["SF-3"] = ObjectiveReport("SF-3", RoundState.ON_TRACK, progress3)
+    reports["SF-6"] = ObjectiveReport("SF-6", state6, None, Cause.EXTERNAL, "Solleciti",
+                                      ProposedRevision(RevisionKind.TARGET, "80%", "Banca dati in ritardo"))
+    return RoundReturn("SF", values=values, not_yet=frozenset({"SF-1.2"}), reports=reports,
+                       provenance=Provenance(file=f"sf-{when}.xlsx", sent=when))
+
+
+def test_a_round_is_the_evaluation_at_its_date_with_what_was_declared(plan):
+    june = evaluate_round(plan, Round(JUNE, plan.plan_id, plan.year),
+                          [_sf_return(RoundState.AT_RISK, "2025-07-05T10:00:00+02:00")])
+    sf = june.sector("SF")
+    by_id = {o.objective_id: o for o in sf.objectives}
+    # SF-3.1 is "at least 100%": 40% at the date is an achievement of 0.4, the computed progress
+    assert by_id["SF-3"].progress == pytest.approx(0.4) and by_id["SF-3"].progress_computed
+    # SF-1.2 is not measurable yet: no computed progress for SF-1, and the reading says so
+    assert by_id["SF-1"].progress is None
+    reading = {r.indicator_id: r for r in by_id["SF-1"].readings}
+    assert reading["SF-1.2"].not_yet and not reading["SF-1.2"].measured and reading["SF-1.1"].measured
+    # the sector's light is its worst objective's; a sector without a return is not reported
+    assert sf.state == RoundState.AT_RISK and sf.received
+    assert june.sector("SA").state == RoundState.NOT_REPORTED and not june.sector("SA").received
+    assert [o.objective_id for o in june.at_risk()] == ["SF-6"]
+    assert [o.report.revision.kind for o in june.proposals()] == [RevisionKind.TARGET]
+    assert all(o.change == Change.FIRST for o in june.objectives)
+
+    sept = evaluate_round(plan, Round(SEPTEMBER, plan.plan_id, plan.year),
+                          [_sf_return(RoundState.CRITICAL, "2025-10-02T10:00:00+02:00", progress3=0.7)], june)
+    by_id = {o.objective_id: o for o in sept.sector("SF").objectives}
+    assert sept.previous == JUNE
+    assert by_id["SF-6"].change == Change.WORSE and by_id["SF-6"].previous == RoundState.AT_RISK
+    assert by_id["SF-1"].change == Change.SAME
+    # a declared progress stands before the computed one
+    assert by_id["SF-3"].progress == 0.7 and not by_id["SF-3"].progress_computed
+    assert sept.sector("SF").state == RoundState.CRITICAL
+
+
+def test_the_return_sent_last_counts_in_a_round(plan):
+    early = _sf_return(RoundState.AT_RISK, "2025-07-01T09:00:00+02:00")
+    late = _sf_return(RoundState.ON_TRACK, "2025-07-03T09:00:00+02:00")
+    for order in ([early, late], [late, early]):
+        ev = evaluate_round(plan, Round(JUNE), order)
+        assert {o.objective_id: o.state for o in ev.sector("SF").objectives}["SF-6"] == RoundState.ON_TRACK
+
+
+# --- the forms --------------------------------------------------------------------------------------------------
+
+def _sf_book(plan, as_of=JUNE):
+    return next(b for b in round_workbooks(plan, as_of) if b.sector_codes == ("SF",))
+
+
+def _fill(path: Path, book, values: dict) -> None:
+    """Fill input cells as a person would, with openpyxl, and save."""
+    sheet = book.sheets[1]
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet.name]
+    for key, v in values.items():
+        c = sheet.inputs[key]
+        ws.cell(c.row + 1, c.col + 1).value = v
+    wb.save(path)
+
+
+def _every_indicator(book, value: object = 0.5) -> dict:
+    """A value for every indicator input of the sheet: ``value`` for percentages, a plausible value otherwise."""
+    out: dict = {}
+    for key, c in book.sheets[1].inputs.items():
+        if "|mon|" in key or c.unit == "text":
+            continue
+        out[key] = {"percent": value, "number": 3, "amount": 1000.0, "date": "non ancora misurabile",
+                    "yes_no": "Sì"}[c.unit]
+    return out
+
+
+@pytest.fixture
+def june_form(plan, tmp_path):
+    book = _sf_book(plan)
+    path = tmp_path / book.filename
+    path.write_bytes(render(book))
+    return book, path
+
+
+def test_a_round_form_names_its_round_and_asks_for_the_round(plan, june_form):
+    book, path = june_form
+    assert book.filename == "PIAO-2025-Monitoraggio-30-06-2025-SF-Finanziario.xlsx"
+    with zipfile.ZipFile(path) as z:
+        custom = z.read("docProps/custom.xml").decode()
+    assert ROUND_PROPERTY in custom and "2025-06-30" in custom
+    wb = openpyxl.load_workbook(path)
+    ws = wb[book.sheets[1].name]
+    assert ws.protection.sheet and wb.security.lockStructure
+    assert "Monitoraggio al 30/06/2025" in ws["A2"].value
+    # the state is a list of the three words, the value cells also accept «non ancora misurabile»
+    state = book.sheets[1].inputs[round_key("SF-6", "stato")]
+    rules = {str(dv.sqref).split(":")[0]: dv for dv in ws.data_validations.dataValidation}
+    assert rules[state.ref].type == "list" and rules[state.ref].formula1 == '"in linea,a rischio,critico"'
+    value = book.sheets[1].inputs["SF-3.1|value"]
+    assert 'non ancora misurabile' in rules[value.ref].formula1
+    assert not ws[state.ref].protection.locked and ws["A1"].protection.locked
+
+
+def test_a_round_form_filled_and_read_back(plan, june_form):
+    book, path = june_form
+    _fill(path, book, {**_every_indicator(book), **{round_key(o.id, "stato"): "in linea"
+                                                     for o in plan.sector("SF").objectives},
+                       round_key("SF-6", "stato"): "A rischio ",  # as typed: case and spaces do not matter
+                       round_key("SF-6", "causa"): "esterna",
+                       round_key("SF-6", "azione"): "Solleciti ai contribuenti",
+                       round_key("SF-6", "revisione"): "nuovo target",
+                       round_key("SF-6", "nuovo"): "Accertamento dell'80% delle somme stanziate",
+                       round_key("SF-6", "motivo"): "Ritardi della banca dati catastale",
+                       round_key("SF-6", "evidenze"): "Nota prot. 1234 del 20/06/2025",
+                       round_key("SF-3", "avanzamento"): 0.45})
+    res = read_round_workbook(path, plan, JUNE)
+    assert res.status == ACCEPTED, [str(f) for f in res.findings]
+    (ret,) = round_returns(res, plan)
+    assert ret.sector == "SF" and ret.values["SF-3.1"] == {"value": 0.5}
+    assert "SF-1.2" in ret.not_yet
+    six = ret.reports["SF-6"]
+    assert (six.state, six.cause, six.action) == (RoundState.AT_RISK, Cause.EXTERNAL, "Solleciti ai contribuenti")
+    assert six.revision == ProposedRevision(RevisionKind.TARGET, "Accertamento dell'80% delle somme stanziate",
+                                            "Ritardi della banca dati catastale")
+    assert six.evidence == "Nota prot. 1234 del 20/06/2025"
+    assert ret.reports["SF-3"].progress == pytest.approx(0.45)
+
+
+def test_what_a_round_requires_is_asked_for_by_cell(plan, june_form):
+    book, path = june_form
+    fill = _every_indicator(book)
+    del fill["SF-3.1|value"]
+    _fill(path, book, {**fill, round_key("SF-6", "stato"): "critico", round_key("SF-6", "revisione"): "nuovo peso",
+                       round_key("SF-1", "causa"): "colpa di qualcuno"})
+    res = read_round_workbook(path, plan, JUNE)
+    assert res.status == REJECTED
+    found = {(f.code, f.cell) for f in res.findings}
+    sheet = book.sheets[1]
+    ref = {k: sheet.inputs[k].ref for k in sheet.inputs}
+    assert ("WB-MISSING", ref["SF-3.1|value"]) in found  # a value or «non ancora misurabile»
+    assert ("WB-MISSING", ref[round_key("SF-1", "stato")]) in found  # every objective's state
+    assert ("WB-ANALYSIS", ref[round_key("SF-6", "causa")]) in found  # critical: its cause
+    assert ("WB-ANALYSIS", ref[round_key("SF-6", "azione")]) in found  # and its corrective action
+    assert ("WB-ANALYSIS", ref[round_key("SF-6", "nuovo")]) in found  # a revision: its new value
+    assert ("WB-VALUE", ref[round_key("SF-1", "causa")]) in found  # not one of the listed causes
+    messages = " ".join(f.message for f in res.findings)
+    assert "indicare lo stato al 30/06/2025" in messages and "descrivere l'azione correttiva" in messages
+
+
+def test_a_round_form_is_never_taken_for_another_rounds_or_the_year_end(plan, june_form, tmp_path):
+    book, path = june_form
+    _fill(path, book, _every_indicator(book))
+    as_year_end = read_workbook(path, plan)
+    assert as_year_end.status == REJECTED and not as_year_end.sectors
+    assert [f.code for f in as_year_end.findings] == ["WB-IDENTITY"]
+    assert "monitoraggio al 30/06/2025" in as_year_end.findings[0].message
+    other = read_round_workbook(path, plan, SEPTEMBER)
+    assert other.status == REJECTED and not other.sectors
+    assert "non quello al 30/09/2025" in other.findings[0].message
+    year_end = sector_workbook(plan, plan.sector("SF"))
+    ye = tmp_path / year_end.filename
+    ye.write_bytes(render(year_end))
+    wrong = read_round_workbook(ye, plan, JUNE)
+    assert wrong.status == REJECTED and not wrong.sectors
+    assert "rendicontazione di fine anno" in wrong.findings[0].message
+
+
+def test_a_round_form_keeps_the_tamper_checks(plan, june_form):
+    book, path = june_form
+    wb = openpyxl.load_workbook(path)
+    ws = wb[book.sheets[1].name]
+    label = next(c for c in book.sheets[1].cells if c.kind == "label" and c.value == "Causa dello scostamento")
+    ws.cell(label.row + 1, label.col + 1).value = "Causa"
+    wb.save(path)
+    res = read_round_workbook(path, plan, JUNE)
+    assert any(f.code == "WB-TAMPERED" and f.cell == label.ref for f in res.findings)
+    assert not res.sectors
+
+
+# --- the commands --------------------------------------------------------------------------------------------------
+
+def invoke(*args, cwd: Path):
+    return CliRunner().invoke(cli, ["-C", str(cwd), *args])
+
+
+def _return_round(ws: Path, plan, as_of: date, state6: str) -> None:
+    """Every sector's form of the round filled as its Responsabile would, saved among the round's returns."""
+    folder = ws / "ricevuti" / f"monitoraggio-{as_of.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for book in round_workbooks(plan, as_of):
+        if book.kind != "sector":
+            continue
+        target = folder / book.filename
+        target.write_bytes((ws / "moduli" / "2025" / f"monitoraggio-{as_of.isoformat()}" / book.filename).read_bytes())
+        states = {round_key(o.id, "stato"): "in linea" for o in plan.sector(book.sector_codes[0]).objectives}
+        extra = {round_key("SF-6", "stato"): state6, round_key("SF-6", "causa"): "interna",
+                 round_key("SF-6", "azione"): "Rafforzamento dell'ufficio tributi"} if book.sector_codes == ("SF",) \
+            else {}
+        _fill(target, book, {**_every_indicator(book), **states, **extra})
+
+
+def test_two_rounds_in_a_workspace(plan, tmp_path):
+    r = CliRunner().invoke(cli, ["crea", str(tmp_path / "ws"), "--scadenza", "31/01/2026"])
+    assert r.exit_code == 0, r.output
+    ws = tmp_path / "ws"
+    r = invoke("monitoraggio", "apri", "31/12/2024", cwd=ws)
+    assert r.exit_code == 2 and "non cade nell'anno del piano" in r.output
+    t = time.perf_counter()
+    r = invoke("monitoraggio", "apri", "30/06/2025", cwd=ws)
+    opened = time.perf_counter() - t
+    assert r.exit_code == 0, r.output
+    june = ws / "moduli" / "2025" / "monitoraggio-2025-06-30"
+    assert sorted(p.name for p in june.iterdir()) == sorted(b.filename for b in round_workbooks(plan, JUNE))
+    _return_round(ws, plan, JUNE, "a rischio")
+    t = time.perf_counter()
+    r = invoke("monitoraggio", "rapporto", "30/06/2025", "--no-pdf", cwd=ws)
+    reported = time.perf_counter() - t
+    assert r.exit_code == 0, r.output
+    assert "SF: a rischio" in r.output and "SA: in linea" in r.output
+    assert opened + reported < 60
+    # the next round's forms carry the June returns
+    r = invoke("monitor", "open", "30/09/2025", cwd=ws)  # the English names
+    assert r.exit_code == 0 and "precompilati con le risposte del monitoraggio al 30/06/2025" in r.output, r.output
+    book = _sf_book(plan, SEPTEMBER)
+    prefilled = openpyxl.load_workbook(ws / "moduli" / "2025" / "monitoraggio-2025-09-30" / book.filename)
+    state = book.sheets[1].inputs[round_key("SF-6", "stato")]
+    assert prefilled[book.sheets[1].name][state.ref].value == "a rischio"
+    _return_round(ws, plan, SEPTEMBER, "critico")
+    # a June return put among September's is refused, never counted for September
+    stray = ws / "ricevuti" / "monitoraggio-2025-09-30" / "giugno.xlsx"
+    stray.write_bytes((ws / "ricevuti" / "monitoraggio-2025-06-30" / book.filename.replace("30-09", "30-06"))
+                      .read_bytes())
+    r = invoke("monitoraggio", "rapporto", "30/09/2025", "--no-pdf", cwd=ws)
+    assert r.exit_code == 1 and "giugno.xlsx: da correggere" in r.output and "monitoraggio al 30/06/2025" in r.output
+    report = openpyxl.load_workbook(ws / "risultati" / "PIAO-2025-Monitoraggio-30-09-2025.xlsx")
+    rows = [row for row in report["Variazioni"].iter_rows(min_row=5, values_only=True)]
+    assert [(r[1], r[2], r[3]) for r in rows] == [("a rischio", "critico", "peggiorato")]
+    assert rows[0][0].startswith("SF-6 ")
+    assert (ws / "risultati" / "PIAO-2025-Monitoraggio-30-09-2025.docx").exists()
+
+
+@pytest.mark.libreoffice
+def test_the_round_report_with_its_pdf_in_under_ten_seconds(plan, tmp_path, libreoffice):
+    from piao_xls.results.monitoring import write_round_report
+
+    returns = [_sf_return(RoundState.AT_RISK, "2025-07-05T10:00:00+02:00")]
+    rev = evaluate_round(plan, Round(JUNE, plan.plan_id, plan.year), returns)
+    t = time.perf_counter()
+    written = write_round_report(rev, tmp_path / "rapporto.xlsx")
+    assert time.perf_counter() - t < 10
+    pdf = written[-1]
+    assert pdf.suffix == ".pdf" and pdf.read_bytes()[:5] == b"%PDF-"
+    text = zipfile.ZipFile(written[1]).read("word/document.xml").decode()
+    assert "Monitoraggio degli obiettivi di performance al 30/06/2025" in text
+    assert "Obiettivi a rischio o critici" in text and "nuovo target" in text
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_round_form_typed_in_libreoffice_is_read_back(plan, tmp_path, libreoffice, fmt):
+    book = _sf_book(plan)
+    src = tmp_path / book.filename
+    src.write_bytes(render(book))
+    sheet = book.sheets[1]
+    typed = {k: ("50%" if v == 0.5 else str(v) if not isinstance(v, float) else f"{v:g}")
+             for k, v in _every_indicator(book).items()}
+    typed.update({round_key(o.id, "stato"): "in linea" for o in plan.sector("SF").objectives})
+    typed.update({round_key("SF-6", "stato"): "critico", round_key("SF-6", "causa"): "indicatore da rivedere",
+                  round_key("SF-6", "azione"): "Ridefinire l'indicatore con la Giunta",
+                  round_key("SF-6", "revisione"): "nuova scadenza", round_key("SF-6", "nuovo"): "31/03/2026",
+                  round_key("SF-6", "motivo"): "Il dato si consolida solo a marzo"})
+    out = tmp_path / "out" / f"ritorno.{fmt}"
+    with libreoffice.open(src) as doc:
+        for key, text in typed.items():
+            assert doc.type_into(sheet.name, sheet.inputs[key].ref, text, validate=True), key
+        doc.save_as(out, fmt)
+    res = read_round_workbook(out, plan, JUNE)
+    assert res.status == ACCEPTED, [str(f) for f in res.findings]
+    (ret,) = round_returns(res, plan)
+    assert ret.values["SF-3.1"]["value"] == pytest.approx(0.5)
+    assert "SF-1.2" in ret.not_yet
+    six = ret.reports["SF-6"]
+    assert six.state == RoundState.CRITICAL and six.cause == Cause.INDICATOR
+    assert six.revision == ProposedRevision(RevisionKind.DEADLINE, "31/03/2026", "Il dato si consolida solo a marzo")
+    # a value outside the list is refused by the cell itself, as in Excel
+    with libreoffice.open(src) as doc:
+        assert not doc.type_into(sheet.name, sheet.inputs[round_key("SF-6", "stato")].ref, "benino", validate=True)
