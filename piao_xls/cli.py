@@ -806,8 +806,10 @@ def _when(iso: str) -> str:
 
 
 @cli.command()
+@click.option("--monitoraggio", "round_day", is_flag=False, flag_value="ultimo", default=None, metavar="[GG/MM/AAAA]",
+              help="Lo stato di un monitoraggio (senza data: l'ultimo aperto) invece di quello di fine anno.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def stato(as_json: bool) -> None:
+def stato(round_day: str | None, as_json: bool) -> None:
     """L'anno a colpo d'occhio: per ogni settore inviato, ricevuto, esito, ultimo sollecito.
 
     Si legge dal registro dell'area di lavoro. Per ogni settore conta il file inviato per ultimo
@@ -819,6 +821,7 @@ def stato(as_json: bool) -> None:
     \b
     Esempio:
       piao-xls stato --json
+      piao-xls stato --monitoraggio 30/06/2025
     """
     from .core.status import STATUS_IT
     from .mail.campaign import changed_since_sent, resend_hint
@@ -826,6 +829,8 @@ def stato(as_json: bool) -> None:
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
+    if round_day is not None:
+        return _round_status(s, p, round_day, as_json)
     with _ledger(s) as led:
         state = year_state(s, p, led)
         changed = changed_since_sent(s, p, led)
@@ -868,6 +873,43 @@ def stato(as_json: bool) -> None:
                            f"in {_printable(a['path'])}")
             for m in st.not_read:
                 click.echo(f"         messaggio non letto ({_when(m['at'])}): {_printable(m['message'])}")
+    sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
+
+
+def _round_status(s, p, round_day: str, as_json: bool) -> None:
+    """``stato --monitoraggio``: the round at a glance, in the words of the year's ``stato``."""
+    from .core.status import STATUS_IT
+    from .workspace.rounds import opened_rounds, round_state
+
+    with _ledger(s) as led:
+        if round_day == "ultimo":
+            opened = opened_rounds(led)
+            if not opened:
+                raise UsageProblem("nessun monitoraggio aperto in questa area di lavoro: piao-xls monitoraggio apri DATA")
+            day = opened[-1]
+        else:
+            day = _round_date(round_day, p)
+        state = round_state(s, p, led, day)
+        led.add_event("stato", round=day.isoformat())
+    if as_json:
+        _print_json({"comune": s.comune, "year": s.year, "round": day.isoformat(),
+                     "parties": [st.to_dict() for st in state]})
+    else:
+        click.echo(f"Comune di {_printable(s.comune)} — PIAO {s.year} — monitoraggio al {day:%d/%m/%Y}")
+        for st in state:
+            click.echo(f"{_printable(st.code):8} {STATUS_IT.get(st.status, st.status):22} {_printable(st.name)}")
+            sent = f"{_when(st.sent_at)} a {_printable(st.sent_to)}" + (" (bozza)" if st.sent_how == "bozze" else "") \
+                if st.sent_at else "non ancora"
+            click.echo(f"         inviato: {sent}")
+            got = (f"{_when(st.received_at)}" + (f" da {_printable(st.received_from)}" if st.received_from else "")
+                   ) if st.received_at else "nulla"
+            click.echo(f"         ricevuto: {got}")
+            if st.file:
+                click.echo(f"         conta: {_printable(st.file)}" + _sent_words(st.file_sent, st.file_sent_from))
+            for old in st.superseded:
+                click.echo(f"         sostituito: {_printable(old['file'])}{_sent_words(old['sent'], old['sent_from'])}")
+            if st.last_reminder:
+                click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
 
 
@@ -970,8 +1012,14 @@ def _run_mail(settings, via, job):
 @click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
 @click.option("--settore", "only", multiple=True, metavar="CODICE",
               help="Solo questo settore (o «nucleo», «esterno»); ripetibile.")
+@click.option("--monitoraggio", "round_day", default=None, metavar="GG/MM/AAAA",
+              help="Invia i moduli del monitoraggio a questa data (piao-xls monitoraggio apri) invece di quelli di fine "
+                   "anno.")
+@click.option("--entro", "due", default=None, metavar="GG/MM/AAAA",
+              help="Con --monitoraggio: la data entro cui restituire il modulo, scritta nel messaggio.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as_json: bool) -> None:
+def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], round_day: str | None,
+         due: str | None, as_json: bool) -> None:
     """Invia a ogni Responsabile (e al Nucleo, alle fonti esterne) il suo modulo.
 
     Un messaggio per destinatario, in italiano, con la scadenza, che cosa compilare e a chi chiedere,
@@ -984,9 +1032,11 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     \b
     Esempio:
       piao-xls invia --dry-run
+      piao-xls invia --monitoraggio 30/06/2025 --entro 15/07/2025
     """
     from .mail.campaign import REFUSED, STALE_FORM, UnknownParty, check_parties
     from .mail.campaign import send as run
+    from .workspace.settings import parse_day
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
@@ -994,10 +1044,18 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
         check_parties(p, only)  # before any connection or draft
     except UnknownParty as e:
         raise UsageProblem(str(e)) from e
+    as_of = _round_date(round_day, p) if round_day else None
+    if due and as_of is None:
+        raise UsageProblem("--entro vale solo con --monitoraggio")
+    try:
+        by = parse_day(due) if due else None
+    except ValueError as e:
+        raise UsageProblem(f"--entro: {e}") from e
     actions = (_run_mail(s, "bozze" if dry_run else via,
-                         lambda t, led: run(s, p, led, t, dry_run=dry_run, resend=resend, only=only)))
+                         lambda t, led: run(s, p, led, t, dry_run=dry_run, resend=resend, only=only, as_of=as_of,
+                                            due=by)))
     if not dry_run:  # a dry run writes nothing, not even to the ledger
-        _event(s, "send", actions=actions)
+        _event(s, "send", actions=actions, **({"round": as_of.isoformat()} if as_of else {}))
     _show_actions(actions, as_json, "nessun destinatario")
     if not dry_run and not as_json and any(a["outcome"] == "bozza preparata" for a in actions):
         click.echo(f"bozze in {s.folder('bozze')}: aprirle con Outlook o Thunderbird e inviarle")
@@ -1077,8 +1135,9 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
             via = {"pec": " (PEC)", "inoltro": " (inoltrato)"}.get(c.via, "")
             who = (f"da {_printable(c.sender)}" if c.sender else "(file salvato a mano)" if c.filename
                    else "da mittente sconosciuto")
+            rnd = f" [monitoraggio al {date.fromisoformat(c.round):%d/%m/%Y}]" if c.round else ""
             click.echo(f"{_printable(c.sector) or '-':8} {c.outcome}{esito}: {_printable(c.filename or c.subject)} "
-                       f"{who}{via}")
+                       f"{who}{via}{rnd}")
             for f in c.findings:
                 where = f"'{f['sheet']}'!{f['cell']}" if f.get("sheet") and f.get("cell") else ""
                 click.echo(f"  {_severity(f['severity'])} {f['code']} {_printable(where)}: {_printable(f['message'])}")
@@ -1717,14 +1776,22 @@ def monitoring_report(data: str, paths: tuple[str, ...], plan_file: str | None, 
     missing = [x for x in given if not Path(x).exists()]
     if missing:
         raise UsageProblem(f"file o cartella inesistente: {missing[0]}")
-    rev, read, _prev = evaluate_rounds(s, p, day, given, previous)
+    if s is not None:  # when each return was sent, as the ledger knows it: the return sent last counts
+        with _ledger(s) as led:
+            rev, read, _prev = evaluate_rounds(s, p, day, given, previous, led)
+    else:
+        rev, read, _prev = evaluate_rounds(s, p, day, given, previous)
     target = Path(output) if output else report_file(s, p, day)
     try:
         written = write_round_report(rev, target, pdf=not no_pdf)
     except (RelazioneError, ConversionError) as e:
         raise UsageProblem(str(e)) from e
-    _event(s, "monitoraggio-rapporto", round=day.isoformat(), files=[r.path for r in read.results],
-           report=[str(w) for w in written])
+    if s is not None:
+        with _ledger(s) as led:
+            led.add_evaluation(p.fingerprint, rev.evaluation.digest(), round=day.isoformat(), as_of=day.isoformat(),
+                               summary=str(written[0]), figures={x.code: str(x.state) for x in rev.sectors})
+            led.add_event("monitoraggio-rapporto", round=day.isoformat(), files=[r.path for r in read.results],
+                          report=[str(w) for w in written])
     rejected = [r for r in read.results if r.status == "rejected"]
     if as_json:
         _print_json({"round": day.isoformat(), "previous": rev.previous.isoformat() if rev.previous else None,

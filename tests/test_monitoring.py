@@ -321,3 +321,72 @@ def test_a_round_form_typed_in_libreoffice_is_read_back(plan, tmp_path, libreoff
     # a value outside the list is refused by the cell itself, as in Excel
     with libreoffice.open(src) as doc:
         assert not doc.type_into(sheet.name, sheet.inputs[round_key("SF-6", "stato")].ref, "benino", validate=True)
+
+
+# --- a round through the year's mail commands -------------------------------------------------------------------
+
+def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_path):
+    """invia --monitoraggio (drafts), raccogli (replies as .eml, one a year-end form by mistake), stato --monitoraggio,
+    rapporto: the round is in every subject, file name and ledger row, and never mixed with the year end."""
+    import email
+    import email.policy
+    import json
+    import sqlite3
+
+    from test_year import mail
+    from workspace_case import new_workspace
+
+    ws = new_workspace(tmp_path, addresses=True, italian=True)
+    assert invoke("monitoraggio", "apri", "30/06/2025", cwd=ws).exit_code == 0
+    t = time.perf_counter()
+    r = invoke("invia", "--monitoraggio", "30/06/2025", "--entro", "15/07/2025", cwd=ws)
+    assert r.exit_code == 0, r.output
+    drafts = sorted((ws / "bozze").glob("*.eml"))
+    assert drafts and all("2025-06-30" in d.name for d in drafts)
+    sf = next(email.message_from_bytes(d.read_bytes(), policy=email.policy.default) for d in drafts if "-SF-" in d.name)
+    assert "[PIAO-2025 SF]" in sf["Subject"] and "monitoraggio al 30/06/2025" in sf["Subject"]
+    assert "(entro il 15/07/2025)" in sf["Subject"]
+    (att,) = [p for p in sf.walk() if p.get_filename()]
+    assert att.get_filename() == "PIAO-2025-Monitoraggio-30-06-2025-SF-Finanziario.xlsx"
+    # the year-end forms are still to send: a round's sending is not the year's
+    r = invoke("invia", "--dry-run", "--json", cwd=ws)
+    assert {a["outcome"] for a in json.loads(r.output)["actions"]} == {"da inviare"}, r.output
+
+    book = _sf_book(plan)
+    form = tmp_path / book.filename
+    form.write_bytes(att.get_payload(decode=True))
+    _fill(form, book, {**_every_indicator(book), **{round_key(o.id, "stato"): "in linea"
+                                                     for o in plan.sector("SF").objectives},
+                       round_key("SF-6", "stato"): "a rischio", round_key("SF-6", "causa"): "esterna",
+                       round_key("SF-6", "azione"): "Solleciti"})
+    inbox = tmp_path / "allegati"
+    inbox.mkdir()
+    reply = mail("sf.responsabile@comune.test", f"Re: {sf['Subject']}", sf["Message-ID"],
+                 [(book.filename, form.read_bytes())])
+    (inbox / "risposta-sf.eml").write_bytes(bytes(reply))
+    year_end = ws / "moduli" / "2025" / "PIAO-2025-SF-Finanziario.xlsx"  # sent back by mistake
+    wrong = mail("sf.responsabile@comune.test", "Re: modulo", attachments=[(year_end.name, year_end.read_bytes())])
+    (inbox / "sbaglio.eml").write_bytes(bytes(wrong))
+    r = invoke("raccogli", str(inbox), cwd=ws)
+    assert "[monitoraggio al 30/06/2025]" in r.output, r.output
+    saved = list((ws / "ricevuti" / "monitoraggio-2025-06-30").iterdir())
+    assert len(saved) == 1 and saved[0].name.startswith("SF-")
+    r = invoke("stato", "--monitoraggio", cwd=ws)  # the round opened last
+    assert "monitoraggio al 30/06/2025" in r.output
+    lines = r.output.splitlines()
+    sf_line = next(i for i, x in enumerate(lines) if x.startswith("SF "))
+    assert "accettato" in lines[sf_line] and "conta: SF-" in "\n".join(lines[sf_line:sf_line + 5])
+    assert next(x for x in lines if x.startswith("SA ")).split()[1] == "mancante"
+    # the year-end state counts the year-end file only (it is to correct: empty), never the round's return
+    r = invoke("stato", "--json", cwd=ws)
+    year = {p["code"]: p for p in json.loads(r.output)["parties"]}
+    assert "Monitoraggio" not in year["SF"]["file"]
+    r = invoke("monitoraggio", "rapporto", "30/06/2025", "--no-pdf", cwd=ws)
+    assert r.exit_code == 0 and "SF: a rischio" in r.output, r.output
+    assert time.perf_counter() - t < 60
+    db = sqlite3.connect(ws / "registro.sqlite")
+    rounds = {row[0] for row in db.execute("SELECT round FROM messages WHERE kind = 'invio'")}
+    assert rounds == {"2025-06-30"}
+    checks = {(row[0], row[1]) for row in db.execute("SELECT round, status FROM checks")}
+    assert ("2025-06-30", "accepted") in checks and ("", "rejected") in checks
+    assert db.execute("SELECT COUNT(*) FROM evaluations WHERE round = '2025-06-30'").fetchone()[0] == 1

@@ -14,10 +14,10 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from ..core.model import Plan
-from ..forms.layout import plan_workbooks
+from ..forms.layout import plan_workbooks, round_workbooks
 from ..returns.reader import read_properties
 from ..sheetio.text import safe_filename
-from ..workspace.ledger import Ledger
+from ..workspace.ledger import YEAR_END, Ledger
 from ..workspace.settings import Settings
 from ..workspace.versions import new_form_for
 from ..workspace.year import parties, year_state
@@ -88,11 +88,15 @@ def resend_hint(code: str) -> str:
     return f"per inviarlo al nuovo indirizzo: piao-xls invia --resend --settore {code}"
 
 
-def forms_by_party(settings: Settings, plan: Plan) -> dict[str, tuple[Path, str, str]]:
-    """Party code -> (generated workbook path, kind, source), for the per-sector and per-source workbooks."""
+def forms_by_party(settings: Settings, plan: Plan, as_of: date | None = None) -> dict[str, tuple[Path, str, str]]:
+    """Party code -> (generated workbook path, kind, source), for the per-sector and per-source workbooks (``as_of``:
+    of the monitoring round at that date, in its folder)."""
     folder = settings.folder("moduli") / str(plan.year)
+    books = plan_workbooks(plan)
+    if as_of is not None:
+        folder, books = folder / f"monitoraggio-{as_of.isoformat()}", round_workbooks(plan, as_of)
     out = {}
-    for book in plan_workbooks(plan):
+    for book in books:
         if book.kind == "sector" and len(book.sector_codes) == 1:
             out[book.sector_codes[0]] = (folder / book.filename, "sector", "responsabile")
         elif book.kind == "source":
@@ -118,11 +122,15 @@ def _outcome(transport) -> str:
 
 
 def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bool = False, resend: bool = False,
-         only: tuple[str, ...] = (), today: date | None = None) -> list[dict]:
+         only: tuple[str, ...] = (), today: date | None = None, as_of: date | None = None,
+         due: date | None = None) -> list[dict]:
+    """The forms to their parties; ``as_of``: the monitoring round's forms (returned by ``due``), the round in
+    every subject, file name and ledger row."""
     today = today or date.today()
-    forms = forms_by_party(settings, plan)
+    forms = forms_by_party(settings, plan, as_of)
+    key = as_of.isoformat() if as_of is not None else YEAR_END
     check_parties(plan, only)
-    sent = ledger.messages("out", "invio")
+    sent = ledger.messages("out", "invio", round=key)
     changed = changed_since_sent(settings, plan, ledger)
     actions = []
     for code, name, who in parties(plan):
@@ -138,7 +146,8 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
             continue
         if not path.is_file():
             act["outcome"] = NO_FORM
-            act["problems"] = [f"modulo {path.name} non ancora generato: eseguire «piao-xls genera»"]
+            act["problems"] = [f"modulo {path.name} non ancora generato: eseguire «piao-xls " + (
+                f"monitoraggio apri {as_of:%d/%m/%Y}»" if as_of is not None else "genera»")]
             continue
         if not form_matches(path, plan):
             act["outcome"] = STALE_FORM
@@ -157,13 +166,15 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
             act["outcome"] = WOULD
             continue
         label = name if kind == "source" else f"il settore {code} – {name}"
-        msg = form_message(settings, plan, code, label, who, to, path, kind, source, draft=transport.name == "bozze")
-        location = transport.deliver(msg, f"{today.isoformat()}-invio-{code}")
+        msg = form_message(settings, plan, code, label, who, to, path, kind, source, draft=transport.name == "bozze",
+                           as_of=as_of, due=due)
+        location = transport.deliver(msg, f"{today.isoformat()}-invio-{code}" + (f"-{key}" if key else ""))
         if not ledger.has_file(sha, "generato"):
-            ledger.add_file(sha, "generato", path, path.stat().st_size, code, path.name)
+            ledger.add_file(sha, "generato", path, path.stat().st_size, code, path.name, round=key)
         ledger.add_message("out", "invio", day=today.isoformat(), sector=code, sender=str(msg["From"]), recipient=to,
                            subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]), file_sha256=sha,
-                           transport=transport.name, location=location)
+                           transport=transport.name, location=location, round=key,
+                           meta={"due": due.isoformat()} if due is not None else None)
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
     return actions
 

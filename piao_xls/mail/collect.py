@@ -32,7 +32,8 @@ from ..sheetio.atomic import write_bytes_atomic
 from ..sheetio.oserrors import os_reason
 from ..sheetio.safeopen import Limits, UnsafeFile, open_package, parse_xml
 from ..sheetio.text import safe_filename
-from ..workspace.ledger import Ledger
+from ..workspace.ledger import YEAR_END, Ledger
+from ..workspace.rounds import ROUND_PREFIX, check_round_file, round_of_props
 from ..workspace.settings import Server, Settings
 from ..workspace.year import check_file, record_check, sender_finding
 from .compose import party_of_tag
@@ -540,6 +541,7 @@ class Collected:
     saved: str = ""
     sector: str = ""
     outcome: str = ""  # nuovo, messo da parte, duplicato, rifiutato, senza allegati, già raccolto, non letto
+    round: str = ""  # a monitoring round's date (ISO) when the file is its form; "" the year-end campaign
     status: str = ""
     via: str = ""
     findings: list[dict] = field(default_factory=list)
@@ -682,7 +684,8 @@ def _take(settings: Settings, plan: Plan, ledger: Ledger, att: Attachment, opene
         known = ledger.has_file(sha, "ricevuto") or ledger.has_file(sha, "scartato") or ledger.has_file(sha, "rifiutato")
         c.outcome, c.sector = "duplicato", seen[0]["sector"]
         c.saved = known["path"] if known else ""
-        ledger.add_message("in", "ricevuto", sector=seen[0]["sector"], file_sha256=sha, meta=meta, **common)
+        ledger.add_message("in", "ricevuto", sector=seen[0]["sector"], file_sha256=sha, meta=meta,
+                           round=seen[0]["round"], **common)
         return c
     try:
         package = open_package(att.data, att.filename, limits)  # the guard, before anything is saved
@@ -702,6 +705,10 @@ def _take(settings: Settings, plan: Plan, ledger: Ledger, att: Attachment, opene
         props = {}
     party = (_party_of_props(props) or party_of_subject(plan, subject)
              or _party_of_sender(settings, plan, opened.sender))
+    # a monitoring round's form: kept with its round, checked as its round's return (never as the year-end one)
+    rnd = round_of_props(props, plan)
+    key = rnd.isoformat() if rnd is not None else YEAR_END
+    c.round = key
     extra = list(opened.findings)
     who = None if raw.transport == HAND else sender_finding(settings, plan, party, opened.sender, strict, att.filename)
     if who and any(sender_finding(settings, plan, party, a, strict, att.filename) is None for a in opened.also):
@@ -716,11 +723,15 @@ def _take(settings: Settings, plan: Plan, ledger: Ledger, att: Attachment, opene
         path = Path(kept["path"])  # already among the files that count (sent by someone else): not copied twice
     else:
         path = settings.folder("rifiutati" if aside else "ricevuti") / name
+        if rnd is not None:
+            path = path.parent / f"{ROUND_PREFIX}{key}" / name
         if not path.is_file():
             write_bytes_atomic(path, att.data)
-    ledger.add_file(sha, "scartato" if aside else "ricevuto", path, len(att.data), party, safe_filename(att.filename))
-    ledger.add_message("in", "ricevuto", sector=party, file_sha256=sha, meta=meta, **common)
-    res = check_file(ledger, plan, path, path.name, extra, party, mid, opened.sender)
+    ledger.add_file(sha, "scartato" if aside else "ricevuto", path, len(att.data), party, safe_filename(att.filename),
+                    round=key)
+    ledger.add_message("in", "ricevuto", sector=party, file_sha256=sha, meta=meta, round=key, **common)
+    res = (check_round_file(ledger, plan, path, rnd, path.name, extra, party, mid, opened.sender) if rnd is not None
+           else check_file(ledger, plan, path, path.name, extra, party, mid, opened.sender))
     c.outcome = SET_ASIDE if aside else "nuovo"
     c.saved, c.sector, c.status = str(path), party, res.status
     c.findings = [f.to_dict() for f in res.findings]

@@ -87,7 +87,9 @@ def what_to_fill(kind: str, source: str) -> str:
 
 
 def form_message(settings: Settings, plan, code: str, name: str, who: str, to: str, workbook: Path, kind: str,
-                 source: str, draft: bool) -> EmailMessage:
+                 source: str, draft: bool, as_of: date | None = None, due: date | None = None) -> EmailMessage:
+    if as_of is not None:
+        return round_form_message(settings, plan, code, name, who, to, workbook, kind, source, draft, as_of, due)
     deadline = it_date(settings.deadline)
     subject = (f"{tag(plan, code)} PIAO {plan.year} – Comune di {plan.comune}: modulo da compilare per {name} "
                f"(entro il {deadline})")
@@ -103,6 +105,38 @@ def form_message(settings: Settings, plan, code: str, name: str, who: str, to: s
     ]
     msg = _message(settings, to, subject, paras, draft)
     msg["X-PIAO-Sector"] = code
+    msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=workbook.name)
+    return msg
+
+
+def round_form_message(settings: Settings, plan, code: str, name: str, who: str, to: str, workbook: Path, kind: str,
+                       source: str, draft: bool, as_of: date, due: date | None) -> EmailMessage:
+    """The form of a monitoring round: the round's date in the subject and the text."""
+    when = it_date(as_of)
+    by = f" (entro il {it_date(due)})" if due is not None else ""
+    subject = (f"{tag(plan, code)} PIAO {plan.year} – Comune di {plan.comune}: monitoraggio al {when}, modulo per "
+               f"{name}{by}")
+    what = ("il valore di ciascun indicatore affidato "
+            f"{'al Nucleo di Valutazione' if source == 'nucleo' else 'alla fonte esterna indicata'} alla data"
+            if kind == "source" else
+            "per ogni indicatore il valore raggiunto alla data (o «non ancora misurabile») e, per ogni obiettivo, lo "
+            "stato (in linea, a rischio, critico), l'avanzamento, la causa di un eventuale scostamento, l'azione "
+            "correttiva e, se serve, la revisione proposta")
+    paras = [
+        f"Gentile {who},",
+        f"in allegato il modulo per il monitoraggio intermedio degli obiettivi di performance del PIAO {plan.year} "
+        f"al {when} (art. 6 del d.lgs. 150/2009) per {name}: {workbook.name}. Non sostituisce la rendicontazione "
+        "di fine anno.",
+        f"Cosa compilare: solo le celle gialle, cioè {what}. Le altre celle sono bloccate.",
+        (f"Il modulo compilato va restituito entro il {it_date(due)}" if due is not None else
+         "Il modulo compilato va restituito") + ", rispondendo a questo messaggio con il file allegato, senza "
+        "rinominarlo e senza cambiarne il formato (Excel .xlsx oppure LibreOffice .ods).",
+        f"Per qualsiasi domanda: {_contact(settings)}.",
+        "\n".join(_signature(settings)),
+    ]
+    msg = _message(settings, to, subject, paras, draft)
+    msg["X-PIAO-Sector"] = code
+    msg["X-PIAO-Round"] = as_of.isoformat()
     msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=workbook.name)
     return msg
 

@@ -8,18 +8,23 @@ or name: a form of another round, or a year-end form, is refused (``WB-IDENTITY`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ..core.errors import Finding
+from ..core.evaluation import Provenance
 from ..core.model import Plan
 from ..core.rounds import Round, RoundEvaluation, RoundReturn, evaluate_round, parse_key
+from ..core.status import CONFLICT
 from ..returns.batch import expand_paths
 from ..returns.monitoring import read_round_workbook, round_returns
 from ..returns.reader import WorkbookResult
+from .ledger import CheckRow, Ledger, MessageRow
 from .settings import Settings
-from .year import OUTPUT
+from .year import OUTPUT, PartyState, Returned, _sent_of, parties, party_of, record_check, which_counts, with_extra
 
 ROUND_PREFIX = "monitoraggio-"
 
@@ -69,12 +74,15 @@ class RoundRead:
     skipped: list[str]
 
 
-def read_round(plan: Plan, as_of: date, paths: Sequence[str | Path]) -> RoundRead:
+def read_round(plan: Plan, as_of: date, paths: Sequence[str | Path],
+               provenance: Mapping[str, Provenance] | None = None) -> RoundRead:
     """Read the returned forms of a round (files or folders, read recursively); a file of another round, or of the
-    year end, is a rejected result naming its round, never one of this round's returns."""
+    year end, is a rejected result naming its round, never one of this round's returns. ``provenance``: when each
+    file was sent, by SHA-256, as the ledger knows it (else the file's own last-saved time)."""
     files, skipped = _files(paths)
     results = [read_round_workbook(f, plan, as_of) for f in files]
-    returns = [r for res in results if res.sectors for r in round_returns(res, plan)]
+    known = provenance or {}
+    returns = [r for res in results if res.sectors for r in round_returns(res, plan, known.get(res.sha256))]
     return RoundRead(round_of(plan, as_of), results, returns, skipped)
 
 
@@ -94,7 +102,8 @@ def round_paths(settings: Settings | None, as_of: date, given: Iterable[str]) ->
 
 
 def evaluate_rounds(settings: Settings | None, plan: Plan, as_of: date, paths: Sequence[str],
-                    previous_paths: Sequence[str] = ()) -> tuple[RoundEvaluation, RoundRead, RoundRead | None]:
+                    previous_paths: Sequence[str] = (), ledger: Ledger | None = None
+                    ) -> tuple[RoundEvaluation, RoundRead, RoundRead | None]:
     """The round at ``as_of`` evaluated on its returns, with the change since the previous round (the latest round
     before it in the workspace, or the files given as ``previous_paths``)."""
     prev_eval: RoundEvaluation | None = None
@@ -105,9 +114,10 @@ def evaluate_rounds(settings: Settings | None, plan: Plan, as_of: date, paths: S
         if previous_paths and prev_date is None:
             prev_date = _round_in(previous_paths, plan)
         if prev_date is not None:
-            prev_read = read_round(plan, prev_date, round_paths(settings, prev_date, previous_paths))
+            prev_read = read_round(plan, prev_date, round_paths(settings, prev_date, previous_paths),
+                                   round_provenance(ledger, prev_date) if ledger is not None else None)
             prev_eval = evaluate_round(plan, prev_read.round, prev_read.returns)
-    read = read_round(plan, as_of, paths)
+    read = read_round(plan, as_of, paths, round_provenance(ledger, as_of) if ledger is not None else None)
     return evaluate_round(plan, read.round, read.returns, prev_eval), read, prev_read
 
 
@@ -140,3 +150,98 @@ def _round_in(paths: Sequence[str | Path], plan: Plan) -> date | None:
         if d is not None and d.year == plan.year:
             return d
     return None
+
+
+# --- a round in the ledger: its returns checked, its state ------------------------------------------------------
+
+def round_of_props(props: Mapping[str, str], plan: Plan) -> date | None:
+    """The round a file's document properties name (None: a year-end form, or a date not of the plan's year: the
+    reader then refuses it as such)."""
+    from ..forms.layout import ROUND_PROPERTY
+
+    d = parse_key(props.get(ROUND_PROPERTY, ""))
+    return d if d is not None and d.year == plan.year else None
+
+
+def check_round_file(ledger: Ledger, plan: Plan, path: Path, as_of: date, name: str = "",
+                     extra: list[Finding] | None = None, sector_hint: str = "", message_id: str = "",
+                     sender: str = "") -> WorkbookResult:
+    """A round's returned file checked (:func:`~piao_xls.returns.monitoring.read_round_workbook`) and recorded in
+    the ledger with its round."""
+    res = with_extra(read_round_workbook(path, plan, as_of), list(extra or []))
+    record_check(ledger, plan, res, name or path.name, party_of(res) or sector_hint, message_id, sender,
+                 round=as_of.isoformat())
+    return res
+
+
+def round_returned(ledger: Ledger, as_of: date) -> list[Returned]:
+    """Every file received for the round (not set aside), once, with its latest check and its provenance (when
+    its message says it was sent): as :func:`~piao_xls.workspace.year.returned_files` for the year."""
+    key = as_of.isoformat()
+    files = ledger.files(("ricevuto", "rifiutato", "scartato"), round=key)
+    received = {f["sha256"] for f in files if f["role"] != "scartato"}
+    aside = {f["path"] for f in files if f["role"] == "scartato"}
+    latest: dict[str, CheckRow] = {}
+    senders: dict[str, set[str]] = {}
+    for c in ledger.checks(round=key):
+        if c["file_sha256"] in received and c["path"] not in aside:
+            latest[c["file_sha256"]] = c
+            senders.setdefault(c["file_sha256"], set()).add(c["sender"])
+    incoming: dict[str, list[MessageRow]] = {}
+    for m in ledger.messages("in", with_file=True, round=key):
+        incoming.setdefault(m["file_sha256"], []).append(m)
+    saved = {f["sha256"] for f in files if f["role"] == "ricevuto"}
+    out = []
+    for sha, c in latest.items():
+        sent, frm, doubt, got = _sent_of([m for m in incoming.get(sha, []) if m["sender"] in senders[sha]])
+        out.append(Returned(c, Provenance(c["name"], sha, sent, frm, doubt, got), sha in saved))
+    return out
+
+
+def round_provenance(ledger: Ledger, as_of: date) -> dict[str, Provenance]:
+    """SHA-256 -> provenance of the round's files as the ledger knows them (when each was sent)."""
+    return {r.sha256: r.provenance for r in round_returned(ledger, as_of)}
+
+
+def opened_rounds(ledger: Ledger) -> list[date]:
+    """The rounds opened in this workspace (``monitoraggio apri``), in order."""
+    found = set()
+    for e in ledger.events("monitoraggio-apri"):
+        d = parse_key(str(json.loads(e["detail"] or "{}").get("round", "")))
+        if d is not None:
+            found.add(d)
+    return sorted(found)
+
+
+def round_state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date) -> list[PartyState]:
+    """Per sector (and source), for the round: sent, received, the return that counts (the one sent last, as for
+    the year) and its check, the returns it supersedes or a conflict, the last reminder."""
+    key = as_of.isoformat()
+    returned = round_returned(ledger, as_of)
+    out = []
+    for code, name, who in parties(plan):
+        st = PartyState(code, name, who, settings.address(code, plan))
+        mine = [r for r in returned if code in str(r.check["sector"]).split(",")]
+        counts, superseded, conflict = which_counts(mine, code, set())
+        for m in ledger.messages(round=key):
+            if code not in m["sector"].split(","):
+                continue
+            if m["direction"] == "out" and m["kind"] == "invio":
+                st.sent_at, st.sent_to, st.sent_how = m["at"], m["recipient"], m["transport"]
+            elif m["direction"] == "out" and m["kind"] == "sollecito":
+                st.last_reminder = m["at"]
+            elif (m["direction"] == "in" and counts is not None and m["file_sha256"] == counts.sha256
+                  and m["sender"] == counts.check["sender"]):
+                st.received_at, st.received_from, st.received_how = m["at"], m["sender"], m["transport"]
+        if counts is not None:
+            st.check = counts.check
+            st.status, st.file = counts.check["status"], counts.check["name"]
+            st.file_sent, st.file_sent_from = counts.provenance.sent, counts.provenance.sent_from
+            st.superseded = [{"file": r.check["name"], "sent": r.provenance.sent, "sent_from": r.provenance.sent_from,
+                              "status": r.check["status"]} for r in superseded]
+        elif conflict:
+            st.status = CONFLICT
+            st.conflict = [{"file": r.check["name"], "sent": r.provenance.sent, "sent_from": r.provenance.sent_from,
+                            "status": r.check["status"]} for r in conflict]
+        out.append(st)
+    return out

@@ -53,11 +53,11 @@ def with_extra(result: WorkbookResult, extra: list[Finding]) -> WorkbookResult:
 
 
 def record_check(ledger: Ledger, plan: Plan, result: WorkbookResult, name: str, sector: str = "",
-                 message_id: str = "", sender: str = "") -> None:
-    """One check result in the ledger, with its Italian feedback note."""
+                 message_id: str = "", sender: str = "", round: str = "") -> None:
+    """One check result in the ledger, with its Italian feedback note (``round``: a monitoring round's date)."""
     ledger.add_check(result.sha256, result.path, name, sector or party_of(result), result.status,
                      [f.to_dict() for f in result.findings], feedback_text(result, plan), message_id, sender,
-                     plan.fingerprint)
+                     plan.fingerprint, round=round)
 
 
 def check_file(ledger: Ledger, plan: Plan, path: Path, name: str = "", extra: list[Finding] | None = None,
