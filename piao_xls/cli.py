@@ -1679,7 +1679,7 @@ def _round_date(text: str, plan) -> date:
 
 @monitoring.command("apri")
 @click.argument("data", metavar="DATA")
-@click.option("--plan", "plan_file", default=None, help=PLAN_HELP)
+@plan_option
 @click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Cartella; i moduli vanno in OUTPUT/<anno>/monitoraggio-<data>/. Predefinito: la cartella moduli "
                    "dell'area di lavoro, fuori da un'area di lavoro «output».")
@@ -1738,7 +1738,7 @@ def monitoring_open(data: str, plan_file: str | None, out_dir: str | None, passw
 @monitoring.command("rapporto")
 @click.argument("data", metavar="DATA")
 @click.argument("paths", nargs=-1, metavar="[FILE|CARTELLA]...")
-@click.option("--plan", "plan_file", default=None, help=PLAN_HELP)
+@plan_option
 @click.option("--precedente", "previous", multiple=True, metavar="FILE|CARTELLA",
               help="Le risposte del monitoraggio precedente, per il confronto (nell'area di lavoro: trovate da sé).")
 @click.option("-o", "--output", "output", default=None, metavar="FILE.xlsx",
