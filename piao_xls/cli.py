@@ -1159,8 +1159,10 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
 @cli.command("rispondi")
 @click.option("--dry-run", is_flag=True, help="Mostra a chi si risponderebbe, senza inviare né scrivere nulla.")
 @click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
+@click.option("--monitoraggio", "round_day", default=None, metavar="GG/MM/AAAA",
+              help="Per il monitoraggio a questa data invece che per la rendicontazione di fine anno.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
+def reply(dry_run: bool, via: str | None, round_day: str | None, as_json: bool) -> None:
     """Risponde a ogni messaggio il cui modulo è da correggere, con la nota di riscontro.
 
     La risposta porta In-Reply-To e References del messaggio ricevuto e la nota in italiano con
@@ -1170,14 +1172,16 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
     \b
     Esempio:
       piao-xls rispondi --via smtp
+      piao-xls rispondi --monitoraggio 30/06/2025
     """
     from .mail.campaign import reply as run
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
-    actions = _run_mail(s, "bozze" if dry_run else via, lambda t, led: run(s, p, led, t, dry_run=dry_run))
+    as_of = _round_date(round_day, p) if round_day else None
+    actions = _run_mail(s, "bozze" if dry_run else via, lambda t, led: run(s, p, led, t, dry_run=dry_run, as_of=as_of))
     if not dry_run:  # a dry run writes nothing, not even to the ledger
-        _event(s, "reply", actions=actions)
+        _event(s, "reply", actions=actions, **({"round": as_of.isoformat()} if as_of else {}))
     _show_actions(actions, as_json, "nessun modulo da correggere")
     from .mail.campaign import REFUSED
 
@@ -1189,8 +1193,10 @@ def reply(dry_run: bool, via: str | None, as_json: bool) -> None:
               "Predefinito: la data del sistema.")
 @click.option("--dry-run", is_flag=True, help="Mostra chi verrebbe sollecitato, senza inviare né scrivere nulla.")
 @click.option("--via", type=click.Choice(["bozze", "smtp"]), default=None, help=VIA_HELP)
+@click.option("--monitoraggio", "round_day", default=None, metavar="GG/MM/AAAA",
+              help="Per il monitoraggio a questa data invece che per la rendicontazione di fine anno.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
-def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> None:
+def remind(today: str | None, dry_run: bool, via: str | None, round_day: str | None, as_json: bool) -> None:
     """Sollecita chi non ha ancora restituito il modulo (o deve correggerlo).
 
     Solo da [ente] solleciti_giorni_prima giorni prima della scadenza in poi; mai due volte lo
@@ -1200,8 +1206,10 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
     \b
     Esempio:
       piao-xls sollecita --dry-run
+      piao-xls sollecita --monitoraggio 30/06/2025
     """
     from .mail.campaign import remind as run
+    from .mail.campaign import round_due
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
@@ -1209,12 +1217,22 @@ def remind(today: str | None, dry_run: bool, via: str | None, as_json: bool) -> 
         day = date.fromisoformat(today) if today else date.today()
     except ValueError as e:
         raise UsageProblem(f"--oggi: «{today}» non è una data AAAA-MM-GG") from e
-    actions = _run_mail(s, "bozze" if dry_run else via, lambda t, led: run(s, p, led, t, today=day, dry_run=dry_run))
+    as_of = _round_date(round_day, p) if round_day else None
+    actions = _run_mail(s, "bozze" if dry_run else via,
+                        lambda t, led: run(s, p, led, t, today=day, dry_run=dry_run, as_of=as_of))
     if not dry_run:  # a dry run writes nothing, not even to the ledger
-        _event(s, "remind", today=day.isoformat(), actions=actions)
-    days = (s.deadline - day).days
-    empty = (f"nessun sollecito: mancano {days} giorni alla scadenza (i solleciti partono "
-             f"{s.remind_days_before} giorni prima)" if days > s.remind_days_before else "nessuno da sollecitare")
+        _event(s, "remind", today=day.isoformat(), actions=actions, **({"round": as_of.isoformat()} if as_of else {}))
+    deadline = s.deadline
+    if as_of is not None:
+        with _ledger(s) as led:
+            deadline = round_due(led, as_of)
+    if deadline is None:
+        empty = ("nessun sollecito: il monitoraggio è stato inviato senza una data di restituzione "
+                 "(piao-xls invia --monitoraggio DATA --entro GG/MM/AAAA)")
+    else:
+        days = (deadline - day).days
+        empty = (f"nessun sollecito: mancano {days} giorni alla scadenza (i solleciti partono "
+                 f"{s.remind_days_before} giorni prima)" if days > s.remind_days_before else "nessuno da sollecitare")
     _show_actions(actions, as_json, empty)
     from .mail.campaign import REFUSED
 

@@ -367,10 +367,37 @@ def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_pa
     year_end = ws / "moduli" / "2025" / "PIAO-2025-SF-Finanziario.xlsx"  # sent back by mistake
     wrong = mail("sf.responsabile@comune.test", "Re: modulo", attachments=[(year_end.name, year_end.read_bytes())])
     (inbox / "sbaglio.eml").write_bytes(bytes(wrong))
+    st_book = next(b for b in round_workbooks(plan, JUNE) if b.sector_codes == ("ST",))
+    st_draft = next(email.message_from_bytes(d.read_bytes(), policy=email.policy.default) for d in drafts
+                    if "-ST-" in d.name)
+    st_form = tmp_path / st_book.filename  # returned without the objectives' states: to correct
+    st_form.write_bytes(next(p for p in st_draft.walk() if p.get_filename()).get_payload(decode=True))
+    _fill(st_form, st_book, _every_indicator(st_book))
+    (inbox / "risposta-st.eml").write_bytes(bytes(mail("st.responsabile@comune.test", f"Re: {st_draft['Subject']}",
+                                                       st_draft["Message-ID"], [(st_book.filename,
+                                                                                 st_form.read_bytes())])))
     r = invoke("raccogli", str(inbox), cwd=ws)
     assert "[monitoraggio al 30/06/2025]" in r.output, r.output
-    saved = list((ws / "ricevuti" / "monitoraggio-2025-06-30").iterdir())
-    assert len(saved) == 1 and saved[0].name.startswith("SF-")
+    r = invoke("rispondi", "--monitoraggio", "30/06/2025", cwd=ws)
+    assert r.exit_code == 0 and r.output.startswith("ST "), r.output
+    answer = max((ws / "bozze").glob("*risposta-ST-2025-06-30*"))
+    answer = email.message_from_bytes(answer.read_bytes(), policy=email.policy.default)
+    assert answer["In-Reply-To"] and "monitoraggio al 30/06/2025" in answer["Subject"]
+    assert "indicare lo stato al 30/06/2025" in answer.get_body(("plain",)).get_content()
+    # the year's replies are about the year-end form sent by mistake only, never about a round's return
+    year_replies = json.loads(invoke("rispondi", "--dry-run", "--json", cwd=ws).output)["actions"]
+    assert [a["code"] for a in year_replies] == ["SF"]
+    assert year_replies[0]["file"] not in {p.name for p in (ws / "ricevuti" / "monitoraggio-2025-06-30").iterdir()}
+    r = invoke("sollecita", "--monitoraggio", "30/06/2025", "--oggi", "2025-07-12", cwd=ws)
+    reminded = {line.split()[0] for line in r.output.splitlines() if "bozza preparata" in line}
+    assert reminded == {"SA", "AV", "ST", "nucleo", "esterno"}, r.output  # SF's return is accepted
+    nudge = max((ws / "bozze").glob("*sollecito-SA-2025-06-30*"))
+    assert "monitoraggio al 30/06/2025" in email.message_from_bytes(nudge.read_bytes(), policy=email.policy.default)[
+        "Subject"]
+    r = invoke("sollecita", "--oggi", "2025-07-12", cwd=ws)  # the year's deadline is far: no year-end reminder
+    assert "nessun sollecito: mancano" in r.output
+    saved = sorted((ws / "ricevuti" / "monitoraggio-2025-06-30").iterdir())
+    assert [p.name[:3] for p in saved] == ["SF-", "ST-"]
     r = invoke("stato", "--monitoraggio", cwd=ws)  # the round opened last
     assert "monitoraggio al 30/06/2025" in r.output
     lines = r.output.splitlines()
@@ -382,7 +409,7 @@ def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_pa
     year = {p["code"]: p for p in json.loads(r.output)["parties"]}
     assert "Monitoraggio" not in year["SF"]["file"]
     r = invoke("monitoraggio", "rapporto", "30/06/2025", "--no-pdf", cwd=ws)
-    assert r.exit_code == 0 and "SF: a rischio" in r.output, r.output
+    assert r.exit_code == 1 and "SF: a rischio" in r.output, r.output  # ST's return is still to correct
     assert time.perf_counter() - t < 60
     db = sqlite3.connect(ws / "registro.sqlite")
     rounds = {row[0] for row in db.execute("SELECT round FROM messages WHERE kind = 'invio'")}

@@ -179,17 +179,28 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
     return actions
 
 
+def _state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date | None) -> list:
+    """The year's state, or a monitoring round's (``as_of``)."""
+    if as_of is None:
+        return year_state(settings, plan, ledger)
+    from ..workspace.rounds import round_state
+
+    return round_state(settings, plan, ledger, as_of)
+
+
 def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bool = False,
-          today: date | None = None) -> list[dict]:
+          today: date | None = None, as_of: date | None = None) -> list[dict]:
     """A reply with the feedback note to the message of each file still to correct (once per file).
 
     A file that came with no message (saved by hand) is answered with a new message to the party's
-    address, in the thread of the form sent (the subject's tag, the identifiers known)."""
+    address, in the thread of the form sent (the subject's tag, the identifiers known). ``as_of``: the files
+    of the monitoring round at that date."""
     from ..sheetio.atomic import write_text_atomic
 
     today = today or date.today()
-    state = year_state(settings, plan, ledger)  # the return that counts (sent last), under the plan in force
-    replies = ledger.messages("out", "risposta")
+    key = as_of.isoformat() if as_of is not None else YEAR_END
+    state = _state(settings, plan, ledger, as_of)  # the return that counts (sent last), under the plan in force
+    replies = ledger.messages("out", "risposta", round=key)
     actions = []
     for st in state:
         if st.status != "rejected":
@@ -213,31 +224,32 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
         incoming = (ledger.messages("in", message_id=check["message_id"], round=None)
                     if check["message_id"] else [])
         meta = json.loads(incoming[0]["meta"]) if incoming else {}
-        subject = with_tag(plan, st.code, meta.get("original_subject") or f"PIAO {plan.year} – correzioni al modulo")
+        subject = with_tag(plan, st.code, meta.get("original_subject") or (
+            f"PIAO {plan.year} – correzioni al modulo" + (f" del monitoraggio al {as_of:%d/%m/%Y}" if as_of else "")))
         refers_to = meta.get("reply_to_id") or check["message_id"]
         if not refers_to:  # no message came with the file: in the thread of the form sent
-            refers_to, refs = thread_of(ledger, st.code, ledger.messages("out", "invio"))
+            refers_to, refs = thread_of(ledger, st.code, ledger.messages("out", "invio", round=key), key)
             meta["references"] = " ".join(refs[:-1])
         note = settings.folder("riscontri") / f"{safe_filename(Path(check['name']).stem, 80)}-riscontro.txt"
         write_text_atomic(note, check["feedback"])
         ledger.add_file(hashlib.sha256(check["feedback"].encode()).hexdigest(), "riscontro", note,
-                        len(check["feedback"].encode()), st.code, note.name)
+                        len(check["feedback"].encode()), st.code, note.name, round=key)
         new_form = new_form_for(settings, ledger, plan, check["path"], st.code) if "REV-OLD-VERSION" in \
-            check["findings"] and st.code in (c.code for c in plan.sectors) else None
+            check["findings"] and st.code in (c.code for c in plan.sectors) and as_of is None else None
         msg = reply_message(settings, plan, to, subject, refers_to, meta.get("references", ""),
                             check["feedback"], draft=transport.name == "bozze", new_form=new_form)
-        location = transport.deliver(msg, f"{today.isoformat()}-risposta-{st.code}")
+        location = transport.deliver(msg, f"{today.isoformat()}-risposta-{st.code}" + (f"-{key}" if key else ""))
         ledger.add_message("out", "risposta", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
                            recipient=to, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
                            in_reply_to=refers_to, file_sha256=check["file_sha256"], transport=transport.name,
-                           location=location, meta={"answers": check["message_id"]})
+                           location=location, meta={"answers": check["message_id"]}, round=key)
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
         if new_form is not None:
             act["file"] = str(new_form)
     return actions
 
 
-def thread_of(ledger: Ledger, code: str, sent: list[dict]) -> tuple[str, list[str]]:
+def thread_of(ledger: Ledger, code: str, sent: list[dict], round: str = YEAR_END) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for a new message to ``code`` in the thread of the year.
 
     The drafts' Message-IDs are ours, but the mail client may give a draft a new one when it sends it: the
@@ -248,7 +260,7 @@ def thread_of(ledger: Ledger, code: str, sent: list[dict]) -> tuple[str, list[st
     ours = [m["message_id"] for m in sent if m["sector"] == code and m["message_id"]]
     refs = list(ours)
     latest = ""
-    for m in ledger.messages("in"):
+    for m in ledger.messages("in", round=round):
         if code not in m["sector"].split(","):
             continue
         seen = [x for x in f"{m['in_reply_to']} {json.loads(m['meta'] or '{}').get('references', '')}".split()
@@ -262,18 +274,26 @@ def thread_of(ledger: Ledger, code: str, sent: list[dict]) -> tuple[str, list[st
     return first, unique if first else []
 
 
+def round_due(ledger: Ledger, as_of: date) -> date | None:
+    """The return deadline of a monitoring round, as its forms' messages gave it (None: none given)."""
+    dues = [json.loads(m["meta"] or "{}").get("due") for m in ledger.messages("out", "invio", round=as_of.isoformat())]
+    return max((date.fromisoformat(d) for d in dues if d), default=None)
+
+
 def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: date | None = None,
-           dry_run: bool = False) -> list[dict]:
+           dry_run: bool = False, as_of: date | None = None) -> list[dict]:
     """A reminder to each party whose workbook is missing or still to correct, from ``remind_days_before``
-    days before the deadline on; never twice the same day."""
+    days before the deadline on; never twice the same day. ``as_of``: of the monitoring round at that date, whose
+    deadline is the one its forms were sent with (``invia --entro``; none: no reminder)."""
     today = today or date.today()
-    days = (settings.deadline - today).days
-    if days > settings.remind_days_before:
+    key = as_of.isoformat() if as_of is not None else YEAR_END
+    deadline = settings.deadline if as_of is None else round_due(ledger, as_of)
+    if deadline is None or (deadline - today).days > settings.remind_days_before:
         return []
-    forms = forms_by_party(settings, plan)
-    sent = ledger.messages("out", "invio")
+    forms = forms_by_party(settings, plan, as_of)
+    sent = ledger.messages("out", "invio", round=key)
     actions = []
-    for st in year_state(settings, plan, ledger):
+    for st in _state(settings, plan, ledger, as_of):
         if st.status not in ("missing", "rejected"):
             continue
         to = ", ".join(settings.recipients(st.code, plan))
@@ -283,7 +303,7 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
         if outcome:  # caught before anything goes out
             act["outcome"], act["problems"] = outcome, problems
             continue
-        if ledger.messages("out", "sollecito", day=today.isoformat(), sector=st.code):
+        if ledger.messages("out", "sollecito", day=today.isoformat(), sector=st.code, round=key):
             act["outcome"] = "già sollecitato oggi"
             continue
         if dry_run:
@@ -291,15 +311,16 @@ def remind(settings: Settings, plan: Plan, ledger: Ledger, transport, today: dat
             continue
         path = forms.get(st.code, (None,))[0]
         attach = path if st.status == "missing" and path is not None and path.is_file() else None
-        first, refs = thread_of(ledger, st.code, sent)
+        first, refs = thread_of(ledger, st.code, sent, key)
         label = st.name if st.code in ("nucleo", "esterno") else f"il settore {st.code} – {st.name}"
         msg = reminder_message(settings, plan, st.code, label, st.who, to, today, st.status, attach, first,
-                               draft=transport.name == "bozze", references=" ".join(refs))
-        location = transport.deliver(msg, f"{today.isoformat()}-sollecito-{st.code}")
+                               draft=transport.name == "bozze", references=" ".join(refs), as_of=as_of,
+                               due=deadline)
+        location = transport.deliver(msg, f"{today.isoformat()}-sollecito-{st.code}" + (f"-{key}" if key else ""))
         ledger.add_message("out", "sollecito", day=today.isoformat(), sector=st.code, sender=str(msg["From"]),
                            recipient=to, subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
                            in_reply_to=first, file_sha256=_sha(attach) if attach else "", transport=transport.name,
-                           location=location)
+                           location=location, round=key)
         act["file"] = str(attach or "")
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
     return actions

@@ -187,25 +187,33 @@ def reply_message(settings: Settings, plan, to: str, subject: str, in_reply_to: 
 
 
 def reminder_message(settings: Settings, plan, code: str, name: str, who: str, to: str, today: date, status: str,
-                     workbook: Path | None, in_reply_to: str, draft: bool, references: str = "") -> EmailMessage:
-    deadline = it_date(settings.deadline)
-    days = (settings.deadline - today).days
+                     workbook: Path | None, in_reply_to: str, draft: bool, references: str = "",
+                     as_of: date | None = None, due: date | None = None) -> EmailMessage:
+    """A reminder; ``as_of``: of the monitoring round at that date, whose deadline is ``due``."""
+    end = due if as_of is not None and due is not None else settings.deadline
+    deadline = it_date(end)
+    days = (end - today).days
     when = (f"La scadenza è oggi, {deadline}." if days == 0 else
             f"Mancano {days} giorni alla scadenza del {deadline}." if days > 1 else
             f"Manca un giorno alla scadenza del {deadline}." if days == 1 else
             f"La scadenza del {deadline} è passata da {-days} giorn{'o' if days == -1 else 'i'}.")
     what = ("il modulo restituito è ancora da correggere (vedere il riscontro già inviato)" if status == "rejected"
             else "il modulo compilato non è ancora pervenuto")
-    subject = f"{tag(plan, code)} Promemoria: PIAO {plan.year} – modulo per {name} (scadenza {deadline})"
+    round_words = f" del monitoraggio al {it_date(as_of)}" if as_of is not None else ""
+    subject = (f"{tag(plan, code)} Promemoria: PIAO {plan.year} – modulo{round_words} per {name} "
+               f"(scadenza {deadline})")
     paras = [f"Gentile {who},",
-             f"le ricordiamo che per {name} {what}. {when}",
-             what_to_fill("source" if code in ("nucleo", "esterno") else "sector", code),
+             f"le ricordiamo che per {name} {what.replace('il modulo', 'il modulo' + round_words, 1)}. {when}",
+             what_to_fill("source" if code in ("nucleo", "esterno") else "sector", code) if as_of is None else
+             "Cosa compilare: solo le celle gialle, come indicato nel foglio «Istruzioni» del modulo.",
              ("Il modulo è di nuovo in allegato. " if workbook else "") +
              "Si prega di restituirlo compilato rispondendo a questo messaggio.",
              f"Per qualsiasi domanda: {_contact(settings)}.",
              "\n".join(_signature(settings))]
     msg = _message(settings, to, subject, paras, draft)
     msg["X-PIAO-Sector"] = code
+    if as_of is not None:
+        msg["X-PIAO-Round"] = as_of.isoformat()
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
         msg["References"] = references or in_reply_to
