@@ -417,3 +417,69 @@ def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_pa
     checks = {(row[0], row[1]) for row in db.execute("SELECT round, status FROM checks")}
     assert ("2025-06-30", "accepted") in checks and ("", "rejected") in checks
     assert db.execute("SELECT COUNT(*) FROM evaluations WHERE round = '2025-06-30'").fetchone()[0] == 1
+
+
+@pytest.mark.dovecot
+def test_a_round_out_and_back_with_the_real_servers_in_under_a_minute(plan, tmp_path):
+    """The bundled plan's round at 30/06: forms by SMTP (aiosmtpd, STARTTLS + AUTH), every sector's return into
+    Dovecot, collected by IMAP, the round's state and report; the tool's own time under a minute."""
+    import json
+    from email import message_from_bytes, policy
+
+    from mailservers import Dovecot, SmtpServer
+    from test_year import mail, real_addresses, set_key
+
+    ws = tmp_path / "PIAO-2025"
+    tool = 0.0
+
+    def run(*args, code=0):
+        nonlocal tool
+        t = time.perf_counter()
+        r = CliRunner().invoke(cli, ["-C", str(ws), *args], env=env)
+        tool += time.perf_counter() - t
+        assert r.exit_code == code, (args, r.output, r.exception)
+        return r
+
+    with SmtpServer(tmp_path) as smtp, Dovecot() as dovecot:
+        env = {"PIAO_XLS_SMTP_PASSWORD": smtp.password, "PIAO_XLS_IMAP_PASSWORD": dovecot.password}
+        assert CliRunner().invoke(cli, ["crea", str(ws), "--scadenza", "31/01/2026"]).exit_code == 0
+        settings = ws / "piao-xls.toml"
+        real_addresses(settings)
+        set_key(settings, "posta", "invio", '"smtp"')
+        for section, server in (("smtp", smtp), ("imap", dovecot)):
+            for key, value in [("host", '"127.0.0.1"'), ("porta", str(server.port)), ("sicurezza", '"starttls"'),
+                               ("utente", f'"{server.user}"'), ("ca", f'"{server.cert}"')]:
+                set_key(settings, section, key, value)
+        run("monitoraggio", "apri", "30/06/2025")
+        actions = json.loads(run("invia", "--monitoraggio", "30/06/2025", "--entro", "15/07/2025", "--json")
+                             .output)["actions"]
+        assert {a["outcome"] for a in actions} == {"inviato"} and len(smtp.messages) == 6
+        sent = {}
+        for m in smtp.messages:
+            msg = message_from_bytes(m["data"], policy=policy.default)
+            assert m["tls"] and m["auth"] and msg["X-PIAO-Round"] == "2025-06-30"
+            sent[str(msg["X-PIAO-Sector"])] = msg
+        for code in ("SA", "SF", "ST", "AV"):
+            msg = sent[code]
+            (att,) = list(msg.iter_attachments())
+            book = next(b for b in round_workbooks(plan, JUNE) if b.sector_codes == (code,))
+            form = tmp_path / book.filename
+            form.write_bytes(att.get_content())
+            states = {round_key(o.id, "stato"): "in linea" for o in plan.sector(code).objectives}
+            if code == "SF":
+                states |= {round_key("SF-6", "stato"): "a rischio", round_key("SF-6", "causa"): "esterna",
+                           round_key("SF-6", "azione"): "Solleciti", round_key("SF-6", "revisione"): "nuovo target",
+                           round_key("SF-6", "nuovo"): "80%", round_key("SF-6", "motivo"): "Banca dati in ritardo"}
+            _fill(form, book, {**_every_indicator(book), **states})
+            dovecot.deliver(mail(f"{code.lower()}.responsabile@comune.test", f"Re: {msg['Subject']}",
+                                 msg["Message-ID"], [(book.filename, form.read_bytes())]).as_bytes())
+        items = json.loads(run("raccogli", "--json").output)["items"]
+        assert sorted(i["sector"] for i in items) == ["AV", "SA", "SF", "ST"]
+        assert {(i["round"], i["status"]) for i in items} == {("2025-06-30", "accepted")}
+        state = json.loads(run("stato", "--monitoraggio", "30/06/2025", "--json", code=1).output)  # Nucleo: missing
+        by = {p["code"]: p["status"] for p in state["parties"]}
+        assert [c for c, s in by.items() if s == "accepted"] == ["SA", "SF", "ST", "AV"]
+        r = run("monitoraggio", "rapporto", "30/06/2025", "--no-pdf")
+        assert "SF: a rischio" in r.output
+    assert tool < 60, f"{tool:.1f} s"
+    print(f"round out and back, tool time {tool:.1f} s")
