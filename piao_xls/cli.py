@@ -1835,6 +1835,78 @@ def monitoring_report(data: str, paths: tuple[str, ...], plan_file: str | None, 
         sys.exit(1)
 
 
+#: why a proposal was not applied to the draft, as the clerk reads it
+PROPOSAL_SKIPPED_IT = {
+    "several_indicators": "l'obiettivo ha più indicatori misurabili: indicare nel piano a quale si riferisce",
+    "target_not_understood": "il nuovo target non si legge come target (vedere docs/targets.md): scriverlo nel piano",
+    "weight_not_a_number": "il nuovo peso non è un numero: scriverlo nel piano",
+    "deadline_not_a_date": "la nuova scadenza non è una data gg/mm/aaaa: scriverla nel piano",
+}
+
+
+@monitoring.command("proposte")
+@click.argument("data", metavar="DATA")
+@click.argument("paths", nargs=-1, metavar="[FILE|CARTELLA]...")
+@plan_option
+@click.option("-o", "--output", "output", default=None, metavar="FILE.yaml",
+              help="La bozza del piano rivisto. Predefinito: risultati/PIAO-<anno>-piano-proposte-<data>.yaml.")
+@click.option("--force", is_flag=True, help="Sovrascrive una bozza già scritta.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def monitoring_proposals(data: str, paths: tuple[str, ...], plan_file: str | None, output: str | None, force: bool,
+                         as_json: bool) -> None:
+    """Scrive la bozza del piano rivisto con le revisioni proposte nel monitoraggio alla DATA.
+
+    Applica le proposte che dicono una cosa sola (un nuovo target per un obiettivo con un solo
+    indicatore misurabile, un nuovo peso, una nuova scadenza) ed elenca le altre. I pesi non vengono
+    riproporzionati: se non sommano più a 100 la revisione è rifiutata finché non si correggono. La
+    bozza, completata e approvata dalla Giunta, si registra con «piao-xls piano revisione».
+
+    \b
+    Esempio:
+      piao-xls monitoraggio proposte 30/06/2025 -o piano-v2.yaml
+    """
+    from .core.rounds import REVISION_IT, apply_proposals
+    from .plan.planbook import plan_to_yaml
+    from .sheetio.atomic import write_text_atomic
+    from .workspace.rounds import evaluate_rounds, report_file, round_paths
+
+    s = _settings()
+    p = _load_plan_or_exit(plan_file, s)
+    day = _round_date(data, p)
+    given = round_paths(s, day, paths)
+    if not given:
+        raise UsageProblem("nessun modulo da leggere: indicare i file o la cartella delle risposte")
+    if s is not None:
+        with _ledger(s) as led:
+            rev, _read, _prev = evaluate_rounds(s, p, day, given, (), led)
+    else:
+        rev, _read, _prev = evaluate_rounds(s, p, day, given)
+    draft, done = apply_proposals(p, rev)
+    target = Path(output) if output else report_file(s, p, day).with_name(
+        f"PIAO-{p.year}-piano-proposte-{day:%d-%m-%Y}.yaml")
+    _refuse_overwrite(target, force)
+    applied = [a for a in done if not a.reason]
+    if applied:
+        write_text_atomic(target, plan_to_yaml(draft, f"Bozza del piano {p.plan_id} con le revisioni proposte nel "
+                                                      f"monitoraggio al {day:%d/%m/%Y}: da completare e far "
+                                                      "approvare dalla Giunta."))
+    if as_json:
+        _print_json({"round": day.isoformat(), "draft": str(target) if applied else None,
+                     "proposals": [{"objective": a.objective_id, "kind": str(a.kind), "value": a.value,
+                                    "applied": not a.reason, "reason": a.reason} for a in done]})
+        return
+    if not done:
+        click.echo(f"nessuna revisione proposta nel monitoraggio al {day:%d/%m/%Y}")
+    for a in done:
+        what = f"{a.objective_id}: {REVISION_IT[a.kind]} «{_printable(a.value)}»"
+        click.echo(f"{what} — " + ("applicata" if not a.reason else
+                                    f"non applicata: {PROPOSAL_SKIPPED_IT.get(a.reason, a.reason)}"))
+    if applied:
+        click.echo(f"scritto {target}")
+        click.echo(f"dopo l'approvazione: piao-xls piano revisione {target} --atto \"Delibera di Giunta comunale n. …\" "
+                   f"--data GG/MM/AAAA --motivo \"Monitoraggio al {day:%d/%m/%Y}\"")
+
+
 def _aliases(group: click.Group, names: dict[str, str]) -> None:
     """The English names of earlier versions, kept: alias -> Italian name."""
     assert isinstance(group, _Group)
@@ -1846,7 +1918,7 @@ _aliases(cli, {"init": "crea", "generate": "genera", "send": "invia", "collect":
                "reply": "rispondi", "remind": "sollecita", "check": "controlla", "consolidate": "consolida",
                "plan": "piano"})
 _aliases(cli, {"monitor": "monitoraggio"})
-_aliases(monitoring, {"open": "apri", "report": "rapporto"})
+_aliases(monitoring, {"open": "apri", "report": "rapporto", "proposals": "proposte"})
 _aliases(plan, {"check": "verifica", "template": "modello", "import": "importa", "export": "esporta",
                 "adopt": "adozione", "revise": "revisione", "versions": "versioni", "diff": "differenze",
                 "next-year": "anno-successivo"})

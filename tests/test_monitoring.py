@@ -483,3 +483,59 @@ def test_a_round_out_and_back_with_the_real_servers_in_under_a_minute(plan, tmp_
         assert "SF: a rischio" in r.output
     assert tool < 60, f"{tool:.1f} s"
     print(f"round out and back, tool time {tool:.1f} s")
+
+
+# --- a revision started from the round's proposals ----------------------------------------------------------------
+
+def test_proposals_apply_where_they_say_one_thing(plan):
+    from piao_xls.core.rounds import apply_proposals
+
+    def proposing(obj: str, kind: RevisionKind, value: str) -> ObjectiveReport:
+        return ObjectiveReport(obj, RoundState.AT_RISK, None, Cause.INTERNAL, "Azione",
+                               ProposedRevision(kind, value, "Motivo"))
+
+    reports = {"SF-6": proposing("SF-6", RevisionKind.TARGET, "Accertamento del 90% delle somme stanziate nel "
+                                                               "Bilancio 2025"),
+               "SF-3": proposing("SF-3", RevisionKind.WEIGHT, "15,5%"),
+               "SF-1": proposing("SF-1", RevisionKind.TARGET, "95%"),  # two scored indicators: which one?
+               "SF-4": proposing("SF-4", RevisionKind.DEADLINE, "entro l'estate")}
+    rev = evaluate_round(plan, Round(JUNE), [RoundReturn("SF", reports=reports)])
+    draft, done = apply_proposals(plan, rev)
+    why = {a.objective_id: a.reason for a in done}
+    assert why == {"SF-1": "several_indicators", "SF-3": "", "SF-4": "deadline_not_a_date", "SF-6": ""}
+    new = {o.id: o for o in draft.objectives}
+    old = {o.id: o for o in plan.objectives}
+    assert new["SF-6"].indicators[0].rule.target == pytest.approx(0.9)
+    assert new["SF-6"].indicators[0].target_text.startswith("Accertamento del 90%")
+    assert new["SF-3"].weight == 15.5
+    assert new["SF-1"] == old["SF-1"] and new["SF-4"] == old["SF-4"]
+    assert all(new[k] == old[k] for k in old if k not in ("SF-3", "SF-6"))
+
+
+def test_a_revision_started_from_a_rounds_proposals(plan, tmp_path):
+    r = CliRunner().invoke(cli, ["crea", str(tmp_path / "ws"), "--scadenza", "31/01/2026"])
+    ws = tmp_path / "ws"
+    assert invoke("piano", "adozione", "--atto", "Delibera di Giunta comunale n. 12", "--data", "30/01/2025",
+                  cwd=ws).exit_code == 0
+    assert invoke("monitoraggio", "apri", "30/06/2025", cwd=ws).exit_code == 0
+    folder = ws / "ricevuti" / "monitoraggio-2025-06-30"
+    folder.mkdir(parents=True)
+    book = _sf_book(plan)
+    form = folder / book.filename
+    form.write_bytes((ws / "moduli" / "2025" / "monitoraggio-2025-06-30" / book.filename).read_bytes())
+    _fill(form, book, {**_every_indicator(book), **{round_key(o.id, "stato"): "in linea"
+                                                     for o in plan.sector("SF").objectives},
+                       round_key("SF-6", "stato"): "a rischio", round_key("SF-6", "causa"): "esterna",
+                       round_key("SF-6", "azione"): "Solleciti", round_key("SF-6", "revisione"): "nuovo target",
+                       round_key("SF-6", "nuovo"): "Accertamento del 90% delle somme stanziate nel Bilancio 2025",
+                       round_key("SF-6", "motivo"): "Banca dati catastale aggiornata in ritardo"})
+    r = invoke("monitor", "proposals", "30/06/2025", cwd=ws)
+    assert r.exit_code == 0 and "SF-6: nuovo target «Accertamento del 90%" in r.output and "applicata" in r.output
+    draft = ws / "risultati" / "PIAO-2025-piano-proposte-30-06-2025.yaml"
+    assert draft.read_text(encoding="utf-8").startswith("# Bozza del piano")
+    r = invoke("piano", "revisione", str(draft), "--atto", "Delibera di Giunta comunale n. 45", "--data", "15/07/2025",
+               "--motivo", "Monitoraggio al 30/06/2025", cwd=ws)
+    assert r.exit_code == 0, r.output
+    assert "SF-6.1" in r.output and "90%" in r.output
+    r = invoke("monitoraggio", "proposte", "30/06/2025", cwd=ws)  # written once: not overwritten without --force
+    assert r.exit_code == 2 and "--force" in r.output

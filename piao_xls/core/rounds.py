@@ -295,6 +295,78 @@ def evaluate_round(plan: Plan, rnd: Round, returns: Iterable[RoundReturn], previ
     return RoundEvaluation(rnd, ev, tuple(sectors), previous.round.as_of if previous is not None else None)
 
 
+# --- a revision drafted from a round's proposals ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Applied:
+    """A proposal and what became of it in the draft: ``reason`` is "" when applied, else a code of why not
+    (``several_indicators``, ``target_not_understood``, ``weight_not_a_number``, ``deadline_not_a_date``)."""
+
+    objective_id: str
+    kind: RevisionKind
+    value: str
+    reason: str = ""
+
+
+_NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*%?\s*")
+_DAY = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")
+
+
+def apply_proposals(plan: Plan, rev: RoundEvaluation) -> tuple[Plan, tuple[Applied, ...]]:
+    """The plan with the round's proposed revisions applied where they say one thing: a new target for an objective
+    with one scored indicator (read by the target grammar), a new weight (a number; the sector's weights are not
+    rebalanced: a revision whose weights do not sum to 100 is refused, so the author decides), a new deadline (a
+    date, as the «Tempi» of the objective and the target of its one deadline indicator). Nothing else changes."""
+    from dataclasses import replace
+
+    from .targets import TargetError, interpret
+
+    proposals = {o.objective_id: o.report.revision for o in rev.proposals()}
+    done: list[Applied] = []
+    sectors = []
+    for sector in plan.sectors:
+        objectives = []
+        for obj in sector.objectives:
+            rv = proposals.get(obj.id)
+            if rv is None:
+                objectives.append(obj)
+                continue
+            new, why = obj, ""
+            if rv.kind == RevisionKind.WEIGHT:
+                m = _NUMBER.fullmatch(rv.value)
+                if m is None or obj.gate:
+                    why = "weight_not_a_number"
+                else:
+                    new = replace(obj, weight=float(m.group(1).replace(",", ".")), coefficient=None)
+            else:
+                scored = [i for i in obj.indicators if i.scored]
+                text = rv.value.strip()
+                if rv.kind == RevisionKind.DEADLINE:
+                    m = _DAY.fullmatch(rv.value)
+                    if m is None:
+                        why = "deadline_not_a_date"
+                    else:
+                        text = f"Entro il {int(m.group(1)):02d}/{int(m.group(2)):02d}/{m.group(3)}"
+                        scored = [i for i in scored if i.rule.kind == "deadline"]
+                if not why and len(scored) != 1:
+                    why = "several_indicators"
+                if not why:
+                    ind = scored[0]
+                    try:
+                        rule = interpret(text, ind.description, plan.year)
+                    except TargetError:
+                        why = "target_not_understood"
+                    else:
+                        inds = tuple(replace(i, target_text=text, rule=rule) if i is ind else i
+                                     for i in obj.indicators)
+                        new = replace(obj, indicators=inds,
+                                      tempi=text if rv.kind == RevisionKind.DEADLINE else obj.tempi)
+            done.append(Applied(obj.id, rv.kind, rv.value, why))
+            objectives.append(new)
+        sectors.append(replace(sector, objectives=tuple(objectives)))
+    return replace(plan, sectors=tuple(sectors)), tuple(done)
+
+
 # --- the Italian words of the tokens, for the outputs that render a round -----------------------------------------
 
 STATE_IT = {RoundState.ON_TRACK: "in linea", RoundState.AT_RISK: "a rischio", RoundState.CRITICAL: "critico",
