@@ -707,7 +707,8 @@ def plan_next_year(plan_file: str | None, results_file: str | None, output: str 
             values = values_from_json(results_file, p)
         elif s is not None:
             known, _ = _versions_for(s, p)
-            c = run([str(s.folder("ricevuti"))], p, versions=known)
+            received: list[str | Path] = [*_year_received(s)]
+            c = run(received, p, versions=known)
             values = validated_values(c.evaluation) if c.evaluation is not None else {}
         else:
             raise UsageProblem("fuori da un'area di lavoro indicare --risultati FILE.json (scritto da «piao-xls "
@@ -1439,7 +1440,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     if not paths:
         if s is None:
             raise UsageProblem("indicare almeno un file o una cartella (fuori da un'area di lavoro)")
-        paths = (str(s.folder("ricevuti")),)
+        paths = tuple(_year_received(s))  # never a monitoring round's returns
     known, late = _versions_for(s, p)
     with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file,
@@ -1521,7 +1522,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
     if not paths and not results_file and s is not None:
-        paths = (str(s.folder("ricevuti")),)
+        paths = tuple(_year_received(s))  # never a monitoring round's returns
     if not paths and not results_file:
         raise UsageProblem("indicare le cartelle dei moduli ricevuti (PERCORSO) oppure --results FILE.json "
                            "(fuori da un'area di lavoro non c'è una cartella predefinita)")
@@ -1549,6 +1550,13 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     extra = annex_path(docx)
     click.echo(f"allegato tecnico per il Nucleo di Valutazione: {extra}"
                + (f" e {extra.with_suffix('.pdf')}" if pdf else ""))
+
+
+def _year_received(settings) -> list[str]:
+    """The year-end returns in the workspace: ricevuti/ without the monitoring rounds' folders."""
+    from .workspace.rounds import year_received
+
+    return [str(x) for x in year_received(settings)]
 
 
 def _year_returns(settings, plan) -> dict:

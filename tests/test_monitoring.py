@@ -411,6 +411,10 @@ def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_pa
     r = invoke("monitoraggio", "rapporto", "30/06/2025", "--no-pdf", cwd=ws)
     assert r.exit_code == 1 and "SF: a rischio" in r.output, r.output  # ST's return is still to correct
     assert time.perf_counter() - t < 60
+    # the year-end consolidation never reads a round's returns (not even to refuse them)
+    r = invoke("consolida", "--json", cwd=ws)
+    sources = [x["path"] for x in json.loads(r.output)["sources"]]
+    assert sources and not any("monitoraggio-" in x for x in sources), sources
     db = sqlite3.connect(ws / "registro.sqlite")
     rounds = {row[0] for row in db.execute("SELECT round FROM messages WHERE kind = 'invio'")}
     assert rounds == {"2025-06-30"}

@@ -245,3 +245,12 @@ def round_state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date) -> 
                             "status": r.check["status"]} for r in conflict]
         out.append(st)
     return out
+
+
+def year_received(settings: Settings) -> list[Path]:
+    """What the year-end commands read in ``ricevuti/``: everything but the monitoring rounds' folders (a round's
+    return is never read as a year-end one; it would only be refused there)."""
+    folder = settings.folder("ricevuti")
+    if not folder.is_dir():
+        return [folder]
+    return [p for p in sorted(folder.iterdir()) if not (p.is_dir() and p.name.startswith(ROUND_PREFIX))]
