@@ -232,7 +232,8 @@ def render(book: WorkbookLayout, password: str = "", prefill: dict[str, object] 
     created = document_time().replace(tzinfo=None)
     wb.set_properties({
         "title": book.properties.get("piao_plan_id", ""),
-        "subject": "PIAO - rendicontazione obiettivi di performance",
+        "subject": "PIAO - monitoraggio obiettivi di performance" if book.properties.get("piao_round")
+        else "PIAO - rendicontazione obiettivi di performance",
         "author": "piao-xls",
         "company": "",
         "created": created,
