@@ -166,7 +166,8 @@ def test_what_a_round_requires_is_asked_for_by_cell(plan, june_form):
     book, path = june_form
     fill = _every_indicator(book)
     del fill["SF-3.1|value"]
-    _fill(path, book, {**fill, round_key("SF-6", "stato"): "critico", round_key("SF-6", "revisione"): "nuovo peso",
+    _fill(path, book, {**fill, "SF-7.1|value": "non disponibile",
+                       round_key("SF-6", "stato"): "critico", round_key("SF-6", "revisione"): "nuovo peso",
                        round_key("SF-1", "causa"): "colpa di qualcuno"})
     res = read_round_workbook(path, plan, JUNE)
     assert res.status == REJECTED
@@ -179,6 +180,7 @@ def test_what_a_round_requires_is_asked_for_by_cell(plan, june_form):
     assert ("WB-ANALYSIS", ref[round_key("SF-6", "azione")]) in found  # and its corrective action
     assert ("WB-ANALYSIS", ref[round_key("SF-6", "nuovo")]) in found  # a revision: its new value
     assert ("WB-VALUE", ref[round_key("SF-1", "causa")]) in found  # not one of the listed causes
+    assert ("WB-ANALYSIS", ref["SF-7.1|analisi"]) in found  # «non disponibile» needs its reason
     messages = " ".join(f.message for f in res.findings)
     assert "indicare lo stato al 30/06/2025" in messages and "descrivere l'azione correttiva" in messages
 

@@ -1259,7 +1259,7 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", as_o
     lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: {what} degli obiettivi di performance"),
              ("subtitle", "Istruzioni per la compilazione"),
              *(_round_instructions(as_of, kind == "source") if as_of else ()),
-             *(_source_instructions(source) if kind == "source" else
+             *(_round_source(_source_instructions(source), as_of) if kind == "source" else
                _sector_round_instructions(kind) if as_of else _sector_instructions(kind)),
              ("subtitle", "Restituzione"),
              *_giving_back(plan, as_of)]
@@ -1284,6 +1284,17 @@ def _round_instructions(as_of: date, source: bool) -> list[tuple[str, str]]:
             ("plain", "Il grado di raggiungimento mostrato nel file confronta il valore alla data con il target "
                       "dell'anno: serve a orientarsi, non è un giudizio."),)),
     ]
+
+
+_REQUIRED_BELOW = "; obbligatoria quando il grado di raggiungimento è inferiore al 100% e quando il valore non è disponibile"
+
+
+def _round_source(lines: list[tuple[str, str]], as_of: date | None) -> list[tuple[str, str]]:
+    """A source's instructions for a monitoring round: the text row is required only for a value not available."""
+    if as_of is None:
+        return lines
+    return [(style, text.replace(_REQUIRED_BELOW, "; al monitoraggio è obbligatoria solo quando il valore non è "
+                                                  "disponibile")) for style, text in lines]
 
 
 def _sector_round_instructions(kind: str) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from ..core import italian as it
-from ..core.answers import NOT_YET
+from ..core.answers import NOT_AVAILABLE, NOT_YET
 from ..core.errors import ERROR, Finding
 from ..core.evaluation import Provenance
 from ..core.model import Plan
@@ -30,7 +30,7 @@ from ..core.rounds import (
     state_of,
 )
 from ..core.status import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED
-from ..forms.layout import ROUND_LABELS, round_key
+from ..forms.layout import ROUND_LABELS, round_key, text_row_it
 from ..sheetio.safeopen import Limits
 from .reader import SectorSubmission, WorkbookResult, read_workbook
 
@@ -68,6 +68,9 @@ def _required(plan: Plan, sub: SectorSubmission, source: str, as_of: date, file:
         if not values or any(v is None for v in values.values()):
             first = next((k for k in (sub._inputs or {}) if k.startswith(f"{ind.id}|")), "")
             add("WB-MISSING", f"indicatore {ind.id}: inserire il valore al {when} oppure «{NOT_YET}»", first)
+        elif any(v == NOT_AVAILABLE for v in values.values()) and not sub.texts.get(f"{ind.id}|analisi", "").strip():
+            add("WB-ANALYSIS", f"indicatore {ind.id}: valore non disponibile senza motivazione; spiegare il motivo "
+                f"{text_row_it(source, preposition=True)}", f"{ind.id}|analisi")
     if source != "responsabile":
         return found
     for obj in sector.objectives:
