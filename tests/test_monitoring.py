@@ -135,6 +135,9 @@ def test_a_round_form_names_its_round_and_asks_for_the_round(plan, june_form):
     value = book.sheets[1].inputs["SF-3.1|value"]
     assert 'non ancora misurabile' in rules[value.ref].formula1
     assert not ws[state.ref].protection.locked and ws["A1"].protection.locked
+    # no band at mid-year: the provisional total is no judgement
+    band = next(c for c in book.sheets[1].cells if c.value == "Fascia di valutazione")
+    assert ws.cell(band.row + 1, 6).value == "non attribuita al monitoraggio"
 
 
 def test_a_round_form_filled_and_read_back(plan, june_form):

@@ -1184,10 +1184,13 @@ def sector_sheet(plan: Plan, sector: Sector, as_of: date | None = None) -> Sheet
         total = sh.formula(total_row, F, "live_total", lambda: _waiting_total(
             point_cells, evaluable_weight, gate_cells, plan.scoring.gate_cap, prec), value=WAITING_TOTAL, last_col=G)
         sh.put(total_row, H, "Punteggio provvisorio: somma dei punti", "text")
-        sh.formula(band_row, F, "live_text", lambda: (
-            f'=IF(ISNUMBER({total.ref}),'
-            f'{formulas.band_formula(total.ref, plan.scoring.bands, plan.scoring.precision)[1:]},"")'),
-            value="", last_col=G)
+        if as_of is not None:  # a band on the values at mid-year would read as a judgement: none in a round
+            sh.put(band_row, F, "non attribuita al monitoraggio", "external", last_col=G)
+        else:
+            sh.formula(band_row, F, "live_text", lambda: (
+                f'=IF(ISNUMBER({total.ref}),'
+                f'{formulas.band_formula(total.ref, plan.scoring.bands, plan.scoring.precision)[1:]},"")'),
+                value="", last_col=G)
     else:
         sh.put(total_row, E, "—", "external")
         sh.put(total_row, F, "—", "external", last_col=G)
