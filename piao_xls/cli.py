@@ -909,6 +909,12 @@ def _round_status(s, p, round_day: str, as_json: bool) -> None:
                 click.echo(f"         conta: {_printable(st.file)}" + _sent_words(st.file_sent, st.file_sent_from))
             for old in st.superseded:
                 click.echo(f"         sostituito: {_printable(old['file'])}{_sent_words(old['sent'], old['sent_from'])}")
+            if st.conflict:
+                click.echo(f"         in conflitto: {_plural(len(st.conflict), 'file', 'file')} con valori diversi "
+                           "che non si possono ordinare per momento dell'invio; nessuno conta finché non si sceglie")
+                for c in st.conflict:
+                    click.echo(f"           {_printable(c['file'])}{_sent_words(c['sent'], c['sent_from'])}")
+                click.echo(f"         per scegliere il file che conta: {st.resolve}")
             if st.last_reminder:
                 click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
@@ -928,7 +934,9 @@ def _sent_words(sent: str, sent_from: str) -> str:
 @cli.command("scegli")
 @click.argument("code", metavar="CODICE")
 @click.argument("file", metavar="FILE")
-def choose(code: str, file: str) -> None:
+@click.option("--monitoraggio", "round_day", default=None, metavar="GG/MM/AAAA",
+              help="Tra i file del monitoraggio a questa data invece che tra quelli di fine anno.")
+def choose(code: str, file: str, round_day: str | None) -> None:
     """Sceglie quale file conta per un settore quando due file sono in conflitto.
 
     Conta sempre il file inviato per ultimo (data del messaggio, consegna PEC, o per un file
@@ -941,17 +949,21 @@ def choose(code: str, file: str) -> None:
     Esempio:
       piao-xls scegli SF SF-20260120-0a1b2c3d4e5f.xlsx
     """
+    from .workspace.rounds import record_round_choice
     from .workspace.year import record_choice
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
+    as_of = _round_date(round_day, p) if round_day else None
     with _ledger(s) as led:
         try:
-            got = record_choice(led, p, code, file)
+            got = record_choice(led, p, code, file) if as_of is None else record_round_choice(led, p, as_of, code,
+                                                                                                file)
         except ValueError as e:
             raise UsageProblem(str(e)) from e
     click.echo(f"{_printable(code)}: conta {_printable(got.check['name'])} (scelto dall'ufficio); "
-               "per vedere l'anno: piao-xls stato")
+               + ("per vedere l'anno: piao-xls stato" if as_of is None else
+                  f"per vedere il monitoraggio: piao-xls stato --monitoraggio {as_of:%d/%m/%Y}"))
 
 
 cli.add_command(registro)

@@ -3,6 +3,7 @@ the commands `monitoraggio apri` and `monitoraggio rapporto`, and the report."""
 
 from __future__ import annotations
 
+import json
 import time
 import zipfile
 from datetime import date
@@ -335,7 +336,6 @@ def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_pa
     rapporto: the round is in every subject, file name and ledger row, and never mixed with the year end."""
     import email
     import email.policy
-    import json
     import sqlite3
 
     from test_year import mail
@@ -432,7 +432,6 @@ def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_pa
 def test_a_round_out_and_back_with_the_real_servers_in_under_a_minute(plan, tmp_path):
     """The bundled plan's round at 30/06: forms by SMTP (aiosmtpd, STARTTLS + AUTH), every sector's return into
     Dovecot, collected by IMAP, the round's state and report; the tool's own time under a minute."""
-    import json
     from email import message_from_bytes, policy
 
     from mailservers import Dovecot, SmtpServer
@@ -548,3 +547,45 @@ def test_a_revision_started_from_a_rounds_proposals(plan, tmp_path):
     assert "SF-6.1" in r.output and "90%" in r.output
     r = invoke("monitoraggio", "proposte", "30/06/2025", cwd=ws)  # written once: not overwritten without --force
     assert r.exit_code == 2 and "--force" in r.output
+
+
+def test_two_returns_that_cannot_be_ordered_wait_for_the_office_in_a_round(plan, tmp_path):
+    """Two different SF returns without a sending time: in conflict in stato --monitoraggio and out of the report,
+    until «scegli --monitoraggio»; the year-end state knows nothing of them."""
+    from test_year import mail
+    from workspace_case import new_workspace
+
+    ws = new_workspace(tmp_path, addresses=True, italian=True)
+    assert invoke("monitoraggio", "apri", "30/06/2025", cwd=ws).exit_code == 0
+    book = _sf_book(plan)
+    inbox = tmp_path / "allegati"
+    inbox.mkdir()
+    for state in ("in linea", "a rischio"):
+        form = tmp_path / f"{state}.xlsx"
+        form.write_bytes((ws / "moduli" / "2025" / "monitoraggio-2025-06-30" / book.filename).read_bytes())
+        _fill(form, book, {**_every_indicator(book), **{round_key(o.id, "stato"): "in linea"
+                                                         for o in plan.sector("SF").objectives},
+                           round_key("SF-9", "stato"): state, round_key("SF-9", "causa"): "interna",
+                           round_key("SF-9", "azione"): "Formazione"})
+        m = mail("sf.responsabile@comune.test", "Re: monitoraggio [PIAO-2025 SF]",
+                 attachments=[(book.filename, form.read_bytes())])
+        del m["Date"]  # no sending time: the two cannot be ordered
+        (inbox / f"{state}.eml").write_bytes(bytes(m))
+    assert invoke("raccogli", str(inbox), cwd=ws).exit_code == 0
+    r = invoke("stato", "--monitoraggio", "30/06/2025", cwd=ws)
+    assert "in conflitto" in r.output and "piao-xls scegli SF FILE --monitoraggio 30/06/2025" in r.output, r.output
+    r = invoke("monitoraggio", "rapporto", "30/06/2025", "--no-pdf", "--json", cwd=ws)
+    assert {s["code"]: s["received"] for s in json.loads(r.output)["sectors"]}["SF"] is False
+    status = json.loads(invoke("stato", "--monitoraggio", "--json", cwd=ws).output)
+    sf = next(p for p in status["parties"] if p["code"] == "SF")
+    pick_ = sf["conflict"][1]["file"]
+    r = invoke("scegli", "SF", pick_, "--monitoraggio", "30/06/2025", cwd=ws)
+    assert r.exit_code == 0 and "stato --monitoraggio 30/06/2025" in r.output, r.output
+    sf = next(p for p in json.loads(invoke("stato", "--monitoraggio", "--json", cwd=ws).output)["parties"]
+              if p["code"] == "SF")
+    assert sf["status"] == "accepted" and sf["file"] == pick_
+    r = invoke("monitoraggio", "rapporto", "30/06/2025", "--no-pdf", "--json", cwd=ws)
+    assert {s["code"]: s["received"] for s in json.loads(r.output)["sectors"]}["SF"] is True
+    year = json.loads(invoke("stato", "--json", cwd=ws).output)
+    assert next(p for p in year["parties"] if p["code"] == "SF")["status"] == "missing"
+    assert invoke("scegli", "SF", pick_, cwd=ws).exit_code == 2  # not a year-end return

@@ -12,7 +12,7 @@ with are the maps at the end, used only by the outputs that render a round.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -246,27 +246,28 @@ def _change(now: RoundState, before: RoundState | None) -> Change:
     return Change.SAME
 
 
-def choose_returns(returns: Sequence[RoundReturn], choice: Choice = Choice.LATEST_SENT) -> dict[tuple[str, str],
-                                                                                               RoundReturn]:
+def choose_returns(returns: Sequence[RoundReturn], choice: Choice = Choice.LATEST_SENT,
+                   chosen: Collection[str] = ()) -> dict[tuple[str, str], RoundReturn]:
     """The return that counts for each sector and source: the year's one rule (:func:`~piao_xls.core.evaluation
-    .pick`, the return sent last); a conflict that cannot be settled leaves the sector out."""
+    .pick`, the return sent last; ``chosen``: the SHA-256 of the files the office chose in a conflict); a conflict
+    that is not settled leaves the sector out."""
     groups: dict[tuple[str, str], list[RoundReturn]] = {}
     for r in returns:
         groups.setdefault((r.sector, r.source), []).append(r)
     out: dict[tuple[str, str], RoundReturn] = {}
     for key, cands in groups.items():
         subs = [c.submission() for c in cands]
-        chosen = pick(subs, choice).counts
-        if chosen is not None:
-            out[key] = cands[next(i for i, s in enumerate(subs) if s is chosen)]
+        counts = pick(subs, choice, chosen).counts
+        if counts is not None:
+            out[key] = cands[next(i for i, s in enumerate(subs) if s is counts)]
     return out
 
 
 def evaluate_round(plan: Plan, rnd: Round, returns: Iterable[RoundReturn], previous: RoundEvaluation | None = None,
-                   choice: Choice = Choice.LATEST_SENT) -> RoundEvaluation:
+                   choice: Choice = Choice.LATEST_SENT, chosen: Collection[str] = ()) -> RoundEvaluation:
     """The round at its date: the evaluation of ``plan`` on the values reached so far, with each objective's
     declared state, progress, cause, action, proposed revision and evidence, and its change since ``previous``."""
-    counted = choose_returns(list(returns), choice)
+    counted = choose_returns(list(returns), choice, chosen)
     ev = evaluate(plan, [r.submission() for r in counted.values()], choice=choice)
     before = {o.objective_id: o for o in previous.objectives} if previous is not None else {}
     sectors = []

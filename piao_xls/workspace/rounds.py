@@ -24,7 +24,7 @@ from ..returns.monitoring import read_round_workbook, round_returns
 from ..returns.reader import WorkbookResult
 from .ledger import CheckRow, Ledger, MessageRow
 from .settings import Settings
-from .year import OUTPUT, PartyState, Returned, _sent_of, parties, party_of, record_check, which_counts, with_extra
+from .year import CHOOSE, OUTPUT, PartyState, Returned, _sent_of, parties, party_of, record_check, which_counts, with_extra
 
 ROUND_PREFIX = "monitoraggio-"
 
@@ -116,9 +116,11 @@ def evaluate_rounds(settings: Settings | None, plan: Plan, as_of: date, paths: S
         if prev_date is not None:
             prev_read = read_round(plan, prev_date, round_paths(settings, prev_date, previous_paths),
                                    round_provenance(ledger, prev_date) if ledger is not None else None)
-            prev_eval = evaluate_round(plan, prev_read.round, prev_read.returns)
+            prev_eval = evaluate_round(plan, prev_read.round, prev_read.returns,
+                                       chosen=round_choices(ledger, plan, prev_date) if ledger is not None else ())
     read = read_round(plan, as_of, paths, round_provenance(ledger, as_of) if ledger is not None else None)
-    return evaluate_round(plan, read.round, read.returns, prev_eval), read, prev_read
+    chosen = round_choices(ledger, plan, as_of) if ledger is not None else set()
+    return evaluate_round(plan, read.round, read.returns, prev_eval, chosen=chosen), read, prev_read
 
 
 def previous_returns(settings: Settings | None, plan: Plan, as_of: date) -> tuple[date | None, list[RoundReturn]]:
@@ -213,6 +215,45 @@ def opened_rounds(ledger: Ledger) -> list[date]:
     return sorted(found)
 
 
+def record_round_choice(ledger: Ledger, plan: Plan, as_of: date, code: str, file: str) -> Returned:
+    """The office's choice of the return that counts for ``code`` in the round, among those in conflict (``piao-xls
+    scegli --monitoraggio``); raises ValueError (Italian) when ``code`` returned no such file in the round."""
+    if code not in {c for c, _, _ in parties(plan)}:
+        raise ValueError(f"«{code}» non è un settore né una fonte del piano")
+    mine = [r for r in round_returned(ledger, as_of) if code in str(r.check["sector"]).split(",")]
+    name = Path(file).name
+    found = [r for r in mine if name in (r.check["name"], Path(r.check["path"] or "").name)
+             or (len(name) >= 8 and r.sha256.startswith(name.lower()))]
+    if len(found) != 1:
+        names = ", ".join(sorted(r.check["name"] for r in mine)) or "nessuno"
+        raise ValueError(f"nessun file «{file}» ricevuto per {code} nel monitoraggio al {as_of:%d/%m/%Y} (file "
+                         f"ricevuti: {names})")
+    ledger.add_event(CHOOSE, sector=code, sha256=found[0].sha256, file=found[0].check["name"],
+                     among=sorted(r.sha256 for r in mine), round=as_of.isoformat())
+    return found[0]
+
+
+def _round_chosen(ledger: Ledger, as_of: date, code: str, mine: list[Returned]) -> set[str]:
+    """The files the office chose for ``code`` in the round, while its returns are those it chose among."""
+    now = {r.sha256 for r in mine}
+    out = set()
+    for e in ledger.events(CHOOSE):
+        detail = json.loads(e["detail"] or "{}")
+        if (detail.get("round") == as_of.isoformat() and detail.get("sector") == code and detail.get("sha256")
+                and now <= set(detail.get("among") or ())):
+            out.add(str(detail["sha256"]))
+    return out
+
+
+def round_choices(ledger: Ledger, plan: Plan, as_of: date) -> set[str]:
+    """The SHA-256 of every file the office chose in the round (``scegli --monitoraggio``) that still holds."""
+    returned = round_returned(ledger, as_of)
+    out: set[str] = set()
+    for code, _, _ in parties(plan):
+        out |= _round_chosen(ledger, as_of, code, [r for r in returned if code in str(r.check["sector"]).split(",")])
+    return out
+
+
 def round_state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date) -> list[PartyState]:
     """Per sector (and source), for the round: sent, received, the return that counts (the one sent last, as for
     the year) and its check, the returns it supersedes or a conflict, the last reminder."""
@@ -222,7 +263,7 @@ def round_state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date) -> 
     for code, name, who in parties(plan):
         st = PartyState(code, name, who, settings.address(code, plan))
         mine = [r for r in returned if code in str(r.check["sector"]).split(",")]
-        counts, superseded, conflict = which_counts(mine, code, set())
+        counts, superseded, conflict = which_counts(mine, code, _round_chosen(ledger, as_of, code, mine))
         for m in ledger.messages(round=key):
             if code not in m["sector"].split(","):
                 continue
@@ -243,6 +284,7 @@ def round_state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date) -> 
             st.status = CONFLICT
             st.conflict = [{"file": r.check["name"], "sent": r.provenance.sent, "sent_from": r.provenance.sent_from,
                             "status": r.check["status"]} for r in conflict]
+            st.resolve = f"piao-xls scegli {code} FILE --monitoraggio {as_of:%d/%m/%Y}"
         out.append(st)
     return out
 
