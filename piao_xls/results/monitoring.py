@@ -49,7 +49,7 @@ def _current(obj: Objective, o: ObjectiveRound, plan: Plan) -> str:
     if rev is None:
         return ""
     if rev.kind == RevisionKind.WEIGHT:
-        return f"peso {italian.number(obj.weight, 2)}%"
+        return f"peso {italian.plain(obj.weight)}%"
     if rev.kind == RevisionKind.DEADLINE:
         return "; ".join(s.tempi for s in obj.steps if s.tempi) or obj.tempi or "—"
     return "; ".join(i.target_text for i in obj.indicators if i.target_text) or "—"
@@ -61,7 +61,7 @@ class RoundTables:
 
     title: str
     subtitle: str
-    sectors: list[list[str]]
+    sectors: list[list[Any]]  # the counts are numbers
     sector_states: list[RoundState]
     objectives: list[list[str]]
     objective_states: list[RoundState]
@@ -106,7 +106,7 @@ def round_tables(rev: RoundEvaluation) -> RoundTables:
     for s in rev.sectors:
         sec = plan.sector(s.code)
         sectors.append([f"{sec.code} – {sec.name}", sec.responsabile.display, state_it(s.state) if s.received else
-                        "modulo non ricevuto", *(str(s.count(st)) for st in (RoundState.ON_TRACK, RoundState.AT_RISK,
+                        "modulo non ricevuto", *(s.count(st) for st in (RoundState.ON_TRACK, RoundState.AT_RISK,
                                                                               RoundState.CRITICAL,
                                                                               RoundState.NOT_REPORTED)),
                         (Path(s.file).name + (" (da correggere)" if s.has_errors else "")) if s.file else "—"])
@@ -116,7 +116,7 @@ def round_tables(rev: RoundEvaluation) -> RoundTables:
         obj = objs[o.objective_id]
         progress = _pct(o.progress, plan) + (" (dagli indicatori)" if o.progress_computed else "")
         objectives.append([o.sector, f"{obj.id} {obj.title}", "accesso" if obj.gate else
-                           f"{italian.number(obj.weight, 2)}%", state_it(o.state),
+                           f"{italian.plain(obj.weight)}%", state_it(o.state),
                            state_it(o.previous) if o.previous else "—", CHANGE_IT[o.change], progress,
                            CAUSE_IT[o.report.cause] if o.report.cause else "—", o.report.action or "—",
                            o.report.evidence or "—"])
@@ -172,12 +172,13 @@ def render_round_workbook(rev: RoundEvaluation) -> bytes:
             "border_color": "#8EA9DB"}
     head = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "valign": "vcenter"})
     text = wb.add_format(base)
+    count = wb.add_format({**base, "align": "center", "num_format": "0"})
     title = wb.add_format({"font_name": "Calibri", "font_size": 14, "bold": True, "font_color": "#1F4E78"})
     sub = wb.add_format({"font_name": "Calibri", "font_size": 11, "italic": True})
     lights = {st: wb.add_format({**base, "bold": True, "align": "center", "bg_color": f"#{fill}",
                                  "font_color": f"#{ink}"}) for st, (fill, ink) in LIGHT.items()}
 
-    def sheet(name: str, headers: list[str], rows: list[list[str]], widths: list[float],
+    def sheet(name: str, headers: list[str], rows: list[list[Any]], widths: list[float],
               states: list[RoundState] | None = None, state_col: int = -1, empty: str = "") -> None:
         ws = wb.add_worksheet(name)
         ws.write_string(0, 0, t.title, title)
@@ -189,7 +190,10 @@ def render_round_workbook(rev: RoundEvaluation) -> bytes:
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 fmt = lights[states[i]] if states is not None and j == state_col else text
-                ws.write_string(4 + i, j, clean(v), fmt)
+                if isinstance(v, int):
+                    ws.write_number(4 + i, j, v, count)
+                else:
+                    ws.write_string(4 + i, j, clean(v), fmt)
             longest = max(len(str(v)) / max(1.0, widths[j] * 1.1) for j, v in enumerate(row))
             ws.set_row(4 + i, max(15.0, 13.0 * (int(longest) + 1) + 2))
         if not rows:
