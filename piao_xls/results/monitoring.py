@@ -255,14 +255,15 @@ def render_round_docx(rev: RoundEvaluation) -> bytes:
     counts = {st: rev.count(st) for st in RoundState}
     received = sum(1 for s in rev.sectors if s.received)
     d.heading("1. Quadro d'insieme", 1)
-    d.para(f"Al {when} hanno risposto {received} settori su {len(rev.sectors)}. Su "
+    answered = f"ha risposto {received} settore" if received == 1 else f"hanno risposto {received} settori"
+    d.para(f"Al {when} {answered} su {len(rev.sectors)}. Su "
            f"{italian.plural(n, 'obiettivo', 'obiettivi')} del piano, "
            f"{counts[RoundState.ON_TRACK]} {'è' if counts[RoundState.ON_TRACK] == 1 else 'sono'} in linea, "
            f"{counts[RoundState.AT_RISK]} a rischio e "
            f"{counts[RoundState.CRITICAL]} {'critico' if counts[RoundState.CRITICAL] == 1 else 'critici'}"
            + (f"; per {counts[RoundState.NOT_REPORTED]} lo stato non è stato indicato"
               if counts[RoundState.NOT_REPORTED] else "") + ". Lo stato di un settore è quello del suo obiettivo "
-           "messo peggio.", keep=True)
+           "più critico.", keep=True)
     tab = d.table(["Settore", "Responsabile", "Stato", "In linea", "A rischio", "Critici", "Non rendic."],
                   [r[:7] for r in t.sectors], [3.6, 3.8, 2.6, 1.6, 1.7, 1.5, 1.8], right=(3, 4, 5, 6),
                   keep_together=True)

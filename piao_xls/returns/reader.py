@@ -875,7 +875,7 @@ def _check_round(props: Mapping[str, str], as_of: date | None, file: str) -> Non
     if as_of is None:
         what = "non quello della rendicontazione di fine anno"
     elif theirs is None:
-        what = f"non il monitoraggio al {it.day(as_of)}"
+        what = f"non quello del monitoraggio al {it.day(as_of)}"
         raise _Reject(Finding("WB-IDENTITY", ERROR, f"il file è il modulo della rendicontazione di fine anno, {what}: "
                               "usare il modulo del monitoraggio", file=file))
     else:
