@@ -547,6 +547,24 @@ def test_a_revision_started_from_a_rounds_proposals(plan, tmp_path):
     assert "SF-6.1" in r.output and "90%" in r.output
     r = invoke("monitoraggio", "proposte", "30/06/2025", cwd=ws)  # written once: not overwritten without --force
     assert r.exit_code == 2 and "--force" in r.output
+    # the next round is on version 2; June, made on version 1, is still read on it and compared by objective
+    assert invoke("monitoraggio", "apri", "30/09/2025", cwd=ws).exit_code == 0
+    from piao_xls.plan.load import load_plan
+
+    v2 = load_plan(draft)
+    september = next(b for b in round_workbooks(v2, SEPTEMBER) if b.sector_codes == ("SF",))
+    assert next(i for i in v2.indicators if i.id == "SF-6.1").target_text.startswith("Accertamento del 90%")
+    later = ws / "ricevuti" / "monitoraggio-2025-09-30" / september.filename
+    later.parent.mkdir(parents=True)
+    later.write_bytes((ws / "moduli" / "2025" / "monitoraggio-2025-09-30" / september.filename).read_bytes())
+    _fill(later, september, {**_every_indicator(september), **{round_key(o.id, "stato"): "in linea"
+                                                               for o in v2.sector("SF").objectives}})
+    r = invoke("monitoraggio", "rapporto", "30/09/2025", "--no-pdf", "--json", cwd=ws)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["previous"] == "2025-06-30"
+    six = next(o for s in out["sectors"] if s["code"] == "SF" for o in s["objectives"] if o["id"] == "SF-6")
+    assert (six["state"], six["change"]) == ("on_track", "better")
 
 
 def test_two_returns_that_cannot_be_ordered_wait_for_the_office_in_a_round(plan, tmp_path):

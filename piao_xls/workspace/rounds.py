@@ -17,12 +17,16 @@ from pathlib import Path
 from ..core.errors import Finding
 from ..core.evaluation import Provenance
 from ..core.model import Plan
+from ..core.revisions import PlanVersion
 from ..core.rounds import Round, RoundEvaluation, RoundReturn, evaluate_round, parse_key
 from ..core.status import CONFLICT
+from ..forms.layout import ROUND_PROPERTY
 from ..returns.batch import expand_paths
 from ..returns.monitoring import read_round_workbook, round_returns
-from ..returns.reader import WorkbookResult
+from ..returns.reader import WorkbookResult, read_properties
+from ..sheetio.safeopen import open_package, read_bounded
 from .ledger import CheckRow, Ledger, MessageRow
+from .planversions import usable_versions
 from .settings import Settings
 from .year import CHOOSE, OUTPUT, PartyState, Returned, _sent_of, parties, party_of, record_check, which_counts, with_extra
 
@@ -101,11 +105,31 @@ def round_paths(settings: Settings | None, as_of: date, given: Iterable[str]) ->
     return [str(folder)] if folder is not None and folder.is_dir() else []
 
 
+def round_plan(plan: Plan, as_of: date, paths: Sequence[str | Path], versions: Sequence[PlanVersion]) -> Plan:
+    """The plan version a round is evaluated on: the recorded version its forms were made on (their fingerprint),
+    else the plan in force. A round is a snapshot: a revision approved after it does not change it."""
+    if not versions:
+        return plan
+    by_print = {v.fingerprint: v.plan for v in versions}
+    files, _ = _files(paths)
+    for f in files:
+        try:
+            package = open_package(read_bounded(f), f.name, extent=False)
+            props, _saved = read_properties(package)
+        except Exception:  # an unreadable file says nothing about its version; the reader reports it
+            continue
+        if props.get(ROUND_PROPERTY) == as_of.isoformat() and props.get("piao_fingerprint") in by_print:
+            return by_print[props["piao_fingerprint"]]
+    return plan
+
+
 def evaluate_rounds(settings: Settings | None, plan: Plan, as_of: date, paths: Sequence[str],
                     previous_paths: Sequence[str] = (), ledger: Ledger | None = None
                     ) -> tuple[RoundEvaluation, RoundRead, RoundRead | None]:
     """The round at ``as_of`` evaluated on its returns, with the change since the previous round (the latest round
-    before it in the workspace, or the files given as ``previous_paths``)."""
+    before it in the workspace, or the files given as ``previous_paths``). In a workspace each round is read and
+    evaluated on the plan version its forms were made on; objectives are compared by their identifier."""
+    versions = usable_versions(ledger) if ledger is not None else []
     prev_eval: RoundEvaluation | None = None
     prev_read: RoundRead | None = None
     earlier = [d for d in known_rounds(settings, plan) if d < as_of]
@@ -114,13 +138,16 @@ def evaluate_rounds(settings: Settings | None, plan: Plan, as_of: date, paths: S
         if previous_paths and prev_date is None:
             prev_date = _round_in(previous_paths, plan)
         if prev_date is not None:
-            prev_read = read_round(plan, prev_date, round_paths(settings, prev_date, previous_paths),
+            prev_paths = round_paths(settings, prev_date, previous_paths)
+            prev_plan = round_plan(plan, prev_date, prev_paths, versions)
+            prev_read = read_round(prev_plan, prev_date, prev_paths,
                                    round_provenance(ledger, prev_date) if ledger is not None else None)
-            prev_eval = evaluate_round(plan, prev_read.round, prev_read.returns,
-                                       chosen=round_choices(ledger, plan, prev_date) if ledger is not None else ())
-    read = read_round(plan, as_of, paths, round_provenance(ledger, as_of) if ledger is not None else None)
-    chosen = round_choices(ledger, plan, as_of) if ledger is not None else set()
-    return evaluate_round(plan, read.round, read.returns, prev_eval, chosen=chosen), read, prev_read
+            prev_eval = evaluate_round(prev_plan, prev_read.round, prev_read.returns,
+                                       chosen=round_choices(ledger, prev_plan, prev_date) if ledger is not None else ())
+    this = round_plan(plan, as_of, paths, versions)
+    read = read_round(this, as_of, paths, round_provenance(ledger, as_of) if ledger is not None else None)
+    chosen = round_choices(ledger, this, as_of) if ledger is not None else set()
+    return evaluate_round(this, read.round, read.returns, prev_eval, chosen=chosen), read, prev_read
 
 
 def previous_returns(settings: Settings | None, plan: Plan, as_of: date) -> tuple[date | None, list[RoundReturn]]:
@@ -170,7 +197,8 @@ def check_round_file(ledger: Ledger, plan: Plan, path: Path, as_of: date, name: 
                      sender: str = "") -> WorkbookResult:
     """A round's returned file checked (:func:`~piao_xls.returns.monitoring.read_round_workbook`) and recorded in
     the ledger with its round."""
-    res = with_extra(read_round_workbook(path, plan, as_of), list(extra or []))
+    res = with_extra(read_round_workbook(path, round_plan(plan, as_of, [path], usable_versions(ledger)), as_of),
+                     list(extra or []))
     record_check(ledger, plan, res, name or path.name, party_of(res) or sector_hint, message_id, sender,
                  round=as_of.isoformat())
     return res
