@@ -1759,8 +1759,10 @@ def monitoring_open(data: str, plan_file: str | None, out_dir: str | None, passw
     except RefuseOverwrite as e:
         raise UsageProblem(str(e)) from e
     if s is not None:
-        _event(s, "monitoraggio-apri", round=day.isoformat(), files=[w.path for w in written],
-               fingerprint=p.fingerprint, previous=before.isoformat() if before else "")
+        from .workspace.rounds import record_round_generated
+
+        with _ledger(s) as led:
+            record_round_generated(led, p, day, written, before)
     if as_json:
         _print_json({"round": day.isoformat(), "previous": before.isoformat() if before else None,
                      "files": [w.__dict__ for w in written]})

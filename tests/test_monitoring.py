@@ -423,6 +423,8 @@ def test_a_round_goes_out_and_comes_back_through_the_years_commands(plan, tmp_pa
     db = sqlite3.connect(ws / "registro.sqlite")
     rounds = {row[0] for row in db.execute("SELECT round FROM messages WHERE kind = 'invio'")}
     assert rounds == {"2025-06-30"}
+    generated = {row[0] for row in db.execute("SELECT name FROM files WHERE role = 'generato' AND round = '2025-06-30'")}
+    assert generated == {b.filename for b in round_workbooks(plan, JUNE)}
     checks = {(row[0], row[1]) for row in db.execute("SELECT round, status FROM checks")}
     assert ("2025-06-30", "accepted") in checks and ("", "rejected") in checks
     assert db.execute("SELECT COUNT(*) FROM evaluations WHERE round = '2025-06-30'").fetchone()[0] == 1

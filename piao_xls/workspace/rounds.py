@@ -28,7 +28,19 @@ from ..sheetio.safeopen import open_package, read_bounded
 from .ledger import CheckRow, Ledger, MessageRow
 from .planversions import usable_versions
 from .settings import Settings
-from .year import CHOOSE, OUTPUT, PartyState, Returned, _sent_of, parties, party_of, record_check, which_counts, with_extra
+from .year import (
+    CHOOSE,
+    GENERATED,
+    OUTPUT,
+    PartyState,
+    Returned,
+    _sent_of,
+    parties,
+    party_of,
+    record_check,
+    which_counts,
+    with_extra,
+)
 
 ROUND_PREFIX = "monitoraggio-"
 
@@ -324,3 +336,17 @@ def year_received(settings: Settings) -> list[Path]:
     if not folder.is_dir():
         return [folder]
     return [p for p in sorted(folder.iterdir()) if not (p.is_dir() and p.name.startswith(ROUND_PREFIX))]
+
+
+def record_round_generated(ledger: Ledger, plan: Plan, as_of: date, written: Iterable, previous: date | None) -> None:
+    """The forms ``monitoraggio apri`` wrote, each with its SHA-256 and its round, and the event."""
+    import hashlib
+
+    written = list(written)
+    key = as_of.isoformat()
+    for w in written:
+        path = Path(w.path)
+        ledger.add_file(hashlib.sha256(path.read_bytes()).hexdigest(), GENERATED, w.path, w.size,
+                        ",".join(w.sectors) if w.kind != "source" else w.source, path.name, round=key)
+    ledger.add_event("monitoraggio-apri", round=key, files=[w.path for w in written], fingerprint=plan.fingerprint,
+                     previous=previous.isoformat() if previous else "")
