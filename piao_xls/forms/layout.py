@@ -1258,8 +1258,9 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", as_o
     only the fields of its own sheet; ``as_of``: of a monitoring round at that date."""
     layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False, round=as_of)
     sh = _Sheet(layout)
-    what = f"monitoraggio al {as_of:%d/%m/%Y}" if as_of else "rendicontazione"
-    lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: {what} degli obiettivi di performance"),
+    what = (f"monitoraggio degli obiettivi di performance al {as_of:%d/%m/%Y}" if as_of else
+            "rendicontazione degli obiettivi di performance")
+    lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: {what}"),
              ("subtitle", "Istruzioni per la compilazione"),
              *(_round_instructions(as_of, kind == "source") if as_of else ()),
              *(_round_source(_source_instructions(source), as_of) if kind == "source" else
@@ -1285,7 +1286,8 @@ def _round_instructions(as_of: date, source: bool) -> list[tuple[str, str]]:
                   f"scrive «{NOT_YET}» (o lo si sceglie dall'elenco)."),
         *(() if source else (
             ("plain", "Il grado di raggiungimento mostrato nel file confronta il valore alla data con il target "
-                      "dell'anno: serve a orientarsi, non è un giudizio."),)),
+                      "dell'anno: serve a orientarsi, non è un giudizio; per questo al monitoraggio non è attribuita "
+                      "la fascia di valutazione."),)),
     ]
 
 
@@ -1310,8 +1312,8 @@ def _sector_round_instructions(kind: str) -> list[tuple[str, str]]:
         ("plain", "• Valore alla data: il valore raggiunto per ciascun indicatore. Selezionando la cella compare un "
                   "messaggio che indica cosa inserire, con l'unità di misura e la regola del target."),
         ("plain", "• Stato dell'obiettivo (obbligatorio): in linea, a rischio oppure critico."),
-        ("plain", "• Avanzamento: la percentuale di avanzamento dell'obiettivo alla data (facoltativa; se manca, e gli "
-                  "indicatori sono tutti misurabili, vale il calcolo dagli indicatori)."),
+        ("plain", "• Avanzamento: la percentuale di avanzamento dell'obiettivo alla data (facoltativa: se manca e tutti "
+                  "gli indicatori sono misurabili, vale quella calcolata dagli indicatori)."),
         ("plain", "• Per un obiettivo a rischio o critico: la causa dello scostamento (esterna, interna oppure "
                   "indicatore da rivedere) e l'azione correttiva che si intende adottare."),
         ("plain", "• Revisione proposta: se l'obiettivo va rimodulato, scegliere nuovo target, nuovo peso o nuova "
