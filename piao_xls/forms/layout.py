@@ -536,11 +536,13 @@ EXPLAIN_IN = {"responsabile": "nell'Analisi", "nucleo": "nella Motivazione", "es
 @lru_cache(maxsize=4096)
 def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: InputSpec | None = None,
                 limit: int = 255, span: tuple[int, int] | None = None, source: str = "responsabile",
-                requirement: str = "", measure: str | None = None) -> Validation:
+                requirement: str = "", measure: str | None = None, not_yet: bool = False) -> Validation:
     what = f"Regola del target: {requirement}." if requirement else f"Target: {target_txt}." if target_txt else ""
     title = clip16(label, INPUT_TITLE_MAX)
     explain_in = EXPLAIN_IN.get(source, EXPLAIN_IN["responsabile"])
     hint = NOT_AVAILABLE_HINT.replace("nell'Analisi", explain_in)
+    if not_yet:  # a monitoring form's value: the two words, before the target (which is shortened first)
+        hint = f"Se manca: «{NOT_AVAILABLE}» e il motivo {explain_in}; se non ancora misurabile: «{NOT_YET}»."
     if spec_unit == "percent":
         hi = spec.max if spec and spec.max is not None else 1.0
         return Validation("decimal", 0.0, hi, input_title=title, not_available=True,
@@ -715,7 +717,8 @@ def _indicator_inputs(rule, year: int, limit: float | None = None, source: str =
     return asked, tuple((s.name, s.unit, _input_style(s.unit, rule.measure),
                          (_with_not_yet if not_yet else _same)(
                              _validation(s.unit, s.label, target_txt, year, s, span=span, source=source,
-                                         requirement=requirement, measure=rule.measure if s.unit == "number" else None)))
+                                         requirement=requirement, measure=rule.measure if s.unit == "number" else None,
+                                         not_yet=not_yet)))
                         for s in specs)
 
 
@@ -728,10 +731,10 @@ def _with_not_yet(v: Validation) -> Validation:
     if not v.not_available:
         return v
     also = f"«{NOT_AVAILABLE}» o «{NOT_YET}»"
+    message = v.input_message if v.kind != "list" else clip16(
+        f"{v.input_message} Se non è ancora misurabile alla data: «{NOT_YET}».", INPUT_MESSAGE_MAX)
     return replace(v, not_yet=True, choices=(*v.choices, NOT_YET) if v.kind == "list" else v.choices,
-                   input_message=clip16(f"{v.input_message} Se non è ancora misurabile alla data: «{NOT_YET}».",
-                                        INPUT_MESSAGE_MAX),
-                   error_message=clip16(v.error_message.replace(f"«{NOT_AVAILABLE}»", also), 255))
+                   input_message=message, error_message=clip16(v.error_message.replace(f"«{NOT_AVAILABLE}»", also), 255))
 
 
 def _input_style(unit: str, measure: str | None) -> str:
