@@ -609,3 +609,27 @@ def test_two_returns_that_cannot_be_ordered_wait_for_the_office_in_a_round(plan,
     year = json.loads(invoke("stato", "--json", cwd=ws).output)
     assert next(p for p in year["parties"] if p["code"] == "SF")["status"] == "missing"
     assert invoke("scegli", "SF", pick_, cwd=ws).exit_code == 2  # not a year-end return
+
+
+@pytest.mark.parametrize(("typed", "not_yet", "value"), [("non ancora misurabile", True, None), ("Sì", False, True),
+                                                        ("N.M.", True, None)])
+def test_a_yes_no_indicator_at_a_round(tmp_path, typed, not_yet, value):
+    """A yes/no value at the date: Sì/No, or «non ancora misurabile» chosen from the list (or typed so)."""
+    from scenario import YN_PLAN
+
+    from piao_xls.plan.planfile import parse_plan
+
+    plan, _ = parse_plan(YN_PLAN, "yn.yaml")
+    (book,) = [b for b in round_workbooks(plan, JUNE) if b.kind == "sector"]
+    key = next(k for k in book.sheets[1].inputs if k.endswith("|value"))
+    assert "non ancora misurabile" in book.sheets[1].inputs[key].validation.choices
+    path = tmp_path / book.filename
+    path.write_bytes(render(book))
+    _fill(path, book, {key: typed, round_key("YN-1", "stato"): "in linea"})
+    res = read_round_workbook(path, plan, JUNE)
+    assert res.status == ACCEPTED, [str(f) for f in res.findings]
+    (ret,) = round_returns(res, plan)
+    ind = key.split("|")[0]
+    assert (ind in ret.not_yet) == not_yet
+    if value is not None:
+        assert ret.values[ind]["value"] is value
