@@ -333,8 +333,8 @@ def year_received(settings: Settings) -> list[Path]:
     """What the year-end commands read in ``ricevuti/``: everything but the monitoring rounds' folders (a round's
     return is never read as a year-end one; it would only be refused there)."""
     folder = settings.folder("ricevuti")
-    if not folder.is_dir():
-        return [folder]
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return [folder]  # as before rounds existed: the (empty or missing) folder itself
     return [p for p in sorted(folder.iterdir()) if not (p.is_dir() and p.name.startswith(ROUND_PREFIX))]
 
 
