@@ -17,13 +17,10 @@ from email import message_from_bytes, policy
 import docx
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from mailservers import Dovecot, SmtpServer
 from test_revisions import ADOPTION, REVISION, revised_data, write_plan
-from test_year import filled, mail, real_addresses, set_key
+from test_year import ADDRESSES, filled, mail, served_workspace
 
 from piao_xls import load_plan
-from piao_xls.cli import cli
 from piao_xls.forms.layout import sector_workbook, source_workbook
 from piao_xls.forms.samples import sample_values
 from piao_xls.plan.planbook import check_book
@@ -64,28 +61,8 @@ def _complete(form: bytes, plan, code: str, seed: int) -> bytes:
 
 
 def test_the_performance_cycle(tmp_path, plan):
-    runner = CliRunner()
-    ws = tmp_path / "PIAO-2025"
-
-    def run(*args, code: int | None = 0):
-        r = runner.invoke(cli, ["-C", str(ws), *args], env=env)
-        if code is not None:
-            assert r.exit_code == code, (args, r.output, r.exception)
-        return r
-
-    with SmtpServer(tmp_path) as smtp, Dovecot() as dovecot:
-        env = {"PIAO_XLS_SMTP_PASSWORD": smtp.password, "PIAO_XLS_IMAP_PASSWORD": dovecot.password}
-        r = runner.invoke(cli, ["crea", str(ws), "--scadenza", "31/01/2026"], env=env)
-        assert r.exit_code == 0, r.output
-        settings = ws / "piao-xls.toml"
-        real_addresses(settings)
-        set_key(settings, "posta", "invio", '"smtp"')
-        for section, server in (("smtp", smtp), ("imap", dovecot)):
-            for key, value in [("host", '"127.0.0.1"'), ("porta", str(server.port)), ("sicurezza", '"starttls"'),
-                               ("utente", f'"{server.user}"'), ("ca", f'"{server.cert}"')]:
-                set_key(settings, section, key, value)
-        addr = {code: f"{code.lower()}.responsabile@comune.test" for code in SECTORS}
-        addr |= {"nucleo": "nucleo@comune.test", "esterno": "esterno@comune.test"}
+    with served_workspace(tmp_path, "crea", "--scadenza", "31/01/2026", code=0) as served:
+        ws, smtp, dovecot, run, addr = served.ws, served.smtp, served.dovecot, served.run, ADDRESSES
 
         # --- plan v1, adopted by the Giunta; the forms go out
         run("piano", "adozione", *ADOPTION)
