@@ -20,6 +20,7 @@ from piao_xls.plan.load import check_plan
 from piao_xls.plan.planbook import (
     INDICATORI,
     OBIETTIVI,
+    PUNTEGGIO,
     SHEETS,
     TABLES,
     check_book,
@@ -400,6 +401,39 @@ def test_explicit_rules_of_the_new_kinds_survive_export_and_import(tmp_path):
     assert [i.rule for i in again.indicators] == [i.rule for i in plan.indicators]
     assert again.fingerprint == plan.fingerprint
     assert "PLAN-QUALITATIVE" in codes(findings, "warning")
+
+
+@pytest.mark.parametrize("scoring", ['{reached: "90%", not_reached_below: "40%"}', '{reached: "120%"}',
+                                     '{not_reached_below: "0%"}'])
+def test_the_thresholds_of_the_counts_survive_export_and_import(plan, tmp_path, scoring):
+    """«Obiettivo raggiunto da» / «non raggiunto sotto» (docs/scoring.md): the counts of objectives reached the
+    summary publishes are decided by them, so a plan workbook that lost them would publish other counts."""
+    text = Path(plan.source).read_text(encoding="utf-8").replace("scoring: {}", f"scoring: {scoring}")
+    custom, findings = parse_plan(text, "p.yaml")
+    assert custom is not None and custom.fingerprint != plan.fingerprint, [str(f) for f in findings]
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(custom))
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert (again.scoring.reached, again.scoring.not_reached_below) == (custom.scoring.reached,
+                                                                        custom.scoring.not_reached_below)
+    assert again.fingerprint == custom.fingerprint
+
+
+def test_a_plan_workbook_of_format_3_without_the_thresholds_still_imports(plan, tmp_path):
+    p = tmp_path / "piano.xlsx"
+    p.write_bytes(export_bytes(plan))
+    wb = openpyxl.load_workbook(p)
+    ws = wb[PUNTEGGIO.sheet]
+    labels = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value in ("Obiettivo raggiunto da",
+                                                                                "Obiettivo non raggiunto sotto")]
+    assert len(labels) == 2
+    for r in reversed(labels):
+        ws.cell(r, 1).value = ws.cell(r, 2).value = None
+    wb.save(p)
+    again, findings = check_book(p)
+    assert again is not None, [str(f) for f in findings if f.severity == "error"]
+    assert again.fingerprint == plan.fingerprint
 
 
 def test_a_plan_workbook_without_the_new_rule_columns_still_imports(tmp_path):

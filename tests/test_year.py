@@ -8,14 +8,18 @@ step and the mailbox is unchanged by collect.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -49,6 +53,54 @@ def real_addresses(settings: Path, domain: str = "comune.test") -> None:
     for who in ("sa.responsabile", "sf.responsabile", "st.responsabile", "av.responsabile", "nucleo", "esterno"):
         text = text.replace(f'"{who}@example.invalid"', f'"{who}@{domain}"')
     settings.write_text(text, encoding="utf-8")
+
+
+def use_servers(settings: Path, smtp, dovecot) -> None:
+    """The clerk's mail settings for the test servers: real addresses, sending by SMTP, both servers on
+    127.0.0.1 with STARTTLS, their user and the certificate to trust."""
+    real_addresses(settings)
+    set_key(settings, "posta", "invio", '"smtp"')
+    for section, server in (("smtp", smtp), ("imap", dovecot)):
+        for key, value in [("host", '"127.0.0.1"'), ("porta", str(server.port)), ("sicurezza", '"starttls"'),
+                           ("utente", f'"{server.user}"'), ("ca", f'"{server.cert}"')]:
+            set_key(settings, section, key, value)
+
+
+#: the parties' addresses once the clerk has filled in the settings (``real_addresses``)
+ADDRESSES = {**{code: f"{code.lower()}.responsabile@comune.test" for code in ("SA", "SF", "ST", "AV")},
+             "nucleo": "nucleo@comune.test", "esterno": "esterno@comune.test"}
+
+
+@dataclass
+class Served:
+    """A year's workspace with its mail settings pointing to running test servers; ``run(*args)`` is the
+    command line inside it (``code``: the exit code to expect, ``None`` for any)."""
+
+    ws: Path
+    smtp: SmtpServer
+    dovecot: Dovecot
+    run: Callable[..., Any]
+
+
+@contextlib.contextmanager
+def served_workspace(tmp_path: Path, *init: str, code: int | None = None) -> Iterator[Served]:
+    """``init`` (e.g. ``"crea", "--scadenza", "31/01/2026"``) makes ``tmp_path/PIAO-2025``; SMTP and IMAP
+    servers run on 127.0.0.1 for as long as the block lasts. ``code``: the exit code ``run`` expects by default."""
+    ws = tmp_path / "PIAO-2025"
+    runner = CliRunner()
+    with SmtpServer(tmp_path) as smtp, Dovecot() as dovecot:
+        env = {"PIAO_XLS_SMTP_PASSWORD": smtp.password, "PIAO_XLS_IMAP_PASSWORD": dovecot.password}
+
+        def run(*args: str, code: int | None = code):
+            r = runner.invoke(cli, ["-C", str(ws), *args], env=env)
+            if code is not None:
+                assert r.exit_code == code, (args, r.output, r.exception)
+            return r
+
+        r = runner.invoke(cli, [init[0], str(ws), *init[1:]], env=env)
+        assert r.exit_code == 0, r.output
+        use_servers(ws / "piao-xls.toml", smtp, dovecot)
+        yield Served(ws, smtp, dovecot, run)
 
 
 def filled(book, seed: int, overrides: dict | None = None) -> bytes:
@@ -87,32 +139,9 @@ def ledger(ws: Path) -> dict[str, list[dict]]:
 
 
 def test_the_whole_year(tmp_path, plan):
-    runner = CliRunner()
-    ws = tmp_path / "PIAO-2025"
-
-    def run(*args, code=None):
-        r = runner.invoke(cli, ["-C", str(ws), *args], env=env)
-        if code is not None:
-            assert r.exit_code == code, (args, r.output, r.exception)
-        return r
-
-    with SmtpServer(tmp_path) as smtp, Dovecot() as dovecot:
-        env = {"PIAO_XLS_SMTP_PASSWORD": smtp.password, "PIAO_XLS_IMAP_PASSWORD": dovecot.password}
-        # --- init: a workspace with the bundled plan; the clerk fills in the mail settings
-        r = runner.invoke(cli, ["init", str(ws), "--scadenza", "2026-01-31"], env=env)
-        assert r.exit_code == 0, r.output
-        settings = ws / "piao-xls.toml"
-        real_addresses(settings)
-        for key, value in [("invio", '"smtp"')]:
-            set_key(settings, "posta", key, value)
-        for key, value in [("host", '"127.0.0.1"'), ("porta", str(smtp.port)), ("sicurezza", '"starttls"'),
-                           ("utente", f'"{smtp.user}"'), ("ca", f'"{smtp.cert}"')]:
-            set_key(settings, "smtp", key, value)
-        for key, value in [("host", '"127.0.0.1"'), ("porta", str(dovecot.port)), ("sicurezza", '"starttls"'),
-                           ("utente", f'"{dovecot.user}"'), ("ca", f'"{dovecot.cert}"')]:
-            set_key(settings, "imap", key, value)
-        addr = {code: f"{code.lower()}.responsabile@comune.test" for code in ("SA", "SF", "ST", "AV")}
-        addr |= {"nucleo": "nucleo@comune.test", "esterno": "esterno@comune.test"}
+    # --- init: a workspace with the bundled plan; the clerk fills in the mail settings
+    with served_workspace(tmp_path, "init", "--scadenza", "2026-01-31") as served:
+        ws, smtp, dovecot, run, addr = served.ws, served.smtp, served.dovecot, served.run, ADDRESSES
 
         # --- generate into the workspace's forms folder (run from a sub-folder: the workspace is found)
         r = run("generate", code=0)

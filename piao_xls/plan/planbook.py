@@ -38,8 +38,9 @@ INSTRUCTIONS = "Istruzioni"
 #: the plan workbook format. 1: the first (no mark); 2: adds «Pesi degli obiettivi» and «Punteggio massimo se un
 #: obiettivo di accesso non è raggiunto» (Punteggio), weights as X (gate), fractions or coefficients. A workbook
 #: of an earlier format still imports: columns and rows added since are optional when absent. 3: adds
-#: «Missione/programma DUP» (Obiettivi), «Fonte del dato» and the columns of the rule «ogni» (Indicatori).
-FORMAT = 3
+#: «Missione/programma DUP» (Obiettivi), «Fonte del dato» and the columns of the rule «ogni» (Indicatori). 4: adds
+#: «Obiettivo raggiunto da» and «Obiettivo non raggiunto sotto» (Punteggio: the counts of objectives reached).
+FORMAT = 4
 FORMAT_MARK = "Formato della cartella:"
 IMPORT_HEADER = "# Written by piao-xls plan import from"
 TEXT, NUMBER, INTEGER, DATE, ENUM, SECTOR, FORMULA = "text", "number", "integer", "date", "enum", "sector", "formula"
@@ -248,6 +249,12 @@ PUNTEGGIO = Table("scoring", "Punteggio", (
     Column("precision", "Decimali pubblicati", NUMBER, "Da 0 a 6: decimali di punteggi e percentuali pubblicati; "
            "fascia e soglia si decidono sulla cifra pubblicata. Predefinito: 2.", minimum=0, maximum=6,
            num_format="0", since=2),
+    Column("reached", "Obiettivo raggiunto da", NUMBER, "Da 0% a 100%: un obiettivo con questo grado di "
+           "raggiungimento (o più) si conta fra i raggiunti. Predefinito: 100%.", minimum=0, maximum=10,
+           num_format="0.##%", since=4),
+    Column("not_reached_below", "Obiettivo non raggiunto sotto", NUMBER, "Da 0% a 100%: sotto questo grado di "
+           "raggiungimento un obiettivo si conta fra i non raggiunti; fra le due soglie, fra i parzialmente "
+           "raggiunti. Predefinito: 50%.", minimum=0, maximum=1, num_format="0.##%", since=4),
 ), fields=True)
 
 FASCE = Table("bands", "Punteggio", (
@@ -478,6 +485,8 @@ def data_to_rows(data: dict | None) -> dict[str, list[dict]]:
         "weights": sc.get("weights", default.weights),
         "gate_cap": sc.get("gate_cap", default.gate_cap),
         "precision": sc.get("precision", default.precision),
+        "reached": sc.get("reached", default.reached),
+        "not_reached_below": sc.get("not_reached_below", default.not_reached_below),
     }]
     bands = sc.get("bands") or [{"min": b.min, "code": b.code, "label": b.label} for b in DEFAULT_BANDS]
     rows["bands"] = [dict(b) for b in bands]
