@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from email import message_from_bytes, policy
 
 import docx
@@ -21,8 +22,9 @@ from test_revisions import ADOPTION, REVISION, revised_data, write_plan
 from test_year import ADDRESSES, filled, mail, served_workspace
 
 from piao_xls import load_plan
-from piao_xls.forms.layout import sector_workbook, source_workbook
+from piao_xls.forms.layout import round_key, round_workbooks, sector_workbook, source_workbook
 from piao_xls.forms.samples import sample_values
+from piao_xls.forms.writer import render
 from piao_xls.plan.planbook import check_book
 
 pytestmark = pytest.mark.dovecot
@@ -72,7 +74,43 @@ def test_the_performance_cycle(tmp_path, plan):
         first = {str(_message(m)["X-PIAO-Sector"]): _message(m) for m in smtp.messages}
         assert len(first) == 6
 
-        # --- (the monitoring round at 30/06 goes here)
+        # --- the monitoring round at 30/06: its forms out by SMTP, every sector's return by IMAP, SF-6 at risk with
+        # a new target proposed; the round's report for the Giunta and the Nucleo
+        june = date(2025, 6, 30)
+        run("monitoraggio", "apri", "30/06/2025")
+        before = len(smtp.messages)
+        run("invia", "--monitoraggio", "30/06/2025", "--entro", "15/07/2025")
+        round_sent = {str(_message(m)["X-PIAO-Sector"]): _message(m) for m in smtp.messages[before:]}
+        assert len(round_sent) == 6 and all("monitoraggio al 30/06/2025" in str(m["Subject"])
+                                            for m in round_sent.values())
+        for seed, code in enumerate(SECTORS, start=31):
+            book = next(b for b in round_workbooks(plan, june) if b.sector_codes == (code,))
+            sheet = book.sheets[1]
+            states = {round_key(o.id, "stato"): "in linea" for o in plan.sector(code).objectives}
+            if code == "SF":
+                states |= {round_key("SF-6", "stato"): "a rischio", round_key("SF-6", "causa"): "esterna",
+                           round_key("SF-6", "azione"): "Solleciti ai contribuenti",
+                           round_key("SF-6", "revisione"): "nuovo target",
+                           round_key("SF-6", "nuovo"): "Accertamento del 90% delle somme stanziate nel Bilancio 2025",
+                           round_key("SF-6", "motivo"): "Banca dati catastale aggiornata in ritardo"}
+            values = {**sample_values(sheet, seed=seed), **states}
+            values = {k: v for k, v in values.items()  # no other revision proposed
+                      if not (k.endswith("|mon|revisione") and k not in states)}
+            form = render(book, prefill=values)
+            dovecot.deliver(_dated(mail(addr[code], f"Re: {round_sent[code]['Subject']}",
+                                        round_sent[code]["Message-ID"], [(book.filename, form)]),
+                                   "Mon, 7 Jul 2025 10:00:00 +0200").as_bytes())
+        items = json.loads(run("raccogli", "--json").output)["items"]
+        assert sorted(i["sector"] for i in items) == sorted(SECTORS)
+        assert {(i["round"], i["status"]) for i in items} == {("2025-06-30", "accepted")}, items
+        r = run("monitoraggio", "rapporto", "30/06/2025", "--no-pdf", "--json")
+        report = json.loads(r.output)
+        sf = next(s for s in report["sectors"] if s["code"] == "SF")
+        assert sf["state"] == "at_risk" and {"id": "SF-6", "revision": "target"}.items() <= next(
+            o for o in sf["objectives"] if o["id"] == "SF-6").items()
+        assert (ws / "risultati" / "PIAO-2025-Monitoraggio-30-06-2025.docx").exists()
+        # the year is untouched by the round: nothing received for it yet
+        assert all(p["status"] == "missing" for p in json.loads(run("stato", "--json", code=1).output)["parties"])
 
         # --- revision v2 by Giunta resolution: two targets changed, SF-9 removed, SF-10 added
         v2_file = write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))

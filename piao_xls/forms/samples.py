@@ -27,6 +27,8 @@ def sample_values(sheet: SheetLayout, seed: int = 0, year: int = 2025, fill_text
             out[key] = date(year, 1, 1) + timedelta(days=rng.randint(0, 400))
         elif unit == "yes_no":
             out[key] = rng.choice(["Sì", "No"])
+        elif unit == "choice" and v is not None:  # a monitoring round's list (state, cause, revision)
+            out[key] = rng.choice(v.choices)
         elif fill_text:
             out[key] = f"Nota {rng.randint(1, 999)}: attività svolta come da cronoprogramma."
     return out
