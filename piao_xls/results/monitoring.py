@@ -35,6 +35,12 @@ LIGHT = {RoundState.ON_TRACK: ("C6EFCE", "006100"), RoundState.AT_RISK: ("FFEB9C
          RoundState.CRITICAL: ("FFC7CE", "9C0006"), RoundState.NOT_REPORTED: ("EDEDED", "595959")}
 
 
+def _sentence(text: str) -> str:
+    """A typed text as one sentence of a paragraph: with its closing stop («…posizioni.»), not run into the next."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?;:…" else text + "."
+
+
 def state_it(state: RoundState) -> str:
     return STATE_IT[state]
 
@@ -128,7 +134,7 @@ def round_tables(rev: RoundEvaluation) -> RoundTables:
         why += [f"{rd.indicator_id}: {rd.result.analysis}" for rd in o.readings if rd.result.analysis]
         at_risk.append([f"{obj.id} {obj.title}", state_it(o.state),
                         CAUSE_IT[o.report.cause] if o.report.cause else "non indicata",
-                        " ".join(w for w in why if w) or "—"])
+                        " ".join(_sentence(w) for w in why if w) or "—"])
         at_risk_states.append(o.state)
     proposals = []
     for o in rev.proposals():
