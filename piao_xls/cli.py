@@ -1480,11 +1480,12 @@ def _year_returns(settings, plan) -> dict:
     the office's choices. Outside one, nothing: ``--prefer-newest`` keeps its meaning."""
     if settings is None:
         return {}
+    from .workspace.versions import cutoff
     from .workspace.year import year_provenance
 
     with _ledger(settings) as led:
         provenance, unreadable, chosen = year_provenance(led, plan)
-    return {"provenance": provenance, "unreadable": unreadable, "chosen": chosen}
+    return {"provenance": provenance, "unreadable": unreadable, "chosen": chosen, "cutoff": cutoff(settings)}
 
 
 def _echo_counts(c, code: str) -> None:

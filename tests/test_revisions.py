@@ -533,3 +533,63 @@ def test_the_relazione_tells_every_revision_with_its_act_and_changes(ws, tmp_pat
     assert "Delibera di Giunta comunale n. 45 del 15/07/2025" in text
     assert "nuovo obiettivo sui pagamenti digitali" in text
     assert "SF-10 «DIGITALIZZAZIONE DEI PAGAMENTI»" in text and "La Giunta ha modificato il piano una volta" in text
+
+
+def _docx_text(path: Path) -> str:
+    import docx
+
+    doc = docx.Document(str(path))
+    return "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+
+
+def test_summary_relazione_and_annex_tell_revisions_late_changes_and_form_versions(ws, tmp_path, plan):
+    """A revision after the cut-off, one return on version 1 and one on version 2: the summary's Revisioni sheet
+    lists the act and the changes per objective with the words of the Relazione, the timeline flags are in the
+    summary, the Relazione and the annex, and the annex says which form was on which version."""
+    run(ws, "piano", "adozione", *ADOPTION)
+    late = ("--atto", "Delibera di Giunta comunale n. 80", "--data", "15/10/2025", "--motivo",
+            "nuovo obiettivo sui pagamenti digitali")
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *late)
+    new_plan = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    (tmp_path / "allegati").mkdir()
+    (tmp_path / "allegati" / "PIAO-2025-SF-Finanziario.xlsx").write_bytes(filled_form(new_plan, "SF"))
+    (tmp_path / "allegati" / "PIAO-2025-SA-Amministrazione.xlsx").write_bytes(filled_form(plan, "SA"))
+    run(ws, "raccogli", str(tmp_path / "allegati"), code=None)
+    out = tmp_path / "r.json"
+    run(ws, "consolida", "--json-file", str(out), code=None)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    (rev,) = data["revisions"]
+    by_obj = {c["objective"]: c for c in rev["changes"]}
+    assert by_obj["SF-10"]["late"] == "dopo il termine del 30/09/2025 fissato nelle impostazioni"
+    assert {s["sectors"]: s["plan_version"] for s in data["sources"]} == {"SF": 2, "SA": 1}
+    names = {s["sectors"]: Path(s["path"]).name for s in data["sources"]}
+
+    wb = openpyxl.load_workbook(ws / "risultati" / "PIAO-2025-Riepilogo.xlsx")
+    assert "Revisioni" in wb.sheetnames
+    sheet = wb["Revisioni"]
+    assert [c.value for c in sheet[3]] == ["Versione", "Atto", "Motivo", "Obiettivo", "Modifiche",
+                                           "Segnalazione al Nucleo (verifica dei tempi)"]
+    rows = {r[3]: r for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert set(rows) == {"SF-1", "SF-6", "SF-9", "SF-10"}
+    assert rows["SF-1"][:3] == (2, "Delibera di Giunta comunale n. 80 del 15/10/2025",
+                                "nuovo obiettivo sui pagamenti digitali")
+    assert "indicatore SF-1.1: target «100%» → «90%»" in rows["SF-1"][4]
+    assert rows["SF-10"][4].startswith("SF-10 «DIGITALIZZAZIONE DEI PAGAMENTI»: obiettivo SF-10 aggiunto")
+    assert rows["SF-10"][5] == "dopo il termine del 30/09/2025 fissato nelle impostazioni"
+    assert rows["SF-9"][5] is None  # a removal is not an objective assigned late
+    assert sheet.page_setup.orientation == "landscape"
+
+    run(ws, "relazione", "--no-pdf", code=None)
+    (path,) = list((ws / "risultati").glob("*Relazione-Performance.docx"))
+    text = _docx_text(path)
+    # the same words in the summary and in the Relazione
+    assert rows["SF-1"][4].replace(";\n", "; ") in text
+    assert "3 obiettivi sono stati assegnati o modificati in ritardo" in text
+    assert "SF-10: dopo il termine del 30/09/2025 fissato nelle impostazioni" in text
+    annex = _docx_text(path.with_name(f"{path.stem}-Allegato-tecnico.docx"))
+    assert "Le versioni del piano e la verifica dei tempi" in annex
+    assert "Verifica dei tempi: 3 segnalazioni" in annex
+    assert "obiettivo SF-10 assegnato con la versione 2 (Delibera di Giunta comunale n. 80 del 15/10/2025)" in annex
+    lines = annex.split("\n")
+    sa, sf = (len(lines) - 1 - lines[::-1].index(names[k]) for k in ("SA", "SF"))  # the last table: the versions
+    assert lines[sa + 2] == "1" and lines[sf + 2] == "2"  # File, Settori, Versione del piano

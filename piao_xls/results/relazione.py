@@ -24,6 +24,7 @@ from typing import Any
 from ..core import italian
 from ..core.decisions import PLAN
 from ..core.model import Plan
+from ..core.revisions import act_text, change_text
 from ..sheetio.atomic import write_bytes_atomic
 from . import annex
 from . import relazione_charts as charts
@@ -455,15 +456,16 @@ def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
            keep=True)
     rows = []
     for r in x.revisions:
-        act = str(r.get("act_it") or "")
-        if not act:  # rows without the act's own wording: the act as written, and its date
-            act = " del ".join(t for t in (str(r.get("act") or ""), italian.day(r.get("date")) if r.get("date") else "")
-                               if t) or "—"
-        changes = "\n".join(f"{c.get('objective', '')} «{c.get('title', '')}»: " + "; ".join(map(str, c.get("lines") or ()))
-                            for c in r.get("changes") or () if isinstance(c, dict))
-        rows.append([act, changes or str(r.get("what", "")), str(r.get("reason", ""))])
+        changes = "\n".join(change_text(c) for c in r.get("changes") or () if isinstance(c, dict))
+        rows.append([act_text(r), changes or str(r.get("what", "")), str(r.get("reason", ""))])
+    late = [f"{c.get('objective', '')}: {c.get('late')}" for r in x.revisions for c in r.get("changes") or ()
+            if isinstance(c, dict) and c.get("late")]
     d.caption("Tabella", "Le modifiche al piano approvate nel corso dell'anno")
     d.table(["Atto", "Modifiche", "Motivazione"], rows, [4.2, 8.6, 4.2])
+    if late:  # the timeline check (docs/revisions.md): told as the Nucleo reads it in the annex
+        d.para(("Un obiettivo è stato assegnato o modificato in ritardo" if len(late) == 1 else
+                f"{len(late)} obiettivi sono stati assegnati o modificati in ritardo")
+               + " rispetto ai tempi del ciclo della performance: " + "; ".join(late) + ".")
     return n
 
 

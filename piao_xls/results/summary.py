@@ -27,6 +27,7 @@ from typing import Any
 
 from ..core import italian
 from ..core.gcpause import paused_gc
+from ..core.revisions import act_text, change_text
 from ..sheetio.atomic import write_bytes_atomic
 from .consolidate import NOT_EVALUABLE, Consolidation
 from .export import MAX_CELL, clean_text, guard_formula, write_csv, write_csv_excel, write_json
@@ -99,6 +100,11 @@ SHEETS = {
         ("old_text", "Valore precedente", 14, "text"), ("new_text", "Valore nuovo", 14, "text"),
         ("reason", "Motivazione", 40, "text"), ("by", "Chi", 18, "text"), ("date_it", "Quando", 11, "text"),
         ("applied_it", "Applicata", 9, "text"), ("effect", "Effetto", 50, "text")]),
+    # the plan's revisions of the year, one row per revision and objective (core.revisions.revision_rows)
+    "revisions": ("Revisioni", "Revisioni del piano approvate nel corso dell'anno", [
+        ("version", "Versione", 9, "int"), ("act", "Atto", 28, "text"), ("reason", "Motivo", 28, "text"),
+        ("objective", "Obiettivo", 9, "text"), ("changes", "Modifiche", 62, "text"),
+        ("late", "Segnalazione al Nucleo (verifica dei tempi)", 30, "text")]),
     "sources": ("Fonti", "Fonti: i file letti", [
         ("path", "File", 46, "text"), ("status_it", "Stato", 14, "text"), ("kind_it", "Tipo", 12, "text"),
         ("sectors", "Settori", 10, "text"), ("used_for_it", "Usato per", 18, "text"),
@@ -384,6 +390,11 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
         intro = ("Punti = peso applicato × raggiungimento: i punti di un settore sommano al suo punteggio (prima del "
                  "limite di un obiettivo di accesso). Peso applicato: il peso nel piano riportato a 100 sugli obiettivi "
                  "che contano. Senza risultato: " + "; ".join(f"{k} {v}" for k, v in MARK_IT.items()) + ".")
+    elif name == "revisions":
+        intro = ("Ogni revisione approvata nell'anno, con l'atto, il motivo e le modifiche per obiettivo; i risultati "
+                 "sono misurati sul piano in vigore alla fine dell'anno. Segnalazione: obiettivo assegnato o "
+                 "modificato dopo il termine fissato nelle impostazioni o dopo la scadenza che misura (anche nel "
+                 "foglio Anomalie, codice REV-LATE).")
     elif name == "indicators":
         intro = ("Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore inserito (conta 0, "
                  "diverso da un valore 0); «non disponibile»: dichiarato tale dal Responsabile, con il motivo "
@@ -851,6 +862,8 @@ def _render(wb, c: Consolidation) -> None:
     d = decisions(c)
     if d:
         _write_table(wb, fmt, c, "decisions", d, bands)
+    if c.revisions:
+        _write_table(wb, fmt, c, "revisions", revision_table(c.revisions), bands)
     _write_table(wb, fmt, c, "sources", t["sources"], bands)
     charts = wb.add_worksheet("Grafici", worksheet_class=_table_sheet())
     data = _ChartData(wb, charts)
@@ -861,6 +874,19 @@ def _render(wb, c: Consolidation) -> None:
         overview = []
     _write_charts(wb, charts, c, t, data, overview, notes)
     wb.close()
+
+
+def revision_table(revisions: list[dict]) -> list[dict]:
+    """The Revisioni sheet's rows: one per revision and objective, with the words the Relazione prints
+    (:func:`piao_xls.core.revisions.act_text`, :func:`~piao_xls.core.revisions.change_text`)."""
+    rows = []
+    for r in revisions:
+        for ch in r.get("changes") or ():
+            if isinstance(ch, dict):
+                rows.append({"version": r.get("version"), "act": act_text(r), "reason": str(r.get("reason") or ""),
+                             "objective": str(ch.get("objective", "")), "changes": change_text(ch).replace("; ", ";\n"),
+                             "late": str(ch.get("late") or "")})
+    return rows
 
 
 def write_summary(c: Consolidation, path: str | Path) -> None:
