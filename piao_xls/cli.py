@@ -1228,6 +1228,26 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
         click.echo(f"scritto {w.path}  [{what}, {size} byte]")
 
 
+def history_option(f):
+    """--storico FILE (repeatable), shared by `consolida` and `relazione`: earlier years' results."""
+    return click.option("--storico", "history_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                        metavar="FILE.json",
+                        help="I risultati di un anno precedente (il JSON di «consolida --json-file» di quell'anno; "
+                             "ripetibile): il riepilogo e la Relazione mostrano i valori di ogni indicatore negli "
+                             "anni. In un'area di lavoro si leggono anche i .json della cartella storico/.")(f)
+
+
+def _earlier(settings, plan, files: tuple[str, ...]) -> list[dict]:
+    """The results of earlier years: the workspace's storico/ folder and --storico (an Italian error, exit 1)."""
+    from .results.history import HistoryError, earlier_in, load_earlier
+
+    paths = [*(earlier_in(settings.root) if settings is not None else []), *map(Path, files)]
+    try:
+        return load_earlier(paths, plan)
+    except HistoryError as e:
+        raise click.ClickException(str(e)) from e
+
+
 def decisions_option(f):
     """--decisions FILE, shared by `consolida` and `relazione`."""
     return click.option("--decisions", "decisions_file", default=None, type=click.Path(exists=True, dir_okay=False),
@@ -1330,11 +1350,12 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
                    "salvato per ultimo. In un'area di lavoro conta sempre il file inviato per ultimo, come dice "
                    "«stato».")
 @decisions_option
+@history_option
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, as_json: bool,
                 json_file: str | None, csv_dir: str | None, csv_excel_dir: str | None, prefer_newest: bool,
-                decisions_file: str | None,
+                decisions_file: str | None, history_files: tuple[str, ...],
                 jobs: int) -> None:
     """Legge ogni modulo restituito in PERCORSO e scrive il riepilogo di fine anno.
 
@@ -1364,10 +1385,12 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
             raise UsageProblem("indicare almeno un file o una cartella (fuori da un'area di lavoro)")
         paths = (str(s.folder("ricevuti")),)
     known, late = _versions_for(s, p)
+    earlier = _earlier(s, p, history_files)
     with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file,
                 versions=known, **_year_returns(s, p))
     c.found.extend(late)  # the timeline check, for the Nucleo (docs/revisions.md)
+    c.earlier = earlier  # each indicator's values over the years
     if known:  # the Nucleo's annex: every version, every change, which form was on which version
         from .workspace.versions import forms_on_versions, write_book
 
@@ -1415,10 +1438,12 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
               help="Il file .docx da scrivere (il .pdf va accanto). Predefinito: risultati/ nell'area di lavoro, "
                    "altrimenti output/<anno>-risultati/PIAO-<anno>-Relazione-Performance.docx")
 @click.option("--no-pdf", is_flag=True, help="Scrive solo il .docx (il PDF richiede LibreOffice).")
+@history_option
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str | None, decisions_file: str | None,
-              prefer_newest: bool, docx_file: str | None, no_pdf: bool, jobs: int) -> None:
+              prefer_newest: bool, docx_file: str | None, no_pdf: bool, history_files: tuple[str, ...],
+              jobs: int) -> None:
     """Scrive la bozza del capitolo sulla performance della Relazione sulla Performance (.docx e .pdf).
 
     Dai moduli restituiti nei PERCORSI (come «consolida»; in un'area di lavoro, predefinita la
@@ -1453,15 +1478,21 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     if results_file and decisions_file:
         raise click.UsageError("con --results le decisioni sono quelle già applicate nel consolidamento: "
                                "rieseguire consolida con --decisions")
+    earlier = _earlier(s, p, history_files)
     try:
         if results_file:
             data = load_results(results_file, p)
+            if history_files or (earlier and "history" not in data):  # else the years the results already hold
+                from .core.history import history_of
+
+                data["history"] = history_of(p.year, data["indicators"], earlier)
         else:
             known, late = _versions_for(s, p)
             with _Progress(enabled=sys.stderr.isatty()) as progress:
                 c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress,
                         decisions=decisions_file, versions=known, **_year_returns(s, p))
             c.found.extend(late)
+            c.earlier = earlier
             _echo_decisions(c)
             data = results_of(c)
         out = Path(docx_file) if docx_file else relazione_file(s, p)

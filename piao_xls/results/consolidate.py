@@ -65,6 +65,9 @@ class Consolidation:
     sources: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)  # every decision, of the Nucleo or of the plan, applied or not
     revisions: list[dict] = field(default_factory=list)  # the plan's revisions in the year (docs/revisions.md)
+    #: the results of earlier years (documents of ``consolida --json-file``, :func:`piao_xls.results.history.
+    #: load_earlier`): the summary and the JSON then show each indicator's values over the years
+    earlier: list[dict] = field(default_factory=list)
 
     @property
     def findings(self) -> list[dict]:

@@ -171,7 +171,8 @@ def method_text(plan: Plan) -> list[str]:
 #: the chapters of the Relazione, in order («Le modifiche…» only once the plan has revisions)
 CHAPTERS = ("Presentazione", "Il metodo di misurazione e valutazione", "I risultati dell'ente",
             "I risultati per settore", "Le decisioni del Nucleo di Valutazione",
-            "Le modifiche intervenute nel corso dell'anno", "Conclusioni")
+            "Le modifiche intervenute nel corso dell'anno", "Conclusioni",
+            "L'andamento negli anni")  # the last, after «I risultati per settore», only with earlier years' results
 DEVIATION_NONE = "Il Responsabile non ha indicato le cause dello scostamento."
 
 
@@ -220,7 +221,7 @@ def _build(data: dict, plan: Plan, pages: Mapping[str, int] | None = None) -> Do
     d.para("Indice", bold=True, size=12, keep=True)
     anchor = d.para("")
     n = 0
-    for part in (_presentation, _method, _overview, _per_sector, _decisions, _revisions, _conclusions):
+    for part in (_presentation, _method, _overview, _per_sector, _history, _decisions, _revisions, _conclusions):
         n = part(d, x, n)
     d.index(anchor, pages)
     return d
@@ -438,6 +439,36 @@ def _decisions(d: DocBuilder, x: _Ctx, n: int) -> int:
         rows.append([kind, what, r.get("reason", ""), who, effect])
     d.caption("Tabella", "Le decisioni e la loro motivazione")
     d.table(["Decisione", "Oggetto", "Motivazione", "Chi e quando", "Effetto"], rows, [2.6, 2.5, 4.3, 2.9, 4.3])
+    return n
+
+
+def _history(d: DocBuilder, x: _Ctx, n: int) -> int:
+    """Each indicator's values over the years (``data["history"]``, see :func:`piao_xls.core.history.history_rows`),
+    once the results of earlier years are given. Nothing when they are not."""
+    history = x.data.get("history")
+    if not isinstance(history, dict) or not history.get("indicators"):
+        return n
+    years = [int(y) for y in history.get("years") or ()]
+    rows_in = [r for r in history["indicators"] if isinstance(r, dict)]
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[7]), 1)
+    first = years[0] if years else x.plan.year
+    shown = italian.plural(len(rows_in), "indicatore già misurato", "indicatori già misurati")
+    d.para(f"Il confronto con gli anni precedenti, dal {first} al {x.plan.year}, per {shown} in "
+           "almeno uno di quegli anni (gli indicatori sono riconosciuti dal codice, che resta lo stesso da un anno "
+           "all'altro). Per ogni anno il valore pubblicato: quello validato dal Nucleo di Valutazione quando lo ha "
+           "corretto, altrimenti quello rendicontato; «—» se l'indicatore non era nel piano di quell'anno.",
+           keep=True)
+    rows = []
+    for r in rows_in:
+        by_year = {int(v.get("year", 0)): str(v.get("value_it") or "") for v in r.get("values") or ()
+                   if isinstance(v, dict)}
+        rows.append([str(r.get("indicator", "")), short(str(r.get("description", "")), 120),
+                     *(short(by_year.get(y, ""), 80) or "—" for y in years)])
+    width = max(1.8, min(2.6, 10.0 / max(1, len(years))))
+    d.caption("Tabella", "I valori degli indicatori negli anni")
+    d.table(["Indicatore", "Descrizione", *map(str, years)], rows, [1.8, 15.2 - width * len(years),
+                                                                     *([width] * len(years))])
     return n
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..core import italian
 from ..core.gcpause import paused_gc
+from ..core.history import history_rows, history_years
 from ..core.revisions import act_text, change_text
 from ..sheetio.atomic import write_bytes_atomic
 from .consolidate import NOT_EVALUABLE, Consolidation
@@ -377,8 +378,9 @@ def _fits_below(table: _Table, chart) -> bool:
     return (table.height_pt + chart_pt) * scale <= BODY_PT[0] and chart.width <= table.width_px
 
 
-def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict], bands: list) -> _Table:
-    sheet_name, title, cols = SHEETS[name]
+def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict], bands: list,
+                 spec: tuple | None = None) -> _Table:
+    sheet_name, title, cols = spec or SHEETS[name]
     ws = wb.add_worksheet(sheet_name, worksheet_class=_table_sheet())
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
                     wb.add_format({"bold": True, "font_size": 12}))
@@ -395,6 +397,11 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                  "sono misurati sul piano in vigore alla fine dell'anno. Segnalazione: obiettivo assegnato o "
                  "modificato dopo il termine fissato nelle impostazioni o dopo la scadenza che misura (anche nel "
                  "foglio Anomalie, codice REV-LATE).")
+    elif name == "history":
+        intro = ("Il valore di ogni indicatore negli anni, dai risultati degli anni precedenti: il valore validato dal "
+                 "Nucleo quando lo ha corretto, altrimenti quello rendicontato, altrimenti lo stato dell'indicatore; "
+                 "vuoto se l'indicatore non era nel piano di quell'anno. Gli indicatori sono riconosciuti dal codice, "
+                 "che resta lo stesso da un anno all'altro.")
     elif name == "indicators":
         intro = ("Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore inserito (conta 0, "
                  "diverso da un valore 0); «non disponibile»: dichiarato tale dal Responsabile, con il motivo "
@@ -864,6 +871,10 @@ def _render(wb, c: Consolidation) -> None:
         _write_table(wb, fmt, c, "decisions", d, bands)
     if c.revisions:
         _write_table(wb, fmt, c, "revisions", revision_table(c.revisions), bands)
+    if c.earlier:
+        spec, rows = history_table(c.plan.year, t["indicators"], c.earlier)
+        if rows:
+            _write_table(wb, fmt, c, "history", rows, bands, spec)
     _write_table(wb, fmt, c, "sources", t["sources"], bands)
     charts = wb.add_worksheet("Grafici", worksheet_class=_table_sheet())
     data = _ChartData(wb, charts)
@@ -887,6 +898,19 @@ def revision_table(revisions: list[dict]) -> list[dict]:
                              "objective": str(ch.get("objective", "")), "changes": change_text(ch).replace("; ", ";\n"),
                              "late": str(ch.get("late") or "")})
     return rows
+
+
+def history_table(year: int, indicators: list[dict], earlier: list[dict]) -> tuple[tuple, list[dict]]:
+    """The Andamento sheet: its columns (one per year) and its rows, from :func:`piao_xls.core.history.history_rows`
+    (the rows the JSON's ``history`` and the Relazione show)."""
+    years = history_years(year, earlier)
+    cols = [("indicator", "Indicatore", 9, "text"), ("description", "Descrizione", 40, "text"),
+            ("target", f"Target {year}", 24, "text"),
+            *((f"y{y}", f"Valore {y}", 18, "text") for y in years)]
+    rows = [{**{k: r[k] for k in ("indicator", "description", "target")},
+             **{f"y{v['year']}": v["value_it"] for v in r["values"]}}  # type: ignore[attr-defined]
+            for r in history_rows(year, indicators, earlier)]
+    return ("Andamento", "Valori degli indicatori negli anni", cols), rows
 
 
 def write_summary(c: Consolidation, path: str | Path) -> None:
