@@ -593,3 +593,43 @@ def test_summary_relazione_and_annex_tell_revisions_late_changes_and_form_versio
     lines = annex.split("\n")
     sa, sf = (len(lines) - 1 - lines[::-1].index(names[k]) for k in ("SA", "SF"))  # the last table: the versions
     assert lines[sa + 2] == "1" and lines[sf + 2] == "2"  # File, Settori, Versione del piano
+
+
+def test_after_a_revision_invia_sends_only_the_changed_sectors_in_their_thread(ws, tmp_path, plan):
+    """Every form carries the plan's fingerprint, so after a revision every form is new; only the sectors whose form
+    changed get it again (the plan with that sector alone: its fingerprint), in the thread of the form they had,
+    with a paragraph naming the act; the others are told unchanged, and --resend still sends them."""
+    text = (ws / "piao-xls.toml").read_text(encoding="utf-8")
+    (ws / "piao-xls.toml").write_text(text.replace("@example.invalid", "@comune.test"), encoding="utf-8")
+    run(ws, "piano", "adozione", *ADOPTION)
+    run(ws, "genera")
+    first = json.loads(run(ws, "invia", "--json").output)["actions"]
+    assert {a["outcome"] for a in first} == {"bozza preparata"}
+    sf_first = next(a["message_id"] for a in first if a["code"] == "SF")
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *REVISION)
+    run(ws, "genera")
+    again = {a["code"]: a for a in json.loads(run(ws, "invia", "--json").output)["actions"]}
+    assert again["SF"]["outcome"] == "bozza preparata"
+    sectors = [s.code for s in plan.sectors]
+    for code in sectors:
+        if code != "SF":
+            assert again[code]["outcome"] == "invariato: non reinviato", again[code]
+            assert "versione 2 (Delibera di Giunta comunale n. 45 del 15/07/2025) non cambia nulla per questo " \
+                   "settore" in again[code]["problems"][0]
+    drafts = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (ws / "bozze").glob("*invio-SF*.eml")]
+    assert len(drafts) == 2
+    (msg,) = [m for m in drafts if m["Message-ID"] == again["SF"]["message_id"]]
+    assert msg["In-Reply-To"] == sf_first and sf_first in msg["References"]
+    body = msg.get_body(("plain",)).get_content()
+    assert "Il piano è stato modificato con la versione 2 (Delibera di Giunta comunale n. 45 del 15/07/2025): " \
+           "questo modulo sostituisce quello della versione 1" in body
+    (part,) = list(msg.iter_attachments())
+    attached = tmp_path / "v2.xlsx"
+    attached.write_bytes(part.get_content())
+    v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    assert not [f for f in read_workbook(attached, v2).findings if f.code in ("WB-IDENTITY", "WB-TAMPERED")]
+    # nothing left to send; --resend sends an unchanged sector its form of version 2
+    assert {a["outcome"] for a in json.loads(run(ws, "invia", "--json").output)["actions"]} <= {
+        "già inviato", "invariato: non reinviato"}
+    sa = json.loads(run(ws, "invia", "--json", "--resend", "--settore", "SA").output)["actions"]
+    assert [a["outcome"] for a in sa] == ["bozza preparata"]

@@ -87,7 +87,9 @@ def what_to_fill(kind: str, source: str) -> str:
 
 
 def form_message(settings: Settings, plan, code: str, name: str, who: str, to: str, workbook: Path, kind: str,
-                 source: str, draft: bool) -> EmailMessage:
+                 source: str, draft: bool, replaces: str = "") -> EmailMessage:
+    """The message that sends a party its form; ``replaces``: the paragraph that says which form of an earlier plan
+    version it replaces (docs/revisions.md)."""
     deadline = it_date(settings.deadline)
     subject = (f"{tag(plan, code)} PIAO {plan.year} – Comune di {plan.comune}: modulo da compilare per {name} "
                f"(entro il {deadline})")
@@ -95,6 +97,7 @@ def form_message(settings: Settings, plan, code: str, name: str, who: str, to: s
         f"Gentile {who},",
         f"in allegato il modulo per la rendicontazione degli obiettivi di performance del PIAO {plan.year} "
         f"(sottosezione 2.2 «Performance») per {name}: {workbook.name}.",
+        *([replaces] if replaces else []),
         what_to_fill(kind, source),
         f"Il modulo compilato va restituito entro il {deadline}, rispondendo a questo messaggio con il file allegato, "
         "senza rinominarlo e senza cambiarne il formato (Excel .xlsx oppure LibreOffice .ods).",
