@@ -1202,15 +1202,19 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
                    "(per un'area di lavoro: piao-xls crea; per un'altra cartella: -o CARTELLA)", err=True)
     try:
         keep = None if force else functools.partial(why_keep, plan=p)
-        if s is not None and not force and not out_dir:  # a blank form of an earlier version may be replaced
+        version = ""  # in a workspace with recorded versions, each form says which one it is made on
+        if s is not None:
+            from .core.revisions import version_of
             from .returns.versions import why_keep_on_versions
             from .workspace.planversions import usable_versions
 
             with _ledger(s) as led:
                 known = usable_versions(led)
-            if known:
+            v = version_of(p.fingerprint, known)
+            version = v.label() if v is not None else ""
+            if known and not force and not out_dir:  # a blank form of an earlier version may be replaced
                 keep = functools.partial(why_keep_on_versions, plan=p, versions=known)
-        written = run(p, target, password=password, jobs=jobs, keep=keep)
+        written = run(p, target, password=password, jobs=jobs, keep=keep, version=version)
     except RefuseOverwrite as e:
         raise UsageProblem(str(e)) from e
     if s is not None:

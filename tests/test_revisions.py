@@ -633,3 +633,47 @@ def test_after_a_revision_invia_sends_only_the_changed_sectors_in_their_thread(w
         "già inviato", "invariato: non reinviato"}
     sa = json.loads(run(ws, "invia", "--json", "--resend", "--settore", "SA").output)["actions"]
     assert [a["outcome"] for a in sa] == ["bozza preparata"]
+
+
+def test_forms_say_their_plan_version_and_it_is_checked_like_the_rest(ws, tmp_path, plan):
+    """In a workspace with recorded versions every form names its version and act in the Istruzioni sheet and in
+    its properties; the form reads back clean (on its version too, after a revision), and a version line changed
+    in the file alone is tampering."""
+    import zipfile
+
+    from tests import zipmut
+
+    run(ws, "piano", "adozione", *ADOPTION)
+    run(ws, "genera")
+    form = ws / "moduli" / "2025" / "PIAO-2025-SF-Finanziario.xlsx"
+    wb = openpyxl.load_workbook(form)
+    lines = [c.value for row in wb["Istruzioni"].iter_rows(max_row=4) for c in row if c.value]
+    assert lines[1] == "Versione del piano: 1 (Delibera di Giunta comunale n. 12 del 30/01/2025)."
+    props = zipfile.ZipFile(form).read("docProps/custom.xml").decode()
+    assert "1 (Delibera di Giunta comunale n. 12 del 30/01/2025)" in props
+    assert {f.code for f in read_workbook(form, plan).findings} == {"WB-MISSING"}  # blank: nothing else to say
+    v1_form = tmp_path / "v1.xlsx"
+    v1_form.write_bytes(form.read_bytes())
+    # after a revision the new forms say version 2; a blank form of version 1 still reads on its version
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *REVISION)
+    run(ws, "genera")
+    wb = openpyxl.load_workbook(form)
+    assert [c.value for row in wb["Istruzioni"].iter_rows(min_row=2, max_row=2) for c in row if c.value] == [
+        "Versione del piano: 2 (Delibera di Giunta comunale n. 45 del 15/07/2025)."]
+    v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    assert {f.code for f in read_workbook(form, v2).findings} == {"WB-MISSING"}
+    from piao_xls.returns.versions import read_on_versions
+    from piao_xls.workspace.ledger import Ledger
+    from piao_xls.workspace.planversions import versions
+
+    with Ledger(ws / "registro.sqlite") as led:
+        known = versions(led)
+    old = read_on_versions(v1_form, v2, known)
+    assert "WB-TAMPERED" not in {f.code for f in old.findings} and "REV-OLD-VERSION" in {f.code for f in old.findings}
+    # the version said in the properties but not in the sheet (or the other way round): tampering
+    data = v1_form.read_bytes()
+    custom = zipmut.parts(data)["docProps/custom.xml"].replace(b"n. 12 del 30/01/2025", b"n. 99 del 30/01/2025")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(zipmut.edit(data, {"docProps/custom.xml": custom}))
+    found = read_workbook(bad, plan).findings
+    assert any(f.code == "WB-TAMPERED" and f.sheet == "Istruzioni" for f in found), [str(f) for f in found]

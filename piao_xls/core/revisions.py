@@ -90,6 +90,12 @@ class PlanVersion:
         """«versione 2 (Delibera di Giunta comunale n. 45 del 15/07/2025)»."""
         return f"versione {self.number} ({self.act.italian()})"
 
+    def label(self) -> str:
+        """What a form says of its version («2 (Delibera di Giunta comunale n. 45 del 15/07/2025)»), within the 250
+        characters a document property holds."""
+        text = f"{self.number} ({self.act.italian()})"
+        return text if len(text) <= 250 else f"{text[:248]}…)"
+
 
 @dataclass(frozen=True)
 class ItemChange:

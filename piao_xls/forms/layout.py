@@ -1141,12 +1141,14 @@ def _giving_back(plan: Plan) -> list[tuple[str, str]]:
     return lines
 
 
-def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile") -> SheetLayout:
+def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", version: str = "") -> SheetLayout:
     """The «Istruzioni» sheet: for the Responsabili, or for a source (the Nucleo, an external source), each naming
-    only the fields of its own sheet."""
+    only the fields of its own sheet; ``version``: the plan version the form is made on, with its act («2 (Delibera di
+    Giunta comunale n. 45 del 15/07/2025)», in a workspace with recorded versions; docs/revisions.md)."""
     layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False)
     sh = _Sheet(layout)
     lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: rendicontazione degli obiettivi di performance"),
+             *([("plain", f"Versione del piano: {version}.")] if version else []),
              ("subtitle", "Istruzioni per la compilazione"),
              *(_source_instructions(source) if kind == "source" else _sector_instructions(kind)),
              ("subtitle", "Restituzione"),
@@ -1250,8 +1252,9 @@ def _checks() -> list[tuple[str, str]]:
     ]
 
 
-def _properties(plan: Plan, kind: str, codes: tuple[str, ...], source: str) -> dict[str, str]:
+def _properties(plan: Plan, kind: str, codes: tuple[str, ...], source: str, version: str = "") -> dict[str, str]:
     return {
+        **({"piao_plan_version": version} if version else {}),
         "piao_plan_id": plan.plan_id,
         "piao_year": str(plan.year),
         "piao_fingerprint": plan.fingerprint,
@@ -1271,35 +1274,38 @@ def _file_part(text: str) -> str:
     return keep.strip("-")
 
 
-def all_sectors_workbook(plan: Plan) -> WorkbookLayout:
+def all_sectors_workbook(plan: Plan, version: str = "") -> WorkbookLayout:
     codes = tuple(s.code for s in plan.sectors)
-    sheets = [instructions_sheet(plan, "all")] + [sector_sheet(plan, s) for s in plan.sectors]
+    sheets = [instructions_sheet(plan, "all", version=version)] + [sector_sheet(plan, s) for s in plan.sectors]
     return WorkbookLayout("all", f"PIAO-{plan.year}-{_file_part(plan.comune)}.xlsx", sheets,
-                          _properties(plan, "all", codes, "responsabile"), codes,
+                          _properties(plan, "all", codes, "responsabile", version), codes,
                           precision=plan.scoring.precision)
 
 
-def sector_workbook(plan: Plan, sector: Sector) -> WorkbookLayout:
+def sector_workbook(plan: Plan, sector: Sector, version: str = "") -> WorkbookLayout:
     short = sector.short_name
     if short.startswith(f"{sector.code} - "):
         short = short[len(sector.code) + 3:]
     name = f"PIAO-{plan.year}-{sector.code}-{_file_part(short)}.xlsx"
-    return WorkbookLayout("sector", name, [instructions_sheet(plan, "sector"), sector_sheet(plan, sector)],
-                          _properties(plan, "sector", (sector.code,), "responsabile"), (sector.code,),
+    return WorkbookLayout("sector", name, [instructions_sheet(plan, "sector", version=version),
+                                           sector_sheet(plan, sector)],
+                          _properties(plan, "sector", (sector.code,), "responsabile", version), (sector.code,),
                           precision=plan.scoring.precision)
 
 
-def source_workbook(plan: Plan, source: str) -> WorkbookLayout:
+def source_workbook(plan: Plan, source: str, version: str = "") -> WorkbookLayout:
     codes = tuple(s.code for s in plan.sectors if any(i.source == source for i in s.indicators))
     name = f"PIAO-{plan.year}-{SOURCE_FILE_TAGS[source]}.xlsx"
-    return WorkbookLayout("source", name, [instructions_sheet(plan, "source", source), source_sheet(plan, source)],
-                          _properties(plan, "source", codes, source), codes, source, plan.scoring.precision)
+    return WorkbookLayout("source", name, [instructions_sheet(plan, "source", source, version),
+                                           source_sheet(plan, source)],
+                          _properties(plan, "source", codes, source, version), codes, source, plan.scoring.precision)
 
 
-def plan_workbooks(plan: Plan) -> list[WorkbookLayout]:
-    """Every workbook `generate` writes: all sectors, one per sector, one per external source."""
-    books = [all_sectors_workbook(plan)] + [sector_workbook(plan, s) for s in plan.sectors]
+def plan_workbooks(plan: Plan, version: str = "") -> list[WorkbookLayout]:
+    """Every workbook `generate` writes: all sectors, one per sector, one per external source (``version``: see
+    :func:`instructions_sheet`)."""
+    books = [all_sectors_workbook(plan, version)] + [sector_workbook(plan, s, version) for s in plan.sectors]
     for source in ("nucleo", "esterno"):
         if any(i.source == source for i in plan.indicators):
-            books.append(source_workbook(plan, source))
+            books.append(source_workbook(plan, source, version))
     return books

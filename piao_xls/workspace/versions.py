@@ -246,7 +246,8 @@ def new_form_for(settings: Settings, ledger: Ledger, plan: Plan, path: str | Pat
     if not any(f.code == "REV-OLD-VERSION" and f.severity == ERROR for f in res.findings) or code not in res.sectors:
         return None
     prefill = carried_inputs(res)[code]
-    book = sector_workbook(plan, plan.sector(code))
+    current = version_of(plan.fingerprint, versions(ledger))
+    book = sector_workbook(plan, plan.sector(code), current.label() if current is not None else "")
     out = settings.folder("moduli") / str(plan.year) / "ripresi" / book.filename
     write_bytes_atomic(out, render(book, password, prefill=prefill))
     return out
