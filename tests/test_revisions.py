@@ -585,7 +585,7 @@ def test_summary_relazione_and_annex_tell_revisions_late_changes_and_form_versio
     # the same words in the summary and in the Relazione
     assert rows["SF-1"][4].replace(";\n", "; ") in text
     assert "3 obiettivi sono stati assegnati o modificati in ritardo" in text
-    assert "SF-10: dopo il termine del 30/09/2025 fissato nelle impostazioni" in text
+    assert "SF-10 (dopo il termine del 30/09/2025 fissato nelle impostazioni)" in text
     annex = _docx_text(path.with_name(f"{path.stem}-Allegato-tecnico.docx"))
     assert "Le versioni del piano e la verifica dei tempi" in annex
     assert "Verifica dei tempi: 3 segnalazioni" in annex

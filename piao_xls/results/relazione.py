@@ -489,7 +489,7 @@ def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
     for r in x.revisions:
         changes = "\n".join(change_text(c) for c in r.get("changes") or () if isinstance(c, dict))
         rows.append([act_text(r), changes or str(r.get("what", "")), str(r.get("reason", ""))])
-    late = [f"{c.get('objective', '')}: {c.get('late')}" for r in x.revisions for c in r.get("changes") or ()
+    late = [f"{c.get('objective', '')} ({c.get('late')})" for r in x.revisions for c in r.get("changes") or ()
             if isinstance(c, dict) and c.get("late")]
     d.caption("Tabella", "Le modifiche al piano approvate nel corso dell'anno")
     d.table(["Atto", "Modifiche", "Motivazione"], rows, [4.2, 8.6, 4.2])
