@@ -76,8 +76,10 @@ def test_a_year_with_a_revision_by_delibera(tmp_path, plan):
         v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
         run("genera", code=0)
         again = {a["code"]: a for a in json.loads(run("invia", "--json", code=0).output)["actions"]}
-        assert {c for c, a in again.items() if a["outcome"] == "inviato"} == {"SF", "nucleo", "esterno"}
-        assert {again[c]["outcome"] for c in ("SA", "ST", "AV")} == {"invariato: non reinviato"}
+        # the Nucleo measures indicators of SF too: its form goes again; the external source's (SA only) does not
+        assert {c for c, a in again.items() if a["outcome"] == "inviato"} == {"SF", "nucleo"}
+        assert {again[c]["outcome"] for c in ("SA", "ST", "AV", "esterno")} == {"invariato: non reinviato"}
+        assert "non cambia nulla per questa fonte" in again["esterno"]["problems"][0]
         sf_v2 = next(msg for msg in (message_from_bytes(m["data"], policy=policy.default) for m in smtp.messages[6:])
                      if str(msg["X-PIAO-Sector"]) == "SF")
         assert sf_v2["In-Reply-To"] == first["SF"]["message_id"]

@@ -610,6 +610,8 @@ def test_after_a_revision_invia_sends_only_the_changed_sectors_in_their_thread(w
     run(ws, "genera")
     again = {a["code"]: a for a in json.loads(run(ws, "invia", "--json").output)["actions"]}
     assert again["SF"]["outcome"] == "bozza preparata"
+    assert again["nucleo"]["outcome"] == "bozza preparata"  # the Nucleo measures SF's indicators too
+    assert again["esterno"]["outcome"] == "invariato: non reinviato"  # the external source: SA's only
     sectors = [s.code for s in plan.sectors]
     for code in sectors:
         if code != "SF":

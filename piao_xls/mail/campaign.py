@@ -121,8 +121,13 @@ def _outcome(transport) -> str:
     return DRAFTED if transport.name == "bozze" else SENT
 
 
-def party_fingerprint(plan: Plan, code: str) -> str:
-    """The fingerprint of what a sector's form holds: the plan with that sector only ("" for no such sector)."""
+def party_fingerprint(plan: Plan, code: str, kind: str = "sector") -> str:
+    """The fingerprint of what a party's form may hold: for a sector, the plan with that sector only ("" for no such
+    sector); for a source (the Nucleo, an external source), the plan with the whole of every sector that has one of
+    its indicators (more than its form shows: a change there sends the form again, never the other way round)."""
+    if kind == "source":
+        return replace(plan, sectors=tuple(s for s in plan.sectors
+                                           if any(i.source == code for i in s.indicators))).fingerprint
     try:
         return replace(plan, sectors=(plan.sector(code),)).fingerprint
     except KeyError:
@@ -140,8 +145,9 @@ def sent_on(sent: list[dict], code: str, known: list[PlanVersion]) -> PlanVersio
 
 def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bool = False, resend: bool = False,
          only: tuple[str, ...] = (), today: date | None = None) -> list[dict]:
-    """Each party's form, once; after a revision (docs/revisions.md) only to the sectors whose form changed, in the
-    thread of the form sent before, saying which act changed the plan (``--resend``: to every party again)."""
+    """Each party's form, once; after a revision (docs/revisions.md) only to the parties whose form changed
+    (:func:`party_fingerprint`), in the thread of the form sent before, saying which act changed the plan
+    (``--resend``: to every party again)."""
     today = today or date.today()
     forms = forms_by_party(settings, plan)
     check_parties(plan, only)
@@ -181,12 +187,12 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
         before = sent_on(sent, code, known) if current is not None else None
         if before is not None and before.fingerprint == plan.fingerprint:
             before = None  # the same version, another file (regenerated): sent as any other
-        if (not resend and before is not None and kind == "sector"
-                and party_fingerprint(before.plan, code) == party_fingerprint(plan, code)):
+        if (not resend and before is not None and current is not None
+                and party_fingerprint(before.plan, code, kind) == party_fingerprint(plan, code, kind)):
             act["outcome"] = UNCHANGED
             act["problems"] = [f"il modulo inviato sulla versione {before.number} resta valido: la {current.italian()} "
-                               f"non cambia nulla per questo settore; per inviarlo comunque: piao-xls invia --resend "
-                               f"--settore {code}"]
+                               f"non cambia nulla per {'questo settore' if kind == 'sector' else 'questa fonte'}; per "
+                               f"inviarlo comunque: piao-xls invia --resend --settore {code}"]
             continue
         if dry_run:
             act["outcome"] = WOULD
