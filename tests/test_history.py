@@ -72,6 +72,11 @@ def test_history_rows_match_by_identifier_and_leave_years_without_the_indicator_
                                                                        (2025, "95%")]
     assert [v["value_it"] for v in rows[1]["values"]] == ["", "9", "12"]  # not in 2023's plan; 2025 validated
     assert value_text({"actual_it": " ", "status_it": "non pervenuto"}) == "non pervenuto"
+    assert rows[0]["note"] == ""  # described as this year (no description in the earlier rows: nothing to compare)
+    renamed = [{"year": 2024, "indicators": [{"indicator": "SF-1.1", "actual_it": "70%", "description": "Tempi medi"}]},
+               {"year": 2023, "indicators": [{"indicator": "SF-1.1", "actual_it": "60%", "description": "Altro"}]}]
+    (row,) = history_rows(2025, now, renamed)
+    assert row["note"] == "descrizione diversa negli anni 2023 e 2024: valori da confrontare con cautela"
     only_states = [{"year": 2024, "indicators": [{"indicator": "SF-2.1", "actual_it": "", "status_it": "non pervenuto"}]}]
     assert history_rows(2025, now, only_states) == []  # a state is no value to compare with
 
@@ -86,7 +91,9 @@ def test_summary_json_and_relazione_show_the_values_over_the_years(ws, tmp_path)
     (ws / "storico" / "risultati-2024.json").write_text(json.dumps(earlier_year(doc, 2024, {"SF-1.1": "82%"})),
                                                          encoding="utf-8")
     y2023 = tmp_path / "risultati-2023.json"
-    y2023.write_text(json.dumps(earlier_year(doc, 2023, {"SF-1.1": "75%"}, drop=("SF-4.1",))), encoding="utf-8")
+    d2023 = earlier_year(doc, 2023, {"SF-1.1": "75%"}, drop=("SF-4.1",))
+    next(r for r in d2023["indicators"] if r["indicator"] == "SF-1.2")["description"] = "Tempi del cronoprogramma"
+    y2023.write_text(json.dumps(d2023), encoding="utf-8")
 
     run(ws, "consolida", "--storico", str(y2023), "--json-file", str(out), code=None)
     doc = json.loads(out.read_text(encoding="utf-8"))
@@ -99,9 +106,10 @@ def test_summary_json_and_relazione_show_the_values_over_the_years(ws, tmp_path)
     assert wb.sheetnames.index("Andamento") == wb.sheetnames.index("Fonti") - 1
     sheet = wb["Andamento"]
     assert [c.value for c in sheet[3]] == ["Indicatore", "Descrizione", "Target 2025", "Valore 2023",
-                                           "Valore 2024", "Valore 2025"]
+                                           "Valore 2024", "Valore 2025", "Note"]
     cells = {r[0]: r for r in sheet.iter_rows(min_row=4, values_only=True)}
-    assert cells["SF-1.1"][3:] == ("75%", "82%", value_text(sf11))
+    assert cells["SF-1.1"][3:6] == ("75%", "82%", value_text(sf11))
+    assert cells["SF-1.2"][6] == "descrizione diversa nel 2023: valori da confrontare con cautela"
     assert cells["SF-4.1"][3] is None
     assert len(cells) == len(rows) and sheet.page_setup.orientation == "landscape"
     assert not any(k.startswith("SA-") for k in cells)  # SA sent nothing, in any year: no values to compare
@@ -114,6 +122,7 @@ def test_summary_json_and_relazione_show_the_values_over_the_years(ws, tmp_path)
     table = next(t for t in d.tables if t.rows[0].cells[-1].text == "2025" and t.rows[0].cells[0].text == "Indicatore")
     got = {r.cells[0].text: [c.text for c in r.cells[2:]] for r in table.rows[1:]}
     assert got["SF-1.1"] == ["75%", "82%", value_text(sf11)] and got["SF-4.1"][0] == "—"
+    assert any("SF-1.2: descrizione diversa nel 2023" in p.text for p in d.paragraphs)
 
     # the same from the results JSON of this year, which holds the years it was consolidated with
     run(ws, "relazione", "--no-pdf", "--results", str(out), "-o", str(tmp_path / "rel.docx"), code=None)

@@ -40,7 +40,7 @@ def history_rows(year: int, indicators: Sequence[Mapping[str, object]],
     """Per indicator of this year (``indicators``: the results' rows, in plan order) that has a value (not only a
     state) in at least one earlier year: its sector, objective, identifier, description and, per year of
     :func:`history_years`, the value published that year ("" when the indicator was not in that year's plan) and its
-    achievement as published."""
+    achievement as published; ``note`` says in which years the indicator was described otherwise ("" if never)."""
     years = history_years(year, earlier)
     by_year: dict[int, dict[str, Mapping[str, object]]] = {}
     for doc in earlier:
@@ -60,8 +60,23 @@ def history_rows(year: int, indicators: Sequence[Mapping[str, object]],
             values.append({"year": y, "value_it": value_text(row) if row is not None else "",
                            "achievement_it": str(row.get("achievement_it") or "") if row is not None else ""})
         out.append({"sector": r.get("sector", ""), "objective": r.get("objective", ""), "indicator": iid,
-                    "description": r.get("description", ""), "target": r.get("target", ""), "values": values})
+                    "description": r.get("description", ""), "target": r.get("target", ""), "values": values,
+                    "note": _renamed(r, {y: by_year.get(y, {}).get(iid) for y in years[:-1]})})
     return out
+
+
+def _renamed(now: Mapping[str, object], past: Mapping[int, Mapping[str, object] | None]) -> str:
+    """The years in which the indicator with this identifier was described otherwise (its values may not compare),
+    in Italian; "" when it never was."""
+    def words(row: Mapping[str, object]) -> str:
+        return " ".join(str(row.get("description") or "").split()).casefold()
+
+    other = [y for y, row in past.items() if row is not None and words(row) and words(row) != words(now)]
+    if not other:
+        return ""
+    when = (f"nel {other[0]}" if len(other) == 1 else
+            "negli anni " + ", ".join(map(str, other[:-1])) + f" e {other[-1]}")
+    return f"descrizione diversa {when}: valori da confrontare con cautela"
 
 
 def history_of(year: int, indicators: Sequence[Mapping[str, object]],

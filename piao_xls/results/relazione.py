@@ -469,6 +469,9 @@ def _history(d: DocBuilder, x: _Ctx, n: int) -> int:
     d.caption("Tabella", "I valori degli indicatori negli anni")
     d.table(["Indicatore", "Descrizione", *map(str, years)], rows, [1.8, 15.2 - width * len(years),
                                                                      *([width] * len(years))])
+    notes = [f"{r.get('indicator', '')}: {r.get('note')}" for r in rows_in if r.get("note")]
+    if notes:
+        d.para("Indicatori descritti diversamente in anni precedenti: " + "; ".join(notes) + ".", italic=True)
     return n
 
 

@@ -906,8 +906,8 @@ def history_table(year: int, indicators: list[dict], earlier: list[dict]) -> tup
     years = history_years(year, earlier)
     cols = [("indicator", "Indicatore", 9, "text"), ("description", "Descrizione", 40, "text"),
             ("target", f"Target {year}", 24, "text"),
-            *((f"y{y}", f"Valore {y}", 18, "text") for y in years)]
-    rows = [{**{k: r[k] for k in ("indicator", "description", "target")},
+            *((f"y{y}", f"Valore {y}", 18, "text") for y in years), ("note", "Note", 24, "text")]
+    rows = [{**{k: r[k] for k in ("indicator", "description", "target", "note")},
              **{f"y{v['year']}": v["value_it"] for v in r["values"]}}  # type: ignore[attr-defined]
             for r in history_rows(year, indicators, earlier)]
     return ("Andamento", "Valori degli indicatori negli anni", cols), rows
