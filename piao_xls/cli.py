@@ -567,7 +567,8 @@ def plan_revise(plan_file: str, atto: str, data: str, motivo: str) -> None:
     for line in diff_lines(r.diff):
         click.echo(_printable(line))
     click.echo(f"Modifiche per il Nucleo di Valutazione: {r.book}")
-    click.echo("Per i moduli della nuova versione: piao-xls genera, poi piao-xls invia")
+    click.echo("Per i moduli della nuova versione: piao-xls genera, poi piao-xls invia (solo ai settori il cui "
+               "modulo è cambiato)")
 
 
 @plan.command("versioni")
@@ -975,8 +976,10 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], as
     """Invia a ogni Responsabile (e al Nucleo, alle fonti esterne) il suo modulo.
 
     Un messaggio per destinatario, in italiano, con la scadenza, che cosa compilare e a chi chiedere,
-    e il modulo giusto in allegato. Un modulo già inviato non viene inviato di nuovo senza --resend.
-    Ogni messaggio è registrato con il suo Message-ID. Più indirizzi per un settore si scrivono
+    e il modulo giusto in allegato. Un modulo già inviato non viene inviato di nuovo senza --resend;
+    dopo una revisione del piano il nuovo modulo va solo a chi ha un modulo cambiato, nella stessa
+    conversazione del precedente (gli altri: «invariato: non reinviato»). Ogni messaggio è
+    registrato con il suo Message-ID. Più indirizzi per un settore si scrivono
     "a@comune.it; b@comune.it". Nulla parte verso un indirizzo di esempio (@example.invalid) o non
     valido; se l'indirizzo è cambiato dopo l'invio lo dice, con il comando per inviare di nuovo.
     Codice di uscita 1 se un indirizzo o un modulo manca o non va, 2 per un settore sconosciuto.
