@@ -33,7 +33,7 @@ STALE_FORM = "modulo di un altro piano: eseguire «piao-xls genera»"
 PLACEHOLDER = "indirizzo di esempio"
 CHANGED = "indirizzo cambiato"
 REFUSED = (NO_ADDRESS, NO_FORM, BAD_ADDRESS, PLACEHOLDER, CHANGED, STALE_FORM)  # outcomes that need the clerk (exit 1)
-UNCHANGED = "invariato: non reinviato"  # after a revision, a sector whose form did not change
+UNCHANGED = "invariato: non reinviato"  # after a revision, a party whose form did not change
 
 
 class UnknownParty(ValueError):
