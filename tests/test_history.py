@@ -77,6 +77,9 @@ def test_history_rows_match_by_identifier_and_leave_years_without_the_indicator_
                {"year": 2023, "indicators": [{"indicator": "SF-1.1", "actual_it": "60%", "description": "Altro"}]}]
     (row,) = history_rows(2025, now, renamed)
     assert row["note"] == "descrizione diversa negli anni 2023 e 2024: valori da confrontare con cautela"
+    ruled = [{"year": 2024, "indicators": [{"indicator": "SF-1.1", "actual_it": "7", "rule": "increase"}]}]
+    (row,) = history_rows(2025, [{**now[0], "rule": "percent"}], ruled)
+    assert row["note"] == "regola di calcolo diversa nel 2024: valori da confrontare con cautela"
     only_states = [{"year": 2024, "indicators": [{"indicator": "SF-2.1", "actual_it": "", "status_it": "non pervenuto"}]}]
     assert history_rows(2025, now, only_states) == []  # a state is no value to compare with
 

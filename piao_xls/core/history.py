@@ -40,7 +40,8 @@ def history_rows(year: int, indicators: Sequence[Mapping[str, object]],
     """Per indicator of this year (``indicators``: the results' rows, in plan order) that has a value (not only a
     state) in at least one earlier year: its sector, objective, identifier, description and, per year of
     :func:`history_years`, the value published that year ("" when the indicator was not in that year's plan) and its
-    achievement as published; ``note`` says in which years the indicator was described otherwise ("" if never)."""
+    achievement as published; ``note`` says in which years the indicator was described otherwise or measured by another
+    rule ("" if never)."""
     years = history_years(year, earlier)
     by_year: dict[int, dict[str, Mapping[str, object]]] = {}
     for doc in earlier:
@@ -66,17 +67,21 @@ def history_rows(year: int, indicators: Sequence[Mapping[str, object]],
 
 
 def _renamed(now: Mapping[str, object], past: Mapping[int, Mapping[str, object] | None]) -> str:
-    """The years in which the indicator with this identifier was described otherwise (its values may not compare),
-    in Italian; "" when it never was."""
+    """The years in which the indicator with this identifier was described otherwise, or measured by another rule
+    (its values may not compare), in Italian; "" when it never was."""
     def words(row: Mapping[str, object]) -> str:
         return " ".join(str(row.get("description") or "").split()).casefold()
 
-    other = [y for y, row in past.items() if row is not None and words(row) and words(row) != words(now)]
-    if not other:
-        return ""
-    when = (f"nel {other[0]}" if len(other) == 1 else
-            "negli anni " + ", ".join(map(str, other[:-1])) + f" e {other[-1]}")
-    return f"descrizione diversa {when}: valori da confrontare con cautela"
+    def when(years: list[int]) -> str:
+        return (f"nel {years[0]}" if len(years) == 1 else
+                "negli anni " + ", ".join(map(str, years[:-1])) + f" e {years[-1]}")
+
+    rows = [(y, row) for y, row in past.items() if row is not None]
+    described = [y for y, row in rows if words(row) and words(row) != words(now)]
+    ruled = [y for y, row in rows if row.get("rule") and now.get("rule") and row.get("rule") != now.get("rule")]
+    parts = ([f"descrizione diversa {when(described)}"] if described else []) + (
+        [f"regola di calcolo diversa {when(ruled)}"] if ruled else [])
+    return "; ".join(parts) + ": valori da confrontare con cautela" if parts else ""
 
 
 def history_of(year: int, indicators: Sequence[Mapping[str, object]],
