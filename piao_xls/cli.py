@@ -1244,15 +1244,16 @@ def history_option(f):
                              "anni. In un'area di lavoro si leggono anche i .json della cartella storico/.")(f)
 
 
-def _earlier(settings, plan, files: tuple[str, ...]) -> list[dict]:
-    """The results of earlier years: the workspace's storico/ folder and --storico (an Italian error, exit 1)."""
-    from .results.history import HistoryError, earlier_in, load_earlier
+def _earlier(settings, plan, files: tuple[str, ...]) -> tuple[list[dict], list]:
+    """The results of earlier years (the workspace's storico/ folder and --storico) and the HIST-FILE findings of
+    those left out, each also printed as a warning."""
+    from .results.history import earlier_in, load_earlier
 
     paths = [*(earlier_in(settings.root) if settings is not None else []), *map(Path, files)]
-    try:
-        return load_earlier(paths, plan)
-    except HistoryError as e:
-        raise click.ClickException(str(e)) from e
+    earlier, found = load_earlier(paths, plan)
+    for f in found:
+        click.echo(f"Avviso: {f.file}: {f.message}", err=True)
+    return earlier, found
 
 
 def decisions_option(f):
@@ -1392,12 +1393,13 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
             raise UsageProblem("indicare almeno un file o una cartella (fuori da un'area di lavoro)")
         paths = (str(s.folder("ricevuti")),)
     known, late = _versions_for(s, p)
-    earlier = _earlier(s, p, history_files)
+    earlier, left_out = _earlier(s, p, history_files)
     with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file,
                 versions=known, **_year_returns(s, p))
     c.found.extend(late)  # the timeline check, for the Nucleo (docs/revisions.md)
     c.earlier = earlier  # each indicator's values over the years
+    c.found.extend(left_out)
     if known:  # the Nucleo's annex: every version, every change, which form was on which version
         from .workspace.versions import forms_on_versions, write_book
 
@@ -1485,7 +1487,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     if results_file and decisions_file:
         raise click.UsageError("con --results le decisioni sono quelle già applicate nel consolidamento: "
                                "rieseguire consolida con --decisions")
-    earlier = _earlier(s, p, history_files)
+    earlier, left_out = _earlier(s, p, history_files)
     try:
         if results_file:
             data = load_results(results_file, p)
@@ -1498,7 +1500,7 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
             with _Progress(enabled=sys.stderr.isatty()) as progress:
                 c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress,
                         decisions=decisions_file, versions=known, **_year_returns(s, p))
-            c.found.extend(late)
+            c.found.extend([*late, *left_out])
             c.earlier = earlier
             _echo_decisions(c)
             data = results_of(c)

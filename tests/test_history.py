@@ -134,32 +134,41 @@ def test_summary_json_and_relazione_show_the_values_over_the_years(ws, tmp_path)
     assert "82%" in text and "75%" in text
 
 
-@pytest.mark.parametrize("case", ["other_comune", "same_year", "twice", "not_results"])
-def test_a_bad_earlier_year_is_refused_in_italian_and_nothing_is_written(ws, tmp_path, case):
+@pytest.mark.parametrize("case", ["other_comune", "same_year", "twice", "not_results", "not_json"])
+def test_a_bad_earlier_year_is_left_out_with_a_warning_and_the_others_are_shown(ws, tmp_path, case):
+    """One bad file never stops the others: it is left out with a HIST-FILE warning naming it (printed, in the
+    summary's Anomalie and the JSON), and the good earlier year is still shown."""
     out = tmp_path / "r2025.json"
     run(ws, "consolida", "--json-file", str(out), code=None)
     doc = json.loads(out.read_text(encoding="utf-8"))
+    good = tmp_path / "risultati-2024.json"
+    good.write_text(json.dumps(earlier_year(doc, 2024, {"SF-1.1": "82%"})), encoding="utf-8")
     bad = tmp_path / "storico.json"
-    args = ["--storico", str(bad)]
+    args = ["--storico", str(good), "--storico", str(bad)]
     if case == "other_comune":
-        d = earlier_year(doc, 2024, {})
+        d = earlier_year(doc, 2023, {})
         d["comune"] = "Melzo"
-        expect = "risultati del Comune di Melzo, non del Comune di Truccazzano"
+        expect = "sono del Comune di Melzo, non del Comune di Truccazzano"
     elif case == "same_year":
         d = doc
-        expect = "risultati dell'anno 2025, non di un anno precedente al 2025"
+        expect = "sono dell'anno 2025, non di un anno precedente al 2025"
     elif case == "twice":
-        d = earlier_year(doc, 2024, {})
-        (tmp_path / "altro.json").write_text(json.dumps(d), encoding="utf-8")
-        args += ["--storico", str(tmp_path / "altro.json")]
-        expect = "i risultati del 2024 sono già in"
+        d = earlier_year(doc, 2024, {"SF-1.1": "10%"})
+        expect = f"i risultati del 2024 sono già in {good}"
     else:
         d = {"year": 2024, "indicators": []}
         expect = "non è un file di risultati"
-    bad.write_text(json.dumps(d), encoding="utf-8")
-    summary = ws / "risultati" / "PIAO-2025-Riepilogo.xlsx"
-    before = summary.read_bytes()
-    r = run(ws, "consolida", *args, code=1)
-    assert expect in r.output and bad.name in r.output, r.output
-    assert "Traceback" not in r.output
-    assert summary.read_bytes() == before
+    bad.write_text("{ non è JSON" if case == "not_json" else json.dumps(d), encoding="utf-8")
+    if case == "not_json":
+        expect = "file illeggibile"
+    r = CliRunner().invoke(cli, ["-C", str(ws), "consolida", *args, "--json-file", str(out)])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.output  # no traceback
+    assert f"{bad}: risultati di un anno precedente non usati: {expect}" in r.output, r.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    (finding,) = [f for f in data["findings"] if f["code"] == "HIST-FILE"]
+    assert finding["severity"] == "warning" and finding["file"] == str(bad) and expect in finding["message"]
+    assert data["history"]["years"] == [2024, 2025]
+    sf11 = next(r for r in data["history"]["indicators"] if r["indicator"] == "SF-1.1")
+    assert sf11["values"][0]["value_it"] == "82%"  # the good file counts (the first of its year)
+    wb = openpyxl.load_workbook(ws / "risultati" / "PIAO-2025-Riepilogo.xlsx")
+    assert any(c.value == "HIST-FILE" for row in wb["Anomalie"].iter_rows() for c in row)
