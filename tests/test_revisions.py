@@ -578,6 +578,10 @@ def test_summary_relazione_and_annex_tell_revisions_late_changes_and_form_versio
     assert rows["SF-10"][5] == "dopo il termine del 30/09/2025 fissato nelle impostazioni"
     assert rows["SF-9"][5] is None  # a removal is not an objective assigned late
     assert sheet.page_setup.orientation == "landscape"
+    fonti = wb["Fonti"]
+    head = [c.value for c in fonti[3]]
+    assert head[3:5] == ["Settori", "Versione del piano"]
+    assert {r[3]: r[4] for r in fonti.iter_rows(min_row=4, values_only=True)} == {"SA": "1", "SF": "2"}
 
     run(ws, "relazione", "--no-pdf", code=None)
     (path,) = list((ws / "risultati").glob("*Relazione-Performance.docx"))

@@ -875,7 +875,7 @@ def _render(wb, c: Consolidation) -> None:
         spec, rows = history_table(c.plan.year, t["indicators"], c.earlier)
         if rows:
             _write_table(wb, fmt, c, "history", rows, bands, spec)
-    _write_table(wb, fmt, c, "sources", t["sources"], bands)
+    _write_table(wb, fmt, c, "sources", t["sources"], bands, _sources_spec(t["sources"]))
     charts = wb.add_worksheet("Grafici", worksheet_class=_table_sheet())
     data = _ChartData(wb, charts)
     overview = _overview_charts(wb, c, t, data)
@@ -885,6 +885,19 @@ def _render(wb, c: Consolidation) -> None:
         overview = []
     _write_charts(wb, charts, c, t, data, overview, notes)
     wb.close()
+
+
+def _sources_spec(sources: list[dict]) -> tuple | None:
+    """The Fonti sheet with, once plan versions are recorded, the version each form was made on (a column after
+    «Settori»; «non riconosciuta» for none recorded); None (the sheet as always) without versions."""
+    if not any("plan_version" in r for r in sources):
+        return None
+    name, title, cols = SHEETS["sources"]
+    at = next(i for i, col in enumerate(cols) if col[0] == "sectors") + 1
+    for r in sources:
+        v = r.get("plan_version")
+        r["plan_version_it"] = "" if v is None else str(v) if v else "non riconosciuta"
+    return name, title, [*cols[:at], ("plan_version_it", "Versione del piano", 11, "text"), *cols[at:]]
 
 
 def revision_table(revisions: list[dict]) -> list[dict]:
