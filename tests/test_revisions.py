@@ -592,6 +592,7 @@ def test_summary_relazione_and_annex_tell_revisions_late_changes_and_form_versio
     assert "SF-10 (dopo il termine del 30/09/2025 fissato nelle impostazioni)" in text
     annex = _docx_text(path.with_name(f"{path.stem}-Allegato-tecnico.docx"))
     assert "Le versioni del piano e la verifica dei tempi" in annex
+    assert "Versione del piano\n2 (Delibera di Giunta comunale n. 80 del 15/10/2025)" in annex  # section 1
     assert "Verifica dei tempi: 3 segnalazioni" in annex
     assert "obiettivo SF-10 assegnato con la versione 2 (Delibera di Giunta comunale n. 80 del 15/10/2025)" in annex
     lines = annex.split("\n")

@@ -60,6 +60,8 @@ def render_annex(data: dict, plan: Plan) -> bytes:
     d.table(["Voce", "Valore"], [
         ["Piano", f"{plan.plan_id} (PIAO {year}, sottosezione 2.2 «Performance»)"],
         ["Impronta del piano (SHA-256)", fingerprint],
+        *([["Versione del piano", f"{last.get('version')} ({act_text(last)})"]]
+          if (last := next(iter(reversed(data.get("revisions") or [])), None)) else []),
         ["Settori, obiettivi, indicatori",
          f"{len(data['sectors'])}, {len(data['objectives'])}, {len(data['indicators'])}"],
         ["File esaminati", str(len(data["sources"]))],
