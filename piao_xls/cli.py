@@ -567,7 +567,8 @@ def plan_revise(plan_file: str, atto: str, data: str, motivo: str) -> None:
     for line in diff_lines(r.diff):
         click.echo(_printable(line))
     click.echo(f"Modifiche per il Nucleo di Valutazione: {r.book}")
-    click.echo("Per i moduli della nuova versione: piao-xls genera, poi piao-xls invia")
+    click.echo("Per i moduli della nuova versione: piao-xls genera, poi piao-xls invia (solo ai settori il cui "
+               "modulo è cambiato)")
 
 
 @plan.command("versioni")
@@ -1036,8 +1037,10 @@ def send(dry_run: bool, resend: bool, via: str | None, only: tuple[str, ...], ro
     """Invia a ogni Responsabile (e al Nucleo, alle fonti esterne) il suo modulo.
 
     Un messaggio per destinatario, in italiano, con la scadenza, che cosa compilare e a chi chiedere,
-    e il modulo giusto in allegato. Un modulo già inviato non viene inviato di nuovo senza --resend.
-    Ogni messaggio è registrato con il suo Message-ID. Più indirizzi per un settore si scrivono
+    e il modulo giusto in allegato. Un modulo già inviato non viene inviato di nuovo senza --resend;
+    dopo una revisione del piano il nuovo modulo va solo a chi ha un modulo cambiato, nella stessa
+    conversazione del precedente (gli altri: «invariato: non reinviato»). Ogni messaggio è
+    registrato con il suo Message-ID. Più indirizzi per un settore si scrivono
     "a@comune.it; b@comune.it". Nulla parte verso un indirizzo di esempio (@example.invalid) o non
     valido; se l'indirizzo è cambiato dopo l'invio lo dice, con il comando per inviare di nuovo.
     Codice di uscita 1 se un indirizzo o un modulo manca o non va, 2 per un settore sconosciuto.
@@ -1292,15 +1295,19 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
                    "(per un'area di lavoro: piao-xls crea; per un'altra cartella: -o CARTELLA)", err=True)
     try:
         keep = None if force else functools.partial(why_keep, plan=p)
-        if s is not None and not force and not out_dir:  # a blank form of an earlier version may be replaced
+        version = ""  # in a workspace with recorded versions, each form says which one it is made on
+        if s is not None:
+            from .core.revisions import version_of
             from .returns.versions import why_keep_on_versions
             from .workspace.planversions import usable_versions
 
             with _ledger(s) as led:
                 known = usable_versions(led)
-            if known:
+            v = version_of(p.fingerprint, known)
+            version = v.label() if v is not None else ""
+            if known and not force and not out_dir:  # a blank form of an earlier version may be replaced
                 keep = functools.partial(why_keep_on_versions, plan=p, versions=known)
-        written = run(p, target, password=password, jobs=jobs, keep=keep)
+        written = run(p, target, password=password, jobs=jobs, keep=keep, version=version)
     except RefuseOverwrite as e:
         raise UsageProblem(str(e)) from e
     if s is not None:
@@ -1316,6 +1323,27 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
                 "source": f"fonte {w.source} ({','.join(w.sectors)})"}[w.kind]
         size = f"{w.size:,}".replace(",", ".")
         click.echo(f"scritto {w.path}  [{what}, {size} byte]")
+
+
+def history_option(f):
+    """--storico FILE (repeatable), shared by `consolida` and `relazione`: earlier years' results."""
+    return click.option("--storico", "history_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                        metavar="FILE.json",
+                        help="I risultati di un anno precedente (il JSON di «consolida --json-file» di quell'anno; "
+                             "ripetibile): il riepilogo e la Relazione mostrano i valori di ogni indicatore negli "
+                             "anni. In un'area di lavoro si leggono anche i .json della cartella storico/.")(f)
+
+
+def _earlier(settings, plan, files: tuple[str, ...]) -> tuple[list[dict], list]:
+    """The results of earlier years (the workspace's storico/ folder and --storico) and the HIST-FILE findings of
+    those left out, each also printed as a warning."""
+    from .results.history import earlier_in, load_earlier
+
+    paths = [*(earlier_in(settings.root) if settings is not None else []), *map(Path, files)]
+    earlier, found = load_earlier(paths, plan)
+    for f in found:
+        click.echo(f"Avviso: {f.file}: {f.message}", err=True)
+    return earlier, found
 
 
 def decisions_option(f):
@@ -1420,11 +1448,12 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
                    "salvato per ultimo. In un'area di lavoro conta sempre il file inviato per ultimo, come dice "
                    "«stato».")
 @decisions_option
+@history_option
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | None, as_json: bool,
                 json_file: str | None, csv_dir: str | None, csv_excel_dir: str | None, prefer_newest: bool,
-                decisions_file: str | None,
+                decisions_file: str | None, history_files: tuple[str, ...],
                 jobs: int) -> None:
     """Legge ogni modulo restituito in PERCORSO e scrive il riepilogo di fine anno.
 
@@ -1454,10 +1483,13 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
             raise UsageProblem("indicare almeno un file o una cartella (fuori da un'area di lavoro)")
         paths = tuple(_year_received(s))  # never a monitoring round's returns
     known, late = _versions_for(s, p)
+    earlier, left_out = _earlier(s, p, history_files)
     with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress, decisions=decisions_file,
                 versions=known, **_year_returns(s, p))
     c.found.extend(late)  # the timeline check, for the Nucleo (docs/revisions.md)
+    c.earlier = earlier  # each indicator's values over the years
+    c.found.extend(left_out)
     if known:  # the Nucleo's annex: every version, every change, which form was on which version
         from .workspace.versions import forms_on_versions, write_book
 
@@ -1505,10 +1537,12 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
               help="Il file .docx da scrivere (il .pdf va accanto). Predefinito: risultati/ nell'area di lavoro, "
                    "altrimenti output/<anno>-risultati/PIAO-<anno>-Relazione-Performance.docx")
 @click.option("--no-pdf", is_flag=True, help="Scrive solo il .docx (il PDF richiede LibreOffice).")
+@history_option
 @click.option("--jobs", metavar="N", type=click.IntRange(1, 64), default=lambda: min(64, os.cpu_count() or 1),
               show_default="numero di processori", help="Legge i file in N processi paralleli.")
 def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str | None, decisions_file: str | None,
-              prefer_newest: bool, docx_file: str | None, no_pdf: bool, jobs: int) -> None:
+              prefer_newest: bool, docx_file: str | None, no_pdf: bool, history_files: tuple[str, ...],
+              jobs: int) -> None:
     """Scrive la bozza del capitolo sulla performance della Relazione sulla Performance (.docx e .pdf).
 
     Dai moduli restituiti nei PERCORSI (come «consolida»; in un'area di lavoro, predefinita la
@@ -1543,15 +1577,21 @@ def relazione(paths: tuple[str, ...], plan_file: str | None, results_file: str |
     if results_file and decisions_file:
         raise click.UsageError("con --results le decisioni sono quelle già applicate nel consolidamento: "
                                "rieseguire consolida con --decisions")
+    earlier, left_out = _earlier(s, p, history_files)
     try:
         if results_file:
             data = load_results(results_file, p)
+            if history_files or (earlier and "history" not in data):  # else the years the results already hold
+                from .core.history import history_of
+
+                data["history"] = history_of(p.year, data["indicators"], earlier)
         else:
             known, late = _versions_for(s, p)
             with _Progress(enabled=sys.stderr.isatty()) as progress:
                 c = run(list(paths), p, prefer_newest=prefer_newest, jobs=jobs, progress=progress,
                         decisions=decisions_file, versions=known, **_year_returns(s, p))
-            c.found.extend(late)
+            c.found.extend([*late, *left_out])
+            c.earlier = earlier
             _echo_decisions(c)
             data = results_of(c)
         out = Path(docx_file) if docx_file else relazione_file(s, p)
@@ -1577,11 +1617,12 @@ def _year_returns(settings, plan) -> dict:
     the office's choices. Outside one, nothing: ``--prefer-newest`` keeps its meaning."""
     if settings is None:
         return {}
+    from .workspace.versions import cutoff
     from .workspace.year import year_provenance
 
     with _ledger(settings) as led:
         provenance, unreadable, chosen = year_provenance(led, plan)
-    return {"provenance": provenance, "unreadable": unreadable, "chosen": chosen}
+    return {"provenance": provenance, "unreadable": unreadable, "chosen": chosen, "cutoff": cutoff(settings)}
 
 
 def _echo_counts(c, code: str) -> None:

@@ -45,6 +45,9 @@ def test_baseline_of_inputs():
     assert baseline_of({"value": 0.9}) == 0.9
     assert baseline_of({"numerator": 150000.0, "denominator": 200000.0}) == 0.75
     assert baseline_of({"numerator": 1.0, "denominator": 0.0}) is None
+    # a ratio that a plan workbook would not give back as itself (found on a revised plan's SF-6.1)
+    ratio = baseline_of({"numerator": 31934.29, "denominator": 135934.29})
+    assert ratio == pytest.approx(31934.29 / 135934.29, rel=1e-11) and float(f"{ratio:.16G}") == ratio
     assert baseline_of({"value": True}) is None and baseline_of({"date": "2025-11-15"}) is None
     assert baseline_of({"value": float("nan")}) is None and baseline_of({}) is None
 

@@ -533,3 +533,154 @@ def test_the_relazione_tells_every_revision_with_its_act_and_changes(ws, tmp_pat
     assert "Delibera di Giunta comunale n. 45 del 15/07/2025" in text
     assert "nuovo obiettivo sui pagamenti digitali" in text
     assert "SF-10 «DIGITALIZZAZIONE DEI PAGAMENTI»" in text and "La Giunta ha modificato il piano una volta" in text
+
+
+def _docx_text(path: Path) -> str:
+    import docx
+
+    doc = docx.Document(str(path))
+    return "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+
+
+def test_summary_relazione_and_annex_tell_revisions_late_changes_and_form_versions(ws, tmp_path, plan):
+    """A revision after the cut-off, one return on version 1 and one on version 2: the summary's Revisioni sheet
+    lists the act and the changes per objective with the words of the Relazione, the timeline flags are in the
+    summary, the Relazione and the annex, and the annex says which form was on which version."""
+    run(ws, "piano", "adozione", *ADOPTION)
+    late = ("--atto", "Delibera di Giunta comunale n. 80", "--data", "15/10/2025", "--motivo",
+            "nuovo obiettivo sui pagamenti digitali")
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *late)
+    new_plan = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    (tmp_path / "allegati").mkdir()
+    (tmp_path / "allegati" / "PIAO-2025-SF-Finanziario.xlsx").write_bytes(filled_form(new_plan, "SF"))
+    (tmp_path / "allegati" / "PIAO-2025-SA-Amministrazione.xlsx").write_bytes(filled_form(plan, "SA"))
+    run(ws, "raccogli", str(tmp_path / "allegati"), code=None)
+    out = tmp_path / "r.json"
+    run(ws, "consolida", "--json-file", str(out), code=None)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    (rev,) = data["revisions"]
+    by_obj = {c["objective"]: c for c in rev["changes"]}
+    assert by_obj["SF-10"]["late"] == "dopo il termine del 30/09/2025 fissato nelle impostazioni"
+    assert {s["sectors"]: s["plan_version"] for s in data["sources"]} == {"SF": 2, "SA": 1}
+    names = {s["sectors"]: Path(s["path"]).name for s in data["sources"]}
+
+    wb = openpyxl.load_workbook(ws / "risultati" / "PIAO-2025-Riepilogo.xlsx")
+    assert "Revisioni" in wb.sheetnames
+    sheet = wb["Revisioni"]
+    assert [c.value for c in sheet[3]] == ["Versione", "Atto", "Motivo", "Obiettivo", "Modifiche",
+                                           "Segnalazione al Nucleo (verifica dei tempi)"]
+    rows = {r[3]: r for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert set(rows) == {"SF-1", "SF-6", "SF-9", "SF-10"}
+    assert rows["SF-1"][:3] == (2, "Delibera di Giunta comunale n. 80 del 15/10/2025",
+                                "nuovo obiettivo sui pagamenti digitali")
+    assert "indicatore SF-1.1: target «100%» → «90%»" in rows["SF-1"][4]
+    assert rows["SF-10"][4].startswith("SF-10 «DIGITALIZZAZIONE DEI PAGAMENTI»: obiettivo SF-10 aggiunto")
+    assert rows["SF-10"][5] == "dopo il termine del 30/09/2025 fissato nelle impostazioni"
+    assert rows["SF-9"][5] is None  # a removal is not an objective assigned late
+    assert sheet.page_setup.orientation == "landscape"
+    fonti = wb["Fonti"]
+    head = [c.value for c in fonti[3]]
+    assert head[3:5] == ["Settori", "Versione del piano"]
+    assert {r[3]: r[4] for r in fonti.iter_rows(min_row=4, values_only=True)} == {"SA": "1", "SF": "2"}
+
+    run(ws, "relazione", "--no-pdf", code=None)
+    (path,) = list((ws / "risultati").glob("*Relazione-Performance.docx"))
+    text = _docx_text(path)
+    # the same words in the summary and in the Relazione
+    assert rows["SF-1"][4].replace(";\n", "; ") in text
+    assert "3 obiettivi sono stati assegnati o modificati in ritardo" in text
+    assert "SF-10 (dopo il termine del 30/09/2025 fissato nelle impostazioni)" in text
+    annex = _docx_text(path.with_name(f"{path.stem}-Allegato-tecnico.docx"))
+    assert "Le versioni del piano e la verifica dei tempi" in annex
+    assert "Versione del piano\n2 (Delibera di Giunta comunale n. 80 del 15/10/2025)" in annex  # section 1
+    assert "Verifica dei tempi: 3 segnalazioni" in annex
+    assert "obiettivo SF-10 assegnato con la versione 2 (Delibera di Giunta comunale n. 80 del 15/10/2025)" in annex
+    lines = annex.split("\n")
+    sa, sf = (len(lines) - 1 - lines[::-1].index(names[k]) for k in ("SA", "SF"))  # the last table: the versions
+    assert lines[sa + 2] == "1" and lines[sf + 2] == "2"  # File, Settori, Versione del piano
+
+
+def test_after_a_revision_invia_sends_only_the_changed_sectors_in_their_thread(ws, tmp_path, plan):
+    """Every form carries the plan's fingerprint, so after a revision every form is new; only the sectors whose form
+    changed get it again (the plan with that sector alone: its fingerprint), in the thread of the form they had,
+    with a paragraph naming the act; the others are told unchanged, and --resend still sends them."""
+    text = (ws / "piao-xls.toml").read_text(encoding="utf-8")
+    (ws / "piao-xls.toml").write_text(text.replace("@example.invalid", "@comune.test"), encoding="utf-8")
+    run(ws, "piano", "adozione", *ADOPTION)
+    run(ws, "genera")
+    first = json.loads(run(ws, "invia", "--json").output)["actions"]
+    assert {a["outcome"] for a in first} == {"bozza preparata"}
+    sf_first = next(a["message_id"] for a in first if a["code"] == "SF")
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *REVISION)
+    run(ws, "genera")
+    again = {a["code"]: a for a in json.loads(run(ws, "invia", "--json").output)["actions"]}
+    assert again["SF"]["outcome"] == "bozza preparata"
+    assert again["nucleo"]["outcome"] == "bozza preparata"  # the Nucleo measures SF's indicators too
+    assert again["esterno"]["outcome"] == "invariato: non reinviato"  # the external source: SA's only
+    sectors = [s.code for s in plan.sectors]
+    for code in sectors:
+        if code != "SF":
+            assert again[code]["outcome"] == "invariato: non reinviato", again[code]
+            assert "versione 2 (Delibera di Giunta comunale n. 45 del 15/07/2025) non cambia nulla per questo " \
+                   "settore" in again[code]["problems"][0]
+    drafts = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (ws / "bozze").glob("*invio-SF*.eml")]
+    assert len(drafts) == 2
+    (msg,) = [m for m in drafts if m["Message-ID"] == again["SF"]["message_id"]]
+    assert msg["In-Reply-To"] == sf_first and sf_first in msg["References"]
+    body = msg.get_body(("plain",)).get_content()
+    assert "Il piano è stato modificato con la versione 2 (Delibera di Giunta comunale n. 45 del 15/07/2025): " \
+           "questo modulo sostituisce quello della versione 1" in body
+    (part,) = list(msg.iter_attachments())
+    attached = tmp_path / "v2.xlsx"
+    attached.write_bytes(part.get_content())
+    v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    assert not [f for f in read_workbook(attached, v2).findings if f.code in ("WB-IDENTITY", "WB-TAMPERED")]
+    # nothing left to send; --resend sends an unchanged sector its form of version 2
+    assert {a["outcome"] for a in json.loads(run(ws, "invia", "--json").output)["actions"]} <= {
+        "già inviato", "invariato: non reinviato"}
+    sa = json.loads(run(ws, "invia", "--json", "--resend", "--settore", "SA").output)["actions"]
+    assert [a["outcome"] for a in sa] == ["bozza preparata"]
+
+
+def test_forms_say_their_plan_version_and_it_is_checked_like_the_rest(ws, tmp_path, plan):
+    """In a workspace with recorded versions every form names its version and act in the Istruzioni sheet and in
+    its properties; the form reads back clean (on its version too, after a revision), and a version line changed
+    in the file alone is tampering."""
+    import zipfile
+
+    from tests import zipmut
+
+    run(ws, "piano", "adozione", *ADOPTION)
+    run(ws, "genera")
+    form = ws / "moduli" / "2025" / "PIAO-2025-SF-Finanziario.xlsx"
+    wb = openpyxl.load_workbook(form)
+    lines = [c.value for row in wb["Istruzioni"].iter_rows(max_row=4) for c in row if c.value]
+    assert lines[1] == "Versione del piano: 1 (Delibera di Giunta comunale n. 12 del 30/01/2025)."
+    props = zipfile.ZipFile(form).read("docProps/custom.xml").decode()
+    assert "1 (Delibera di Giunta comunale n. 12 del 30/01/2025)" in props
+    assert {f.code for f in read_workbook(form, plan).findings} == {"WB-MISSING"}  # blank: nothing else to say
+    v1_form = tmp_path / "v1.xlsx"
+    v1_form.write_bytes(form.read_bytes())
+    # after a revision the new forms say version 2; a blank form of version 1 still reads on its version
+    run(ws, "piano", "revisione", str(write_plan(tmp_path / "piano-v2.yaml", revised_data(plan))), *REVISION)
+    run(ws, "genera")
+    wb = openpyxl.load_workbook(form)
+    assert [c.value for row in wb["Istruzioni"].iter_rows(min_row=2, max_row=2) for c in row if c.value] == [
+        "Versione del piano: 2 (Delibera di Giunta comunale n. 45 del 15/07/2025)."]
+    v2 = load_plan(ws / "piano" / "versioni" / "v2-piano-v2.yaml")
+    assert {f.code for f in read_workbook(form, v2).findings} == {"WB-MISSING"}
+    from piao_xls.returns.versions import read_on_versions
+    from piao_xls.workspace.ledger import Ledger
+    from piao_xls.workspace.planversions import versions
+
+    with Ledger(ws / "registro.sqlite") as led:
+        known = versions(led)
+    old = read_on_versions(v1_form, v2, known)
+    assert "WB-TAMPERED" not in {f.code for f in old.findings} and "REV-OLD-VERSION" in {f.code for f in old.findings}
+    # the version said in the properties but not in the sheet (or the other way round): tampering
+    data = v1_form.read_bytes()
+    custom = zipmut.parts(data)["docProps/custom.xml"].replace(b"n. 12 del 30/01/2025", b"n. 99 del 30/01/2025")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(zipmut.edit(data, {"docProps/custom.xml": custom}))
+    found = read_workbook(bad, plan).findings
+    assert any(f.code == "WB-TAMPERED" and f.sheet == "Istruzioni" for f in found), [str(f) for f in found]

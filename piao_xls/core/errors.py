@@ -151,6 +151,10 @@ CODES: dict[str, ErrorCode] = {c.code: c for c in (
     ErrorCode("REV-LATE", "Obiettivo assegnato o modificato in ritardo",
               "the plan was adopted, or an objective added or changed by a revision, after the settings' cut-off "
               "or after a deadline it measures: flagged to the Nucleo"),
+    ErrorCode("HIST-FILE", "Risultati di un anno precedente non utilizzabili",
+              "a results file of an earlier year (storico/ or --storico) is unreadable, not results of this version "
+              "of piao-xls, of another comune, not of an earlier year, or a second file for one year: left out, the "
+              "other years are shown"),
     ErrorCode("MAIL-SENDER", "Mittente non previsto",
               "a returned file was sent by someone who is not the sector's Responsabile nor a delegate"),
     ErrorCode("MAIL-FROM", "Mittente non determinabile",

@@ -52,11 +52,16 @@ def baseline_of(values: Mapping[str, object]) -> float | None:
         ok = isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
         return float(x) if ok else None  # type: ignore[arg-type]
 
+    def kept(x: float | None) -> float | None:
+        # to 15 significant digits: the number reads back from the plan workbook as itself (a double written with
+        # 16 digits, as the workbook writer does, does not always come back as the same double)
+        return None if x is None else float(f"{x:.15g}")
+
     if "value" in values:
-        return num(values["value"])
+        return kept(num(values["value"]))
     n, d = num(values.get("numerator")), num(values.get("denominator"))
     if n is not None and d:
-        return n / d
+        return kept(n / d)
     return None
 
 

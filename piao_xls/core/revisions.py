@@ -16,7 +16,7 @@ rule, baseline, source and weight). Every other indicator of the sector is asked
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
@@ -89,6 +89,12 @@ class PlanVersion:
     def italian(self) -> str:
         """«versione 2 (Delibera di Giunta comunale n. 45 del 15/07/2025)»."""
         return f"versione {self.number} ({self.act.italian()})"
+
+    def label(self) -> str:
+        """What a form says of its version («2 (Delibera di Giunta comunale n. 45 del 15/07/2025)»), within the 250
+        characters a document property holds."""
+        text = f"{self.number} ({self.act.italian()})"
+        return text if len(text) <= 250 else f"{text[:248]}…)"
 
 
 @dataclass(frozen=True)
@@ -341,17 +347,26 @@ def check_revision(current: PlanVersion, new: Plan, act: Act, reported: Iterable
 
 # --- the timeline -------------------------------------------------------------------------------------------
 
-def timeline_findings(versions: Sequence[PlanVersion], cutoff: date | None) -> list[Finding]:
-    """For the Nucleo (warnings): the plan adopted after the cut-off, and every objective a revision added or changed
-    after the cut-off or after a deadline it measures (an indicator's own deadline, already passed at the act)."""
-    out: list[Finding] = []
-    if not versions:
-        return out
-    first = versions[0]
-    if cutoff is not None and first.act.day > cutoff:
-        out.append(Finding("REV-LATE", WARNING, f"il piano è stato adottato il {italian.day(first.act.day)} "
-                           f"({first.act.text.strip()}), dopo il termine del {italian.day(cutoff)} fissato nelle "
-                           "impostazioni: tutti gli obiettivi risultano assegnati in ritardo"))
+@dataclass(frozen=True)
+class LateChange:
+    """An objective a revision added or changed late: after the cut-off of the settings, or after a deadline it
+    measures (``why``: the Italian clause after «obiettivo SF-6 modificato con la versione 2 (…), »)."""
+
+    version: int
+    objective_id: str
+    sector: str
+    what: str  # "assegnato" or "modificato"
+    act: str  # «versione 2 (Delibera … del …)»
+    why: str
+
+    def italian(self) -> str:
+        return f"obiettivo {self.objective_id} {self.what} con la {self.act}, {self.why}"
+
+
+def late_changes(versions: Sequence[PlanVersion], cutoff: date | None) -> list[LateChange]:
+    """Every objective a revision added or changed after ``cutoff``, or before it but after a deadline it
+    measures (an indicator's own deadline, already passed on the date of the act, and the indicator changed)."""
+    out: list[LateChange] = []
     for before, after in pairwise(versions):
         d = diff_plans(before.plan, after.plan)
         when = after.act.day
@@ -360,16 +375,30 @@ def timeline_findings(versions: Sequence[PlanVersion], cutoff: date | None) -> l
             added = any(c.change is Change.ADDED for c in d.of(oid))
             what = "assegnato" if added else "modificato"
             if cutoff is not None and when > cutoff:
-                out.append(Finding("REV-LATE", WARNING, f"obiettivo {oid} {what} con la {after.italian()}, dopo il "
-                                   f"termine del {italian.day(cutoff)} fissato nelle impostazioni", sector=sector))
+                out.append(LateChange(after.number, oid, sector, what, after.italian(),
+                                      f"dopo il termine del {italian.day(cutoff)} fissato nelle impostazioni"))
                 continue
             passed = [i for o in before.plan.objectives if o.id == oid for i in o.indicators
                       if i.rule.deadline is not None and i.rule.deadline < when and not d.carries_over(i.id)]
             if passed:
                 i = passed[0]
-                out.append(Finding("REV-LATE", WARNING, f"obiettivo {oid} {what} con la {after.italian()}, dopo la "
-                                   f"scadenza che misura (indicatore {i.id}: {italian.day(i.rule.deadline)})",
-                                   sector=sector))
+                out.append(LateChange(after.number, oid, sector, what, after.italian(),
+                                      f"dopo la scadenza che misura (indicatore {i.id}: {italian.day(i.rule.deadline)})"))
+    return out
+
+
+def timeline_findings(versions: Sequence[PlanVersion], cutoff: date | None) -> list[Finding]:
+    """For the Nucleo (warnings): the plan adopted after the cut-off, and every objective a revision added or changed
+    after the cut-off or after a deadline it measures (:func:`late_changes`)."""
+    out: list[Finding] = []
+    if not versions:
+        return out
+    first = versions[0]
+    if cutoff is not None and first.act.day > cutoff:
+        out.append(Finding("REV-LATE", WARNING, f"il piano è stato adottato il {italian.day(first.act.day)} "
+                           f"({first.act.text.strip()}), dopo il termine del {italian.day(cutoff)} fissato nelle "
+                           "impostazioni: tutti gli obiettivi risultano assegnati in ritardo"))
+    out.extend(Finding("REV-LATE", WARNING, c.italian(), sector=c.sector) for c in late_changes(versions, cutoff))
     return out
 
 
@@ -461,11 +490,32 @@ def revision_entries(versions: Sequence[PlanVersion]) -> list[RevisionEntry]:
     return out
 
 
-def revision_rows(versions: Sequence[PlanVersion]) -> list[dict[str, object]]:
+def revision_rows(versions: Sequence[PlanVersion], cutoff: date | None = None) -> list[dict[str, object]]:
     """The revisions of :func:`revision_entries` as rows of the results (JSON keys in English, texts in Italian):
-    version, act, date (ISO), reason, and per objective its changes."""
+    version, act, date (ISO), reason, and per objective its changes and, when the timeline check flags it
+    (:func:`late_changes` with ``cutoff``), why the change is late ("" when it is not)."""
+    late = {(c.version, c.objective_id): c.why for c in late_changes(versions, cutoff)} if versions else {}
     return [{"version": e.version.number, "act": e.version.act.text, "date": e.version.act.day.isoformat(),
              "act_it": e.version.act.italian(), "reason": e.version.act.reason,
-             "changes": [{"objective": o.objective_id, "title": o.title, "lines": list(o.lines)}
+             "changes": [{"objective": o.objective_id, "title": o.title, "lines": list(o.lines),
+                          "late": late.get((e.version.number, o.objective_id), "")}
                          for o in e.objectives]}
             for e in revision_entries(versions)]
+
+
+def change_text(change: Mapping[str, object]) -> str:
+    """One objective's changes in a revision row (:func:`revision_rows`), as the summary and the Relazione print
+    them: «SF-6 «TITOLO»: indicatore SF-6.1: target «…» → «…»; …»."""
+    lines = change.get("lines")
+    return (f"{change.get('objective', '')} «{change.get('title', '')}»: "
+            + "; ".join(map(str, lines if isinstance(lines, (list, tuple)) else ())))
+
+
+def act_text(row: Mapping[str, object]) -> str:
+    """The act of a revision row, as printed: «Delibera di Giunta comunale n. 45 del 15/07/2025» (rows without the
+    act's own wording: the act as written and its date)."""
+    act = str(row.get("act_it") or "")
+    if act:
+        return act
+    day = row.get("date")
+    return " del ".join(t for t in (str(row.get("act") or ""), italian.day(str(day)) if day else "") if t) or "—"

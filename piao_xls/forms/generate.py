@@ -35,22 +35,23 @@ def _render(args: tuple[WorkbookLayout, str]) -> bytes:
 
 
 def generate(plan: Plan, out_dir: str | Path = "output", password: str = "", jobs: int = 1,
-             keep: Callable[[Path], str | None] | None = None) -> list[Generated]:
+             keep: Callable[[Path], str | None] | None = None, version: str = "") -> list[Generated]:
     """Write every workbook into ``out_dir/<year>/``.
 
     ``keep(path)`` is asked about each file that already exists and returns why it must not be
     overwritten (or None): the caller decides, e.g. with
-    :func:`piao_xls.returns.reader.why_keep` (a file that already holds filled-in values).
+    :func:`piao_xls.returns.reader.why_keep` (a file that already holds filled-in values). ``version``: the plan
+    version and its act, written in each form's Istruzioni sheet and properties (docs/revisions.md).
     """
     with paused_gc():  # see piao_xls.core.gcpause
-        return _generate(plan, Path(out_dir) / str(plan.year), password, jobs, keep)
+        return _generate(plan, Path(out_dir) / str(plan.year), password, jobs, keep, version)
 
 
 def _generate(plan: Plan, target: Path, password: str, jobs: int,
-              keep: Callable[[Path], str | None] | None) -> list[Generated]:
+              keep: Callable[[Path], str | None] | None, version: str = "") -> list[Generated]:
     from ..sheetio.atomic import write_bytes_atomic
 
-    books = plan_workbooks(plan)
+    books = plan_workbooks(plan, version)
     if keep is not None:
         problems = [why for b in books if (target / b.filename).exists() and (why := keep(target / b.filename))]
         if problems:

@@ -1256,14 +1256,18 @@ def _giving_back(plan: Plan, as_of: date | None = None) -> list[tuple[str, str]]
     return lines
 
 
-def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", as_of: date | None = None) -> SheetLayout:
+def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", as_of: date | None = None,
+                       version: str = "") -> SheetLayout:
     """The «Istruzioni» sheet: for the Responsabili, or for a source (the Nucleo, an external source), each naming
-    only the fields of its own sheet; ``as_of``: of a monitoring round at that date."""
+    only the fields of its own sheet; ``as_of``: of a monitoring round at that date; ``version``: the plan version
+    the form is made on, with its act («2 (Delibera di Giunta comunale n. 45 del 15/07/2025)», in a workspace with
+    recorded versions; docs/revisions.md)."""
     layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False, round=as_of)
     sh = _Sheet(layout)
     what = (f"monitoraggio degli obiettivi di performance al {as_of:%d/%m/%Y}" if as_of else
             "rendicontazione degli obiettivi di performance")
     lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: {what}"),
+             *([("plain", f"Versione del piano: {version}.")] if version else []),
              ("subtitle", "Istruzioni per la compilazione"),
              *(_round_instructions(as_of, kind == "source") if as_of else ()),
              *(_round_source(_source_instructions(source), as_of) if kind == "source" else
@@ -1423,8 +1427,9 @@ def _checks() -> list[tuple[str, str]]:
     ]
 
 
-def _properties(plan: Plan, kind: str, codes: tuple[str, ...], source: str) -> dict[str, str]:
+def _properties(plan: Plan, kind: str, codes: tuple[str, ...], source: str, version: str = "") -> dict[str, str]:
     return {
+        **({"piao_plan_version": version} if version else {}),
         "piao_plan_id": plan.plan_id,
         "piao_year": str(plan.year),
         "piao_fingerprint": plan.fingerprint,
@@ -1444,29 +1449,31 @@ def _file_part(text: str) -> str:
     return keep.strip("-")
 
 
-def all_sectors_workbook(plan: Plan) -> WorkbookLayout:
+def all_sectors_workbook(plan: Plan, version: str = "") -> WorkbookLayout:
     codes = tuple(s.code for s in plan.sectors)
-    sheets = [instructions_sheet(plan, "all")] + [sector_sheet(plan, s) for s in plan.sectors]
+    sheets = [instructions_sheet(plan, "all", version=version)] + [sector_sheet(plan, s) for s in plan.sectors]
     return WorkbookLayout("all", f"PIAO-{plan.year}-{_file_part(plan.comune)}.xlsx", sheets,
-                          _properties(plan, "all", codes, "responsabile"), codes,
+                          _properties(plan, "all", codes, "responsabile", version), codes,
                           precision=plan.scoring.precision)
 
 
-def sector_workbook(plan: Plan, sector: Sector) -> WorkbookLayout:
+def sector_workbook(plan: Plan, sector: Sector, version: str = "") -> WorkbookLayout:
     short = sector.short_name
     if short.startswith(f"{sector.code} - "):
         short = short[len(sector.code) + 3:]
     name = f"PIAO-{plan.year}-{sector.code}-{_file_part(short)}.xlsx"
-    return WorkbookLayout("sector", name, [instructions_sheet(plan, "sector"), sector_sheet(plan, sector)],
-                          _properties(plan, "sector", (sector.code,), "responsabile"), (sector.code,),
+    return WorkbookLayout("sector", name, [instructions_sheet(plan, "sector", version=version),
+                                           sector_sheet(plan, sector)],
+                          _properties(plan, "sector", (sector.code,), "responsabile", version), (sector.code,),
                           precision=plan.scoring.precision)
 
 
-def source_workbook(plan: Plan, source: str) -> WorkbookLayout:
+def source_workbook(plan: Plan, source: str, version: str = "") -> WorkbookLayout:
     codes = tuple(s.code for s in plan.sectors if any(i.source == source for i in s.indicators))
     name = f"PIAO-{plan.year}-{SOURCE_FILE_TAGS[source]}.xlsx"
-    return WorkbookLayout("source", name, [instructions_sheet(plan, "source", source), source_sheet(plan, source)],
-                          _properties(plan, "source", codes, source), codes, source, plan.scoring.precision)
+    return WorkbookLayout("source", name, [instructions_sheet(plan, "source", source, version=version),
+                                           source_sheet(plan, source)],
+                          _properties(plan, "source", codes, source, version), codes, source, plan.scoring.precision)
 
 
 ROUND_PROPERTY = "piao_round"  # a monitoring form's round (its date, 2025-06-30); absent from a year-end form
@@ -1502,10 +1509,11 @@ def round_workbooks(plan: Plan, as_of: date) -> list[WorkbookLayout]:
     return books
 
 
-def plan_workbooks(plan: Plan) -> list[WorkbookLayout]:
-    """Every workbook `generate` writes: all sectors, one per sector, one per external source."""
-    books = [all_sectors_workbook(plan)] + [sector_workbook(plan, s) for s in plan.sectors]
+def plan_workbooks(plan: Plan, version: str = "") -> list[WorkbookLayout]:
+    """Every workbook `generate` writes: all sectors, one per sector, one per external source (``version``: see
+    :func:`instructions_sheet`)."""
+    books = [all_sectors_workbook(plan, version)] + [sector_workbook(plan, s, version) for s in plan.sectors]
     for source in ("nucleo", "esterno"):
         if any(i.source == source for i in plan.indicators):
-            books.append(source_workbook(plan, source))
+            books.append(source_workbook(plan, source, version))
     return books

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
 
 from ..core.model import Plan
+from ..core.revisions import PlanVersion, version_of
 from ..forms.layout import plan_workbooks, round_workbooks
 from ..returns.reader import read_properties
 from ..sheetio.text import safe_filename
 from ..workspace.ledger import YEAR_END, Ledger
+from ..workspace.planversions import usable_versions
 from ..workspace.settings import Settings
 from ..workspace.versions import new_form_for
 from ..workspace.year import parties, year_state
@@ -30,6 +33,7 @@ STALE_FORM = "modulo di un altro piano: eseguire «piao-xls genera»"
 PLACEHOLDER = "indirizzo di esempio"
 CHANGED = "indirizzo cambiato"
 REFUSED = (NO_ADDRESS, NO_FORM, BAD_ADDRESS, PLACEHOLDER, CHANGED, STALE_FORM)  # outcomes that need the clerk (exit 1)
+UNCHANGED = "invariato: non reinviato"  # after a revision, a party whose form did not change
 
 
 class UnknownParty(ValueError):
@@ -121,17 +125,43 @@ def _outcome(transport) -> str:
     return DRAFTED if transport.name == "bozze" else SENT
 
 
+def party_fingerprint(plan: Plan, code: str, kind: str = "sector") -> str:
+    """The fingerprint of what a party's form may hold: for a sector, the plan with that sector only ("" for no such
+    sector); for a source (the Nucleo, an external source), the plan with the whole of every sector that has one of
+    its indicators (more than its form shows: a change there sends the form again, never the other way round)."""
+    if kind == "source":
+        return replace(plan, sectors=tuple(s for s in plan.sectors
+                                           if any(i.source == code for i in s.indicators))).fingerprint
+    try:
+        return replace(plan, sectors=(plan.sector(code),)).fingerprint
+    except KeyError:
+        return ""
+
+
+def sent_on(sent: list[dict], code: str, known: list[PlanVersion]) -> PlanVersion | None:
+    """The recorded version the last form sent to ``code`` was made on (the plan fingerprint ``send`` records in
+    the message's ``meta``), or None (nothing sent, or sent before versions were recorded in messages)."""
+    mine = [m for m in sent if m["sector"] == code]
+    if not mine:
+        return None
+    return version_of(str(json.loads(mine[-1]["meta"] or "{}").get("plan_fingerprint", "")), known)
+
+
 def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bool = False, resend: bool = False,
          only: tuple[str, ...] = (), today: date | None = None, as_of: date | None = None,
          due: date | None = None) -> list[dict]:
-    """The forms to their parties; ``as_of``: the monitoring round's forms (returned by ``due``), the round in
-    every subject, file name and ledger row."""
+    """Each party's form, once; after a revision (docs/revisions.md) only to the parties whose form changed
+    (:func:`party_fingerprint`), in the thread of the form sent before, saying which act changed the plan
+    (``--resend``: to every party again). ``as_of``: the monitoring round's forms (returned by ``due``), the round
+    in every subject, file name and ledger row."""
     today = today or date.today()
     forms = forms_by_party(settings, plan, as_of)
     key = as_of.isoformat() if as_of is not None else YEAR_END
     check_parties(plan, only)
     sent = ledger.messages("out", "invio", round=key)
     changed = changed_since_sent(settings, plan, ledger)
+    known = usable_versions(ledger)
+    current = version_of(plan.fingerprint, known) if as_of is None else None  # a round's forms: no revision rule
     actions = []
     for code, name, who in parties(plan):
         if only and code not in only:
@@ -162,19 +192,39 @@ def send(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: boo
             else:
                 act["outcome"] = ALREADY
             continue
+        before = sent_on(sent, code, known) if current is not None else None
+        if before is not None and before.fingerprint == plan.fingerprint:
+            before = None  # the same version, another file (regenerated): sent as any other
+        if (not resend and before is not None and current is not None
+                and party_fingerprint(before.plan, code, kind) == party_fingerprint(plan, code, kind)):
+            act["outcome"] = UNCHANGED
+            act["problems"] = [f"il modulo inviato sulla versione {before.number} resta valido: la {current.italian()} "
+                               f"non cambia nulla per {'questo settore' if kind == 'sector' else 'questa fonte'}; per "
+                               f"inviarlo comunque: piao-xls invia --resend --settore {code}"]
+            continue
         if dry_run:
             act["outcome"] = WOULD
             continue
         label = name if kind == "source" else f"il settore {code} – {name}"
         msg = form_message(settings, plan, code, label, who, to, path, kind, source, draft=transport.name == "bozze",
-                           as_of=as_of, due=due)
+                           as_of=as_of, due=due,
+                           replaces=(f"Il piano è stato modificato con la {current.italian()}: questo modulo "
+                                     f"sostituisce quello della versione {before.number}, che non va più compilato; "
+                                     "se è già stato restituito, i valori degli indicatori non cambiati restano "
+                                     "validi." if before is not None and current is not None else ""))
+        first = ""
+        if before is not None:  # the new version's form, in the thread of the one it replaces
+            first, refs = thread_of(ledger, code, sent)
+            if first:
+                msg["In-Reply-To"], msg["References"] = first, " ".join(refs)
         location = transport.deliver(msg, f"{today.isoformat()}-invio-{code}" + (f"-{key}" if key else ""))
         if not ledger.has_file(sha, "generato"):
             ledger.add_file(sha, "generato", path, path.stat().st_size, code, path.name, round=key)
         ledger.add_message("out", "invio", day=today.isoformat(), sector=code, sender=str(msg["From"]), recipient=to,
                            subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]), file_sha256=sha,
-                           transport=transport.name, location=location, round=key,
-                           meta={"due": due.isoformat()} if due is not None else None)
+                           transport=transport.name, location=location, in_reply_to=first, round=key,
+                           meta={"plan_fingerprint": plan.fingerprint,
+                                 **({"due": due.isoformat()} if due is not None else {})})
         act["message_id"], act["outcome"] = str(msg["Message-ID"]), _outcome(transport)
     return actions
 

@@ -87,7 +87,10 @@ def what_to_fill(kind: str, source: str) -> str:
 
 
 def form_message(settings: Settings, plan, code: str, name: str, who: str, to: str, workbook: Path, kind: str,
-                 source: str, draft: bool, as_of: date | None = None, due: date | None = None) -> EmailMessage:
+                 source: str, draft: bool, as_of: date | None = None, due: date | None = None,
+                 replaces: str = "") -> EmailMessage:
+    """The message that sends a party its form (``as_of``: a monitoring round's, returned by ``due``);
+    ``replaces``: the paragraph that says which form of an earlier plan version it replaces (docs/revisions.md)."""
     if as_of is not None:
         return round_form_message(settings, plan, code, name, who, to, workbook, kind, source, draft, as_of, due)
     deadline = it_date(settings.deadline)
@@ -97,6 +100,7 @@ def form_message(settings: Settings, plan, code: str, name: str, who: str, to: s
         f"Gentile {who},",
         f"in allegato il modulo per la rendicontazione degli obiettivi di performance del PIAO {plan.year} "
         f"(sottosezione 2.2 «Performance») per {name}: {workbook.name}.",
+        *([replaces] if replaces else []),
         what_to_fill(kind, source),
         f"Il modulo compilato va restituito entro il {deadline}, rispondendo a questo messaggio con il file allegato, "
         "senza rinominarlo e senza cambiarne il formato (Excel .xlsx oppure LibreOffice .ods).",

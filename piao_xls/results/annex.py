@@ -14,6 +14,7 @@ from typing import Any
 from ..core import italian
 from ..core.errors import SEVERITY_IT
 from ..core.model import Plan
+from ..core.revisions import act_text
 from .docbuild import DocBuilder, short
 from .tables import FILE_STATUS_IT, label, used_for_it
 
@@ -59,6 +60,8 @@ def render_annex(data: dict, plan: Plan) -> bytes:
     d.table(["Voce", "Valore"], [
         ["Piano", f"{plan.plan_id} (PIAO {year}, sottosezione 2.2 «Performance»)"],
         ["Impronta del piano (SHA-256)", fingerprint],
+        *([["Versione del piano", f"{last.get('version')} ({act_text(last)})"]]
+          if (last := next(iter(reversed(data.get("revisions") or [])), None)) else []),
         ["Settori, obiettivi, indicatori",
          f"{len(data['sectors'])}, {len(data['objectives'])}, {len(data['indicators'])}"],
         ["File esaminati", str(len(data["sources"]))],
@@ -104,14 +107,55 @@ def render_annex(data: dict, plan: Plan) -> bytes:
     else:
         d.para("Nessun file letto.")
 
+    n = 4
     decisions = data.get("decisions") or []
     if decisions:
-        d.heading("5. Dove sono registrate le decisioni", 1)
+        n += 1
+        d.heading(f"{n}. Dove sono registrate le decisioni", 1)
         rows = [[str(r.get("indicator") or r.get("objective") or r.get("sector", "")), r.get("kind_it", ""),
                  "sì" if r.get("applied") else "no", short(Path(str(r.get("where", "") or "—")).name, 80)]
                 for r in decisions]
         d.table(["Oggetto", "Decisione", "Applicata", "Registrata in"], rows, [3, 4, 2, 7.6])
+    _versions(d, data, n)
     return d.bytes()
+
+
+def _versions(d: DocBuilder, data: dict, n: int) -> int:
+    """The plan's versions, when the workspace records them (docs/revisions.md): every revision with its act and the
+    objectives it changed, the timeline check's flags (``REV-LATE``), and which returned form was made on which
+    version (``sources[*].plan_version``)."""
+    revisions = [r for r in data.get("revisions") or [] if isinstance(r, dict)]
+    forms = [x for x in data["sources"] if isinstance(x.get("plan_version"), int)]
+    late = [f for f in data["findings"] if f.get("code") == "REV-LATE"]
+    if not (revisions or forms or late):
+        return n
+    n += 1
+    d.heading(f"{n}. Le versioni del piano e la verifica dei tempi", 1)
+    if revisions:
+        d.para("Il piano è stato modificato nel corso dell'anno con " + (
+            "un atto" if len(revisions) == 1 else f"{len(revisions)} atti") + "; i valori sono misurati sulla "
+            "versione in vigore alla fine dell'anno.", keep=True)
+        rows = [[str(r.get("version", "")), act_text(r), short(str(r.get("reason") or "—"), 200),
+                 ", ".join(str(c.get("objective", "")) for c in r.get("changes") or () if isinstance(c, dict))]
+                for r in revisions]
+        d.table(["Versione", "Atto", "Motivo", "Obiettivi modificati"], rows, [1.8, 5.6, 5, 4.2])
+    if late:
+        d.para(("Verifica dei tempi: 1 segnalazione" if len(late) == 1 else
+                f"Verifica dei tempi: {len(late)} segnalazioni") + " (obiettivi assegnati o modificati dopo il termine "
+               "fissato nelle impostazioni o dopo la scadenza che misurano).", keep=True)
+        for f in late:
+            d.bullet(short(str(f.get("message", "")), 400))
+    else:
+        d.para("Verifica dei tempi: nessun obiettivo assegnato o modificato dopo il termine fissato nelle "
+               "impostazioni.")
+    if forms:
+        d.para("La versione del piano su cui è stato compilato ogni modulo ricevuto (un modulo di una versione "
+               "precedente vale solo per gli indicatori non cambiati da allora).", keep=True)
+        rows = [[short(Path(str(x.get("path", ""))).name, 60), str(x.get("sectors", "")).replace(",", ", ") or "—",
+                 str(x["plan_version"]) if x["plan_version"] else "non riconosciuta",
+                 _when(x.get("received") or x.get("saved"))] for x in forms]
+        d.table(["File", "Settori", "Versione del piano", "Ricevuto il"], rows, [6.4, 3, 3.2, 4])
+    return n
 
 
 __all__ = ["render_annex"]

@@ -34,10 +34,10 @@ from ..core.evaluation import (
 )
 from ..core.gcpause import paused_gc
 from ..core.model import Indicator, Objective, Plan, ScoringPolicy
-from ..core.revisions import PlanVersion, revision_rows
+from ..core.revisions import PlanVersion, revision_rows, version_of
 from ..core.targets import explain_it
 from ..returns.batch import expand_paths, read_all
-from ..returns.reader import WorkbookResult
+from ..returns.reader import WorkbookResult, read_properties
 from .decisions import KIND_IT, format_value, load_decisions
 
 #: kept for callers of earlier versions: the sector statuses are :class:`SectorStatus` values
@@ -65,6 +65,9 @@ class Consolidation:
     sources: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)  # every decision, of the Nucleo or of the plan, applied or not
     revisions: list[dict] = field(default_factory=list)  # the plan's revisions in the year (docs/revisions.md)
+    #: the results of earlier years (documents of ``consolida --json-file``, :func:`piao_xls.results.history.
+    #: load_earlier`): the summary and the JSON then show each indicator's values over the years
+    earlier: list[dict] = field(default_factory=list)
 
     @property
     def findings(self) -> list[dict]:
@@ -124,14 +127,16 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
                 decisions: str | Path | list[Decision] | None = None,
                 as_of: date | datetime | None = None, versions: Sequence[PlanVersion] = (),
                 provenance: Mapping[str, Provenance] | None = None, unreadable: Sequence[Submission] = (),
-                chosen: Collection[str] = ()) -> Consolidation:
+                chosen: Collection[str] = (), cutoff: date | None = None) -> Consolidation:
     """Read every workbook under ``paths`` and evaluate ``plan`` on them (:func:`evaluate`).
 
     ``decisions`` (a decisions file, see :mod:`piao_xls.results.decisions`, or decisions already loaded) are
     applied and listed in ``Consolidation.decisions``; a refused decision gives a ``DEC-INVALID`` finding.
     ``prefer_newest``: of two different submissions for a sector, the one sent last counts (when that can
     be told), instead of a conflict. ``as_of``: only the files received by then count. ``versions``: the plan's
-    recorded versions: a form of a superseded one is read on it and carried over (docs/revisions.md).
+    recorded versions: a form of a superseded one is read on it and carried over (docs/revisions.md); each file's
+    source row then says which version it was made on (``plan_version``), and the revisions carry the timeline
+    check's flags for ``cutoff`` (the settings' ``termine_revisioni``).
 
     In a workspace (``provenance`` given: when each file was sent, by SHA-256, from the ledger) the year's rule
     applies instead (:attr:`Choice.LATEST_SENT`, docs/returns.md): the return sent last counts, whatever the
@@ -158,8 +163,24 @@ def consolidate(paths: list[str | Path], plan: Plan, prefer_newest: bool = False
         ev = evaluate(plan, [*submissions_of(results, provenance), *unreadable], list(decisions or ()), as_of,
                       choice, chosen)
         c = render(ev, results, skipped, dec_findings)
-        c.revisions = revision_rows(versions)
+        c.revisions = revision_rows(versions, cutoff)
+        if versions:
+            _mark_versions(c.sources, versions)
         return c
+
+
+def _mark_versions(sources: list[dict], versions: Sequence[PlanVersion]) -> None:
+    """Each workbook of ``sources`` with the number of the plan version it was made on, from the fingerprint in its
+    document properties (``plan_version``: 0 for a form of no recorded version; absent for a file not read as one)."""
+    for src in sources:
+        if src.get("status") == SKIPPED:
+            continue
+        try:
+            props, _ = read_properties(Path(str(src["path"])))  # the file passed the guard when it was read
+        except Exception:
+            props = {}
+        v = version_of(str(props.get("piao_fingerprint", "")), versions)
+        src["plan_version"] = v.number if v else 0
 
 
 def render(ev: Evaluation, results: list[WorkbookResult] | None = None, skipped: list[Path] | None = None,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from ..core.history import history_of
 from ..core.model import Plan
 from ..sheetio.atomic import write_bytes_atomic, write_text_atomic
 from ..sheetio.text import shown_controls
@@ -110,6 +111,8 @@ def to_json_dict(c: Consolidation) -> dict:
     tables' rows extended (``*_it`` texts, ``actual_values``), plus ``comune``, ``title``, ``bands``, ``decisions``."""
     d = {"schema_version": SCHEMA_VERSION, **c.to_dict()}
     d.update(tables(c))
+    if c.earlier:  # each indicator's values over the years (core.history), from this year's rows as published
+        d["history"] = history_of(c.plan.year, d["indicators"], c.earlier)
     d.setdefault("comune", c.plan.comune)
     d.setdefault("title", c.plan.title)
     d.setdefault("bands", [{"code": b.code, "label": b.label, "min": b.min}

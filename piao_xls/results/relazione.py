@@ -24,6 +24,7 @@ from typing import Any
 from ..core import italian
 from ..core.decisions import PLAN
 from ..core.model import Plan
+from ..core.revisions import act_text, change_text
 from ..sheetio.atomic import write_bytes_atomic
 from . import annex
 from . import relazione_charts as charts
@@ -170,7 +171,8 @@ def method_text(plan: Plan) -> list[str]:
 #: the chapters of the Relazione, in order («Le modifiche…» only once the plan has revisions)
 CHAPTERS = ("Presentazione", "Il metodo di misurazione e valutazione", "I risultati dell'ente",
             "I risultati per settore", "Le decisioni del Nucleo di Valutazione",
-            "Le modifiche intervenute nel corso dell'anno", "Conclusioni")
+            "Le modifiche intervenute nel corso dell'anno", "Conclusioni",
+            "L'andamento negli anni")  # the last, after «I risultati per settore», only with earlier years' results
 DEVIATION_NONE = "Il Responsabile non ha indicato le cause dello scostamento."
 
 
@@ -219,7 +221,7 @@ def _build(data: dict, plan: Plan, pages: Mapping[str, int] | None = None) -> Do
     d.para("Indice", bold=True, size=12, keep=True)
     anchor = d.para("")
     n = 0
-    for part in (_presentation, _method, _overview, _per_sector, _decisions, _revisions, _conclusions):
+    for part in (_presentation, _method, _overview, _per_sector, _history, _decisions, _revisions, _conclusions):
         n = part(d, x, n)
     d.index(anchor, pages)
     return d
@@ -440,6 +442,39 @@ def _decisions(d: DocBuilder, x: _Ctx, n: int) -> int:
     return n
 
 
+def _history(d: DocBuilder, x: _Ctx, n: int) -> int:
+    """Each indicator's values over the years (``data["history"]``, see :func:`piao_xls.core.history.history_rows`),
+    once the results of earlier years are given. Nothing when they are not."""
+    history = x.data.get("history")
+    if not isinstance(history, dict) or not history.get("indicators"):
+        return n
+    years = [int(y) for y in history.get("years") or ()]
+    rows_in = [r for r in history["indicators"] if isinstance(r, dict)]
+    n += 1
+    d.heading(_numbered(n, CHAPTERS[7]), 1)
+    first = years[0] if years else x.plan.year
+    shown = italian.plural(len(rows_in), "indicatore già misurato", "indicatori già misurati")
+    d.para(f"Il confronto con gli anni precedenti, dal {first} al {x.plan.year}, per {shown} in "
+           "almeno uno di quegli anni (gli indicatori sono riconosciuti dal codice, che resta lo stesso da un anno "
+           "all'altro). Per ogni anno il valore pubblicato: quello validato dal Nucleo di Valutazione quando lo ha "
+           "corretto, altrimenti quello rendicontato; «—» se l'indicatore non era nel piano di quell'anno.",
+           keep=True)
+    rows = []
+    for r in rows_in:
+        by_year = {int(v.get("year", 0)): str(v.get("value_it") or "") for v in r.get("values") or ()
+                   if isinstance(v, dict)}
+        rows.append([str(r.get("indicator", "")), short(str(r.get("description", "")), 120),
+                     *(short(by_year.get(y, ""), 80) or "—" for y in years)])
+    width = max(1.8, min(2.6, 10.0 / max(1, len(years))))
+    d.caption("Tabella", "I valori degli indicatori negli anni")
+    d.table(["Indicatore", "Descrizione", *map(str, years)], rows, [1.8, 15.2 - width * len(years),
+                                                                     *([width] * len(years))])
+    notes = [f"{r.get('indicator', '')}: {r.get('note')}" for r in rows_in if r.get("note")]
+    if notes:
+        d.para("Indicatori descritti diversamente in anni precedenti: " + "; ".join(notes) + ".", italic=True)
+    return n
+
+
 def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
     """What changed during the year: the plan's revisions (``data["revisions"]``, see
     :func:`piao_xls.core.revisions.revision_rows`: the act, its date and reason, the changes per objective), once
@@ -455,15 +490,16 @@ def _revisions(d: DocBuilder, x: _Ctx, n: int) -> int:
            keep=True)
     rows = []
     for r in x.revisions:
-        act = str(r.get("act_it") or "")
-        if not act:  # rows without the act's own wording: the act as written, and its date
-            act = " del ".join(t for t in (str(r.get("act") or ""), italian.day(r.get("date")) if r.get("date") else "")
-                               if t) or "—"
-        changes = "\n".join(f"{c.get('objective', '')} «{c.get('title', '')}»: " + "; ".join(map(str, c.get("lines") or ()))
-                            for c in r.get("changes") or () if isinstance(c, dict))
-        rows.append([act, changes or str(r.get("what", "")), str(r.get("reason", ""))])
+        changes = "\n".join(change_text(c) for c in r.get("changes") or () if isinstance(c, dict))
+        rows.append([act_text(r), changes or str(r.get("what", "")), str(r.get("reason", ""))])
+    late = [f"{c.get('objective', '')} ({c.get('late')})" for r in x.revisions for c in r.get("changes") or ()
+            if isinstance(c, dict) and c.get("late")]
     d.caption("Tabella", "Le modifiche al piano approvate nel corso dell'anno")
     d.table(["Atto", "Modifiche", "Motivazione"], rows, [4.2, 8.6, 4.2])
+    if late:  # the timeline check (docs/revisions.md): told as the Nucleo reads it in the annex
+        d.para(("Un obiettivo è stato assegnato o modificato in ritardo" if len(late) == 1 else
+                f"{len(late)} obiettivi sono stati assegnati o modificati in ritardo")
+               + " rispetto ai tempi del ciclo della performance: " + "; ".join(late) + ".")
     return n
 
 

@@ -27,6 +27,8 @@ from typing import Any
 
 from ..core import italian
 from ..core.gcpause import paused_gc
+from ..core.history import history_rows, history_years
+from ..core.revisions import act_text, change_text
 from ..sheetio.atomic import write_bytes_atomic
 from .consolidate import NOT_EVALUABLE, Consolidation
 from .export import MAX_CELL, clean_text, guard_formula, write_csv, write_csv_excel, write_json
@@ -99,6 +101,11 @@ SHEETS = {
         ("old_text", "Valore precedente", 14, "text"), ("new_text", "Valore nuovo", 14, "text"),
         ("reason", "Motivazione", 40, "text"), ("by", "Chi", 18, "text"), ("date_it", "Quando", 11, "text"),
         ("applied_it", "Applicata", 9, "text"), ("effect", "Effetto", 50, "text")]),
+    # the plan's revisions of the year, one row per revision and objective (core.revisions.revision_rows)
+    "revisions": ("Revisioni", "Revisioni del piano approvate nel corso dell'anno", [
+        ("version", "Versione", 9, "int"), ("act", "Atto", 28, "text"), ("reason", "Motivo", 28, "text"),
+        ("objective", "Obiettivo", 9, "text"), ("changes", "Modifiche", 62, "text"),
+        ("late", "Segnalazione al Nucleo (verifica dei tempi)", 30, "text")]),
     "sources": ("Fonti", "Fonti: i file letti", [
         ("path", "File", 46, "text"), ("status_it", "Stato", 14, "text"), ("kind_it", "Tipo", 12, "text"),
         ("sectors", "Settori", 10, "text"), ("used_for_it", "Usato per", 18, "text"),
@@ -371,8 +378,9 @@ def _fits_below(table: _Table, chart) -> bool:
     return (table.height_pt + chart_pt) * scale <= BODY_PT[0] and chart.width <= table.width_px
 
 
-def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict], bands: list) -> _Table:
-    sheet_name, title, cols = SHEETS[name]
+def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict], bands: list,
+                 spec: tuple | None = None) -> _Table:
+    sheet_name, title, cols = spec or SHEETS[name]
     ws = wb.add_worksheet(sheet_name, worksheet_class=_table_sheet())
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
                     wb.add_format({"bold": True, "font_size": 12}))
@@ -384,6 +392,16 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
         intro = ("Punti = peso applicato × raggiungimento: i punti di un settore sommano al suo punteggio (prima del "
                  "limite di un obiettivo di accesso). Peso applicato: il peso nel piano riportato a 100 sugli obiettivi "
                  "che contano. Senza risultato: " + "; ".join(f"{k} {v}" for k, v in MARK_IT.items()) + ".")
+    elif name == "revisions":
+        intro = ("Ogni revisione approvata nell'anno, con l'atto, il motivo e le modifiche per obiettivo; i risultati "
+                 "sono misurati sul piano in vigore alla fine dell'anno. Segnalazione: obiettivo assegnato o "
+                 "modificato dopo il termine fissato nelle impostazioni o dopo la scadenza che misura (anche nel "
+                 "foglio Anomalie, codice REV-LATE).")
+    elif name == "history":
+        intro = ("Il valore di ogni indicatore negli anni, dai risultati degli anni precedenti: il valore validato dal "
+                 "Nucleo quando lo ha corretto, altrimenti quello rendicontato, altrimenti lo stato dell'indicatore; "
+                 "vuoto se l'indicatore non era nel piano di quell'anno. Gli indicatori sono riconosciuti dal codice, "
+                 "che resta lo stesso da un anno all'altro.")
     elif name == "indicators":
         intro = ("Raggiungimento: 100% = target raggiunto. «non rendicontato»: nessun valore inserito (conta 0, "
                  "diverso da un valore 0); «non disponibile»: dichiarato tale dal Responsabile, con il motivo "
@@ -851,7 +869,13 @@ def _render(wb, c: Consolidation) -> None:
     d = decisions(c)
     if d:
         _write_table(wb, fmt, c, "decisions", d, bands)
-    _write_table(wb, fmt, c, "sources", t["sources"], bands)
+    if c.revisions:
+        _write_table(wb, fmt, c, "revisions", revision_table(c.revisions), bands)
+    if c.earlier:
+        spec, rows = history_table(c.plan.year, t["indicators"], c.earlier)
+        if rows:
+            _write_table(wb, fmt, c, "history", rows, bands, spec)
+    _write_table(wb, fmt, c, "sources", t["sources"], bands, _sources_spec(t["sources"]))
     charts = wb.add_worksheet("Grafici", worksheet_class=_table_sheet())
     data = _ChartData(wb, charts)
     overview = _overview_charts(wb, c, t, data)
@@ -861,6 +885,45 @@ def _render(wb, c: Consolidation) -> None:
         overview = []
     _write_charts(wb, charts, c, t, data, overview, notes)
     wb.close()
+
+
+def _sources_spec(sources: list[dict]) -> tuple | None:
+    """The Fonti sheet with, once plan versions are recorded, the version each form was made on (a column after
+    «Settori»; «non riconosciuta» for none recorded); None (the sheet as always) without versions."""
+    if not any("plan_version" in r for r in sources):
+        return None
+    name, title, cols = SHEETS["sources"]
+    at = next(i for i, col in enumerate(cols) if col[0] == "sectors") + 1
+    for r in sources:
+        v = r.get("plan_version")
+        r["plan_version_it"] = "" if v is None else str(v) if v else "non riconosciuta"
+    return name, title, [*cols[:at], ("plan_version_it", "Versione del piano", 11, "text"), *cols[at:]]
+
+
+def revision_table(revisions: list[dict]) -> list[dict]:
+    """The Revisioni sheet's rows: one per revision and objective, with the words the Relazione prints
+    (:func:`piao_xls.core.revisions.act_text`, :func:`~piao_xls.core.revisions.change_text`)."""
+    rows = []
+    for r in revisions:
+        for ch in r.get("changes") or ():
+            if isinstance(ch, dict):
+                rows.append({"version": r.get("version"), "act": act_text(r), "reason": str(r.get("reason") or ""),
+                             "objective": str(ch.get("objective", "")), "changes": change_text(ch).replace("; ", ";\n"),
+                             "late": str(ch.get("late") or "")})
+    return rows
+
+
+def history_table(year: int, indicators: list[dict], earlier: list[dict]) -> tuple[tuple, list[dict]]:
+    """The Andamento sheet: its columns (one per year) and its rows, from :func:`piao_xls.core.history.history_rows`
+    (the rows the JSON's ``history`` and the Relazione show)."""
+    years = history_years(year, earlier)
+    cols = [("indicator", "Indicatore", 9, "text"), ("description", "Descrizione", 40, "text"),
+            ("target", f"Target {year}", 24, "text"),
+            *((f"y{y}", f"Valore {y}", 18, "text") for y in years), ("note", "Note", 24, "text")]
+    rows = [{**{k: r[k] for k in ("indicator", "description", "target", "note")},
+             **{f"y{v['year']}": v["value_it"] for v in r["values"]}}  # type: ignore[attr-defined]
+            for r in history_rows(year, indicators, earlier)]
+    return ("Andamento", "Valori degli indicatori negli anni", cols), rows
 
 
 def write_summary(c: Consolidation, path: str | Path) -> None:

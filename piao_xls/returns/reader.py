@@ -770,6 +770,7 @@ _LAYOUTS: OrderedDict[tuple, tuple[Plan, object]] = OrderedDict()
 # Least recently used layouts are dropped: memory stays flat with 2,000 sectors. Files are read in name order,
 # so the copies of one sector's form come together; more layouts kept only make the heap (and each file) slower.
 LAYOUT_CACHE_SIZE = 16
+MAX_VERSION_LABEL = 250  # a custom document property holds at most 255 characters in Excel
 
 
 def _cached(plan: Plan, key: tuple, build):
@@ -936,7 +937,7 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
     res.source = props.get("piao_source", "responsabile")
     expected = expected_layout(plan, props)
     sheets = [s for s in expected.sheets if s.kind != "instructions"]
-    guide = _instructions_view(plan, res.kind, res.source, as_of)
+    guide = _instructions_view(plan, res.kind, res.source, as_of, plan_version_label(props))
     areas = {s.name: (_full_expected(s).last_row, COLS - 1) for s in sheets}
     areas[INSTRUCTIONS_SHEET] = (_full_expected(guide).last_row, COLS - 1)
     book = read_book(package, areas)  # the one parse of the checked parts: values, formulas, styles
@@ -1015,10 +1016,17 @@ def saved_time(text: str) -> str | None:
     return stamp.isoformat(timespec="seconds")
 
 
-def _instructions_view(plan: Plan, kind: str, source: str, as_of: date | None = None) -> SheetLayout:
-    return _cached(plan, ("instructions", kind, source, as_of),
+def _instructions_view(plan: Plan, kind: str, source: str, as_of: date | None = None,
+                       version: str = "") -> SheetLayout:
+    return _cached(plan, ("instructions", kind, source, as_of, version),
                    lambda: instructions_sheet(plan, "source" if kind == "source" else kind,
-                                              source if kind == "source" else "responsabile", as_of))
+                                              source if kind == "source" else "responsabile", as_of, version))
+
+
+def plan_version_label(props: Mapping[str, str]) -> str:
+    """The plan version a form says it was made on (``piao_plan_version``: «2 (Delibera … del …)»), as written in
+    its Istruzioni sheet: informative, the fingerprint identifies the plan."""
+    return str(props.get("piao_plan_version", ""))[:MAX_VERSION_LABEL]
 
 
 def _split_source(sheet: SheetData, layout: SheetLayout, plan: Plan, file: str, res: WorkbookResult) -> None:

@@ -155,15 +155,20 @@ def forms_on_versions(sources: Sequence[Mapping[str, object]], all_versions: Seq
     the version of the plan it was made on (from its fingerprint; «non riconosciuta» for a form of no recorded
     version) with that version's act, and when it was received."""
     rows = []
+    by_number = {v.number: v for v in all_versions}
     for src in sources:
         path = Path(str(src.get("path", "")))
         if path.suffix.lower() not in (".xlsx", ".ods"):
             continue
-        try:
-            props, _ = read_properties(path)  # already through the guard when it was read
-        except Exception:
-            props = {}
-        v = version_of(props.get("piao_fingerprint", ""), all_versions)
+        props: dict[str, str] = {}
+        if "plan_version" in src:  # the consolidation read it already (results.consolidate)
+            v = by_number.get(int(str(src["plan_version"])))
+        else:
+            try:
+                props, _ = read_properties(path)  # already through the guard when it was read
+            except Exception:
+                props = {}
+            v = version_of(props.get("piao_fingerprint", ""), all_versions)
         rows.append([path.name, str(src.get("sectors") or props.get("piao_sectors", "")),
                      str(v.number) if v else "non riconosciuta", v.act.italian() if v else "",
                      italian.day(str(src.get("received") or ""))])
@@ -246,7 +251,8 @@ def new_form_for(settings: Settings, ledger: Ledger, plan: Plan, path: str | Pat
     if not any(f.code == "REV-OLD-VERSION" and f.severity == ERROR for f in res.findings) or code not in res.sectors:
         return None
     prefill = carried_inputs(res)[code]
-    book = sector_workbook(plan, plan.sector(code))
+    current = version_of(plan.fingerprint, versions(ledger))
+    book = sector_workbook(plan, plan.sector(code), current.label() if current is not None else "")
     out = settings.folder("moduli") / str(plan.year) / "ripresi" / book.filename
     write_bytes_atomic(out, render(book, password, prefill=prefill))
     return out
