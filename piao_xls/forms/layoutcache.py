@@ -4,7 +4,8 @@ Reading a returned form checks it against the full layout of its sector's sheet;
 40 objectives, building those layouts is a sixth of ``consolidate``, and every run built them again. A layout
 built once is kept, one entry per sector, and loaded (about three times faster than building it) by the next
 command that needs it. The folder can be deleted at any time; the plan cache's setting turns it off too
-(``PIAO_XLS_CACHE_DIR=off``).
+(``PIAO_XLS_CACHE_DIR=off``). Entries are written atomically (a temporary file, then a rename) but not synced to
+disk: an entry cut short by a crash fails its check and is written again.
 
 An entry is verified as the plan cache's are (:mod:`piao_xls.plan.cache`), never trusted blindly:
 
@@ -28,6 +29,7 @@ import io
 import json
 import pickle
 import sys
+import time
 from pathlib import Path
 
 from ..core import __version__
@@ -38,7 +40,8 @@ from .layout import Cell, SheetLayout, Validation, sector_sheet
 
 MAGIC = b"piao-xls layout cache 1\n"
 SUFFIX = ".layout-cache"
-MAX_ENTRIES = 4096  # the sectors of a few large plans; the least recently written go first
+MAX_ENTRIES = 4096  # the sectors of a few large plans; the least recently written go first (pruned once
+# per command: one command may add a plan's sectors on top)
 _CLASSES = {"Cell": Cell, "SheetLayout": SheetLayout, "Validation": Validation}
 
 
@@ -81,7 +84,7 @@ def _load(folder: Path, path: Path, key: str, code: str) -> SheetLayout | None:
         with paused_gc():  # tens of thousands of cells
             layout = _LayoutUnpickler(io.BytesIO(found[1])).load()
         if (type(layout) is not SheetLayout or layout.kind != "sector" or layout.sector_code != code
-                or type(layout.cells) is not list or not all(type(c) is Cell for c in layout.cells)):
+                or type(layout.cells) is not list or not layout.cells or not set(map(type, layout.cells)) <= {Cell}):
             return None
     except Exception:  # a damaged entry of any kind is a miss, never an error
         return None
@@ -103,12 +106,21 @@ def cached_sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     with contextlib.suppress(Exception):
         with paused_gc():
             body = pickle.dumps(layout, protocol=pickle.HIGHEST_PROTOCOL)
-        write_entry(folder, path, key, body, MAGIC)
-        _prune(folder)
+        write_entry(folder, path, key, body, MAGIC, durable=False)
+        if folder not in _PRUNED:
+            _PRUNED.add(folder)
+            _prune(folder)
     return layout
 
 
+_PRUNED: set[Path] = set()  # folders pruned by this process: once per command, not once per entry
+
+
 def _prune(folder: Path) -> None:
+    for tmp in folder.glob(f".*{SUFFIX}.*.tmp"):  # left by a writer that was killed: older than a minute
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > 60:
+                tmp.unlink()
     entries = list(folder.glob(f"*{SUFFIX}"))
     if len(entries) <= MAX_ENTRIES:
         return

@@ -34,6 +34,7 @@ import os
 import pickle
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from ..core import __version__
@@ -162,15 +163,31 @@ def read_entry(folder: Path, path: Path, key: str, magic: bytes = MAGIC) -> tupl
     return header, body
 
 
-def write_entry(folder: Path, path: Path, key: str, body: bytes, magic: bytes = MAGIC, **header: str) -> None:
+def write_entry(folder: Path, path: Path, key: str, body: bytes, magic: bytes = MAGIC, durable: bool = True,
+                **header: str) -> None:
     """Write the cache entry ``path`` (atomically, readable by its owner only) with its key and the SHA-256 of
-    ``body`` in its header; nothing is written in a folder others can write to. Raises OSError."""
+    ``body`` in its header; nothing is written in a folder others can write to. Raises OSError.
+
+    ``durable=False``: not synced to disk (an entry cut short by a crash fails its SHA-256 check and is written
+    again): for the many small entries one command writes."""
     text = json.dumps({"key": key, "sha256": hashlib.sha256(body).hexdigest(), **header})
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not _private(folder):
         return
-    write_bytes_atomic(path, magic + text.encode() + b"\n" + body)
-    os.chmod(path, 0o600)  # readable by its owner only, whatever the umask (an entry others can write is not read)
+    data = magic + text.encode() + b"\n" + body
+    if durable:
+        write_bytes_atomic(path, data)
+        os.chmod(path, 0o600)  # readable by its owner only, whatever the umask (an entry others can write is not read)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _prune(folder: Path) -> None:
