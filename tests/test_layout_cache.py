@@ -156,3 +156,18 @@ def test_a_returned_form_reads_the_same_with_the_cache_cold_warm_or_off(cache_di
     monkeypatch.setenv(cache.CACHE_ENV, str(cache_dir))
     assert layoutcache.clear() == 1
     assert not _entries(cache_dir)
+
+
+def test_generate_keeps_the_layouts_the_returns_are_read_on(cache_dir, plan, tmp_path, monkeypatch):
+    from piao_xls.forms.generate import generate
+
+    made = generate(plan, tmp_path / "out", jobs=1)
+    assert len(_entries(cache_dir)) == len(plan.sectors)
+    entries = {p: p.stat().st_mtime_ns for p in _entries(cache_dir)}
+    generate(plan, tmp_path / "again", jobs=1)  # kept entries are not written again
+    assert {p: p.stat().st_mtime_ns for p in _entries(cache_dir)} == entries
+    form = next(Path(g.path) for g in made if g.kind == "sector")
+    reader._LAYOUTS.clear()
+    _no_build(monkeypatch)  # the first read of a return finds its layout: nothing is built
+    res = reader.read_workbook(form, plan)
+    assert res.findings and all(f.code == "WB-MISSING" for f in res.findings)  # a blank form: read, nothing filled

@@ -103,14 +103,31 @@ def cached_sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
     if layout is not None:
         return layout
     layout = sector_sheet(plan, sector)
-    with contextlib.suppress(Exception):
+    _store(folder, path, key, layout)
+    return layout
+
+
+def keep_sector_sheet(plan: Plan, sector: Sector, layout: SheetLayout) -> None:
+    """Keep ``layout``, just built by :func:`~piao_xls.forms.layout.sector_sheet` for ``sector`` (``generate``
+    does, so that reading the returns finds it), unless an entry is already there (a bad one is replaced when
+    it is read)."""
+    folder = layout_dir()
+    if folder is None:
+        return
+    key = layout_key(plan, sector)
+    path = folder / f"{key[:40]}{SUFFIX}"
+    if not path.exists():
+        _store(folder, path, key, layout)
+
+
+def _store(folder: Path, path: Path, key: str, layout: SheetLayout) -> None:
+    with contextlib.suppress(Exception):  # any failure is silent: the cache is optional
         with paused_gc():
             body = pickle.dumps(layout, protocol=pickle.HIGHEST_PROTOCOL)
         write_entry(folder, path, key, body, MAGIC, durable=False)
         if folder not in _PRUNED:
             _PRUNED.add(folder)
             _prune(folder)
-    return layout
 
 
 _PRUNED: set[Path] = set()  # folders pruned by this process: once per command, not once per entry
