@@ -12,6 +12,7 @@ from ..core.gcpause import paused_gc
 from ..core.model import Plan
 from ..core.rounds import RoundReturn
 from .layout import WorkbookLayout, plan_workbooks
+from .layoutcache import keep_sector_sheet
 
 
 class RefuseOverwrite(Exception):
@@ -52,6 +53,9 @@ def _generate(plan: Plan, target: Path, password: str, jobs: int,
     from ..sheetio.atomic import write_bytes_atomic
 
     books = plan_workbooks(plan, version)
+    sectors = {s.code: s for s in plan.sectors}
+    for sheet in (s for b in books if b.kind == "sector" for s in b.sheets if s.kind == "sector"):
+        keep_sector_sheet(plan, sectors[sheet.sector_code or ""], sheet)  # built once: the returns are read on it
     if keep is not None:
         problems = [why for b in books if (target / b.filename).exists() and (why := keep(target / b.filename))]
         if problems:

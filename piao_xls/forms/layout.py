@@ -139,6 +139,10 @@ class Cell:  # not frozen: frozen __init__ costs ~2x, and a layout builds tens o
     def ref(self) -> str:
         return a1(self.row, self.col)
 
+    def __reduce__(self):  # pickled as one constructor call: a cached layout loads twice as fast as by setattr
+        return Cell, (self.row, self.col, self.value, self.style, self.kind, self.formula, self.merge_to, self.key,
+                      self.unit, self.validation)
+
 
 @dataclass
 class SheetLayout:
@@ -381,38 +385,55 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
     tall: list[tuple[Cell, float]] = []
     widths = sheet.col_widths
     known = sheet.known if not extra else {}
-    for c in sheet.cells:
-        if c.row in known:
+    reserve = sheet.reserve
+    spans: dict[tuple[int, int], float] = {}  # (first col, last col) -> width: a sheet has a few dozen
+    text_height, big, get = _text_height, BIG_STYLES, need.get
+    for c in sheet.cells:  # one step per cell of every card: the checks cheapest first
+        kind = c.kind
+        if kind == "formula":
             continue
-        if c.kind == "formula":
+        row = c.row
+        if row in known:
             continue
         value = c.value
-        if c.kind == "input":
-            typed = extra.get((c.row, c.col)) if extra else None
-            kind = (c.key or "").rsplit("|", 1)[-1]
-            if typed is None and c.unit != "text":
+        merge = c.merge_to
+        if kind == "input":
+            typed = extra.get((row, c.col)) if extra else None
+            unit = c.unit
+            if typed is None and unit != "text":
                 continue
-            last_row, last_col = c.merge_to or (c.row, c.col)
-            width = _width(widths, c.col, last_col)
-            if c.unit != "text":
+            last_row, last_col = merge or (row, c.col)
+            width = spans.get((c.col, last_col))
+            if width is None:
+                width = spans[(c.col, last_col)] = _width(widths, c.col, last_col)
+            if unit != "text":
                 lines = 1
-            elif c.row in sheet.reserve:
-                lines = sheet.reserve[c.row]
-            elif kind in INPUT_TEXT_LINES:
-                lines = INPUT_TEXT_LINES[kind]
-            elif sheet.kind == "source":
-                lines = SOURCE_TEXT_LINES
+            elif row in reserve:
+                lines = reserve[row]
             else:
-                longest = int(c.validation.maximum) if c.validation and c.validation.maximum else 255
-                lines = _lines("x" * longest, width)
+                name = (c.key or "").rsplit("|", 1)[-1]
+                if name in INPUT_TEXT_LINES:
+                    lines = INPUT_TEXT_LINES[name]
+                elif sheet.kind == "source":
+                    lines = SOURCE_TEXT_LINES
+                else:
+                    longest = int(c.validation.maximum) if c.validation and c.validation.maximum else 255
+                    lines = _lines("x" * longest, width)
             h = max(lines * LINE_HEIGHT + 4, _text_height(typed, width) if typed else 0.0)
-        elif value is None or (not isinstance(value, str) and c.style not in BIG_STYLES):
+        elif value is None or (value.__class__ is not str and not isinstance(value, str) and c.style not in big):
             continue  # a number is shown in its short format on one line (a card's weight: in its tall title row)
         else:
-            last_row, last_col = c.merge_to or (c.row, c.col)
-            h = _text_height(value, _width(widths, c.col, last_col), c.style)
-        if last_row == c.row:
-            need[c.row] = min(MAX_ROW_HEIGHT, max(need.get(c.row, ROW_HEIGHT), h))
+            if merge is None:
+                last_row, last_col = row, c.col
+            else:
+                last_row, last_col = merge
+            width = spans.get((c.col, last_col))
+            if width is None:
+                width = spans[(c.col, last_col)] = _width(widths, c.col, last_col)
+            h = text_height(value, width, c.style)
+        if last_row == row:
+            have = get(row, ROW_HEIGHT)
+            need[row] = min(MAX_ROW_HEIGHT, have if have >= h else h)
         else:
             tall.append((c, h))
     for c, h in tall:

@@ -34,6 +34,7 @@ import os
 import pickle
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from ..core import __version__
@@ -112,21 +113,11 @@ def load(data: bytes, file: str) -> tuple[Plan, list[Finding]] | None:
     if folder is None:
         return None
     key = cache_key(data, file)
-    path = _entry(folder, key)
-    try:
-        if not (_private(folder) and _private(path)):
-            return None
-        blob = path.read_bytes()
-    except OSError:
+    found = read_entry(folder, _entry(folder, key), key)
+    if found is None:
         return None
+    header, body = found
     try:
-        if not blob.startswith(MAGIC):
-            return None
-        end = blob.index(b"\n", len(MAGIC))
-        header = json.loads(blob[len(MAGIC):end])
-        body = memoryview(blob)[end + 1:]
-        if header.get("key") != key or header.get("sha256") != hashlib.sha256(body).hexdigest():
-            return None
         with paused_gc():  # a large plan is hundreds of thousands of objects
             plan, findings = _PlanUnpickler(io.BytesIO(body)).load()
         if (type(plan) is not Plan or type(findings) is not list
@@ -148,14 +139,55 @@ def store(data: bytes, file: str, plan: Plan, findings: list[Finding]) -> None:
         with paused_gc():
             body = pickle.dumps((plan, list(findings)), protocol=pickle.HIGHEST_PROTOCOL)
         key = cache_key(data, file)
-        header = json.dumps({"key": key, "sha256": hashlib.sha256(body).hexdigest(), "fingerprint": fingerprint})
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not _private(folder):
-            return
-        entry = _entry(folder, key)
-        write_bytes_atomic(entry, MAGIC + header.encode() + b"\n" + body)
-        os.chmod(entry, 0o600)  # readable by its owner only, whatever the umask (an entry others can write is not read)
+        write_entry(folder, _entry(folder, key), key, body, fingerprint=fingerprint)
         _prune(folder)
+
+
+def read_entry(folder: Path, path: Path, key: str, magic: bytes = MAGIC) -> tuple[dict, memoryview] | None:
+    """The header and body of the cache entry ``path`` in ``folder``, or None: no entry, an entry or folder that
+    others could have written, another key, or a body whose SHA-256 is not the one its header records."""
+    try:
+        if not (_private(folder) and _private(path)):
+            return None
+        blob = path.read_bytes()
+        if not blob.startswith(magic):
+            return None
+        end = blob.index(b"\n", len(magic))
+        header = json.loads(blob[len(magic):end])
+        body = memoryview(blob)[end + 1:]
+        if type(header) is not dict or header.get("key") != key or header.get("sha256") != hashlib.sha256(
+                body).hexdigest():
+            return None
+    except Exception:  # a damaged entry of any kind is a miss, never an error
+        return None
+    return header, body
+
+
+def write_entry(folder: Path, path: Path, key: str, body: bytes, magic: bytes = MAGIC, durable: bool = True,
+                **header: str) -> None:
+    """Write the cache entry ``path`` (atomically, readable by its owner only) with its key and the SHA-256 of
+    ``body`` in its header; nothing is written in a folder others can write to. Raises OSError.
+
+    ``durable=False``: not synced to disk (an entry cut short by a crash fails its SHA-256 check and is written
+    again): for the many small entries one command writes."""
+    text = json.dumps({"key": key, "sha256": hashlib.sha256(body).hexdigest(), **header})
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not _private(folder):
+        return
+    data = magic + text.encode() + b"\n" + body
+    if durable:
+        write_bytes_atomic(path, data)
+        os.chmod(path, 0o600)  # readable by its owner only, whatever the umask (an entry others can write is not read)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _prune(folder: Path) -> None:

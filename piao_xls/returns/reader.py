@@ -49,6 +49,7 @@ from ..forms.layout import (
     source_sheet,
     text_row_it,
 )
+from ..forms.layoutcache import cached_sector_sheet
 from ..forms.styles import STYLES, published_format
 from ..sheetio.book import BookData, SheetData, read_book
 from ..sheetio.safeopen import Limits, Package, UnsafeFile, open_package, parse_xml, read_bounded
@@ -809,7 +810,8 @@ def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
     if kind == "sector":
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
         index = _sector_index(plan)
-        sheets = [_cached(plan, ("sector", c, as_of), lambda c=c: sector_sheet(plan, index[c], as_of))
+        sheets = [_cached(plan, ("sector", c, as_of), lambda c=c: sector_sheet(plan, index[c], as_of)
+                          if as_of is not None else cached_sector_sheet(plan, index[c]))
                   for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
     return _cached(plan, ("all",), lambda: WorkbookLayout(
