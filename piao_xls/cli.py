@@ -825,9 +825,8 @@ def stato(round_day: str | None, as_json: bool) -> None:
       piao-xls stato --json
       piao-xls stato --monitoraggio 30/06/2025
     """
-    from .core.status import STATUS_IT
-    from .mail.campaign import changed_since_sent, resend_hint
-    from .workspace.year import HOW_IT, year_state
+    from .mail.campaign import changed_since_sent
+    from .workspace.year import year_state
 
     s = _settings(required=True)
     p = _load_plan_or_exit(None, s)
@@ -845,42 +844,12 @@ def stato(round_day: str | None, as_json: bool) -> None:
     else:
         click.echo(f"Comune di {_printable(s.comune)} — PIAO {s.year} — scadenza {s.deadline:%d/%m/%Y}")
         for st in state:
-            click.echo(f"{_printable(st.code):8} {STATUS_IT.get(st.status, st.status):22} {_printable(st.name)}")
-            sent = f"{_when(st.sent_at)} a {_printable(st.sent_to)}" + (" (bozza)" if st.sent_how == "bozze" else "") \
-                if st.sent_at else "non ancora"
-            click.echo(f"         inviato: {sent}")
-            how = HOW_IT.get(st.received_how, st.received_how)
-            got = (f"{_when(st.received_at)}" + (f" da {_printable(st.received_from)}" if st.received_from else "") +
-                   (f", {how}" if how else "")) if st.received_at else "nulla"
-            click.echo(f"         ricevuto: {got}")
-            if st.file:
-                click.echo(f"         conta: {_printable(st.file)}" + _sent_words(st.file_sent, st.file_sent_from))
-            for old in st.superseded:
-                click.echo(f"         sostituito: {_printable(old['file'])}{_sent_words(old['sent'], old['sent_from'])}"
-                           f" — {STATUS_IT.get(old['status'], old['status'])}")
-            if st.conflict:
-                click.echo(f"         in conflitto: {_plural(len(st.conflict), 'file', 'file')} con valori diversi "
-                           "che non si possono ordinare per momento dell'invio; nessuno conta finché non si sceglie")
-                for c in st.conflict:
-                    click.echo(f"           {_printable(c['file'])}{_sent_words(c['sent'], c['sent_from'])}")
-                click.echo(f"         per scegliere il file che conta: {st.resolve}")
-            if st.code in changed and st.status == "missing":
-                c = changed[st.code]
-                click.echo(f"         attenzione: inviato a {_printable(c['sent_to'])}, ma ora l'indirizzo è "
-                           f"{_printable(c['now'])}; {resend_hint(st.code)}")
-            click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
-            for a in st.set_aside:
-                click.echo(f"         messo da parte: {_printable(a['file'])} da "
-                           f"{_printable(a['sender']) or 'mittente non determinabile'} ({_when(a['at'])}), "
-                           f"in {_printable(a['path'])}")
-            for m in st.not_read:
-                click.echo(f"         messaggio non letto ({_when(m['at'])}): {_printable(m['message'])}")
+            _echo_party(st, changed)
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
 
 
 def _round_status(s, p, round_day: str, as_json: bool) -> None:
     """``stato --monitoraggio``: the round at a glance, in the words of the year's ``stato``."""
-    from .core.status import STATUS_IT
     from .workspace.rounds import opened_rounds, round_state
 
     with _ledger(s) as led:
@@ -899,26 +868,47 @@ def _round_status(s, p, round_day: str, as_json: bool) -> None:
     else:
         click.echo(f"Comune di {_printable(s.comune)} — PIAO {s.year} — monitoraggio al {day:%d/%m/%Y}")
         for st in state:
-            click.echo(f"{_printable(st.code):8} {STATUS_IT.get(st.status, st.status):22} {_printable(st.name)}")
-            sent = f"{_when(st.sent_at)} a {_printable(st.sent_to)}" + (" (bozza)" if st.sent_how == "bozze" else "") \
-                if st.sent_at else "non ancora"
-            click.echo(f"         inviato: {sent}")
-            got = (f"{_when(st.received_at)}" + (f" da {_printable(st.received_from)}" if st.received_from else "")
-                   ) if st.received_at else "nulla"
-            click.echo(f"         ricevuto: {got}")
-            if st.file:
-                click.echo(f"         conta: {_printable(st.file)}" + _sent_words(st.file_sent, st.file_sent_from))
-            for old in st.superseded:
-                click.echo(f"         sostituito: {_printable(old['file'])}{_sent_words(old['sent'], old['sent_from'])}")
-            if st.conflict:
-                click.echo(f"         in conflitto: {_plural(len(st.conflict), 'file', 'file')} con valori diversi "
-                           "che non si possono ordinare per momento dell'invio; nessuno conta finché non si sceglie")
-                for c in st.conflict:
-                    click.echo(f"           {_printable(c['file'])}{_sent_words(c['sent'], c['sent_from'])}")
-                click.echo(f"         per scegliere il file che conta: {st.resolve}")
-            if st.last_reminder:
-                click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
+            _echo_party(st, {})
     sys.exit(OK if all(st.status in ("accepted", "accepted_with_warnings") for st in state) else FINDINGS)
+
+
+def _echo_party(st, changed: dict) -> None:
+    """One party in ``stato`` (the year's or a round's): sent, received, the file that counts, the files it
+    supersedes or conflicts with, reminders, files set aside, messages not read."""
+    from .core.status import STATUS_IT
+    from .mail.campaign import resend_hint
+    from .workspace.year import HOW_IT
+
+    click.echo(f"{_printable(st.code):8} {STATUS_IT.get(st.status, st.status):22} {_printable(st.name)}")
+    sent = f"{_when(st.sent_at)} a {_printable(st.sent_to)}" + (" (bozza)" if st.sent_how == "bozze" else "") \
+        if st.sent_at else "non ancora"
+    click.echo(f"         inviato: {sent}")
+    how = HOW_IT.get(st.received_how, st.received_how)
+    got = (f"{_when(st.received_at)}" + (f" da {_printable(st.received_from)}" if st.received_from else "") +
+           (f", {how}" if how else "")) if st.received_at else "nulla"
+    click.echo(f"         ricevuto: {got}")
+    if st.file:
+        click.echo(f"         conta: {_printable(st.file)}" + _sent_words(st.file_sent, st.file_sent_from))
+    for old in st.superseded:
+        click.echo(f"         sostituito: {_printable(old['file'])}{_sent_words(old['sent'], old['sent_from'])}"
+                   f" — {STATUS_IT.get(old['status'], old['status'])}")
+    if st.conflict:
+        click.echo(f"         in conflitto: {_plural(len(st.conflict), 'file', 'file')} con valori diversi "
+                   "che non si possono ordinare per momento dell'invio; nessuno conta finché non si sceglie")
+        for c in st.conflict:
+            click.echo(f"           {_printable(c['file'])}{_sent_words(c['sent'], c['sent_from'])}")
+        click.echo(f"         per scegliere il file che conta: {st.resolve}")
+    if st.code in changed and st.status == "missing":
+        c = changed[st.code]
+        click.echo(f"         attenzione: inviato a {_printable(c['sent_to'])}, ma ora l'indirizzo è "
+                   f"{_printable(c['now'])}; {resend_hint(st.code)}")
+    click.echo(f"         ultimo sollecito: {_when(st.last_reminder)}")
+    for a in st.set_aside:
+        click.echo(f"         messo da parte: {_printable(a['file'])} da "
+                   f"{_printable(a['sender']) or 'mittente non determinabile'} ({_when(a['at'])}), "
+                   f"in {_printable(a['path'])}")
+    for m in st.not_read:
+        click.echo(f"         messaggio non letto ({_when(m['at'])}): {_printable(m['message'])}")
 
 
 #: where the time that decides which return counts comes from, as ``stato`` says it

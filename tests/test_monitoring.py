@@ -437,7 +437,7 @@ def test_a_round_out_and_back_with_the_real_servers_in_under_a_minute(plan, tmp_
     from email import message_from_bytes, policy
 
     from mailservers import Dovecot, SmtpServer
-    from test_year import mail, real_addresses, set_key
+    from test_year import mail, use_servers
 
     ws = tmp_path / "PIAO-2025"
     tool = 0.0
@@ -453,13 +453,7 @@ def test_a_round_out_and_back_with_the_real_servers_in_under_a_minute(plan, tmp_
     with SmtpServer(tmp_path) as smtp, Dovecot() as dovecot:
         env = {"PIAO_XLS_SMTP_PASSWORD": smtp.password, "PIAO_XLS_IMAP_PASSWORD": dovecot.password}
         assert CliRunner().invoke(cli, ["crea", str(ws), "--scadenza", "31/01/2026"]).exit_code == 0
-        settings = ws / "piao-xls.toml"
-        real_addresses(settings)
-        set_key(settings, "posta", "invio", '"smtp"')
-        for section, server in (("smtp", smtp), ("imap", dovecot)):
-            for key, value in [("host", '"127.0.0.1"'), ("porta", str(server.port)), ("sicurezza", '"starttls"'),
-                               ("utente", f'"{server.user}"'), ("ca", f'"{server.cert}"')]:
-                set_key(settings, section, key, value)
+        use_servers(ws / "piao-xls.toml", smtp, dovecot)
         run("monitoraggio", "apri", "30/06/2025")
         actions = json.loads(run("invia", "--monitoraggio", "30/06/2025", "--entro", "15/07/2025", "--json")
                              .output)["actions"]

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from mailservers import Dovecot, SmtpServer
 from test_revisions import ADOPTION, revised_data, write_plan
-from test_year import mail, real_addresses, set_key
+from test_year import mail, use_servers
 
 from piao_xls import load_plan
 from piao_xls.cli import cli
@@ -55,13 +55,7 @@ def test_a_year_with_a_revision_by_delibera(tmp_path, plan):
     with SmtpServer(tmp_path) as smtp, Dovecot() as dovecot:
         env = {"PIAO_XLS_SMTP_PASSWORD": smtp.password, "PIAO_XLS_IMAP_PASSWORD": dovecot.password}
         assert runner.invoke(cli, ["crea", str(ws), "--scadenza", "31/01/2026"], env=env).exit_code == 0
-        settings = ws / "piao-xls.toml"
-        real_addresses(settings)
-        set_key(settings, "posta", "invio", '"smtp"')
-        for section, server in (("smtp", smtp), ("imap", dovecot)):
-            for key, value in [("host", '"127.0.0.1"'), ("porta", str(server.port)), ("sicurezza", '"starttls"'),
-                               ("utente", f'"{server.user}"'), ("ca", f'"{server.cert}"')]:
-                set_key(settings, section, key, value)
+        use_servers(ws / "piao-xls.toml", smtp, dovecot)
 
         # --- v1: adopted, forms, sent
         run("piano", "adozione", *ADOPTION, code=0)
