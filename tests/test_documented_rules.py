@@ -113,6 +113,26 @@ def test_the_counts_every_output_shows(gate_plan):
                                                                  "objectives_not_reported": 1}
 
 
+def test_a_sector_left_with_its_gate_only_has_no_score(gate_plan):
+    """scoring.md, Sectors with nothing measurable: "A sector none of whose objectives (gates aside) has a scored
+    indicator has no score and no band"; here the Nucleo neutralises both weighted objectives and the gate, met,
+    is all that is left: no score, no band, and each decision says no objective is left to weigh."""
+    from piao_xls.core.decisions import NEUTRALISE, Decision
+    from piao_xls.results.consolidate import render
+
+    decisions = [Decision(NEUTRALISE, "GA", f"GA-{n}", reason="norma sopravvenuta", by="Nucleo", date="2026-03-10")
+                 for n in (1, 2)]
+    ev = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, True))], decisions)
+    ga = ev.sector("GA")
+    assert ga.status is SectorStatus.NOT_EVALUABLE and ga.score is None and ga.published is None and ga.band == ""
+    assert [o.effect.params["weights"].code for o in ev.decisions] == ["no_evaluable_objective"] * 2
+    rows = render(ev).decisions
+    assert [r["effect"] for r in rows] == ["obiettivo GA-1 escluso dal calcolo; nessun obiettivo valutabile: settore non "
+                                          "valutabile (nessun punteggio, nessuna fascia)",
+                                          "obiettivo GA-2 escluso dal calcolo; nessun obiettivo valutabile: settore non "
+                                          "valutabile (nessun punteggio, nessuna fascia)"]
+
+
 def test_a_tie_under_prefer_newest_is_a_conflict(gate_plan):
     """security.md: "When a date is not valid, or two files share the newest date, the sector is reported as a
     conflict and not scored.\""""

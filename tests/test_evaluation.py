@@ -319,3 +319,52 @@ def test_the_schema_shipped_with_the_package_is_the_documented_one():
 
     docs = Path(__file__).resolve().parent.parent / "docs" / "summary.schema.json"
     assert schema() == json.loads(docs.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def rome(monkeypatch):
+    """Local time is Italy's (a time without offset is local time: docs/returns.md, core.evaluation.instant)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Rome")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(("a", "b", "counts"), [
+    # 10:30 in Rome (winter, +01:00) is 09:30Z: after 09:00Z, before 09:45Z
+    ("2026-01-02T10:30:00", "2026-01-02T09:00:00Z", "a"),
+    ("2026-01-02T10:30:00", "2026-01-02T09:45:00Z", "b"),
+    ("2026-01-02T10:30:00", "2026-01-02T10:40:00+01:00", "b"),
+    ("2026-01-02T09:10:00Z", "2026-01-02T10:05:00+01:00", "a"),  # 09:10Z is after 09:05Z
+], ids=["local-after-Z", "local-before-Z", "local-before-offset", "Z-after-offset"])
+def test_times_with_and_without_offset_are_compared_as_instants(plan, rome, a, b, counts):
+    """docs/returns.md: "Times are compared as instants (10:30+02:00 is before 09:00Z)"; a time without offset is
+    local time (a file's time)."""
+    subs = [_sub(0.9, a, name="a"), _sub(0.5, b, name="b")]
+    for order in (subs, subs[::-1]):
+        sf = evaluate(plan, order, choice=Choice.LATEST_SENT).sector("SF")
+        assert [u.provenance.file for u in sf.used] == [counts]
+
+
+@pytest.mark.parametrize(("received", "as_of", "arrived"), [
+    ("2026-01-02T09:00:00Z", date(2026, 1, 1), False),
+    ("2026-01-01T23:30:00Z", date(2026, 1, 1), True),  # the date it is written with
+    ("2026-01-01T13:30:00+02:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), True),  # 11:30Z
+    ("2026-01-01T14:30:00+02:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), False),  # 12:30Z
+    ("2026-01-01T12:30:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), True),  # local: 11:30Z
+    ("2026-01-01T13:30:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), False),  # local: 12:30Z
+    ("2026-01-01T11:30:00Z", datetime(2026, 1, 1, 12, 45), True),  # as_of local: 11:45Z
+    ("2026-01-01T11:50:00Z", datetime(2026, 1, 1, 12, 45), False),
+    ("", datetime(2026, 1, 1, 12, 45), True),  # unknown: counts
+    ("il 2 gennaio", date(2026, 1, 1), True),  # unreadable: unknown
+], ids=["Z-day-after", "Z-same-day", "offset-before", "offset-after", "local-before-aware", "local-after-aware",
+        "Z-before-local", "Z-after-local", "unknown", "unreadable"])
+def test_an_evaluation_at_a_moment_compares_instants(plan, rome, received, as_of, arrived):
+    """evaluate(..., as_of): only what had arrived by then counts; a time without offset is local time on both
+    sides, a date is compared with the date the time is written with; a return whose time is unknown counts."""
+    sub = Submission("SF", values={"SF-1.1": {"value": 0.5}}, provenance=Provenance(file="f", received=received))
+    sf = evaluate(plan, [sub], as_of=as_of).sector("SF")
+    assert [u.provenance.file for u in sf.used] == (["f"] if arrived else [])
