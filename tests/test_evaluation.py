@@ -368,3 +368,79 @@ def test_an_evaluation_at_a_moment_compares_instants(plan, rome, received, as_of
     sub = Submission("SF", values={"SF-1.1": {"value": 0.5}}, provenance=Provenance(file="f", received=received))
     sf = evaluate(plan, [sub], as_of=as_of).sector("SF")
     assert [u.provenance.file for u in sf.used] == (["f"] if arrived else [])
+
+
+def test_decisions_on_a_sector_not_received_are_listed_not_applied(plan):
+    """docs/scoring.md, The Nucleo's decisions: "Each decision, applied or not, is listed ... None is applied
+    silently"; on a sector that was not received no decision can be applied: each of the three kinds (two
+    corrections) says why, with the corrected values in the unit of their input (SF-1.1 is a percentage, SF-6.1 an
+    amount); the plan's own exclusion of AV-5 is listed as not applied too."""
+    from piao_xls.core.decisions import NOT_APPLICABLE
+
+    decisions = [DECISIONS[0],
+                 Decision(CORRECT, "SF", "SF-6", "SF-6.1", "numerator", 150000.0, 180000.0, "atto successivo", "Nucleo",
+                          "2026-03-10"),
+                 DECISIONS[1],
+                 Decision(NOT_APPLICABLE, "SF", "SF-4", "SF-4.2", reason="servizio esternalizzato", by="Nucleo",
+                          date="2026-03-10")]
+    ev = evaluate(plan, [], decisions)
+    mine = [o for o in ev.decisions if o.decision.origin == "nucleo"]
+    assert [o.decision for o in mine] == decisions  # every one, in order, none lost
+    assert [(o.applied, o.effect.code) for o in mine] == [(False, "sector_not_scored")] * 4
+    assert [o.unit for o in mine[:2]] == ["percent", "amount"]
+    rows = [r for r in render_rows(ev).decisions if r["origin"] == "nucleo"]
+    assert [(r["applied"], r["effect"]) for r in rows] == [(False, "non applicata: settore non valutato")] * 4
+    assert [(r["old_text"], r["new_text"]) for r in rows[:2]] == [("90%", "95%"), ("150.000,00 €", "180.000,00 €")]
+    (own,) = [r for r in render_rows(ev).decisions if r["origin"] == "piano"]
+    assert (own["applied"], own["effect"]) == (False, "settore non valutato")
+    assert ev.sector("SF").status is SectorStatus.NOT_RECEIVED
+
+
+def test_the_plans_own_exclusion_is_listed_as_a_decision_of_the_plan(plan):
+    """docs/scoring.md: an objective with no measurable target is left out, and "the consolidation lists it as a
+    decision of the plan (origin piano, kind neutralise) next to the Nucleo's decisions ... with the re-normalised
+    weights" (AV-5, weight 10, in the 2025 plan: AV-1 10 -> 11,11, AV-6 15 -> 16,67)."""
+    av = Submission("AV", values={i.id: {"value": 1.0} for i in plan.sector("AV").indicators})
+    (row,) = [r for r in render_rows(evaluate(plan, [av])).decisions if r["origin"] == "piano"]
+    assert {k: row[k] for k in ("kind", "sector", "objective", "indicator", "by", "date", "applied")} == {
+        "kind": "neutralise", "sector": "AV", "objective": "AV-5", "indicator": "", "by": "Piano (PIAO 2025)",
+        "date": "", "applied": True}
+    assert row["where"] == plan.source and row["where"].endswith(".yaml")
+    assert row["reason"].startswith("il piano non assegna alcun target misurabile")
+    assert row["effect"].startswith("obiettivo AV-5 escluso dal calcolo; pesi rinormalizzati su 90 (totale 100): ")
+    assert "AV-1 10 → 11,11" in row["effect"] and "AV-6 15 → 16,67" in row["effect"]
+
+
+def test_corrections_one_refused_one_applied(plan):
+    """docs/scoring.md: a correction whose old value is not the one reported is refused (DEC-INVALID, naming the
+    sector, with the values in the input's unit) and the others are applied; a correction of one input of a
+    fraction keeps the other: SF-6.1 numerator 150.000 -> 180.000 over 200.000 is 0,9, SF-6 (weight 20) 18 points."""
+    refused = Decision(CORRECT, "SF", "SF-1", "SF-1.1", "value", 0.8, 0.95, "errore di trascrizione", "Nucleo",
+                       "2026-03-10")
+    applied = Decision(CORRECT, "SF", "SF-6", "SF-6.1", "numerator", 150000.0, 180000.0, "atto successivo", "Nucleo",
+                       "2026-03-10")
+    ev = evaluate(plan, _memory(plan), [refused, applied])
+    assert [(o.applied, o.effect.code) for o in ev.decisions if o.decision.origin == "nucleo"] == [
+        (False, "old_value_differs"), (True, "value_corrected")]
+    sf6 = next(o for o in ev.sector("SF").objectives if o.objective_id == "SF-6")
+    assert sf6.achievement == pytest.approx(0.9) and sf6.points == pytest.approx(18)
+    assert sf6.indicators[0].scored == {"numerator": 180000.0, "denominator": 200000.0}
+    c = render_rows(ev)
+    (finding,) = [f for f in c.findings if f["code"] == "DEC-INVALID"]
+    assert finding["sector"] == "SF" and "(80%) non è quello rendicontato (90%)" in finding["message"]
+    row = next(r for r in c.decisions if r["indicator"] == "SF-1.1")
+    assert (row["old_text"], row["new_text"], row["applied"]) == ("80%", "95%", False)
+
+
+def test_different_analyses_are_different_returns(plan):
+    """Two returns with the same values but another «Analisi scostamenti» are not the same return (the analysis is
+    what the Relazione quotes): sent at the same instant, neither can be told to be the last (a conflict), as two
+    such workbooks would be; with the same analysis too they are one return."""
+    def sub(name: str, analysis: str) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": 0.9}}, texts={"SF-1.1|analisi": analysis},
+                          provenance=Provenance(file=name, sent="2026-01-02T09:00:00+00:00"))
+
+    tied = [sub("a", "Carenza di personale."), sub("b", "Procedure rallentate.")]
+    assert evaluate(plan, tied, choice=Choice.LATEST_SENT).sector("SF").status is SectorStatus.CONFLICT
+    same = [sub("a", "Carenza di personale."), sub("b", "Carenza di personale.")]
+    assert evaluate(plan, same, choice=Choice.LATEST_SENT).sector("SF").status is not SectorStatus.CONFLICT
