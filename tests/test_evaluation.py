@@ -406,9 +406,14 @@ def test_the_plans_own_exclusion_is_listed_as_a_decision_of_the_plan(plan):
         "kind": "neutralise", "sector": "AV", "objective": "AV-5", "indicator": "", "by": "Piano (PIAO 2025)",
         "date": "", "applied": True}
     assert row["where"] == plan.source and row["where"].endswith(".yaml")
+    assert (row["old_text"], row["new_text"]) == ("", "")  # only a correction has values
     assert row["reason"].startswith("il piano non assegna alcun target misurabile")
-    assert row["effect"].startswith("obiettivo AV-5 escluso dal calcolo; pesi rinormalizzati su 90 (totale 100): ")
-    assert "AV-1 10 → 11,11" in row["effect"] and "AV-6 15 → 16,67" in row["effect"]
+    # "The row reads "obiettivo AV-5 escluso dal calcolo; pesi rinormalizzati su 90 (totale 100): AV-1 10 → 11,11; …""
+    assert row["effect"].startswith("obiettivo AV-5 escluso dal calcolo; pesi rinormalizzati su 90 (totale 100): "
+                                    "AV-1 10 → 11,11; ")
+    parts = row["effect"].split(": ", 1)[1].split("; ")
+    assert "AV-6 15 → 16,67" in parts and "AV-5" not in row["effect"].split(": ", 1)[1]
+    assert len(parts) == len([o for o in plan.sector("AV").objectives if o.evaluable])
 
 
 def test_corrections_one_refused_one_applied(plan):
@@ -430,6 +435,24 @@ def test_corrections_one_refused_one_applied(plan):
     assert finding["sector"] == "SF" and "(80%) non è quello rendicontato (90%)" in finding["message"]
     row = next(r for r in c.decisions if r["indicator"] == "SF-1.1")
     assert (row["old_text"], row["new_text"], row["applied"]) == ("80%", "95%", False)
+    row = next(r for r in c.decisions if r["indicator"] == "SF-6.1")
+    assert row["effect"] == "SF-6.1: 150.000,00 € → 180.000,00 €" and row["applied"] is True
+
+
+def test_an_indicator_not_applicable_that_leaves_its_objective_empty(plan):
+    """docs/scoring.md, not_applicable: "SF-6.1 ... Declared non applicabile, SF-6 has no counted indicator left,
+    so it is left out like a neutralised objective: weight 100 − 20 = 80, score (91.694 − 15) × 100 / 80 =
+    95,87"; the decision's effect says both, with the re-normalised weights (each weight-10 objective 12,5)."""
+    from piao_xls.core.decisions import NOT_APPLICABLE
+
+    na = Decision(NOT_APPLICABLE, "SF", "SF-6", "SF-6.1", reason="nessuno stanziamento", by="Nucleo", date="2026-03-10")
+    ev = evaluate(plan, _memory(plan), [na])
+    assert ev.sector("SF").published == 95.87
+    (row,) = [r for r in render_rows(ev).decisions if r["origin"] == "nucleo"]
+    assert row["effect"].startswith("SF-6.1 escluso dal raggiungimento dell'obiettivo SF-6; l'obiettivo non ha più "
+                                    "indicatori valutati: escluso dal calcolo; pesi rinormalizzati su 80 (totale 100): "
+                                    "SF-1 10 → 12,5; SF-2 10 → 12,5; ")
+    assert (row["old_text"], row["new_text"]) == ("", "")
 
 
 def test_different_analyses_are_different_returns(plan):
