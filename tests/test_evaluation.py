@@ -299,6 +299,10 @@ def test_an_evaluation_at_a_date_counts_what_had_arrived(plan, as_of):
 def test_the_json_is_read_back_through_its_schema(plan, returned):
     doc = to_json_dict(consolidate([returned], plan))
     assert doc["schema_version"] == 2
+    # docs/summary-data.md: "Top level: schema_version (2), plan_id, year, fingerprint, comune, title, bands, ...
+    # scoring, sectors, objectives, indicators, findings, sources, decisions; revisions only when the plan was revised"
+    assert set(doc) == {"schema_version", "plan_id", "year", "fingerprint", "comune", "title", "bands", "scoring",
+                        "sectors", "objectives", "indicators", "findings", "sources", "decisions"}
     assert {s["status"] for s in doc["sectors"]} == {"scored", "not_received"}
     assert {s["code"]: s["status_it"] for s in doc["sectors"]}["SA"] == "non pervenuto"
     text = json.dumps(doc)
