@@ -644,3 +644,26 @@ def test_a_sheet_nobody_touched_is_cleared_by_whole_sheet_comparisons(plan, tmp_
     monkeypatch.setattr(reader, "_untouched", lambda *a: cleared.append(untouched(*a)) or cleared[-1])
     assert read_workbook(path, plan).status == ACCEPTED
     assert cleared == [True] * len(book.sheets)
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ("_x0041_b", "Ab"), ("_x00e9_", "é"), ("_x005F_x0041_", "_x0041_"),  # _x005F_ escapes the underscore itself
+    ("_xD7FF_", "\ud7ff"), ("_xD800_", "\ufffd"), ("_xDFFF_", "\ufffd"), ("_xE000_", "\ue000"),  # a lone surrogate
+    ("_x41_", "_x41_"), ("senza", "senza"),                                                   # is no character
+])
+def test_ooxml_escapes_in_cell_text(text, read):
+    """ECMA-376 (ST_Xstring): a character XML cannot hold is written _xHHHH_ (four hex digits); the surrogates
+    D800-DFFF are not characters and read as U+FFFD (docs/security.md: text is read as the spreadsheet shows it)."""
+    from piao_xls.sheetio.book import unescape_ooxml
+
+    assert unescape_ooxml(text) == read
+
+
+@pytest.mark.parametrize(("ref", "at"), [("A1", (0, 0)), ("E12", (11, 4)), ("XFD1048576", (1048575, 16383)),
+                                         ("XFE1", None), ("A1048577", None), ("A0", None), ("1A", None)])
+def test_cell_references_inside_excels_grid(ref, at):
+    """Excel's grid is A1:XFD1048576 (docs/security.md: a cell beyond it is refused); its last cell is a reference
+    of ten characters."""
+    from piao_xls.sheetio.book import _ref
+
+    assert _ref(ref) == at
