@@ -384,12 +384,12 @@ def test_decisions_on_a_sector_not_received_are_listed_not_applied(plan):
     decisions = [DECISIONS[0],
                  Decision(CORRECT, "SF", "SF-6", "SF-6.1", "numerator", 150000.0, 180000.0, "atto successivo", "Nucleo",
                           "2026-03-10"),
-                 DECISIONS[1],
                  Decision(NOT_APPLICABLE, "SF", "SF-4", "SF-4.2", reason="servizio esternalizzato", by="Nucleo",
-                          date="2026-03-10")]
+                          date="2026-03-10"),
+                 DECISIONS[1]]
     ev = evaluate(plan, [], decisions)
     mine = [o for o in ev.decisions if o.decision.origin == "nucleo"]
-    assert [o.decision for o in mine] == decisions  # every one, in order, none lost
+    assert [o.decision for o in mine] == decisions  # every one, in order, none lost (none after the one not applied)
     assert [(o.applied, o.effect.code) for o in mine] == [(False, "sector_not_scored")] * 4
     assert [o.unit for o in mine[:2]] == ["percent", "amount"]
     rows = [r for r in render_rows(ev).decisions if r["origin"] == "nucleo"]
