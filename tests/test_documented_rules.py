@@ -88,6 +88,51 @@ def test_counts_of_objectives(gate_plan):
     assert [o.outcome for o in ga.objectives][:2] == [Outcome.PARTLY, Outcome.REACHED]
 
 
+def test_the_counts_every_output_shows(gate_plan):
+    """scoring.md, Counts of objectives, as the summary, the JSON and the CSV show them (the sector's row): a plan
+    of four objectives with 0%, 60%, 100% and one not reported is 1 reached (and the met gate: 2), 1 partly,
+    1 not reached, 1 not reported; the row's keys say which count is which."""
+    from piao_xls.results.consolidate import render
+    from piao_xls.results.export import to_json_dict
+
+    four = {**GATE_PLAN, "sectors": [{**GATE_PLAN["sectors"][0], "objectives": [
+        {"number": 1, "title": "PRIMO", "weight": 25, "indicators": [{"description": "Pratiche", "target": "100%"}]},
+        {"number": 2, "title": "SECONDO", "weight": 25, "indicators": [{"description": "Pratiche", "target": "100%"}]},
+        {"number": 3, "title": "TERZO", "weight": 25, "indicators": [{"description": "Pratiche", "target": "100%"}]},
+        {"number": 4, "title": "QUARTO", "weight": 25, "indicators": [{"description": "Pratiche", "target": "100%"}]},
+        {"number": 5, "title": "ACCESSO", "weight": "X", "indicators": [{"description": "Adempimento", "target": "Sì"}]},
+    ]}]}
+    plan, findings = parse_plan(yaml.safe_dump(four, allow_unicode=True), "four.yaml")
+    assert plan is not None, findings
+    values = {"GA-1.1": {"value": 0.0}, "GA-2.1": {"value": 0.6}, "GA-3.1": {"value": 1.0}, "GA-4.1": {"value": None},
+              "GA-5.1": {"value": True}}
+    (row,) = to_json_dict(render(evaluate(plan, [Submission("GA", values=values)])))["sectors"]
+    assert {k: row[k] for k in ("objectives_reached", "objectives_partly", "objectives_not_reached",
+                                "objectives_not_reported")} == {"objectives_reached": 2, "objectives_partly": 1,
+                                                                 "objectives_not_reached": 1,
+                                                                 "objectives_not_reported": 1}
+
+
+def test_a_sector_left_with_its_gate_only_has_no_score(gate_plan):
+    """scoring.md, Sectors with nothing measurable: "A sector none of whose objectives (gates aside) has a scored
+    indicator has no score and no band"; here the Nucleo neutralises both weighted objectives and the gate, met,
+    is all that is left: no score, no band, and each decision says no objective is left to weigh."""
+    from piao_xls.core.decisions import NEUTRALISE, Decision
+    from piao_xls.results.consolidate import render
+
+    decisions = [Decision(NEUTRALISE, "GA", f"GA-{n}", reason="norma sopravvenuta", by="Nucleo", date="2026-03-10")
+                 for n in (1, 2)]
+    ev = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, True))], decisions)
+    ga = ev.sector("GA")
+    assert ga.status is SectorStatus.NOT_EVALUABLE and ga.score is None and ga.published is None and ga.band == ""
+    assert [o.effect.params["weights"].code for o in ev.decisions] == ["no_evaluable_objective"] * 2
+    rows = render(ev).decisions
+    assert [r["effect"] for r in rows] == ["obiettivo GA-1 escluso dal calcolo; nessun obiettivo valutabile: settore non "
+                                          "valutabile (nessun punteggio, nessuna fascia)",
+                                          "obiettivo GA-2 escluso dal calcolo; nessun obiettivo valutabile: settore non "
+                                          "valutabile (nessun punteggio, nessuna fascia)"]
+
+
 def test_a_tie_under_prefer_newest_is_a_conflict(gate_plan):
     """security.md: "When a date is not valid, or two files share the newest date, the sector is reported as a
     conflict and not scored.\""""

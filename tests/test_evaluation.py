@@ -80,18 +80,93 @@ def returned(tmp_path_factory, plan):
     return folder
 
 
-@pytest.mark.parametrize("decisions", [[], DECISIONS], ids=["plain", "with-decisions"])
-def test_submissions_in_memory_give_the_evaluation_of_the_workbooks(plan, returned, decisions):
-    through_files = consolidate([returned], plan, decisions=decisions).evaluation
-    in_memory = evaluate(plan, _memory(plan), decisions)
+def _same_evaluation(in_memory, c) -> None:
+    """``in_memory`` is the whole Evaluation of the consolidation ``c`` (read from files), and the whole JSON
+    document rendered from it is that of ``c`` but for what only files have: the list of files read (``sources``)
+    and what reading them found (the findings about a file)."""
+    through_files = c.evaluation
     assert in_memory == through_files
     assert [[(u.sector, u.source) for u in s.used] for s in in_memory.sectors] == \
         [[(u.sector, u.source) for u in s.used] for s in through_files.sectors]
-    # and what every output shows is the same
-    files_doc = to_json_dict(consolidate([returned], plan, decisions=decisions))
+    files_doc = to_json_dict(c)
     memory_doc = to_json_dict(render_rows(in_memory))
-    for key in ("sectors", "objectives", "indicators", "decisions"):
-        assert memory_doc[key] == files_doc[key], key
+    assert memory_doc["sources"] == [] and len(files_doc["sources"]) == len(c.results) > 0
+    files_doc["sources"] = []
+    files_doc["findings"] = [f for f in files_doc["findings"] if not f["file"]]  # the evaluation's own notes
+    assert files_doc["findings"] == memory_doc["findings"]
+    assert json.dumps(memory_doc, sort_keys=True) == json.dumps(files_doc, sort_keys=True)
+
+
+@pytest.mark.parametrize("decisions", [[], DECISIONS], ids=["plain", "with-decisions"])
+def test_submissions_in_memory_give_the_evaluation_of_the_workbooks(plan, returned, decisions):
+    c = consolidate([returned], plan, decisions=decisions)
+    # SF's parts of the files hold what was typed, without errors (as the submissions built in memory); the Nucleo's
+    # empty sheets of the other sectors have errors, but those sectors are not received either way
+    assert [s.has_errors for r in c.results for code, s in r.sectors.items() if code == "SF"] == [False, False]
+    _same_evaluation(evaluate(plan, _memory(plan), decisions), c)
+
+
+def _typed(sheet, values: dict) -> tuple[dict, dict]:
+    """What a person types in a sheet (input key -> value) as a submission's values and texts: percentages as
+    fractions, amounts and numbers as numbers, dates as dates, «Sì»/«No» as True/False (docs/inputs.md)."""
+    vals: dict[str, dict[str, object]] = {}
+    texts = {}
+    for key, v in values.items():
+        if sheet.inputs[key].unit == "text":
+            texts[key] = v
+            continue
+        ind, _, name = key.partition("|")
+        vals.setdefault(ind, {})[name] = {"Sì": True, "No": False}.get(v, v) if isinstance(v, str) else v
+    return vals, texts
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """A generated plan of three sectors in which every rule kind of the generator appears."""
+    from piao_xls.forms.samples import synthetic_plan_yaml
+    from piao_xls.plan.planfile import parse_plan
+
+    plan, findings = parse_plan(synthetic_plan_yaml(sectors=3, objectives=4, indicators=3), "synthetic.yaml")
+    assert plan is not None, [str(f) for f in findings]
+    return plan
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_generated_multi_rule_plan_gives_the_same_evaluation_in_memory_and_through_files(synthetic, tmp_path,
+                                                                                          seed):
+    """Generated values for every sector but the last (not received), typed into the forms and read back, or
+    given in memory; with a correction the Nucleo makes and an objective it neutralises."""
+    from piao_xls.forms.samples import sample_values
+
+    plan = synthetic
+    kinds = {i.rule.kind for i in plan.indicators}
+    assert {"at_least", "at_most", "range", "deadline", "increase", "fraction"} <= kinds, kinds
+    subs = []
+    typed_by_sector = {}
+    for i, sector in enumerate(plan.sectors[:-1]):
+        book = sector_workbook(plan, sector)
+        values = sample_values(book.sheets[1], seed=seed * 10 + i, year=plan.year)
+        (tmp_path / f"{sector.code}.xlsx").write_bytes(render(book, prefill=values))
+        vals, texts = _typed(book.sheets[1], values)
+        typed_by_sector[sector.code] = vals
+        subs.append(Submission(sector.code, "responsabile", vals, texts))
+    first = plan.sectors[0]
+    ind = next(i for i in first.indicators if set(typed_by_sector[first.code][i.id]) == {"value"}
+               and isinstance(typed_by_sector[first.code][i.id]["value"], float))
+    obj = next(o for o in first.objectives if ind not in o.indicators)
+    old = typed_by_sector[first.code][ind.id]["value"]
+    decisions = [Decision(CORRECT, first.code, next(o.id for o in first.objectives if ind in o.indicators), ind.id,
+                          "value", old, 0.0, "errore di trascrizione", "Nucleo", "2026-03-10"),
+                 Decision(NEUTRALISE, first.code, obj.id, reason="norma sopravvenuta", by="Nucleo", date="2026-03-10")]
+    c = consolidate([tmp_path], plan, decisions=decisions)
+    assert {r.status for r in c.results} <= {"accepted", "accepted_with_warnings"}, \
+        [str(f) for r in c.results for f in r.findings]
+    for r in c.results:  # a warning does not make a submission one with errors: in memory it has none either
+        assert not any(s.has_errors for s in r.sectors.values())
+    in_memory = evaluate(plan, subs, decisions)
+    assert [o.applied for o in in_memory.decisions if o.decision.origin == "nucleo"] == [True, True]
+    assert [s.status for s in in_memory.sectors] == [SectorStatus.SCORED] * 2 + [SectorStatus.NOT_RECEIVED]
+    _same_evaluation(in_memory, c)
 
 
 def test_the_evaluation_holds_the_hand_computed_figures_as_codes(plan):
@@ -224,6 +299,10 @@ def test_an_evaluation_at_a_date_counts_what_had_arrived(plan, as_of):
 def test_the_json_is_read_back_through_its_schema(plan, returned):
     doc = to_json_dict(consolidate([returned], plan))
     assert doc["schema_version"] == 2
+    # docs/summary-data.md: "Top level: schema_version (2), plan_id, year, fingerprint, comune, title, bands, ...
+    # scoring, sectors, objectives, indicators, findings, sources, decisions; revisions only when the plan was revised"
+    assert set(doc) == {"schema_version", "plan_id", "year", "fingerprint", "comune", "title", "bands", "scoring",
+                        "sectors", "objectives", "indicators", "findings", "sources", "decisions"}
     assert {s["status"] for s in doc["sectors"]} == {"scored", "not_received"}
     assert {s["code"]: s["status_it"] for s in doc["sectors"]}["SA"] == "non pervenuto"
     text = json.dumps(doc)
@@ -244,3 +323,151 @@ def test_the_schema_shipped_with_the_package_is_the_documented_one():
 
     docs = Path(__file__).resolve().parent.parent / "docs" / "summary.schema.json"
     assert schema() == json.loads(docs.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def rome(monkeypatch):
+    """Local time is Italy's (a time without offset is local time: docs/returns.md, core.evaluation.instant)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Rome")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(("a", "b", "counts"), [
+    # 10:30 in Rome (winter, +01:00) is 09:30Z: after 09:00Z, before 09:45Z
+    ("2026-01-02T10:30:00", "2026-01-02T09:00:00Z", "a"),
+    ("2026-01-02T10:30:00", "2026-01-02T09:45:00Z", "b"),
+    ("2026-01-02T10:30:00", "2026-01-02T10:40:00+01:00", "b"),
+    ("2026-01-02T09:10:00Z", "2026-01-02T10:05:00+01:00", "a"),  # 09:10Z is after 09:05Z
+], ids=["local-after-Z", "local-before-Z", "local-before-offset", "Z-after-offset"])
+def test_times_with_and_without_offset_are_compared_as_instants(plan, rome, a, b, counts):
+    """docs/returns.md: "Times are compared as instants (10:30+02:00 is before 09:00Z)"; a time without offset is
+    local time (a file's time)."""
+    subs = [_sub(0.9, a, name="a"), _sub(0.5, b, name="b")]
+    for order in (subs, subs[::-1]):
+        sf = evaluate(plan, order, choice=Choice.LATEST_SENT).sector("SF")
+        assert [u.provenance.file for u in sf.used] == [counts]
+
+
+@pytest.mark.parametrize(("received", "as_of", "arrived"), [
+    ("2026-01-02T09:00:00Z", date(2026, 1, 1), False),
+    ("2026-01-01T23:30:00Z", date(2026, 1, 1), True),  # the date it is written with
+    ("2026-01-01T13:30:00+02:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), True),  # 11:30Z
+    ("2026-01-01T14:30:00+02:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), False),  # 12:30Z
+    ("2026-01-01T12:30:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), True),  # local: 11:30Z
+    ("2026-01-01T13:30:00", datetime.fromisoformat("2026-01-01T12:00:00+00:00"), False),  # local: 12:30Z
+    ("2026-01-01T11:30:00Z", datetime(2026, 1, 1, 12, 45), True),  # as_of local: 11:45Z
+    ("2026-01-01T11:50:00Z", datetime(2026, 1, 1, 12, 45), False),
+    ("", datetime(2026, 1, 1, 12, 45), True),  # unknown: counts
+    ("il 2 gennaio", date(2026, 1, 1), True),  # unreadable: unknown
+], ids=["Z-day-after", "Z-same-day", "offset-before", "offset-after", "local-before-aware", "local-after-aware",
+        "Z-before-local", "Z-after-local", "unknown", "unreadable"])
+def test_an_evaluation_at_a_moment_compares_instants(plan, rome, received, as_of, arrived):
+    """evaluate(..., as_of): only what had arrived by then counts; a time without offset is local time on both
+    sides, a date is compared with the date the time is written with; a return whose time is unknown counts."""
+    sub = Submission("SF", values={"SF-1.1": {"value": 0.5}}, provenance=Provenance(file="f", received=received))
+    sf = evaluate(plan, [sub], as_of=as_of).sector("SF")
+    assert [u.provenance.file for u in sf.used] == (["f"] if arrived else [])
+
+
+def test_decisions_on_a_sector_not_received_are_listed_not_applied(plan):
+    """docs/scoring.md, The Nucleo's decisions: "Each decision, applied or not, is listed ... None is applied
+    silently"; on a sector that was not received no decision can be applied: each of the three kinds (two
+    corrections) says why, with the corrected values in the unit of their input (SF-1.1 is a percentage, SF-6.1 an
+    amount); the plan's own exclusion of AV-5 is listed as not applied too."""
+    from piao_xls.core.decisions import NOT_APPLICABLE
+
+    decisions = [DECISIONS[0],
+                 Decision(CORRECT, "SF", "SF-6", "SF-6.1", "numerator", 150000.0, 180000.0, "atto successivo", "Nucleo",
+                          "2026-03-10"),
+                 Decision(NOT_APPLICABLE, "SF", "SF-4", "SF-4.2", reason="servizio esternalizzato", by="Nucleo",
+                          date="2026-03-10"),
+                 DECISIONS[1]]
+    ev = evaluate(plan, [], decisions)
+    mine = [o for o in ev.decisions if o.decision.origin == "nucleo"]
+    assert [o.decision for o in mine] == decisions  # every one, in order, none lost (none after the one not applied)
+    assert [(o.applied, o.effect.code) for o in mine] == [(False, "sector_not_scored")] * 4
+    assert [o.unit for o in mine[:2]] == ["percent", "amount"]
+    rows = [r for r in render_rows(ev).decisions if r["origin"] == "nucleo"]
+    assert [(r["applied"], r["effect"]) for r in rows] == [(False, "non applicata: settore non valutato")] * 4
+    assert [(r["old_text"], r["new_text"]) for r in rows[:2]] == [("90%", "95%"), ("150.000,00 €", "180.000,00 €")]
+    (own,) = [r for r in render_rows(ev).decisions if r["origin"] == "piano"]
+    assert (own["applied"], own["effect"]) == (False, "settore non valutato")
+    assert ev.sector("SF").status is SectorStatus.NOT_RECEIVED
+
+
+def test_the_plans_own_exclusion_is_listed_as_a_decision_of_the_plan(plan):
+    """docs/scoring.md: an objective with no measurable target is left out, and "the consolidation lists it as a
+    decision of the plan (origin piano, kind neutralise) next to the Nucleo's decisions ... with the re-normalised
+    weights" (AV-5, weight 10, in the 2025 plan: AV-1 10 -> 11,11, AV-6 15 -> 16,67)."""
+    av = Submission("AV", values={i.id: {"value": 1.0} for i in plan.sector("AV").indicators})
+    (row,) = [r for r in render_rows(evaluate(plan, [av])).decisions if r["origin"] == "piano"]
+    assert {k: row[k] for k in ("kind", "sector", "objective", "indicator", "by", "date", "applied")} == {
+        "kind": "neutralise", "sector": "AV", "objective": "AV-5", "indicator": "", "by": "Piano (PIAO 2025)",
+        "date": "", "applied": True}
+    assert row["where"] == plan.source and row["where"].endswith(".yaml")
+    assert (row["old_text"], row["new_text"]) == ("", "")  # only a correction has values
+    assert row["reason"].startswith("il piano non assegna alcun target misurabile")
+    # "The row reads "obiettivo AV-5 escluso dal calcolo; pesi rinormalizzati su 90 (totale 100): AV-1 10 → 11,11; …""
+    assert row["effect"].startswith("obiettivo AV-5 escluso dal calcolo; pesi rinormalizzati su 90 (totale 100): "
+                                    "AV-1 10 → 11,11; ")
+    parts = row["effect"].split(": ", 1)[1].split("; ")
+    assert "AV-6 15 → 16,67" in parts and "AV-5" not in row["effect"].split(": ", 1)[1]
+    assert len(parts) == len([o for o in plan.sector("AV").objectives if o.evaluable])
+
+
+def test_corrections_one_refused_one_applied(plan):
+    """docs/scoring.md: a correction whose old value is not the one reported is refused (DEC-INVALID, naming the
+    sector, with the values in the input's unit) and the others are applied; a correction of one input of a
+    fraction keeps the other: SF-6.1 numerator 150.000 -> 180.000 over 200.000 is 0,9, SF-6 (weight 20) 18 points."""
+    refused = Decision(CORRECT, "SF", "SF-1", "SF-1.1", "value", 0.8, 0.95, "errore di trascrizione", "Nucleo",
+                       "2026-03-10")
+    applied = Decision(CORRECT, "SF", "SF-6", "SF-6.1", "numerator", 150000.0, 180000.0, "atto successivo", "Nucleo",
+                       "2026-03-10")
+    ev = evaluate(plan, _memory(plan), [refused, applied])
+    assert [(o.applied, o.effect.code) for o in ev.decisions if o.decision.origin == "nucleo"] == [
+        (False, "old_value_differs"), (True, "value_corrected")]
+    sf6 = next(o for o in ev.sector("SF").objectives if o.objective_id == "SF-6")
+    assert sf6.achievement == pytest.approx(0.9) and sf6.points == pytest.approx(18)
+    assert sf6.indicators[0].scored == {"numerator": 180000.0, "denominator": 200000.0}
+    c = render_rows(ev)
+    (finding,) = [f for f in c.findings if f["code"] == "DEC-INVALID"]
+    assert finding["sector"] == "SF" and "(80%) non è quello rendicontato (90%)" in finding["message"]
+    row = next(r for r in c.decisions if r["indicator"] == "SF-1.1")
+    assert (row["old_text"], row["new_text"], row["applied"]) == ("80%", "95%", False)
+    row = next(r for r in c.decisions if r["indicator"] == "SF-6.1")
+    assert row["effect"] == "SF-6.1: 150.000,00 € → 180.000,00 €" and row["applied"] is True
+
+
+def test_an_indicator_not_applicable_that_leaves_its_objective_empty(plan):
+    """docs/scoring.md, not_applicable: "SF-6.1 ... Declared non applicabile, SF-6 has no counted indicator left,
+    so it is left out like a neutralised objective: weight 100 − 20 = 80, score (91.694 − 15) × 100 / 80 =
+    95,87"; the decision's effect says both, with the re-normalised weights (each weight-10 objective 12,5)."""
+    from piao_xls.core.decisions import NOT_APPLICABLE
+
+    na = Decision(NOT_APPLICABLE, "SF", "SF-6", "SF-6.1", reason="nessuno stanziamento", by="Nucleo", date="2026-03-10")
+    ev = evaluate(plan, _memory(plan), [na])
+    assert ev.sector("SF").published == 95.87
+    (row,) = [r for r in render_rows(ev).decisions if r["origin"] == "nucleo"]
+    assert row["effect"].startswith("SF-6.1 escluso dal raggiungimento dell'obiettivo SF-6; l'obiettivo non ha più "
+                                    "indicatori valutati: escluso dal calcolo; pesi rinormalizzati su 80 (totale 100): "
+                                    "SF-1 10 → 12,5; SF-2 10 → 12,5; ")
+    assert (row["old_text"], row["new_text"]) == ("", "")
+
+
+def test_different_analyses_are_different_returns(plan):
+    """Two returns with the same values but another «Analisi scostamenti» are not the same return (the analysis is
+    what the Relazione quotes): sent at the same instant, neither can be told to be the last (a conflict), as two
+    such workbooks would be; with the same analysis too they are one return."""
+    def sub(name: str, analysis: str) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": 0.9}}, texts={"SF-1.1|analisi": analysis},
+                          provenance=Provenance(file=name, sent="2026-01-02T09:00:00+00:00"))
+
+    tied = [sub("a", "Carenza di personale."), sub("b", "Procedure rallentate.")]
+    assert evaluate(plan, tied, choice=Choice.LATEST_SENT).sector("SF").status is SectorStatus.CONFLICT
+    same = [sub("a", "Carenza di personale."), sub("b", "Carenza di personale.")]
+    assert evaluate(plan, same, choice=Choice.LATEST_SENT).sector("SF").status is not SectorStatus.CONFLICT

@@ -621,3 +621,49 @@ def test_a_form_of_another_layout_or_year_is_refused_in_good_italian(plan, tmp_p
     res = read_workbook(out, plan)
     assert res.status == REJECTED
     assert [f.code for f in res.findings] == ["WB-IDENTITY"] and words in res.findings[0].message
+
+
+@pytest.mark.parametrize("kind", ["SA", "SF", "ST", "AV", "nucleo", "esterno", "all"])
+def test_a_sheet_nobody_touched_is_cleared_by_whole_sheet_comparisons(plan, tmp_path, monkeypatch, kind):
+    """README (Reading returned workbooks): "A sheet nobody touched is cleared by whole-sheet comparisons"; the
+    cell-by-cell check runs only when something differs. Every form of the bundled plan, with values typed in
+    every input, takes the whole-sheet path on every sheet, weights such as 7,69% and 11,11% included (they are
+    not stored as the layout computes them: 0.07690000000000001 against 0.0769)."""
+    from piao_xls.forms.layout import all_sectors_workbook
+    from piao_xls.forms.samples import sample_values
+    from piao_xls.returns import reader
+
+    book = (all_sectors_workbook(plan) if kind == "all" else source_workbook(plan, kind) if kind in ("nucleo", "esterno")
+            else sector_workbook(plan, plan.sector(kind)))
+    values: dict = {}
+    for i, sheet in enumerate(book.sheets[1:]):
+        values.update(sample_values(sheet, seed=i, year=plan.year))
+    path = tmp_path / book.filename
+    path.write_bytes(render(book, prefill=values))
+    untouched, cleared = reader._untouched, []
+    monkeypatch.setattr(reader, "_untouched", lambda *a: cleared.append(untouched(*a)) or cleared[-1])
+    assert read_workbook(path, plan).status == ACCEPTED
+    assert cleared == [True] * len(book.sheets)
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ("_x0041_b", "Ab"), ("_x00e9_", "é"), ("_x005F_x0041_", "_x0041_"),  # _x005F_ escapes the underscore itself
+    ("_xD7FF_", "\ud7ff"), ("_xD800_", "\ufffd"), ("_xDFFF_", "\ufffd"), ("_xE000_", "\ue000"),  # a lone surrogate
+    ("_x41_", "_x41_"), ("senza", "senza"),                                                   # is no character
+])
+def test_ooxml_escapes_in_cell_text(text, read):
+    """ECMA-376 (ST_Xstring): a character XML cannot hold is written _xHHHH_ (four hex digits); the surrogates
+    D800-DFFF are not characters and read as U+FFFD (docs/security.md: text is read as the spreadsheet shows it)."""
+    from piao_xls.sheetio.book import unescape_ooxml
+
+    assert unescape_ooxml(text) == read
+
+
+@pytest.mark.parametrize(("ref", "at"), [("A1", (0, 0)), ("E12", (11, 4)), ("XFD1048576", (1048575, 16383)),
+                                         ("XFE1", None), ("A1048577", None), ("A0", None), ("1A", None)])
+def test_cell_references_inside_excels_grid(ref, at):
+    """Excel's grid is A1:XFD1048576 (docs/security.md: a cell beyond it is refused); its last cell is a reference
+    of ten characters."""
+    from piao_xls.sheetio.book import _ref
+
+    assert _ref(ref) == at

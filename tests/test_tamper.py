@@ -95,6 +95,22 @@ def test_a_format_that_hides_a_number_is_found(plan, tmp_path, sf_filled, sf_boo
     _tampered(res, weight.ref, "formato numerico" if code == "0%;;" else "nasconde")
 
 
+@pytest.mark.parametrize(("code", "hides"), [
+    # Excel's number formats: up to four sections (positive; negative; zero; text), split at the semicolons outside
+    # quotes and escapes; a section shows nothing when it holds nothing but colour and condition codes
+    (";;", True), ('"";"";""', True), ("[Red];[Blue];[>=100]", True), ("0;0;0;", True), ('0;0;0;""', True),
+    ('"x"', False), ('"x";"x";"x"', False), ("\\x", False), ("\\x;\\x;\\x", False), ('[Red]"x";[Red];[Red]', False),
+    ('"a;b";;', False), ('"abc', False), ("\\;;", False), ("0;0;0;\\-", False), ('0;0;0;"-"', False), ("0%;;", False),
+    ("0;0;\\;", False), ("[Red]0;[Red]0;[Red]0", False), ('"abc;;', False),  # an unclosed quote runs to the end
+])
+def test_which_formats_show_nothing(code, hides):
+    """docs/security.md: the look of a locked cell is checked, "a format that hides the value (;;;)"; which formats
+    show nothing, section by section, as Excel reads them (the whole-file tests above cover how it is reported)."""
+    from piao_xls.sheetio.book import _hides
+
+    assert _hides(code) is hides
+
+
 @pytest.mark.parametrize("code", ["0;0;0;", "General;General;General;", '@;@;@;""'])
 def test_a_format_that_hides_a_text_is_found(plan, tmp_path, sf_filled, sf_book, code):
     target = _label(sf_book, lambda c: c.value == TARGET)

@@ -295,21 +295,16 @@ class Evaluation:
 # --- which submission counts ---------------------------------------------------------------------------------
 
 def _arrived_by(sub: Submission, as_of: date | datetime | None) -> bool:
-    """Whether a submission had arrived at ``as_of`` (by when it was received, else sent; unknown: yes)."""
+    """Whether a submission had arrived at ``as_of`` (by when it was received, else sent; unknown or unreadable:
+    yes). A date-time ``as_of`` is compared as an instant, a time without offset being local time on both sides
+    (:func:`instant`); a date, with the date the time is written with."""
     if as_of is None:
         return True
-    when = sub.provenance.received or sub.provenance.sent
-    try:
-        t = datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None
-    except ValueError:
-        t = None
+    t = instant(sub.provenance.received or sub.provenance.sent)
     if t is None:
         return True
     if isinstance(as_of, datetime):
-        limit = as_of.replace(tzinfo=None) if t.tzinfo is None else as_of
-        if limit.tzinfo is None and t.tzinfo is not None:
-            t = t.replace(tzinfo=None)
-        return t <= limit
+        return t <= (as_of if as_of.tzinfo is not None else as_of.astimezone())
     return t.date() <= as_of
 
 

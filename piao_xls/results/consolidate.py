@@ -297,6 +297,8 @@ def weights_it(r: Reason | None) -> str:
         return ""
     if r.code == "no_evaluable_objective":
         return "nessun obiettivo valutabile: settore non valutabile (nessun punteggio, nessuna fascia)"
+    if r.code != "weights_renormalised":
+        raise ValueError(f"no wording for the reason {r.code!r}")
     parts = "; ".join(f"{oid} {format_value(w)} → {format_value(applied)}"
                       for oid, w, applied in r.params["weights"])  # type: ignore[attr-defined]
     return f"pesi rinormalizzati su {format_value(r.params['total'])} (totale 100): {parts}"

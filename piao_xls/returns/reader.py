@@ -402,6 +402,7 @@ class Expected:
     labels: list[tuple[int, int, object]]
     label_at: list[tuple[int, int]]
     label_want: list[object]
+    label_numbers: list[object]  # ``label_want`` with every float as the check cell by cell compares it (_norm)
     formulas: dict[tuple[int, int], str]  # as xlsxwriter writes it (normalized only to compare another spelling)
     looked: dict[tuple[int, int], str]
     allowed: frozenset[tuple[int, int]]
@@ -419,8 +420,15 @@ def _expected(layout: SheetLayout) -> Expected:
     allowed = frozenset([*(at for at, c in zip(ats, cells, strict=True)  # an empty label and the cells a merge
                            if c.kind != "label" or (c.value is not None and c.value != "")),  # covers stay empty
                          *inputs])
-    return Expected(labels, [shared[(r, c)] for r, c, _ in labels], [v for *_, v in labels], formulas, looked,
+    want = [v for *_, v in labels]
+    return Expected(labels, [shared[(r, c)] for r, c, _ in labels], want, _floats_normed(want), formulas, looked,
                     allowed, layout.last_row)
+
+
+def _floats_normed(values: list) -> list:
+    """Every float as :func:`_norm` compares it: a weight of 7.69% the layout holds as 0.0769 is stored by the
+    writer as 0.07690000000000001, and the same label cell by cell."""
+    return [_norm(v) if v.__class__ is float else v for v in values]
 
 
 def _formula_text(text: str | None) -> str:
@@ -438,7 +446,8 @@ def _untouched(sheet: SheetData, exp: Expected, book: BookData) -> bool:
     pair of file style and layout style is judged once)."""
     cells = sheet.cells
     get = cells.get
-    if [None if cd is None else cd.value for cd in map(get, exp.label_at)] != exp.label_want:
+    got = [None if cd is None else cd.value for cd in map(get, exp.label_at)]
+    if got != exp.label_want and _floats_normed(got) != exp.label_numbers:
         return False
     for at, want in exp.formulas.items():
         cd = get(at)

@@ -1,0 +1,61 @@
+"""A scratch copy of the tree for one mutmut run on one module (docs/mutation.md).
+
+    .venv/bin/python tests/mutation_scratch.py evaluation /tmp/mut-evaluation
+    cd /tmp/mut-evaluation && ../path/to/.venv/bin/mutmut run --max-children 1 'piao_xls.core.evaluation.*'
+
+The copy holds the files git knows (tracked and untracked, not ignored); its pyproject.toml mutates only the
+module and selects only the tests that exercise it, so that mutmut's first full run (which maps every test to
+the functions it calls) stays short. The working tree itself is never mutated.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+#: module -> (file to mutate, the tests that exercise it; no LibreOffice, no mail server)
+MODULES = {
+    "evaluation": ("piao_xls/core/evaluation.py", ["tests/test_evaluation.py", "tests/test_documented_rules.py",
+                                                    "tests/test_decisions.py", "tests/test_summary.py"]),
+    "consolidate": ("piao_xls/results/consolidate.py", ["tests/test_evaluation.py", "tests/test_documented_rules.py",
+                                                        "tests/test_decisions.py", "tests/test_summary.py"]),
+    "book": ("piao_xls/sheetio/book.py", ["tests/test_reader.py", "tests/test_tamper.py",
+                                          "tests/test_documented_rules.py", "tests/test_value_oracle.py",
+                                          "tests/test_hostile.py"]),
+    "reader": ("piao_xls/returns/reader.py", ["tests/test_reader.py", "tests/test_tamper.py",
+                                              "tests/test_documented_rules.py", "tests/test_value_oracle.py",
+                                              "tests/test_hostile.py"]),
+}
+
+
+def toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
+def main(module: str, dest: Path) -> None:
+    source, tests = MODULES[module]
+    root = Path(__file__).resolve().parent.parent
+    if dest.exists():
+        raise SystemExit(f"{dest} exists: give a new folder")
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root, check=True,
+                           capture_output=True, text=True).stdout.split()
+    for f in files:
+        if (root / f).is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / f, dest / f)
+    pyproject = dest / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    text = re.sub(r"only_mutate = \[.*?\]\n", f"only_mutate = {toml_list([source])}\n", text, flags=re.S)
+    text = re.sub(r"pytest_add_cli_args_test_selection = \[.*?\]\n",
+                  f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n", text, flags=re.S)
+    pyproject.write_text(text, encoding="utf-8")
+    print(f"{dest}: mutates {source}; tests {', '.join(tests)}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in MODULES:
+        raise SystemExit(f"usage: {sys.argv[0]} {{{','.join(MODULES)}}} DEST")
+    main(sys.argv[1], Path(sys.argv[2]))
