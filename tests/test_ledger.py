@@ -40,13 +40,13 @@ def test_a_schema_3_ledger_is_migrated_its_rows_are_the_year_end_s(tmp_path):
     path = tmp_path / "registro.sqlite"
     _v3_ledger(path)
     with Ledger(path, identity=IDENTITY) as led:
-        assert led.version == SCHEMA_VERSION == 4
+        assert led.version == SCHEMA_VERSION == 5
         assert [f["round"] for f in led.files()] == [YEAR_END]
         assert [m["message_id"] for m in led.messages("out", "invio")] == ["<m@x>"]
-        assert [c["status"] for c in led.checks()] == ["accepted"]
+        assert [(c["status"], c["signatures"]) for c in led.checks()] == [("accepted", "{}")]
         assert led.evaluations() == []
     with Ledger(path) as led:  # opening again migrates nothing twice
-        assert led.version == 4 and len(led.files()) == 1
+        assert led.version == 5 and len(led.files()) == 1
 
 
 def test_rows_of_a_round_are_never_the_year_end_s(tmp_path):

@@ -255,5 +255,5 @@ def test_an_old_ledger_is_migrated_and_keeps_its_rows(ws):
     db.close()
     assert invoke(ws, "stato").exit_code == 1
     with Ledger(ws / "registro.sqlite") as led:
-        assert led.version == SCHEMA_VERSION == 4 and led.identity() == {"anno": "2025", "comune": "Truccazzano"}
+        assert led.version == SCHEMA_VERSION == 5 and led.identity() == {"anno": "2025", "comune": "Truccazzano"}
         assert [e["command"] for e in led.events()][:2] == ["init", "stato"]

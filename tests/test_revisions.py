@@ -395,7 +395,7 @@ def test_an_old_ledger_gains_the_versions_table(ws):
     db.close()
     run(ws, "piano", "adozione", *ADOPTION)
     db = sqlite3.connect(ws / "registro.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 5
     assert db.execute("SELECT number FROM versions").fetchall() == [(1,)]
     db.close()
 

@@ -283,6 +283,43 @@ def test_a_real_conflict_is_shown_by_stato_and_settled_by_scegli(tmp_path, books
     assert {s["code"]: s["status"] for s in last["consolida"]["sectors"]}["AV"] == "scored_with_issues"
 
 
+def _repacked(book: bytes) -> bytes:
+    """The same workbook with other bytes: every part stored instead of deflated, as another zip tool may save it."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, info.date_time), src.read(info))
+    assert out.getvalue() != book
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("when", ["same-instant", "unknown"])
+def test_two_files_with_the_same_values_are_one_return_for_stato_and_consolida(tmp_path, books, others, when):
+    """Two different files holding the same values (saved again, repacked by another program), sent at the same
+    instant or at unknown times, are one return: stato does not call them a conflict while consolida scores the
+    sector (docs/returns.md: «submissions that hold the same values are one»)."""
+    ws = workspace(tmp_path)
+    inbox = tmp_path / "allegati"
+    inbox.mkdir()
+    twins = [message("AV", books["AV"], T0), message("AV", _repacked(books["AV"]), T0)]
+    if when == "unknown":
+        twins = [re.sub(rb"(?m)^Date: .*\r?\n", b"", m, count=1) for m in twins]
+    for i, raw in enumerate([*others, *twins]):
+        (inbox / f"r{i}.eml").write_bytes(raw)
+    collect(ws, inbox)
+    got = outcome(ws, relazione=False)
+    av = got["stato"]["AV"]
+    assert av["status"] == "accepted" and av["conflict"] == [] and len(av["superseded"]) == 1, av
+    assert got["stato_exit"] == 0 and got["consolida_exit"] == 0
+    assert {s["code"]: s["status"] for s in got["consolida"]["sectors"]}["AV"] == "scored"
+    # stato's file is the one consolida used
+    used = {Path(s["path"]).name: s["used_for"] for s in got["consolida"]["sources"]}
+    assert used[av["file"]] == "AV"
+
+
 @pytest.mark.parametrize("date", ["future", "none"])
 def test_a_return_whose_sending_time_is_not_known_is_a_conflict(tmp_path, books, others, date):
     """A message dated after it arrived (a clock set wrong, or a date put in the future to win) or without a date

@@ -55,6 +55,9 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE TABLE IF NOT EXISTS evaluations (id INTEGER PRIMARY KEY, at TEXT NOT NULL, "
         "round TEXT NOT NULL DEFAULT '', as_of TEXT NOT NULL DEFAULT '', plan_fingerprint TEXT NOT NULL, "
         "digest TEXT NOT NULL, summary TEXT NOT NULL DEFAULT '', figures TEXT NOT NULL DEFAULT '{}')"],
+    # what each check found filled in, per sector (JSON {code: digest of the values}): two files with the same
+    # values are one return for ``stato`` as for the evaluation, whatever their bytes
+    5: ["ALTER TABLE checks ADD COLUMN signatures TEXT NOT NULL DEFAULT '{}'"],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 TABLES = ("events", "files", "messages", "checks", "workspace", "versions", "evaluations")
@@ -116,6 +119,7 @@ class CheckRow(TypedDict):
     sender: str
     plan_fingerprint: str
     round: str
+    signatures: str  # JSON {sector code: digest of the values filled in}
 
 
 class VersionRow(TypedDict):
@@ -267,10 +271,11 @@ class Ledger:
 
     def add_check(self, file_sha256: str, path: str, name: str, sector: str, status: str, findings: list[dict],
                   feedback: str = "", message_id: str = "", sender: str = "", plan_fingerprint: str = "",
-                  round: str = YEAR_END) -> int:
+                  round: str = YEAR_END, signatures: dict[str, str] | None = None) -> int:
         return self._insert("checks", file_sha256=file_sha256, path=path, name=name, sector=sector, status=status,
                             findings=json.dumps(findings, ensure_ascii=False, default=str), feedback=feedback,
-                            message_id=message_id, sender=sender, plan_fingerprint=plan_fingerprint, round=round)
+                            message_id=message_id, sender=sender, plan_fingerprint=plan_fingerprint, round=round,
+                            signatures=json.dumps(signatures or {}, sort_keys=True))
 
     def add_evaluation(self, plan_fingerprint: str, digest: str, *, round: str = YEAR_END, as_of: str = "",
                        summary: str = "", figures: dict | None = None) -> int:

@@ -57,7 +57,8 @@ def record_check(ledger: Ledger, plan: Plan, result: WorkbookResult, name: str, 
     """One check result in the ledger, with its Italian feedback note (``round``: a monitoring round's date)."""
     ledger.add_check(result.sha256, result.path, name, sector or party_of(result), result.status,
                      [f.to_dict() for f in result.findings], feedback_text(result, plan), message_id, sender,
-                     plan.fingerprint, round=round)
+                     plan.fingerprint, round=round,
+                     signatures={code: sub.signature() for code, sub in result.sectors.items()})
 
 
 def check_file(ledger: Ledger, plan: Plan, path: Path, name: str = "", extra: list[Finding] | None = None,
@@ -276,11 +277,22 @@ def party_returns(ledger: Ledger, plan: Plan) -> dict[str, list[Returned]]:
     return {code: [r for r in files if _mine(r.check["sector"], code)] for code, _, _ in parties(plan)}
 
 
+def _values_of(r: Returned, code: str) -> str:
+    """What a return holds for ``code``, as the evaluation tells two submissions apart (the digest of its values,
+    recorded with its check); a check recorded before that, or a file that could not be read: its bytes."""
+    try:
+        recorded = json.loads(r.check.get("signatures") or "{}")
+    except ValueError:
+        recorded = {}
+    found = recorded.get(code) if isinstance(recorded, dict) else None
+    return str(found) if found and r.check["status"] != REJECTED else r.sha256
+
+
 def which_counts(returned: list[Returned], code: str, chosen: set[str]) -> tuple[Returned | None, list[Returned],
                                                                                   list[Returned]]:
     """(the return that counts, those it supersedes, those in conflict): the evaluation's one rule
     (:func:`piao_xls.core.evaluation.pick` under :attr:`Choice.LATEST_SENT`), on the ledger's provenance."""
-    subs = [Submission(code, _source_of(code), provenance=r.provenance, signature=r.sha256,
+    subs = [Submission(code, _source_of(code), provenance=r.provenance, signature=_values_of(r, code),
                        has_errors=r.check["status"] == REJECTED) for r in returned]
     got = pick(subs, Choice.LATEST_SENT, chosen)
     by_sha = {r.sha256: r for r in returned}
