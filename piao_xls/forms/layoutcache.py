@@ -35,7 +35,7 @@ from pathlib import Path
 from ..core import __version__
 from ..core.gcpause import paused_gc
 from ..core.model import Plan, Sector
-from ..plan.cache import cache_dir, code_digest, read_entry, write_entry
+from ..plan.cache import cache_dir, clear_entries, code_digest, prune_entries, read_entry, write_entry
 from .layout import Cell, SheetLayout, Validation, sector_sheet
 
 MAGIC = b"piao-xls layout cache 1\n"
@@ -138,22 +138,9 @@ def _prune(folder: Path) -> None:
         with contextlib.suppress(OSError):
             if time.time() - tmp.stat().st_mtime > 60:
                 tmp.unlink()
-    entries = list(folder.glob(f"*{SUFFIX}"))
-    if len(entries) <= MAX_ENTRIES:
-        return
-    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[MAX_ENTRIES:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+    prune_entries(folder, SUFFIX, MAX_ENTRIES)
 
 
 def clear() -> int:
     """Delete every entry of the layout cache; returns how many."""
-    folder = layout_dir()
-    n = 0
-    if folder is not None and folder.is_dir():
-        for p in folder.glob(f"*{SUFFIX}"):
-            with contextlib.suppress(OSError):
-                p.unlink()
-                n += 1
-    return n
+    return clear_entries(layout_dir(), SUFFIX)

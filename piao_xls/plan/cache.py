@@ -191,19 +191,31 @@ def write_entry(folder: Path, path: Path, key: str, body: bytes, magic: bytes = 
 
 
 def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[MAX_ENTRIES:]:
+    prune_entries(folder, SUFFIX, MAX_ENTRIES)
+
+
+def prune_entries(folder: Path, suffix: str, keep: int) -> None:
+    """Keep the ``keep`` entries (files ending in ``suffix``) of ``folder`` written last; delete the others."""
+    entries = list(folder.glob(f"*{suffix}"))
+    if len(entries) <= keep:
+        return
+    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
         with contextlib.suppress(OSError):
             old.unlink()
 
 
-def clear() -> int:
-    """Delete every entry of the plan cache; returns how many."""
-    folder = cache_dir()
+def clear_entries(folder: Path | None, suffix: str) -> int:
+    """Delete every entry (file ending in ``suffix``) of a cache folder; returns how many."""
     n = 0
     if folder is not None and folder.is_dir():
-        for p in folder.glob(f"*{SUFFIX}"):
+        for p in folder.glob(f"*{suffix}"):
             with contextlib.suppress(OSError):
                 p.unlink()
                 n += 1
     return n
+
+
+def clear() -> int:
+    """Delete every entry of the plan cache; returns how many."""
+    return clear_entries(cache_dir(), SUFFIX)
