@@ -940,7 +940,6 @@ def choose(code: str, file: str, round_day: str | None) -> None:
     Esempio:
       piao-xls scegli SF SF-20260120-0a1b2c3d4e5f.xlsx
     """
-    from .workspace.rounds import record_round_choice
     from .workspace.year import record_choice
 
     s = _settings(required=True)
@@ -948,8 +947,7 @@ def choose(code: str, file: str, round_day: str | None) -> None:
     as_of = _round_date(round_day, p) if round_day else None
     with _ledger(s) as led:
         try:
-            got = record_choice(led, p, code, file) if as_of is None else record_round_choice(led, p, as_of, code,
-                                                                                                file)
+            got = record_choice(led, p, code, file, as_of.isoformat() if as_of is not None else "")
         except ValueError as e:
             raise UsageProblem(str(e)) from e
     click.echo(f"{_printable(code)}: conta {_printable(got.check['name'])} (scelto dall'ufficio); "
@@ -1790,10 +1788,11 @@ def monitoring_open(data: str, plan_file: str | None, out_dir: str | None, passw
     except RefuseOverwrite as e:
         raise UsageProblem(str(e)) from e
     if s is not None:
-        from .workspace.rounds import record_round_generated
+        from .workspace.year import record_generated
 
         with _ledger(s) as led:
-            record_round_generated(led, p, day, written, before)
+            record_generated(led, p, written, day.isoformat(), "monitoraggio-apri",
+                             previous=before.isoformat() if before else "")
     if as_json:
         _print_json({"round": day.isoformat(), "previous": before.isoformat() if before else None,
                      "files": [w.__dict__ for w in written]})
@@ -1835,7 +1834,7 @@ def monitoring_report(data: str, paths: tuple[str, ...], plan_file: str | None, 
     from .results.docbuild import ConversionError
     from .results.monitoring import write_round_report
     from .results.relazione import RelazioneError
-    from .workspace.rounds import evaluate_rounds, report_file, round_paths
+    from .workspace.rounds import report_file, round_paths
 
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
@@ -1847,22 +1846,17 @@ def monitoring_report(data: str, paths: tuple[str, ...], plan_file: str | None, 
     missing = [x for x in given if not Path(x).exists()]
     if missing:
         raise UsageProblem(f"file o cartella inesistente: {missing[0]}")
-    if s is not None:  # when each return was sent, as the ledger knows it: the return sent last counts
-        with _ledger(s) as led:
-            rev, read, _prev = evaluate_rounds(s, p, day, given, previous, led)
-    else:
-        rev, read, _prev = evaluate_rounds(s, p, day, given, previous)
+    rev, read = _evaluate_round(s, p, day, given, previous)
     target = Path(output) if output else report_file(s, p, day)
     try:
         written = write_round_report(rev, target, pdf=not no_pdf)
     except (RelazioneError, ConversionError) as e:
         raise UsageProblem(str(e)) from e
     if s is not None:
+        from .workspace.rounds import record_round_report
+
         with _ledger(s) as led:
-            led.add_evaluation(p.fingerprint, rev.evaluation.digest(), round=day.isoformat(), as_of=day.isoformat(),
-                               summary=str(written[0]), figures={x.code: str(x.state) for x in rev.sectors})
-            led.add_event("monitoraggio-rapporto", round=day.isoformat(), files=[r.path for r in read.results],
-                          report=[str(w) for w in written])
+            record_round_report(led, rev, read, written)
     rejected = [r for r in read.results if r.status == "rejected"]
     if as_json:
         _print_json({"round": day.isoformat(), "previous": rev.previous.isoformat() if rev.previous else None,
@@ -1886,6 +1880,19 @@ def monitoring_report(data: str, paths: tuple[str, ...], plan_file: str | None, 
             click.echo(f"scritto {w}")
     if rejected:
         sys.exit(1)
+
+
+def _evaluate_round(s, p, day: date, given: list[str], previous: tuple[str, ...]):
+    """The round evaluated on its returns (in a workspace with the ledger's sending times and choices: the return
+    sent last counts) and the files read."""
+    from .workspace.rounds import evaluate_rounds
+
+    if s is None:
+        rev, read, _prev = evaluate_rounds(s, p, day, given, previous)
+        return rev, read
+    with _ledger(s) as led:
+        rev, read, _prev = evaluate_rounds(s, p, day, given, previous, led)
+    return rev, read
 
 
 #: why a proposal was not applied to the draft, as the clerk reads it
@@ -1921,7 +1928,7 @@ def monitoring_proposals(data: str, paths: tuple[str, ...], plan_file: str | Non
     from .core.rounds import REVISION_IT, apply_proposals
     from .plan.planbook import plan_to_yaml
     from .sheetio.atomic import write_text_atomic
-    from .workspace.rounds import evaluate_rounds, report_file, round_paths
+    from .workspace.rounds import report_file, round_paths
 
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
@@ -1929,11 +1936,7 @@ def monitoring_proposals(data: str, paths: tuple[str, ...], plan_file: str | Non
     given = round_paths(s, day, paths)
     if not given:
         raise UsageProblem("nessun modulo da leggere: indicare i file o la cartella delle risposte")
-    if s is not None:
-        with _ledger(s) as led:
-            rev, _read, _prev = evaluate_rounds(s, p, day, given, (), led)
-    else:
-        rev, _read, _prev = evaluate_rounds(s, p, day, given)
+    rev, _read = _evaluate_round(s, p, day, given, ())
     draft, done = apply_proposals(p, rev)
     target = Path(output) if output else report_file(s, p, day).with_name(
         f"PIAO-{p.year}-piano-proposte-{day:%d-%m-%Y}.yaml")

@@ -25,19 +25,18 @@ from ..returns.batch import expand_paths
 from ..returns.monitoring import read_round_workbook, round_returns
 from ..returns.reader import WorkbookResult, read_properties
 from ..sheetio.safeopen import open_package, read_bounded
-from .ledger import CheckRow, Ledger, MessageRow
+from .ledger import Ledger
 from .planversions import usable_versions
 from .settings import Settings
 from .year import (
-    CHOOSE,
-    GENERATED,
     OUTPUT,
     PartyState,
-    Returned,
-    _sent_of,
+    chosen_files,
     parties,
     party_of,
+    party_returns,
     record_check,
+    returned_files,
     which_counts,
     with_extra,
 )
@@ -154,11 +153,11 @@ def evaluate_rounds(settings: Settings | None, plan: Plan, as_of: date, paths: S
             prev_plan = round_plan(plan, prev_date, prev_paths, versions)
             prev_read = read_round(prev_plan, prev_date, prev_paths,
                                    round_provenance(ledger, prev_date) if ledger is not None else None)
-            prev_eval = evaluate_round(prev_plan, prev_read.round, prev_read.returns,
-                                       chosen=round_choices(ledger, prev_plan, prev_date) if ledger is not None else ())
+            prev_chosen = chosen_files(ledger, prev_plan, round=prev_date.isoformat()) if ledger is not None else set()
+            prev_eval = evaluate_round(prev_plan, prev_read.round, prev_read.returns, chosen=prev_chosen)
     this = round_plan(plan, as_of, paths, versions)
     read = read_round(this, as_of, paths, round_provenance(ledger, as_of) if ledger is not None else None)
-    chosen = round_choices(ledger, this, as_of) if ledger is not None else set()
+    chosen = chosen_files(ledger, this, round=as_of.isoformat()) if ledger is not None else set()
     return evaluate_round(this, read.round, read.returns, prev_eval, chosen=chosen), read, prev_read
 
 
@@ -178,9 +177,6 @@ def previous_returns(settings: Settings | None, plan: Plan, as_of: date) -> tupl
 
 def _round_in(paths: Sequence[str | Path], plan: Plan) -> date | None:
     """The round of the first readable monitoring form among ``paths`` (its document properties)."""
-    from ..forms.layout import ROUND_PROPERTY
-    from ..returns.reader import read_properties
-
     files, _ = _files(paths)
     for f in files:
         try:
@@ -198,8 +194,6 @@ def _round_in(paths: Sequence[str | Path], plan: Plan) -> date | None:
 def round_of_props(props: Mapping[str, str], plan: Plan) -> date | None:
     """The round a file's document properties name (None: a year-end form, or a date not of the plan's year: the
     reader then refuses it as such)."""
-    from ..forms.layout import ROUND_PROPERTY
-
     d = parse_key(props.get(ROUND_PROPERTY, ""))
     return d if d is not None and d.year == plan.year else None
 
@@ -216,33 +210,9 @@ def check_round_file(ledger: Ledger, plan: Plan, path: Path, as_of: date, name: 
     return res
 
 
-def round_returned(ledger: Ledger, as_of: date) -> list[Returned]:
-    """Every file received for the round (not set aside), once, with its latest check and its provenance (when
-    its message says it was sent): as :func:`~piao_xls.workspace.year.returned_files` for the year."""
-    key = as_of.isoformat()
-    files = ledger.files(("ricevuto", "rifiutato", "scartato"), round=key)
-    received = {f["sha256"] for f in files if f["role"] != "scartato"}
-    aside = {f["path"] for f in files if f["role"] == "scartato"}
-    latest: dict[str, CheckRow] = {}
-    senders: dict[str, set[str]] = {}
-    for c in ledger.checks(round=key):
-        if c["file_sha256"] in received and c["path"] not in aside:
-            latest[c["file_sha256"]] = c
-            senders.setdefault(c["file_sha256"], set()).add(c["sender"])
-    incoming: dict[str, list[MessageRow]] = {}
-    for m in ledger.messages("in", with_file=True, round=key):
-        incoming.setdefault(m["file_sha256"], []).append(m)
-    saved = {f["sha256"] for f in files if f["role"] == "ricevuto"}
-    out = []
-    for sha, c in latest.items():
-        sent, frm, doubt, got = _sent_of([m for m in incoming.get(sha, []) if m["sender"] in senders[sha]])
-        out.append(Returned(c, Provenance(c["name"], sha, sent, frm, doubt, got), sha in saved))
-    return out
-
-
 def round_provenance(ledger: Ledger, as_of: date) -> dict[str, Provenance]:
     """SHA-256 -> provenance of the round's files as the ledger knows them (when each was sent)."""
-    return {r.sha256: r.provenance for r in round_returned(ledger, as_of)}
+    return {r.sha256: r.provenance for r in returned_files(ledger, as_of.isoformat())}
 
 
 def opened_rounds(ledger: Ledger) -> list[date]:
@@ -255,55 +225,16 @@ def opened_rounds(ledger: Ledger) -> list[date]:
     return sorted(found)
 
 
-def record_round_choice(ledger: Ledger, plan: Plan, as_of: date, code: str, file: str) -> Returned:
-    """The office's choice of the return that counts for ``code`` in the round, among those in conflict (``piao-xls
-    scegli --monitoraggio``); raises ValueError (Italian) when ``code`` returned no such file in the round."""
-    if code not in {c for c, _, _ in parties(plan)}:
-        raise ValueError(f"«{code}» non è un settore né una fonte del piano")
-    mine = [r for r in round_returned(ledger, as_of) if code in str(r.check["sector"]).split(",")]
-    name = Path(file).name
-    found = [r for r in mine if name in (r.check["name"], Path(r.check["path"] or "").name)
-             or (len(name) >= 8 and r.sha256.startswith(name.lower()))]
-    if len(found) != 1:
-        names = ", ".join(sorted(r.check["name"] for r in mine)) or "nessuno"
-        raise ValueError(f"nessun file «{file}» ricevuto per {code} nel monitoraggio al {as_of:%d/%m/%Y} (file "
-                         f"ricevuti: {names})")
-    ledger.add_event(CHOOSE, sector=code, sha256=found[0].sha256, file=found[0].check["name"],
-                     among=sorted(r.sha256 for r in mine), round=as_of.isoformat())
-    return found[0]
-
-
-def _round_chosen(ledger: Ledger, as_of: date, code: str, mine: list[Returned]) -> set[str]:
-    """The files the office chose for ``code`` in the round, while its returns are those it chose among."""
-    now = {r.sha256 for r in mine}
-    out = set()
-    for e in ledger.events(CHOOSE):
-        detail = json.loads(e["detail"] or "{}")
-        if (detail.get("round") == as_of.isoformat() and detail.get("sector") == code and detail.get("sha256")
-                and now <= set(detail.get("among") or ())):
-            out.add(str(detail["sha256"]))
-    return out
-
-
-def round_choices(ledger: Ledger, plan: Plan, as_of: date) -> set[str]:
-    """The SHA-256 of every file the office chose in the round (``scegli --monitoraggio``) that still holds."""
-    returned = round_returned(ledger, as_of)
-    out: set[str] = set()
-    for code, _, _ in parties(plan):
-        out |= _round_chosen(ledger, as_of, code, [r for r in returned if code in str(r.check["sector"]).split(",")])
-    return out
-
-
 def round_state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date) -> list[PartyState]:
     """Per sector (and source), for the round: sent, received, the return that counts (the one sent last, as for
     the year) and its check, the returns it supersedes or a conflict, the last reminder."""
     key = as_of.isoformat()
-    returned = round_returned(ledger, as_of)
+    returns = party_returns(ledger, plan, key)
+    chosen = chosen_files(ledger, plan, returns, key)
     out = []
     for code, name, who in parties(plan):
         st = PartyState(code, name, who, settings.address(code, plan))
-        mine = [r for r in returned if code in str(r.check["sector"]).split(",")]
-        counts, superseded, conflict = which_counts(mine, code, _round_chosen(ledger, as_of, code, mine))
+        counts, superseded, conflict = which_counts(returns[code], code, chosen)
         for m in ledger.messages(round=key):
             if code not in m["sector"].split(","):
                 continue
@@ -338,15 +269,11 @@ def year_received(settings: Settings) -> list[Path]:
     return [p for p in sorted(folder.iterdir()) if not (p.is_dir() and p.name.startswith(ROUND_PREFIX))]
 
 
-def record_round_generated(ledger: Ledger, plan: Plan, as_of: date, written: Iterable, previous: date | None) -> None:
-    """The forms ``monitoraggio apri`` wrote, each with its SHA-256 and its round, and the event."""
-    import hashlib
-
-    written = list(written)
-    key = as_of.isoformat()
-    for w in written:
-        path = Path(w.path)
-        ledger.add_file(hashlib.sha256(path.read_bytes()).hexdigest(), GENERATED, w.path, w.size,
-                        ",".join(w.sectors) if w.kind != "source" else w.source, path.name, round=key)
-    ledger.add_event("monitoraggio-apri", round=key, files=[w.path for w in written], fingerprint=plan.fingerprint,
-                     previous=previous.isoformat() if previous else "")
+def record_round_report(ledger: Ledger, rev: RoundEvaluation, read: RoundRead, written: Sequence[Path]) -> None:
+    """The evaluation a round's report published (its round, date, plan version, the digest of its figures and
+    each sector's light) and the event, as ``consolida`` records the year's."""
+    key = rev.round.key
+    ledger.add_evaluation(rev.evaluation.plan.fingerprint, rev.evaluation.digest(), round=key, as_of=key,
+                          summary=str(written[0]), figures={x.code: str(x.state) for x in rev.sectors})
+    ledger.add_event("monitoraggio-rapporto", round=key, files=[r.path for r in read.results],
+                     report=[str(w) for w in written])

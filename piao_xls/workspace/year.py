@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from ..core import italian
@@ -101,14 +101,17 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def record_generated(ledger: Ledger, plan: Plan, written: Iterable) -> None:
-    """The forms ``generate`` wrote (``forms.generate.Written``), each with its SHA-256, and the event."""
+def record_generated(ledger: Ledger, plan: Plan, written: Iterable, round: str = YEAR_END,
+                     event: str = "generate", **detail: str) -> None:
+    """The forms ``generate`` (or ``monitoraggio apri``: ``round``, ``event``) wrote (``forms.generate.Written``),
+    each with its SHA-256 and its round, and the event."""
     written = list(written)
     for w in written:
         path = Path(w.path)
         ledger.add_file(_sha256(path), GENERATED, w.path, w.size,
-                        ",".join(w.sectors) if w.kind != "source" else w.source, path.name)
-    ledger.add_event("generate", files=[w.path for w in written], fingerprint=plan.fingerprint)
+                        ",".join(w.sectors) if w.kind != "source" else w.source, path.name, round=round)
+    extra = {"round": round, **detail} if round else {}
+    ledger.add_event(event, files=[w.path for w in written], fingerprint=plan.fingerprint, **extra)
 
 
 def record_checks(ledger: Ledger, plan: Plan, results: Sequence[WorkbookResult]) -> None:
@@ -167,12 +170,13 @@ MAIL_CODES = ("MAIL-SENDER", "MAIL-FROM", "MAIL-PEC")
 CHOOSE = "scegli"  # the ledger's event of the office's choice between returns in conflict
 
 
-def counted_checks(ledger: Ledger) -> list[CheckRow]:
-    """The checks of received files that count: not forms checked by hand, not files set aside."""
-    files = ledger.files(("ricevuto", "rifiutato", "scartato"))
+def counted_checks(ledger: Ledger, round: str = YEAR_END) -> list[CheckRow]:
+    """The checks of received files that count (of the year end, or of a monitoring round: ``round``): not forms
+    checked by hand, not files set aside."""
+    files = ledger.files(("ricevuto", "rifiutato", "scartato"), round=round)
     received = {f["sha256"] for f in files if f["role"] != "scartato"}
     aside = {f["path"] for f in files if f["role"] == "scartato"}
-    return [c for c in ledger.checks() if c["file_sha256"] in received and c["path"] not in aside]
+    return [c for c in ledger.checks(round=round) if c["file_sha256"] in received and c["path"] not in aside]
 
 
 def rejudge(ledger: Ledger, plan: Plan, check: CheckRow) -> CheckRow:
@@ -232,18 +236,19 @@ def _sent_of(messages: list[MessageRow]) -> tuple[str, str, str, str]:
     return best[0], best[1], doubt if not best[0] else "", received
 
 
-def returned_files(ledger: Ledger) -> list[Returned]:
-    """Every file received that counts (not set aside), once, with its latest check and its provenance."""
-    checks = counted_checks(ledger)
+def returned_files(ledger: Ledger, round: str = YEAR_END) -> list[Returned]:
+    """Every file received that counts (not set aside), once, with its latest check and its provenance (of the
+    year end, or of a monitoring round: ``round``)."""
+    checks = counted_checks(ledger, round)
     latest: dict[str, CheckRow] = {}
     senders: dict[str, set[str]] = {}
     for c in checks:
         latest[c["file_sha256"]] = c  # the latest check of a file is the one in force
         senders.setdefault(c["file_sha256"], set()).add(c["sender"])
     incoming: dict[str, list[MessageRow]] = {}
-    for m in ledger.messages("in", with_file=True):
+    for m in ledger.messages("in", with_file=True, round=round):
         incoming.setdefault(m["file_sha256"], []).append(m)
-    saved = {f["sha256"] for f in ledger.files("ricevuto")}
+    saved = {f["sha256"] for f in ledger.files("ricevuto", round=round)}
     out = []
     for sha, c in latest.items():
         msgs = [m for m in incoming.get(sha, []) if m["sender"] in senders[sha]]
@@ -253,14 +258,18 @@ def returned_files(ledger: Ledger) -> list[Returned]:
     return out
 
 
-def chosen_files(ledger: Ledger, plan: Plan, returns: dict[str, list[Returned]] | None = None) -> set[str]:
-    """The SHA-256 of the files the office chose to settle a conflict (``piao-xls scegli``). A choice holds
-    while the party's returns are those it was made among: a newer return reopens the question (it supersedes
-    the files in conflict when it can be ordered, else ``stato`` shows the conflict again)."""
-    returns = party_returns(ledger, plan) if returns is None else returns
+def chosen_files(ledger: Ledger, plan: Plan, returns: dict[str, list[Returned]] | None = None,
+                 round: str = YEAR_END) -> set[str]:
+    """The SHA-256 of the files the office chose to settle a conflict (``piao-xls scegli``, of the year end or of
+    the monitoring round ``round``). A choice holds while the party's returns are those it was made among: a newer
+    return reopens the question (it supersedes the files in conflict when it can be ordered, else ``stato`` shows
+    the conflict again)."""
+    returns = party_returns(ledger, plan, round) if returns is None else returns
     out = set()
     for e in ledger.events(CHOOSE):
         detail = json.loads(e["detail"] or "{}")
+        if str(detail.get("round") or YEAR_END) != round:
+            continue
         now = {r.sha256 for r in returns.get(str(detail.get("sector")), [])}
         if detail.get("sha256") and now <= set(detail.get("among") or ()):
             out.add(str(detail["sha256"]))
@@ -271,9 +280,10 @@ def _source_of(code: str) -> str:
     return code if code in (NUCLEO, EXTERNAL) else RESPONSABILE
 
 
-def party_returns(ledger: Ledger, plan: Plan) -> dict[str, list[Returned]]:
-    """Party code -> the files it returned (every sector of a file of several sectors)."""
-    files = returned_files(ledger)
+def party_returns(ledger: Ledger, plan: Plan, round: str = YEAR_END) -> dict[str, list[Returned]]:
+    """Party code -> the files it returned (every sector of a file of several sectors), of the year end or of the
+    monitoring round ``round``."""
+    files = returned_files(ledger, round)
     return {code: [r for r in files if _mine(r.check["sector"], code)] for code, _, _ in parties(plan)}
 
 
@@ -384,11 +394,11 @@ def _brief(r: Returned) -> dict:
             "sent_from": r.provenance.sent_from, "status": r.check["status"]}
 
 
-def record_choice(ledger: Ledger, plan: Plan, code: str, file: str) -> Returned:
-    """The office's choice of the return that counts for ``code`` among those in conflict (``piao-xls scegli``):
-    ``file`` is its name in ricevuti/ (as ``stato`` shows it), a path, or the start of its SHA-256. Raises
-    ValueError (Italian) when ``code`` returned no such file."""
-    mine = party_returns(ledger, plan).get(code)
+def record_choice(ledger: Ledger, plan: Plan, code: str, file: str, round: str = YEAR_END) -> Returned:
+    """The office's choice of the return that counts for ``code`` among those in conflict (``piao-xls scegli``;
+    ``round``: in a monitoring round): ``file`` is its name in ricevuti/ (as ``stato`` shows it), a path, or the
+    start of its SHA-256. Raises ValueError (Italian) when ``code`` returned no such file."""
+    mine = party_returns(ledger, plan, round).get(code)
     if mine is None:
         raise ValueError(f"«{code}» non è un settore né una fonte del piano")
     key = Path(file).name
@@ -396,9 +406,10 @@ def record_choice(ledger: Ledger, plan: Plan, code: str, file: str) -> Returned:
              or (len(key) >= 8 and r.sha256.startswith(key.lower()))]
     if len(found) != 1:
         names = ", ".join(sorted(r.check["name"] for r in mine)) or "nessuno"
-        raise ValueError(f"nessun file «{file}» ricevuto per {code} (file ricevuti: {names})")
+        where = f" nel monitoraggio al {date.fromisoformat(round):%d/%m/%Y}" if round else ""
+        raise ValueError(f"nessun file «{file}» ricevuto per {code}{where} (file ricevuti: {names})")
     ledger.add_event(CHOOSE, sector=code, sha256=found[0].sha256, file=found[0].check["name"],
-                     among=sorted(r.sha256 for r in mine))
+                     among=sorted(r.sha256 for r in mine), **({"round": round} if round else {}))
     return found[0]
 
 
