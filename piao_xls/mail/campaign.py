@@ -21,6 +21,8 @@ from ..returns.reader import read_properties
 from ..sheetio.text import safe_filename
 from ..workspace.ledger import YEAR_END, Ledger
 from ..workspace.planversions import usable_versions
+from ..workspace.rounds import forms_folder as rounds_forms_folder
+from ..workspace.rounds import round_state
 from ..workspace.settings import Settings
 from ..workspace.versions import new_form_for
 from ..workspace.year import parties, year_state
@@ -95,10 +97,10 @@ def resend_hint(code: str) -> str:
 def forms_by_party(settings: Settings, plan: Plan, as_of: date | None = None) -> dict[str, tuple[Path, str, str]]:
     """Party code -> (generated workbook path, kind, source), for the per-sector and per-source workbooks (``as_of``:
     of the monitoring round at that date, in its folder)."""
-    folder = settings.folder("moduli") / str(plan.year)
-    books = plan_workbooks(plan)
-    if as_of is not None:
-        folder, books = folder / f"monitoraggio-{as_of.isoformat()}", round_workbooks(plan, as_of)
+    if as_of is None:
+        folder, books = settings.folder("moduli") / str(plan.year), plan_workbooks(plan)
+    else:  # only the round's workbooks are laid out: their names, never the year-end ones
+        folder, books = rounds_forms_folder(settings, plan, as_of), round_workbooks(plan, as_of)
     out = {}
     for book in books:
         if book.kind == "sector" and len(book.sector_codes) == 1:
@@ -233,8 +235,6 @@ def _state(settings: Settings, plan: Plan, ledger: Ledger, as_of: date | None) -
     """The year's state, or a monitoring round's (``as_of``)."""
     if as_of is None:
         return year_state(settings, plan, ledger)
-    from ..workspace.rounds import round_state
-
     return round_state(settings, plan, ledger, as_of)
 
 
