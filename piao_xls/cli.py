@@ -1306,11 +1306,17 @@ def generate(plan_file: str | None, out_dir: str | None, password: str, jobs: in
     if as_json:
         _print_json({"files": [w.__dict__ for w in written]})
         return
+    _echo_written(written)
+
+
+def _echo_written(written) -> None:
+    """«scritto FILE  [settore SF, 25.378 byte]» for each form ``genera`` or ``monitoraggio apri`` wrote."""
+    from .core import italian
+
     for w in written:
         what = {"all": "tutti i settori", "sector": f"settore {','.join(w.sectors)}",
                 "source": f"fonte {w.source} ({','.join(w.sectors)})"}[w.kind]
-        size = f"{w.size:,}".replace(",", ".")
-        click.echo(f"scritto {w.path}  [{what}, {size} byte]")
+        click.echo(f"scritto {w.path}  [{what}, {italian.number(w.size, 0)} byte]")
 
 
 def history_option(f):
@@ -1797,12 +1803,10 @@ def monitoring_open(data: str, plan_file: str | None, out_dir: str | None, passw
         _print_json({"round": day.isoformat(), "previous": before.isoformat() if before else None,
                      "files": [w.__dict__ for w in written]})
         return
-    for w in written:
-        what = f"settore {','.join(w.sectors)}" if w.kind == "sector" else f"fonte {w.source} ({','.join(w.sectors)})"
-        size = f"{w.size:,}".replace(",", ".")
-        click.echo(f"scritto {w.path}  [{what}, {size} byte]")
+    _echo_written(written)
     if before:
-        click.echo(f"precompilati con le risposte del monitoraggio al {before:%d/%m/%Y} ({len(previous)} moduli)")
+        click.echo(f"precompilati con le risposte del monitoraggio al {before:%d/%m/%Y} "
+                   f"({_plural(len(previous), 'modulo', 'moduli')})")
 
 
 @monitoring.command("rapporto")
