@@ -1285,7 +1285,7 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", as_o
     recorded versions; docs/revisions.md)."""
     layout = SheetLayout(INSTRUCTIONS_SHEET, "instructions", col_widths=(95.0,), landscape=False, round=as_of)
     sh = _Sheet(layout)
-    what = (f"monitoraggio degli obiettivi di performance al {as_of:%d/%m/%Y}" if as_of else
+    what = (f"monitoraggio degli obiettivi al {as_of:%d/%m/%Y}" if as_of else
             "rendicontazione degli obiettivi di performance")
     lines = [("title", f"Comune di {plan.comune} — PIAO {plan.year}: {what}"),
              *([("plain", f"Versione del piano: {version}.")] if version else []),
