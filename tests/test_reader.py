@@ -389,21 +389,29 @@ def _cells(book):
             for s in book.sheets]
 
 
-def test_the_three_ways_of_reading_a_sheet_give_the_same_cells(sf_filled, monkeypatch):
-    """A sheet is read from ElementTree's C tree row by row; an unusual one walks the same tree as expat's
-    events; one far larger than a form is streamed through expat. The three read the same cells."""
+def test_the_four_ways_of_reading_a_sheet_give_the_same_cells(sf_filled, monkeypatch):
+    """A sheet written the usual way is scanned with regular expressions; any other is read from
+    ElementTree's C tree row by row; an unusual one walks the same tree as expat's events; one far larger
+    than a form is streamed through expat. The four read the same cells, and the filled form is scanned."""
     from piao_xls.sheetio import book as bookmod
     from piao_xls.sheetio.safeopen import open_package
 
     package = open_package(sf_filled.read_bytes(), sf_filled.name, extent=False)
     areas = {s.name: (400, 7) for s in bookmod.read_book(package, {}).sheets}
-    rows = _cells(bookmod.read_book(package, areas))
+    scanned: list[bool] = []
+    scan = bookmod._xlsx_scan
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_scan", lambda *a: scanned.append(scan(*a)) or scanned[-1])
+        rows = _cells(bookmod.read_book(package, areas))
+    assert scanned == [True] * len(areas), scanned
     assert any(cells for *_, cells in rows)
 
     def odd(*_):
         raise bookmod._Odd
 
     with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_scan", lambda *_: False)
+        assert _cells(bookmod.read_book(package, areas)) == rows
         m.setattr(bookmod, "_xlsx_rows", odd)
         assert _cells(bookmod.read_book(package, areas)) == rows
     with monkeypatch.context() as m:
@@ -461,10 +469,43 @@ _CELL_EDITS = [  # (pattern, replacement) applied to some cells of the sector sh
 ]
 
 
-@pytest.mark.parametrize("seed", [*(-1 - i for i in range(len(_CELL_EDITS))), *range(8)])
-def test_the_row_walk_and_the_event_walk_agree_on_edited_cells(sf_filled, monkeypatch, seed):
-    """The row-by-row walk of the C tree and the event walk read the same cells, or refuse with the same
-    message, for sheets whose cells were edited in ways a program or a person could write them: each
+_SCAN_EDITS = [  # what the scan must hand over to the tree (or read as the tree does), as other programs write it
+    (rb"</c><c ", b"</c>\n  <c "),  # white space between cells
+    (rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"'),  # attributes in another order
+    (rb'<c r="([A-Z]+[0-9]+)"', rb'<c r="\1" cm="1"'),  # an attribute the scan does not know
+    (rb'<c r="[A-Z]+[0-9]+"', b'<c r="A1"'),  # a cell written twice: the last one counts
+    (rb"<f>", b'<f t="shared" ref="A1:A2" si="0">'),  # a shared formula (Excel)
+    (rb"<f>[^<]*</f>", b'<f t="shared" si="0"/>'),  # a cell sharing it
+    (rb"<f>", b'<f aca="false">'),  # LibreOffice
+    (rb"<f>", b'<f t="array" t="array">'),  # an attribute written twice: not XML
+    (rb'<row r="([0-9]+)"', rb'<row r="\1" customFormat="false" hidden="false" outlineLevel="0" collapsed="false"'),
+    (rb'<row r="([0-9]+)"', rb'<row r="\1" ht="12" ht="13"'),  # an attribute written twice: not XML
+    (rb'<row r="([0-9]+)"', rb'<row r="\1" xmlns="urn:other"'),  # the row's cells in another namespace
+    (rb'<row r="([0-9]+)"', rb'<row r="\1" x14ac:dyDescent="0.25"'),  # a prefix nobody declared: not XML
+    (rb'<row r="[0-9]+"', b'<row r="1048577"'),  # a row beyond the grid
+    (rb"<v>([0-9]+)</v>", rb"<v>&#49;\1</v>"),  # a character reference
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;</v>'),  # entities
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>&nbsp;</v>'),  # an entity XML does not define
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v><![CDATA[x<y]]></v>'),
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>a\r\nb</v>'),  # a carriage return, normalised by XML
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>a]]>b</v>'),  # not XML
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>a\x01b</v>'),  # not an XML character
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>\xc3\xa8 \xef\xbf\xbe</v>'),  # U+FFFE: not an XML character
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>\xff</v>'),  # not UTF-8
+    (rb' t="s"><v>[0-9]+</v>', b' t="inlineStr"><is><t>inline</t></is>'),  # an inline string
+    (rb' t="s"><v>([0-9]+)</v>', rb' t="s"><v>\1</v><v>0</v>'),  # two values: the last one counts
+    (rb"<v>", b'<v xml:space="preserve">'),
+    (rb'encoding="UTF-8"', b'encoding="ISO-8859-1"'),  # the same bytes read as Latin-1
+    (rb"<sheetData>", b"<!-- <sheetData> --><sheetData>"),
+    (rb"</sheetData>", b'</sheetData><extLst><ext uri="x"><c r="A1"><v>1</v></c></ext></extLst>'),  # a cell outside
+    (rb"<sheetData>", b'<sheetData xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac">'),
+]
+
+
+@pytest.mark.parametrize("seed", [*(-1 - i for i in range(len(_CELL_EDITS) + len(_SCAN_EDITS))), *range(12)])
+def test_the_scan_the_row_walk_and_the_event_walk_agree_on_edited_cells(sf_filled, monkeypatch, seed):
+    """The scan, the row-by-row walk of the C tree and the event walk read the same cells, or refuse with the
+    same message, for sheets whose cells were edited in ways a program or a person could write them: each
     edit alone (negative seeds), then three together."""
     import random
     import re
@@ -475,11 +516,12 @@ def test_the_row_walk_and_the_event_walk_agree_on_edited_cells(sf_filled, monkey
     from piao_xls.sheetio.safeopen import UnsafeFile, open_package
 
     rng = random.Random(seed)
+    edits = _CELL_EDITS + _SCAN_EDITS
     data = sf_filled.read_bytes()
     members = parts(data)
     name = max((n for n in members if n.startswith("xl/worksheets/")), key=lambda n: len(members[n]))
     body = members[name]
-    for pattern, replacement in [_CELL_EDITS[-1 - seed]] if seed < 0 else rng.sample(_CELL_EDITS, 3):
+    for pattern, replacement in [edits[-1 - seed]] if seed < 0 else rng.sample(edits, 3):
         spots = list(re.finditer(pattern, body))
         for m in sorted(rng.sample(spots, min(len(spots), rng.randint(1, 5))), key=lambda m: -m.start()):
             body = body[:m.start()] + m.expand(replacement) + body[m.end():]
@@ -497,9 +539,82 @@ def test_the_row_walk_and_the_event_walk_agree_on_edited_cells(sf_filled, monkey
     def odd(*_):
         raise bookmod._Odd
 
+    monkeypatch.setattr(bookmod, "_xlsx_scan", lambda *_: False)
+    assert read() == rows
     monkeypatch.setattr(bookmod, "_xlsx_rows", odd)
     assert read() == rows
     assert body != members[name]
+
+
+def test_workbooks_saved_by_excel_and_libreoffice_are_scanned(monkeypatch):
+    """The scan covers <sheetData> as Excel and LibreOffice write it (row attributes, <f aca="false">, shared
+    formulas, the x14ac prefix declared on the root), and reads what the tree reads."""
+    from zipmut import rezip
+
+    from piao_xls.sheetio import book as bookmod
+    from piao_xls.sheetio.safeopen import open_package
+
+    root = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" {}>')
+    rows = {
+        "excel": ('<row r="1" spans="1:3" ht="20.25" customHeight="1" x14ac:dyDescent="0.25"><c r="A1" s="1" t="s">'
+                  '<v>0</v></c><c r="B1" s="2"><f t="shared" ref="B1:B2" si="0">A1&amp;"x"</f><v>7</v></c></row>'
+                  '<row r="2" spans="1:3" x14ac:dyDescent="0.25"><c r="B2" s="2"><f t="shared" si="0"/><v>8</v></c>'
+                  '<c r="C2" t="str"><f>IF(A1&lt;&gt;"",1,2)</f><v>&lt;1&gt;</v></c></row>',
+                  'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"'),
+        "libreoffice": ('<row r="1" customFormat="false" ht="20.25" hidden="false" customHeight="true" outlineLevel="0" '
+                        'collapsed="false"><c r="A1" s="1" t="s"><v>0</v></c><c r="B1" s="2" t="n"><f aca="false">'
+                        'SUM(1,2)</f><v>3</v></c><c r="C1" s="2"/></row><row r="3" customFormat="false" ht="12.8" '
+                        'hidden="false" customHeight="false" outlineLevel="0" collapsed="false"/>', ""),
+    }
+    for program, (body, decl) in rows.items():
+        sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + root.format(decl)
+                 + f"<sheetData>{body}</sheetData><mergeCells count=\"1\"><mergeCell ref=\"A3:C3\"/></mergeCells>"
+                 "</worksheet>")
+        data = rezip(_minimal_xlsx(sheet.encode()).items())
+        package = open_package(data, f"{program}.xlsx", extent=False)
+        scanned: list[bool] = []
+        with monkeypatch.context() as m:
+            m.setattr(bookmod, "_xlsx_scan", lambda *a, scan=bookmod._xlsx_scan, out=scanned: out.append(scan(*a))
+                      or out[-1])
+            got = _cells(bookmod.read_book(package, {"Foglio1": (10, 5)}))
+        assert scanned == [True], program
+        with monkeypatch.context() as m:
+            m.setattr(bookmod, "_xlsx_scan", lambda *_: False)
+            assert _cells(bookmod.read_book(package, {"Foglio1": (10, 5)})) == got, program
+        cells = dict(got[0][3])
+        assert cells[(0, 0)][0] == "etichetta", program
+        if program == "excel":
+            assert cells[(0, 1)][:2] == (7.0, 'A1&"x"') and cells[(1, 1)][:2] == (8.0, "=")
+            assert cells[(1, 2)][:2] == ("<1>", 'IF(A1<>"",1,2)')
+        else:
+            assert cells[(0, 1)][:2] == (3.0, "SUM(1,2)") and (0, 2) in cells
+
+
+def _minimal_xlsx(sheet: bytes) -> dict[str, bytes]:
+    ct = b'http://schemas.openxmlformats.org/officeDocument/2006/relationships'
+    return {
+        "[Content_Types].xml": b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+                               b'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+                               b'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="'
+                               b'application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+                               b'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+                               b'"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+                               b'officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                       b'package/2006/relationships"><Relationship Id="rId1" Type="' + ct + b'/officeDocument" '
+                       b'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                           b'spreadsheetml/2006/main" xmlns:r="' + ct + b'"><sheets><sheet name="Foglio1" '
+                           b'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                                      b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="'
+                                      + ct + b'/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+                                      b'Type="' + ct + b'/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/sharedStrings.xml": b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+                                b'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>etichetta</t></si></sst>',
+        "xl/worksheets/sheet1.xml": sheet,
+    }
 
 
 def test_reader_leaves_layouts_untouched_and_forgets_them_with_the_layouts(plan, sf_filled):

@@ -2,8 +2,11 @@
 
 :func:`read_book` takes a :class:`~piao_xls.sheetio.safeopen.Package` (the bytes the guard checked
 and inflated once) and parses each XML part it needs exactly once, with expat (C speed; no DTD,
-no entity, no external resource: any document type declaration stops the parse). A worksheet is
-parsed by expat into ElementTree's C tree (its DTD, entity and encoding refusals are linear byte
+no entity, no external resource: any document type declaration stops the parse). A worksheet whose
+<sheetData> is written the usual way (as Excel, LibreOffice and xlsxwriter write it) is matched whole
+against a strict grammar in one C-level step and its cells are taken with one more regular expression,
+the rest of the part going through expat (:func:`_xlsx_scan`); any other worksheet is parsed by expat
+into ElementTree's C tree (its DTD, entity and encoding refusals are linear byte
 scans before the parse, :func:`_tree`) and read row by row (:func:`_xlsx_rows`); a sheet of unusual
 structure is read from the same tree walked as expat's event stream (:func:`_emit`); a sheet of more
 than :data:`MAX_TREE` tags is streamed through expat's callbacks, keeping only its area. Everything the
@@ -144,8 +147,22 @@ _DTD_MARKERS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in
 def _tree(data: bytes, part: str):
     """The element tree of one part, built in C by expat and ElementTree's TreeBuilder (one parse).
 
-    Refused before parsing, in linear scans: a document type declaration or entity declaration (in
-    any encoding expat reads by itself) and any other declared encoding."""
+    Refused before parsing, in linear scans (:func:`_screen`): a document type declaration or entity
+    declaration (in any encoding expat reads by itself) and any other declared encoding."""
+    _screen(data, part)
+    p = XMLParser()
+    try:
+        p.feed(data)
+        return p.close()
+    except ParseError as e:
+        raise UnsafeFile("WB-OPEN", f"il file è danneggiato: XML non valido nella parte «{part[:80]}» "
+                                    f"(riga {e.position[0]}): salvarlo di nuovo da Excel o LibreOffice") from e
+
+
+def _screen(data: bytes, part: str) -> str:
+    """Refuse a part that declares a document type or an entity, or an encoding expat does not read by
+    itself; return the declared encoding in lower case ("" when none is declared)."""
+    name = ""
     head = data[:300].lstrip(b"\xef\xbb\xbf")
     if head[:5] == b"<?xml":
         decl = head[:head.find(b"?>")]
@@ -159,13 +176,7 @@ def _tree(data: bytes, part: str):
     if (b"<!" in data or b"\0" in data[:4]) and any(m in data for m in _DTD_MARKERS):
         raise _refuse("il file contiene dichiarazioni XML non ammesse (DTD/entità): file costruito ad arte o "
                       "danneggiato; salvarlo di nuovo da Excel o LibreOffice")
-    p = XMLParser()
-    try:
-        p.feed(data)
-        return p.close()
-    except ParseError as e:
-        raise UnsafeFile("WB-OPEN", f"il file è danneggiato: XML non valido nella parte «{part[:80]}» "
-                                    f"(riga {e.position[0]}): salvarlo di nuovo da Excel o LibreOffice") from e
+    return name
 
 
 def _local(tag: str) -> str:
@@ -623,6 +634,9 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
         _parse(data, part, start, end, text)
         sheet.parsed = True
         return
+    if _xlsx_scan(data, sheet, area, shared, dates, budget, stored, _screen(data, part)):
+        sheet.parsed = True
+        return
     root = _tree(data, part)
     left, count = budget.left, stored[0]
     try:
@@ -773,6 +787,183 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
     if n_cells != len(list(root.iter(C))) or len(rows) != len(list(root.iter(ROW))):  # counted in C
         raise _Odd  # a cell or row elsewhere than in <sheetData>
     stored[0] = n_stored
+
+
+# --- the scan: a sheet written the usual way, read with a few regular expressions ---------------------------
+#
+# Excel, LibreOffice, openpyxl and xlsxwriter write <sheetData> the same way: rows of cells, each cell with its
+# reference, style and type in this order, then an optional <f> and an optional <v>, nothing else. Such a
+# body is checked whole against this grammar (one C-level match: it is well-formed XML, in the main
+# namespace, with no other element), and its cells taken with one more match; the rest of the part is
+# parsed by expat as usual. Anything else, and any cell the row walk would refuse, goes to the row walk of
+# the tree (:func:`_xlsx_rows`), so a refusal always comes from there, worded and placed as before.
+
+_TEXT_RE = r'[^<&]*(?:&(?:amp|lt|gt|quot|apos);[^<&]*)*'  # character data with the five predefined entities
+_ROW_ATTRS = r'(?:spans|s|customFormat|ht|hidden|customHeight|outlineLevel|collapsed|thickTop|thickBot|ph|x14ac:dyDescent)'
+_F_ATTRS = r'(?:t|ref|si|aca|ca|dt2D|dtr|del1|del2|r1|r2|bx)'
+_CELL_RE = (r'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,6}")?(?: t="[A-Za-z]{1,9}")?(?:/>|>'
+            r'(?:<f(?: ' + _F_ATTRS + r'="[^"<&]*")*(?:/>|>' + _TEXT_RE + r'</f>))?'
+            r'(?:<v/>|<v>' + _TEXT_RE + r'</v>)?</c>)')
+_SCAN_BODY = re.compile(r'(?:<row r="[0-9]{1,7}"(?: ' + _ROW_ATTRS + r'="[^"<&]*")*(?:/>|>(?:' + _CELL_RE
+                        + r')*</row>))*')
+_SCAN_CELL = re.compile(r'<c r="([A-Z0-9]+)"(?: s="([0-9]+)")?(?: t="([A-Za-z]+)")?(?:/>|>'
+                        r'(?:(<f[^>]*/>|<f[^>]*>)([^<]*)(?:</f>)?)?(?:(<v/>|<v>)([^<]*)(?:</v>)?)?</c>)')
+_SCAN_ROW_NUMBERS = re.compile(r'<row r="([0-9]+)"')
+_SCAN_TAGS = re.compile(r'<(?:row|f) [^>]*>')
+_SCAN_NAMES = re.compile(r' ([\w:]+)="')
+_SCAN_CHARS = bytes(b for b in range(256) if b >= 0x20 or b in (9, 10))  # \r is normalised by a parser: not here
+_SCAN_ELSEWHERE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(?:c|row)[\s/>]')  # a cell or row outside <sheetData>
+_SCAN_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+_TAGS_OK: dict[str, bool] = {}  # start tags with attributes, each judged once per process: no name twice
+
+
+def _xml_text(text: str) -> str:
+    for entity, char in _SCAN_ENTITIES.items():
+        text = text.replace(entity, char)
+    return text.replace("&amp;", "&")
+
+
+def _scan_frame(data: bytes, start: int, end: int) -> set[str] | None:
+    """Parse ``data`` without the body of its <sheetData> (``data[start:end]``, the body and its tags) with
+    expat: None unless it is well-formed and <sheetData> is the only one, a child of the root in the main
+    namespace; else the namespace prefixes bound there."""
+    stub = data[:start + 11] + data[end:]
+    p = expat.ParserCreate(namespace_separator=_SEP)
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
+    found: list[bool] = []
+    bound: dict[str, int] = {}
+    seen: set[str] = set()
+
+    def ns_start(prefix, _uri):
+        bound[prefix or ""] = bound.get(prefix or "", 0) + 1
+
+    def ns_end(prefix):
+        bound[prefix or ""] -= 1
+
+    def el_start(tag, _attrs):
+        nonlocal depth
+        depth += 1
+        if tag == _MAIN + _SEP + "sheetData" and depth == 2:
+            found.append(p.CurrentByteIndex == start)
+            seen.update(k for k, n in bound.items() if n > 0)
+
+    def el_end(tag):
+        nonlocal depth
+        depth -= 1
+        if found:  # past <sheetData>: the rest is only checked to be well-formed, in C
+            p.StartElementHandler = p.EndElementHandler = None
+            p.StartNamespaceDeclHandler = p.EndNamespaceDeclHandler = None
+
+    def refuse(*_):
+        raise _Odd
+
+    p.StartDoctypeDeclHandler = p.EntityDeclHandler = p.ExternalEntityRefHandler = refuse
+    p.StartNamespaceDeclHandler, p.EndNamespaceDeclHandler = ns_start, ns_end
+    p.StartElementHandler, p.EndElementHandler = el_start, el_end
+    try:
+        p.Parse(stub, True)
+    except (expat.ExpatError, _Odd):
+        return None
+    return seen if found == [True] else None
+
+
+def _xlsx_scan(data: bytes, sheet: SheetData, area: tuple[int, int], shared: list[str], dates,
+               budget: _TextBudget, stored: list[int], encoding: str) -> bool:
+    """Read the cells of a sheet whose <sheetData> is written the usual way (see above) and return True;
+    return False, having changed nothing, for any other sheet or any cell the row walk would refuse."""
+    if encoding not in ("", "utf-8", "utf8") or sheet.cells:
+        return False
+    start = data.find(b"<sheetData>")
+    end = data.find(b"</sheetData>", start)
+    if start < 0 or end < 0 or data.find(b"<sheetData>", start + 1) >= 0 or data.find(b"</sheetData>", end + 1) >= 0:
+        return False
+    raw_body = data[start + 11:end]
+    if (raw_body.translate(None, _SCAN_CHARS) or raw_body.find(b"]]>") >= 0  # not XML characters, or a CDATA end
+            or raw_body.find(b"\xef\xbf\xbe") >= 0 or raw_body.find(b"\xef\xbf\xbf") >= 0):  # U+FFFE, U+FFFF
+        return False
+    try:
+        body = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if (not _SCAN_BODY.fullmatch(body)
+            or _SCAN_ELSEWHERE.search(data, 0, start) or _SCAN_ELSEWHERE.search(data, end)):
+        return False
+    for tag in set(_SCAN_TAGS.findall(body)):  # an attribute written twice is not XML
+        ok = _TAGS_OK.get(tag)
+        if ok is None:
+            names = _SCAN_NAMES.findall(tag)
+            ok = len(names) == len(set(names))
+            if len(_TAGS_OK) < 1 << 14:
+                _TAGS_OK[tag] = ok
+        if not ok:
+            return False
+    bound = _scan_frame(data, start, end)
+    if bound is None or ("x14ac:" in body and "x14ac" not in bound):
+        return False
+    rows_seen = _ROWS
+    for r in _SCAN_ROW_NUMBERS.findall(body):
+        if r not in rows_seen:
+            nr = _row_number(r)
+            if nr is None:
+                return False
+            if len(rows_seen) < 1 << 16:
+                rows_seen[r] = nr
+    max_row, max_col = area
+    cells: dict[tuple[int, int], CellData] = {}
+    styles_seen: dict[str, int] = {"": 0}
+    empty: dict[int, CellData] = {}
+    by_index = _shared_index(shared)
+    refs = _REFS
+    left, n_stored = budget.left, stored[0]
+    outside = None
+    try:
+        for ref, s, kind, f_tag, f_text, v_tag, v_text in _SCAN_CELL.findall(body):
+            at = refs.get(ref) or _ref(ref)
+            if at is None or at[1] >= MAX_COL:
+                return False
+            row, col = at
+            style = styles_seen.get(s)
+            if style is None:
+                style = styles_seen[s] = int(s)
+            if not f_tag and not v_tag:  # an empty cell: only its style counts
+                if style and row <= max_row and col <= max_col:
+                    n_stored += 1
+                    cd = empty.get(style)
+                    if cd is None:
+                        cd = empty[style] = CellData(None, "", False, style)
+                    cells[at] = cd
+                continue
+            raw = (_xml_text(v_text) if "&" in v_text else v_text) if v_tag else None
+            formula = ((_xml_text(f_text) if "&" in f_text else f_text) or "=") if f_tag else None
+            if kind == "s" and raw in by_index:
+                value, error = by_index[raw], False
+            elif kind == "inlineStr":
+                return False
+            else:
+                value, error = _xlsx_value(kind or "n", raw, None, style, dates, shared, row, col, sheet)
+            if value == "":
+                value = None
+            if row > max_row or col > max_col:
+                if (value is not None or formula) and outside is None:
+                    outside = at
+                continue
+            if value is None and not formula and not style:
+                continue
+            if value.__class__ is str:
+                left -= len(value)
+            if formula:
+                left -= len(formula)
+            n_stored += 1
+            cells[at] = CellData(value, formula or "", error, style)
+    except UnsafeFile:
+        return False
+    if left < 0 or n_stored > MAX_STORED:
+        return False
+    sheet.cells.update(cells)
+    sheet.outside = outside
+    budget.left, stored[0] = left, n_stored
+    return True
 
 
 def _shared_index(shared: list[str]) -> dict[str, str]:
