@@ -485,13 +485,14 @@ def test_both_csv_flavours_cannot_share_a_folder(campaign, tmp_path):
 
 
 def _with_plain_worksheets(monkeypatch, c) -> bytes:
-    """The summary as xlsxwriter's own Worksheet writes it (no fast table writer)."""
+    """The summary as xlsxwriter's own Worksheet and Chart write it (no fast table writer, no quick points)."""
     from xlsxwriter.worksheet import Worksheet
 
     from piao_xls.results import summary as summod
 
     with monkeypatch.context() as m:
         m.setattr(summod, "_table_sheet", lambda: Worksheet)
+        m.setattr(summod, "_quick", lambda chart: chart)
         return render_summary(c)
 
 

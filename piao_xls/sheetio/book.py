@@ -285,7 +285,21 @@ def _color(attrs: dict) -> str:
     return ""
 
 
+_LOOKS: dict[bytes, dict[object, Look]] = {}  # the looks of a styles part, by its bytes: returns of one form share it
+
+
 def _xlsx_looks(data: bytes) -> dict[object, Look]:
+    """Cell style index -> :class:`Look`, from the styles part (parsed once per distinct part per process)."""
+    looks = _LOOKS.get(data)
+    if looks is None:
+        looks = _xlsx_looks_of(data)
+        if len(_LOOKS) >= 16:
+            _LOOKS.clear()
+        _LOOKS[data] = looks
+    return dict(looks)
+
+
+def _xlsx_looks_of(data: bytes) -> dict[object, Look]:
     formats: dict[int, str] = dict(_BUILTIN_FORMATS)
     fonts: list[dict] = []
     fills: list[str] = []
