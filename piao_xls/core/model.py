@@ -197,8 +197,18 @@ def publish_round(x: float, decimals: int) -> float:
     never decides a digit: 94.99499999999999 (0.94995 x 100) -> 95.0, 2.675 -> 2.68, 94.994 -> 94.99."""
     if not math.isfinite(x) or abs(x) >= 1e15:  # no digit after the point to round at that size
         return x
-    q = Decimal(1).scaleb(-decimals)
-    return float(Decimal(f"{float(x):.15g}").quantize(q, rounding=ROUND_HALF_UP))
+    key = (x, decimals)
+    done = _PUBLISHED.get(key) if x else None  # 0.0 and -0.0 are one key: their results differ in sign
+    if done is None:
+        q = Decimal(1).scaleb(-decimals)
+        done = float(Decimal(f"{float(x):.15g}").quantize(q, rounding=ROUND_HALF_UP))
+        if x and len(_PUBLISHED) < 1 << 16:
+            _PUBLISHED[key] = done
+    return done
+
+
+#: figures already rounded (a plan's figures repeat: 100, 0, the same weights): (x, decimals) -> rounded
+_PUBLISHED: dict[tuple[float, int], float] = {}
 
 
 @dataclass(frozen=True)
