@@ -10,6 +10,7 @@ so that ``piao-xls --help`` and ``piano verifica`` start fast.
 
 from __future__ import annotations
 
+import gc
 import gettext
 import json
 import os
@@ -1459,6 +1460,8 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     Esempio:
       piao-xls consolida ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
     """
+    if _WHOLE_PROCESS:  # every object read lives until the end; a collection would only walk them all again,
+        gc.disable()  # after each stage and once more at exit (about a tenth of the command on a large plan)
     from .core import italian
     from .results.consolidate import consolidate as run
     from .results.export import to_json_dict, write_csv, write_csv_excel, write_json
@@ -1984,7 +1987,14 @@ _aliases(plan, {"check": "verifica", "template": "modello", "import": "importa",
                 "next-year": "anno-successivo"})
 
 
+#: set by :func:`main`: the command is the whole process (not a call from tests or another program), so a batch
+#: command may keep the cyclic garbage collector off until the process ends (see piao_xls.core.gcpause)
+_WHOLE_PROCESS = False
+
+
 def main() -> None:
+    global _WHOLE_PROCESS
+    _WHOLE_PROCESS = True
     cli(prog_name="piao-xls")
 
 

@@ -484,6 +484,31 @@ def test_both_csv_flavours_cannot_share_a_folder(campaign, tmp_path):
     assert not (tmp_path / "s.xlsx").exists()
 
 
+def test_consolidate_keeps_the_collector_off_only_as_a_whole_process(campaign, tmp_path):
+    """`consolidate` run as the process (the console script) leaves Python's cyclic collector off until it ends,
+    and writes the same summary; run from another program (here a test runner) it leaves the collector on."""
+    import gc
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from piao_xls.cli import cli
+
+    assert gc.isenabled()
+    r = CliRunner().invoke(cli, ["consolidate", str(campaign["inbox"]), "-o", str(tmp_path / "a.xlsx"), "--jobs", "1"])
+    assert r.exit_code == 1, r.output
+    assert gc.isenabled()
+    probe = ("import atexit, gc, sys; atexit.register(lambda: print('collector', gc.isenabled(), file=sys.stderr)); "
+             "from piao_xls.cli import main; sys.argv = ['piao-xls'] + sys.argv[1:]; main()")
+    run = subprocess.run([sys.executable, "-c", probe, "consolidate", str(campaign["inbox"]), "-o",
+                          str(tmp_path / "b.xlsx"), "--jobs", "1"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr
+    assert "collector False" in run.stderr
+    sheets = [zipfile.ZipFile(tmp_path / n).read("xl/worksheets/sheet1.xml") for n in ("a.xlsx", "b.xlsx")]
+    assert sheets[0] == sheets[1]
+
+
 def _with_plain_worksheets(monkeypatch, c) -> bytes:
     """The summary as xlsxwriter's own Worksheet and Chart write it (no fast table writer, no quick points)."""
     from xlsxwriter.worksheet import Worksheet
