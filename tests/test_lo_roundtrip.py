@@ -73,6 +73,32 @@ def test_typed_workbook_is_accepted_and_read_exactly(returned, plan, fmt):
     assert res.sectors["SF"].texts["SF-6.1|analisi"] == SF_ANALYSES["SF-6.1|analisi"]
 
 
+def test_a_workbook_saved_by_libreoffice_is_scanned_and_read_as_the_tree_reads_it(returned, monkeypatch):
+    """LibreOffice writes <sheetData> the usual way: the one parse takes every sheet of its .xlsx with the scan
+    (no tree), and the cells are the ones the row walk of the tree reads."""
+    from piao_xls.sheetio import book as bookmod
+    from piao_xls.sheetio.safeopen import open_package
+
+    path = returned / "xlsx" / "PIAO-2025-SF-Finanziario.xlsx"
+    package = open_package(path.read_bytes(), path.name, extent=False)
+    areas = {s.name: (600, 10) for s in bookmod.read_book(package, {}).sheets}
+    scanned: list[bool] = []
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_scan", lambda *a, scan=bookmod._xlsx_scan: scanned.append(scan(*a)) or scanned[-1])
+        m.setattr(bookmod, "_xlsx_rows", lambda *_: pytest.fail("a sheet was read through the tree"))
+        book = bookmod.read_book(package, areas)
+    assert scanned == [True] * len(areas)
+
+    def cells(b):
+        return [(s.name, s.outside, {k: (c.value, c.formula, c.error, c.style) for k, c in s.cells.items()})
+                for s in b.sheets]
+
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_scan", lambda *_: False)
+        assert cells(bookmod.read_book(package, areas)) == cells(book)
+    assert any(c.formula for s in book.sheets for c in s.cells.values())  # LibreOffice's <f aca="false">
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
 def test_consolidated_scores_equal_hand_computation(returned, plan, fmt):
     c = consolidate([returned / fmt], plan)
