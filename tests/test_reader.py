@@ -478,6 +478,9 @@ _SCAN_EDITS = [  # what the scan must hand over to the tree (or read as the tree
     (rb"<f>[^<]*</f>", b'<f t="shared" si="0"/>'),  # a cell sharing it
     (rb"<f>", b'<f aca="false">'),  # LibreOffice
     (rb"<f>", b'<f t="array" t="array">'),  # an attribute written twice: not XML
+    (rb"<f>", b'<f xmlns="urn:other">'),  # a formula in another namespace is no formula
+    (rb'<worksheet xmlns="[^"]+"', b'<worksheet xmlns="urn:other"'),  # a sheet in another namespace has no cells
+    (rb' t="s"><v>[0-9]+</v>', b' t="str"><v>\xc3\xa8</v>'),  # a non-ASCII text in the sheet itself
     (rb'<row r="([0-9]+)"', rb'<row r="\1" customFormat="false" hidden="false" outlineLevel="0" collapsed="false"'),
     (rb'<row r="([0-9]+)"', rb'<row r="\1" ht="12" ht="13"'),  # an attribute written twice: not XML
     (rb'<row r="([0-9]+)"', rb'<row r="\1" xmlns="urn:other"'),  # the row's cells in another namespace
@@ -496,6 +499,7 @@ _SCAN_EDITS = [  # what the scan must hand over to the tree (or read as the tree
     (rb' t="s"><v>([0-9]+)</v>', rb' t="s"><v>\1</v><v>0</v>'),  # two values: the last one counts
     (rb"<v>", b'<v xml:space="preserve">'),
     (rb'encoding="UTF-8"', b'encoding="ISO-8859-1"'),  # the same bytes read as Latin-1
+    (rb'(?s)encoding="UTF-8"(.*?<sheetData>.*?) t="s"><v>[0-9]+</v>', b'encoding="ISO-8859-1"\\1 t="str"><v>\xc3\xa8</v>'),
     (rb"<sheetData>", b"<!-- <sheetData> --><sheetData>"),
     (rb"</sheetData>", b'</sheetData><extLst><ext uri="x"><c r="A1"><v>1</v></c></ext></extLst>'),  # a cell outside
     (rb"<sheetData>", b'<sheetData xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac">'),
