@@ -647,23 +647,35 @@ def test_reader_leaves_layouts_untouched_and_forgets_them_with_the_layouts(plan,
 DOCUMENTED_TEXT_CAP = 8_000_000  # docs/security.md: text materialised per file
 
 
-def _text_book(tmp_path: Path, total: int, lo=None) -> Path:
-    """A workbook whose first sheet holds ``total`` characters of cell text in distinct cells of A1:H400."""
+def _text_book(tmp_path: Path, total: int, lo=None, writer: str = "openpyxl") -> Path:
+    """A workbook whose first sheet holds ``total`` characters of cell text in distinct cells of A1:H400, written
+    by openpyxl (inline strings: read through the tree) or xlsxwriter (shared strings: read by the scan)."""
     import random
     import string
 
+    texts = []
+    rng = random.Random(total)
+    chunk, left = 32_000, total
+    while left:  # distinct random texts: no sharing to lean on, and no compression ratio the guard would refuse
+        n = min(chunk, left)
+        texts.append("".join(rng.choices(string.ascii_letters, k=n)))
+        left -= n
+    path = tmp_path / f"text{total}-{writer}.xlsx"
+    if writer == "xlsxwriter":
+        import xlsxwriter
+
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet("Sheet")
+        for i, text in enumerate(texts):
+            sheet.write_string(i // 8, i % 8, text)
+        book.close()
+        return path
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
-    rng = random.Random(total)
-    chunk, left, i = 32_000, total, 0
-    while left:  # distinct random texts: no sharing to lean on, and no compression ratio the guard would refuse
-        n = min(chunk, left)
-        ws.cell(i // 8 + 1, i % 8 + 1, "".join(rng.choices(string.ascii_letters, k=n)))
-        left -= n
-        i += 1
-    path = tmp_path / f"text{total}.xlsx"
+    for i, text in enumerate(texts):
+        ws.cell(i // 8 + 1, i % 8 + 1, text)
     wb.save(path)
     if lo is not None:  # the same sheet as LibreOffice saves it in OpenDocument
         with lo.open(path) as doc:
@@ -671,14 +683,16 @@ def _text_book(tmp_path: Path, total: int, lo=None) -> Path:
     return path
 
 
-@pytest.mark.parametrize("suffix", [".xlsx", pytest.param(".ods", marks=pytest.mark.libreoffice)])
+@pytest.mark.parametrize("suffix", [".xlsx", "xlsxwriter", pytest.param(".ods", marks=pytest.mark.libreoffice)])
 def test_the_text_cap_is_the_documented_one(tmp_path, request, suffix):
-    """Up to the documented number of characters a sheet is read; one more and the file is refused."""
+    """Up to the documented number of characters a sheet is read; one more and the file is refused (a sheet read
+    through the tree, a sheet read by the scan, an OpenDocument sheet)."""
     from piao_xls.sheetio.book import read_book
     from piao_xls.sheetio.safeopen import UnsafeFile, open_package
 
     def read(total: int):
-        path = _text_book(tmp_path, total, request.getfixturevalue("libreoffice") if suffix == ".ods" else None)
+        path = _text_book(tmp_path, total, request.getfixturevalue("libreoffice") if suffix == ".ods" else None,
+                          "xlsxwriter" if suffix == "xlsxwriter" else "openpyxl")
         package = open_package(path.read_bytes(), path.name, extent=False)
         return read_book(package, {"Sheet": (399, 7)})
 
