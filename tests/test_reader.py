@@ -702,6 +702,26 @@ def test_the_text_cap_is_the_documented_one(tmp_path, request, suffix):
         read(DOCUMENTED_TEXT_CAP + 1)
 
 
+@pytest.mark.parametrize("path", ["scan", "tree"])
+def test_the_cells_stored_are_counted_over_the_whole_file(sf_filled, monkeypatch, path):
+    """The cap on cells stored per file (MAX_STORED) counts every sheet of the file together, whichever way a
+    sheet is read: one cell fewer than the file holds and it is refused, as many and it is read."""
+    from piao_xls.sheetio import book as bookmod
+    from piao_xls.sheetio.safeopen import UnsafeFile, open_package
+
+    package = open_package(sf_filled.read_bytes(), sf_filled.name, extent=False)
+    areas = {s.name: (400, 7) for s in bookmod.read_book(package, {}).sheets}
+    if path == "tree":
+        monkeypatch.setattr(bookmod, "_xlsx_scan", lambda *_: False)
+    held = [len(s.cells) for s in bookmod.read_book(package, areas).sheets]
+    assert len(held) == 2 and min(held) > 0
+    monkeypatch.setattr(bookmod, "MAX_STORED", sum(held))
+    assert [len(s.cells) for s in bookmod.read_book(package, areas).sheets] == held
+    monkeypatch.setattr(bookmod, "MAX_STORED", sum(held) - 1)
+    with pytest.raises(UnsafeFile, match="troppe celle"):
+        bookmod.read_book(package, areas)
+
+
 def test_a_boolean_cell_reads_as_spreadsheets_read_it(tmp_path):
     """t="b" holds 1 or 0 by the standard; other numbers are TRUE for Excel, LibreOffice and openpyxl alike."""
     import re
