@@ -413,16 +413,16 @@ def _expected(layout: SheetLayout) -> Expected:
     cells = layout.cells
     inputs = _input_positions(layout)
     ats = [(c.row, c.col) for c in cells]  # one position tuple per cell, shared by everything below
-    shared = dict(zip(ats, ats, strict=True))
     looked = {at: c.style for at, c in zip(ats, cells, strict=True) if at not in inputs}
     formulas = {at: _formula_text(c.formula) for at, c in zip(ats, cells, strict=True) if c.kind == "formula"}
     labels = layout.label_values
-    allowed = frozenset([*(at for at, c in zip(ats, cells, strict=True)  # an empty label and the cells a merge
-                           if c.kind != "label" or (c.value is not None and c.value != "")),  # covers stay empty
+    # the positions of layout.labels (the labels with a value, in the layout's order), as label_values lists them
+    label_at = [at for at, c in zip(ats, cells, strict=True) if c.kind == "label" and c.value not in (None, "")]
+    allowed = frozenset([*[at for at, c in zip(ats, cells, strict=True)  # an empty label and the cells a merge
+                           if c.kind != "label" or (c.value is not None and c.value != "")],  # covers stay empty
                          *inputs])
-    want = [v for *_, v in labels]
-    return Expected(labels, [shared[(r, c)] for r, c, _ in labels], want, _floats_normed(want), formulas, looked,
-                    allowed, layout.last_row)
+    want = [label[2] for label in labels]
+    return Expected(labels, label_at, want, _floats_normed(want), formulas, looked, allowed, layout.last_row)
 
 
 def _floats_normed(values: list) -> list:
