@@ -267,6 +267,12 @@ def test_each_value_counts_only_from_its_own_source(plan):
     alone = evaluate(plan, [own]).sector("SF")
     sf2 = next(o for o in alone.objectives if o.objective_id == "SF-2")
     assert sf2.indicators[0].status == "missing" and sf2.outcome is Outcome.NOT_REPORTED
+    # nor does a value of the Responsabile's indicator in the Nucleo's return: it is no value of the Nucleo for the
+    # sector, so the sector whose Responsabile sent nothing stays non pervenuto (scoring.md, "A Responsabile's
+    # workbook that has not arrived")
+    stray = Submission("SF", "nucleo", {"SF-1.1": {"value": 1.0}, "SF-2.1": {"value": None}})
+    assert evaluate(plan, [stray]).sector("SF").status is SectorStatus.NOT_RECEIVED
+    assert evaluate(plan, [nucleo]).sector("SF").status is SectorStatus.SCORED_WITH_ISSUES
 
 
 def test_an_indicator_not_applicable_in_a_neutralised_objective_changes_no_weight(plan):

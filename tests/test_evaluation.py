@@ -264,6 +264,70 @@ def test_which_submission_counts_is_decided_from_provenance(plan, subs, choice, 
             [u.provenance.file for u in sf.used]
 
 
+@pytest.mark.parametrize("values", [(0.9, 0.9, 0.9), (0.7, 0.8, 0.9)], ids=["same-values", "different-values"])
+def test_every_earlier_return_is_superseded(values):
+    """docs/returns.md: "the return sent last counts. An earlier return is superseded: it never counts again";
+    returns with the same values are one return, the one sent last stands for them. ``pick`` (the one rule
+    ``stato`` and ``consolida`` share) says which counts and which it supersedes, whatever the reading order."""
+    from piao_xls.core.evaluation import pick
+
+    subs = [_sub(v, f"2026-01-0{d}T10:00:00+00:00", name=f"day{d}") for v, d in zip(values, (1, 2, 3), strict=True)]
+    for order in itertools.permutations(subs):
+        p = pick(list(order), Choice.LATEST_SENT)
+        assert p.counts is subs[2] and p.reason is None and not p.chosen
+        assert sorted(s.provenance.file for s in p.superseded) == ["day1", "day2"]
+
+
+def test_a_conflict_names_its_files(plan):
+    """docs/returns.md, outside a workspace: two files with different values for one sector are a conflict unless
+    --prefer-newest is given; docs/errors.md: WB-CONFLICT, "two files give different values for the same sector":
+    the finding (an error, on the sector) names both files and the option."""
+    subs = [_sub(0.9, "2026-01-02T10:00:00", name="primo.xlsx"), _sub(0.5, "2026-01-01T10:00:00", name="secondo.xlsx")]
+    c = render_rows(evaluate(plan, subs, choice=Choice.CONFLICT))
+    (f,) = [f for f in c.findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"]) == ("error", "SF")
+    assert "primo.xlsx" in f["message"] and "secondo.xlsx" in f["message"] and "--prefer-newest" in f["message"]
+    assert f["file"] in ("primo.xlsx", "secondo.xlsx")
+
+
+@pytest.mark.parametrize("sent_from", ["documento", "file"])
+def test_prefer_newest_warns_naming_the_file_used(plan, sent_from):
+    """docs/returns.md: with --prefer-newest "the file saved last counts (the document's own modified property
+    when valid, else its modification time), with a WB-CONFLICT warning naming it"; returns with the same values
+    are one return: no warning."""
+    def sub(name: str, value: float, sent: str) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": value}},
+                          provenance=Provenance(file=name, sent=sent, sent_from=sent_from))
+
+    subs = [sub("vecchio.xlsx", 0.9, "2026-01-01T10:00:00"), sub("nuovo.xlsx", 0.5, "2026-01-05T10:00:00")]
+    ev = evaluate(plan, subs, choice=Choice.NEWEST)
+    assert [u.provenance.file for u in ev.sector("SF").used] == ["nuovo.xlsx"]
+    (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"], f["file"]) == ("warning", "SF", "nuovo.xlsx")
+    assert "vecchio.xlsx" in f["message"] and "nuovo.xlsx" in f["message"]
+    same = [sub("vecchio.xlsx", 0.9, "2026-01-01T10:00:00"), sub("nuovo.xlsx", 0.9, "2026-01-05T10:00:00")]
+    assert [f for f in render_rows(evaluate(plan, same, choice=Choice.NEWEST)).findings
+            if f["code"] == "WB-CONFLICT"] == []
+
+
+def test_a_conflict_settled_by_the_office_is_a_warning_naming_the_file_chosen(plan):
+    """docs/returns.md, A real conflict: two returns with different values sent at the same second are a conflict
+    until the office chooses (`scegli`); the choice is then "used by every command": the sector is scored from the
+    file chosen. The two files still give different values (docs/errors.md, WB-CONFLICT): a warning on the sector,
+    on the file chosen, naming both."""
+    def sub(name: str, value: float) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": value}}, provenance=Provenance(
+            file=name, sha256=name[0] * 64, sent="2026-01-02T09:00:00+00:00", sent_from="messaggio"))
+
+    tied = [sub("a.xlsx", 0.9), sub("b.xlsx", 0.5)]
+    ev = evaluate(plan, tied, choice=Choice.LATEST_SENT, chosen={"b" * 64})
+    assert [u.provenance.file for u in ev.sector("SF").used] == ["b.xlsx"]
+    assert ev.sector("SF").status is not SectorStatus.CONFLICT
+    (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"], f["file"]) == ("warning", "SF", "b.xlsx")
+    assert "a.xlsx" in f["message"] and "b.xlsx" in f["message"]
+
+
 @pytest.mark.parametrize("n", [3, 4])
 def test_the_return_sent_last_counts_in_every_reading_order(plan, n):
     """n returns of one sector, each with other values, sent at n instants given with different offsets: the last
@@ -314,6 +378,23 @@ def test_the_json_is_read_back_through_its_schema(plan, returned):
     bad = {**doc, "sectors": [{**doc["sectors"][0], "status": "valutato"}]}
     with pytest.raises(ResultsError, match=r"«sectors» riga 1: «status»"):
         from_json(json.dumps(bad), plan)
+
+
+def test_each_file_says_what_it_was_used_for(plan, returned):
+    """docs/summary-data.md, sources: ``used_for`` is ``CODE`` (the Responsabile's values of that sector) or
+    ``CODE:source`` (another source's), comma-separated: the Responsabile's workbook of SF is used for SF, the
+    Nucleo's for SF as the Nucleo's values (its SF-2.1 counts: docs/scoring.md's worked example)."""
+    from pathlib import Path
+
+    doc = to_json_dict(consolidate([returned], plan))
+    used = {Path(s["path"]).name: s["used_for"] for s in doc["sources"]}
+    assert used["sf.xlsx"] == "SF"
+    tags = used["nucleo.xlsx"].split(",")
+    assert "SF:nucleo" in tags and "SF" not in tags
+    nucleo_sectors = [s.code for s in plan.sectors if any(i.source == "nucleo" for i in s.indicators)]
+    assert all(t.partition(":")[2] == "nucleo" and t.partition(":")[0] in nucleo_sectors for t in tags)
+    shown = {Path(s["path"]).name: s["used_for_it"] for s in doc["sources"]}
+    assert shown["sf.xlsx"] == "SF" and "SF (Nucleo di Valutazione)" in shown["nucleo.xlsx"]
 
 
 def test_the_schema_shipped_with_the_package_is_the_documented_one():
