@@ -46,6 +46,7 @@ def test_a_gate_objective_weighs_nothing(gate_plan):
     ga = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, True))]).sector("GA")
     applied = {o.objective_id: o.weight_applied for o in ga.objectives}
     assert applied == {"GA-1": 30, "GA-2": 70, "GA-3": None}
+    assert [o.gate for o in ga.objectives] == [False, False, True]  # the plan's weight "X"
     gate = ga.objectives[2]
     assert gate.points == 0 and gate.achievement == 1
     assert ga.score == pytest.approx(30 * 0.5 + 70)  # 85: the met gate adds nothing
@@ -247,6 +248,12 @@ def test_an_objective_whose_scored_indicators_are_missing_is_not_reported(mixed_
     nv = ev.sector("NV")
     assert nv.status is SectorStatus.NOT_EVALUABLE and nv.score is None and nv.band == ""
     assert nv.note is not None and nv.note.code == "sector_not_evaluable"
+    # "This exclusion is never silent: the consolidation lists it as a decision of the plan", for a sector with
+    # nothing measurable as for one objective
+    from piao_xls.results.consolidate import render
+
+    rows = [(r["origin"], r["kind"], r["objective"]) for r in render(ev).decisions if r["sector"] == "NV"]
+    assert rows == [("piano", "neutralise", "NV-1")]
 
 
 def test_a_file_with_errors_leaves_its_sector_scored_with_issues(mixed_plan):
