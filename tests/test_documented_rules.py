@@ -196,6 +196,32 @@ def test_yes_no_answers_only_from_the_list(plan, raw):
     assert value is None and err is not None
 
 
+@pytest.mark.parametrize(("raw", "kept"), [("in linea", "in linea"), ("a rischio", "a rischio"),
+                                         ("critico", "critico"), ("forse", None), (1.0, None)])
+def test_a_monitoring_list_takes_only_its_entries(plan, raw, kept):
+    """docs/monitoring.md: an objective's «Stato» accepts *in linea*, *a rischio*, *critico* (list): an entry of
+    the list is kept as it is, anything else is refused."""
+    cell = Cell(0, 4, kind="input", key="X|stato", unit="choice",
+                validation=Validation("list", choices=("in linea", "a rischio", "critico")))
+    value, err, _ = validate_value(raw, cell, plan.year)
+    assert value == kept and (err is None) is (kept is not None), err
+
+
+@pytest.mark.parametrize("raw", ["non ancora misurabile", "non misurabile", "n.m."])
+def test_not_yet_measurable_only_in_a_monitoring_form(plan, raw):
+    """docs/monitoring.md: a monitoring form's value accepts «non ancora misurabile» (also «non misurabile»,
+    «n.m.»); docs/inputs.md lists no such answer for a year-end form's value: refused there."""
+    from piao_xls.core.answers import NOT_YET
+
+    monitoring = Cell(0, 4, kind="input", key="X|value", unit="percent",
+                      validation=Validation("decimal", 0.0, 1.0, not_available=True, not_yet=True))
+    assert validate_value(raw, monitoring, plan.year)[:2] == (NOT_YET, None)
+    year_end = Cell(0, 4, kind="input", key="X|value", unit="percent",
+                    validation=Validation("decimal", 0.0, 1.0, not_available=True))
+    value, err, _ = validate_value(raw, year_end, plan.year)
+    assert value is None and err is not None
+
+
 def test_the_oracle_of_the_mutation_suite_gives_the_hand_computed_score(plan):
     """tests/oracle.py (the rules as docs/scoring.md states them) on the hand-computed scenario of SF."""
     import oracle

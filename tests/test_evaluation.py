@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -174,6 +175,7 @@ def test_the_evaluation_holds_the_hand_computed_figures_as_codes(plan):
     sf = ev.sector("SF")
     assert sf.status is SectorStatus.SCORED and sf.score == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
     assert sf.band == SF_EXPECTED_BAND and sf.published == round(SF_EXPECTED_SCORE, 2)
+    assert sf.band_label == "Buono"  # docs/scoring.md, Bands: B, Buono
     assert {o.objective_id: o.points for o in sf.objectives} == pytest.approx(SF_EXPECTED_POINTS)
     # every objective of SF is reached fully but SF-1, SF-2, SF-4, SF-5, SF-6 (partly)
     assert sf.count(Outcome.REACHED) == 4 and sf.count(Outcome.PARTLY) == 5
@@ -227,6 +229,8 @@ def test_a_neutralised_objective_renormalises_the_applied_weights(plan):
     # the neutralised objective says so, its indicators are not "valutato", and the points add up to the score
     sf3 = next(o for o in sf.objectives if o.objective_id == "SF-3")
     assert sf3.state is ObjectiveState.NEUTRALISED and sf3.points == 0 and sf3.outcome is Outcome.NOT_COUNTED
+    # docs/scoring.md, states: its figures are no result, "never shows as a 0 that looks like a result"
+    assert sf3.published_points is None and sf3.published_achievement is None
     assert {i.status for i in sf3.indicators} == {IndicatorStatus.NEUTRALISED}
     assert sum(o.points for o in sf.objectives) == pytest.approx(sf.score)
     assert sf.published == plan.scoring.published(sf.score)
@@ -305,6 +309,22 @@ def test_every_earlier_return_is_superseded(values):
         assert sorted(s.provenance.file for s in p.superseded) == ["day1", "day2"]
 
 
+def test_the_office_s_choice_supersedes_the_others():
+    """docs/returns.md: a conflict is settled by `piao-xls scegli`: the file chosen counts, and the returns it
+    was chosen among are superseded (they never count); the conflict stays the reason it had to be chosen."""
+    from piao_xls.core.evaluation import pick
+
+    def sub(name: str, value: float) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": value}}, provenance=Provenance(
+            file=name, sha256=name[0] * 64, sent="2026-01-02T09:00:00+00:00"))
+
+    subs = [sub("a.xlsx", 0.9), sub("b.xlsx", 0.5), sub("c.xlsx", 0.7)]
+    for order in itertools.permutations(subs):
+        p = pick(list(order), Choice.LATEST_SENT, chosen={"b" * 64})
+        assert p.counts is subs[1] and p.chosen and p.reason is not None
+        assert sorted(s.provenance.file for s in p.superseded) == ["a.xlsx", "c.xlsx"]
+
+
 def test_a_conflict_names_its_files(plan):
     """docs/returns.md, outside a workspace: two files with different values for one sector are a conflict unless
     --prefer-newest is given; docs/errors.md: WB-CONFLICT, "two files give different values for the same sector":
@@ -340,6 +360,10 @@ def test_the_nucleos_returns_follow_the_same_rule(plan):
     assert sf2.reported == {"value": 0.6} and ev.sector("SF").status is not SectorStatus.CONFLICT
     (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
     assert (f["severity"], f["sector"], f["file"]) == ("warning", "SF", "n2.xlsx")
+    # outside a workspace, without --prefer-newest, different values are a conflict even when their times differ
+    later = replace(nucleo("n2.xlsx", 0.6), provenance=replace(tied[2].provenance, sent="2026-01-03T09:00:00+00:00"))
+    assert evaluate(plan, [own, tied[1], later], choice=Choice.CONFLICT).sector("SF").status is SectorStatus.CONFLICT
+    assert evaluate(plan, [own, tied[1], later], choice=Choice.NEWEST).sector("SF").status is not SectorStatus.CONFLICT
     one = evaluate(plan, [own, nucleo("n1.xlsx", 0.8), nucleo("n2.xlsx", 0.8)], choice=Choice.CONFLICT)
     assert one.sector("SF").status is not SectorStatus.CONFLICT and len(one.sector("SF").used) == 2
 
@@ -355,6 +379,25 @@ def test_what_has_not_arrived_is_an_error_on_its_sector(plan):
     assert all(f["severity"] == "error" for f in missing.values())
     assert "nucleo" in missing["SF"]["message"] and "SF" in missing["SF"]["message"]
     assert "SA" in missing["SA"]["message"]
+
+
+@pytest.mark.parametrize(("sent", "doubt"), [("", ""), ("2026-01-09T10:00:00+00:00", "data futura"),
+                                             ("2026-01-02T09:00:00+00:00", "")], ids=["unknown", "doubtful", "tied"])
+def test_a_conflict_of_times_names_the_files_and_the_command_that_settles_it(plan, sent, doubt):
+    """docs/returns.md, A real conflict: returns with different values sent at the same second, or one of them with
+    no known (or trusted) time, are a conflict: none counts; the files are listed and `piao-xls scegli` settles it
+    (consolida shows the same conflict until the choice is made)."""
+    subs = [Submission("SF", values={"SF-1.1": {"value": 0.9}}, provenance=Provenance(
+                file="a.xlsx", sent="2026-01-02T09:00:00+00:00", sent_from="messaggio")),
+            Submission("SF", values={"SF-1.1": {"value": 0.5}}, provenance=Provenance(
+                file="b.xlsx", sent=sent, sent_from="messaggio", doubt=doubt))]
+    ev = evaluate(plan, subs, choice=Choice.LATEST_SENT)
+    assert ev.sector("SF").status is SectorStatus.CONFLICT
+    (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"]) == ("error", "SF")
+    assert "a.xlsx" in f["message"] and "b.xlsx" in f["message"] and "piao-xls scegli SF" in f["message"]
+    if doubt:
+        assert doubt in f["message"]
 
 
 @pytest.mark.parametrize("sent_from", ["documento", "file"])
