@@ -205,6 +205,19 @@ def test_a_monitoring_list_takes_only_its_entries(plan, raw, kept):
                 validation=Validation("list", choices=("in linea", "a rischio", "critico")))
     value, err, _ = validate_value(raw, cell, plan.year)
     assert value == kept and (err is None) is (kept is not None), err
+    if err is not None:  # the refusal says what may be chosen
+        assert all(entry in err for entry in ("in linea", "a rischio", "critico")), err
+
+
+@pytest.mark.parametrize(("maximum", "limit"), [(None, 2000), (255, 255)], ids=["no-validation", "timing"])
+def test_a_texts_length_limit(plan, maximum, limit):
+    """docs/inputs.md: a text is accepted "up to the cell's length limit (2,000 characters for an analysis or a
+    result, 255 for timing; the limit stated in the validation when there is one)"."""
+    validation = None if maximum is None else Validation("length", 0, maximum)
+    cell = Cell(0, 4, kind="input", key="X|analisi", unit="text", validation=validation)
+    assert validate_value("a" * limit, cell, plan.year)[:2] == ("a" * limit, None)
+    value, err, _ = validate_value("a" * (limit + 1), cell, plan.year)
+    assert value is None and err is not None and str(limit) in err
 
 
 @pytest.mark.parametrize("raw", ["non ancora misurabile", "non misurabile", "n.m."])
