@@ -187,6 +187,17 @@ def test_dates_within_the_year_before_and_the_year_after(plan, day, ok):
     assert (validate_value(day, form, plan.year)[1] is None) is ok
 
 
+@pytest.mark.parametrize(("raw", "warned"), [("15/11/2025", True), (" 1.2.2025 ", True), ("31-12-2026", True),
+                                           (date(2025, 11, 15), False), (45976.0, False)])
+def test_a_date_typed_as_text_gives_a_warning(plan, raw, warned):
+    """docs/inputs.md, date: a text d/m/yyyy is accepted, "the day; a text date also gives a warning"; a date or a
+    serial number gives none."""
+    cell = Cell(0, 4, kind="input", key="X|date", unit="date")
+    value, err, warning = validate_value(raw, cell, plan.year)
+    assert isinstance(value, date) and err is None
+    assert bool(warning) is warned
+
+
 @pytest.mark.parametrize("raw", [2, 2.0, -1, "forse"])
 def test_yes_no_answers_only_from_the_list(plan, raw):
     """security.md: "Sì/No answers from the list" — a number is not an answer, not even one a spreadsheet could
