@@ -512,6 +512,22 @@ def test_each_file_says_what_it_was_used_for(plan, returned):
     assert shown["sf.xlsx"] == "SF" and "SF (Nucleo di Valutazione)" in shown["nucleo.xlsx"]
 
 
+def test_a_file_that_is_no_workbook_is_listed_as_skipped(plan, returned, tmp_path):
+    """docs/summary-data.md: ``sources[*].status`` ``skipped`` for a file that is not a workbook; WB-SKIPPED (a
+    warning) names it; the workbooks next to it are read as usual."""
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / "ricevuti"
+    shutil.copytree(returned, folder)
+    (folder / "leggimi.txt").write_text("inviato anche per posta", encoding="utf-8")
+    doc = to_json_dict(consolidate([folder], plan))
+    status = {Path(s["path"]).name: s["status"] for s in doc["sources"]}
+    assert status["leggimi.txt"] == "skipped" and status["sf.xlsx"] != "skipped"
+    (f,) = [f for f in doc["findings"] if f["code"] == "WB-SKIPPED"]
+    assert f["severity"] == "warning" and Path(f["file"]).name == "leggimi.txt"
+
+
 def test_the_schema_shipped_with_the_package_is_the_documented_one():
     from pathlib import Path
 
