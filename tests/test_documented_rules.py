@@ -57,9 +57,14 @@ def test_a_gate_objective_weighs_nothing(gate_plan):
 def test_a_gate_not_met_caps_the_score_at_zero_by_default(gate_plan, gate):
     """scoring.md: "An unreported gate scores 0 and is not met ... With the default the sector scores 0. The
     summary's Note column names the gate and gives the score the sector would have had.\""""
-    ga = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, gate))]).sector("GA")
+    from piao_xls.results.consolidate import render
+
+    ev = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, gate))])
+    ga = ev.sector("GA")
     assert ga.score == 0 and ga.note is not None and ga.note.code == "gate_failed"
     assert ga.note["gates"] == ("GA-3",) and ga.note["uncapped"] == pytest.approx(85)
+    (row,) = render(ev).sectors  # the Note column: the gate, and 85 (30 x 0,5 + 70) without the cap
+    assert "GA-3" in row["note"] and "85" in row["note"]
 
 
 def test_counts_of_objectives(gate_plan):
