@@ -46,6 +46,7 @@ def test_a_gate_objective_weighs_nothing(gate_plan):
     ga = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, True))]).sector("GA")
     applied = {o.objective_id: o.weight_applied for o in ga.objectives}
     assert applied == {"GA-1": 30, "GA-2": 70, "GA-3": None}
+    assert [o.gate for o in ga.objectives] == [False, False, True]  # the plan's weight "X"
     gate = ga.objectives[2]
     assert gate.points == 0 and gate.achievement == 1
     assert ga.score == pytest.approx(30 * 0.5 + 70)  # 85: the met gate adds nothing
@@ -56,9 +57,14 @@ def test_a_gate_objective_weighs_nothing(gate_plan):
 def test_a_gate_not_met_caps_the_score_at_zero_by_default(gate_plan, gate):
     """scoring.md: "An unreported gate scores 0 and is not met ... With the default the sector scores 0. The
     summary's Note column names the gate and gives the score the sector would have had.\""""
-    ga = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, gate))]).sector("GA")
+    from piao_xls.results.consolidate import render
+
+    ev = evaluate(gate_plan, [Submission("GA", values=_values(0.5, 1.0, gate))])
+    ga = ev.sector("GA")
     assert ga.score == 0 and ga.note is not None and ga.note.code == "gate_failed"
     assert ga.note["gates"] == ("GA-3",) and ga.note["uncapped"] == pytest.approx(85)
+    (row,) = render(ev).sectors  # the Note column: the gate, and 85 (30 x 0,5 + 70) without the cap
+    assert "GA-3" in row["note"] and "85" in row["note"]
 
 
 def test_counts_of_objectives(gate_plan):
@@ -186,12 +192,62 @@ def test_dates_within_the_year_before_and_the_year_after(plan, day, ok):
     assert (validate_value(day, form, plan.year)[1] is None) is ok
 
 
+@pytest.mark.parametrize(("raw", "warned"), [("15/11/2025", True), (" 1.2.2025 ", True), ("31-12-2026", True),
+                                           (date(2025, 11, 15), False), (45976.0, False)])
+def test_a_date_typed_as_text_gives_a_warning(plan, raw, warned):
+    """docs/inputs.md, date: a text d/m/yyyy is accepted, "the day; a text date also gives a warning"; a date or a
+    serial number gives none."""
+    cell = Cell(0, 4, kind="input", key="X|date", unit="date")
+    value, err, warning = validate_value(raw, cell, plan.year)
+    assert isinstance(value, date) and err is None
+    assert bool(warning) is warned
+
+
 @pytest.mark.parametrize("raw", [2, 2.0, -1, "forse"])
 def test_yes_no_answers_only_from_the_list(plan, raw):
     """security.md: "Sì/No answers from the list" — a number is not an answer, not even one a spreadsheet could
     read as TRUE."""
     cell = Cell(0, 4, kind="input", key="X|value", unit="yes_no")
     value, err, _ = validate_value(raw, cell, plan.year)
+    assert value is None and err is not None
+
+
+@pytest.mark.parametrize(("raw", "kept"), [("in linea", "in linea"), ("a rischio", "a rischio"),
+                                         ("critico", "critico"), ("forse", None), (1.0, None)])
+def test_a_monitoring_list_takes_only_its_entries(plan, raw, kept):
+    """docs/monitoring.md: an objective's «Stato» accepts *in linea*, *a rischio*, *critico* (list): an entry of
+    the list is kept as it is, anything else is refused."""
+    cell = Cell(0, 4, kind="input", key="X|stato", unit="choice",
+                validation=Validation("list", choices=("in linea", "a rischio", "critico")))
+    value, err, _ = validate_value(raw, cell, plan.year)
+    assert value == kept and (err is None) is (kept is not None), err
+    if err is not None:  # the refusal says what may be chosen
+        assert all(entry in err for entry in ("in linea", "a rischio", "critico")), err
+
+
+@pytest.mark.parametrize(("maximum", "limit"), [(None, 2000), (255, 255)], ids=["no-validation", "timing"])
+def test_a_texts_length_limit(plan, maximum, limit):
+    """docs/inputs.md: a text is accepted "up to the cell's length limit (2,000 characters for an analysis or a
+    result, 255 for timing; the limit stated in the validation when there is one)"."""
+    validation = None if maximum is None else Validation("length", 0, maximum)
+    cell = Cell(0, 4, kind="input", key="X|analisi", unit="text", validation=validation)
+    assert validate_value("a" * limit, cell, plan.year)[:2] == ("a" * limit, None)
+    value, err, _ = validate_value("a" * (limit + 1), cell, plan.year)
+    assert value is None and err is not None and str(limit) in err
+
+
+@pytest.mark.parametrize("raw", ["non ancora misurabile", "non misurabile", "n.m."])
+def test_not_yet_measurable_only_in_a_monitoring_form(plan, raw):
+    """docs/monitoring.md: a monitoring form's value accepts «non ancora misurabile» (also «non misurabile»,
+    «n.m.»); docs/inputs.md lists no such answer for a year-end form's value: refused there."""
+    from piao_xls.core.answers import NOT_YET
+
+    monitoring = Cell(0, 4, kind="input", key="X|value", unit="percent",
+                      validation=Validation("decimal", 0.0, 1.0, not_available=True, not_yet=True))
+    assert validate_value(raw, monitoring, plan.year)[:2] == (NOT_YET, None)
+    year_end = Cell(0, 4, kind="input", key="X|value", unit="percent",
+                    validation=Validation("decimal", 0.0, 1.0, not_available=True))
+    value, err, _ = validate_value(raw, year_end, plan.year)
     assert value is None and err is not None
 
 
@@ -247,6 +303,12 @@ def test_an_objective_whose_scored_indicators_are_missing_is_not_reported(mixed_
     nv = ev.sector("NV")
     assert nv.status is SectorStatus.NOT_EVALUABLE and nv.score is None and nv.band == ""
     assert nv.note is not None and nv.note.code == "sector_not_evaluable"
+    # "This exclusion is never silent: the consolidation lists it as a decision of the plan", for a sector with
+    # nothing measurable as for one objective
+    from piao_xls.results.consolidate import render
+
+    rows = [(r["origin"], r["kind"], r["objective"]) for r in render(ev).decisions if r["sector"] == "NV"]
+    assert rows == [("piano", "neutralise", "NV-1")]
 
 
 def test_a_file_with_errors_leaves_its_sector_scored_with_issues(mixed_plan):
@@ -267,6 +329,12 @@ def test_each_value_counts_only_from_its_own_source(plan):
     alone = evaluate(plan, [own]).sector("SF")
     sf2 = next(o for o in alone.objectives if o.objective_id == "SF-2")
     assert sf2.indicators[0].status == "missing" and sf2.outcome is Outcome.NOT_REPORTED
+    # nor does a value of the Responsabile's indicator in the Nucleo's return: it is no value of the Nucleo for the
+    # sector, so the sector whose Responsabile sent nothing stays non pervenuto (scoring.md, "A Responsabile's
+    # workbook that has not arrived")
+    stray = Submission("SF", "nucleo", {"SF-1.1": {"value": 1.0}, "SF-2.1": {"value": None}})
+    assert evaluate(plan, [stray]).sector("SF").status is SectorStatus.NOT_RECEIVED
+    assert evaluate(plan, [nucleo]).sector("SF").status is SectorStatus.SCORED_WITH_ISSUES
 
 
 def test_an_indicator_not_applicable_in_a_neutralised_objective_changes_no_weight(plan):

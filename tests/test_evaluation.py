@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -174,6 +175,7 @@ def test_the_evaluation_holds_the_hand_computed_figures_as_codes(plan):
     sf = ev.sector("SF")
     assert sf.status is SectorStatus.SCORED and sf.score == pytest.approx(SF_EXPECTED_SCORE, abs=1e-9)
     assert sf.band == SF_EXPECTED_BAND and sf.published == round(SF_EXPECTED_SCORE, 2)
+    assert sf.band_label == "Buono"  # docs/scoring.md, Bands: B, Buono
     assert {o.objective_id: o.points for o in sf.objectives} == pytest.approx(SF_EXPECTED_POINTS)
     # every objective of SF is reached fully but SF-1, SF-2, SF-4, SF-5, SF-6 (partly)
     assert sf.count(Outcome.REACHED) == 4 and sf.count(Outcome.PARTLY) == 5
@@ -184,6 +186,33 @@ def test_the_evaluation_holds_the_hand_computed_figures_as_codes(plan):
     assert {i.status for o in sa.objectives for i in o.indicators} == {IndicatorStatus.NOT_RECEIVED}
     assert [n.reason.code for n in ev.notes] == ["sector_not_received"] * 3
     assert json.dumps(sf.status) == '"scored"'  # an English token wherever it goes
+    # the indicators' achievements worked out in tests/scenario.py, published as percentages at the plan's
+    # precision (2 decimals), with the analysis typed for each and the plan's year as the target's
+    inds = {i.indicator_id: i for o in sf.objectives for i in o.indicators}
+    assert {k: i.achievement for k, i in inds.items()} == pytest.approx({
+        "SF-1.1": 0.9, "SF-1.2": 1, "SF-2.1": 0.8, "SF-3.1": 1, "SF-4.1": 1, "SF-4.2": 0.95, "SF-5.1": 0.85 / 0.9,
+        "SF-6.1": 0.75, "SF-7.1": 1, "SF-8.1": 1, "SF-9.1": 1})
+    assert (inds["SF-5.1"].published, inds["SF-1.1"].published, inds["SF-6.1"].published) == (94.44, 90, 75)
+    assert inds["SF-1.1"].analysis == SF_ANALYSES["SF-1.1|analisi"] and inds["SF-3.1"].analysis == ""
+    assert {i.target_year for i in inds.values()} == {plan.year}
+    # every objective of SF has its values: *valutato* (docs/scoring.md, states), its indicators too
+    assert {o.state for o in sf.objectives} == {ObjectiveState.SCORED}
+    assert {i.status for i in inds.values()} == {IndicatorStatus.SCORED}
+    # each objective's band is that of its achievement (docs/scoring.md, Bands: A from 95, B 90, C 80, D 70, E 0)
+    assert {o.objective_id: o.band for o in sf.objectives} == {
+        "SF-1": "A", "SF-2": "C", "SF-3": "A", "SF-4": "A", "SF-5": "B", "SF-6": "D", "SF-7": "A", "SF-8": "A",
+        "SF-9": "A"}
+    # published at the plan's precision: SF-5 is 0,85 / 0,90 = 94,44%; every objective of a scored sector is scored
+    published = {o.objective_id: o.published_achievement for o in sf.objectives}
+    assert (published["SF-5"], published["SF-1"], published["SF-6"]) == (94.44, 95, 75)
+    assert all(o.scored for o in sf.objectives) and not any(o.scored for o in sa.objectives)
+    # docs/scoring.md, states: an objective of a sector not received is *non valutato*: no score, no band, no
+    # points; it keeps the plan's weight, is no gate unless the plan says so, and nobody neutralised it
+    for obj, o in zip(plan.sector("SA").objectives, sa.objectives, strict=True):
+        assert (o.objective_id, o.weight, o.gate) == (obj.id, obj.weight, obj.gate)
+        assert (o.state, o.outcome, o.scored, o.neutralised) == (ObjectiveState.NOT_SCORED, Outcome.NOT_REPORTED,
+                                                                  False, False)
+        assert (o.achievement, o.points, o.band, o.weight_applied, o.published_points) == (None, None, "", None, None)
 
 
 def test_a_neutralised_objective_renormalises_the_applied_weights(plan):
@@ -200,6 +229,8 @@ def test_a_neutralised_objective_renormalises_the_applied_weights(plan):
     # the neutralised objective says so, its indicators are not "valutato", and the points add up to the score
     sf3 = next(o for o in sf.objectives if o.objective_id == "SF-3")
     assert sf3.state is ObjectiveState.NEUTRALISED and sf3.points == 0 and sf3.outcome is Outcome.NOT_COUNTED
+    # docs/scoring.md, states: its figures are no result, "never shows as a 0 that looks like a result"
+    assert sf3.published_points is None and sf3.published_achievement is None
     assert {i.status for i in sf3.indicators} == {IndicatorStatus.NEUTRALISED}
     assert sum(o.points for o in sf.objectives) == pytest.approx(sf.score)
     assert sf.published == plan.scoring.published(sf.score)
@@ -264,6 +295,149 @@ def test_which_submission_counts_is_decided_from_provenance(plan, subs, choice, 
             [u.provenance.file for u in sf.used]
 
 
+@pytest.mark.parametrize("values", [(0.9, 0.9, 0.9), (0.7, 0.8, 0.9)], ids=["same-values", "different-values"])
+def test_every_earlier_return_is_superseded(values):
+    """docs/returns.md: "the return sent last counts. An earlier return is superseded: it never counts again";
+    returns with the same values are one return, the one sent last stands for them. ``pick`` (the one rule
+    ``stato`` and ``consolida`` share) says which counts and which it supersedes, whatever the reading order."""
+    from piao_xls.core.evaluation import pick
+
+    subs = [_sub(v, f"2026-01-0{d}T10:00:00+00:00", name=f"day{d}") for v, d in zip(values, (1, 2, 3), strict=True)]
+    for order in itertools.permutations(subs):
+        p = pick(list(order), Choice.LATEST_SENT)
+        assert p.counts is subs[2] and p.reason is None and not p.chosen
+        assert sorted(s.provenance.file for s in p.superseded) == ["day1", "day2"]
+
+
+def test_the_office_s_choice_supersedes_the_others():
+    """docs/returns.md: a conflict is settled by `piao-xls scegli`: the file chosen counts, and the returns it
+    was chosen among are superseded (they never count); the conflict stays the reason it had to be chosen."""
+    from piao_xls.core.evaluation import pick
+
+    def sub(name: str, value: float) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": value}}, provenance=Provenance(
+            file=name, sha256=name[0] * 64, sent="2026-01-02T09:00:00+00:00"))
+
+    subs = [sub("a.xlsx", 0.9), sub("b.xlsx", 0.5), sub("c.xlsx", 0.7)]
+    for order in itertools.permutations(subs):
+        p = pick(list(order), Choice.LATEST_SENT, chosen={"b" * 64})
+        assert p.counts is subs[1] and p.chosen and p.reason is not None
+        assert sorted(s.provenance.file for s in p.superseded) == ["a.xlsx", "c.xlsx"]
+
+
+def test_a_conflict_names_its_files(plan):
+    """docs/returns.md, outside a workspace: two files with different values for one sector are a conflict unless
+    --prefer-newest is given; docs/errors.md: WB-CONFLICT, "two files give different values for the same sector":
+    the finding (an error, on the sector) names both files and the option."""
+    subs = [_sub(0.9, "2026-01-02T10:00:00", name="primo.xlsx"), _sub(0.5, "2026-01-01T10:00:00", name="secondo.xlsx")]
+    c = render_rows(evaluate(plan, subs, choice=Choice.CONFLICT))
+    (f,) = [f for f in c.findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"]) == ("error", "SF")
+    assert "primo.xlsx" in f["message"] and "secondo.xlsx" in f["message"] and "--prefer-newest" in f["message"]
+    assert f["file"] in ("primo.xlsx", "secondo.xlsx")
+
+
+def test_the_nucleos_returns_follow_the_same_rule(plan):
+    """docs/returns.md: "For each sector and each source (Responsabile, Nucleo, external), the return sent last
+    counts"; two returns of the Nucleo with different values for SF that cannot be ordered are a conflict (none
+    counts, the sector is not scored, a WB-CONFLICT error on SF naming both), settled by the office's choice;
+    with the same values they are one return."""
+    own = Submission("SF", values={"SF-1.1": {"value": 0.9}}, provenance=Provenance(file="sf.xlsx"))
+
+    def nucleo(name: str, value: float) -> Submission:
+        return Submission("SF", "nucleo", {"SF-2.1": {"value": value}}, provenance=Provenance(
+            file=name, sha256=name[1] * 64, sent="2026-01-02T09:00:00+00:00", sent_from="messaggio"))
+
+    tied = [own, nucleo("n1.xlsx", 0.8), nucleo("n2.xlsx", 0.6)]
+    for choice in (Choice.CONFLICT, Choice.LATEST_SENT, Choice.NEWEST):
+        ev = evaluate(plan, tied, choice=choice)
+        assert ev.sector("SF").status is SectorStatus.CONFLICT and ev.sector("SF").score is None
+        (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+        assert (f["severity"], f["sector"]) == ("error", "SF")
+        assert "n1.xlsx" in f["message"] and "n2.xlsx" in f["message"]
+    ev = evaluate(plan, tied, choice=Choice.LATEST_SENT, chosen={"2" * 64})
+    sf2 = next(i for o in ev.sector("SF").objectives for i in o.indicators if i.indicator_id == "SF-2.1")
+    assert sf2.reported == {"value": 0.6} and ev.sector("SF").status is not SectorStatus.CONFLICT
+    (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"], f["file"]) == ("warning", "SF", "n2.xlsx")
+    # outside a workspace, without --prefer-newest, different values are a conflict even when their times differ
+    later = replace(nucleo("n2.xlsx", 0.6), provenance=replace(tied[2].provenance, sent="2026-01-03T09:00:00+00:00"))
+    assert evaluate(plan, [own, tied[1], later], choice=Choice.CONFLICT).sector("SF").status is SectorStatus.CONFLICT
+    assert evaluate(plan, [own, tied[1], later], choice=Choice.NEWEST).sector("SF").status is not SectorStatus.CONFLICT
+    one = evaluate(plan, [own, nucleo("n1.xlsx", 0.8), nucleo("n2.xlsx", 0.8)], choice=Choice.CONFLICT)
+    assert one.sector("SF").status is not SectorStatus.CONFLICT and len(one.sector("SF").used) == 2
+
+
+def test_what_has_not_arrived_is_an_error_on_its_sector(plan):
+    """docs/errors.md, WB-NOT-RECEIVED: "no submission for a sector"; docs/scoring.md: the Nucleo's values that
+    have not arrived leave the Responsabile's sector *valutato con anomalie* "with a WB-NOT-RECEIVED error saying
+    so"; docs/summary-data.md: every finding names its ``sector``."""
+    own = Submission("SF", values={"SF-1.1": {"value": 0.9}}, provenance=Provenance(file="sf.xlsx"))
+    c = render_rows(evaluate(plan, [own]))
+    missing = {f["sector"]: f for f in c.findings if f["code"] == "WB-NOT-RECEIVED"}
+    assert set(missing) == {s.code for s in plan.sectors}  # SF: the Nucleo's values; the others: everything
+    assert all(f["severity"] == "error" for f in missing.values())
+    assert "nucleo" in missing["SF"]["message"] and "SF" in missing["SF"]["message"]
+    assert "SA" in missing["SA"]["message"]
+
+
+@pytest.mark.parametrize(("sent", "doubt"), [("", ""), ("2026-01-09T10:00:00+00:00", "data futura"),
+                                             ("2026-01-02T09:00:00+00:00", "")], ids=["unknown", "doubtful", "tied"])
+def test_a_conflict_of_times_names_the_files_and_the_command_that_settles_it(plan, sent, doubt):
+    """docs/returns.md, A real conflict: returns with different values sent at the same second, or one of them with
+    no known (or trusted) time, are a conflict: none counts; the files are listed and `piao-xls scegli` settles it
+    (consolida shows the same conflict until the choice is made)."""
+    subs = [Submission("SF", values={"SF-1.1": {"value": 0.9}}, provenance=Provenance(
+                file="a.xlsx", sent="2026-01-02T09:00:00+00:00", sent_from="messaggio")),
+            Submission("SF", values={"SF-1.1": {"value": 0.5}}, provenance=Provenance(
+                file="b.xlsx", sent=sent, sent_from="messaggio", doubt=doubt))]
+    ev = evaluate(plan, subs, choice=Choice.LATEST_SENT)
+    assert ev.sector("SF").status is SectorStatus.CONFLICT
+    (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"]) == ("error", "SF")
+    assert "a.xlsx" in f["message"] and "b.xlsx" in f["message"] and "piao-xls scegli SF" in f["message"]
+    if doubt:
+        assert doubt in f["message"]
+
+
+@pytest.mark.parametrize("sent_from", ["documento", "file"])
+def test_prefer_newest_warns_naming_the_file_used(plan, sent_from):
+    """docs/returns.md: with --prefer-newest "the file saved last counts (the document's own modified property
+    when valid, else its modification time), with a WB-CONFLICT warning naming it"; returns with the same values
+    are one return: no warning."""
+    def sub(name: str, value: float, sent: str) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": value}},
+                          provenance=Provenance(file=name, sent=sent, sent_from=sent_from))
+
+    subs = [sub("vecchio.xlsx", 0.9, "2026-01-01T10:00:00"), sub("nuovo.xlsx", 0.5, "2026-01-05T10:00:00")]
+    ev = evaluate(plan, subs, choice=Choice.NEWEST)
+    assert [u.provenance.file for u in ev.sector("SF").used] == ["nuovo.xlsx"]
+    (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"], f["file"]) == ("warning", "SF", "nuovo.xlsx")
+    assert "vecchio.xlsx" in f["message"] and "nuovo.xlsx" in f["message"]
+    same = [sub("vecchio.xlsx", 0.9, "2026-01-01T10:00:00"), sub("nuovo.xlsx", 0.9, "2026-01-05T10:00:00")]
+    assert [f for f in render_rows(evaluate(plan, same, choice=Choice.NEWEST)).findings
+            if f["code"] == "WB-CONFLICT"] == []
+
+
+def test_a_conflict_settled_by_the_office_is_a_warning_naming_the_file_chosen(plan):
+    """docs/returns.md, A real conflict: two returns with different values sent at the same second are a conflict
+    until the office chooses (`scegli`); the choice is then "used by every command": the sector is scored from the
+    file chosen. The two files still give different values (docs/errors.md, WB-CONFLICT): a warning on the sector,
+    on the file chosen, naming both."""
+    def sub(name: str, value: float) -> Submission:
+        return Submission("SF", values={"SF-1.1": {"value": value}}, provenance=Provenance(
+            file=name, sha256=name[0] * 64, sent="2026-01-02T09:00:00+00:00", sent_from="messaggio"))
+
+    tied = [sub("a.xlsx", 0.9), sub("b.xlsx", 0.5)]
+    ev = evaluate(plan, tied, choice=Choice.LATEST_SENT, chosen={"b" * 64})
+    assert [u.provenance.file for u in ev.sector("SF").used] == ["b.xlsx"]
+    assert ev.sector("SF").status is not SectorStatus.CONFLICT
+    (f,) = [f for f in render_rows(ev).findings if f["code"] == "WB-CONFLICT"]
+    assert (f["severity"], f["sector"], f["file"]) == ("warning", "SF", "b.xlsx")
+    assert "a.xlsx" in f["message"] and "b.xlsx" in f["message"]
+
+
 @pytest.mark.parametrize("n", [3, 4])
 def test_the_return_sent_last_counts_in_every_reading_order(plan, n):
     """n returns of one sector, each with other values, sent at n instants given with different offsets: the last
@@ -289,8 +463,10 @@ def test_an_evaluation_at_a_date_counts_what_had_arrived(plan, as_of):
                        provenance=Provenance(file="early", received="2026-01-01T09:00:00"))
     late = Submission("SF", values={"SF-1.1": {"value": 1.0}},
                       provenance=Provenance(file="late", received="2026-01-02T09:00:00"))
-    sf = evaluate(plan, [early, late], as_of=as_of).sector("SF")
+    ev = evaluate(plan, [early, late], as_of=as_of)
+    sf = ev.sector("SF")
     assert [u.provenance.file for u in sf.used] == ["early"]
+    assert ev.as_of == as_of  # docs/security.md: each evaluation is recorded with its date
     assert evaluate(plan, [late], as_of=as_of).sector("SF").status is SectorStatus.NOT_RECEIVED
     # the day after, both have arrived and disagree
     assert evaluate(plan, [early, late], as_of=date(2026, 1, 2)).sector("SF").status is SectorStatus.CONFLICT
@@ -305,6 +481,9 @@ def test_the_json_is_read_back_through_its_schema(plan, returned):
                         "sectors", "objectives", "indicators", "findings", "sources", "decisions"}
     assert {s["status"] for s in doc["sectors"]} == {"scored", "not_received"}
     assert {s["code"]: s["status_it"] for s in doc["sectors"]}["SA"] == "non pervenuto"
+    # docs/scoring.md: a sector not scored has no score, so no band and no judgement (*Fascia*, *Giudizio*)
+    sa = next(s for s in doc["sectors"] if s["code"] == "SA")
+    assert (sa["score"], sa["band"], sa["band_label"]) == (None, "", "")
     text = json.dumps(doc)
     assert from_json(text, plan) == json.loads(text)
     # an earlier document (Italian statuses, no version) is refused with an Italian message, not read wrongly
@@ -314,6 +493,39 @@ def test_the_json_is_read_back_through_its_schema(plan, returned):
     bad = {**doc, "sectors": [{**doc["sectors"][0], "status": "valutato"}]}
     with pytest.raises(ResultsError, match=r"«sectors» riga 1: «status»"):
         from_json(json.dumps(bad), plan)
+
+
+def test_each_file_says_what_it_was_used_for(plan, returned):
+    """docs/summary-data.md, sources: ``used_for`` is ``CODE`` (the Responsabile's values of that sector) or
+    ``CODE:source`` (another source's), comma-separated: the Responsabile's workbook of SF is used for SF, the
+    Nucleo's for SF as the Nucleo's values (its SF-2.1 counts: docs/scoring.md's worked example)."""
+    from pathlib import Path
+
+    doc = to_json_dict(consolidate([returned], plan))
+    used = {Path(s["path"]).name: s["used_for"] for s in doc["sources"]}
+    assert used["sf.xlsx"] == "SF"
+    tags = used["nucleo.xlsx"].split(",")
+    assert "SF:nucleo" in tags and "SF" not in tags
+    nucleo_sectors = [s.code for s in plan.sectors if any(i.source == "nucleo" for i in s.indicators)]
+    assert all(t.partition(":")[2] == "nucleo" and t.partition(":")[0] in nucleo_sectors for t in tags)
+    shown = {Path(s["path"]).name: s["used_for_it"] for s in doc["sources"]}
+    assert shown["sf.xlsx"] == "SF" and "SF (Nucleo di Valutazione)" in shown["nucleo.xlsx"]
+
+
+def test_a_file_that_is_no_workbook_is_listed_as_skipped(plan, returned, tmp_path):
+    """docs/summary-data.md: ``sources[*].status`` ``skipped`` for a file that is not a workbook; WB-SKIPPED (a
+    warning) names it; the workbooks next to it are read as usual."""
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / "ricevuti"
+    shutil.copytree(returned, folder)
+    (folder / "leggimi.txt").write_text("inviato anche per posta", encoding="utf-8")
+    doc = to_json_dict(consolidate([folder], plan))
+    status = {Path(s["path"]).name: s["status"] for s in doc["sources"]}
+    assert status["leggimi.txt"] == "skipped" and status["sf.xlsx"] != "skipped"
+    (f,) = [f for f in doc["findings"] if f["code"] == "WB-SKIPPED"]
+    assert f["severity"] == "warning" and Path(f["file"]).name == "leggimi.txt"
 
 
 def test_the_schema_shipped_with_the_package_is_the_documented_one():
@@ -418,6 +630,30 @@ def test_the_plans_own_exclusion_is_listed_as_a_decision_of_the_plan(plan):
     parts = row["effect"].split(": ", 1)[1].split("; ")
     assert "AV-6 15 → 16,67" in parts and "AV-5" not in row["effect"].split(": ", 1)[1]
     assert len(parts) == len([o for o in plan.sector("AV").objectives if o.evaluable])
+    # its one indicator has no target: informative, as it was (docs/scoring.md, `informative`: reported, not
+    # scored; docs/summary-data.md: `excluded` is the status of an indicator that counted before)
+    av5 = next(o for o in evaluate(plan, [av]).sector("AV").objectives if o.objective_id == "AV-5")
+    assert av5.state is ObjectiveState.EXCLUDED and av5.band == "" and av5.achievement is None
+    assert {i.status for i in av5.indicators} == {IndicatorStatus.INFORMATIVE}
+
+
+def test_objectives_not_reported_and_not_available(plan):
+    """docs/scoring.md, What each state means: an objective counted with reported values is *valutato*; one whose
+    counted indicators have no value is *non rendicontato*; one whose every counted indicator is *non
+    disponibile* is *non disponibile* (both count as 0); a mix of a value and «non disponibile» is *valutato*."""
+    from piao_xls.core.answers import NOT_AVAILABLE
+
+    sub = Submission("SF", values={
+        "SF-1.1": {"value": 0.9}, "SF-1.2": {"date": NOT_AVAILABLE},  # a value and n.d.
+        "SF-3.1": {"value": None},  # nothing
+        "SF-4.1": {"value": NOT_AVAILABLE}, "SF-4.2": {"value": NOT_AVAILABLE},  # n.d. only
+        "SF-5.1": {"value": None},
+    })
+    states = {o.objective_id: o.state for o in evaluate(plan, [sub]).sector("SF").objectives}
+    assert states["SF-1"] is ObjectiveState.SCORED
+    assert states["SF-3"] is ObjectiveState.NOT_REPORTED
+    assert states["SF-4"] is ObjectiveState.NOT_AVAILABLE
+    assert states["SF-5"] is ObjectiveState.NOT_REPORTED
 
 
 def test_corrections_one_refused_one_applied(plan):

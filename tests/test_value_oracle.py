@@ -39,7 +39,7 @@ TEXTS = ["", "   ", "#DIV/0!", " #n/a ", "#VALUE!", "Err:502", "err:502", "non d
          "Non  disponibile", "nd.", "sì", " SI ", "si'", "Sí", "vero", "FALSE", "no", "forse", "15/11/2025",
          "1.2.2025", "31-12-2026", "29/02/2025", "29/02/2024", "1/1/2024", "31/12/2026", "1/1/2027", "2025-11-15",
          " 5/5/2025 ", "5/5/25", "95%", "95", "0,95", "1e3", "x" * 255, "y" * 256, "z" * 2000, "w" * 2001,
-         "=1+1", "\u00a0", "testo libero"]
+         "=1+1", "\u00a0", "testo libero", "#1 priorità", "# nota", "#N/D"]
 RAWS = st.one_of(
     st.none(), st.sampled_from(TEXTS), st.text(max_size=12), st.booleans(),
     st.floats(allow_nan=True, allow_infinity=True, width=64),
