@@ -145,12 +145,14 @@ _ENCODINGS = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "la
 _DTD_MARKERS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
 
 
-def _tree(data: bytes, part: str):
+def _tree(data: bytes, part: str, screened: bool = False):
     """The element tree of one part, built in C by expat and ElementTree's TreeBuilder (one parse).
 
-    Refused before parsing, in linear scans (:func:`_screen`): a document type declaration or entity
-    declaration (in any encoding expat reads by itself) and any other declared encoding."""
-    _screen(data, part)
+    Refused before parsing, in linear scans (:func:`_screen`, unless the caller ``screened`` the part already):
+    a document type declaration or entity declaration (in any encoding expat reads by itself) and any other
+    declared encoding."""
+    if not screened:
+        _screen(data, part)
     p = XMLParser()
     try:
         p.feed(data)
@@ -652,7 +654,7 @@ def _xlsx_sheet(data: bytes, part: str, sheet: SheetData, area: tuple[int, int],
     if _xlsx_scan(data, sheet, area, shared, dates, budget, stored, _screen(data, part)):
         sheet.parsed = True
         return
-    root = _tree(data, part)
+    root = _tree(data, part, screened=True)
     left, count = budget.left, stored[0]
     try:
         _xlsx_rows(root, sheet, area, shared, dates, budget, stored)
@@ -806,7 +808,7 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
 
 # --- the scan: a sheet written the usual way, read with a few regular expressions ---------------------------
 #
-# Excel, LibreOffice, openpyxl and xlsxwriter write <sheetData> the same way: rows of cells, each cell with its
+# Excel, LibreOffice and xlsxwriter write <sheetData> the same way: rows of cells, each cell with its
 # reference, style and type in this order, then an optional <f> and an optional <v>, nothing else. Such a
 # body is checked whole against this grammar (one C-level match: it is well-formed XML, in the main
 # namespace, with no other element), and its cells taken with one more match; the rest of the part is
@@ -847,8 +849,7 @@ def _scan_frame(data: bytes, start: int, end: int) -> set[str] | None:
     expat: None unless it is well-formed and <sheetData> is the only one, a child of the root in the main
     namespace; else the namespace prefixes bound there."""
     stub = data[:start + 11] + data[end:]
-    p = expat.ParserCreate(namespace_separator=_SEP)
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    p = _parser()  # its refusals (a DTD, an entity) are the tree's to make: here they only mean "not scanned"
     depth = 0
     found: list[bool] = []
     bound: dict[str, int] = {}
@@ -874,15 +875,11 @@ def _scan_frame(data: bytes, start: int, end: int) -> set[str] | None:
             p.StartElementHandler = p.EndElementHandler = None
             p.StartNamespaceDeclHandler = p.EndNamespaceDeclHandler = None
 
-    def refuse(*_):
-        raise _Odd
-
-    p.StartDoctypeDeclHandler = p.EntityDeclHandler = p.ExternalEntityRefHandler = refuse
     p.StartNamespaceDeclHandler, p.EndNamespaceDeclHandler = ns_start, ns_end
     p.StartElementHandler, p.EndElementHandler = el_start, el_end
     try:
         p.Parse(stub, True)
-    except (expat.ExpatError, _Odd):
+    except (expat.ExpatError, UnsafeFile):
         return None
     return seen if found == [True] else None
 
@@ -938,8 +935,8 @@ def _xlsx_scan(data: bytes, sheet: SheetData, area: tuple[int, int], shared: lis
     outside = None
     try:
         for ref, s, kind, f_tag, f_text, v_tag, v_text in _SCAN_CELL.findall(body):
-            at = refs.get(ref) or _ref(ref)
-            if at is None or at[1] >= MAX_COL:
+            at = refs.get(ref) or _ref(ref)  # inside Excel's grid, or None
+            if at is None:
                 return False
             row, col = at
             style = styles_seen.get(s)
