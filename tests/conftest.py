@@ -19,6 +19,16 @@ def _plan_cache(tmp_path_factory):
         yield
 
 
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    """An empty cache folder of the test's own (plan and layout caches), named by the environment variable."""
+    from piao_xls.plan import cache
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def plan():
     from piao_xls.plan.load import load_plan

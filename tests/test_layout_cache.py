@@ -26,13 +26,6 @@ from piao_xls.returns import reader
 
 
 @pytest.fixture
-def cache_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
-    return folder
-
-
-@pytest.fixture
 def plan():
     plan, _ = parse_plan(synthetic_plan_yaml(3, 4, 3), "piano.yaml")
     return plan

@@ -25,13 +25,6 @@ from piao_xls.plan.planfile import bundled_plan_path
 
 
 @pytest.fixture
-def cache_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
-    return folder
-
-
-@pytest.fixture
 def plan_file(tmp_path) -> Path:
     path = tmp_path / "piano.yaml"
     text = synthetic_plan_yaml(3, 4, 3)
