@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import ClassVar
 
 
 @contextmanager
@@ -24,3 +25,28 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class _Exit:
+    """Whether the process ends without freeing its objects one by one (set by the command line, for a batch
+    command that is the whole process: see ``piao_xls.cli.main``), and what is kept alive for that end."""
+
+    quick = False
+    kept: ClassVar[list[object]] = []
+
+
+def end_without_freeing() -> None:
+    """Declare that this process ends with ``os._exit`` after its exit handlers, its objects never freed."""
+    _Exit.quick = True
+
+
+def ends_without_freeing() -> bool:
+    return _Exit.quick
+
+
+def keep_until_exit(*objects: object) -> None:
+    """In a process that ends without freeing its objects, keep ``objects`` alive until then: freeing the
+    millions of small objects of a large summary one by one takes time and gives back nothing anyone uses.
+    Elsewhere (a library call, the tests) nothing is kept."""
+    if _Exit.quick:
+        _Exit.kept.extend(objects)

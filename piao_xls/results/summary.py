@@ -27,7 +27,7 @@ from types import MethodType
 from typing import Any
 
 from ..core import italian
-from ..core.gcpause import paused_gc
+from ..core.gcpause import keep_until_exit, paused_gc
 from ..core.history import history_rows, history_years
 from ..core.revisions import act_text, change_text
 from ..sheetio.atomic import write_bytes_atomic
@@ -845,7 +845,8 @@ def render_summary(c: Consolidation) -> bytes:
                                            "performance")[:250],
                        "author": "piao-xls", "created": document_time().replace(tzinfo=None)})
     with paused_gc():  # a large consolidation's tables and cells are millions of objects
-        _render(wb, c)
+        t = _render(wb, c)
+    keep_until_exit(wb, t)
     return buf.getvalue()
 
 
@@ -901,7 +902,7 @@ def _prepare(c: Consolidation, t: dict) -> None:
             r["_achievement"] = ""
 
 
-def _render(wb, c: Consolidation) -> None:
+def _render(wb, c: Consolidation) -> dict:
     fmt = _Formats(wb)
     t = tables(c)
     notes = _status_of_objectives(t)
@@ -929,6 +930,7 @@ def _render(wb, c: Consolidation) -> None:
         overview = []
     _write_charts(wb, charts, c, t, data, overview, notes)
     wb.close()
+    return t
 
 
 def _sources_spec(sources: list[dict]) -> tuple | None:
