@@ -175,27 +175,108 @@ def _table_sheet() -> type:
 
     * ``write_string``, ``write_number``, ``write_blank``, ``write_datetime`` take row and column numbers only
       (no "A1" notation: skips a decorator per cell);
-    * ``<sheetData>`` is written one row per ``write`` with each cell's XML built in one f-string, for the
-      cells of the kinds a summary writes (text, number, date, blank) with a format; any other cell, a
-      sheet with comments and constant-memory mode go through xlsxwriter's own code.
+    * the rows of a table (:meth:`open_row`: every cell of a row written in column order, rows one after the
+      other) are kept as their XML from the start, each cell built in one f-string instead of a stored tuple
+      read back when the file is written. A cell's format gets its index in the styles when it is written, in
+      the order the file lists the cells, which is the order xlsxwriter gives the indices when it writes them
+      (``eager_styles``: set on a sheet whose cells are all written in that order);
+    * ``<sheetData>`` is written one row per ``write``, for the cells of the kinds a summary writes (text,
+      number, date, blank) with a format; any other cell, a sheet with comments and constant-memory mode go
+      through xlsxwriter's own code.
     """
     from xlsxwriter.utility import xl_col_to_name
     from xlsxwriter.worksheet import CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
     string_cell, number_cell, blank_cell = CellStringTuple, CellNumberTuple, CellBlankTuple
     number_cells = (CellNumberTuple, CellDatetimeTuple)
+    names: list[str] = []  # column letters, as far as asked
+
+    def style_of(styles: dict[int, str], fmt) -> str:
+        # ``styles``: the sheet's, id(format) -> its attribute (the workbook keeps every format it made alive)
+        s = styles.get(id(fmt))
+        if s is None:  # the first use gives the format its index, as in Worksheet._write_cell
+            s = styles[id(fmt)] = f'" s="{fmt._get_xf_index()}"'
+        return s
+
+    def cell_xml(styles: dict[int, str], col: int, r: str, cell) -> str | None:
+        """The XML of a stored cell of the kinds above, as Worksheet._write_cell writes it; else None."""
+        fmt = cell.format
+        kind = type(cell)
+        if fmt is None or (kind is not string_cell and kind not in number_cells and kind is not blank_cell):
+            return None
+        while len(names) <= col:
+            names.append(xl_col_to_name(len(names)))
+        if kind is string_cell:
+            return f'<c r="{names[col]}{r}{style_of(styles, fmt)} t="s"><v>{cell.string}</v></c>'
+        if kind is blank_cell:
+            return f'<c r="{names[col]}{r}{style_of(styles, fmt)}/>'
+        return f'<c r="{names[col]}{r}{style_of(styles, fmt)}><v>{cell.number:.16G}</v></c>'
 
     class TableSheet(Worksheet):
         _checked_row = -1  # a row whose dimensions were checked: its cells inside the columns so far skip the check
+        eager_styles = False
+        _open = -1  # the row open_row opened, else -1
+        _first = 0  # the column of its first cell
+        _r = ""  # its number as the file writes it
+        _last = -1  # the column of its last cell
 
-        def _checked(self, row: int, done: int) -> int:
-            if not self.constant_memory and self.dim_rowmin is not None and self.dim_rowmin <= row <= self.dim_rowmax:
-                self._checked_row = row
-            return done
+        def __init__(self) -> None:
+            super().__init__()
+            self._parts: list[str] = []
+            self._xml_rows: dict[int, tuple[int, int, str]] = {}  # row -> (first column, last column, its cells' XML)
+            self._styles: dict[int, str] = {}
+
+        def open_row(self, row: int) -> None:
+            """Start keeping the cells of ``row`` as XML (the row opened before, if any, is closed)."""
+            self.close_row()
+            if not self.eager_styles or self.constant_memory or self.comments or row < 0 or row >= self.xls_rowmax:
+                return
+            self._open, self._r, self._last, self._parts = row, str(row + 1), -1, []
+
+        def close_row(self) -> None:
+            row, parts = self._open, self._parts if self._open >= 0 else None
+            self._open = -1
+            if parts:
+                first, last = int(self._first), self._last
+                self._check_dimensions(row, first)
+                self._check_dimensions(row, last)
+                self._xml_rows[row] = (first, last, "".join(parts))
+
+        def _kept(self, row: int, col: int, fmt) -> bool:
+            # whether a cell of (row, col) with this format goes into the open row's XML
+            if fmt is None or col <= self._last or col >= self.xls_colmax:  # the table writer never does that
+                raise ValueError(f"cell ({row}, {col}) of a table row: no format, out of order or out of the sheet")
+            if self._last < 0:
+                self._first = col
+            self._last = col
+            while len(names) <= col:
+                names.append(xl_col_to_name(len(names)))
+            return True
+
+        def _kept_odd(self, row: int, col: int, stored: int) -> int:
+            # a cell of the open row that xlsxwriter's own _write_* stored (a long text, an unusual number): as XML
+            cells = self.table.get(row)
+            cell = cells.pop(col, None) if cells else None
+            if cells is not None and not cells:
+                del self.table[row]
+            if cell is not None:
+                xml = cell_xml(self._styles, col, self._r, cell)
+                if xml is None:
+                    raise ValueError(f"cell ({row}, {col}) of a table row: a kind of cell tables do not write")
+                self._parts.append(xml)
+            return stored
 
         # each write: what xlsxwriter's _write_* stores, without its checks when the cell is inside the dimensions
         # already checked (a text that fits a cell, a finite int or float); else xlsxwriter's own _write_*
         def write_string(self, row, col, string, cell_format=None):
+            if row == self._open and self._kept(row, col, cell_format):
+                if len(string) <= self.xls_strmax // 2:
+                    self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)} t="s"><v>'
+                                       f'{self.str_table._get_shared_string_index(string)}</v></c>')
+                    return 0
+                return self._kept_odd(row, col, self._write_string(row, col, string, cell_format))
+            if self.eager_styles and cell_format is not None:
+                style_of(self._styles, cell_format)
             if (row == self._checked_row and len(string) <= self.xls_strmax // 2
                     and self.dim_colmin <= col <= self.dim_colmax):
                 self.table[row][col] = string_cell(self.str_table._get_shared_string_index(string), cell_format)
@@ -203,6 +284,14 @@ def _table_sheet() -> type:
             return self._checked(row, self._write_string(row, col, string, cell_format))
 
         def write_number(self, row, col, number, cell_format=None):
+            if row == self._open and self._kept(row, col, cell_format):
+                if (type(number) is float or type(number) is int) and number - number == 0:
+                    self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)}><v>'
+                                       f'{number:.16G}</v></c>')
+                    return 0
+                return self._kept_odd(row, col, self._write_number(row, col, number, cell_format))
+            if self.eager_styles and cell_format is not None:
+                style_of(self._styles, cell_format)
             if (row == self._checked_row and (type(number) is float or type(number) is int) and number - number == 0
                     and self.dim_colmin <= col <= self.dim_colmax):
                 self.table[row][col] = number_cell(number, cell_format)
@@ -210,13 +299,33 @@ def _table_sheet() -> type:
             return self._checked(row, self._write_number(row, col, number, cell_format))
 
         def write_blank(self, row, col, blank, cell_format=None):
+            if row == self._open and self._kept(row, col, cell_format):
+                self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)}/>')
+                return 0
+            if self.eager_styles and cell_format is not None:
+                style_of(self._styles, cell_format)
             if row == self._checked_row and cell_format is not None and self.dim_colmin <= col <= self.dim_colmax:
                 self.table[row][col] = blank_cell(cell_format)
                 return 0
             return self._checked(row, self._write_blank(row, col, blank, cell_format))
 
         def write_datetime(self, row, col, date, cell_format=None):
+            if row == self._open and self._kept(row, col, cell_format):
+                return self._kept_odd(row, col, self._write_datetime(row, col, date, cell_format))
+            if self.eager_styles and cell_format is not None:
+                style_of(self._styles, cell_format)
             return self._write_datetime(row, col, date, cell_format)
+
+        def merge_range(self, first_row, first_col, last_row, last_col, data, cell_format=None):
+            self.close_row()
+            if self.eager_styles and cell_format is not None:
+                style_of(self._styles, cell_format)
+            return super().merge_range(first_row, first_col, last_row, last_col, data, cell_format)
+
+        def _checked(self, row: int, done: int) -> int:
+            if not self.constant_memory and self.dim_rowmin is not None and self.dim_rowmin <= row <= self.dim_rowmax:
+                self._checked_row = row
+            return done
 
         def _calculate_spans(self) -> None:
             # as Worksheet._calculate_spans: the columns of each block of 16 rows, "first:last" (1-based)
@@ -224,10 +333,10 @@ def _table_sheet() -> type:
                 return super()._calculate_spans()
             lo, hi = self.dim_rowmin, self.dim_rowmax
             spans: dict[int, list[int]] = {}
-            for row_num, cells in self.table.items():
-                if cells and lo <= row_num <= hi:
+            for row_num, first, last in [*((r, min(cells), max(cells)) for r, cells in self.table.items() if cells),
+                                         *((r, a, b) for r, (a, b, _) in self._xml_rows.items())]:
+                if lo <= row_num <= hi:
                     span = spans.get(row_num // 16)
-                    first, last = min(cells), max(cells)
                     if span is None:
                         spans[row_num // 16] = [first, last]
                     else:
@@ -235,15 +344,24 @@ def _table_sheet() -> type:
             self.row_spans = {k: f"{a + 1}:{b + 1}" for k, (a, b) in sorted(spans.items())}
 
         def _write_rows(self) -> None:
+            self.close_row()
+            kept = self._xml_rows
             if self.comments or self.constant_memory or self.dim_rowmin is None:
+                if kept:
+                    raise ValueError("table rows on a sheet with comments")
                 return super()._write_rows()
             self._calculate_spans()
             write, table, row_info, spans = self.fh.write, self.table, self.row_info, self.row_spans
-            names = [xl_col_to_name(c) for c in range(self.dim_colmax + 1)]
-            style: dict[int, str] = {}
             for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+                xml = kept.get(row_num)
                 cells = table.get(row_num)
                 info = row_info.get(row_num)
+                if xml is not None:
+                    if cells:
+                        raise ValueError(f"row {row_num + 1} written both as a table row and cell by cell")
+                    self._write_row(row_num, spans.get(row_num // 16), info)
+                    write(xml[2] + "</row>")
+                    continue
                 if not cells:
                     if info is not None:
                         self._write_empty_row(row_num, spans.get(row_num // 16), info)
@@ -253,23 +371,14 @@ def _table_sheet() -> type:
                 parts: list[str] = []
                 for col in sorted(cells):
                     cell = cells[col]
-                    fmt = cell.format
-                    kind = type(cell)
-                    if fmt is None or (kind is not string_cell and kind not in number_cells and kind is not blank_cell):
+                    xml_cell = cell_xml(self._styles, col, r, cell)
+                    if xml_cell is None:
                         if parts:
                             write("".join(parts))
                             parts = []
                         self._write_cell(row_num, col, cell)
                         continue
-                    s = style.get(id(fmt))
-                    if s is None:  # the first use gives the format its index, as in Worksheet._write_cell
-                        s = style[id(fmt)] = f'" s="{fmt._get_xf_index()}"'
-                    if kind is string_cell:
-                        parts.append(f'<c r="{names[col]}{r}{s} t="s"><v>{cell.string}</v></c>')
-                    elif kind is blank_cell:
-                        parts.append(f'<c r="{names[col]}{r}{s}/>')
-                    else:
-                        parts.append(f'<c r="{names[col]}{r}{s}><v>{cell.number:.16G}</v></c>')
+                    parts.append(xml_cell)
                 parts.append("</row>")
                 write("".join(parts))
 
@@ -422,10 +531,17 @@ def _fits_below(table: _Table, chart) -> bool:
     return (table.height_pt + chart_pt) * scale <= BODY_PT[0] and chart.width <= table.width_px
 
 
+def _no_row(row: int) -> None:
+    pass
+
+
 def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict], bands: list,
                  spec: tuple | None = None) -> _Table:
     sheet_name, title, cols = spec or SHEETS[name]
     ws = wb.add_worksheet(sheet_name, worksheet_class=_table_sheet())
+    ws.eager_styles = True  # every cell below is written in the order the file lists them
+    # rows kept as XML (TableSheet); xlsxwriter's own Worksheet (the byte-for-byte test) stores cells
+    open_row, close_row = getattr(ws, "open_row", _no_row), getattr(ws, "close_row", lambda: None)
     ws.write_string(0, 0, f"Comune di {clean_text(c.plan.comune)} - PIAO {c.plan.year} - {title}",
                     wb.add_format({"bold": True, "font_size": 12}))
     intro = ""
@@ -474,6 +590,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
     one_line = [max(1, int(width * 1.5) - 1) for _, _, width, _ in cols]
     write_string = ws.write_string
     for i, row in enumerate(rows, start=3):
+        open_row(i)
         shown: list[tuple[str, float]] = []
         for j, (key, _, width, kind) in enumerate(cols):
             v = row.get(key)
@@ -570,6 +687,7 @@ def _write_table(wb, fmt: _Formats, c: Consolidation, name: str, rows: list[dict
                 shown.append((text, width))
         heights.append(_row_height(shown))
         ws.set_row(i, heights[-1])
+    close_row()
     last = 2 + max(1, len(rows))
     ws.autofilter(2, 0, last, len(cols) - 1)
     ws.freeze_panes(3, 1)
