@@ -5,6 +5,7 @@ every output that shows a figure goes through it. Expected texts are written as 
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 import pytest
@@ -131,3 +132,16 @@ def test_the_fast_rounding_is_the_published_rounding():
     for x in values:
         for d in (0, 1, 2, 3, 6):
             assert italian.rounded(x, d) == publish_round(x, d), (x, d)
+
+
+def test_finite_is_a_finite_number_and_not_a_boolean():
+    """Every output asks ``finite`` whether a figure can be shown: a float or int that is finite, never a bool."""
+    from piao_xls.core.italian import finite
+
+    class Share(float):
+        pass
+
+    for x in (0.0, -0.0, 1e308, -1e308, 5e-324, 0.1 + 0.2, 7, -3, 0, Share(2.5)):
+        assert finite(x), x
+    for x in (math.inf, -math.inf, math.nan, Share("inf"), Share("nan"), True, False, None, "1", "nan", [1.0]):
+        assert not finite(x), x

@@ -525,6 +525,27 @@ def _with_plain_worksheets(monkeypatch, c) -> bytes:
         return render_summary(c)
 
 
+def test_a_chart_label_is_escaped_as_xlsxwriter_escapes_it():
+    """The charts' cached labels skip xlsxwriter's escaping when there is nothing to escape: every text made of
+    the characters its escapes change (XML's, control characters, "_xHHHH_", the two non-characters) and plain
+    ones must come out as xlsxwriter writes them."""
+    import random
+
+    from xlsxwriter.chart import Chart
+
+    from piao_xls.results.summary import _point_text
+
+    chart = Chart()
+    alphabet = ['"', "&", "<", ">", "\n", "\t", "\r", "\x00", "\x01", "\x1f", "\x7f", "_", "x", "X", "0", "A", "f",
+                "\ufffe", "\uffff", "\ufffd", "é", " ", "%", ","]
+    rng = random.Random(19)
+    texts = ["", "Settore 1", "_x0041_", "_X0041_", "a_xb"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    for text in texts:
+        assert _point_text(chart, text) == f"{chart._escape_control_characters(chart._escape_data(text))}", repr(text)
+    assert _point_text(chart, 2.5) == "2.5" and _point_text(chart, 3) == "3"
+
+
 @pytest.mark.parametrize("case", ["campaign", "without ST", "odd figures", "odd texts", "no file"])
 def test_the_fast_table_writer_writes_the_bytes_xlsxwriter_writes(campaign, plan, case, monkeypatch):
     """summary.py writes its tables through a faster Worksheet (cells stored and <sheetData> written without

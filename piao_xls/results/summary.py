@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import re
 from datetime import date, datetime
 from pathlib import Path
 from types import MethodType
@@ -394,10 +395,17 @@ def _quick(chart):
     return chart
 
 
+#: what xlsxwriter's escapes of a point's text change: XML's characters (_escape_data), and Excel's escapes of
+#: control characters, of "_xHHHH_" and of the two non-characters (_escape_control_characters)
+_ESCAPED = re.compile('["&<>\n]|_x|[\x00-\x08\x0b-\x1f\ufffe\uffff]')
+
+
 def _point_text(chart, value) -> str:
     # as xlsxwriter's _xml_data_element: XML escapes, then Excel's escapes of control characters (text only)
     if value.__class__ is float or value.__class__ is int:
         return f"{value}"
+    if value.__class__ is str and not _ESCAPED.search(value):  # most labels: nothing to escape
+        return value
     return f"{chart._escape_control_characters(chart._escape_data(value))}"
 
 
