@@ -184,7 +184,9 @@ class IndicatorResult:
     @property
     def corrected(self) -> bool:
         """Whether the Nucleo corrected a value: the declared and the validated values differ."""
-        return self.reported is not None and self.scored is not None and dict(self.reported) != dict(self.scored)
+        if self.reported is None or self.scored is None or self.reported is self.scored:  # most: nothing corrected
+            return False
+        return dict(self.reported) != dict(self.scored)
 
 
 @dataclass(frozen=True)
@@ -478,7 +480,9 @@ def _sector(plan: Plan, sector: Sector, groups: Mapping[tuple[str, str], list[Su
         status = SectorStatus.NOT_EVALUABLE
     if structural:
         _structural(plan, sector, own, sc, outcomes)
-    objectives = tuple(_objective(plan, sector, i, obj, sc, status, reported, values, texts)
+    # the weight of the objectives that count, to which each one's weight is reported (once per sector)
+    ev_weight = sum(o.weight for o in sc.objectives if o.evaluable) if sc is not None else 0.0
+    objectives = tuple(_objective(plan, sector, i, obj, sc, status, reported, values, texts, ev_weight)
                        for i, obj in enumerate(sector.objectives))
     note = None
     if not sector.evaluable:
@@ -499,7 +503,7 @@ LEFT_OUT = (ObjectiveState.NEUTRALISED, ObjectiveState.EXCLUDED, ObjectiveState.
 
 def _objective(plan: Plan, sector: Sector, i: int, obj: Objective, sc: SectorScore | None, status: SectorStatus,
                reported: Mapping[str, Mapping[str, object]], values: Mapping[str, Mapping[str, object]],
-               texts: Mapping[str, str]) -> ObjectiveResult:
+               texts: Mapping[str, str], ev_weight: float) -> ObjectiveResult:
     policy = plan.scoring
 
     def indicator(ind: Indicator, st: IndicatorStatus, achievement: float | None) -> IndicatorResult:
@@ -535,7 +539,6 @@ def _objective(plan: Plan, sector: Sector, i: int, obj: Objective, sc: SectorSco
     else:
         outcome = Outcome(policy.outcome(osc.achievement))
     band = policy.band(osc.achievement * 100) if osc.achievement is not None else None
-    ev_weight = sum(o.weight for o in sc.objectives if o.evaluable)
 
     def ind_status(ind: Indicator, isc: IndicatorScore) -> IndicatorStatus:
         if osc.neutralised:

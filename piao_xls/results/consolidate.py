@@ -399,14 +399,15 @@ class _RuleTexts(dict):
 
 def _indicator_row(ind: Indicator, r: IndicatorResult, rule_texts: _RuleTexts) -> dict:
     # the year the target belongs to: a triennial PIAO may date a target in a later year (kept as printed)
+    corrected = r.corrected
     return {"sector": r.sector, "objective": r.objective_id, "indicator": ind.id, "profilo": ind.profilo,
             "target_year": r.target_year,
             "description": ind.description, "target": ind.target_text, "rule": ind.rule.kind,
             "rule_it": rule_texts.of(ind.rule), "source": ind.source,
             "actual": _fmt_values(r.reported) if r.reported is not None else "",
             "achievement": r.achievement, "status": r.status.value, "analysis": r.analysis,
-            "corrected": r.corrected,
-            "validated": _fmt_values(r.scored) if r.corrected and r.scored is not None else "",
+            "corrected": corrected,
+            "validated": _fmt_values(r.scored) if corrected and r.scored is not None else "",
             "published_achievement": r.published}
 
 
