@@ -1385,6 +1385,8 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     from .core.gcpause import paused_gc
     from .core.status import REJECTED, STATUS_IT
     from .returns.batch import expand_paths, read_all
+
+    _batch_process()
     from .returns.feedback import feedback_names, feedback_text
     from .sheetio.atomic import write_text_atomic
 
@@ -1461,9 +1463,7 @@ def consolidate(paths: tuple[str, ...], plan_file: str | None, summary: str | No
     Esempio:
       piao-xls consolida ricevuti/ -o risultati/riepilogo.xlsx --json-file risultati.json --csv-excel csv/
     """
-    if _WHOLE_PROCESS:  # every object read lives until the end; a collection would only walk them all again,
-        gc.disable()  # after each stage and once more at exit (about a tenth of the command on a large plan);
-        end_without_freeing()  # and freeing them one by one at exit is another twentieth: see main()
+    _batch_process()
     from .core import italian
     from .results.consolidate import consolidate as run
     from .results.export import to_json_dict, write_csv, write_csv_excel, write_json
@@ -1992,6 +1992,16 @@ _aliases(plan, {"check": "verifica", "template": "modello", "import": "importa",
 #: set by :func:`main`: the command is the whole process (not a call from tests or another program), so a batch
 #: command may keep the cyclic garbage collector off until the process ends (see piao_xls.core.gcpause)
 _WHOLE_PROCESS = False
+
+
+def _batch_process() -> None:
+    """A command that reads a folder of returns, run as the whole process: every object it reads lives until the
+    end, so a collection of the cyclic garbage collector would only walk them all again, after each stage and
+    once more at exit (about a tenth of ``consolida`` on a large plan), and freeing them one by one at exit is
+    another twentieth (see :func:`main`). Called from another program (the tests), nothing changes."""
+    if _WHOLE_PROCESS:
+        gc.disable()
+        end_without_freeing()
 
 
 def main() -> None:

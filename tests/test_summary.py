@@ -484,10 +484,10 @@ def test_both_csv_flavours_cannot_share_a_folder(campaign, tmp_path):
     assert not (tmp_path / "s.xlsx").exists()
 
 
-def test_consolidate_keeps_the_collector_off_only_as_a_whole_process(campaign, tmp_path):
-    """`consolidate` run as the process (the console script) leaves Python's cyclic collector off until it ends,
-    ends without freeing its objects one by one, and writes the same summary and output; run from another
-    program (here a test runner) it leaves the collector on."""
+def test_batch_commands_keep_the_collector_off_only_as_a_whole_process(campaign, tmp_path):
+    """`consolidate` and `controlla` run as the process (the console script) leave Python's cyclic collector off
+    until it ends, end without freeing their objects one by one, and write the same summary and output; run from
+    another program (here a test runner) they leave the collector on."""
     import gc
     import subprocess
     import sys
@@ -511,6 +511,14 @@ def test_consolidate_keeps_the_collector_off_only_as_a_whole_process(campaign, t
     assert "file letti" in run.stdout.splitlines()[-1], run.stdout
     sheets = [zipfile.ZipFile(tmp_path / n).read("xl/worksheets/sheet1.xml") for n in ("a.xlsx", "b.xlsx")]
     assert sheets[0] == sheets[1]
+    # `controlla` reads the same folder the same way: the same report, every line of it
+    r = CliRunner().invoke(cli, ["controlla", str(campaign["inbox"]), "--jobs", "1"])
+    assert gc.isenabled()
+    run = subprocess.run([sys.executable, "-c", probe, "controlla", str(campaign["inbox"]), "--jobs", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == r.exit_code, run.stderr
+    assert "collector False" in run.stderr and "freed" not in run.stderr
+    assert run.stdout == r.output and "non rendicontato" in run.stdout
 
 
 def _with_plain_worksheets(monkeypatch, c) -> bytes:
