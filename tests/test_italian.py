@@ -145,3 +145,13 @@ def test_finite_is_a_finite_number_and_not_a_boolean():
         assert finite(x), x
     for x in (math.inf, -math.inf, math.nan, Share("inf"), Share("nan"), True, False, None, "1", "nan", [1.0]):
         assert not finite(x), x
+
+
+def test_a_figure_written_before_is_written_alike_and_a_boolean_never_as_one():
+    """``number`` remembers the texts it wrote: the same figure reads the same every time, and a boolean (equal
+    to 1 or 0 for Python) is still no figure after 1 and 0 were written."""
+    assert italian.number(1, 2) == italian.number(1.0, 2) == "1,00"
+    assert italian.number(0, 2) == "0,00" and italian.number(-0.0, 2) == "0,00" and italian.number(-0.001, 2) == "0,00"
+    assert italian.number(True, 2) == "" and italian.number(False, 2) == ""
+    assert italian.number(2.675, 2) == "2,68" and italian.number(2.675, 1) == "2,7"  # half away from zero, per digits
+    assert italian.number(1234567.891, 2) == "1.234.567,89" and italian.number(1234567.891, 2) == "1.234.567,89"

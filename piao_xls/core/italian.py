@@ -66,7 +66,18 @@ def number(x: float, decimals: int = 2) -> str:
     """``1234567.891`` -> ``1.234.567,89``: exactly ``decimals`` decimals ("" for a value that is not finite)."""
     if not finite(x):
         return EMPTY
-    return _text(rounded(x, decimals), decimals)
+    key = (x, decimals)
+    text = _NUMBERS.get(key)
+    if text is None:
+        text = _text(rounded(x, decimals), decimals)
+        if len(_NUMBERS) < 1 << 16:
+            _NUMBERS[key] = text
+    return text
+
+
+#: figures already written (a summary writes the same published figures thousands of times): (x, decimals) -> text;
+#: numbers that compare equal (1 and 1.0, 0.0 and -0.0) are written alike
+_NUMBERS: dict[tuple[float, int], str] = {}
 
 
 def plain(x: float, decimals: int = MAX_DECIMALS) -> str:
