@@ -642,8 +642,28 @@ TABLE_3 = [
 ]
 
 
+# --- an articulated preposition elided before a number read aloud with a vowel (otto, undici, ottanta...) ---
+# Italian writes "dell'8%", "dell'11%", "dell'80%", "nell'80%" where it writes "del 5%" before other numbers: the
+# phrase means what its "del" form means (as figures or in words).
+TABLE_4 = [
+    ("incremento dell'8%", up(pct(8))),
+    ("aumento dell'80% rispetto al 2024", up(pct(80), 2024)),
+    ("incremento dell’11%", up(pct(11))),
+    ("riduzione dell'8,5%", down(pct(8.5))),
+    ("riduzione dell'ottanta per cento", down(pct(80))),
+    ("incremento dell'undici per cento rispetto al 2024", up(pct(11), 2024)),
+    ("Riscossione dell'80% delle somme accertate", Rule("fraction", "percent", target=pct(80)), RATIO),
+    ("Accertamento dell'88% delle somme stanziate nel Bilancio 2025", Rule("fraction", "percent", target=pct(88)),
+     RATIO),
+    ("Accertamento dell'80% delle somme stanziate", Reject("numeratore / denominatore")),
+    ("mantenimento dell'80%", keep(baseline=pct(80), unit=PCT)),
+    ("raggiungimento dell'80%", least(pct(80), PCT)),
+    ("incremento dell'utenza del 10%", Reject("dell'utenza")),  # a noun after "dell'": not a number
+]
+
+
 def _rows():
-    for row in TABLE + TABLE_2 + TABLE_3:
+    for row in TABLE + TABLE_2 + TABLE_3 + TABLE_4:
         text, expected = row[0], row[1]
         description = row[2] if len(row) > 2 else ""
         yield pytest.param(text, expected, description, id=f"{text[:50]}|{description[:10]}")

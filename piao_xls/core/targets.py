@@ -1029,6 +1029,14 @@ def _words_to_digits(t: str) -> str:
     return _WORD_RE.sub(sub, t)
 
 
+_ELIDED = re.compile(r"(?<![\w'])(de|ne|su|da)ll' *(\w+)")
+
+
+def _unelided(m: re.Match) -> str:
+    word = m.group(2)
+    return f"{m.group(1)}l {word}" if word[0].isdigit() or word_number(word) is not None else m.group(0)
+
+
 @functools.lru_cache(maxsize=8192)
 def _normalize(text: str) -> str:
     t = " ".join((text or "").split()).lower()
@@ -1038,6 +1046,9 @@ def _normalize(text: str) -> str:
         t = t.replace(a, b)
     t = re.sub(r"(\w)' (?=\w)", r"\1'", t)  # "all' anno" -> "all'anno"
     t = re.sub(r"(?<=[\w]) +(?:per +cento|percento)(?![\w])", "%", t)  # "il novanta per cento", "80 per cento"
+    # an articulated preposition elided before a number that starts with a vowel sound (8, 11, 80-89, 800...,
+    # in digits or words) reads as its plain form: "incremento dell'8%" as "incremento del 8%"
+    t = _ELIDED.sub(_unelided, t)
     t = _words_to_digits(t)
     # prepositions as printed: "superiore ad 1", "pari ad almeno 3", "sino al 30 novembre"
     t = re.sub(r"(?<![\w'])ad(?= +(?:\d|almeno|un|€|euro|n\.))", "a", t)
