@@ -344,6 +344,18 @@ def _table_sheet() -> type:
                         span[0], span[1] = min(span[0], first), max(span[1], last)
             self.row_spans = {k: f"{a + 1}:{b + 1}" for k, (a, b) in sorted(spans.items())}
 
+        def _row_tag(self, row: int, spans: str | None, info) -> str | None:
+            # <row> as Worksheet._write_row writes it for a row with at most a height (no format, not hidden, no
+            # outline, not Excel 2010's extension); None for any other
+            if (info is None or info.row_format is not None or info.hidden or info.level or info.collapsed
+                    or self.excel_version == 2010):
+                return None
+            height = self.default_row_height if info.height is None else info.height
+            tag = f'<row r="{row + 1}" spans="{spans}"' if spans else f'<row r="{row + 1}"'
+            if height != self.original_row_height or height != self.default_row_height:
+                return f'{tag} ht="{height * 0.75:.16g}" customHeight="1">'
+            return tag + ">"
+
         def _write_rows(self) -> None:
             self.close_row()
             kept = self._xml_rows
@@ -360,8 +372,11 @@ def _table_sheet() -> type:
                 if xml is not None:
                     if cells:
                         raise ValueError(f"row {row_num + 1} written both as a table row and cell by cell")
-                    self._write_row(row_num, spans.get(row_num // 16), info)
-                    write(xml[2] + "</row>")
+                    tag = self._row_tag(row_num, spans.get(row_num // 16), info)
+                    if tag is None:
+                        self._write_row(row_num, spans.get(row_num // 16), info)
+                        tag = ""
+                    write(f"{tag}{xml[2]}</row>")
                     continue
                 if not cells:
                     if info is not None:
