@@ -820,3 +820,26 @@ def test_cell_references_inside_excels_grid(ref, at):
     from piao_xls.sheetio.book import _ref
 
     assert _ref(ref) == at
+
+
+def test_what_the_reader_expects_is_what_the_layout_writes(plan):
+    """The reader's expectations of a sheet (one pass over the layout's cells) hold what the layout itself says:
+    its labels with a value, in order; every formula; the look of every cell but the inputs; the positions that
+    may hold a value; the last row a cell or its merge covers. Every sheet of the bundled plan, with its merges."""
+    from piao_xls.forms.layout import instructions_sheet, source_sheet
+    from piao_xls.forms.layout import sector_sheet as build_sector_sheet
+    from piao_xls.returns.reader import _expected
+
+    layouts = [build_sector_sheet(plan, s) for s in plan.sectors] + [source_sheet(plan, "nucleo"),
+                                                                     instructions_sheet(plan, "sector")]
+    assert any(c.merge_to for lay in layouts for c in lay.cells)
+    for lay in layouts:
+        exp = _expected(lay)
+        inputs = {(c.row, c.col) for c in lay.inputs.values()}
+        assert exp.labels == lay.label_values and exp.label_at == [(r, c) for r, c, _ in lay.label_values]
+        assert exp.label_want == [v for _, _, v in lay.label_values]
+        assert exp.formulas == {(c.row, c.col): (c.formula or "").removeprefix("=") for c in lay.formulas}
+        assert exp.looked == {(c.row, c.col): c.style for c in lay.cells if (c.row, c.col) not in inputs}
+        assert exp.allowed == {(c.row, c.col) for c in lay.cells
+                               if c.kind != "label" or c.value not in (None, "")} | inputs
+        assert exp.last_row == lay.last_row == max(c.merge_to[0] if c.merge_to else c.row for c in lay.cells)

@@ -410,19 +410,36 @@ class Expected:
 
 
 def _expected(layout: SheetLayout) -> Expected:
-    cells = layout.cells
+    # one pass over the cells (a sector's sheet has thousands): one position tuple per cell, shared by everything
     inputs = _input_positions(layout)
-    ats = [(c.row, c.col) for c in cells]  # one position tuple per cell, shared by everything below
-    looked = {at: c.style for at, c in zip(ats, cells, strict=True) if at not in inputs}
-    formulas = {at: _formula_text(c.formula) for at, c in zip(ats, cells, strict=True) if c.kind == "formula"}
-    labels = layout.label_values
-    # the positions of layout.labels (the labels with a value, in the layout's order), as label_values lists them
-    label_at = [at for at, c in zip(ats, cells, strict=True) if c.kind == "label" and c.value not in (None, "")]
-    allowed = frozenset([*[at for at, c in zip(ats, cells, strict=True)  # an empty label and the cells a merge
-                           if c.kind != "label" or (c.value is not None and c.value != "")],  # covers stay empty
-                         *inputs])
+    looked: dict[tuple[int, int], str] = {}  # the look of every cell but the inputs
+    formulas: dict[tuple[int, int], str] = {}
+    labels: list[tuple[int, int, object]] = []  # as layout.label_values: the labels with a value, in order
+    label_at: list[tuple[int, int]] = []
+    allowed: list[tuple[int, int]] = []  # an empty label and the cells a merge covers stay empty
+    last_row = 0  # as layout.last_row: the last row a cell or its merge covers
+    for c in layout.cells:
+        row = c.row
+        at = (row, c.col)
+        if at not in inputs:
+            looked[at] = c.style
+        merge = c.merge_to
+        bottom = merge[0] if merge else row
+        if bottom > last_row:
+            last_row = bottom
+        kind = c.kind
+        if kind == "label":
+            value = c.value
+            if value is None or value == "":
+                continue
+            labels.append((row, c.col, value))
+            label_at.append(at)
+        elif kind == "formula":
+            formulas[at] = _formula_text(c.formula)
+        allowed.append(at)
     want = [label[2] for label in labels]
-    return Expected(labels, label_at, want, _floats_normed(want), formulas, looked, allowed, layout.last_row)
+    return Expected(labels, label_at, want, _floats_normed(want), formulas, looked, frozenset([*allowed, *inputs]),
+                    last_row)
 
 
 def _floats_normed(values: list) -> list:
