@@ -190,7 +190,8 @@ def _table_sheet() -> type:
 
     string_cell, number_cell, blank_cell = CellStringTuple, CellNumberTuple, CellBlankTuple
     number_cells = (CellNumberTuple, CellDatetimeTuple)
-    names: list[str] = []  # column letters, as far as asked
+    QUICK_COLS = 64  # the columns whose letters are made at once (a table has a few dozen)
+    names: list[str] = [xl_col_to_name(c) for c in range(QUICK_COLS)]  # column letters, as far as asked
 
     def style_of(styles: dict[int, str], fmt) -> str:
         # ``styles``: the sheet's, id(format) -> its attribute (the workbook keeps every format it made alive)
@@ -233,6 +234,8 @@ def _table_sheet() -> type:
             if not self.eager_styles or self.constant_memory or self.comments or row < 0 or row >= self.xls_rowmax:
                 return
             self._open, self._r, self._last, self._parts = row, str(row + 1), -1, []
+            self._sst = self.str_table._get_shared_string_index
+            self._str_half = self.xls_strmax // 2
 
         def close_row(self) -> None:
             row, parts = self._open, self._parts if self._open >= 0 else None
@@ -243,8 +246,8 @@ def _table_sheet() -> type:
                 self._check_dimensions(row, last)
                 self._xml_rows[row] = (first, last, "".join(parts))
 
-        def _kept(self, row: int, col: int, fmt) -> bool:
-            # whether a cell of (row, col) with this format goes into the open row's XML
+        def _kept(self, row: int, col: int, fmt) -> None:
+            # a cell of (row, col) with this format goes into the open row's XML: its column, and its column's name
             if fmt is None or col <= self._last or col >= self.xls_colmax:  # the table writer never does that
                 raise ValueError(f"cell ({row}, {col}) of a table row: no format, out of order or out of the sheet")
             if self._last < 0:
@@ -252,7 +255,6 @@ def _table_sheet() -> type:
             self._last = col
             while len(names) <= col:
                 names.append(xl_col_to_name(len(names)))
-            return True
 
         def _kept_odd(self, row: int, col: int, stored: int) -> int:
             # a cell of the open row that xlsxwriter's own _write_* stored (a long text, an unusual number): as XML
@@ -269,11 +271,22 @@ def _table_sheet() -> type:
 
         # each write: what xlsxwriter's _write_* stores, without its checks when the cell is inside the dimensions
         # already checked (a text that fits a cell, a finite int or float); else xlsxwriter's own _write_*
+        # in the open row, a cell in column order of the first QUICK_COLS columns is taken at once (what _kept
+        # checks, inline); any other goes through _kept, which refuses what a table never writes
         def write_string(self, row, col, string, cell_format=None):
-            if row == self._open and self._kept(row, col, cell_format):
-                if len(string) <= self.xls_strmax // 2:
+            if row == self._open:
+                last = self._last
+                if cell_format is not None and last < col < QUICK_COLS and len(string) <= self._str_half:
+                    if last < 0:
+                        self._first = col
+                    self._last = col
+                    s = self._styles.get(id(cell_format)) or style_of(self._styles, cell_format)
+                    self._parts.append(f'<c r="{names[col]}{self._r}{s} t="s"><v>{self._sst(string)}</v></c>')
+                    return 0
+                self._kept(row, col, cell_format)
+                if len(string) <= self._str_half:
                     self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)} t="s"><v>'
-                                       f'{self.str_table._get_shared_string_index(string)}</v></c>')
+                                       f'{self._sst(string)}</v></c>')
                     return 0
                 return self._kept_odd(row, col, self._write_string(row, col, string, cell_format))
             if self.eager_styles and cell_format is not None:
@@ -285,7 +298,17 @@ def _table_sheet() -> type:
             return self._checked(row, self._write_string(row, col, string, cell_format))
 
         def write_number(self, row, col, number, cell_format=None):
-            if row == self._open and self._kept(row, col, cell_format):
+            if row == self._open:
+                last = self._last
+                if (cell_format is not None and last < col < QUICK_COLS
+                        and (type(number) is float or type(number) is int) and number - number == 0):
+                    if last < 0:
+                        self._first = col
+                    self._last = col
+                    s = self._styles.get(id(cell_format)) or style_of(self._styles, cell_format)
+                    self._parts.append(f'<c r="{names[col]}{self._r}{s}><v>{number:.16G}</v></c>')
+                    return 0
+                self._kept(row, col, cell_format)
                 if (type(number) is float or type(number) is int) and number - number == 0:
                     self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)}><v>'
                                        f'{number:.16G}</v></c>')
@@ -300,7 +323,8 @@ def _table_sheet() -> type:
             return self._checked(row, self._write_number(row, col, number, cell_format))
 
         def write_blank(self, row, col, blank, cell_format=None):
-            if row == self._open and self._kept(row, col, cell_format):
+            if row == self._open:
+                self._kept(row, col, cell_format)
                 self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)}/>')
                 return 0
             if self.eager_styles and cell_format is not None:
@@ -311,7 +335,8 @@ def _table_sheet() -> type:
             return self._checked(row, self._write_blank(row, col, blank, cell_format))
 
         def write_datetime(self, row, col, date, cell_format=None):
-            if row == self._open and self._kept(row, col, cell_format):
+            if row == self._open:
+                self._kept(row, col, cell_format)
                 return self._kept_odd(row, col, self._write_datetime(row, col, date, cell_format))
             if self.eager_styles and cell_format is not None:
                 style_of(self._styles, cell_format)
