@@ -1385,10 +1385,10 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
     from .core.gcpause import paused_gc
     from .core.status import REJECTED, STATUS_IT
     from .returns.batch import expand_paths, read_all
-
-    _batch_process()
     from .returns.feedback import feedback_names, feedback_text
     from .sheetio.atomic import write_text_atomic
+
+    _batch_process()
 
     s = _settings()
     p = _load_plan_or_exit(plan_file, s)
