@@ -526,6 +526,20 @@ def test_a_file_that_is_no_workbook_is_listed_as_skipped(plan, returned, tmp_pat
     assert status["leggimi.txt"] == "skipped" and status["sf.xlsx"] != "skipped"
     (f,) = [f for f in doc["findings"] if f["code"] == "WB-SKIPPED"]
     assert f["severity"] == "warning" and Path(f["file"]).name == "leggimi.txt"
+    # docs/summary.schema.json: a skipped file's row has every key of a source (read back through the schema)
+    assert from_json(json.dumps(doc), plan) == json.loads(json.dumps(doc))
+    # docs/summary-data.md, sources: ``size`` in bytes, ``saved`` ISO or empty, ``sectors`` sector codes,
+    # ``used_for`` CODE or CODE:source (a file that is no workbook holds no sector and is used for none)
+    codes = {s.code for s in plan.sectors}
+    for s in doc["sources"]:
+        assert s["saved"] == "" or datetime.fromisoformat(s["saved"])
+        assert {c for c in s["sectors"].split(",") if c} <= codes
+        assert {u.split(":")[0] for u in s["used_for"].split(",") if u} <= codes
+    # findings: ``sector``, the codes of the sectors a finding is about (none for a file that is no workbook)
+    assert all({c for c in f["sector"].split(",") if c} <= codes for f in doc["findings"])
+    skipped = next(s for s in doc["sources"] if Path(s["path"]).name == "leggimi.txt")
+    assert skipped["size"] == (folder / "leggimi.txt").stat().st_size
+    assert (skipped["sectors"], skipped["used_for"]) == ("", "")
 
 
 def test_the_schema_shipped_with_the_package_is_the_documented_one():

@@ -333,6 +333,7 @@ def test_cli_check_json_and_feedback(plan, tmp_path, sf_book):
     assert r.exit_code == 1
     files = json.loads(r.output)["files"]
     assert files[0]["status"] == "rejected" and files[0]["sectors"] == ["SF"]
+    assert files[0]["path"] == str(bad)  # each report names its file
     f = next(x for x in files[0]["findings"] if x["code"] == "WB-VALUE")
     assert f["sheet"] == SHEET and f["cell"] == ref(sf_book, "SF-1.1|value")
     note = (tmp_path / "fb" / "bad-riscontro.txt").read_text()
