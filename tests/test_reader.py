@@ -353,6 +353,50 @@ def test_cli_check_in_parallel_gives_the_same_report(plan, tmp_path, sf_book):
     assert statuses[-2:] == ["rejected", "rejected"] and statuses.count("rejected") == 2
 
 
+def test_a_released_submission_reads_its_values_as_before(plan, tmp_path, sf_book):
+    """release() keeps what scoring and monitoring use: every indicator's values (now read-only mappings, read as
+    the dicts they replace: looked up, iterated, missing) and which indicators had a refused value."""
+    path = write(tmp_path / "sf.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    sub = read_workbook(path, plan).sectors["SF"]
+    before = {k: dict(v) for k, v in sub.values.items()}
+    sub.release()
+    assert before and {k: dict(v) for k, v in sub.values.items()} == before
+    for k, want in before.items():
+        got = sub.values[k]
+        assert list(got) == list(want) and len(got) == len(want) and list(got.items()) == list(want.items())
+        assert all(got[n] == v and got.get(n) == v for n, v in want.items())
+        assert got.get("nessuno") is None and got.get("nessuno", 0) == 0 and "nessuno" not in got
+        with pytest.raises(KeyError, match="nessuno"):
+            got["nessuno"]
+    bad = read_workbook(write(tmp_path / "bad.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-1.1|value": "circa 80"}),
+                        plan).sectors["SF"]
+    bad.release()
+    assert "SF-1.1" in bad.invalid and "SF-2.1" not in bad.invalid
+
+
+def test_the_nucleo_s_workbook_counts_for_each_sector_it_measures(plan, tmp_path):
+    """README: PIAO-<year>-Nucleo.xlsx holds the indicators of every sector whose value comes from the Nucleo, and
+    `genera` never overwrites a file that already holds filled-in values; docs/errors.md: a refused value (WB-VALUE)
+    and a value left empty (WB-MISSING) are named by file, sheet and cell, each once, on its own sector."""
+    from piao_xls.returns.reader import why_keep
+
+    book = source_workbook(plan, "nucleo")
+    blank = tmp_path / "vuoto.xlsx"
+    blank.write_bytes(render(book))
+    assert why_keep(blank, plan) is None
+    path = _nucleo(tmp_path, plan, {"SA-2.1|value": "circa 80", "SA-8.1|value": 1.0, "ST-2.1|value": 1.0,
+                                    **NUCLEO_VALUES})  # AV-2.1 left empty
+    res = read_workbook(path, plan)
+    sheet = book.sheets[1]
+    assert set(res.sectors) == {"SA", "SF", "ST", "AV"}
+    assert all(s.sheet == sheet.name for s in res.sectors.values())
+    where = {(f.code, f.cell): f for f in res.findings if f.severity == "error"}
+    assert set(where) == {("WB-VALUE", sheet.inputs["SA-2.1|value"].ref), ("WB-MISSING", sheet.inputs["AV-2.1|value"].ref)}
+    assert all(f.file == str(path) and f.sheet == sheet.name for f in where.values())
+    assert {code for code, s in res.sectors.items() if s.has_errors} == {"SA", "AV"}
+    assert why_keep(path, plan) == f"{path} contiene già 5 valori compilati"
+
+
 def test_many_sector_workbook_keeps_its_identity(tmp_path):
     """Excel caps custom properties at 255 characters: a 100-sector workbook must still be identified."""
     import warnings
