@@ -353,6 +353,19 @@ def test_cli_check_in_parallel_gives_the_same_report(plan, tmp_path, sf_book):
     assert statuses[-2:] == ["rejected", "rejected"] and statuses.count("rejected") == 2
 
 
+def test_two_files_that_differ_in_one_value_are_a_conflict(plan, tmp_path, sf_book):
+    """docs/returns.md, outside a workspace: two files with different values for one sector are a conflict (unless
+    --prefer-newest); two with the same values are one return. Here they differ only in one number."""
+    same = {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": 0.5, "SF-3.1|analisi": "ritardo"}
+    write(tmp_path / "a.xlsx", sf_book, same)
+    write(tmp_path / "b.xlsx", sf_book, same)
+    sf = next(s for s in consolidate([tmp_path], plan).sectors if s["code"] == "SF")
+    assert sf["status"] != "conflict"
+    write(tmp_path / "b.xlsx", sf_book, {**same, "SF-3.1|value": 0.6})
+    sf = next(s for s in consolidate([tmp_path], plan).sectors if s["code"] == "SF")
+    assert sf["status"] == "conflict" and sf["score"] is None
+
+
 def test_a_released_submission_reads_its_values_as_before(plan, tmp_path, sf_book):
     """release() keeps what scoring and monitoring use: every indicator's values (now read-only mappings, read as
     the dicts they replace: looked up, iterated, missing) and which indicators had a refused value."""
