@@ -212,6 +212,24 @@ def test_istruzioni_changed_or_deleted(plan, tmp_path, sf_filled):
     assert any(f.code == "WB-TAMPERED" and f.sheet == "Istruzioni" for f in res.findings)
 
 
+def test_genera_keeps_a_form_it_cannot_compare_and_replaces_a_blank_one(plan, tmp_path, sf_book):
+    """README: `genera` never overwrites a file that already holds filled-in values. A blank form changed where no
+    one types (docs/security.md: an error) cannot be compared with the plan, so it might hold values: kept; a blank
+    form whose Istruzioni were edited (a warning) holds none: replaced."""
+    from piao_xls.returns.reader import why_keep
+
+    blank = tmp_path / "vuoto.xlsx"
+    blank.write_bytes(render(sf_book))
+    assert why_keep(blank, plan) is None
+    notes = _edit(blank, tmp_path / "istruzioni.xlsx",
+                  lambda wb: wb["Istruzioni"].__setitem__("A5", "Compilare come si vuole."))
+    assert why_keep(notes, plan) is None
+    target = _label(sf_book, lambda c: c.value == TARGET)
+    changed = _edit(blank, tmp_path / "cambiato.xlsx", lambda wb: wb[SHEET].__setitem__(target.ref, "altro"))
+    reason = why_keep(changed, plan)
+    assert reason is not None and str(changed) in reason
+
+
 def test_hidden_and_duplicate_sheets(plan, tmp_path, sf_filled):
     def hide(wb):
         wb.create_sheet("Appunti").sheet_state = "hidden"
