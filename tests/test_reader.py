@@ -265,6 +265,27 @@ def test_prefer_newest_never_trusts_a_date_that_does_not_parse(plan, tmp_path, s
                and "non valida" in f["message"] for f in c.findings), [f["message"] for f in c.findings]
 
 
+def test_a_document_s_saved_time_orders_returns_only_when_plausible():
+    """docs/security.md: `--prefer-newest` uses a file's own "modified" property only when it parses and lies
+    between 1990 and one day after now; docs/returns.md: times are instants, a time without offset local time."""
+    from datetime import datetime, timedelta, timezone
+
+    from piao_xls.returns.reader import saved_time
+
+    def local(stamp: datetime) -> str:
+        return stamp.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")
+
+    assert saved_time("2026-01-10T10:00:00Z") == local(datetime(2026, 1, 10, 10, tzinfo=timezone.utc))
+    assert saved_time(" 2026-01-10T10:00:00+02:00 ") == local(datetime(2026, 1, 10, 8, tzinfo=timezone.utc))
+    assert saved_time("2026-01-10T10:00:00") == "2026-01-10T10:00:00"
+    assert saved_time("1990-01-01T00:00:00") == "1990-01-01T00:00:00"
+    soon = datetime.now() + timedelta(hours=12)
+    assert saved_time(soon.isoformat(timespec="seconds")) == soon.isoformat(timespec="seconds")
+    for wrong in ("1989-12-31T23:59:59", (datetime.now() + timedelta(days=2)).isoformat(timespec="seconds"),
+                  "ieri", "", "2026-13-01T00:00:00"):
+        assert saved_time(wrong) is None, wrong
+
+
 def _set_modified(path: Path, stamp: bytes) -> None:
     import re
 
