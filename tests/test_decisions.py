@@ -82,6 +82,29 @@ def test_decisions_are_applied_and_recorded(plan, tmp_path, returned):
     json.dumps(c.to_dict(), default=str)  # the decisions travel in the JSON
 
 
+def test_the_json_says_which_value_the_nucleo_corrected_and_the_value_scored(plan, tmp_path, returned):
+    """docs/summary-data.md, ``indicators``: ``corrected`` (the Nucleo corrected a value), ``validated`` and
+    ``validated_it`` (the value scored), ``published_achievement`` (the achievement as a percentage, at the plan's
+    precision); docs/summary.schema.json: every row has the schema's keys."""
+    from piao_xls.results.export import from_json, to_json_dict
+
+    dec = tmp_path / "decisioni.yaml"
+    dec.write_text(DECISIONS, encoding="utf-8")
+    doc = to_json_dict(consolidate([returned], plan, decisions=dec))
+    assert from_json(json.dumps(doc), plan) == json.loads(json.dumps(doc))
+    rows = {i["indicator"]: i for i in doc["indicators"]}
+    # the decision of DECISIONS: SF-1.1 corrected from 90% to 95%, and 95% is the value scored
+    sf11 = rows.pop("SF-1.1")
+    assert sf11["corrected"] is True and "0.95" in sf11["validated"].replace(",", ".") and "95" in sf11["validated_it"]
+    # no other value was corrected: nothing validated to show next to the value declared
+    assert [(k, i["corrected"], i["validated"], i["validated_it"]) for k, i in rows.items()
+            if i["corrected"] is not False or i["validated"] or i["validated_it"]] == []
+    half_unit = 0.5 * 10 ** -doc["scoring"]["precision"] + 1e-9
+    measured = [i for i in doc["indicators"] if i["achievement"] is not None]
+    assert measured and all(i["published_achievement"] == pytest.approx(100 * i["achievement"], abs=half_unit)
+                            for i in measured)
+
+
 def test_a_decisions_file_among_the_returned_workbooks_is_not_read_as_one(plan, returned):
     for name in ("decisioni.yaml", "decisioni.xlsx"):
         dec = returned / name

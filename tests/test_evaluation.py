@@ -526,6 +526,57 @@ def test_a_file_that_is_no_workbook_is_listed_as_skipped(plan, returned, tmp_pat
     assert status["leggimi.txt"] == "skipped" and status["sf.xlsx"] != "skipped"
     (f,) = [f for f in doc["findings"] if f["code"] == "WB-SKIPPED"]
     assert f["severity"] == "warning" and Path(f["file"]).name == "leggimi.txt"
+    # docs/summary.schema.json: a skipped file's row has every key of a source (read back through the schema)
+    assert from_json(json.dumps(doc), plan) == json.loads(json.dumps(doc))
+    # docs/summary-data.md, sources: ``size`` in bytes, ``saved`` ISO or empty, ``sectors`` sector codes,
+    # ``used_for`` CODE or CODE:source (a file that is no workbook holds no sector and is used for none)
+    codes = {s.code for s in plan.sectors}
+    for s in doc["sources"]:
+        assert s["saved"] == "" or datetime.fromisoformat(s["saved"])
+        assert {c for c in s["sectors"].split(",") if c} <= codes
+        assert {u.split(":")[0] for u in s["used_for"].split(",") if u} <= codes
+    # findings: ``sector``, the codes of the sectors a finding is about (none for a file that is no workbook)
+    assert all({c for c in f["sector"].split(",") if c} <= codes for f in doc["findings"])
+    skipped = next(s for s in doc["sources"] if Path(s["path"]).name == "leggimi.txt")
+    assert skipped["size"] == (folder / "leggimi.txt").stat().st_size
+    assert (skipped["sectors"], skipped["used_for"]) == ("", "")
+
+
+def test_which_file_counts_from_its_saved_time_or_from_the_ledger_s_sending_time(plan, tmp_path):
+    """docs/returns.md: outside a workspace, with ``--prefer-newest``, the file saved last counts (the document's
+    own "modified" property), with a WB-CONFLICT warning naming it; in a workspace (the ledger's sending times, by
+    SHA-256) the return sent last counts, whatever the files' saved times. ``sources[*].used_for`` says which."""
+    import hashlib
+    import re
+    from pathlib import Path
+
+    import zipmut
+
+    def saved(path: Path, stamp: bytes) -> None:
+        p = zipmut.parts(path.read_bytes())
+        p["docProps/core.xml"] = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, p["docProps/core.xml"])
+        path.write_bytes(zipmut.rezip(p))
+
+    book = sector_workbook(plan, plan.sector("SF"))
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    a.write_bytes(render(book, prefill={**SF_VALUES, **SF_ANALYSES}))
+    b.write_bytes(render(book, prefill={**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": 0.5, "SF-3.1|analisi": "ritardo"}))
+    saved(a, b"2026-01-10T10:00:00Z")
+    saved(b, b"2026-01-12T10:00:00Z")
+
+    def used(c) -> dict:
+        return {Path(s["path"]).name: s["used_for"] for s in c.sources}
+
+    c = consolidate([tmp_path], plan, prefer_newest=True)
+    assert used(c) == {"a.xlsx": "", "b.xlsx": "SF"}
+    warned = [f for f in c.findings if f["code"] == "WB-CONFLICT"]
+    assert warned and all(f["severity"] == "warning" and "b.xlsx" in f["message"] for f in warned)
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (a, b)}
+    ledger = {sha["a.xlsx"]: Provenance(sent="2026-01-15T09:00:00+01:00", sent_from="pec"),
+              sha["b.xlsx"]: Provenance(sent="2026-01-14T09:00:00+01:00", sent_from="pec")}
+    c = consolidate([tmp_path], plan, provenance=ledger)
+    assert used(c) == {"a.xlsx": "SF", "b.xlsx": ""}
+    assert next(s for s in c.sectors if s["code"] == "SF")["status"] != "conflict"
 
 
 def test_the_schema_shipped_with_the_package_is_the_documented_one():

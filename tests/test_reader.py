@@ -265,6 +265,27 @@ def test_prefer_newest_never_trusts_a_date_that_does_not_parse(plan, tmp_path, s
                and "non valida" in f["message"] for f in c.findings), [f["message"] for f in c.findings]
 
 
+def test_a_document_s_saved_time_orders_returns_only_when_plausible():
+    """docs/security.md: `--prefer-newest` uses a file's own "modified" property only when it parses and lies
+    between 1990 and one day after now; docs/returns.md: times are instants, a time without offset local time."""
+    from datetime import datetime, timedelta, timezone
+
+    from piao_xls.returns.reader import saved_time
+
+    def local(stamp: datetime) -> str:
+        return stamp.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")
+
+    assert saved_time("2026-01-10T10:00:00Z") == local(datetime(2026, 1, 10, 10, tzinfo=timezone.utc))
+    assert saved_time(" 2026-01-10T10:00:00+02:00 ") == local(datetime(2026, 1, 10, 8, tzinfo=timezone.utc))
+    assert saved_time("2026-01-10T10:00:00") == "2026-01-10T10:00:00"
+    assert saved_time("1990-01-01T00:00:00") == "1990-01-01T00:00:00"
+    soon = datetime.now() + timedelta(hours=12)
+    assert saved_time(soon.isoformat(timespec="seconds")) == soon.isoformat(timespec="seconds")
+    for wrong in ("1989-12-31T23:59:59", (datetime.now() + timedelta(days=2)).isoformat(timespec="seconds"),
+                  "ieri", "", "2026-13-01T00:00:00"):
+        assert saved_time(wrong) is None, wrong
+
+
 def _set_modified(path: Path, stamp: bytes) -> None:
     import re
 
@@ -333,6 +354,7 @@ def test_cli_check_json_and_feedback(plan, tmp_path, sf_book):
     assert r.exit_code == 1
     files = json.loads(r.output)["files"]
     assert files[0]["status"] == "rejected" and files[0]["sectors"] == ["SF"]
+    assert files[0]["path"] == str(bad)  # each report names its file
     f = next(x for x in files[0]["findings"] if x["code"] == "WB-VALUE")
     assert f["sheet"] == SHEET and f["cell"] == ref(sf_book, "SF-1.1|value")
     note = (tmp_path / "fb" / "bad-riscontro.txt").read_text()
@@ -350,6 +372,63 @@ def test_cli_check_in_parallel_gives_the_same_report(plan, tmp_path, sf_book):
     assert json.loads(one.output) == json.loads(two.output)
     statuses = [f["status"] for f in json.loads(two.output)["files"]]
     assert statuses[-2:] == ["rejected", "rejected"] and statuses.count("rejected") == 2
+
+
+def test_two_files_that_differ_in_one_value_are_a_conflict(plan, tmp_path, sf_book):
+    """docs/returns.md, outside a workspace: two files with different values for one sector are a conflict (unless
+    --prefer-newest); two with the same values are one return. Here they differ only in one number."""
+    same = {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": 0.5, "SF-3.1|analisi": "ritardo"}
+    write(tmp_path / "a.xlsx", sf_book, same)
+    write(tmp_path / "b.xlsx", sf_book, same)
+    sf = next(s for s in consolidate([tmp_path], plan).sectors if s["code"] == "SF")
+    assert sf["status"] != "conflict"
+    write(tmp_path / "b.xlsx", sf_book, {**same, "SF-3.1|value": 0.6})
+    sf = next(s for s in consolidate([tmp_path], plan).sectors if s["code"] == "SF")
+    assert sf["status"] == "conflict" and sf["score"] is None
+
+
+def test_a_released_submission_reads_its_values_as_before(plan, tmp_path, sf_book):
+    """release() keeps what scoring and monitoring use: every indicator's values (now read-only mappings, read as
+    the dicts they replace: looked up, iterated, missing) and which indicators had a refused value."""
+    path = write(tmp_path / "sf.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES})
+    sub = read_workbook(path, plan).sectors["SF"]
+    before = {k: dict(v) for k, v in sub.values.items()}
+    sub.release()
+    assert before and {k: dict(v) for k, v in sub.values.items()} == before
+    for k, want in before.items():
+        got = sub.values[k]
+        assert list(got) == list(want) and len(got) == len(want) and list(got.items()) == list(want.items())
+        assert all(got[n] == v and got.get(n) == v for n, v in want.items())
+        assert got.get("nessuno") is None and got.get("nessuno", 0) == 0 and "nessuno" not in got
+        with pytest.raises(KeyError, match="nessuno"):
+            got["nessuno"]
+    bad = read_workbook(write(tmp_path / "bad.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-1.1|value": "circa 80"}),
+                        plan).sectors["SF"]
+    bad.release()
+    assert "SF-1.1" in bad.invalid and "SF-2.1" not in bad.invalid
+
+
+def test_the_nucleo_s_workbook_counts_for_each_sector_it_measures(plan, tmp_path):
+    """README: PIAO-<year>-Nucleo.xlsx holds the indicators of every sector whose value comes from the Nucleo, and
+    `genera` never overwrites a file that already holds filled-in values; docs/errors.md: a refused value (WB-VALUE)
+    and a value left empty (WB-MISSING) are named by file, sheet and cell, each once, on its own sector."""
+    from piao_xls.returns.reader import why_keep
+
+    book = source_workbook(plan, "nucleo")
+    blank = tmp_path / "vuoto.xlsx"
+    blank.write_bytes(render(book))
+    assert why_keep(blank, plan) is None
+    path = _nucleo(tmp_path, plan, {"SA-2.1|value": "circa 80", "SA-8.1|value": 1.0, "ST-2.1|value": 1.0,
+                                    **NUCLEO_VALUES})  # AV-2.1 left empty
+    res = read_workbook(path, plan)
+    sheet = book.sheets[1]
+    assert set(res.sectors) == {"SA", "SF", "ST", "AV"}
+    assert all(s.sheet == sheet.name for s in res.sectors.values())
+    where = {(f.code, f.cell): f for f in res.findings if f.severity == "error"}
+    assert set(where) == {("WB-VALUE", sheet.inputs["SA-2.1|value"].ref), ("WB-MISSING", sheet.inputs["AV-2.1|value"].ref)}
+    assert all(f.file == str(path) and f.sheet == sheet.name for f in where.values())
+    assert {code for code, s in res.sectors.items() if s.has_errors} == {"SA", "AV"}
+    assert why_keep(path, plan) == f"{path} contiene già 5 valori compilati"
 
 
 def test_many_sector_workbook_keeps_its_identity(tmp_path):

@@ -18,7 +18,15 @@ from scenario import SF_ANALYSES, SF_VALUES
 
 from piao_xls.forms.layout import Cell, Validation, sector_workbook
 from piao_xls.forms.writer import render
-from piao_xls.returns.reader import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, read_workbook, validate_value
+from piao_xls.returns.reader import (
+    ACCEPTED,
+    ACCEPTED_WITH_WARNINGS,
+    REJECTED,
+    evaluate_constant,
+    normalize_formula,
+    read_workbook,
+    validate_value,
+)
 
 SHEET = "SF - Finanziario"
 
@@ -204,6 +212,24 @@ def test_istruzioni_changed_or_deleted(plan, tmp_path, sf_filled):
     assert any(f.code == "WB-TAMPERED" and f.sheet == "Istruzioni" for f in res.findings)
 
 
+def test_genera_keeps_a_form_it_cannot_compare_and_replaces_a_blank_one(plan, tmp_path, sf_book):
+    """README: `genera` never overwrites a file that already holds filled-in values. A blank form changed where no
+    one types (docs/security.md: an error) cannot be compared with the plan, so it might hold values: kept; a blank
+    form whose Istruzioni were edited (a warning) holds none: replaced."""
+    from piao_xls.returns.reader import why_keep
+
+    blank = tmp_path / "vuoto.xlsx"
+    blank.write_bytes(render(sf_book))
+    assert why_keep(blank, plan) is None
+    notes = _edit(blank, tmp_path / "istruzioni.xlsx",
+                  lambda wb: wb["Istruzioni"].__setitem__("A5", "Compilare come si vuole."))
+    assert why_keep(notes, plan) is None
+    target = _label(sf_book, lambda c: c.value == TARGET)
+    changed = _edit(blank, tmp_path / "cambiato.xlsx", lambda wb: wb[SHEET].__setitem__(target.ref, "altro"))
+    reason = why_keep(changed, plan)
+    assert reason is not None and str(changed) in reason
+
+
 def test_hidden_and_duplicate_sheets(plan, tmp_path, sf_filled):
     def hide(wb):
         wb.create_sheet("Appunti").sheet_state = "hidden"
@@ -288,6 +314,43 @@ def test_a_formula_in_an_input_is_never_trusted(plan, tmp_path, sf_filled, sf_bo
     else:
         assert hits[0].severity == "error" and res.status == REJECTED
         assert res.sectors["SF"].values["SF-3.1"]["value"] is None
+
+
+@pytest.mark.parametrize("formula, value", [
+    # docs/security.md: a formula typed into an input is used when it is plain arithmetic on numbers (=150000/2),
+    # as a spreadsheet computes it: * and / before + and -, ^ before both, left to right, % a hundredth
+    ("=150000/2", 75000.0), ("of:=150000/2", 75000.0), ("150000/2", 75000.0), (" =1+2*3 ", 7.0),
+    ("=(1+2)*3", 9.0), ("=10-4-3", 3.0), ("=100/10/2", 5.0), ("=2^3^2", 64.0), ("=-2^2", 4.0), ("=2*-3", -6.0),
+    ("=+5", 5.0), ("=50%", 0.5), ("=20%*300", 60.0), ("=1.5e3", 1500.0), ("=((7))", 7.0),
+    # anything else is not used: a reference, a function, text, an incomplete or a non-finite result
+    ("=A1*2", None), ("=SUM(1;2)", None), ('="12"', None), ("=1/0", None), ("=10^400", None), ("=1E308*10", None),
+    ("=", None), ("", None), ("=(1+2", None), ("=1+", None), ("=1 2", None), ("=1)", None), ("=*2", None),
+])
+def test_plain_arithmetic_is_computed_as_a_spreadsheet_does(formula, value):
+    assert evaluate_constant(formula) == value
+
+
+@pytest.mark.parametrize("a, b", [
+    # docs/security.md: a formula of the layout is compared as written, then in one spelling: `$`, spaces,
+    # `_xlfn.`, `.ods` syntax and number spellings normalised
+    ("=SUM(E10:E12)", "SUM(E10:E12)"),                 # as xlsxwriter writes it, as Excel stores it
+    ("=SUM($E$10:E12)", "=SUM(E10:E12)"),
+    ("= SUM( E10 : E12 )", "=SUM(E10:E12)"),
+    ("=_xlfn.IFS(E10>0,1,TRUE,0)", "=IFS(E10>0,1,TRUE,0)"),
+    ("of:=ROUND([.E10]*2;2)", "=ROUND(E10*2,2)"),       # the forms' formulas name cells, never ranges
+    ("of:=IF([.E10]>0;1;0)", "=IF(E10>0,1,0)"),
+    ("=E10*0.8999999999999999", "=E10*0.9"),           # Gnumeric's spelling of 0.9
+    ("=E10*1.0", "=E10*1"), ("=E10*1E2", "=E10*100"),
+])
+def test_spellings_of_one_formula_are_one_formula(a, b):
+    assert normalize_formula(a) == normalize_formula(b)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("=SUM(E10:E12)", "=SUM(E10:E13)"), ("=E10+1", "=E10+2"), ("=E10*2", "=E10+2"), ("=E10*0.9", "=E10*0.95"),
+])
+def test_different_formulas_stay_different(a, b):
+    assert normalize_formula(a) != normalize_formula(b)
 
 
 def test_sheet_order_changed_is_a_finding(plan, tmp_path, sf_filled):
