@@ -412,7 +412,7 @@ def _indicator_row(ind: Indicator, r: IndicatorResult, rule_texts: _RuleTexts) -
 
 
 def _fmt_values(vals) -> str:
-    """The actual values as text, e.g. '0.95' or 'numerator=120; denominator=100' (None = missing)."""
+    """The actual values as Italian text, e.g. '0,95' or 'numerator=120; denominator=100' (None = missing)."""
     out = []
     for k, v in vals.items():
         if v is None:
