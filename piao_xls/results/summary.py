@@ -241,7 +241,7 @@ def _table_sheet() -> type:
             row, parts = self._open, self._parts if self._open >= 0 else None
             self._open = -1
             if parts:
-                first, last = int(self._first), self._last
+                first, last = self._first, self._last
                 self._check_dimensions(row, first)
                 self._check_dimensions(row, last)
                 self._xml_rows[row] = (first, last, "".join(parts))
@@ -283,11 +283,7 @@ def _table_sheet() -> type:
                     s = self._styles.get(id(cell_format)) or style_of(self._styles, cell_format)
                     self._parts.append(f'<c r="{names[col]}{self._r}{s} t="s"><v>{self._sst(string)}</v></c>')
                     return 0
-                self._kept(row, col, cell_format)
-                if len(string) <= self._str_half:
-                    self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)} t="s"><v>'
-                                       f'{self._sst(string)}</v></c>')
-                    return 0
+                self._kept(row, col, cell_format)  # a far column, or a long text: xlsxwriter stores it, then XML
                 return self._kept_odd(row, col, self._write_string(row, col, string, cell_format))
             if self.eager_styles and cell_format is not None:
                 style_of(self._styles, cell_format)
@@ -308,11 +304,7 @@ def _table_sheet() -> type:
                     s = self._styles.get(id(cell_format)) or style_of(self._styles, cell_format)
                     self._parts.append(f'<c r="{names[col]}{self._r}{s}><v>{number:.16G}</v></c>')
                     return 0
-                self._kept(row, col, cell_format)
-                if (type(number) is float or type(number) is int) and number - number == 0:
-                    self._parts.append(f'<c r="{names[col]}{self._r}{style_of(self._styles, cell_format)}><v>'
-                                       f'{number:.16G}</v></c>')
-                    return 0
+                self._kept(row, col, cell_format)  # a far column, or an unusual number: xlsxwriter stores it
                 return self._kept_odd(row, col, self._write_number(row, col, number, cell_format))
             if self.eager_styles and cell_format is not None:
                 style_of(self._styles, cell_format)
