@@ -35,6 +35,10 @@ def _entries(folder: Path) -> list[Path]:
     return sorted((folder / "layouts").glob(f"*{layoutcache.SUFFIX}"))
 
 
+def _views(folder: Path) -> list[Path]:
+    return sorted((folder / "layouts").glob(f"*{layoutcache.VIEW_SUFFIX}"))
+
+
 def _cells(layout) -> list[tuple]:
     return [dataclasses.astuple(c) for c in layout.cells]
 
@@ -77,12 +81,12 @@ def test_another_plan_or_sector_has_another_key(plan):
     assert layoutcache.layout_key(later, plan.sectors[0]) != layoutcache.layout_key(plan, plan.sectors[0])
 
 
-def _rewrite(entry: Path, body: bytes) -> None:
+def _rewrite(entry: Path, body: bytes, magic: bytes = layoutcache.MAGIC) -> None:
     blob = entry.read_bytes()
-    end = blob.index(b"\n", len(layoutcache.MAGIC))
-    header = json.loads(blob[len(layoutcache.MAGIC):end])
+    end = blob.index(b"\n", len(magic))
+    header = json.loads(blob[len(magic):end])
     header["sha256"] = hashlib.sha256(body).hexdigest()  # consistent: only the checks after unpickling refuse it
-    entry.write_bytes(layoutcache.MAGIC + json.dumps(header).encode() + b"\n" + body)
+    entry.write_bytes(magic + json.dumps(header).encode() + b"\n" + body)
 
 
 class _Boom:
@@ -147,8 +151,9 @@ def test_a_returned_form_reads_the_same_with_the_cache_cold_warm_or_off(cache_di
     assert cold == warm == off
     assert cold[0] == "accepted" and len(cold[2]) > 10
     monkeypatch.setenv(cache.CACHE_ENV, str(cache_dir))
-    assert layoutcache.clear() == 1
-    assert not _entries(cache_dir)
+    assert len(_views(cache_dir)) == 1
+    assert layoutcache.clear() == 2  # the layout and its reading view
+    assert not _entries(cache_dir) and not _views(cache_dir)
 
 
 def test_generate_keeps_the_layouts_the_returns_are_read_on(cache_dir, plan, tmp_path, monkeypatch):
@@ -164,3 +169,66 @@ def test_generate_keeps_the_layouts_the_returns_are_read_on(cache_dir, plan, tmp
     _no_build(monkeypatch)  # the first read of a return finds its layout: nothing is built
     res = reader.read_workbook(form, plan)
     assert res.findings and all(f.code == "WB-MISSING" for f in res.findings)  # a blank form: read, nothing filled
+
+
+def _view(plan, sector):
+    return layoutcache.cached_sector_view(plan, sector, reader._expected_fields, reader._expected_fields_ok)
+
+
+def test_a_reading_view_holds_the_inputs_and_what_the_reader_expects_of_the_full_layout(cache_dir, plan,
+                                                                                        monkeypatch):
+    for sector in plan.sectors:
+        full = sector_sheet(plan, sector)
+        for view, derived in (_view(plan, sector), _view(plan, sector)):  # built, then loaded
+            assert (view.name, view.kind, view.sector_code) == (full.name, full.kind, full.sector_code)
+            assert _cells(view) == [dataclasses.astuple(c) for c in full.inputs.values()]
+            assert derived == reader._expected_fields(full)
+    assert len(_views(cache_dir)) == len(plan.sectors)
+    # a warm read of a return neither builds nor loads a full layout
+    sector = plan.sectors[1]
+    book = sector_workbook(plan, sector)
+    form = cache_dir.parent / book.filename
+    form.write_bytes(render(book, prefill=sample_values(book.sheets[1], seed=5, year=plan.year)))
+    cold = reader.read_workbook(form, plan)
+    reader._LAYOUTS.clear()
+
+    def fail(*a, **k):
+        raise AssertionError("the full layout was needed")
+
+    monkeypatch.setattr(layoutcache, "cached_sector_sheet", fail)
+    warm = reader.read_workbook(form, plan)
+    assert warm.status == cold.status == "accepted"
+    assert dict(warm.sectors[sector.code].raw) == dict(cold.sectors[sector.code].raw)
+
+
+@pytest.mark.parametrize("damage", ["flipped", "crafted", "other sector", "a label among the inputs",
+                                    "fields of another shape", "not a view"])
+def test_a_damaged_or_foreign_reading_view_is_ignored_and_rebuilt(cache_dir, plan, tmp_path, monkeypatch, damage):
+    sector, other = plan.sectors[0], plan.sectors[1]
+    good = _view(plan, sector)
+    [path] = _views(cache_dir)
+    blob = path.read_bytes()
+    layout, derived = good
+    if damage == "flipped":
+        path.write_bytes(blob[:-50] + bytes([blob[-50] ^ 1]) + blob[-49:])
+    elif damage == "crafted":
+        _rewrite(path, pickle.dumps(_Boom()), layoutcache.VIEW_MAGIC)
+    elif damage == "other sector":
+        _rewrite(path, pickle.dumps(_view(plan, other)), layoutcache.VIEW_MAGIC)
+    elif damage == "a label among the inputs":
+        label = next(c for c in sector_sheet(plan, sector).cells if c.kind == "label")
+        bad = dataclasses.replace(layout, cells=[*layout.cells, label])
+        _rewrite(path, pickle.dumps((bad, derived)), layoutcache.VIEW_MAGIC)
+    elif damage == "fields of another shape":
+        _rewrite(path, pickle.dumps((layout, (*derived[:4], list(derived[4].items()), *derived[5:]))),
+                 layoutcache.VIEW_MAGIC)
+    else:
+        _rewrite(path, pickle.dumps({"cells": []}), layoutcache.VIEW_MAGIC)
+    monkeypatch.chdir(tmp_path)
+    key, folder = layoutcache.layout_key(plan, sector), layoutcache.layout_dir()
+    ok = reader._expected_fields_ok
+    assert layoutcache._load_view(folder, path, key, sector.code, ok) is None
+    again = _view(plan, sector)
+    assert _cells(again[0]) == _cells(layout) and again[1] == derived
+    assert not (tmp_path / "PWNED").exists()
+    assert layoutcache._load_view(folder, path, key, sector.code, ok) is not None  # rewritten

@@ -20,7 +20,7 @@ import weakref
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from operator import attrgetter
@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from ..core import italian as it
 from ..core.answers import NOT_AVAILABLE, NOT_YET, is_not_available, is_not_yet, parse_yes_no
 from ..core.errors import ERROR, WARNING, Finding
-from ..core.model import Plan
+from ..core.model import Plan, Sector
 from ..core.rules import NO_SPELLINGS, YES_SPELLINGS
 from ..core.status import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED
 from ..core.status import STATUS_IT as STATUS_IT  # a file's status in Italian: the one map of every output
@@ -49,7 +49,7 @@ from ..forms.layout import (
     source_sheet,
     text_row_it,
 )
-from ..forms.layoutcache import cached_sector_sheet
+from ..forms.layoutcache import cached_sector_view
 from ..forms.styles import STYLES, published_format
 from ..sheetio.book import BookData, SheetData, read_book
 from ..sheetio.safeopen import Limits, Package, UnsafeFile, open_package, parse_xml, read_bounded
@@ -440,6 +440,29 @@ def _expected(layout: SheetLayout) -> Expected:
     want = [label[2] for label in labels]
     return Expected(labels, label_at, want, _floats_normed(want), formulas, looked, frozenset([*allowed, *inputs]),
                     last_row)
+
+
+def _reading_view(plan: Plan, sector: Sector) -> SheetLayout:
+    """The sheet of a year-end form of ``sector`` as reading needs it, through the layout cache: its input cells
+    and its :class:`Expected` (computed from the full layout once, kept with it), never its thousands of cells."""
+    layout, found = cached_sector_view(plan, sector, _expected_fields, _expected_fields_ok)
+    _derived(layout, "expected", lambda: Expected(*found))
+    return layout
+
+
+#: the type of each field of :class:`Expected`, in order
+_EXPECTED_TYPES = (list, list, list, list, dict, dict, frozenset, int)
+
+
+def _expected_fields(layout: SheetLayout) -> tuple:
+    exp = _expected(layout)
+    return tuple(getattr(exp, f.name) for f in fields(Expected))
+
+
+def _expected_fields_ok(found: tuple) -> bool:
+    """``found`` has the fields of an :class:`Expected`, each of its type, the four label lists of one length."""
+    return (len(found) == len(_EXPECTED_TYPES) and all(type(v) is t for v, t in zip(found, _EXPECTED_TYPES, strict=True))
+            and len({len(v) for v in found[:4]}) == 1)
 
 
 def _floats_normed(values: list) -> list:
@@ -837,7 +860,7 @@ def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
         codes = [c for c in props.get("piao_sectors", "").split(",") if c]
         index = _sector_index(plan)
         sheets = [_cached(plan, ("sector", c, as_of), lambda c=c: sector_sheet(plan, index[c], as_of)
-                          if as_of is not None else cached_sector_sheet(plan, index[c]))
+                          if as_of is not None else _reading_view(plan, index[c]))
                   for c in codes]
         return WorkbookLayout("sector", "", sheets, props, tuple(codes))
     return _cached(plan, ("all",), lambda: WorkbookLayout(
