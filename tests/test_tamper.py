@@ -337,8 +337,10 @@ def test_plain_arithmetic_is_computed_as_a_spreadsheet_does(formula, value):
     ("=SUM($E$10:E12)", "=SUM(E10:E12)"),
     ("= SUM( E10 : E12 )", "=SUM(E10:E12)"),
     ("=_xlfn.IFS(E10>0,1,TRUE,0)", "=IFS(E10>0,1,TRUE,0)"),
-    ("of:=ROUND([.E10]*2;2)", "=ROUND(E10*2,2)"),       # the forms' formulas name cells, never ranges
+    ("of:=ROUND([.E10]*2;2)", "=ROUND(E10*2,2)"),
     ("of:=IF([.E10]>0;1;0)", "=IF(E10>0,1,0)"),
+    ("of:=SUM([.E10:.E12])", "=SUM(E10:E12)"),          # an ODF range names both ends with a dot
+    ("of:=SUM([.$E$10:.$E$12])", "=SUM(E10:E12)"),
     ("=E10*0.8999999999999999", "=E10*0.9"),           # Gnumeric's spelling of 0.9
     ("=E10*1.0", "=E10*1"), ("=E10*1E2", "=E10*100"),
 ])

@@ -594,7 +594,8 @@ def normalize_formula(text: str) -> str:
         if t.startswith(prefix):
             t = t[len(prefix):]
             break
-    t = t.replace("_xlfn.", "").replace("[.", "").replace("]", "").replace("$", "").replace(";", ",")
+    # ODF names a cell [.E10] and a range [.E10:.E12]
+    t = t.replace("_xlfn.", "").replace("[.", "").replace(":.", ":").replace("]", "").replace("$", "").replace(";", ",")
     t = "".join(t.split()).upper()
     return _NUMBER.sub(lambda m: format(float(m.group()), ".12g"), t)  # Gnumeric writes 0.9 as 0.8999...978
 
