@@ -31,6 +31,10 @@ MODULES = {
     "reader": ("piao_xls/returns/reader.py", ["tests/test_reader.py", "tests/test_tamper.py",
                                               "tests/test_documented_rules.py", "tests/test_value_oracle.py",
                                               "tests/test_hostile.py"]),
+    # the reader's reading view of a sector, kept in the layout cache (`_reading_view`, `_expected_fields`,
+    # `_expected_fields_ok`): a view is loaded from disk, and checked, only by a read in a later process or after
+    # the in-process layouts are dropped, which the tests of the layout cache do
+    "view": ("piao_xls/returns/reader.py", ["tests/test_layout_cache.py", "tests/test_reader.py"]),
     # the value checks of docs/inputs.md alone (`validate_value`): the tests that call it directly; every test
     # that reads a workbook calls it too, which makes each surviving mutant cost minutes with the selection above
     "values": ("piao_xls/returns/reader.py", ["tests/test_value_oracle.py", "tests/test_documented_rules.py",
