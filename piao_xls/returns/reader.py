@@ -850,7 +850,9 @@ def _round_of(props: Mapping[str, str]) -> date | None:
 
 
 def expected_layout(plan: Plan, props: dict[str, str]) -> WorkbookLayout:
-    """The sheets a workbook with these properties must have: the full layouts (styles and formulas are checked)."""
+    """The sheets a workbook with these properties must have, each with what the reader checks on it (its
+    :func:`_full_expected`: labels, formulas, styles). A year-end sector form's sheets are their reading views
+    (:func:`_reading_view`: the input cells only); any other sheet is its full layout."""
     kind = props.get("piao_kind", "")
     as_of = _round_of(props)
     if kind == "source":
