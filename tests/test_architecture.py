@@ -176,3 +176,20 @@ def test_the_contract_catches_a_private_import(tmp_path):
     fake.write_text("from ..plan.planfile import LMap, _Loader\nfrom .tables import _SWAP\n"
                     "from piao_xls.core.model import __all__\n")
     assert _private_imports("piao_xls.results.bad", fake) == ["piao_xls.plan.planfile._Loader"]
+
+
+def test_the_type_check_exempts_no_module_and_is_strict_on_the_whole_core():
+    """docs/architecture.md: mypy checks every module, strictly on `core/`; no override of the project's own
+    modules may relax it (an `ignore_errors`, or a strict flag turned off for part of the core)."""
+    import tomllib
+
+    config = tomllib.loads((PKG.parent / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    own = [o for o in config.get("overrides", []) if any(str(m).startswith("piao_xls") for m in
+                                                        ([o["module"]] if isinstance(o["module"], str) else o["module"]))]
+    assert [o["module"] for o in own] == [["piao_xls.core.*"]]
+    [core] = own
+    strict = ("disallow_untyped_defs", "disallow_incomplete_defs", "disallow_untyped_calls", "disallow_any_generics",
+              "check_untyped_defs", "warn_return_any", "no_implicit_reexport", "strict_equality")
+    assert all(core.get(flag) is True for flag in strict)
+    assert not any(o.get("ignore_errors") for o in config.get("overrides", []))
+    assert config["packages"] == ["piao_xls"]

@@ -17,8 +17,10 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from .model import Rule
 from .rules import KINDS, InputSpec, it_number, kind_of
@@ -131,7 +133,7 @@ class _Cur:
         while self.i < len(self.t) and self.t[self.i] == " ":
             self.i += 1
 
-    def opt(self, pattern: str) -> re.Match | None:
+    def opt(self, pattern: str) -> re.Match[str] | None:
         """Match ``pattern`` at the cursor (after spaces): advance and return the match, or None."""
         self.skip()
         m = _compiled(pattern).match(self.t, self.i)
@@ -142,7 +144,7 @@ class _Cur:
         self.far = max(self.far, self.i)
         return m
 
-    def need(self, pattern: str) -> re.Match:
+    def need(self, pattern: str) -> re.Match[str]:
         m = self.opt(pattern)
         if m is None:
             raise _Fail
@@ -158,7 +160,7 @@ class _Cur:
 
 
 @functools.lru_cache(maxsize=512)
-def _compiled(pattern: str) -> re.Pattern:
+def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
@@ -279,7 +281,7 @@ def _measure(c: _Cur, first_connector: bool = False, dates: bool = False) -> str
     return " ".join(words).replace("' ", "'") or None
 
 
-def _rule_of(kind: str, q: _Q, **kw) -> Rule:
+def _rule_of(kind: str, q: _Q, **kw: Any) -> Rule:
     return Rule(kind, unit=q.unit, target=q.value, measure=q.measure, **kw)
 
 
@@ -438,13 +440,13 @@ def _change(c: _Cur, year: int) -> Rule:
         obj = q.measure
         if obj and re.search(r"\d", obj):
             raise _Fail  # "+5% delle pratiche del 2023": which year is the reference?
-        if sign is None and kind is None:
+        if kind is None and sign is not None:
+            kind = "decrease" if sign.group() == "-" else "increase"
+        elif kind is None:
             word = c.opt(_W("in più", "in piu", "di più", "in aumento", "in meno", "in diminuzione"))
             if word is None:
                 raise _Fail
             kind = "decrease" if "meno" in word.group() or "diminuzione" in word.group() else "increase"
-        elif kind is None:
-            kind = "decrease" if sign.group() == "-" else "increase"
         share = q.value
     if obj is None and c.peek(_W(*_CONNECTORS) + f" *[{L}]") and not c.peek(r"sul"):
         obj = _measure(c, first_connector=True)
@@ -453,8 +455,11 @@ def _change(c: _Cur, year: int) -> Rule:
         c.notes.append("valore di riferimento: quello dell'anno precedente, indicato dal Responsabile")
     if base and (base.unit == "percent" or obj):
         raise _Fail
-    extra = {"baseline": base.value, "unit": base.unit, "measure": base.measure} if base else {"measure": obj}
-    return Rule(kind, **({"unit": "number"} | extra), baseline_year=by, **{kind: share})
+    if kind is None:  # every branch above names the direction
+        raise _Fail
+    fields: dict[str, Any] = {"unit": "number", kind: share}
+    fields |= {"baseline": base.value, "unit": base.unit, "measure": base.measure} if base else {"measure": obj}
+    return Rule(kind, baseline_year=by, **fields)
 
 
 def _from_to(c: _Cur, kind: str | None) -> Rule:
@@ -944,7 +949,7 @@ def _bracketed(c: _Cur, year: int) -> Rule:
     return rule
 
 
-_PRODUCTIONS = (
+_PRODUCTIONS: tuple[tuple[str, Callable[..., Rule]], ...] = (
     ("wording", _wording), ("placeholder", _placeholder), ("yes_no", _yes_no), ("fraction", _fraction),
     ("change", _change), ("verb_change", _verb_change), ("maintain", _maintain), ("da_a", _da_a), ("range", _range),
     ("deadline", _deadline), ("duration", _duration), ("rate", _rate), ("comparison", _comparison), ("bare", _bare),
@@ -1023,7 +1028,7 @@ def _words_to_digits(t: str) -> str:
     "entro 2 anni" ("un"/"una" only where a quantity stands: "almeno un incontro", "un sopralluogo ogni ...")."""
     t = _ONE_RE.sub("1", t)
 
-    def sub(m: re.Match) -> str:
+    def sub(m: re.Match[str]) -> str:
         n = word_number(m.group(1))
         return m.group(1) if n is None else str(n)
     return _WORD_RE.sub(sub, t)
@@ -1032,7 +1037,7 @@ def _words_to_digits(t: str) -> str:
 _ELIDED = re.compile(r"(?<![\w'])(de|ne|su|da)ll' *(\w+)")
 
 
-def _unelided(m: re.Match) -> str:
+def _unelided(m: re.Match[str]) -> str:
     word = m.group(2)
     return f"{m.group(1)}l {word}" if word[0].isdigit() or word_number(word) is not None else m.group(0)
 

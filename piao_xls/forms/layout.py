@@ -17,18 +17,20 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property, lru_cache
+from typing import cast
 
 from ..core import __version__, formulas, rounds
 from ..core.answers import NOT_AVAILABLE, NOT_YET, not_available_formula, not_yet_formula
 from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector, publish_round
-from ..core.rules import kind_of
+from ..core.rules import InputSpec, kind_of
 from ..core.rules.base import it_number
 from ..core.scoring import NOT_EVALUABLE
-from ..core.targets import InputSpec, explain_it, inputs_for
+from ..core.targets import explain_it, inputs_for
 from ..sheetio.cells import a1
 
 # 3: card heights fitted to A4 pages, cards continued under «(segue)»; 2: analysis rows, inputs spanning E:F, texts
@@ -200,7 +202,7 @@ class SheetLayout:
     # The views below are cached on first use, once the builder has finished the sheet.
     @cached_property
     def inputs(self) -> dict[str, Cell]:
-        return {c.key: c for c in self.cells if c.kind == "input"}
+        return {cast(str, c.key): c for c in self.cells if c.kind == "input"}  # an input always has its key
 
     @cached_property
     def labels(self) -> list[Cell]:
@@ -382,7 +384,7 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
     """Row heights so that wrapped and merged text is fully visible (Excel does not auto-fit them), each at most
     MAX_ROW_HEIGHT. ``extra``: texts of input cells ((row, col) -> text), e.g. of a prefilled workbook."""
     need: dict[int, float] = {}
-    tall: list[tuple[Cell, float]] = []
+    tall: list[tuple[Cell, float, int]] = []  # (cell, height it needs, the last row of its merge)
     widths = sheet.col_widths
     known = sheet.known if not extra else {}
     reserve = sheet.reserve
@@ -417,7 +419,8 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
                 elif sheet.kind == "source":
                     lines = SOURCE_TEXT_LINES
                 else:
-                    longest = int(c.validation.maximum) if c.validation and c.validation.maximum else 255
+                    most = c.validation.maximum if c.validation else None
+                    longest = int(most) if isinstance(most, (int, float)) and most else 255
                     lines = _lines("x" * longest, width)
             h = max(lines * LINE_HEIGHT + 4, _text_height(typed, width) if typed else 0.0)
         elif value is None or (value.__class__ is not str and not isinstance(value, str) and c.style not in big):
@@ -435,9 +438,9 @@ def fit_heights(sheet: SheetLayout, extra: dict[tuple[int, int], str] | None = N
             have = get(row, ROW_HEIGHT)
             need[row] = min(MAX_ROW_HEIGHT, have if have >= h else h)
         else:
-            tall.append((c, h))
-    for c, h in tall:
-        rows = range(c.row, c.merge_to[0] + 1)
+            tall.append((c, h, last_row))
+    for c, h, bottom in tall:
+        rows = range(c.row, bottom + 1)
         have = sum(need.get(r, ROW_HEIGHT) for r in rows)
         while have < h - 0.05:
             room = [r for r in rows if need.get(r, ROW_HEIGHT) < MAX_ROW_HEIGHT]
@@ -494,8 +497,8 @@ def page_breaks(layout: SheetLayout, heights: dict[int, float]) -> list[int]:
         return sum(heights.get(r, ROW_HEIGHT) for r in range(a, b + 1))
 
     in_group = {}
-    for gi, group in enumerate(layout.groups):
-        in_group[group[0][0]] = gi
+    for i, group in enumerate(layout.groups):
+        in_group[group[0][0]] = i
     breaks: list[int] = []
     used, r, last = 0.0, first, layout.last_row
     while r <= last:
@@ -587,14 +590,14 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
                           error_message=f"Inserire solo un numero (senza testo né unità di misura) oppure "
                                         f"«{NOT_AVAILABLE}».")
     if spec_unit == "date":
-        first, last = span or (year, year)
-        lo, hi = date(first - 1, 1, 1), date(last + 1, 12, 31)
-        return Validation("date", lo, hi, input_title=title, not_available=True,
-                          input_message=_message(f"Inserire una data (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
-                                                 f"{hi:%d/%m/%Y}.", what, hint),
+        since, until = span or (year, year)
+        earliest, latest = date(since - 1, 1, 1), date(until + 1, 12, 31)
+        return Validation("date", earliest, latest, input_title=title, not_available=True,
+                          input_message=_message(f"Inserire una data (gg/mm/aaaa) tra il {earliest:%d/%m/%Y} e il "
+                                                 f"{latest:%d/%m/%Y}.", what, hint),
                           error_title="Data non valida",
-                          error_message=f"Inserire una data valida (gg/mm/aaaa) tra il {lo:%d/%m/%Y} e il "
-                                        f"{hi:%d/%m/%Y} oppure «{NOT_AVAILABLE}».")
+                          error_message=f"Inserire una data valida (gg/mm/aaaa) tra il {earliest:%d/%m/%Y} e il "
+                                        f"{latest:%d/%m/%Y} oppure «{NOT_AVAILABLE}».")
     if spec_unit == "yes_no":
         return Validation("list", choices=("Sì", "No", NOT_AVAILABLE), input_title=title, not_available=True,
                           input_message=_message("Scegliere Sì o No dall'elenco.", what,
@@ -632,7 +635,10 @@ def _indicator_template(rule, n: int, policy, not_yet: bool = False) -> tuple[st
     """:func:`_waiting_indicator` with a placeholder for each input cell (refs only ever enter the
     formula as text): a plan repeats a handful of rules, a layout builds thousands of these."""
     slots = tuple(f"\x00{i}\x00" for i in range(n))
-    body = formulas.indicator_formula(rule, slots, policy)[1:]
+    formula = formulas.indicator_formula(rule, slots, policy)
+    if formula is None:  # the callers ask only for rules that have one
+        raise ValueError(f"no formula for an indicator of kind {rule.kind}")
+    body = formula[1:]
     if not_yet:  # a monitoring form: a value not measurable yet shows "n.m."
         body = f'IF({_any([not_yet_formula(r) for r in slots])},"n.m.",{body})'
     return (f'=IF({_any([_blank(r) for r in slots])},"",'
@@ -657,7 +663,7 @@ def _count(refs: list[str]) -> str:
 WAITING_TOTAL = "da compilare (peso rendicontato: 0%)"  # what the sector total shows in a fresh form
 
 
-def _waiting_total(points: list[tuple[str, float, str]], evaluable_weight: float, gates: list[str] = (),
+def _waiting_total(points: list[tuple[str, float, str]], evaluable_weight: float, gates: Sequence[str] = (),
                    gate_cap: float = 0.0, precision: int | None = None) -> str:
     """The sector total: "da compilare" with the share of the weight already reported, until every counted
     objective has its points (and every gate objective its achievement); then the rescaled total of

@@ -19,7 +19,7 @@ from ..core.revisions import PlanVersion, version_of
 from ..forms.layout import plan_workbooks, round_workbooks
 from ..returns.reader import read_properties
 from ..sheetio.text import safe_filename
-from ..workspace.ledger import YEAR_END, Ledger
+from ..workspace.ledger import YEAR_END, Ledger, MessageRow
 from ..workspace.planversions import usable_versions
 from ..workspace.rounds import forms_folder as rounds_forms_folder
 from ..workspace.rounds import round_state
@@ -79,7 +79,7 @@ def _addresses(text: str) -> set[str]:
 
 def changed_since_sent(settings: Settings, plan: Plan, ledger: Ledger) -> dict[str, dict]:
     """Parties whose address changed after their form was last sent: code -> {"sent_to", "now", "at"}."""
-    last: dict[str, dict] = {}
+    last: dict[str, MessageRow] = {}
     for m in ledger.messages("out", "invio"):
         last[m["sector"]] = m
     out = {}
@@ -140,7 +140,7 @@ def party_fingerprint(plan: Plan, code: str, kind: str = "sector") -> str:
         return ""
 
 
-def sent_on(sent: list[dict], code: str, known: list[PlanVersion]) -> PlanVersion | None:
+def sent_on(sent: list[MessageRow], code: str, known: list[PlanVersion]) -> PlanVersion | None:
     """The recorded version the last form sent to ``code`` was made on (the plan fingerprint ``send`` records in
     the message's ``meta``), or None (nothing sent, or sent before versions were recorded in messages)."""
     mine = [m for m in sent if m["sector"] == code]
@@ -299,7 +299,7 @@ def reply(settings: Settings, plan: Plan, ledger: Ledger, transport, dry_run: bo
     return actions
 
 
-def thread_of(ledger: Ledger, code: str, sent: list[dict], round: str = YEAR_END) -> tuple[str, list[str]]:
+def thread_of(ledger: Ledger, code: str, sent: list[MessageRow], round: str = YEAR_END) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for a new message to ``code`` in the thread of the year.
 
     The drafts' Message-IDs are ours, but the mail client may give a draft a new one when it sends it: the

@@ -120,6 +120,7 @@ def imap_messages(server: Server, password: str | None, known: Callable[[str], b
         raise MailError("server IMAP non configurato: indicare [imap] host nel file delle impostazioni, oppure "
                         "raccogliere da una cartella di messaggi (.msg, .eml) o di moduli salvati a mano: "
                         "piao-xls raccogli CARTELLA")
+    conn: imaplib.IMAP4
     try:
         if server.security == "tls":
             conn = imaplib.IMAP4_SSL(server.host, server.port or 993, ssl_context=tls_context(server), timeout=30)
@@ -139,23 +140,23 @@ def imap_messages(server: Server, password: str | None, known: Callable[[str], b
         typ, _ = conn.select(folder, readonly=True)  # EXAMINE: the mailbox is never changed
         if typ != "OK":
             raise MailError(f"cartella IMAP «{server.folder}» non trovata su {server.host}")
-        typ, data = conn.uid("SEARCH", None, "ALL")
+        typ, data = conn.uid("SEARCH", "ALL")
         uids = (data[0] or b"").split()
-        wanted: list[tuple[bytes, int, bytes]] = []
+        wanted: list[tuple[str, int, bytes]] = []
         if uids:
-            typ, heads = conn.uid("FETCH", b",".join(uids),
+            typ, heads = conn.uid("FETCH", b",".join(uids).decode("ascii"),
                                   "(RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID FROM SUBJECT DATE)])")
             for part in heads:
                 if not isinstance(part, tuple):
                     continue
-                uid = re.search(rb"UID (\d+)", part[0])
-                size = re.search(rb"RFC822\.SIZE (\d+)", part[0])
+                uid_m = re.search(rb"UID (\d+)", part[0])
+                size_m = re.search(rb"RFC822\.SIZE (\d+)", part[0])
                 head = bytes(part[1] or b"")[:HEAD_BYTES]
                 mid = header_text(parse_headers(head), "Message-ID")
-                if uid and not (mid and known(mid)):
-                    wanted.append((uid.group(1), int(size.group(1)) if size else -1, head))
+                if uid_m and not (mid and known(mid)):
+                    wanted.append((uid_m.group(1).decode("ascii"), int(size_m.group(1)) if size_m else -1, head))
         for uid, size, head in wanted:
-            origin = f"imap://{server.host}/{server.folder};UID={uid.decode()}"
+            origin = f"imap://{server.host}/{server.folder};UID={uid}"
             if size > limits.message_bytes:
                 yield RawMessage(b"", "imap", origin, size, head, "oltre la dimensione massima")
                 continue

@@ -54,7 +54,8 @@ class Smtp:
     def __init__(self, server: Server, password: str | None):
         if not server.host:
             raise MailError("server SMTP non configurato: indicare [smtp] host nel file delle impostazioni")
-        self.server, self.password, self.conn = server, password, None
+        self.server, self.password = server, password
+        self.conn: smtplib.SMTP | None = None
 
     def __enter__(self) -> Smtp:
         s = self.server
@@ -62,9 +63,9 @@ class Smtp:
             if s.security == "tls":
                 self.conn = smtplib.SMTP_SSL(s.host, s.port or 465, context=tls_context(s), timeout=30)
             else:
-                self.conn = smtplib.SMTP(s.host, s.port or 587, timeout=30)
+                self.conn = conn = smtplib.SMTP(s.host, s.port or 587, timeout=30)
                 if s.security == "starttls":
-                    self.conn.starttls(context=tls_context(s))
+                    conn.starttls(context=tls_context(s))
             if s.user:
                 self._login(s.user, self.password or "")
         except smtplib.SMTPAuthenticationError as e:
@@ -74,9 +75,15 @@ class Smtp:
             raise MailError(f"impossibile collegarsi al server SMTP {s.host}:{s.port}: {why}") from e
         return self
 
+    def _open(self) -> smtplib.SMTP:
+        """The connection ``with Smtp(...)`` opened."""
+        if self.conn is None:
+            raise RuntimeError("Smtp used outside its with block")
+        return self.conn
+
     def _login(self, user: str, password: str) -> None:
         """AUTH PLAIN when offered (one attempt: a refused password is not retried with other mechanisms)."""
-        conn = self.conn
+        conn = self._open()
         conn.ehlo_or_helo_if_needed()
         if "plain" in conn.esmtp_features.get("auth", "").lower().split():
             conn.user, conn.password = user, password
@@ -93,7 +100,7 @@ class Smtp:
 
     def deliver(self, msg: EmailMessage, label: str) -> str:
         try:
-            refused = self.conn.send_message(msg)
+            refused = self._open().send_message(msg)
         except (OSError, smtplib.SMTPException) as e:
             why = os_reason(e) if isinstance(e, OSError) else str(e)
             raise MailError(f"invio non riuscito a {msg['To']}: {why}") from e

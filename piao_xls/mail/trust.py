@@ -49,7 +49,7 @@ def clean(text: str) -> str:
 
 def raw_headers(msg, name: str) -> list[str]:
     """Every value of header ``name`` as it arrived (unfolded, not decoded): never raises."""
-    out = []
+    out: list[str] = []
     try:
         items = msg.raw_items()
     except Exception:

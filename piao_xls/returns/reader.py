@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..core import italian as it
 from ..core.answers import NOT_AVAILABLE, NOT_YET, is_not_available, is_not_yet, parse_yes_no
@@ -281,7 +281,7 @@ def validate_value(raw, cell: Cell, year: int, date1904: bool = False) -> tuple[
         return None, f"valore «{str(raw)[:40]}» non ammesso: scegliere una voce dell'elenco ({listed})", None
     if unit == "text":
         text = raw if isinstance(raw, str) else (f"{raw:g}" if isinstance(raw, float) else str(raw))
-        limit = int(v.maximum) if v and v.maximum else 2000
+        limit = int(v.maximum) if v and isinstance(v.maximum, (int, float)) and v.maximum else 2000
         if len(text) > limit:
             return None, f"testo troppo lungo ({len(text)} caratteri, massimo {limit})", None
         return text, None, None
@@ -323,14 +323,14 @@ def validate_value(raw, cell: Cell, year: int, date1904: bool = False) -> tuple[
     if not math.isfinite(x):
         return None, "valore numerico non valido", None
     if unit == "percent":
-        hi = v.maximum if v and v.maximum is not None else 1.0
-        if not 0 <= x <= hi:
-            hint = f" (forse intendeva {it.plain(x)}%?)" if 1 < x <= 100 * hi else ""
+        top = v.maximum if v and isinstance(v.maximum, (int, float)) else 1.0
+        if not 0 <= x <= top:
+            hint = f" (forse intendeva {it.plain(x)}%?)" if 1 < x <= 100 * top else ""
             return None, (f"percentuale {it.percent_plain(x, 6)} fuori dall'intervallo 0% - "
-                          f"{it.percent_plain(hi, 6)}{hint}"), None
+                          f"{it.percent_plain(top, 6)}{hint}"), None
     elif unit == "amount" and x < 0:
         return None, f"importo negativo ({it.amount(x)}): inserire un importo maggiore o uguale a 0", None
-    elif unit == "number" and v and v.minimum is not None and x < v.minimum:
+    elif unit == "number" and v and isinstance(v.minimum, (int, float)) and x < v.minimum:
         return None, f"valore {it.plain(x)} inferiore al minimo ammesso ({it.plain(v.minimum)})", None
     if v and isinstance(v.maximum, (int, float)) and unit in ("amount", "number") and x > v.maximum:
         return None, f"valore {it.plain(x)} superiore al massimo ammesso ({it.plain(v.maximum)})", None
@@ -499,10 +499,10 @@ def _untouched(sheet: SheetData, exp: Expected, book: BookData) -> bool:
         if cd.value is not None or cd.formula:
             return False
     looks, kind = book.looks, book.kind
-    for style, want in set(zip(map(_STYLE_OF, cells.values()), map(exp.looked.get, cells), strict=True)):
-        if want is not None and style is not None:
+    for style, layout_style in set(zip(map(_STYLE_OF, cells.values()), map(exp.looked.get, cells), strict=True)):
+        if layout_style is not None and style is not None:
             look = looks.get(style)
-            if look and _look_problem(look, want, kind):
+            if look and _look_problem(look, layout_style, kind):
                 return False
     return True
 
@@ -767,7 +767,9 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
                 ) -> tuple[SectorSubmission, list[Finding]]:
     sub = SectorSubmission(code, layout.name, _inputs=layout.inputs)
     findings: list[Finding] = []
-    raws, values, texts = sub.raw, sub.values, sub.texts
+    raws, texts = sub.raw, sub.texts
+    values = cast(dict[str, dict[str, object]], sub.values)  # built here: the dicts are this function's
+    invalid = cast(set[str], sub.invalid)
     cells = sheet.cells
     year, filled = plan.year, 0
     for key, r, c, cell, target, name, is_text in _input_entries(layout, plan):
@@ -788,7 +790,7 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
                                         "valore non viene letto; inserire direttamente il valore", file=file,
                                         sheet=layout.name, cell=a1(r, c)))
                 if not is_text:
-                    sub.invalid.add(target)
+                    invalid.add(target)
                 raws[key] = raw = None
             else:
                 findings.append(Finding("WB-FORMULA", WARNING, "nella cella è stata inserita una formula: viene usato "
@@ -803,12 +805,12 @@ def _read_sheet(sheet: SheetData, layout: SheetLayout, code: str, plan: Plan, fi
                 findings.append(Finding("WB-VALUE", ERROR, f"{printable(err)}. Atteso: {UNIT_IT[cell.unit or 'text']}.",
                                         file=file, sheet=layout.name, cell=a1(r, c)))
                 if not is_text:
-                    sub.invalid.add(target)
+                    invalid.add(target)
             if warn:
                 findings.append(Finding("WB-VALUE", WARNING, warn, file=file, sheet=layout.name, cell=a1(r, c)))
         if is_text:
             if value is not None:
-                texts[key] = value
+                texts[key] = cast(str, value)  # a text input's value is its text
         elif target in values:
             values[target][name] = value
         else:
@@ -1025,8 +1027,8 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
                                           WARNING))
     for s in present:
         data_sheet = book.sheet(s.name)
-        if not data_sheet.parsed:
-            continue  # already reported: its relationship is broken
+        if data_sheet is None or not data_sheet.parsed:
+            continue  # already reported: its relationship is broken (a present sheet is always there)
         tamper = _check_tamper(data_sheet, s, _full_expected(s), book, file)
         res.findings.extend(tamper)
         if tamper:
@@ -1034,12 +1036,13 @@ def _read_into(path: Path, plan: Plan, res: WorkbookResult, data: bytes, limits:
         if s.kind == "source":
             _split_source(data_sheet, s, plan, file, res)
             continue
-        sub, found = _read_sheet(data_sheet, s, s.sector_code, plan, file)
+        code = cast(str, s.sector_code)  # a sector's sheet
+        sub, found = _read_sheet(data_sheet, s, code, plan, file)
         if res.kind == "all" and sub.filled == 0:
             continue  # an untouched sector of the all-sector workbook is not a submission
         res.findings.extend(found)
         sub.findings.extend(found)
-        res.sectors[s.sector_code] = sub
+        res.sectors[code] = sub
     if book.problems:
         res.sectors.clear()  # an ambiguous workbook: which sheet is scored is not for us to choose
     if not res.sectors and not any(f.severity == ERROR for f in res.findings):
@@ -1119,8 +1122,10 @@ def _check_required(plan: Plan, res: WorkbookResult, file: str) -> None:
 
 
 def _check_required_sector(plan: Plan, res: WorkbookResult, sub: SectorSubmission, file: str) -> None:
+    from ..core.answers import NOT_AVAILABLE_REASON
     from ..core.rules import kind_of
-    from ..core.scoring import MISSING, NOT_AVAILABLE_REASON, score_indicator
+    from ..core.rules.base import MISSING
+    from ..core.scoring import score_indicator
 
     sector = _sector_index(plan)[sub.code]
     row, in_row = text_row_it(res.source), text_row_it(res.source, preposition=True)  # as the form labels it

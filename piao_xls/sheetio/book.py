@@ -37,6 +37,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from xml.etree.ElementTree import ParseError, XMLParser
 from xml.parsers import expat
 
@@ -709,6 +710,7 @@ def _xlsx_rows(root, sheet: SheetData, area: tuple[int, int], shared: list[str],
                budget: _TextBudget, stored: list[int]) -> None:
     """The cells of a sheet whose <c> are all in <row> in <sheetData>, each with only plain <v> and <f>:
     the same result as the event walk, one Python step per row and per cell, none per empty cell's child."""
+    value: object  # a cell's: text, number, bool, date, or None
     max_row, max_col = area
     cells = sheet.cells
     C, ROW, V, F = _XC, _XROW, _XV, _XF
@@ -888,6 +890,7 @@ def _xlsx_scan(data: bytes, sheet: SheetData, area: tuple[int, int], shared: lis
                budget: _TextBudget, stored: list[int], encoding: str) -> bool:
     """Read the cells of a sheet whose <sheetData> is written the usual way (see above) and return True;
     return False, having changed nothing, for any other sheet or any cell the row walk would refuse."""
+    value: object  # a cell's: text, number, bool, date, or None
     if encoding not in ("", "utf-8", "utf8") or sheet.cells:
         return False
     start = data.find(b"<sheetData>")
@@ -1066,7 +1069,7 @@ def _ods(package: Package, areas: dict[str, tuple[int, int]]) -> BookData:
     stored = [0]
     keys: dict[str, str] = {}
     T, OF, X = _TABLE + _SEP, _OFFICE + _SEP, _TEXT + _SEP
-    st = {"sheet": None, "area": None, "row": 0, "col": 0, "rrep": 1, "cell": None, "depth": 0, "paras": [],
+    st: dict[str, Any] = {"sheet": None, "area": None, "row": 0, "col": 0, "rrep": 1, "cell": None, "depth": 0, "paras": [],
           "buf": None, "table_depth": 0, "style_parser": None, "taken": 0}
     style_state = _OdsStyleState(looks, hidden_tables, data_styles)
 
@@ -1177,11 +1180,10 @@ def _store_ods(st, budget: _TextBudget, stored: list[int]) -> None:
     elif kind == "boolean":
         value = attrs.get(OF + "boolean-value", "").strip().lower() == "true"
     elif kind == "string" or kind == "error" or (kind is None and st["paras"]):
-        value = attrs.get(OF + "string-value")
-        if value is None:
-            value = "\n".join(st["paras"])
-        if error:
-            value = value.strip()[:40] or "#ERR"
+        text = attrs.get(OF + "string-value")
+        if text is None:
+            text = "\n".join(st["paras"])
+        value = (text.strip()[:40] or "#ERR") if error else text
     if value == "":
         value = None
     style = attrs.get(T + "style-name")

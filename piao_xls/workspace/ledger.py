@@ -249,7 +249,7 @@ class Ledger:
         cur = self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(values))})",
                               list(values.values()))
         self.db.commit()
-        return cur.lastrowid
+        return cast(int, cur.lastrowid)  # an INSERT sets it
 
     def add_event(self, command: str, **detail) -> int:
         return self._insert("events", command=command, detail=json.dumps(detail, ensure_ascii=False, default=str))
@@ -290,7 +290,8 @@ class Ledger:
     def _select(self, table: str, filters: dict[str, Any], extra: str = "", args: Iterable[Any] = ()) -> list[Any]:
         """Rows of ``table`` whose columns equal ``filters`` (a ``None`` filter is no filter; a tuple is any of
         its values), in the order they were written."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for col, want in filters.items():
             if want is None:
                 continue

@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 
 from ..model import Rule
-from .base import NO_SPELLINGS, YES_SPELLINGS, InputSpec, Kind, RuleProblem, it_number  # noqa: F401
+from .base import NO_SPELLINGS, YES_SPELLINGS, InputSpec, Kind, RuleProblem, it_number
 
 
 def _discover() -> dict[str, Kind]:
@@ -39,3 +39,7 @@ def check_rule(rule: Rule) -> None:
     if kind is None:
         raise RuleProblem(f"il tipo di regola «{rule.kind}» non esiste: scelga tra {', '.join(RULE_KINDS)}", "kind")
     kind.check(rule)
+
+
+__all__ = ["KINDS", "NO_SPELLINGS", "RULE_KINDS", "YES_SPELLINGS", "InputSpec", "Kind", "RuleProblem", "check_rule",
+           "it_number", "kind_of"]

@@ -3,7 +3,11 @@ worst acceptable value."""
 
 from __future__ import annotations
 
-from .base import SCORED, Kind, RuleProblem, en_quantity, it_quantity, xl_number
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..model import Rule, ScoringPolicy
+from .base import SCORED, Kind, RuleProblem, Score, en_quantity, it_quantity, xl_number
 
 
 class AtMost(Kind):
@@ -19,13 +23,13 @@ class AtMost(Kind):
     doc_it = ("100% se il valore non supera l'obiettivo; con un valore peggiore accettabile, "
               "decresce in linea retta fino a 0 a quel valore; altrimenti 0")
 
-    def check(self, rule):
+    def check(self, rule: Rule) -> None:
         super().check(rule)
-        if rule.worst is not None and rule.worst <= rule.target:
+        if rule.worst is not None and rule.target is not None and rule.worst <= rule.target:  # target: required
             raise RuleProblem("il valore peggiore (worst) deve essere sopra il valore obiettivo "
                               "(target) in una regola «al massimo»", "worst")
 
-    def achievement(self, rule, values, policy):
+    def achievement(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         actual, target, worst = float(values["value"]), rule.target or 0.0, rule.worst
         if actual <= target:
             return SCORED, 1.0, ""
@@ -33,25 +37,25 @@ class AtMost(Kind):
             return SCORED, (worst - actual) / (worst - target), ""
         return SCORED, 0.0, ""
 
-    def expression(self, rule, cells, policy):
+    def expression(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str:
         a, t = cells[0], xl_number(rule.target or 0.0)
         if rule.worst is not None:
             w = xl_number(rule.worst)
             return f"IF({a}<={t},1,IF({a}<{w},({w}-{a})/({w}-{t}),0))"
         return f"IF({a}<={t},1,0)"
 
-    def wording(self, rule):
+    def wording(self, rule: Rule) -> str:
         worst = f" (valore peggiore accettabile {it_quantity(rule, rule.worst)})" if rule.worst is not None else ""
         return f"al massimo {it_quantity(rule, rule.target)}{worst}"
 
-    def requirement_it(self, rule):
+    def requirement_it(self, rule: Rule) -> str:
         target = it_quantity(rule, rule.target)
         if rule.worst is not None:
             worst = it_quantity(rule, rule.worst)
             return f"il valore deve essere minore o uguale a {target}; oltre, scende fino a 0 a {worst}"
         return f"il valore deve essere minore o uguale a {target}; altrimenti conta 0"
 
-    def describe(self, rule):
+    def describe(self, rule: Rule) -> str:
         worst = f", worst acceptable {en_quantity(rule, rule.worst)}" if rule.worst is not None else ""
         return f"at_most {en_quantity(rule, rule.target)} ({rule.unit}{worst})"
 

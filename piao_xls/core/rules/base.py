@@ -14,6 +14,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import format_decimal
 
@@ -121,7 +122,7 @@ class Kind:
         return self.fixed_inputs or _input_names(self, rule)
 
     # --- score ----------------------------------------------------------------------------------------
-    def score(self, rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) -> Score:
+    def score(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         """(status, achievement, reason) from validated values; a missing input scores MISSING."""
         names = self.input_names(rule)
         if any(values.get(n) == NOT_AVAILABLE for n in names):  # declared not available, with a note
@@ -130,7 +131,7 @@ class Kind:
             return MISSING, 0.0, "non rendicontato"
         return self.achievement(rule, values, policy)
 
-    def achievement(self, rule: Rule, values: Mapping[str, object], policy: ScoringPolicy) -> Score:
+    def achievement(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         """The score of complete values (every kind that keeps :meth:`score` defines it)."""
         raise NotImplementedError(f"{type(self).__name__} must define achievement() or score()")
 
@@ -187,19 +188,19 @@ class AllOrNothing(Kind):
     required = ("target",)
     optional = ("measure",)
 
-    def achievement(self, rule, values, policy):
+    def achievement(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         return SCORED, 1.0 if _COMPARE[self.op](float(values["value"]), rule.target or 0.0) else 0.0, ""
 
-    def expression(self, rule, cells, policy):
+    def expression(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str:
         return f"IF({cells[0]}{self.op}{xl_number(rule.target or 0.0)},1,0)"
 
-    def wording(self, rule):
+    def wording(self, rule: Rule) -> str:
         return f"{self.word} {it_quantity(rule, rule.target)}"
 
-    def requirement_it(self, rule):
+    def requirement_it(self, rule: Rule) -> str:
         return f"il valore deve essere {COMPARISON_IT[self.op]} {it_quantity(rule, rule.target)}; altrimenti conta 0"
 
-    def describe(self, rule):
+    def describe(self, rule: Rule) -> str:
         return f"{self.name} {en_quantity(rule, rule.target)} ({rule.unit})"
 
 

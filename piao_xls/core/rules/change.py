@@ -8,7 +8,10 @@ by the plan (``baseline``: one input). The value to reach is ``target`` when the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
+from ..model import Rule, ScoringPolicy
 from .base import InputSpec, Kind, RuleProblem, en_number, it_number, it_quantity, xl_number
 
 
@@ -21,7 +24,7 @@ class Change(Kind):
     fixed_inputs = None  # one input when the plan states the baseline, two otherwise
     optional = ("target", "baseline", "baseline_year", "measure")
 
-    def check(self, rule):
+    def check(self, rule: Rule) -> None:
         super().check(rule)
         p = getattr(rule, self.share)
         if p is None and rule.target is None:
@@ -38,7 +41,7 @@ class Change(Kind):
 
     max_share = float("inf")
 
-    def inputs(self, rule, year):
+    def inputs(self, rule: Rule, year: int) -> tuple[InputSpec, ...]:
         by = rule.baseline_year or year - 1
         unit = rule.unit
         what = re.sub(r"^(?:di|del|della|dei|delle|degli|dello|dell')\s*", "", rule.measure or "")  # "tempi di attesa"
@@ -48,31 +51,31 @@ class Change(Kind):
             return (current,)
         return (InputSpec("baseline", f"Valore {by} (riferimento){suffix}", unit, 0.0), current)
 
-    def values(self, rule, values) -> tuple[float, float]:
+    def values(self, rule: Rule, values: Mapping[str, Any]) -> tuple[float, float]:
         base = rule.baseline if rule.baseline is not None else float(values["baseline"])
         return base, float(values["current"])
 
-    def cells(self, rule, cells) -> tuple[str, str]:
+    def cells(self, rule: Rule, cells: Sequence[str]) -> tuple[str, str]:
         """(baseline, current) as formula terms: the baseline is a constant when the plan states it."""
         if rule.baseline is not None:
             return xl_number(rule.baseline), cells[0]
         return cells[0], cells[1]
 
-    def expression(self, rule, cells, policy):
+    def expression(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str:
         return self.expression2(rule, *self.cells(rule, cells))
 
-    def expression2(self, rule, a: str, b: str) -> str:
+    def expression2(self, rule: Rule, a: str, b: str) -> str:
         """The achievement over the baseline ``a`` and the current value ``b`` (formula terms)."""
         raise NotImplementedError(f"{type(self).__name__} must define expression2()")
 
-    def _reference(self, rule) -> str:
+    def _reference(self, rule: Rule) -> str:
         year = f"al {rule.baseline_year}" if rule.baseline_year else "all'anno precedente"
         return f"rispetto {year}"
 
-    def wording(self, rule):
+    def wording(self, rule: Rule) -> str:
         year = f" rispetto al {rule.baseline_year}" if rule.baseline_year else ""
         if rule.target is not None:
-            return f"{self.word} da {it_number(rule.baseline)} a {it_quantity(rule, rule.target)}{year}"
+            return f"{self.word} da {it_number(cast(float, rule.baseline))} a {it_quantity(rule, rule.target)}{year}"
         share = f"{self.sign}{it_number(round(getattr(rule, self.share) * 100, 10))}%"
         if rule.baseline is not None:
             of_year = f" del {rule.baseline_year}" if rule.baseline_year else ""
@@ -80,7 +83,7 @@ class Change(Kind):
         what = f" {rule.measure}" if rule.measure else ""  # "-10% dei tempi di attesa rispetto al 2024"
         return f"{share}{what} {self._reference(rule)}"
 
-    def describe(self, rule):
+    def describe(self, rule: Rule) -> str:
         base = f" over {rule.baseline_year}" if rule.baseline_year else " over baseline"
         if rule.baseline is not None:
             base += f" (baseline {en_number(rule.baseline)})"

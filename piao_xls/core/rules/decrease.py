@@ -3,7 +3,11 @@ or to a stated value ("da 60 a 20 giorni")."""
 
 from __future__ import annotations
 
-from .base import SCORED, clamp01, xl_number
+from collections.abc import Mapping
+from typing import Any
+
+from ..model import Rule, ScoringPolicy
+from .base import SCORED, Score, clamp01, xl_number
 from .change import Change
 
 
@@ -19,13 +23,13 @@ class Decrease(Change):
               "o il valore indicato); altrimenti la parte di riduzione ottenuta, (riferimento − attuale) / "
               "(riferimento − valore da raggiungere)")
 
-    def required_value(self, rule, base: float) -> float:
+    def required_value(self, rule: Rule, base: float) -> float:
         if rule.target is not None:
             return rule.target
         factor = 1 - (rule.decrease or 0.0)
         return base * factor
 
-    def achievement(self, rule, values, policy):
+    def achievement(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         base, current = self.values(rule, values)
         goal = self.required_value(rule, base)
         if current <= goal:
@@ -34,7 +38,7 @@ class Decrease(Change):
             return SCORED, 0.0, ""
         return SCORED, clamp01((base - current) / (base - goal)), ""
 
-    def expression2(self, rule, a, b):
+    def expression2(self, rule: Rule, a: str, b: str) -> str:
         goal = xl_number(rule.target) if rule.target is not None else f"{a}*{xl_number(1 - (rule.decrease or 0.0))}"
         return f"IF({b}<={goal},1,IF({a}<={goal},0,MIN(1,MAX(0,({a}-{b})/({a}-{goal})))))"
 

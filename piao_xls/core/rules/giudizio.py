@@ -3,7 +3,11 @@ di Valutazione) states a percentage of achievement and must motivate it in the a
 
 from __future__ import annotations
 
-from .base import SCORED, InputSpec, Kind, clamp01
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..model import Rule, ScoringPolicy
+from .base import SCORED, InputSpec, Kind, Score, clamp01
 
 
 class Giudizio(Kind):
@@ -17,22 +21,22 @@ class Giudizio(Kind):
     default_source = "nucleo"
     doc_it = "la percentuale indicata, con motivazione obbligatoria nella colonna «Analisi»"
 
-    def inputs(self, rule, year):
+    def inputs(self, rule: Rule, year: int) -> tuple[InputSpec, ...]:
         return (InputSpec("value", "Giudizio motivato (%)", "percent", 0.0, 1.0),)
 
-    def achievement(self, rule, values, policy):
+    def achievement(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         return SCORED, clamp01(float(values["value"])), ""
 
-    def expression(self, rule, cells, policy):
+    def expression(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str:
         return f"MIN(1,MAX(0,{cells[0]}))"
 
-    def requirement_it(self, rule):
+    def requirement_it(self, rule: Rule) -> str:
         return "il grado di raggiungimento giudicato, in percentuale da 0% a 100%"
 
-    def wording(self, rule):
+    def wording(self, rule: Rule) -> str:
         return "giudizio motivato sul grado di raggiungimento"
 
-    def describe(self, rule):
+    def describe(self, rule: Rule) -> str:
         return "giudizio (stated percentage with a motivation)"
 
 

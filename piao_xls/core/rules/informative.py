@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .base import INFORMATIVE, Kind
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..model import Rule, ScoringPolicy
+from .base import INFORMATIVE, Kind, Score
 
 
 class Informative(Kind):
@@ -14,16 +18,16 @@ class Informative(Kind):
     scored = False
     doc_it = "non valutato: il valore è solo riportato"
 
-    def score(self, rule, values, policy):
+    def score(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         return INFORMATIVE, None, ""
 
-    def formula(self, rule, cells, policy):
+    def formula(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str | None:
         return None
 
-    def wording(self, rule):
+    def wording(self, rule: Rule) -> str:
         return "indicatore informativo, non valutato"
 
-    def describe(self, rule):
+    def describe(self, rule: Rule) -> str:
         return "informative"
 
 

@@ -9,9 +9,12 @@ The baseline is filled in by the Responsabile (two inputs: baseline and current 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
-from .base import SCORED, InputSpec, Kind, RuleProblem, at_least_ratio, en_number, it_quantity, xl_number
+from ..model import Rule, ScoringPolicy
+from .base import SCORED, InputSpec, Kind, RuleProblem, Score, at_least_ratio, en_number, it_quantity, xl_number
 
 
 class Maintain(Kind):
@@ -25,12 +28,12 @@ class Maintain(Kind):
               "indicata); sotto: valore attuale / (riferimento − tolleranza); riferimento 0: 100% se il valore "
               "non è negativo")
 
-    def check(self, rule):
+    def check(self, rule: Rule) -> None:
         super().check(rule)
         if rule.tolerance is not None and rule.tolerance < 0:
             raise RuleProblem("la tolleranza (tolerance) del mantenimento non può essere negativa", "tolerance")
 
-    def inputs(self, rule, year):
+    def inputs(self, rule: Rule, year: int) -> tuple[InputSpec, ...]:
         by = rule.baseline_year or year - 1
         what = re.sub(r"^(?:di|del|della|dei|delle|degli|dello|dell')\s*", "", rule.measure or "")
         suffix = " (€)" if rule.unit == "amount" else " (%)" if rule.unit == "percent" else (
@@ -41,10 +44,10 @@ class Maintain(Kind):
             return (current,)
         return (InputSpec("baseline", f"Valore {by} (riferimento){suffix}", rule.unit, 0.0, top), current)
 
-    def _floor(self, base: float, rule) -> float:
+    def _floor(self, base: float, rule: Rule) -> float:
         return base - (rule.tolerance or 0.0)
 
-    def achievement(self, rule, values, policy):
+    def achievement(self, rule: Rule, values: Mapping[str, Any], policy: ScoringPolicy) -> Score:
         base = rule.baseline if rule.baseline is not None else float(values["baseline"])
         current = float(values["current"])
         floor = self._floor(base, rule)
@@ -54,14 +57,14 @@ class Maintain(Kind):
             return SCORED, 0.0, ""
         return SCORED, at_least_ratio(current, floor), ""
 
-    def expression(self, rule, cells, policy):
+    def expression(self, rule: Rule, cells: Sequence[str], policy: ScoringPolicy) -> str:
         base = xl_number(rule.baseline) if rule.baseline is not None else cells[0]
         current = cells[0] if rule.baseline is not None else cells[1]
         tol = rule.tolerance or 0.0
         floor = f"({base}-{xl_number(tol)})" if tol else base
         return f"IF({current}>={floor},1,IF({floor}<=0,0,MIN(1,MAX(0,{current}/{floor}))))"
 
-    def wording(self, rule):
+    def wording(self, rule: Rule) -> str:
         if rule.baseline is not None:
             of_year = f" del {rule.baseline_year}" if rule.baseline_year else ""
             text = f"mantenimento del valore di riferimento {it_quantity(rule, rule.baseline)}{of_year}"
@@ -73,14 +76,14 @@ class Maintain(Kind):
             text += f" con tolleranza di {it_quantity(replace(rule, measure=None), rule.tolerance)}"
         return text
 
-    def requirement_it(self, rule):
+    def requirement_it(self, rule: Rule) -> str:
         if rule.baseline is not None:  # the floor stated by the plan
             return f"il valore deve essere almeno {it_quantity(rule, self._floor(rule.baseline, rule))}"
         year = f"del {rule.baseline_year}" if rule.baseline_year else "dell'anno precedente"
         tol = f" di oltre {it_quantity(replace(rule, measure=None), rule.tolerance)}" if rule.tolerance else ""
         return f"il valore non deve scendere{tol} sotto quello {year}"
 
-    def describe(self, rule):
+    def describe(self, rule: Rule) -> str:
         base = f" {en_number(rule.baseline)}" if rule.baseline is not None else ""
         year = f" of {rule.baseline_year}" if rule.baseline_year else " of the previous year"
         tol = f" within {en_number(rule.tolerance)}" if rule.tolerance else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..model import Rule
 from .base import AllOrNothing
 
 
@@ -13,7 +14,7 @@ class Threshold(AllOrNothing):
     op, word = ">=", "soglia minima"
     doc_it = "100% se il valore raggiunge la soglia, altrimenti 0 (tutto o niente)"
 
-    def describe(self, rule):
+    def describe(self, rule: Rule) -> str:
         return f"{super().describe(rule)[:-1]}, all or nothing)"
 
 
