@@ -155,3 +155,32 @@ def test_a_figure_written_before_is_written_alike_and_a_boolean_never_as_one():
     assert italian.number(True, 2) == "" and italian.number(False, 2) == ""
     assert italian.number(2.675, 2) == "2,68" and italian.number(2.675, 1) == "2,7"  # half away from zero, per digits
     assert italian.number(1234567.891, 2) == "1.234.567,89" and italian.number(1234567.891, 2) == "1.234.567,89"
+
+
+def _format_specs(tree):
+    """(line, spec) of every literal format spec of an f-string in ``tree``."""
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
+            spec = "".join(v.value for v in node.format_spec.values if isinstance(v, ast.Constant))
+            yield node.lineno, spec
+
+
+def test_no_number_is_written_in_english_outside_the_italian_module():
+    """Issue 19: one module writes numbers for people (core/italian.py, on babel). Python's own thousands
+    separator (``{n:,}``) and fixed decimals (``{x:.1f}``) write 1,048,576 and 21.5, an English spelling in an
+    Italian sentence; whole figures with no separator (``{x:.0f}``, ``{x:g}`` of a small count) stay allowed."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(italian.__file__).resolve().parent.parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "italian.py" and path.parent.name == "core":
+            continue
+        for line, spec in _format_specs(ast.parse(path.read_text(encoding="utf-8"))):
+            if "," in spec or "_" in spec or re.search(r"\.[1-9]\d*[fe%]", spec):
+                found.append(f"{path.relative_to(root.parent)}:{line}: {{:{spec}}}")
+    assert not found, found

@@ -5,6 +5,7 @@ Fast tests: workbooks are filled with openpyxl (no LibreOffice; see test_lo_plan
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -157,6 +158,18 @@ def test_template_sheets_headers_and_helps(template):
     # red unless 100 (or 1: fractions), never for coefficients
     assert any(r.formula[0] == 'AND($M2<>"",Punteggio!$B$5<>"coefficienti",ABS(N2-100)>0.000001,ABS(N2-1)>0.000001)'
                for r in rules)
+
+
+def test_template_bounds_are_written_as_the_column_shows_its_numbers(template):
+    """The error message of a bounded number column states its bounds in Italian, as the column shows its
+    numbers: a year as 2025, a percentage as 0%-100%, a larger number with "." between thousands, never 1e+15."""
+    wb = openpyxl.load_workbook(template)
+    messages = {dv.error for ws in wb for dv in ws.data_validations.dataValidation
+                if dv.type in ("whole", "decimal") and dv.error}
+    assert "Scrivere un numero intero tra 2000 e 2100." in messages  # the year of a baseline
+    assert "Scrivere un numero tra 0% e 100%." in messages  # a share: the threshold of a gate
+    assert "Scrivere un numero tra 0 e 10.000." in messages  # staff units
+    assert not [m for m in messages if "e+" in m or re.search(r"\d,\d{3}\b", m)], messages
 
 
 def test_template_helps_fit_excel_limits():

@@ -941,6 +941,7 @@ def test_text_longer_than_an_excel_cell():
     assert plan is None
     f = only(findings, "PLAN-LIMIT")
     assert f.line == line_of(text, "title: xxx") and "32.767" in f.message
+    assert "lungo 32.768 caratteri" in f.message  # every figure of a message in Italian: "." between thousands
 
 
 def test_yaml_alias_bomb_is_refused_before_it_expands():

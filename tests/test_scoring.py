@@ -5,6 +5,7 @@ Expected values are worked out by hand in each test (see docs/scoring.md for the
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -518,3 +519,4 @@ def test_percent_inputs_beyond_their_limit_are_not_scored(rule, description, val
     assert got.status == status, got
     if status == scoring.INVALID:
         assert got.achievement == 0.0 and "oltre il limite" in got.reason
+        assert re.search(r"\(\d+(,\d+)?%\)$", got.reason), got.reason  # the limit as Italians write it

@@ -82,6 +82,7 @@ def test_untouched_file_is_accepted(plan, sf_filled):
     (lambda c: setattr(c, "font", Font(color="FFFF0000")), "colore del testo"),
     (lambda c: setattr(c, "fill", PatternFill("solid", fgColor="FFFFFF00")), "colore di sfondo"),
     (lambda c: setattr(c, "font", Font(size=1)), "troppo piccolo"),
+    (lambda c: setattr(c, "font", Font(size=5.5)), "troppo piccolo per essere letto (5,5 punti)"),
 ])
 def test_the_look_of_a_locked_cell_is_checked(plan, tmp_path, sf_filled, sf_book, change, words):
     target = _label(sf_book, lambda c: c.value == TARGET)

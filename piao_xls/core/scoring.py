@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .answers import NOT_AVAILABLE_REASON  # noqa: F401 (public name)
+from .italian import percent_plain
 from .limits import indicator_percent_limit
 from .model import Indicator, Objective, Rule, ScoringPolicy, Sector
 from .rules import kind_of
@@ -79,7 +80,7 @@ def score_indicator(ind: Indicator, values: Mapping[str, object], policy: Scorin
     if ind.rule.unit == "percent" and ind.rule.kind in ("at_least", "at_most", "range"):
         value, limit = values.get("value"), indicator_percent_limit(ind)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit + 1e-12:
-            return IndicatorScore(ind.id, INVALID, 0.0, f"percentuale oltre il limite ammesso ({limit * 100:g}%)")
+            return IndicatorScore(ind.id, INVALID, 0.0, f"percentuale oltre il limite ammesso ({percent_plain(limit)})")
     status, ach, reason = score_rule(ind.rule, values, policy)
     return IndicatorScore(ind.id, status, ach, reason)
 

@@ -23,7 +23,7 @@ from datetime import date
 from functools import cached_property, lru_cache
 from typing import cast
 
-from ..core import __version__, formulas, rounds
+from ..core import __version__, formulas, italian, rounds
 from ..core.answers import NOT_AVAILABLE, NOT_YET, not_available_formula, not_yet_formula
 from ..core.limits import indicator_percent_limit
 from ..core.model import Indicator, Objective, Plan, Sector, publish_round
@@ -570,10 +570,10 @@ def _validation(spec_unit: str, label: str, target_txt: str, year: int, spec: In
     if spec_unit == "percent":
         hi = spec.max if spec and spec.max is not None else 1.0
         return Validation("decimal", 0.0, hi, input_title=title, not_available=True,
-                          input_message=_message(f"Inserire una percentuale tra 0% e {hi * 100:g}% (es. 95%).",
+                          input_message=_message(f"Inserire una percentuale tra 0% e {italian.percent_plain(hi)} (es. 95%).",
                                                  what, hint),
                           error_title="Valore non valido",
-                          error_message=f"Inserire una percentuale tra 0% e {hi * 100:g}%, ad esempio 95%, "
+                          error_message=f"Inserire una percentuale tra 0% e {italian.percent_plain(hi)}, ad esempio 95%, "
                                         f"oppure «{NOT_AVAILABLE}».")
     if spec_unit == "amount":
         return Validation("decimal", 0.0, 1e12, input_title=title, not_available=True,
@@ -1308,7 +1308,7 @@ def instructions_sheet(plan: Plan, kind: str, source: str = "responsabile", as_o
     return layout
 
 
-_LIMIT_IT = f"{TEXT_LIMITS['analisi']:,}".replace(",", ".")  # 2.000 caratteri
+_LIMIT_IT = italian.plain(TEXT_LIMITS["analisi"])  # 2.000 caratteri
 
 
 def _round_instructions(as_of: date, source: bool) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+from ..core import italian
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import Plan
 from ..returns.reader import WORKBOOK_SUFFIXES, WorkbookResult, read_properties
@@ -291,8 +292,8 @@ def prescan(data: bytes, limits: MailLimits) -> str:
         return f"intestazioni MIME troppo lunghe (oltre {limits.mime_headers} caratteri, al massimo {limits.mime_headers})"
     lines = data.count(b"\n") + 1
     if lines * max(containers, 1) > limits.parser_work:
-        return (f"struttura troppo costosa da leggere ({lines:,} righe in {containers} contenitori annidati)"
-                .replace(",", "."))
+        return (f"struttura troppo costosa da leggere ({italian.plain(lines)} righe in {containers} contenitori "
+                "annidati)")
     return ""
 
 
@@ -617,12 +618,12 @@ def _process(settings: Settings, plan: Plan, ledger: Ledger, raw: RawMessage, st
              limits: Limits | None, mail_limits: MailLimits) -> list[Collected]:
     if raw.problem:
         code = "MAIL-LIMIT" if "dimensione" in raw.problem else "MAIL-UNREADABLE"
-        size = f" ({raw.size:,} byte, al massimo {mail_limits.message_bytes:,})".replace(",", ".") \
+        size = f" ({italian.plain(raw.size)} byte, al massimo {italian.plain(mail_limits.message_bytes)})" \
             if code == "MAIL-LIMIT" else ""
         return _not_read(settings, plan, ledger, raw, today, code, f"messaggio {raw.problem}{size}")
     raw_sha = _key(raw)
     if len(raw.data) > mail_limits.message_bytes:  # a source that did not check the size
-        size = f" ({len(raw.data):,} byte, al massimo {mail_limits.message_bytes:,})".replace(",", ".")
+        size = f" ({italian.plain(len(raw.data))} byte, al massimo {italian.plain(mail_limits.message_bytes)})"
         return _not_read(settings, plan, ledger, raw, today, "MAIL-LIMIT", f"messaggio oltre la dimensione massima{size}")
     problem = prescan(raw.data, mail_limits)
     if problem:

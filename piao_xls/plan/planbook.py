@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from ..core import italian
 from ..core.errors import ERROR, WARNING, Finding
 from ..core.model import DEFAULT_BANDS, SOURCES, UNITS, Plan, Rule, ScoringPolicy
 from ..core.rules import KINDS, RULE_KINDS
@@ -523,6 +524,24 @@ _HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "border_color": "#8
 _CELL = {"font_name": "Calibri", "font_size": 10, "valign": "top", "text_wrap": True}
 
 
+def _bounds_it(c: Column) -> str:
+    """«tra 0 e 100», «maggiore o uguale a 0», «minore o uguale a 100»: the bounds of a column in Italian, as the
+    column shows its numbers (a percentage as 0%-100%, a year as 2025)."""
+    def shown(x: float) -> str:
+        if "%" in c.num_format:
+            return italian.percent_plain(x)
+        if c.num_format == "0" and float(x).is_integer():
+            return str(int(x))
+        return italian.plain(x)
+
+    lo, hi = c.minimum, c.maximum
+    if lo is not None and hi is not None:
+        return f"tra {shown(lo)} e {shown(hi)}"
+    if lo is not None:
+        return f"maggiore o uguale a {shown(lo)}"
+    return f"minore o uguale a {shown(hi)}" if hi is not None else ""
+
+
 def _validation(c: Column, sector_rows: int) -> dict:
     opts: dict = {"input_title": c.header[:32], "input_message": c.help[:255], "ignore_blank": True,
                   "error_type": "stop"}
@@ -539,7 +558,7 @@ def _validation(c: Column, sector_rows: int) -> dict:
         hi = c.maximum if c.maximum is not None else 1e15
         opts.update(validate="integer" if c.type == INTEGER else "decimal", criteria="between",
                     minimum=lo, maximum=hi, error_title="Numero non valido",
-                    error_message=f"Scrivere un numero {'intero ' if c.type == INTEGER else ''}tra {lo:g} e {hi:g}.")
+                    error_message=f"Scrivere un numero {'intero ' if c.type == INTEGER else ''}{_bounds_it(c)}.")
     elif c.type == DATE:
         opts.update(validate="date", criteria="between", minimum=datetime(2000, 1, 1),
                     maximum=datetime(2100, 12, 31), error_type="warning", error_title="Data",

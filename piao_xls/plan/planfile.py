@@ -178,8 +178,8 @@ def _check_expansion(root: yaml.Node, text_length: int) -> None:
         open_.discard(key)
         total = 1 + sum(sizes[id(c)] for c in children)
         if total > limit:
-            raise _BadYaml("PLAN-LIMIT", f"gli alias YAML (*nome) di questo punto si espandono in più di {limit:,} "
-                           "elementi (\"billion laughs\"): scriva il piano senza alias ripetuti".replace(",", "."),
+            raise _BadYaml("PLAN-LIMIT", "gli alias YAML (*nome) di questo punto si espandono in più di "
+                           f"{italian.plain(limit)} elementi (\"billion laughs\"): scriva il piano senza alias ripetuti",
                            node.start_mark.line + 1)
         sizes[key] = total
 
@@ -312,8 +312,8 @@ class _Ctx:
         if units > EXCEL_TEXT_LIMIT // 2 and not text.isascii():  # UTF-16 units: up to 2 per character
             units = len(text.encode("utf-16-le", "surrogatepass")) // 2
         if units > EXCEL_TEXT_LIMIT:
-            self.add("PLAN-LIMIT", f"{what}: il testo nel{_art(self.col(kind, key))} è lungo {units:,} caratteri; "
-                     f"una cella di Excel ne contiene al massimo {EXCEL_TEXT_LIMIT:,}: lo accorci".replace(",", "."),
+            self.add("PLAN-LIMIT", f"{what}: il testo nel{_art(self.col(kind, key))} è lungo {italian.plain(units)} "
+                     f"caratteri; una cella di Excel ne contiene al massimo {italian.plain(EXCEL_TEXT_LIMIT)}: lo accorci",
                      self.line_of(m, key))
             return text[:EXCEL_TEXT_LIMIT // 2]
         return text

@@ -54,8 +54,8 @@ def load_decisions(path: str | Path, plan: Plan) -> tuple[list[Decision], list[F
         return _load_book(path, plan)
     try:
         if path.stat().st_size > MAX_BYTES:
-            return [], [Finding("DEC-INVALID", ERROR, f"file delle decisioni troppo grande (oltre {MAX_BYTES:,} "
-                                "byte)", file=name)]
+            return [], [Finding("DEC-INVALID", ERROR, f"file delle decisioni troppo grande (oltre "
+                                f"{italian.plain(MAX_BYTES)} byte)", file=name)]
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return [], [Finding("DEC-INVALID", ERROR, f"file delle decisioni illeggibile: {e}", file=name)]

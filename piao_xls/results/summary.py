@@ -534,7 +534,7 @@ def _write_value(ws, r: int, col: int, value, unit: str, fmt, extra=None) -> str
     if finite(value):
         f = _number_format(value, unit)
         ws.write_number(r, col, value, fmt(num_format=f, **extra))
-        return f"{value:,.2f}"
+        return italian.number(value, 2)  # as wide as the figure shown (for the row's height)
     text = clean_text(value)
     ws.write_string(r, col, text, fmt(text_wrap=True, **extra))
     return text

@@ -300,7 +300,7 @@ def validate_value(raw, cell: Cell, year: int, date1904: bool = False) -> tuple[
             try:
                 d = _excel_date(raw, date1904)
             except (OverflowError, ValueError):
-                return None, f"«{raw:g}» non è una data: inserire una data nel formato gg/mm/aaaa", None
+                return None, f"«{it.plain(raw)}» non è una data: inserire una data nel formato gg/mm/aaaa", None
         else:
             m = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*", str(raw))
             if not m:
@@ -660,7 +660,7 @@ def _look_problem(look, style: str, kind: str) -> str | None:
     if fill != want_fill:
         return f"colore di sfondo modificato ({fill or 'nessuno'} invece di {want_fill or 'nessuno'})"
     if look.font_size is not None and look.font_size < 6 <= want.get("font_size", 11):
-        return f"carattere troppo piccolo per essere letto ({look.font_size:g} punti)"
+        return f"carattere troppo piccolo per essere letto ({it.plain(look.font_size)} punti)"
     want_fmt = want.get("num_format", "General")
     fmt = look.num_format or "General"
     if kind == "xlsx":

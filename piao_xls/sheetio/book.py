@@ -41,6 +41,7 @@ from typing import Any
 from xml.etree.ElementTree import ParseError, XMLParser
 from xml.parsers import expat
 
+from ..core import italian
 from ..core.gcpause import paused_gc
 from .cells import a1
 from .safeopen import Package, UnsafeFile
@@ -201,8 +202,8 @@ class _TextBudget:
     def take(self, n: int) -> None:
         self.left -= n
         if self.left < 0:
-            raise _refuse(f"il file contiene troppo testo (oltre {MAX_TEXT:,} caratteri nelle celle del modulo): "
-                          "file costruito ad arte; file rifiutato".replace(",", "."))
+            raise _refuse(f"il file contiene troppo testo (oltre {italian.plain(MAX_TEXT)} caratteri nelle celle del "
+                          "modulo): file costruito ad arte; file rifiutato")
 
 
 _REFS: dict[str, tuple[int, int]] = {}  # the references every form repeats, resolved once per process

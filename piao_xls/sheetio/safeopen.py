@@ -138,7 +138,10 @@ def read_bounded(path: str | Path, limits: Limits | None = None) -> bytes:
 
 
 def _too_big(size: int, cap: int) -> str:
-    return (f"file troppo grande ({size / 1048576:.1f} MB, massimo {cap / 1048576:.0f} MB): un modulo compilato "
+    from ..core import italian  # only for this message: the guard imports nothing else of the tool
+
+    return (f"file troppo grande ({italian.plain(size / 1048576, 1)} MB, massimo {italian.plain(cap / 1048576, 0)} MB): "
+            "un modulo compilato "
             "pesa poche decine di KB; restituire il file ricevuto, compilato, senza immagini o allegati")
 
 
@@ -618,7 +621,9 @@ def _xlsx_suspect(body: bytes, start: int, end: int) -> bool:
 
 
 def _too_wide(part: str, rows: int, cols: int) -> None:
-    size = f"{rows:,} righe x {cols:,} colonne".replace(",", ".") if rows else "troppe celle"
+    from ..core import italian  # only for this message: the guard imports nothing else of the tool
+
+    size = f"{italian.plain(rows)} righe x {italian.plain(cols)} colonne" if rows else "troppe celle"
     raise _unsafe(f"un foglio occupa un'area enorme ({size}, parte «{part[:80]}»): "
                   "contenuto fuori dall'area del modulo; file rifiutato per non esaurire la memoria. "
                   "Cancellare il contenuto fuori dal modulo o restituire il file ricevuto")
