@@ -1,0 +1,353 @@
+"""The one parse of a returned workbook (`piao_xls/sheetio/book.py`): the limits and refusals docs/security.md
+states, each tested at its edge, on small packages built here (no LibreOffice).
+
+Written for the mutation runs of issue 19 (docs/mutation.md): each test holds a documented rule that no other test
+held at its edge.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from zipmut import rezip
+
+from piao_xls.sheetio import book as bookmod
+from piao_xls.sheetio.safeopen import UnsafeFile, open_package
+
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_DECL = '<?xml version="1.0" encoding="UTF-8"?>'
+ROW = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>12.5</v></c></row>'
+
+
+def sheet_xml(body: str = ROW, decl: str = _DECL, root_attrs: str = "") -> str:
+    return f'{decl}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"{root_attrs}><sheetData>{body}</sheetData></worksheet>'
+
+
+def package(sheet: bytes | str, shared: tuple[str, ...] = ("etichetta",), styles: bytes | None = None,
+            workbook_pr: str = "", extra: dict[str, bytes] | None = None):
+    """A minimal .xlsx of one sheet «Foglio1» (and its shared strings, and styles when given), through the guard."""
+    if isinstance(sheet, str):
+        sheet = sheet.encode("utf-8")
+    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+          'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+          'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/'
+          'workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+          '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+          'officedocument.spreadsheetml.worksheet+xml"/></Types>')
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+            f'2006/relationships"><Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+            '</Relationships>')
+    wb = (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" xmlns:r="{_REL}">{workbook_pr}<sheets>'
+          '<sheet name="Foglio1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    wb_rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+               f'package/2006/relationships"><Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/'
+               f'sheet1.xml"/><Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+               + (f'<Relationship Id="rId3" Type="{_REL}/styles" Target="styles.xml"/>' if styles else "")
+               + "</Relationships>")
+    sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}">'
+           + "".join(f"<si><t>{s}</t></si>" for s in shared) + "</sst>")
+    items = {"[Content_Types].xml": ct.encode(), "_rels/.rels": rels.encode(), "xl/workbook.xml": wb.encode(),
+             "xl/_rels/workbook.xml.rels": wb_rels.encode(), "xl/sharedStrings.xml": sst.encode(),
+             "xl/worksheets/sheet1.xml": sheet}
+    if styles:
+        items["xl/styles.xml"] = styles
+    items.update(extra or {})
+    return open_package(rezip(items), "modulo.xlsx", extent=False)
+
+
+def cells(sheet: bytes | str, area: tuple[int, int] = (20, 7), **kw) -> dict[tuple[int, int], object]:
+    """The values read from the sheet, by (row, column), 0-based."""
+    book = bookmod.read_book(package(sheet, **kw), {"Foglio1": area})
+    return {k: c.value for k, c in book.sheets[0].cells.items()}
+
+
+def refused(sheet: bytes | str, **kw) -> UnsafeFile:
+    with pytest.raises(UnsafeFile) as e:
+        bookmod.read_book(package(sheet, **kw), {"Foglio1": (20, 7)})
+    return e.value
+
+
+READ = {(0, 0): "etichetta", (0, 1): 12.5}
+
+
+# --- docs/security.md: "a linear byte scan refuses any <!DOCTYPE/<!ENTITY (ASCII, UTF-16LE, UTF-16BE: every
+# encoding expat decodes by itself) and any other declared encoding" ----------------------------------------------
+
+@pytest.mark.parametrize("decl", [
+    '<?xml version="1.0" encoding="UTF-8"?>', "<?xml version='1.0' encoding='utf-8'?>",
+    '<?xml version="1.0" encoding = "UTF-8" standalone="yes"?>', '<?xml version="1.0"?>', "",
+    '<?xml version="1.0" encoding="US-ASCII"?>', '<?xml version="1.0" encoding="ISO-8859-1"?>',
+    '\ufeff<?xml version="1.0" encoding="utf-8"?>',
+])
+def test_a_part_in_an_encoding_expat_reads_by_itself_is_read(decl):
+    assert cells(sheet_xml(decl=decl)) == READ
+
+
+@pytest.mark.parametrize("decl", [
+    '<?xml version="1.0" encoding="windows-1252"?>', "<?xml version='1.0' encoding='UTF-7'?>",
+    '<?xml version="1.0" encoding = "cp1252"?>', '<?xml version="1.0" encoding="utf-8-sig"?>',
+    '\ufeff<?xml version="1.0" encoding="windows-1252"?>',
+])
+def test_a_part_that_declares_another_encoding_is_refused(decl):
+    e = refused(sheet_xml(decl=decl))
+    assert e.code == "WB-UNSAFE" and "codifica" in e.message
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_sheet_in_utf16_is_read_and_its_dtd_refused(codec):
+    """UTF-16 is one of expat's own encodings: such a sheet is read as its UTF-8 twin; a document type declaration
+    in it is refused as it is in ASCII."""
+    decl = '<?xml version="1.0" encoding="UTF-16"?>'
+    assert cells(sheet_xml(decl=decl).encode(codec)) == READ
+    laughs = decl + '<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">]>'
+    e = refused(sheet_xml(decl=laughs).encode(codec))
+    assert e.code == "WB-UNSAFE" and "DTD" in e.message
+
+
+def test_a_comment_is_no_declaration():
+    """Only a declaration is refused: a comment (``<!--``) in a sheet is read past."""
+    assert cells(sheet_xml(body="<!-- nota -->" + ROW)) == READ
+
+
+# --- docs/security.md (Limits): "a cell reference: 10 characters, within XFD1048576"; book.py: "a cell reference is
+# read character by character (letters, then digits); one beyond Excel's grid or malformed is refused" -------------
+
+@pytest.mark.parametrize(("ref", "at"), [
+    ("Z1", (0, 25)), ("AZ3", (2, 51)), ("ZZ9", (8, 701)), ("XFD1", (0, 16383)), ("A1048576", (1048575, 0)),
+    ("E", None), ("XFD", None), ("", None), ("_1", None), ("A_1", None), ("[1", None), ("E1.5", None),
+    ("E-1", None), ("E１２", None), ("12", None), ("E²", None), ("XFD10485760", None), ("AAAA1", None),
+])
+def test_a_reference_is_letters_then_digits_inside_the_grid(ref, at):
+    assert bookmod._ref(ref) == at
+
+
+@pytest.mark.parametrize("ref", ["E", "E_1", "XFE1", "A1048577", "A0"])
+def test_a_sheet_with_a_malformed_reference_is_refused(ref):
+    e = refused(sheet_xml(body=f'<row r="1"><c r="{ref}"><v>1</v></c></row>'))
+    assert e.code == "WB-UNSAFE" and ref in e.message
+
+
+@pytest.mark.parametrize(("r", "at"), [("1", 0), ("12", 11), ("1048576", 1048575)])
+def test_a_row_number_inside_the_grid_is_read(r, at):
+    book = bookmod.read_book(package(sheet_xml(body=f'<row r="{r}"><c><v>7</v></c></row>')), {"Foglio1": (20, 7)})
+    sheet = book.sheets[0]
+    values = {k: c.value for k, c in sheet.cells.items()}
+    assert (values, sheet.outside) == (({(at, 0): 7.0}, None) if at <= 20 else ({}, (at, 0)))
+
+
+@pytest.mark.parametrize("r", ["0", "1048577", "", "1a", "１", "-1"])
+def test_a_row_number_outside_the_grid_or_malformed_is_refused(r):
+    e = refused(sheet_xml(body=f'<row r="{r}"><c><v>7</v></c></row>'))
+    assert e.code == "WB-UNSAFE" and "riga" in e.message
+
+
+def test_a_row_without_its_number_after_the_last_row_of_the_grid_is_refused():
+    """A row without a number takes the next one: after row 1,048,576 there is none."""
+    e = refused(sheet_xml(body='<row r="1048576"><c><v>7</v></c></row><row><c><v>8</v></c></row>'))
+    assert e.code == "WB-UNSAFE" and "riga" in e.message
+
+
+# --- docs/security.md (Limits): "text materialised per file: 8,000,000 characters" ----------------------------------
+
+def test_the_text_budget_refuses_the_first_character_beyond_it_and_says_the_limit_in_italian():
+    budget = bookmod._TextBudget(5)
+    budget.take(2)
+    budget.take(3)  # exactly the budget: still read
+    with pytest.raises(UnsafeFile) as e:
+        budget.take(1)
+    assert e.value.code == "WB-UNSAFE" and "troppo testo" in e.value.message
+    assert "8.000.000 caratteri" in e.value.message  # the documented limit, written the Italian way
+
+
+# --- what each cell type holds (ECMA-376 ST_CellType; docs/inputs.md: serial dates in either date system) ----------
+
+STYLES = (f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN}"><fonts count="1"><font><sz val="11"/>'
+          '</font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><cellXfs count="2">'
+          '<xf numFmtId="0" fontId="0" fillId="0"/><xf numFmtId="14" fontId="0" fillId="0"/></cellXfs>'
+          '</styleSheet>').encode()
+
+
+def one(cell: str, **kw):
+    """The CellData read from a sheet holding one cell A1 (written as given), or None when nothing is stored."""
+    book = bookmod.read_book(package(sheet_xml(body=f'<row r="1">{cell}</row>'), styles=STYLES, **kw),
+                             {"Foglio1": (20, 7)})
+    return book.sheets[0].cells.get((0, 0))
+
+
+@pytest.mark.parametrize(("v", "read"), [
+    ("12", 12.0), ("-0.5", -0.5), (".5", 0.5), ("5.", 5.0), ("1e3", 1000.0), ("1.5E-2", 0.015), (" 7 ", 7.0),
+])
+def test_a_number_in_xsd_double_form_is_read(v, read):
+    assert one(f'<c r="A1"><v>{v}</v></c>').value == read
+
+
+@pytest.mark.parametrize("v", ["12%", "0x10", "1_000", "1,5", "1e", "e3", "--1", "1.2.3"])
+def test_a_number_spreadsheets_read_differently_is_refused(v):
+    """docs/security.md: "a number written in a form spreadsheets read differently (`12%`, `0x10`)" is refused."""
+    with pytest.raises(UnsafeFile) as e:
+        one(f'<c r="A1"><v>{v}</v></c>')
+    assert e.value.code == "WB-UNSAFE" and "A1" in e.value.message and "Foglio1" in e.value.message
+
+
+@pytest.mark.parametrize(("v", "date1904", "read"), [
+    ("45658", False, date(2025, 1, 1)), ("45658.5", False, datetime(2025, 1, 1, 12)), ("0", False, date(1899, 12, 30)),
+    ("2958465", False, date(9999, 12, 31)), ("2958466", False, 2958466.0), ("-1", False, -1.0),
+    ("0", True, date(1904, 1, 1)), ("44196", True, date(2025, 1, 1)),
+])
+def test_a_serial_number_in_a_date_format_is_the_day_it_counts_to(v, date1904, read):
+    """docs/inputs.md: a serial number counts days from 30/12/1899, or from 01/01/1904 in a workbook with that date
+    system; in a cell whose format shows a date (format 14, m/d/yy) it is read as that day. Beyond 31/12/9999 there
+    is no day: the number stays a number."""
+    pr = '<workbookPr date1904="1"/>' if date1904 else ""
+    assert one(f'<c r="A1" s="1"><v>{v}</v></c>', workbook_pr=pr).value == read
+    assert one(f'<c r="A1"><v>{v}</v></c>', workbook_pr=pr).value == float(v)  # no date format: a number
+
+
+@pytest.mark.parametrize(("v", "read"), [("0", "uno"), (" 1 ", "due")])
+def test_a_shared_string_cell_holds_the_text_its_index_names(v, read):
+    assert one(f'<c r="A1" t="s"><v>{v}</v></c>', shared=("uno", "due")).value == read
+
+
+@pytest.mark.parametrize("v", ["2", "-1", "1.0", "０", "x", "99999999999"])
+def test_a_shared_string_index_that_names_no_text_is_refused(v):
+    with pytest.raises(UnsafeFile) as e:
+        one(f'<c r="A1" t="s"><v>{v}</v></c>', shared=("uno", "due"))
+    assert e.value.code == "WB-UNSAFE" and "A1" in e.value.message
+
+
+def test_the_other_cell_types():
+    assert one('<c r="A1" t="inlineStr"><is><t>in linea _x0041_</t></is></c>').value == "in linea A"
+    assert one('<c r="A1" t="str"><f>"a"&amp;"b"</f><v>ab</v></c>').value == "ab"
+    cell = one('<c r="A1" t="e"><v> #DIV/0! </v></c>')
+    assert (cell.value, cell.error) == ("#DIV/0!", True)
+    cell = one('<c r="A1" t="e"><f>1/0</f></c>')  # an error without its text is still an error
+    assert cell.error and cell.value
+    assert one('<c r="A1" t="n"><v>3</v></c>').value == 3.0
+    assert (one('<c r="A1" t="b"><v>1</v></c>').value, one('<c r="A1" t="b"><v>0</v></c>').value) == (True, False)
+    assert one('<c r="A1" t="d"><v>2025-03-01T00:00:00</v></c>').value == date(2025, 3, 1)
+    assert one('<c r="A1" t="d"><v>2025-03-01T10:30:00</v></c>').value == datetime(2025, 3, 1, 10, 30)
+    for kind in ("str", "n", "d", "inlineStr"):  # no value, no formula: nothing is stored
+        assert one(f'<c r="A1" t="{kind}"><v></v></c>') is None
+    for kind in ("n", "e", "b"):
+        assert one(f'<c r="A1" t="{kind}"/>') is None
+    assert not one('<c r="A1" t="e"><v>#N/A</v></c>').formula
+    assert one('<c r="A1"><v>1</v></c>').error is False
+
+
+# --- docs/security.md: the look of a cell (number format, font colour, fill colour, font size, a format that hides
+# the value) as the styles part states it; only the cell formats (cellXfs) are the cells' styles ----------------------
+
+LOOKS = (f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN}">'
+         '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.00%"/><numFmt numFmtId="165" formatCode=";;;"/>'
+         '</numFmts>'
+         '<fonts count="3"><font><sz val="11"/><color theme="1"/></font><font><sz val="5"/><color rgb="FFFF0000"/>'
+         '</font><font><color indexed="9"/></font></fonts>'
+         '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+         '</fill><fill><patternFill patternType="solid"><fgColor rgb="FFFFFF00"/><bgColor indexed="64"/></patternFill>'
+         '</fill></fills>'
+         '<cellStyleXfs count="1"><xf numFmtId="49" fontId="1" fillId="2"/></cellStyleXfs>'
+         '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0"/><xf numFmtId="164" fontId="1" fillId="2"/>'
+         '<xf numFmtId="14" fontId="2" fillId="1"/><xf numFmtId="165" fontId="7" fillId="9"/></cellXfs>'
+         '<dxfs count="1"><dxf><font><sz val="30"/><color rgb="FF00FF00"/></font><fill><patternFill patternType="solid">'
+         '<fgColor rgb="FF0000FF"/></patternFill></fill></dxf></dxfs>'
+         '</styleSheet>').encode()
+
+
+def test_the_look_of_each_cell_format():
+    Look = bookmod.Look
+    assert bookmod._xlsx_looks_of(LOOKS) == {
+        0: Look("General", "", "", 11.0, False),  # theme 1: the dark text colour, automatic
+        1: Look("0.00%", "FF0000", "FFFF00", 5.0, False),  # a custom format, red text, yellow fill, 5 points
+        2: Look("mm-dd-yy", "FFFFFF", "", None, False),  # a built-in format; white; a pattern without colour
+        3: Look(";;;", "", "", None, True),  # a format that hides the value; a font and fill the file does not have
+    }
+    assert bookmod._xlsx_looks(LOOKS) == bookmod._xlsx_looks_of(LOOKS)
+    book = bookmod.read_book(package(sheet_xml(body='<row r="1"><c r="A1" s="1"><v>1</v></c></row>'), styles=LOOKS),
+                             {"Foglio1": (20, 7)})
+    assert book.looks[1].font_color == "FF0000" and book.sheets[0].cells[(0, 0)].style == 1
+
+
+# --- docs/security.md: "A worksheet whose <sheetData> is written the usual way (rows of cells with r, s, t in this
+# order, an optional <f> and <v>, the five predefined entities: as Excel, LibreOffice and xlsxwriter write it) is
+# matched whole against a strict grammar"; any other is read through the tree: the same cells either way --------------
+
+def read_both(monkeypatch, sheet: str, area: tuple[int, int] = (20, 7), **kw):
+    """(was the sheet scanned, what the scan read, what the tree read): cells as (value, formula, error, style)."""
+    pkg = package(sheet, styles=STYLES, **kw)
+    scanned: list[bool] = []
+
+    def read():
+        s = bookmod.read_book(pkg, {"Foglio1": area}).sheets[0]
+        return s.outside, {k: (c.value, c.formula, c.error, c.style) for k, c in s.cells.items()}
+
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_scan", lambda *a, scan=bookmod._xlsx_scan: scanned.append(scan(*a)) or scanned[-1])
+        first = read()
+    with monkeypatch.context() as m:
+        m.setattr(bookmod, "_xlsx_scan", lambda *_: False)
+        second = read()
+    return scanned == [True], first, second
+
+
+@pytest.mark.parametrize(("body", "outside", "cells"), [
+    (ROW, None, {(0, 0): ("etichetta", "", False, 0), (0, 1): (12.5, "", False, 0)}),
+    ('<row r="2" spans="1:3" ht="15"><c r="A2" s="1"/><c r="B2"/><c r="C2" s="1"><v>45658</v></c></row>', None,
+     {(1, 0): (None, "", False, 1), (1, 2): (date(2025, 1, 1), "", False, 1)}),
+    ('<row r="1"><c r="A1"><f>IF(B1&lt;&gt;"",1,2)</f><v>1</v></c><c r="B1" t="str"><f>"a"&amp;"b"</f>'
+     '<v>a&amp;b &quot;c&quot; &apos;d&apos;</v></c><c r="C1"><f>1+1</f></c><c r="D1"><f/><v>2</v></c></row>', None,
+     {(0, 0): (1.0, 'IF(B1<>"",1,2)', False, 0), (0, 1): ("a&b \"c\" 'd'", '"a"&"b"', False, 0),
+      (0, 2): (None, "1+1", False, 0), (0, 3): (2.0, "=", False, 0)}),
+    ('<row r="1"><c r="A1" t="b"><v>1</v></c><c r="B1" t="e"><v>#N/A</v></c><c r="C1" t="str"><v></v></c>'
+     '<c r="D1"><v/></c><c r="E1" t="s"><v>0</v></c></row>', None,
+     {(0, 0): (True, "", False, 0), (0, 1): ("#N/A", "", True, 0), (0, 4): ("etichetta", "", False, 0)}),
+    ('<row r="1"><c r="A1"><v>1</v></c><c r="I1"><v>2</v></c><c r="J1"><v>3</v></c></row>', (0, 8),
+     {(0, 0): (1.0, "", False, 0)}),  # beyond column H: the first such cell is remembered
+    ('<row r="1"><c r="I1" s="1"/></row><row r="30"><c r="A30"><f>1</f></c></row>', (29, 0), {}),
+    ('<row r="1"><c r="A1"><v>1</v></c></row><row r="22"><c r="B22" t="str"><v></v></c></row>', None,
+     {(0, 0): (1.0, "", False, 0)}),  # an empty text beyond the area is nothing
+    ('<row r="2"><c r="A2"><v>1</v></c><c r="A2"><v>2</v></c></row>', None,
+     {(1, 0): (2.0, "", False, 0)}),  # a cell written twice: the last one counts
+])
+def test_a_usual_sheet_is_scanned_and_read_as_the_tree_reads_it(monkeypatch, body, outside, cells):
+    scanned, first, second = read_both(monkeypatch, sheet_xml(body=body))
+    assert scanned
+    assert first == second == (outside, cells)
+
+
+@pytest.mark.parametrize("decl", ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', "",
+                                  "<?xml version='1.0' encoding='utf8'?>", '<?xml version="1.0"?>'])
+def test_a_usual_sheet_in_utf8_is_scanned_however_its_encoding_is_declared(monkeypatch, decl):
+    scanned, first, second = read_both(monkeypatch, sheet_xml(decl=decl))
+    assert scanned and first == second == (None, {(0, 0): ("etichetta", "", False, 0), (0, 1): (12.5, "", False, 0)})
+
+
+def test_a_prefix_declared_on_the_root_is_scanned(monkeypatch):
+    xml = sheet_xml(body='<row r="1" x14ac:dyDescent="0.25"><c r="A1"><v>1</v></c></row>',
+                    root_attrs=' xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"')
+    scanned, first, second = read_both(monkeypatch, xml)
+    assert scanned and first == second == (None, {(0, 0): (1.0, "", False, 0)})
+
+
+@pytest.mark.parametrize("body", [
+    ROW + '<row r="2"><c r="A2"><v>1</v><v>2</v></c></row>',  # two values
+    ROW.replace('<c r="B1">', '<c r="B1" cm="1">'),  # an attribute the grammar does not know
+    ROW + '<row r="3"><c r="A3" t="inlineStr"><is><t>x</t></is></c></row>',  # an inline string
+    ROW + '<row r="4"><c r="A4" t="s"><v>5</v></c></row>',  # an index that names no text: refused by the tree
+    ROW + '<row r="5"><c r="A5"><v>12%</v></c></row>',  # a number spreadsheets read differently: likewise
+])
+def test_what_the_scan_does_not_take_is_read_by_the_tree(monkeypatch, body):
+    scanned, first, second = read_both_or_refusal(monkeypatch, sheet_xml(body=body))
+    assert not scanned and first == second
+
+
+def read_both_or_refusal(monkeypatch, sheet: str):
+    try:
+        return read_both(monkeypatch, sheet)
+    except UnsafeFile as e:
+        with monkeypatch.context() as m:
+            m.setattr(bookmod, "_xlsx_scan", lambda *_: False)
+            with pytest.raises(UnsafeFile) as again:
+                bookmod.read_book(package(sheet, styles=STYLES), {"Foglio1": (20, 7)})
+        return False, e.message, again.value.message
