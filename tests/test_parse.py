@@ -72,6 +72,14 @@ def refused(sheet: bytes | str, **kw) -> UnsafeFile:
 READ = {(0, 0): "etichetta", (0, 1): 12.5}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches(monkeypatch):
+    """Each test reads its package from scratch: the references, row numbers, styles parts and tags the parse keeps
+    per process (resolved once for every form) start empty, so what a test checks is computed in it."""
+    for name in ("_REFS", "_ROWS", "_LOOKS", "_TAGS_OK"):
+        monkeypatch.setattr(bookmod, name, {})
+
+
 # --- docs/security.md: "a linear byte scan refuses any <!DOCTYPE/<!ENTITY (ASCII, UTF-16LE, UTF-16BE: every
 # encoding expat decodes by itself) and any other declared encoding" ----------------------------------------------
 
@@ -351,3 +359,177 @@ def read_both_or_refusal(monkeypatch, sheet: str):
             with pytest.raises(UnsafeFile) as again:
                 bookmod.read_book(package(sheet, styles=STYLES), {"Foglio1": (20, 7)})
         return False, e.message, again.value.message
+
+
+# --- OpenDocument: what a cell holds (OpenDocument 1.2, office:value-type), repeats bounded by the area
+# (docs/security.md: "a repeat count (.ods): 8 digits; only the positions inside the area are stored") --------------
+
+_ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+           'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+           'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
+           'xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" '
+           'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"')
+
+
+def ods(tables: str, automatic: str = "", styles: str | None = None):
+    """A minimal .ods: content.xml with the tables given (and automatic styles), styles.xml when given."""
+    from piao_xls.sheetio.safeopen import ODS_MIMETYPE
+
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}>'
+               f"<office:automatic-styles>{automatic}</office:automatic-styles><office:body><office:spreadsheet>"
+               f"{tables}</office:spreadsheet></office:body></office:document-content>")
+    items = {"mimetype": ODS_MIMETYPE, "content.xml": content.encode()}
+    if styles is not None:
+        items["styles.xml"] = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles {_ODS_NS}>{styles}'
+                               "</office:document-styles>").encode()
+    return open_package(rezip(items), "modulo.ods", extent=False)
+
+
+def ods_sheet(rows: str, area: tuple[int, int] = (20, 7), name: str = "S", **kw):
+    book = bookmod.read_book(ods(f'<table:table table:name="{name}">{rows}</table:table>', **kw), {name: area})
+    return book.sheet(name)
+
+
+def ods_cell(cell: str, **kw):
+    return ods_sheet(f"<table:table-row>{cell}</table:table-row>", **kw).cells.get((0, 0))
+
+
+def test_what_an_ods_cell_holds():
+    def value(cell: str):
+        c = ods_cell(cell)
+        return None if c is None else c.value
+
+    assert value('<table:table-cell office:value-type="float" office:value="12.5"><text:p>12,5</text:p>'
+                 "</table:table-cell>") == 12.5
+    assert value('<table:table-cell office:value-type="percentage" office:value="0.95"/>') == 0.95
+    assert value('<table:table-cell office:value-type="currency" office:currency="EUR" office:value="1000"/>') == 1000
+    assert value('<table:table-cell office:value-type="date" office:date-value="2025-03-01"/>') == date(2025, 3, 1)
+    assert (value('<table:table-cell office:value-type="date" office:date-value="2025-03-01T10:30:00"/>')
+            == datetime(2025, 3, 1, 10, 30))
+    assert value('<table:table-cell office:value-type="time" office:time-value="PT10H30M00S"/>') == "PT10H30M00S"
+    assert value('<table:table-cell office:value-type="boolean" office:boolean-value="true"/>') is True
+    assert value('<table:table-cell office:value-type="boolean" office:boolean-value="false"/>') is False
+    assert value('<table:table-cell office:value-type="string"><text:p>una</text:p><text:p>due</text:p>'
+                 "</table:table-cell>") == "una\ndue"
+    assert value('<table:table-cell office:value-type="string"><text:p>a<text:s text:c="3"/>b<text:tab/>c'
+                 "<text:line-break/>d<text:s/>e</text:p></table:table-cell>") == "a   b\tc\nd e"
+    assert value('<table:table-cell office:value-type="string" office:string-value="dato"><text:p>mostrato</text:p>'
+                 "</table:table-cell>") == "dato"
+    assert value('<table:table-cell office:value-type="string"><office:annotation><text:p>nota</text:p>'
+                 "</office:annotation><text:p>testo</text:p></table:table-cell>") == "testo"  # a comment is no value
+    assert value("<table:table-cell><text:p>senza tipo</text:p></table:table-cell>") == "senza tipo"
+    assert value('<table:table-cell calcext:value-type="string"><text:p>solo calcext</text:p></table:table-cell>') \
+        == "solo calcext"
+    assert value('<table:table-cell office:value-type="float" office:value="x"/>') == "x"  # kept as written
+    assert value('<table:table-cell office:value-type="date" office:date-value="1 marzo"/>') == "1 marzo"
+    assert value('<table:table-cell office:value-type="string"><text:p></text:p></table:table-cell>') is None
+    assert value("<table:table-cell/>") is None
+    err = ods_cell('<table:table-cell table:formula="of:=1/0" office:value-type="float" office:value="0" '
+                   'calcext:value-type="error"><text:p> #DIV/0! </text:p></table:table-cell>')
+    assert (err.value, err.error, err.formula) == ("#DIV/0!", True, "of:=1/0")
+    err = ods_cell('<table:table-cell office:value-type="error"/>')  # an error without its text is still an error
+    assert err.error and err.value
+    f = ods_cell('<table:table-cell table:formula="of:=[.A2]*2" office:value-type="float" office:value="4"/>')
+    assert (f.value, f.formula, f.error) == (4.0, "of:=[.A2]*2", False)
+    styled = ods_cell('<table:table-cell table:style-name="ce1"/>')
+    assert (styled.value, styled.style) == (None, "ce1")
+
+
+def test_ods_repeats_are_stored_inside_the_area_only():
+    sheet = ods_sheet('<table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-'
+                      'repeated="2" office:value-type="float" office:value="1"/><table:table-cell/></table:table-row>'
+                      '<table:table-row><table:table-cell/><table:table-cell office:value-type="float" '
+                      'office:value="2"/></table:table-row>', area=(1, 0))
+    assert {k: c.value for k, c in sheet.cells.items()} == {(0, 0): 1.0, (1, 0): 1.0}
+    assert sheet.outside == (0, 1)  # the first repeat beyond column A
+    sheet = ods_sheet('<table:table-row table:number-rows-repeated="5"><table:table-cell office:value-type="float" '
+                      'office:value="1"/></table:table-row>', area=(2, 7))
+    assert sorted(sheet.cells) == [(0, 0), (1, 0), (2, 0)] and sheet.outside == (3, 0)  # the first row beyond
+    sheet = ods_sheet('<table:table-row table:number-rows-repeated="30"><table:table-cell/></table:table-row>'
+                      '<table:table-row><table:table-cell table:number-columns-repeated="9"/><table:table-cell '
+                      'office:value-type="string"><text:p>lontano</text:p></table:table-cell></table:table-row>')
+    assert sheet.cells == {} and sheet.outside == (30, 9)
+    sheet = ods_sheet('<table:table-row table:number-rows-repeated="1048576"><table:table-cell '
+                      'table:number-columns-repeated="16384"/></table:table-row>')  # LibreOffice's empty tail
+    assert sheet.cells == {} and sheet.outside is None and sheet.parsed
+
+
+@pytest.mark.parametrize("count", ["123456789", "-1", "1.5", "x", "１"])
+def test_an_ods_repeat_count_beyond_eight_digits_or_not_a_number_is_refused(count):
+    for attr in ("table:number-rows-repeated", "table:number-columns-repeated"):
+        row = (f'<table:table-row {attr}="{count}"><table:table-cell/></table:table-row>' if "rows" in attr else
+               f'<table:table-row><table:table-cell {attr}="{count}"/></table:table-row>')
+        with pytest.raises(UnsafeFile) as e:
+            ods_sheet(row)
+        assert e.value.code == "WB-UNSAFE" and "ripetizione" in e.value.message
+
+
+def test_an_ods_repeat_count_of_eight_digits_or_zero_is_read():
+    sheet = ods_sheet('<table:table-row table:number-rows-repeated="0"><table:table-cell office:value-type="float" '
+                      'office:value="1"/></table:table-row><table:table-row table:number-rows-repeated=" 99999999 ">'
+                      '<table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type='
+                      '"float" office:value="2"/></table:table-row>')
+    assert {k: c.value for k, c in sheet.cells.items()} == {(0, 0): 1.0}  # 0 repeats count as one row
+    assert sheet.outside == (100000000, 0)
+
+
+def test_ods_sheets_hidden_nested_or_named_alike():
+    automatic = ('<style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/>'
+                 '</style:style><style:style style:name="ta2" style:family="table"><style:table-properties '
+                 'table:display="false"/></style:style>')
+    book = bookmod.read_book(ods('<table:table table:name="S" table:style-name="ta1"/><table:table table:name="N" '
+                                 'table:style-name="ta2"/><table:table table:name=" s "/>', automatic=automatic),
+                             {"S": (20, 7)})
+    assert [(s.name, s.visible, s.parsed) for s in book.sheets] == [("S", True, True), ("N", False, False),
+                                                                     (" s ", True, False)]
+    assert [sheet for _, sheet in book.problems] == ["N", " s "]
+    with pytest.raises(UnsafeFile) as e:
+        bookmod.read_book(ods('<table:table table:name="S"><table:table table:name="T"/></table:table>'), {"S": (20, 7)})
+    assert e.value.code == "WB-UNSAFE" and "annidata" in e.value.message
+
+
+def test_the_look_of_an_ods_cell_style():
+    automatic = ('<number:percentage-style style:name="N1"><number:number number:decimal-places="2" '
+                 'number:min-integer-digits="1"/><number:text>%</number:text></number:percentage-style>'
+                 '<style:style style:name="ce1" style:family="table-cell" style:data-style-name="N1">'
+                 '<style:text-properties fo:color="#ff0000" fo:font-size="5pt"/><style:table-cell-properties '
+                 'fo:background-color="#ffff00"/></style:style>'
+                 '<style:style style:name="ce2" style:family="table-cell" style:parent-style-name="Base">'
+                 '<style:text-properties style:text-display="none"/><style:table-cell-properties '
+                 'fo:background-color="transparent"/></style:style>'
+                 '<style:style style:name="co1" style:family="table-column"><style:text-properties fo:color="#00ff00"/>'
+                 "</style:style>")
+    styles = ('<office:styles><style:style style:name="Base" style:family="table-cell"><style:text-properties '
+              'fo:color="#0000ff" fo:font-size="12pt"/></style:style></office:styles>')
+    book = bookmod.read_book(ods('<table:table table:name="S"/>', automatic=automatic, styles=styles), {"S": (20, 7)})
+    looks = book.looks
+    assert (looks["ce1"].font_color, looks["ce1"].fill_color, looks["ce1"].font_size, looks["ce1"].hidden) == \
+        ("FF0000", "FFFF00", 5.0, False)
+    assert "percentage-style" in looks["ce1"].num_format and "'%'" in looks["ce1"].num_format
+    assert "decimal-places=2" in looks["ce1"].num_format
+    assert (looks["ce2"].font_color, looks["ce2"].fill_color, looks["ce2"].font_size, looks["ce2"].hidden) == \
+        ("0000FF", "", 12.0, True)  # what it does not state, it takes from its parent
+    assert looks["Base"].font_color == "0000FF" and "co1" not in looks  # a column style is no cell style
+
+
+# --- shared strings (ECMA-376 §18.4): the text of an item is its <t>, or the <t> of its runs in order; phonetic runs
+# (<rPh>, <phoneticPr>) are not shown; _xHHHH_ escapes are read as their character ---------------------------------
+
+@pytest.mark.parametrize(("item", "text"), [
+    ("<si><t>plain</t></si>", "plain"), ("<si><t/></si>", ""), ("<si/>", ""),
+    ('<si><t xml:space="preserve"> spaced </t></si>', " spaced "),
+    ('<si><r><rPr><b/></rPr><t>bold</t></r><r><t xml:space="preserve"> and not</t></r></si>', "bold and not"),
+    ('<si><t>base</t><rPh sb="0" eb="1"><t>phonetic</t></rPh><phoneticPr fontId="1"/></si>', "base"),
+    ('<si><r><t>run</t></r><rPh sb="0" eb="1"><t>phonetic</t></rPh></si>', "run"),
+    ("<si><t>a_x000D_b _x005F_x0041_ _xD800_</t></si>", "a\rb _x0041_ \ufffd"),
+    ("<si><foo><t>nested</t></foo></si>", "nested"),
+    ("<si><r><rPr><t>odd</t></rPr><t>run</t></r></si>", "oddrun"),
+    ("<si><t>a</t><t>b</t></si>", "ab"), ("<si><t><b>x</b></t></si>", "x"),
+    ("<si><ext/><t>after an unknown element</t></si>", "after an unknown element"),
+])
+def test_the_text_of_a_shared_string(item, text):
+    xml = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}"><si><t>first</t></si>{item}</sst>'.encode()
+    assert bookmod._xlsx_shared_strings(xml) == ["first", text]
+    assert bookmod._xlsx_shared_strings_events(xml) == ["first", text]
