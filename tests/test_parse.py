@@ -227,7 +227,10 @@ def test_a_shared_string_index_that_names_no_text_is_refused(v):
 
 def test_the_other_cell_types():
     assert one('<c r="A1" t="inlineStr"><is><t>in linea _x0041_</t></is></c>').value == "in linea A"
+    assert one('<c r="A1" t="inlineStr"><is><r><t>in </t></r><r><rPr><b/></rPr><t>linea</t></r></is></c>').value \
+        == "in linea"  # rich text: its runs in order
     assert one('<c r="A1" t="str"><f>"a"&amp;"b"</f><v>ab</v></c>').value == "ab"
+    assert one(f'<c r="A1" t="str"><f>REPT("a",3000)</f><v>{"a" * 3000}</v></c>').value == "a" * 3000  # whole
     cell = one('<c r="A1" t="e"><v> #DIV/0! </v></c>')
     assert (cell.value, cell.error) == ("#DIV/0!", True)
     cell = one('<c r="A1" t="e"><f>1/0</f></c>')  # an error without its text is still an error
@@ -241,6 +244,9 @@ def test_the_other_cell_types():
     for kind in ("n", "e", "b"):
         assert one(f'<c r="A1" t="{kind}"/>') is None
     assert not one('<c r="A1" t="e"><v>#N/A</v></c>').formula
+    for kind, formula in (("b", "1=1"), ("d", "TODAY()"), ("str", "A2"), ("n", "1+1"), ("x", "1")):  # not computed yet
+        cell = one(f'<c r="A1" t="{kind}"><f>{formula}</f></c>')
+        assert (cell.value, cell.formula) == (None, formula)
     assert one('<c r="A1"><v>1</v></c>').error is False
 
 
@@ -317,6 +323,9 @@ def read_both(monkeypatch, sheet: str, area: tuple[int, int] = (20, 7), **kw):
      {(0, 0): (1.0, "", False, 0)}),  # an empty text beyond the area is nothing
     ('<row r="2"><c r="A2"><v>1</v></c><c r="A2"><v>2</v></c></row>', None,
      {(1, 0): (2.0, "", False, 0)}),  # a cell written twice: the last one counts
+    ('<row r="1"><c r="A1" t="x"><v>abc</v></c><c r="J1" t="x"><v>def</v></c></row>', (0, 9),
+     {(0, 0): ("abc", "", False, 0)}),  # a type no spreadsheet writes: its content is not lost (docs/security.md:
+    # content in a cell that must stay empty, or outside the form's area, is a finding)
 ])
 def test_a_usual_sheet_is_scanned_and_read_as_the_tree_reads_it(monkeypatch, body, outside, cells):
     scanned, first, second = read_both(monkeypatch, sheet_xml(body=body))
