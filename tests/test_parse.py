@@ -87,7 +87,8 @@ def _fresh_caches(monkeypatch):
     '<?xml version="1.0" encoding="UTF-8"?>', "<?xml version='1.0' encoding='utf-8'?>",
     '<?xml version="1.0" encoding = "UTF-8" standalone="yes"?>', '<?xml version="1.0"?>', "",
     '<?xml version="1.0" encoding="US-ASCII"?>', '<?xml version="1.0" encoding="ISO-8859-1"?>',
-    '\ufeff<?xml version="1.0" encoding="utf-8"?>',
+    '\ufeff<?xml version="1.0" encoding="utf-8"?>', '<?xml version="1.0"' + " " * 300 + 'encoding="UTF-8"?>',
+    '<?xml version="1.0" encoding="UTF-8"?><?piao encoding="windows-1252"?>',  # a processing instruction, no declaration
 ])
 def test_a_part_in_an_encoding_expat_reads_by_itself_is_read(decl):
     assert cells(sheet_xml(decl=decl)) == READ
@@ -97,8 +98,11 @@ def test_a_part_in_an_encoding_expat_reads_by_itself_is_read(decl):
     '<?xml version="1.0" encoding="windows-1252"?>', "<?xml version='1.0' encoding='UTF-7'?>",
     '<?xml version="1.0" encoding = "cp1252"?>', '<?xml version="1.0" encoding="utf-8-sig"?>',
     '\ufeff<?xml version="1.0" encoding="windows-1252"?>',
+    '<?xml version="1.0"' + " " * 300 + 'encoding="windows-1252"?>',  # white space may pad a declaration (XML 1.0)
+    '<?xml version="1.0"' + "\n\t" * 200 + 'encoding="windows-1252"?>',
 ])
 def test_a_part_that_declares_another_encoding_is_refused(decl):
+    """However long its declaration: else the scan would read as UTF-8 what expat reads as windows-1252."""
     e = refused(sheet_xml(decl=decl))
     assert e.code == "WB-UNSAFE" and "codifica" in e.message
 

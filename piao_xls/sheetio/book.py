@@ -168,7 +168,8 @@ def _screen(data: bytes, part: str) -> str:
     name = ""
     head = data[:300].lstrip(b"\xef\xbb\xbf")
     if head[:5] == b"<?xml":
-        decl = head[:head.find(b"?>")]
+        start = len(data[:300]) - len(head)
+        decl = data[start:data.find(b"?>", start)]  # the whole declaration: white space may pad it to any length
         at = decl.find(b"encoding")
         if at >= 0:
             rest = decl[at + 8:].lstrip(b" \t\r\n=").lstrip(b" \t\r\n")
