@@ -383,7 +383,8 @@ _ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
            'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
            'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
            'xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" '
-           'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"')
+           'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
+           'xmlns:xlink="http://www.w3.org/1999/xlink"')
 
 
 def ods(tables: str, automatic: str = "", styles: str | None = None):
@@ -433,6 +434,8 @@ def test_what_an_ods_cell_holds():
     assert value('<table:table-cell office:value-type="string"><office:annotation><text:p>nota</text:p>'
                  "</office:annotation><text:p>testo</text:p></table:table-cell>") == "testo"  # a comment is no value
     assert value("<table:table-cell><text:p>senza tipo</text:p></table:table-cell>") == "senza tipo"
+    assert value('<table:table-cell office:value-type="string"><text:h>titolo</text:h><text:p>a<text:span>b</text:span>'
+                 '<text:a xlink:href="x">c</text:a></text:p></table:table-cell>') == "titolo\nabc"
     assert value('<table:table-cell calcext:value-type="string"><text:p>solo calcext</text:p></table:table-cell>') \
         == "solo calcext"
     assert value('<table:table-cell office:value-type="float" office:value="x"/>') == "x"  # kept as written
@@ -525,6 +528,24 @@ def test_the_look_of_an_ods_cell_style():
     assert (looks["ce2"].font_color, looks["ce2"].fill_color, looks["ce2"].font_size, looks["ce2"].hidden) == \
         ("0000FF", "", 12.0, True)  # what it does not state, it takes from its parent
     assert looks["Base"].font_color == "0000FF" and "co1" not in looks  # a column style is no cell style
+    assert book.kind == "ods"
+
+
+def test_ods_styles_in_styles_xml_serve_the_cells_and_sheets_of_content_xml():
+    """A cell style of content.xml may take its data style from styles.xml; a sheet hidden by a style of styles.xml is
+    as hidden as one hidden by a style of content.xml (docs/security.md: a hidden sheet is a finding)."""
+    styles = ('<office:styles><number:number-style style:name="N9"><number:number number:decimal-places="3"/>'
+              '</number:number-style><style:style style:name="taH" style:family="table"><style:table-properties '
+              'table:display="false"/></style:style></office:styles>')
+    automatic = '<style:style style:name="ce9" style:family="table-cell" style:data-style-name="N9"/>'
+    book = bookmod.read_book(ods('<table:table table:name="S"/><table:table table:name="H" table:style-name="taH"/>',
+                                 automatic=automatic, styles=styles), {"S": (20, 7)})
+    assert "number-style" in book.looks["ce9"].num_format and "decimal-places=3" in book.looks["ce9"].num_format
+    assert [(s.name, s.visible) for s in book.sheets] == [("S", True), ("H", False)]
+    broken = '<office:styles><style:style style:name="x"></office:styles>'
+    with pytest.raises(UnsafeFile) as e:
+        bookmod.read_book(ods('<table:table table:name="S"/>', styles=broken), {"S": (20, 7)})
+    assert e.value.code == "WB-OPEN" and "styles.xml" in e.value.message  # the damaged part is named
 
 
 # --- shared strings (ECMA-376 §18.4): the text of an item is its <t>, or the <t> of its runs in order; phonetic runs
@@ -541,8 +562,63 @@ def test_the_look_of_an_ods_cell_style():
     ("<si><r><rPr><t>odd</t></rPr><t>run</t></r></si>", "oddrun"),
     ("<si><t>a</t><t>b</t></si>", "ab"), ("<si><t><b>x</b></t></si>", "x"),
     ("<si><ext/><t>after an unknown element</t></si>", "after an unknown element"),
+    ("<si>\n  <r>\n    <t>indented</t>\n  </r>\n</si>", "indented"),  # white space between elements is no text
 ])
 def test_the_text_of_a_shared_string(item, text):
     xml = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}"><si><t>first</t></si>{item}</sst>'.encode()
     assert bookmod._xlsx_shared_strings(xml) == ["first", text]
     assert bookmod._xlsx_shared_strings_events(xml) == ["first", text]
+
+
+def test_an_ods_cell_of_a_type_without_its_value_holds_nothing():
+    """OpenDocument 1.2 (19.385-19.389): a typed cell holds its value in the attribute of its type; without it the
+    cell has no value (and no formula: "" is none)."""
+    for kind in ("float", "percentage", "currency", "date", "time"):
+        cell = ods_cell(f'<table:table-cell office:value-type="{kind}" table:style-name="ce1"/>')
+        assert (cell.value, cell.formula, cell.error) == (None, "", False), kind
+    assert ods_cell('<table:table-cell office:value-type="boolean"/>').value is False
+    cell = ods_cell('<table:table-cell calcext:value-type="float" office:value="3"/>')  # typed by LibreOffice only
+    assert (cell.value, cell.formula) == (3.0, "")
+
+
+@pytest.mark.parametrize("repeat", ["rows", "columns"])
+def test_an_ods_repeat_that_ends_on_the_edge_of_the_area_is_inside_it(repeat):
+    """docs/security.md: only the positions inside the area are stored; the first one beyond it, if any, is
+    remembered. The area here is rows 1-3 and columns A-C."""
+    cell = '<table:table-cell office:value-type="float" office:value="1"{}/>'
+    if repeat == "rows":
+        rows = ('<table:table-row><table:table-cell/></table:table-row><table:table-row table:number-rows-repeated="2">'
+                + cell.format("") + "</table:table-row>")
+        inside = [(1, 0), (2, 0)]
+    else:
+        rows = ('<table:table-row/><table:table-row/><table:table-row><table:table-cell/>'
+                + cell.format(' table:number-columns-repeated="2"') + "</table:table-row>")
+        inside = [(2, 1), (2, 2)]
+    sheet = ods_sheet(rows, area=(2, 2))
+    assert sorted(sheet.cells) == inside and sheet.outside is None
+    sheet = ods_sheet(rows.replace('repeated="2"', 'repeated="3"'), area=(2, 2))
+    assert sorted(sheet.cells) == inside and sheet.outside == ((3, 0) if repeat == "rows" else (2, 3))
+    styled = ods_sheet('<table:table-row table:number-rows-repeated="9"><table:table-cell table:style-name="ce1" '
+                       'table:number-columns-repeated="9"/></table:table-row>', area=(2, 2))
+    assert len(styled.cells) == 9 and styled.outside is None  # an empty styled cell beyond the area is nothing
+
+
+def test_the_ods_text_and_cell_caps_count_each_cell(monkeypatch):
+    """docs/security.md (Limits): the cells stored and the text materialised per file, each cell counted; a text
+    repeated over several cells counts once per cell."""
+    six = '<table:table-cell office:value-type="string"{}><text:p>sei<text:s text:c="3"/></text:p></table:table-cell>'
+    monkeypatch.setattr(bookmod, "MAX_TEXT", 12)
+    assert len(ods_sheet(f"<table:table-row>{six.format('')}{six.format('')}</table:table-row>").cells) == 2
+    assert ods_sheet(f"<table:table-row>{six.format('')}</table:table-row>").cells[(0, 0)].value == "sei   "
+    twice = six.format(' table:number-columns-repeated="2"')
+    with pytest.raises(UnsafeFile, match="troppo testo"):
+        ods_sheet(f"<table:table-row>{six.format('')}{twice}</table:table-row>")
+    monkeypatch.setattr(bookmod, "MAX_TEXT", 10**6)
+    rows = ('<table:table-row table:number-rows-repeated="3"><table:table-cell office:value-type="float" '
+            'office:value="1" table:number-columns-repeated="2"/></table:table-row>')
+    monkeypatch.setattr(bookmod, "MAX_STORED", 6)
+    assert len(ods_sheet(rows).cells) == 6
+    monkeypatch.setattr(bookmod, "MAX_STORED", 5)
+    with pytest.raises(UnsafeFile, match="troppe celle"):
+        ods_sheet(rows)
+
