@@ -622,3 +622,13 @@ def test_the_ods_text_and_cell_caps_count_each_cell(monkeypatch):
     with pytest.raises(UnsafeFile, match="troppe celle"):
         ods_sheet(rows)
 
+
+@pytest.mark.parametrize(("size", "points"), [("5pt", 5.0), ("2mm", 2 * 72 / 25.4), ("0.5cm", 0.5 * 72 / 2.54),
+                                              ("0.1in", 7.2), ("1pc", 12.0), ("8px", 6.0), ("50%", None)])
+def test_an_ods_font_size_in_any_unit_is_read_in_points(size, points):
+    """docs/security.md: text smaller than 6 points is found; OpenDocument (fo:font-size) states a size in any unit
+    of length (2 mm is 5.7 points), or as a percentage of the parent's."""
+    automatic = ('<style:style style:name="ce1" style:family="table-cell"><style:text-properties '
+                 f'fo:font-size="{size}"/></style:style>')
+    book = bookmod.read_book(ods('<table:table table:name="S"/>', automatic=automatic), {"S": (20, 7)})
+    assert book.looks["ce1"].font_size == (None if points is None else pytest.approx(points))

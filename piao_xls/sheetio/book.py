@@ -1222,6 +1222,9 @@ def _ods_date(text: str):
         return text or None
 
 
+_POINTS = {"pt": 1.0, "pc": 12.0, "in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "px": 0.75}  # units of length
+
+
 class _OdsStyleState:
     """Cell styles (automatic or named) of an OpenDocument file: colours, font size, data style."""
 
@@ -1255,8 +1258,8 @@ class _OdsStyleState:
                     self.look.font_color = attrs[F + "color"].lstrip("#").upper()
                 if F + "font-size" in attrs:
                     size = attrs[F + "font-size"]
-                    try:
-                        self.look.font_size = float(size[:-2]) if size.endswith("pt") else None
+                    try:  # any unit of length OpenDocument allows, in points (a percentage: None)
+                        self.look.font_size = float(size[:-2]) * _POINTS[size[-2:]] if size[-2:] in _POINTS else None
                     except ValueError:
                         self.look.font_size = None
                 if attrs.get(S + "text-display") == "none" or attrs.get("urn:oasis:names:tc:opendocument:xmlns:"
