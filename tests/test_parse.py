@@ -632,3 +632,20 @@ def test_an_ods_font_size_in_any_unit_is_read_in_points(size, points):
                  f'fo:font-size="{size}"/></style:style>')
     book = bookmod.read_book(ods('<table:table table:name="S"/>', automatic=automatic), {"S": (20, 7)})
     assert book.looks["ce1"].font_size == (None if points is None else pytest.approx(points))
+
+
+def test_ods_cells_under_a_merge_and_a_second_sheet_are_read():
+    """A covered cell (under a merge) holds its own content and takes its column (docs/security.md: content in a
+    cell of the form that must stay empty is a finding); each sheet asked for is read; a damaged content.xml is
+    named."""
+    string = '<table:{0} office:value-type="string"><text:p>{1}</text:p></table:{0}>'
+    row = (f'<table:table-row>{string.format("table-cell", "a")}{string.format("covered-table-cell", "nascosto")}'
+           f'{string.format("table-cell", "c")}</table:table-row>')
+    book = bookmod.read_book(ods(f'<table:table table:name="S">{row}</table:table><table:table table:name="T">{row}'
+                                 '</table:table>'), {"S": (20, 7), "T": (20, 7)})
+    for name in ("S", "T"):
+        assert {k: c.value for k, c in book.sheet(name).cells.items()} == {(0, 0): "a", (0, 1): "nascosto",
+                                                                           (0, 2): "c"}, name
+    with pytest.raises(UnsafeFile) as e:
+        bookmod.read_book(ods('<table:table table:name="S"><table:table-row></table:table>'), {"S": (20, 7)})
+    assert e.value.code == "WB-OPEN" and "content.xml" in e.value.message
