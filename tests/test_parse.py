@@ -649,3 +649,26 @@ def test_ods_cells_under_a_merge_and_a_second_sheet_are_read():
     with pytest.raises(UnsafeFile) as e:
         bookmod.read_book(ods('<table:table table:name="S"><table:table-row></table:table>'), {"S": (20, 7)})
     assert e.value.code == "WB-OPEN" and "content.xml" in e.value.message
+
+
+_X14AC = ' xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"'
+_X14AC_ROW = '<row r="1" x14ac:dyDescent="0.25"><c r="A1"><v>1</v></c></row>'
+
+
+def test_a_prefix_is_bound_where_xml_binds_it(monkeypatch):
+    """XML Namespaces 1.0: a prefix declared on an element is bound inside it only. Declared on the root (and again on
+    a sibling of <sheetData>) it is bound in the rows: scanned; declared only on a sibling that closed before
+    <sheetData>, the rows use an unbound prefix: no XML, refused whichever way the sheet is read."""
+    again = f"<sheetPr{_X14AC}><tabColor rgb=\"FFFF0000\"/></sheetPr>"
+    xml = sheet_xml(body=_X14AC_ROW, root_attrs=_X14AC).replace("<sheetData>", again + "<sheetData>")
+    scanned, first, second = read_both(monkeypatch, xml)
+    assert scanned and first == second == (None, {(0, 0): (1.0, "", False, 0)})
+    xml = sheet_xml(body=_X14AC_ROW).replace("<sheetData>", again + "<sheetData>")
+    scanned, first, second = read_both_or_refusal(monkeypatch, xml)
+    assert not scanned and first == second and "XML non valido" in first
+
+
+def test_a_sheet_cut_short_is_refused_whichever_way_it_is_read(monkeypatch):
+    xml = sheet_xml().replace("</worksheet>", "")
+    scanned, first, second = read_both_or_refusal(monkeypatch, xml)
+    assert not scanned and first == second and "XML non valido" in first
