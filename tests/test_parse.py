@@ -672,3 +672,13 @@ def test_a_sheet_cut_short_is_refused_whichever_way_it_is_read(monkeypatch):
     xml = sheet_xml().replace("</worksheet>", "")
     scanned, first, second = read_both_or_refusal(monkeypatch, xml)
     assert not scanned and first == second and "XML non valido" in first
+
+
+def test_shared_strings_with_an_extension_list_or_damaged():
+    """ECMA-376: <sst> may end with an <extLst>, which holds no item; a damaged shared strings part is named."""
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}"><si><t>uno</t></si><si><r><t>du</t></r>'
+           '<r><t>e</t></r></si><extLst><ext uri="x"><t>no</t></ext></extLst></sst>').encode()
+    assert bookmod._xlsx_shared_strings(xml) == ["uno", "due"]
+    with pytest.raises(UnsafeFile) as e:
+        bookmod._xlsx_shared_strings(xml.replace(b"</sst>", b""))
+    assert e.value.code == "WB-OPEN" and "xl/sharedStrings.xml" in e.value.message
