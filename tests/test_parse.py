@@ -682,3 +682,21 @@ def test_shared_strings_with_an_extension_list_or_damaged():
     with pytest.raises(UnsafeFile) as e:
         bookmod._xlsx_shared_strings(xml.replace(b"</sst>", b""))
     assert e.value.code == "WB-OPEN" and "xl/sharedStrings.xml" in e.value.message
+
+
+@pytest.mark.parametrize("where", ["content", "styles"])
+def test_the_fixed_text_of_an_ods_data_style_is_found(where):
+    """docs/security.md: the number format of a locked cell is compared, for .ods by the fixed text of its data style
+    (a text such as «gg» beside the number changes what a person reads); text-display or text:display none hides it."""
+    from piao_xls.returns.reader import _look_problem
+
+    data_style = ('<number:number-style style:name="N7"><number:number number:decimal-places="0"/><number:text> gg'
+                  "</number:text></number:number-style>")
+    cells = ('<style:style style:name="ce7" style:family="table-cell" style:data-style-name="N7"/>'
+             '<style:style style:name="ce8" style:family="table-cell"><style:text-properties text:display="none"/>'
+             "</style:style>")
+    styles = f"<office:styles>{data_style}</office:styles>" if where == "styles" else None
+    automatic = (data_style if styles is None else "") + cells  # as LibreOffice writes them: data styles first
+    book = bookmod.read_book(ods('<table:table table:name="S"/>', automatic=automatic, styles=styles), {"S": (20, 7)})
+    assert "testo fisso «gg»" in (_look_problem(book.looks["ce7"], "-", "ods") or "")
+    assert book.looks["ce8"].hidden and not book.looks["ce7"].hidden
