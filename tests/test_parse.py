@@ -89,6 +89,7 @@ def _fresh_caches(monkeypatch):
     '<?xml version="1.0" encoding="US-ASCII"?>', '<?xml version="1.0" encoding="ISO-8859-1"?>',
     '\ufeff<?xml version="1.0" encoding="utf-8"?>', '<?xml version="1.0"' + " " * 300 + 'encoding="UTF-8"?>',
     '<?xml version="1.0" encoding="UTF-8"?><?piao encoding="windows-1252"?>',  # a processing instruction, no declaration
+    '<?xml version="1.0"?><?piao encoding="windows-1252"?>',
 ])
 def test_a_part_in_an_encoding_expat_reads_by_itself_is_read(decl):
     assert cells(sheet_xml(decl=decl)) == READ
