@@ -25,7 +25,7 @@ MODULES = {
     # the consolidation again, with the tests of what only a workspace or a revised plan gives it: the provenance of
     # the ledger and of the files (`submissions_of`), the plan version of each form (`_mark_versions`)
     "provenance": ("piao_xls/results/consolidate.py", ["tests/test_which_return_counts.py", "tests/test_revisions.py"]),
-    "book": ("piao_xls/sheetio/book.py", ["tests/test_reader.py", "tests/test_tamper.py",
+    "book": ("piao_xls/sheetio/book.py", ["tests/test_parse.py", "tests/test_reader.py", "tests/test_tamper.py",
                                           "tests/test_documented_rules.py", "tests/test_value_oracle.py",
                                           "tests/test_hostile.py"]),
     "reader": ("piao_xls/returns/reader.py", ["tests/test_reader.py", "tests/test_tamper.py",

@@ -170,7 +170,8 @@ def _screen(data: bytes, part: str) -> str:
     name = ""
     head = data[:300].lstrip(b"\xef\xbb\xbf")
     if head[:5] == b"<?xml":
-        decl = head[:head.find(b"?>")]
+        start = len(data[:300]) - len(head)
+        decl = data[start:data.find(b"?>", start)]  # the whole declaration: white space may pad it to any length
         at = decl.find(b"encoding")
         if at >= 0:
             rest = decl[at + 8:].lstrip(b" \t\r\n=").lstrip(b" \t\r\n")
@@ -1224,6 +1225,9 @@ def _ods_date(text: str):
         return text or None
 
 
+_POINTS = {"pt": 1.0, "pc": 12.0, "in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "px": 0.75}  # units of length
+
+
 class _OdsStyleState:
     """Cell styles (automatic or named) of an OpenDocument file: colours, font size, data style."""
 
@@ -1257,8 +1261,8 @@ class _OdsStyleState:
                     self.look.font_color = attrs[F + "color"].lstrip("#").upper()
                 if F + "font-size" in attrs:
                     size = attrs[F + "font-size"]
-                    try:
-                        self.look.font_size = float(size[:-2]) if size.endswith("pt") else None
+                    try:  # any unit of length OpenDocument allows, in points (a percentage: None)
+                        self.look.font_size = float(size[:-2]) * _POINTS[size[-2:]] if size[-2:] in _POINTS else None
                     except ValueError:
                         self.look.font_size = None
                 if attrs.get(S + "text-display") == "none" or attrs.get("urn:oasis:names:tc:opendocument:xmlns:"
