@@ -701,8 +701,8 @@ def test_the_fixed_text_of_an_ods_data_style_is_found(where):
     (a text such as «gg» beside the number changes what a person reads); text-display or text:display none hides it."""
     from piao_xls.returns.reader import _look_problem
 
-    data_style = ('<number:number-style style:name="N7"><number:number number:decimal-places="0"/><number:text>gg'
-                  "</number:text></number:number-style>")
+    data_style = ('<number:number-style style:name="N7"><number:number number:decimal-places="0"/><number:text> gg'
+                  "</number:text></number:number-style>")  # LibreOffice writes the space before a unit's text
     cells = ('<style:style style:name="ce7" style:family="table-cell" style:data-style-name="N7"/>'
              '<style:style style:name="ce8" style:family="table-cell"><style:text-properties text:display="none"/>'
              "</style:style>")

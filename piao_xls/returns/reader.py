@@ -12,6 +12,7 @@ scoring and the summary need, for consolidations of thousands of files.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import math
 import re
@@ -609,6 +610,8 @@ def _full_expected(layout: SheetLayout) -> Expected:
 
 
 _GENERAL = {"general", "", "@"}
+#: the fixed texts of an .ods data style as the parse summarises it (each as Python writes a string: ' gg')
+_ODS_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def _format_key(code: str) -> str:
@@ -668,10 +671,10 @@ def _look_problem(look, style: str, kind: str) -> str | None:
         if _format_key(fmt) != _format_key(want_fmt) and _format_key(fmt) not in _published_keys(style, want_fmt):
             return f"formato numerico modificato («{printable(fmt[:40])}» invece di «{want_fmt}»)"
     else:
-        literals = "".join(part[1:-1] for part in fmt.split() if part[:1] in "'\"" and len(part) > 1)
+        literals = "".join(ast.literal_eval(q) for q in _ODS_QUOTED.findall(fmt))  # a text may hold spaces
         allowed = "%" if "%" in want_fmt else "€" if "€" in want_fmt else ""
         if any(ch not in allowed and not ch.isspace() for ch in literals):
-            return f"formato numerico modificato (testo fisso «{printable(literals[:40])}»)"
+            return f"formato numerico modificato (testo fisso «{printable(literals.strip()[:40])}»)"
         if ("percentage" in fmt) != ("%" in want_fmt) and fmt != "General":
             return "formato numerico modificato (percentuale)"
     return None
