@@ -303,6 +303,14 @@ def test_a_form_of_another_plan_year_or_version_is_an_identity_error(plan, tmp_p
     assert found.file == str(tmp_path / "id.xlsx")
 
 
+def test_damaged_document_properties_are_one_wb_open(plan, tmp_path, sf_bytes):
+    """A properties part that is no well-formed XML: the file cannot be read as a workbook (WB-OPEN,
+    docs/errors.md), one finding naming the file, never a traceback (this module's rule)."""
+    found = _one(_read(tmp_path, plan, "p.xlsx", zipmut.edit(sf_bytes, {"docProps/custom.xml": b"<Properties"})),
+                 "WB-OPEN", "danneggiato")
+    assert found.file == str(tmp_path / "p.xlsx") and found.severity == "error"
+
+
 # --- macros ---------------------------------------------------------------------------------
 
 def test_macros_are_refused(plan, tmp_path, sf_bytes):
