@@ -292,6 +292,7 @@ def _with_property(custom: bytes, name: str, value: str | None) -> bytes:
     ("piao_fingerprint", "0" * 64, "truccazzano-2025"),
     ("piao_fingerprint", None, "truccazzano-2025"),
     ("piao_sectors", "SF,XX", "XX"),
+    ("piao_kind", None, "tipo di modulo"),
 ])
 def test_a_form_of_another_plan_year_or_version_is_an_identity_error(plan, tmp_path, sf_bytes, name, value, words):
     """README: a file of another plan, or of another version of the plan, is rejected with a WB-IDENTITY
