@@ -485,3 +485,17 @@ def test_text_typed_in_many_cells_that_must_stay_empty(plan, tmp_path, sf_filled
     assert res.status == REJECTED and "SF" not in res.sectors
     assert {f.code for f in res.findings} == {"WB-TAMPERED"}, [str(f) for f in res.findings]
     _tampered(res, f"{chr(65 + free[0][1])}{free[0][0] + 1}", "deve restare vuota")
+
+
+def test_a_formula_deleted_alone(plan, tmp_path, sf_filled, sf_book):
+    """A formula of the form deleted and nothing else changed: found at its cell (docs/security.md), by the
+    whole-sheet comparisons as by the check cell by cell."""
+    f = _formula(sf_book)
+    members = zipmut.parts(sf_filled.read_bytes())
+    name = max((n for n in members if n.startswith("xl/worksheets/")), key=lambda n: len(members[n]))
+    out = tmp_path / "deleted-alone.xlsx"
+    out.write_bytes(zipmut.edit(sf_filled.read_bytes(), {name: zipmut.set_cell(members[name], f.ref, b"")}))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    assert {x.code for x in res.findings} == {"WB-TAMPERED"}, [str(x) for x in res.findings]
+    _tampered(res, f.ref, "formula del modulo cancellata")
