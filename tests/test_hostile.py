@@ -276,6 +276,46 @@ def test_unknown_workbook_kind_is_an_identity_error(plan, tmp_path, sf_bytes):
          "tipo di modulo")
 
 
+def _with_property(custom: bytes, name: str, value: str | None) -> bytes:
+    """docProps/custom.xml with the property ``name`` set to ``value`` (None: the property left out)."""
+    import re
+
+    pat = re.compile(rb'<property [^>]*name="' + name.encode() + rb'"><vt:lpwstr>[^<]*</vt:lpwstr></property>')
+    assert pat.search(custom), name
+    if value is None:
+        return pat.sub(b"", custom, count=1)
+    return pat.sub(lambda m: re.sub(rb"<vt:lpwstr>[^<]*<", b"<vt:lpwstr>" + value.encode() + b"<", m.group(0)),
+                   custom, count=1)
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    ("piao_plan_id", None, "non è un modulo generato da piao-xls"),
+    ("piao_plan_id", "altro-piano-2025", "altro-piano-2025"),
+    ("piao_year", "2024", "anno"),
+    ("piao_layout_version", "0", "versione del modulo"),
+    ("piao_fingerprint", "0" * 64, "truccazzano-2025"),
+    ("piao_fingerprint", None, "truccazzano-2025"),
+    ("piao_sectors", "SF,XX", "XX"),
+    ("piao_kind", None, "tipo di modulo"),
+])
+def test_a_form_of_another_plan_year_or_version_is_an_identity_error(plan, tmp_path, sf_bytes, name, value, words):
+    """README: a file of another plan, or of another version of the plan, is rejected with a WB-IDENTITY
+    finding naming that plan; docs/security.md: identity is the document properties (plan, year, layout
+    version, fingerprint). A form naming a sector the plan does not have is no form of this plan either."""
+    custom = _with_property(zipmut.parts(sf_bytes)["docProps/custom.xml"], name, value)
+    found = _one(_read(tmp_path, plan, "id.xlsx", zipmut.edit(sf_bytes, {"docProps/custom.xml": custom})),
+                 "WB-IDENTITY", words)
+    assert found.file == str(tmp_path / "id.xlsx")
+
+
+def test_damaged_document_properties_are_one_wb_open(plan, tmp_path, sf_bytes):
+    """A properties part that is no well-formed XML: the file cannot be read as a workbook (WB-OPEN,
+    docs/errors.md), one finding naming the file, never a traceback (this module's rule)."""
+    found = _one(_read(tmp_path, plan, "p.xlsx", zipmut.edit(sf_bytes, {"docProps/custom.xml": b"<Properties"})),
+                 "WB-OPEN", "danneggiato")
+    assert found.file == str(tmp_path / "p.xlsx") and found.severity == "error"
+
+
 # --- macros ---------------------------------------------------------------------------------
 
 def test_macros_are_refused(plan, tmp_path, sf_bytes):

@@ -205,6 +205,8 @@ def test_a_round_form_is_never_taken_for_another_rounds_or_the_year_end(plan, ju
     wrong = read_round_workbook(ye, plan, JUNE)
     assert wrong.status == REJECTED and not wrong.sectors
     assert "rendicontazione di fine anno" in wrong.findings[0].message
+    # each refusal names its file (docs/security.md: findings name file, sheet and cell)
+    assert [r.findings[0].file for r in (as_year_end, other, wrong)] == [str(path), str(path), str(ye)]
 
 
 def test_a_round_form_keeps_the_tamper_checks(plan, june_form):

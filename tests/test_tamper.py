@@ -57,9 +57,12 @@ def _edit(src: Path, dst: Path, fn) -> Path:
 
 
 def _tampered(res, cell: str | None, words: str = "", sheet: str = SHEET):
+    """The finding at ``cell``; like every finding of tampering it names its file, sheet and cell
+    (docs/security.md), and the closing error of a sheet whose values are not read names file and sheet."""
     hits = [f for f in res.findings if f.code == "WB-TAMPERED" and f.sheet == sheet and f.cell == cell
             and words in f.message]
     assert hits, [str(f) for f in res.findings]
+    assert all(f.file == res.path for f in res.findings), [(f.file, str(f)) for f in res.findings]
     return hits[0]
 
 
@@ -413,3 +416,89 @@ def test_a_formula_in_a_cell_that_must_stay_empty(plan, tmp_path, sf_filled, sf_
     res = read_workbook(out, plan)
     assert res.status == REJECTED
     _tampered(res, f"H{r + 1}", "deve restare vuota")
+
+
+def test_a_formula_deleted_and_a_locked_text_retyped(plan, tmp_path, sf_filled, sf_book):
+    """A formula of the form deleted (its cell gone from the sheet), one replaced by a formula whose text is in
+    another cell (a shared formula), a locked text replaced by another and one replaced by a number are each
+    found at their cell (docs/security.md), and the sheet's values are not read (an error without a cell says
+    so). A formula only spelled another way (`$`) is no change, even when the sheet is checked cell by cell."""
+    import re
+
+    f = _formula(sf_book)
+    shared, spelled = [c for c in sf_book.sheets[1].cells if c.kind == "formula"][1:3]
+    target = _label(sf_book, lambda c: c.value == TARGET)
+    other = _label(sf_book, lambda c: isinstance(c.value, str) and c.value and c.row > target.row + 2)
+    members = zipmut.parts(sf_filled.read_bytes())
+    name = max((n for n in members if n.startswith("xl/worksheets/")), key=lambda n: len(members[n]))
+    body = zipmut.set_cell(members[name], f.ref, b"")
+    body = zipmut.set_cell(body, target.ref, zipmut.inline_string(target.ref, "Accertamento di quanto si riesce",
+                                                                  zipmut.cell_style(body, target.ref)))
+    body = zipmut.set_cell(body, other.ref, zipmut.number_cell(other.ref, "100", zipmut.cell_style(body, other.ref)))
+    body = zipmut.set_cell(body, shared.ref, b'<c r="%s" s="%s"><f t="shared" si="0"/><v>1</v></c>'
+                           % (shared.ref.encode(), zipmut.cell_style(body, shared.ref)))
+    cell = re.search(rb'<c r="' + spelled.ref.encode() + rb'"[^>]*?>.*?</c>', body, re.S).group(0)
+    input_ref = b"E" + spelled.ref[1:].encode()
+    assert input_ref in cell
+    body = zipmut.set_cell(body, spelled.ref, cell.replace(input_ref, b"$E$" + spelled.ref[1:].encode()))
+    out = tmp_path / "deleted.xlsx"
+    out.write_bytes(zipmut.edit(sf_filled.read_bytes(), {name: body}))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    _tampered(res, f.ref, "formula del modulo cancellata")
+    _tampered(res, target.ref, "valore modificato")
+    _tampered(res, other.ref, "valore modificato")
+    _tampered(res, shared.ref, "formula del modulo modificata")
+    assert not [x for x in res.findings if x.cell == spelled.ref]
+    assert {x.code for x in res.findings} == {"WB-TAMPERED"}, [str(x) for x in res.findings]
+    closing = [x for x in res.findings if x.code == "WB-TAMPERED" and x.sheet == SHEET and x.cell is None]
+    assert len(closing) == 1 and closing[0].severity == "error" and "non vengono letti" in closing[0].message
+
+
+def test_many_locked_cells_cleared_are_each_a_finding(plan, tmp_path, sf_filled, sf_book):
+    """Twelve locked texts cleared: the sheet is tampered, its cells are found one by one (the first ones at
+    least: docs/security.md), and the file is reported as tampered, never as unreadable."""
+    labels = [c for c in sf_book.sheets[1].cells if c.kind == "label" and isinstance(c.value, str) and c.value][:12]
+
+    def clear(wb):
+        for c in labels:
+            wb[SHEET][c.ref] = None
+    res = read_workbook(_edit(sf_filled, tmp_path / "many.xlsx", clear), plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    assert {f.code for f in res.findings} == {"WB-TAMPERED"}, [str(f) for f in res.findings]
+    for c in labels[:2]:
+        _tampered(res, c.ref, "cancellata")
+
+
+def test_text_typed_in_many_cells_that_must_stay_empty(plan, tmp_path, sf_filled, sf_book):
+    """Text typed into twelve cells of the form that must stay empty: the file is reported as tampered, cell by
+    cell (the first ones at least), never as unreadable (docs/security.md)."""
+    layout = sf_book.sheets[1]
+    used = {(c.row, c.col) for c in layout.cells}
+    for c in layout.cells:
+        if c.merge_to:
+            used.update((r, k) for r in range(c.row, c.merge_to[0] + 1) for k in range(c.col, c.merge_to[1] + 1))
+    free = [(r, k) for r in range(layout.last_row) for k in range(8) if (r, k) not in used][:12]
+    assert len(free) == 12
+
+    def write(wb):
+        for r, k in free:
+            wb[SHEET].cell(r + 1, k + 1, "nota")
+    res = read_workbook(_edit(sf_filled, tmp_path / "notes.xlsx", write), plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    assert {f.code for f in res.findings} == {"WB-TAMPERED"}, [str(f) for f in res.findings]
+    _tampered(res, f"{chr(65 + free[0][1])}{free[0][0] + 1}", "deve restare vuota")
+
+
+def test_a_formula_deleted_alone(plan, tmp_path, sf_filled, sf_book):
+    """A formula of the form deleted and nothing else changed: found at its cell (docs/security.md), by the
+    whole-sheet comparisons as by the check cell by cell."""
+    f = _formula(sf_book)
+    members = zipmut.parts(sf_filled.read_bytes())
+    name = max((n for n in members if n.startswith("xl/worksheets/")), key=lambda n: len(members[n]))
+    out = tmp_path / "deleted-alone.xlsx"
+    out.write_bytes(zipmut.edit(sf_filled.read_bytes(), {name: zipmut.set_cell(members[name], f.ref, b"")}))
+    res = read_workbook(out, plan)
+    assert res.status == REJECTED and "SF" not in res.sectors
+    assert {x.code for x in res.findings} == {"WB-TAMPERED"}, [str(x) for x in res.findings]
+    _tampered(res, f.ref, "formula del modulo cancellata")
