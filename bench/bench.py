@@ -262,12 +262,15 @@ def bench_end_to_end(plan_yaml: str, n_files: int, folder: Path) -> None:
         print(f"    {name:<62} {secs:6.2f} s")
 
 
-def _run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Run a command, return (seconds, peak RSS in MB of the process and its reaped children, exit code)."""
+def _run_cli(args: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Run a command, return (seconds, peak RSS in MB of the process and its reaped children, exit code).
+
+    ``cwd``: where it runs. `python -m` puts the current folder first on the path: run from a checkout, every
+    version would import that checkout's package instead of the one its PYTHONPATH names."""
     import subprocess
 
     t = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -293,10 +296,10 @@ def bench_cli(plan_path: Path, inbox: Path, out: Path, baseline: str | None, rou
         return [sys.executable, "-m", "piao_xls.cli", "consolidate", str(inbox), "--plan", str(plan_path),
                 "--jobs", str(jobs), "-o", str(out / "s.xlsx")]
 
-    cold = _run_cli(cmd(1), versions["piao-xls"])  # fills the plan cache (and writes the tool's bytecode)
+    cold = _run_cli(cmd(1), versions["piao-xls"], out)  # fills the plan cache (and writes the tool's bytecode)
     for name, e in versions.items():
         if name != "piao-xls":
-            _run_cli(cmd(1), e)  # the same for the baseline: not counted
+            _run_cli(cmd(1), e, out)  # the same for the baseline: not counted
     best: dict[str, tuple[float, float]] = {}
 
     def keep(key: str, secs: float, rss: float = 0.0) -> None:
@@ -308,7 +311,7 @@ def bench_cli(plan_path: Path, inbox: Path, out: Path, baseline: str | None, rou
         keep("openpyxl", timed(lambda: openpyxl_floor(files)))
         for name, e in versions.items():
             for jobs in sorted({1, cores}):
-                secs, rss, code = _run_cli(cmd(jobs), e)
+                secs, rss, code = _run_cli(cmd(jobs), e, out)
                 if code not in (0, 1):
                     raise SystemExit(f"{name} --jobs {jobs} failed with exit code {code}")
                 keep(f"{name} {jobs}", secs, rss)
