@@ -711,3 +711,15 @@ def test_the_fixed_text_of_an_ods_data_style_is_found(where):
     book = bookmod.read_book(ods('<table:table table:name="S"/>', automatic=automatic, styles=styles), {"S": (20, 7)})
     assert "testo fisso «gg»" in (_look_problem(book.looks["ce7"], "-", "ods") or "")
     assert book.looks["ce8"].hidden and not book.looks["ce7"].hidden
+
+
+def test_quotes_in_an_ods_data_style_attribute_never_break_the_check():
+    """docs/security.md: a crafted file is refused or read, never a traceback; an attribute of a data style may
+    hold quotes and backslashes, which the summary of the style then carries."""
+    from piao_xls.returns.reader import _look_problem
+
+    data_style = ('<number:number-style style:name="N7"><number:number number:decimal-places="0" '
+                  "number:min-integer-digits=\"'\\N{\"/><number:text> gg</number:text></number:number-style>")
+    cells = '<style:style style:name="ce7" style:family="table-cell" style:data-style-name="N7"/>'
+    book = bookmod.read_book(ods('<table:table table:name="S"/>', automatic=data_style + cells), {"S": (20, 7)})
+    assert "testo fisso" in (_look_problem(book.looks["ce7"], "-", "ods") or "")

@@ -614,6 +614,16 @@ _GENERAL = {"general", "", "@"}
 _ODS_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
+def _unquoted(text: str) -> str:
+    """A fixed text of an .ods data style as the parse quoted it; an attribute of a crafted file may hold quotes
+    too, and what is not a string literal counts as the text between its quotes."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text[1:-1]
+    return value if isinstance(value, str) else text[1:-1]
+
+
 def _format_key(code: str) -> str:
     """An Excel number format as it shows: quotes, escapes, padding, locale tags and case left out."""
     out, i, n = [], 0, len(code)
@@ -671,7 +681,7 @@ def _look_problem(look, style: str, kind: str) -> str | None:
         if _format_key(fmt) != _format_key(want_fmt) and _format_key(fmt) not in _published_keys(style, want_fmt):
             return f"formato numerico modificato («{printable(fmt[:40])}» invece di «{want_fmt}»)"
     else:
-        literals = "".join(ast.literal_eval(q) for q in _ODS_QUOTED.findall(fmt))  # a text may hold spaces
+        literals = "".join(map(_unquoted, _ODS_QUOTED.findall(fmt)))  # a text may hold spaces
         allowed = "%" if "%" in want_fmt else "€" if "€" in want_fmt else ""
         if any(ch not in allowed and not ch.isspace() for ch in literals):
             return f"formato numerico modificato (testo fisso «{printable(literals.strip()[:40])}»)"
