@@ -1098,6 +1098,7 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
       piao-xls raccogli allegati/
       piao-xls raccogli --strict-sender
     """
+    from .core.errors import Location
     from .core.status import STATUS_IT
     from .mail.collect import collect as run
     from .mail.collect import imap_messages
@@ -1145,8 +1146,9 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
             click.echo(f"{_printable(c.sector) or '-':8} {c.outcome}{esito}: {_printable(c.filename or c.subject)} "
                        f"{who}{via}{rnd}")
             for f in c.findings:
-                where = f"'{f['sheet']}'!{f['cell']}" if f.get("sheet") and f.get("cell") else ""
-                click.echo(f"  {_severity(f['severity'])} {f['code']} {_printable(where)}: {_printable(f['message'])}")
+                ref = Location(sheet=f.get("sheet") or None, cell=f.get("cell") or None).ref
+                where = f" {_printable(ref)}" if ref else ""  # a finding of the whole file names no place
+                click.echo(f"  {_severity(f['severity'])} {f['code']}{where}: {_printable(f['message'])}")
         for k in skipped:
             click.echo(f"-        ignorato: {_printable(k.path)}: {_printable(k.reason)}")
         fresh = sum(1 for c in got if c.outcome == "nuovo")
@@ -1412,8 +1414,8 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
             click.echo(f"{_printable(r.path)}: {STATUS_IT.get(r.status, r.status)} (settori: "
                        f"{', '.join(r.sector_codes) or '-'}, {_findings_words(r.findings)})")
             for f in r.findings:
-                where = f.location.ref
-                click.echo(f"  {_severity(f.severity)} {f.code} {_printable(where)}: {_printable(f.message)}")
+                where = f" {_printable(f.location.ref)}" if f.location.ref else ""  # a file's finding names no cell
+                click.echo(f"  {_severity(f.severity)} {f.code}{where}: {_printable(f.message)}")
         for o in others:
             click.echo(f"{_printable(str(o))}: ignorato (non è una cartella di lavoro)")
         received = s.folder("ricevuti").resolve() if s is not None else None

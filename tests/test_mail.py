@@ -120,6 +120,14 @@ def test_wrong_sender_warns_or_is_rejected_with_strict_sender(ws, tmp_path, sf_b
     assert "estraneo@example.invalid" in f["message"] and SF_ADDR in f["message"]
 
 
+def test_the_text_report_of_collect_names_each_finding_s_place(ws, tmp_path, sf_bytes):
+    """What the clerk reads: a finding of the message has no place, and no space before its colon."""
+    msg = mail("estraneo@example.invalid", "modulo", attachments=[("x.xlsx", sf_bytes)])
+    (tmp_path / "a.eml").write_bytes(msg.as_bytes())
+    out = invoke(ws, "collect", str(tmp_path / "a.eml")).output
+    assert "  avviso MAIL-SENDER: " in out and " :" not in out, out
+
+
 def test_a_delegate_may_return_the_workbook(ws, tmp_path, sf_bytes):
     path = ws / "piao-xls.toml"
     path.write_text(path.read_text().replace("[delegati]\n", '[delegati]\nSF = ["vice.sf@example.invalid"]\n'))

@@ -359,6 +359,11 @@ def test_cli_check_json_and_feedback(plan, tmp_path, sf_book):
     assert f["sheet"] == SHEET and f["cell"] == ref(sf_book, "SF-1.1|value")
     note = (tmp_path / "fb" / "bad-riscontro.txt").read_text()
     assert "DA CORREGGERE" in note and f"cella {f['cell']}" in note
+    # the text report: each finding with its place, and a finding of the whole file with none (no space before ":")
+    (tmp_path / "junk.xlsx").write_bytes(b"not a workbook")
+    text = CliRunner().invoke(cli, ["check", str(bad), str(tmp_path / "junk.xlsx")]).output
+    assert f"  errore WB-VALUE '{SHEET}'!{f['cell']}: " in text or f"  errore WB-VALUE {SHEET}!{f['cell']}: " in text, text
+    assert "  errore WB-OPEN: " in text and " :" not in text, text
 
 
 def test_cli_check_in_parallel_gives_the_same_report(plan, tmp_path, sf_book):
