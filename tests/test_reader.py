@@ -75,6 +75,21 @@ def test_analysis_required_below_target(plan, tmp_path, sf_book):
     assert res.status == REJECTED
 
 
+def test_a_zero_denominator_is_one_finding_on_its_indicator(plan, tmp_path, sf_book):
+    """docs/scoring.md: a denominator of 0 cannot be scored (status invalid, 0 points, listed for the Nucleo);
+    docs/errors.md: `WB-DIV-ZERO`; README: a workbook finding names its file, sheet and cell. The value is read,
+    not refused (no WB-VALUE) nor taken as missing (no WB-MISSING)."""
+    path = write(tmp_path / "zero.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-6.1|denominator": 0})
+    res = read_workbook(path, plan)
+    (f,) = [f for f in res.findings if f.code == "WB-DIV-ZERO"]
+    inputs = sf_book.sheets[1].inputs
+    assert "SF-6.1" in f.message and f.severity in ("error", "warning")
+    assert f.file == str(path) and f.sheet == SHEET
+    assert f.cell in {inputs["SF-6.1|numerator"].ref, inputs["SF-6.1|denominator"].ref}
+    assert not [g for g in res.findings if g.code in ("WB-VALUE", "WB-MISSING")]
+    assert res.sectors["SF"].values["SF-6.1"] == {"numerator": 150000.0, "denominator": 0}
+
+
 @pytest.mark.parametrize(("key", "bad", "words"), [
     ("SF-1.1|value", "circa 80", "non è una percentuale"),
     ("SF-1.1|value", 1.5, "fuori dall'intervallo"),
