@@ -90,6 +90,25 @@ def test_a_zero_denominator_is_one_finding_on_its_indicator(plan, tmp_path, sf_b
     assert res.sectors["SF"].values["SF-6.1"] == {"numerator": 150000.0, "denominator": 0}
 
 
+def test_a_value_not_available_is_named_where_it_is(plan, tmp_path, sf_book):
+    """docs/errors.md: a value declared 'non disponibile' with no reason is `WB-ANALYSIS` (at the analysis cell),
+    with its reason `WB-NOT-AVAILABLE` (the reason reported); README: a workbook finding names file, sheet and
+    cell."""
+    inputs = sf_book.sheets[1].inputs
+    base = {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": "non disponibile"}
+    path = write(tmp_path / "nd.xlsx", sf_book, base)
+    (f,) = [f for f in read_workbook(path, plan).findings if f.code == "WB-ANALYSIS"]
+    assert "SF-3.1" in f.message and f.severity == "error"
+    assert (f.file, f.sheet, f.cell) == (str(path), SHEET, inputs["SF-3.1|analisi"].ref)
+    reason = "Dato ISTAT non ancora pubblicato."
+    path = write(tmp_path / "nd-motivato.xlsx", sf_book, {**base, "SF-3.1|analisi": reason})
+    res = read_workbook(path, plan)
+    (w,) = [f for f in res.findings if f.code == "WB-NOT-AVAILABLE"]
+    assert "SF-3.1" in w.message and reason in w.message and w.severity == "warning"
+    assert (w.file, w.sheet, w.cell) == (str(path), SHEET, inputs["SF-3.1|value"].ref)
+    assert not [f for f in res.findings if f.severity == "error"]
+
+
 @pytest.mark.parametrize(("key", "bad", "words"), [
     ("SF-1.1|value", "circa 80", "non è una percentuale"),
     ("SF-1.1|value", 1.5, "fuori dall'intervallo"),
