@@ -65,6 +65,9 @@ def test_empty_sector_workbook_lists_every_unreported_indicator(plan, tmp_path, 
     missing = [f for f in res.findings if f.code == "WB-MISSING"]
     scored_own = [i for i in plan.sector("SF").indicators if i.scored and i.source == "responsabile"]
     assert len(missing) == len(scored_own) == 10
+    # docs/errors.md: WB-MISSING, a scored indicator not reported (non rendicontato): each finding names its own
+    assert {i.id for i in scored_own for f in missing if i.id in f.message} == {i.id for i in scored_own}
+    assert all("non rendicontato" in f.message for f in missing)
     assert {f.cell for f in missing} >= {ref(sf_book, "SF-1.1|value"), ref(sf_book, "SF-6.1|numerator")}
 
 
