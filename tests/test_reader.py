@@ -65,14 +65,56 @@ def test_empty_sector_workbook_lists_every_unreported_indicator(plan, tmp_path, 
     missing = [f for f in res.findings if f.code == "WB-MISSING"]
     scored_own = [i for i in plan.sector("SF").indicators if i.scored and i.source == "responsabile"]
     assert len(missing) == len(scored_own) == 10
+    # docs/errors.md: WB-MISSING, a scored indicator not reported (non rendicontato): each finding names its own
+    assert {i.id for i in scored_own for f in missing if i.id in f.message} == {i.id for i in scored_own}
+    assert all("non rendicontato" in f.message for f in missing)
     assert {f.cell for f in missing} >= {ref(sf_book, "SF-1.1|value"), ref(sf_book, "SF-6.1|numerator")}
 
 
 def test_analysis_required_below_target(plan, tmp_path, sf_book):
-    res = read_workbook(write(tmp_path / "x.xlsx", sf_book, SF_VALUES), plan)
+    path = write(tmp_path / "x.xlsx", sf_book, SF_VALUES)
+    res = read_workbook(path, plan)
     found = {f.cell for f in res.findings if f.code == "WB-ANALYSIS"}
     assert found == {ref(sf_book, k) for k in SF_ANALYSES}
+    # README: file, sheet and cell; docs/errors.md: achievement below 100% (SF-1.1: 90%, shown as docs/scoring.md prints it)
+    assert all(f.file == str(path) and f.sheet == SHEET for f in res.findings if f.code == "WB-ANALYSIS")
+    (f,) = [f for f in res.findings if f.code == "WB-ANALYSIS" and "SF-1.1" in f.message]
+    assert "90,00%" in f.message, f.message
     assert res.status == REJECTED
+
+
+def test_a_zero_denominator_is_one_finding_on_its_indicator(plan, tmp_path, sf_book):
+    """docs/scoring.md: a denominator of 0 cannot be scored (status invalid, 0 points, listed for the Nucleo);
+    docs/errors.md: `WB-DIV-ZERO`; README: a workbook finding names its file, sheet and cell. The value is read,
+    not refused (no WB-VALUE) nor taken as missing (no WB-MISSING)."""
+    path = write(tmp_path / "zero.xlsx", sf_book, {**SF_VALUES, **SF_ANALYSES, "SF-6.1|denominator": 0})
+    res = read_workbook(path, plan)
+    (f,) = [f for f in res.findings if f.code == "WB-DIV-ZERO"]
+    inputs = sf_book.sheets[1].inputs
+    assert "SF-6.1" in f.message and f.severity in ("error", "warning")
+    assert f.file == str(path) and f.sheet == SHEET
+    assert f.cell in {inputs["SF-6.1|numerator"].ref, inputs["SF-6.1|denominator"].ref}
+    assert not [g for g in res.findings if g.code in ("WB-VALUE", "WB-MISSING")]
+    assert res.sectors["SF"].values["SF-6.1"] == {"numerator": 150000.0, "denominator": 0}
+
+
+def test_a_value_not_available_is_named_where_it_is(plan, tmp_path, sf_book):
+    """docs/errors.md: a value declared 'non disponibile' with no reason is `WB-ANALYSIS` (at the analysis cell),
+    with its reason `WB-NOT-AVAILABLE` (the reason reported); README: a workbook finding names file, sheet and
+    cell."""
+    inputs = sf_book.sheets[1].inputs
+    base = {**SF_VALUES, **SF_ANALYSES, "SF-3.1|value": "non disponibile"}
+    path = write(tmp_path / "nd.xlsx", sf_book, base)
+    (f,) = [f for f in read_workbook(path, plan).findings if f.code == "WB-ANALYSIS"]
+    assert "SF-3.1" in f.message and f.severity == "error"
+    assert (f.file, f.sheet, f.cell) == (str(path), SHEET, inputs["SF-3.1|analisi"].ref)
+    reason = "Dato ISTAT non ancora pubblicato."
+    path = write(tmp_path / "nd-motivato.xlsx", sf_book, {**base, "SF-3.1|analisi": reason})
+    res = read_workbook(path, plan)
+    (w,) = [f for f in res.findings if f.code == "WB-NOT-AVAILABLE"]
+    assert "SF-3.1" in w.message and reason in w.message and w.severity == "warning"
+    assert (w.file, w.sheet, w.cell) == (str(path), SHEET, inputs["SF-3.1|value"].ref)
+    assert not [f for f in res.findings if f.severity == "error"]
 
 
 @pytest.mark.parametrize(("key", "bad", "words"), [

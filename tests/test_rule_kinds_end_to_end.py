@@ -109,6 +109,7 @@ def test_a_judgement_needs_its_motivation_even_at_100_percent(plan, generated):
     res = read_workbook(path, plan)
     (f,) = [f for f in res.findings if f.code == "WB-ANALYSIS"]
     assert "motivato" in f.message and f.cell == nucleo_book.sheets[1].inputs["SA-1.7|analisi"].ref
+    assert f.file == str(path) and f.sheet == nucleo_book.sheets[1].name  # README: file, sheet and cell
 
 
 def test_the_inputs_say_what_to_type(plan):
