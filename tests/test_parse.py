@@ -292,13 +292,19 @@ def test_the_look_of_each_cell_format():
 # order, an optional <f> and <v>, the five predefined entities: as Excel, LibreOffice and xlsxwriter write it) is
 # matched whole against a strict grammar"; any other is read through the tree: the same cells either way --------------
 
-def read_both(monkeypatch, sheet: str, area: tuple[int, int] = (20, 7), **kw):
-    """(was the sheet scanned, what the scan read, what the tree read): cells as (value, formula, error, style)."""
+def read_both(monkeypatch, sheet: str, area: tuple[int, int] = (20, 7), refusal: bool = False, **kw):
+    """(was the sheet scanned, what the scan read, what the tree read): cells as (value, formula, error, style);
+    ``refusal``: a refusal stands for what is read (its message), each way on its own."""
     pkg = package(sheet, styles=STYLES, **kw)
     scanned: list[bool] = []
 
     def read():
-        s = bookmod.read_book(pkg, {"Foglio1": area}).sheets[0]
+        try:
+            s = bookmod.read_book(pkg, {"Foglio1": area}).sheets[0]
+        except UnsafeFile as e:
+            if not refusal:
+                raise
+            return e.message
         return s.outside, {k: (c.value, c.formula, c.error, c.style) for k, c in s.cells.items()}
 
     with monkeypatch.context() as m:
@@ -366,23 +372,7 @@ def test_what_the_scan_does_not_take_is_read_by_the_tree(monkeypatch, body):
 
 def read_both_or_refusal(monkeypatch, sheet: str):
     """As read_both, a refusal standing for what is read (its message), each way on its own."""
-    pkg = package(sheet, styles=STYLES)
-    scanned: list[bool] = []
-
-    def read():
-        try:
-            s = bookmod.read_book(pkg, {"Foglio1": (20, 7)}).sheets[0]
-        except UnsafeFile as e:
-            return e.message
-        return s.outside, {k: (c.value, c.formula, c.error, c.style) for k, c in s.cells.items()}
-
-    with monkeypatch.context() as m:
-        m.setattr(bookmod, "_xlsx_scan", lambda *a, scan=bookmod._xlsx_scan: scanned.append(scan(*a)) or scanned[-1])
-        first = read()
-    with monkeypatch.context() as m:
-        m.setattr(bookmod, "_xlsx_scan", lambda *_: False)
-        second = read()
-    return scanned == [True], first, second
+    return read_both(monkeypatch, sheet, refusal=True)
 
 
 # --- OpenDocument: what a cell holds (OpenDocument 1.2, office:value-type), repeats bounded by the area
