@@ -1098,7 +1098,6 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
       piao-xls raccogli allegati/
       piao-xls raccogli --strict-sender
     """
-    from .core.errors import Location
     from .core.status import STATUS_IT
     from .mail.collect import collect as run
     from .mail.collect import imap_messages
@@ -1146,9 +1145,7 @@ def collect(source: str | None, strict_sender: bool, as_json: bool) -> None:
             click.echo(f"{_printable(c.sector) or '-':8} {c.outcome}{esito}: {_printable(c.filename or c.subject)} "
                        f"{who}{via}{rnd}")
             for f in c.findings:
-                ref = Location(sheet=f.get("sheet") or None, cell=f.get("cell") or None).ref
-                where = f" {_printable(ref)}" if ref else ""  # a finding of the whole file names no place
-                click.echo(f"  {_severity(f['severity'])} {f['code']}{where}: {_printable(f['message'])}")
+                click.echo(_finding_line(f["severity"], f["code"], f.get("sheet"), f.get("cell"), f["message"]))
         for k in skipped:
             click.echo(f"-        ignorato: {_printable(k.path)}: {_printable(k.reason)}")
         fresh = sum(1 for c in got if c.outcome == "nuovo")
@@ -1365,6 +1362,16 @@ def _severity(sev: str) -> str:
     return SEVERITY_IT.get(sev, sev)
 
 
+def _finding_line(severity: str, code: str, sheet: str | None, cell: str | None, message: str) -> str:
+    """«  errore WB-VALUE 'SF - Finanziario'!E12: …», and with no place «  errore WB-OPEN: …» (no space before
+    the colon): one finding as the reports of controlla and raccogli print it."""
+    from .core.errors import Location
+
+    ref = Location(sheet=sheet or None, cell=cell or None).ref
+    where = f" {_printable(ref)}" if ref else ""
+    return f"  {_severity(severity)} {code}{where}: {_printable(message)}"
+
+
 @cli.command("controlla")
 @click.argument("paths", metavar="PERCORSO...", nargs=-1, required=True, type=click.Path(exists=True))
 @plan_option
@@ -1414,8 +1421,7 @@ def check(paths: tuple[str, ...], plan_file: str | None, as_json: bool, feedback
             click.echo(f"{_printable(r.path)}: {STATUS_IT.get(r.status, r.status)} (settori: "
                        f"{', '.join(r.sector_codes) or '-'}, {_findings_words(r.findings)})")
             for f in r.findings:
-                where = f" {_printable(f.location.ref)}" if f.location.ref else ""  # a file's finding names no cell
-                click.echo(f"  {_severity(f.severity)} {f.code}{where}: {_printable(f.message)}")
+                click.echo(_finding_line(f.severity, f.code, f.location.sheet, f.location.cell, f.message))
         for o in others:
             click.echo(f"{_printable(str(o))}: ignorato (non è una cartella di lavoro)")
         received = s.folder("ricevuti").resolve() if s is not None else None

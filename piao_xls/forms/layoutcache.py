@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..core import __version__
 from ..core.gcpause import paused_gc
@@ -86,19 +87,37 @@ class _LayoutUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a layout cache")
 
 
-def _load(folder: Path, path: Path, key: str, code: str) -> SheetLayout | None:
-    found = read_entry(folder, path, key, MAGIC)
+def _unpickled(folder: Path, path: Path, key: str, magic: bytes, accept: Callable[[Any], bool]) -> Any:
+    """The object of the verified entry ``path`` (built by :class:`_LayoutUnpickler`) when ``accept`` takes it,
+    else None: a missing, damaged or refused entry of any kind is a miss, never an error."""
+    found = read_entry(folder, path, key, magic)
     if found is None:
         return None
     try:
-        with paused_gc():  # tens of thousands of cells
-            layout = _LayoutUnpickler(io.BytesIO(found[1])).load()
-        if (type(layout) is not SheetLayout or layout.kind != "sector" or layout.sector_code != code
-                or type(layout.cells) is not list or not layout.cells or not set(map(type, layout.cells)) <= {Cell}):
-            return None
-    except Exception:  # a damaged entry of any kind is a miss, never an error
+        with paused_gc():  # tens of thousands of objects
+            obj = _LayoutUnpickler(io.BytesIO(found[1])).load()
+        return obj if accept(obj) else None
+    except Exception:
         return None
-    return layout
+
+
+def _store(folder: Path, path: Path, key: str, obj: object, magic: bytes = MAGIC) -> None:
+    with contextlib.suppress(Exception):  # any failure is silent: the cache is optional
+        with paused_gc():
+            body = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        write_entry(folder, path, key, body, magic, durable=False)
+        _prune(folder)
+
+
+def _sector_layout(obj: Any, code: str, inputs_only: bool = False) -> bool:
+    """``obj`` is a sheet layout of sector ``code`` made of layout cells (only input cells: a reading view's)."""
+    return (type(obj) is SheetLayout and obj.kind == "sector" and obj.sector_code == code
+            and type(obj.cells) is list and set(map(type, obj.cells)) <= {Cell}
+            and (all(c.kind == "input" for c in obj.cells) if inputs_only else bool(obj.cells)))
+
+
+def _load(folder: Path, path: Path, key: str, code: str) -> SheetLayout | None:
+    return _unpickled(folder, path, key, MAGIC, lambda obj: _sector_layout(obj, code))
 
 
 def cached_sector_sheet(plan: Plan, sector: Sector) -> SheetLayout:
@@ -134,30 +153,15 @@ def cached_sector_view(plan: Plan, sector: Sector, derive: Callable[[SheetLayout
     if view is not None:
         return view
     view = _view(plan, sector, derive)
-    with contextlib.suppress(Exception):  # any failure is silent: the cache is optional
-        with paused_gc():
-            body = pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)
-        write_entry(folder, path, key, body, VIEW_MAGIC, durable=False)
-        _prune(folder)
+    _store(folder, path, key, view, VIEW_MAGIC)
     return view
 
 
 def _load_view(folder: Path, path: Path, key: str, code: str,
                valid: Callable[[tuple], bool]) -> tuple[SheetLayout, tuple] | None:
-    found = read_entry(folder, path, key, VIEW_MAGIC)
-    if found is None:
-        return None
-    try:
-        with paused_gc():
-            view = _LayoutUnpickler(io.BytesIO(found[1])).load()
-        if (type(view) is tuple and len(view) == 2 and type(view[0]) is SheetLayout and type(view[1]) is tuple
-                and view[0].kind == "sector" and view[0].sector_code == code and type(view[0].cells) is list
-                and set(map(type, view[0].cells)) <= {Cell} and all(c.kind == "input" for c in view[0].cells)
-                and valid(view[1])):
-            return view
-    except Exception:  # a damaged entry of any kind is a miss, never an error
-        pass
-    return None
+    return _unpickled(folder, path, key, VIEW_MAGIC, lambda obj: (
+        type(obj) is tuple and len(obj) == 2 and _sector_layout(obj[0], code, inputs_only=True)
+        and type(obj[1]) is tuple and valid(obj[1])))
 
 
 def _view(plan: Plan, sector: Sector, derive: Callable[[SheetLayout], tuple]) -> tuple[SheetLayout, tuple]:
@@ -177,14 +181,6 @@ def keep_sector_sheet(plan: Plan, sector: Sector, layout: SheetLayout) -> None:
     path = folder / f"{key[:40]}{SUFFIX}"
     if not path.exists():
         _store(folder, path, key, layout)
-
-
-def _store(folder: Path, path: Path, key: str, layout: SheetLayout) -> None:
-    with contextlib.suppress(Exception):  # any failure is silent: the cache is optional
-        with paused_gc():
-            body = pickle.dumps(layout, protocol=pickle.HIGHEST_PROTOCOL)
-        write_entry(folder, path, key, body, MAGIC, durable=False)
-        _prune(folder)
 
 
 _PRUNED: set[Path] = set()  # folders pruned by this process: once per command, not once per entry

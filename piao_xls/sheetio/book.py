@@ -171,7 +171,8 @@ def _screen(data: bytes, part: str) -> str:
     head = data[:300].lstrip(b"\xef\xbb\xbf")
     if head[:5] == b"<?xml":
         start = len(data[:300]) - len(head)
-        decl = data[start:data.find(b"?>", start)]  # the whole declaration: white space may pad it to any length
+        end = data.find(b"?>", start)  # the whole declaration: white space may pad it to any length
+        decl = data[start:end] if end >= 0 else head  # no end: not XML, which the parser refuses
         at = decl.find(b"encoding")
         if at >= 0:
             rest = decl[at + 8:].lstrip(b" \t\r\n=").lstrip(b" \t\r\n")

@@ -141,8 +141,8 @@ def _too_big(size: int, cap: int) -> str:
     from ..core import italian  # only for this message: the guard imports nothing else of the tool
 
     return (f"file troppo grande ({italian.plain(size / 1048576, 1)} MB, massimo {italian.plain(cap / 1048576, 0)} MB): "
-            "un modulo compilato "
-            "pesa poche decine di KB; restituire il file ricevuto, compilato, senza immagini o allegati")
+            "un modulo compilato pesa poche decine di KB; restituire il file ricevuto, compilato, senza immagini o "
+            "allegati")
 
 
 def sniff(data: bytes) -> str:
